@@ -1,0 +1,20 @@
+import { Command } from "commander";
+import { registerDemoCommand } from "./demo-command.js";
+import { registerRunsCommands } from "./runs-command.js";
+import { registerServerCommands } from "./server-command.js";
+
+/** Builds the `amltk` command line; each feature registers its own sub-commands. */
+export function buildProgram(): Command {
+  const program = new Command("amltk")
+    .description("AutoML toolkit: schedule trials, optimize, track runs W&B-style")
+    .version("0.1.0");
+  registerDemoCommand(program);
+  registerRunsCommands(program);
+  registerServerCommands(program);
+  return program;
+}
+
+/** Runs the CLI with `argv` (as `process.argv`). */
+export async function main(argv: readonly string[]): Promise<void> {
+  await buildProgram().parseAsync([...argv]);
+}

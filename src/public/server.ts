@@ -1,0 +1,8 @@
+/**
+ * amltk/server — the tracking server and dashboard: `createServer`.
+ *
+ * @module amltk/server
+ */
+
+// --- server (src/server) ---
+export {};

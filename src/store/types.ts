@@ -1,0 +1,221 @@
+/**
+ * The store contract: everything the tracker (`amltk/track`), the server and the CLI need from
+ * a backend. SQLite (embedded, `src/store/sqlite/`) is the first backend; PostgreSQL comes
+ * later and must pass the same conformance suite (`src/store/conformance.ts`).
+ *
+ * Methods are async so that a networked backend fits; the SQLite backend may also offer sync
+ * variants for the one place that needs them (flushing from `process.on("exit")`).
+ */
+
+/** Lifecycle of a run. `crashed` = its process died without `finish` (stale heartbeat / dead pid). */
+export type RunState = "running" | "finished" | "failed" | "crashed";
+
+/** A stored history or summary value. NaN and +/-Infinity must round-trip as numbers. */
+export type StoredValue =
+  | number
+  | boolean
+  | string
+  | null
+  | readonly number[]
+  | { readonly [key: string]: StoredValue };
+
+/** What `init` knows when it creates a run. */
+export interface RunInit {
+  id: string;
+  project: string;
+  entity?: string | null;
+  group?: string | null;
+  jobType?: string | null;
+  name: string;
+  notes?: string | null;
+  tags?: readonly string[];
+  config?: Record<string, unknown>;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  /** Process that owns the run, used to detect a dead owner on the same host at once. */
+  pid?: number;
+  host?: string;
+}
+
+/** A run as stored. */
+export interface RunRecord {
+  id: string;
+  project: string;
+  entity: string | null;
+  group: string | null;
+  jobType: string | null;
+  name: string;
+  notes: string | null;
+  tags: string[];
+  config: Record<string, unknown>;
+  summary: Record<string, StoredValue>;
+  state: RunState;
+  exitCode: number | null;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  heartbeatAt: number;
+  finishedAt: number | null;
+  pid: number | null;
+  host: string | null;
+  /** Highest committed `_step` + 1 (0 when no history): where a resumed run continues. */
+  nextStep: number;
+}
+
+/** Fields a writer may change after creation. Omitted fields stay as they are. */
+export interface RunPatch {
+  name?: string;
+  notes?: string | null;
+  tags?: readonly string[];
+  group?: string | null;
+  jobType?: string | null;
+  config?: Record<string, unknown>;
+  summary?: Record<string, StoredValue>;
+  state?: RunState;
+  exitCode?: number | null;
+  finishedAt?: number | null;
+  heartbeatAt?: number;
+  pid?: number | null;
+  host?: string | null;
+}
+
+/** One committed history row, W&B-style: `{ _step, _runtime, _timestamp, ...values }`. */
+export interface HistoryRow {
+  step: number;
+  /** Seconds since the run started. */
+  runtime: number;
+  /** Epoch seconds (float). */
+  timestamp: number;
+  values: Record<string, StoredValue>;
+}
+
+/** One sample of system metrics (keys like `system/cpu`, `system/rss_mib`). */
+export interface SystemSample {
+  /** Epoch seconds (float). */
+  timestamp: number;
+  values: Record<string, number>;
+}
+
+/** One line of captured console output. */
+export interface ConsoleLine {
+  stream: "stdout" | "stderr";
+  /** Epoch seconds (float). */
+  timestamp: number;
+  text: string;
+}
+
+export interface RunQuery {
+  project?: string;
+  state?: RunState | readonly RunState[];
+  group?: string;
+  /** Runs carrying every one of these tags. */
+  tags?: readonly string[];
+  /** Equality / range filters on config and summary values, e.g. `{ path: "config.lr", op: ">", value: 0.1 }`. */
+  where?: readonly RunFilter[];
+  /** e.g. `"createdAt"`, `"summary.cost"`, `"config.x"`; prefix `-` for descending. */
+  sort?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface RunFilter {
+  /** `config.<key>`, `summary.<key>`, or a top-level field such as `name`. */
+  path: string;
+  op: "=" | "!=" | "<" | "<=" | ">" | ">=" | "contains";
+  value: string | number | boolean | null;
+}
+
+export interface ProjectInfo {
+  project: string;
+  runCount: number;
+  runningCount: number;
+  lastCreatedAt: number;
+}
+
+export interface HistoryKeyInfo {
+  key: string;
+  count: number;
+  minStep: number;
+  maxStep: number;
+}
+
+/** A range read of raw points for one run and key. */
+export interface PointQuery {
+  runId: string;
+  key: string;
+  minStep?: number;
+  maxStep?: number;
+  limit?: number;
+}
+
+export interface Point {
+  step: number;
+  timestamp: number;
+  value: StoredValue;
+}
+
+/**
+ * A downsampled read for charts: the x range is cut into `buckets` equal buckets and each
+ * bucket keeps min, max and last, so spikes survive (W&B's "full fidelity").
+ */
+export interface SeriesQuery {
+  runIds: readonly string[];
+  keys: readonly string[];
+  x: "step" | "time";
+  buckets: number;
+  /** Read system metrics instead of history. */
+  source?: "history" | "system";
+  minX?: number;
+  maxX?: number;
+}
+
+export interface SeriesBucket {
+  /** Left edge of the bucket in x units (step, or epoch seconds for "time"). */
+  x: number;
+  min: number;
+  max: number;
+  last: number;
+  count: number;
+}
+
+export interface Series {
+  runId: string;
+  key: string;
+  buckets: SeriesBucket[];
+}
+
+/** A backend. Implementations: `SqliteStore` (embedded default); later PostgreSQL. */
+export interface Store {
+  readonly kind: string;
+  createRun(run: RunInit): Promise<RunRecord>;
+  /** Returns undefined for an unknown id. Detects and marks a dead owner as crashed first. */
+  getRun(id: string): Promise<RunRecord | undefined>;
+  updateRun(id: string, patch: RunPatch): Promise<void>;
+  deleteRun(id: string): Promise<void>;
+  listRuns(query?: RunQuery): Promise<{ runs: RunRecord[]; total: number }>;
+  listProjects(): Promise<ProjectInfo[]>;
+  appendHistory(runId: string, rows: readonly HistoryRow[]): Promise<void>;
+  readHistory(
+    runId: string,
+    opts?: { minStep?: number; maxStep?: number; limit?: number },
+  ): Promise<HistoryRow[]>;
+  readPoints(query: PointQuery): Promise<Point[]>;
+  historyKeys(runId: string): Promise<HistoryKeyInfo[]>;
+  readSeries(query: SeriesQuery): Promise<Series[]>;
+  appendSystem(runId: string, samples: readonly SystemSample[]): Promise<void>;
+  appendConsole(runId: string, lines: readonly ConsoleLine[]): Promise<void>;
+  readConsole(runId: string, opts?: { offset?: number; limit?: number }): Promise<ConsoleLine[]>;
+  /** Marks running runs whose owner is gone (dead pid on this host, or heartbeat older than `staleAfterMs`) as crashed; returns their ids. */
+  reapCrashed(staleAfterMs?: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** Thrown for bad input to a store (unknown run, duplicate id, unstorable value). */
+export class StoreError extends Error {
+  override name = "StoreError";
+  constructor(
+    message: string,
+    readonly code: "not_found" | "duplicate" | "invalid" | "busy" | "closed",
+  ) {
+    super(message);
+  }
+}
