@@ -6,8 +6,46 @@
  */
 
 // --- scheduling (src/scheduling) ---
+export {
+  Emitter,
+  type EventMap,
+  type Handler,
+  type SubscribeOptions,
+  UnknownEventError,
+} from "../scheduling/events.js";
+export {
+  type Call,
+  CancelledError,
+  type Executor,
+  type FunctionCall,
+  Future,
+  type FutureState,
+  type ModuleCall,
+  type ShutdownOptions,
+} from "../scheduling/executors/executor.js";
+export { SequentialExecutor } from "../scheduling/executors/sequential.js";
+export {
+  type ErrorClass,
+  type ExceptionMode,
+  type ExitCode,
+  type ExitState,
+  type OnException,
+  type RunOptions,
+  Scheduler,
+  type SchedulerEvents,
+  SchedulerNotRunningError,
+} from "../scheduling/scheduler.js";
+export {
+  Limiter,
+  type LimiterOptions,
+  Plugin,
+  Task,
+  type TaskEvents,
+  type TaskOptions,
+} from "../scheduling/task.js";
 
 // --- trial (src/trial) ---
+export * from "../trial/index.js";
 
 // --- optim (src/optim) ---
 

@@ -1,0 +1,17 @@
+/**
+ * Trials, their reports, metrics and history.
+ *
+ * @module
+ */
+
+export { type FromCSVOptions, History } from "./history.js";
+export { Metric, type MetricBounds, type MetricJSON, type MetricOptions } from "./metric.js";
+export type { CpuInterval, MemoryInterval, Profile, TimeInterval } from "./profile.js";
+export {
+  type RowValue,
+  TrialReport,
+  type TrialReportInit,
+  type TrialReportJSON,
+  type TrialStatus,
+} from "./report.js";
+export { Trial, type TrialOptions } from "./trial.js";

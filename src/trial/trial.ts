@@ -1,0 +1,214 @@
+/**
+ * `Trial`: one evaluation of a configuration, and how it reports its outcome.
+ *
+ * @module
+ */
+
+import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Metric } from "./metric.js";
+import { type Profile, profile } from "./profile.js";
+import { TrialReport, type TrialStatus } from "./report.js";
+
+/** Options for {@link Trial}. */
+export interface TrialOptions<C extends Record<string, unknown> = Record<string, unknown>> {
+  /** Unique name of the trial. */
+  name: string;
+  /** The configuration to evaluate. */
+  config: C;
+  seed?: number;
+  /** Fidelities (budgets) to evaluate at, e.g. `{ epochs: 10 }`. */
+  fidelities?: Record<string, unknown>;
+  /** Metrics the trial must report on success. */
+  metrics?: Metric[] | Record<string, Metric>;
+  /** Base folder under which the trial's storage folder lives (default: `<tmpdir>/amltk-trials`). */
+  storageDir?: string;
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, "_") || "_";
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * One evaluation of a configuration.
+ *
+ * @example
+ * ```ts
+ * const trial = new Trial({
+ *   name: "t1",
+ *   config: { lr: 0.01 },
+ *   metrics: [new Metric("acc", { minimize: false, bounds: [0, 1] })],
+ * });
+ * await trial.begin(async () => {
+ *   trial.summary.epochs = 3;
+ * });
+ * const report = trial.exception ? trial.fail() : trial.success({ acc: 0.93 });
+ * ```
+ */
+export class Trial<C extends Record<string, unknown> = Record<string, unknown>> {
+  /** `Trial.Report` is {@link TrialReport}. */
+  static readonly Report = TrialReport;
+
+  readonly name: string;
+  readonly config: C;
+  readonly seed: number | undefined;
+  readonly fidelities: Record<string, unknown>;
+  /** Declared metrics, by name. */
+  readonly metrics: Readonly<Record<string, Metric>>;
+  /** Free-form results to keep alongside the metric values. */
+  summary: Record<string, unknown> = {};
+  /** Where plugins attach their per-trial objects, e.g. `trial.plugins.wandb`. */
+  plugins: Record<string, unknown> = {};
+  /** Profiles of blocks run with {@link Trial.begin} or {@link Trial.profile}. */
+  readonly profiles: Record<string, Profile> = {};
+  /** When the trial was created, ms since the epoch. */
+  readonly createdAt: number = Date.now();
+  /** The per-trial folder; created on first {@link Trial.storagePath} call. */
+  readonly storage: string;
+  /** The error captured by {@link Trial.begin}, if any. */
+  exception: Error | undefined;
+  /** The stack of {@link Trial.exception}. */
+  traceback: string | undefined;
+
+  constructor(options: TrialOptions<C>) {
+    if (typeof options?.name !== "string" || options.name.length === 0) {
+      throw new TypeError("Trial: `name` must be a non-empty string");
+    }
+    this.name = options.name;
+    this.config = options.config;
+    this.seed = options.seed;
+    this.fidelities = { ...(options.fidelities ?? {}) };
+    const metrics: Record<string, Metric> = {};
+    const list = Array.isArray(options.metrics)
+      ? options.metrics
+      : Object.values(options.metrics ?? {});
+    for (const m of list) {
+      if (metrics[m.name])
+        throw new Error(`Trial "${this.name}": metric "${m.name}" declared twice`);
+      metrics[m.name] = m;
+    }
+    this.metrics = metrics;
+    this.storage = join(options.storageDir ?? join(tmpdir(), "amltk-trials"), safeName(this.name));
+  }
+
+  /**
+   * The trial's storage folder (or a path inside it), created if missing.
+   *
+   * @example
+   * ```ts
+   * writeFileSync(trial.storagePath("model.json"), json);
+   * ```
+   */
+  storagePath(...parts: string[]): string {
+    mkdirSync(this.storage, { recursive: true });
+    return join(this.storage, ...parts);
+  }
+
+  /** Runs `fn`, recording its wall time, CPU time and memory under `name`. Errors propagate. */
+  profile<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+    return profile(fn, (p) => {
+      this.profiles[name] = p;
+    });
+  }
+
+  /**
+   * Runs the trial's body, profiled as `"trial"`. An error thrown in it is stored in
+   * {@link Trial.exception} and {@link Trial.traceback} instead of propagating.
+   *
+   * @returns what `fn` returned, or `undefined` if it threw.
+   */
+  async begin<T>(fn: () => T | Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.profile("trial", fn);
+    } catch (error) {
+      const e = toError(error);
+      this.exception = e;
+      this.traceback = e.stack ?? String(e);
+      return undefined;
+    }
+  }
+
+  private checkValues(values: Record<string, number>, requireAll: boolean): void {
+    const declared = Object.keys(this.metrics);
+    const given = Object.keys(values);
+    const bad = given.filter((k) => typeof values[k] !== "number");
+    if (bad.length > 0) {
+      throw new TypeError(`Trial "${this.name}": metric values must be numbers: ${bad.join(", ")}`);
+    }
+    if (declared.length === 0) return;
+    const unknown = given.filter((k) => !(k in this.metrics));
+    const missing = requireAll ? declared.filter((k) => !(k in values)) : [];
+    if (unknown.length > 0 || missing.length > 0) {
+      const parts: string[] = [];
+      if (missing.length > 0) parts.push(`missing metric(s): ${missing.join(", ")}`);
+      if (unknown.length > 0) parts.push(`unknown metric(s): ${unknown.join(", ")}`);
+      throw new Error(
+        `Trial "${this.name}": ${parts.join("; ")} (declared: ${declared.join(", ")})`,
+      );
+    }
+  }
+
+  private report(
+    status: TrialStatus,
+    values: Record<string, number>,
+    error: Error | undefined,
+  ): TrialReport {
+    return new TrialReport({
+      name: this.name,
+      status,
+      seed: this.seed ?? null,
+      values,
+      metrics: Object.values(this.metrics),
+      exception: error ? error.message || String(error) : null,
+      traceback: error ? (error === this.exception ? this.traceback : error.stack) : null,
+      createdAt: this.createdAt,
+      summary: this.summary,
+      profiles: this.profiles,
+      config: this.config,
+      fidelities: this.fidelities,
+    });
+  }
+
+  private withWorst(values: Record<string, number>): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const m of Object.values(this.metrics)) out[m.name] = m.worst;
+    return { ...out, ...values };
+  }
+
+  /**
+   * Reports success. Every declared metric must be given and no undeclared one; with no
+   * metrics declared, any numeric values are accepted.
+   */
+  success(values: Record<string, number> = {}): TrialReport {
+    this.checkValues(values, true);
+    return this.report("success", { ...values }, undefined);
+  }
+
+  /**
+   * Reports failure, with `error` (default: {@link Trial.exception}) and whatever metric
+   * values are known; missing declared metrics get their worst value.
+   */
+  fail(error?: unknown, values: Record<string, number> = {}): TrialReport {
+    this.checkValues(values, false);
+    const e = error === undefined ? this.exception : toError(error);
+    return this.report("fail", this.withWorst(values), e);
+  }
+
+  /** Reports a crash (the evaluation itself broke); every declared metric gets its worst value. */
+  crashed(error: unknown): TrialReport {
+    return this.report("crashed", this.withWorst({}), toError(error));
+  }
+}
+
+/** Types reachable through `Trial`, e.g. `Promise<Trial.Report>`. */
+export declare namespace Trial {
+  /** A trial's report: see {@link TrialReport}. */
+  type Report = TrialReport;
+  /** A trial's status. */
+  type Status = TrialStatus;
+}
