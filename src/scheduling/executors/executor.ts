@@ -1,0 +1,99 @@
+/**
+ * The executor contract: something that runs calls and hands back futures.
+ */
+
+/** A call that a worker can import: `import(moduleUrl)[exportName](...args)`. */
+export interface ModuleCall {
+  moduleUrl: string;
+  exportName: string;
+  args: unknown[];
+}
+
+/** An in-process call (only the sequential executor can run every one of these). */
+export interface FunctionCall {
+  fn: (...args: never[]) => unknown;
+  args: unknown[];
+  /** When known, where the function can be imported from (for process executors). */
+  module?: { moduleUrl: string; exportName: string };
+}
+
+export type Call = ModuleCall | FunctionCall;
+
+export function isFunctionCall(c: Call): c is FunctionCall {
+  return typeof (c as FunctionCall).fn === "function";
+}
+
+export type FutureState = "pending" | "running" | "done" | "cancelled";
+
+export class CancelledError extends Error {
+  constructor(message = "Future was cancelled") {
+    super(message);
+    this.name = "CancelledError";
+  }
+}
+
+let nextId = 0;
+
+/** A handle on a submitted call. `promise` settles with the result, the error, or a CancelledError. */
+export class Future<T = unknown> {
+  readonly id = ++nextId;
+  state: FutureState = "pending";
+  readonly promise: Promise<T>;
+  #resolve!: (v: T) => void;
+  #reject!: (e: unknown) => void;
+  #onCancel?: () => boolean;
+  result?: T;
+  exception?: unknown;
+
+  constructor() {
+    this.promise = new Promise<T>((res, rej) => {
+      this.#resolve = res;
+      this.#reject = rej;
+    });
+    // Avoid unhandled rejections: consumers observe outcomes through the executor/scheduler.
+    this.promise.catch(() => {});
+  }
+
+  /** Executors call this to say how to cancel (return false when it can no longer be). */
+  setCanceller(fn: () => boolean): void {
+    this.#onCancel = fn;
+  }
+
+  /** Try to cancel; true when the call will not deliver a result. */
+  cancel(): boolean {
+    if (this.state === "done" || this.state === "cancelled") return this.state === "cancelled";
+    if (this.#onCancel && !this.#onCancel()) return false;
+    this.state = "cancelled";
+    this.#reject(new CancelledError());
+    return true;
+  }
+
+  get done(): boolean {
+    return this.state === "done" || this.state === "cancelled";
+  }
+
+  setResult(v: T): void {
+    if (this.done) return;
+    this.state = "done";
+    this.result = v;
+    this.#resolve(v);
+  }
+
+  setException(e: unknown): void {
+    if (this.done) return;
+    this.state = "done";
+    this.exception = e;
+    this.#reject(e);
+  }
+}
+
+export interface ShutdownOptions {
+  /** true: let running and pending work finish; false: cancel pending work, stop workers. */
+  wait: boolean;
+}
+
+export interface Executor {
+  readonly maxWorkers: number;
+  submit<T = unknown>(call: Call): Future<T>;
+  shutdown(options: ShutdownOptions): Promise<void>;
+}

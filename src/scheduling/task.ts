@@ -1,0 +1,175 @@
+/**
+ * Task: a function bound to a scheduler, with its own events and plugins.
+ */
+import { Emitter, type Handler, type SubscribeOptions } from "./events.js";
+import type { Future } from "./executors/executor.js";
+import type { Scheduler } from "./scheduler.js";
+
+export type TaskEvents<R = unknown> = {
+  onSubmitted: [Future<R>];
+  onDone: [Future<R>];
+  onResult: [Future<R>, R];
+  onException: [Future<R>, unknown];
+  onCancelled: [Future<R>];
+};
+
+export const TASK_EVENTS = [
+  "onSubmitted",
+  "onDone",
+  "onResult",
+  "onException",
+  "onCancelled",
+] as const;
+
+// biome-ignore lint/suspicious/noExplicitAny: plugins see any function
+export type AnyFn = (...args: any[]) => unknown;
+
+/** Base class for task plugins. */
+export abstract class Plugin {
+  abstract readonly name: string;
+  /** Called once when the task is created. */
+  attachTask(_task: Task<AnyFn>): void {}
+  /**
+   * Called before each submission. Return `[fn, args]` (possibly wrapped) to proceed, or
+   * `undefined` to veto the submission.
+   */
+  preSubmit(fn: AnyFn, args: unknown[]): [AnyFn, unknown[]] | undefined {
+    return [fn, args];
+  }
+}
+
+export interface TaskOptions {
+  plugins?: Plugin[];
+  name?: string;
+}
+
+export class Task<F extends AnyFn> {
+  readonly fn: F;
+  readonly scheduler: Scheduler;
+  readonly plugins: Plugin[];
+  readonly name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: plugins declare extra events
+  readonly events: Emitter<TaskEvents<Awaited<ReturnType<F>>> & Record<string, any[]>>;
+  readonly #inFlight = new Set<Future>();
+
+  constructor(fn: F, scheduler: Scheduler, options: TaskOptions = {}) {
+    this.fn = fn;
+    this.scheduler = scheduler;
+    this.plugins = options.plugins ?? [];
+    this.name = options.name ?? (fn.name || "task");
+    this.events = new Emitter([...TASK_EVENTS]);
+    scheduler.registerTask(this as unknown as Task<AnyFn>);
+    for (const p of this.plugins) p.attachTask(this as unknown as Task<AnyFn>);
+  }
+
+  on<K extends keyof TaskEvents>(
+    name: K,
+    handler: Handler<TaskEvents<Awaited<ReturnType<F>>>[K]>,
+    options?: SubscribeOptions<TaskEvents<Awaited<ReturnType<F>>>[K]>,
+  ): () => void;
+  // biome-ignore lint/suspicious/noExplicitAny: plugin events are untyped
+  on(name: string, handler: (...args: any[]) => unknown, options?: SubscribeOptions): () => void;
+  // biome-ignore lint/suspicious/noExplicitAny: implementation signature
+  on(name: string, handler: (...args: any[]) => unknown, options?: SubscribeOptions): () => void {
+    return this.events.on(name, handler, options);
+  }
+
+  /** Futures of this task that are submitted and not yet done. */
+  get runningCount(): number {
+    return this.#inFlight.size;
+  }
+
+  running(): boolean {
+    return this.#inFlight.size > 0;
+  }
+
+  /** Submit a call; `undefined` when a plugin vetoed it. */
+  submit(...args: Parameters<F>): Future<Awaited<ReturnType<F>>> | undefined {
+    let fn: AnyFn = this.fn;
+    let a: unknown[] = args;
+    for (const p of this.plugins) {
+      const r = p.preSubmit(fn, a);
+      if (!r) return undefined;
+      [fn, a] = r;
+    }
+    const ev = this.events;
+    const done = (f: Future) => this.#inFlight.delete(f);
+    const future = this.scheduler.submitCall(
+      { fn, args: a },
+      {
+        onSubmitted: (f) => {
+          this.#inFlight.add(f);
+          ev.emit("onSubmitted", f as Future<Awaited<ReturnType<F>>>);
+        },
+        onDone: (f) => {
+          done(f);
+          ev.emit("onDone", f as Future<Awaited<ReturnType<F>>>);
+        },
+        onResult: (f, v) => ev.emit("onResult", f as Future<Awaited<ReturnType<F>>>, v as never),
+        onException: (f, e) => ev.emit("onException", f as Future<Awaited<ReturnType<F>>>, e),
+        onCancelled: (f) => {
+          done(f);
+          ev.emit("onCancelled", f as Future<Awaited<ReturnType<F>>>);
+        },
+      },
+    );
+    return future as Future<Awaited<ReturnType<F>>>;
+  }
+}
+
+export interface LimiterOptions {
+  maxCalls?: number;
+  maxConcurrent?: number;
+  /** Refuse submissions while any of these tasks has work in flight. */
+  notWhileRunning?: Task<AnyFn> | Task<AnyFn>[];
+}
+
+/**
+ * Limits a task's submissions. Only real submissions count towards `maxCalls`.
+ * Events: callLimitReached, concurrentLimitReached, disabledDueToRunningTask (args: task, args).
+ */
+export class Limiter extends Plugin {
+  readonly name = "limiter";
+  readonly maxCalls?: number;
+  readonly maxConcurrent?: number;
+  readonly notWhileRunning: Task<AnyFn>[];
+  calls = 0;
+  #task?: Task<AnyFn>;
+
+  constructor(options: LimiterOptions = {}) {
+    super();
+    this.maxCalls = options.maxCalls;
+    this.maxConcurrent = options.maxConcurrent;
+    const n = options.notWhileRunning;
+    this.notWhileRunning = n === undefined ? [] : Array.isArray(n) ? n : [n];
+  }
+
+  override attachTask(task: Task<AnyFn>): void {
+    if (this.notWhileRunning.includes(task)) {
+      throw new Error(`Limiter: task "${task.name}" cannot be limited by itself`);
+    }
+    this.#task = task;
+    task.events.declare("callLimitReached", "concurrentLimitReached", "disabledDueToRunningTask");
+    task.on("onSubmitted", () => {
+      this.calls++;
+    });
+  }
+
+  override preSubmit(fn: AnyFn, args: unknown[]): [AnyFn, unknown[]] | undefined {
+    const task = this.#task;
+    if (!task) return [fn, args];
+    if (this.maxCalls !== undefined && this.calls >= this.maxCalls) {
+      task.events.emit("callLimitReached", task, args);
+      return undefined;
+    }
+    if (this.maxConcurrent !== undefined && task.runningCount >= this.maxConcurrent) {
+      task.events.emit("concurrentLimitReached", task, args);
+      return undefined;
+    }
+    if (this.notWhileRunning.some((t) => t.running())) {
+      task.events.emit("disabledDueToRunningTask", task, args);
+      return undefined;
+    }
+    return [fn, args];
+  }
+}
