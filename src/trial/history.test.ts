@@ -59,6 +59,14 @@ describe("History", () => {
     expect(names(h.sortBy("acc", { ascending: true }))).toEqual(["d", "a", "e", "b", "f", "c"]);
     expect(names(h.sortBy("cost"))).toEqual(["e", "f", "a", "b", "c", "d"]);
     expect(() => h.sortBy("nope")).toThrow(/no report has metric "nope"/);
+    // Ties (including two infinite worst values) keep insertion order.
+    const ties = new History([
+      trial("p").crashed("x"),
+      trial("q").success({ acc: 0.1, cost: 5 }),
+      trial("r").crashed("y"),
+    ]);
+    expect(names(ties.sortBy("cost"))).toEqual(["q", "p", "r"]);
+    expect(names(ties.sortBy("cost", { ascending: false }))).toEqual(["p", "r", "q"]);
   });
 
   it("best skips failed and crashed reports", async () => {

@@ -42,7 +42,10 @@ function sortReports(reports: TrialReport[], metric: string, asc: boolean): Tria
     (r) => typeof r.values[metric] === "number" && !Number.isNaN(r.values[metric]),
   );
   return has.sort((a, b) => {
-    const d = a.values[metric] - b.values[metric];
+    const x = a.values[metric];
+    const y = b.values[metric];
+    // Not `x - y`: Infinity - Infinity is NaN, which breaks the sort.
+    const d = x === y ? 0 : x < y ? -1 : 1;
     return asc ? d : -d;
   });
 }
