@@ -1,0 +1,122 @@
+/** Opening the database, migrations and SQLITE_BUSY retry for `SqliteStore`. */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { StoreError } from "../types.js";
+
+export type Db = Database.Database;
+
+/** Ordered migrations; `user_version` records how many have been applied. Never edit one that shipped. */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE runs (
+     id TEXT PRIMARY KEY,
+     project TEXT NOT NULL,
+     entity TEXT,
+     grp TEXT,
+     job_type TEXT,
+     name TEXT NOT NULL,
+     notes TEXT,
+     tags TEXT NOT NULL DEFAULT '[]',
+     config TEXT NOT NULL DEFAULT '{}',
+     summary TEXT NOT NULL DEFAULT '{}',
+     state TEXT NOT NULL,
+     exit_code INTEGER,
+     created_at REAL NOT NULL,
+     heartbeat_at REAL NOT NULL,
+     finished_at REAL,
+     pid INTEGER,
+     host TEXT
+   );
+   CREATE INDEX runs_project ON runs(project, created_at);
+   CREATE INDEX runs_state ON runs(state);
+   CREATE TABLE history_rows (
+     run TEXT NOT NULL,
+     step INTEGER NOT NULL,
+     runtime REAL NOT NULL,
+     ts REAL NOT NULL,
+     PRIMARY KEY (run, step)
+   ) WITHOUT ROWID;
+   -- kind: 0 finite number (num), 1 NaN, 2 +Infinity, 3 -Infinity, 4 JSON (json)
+   CREATE TABLE history_values (
+     run TEXT NOT NULL,
+     key TEXT NOT NULL,
+     step INTEGER NOT NULL,
+     kind INTEGER NOT NULL,
+     num REAL,
+     json TEXT,
+     PRIMARY KEY (run, key, step)
+   ) WITHOUT ROWID;
+   CREATE TABLE system_values (
+     run TEXT NOT NULL,
+     key TEXT NOT NULL,
+     ts REAL NOT NULL,
+     num REAL,
+     PRIMARY KEY (run, key, ts)
+   ) WITHOUT ROWID;
+   CREATE TABLE console_lines (
+     run TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     stream TEXT NOT NULL,
+     ts REAL NOT NULL,
+     text TEXT NOT NULL,
+     PRIMARY KEY (run, seq)
+   ) WITHOUT ROWID;`,
+];
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code === "SQLITE_LOCKED");
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Runs `fn`, retrying on SQLITE_BUSY (on top of `busy_timeout`) with a short synchronous backoff,
+ * so "database is locked" never reaches the caller. Gives up after `maxMs` with StoreError "busy".
+ */
+export function withRetry<T>(fn: () => T, maxMs = 60_000): T {
+  const start = Date.now();
+  let delay = 5;
+  for (;;) {
+    try {
+      return fn();
+    } catch (err) {
+      if (!isBusy(err)) throw err;
+      if (Date.now() - start > maxMs) {
+        throw new StoreError(`database stayed busy for over ${maxMs} ms`, "busy");
+      }
+      Atomics.wait(sleepCell, 0, 0, delay + Math.random() * delay);
+      delay = Math.min(delay * 2, 200);
+    }
+  }
+}
+
+/** Applies pending migrations in one immediate transaction (safe when processes race). */
+export function migrate(db: Db): void {
+  withRetry(() =>
+    db
+      .transaction(() => {
+        const version = db.pragma("user_version", { simple: true }) as number;
+        for (let i = version; i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i]);
+        if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+      })
+      .immediate(),
+  );
+}
+
+/** Opens (creating) `<dir>/amltk.db` in WAL mode with a busy timeout and runs migrations. */
+export function openDb(dir: string): Db {
+  mkdirSync(dir, { recursive: true });
+  const db = new Database(join(dir, "amltk.db"), { timeout: 10_000 });
+  withRetry(() => db.pragma("journal_mode = WAL"));
+  db.pragma("busy_timeout = 10000");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = OFF");
+  migrate(db);
+  return db;
+}
+
+/** Runs `fn` in a write (BEGIN IMMEDIATE) transaction with busy retry. */
+export function writeTx<T>(db: Db, fn: () => T): T {
+  return withRetry(() => db.transaction(fn).immediate());
+}

@@ -1,0 +1,2 @@
+export { MIGRATIONS } from "./db.js";
+export { isPidDead, SqliteStore } from "./sqlite-store.js";

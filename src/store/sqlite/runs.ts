@@ -1,0 +1,300 @@
+/** Run rows: create, read, patch, query. */
+import { hostname } from "node:os";
+import {
+  type RunFilter,
+  type RunInit,
+  type RunPatch,
+  type RunQuery,
+  type RunRecord,
+  type RunState,
+  StoreError,
+} from "../types.js";
+import { type Db, writeTx } from "./db.js";
+import { checkValue, fromJson, toJson } from "./values.js";
+
+const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
+
+interface RunRow {
+  id: string;
+  project: string;
+  entity: string | null;
+  grp: string | null;
+  job_type: string | null;
+  name: string;
+  notes: string | null;
+  tags: string;
+  config: string;
+  summary: string;
+  state: RunState;
+  exit_code: number | null;
+  created_at: number;
+  heartbeat_at: number;
+  finished_at: number | null;
+  pid: number | null;
+  host: string | null;
+  next_step: number | null;
+}
+
+const SELECT = `SELECT r.*, (SELECT MAX(step) + 1 FROM history_rows h WHERE h.run = r.id) AS next_step FROM runs r`;
+
+/** Top-level fields usable in filters and sorts. */
+const COLUMNS: Record<string, string> = {
+  id: "r.id",
+  project: "r.project",
+  entity: "r.entity",
+  group: "r.grp",
+  jobType: "r.job_type",
+  name: "r.name",
+  notes: "r.notes",
+  state: "r.state",
+  exitCode: "r.exit_code",
+  createdAt: "r.created_at",
+  heartbeatAt: "r.heartbeat_at",
+  finishedAt: "r.finished_at",
+  pid: "r.pid",
+  host: "r.host",
+};
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    project: row.project,
+    entity: row.entity,
+    group: row.grp,
+    jobType: row.job_type,
+    name: row.name,
+    notes: row.notes,
+    tags: fromJson(row.tags),
+    config: fromJson(row.config),
+    summary: fromJson(row.summary),
+    state: row.state,
+    exitCode: row.exit_code,
+    createdAt: row.created_at,
+    heartbeatAt: row.heartbeat_at,
+    finishedAt: row.finished_at,
+    pid: row.pid,
+    host: row.host,
+    nextStep: row.next_step ?? 0,
+  };
+}
+
+function checkString(v: unknown, field: string, nullable: boolean): void {
+  if (v === undefined || (nullable && v === null)) return;
+  if (typeof v !== "string") {
+    throw new StoreError(`${field} must be a string, got ${JSON.stringify(v)}`, "invalid");
+  }
+}
+
+function checkTags(tags: unknown, field: string): void {
+  if (tags === undefined) return;
+  if (!Array.isArray(tags) || tags.some((t) => typeof t !== "string")) {
+    throw new StoreError(`${field} must be an array of strings`, "invalid");
+  }
+}
+
+function checkRecord(v: unknown, field: string): void {
+  if (v === undefined) return;
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    throw new StoreError(`${field} must be an object`, "invalid");
+  }
+  checkValue(v, field);
+}
+
+export function getRunRow(db: Db, id: string): RunRecord | undefined {
+  const row = db.prepare(`${SELECT} WHERE r.id = ?`).get(id) as RunRow | undefined;
+  return row && toRecord(row);
+}
+
+export function requireRun(db: Db, id: string): void {
+  if (typeof id !== "string" || !db.prepare("SELECT 1 FROM runs WHERE id = ?").get(id)) {
+    throw new StoreError(`unknown run id ${JSON.stringify(id)}`, "not_found");
+  }
+}
+
+export function insertRun(db: Db, run: RunInit): RunRecord {
+  if (typeof run?.id !== "string" || !/^[A-Za-z0-9_.-]{1,128}$/.test(run.id)) {
+    throw new StoreError(`invalid run id ${JSON.stringify(run?.id)}`, "invalid");
+  }
+  checkString(run.project, "project", false);
+  checkString(run.name, "name", false);
+  if (!run.project) throw new StoreError(`run ${run.id}: project must not be empty`, "invalid");
+  for (const f of ["entity", "group", "jobType", "notes", "host"] as const) {
+    checkString(run[f], f, true);
+  }
+  checkTags(run.tags, "tags");
+  checkRecord(run.config, "config");
+  if (!Number.isFinite(run.createdAt)) {
+    throw new StoreError(`run ${run.id}: invalid createdAt ${run.createdAt}`, "invalid");
+  }
+  writeTx(db, () => {
+    if (db.prepare("SELECT 1 FROM runs WHERE id = ?").get(run.id)) {
+      throw new StoreError(`run id ${JSON.stringify(run.id)} already exists`, "duplicate");
+    }
+    db.prepare(
+      `INSERT INTO runs (id, project, entity, grp, job_type, name, notes, tags, config, summary,
+         state, exit_code, created_at, heartbeat_at, finished_at, pid, host)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', 'running', NULL, ?, ?, NULL, ?, ?)`,
+    ).run(
+      run.id,
+      run.project,
+      run.entity ?? null,
+      run.group ?? null,
+      run.jobType ?? null,
+      run.name,
+      run.notes ?? null,
+      toJson(run.tags ?? []),
+      toJson(run.config ?? {}),
+      run.createdAt,
+      run.createdAt,
+      run.pid ?? null,
+      run.host ?? (run.pid !== undefined ? hostname() : null),
+    );
+  });
+  return getRunRow(db, run.id)!;
+}
+
+export function patchRun(db: Db, id: string, patch: RunPatch): void {
+  const sets: string[] = [];
+  const args: unknown[] = [];
+  const set = (col: string, v: unknown) => {
+    sets.push(`${col} = ?`);
+    args.push(v);
+  };
+  for (const [f, col] of [
+    ["name", "name"],
+    ["notes", "notes"],
+    ["group", "grp"],
+    ["jobType", "job_type"],
+    ["host", "host"],
+  ] as const) {
+    if (patch[f] === undefined) continue;
+    checkString(patch[f], f, f !== "name");
+    set(col, patch[f]);
+  }
+  if (patch.tags !== undefined) {
+    checkTags(patch.tags, "tags");
+    set("tags", toJson(patch.tags));
+  }
+  if (patch.config !== undefined) {
+    checkRecord(patch.config, "config");
+    set("config", toJson(patch.config));
+  }
+  if (patch.summary !== undefined) {
+    checkRecord(patch.summary, "summary");
+    set("summary", toJson(patch.summary));
+  }
+  if (patch.state !== undefined) {
+    if (!STATES.includes(patch.state)) {
+      throw new StoreError(`invalid state ${JSON.stringify(patch.state)}`, "invalid");
+    }
+    set("state", patch.state);
+  }
+  for (const [f, col] of [
+    ["exitCode", "exit_code"],
+    ["finishedAt", "finished_at"],
+    ["heartbeatAt", "heartbeat_at"],
+    ["pid", "pid"],
+  ] as const) {
+    const v = patch[f];
+    if (v === undefined) continue;
+    if ((v !== null || f === "heartbeatAt") && !Number.isFinite(v)) {
+      throw new StoreError(`${f}: invalid number ${JSON.stringify(v)}`, "invalid");
+    }
+    set(col, v);
+  }
+  writeTx(db, () => {
+    requireRun(db, id);
+    if (sets.length > 0)
+      db.prepare(`UPDATE runs SET ${sets.join(", ")} WHERE id = ?`).run(...args, id);
+  });
+}
+
+/** SQL expression for a filter/sort path: a top-level field, `config.<k>` or `summary.<k>`. */
+function pathExpr(path: string): { sql: string; args: unknown[] } {
+  if (typeof path === "string" && path in COLUMNS) return { sql: COLUMNS[path], args: [] };
+  const m = typeof path === "string" ? /^(config|summary)\.(.+)$/.exec(path) : null;
+  if (!m) throw new StoreError(`invalid field path ${JSON.stringify(path)}`, "invalid");
+  const jsonPath = `$${m[2]
+    .split(".")
+    .map((p) => `."${p.replace(/"/g, '""')}"`)
+    .join("")}`;
+  return { sql: `json_extract(r.${m[1]}, ?)`, args: [jsonPath] };
+}
+
+function sqlArg(v: unknown): unknown {
+  return typeof v === "boolean" ? (v ? 1 : 0) : v;
+}
+
+function filterSql(f: RunFilter): { sql: string; args: unknown[] } {
+  const e = pathExpr(f.path);
+  const ops = ["=", "!=", "<", "<=", ">", ">=", "contains"];
+  if (!ops.includes(f.op))
+    throw new StoreError(`invalid filter op ${JSON.stringify(f.op)}`, "invalid");
+  if (f.op === "contains") {
+    return { sql: `instr(CAST(${e.sql} AS TEXT), ?) > 0`, args: [...e.args, String(f.value)] };
+  }
+  if (f.value === null) {
+    if (f.op === "=" || f.op === "!=") {
+      return { sql: `${e.sql} IS ${f.op === "=" ? "" : "NOT "}NULL`, args: e.args };
+    }
+    throw new StoreError(`filter on ${f.path}: op ${f.op} needs a non-null value`, "invalid");
+  }
+  return { sql: `${e.sql} ${f.op} ?`, args: [...e.args, sqlArg(f.value)] };
+}
+
+export function queryRuns(db: Db, q: RunQuery = {}): { runs: RunRecord[]; total: number } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (q.project !== undefined) {
+    where.push("r.project = ?");
+    args.push(q.project);
+  }
+  if (q.state !== undefined) {
+    const states = typeof q.state === "string" ? [q.state] : [...q.state];
+    for (const s of states) {
+      if (!STATES.includes(s))
+        throw new StoreError(`invalid state ${JSON.stringify(s)}`, "invalid");
+    }
+    where.push(states.length ? `r.state IN (${states.map(() => "?").join(",")})` : "0");
+    args.push(...states);
+  }
+  if (q.group !== undefined) {
+    where.push("r.grp = ?");
+    args.push(q.group);
+  }
+  for (const tag of q.tags ?? []) {
+    where.push("EXISTS (SELECT 1 FROM json_each(r.tags) WHERE value = ?)");
+    args.push(tag);
+  }
+  for (const f of q.where ?? []) {
+    const s = filterSql(f);
+    where.push(s.sql);
+    args.push(...s.args);
+  }
+  const whereSql = where.length ? ` WHERE ${where.join(" AND ")}` : "";
+  let order = "r.created_at DESC, r.id";
+  const orderArgs: unknown[] = [];
+  if (q.sort) {
+    const desc = q.sort.startsWith("-");
+    const e = pathExpr(desc ? q.sort.slice(1) : q.sort);
+    order = `(${e.sql}) IS NULL, ${e.sql} ${desc ? "DESC" : "ASC"}, r.id`;
+    orderArgs.push(...e.args, ...e.args);
+  }
+  for (const [name, v] of [
+    ["limit", q.limit],
+    ["offset", q.offset],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
+      throw new StoreError(`invalid ${name} ${v}`, "invalid");
+    }
+  }
+  const total = (
+    db.prepare(`SELECT COUNT(*) AS n FROM runs r${whereSql}`).get(...args) as {
+      n: number;
+    }
+  ).n;
+  const rows = db
+    .prepare(`${SELECT}${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+    .all(...args, ...orderArgs, q.limit ?? -1, q.offset ?? 0) as RunRow[];
+  return { runs: rows.map(toRecord), total };
+}

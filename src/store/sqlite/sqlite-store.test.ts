@@ -1,0 +1,87 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { describeStoreConformance } from "../conformance.js";
+import { SqliteStore } from "./index.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dirs: string[] = [];
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "amltk-sqlite-"));
+  dirs.push(d);
+  return d;
+}
+
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describeStoreConformance("sqlite", () => SqliteStore.open(tempDir()));
+
+function runChild(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (b) => {
+      out += b;
+    });
+    child.stderr.on("data", (b) => {
+      out += b;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, out }));
+  });
+}
+
+describe("SqliteStore specifics", () => {
+  it("uses one WAL database with migrations applied", async () => {
+    const dir = tempDir();
+    const store = await SqliteStore.open(dir);
+    expect(store.db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(store.db.pragma("user_version", { simple: true })).toBeGreaterThan(0);
+    await store.close();
+    const again = await SqliteStore.open(dir);
+    await again.close();
+    await expect(again.getRun("x")).rejects.toMatchObject({ code: "closed" });
+  });
+
+  it("has sync variants", async () => {
+    const store = await SqliteStore.open(tempDir());
+    store.createRunSync({ id: "s1", project: "p", name: "n", createdAt: 1 });
+    store.appendHistorySync("s1", [{ step: 0, runtime: 0, timestamp: 1, values: { a: 1 } }]);
+    store.updateRunSync("s1", { state: "finished", exitCode: 0 });
+    expect(store.getRunSync("s1")).toMatchObject({ state: "finished", nextStep: 1 });
+    store.closeSync();
+  });
+
+  it("takes concurrent writes from 4 processes", async () => {
+    const dir = tempDir();
+    const store = await SqliteStore.open(dir);
+    const n = 4;
+    const points = 5000;
+    for (let i = 0; i < n; i++) {
+      await store.createRun({ id: `w${i}`, project: "mp", name: `w${i}`, createdAt: i });
+    }
+    const script = join(here, "test-fixtures", "writer.ts");
+    const results = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        runChild(["--import", "tsx", script, dir, `w${i}`, String(points)]),
+      ),
+    );
+    for (const r of results) expect(r.code, r.out).toBe(0);
+    for (const r of results) console.log(r.out.trim());
+    for (let i = 0; i < n; i++) {
+      const rows = await store.readHistory(`w${i}`);
+      expect(rows).toHaveLength(points);
+      expect(rows.every((row, step) => row.step === step && row.values.v === step * 2)).toBe(true);
+      // Every process also wrote to one shared run under its own key.
+      const shared = await store.readPoints({ runId: "w0", key: `k${i}` });
+      expect(shared).toHaveLength(points);
+    }
+    await store.close();
+  });
+});

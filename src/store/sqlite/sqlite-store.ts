@@ -1,0 +1,260 @@
+/** `SqliteStore`: the embedded default backend (one `amltk.db` per folder, WAL, multi-process safe). */
+import { hostname } from "node:os";
+import {
+  type ConsoleLine,
+  type HistoryKeyInfo,
+  type HistoryRow,
+  type Point,
+  type PointQuery,
+  type ProjectInfo,
+  type RunInit,
+  type RunPatch,
+  type RunQuery,
+  type RunRecord,
+  type Series,
+  type SeriesQuery,
+  type Store,
+  StoreError,
+  type SystemSample,
+} from "../types.js";
+import { type Db, openDb, withRetry, writeTx } from "./db.js";
+import {
+  appendConsoleRows,
+  appendHistoryRows,
+  appendSystemRows,
+  historyKeyRows,
+  readConsoleRows,
+  readHistoryRows,
+  readPointRows,
+} from "./history.js";
+import { getRunRow, insertRun, patchRun, queryRuns, requireRun } from "./runs.js";
+import { readSeriesRows } from "./series.js";
+
+/** True when `pid` is certainly gone (ESRCH); EPERM means it exists under another user. */
+export function isPidDead(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+export class SqliteStore implements Store {
+  readonly kind = "sqlite";
+  #db: Db | undefined;
+
+  private constructor(
+    db: Db,
+    readonly dir: string,
+  ) {
+    this.#db = db;
+  }
+
+  /** Opens (creating) `<dir>/amltk.db`. */
+  static async open(dir: string): Promise<SqliteStore> {
+    return SqliteStore.openSync(dir);
+  }
+
+  static openSync(dir: string): SqliteStore {
+    return new SqliteStore(openDb(dir), dir);
+  }
+
+  get db(): Db {
+    if (!this.#db) throw new StoreError(`store at ${this.dir} is closed`, "closed");
+    return this.#db;
+  }
+
+  // ---- sync API (usable from process exit handlers) ----
+
+  createRunSync(run: RunInit): RunRecord {
+    return insertRun(this.db, run);
+  }
+
+  getRunSync(id: string): RunRecord | undefined {
+    const db = this.db;
+    const run = withRetry(() => getRunRow(db, id));
+    if (run?.state === "running" && this.#ownerDead(run)) {
+      this.#markCrashed([run.id]);
+      return withRetry(() => getRunRow(db, id));
+    }
+    return run;
+  }
+
+  updateRunSync(id: string, patch: RunPatch): void {
+    patchRun(this.db, id, patch);
+  }
+
+  deleteRunSync(id: string): void {
+    const db = this.db;
+    writeTx(db, () => {
+      requireRun(db, id);
+      for (const t of ["history_rows", "history_values", "system_values", "console_lines"]) {
+        db.prepare(`DELETE FROM ${t} WHERE run = ?`).run(id);
+      }
+      db.prepare("DELETE FROM runs WHERE id = ?").run(id);
+    });
+  }
+
+  listRunsSync(query?: RunQuery): { runs: RunRecord[]; total: number } {
+    this.#reapDeadPids();
+    const db = this.db;
+    return withRetry(() => queryRuns(db, query));
+  }
+
+  appendHistorySync(runId: string, rows: readonly HistoryRow[]): void {
+    appendHistoryRows(this.db, runId, rows);
+  }
+
+  appendSystemSync(runId: string, samples: readonly SystemSample[]): void {
+    appendSystemRows(this.db, runId, samples);
+  }
+
+  appendConsoleSync(runId: string, lines: readonly ConsoleLine[]): void {
+    appendConsoleRows(this.db, runId, lines);
+  }
+
+  reapCrashedSync(staleAfterMs = 30_000): string[] {
+    const db = this.db;
+    const running = withRetry(
+      () =>
+        db
+          .prepare("SELECT id, pid, host, heartbeat_at FROM runs WHERE state = 'running'")
+          .all() as {
+          id: string;
+          pid: number | null;
+          host: string | null;
+          heartbeat_at: number;
+        }[],
+    );
+    const now = Date.now();
+    const ids = running
+      .filter(
+        (r) => this.#ownerDead({ pid: r.pid, host: r.host }) || now - r.heartbeat_at > staleAfterMs,
+      )
+      .map((r) => r.id);
+    return this.#markCrashed(ids);
+  }
+
+  closeSync(): void {
+    this.#db?.close();
+    this.#db = undefined;
+  }
+
+  #ownerDead(r: { pid: number | null; host: string | null }): boolean {
+    return r.pid !== null && r.pid > 0 && r.host === hostname() && isPidDead(r.pid);
+  }
+
+  #reapDeadPids(): void {
+    const db = this.db;
+    const running = withRetry(
+      () =>
+        db
+          .prepare("SELECT id, pid, host FROM runs WHERE state = 'running' AND host = ?")
+          .all(hostname()) as { id: string; pid: number | null; host: string | null }[],
+    );
+    this.#markCrashed(running.filter((r) => this.#ownerDead(r)).map((r) => r.id));
+  }
+
+  /** Marks the given runs crashed if they are still running; returns those actually changed. */
+  #markCrashed(ids: readonly string[]): string[] {
+    if (ids.length === 0) return [];
+    const db = this.db;
+    const now = Date.now();
+    return writeTx(db, () => {
+      const upd = db.prepare(
+        "UPDATE runs SET state = 'crashed', finished_at = COALESCE(finished_at, ?) WHERE id = ? AND state = 'running'",
+      );
+      return ids.filter((id) => upd.run(now, id).changes > 0);
+    });
+  }
+
+  // ---- Store (async) ----
+
+  async createRun(run: RunInit): Promise<RunRecord> {
+    return this.createRunSync(run);
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    return this.getRunSync(id);
+  }
+
+  async updateRun(id: string, patch: RunPatch): Promise<void> {
+    this.updateRunSync(id, patch);
+  }
+
+  async deleteRun(id: string): Promise<void> {
+    this.deleteRunSync(id);
+  }
+
+  async listRuns(query?: RunQuery): Promise<{ runs: RunRecord[]; total: number }> {
+    return this.listRunsSync(query);
+  }
+
+  async listProjects(): Promise<ProjectInfo[]> {
+    this.#reapDeadPids();
+    const db = this.db;
+    return withRetry(
+      () =>
+        db
+          .prepare(
+            `SELECT project, COUNT(*) AS runCount,
+               SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END) AS runningCount,
+               MAX(created_at) AS lastCreatedAt
+             FROM runs GROUP BY project ORDER BY lastCreatedAt DESC`,
+          )
+          .all() as ProjectInfo[],
+    );
+  }
+
+  async appendHistory(runId: string, rows: readonly HistoryRow[]): Promise<void> {
+    this.appendHistorySync(runId, rows);
+  }
+
+  async readHistory(
+    runId: string,
+    opts?: { minStep?: number; maxStep?: number; limit?: number },
+  ): Promise<HistoryRow[]> {
+    const db = this.db;
+    return withRetry(() => readHistoryRows(db, runId, opts));
+  }
+
+  async readPoints(query: PointQuery): Promise<Point[]> {
+    const db = this.db;
+    return withRetry(() => readPointRows(db, query));
+  }
+
+  async historyKeys(runId: string): Promise<HistoryKeyInfo[]> {
+    const db = this.db;
+    return withRetry(() => historyKeyRows(db, runId));
+  }
+
+  async readSeries(query: SeriesQuery): Promise<Series[]> {
+    const db = this.db;
+    return withRetry(() => readSeriesRows(db, query));
+  }
+
+  async appendSystem(runId: string, samples: readonly SystemSample[]): Promise<void> {
+    this.appendSystemSync(runId, samples);
+  }
+
+  async appendConsole(runId: string, lines: readonly ConsoleLine[]): Promise<void> {
+    this.appendConsoleSync(runId, lines);
+  }
+
+  async readConsole(
+    runId: string,
+    opts?: { offset?: number; limit?: number },
+  ): Promise<ConsoleLine[]> {
+    const db = this.db;
+    return withRetry(() => readConsoleRows(db, runId, opts));
+  }
+
+  async reapCrashed(staleAfterMs?: number): Promise<string[]> {
+    return this.reapCrashedSync(staleAfterMs);
+  }
+
+  async close(): Promise<void> {
+    this.closeSync();
+  }
+}

@@ -1,0 +1,88 @@
+/** Validation and encoding of stored values (NaN / +-Infinity must round-trip). */
+import { type StoredValue, StoreError } from "../types.js";
+
+const NUM_TAG = "$amltk_num";
+
+export const KIND_FINITE = 0;
+export const KIND_NAN = 1;
+export const KIND_POS_INF = 2;
+export const KIND_NEG_INF = 3;
+export const KIND_JSON = 4;
+
+/** Throws StoreError("invalid") unless `v` is a StoredValue; `where` names it in the message. */
+export function checkValue(v: unknown, where: string): void {
+  if (v === null) return;
+  switch (typeof v) {
+    case "number":
+    case "string":
+    case "boolean":
+      return;
+    case "object": {
+      if (Array.isArray(v)) {
+        v.forEach((x, i) => {
+          checkValue(x, `${where}[${i}]`);
+        });
+        return;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new StoreError(
+          `${where}: cannot store a ${proto?.constructor?.name ?? "object"}`,
+          "invalid",
+        );
+      }
+      for (const [k, x] of Object.entries(v)) checkValue(x, `${where}.${k}`);
+      return;
+    }
+    default:
+      throw new StoreError(`${where}: cannot store a value of type ${typeof v}`, "invalid");
+  }
+}
+
+export function checkKey(key: unknown, where: string): void {
+  if (typeof key !== "string" || key.length === 0 || key.length > 512) {
+    throw new StoreError(`${where}: invalid key ${JSON.stringify(key)}`, "invalid");
+  }
+}
+
+/** JSON text where non-finite numbers become `{"$amltk_num":"NaN"}` etc. */
+export function toJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) =>
+    typeof x === "number" && !Number.isFinite(x) ? { [NUM_TAG]: String(x) } : x,
+  );
+}
+
+export function fromJson<T = unknown>(text: string): T {
+  return JSON.parse(text, (_k, x) => {
+    if (x && typeof x === "object" && !Array.isArray(x)) {
+      const keys = Object.keys(x);
+      if (keys.length === 1 && keys[0] === NUM_TAG) return Number(x[NUM_TAG]);
+    }
+    return x;
+  }) as T;
+}
+
+/** Splits a value into (kind, num, json) columns. */
+export function encodeValue(v: StoredValue): [number, number | null, string | null] {
+  if (typeof v === "number") {
+    if (Number.isFinite(v)) return [KIND_FINITE, v, null];
+    if (Number.isNaN(v)) return [KIND_NAN, null, null];
+    return [v > 0 ? KIND_POS_INF : KIND_NEG_INF, null, null];
+  }
+  return [KIND_JSON, null, toJson(v)];
+}
+
+export function decodeValue(kind: number, num: number | null, json: string | null): StoredValue {
+  switch (kind) {
+    case KIND_FINITE:
+      return num as number;
+    case KIND_NAN:
+      return Number.NaN;
+    case KIND_POS_INF:
+      return Number.POSITIVE_INFINITY;
+    case KIND_NEG_INF:
+      return Number.NEGATIVE_INFINITY;
+    default:
+      return fromJson<StoredValue>(json ?? "null");
+  }
+}
