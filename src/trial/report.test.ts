@@ -59,6 +59,13 @@ describe("TrialReport", () => {
     expect(viaClone.row()).toEqual(r.row());
   });
 
+  it("toJSON names non-plain summary values", () => {
+    const t = new Trial({ name: "fn", config: {} });
+    t.summary.callback = () => 1;
+    const r = t.success({});
+    expect(() => r.toJSON()).toThrow(/"fn": summary must hold plain data/);
+  });
+
   it("fromJSON rejects garbage", () => {
     expect(() => TrialReport.fromJSON(null as never)).toThrow(/string `name`/);
     expect(() => TrialReport.fromJSON({} as never)).toThrow(/string `name`/);

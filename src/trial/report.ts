@@ -67,6 +67,21 @@ export function decodeNumber(x: unknown): number {
   return Number(x);
 }
 
+function plain(
+  value: Record<string, unknown>,
+  what: string,
+  trial: string,
+): Record<string, unknown> {
+  try {
+    return structuredClone(value);
+  } catch (error) {
+    throw new TypeError(
+      `TrialReport "${trial}": ${what} must hold plain data (no functions or class instances ` +
+        `with behaviour): ${(error as Error).message}`,
+    );
+  }
+}
+
 function cell(v: unknown): RowValue {
   if (v === undefined || v === null) return null;
   if (typeof v === "number") return Number.isFinite(v) ? v : encodeNumber(v);
@@ -170,10 +185,10 @@ export class TrialReport {
       traceback: this.traceback,
       createdAt: this.createdAt,
       reportedAt: this.reportedAt,
-      summary: structuredClone(this.summary),
+      summary: plain(this.summary, "summary", this.name),
       profiles: structuredClone(this.profiles),
-      config: structuredClone(this.config),
-      fidelities: structuredClone(this.fidelities),
+      config: plain(this.config, "config", this.name),
+      fidelities: plain(this.fidelities, "fidelities", this.name),
     };
   }
 

@@ -127,6 +127,16 @@ describe("Trial", () => {
     expect(r.values).toEqual({ acc: 0, cost: Number.POSITIVE_INFINITY });
   });
 
+  it("crashed defaults to the captured exception", async () => {
+    const t = make();
+    await t.begin(() => {
+      throw new Error("inner");
+    });
+    const r = t.crashed();
+    expect(r.exception).toBe("inner");
+    expect(r.traceback).toBe(t.traceback);
+  });
+
   it("rejects duplicate metrics and empty names", () => {
     expect(() => make([cost, cost])).toThrow(/declared twice/);
     expect(() => new Trial({ name: "", config: {} })).toThrow(/non-empty/);

@@ -199,9 +199,13 @@ export class Trial<C extends Record<string, unknown> = Record<string, unknown>> 
     return this.report("fail", this.withWorst(values), e);
   }
 
-  /** Reports a crash (the evaluation itself broke); every declared metric gets its worst value. */
-  crashed(error: unknown): TrialReport {
-    return this.report("crashed", this.withWorst({}), toError(error));
+  /**
+   * Reports a crash (the evaluation itself broke), with `error` (default:
+   * {@link Trial.exception}); every declared metric gets its worst value.
+   */
+  crashed(error?: unknown): TrialReport {
+    const e = error === undefined ? this.exception : toError(error);
+    return this.report("crashed", this.withWorst({}), e);
   }
 }
 
