@@ -1,3 +1,4 @@
+import { MessageChannel } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { Metric } from "./metric.js";
 import { decodeNumber, encodeNumber, TrialReport } from "./report.js";
@@ -64,6 +65,17 @@ describe("TrialReport", () => {
     t.summary.callback = () => 1;
     const r = t.success({});
     expect(() => r.toJSON()).toThrow(/"fn": summary must hold plain data/);
+  });
+
+  it("crosses a message port (structured clone) intact", async () => {
+    const r = await sample();
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<unknown>((resolve) => port2.once("message", resolve));
+    port1.postMessage(r.toJSON());
+    const back = TrialReport.fromJSON((await received) as ReturnType<TrialReport["toJSON"]>);
+    port1.close();
+    port2.close();
+    expect(back).toEqual(r);
   });
 
   it("fromJSON rejects garbage", () => {
