@@ -61,6 +61,8 @@ export const MIGRATIONS: readonly string[] = [
      text TEXT NOT NULL,
      PRIMARY KEY (run, seq)
    ) WITHOUT ROWID;`,
+  // 2: whole-row reads (readHistory with a step range / limit) without scanning every key.
+  `CREATE INDEX history_values_step ON history_values(run, step);`,
 ];
 
 function isBusy(err: unknown): boolean {

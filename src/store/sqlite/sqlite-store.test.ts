@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeStoreConformance } from "../conformance.js";
-import { SqliteStore } from "./index.js";
+import { MIGRATIONS, SqliteStore } from "./index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dirs: string[] = [];
@@ -47,6 +48,23 @@ describe("SqliteStore specifics", () => {
     const again = await SqliteStore.open(dir);
     await again.close();
     await expect(again.getRun("x")).rejects.toMatchObject({ code: "closed" });
+  });
+
+  it("upgrades a database created by an older schema version", async () => {
+    const dir = tempDir();
+    const old = new Database(join(dir, "amltk.db"));
+    old.exec(MIGRATIONS[0]);
+    old.pragma("user_version = 1");
+    old
+      .prepare(
+        "INSERT INTO runs (id, project, name, state, created_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)",
+      )
+      .run("old1", "p", "n", "finished", 5, 5);
+    old.close();
+    const store = await SqliteStore.open(dir);
+    expect(store.db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    expect(await store.getRun("old1")).toMatchObject({ state: "finished", tags: [], config: {} });
+    await store.close();
   });
 
   it("has sync variants", async () => {
