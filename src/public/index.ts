@@ -20,9 +20,13 @@ export {
   type FunctionCall,
   Future,
   type FutureState,
+  importable,
   type ModuleCall,
+  type ModuleRef,
+  moduleOf,
   type ShutdownOptions,
 } from "../scheduling/executors/executor.js";
+export { ProcessExecutor, RemoteError } from "../scheduling/executors/processes.js";
 export { SequentialExecutor } from "../scheduling/executors/sequential.js";
 export {
   type ErrorClass,

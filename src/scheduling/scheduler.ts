@@ -15,7 +15,14 @@
  *   `ExitState.drainErrors`.
  */
 import { Emitter, type Handler, type SubscribeOptions } from "./events.js";
-import { type Call, CancelledError, type Executor, type Future } from "./executors/executor.js";
+import {
+  type Call,
+  CancelledError,
+  type Executor,
+  type Future,
+  moduleOf,
+} from "./executors/executor.js";
+import { ProcessExecutor } from "./executors/processes.js";
 import { SequentialExecutor } from "./executors/sequential.js";
 import { type AnyFn, Task, type TaskOptions } from "./task.js";
 
@@ -122,8 +129,9 @@ export class Scheduler {
     throw new Error("Scheduler.withThreads is not yet implemented");
   }
 
-  static withProcesses(_opts: { maxWorkers: number }): Scheduler {
-    throw new Error("Scheduler.withProcesses is not yet implemented");
+  /** Each call runs in a forked worker; functions must be wrapped with `importable`. */
+  static withProcesses(opts: { maxWorkers: number; graceSeconds?: number }): Scheduler {
+    return new Scheduler(new ProcessExecutor(opts));
   }
 
   readonly tasks: Task<AnyFn>[] = [];
@@ -163,7 +171,8 @@ export class Scheduler {
   }
 
   submit<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, ...args: A): Future<R> {
-    return this.submitCall({ fn: fn as (...a: never[]) => unknown, args }) as Future<R>;
+    const call = { fn: fn as (...a: never[]) => unknown, args, module: moduleOf(fn) };
+    return this.submitCall(call) as Future<R>;
   }
 
   /** Low-level submission used by Task; not for general use. */

@@ -2,7 +2,7 @@
  * Task: a function bound to a scheduler, with its own events and plugins.
  */
 import { Emitter, type Handler, type SubscribeOptions } from "./events.js";
-import type { Future } from "./executors/executor.js";
+import { type Future, type ModuleRef, moduleOf } from "./executors/executor.js";
 import type { Scheduler } from "./scheduler.js";
 
 export type TaskEvents<R = unknown> = {
@@ -40,6 +40,8 @@ export abstract class Plugin {
 
 export interface TaskOptions {
   plugins?: Plugin[];
+  /** Where `fn` can be imported from (alternative to wrapping it with `importable`). */
+  module?: ModuleRef;
   name?: string;
 }
 
@@ -48,6 +50,7 @@ export class Task<F extends AnyFn> {
   readonly scheduler: Scheduler;
   readonly plugins: Plugin[];
   readonly name: string;
+  readonly module?: ModuleRef;
   // biome-ignore lint/suspicious/noExplicitAny: plugins declare extra events
   readonly events: Emitter<TaskEvents<Awaited<ReturnType<F>>> & Record<string, any[]>>;
   readonly #inFlight = new Set<Future>();
@@ -58,6 +61,14 @@ export class Task<F extends AnyFn> {
     this.plugins = options.plugins ?? [];
     this.name = options.name ?? (fn.name || "task");
     this.events = new Emitter([...TASK_EVENTS]);
+    this.module = options.module ?? moduleOf(fn);
+    if (scheduler.executor.requiresImportable && !this.module) {
+      throw new TypeError(
+        `Task "${this.name}": this scheduler runs calls in worker processes, which must import ` +
+          `the function, but it has no importable module/export. Export it from a module and ` +
+          `wrap it: importable(fn, import.meta.url, "exportName"), or pass { module }.`,
+      );
+    }
     scheduler.registerTask(this as unknown as Task<AnyFn>);
     for (const p of this.plugins) p.attachTask(this as unknown as Task<AnyFn>);
   }
@@ -95,7 +106,8 @@ export class Task<F extends AnyFn> {
     const ev = this.events;
     const done = (f: Future) => this.#inFlight.delete(f);
     const future = this.scheduler.submitCall(
-      { fn, args: a },
+      // A plugin that wrapped the function loses the module (in-process executors only).
+      { fn, args: a, module: fn === this.fn ? this.module : undefined },
       {
         onSubmitted: (f) => {
           this.#inFlight.add(f);

@@ -14,10 +14,34 @@ export interface FunctionCall {
   fn: (...args: never[]) => unknown;
   args: unknown[];
   /** When known, where the function can be imported from (for process executors). */
-  module?: { moduleUrl: string; exportName: string };
+  module?: ModuleRef;
 }
 
 export type Call = ModuleCall | FunctionCall;
+
+const MODULE = Symbol.for("amltk.importable");
+
+export interface ModuleRef {
+  moduleUrl: string;
+  exportName: string;
+}
+
+/**
+ * Record where a function can be imported from, so worker processes can run it:
+ * `export const square = importable((x: number) => x * x, import.meta.url, "square")`.
+ */
+export function importable<F extends (...args: never[]) => unknown>(
+  fn: F,
+  moduleUrl: string,
+  exportName: string,
+): F {
+  Object.defineProperty(fn, MODULE, { value: { moduleUrl, exportName }, enumerable: false });
+  return fn;
+}
+
+export function moduleOf(fn: unknown): ModuleRef | undefined {
+  return (fn as { [MODULE]?: ModuleRef } | undefined)?.[MODULE];
+}
 
 export function isFunctionCall(c: Call): c is FunctionCall {
   return typeof (c as FunctionCall).fn === "function";
@@ -94,6 +118,8 @@ export interface ShutdownOptions {
 
 export interface Executor {
   readonly maxWorkers: number;
+  /** true when calls must carry an importable module (e.g. process workers). */
+  readonly requiresImportable?: boolean;
   submit<T = unknown>(call: Call): Future<T>;
   shutdown(options: ShutdownOptions): Promise<void>;
 }
