@@ -6,6 +6,8 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeStoreConformance } from "../conformance.js";
+import { StoreError } from "../types.js";
+import { withRetry } from "./db.js";
 import { MIGRATIONS, SqliteStore } from "./index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,6 +67,27 @@ describe("SqliteStore specifics", () => {
     expect(store.db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
     expect(await store.getRun("old1")).toMatchObject({ state: "finished", tags: [], config: {} });
     await store.close();
+  });
+
+  it("retries SQLITE_BUSY and passes other errors through", () => {
+    let calls = 0;
+    const value = withRetry(() => {
+      calls++;
+      if (calls < 3) throw Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+      return "ok";
+    });
+    expect(value).toBe("ok");
+    expect(calls).toBe(3);
+    expect(() =>
+      withRetry(() => {
+        throw Object.assign(new Error("boom"), { code: "SQLITE_CONSTRAINT" });
+      }),
+    ).toThrow("boom");
+    expect(() =>
+      withRetry(() => {
+        throw Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+      }, 0),
+    ).toThrow(StoreError);
   });
 
   it("has sync variants", async () => {
