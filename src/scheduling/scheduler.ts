@@ -14,6 +14,7 @@
  *   at that point (e.g. a refused `submit`) do not change the exit state and are collected in
  *   `ExitState.drainErrors`.
  */
+
 import { Emitter, type Handler, type SubscribeOptions } from "./events.js";
 import {
   type Call,
@@ -24,31 +25,19 @@ import {
 } from "./executors/executor.js";
 import { ProcessExecutor } from "./executors/processes.js";
 import { SequentialExecutor } from "./executors/sequential.js";
+import { type ExceptionMode, type ExitState, type RunOptions, resolveMode } from "./exit.js";
+
+export type {
+  ErrorClass,
+  ExceptionMode,
+  ExitCode,
+  ExitState,
+  OnException,
+  RunOptions,
+} from "./exit.js";
+export { resolveMode } from "./exit.js";
+
 import { type AnyFn, Task, type TaskOptions } from "./task.js";
-
-export type ExitCode = "STOPPED" | "TIMEOUT" | "EXHAUSTED" | "CANCELLED" | "UNKNOWN" | "EXCEPTION";
-
-export interface ExitState {
-  code: ExitCode;
-  exception?: unknown;
-  message?: string;
-  drainErrors?: unknown[];
-}
-
-export type ExceptionMode = "raise" | "end" | "continue";
-// biome-ignore lint/suspicious/noExplicitAny: any error class
-export type ErrorClass = abstract new (...args: any[]) => unknown;
-export type OnException = ExceptionMode | readonly (readonly [ErrorClass, ExceptionMode])[];
-
-export interface RunOptions {
-  /** Seconds before the run ends with TIMEOUT. */
-  timeout?: number;
-  endOnEmpty?: boolean;
-  /** false: cancel pending work at the end instead of waiting for it. */
-  wait?: boolean;
-  onException?: OnException;
-  onCancelled?: ExceptionMode;
-}
 
 export type SchedulerEvents = {
   onStart: [];
@@ -92,12 +81,6 @@ export interface SubmitHooks {
   onResult?(f: Future, result: unknown): void;
   onException?(f: Future, err: unknown): void;
   onCancelled?(f: Future): void;
-}
-
-export function resolveMode(spec: OnException, err: unknown): ExceptionMode {
-  if (typeof spec === "string") return spec;
-  for (const [cls, mode] of spec) if (err instanceof cls) return mode;
-  return "raise";
 }
 
 export class Scheduler {
