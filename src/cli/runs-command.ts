@@ -1,4 +1,144 @@
 import type { Command } from "commander";
+import { SqliteStore } from "../store/sqlite/index.js";
+import type { HistoryRow, RunRecord, RunState, Store } from "../store/types.js";
 
-/** `amltk runs ...` — placeholder until the store lands (issue 3). */
-export function registerRunsCommands(_program: Command): void {}
+const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
+
+interface DirOption {
+  dir?: string;
+}
+
+function storeDir(opts: DirOption): string {
+  return opts.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs";
+}
+
+async function withStore<T>(opts: DirOption, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await SqliteStore.open(storeDir(opts));
+  try {
+    // Any reader marks runs whose process died as crashed, so none is shown as running forever.
+    await store.reapCrashed();
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function pad(cells: readonly string[][]): string {
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
+  return cells.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join("  ")).join("\n");
+}
+
+function formatRunsTable(runs: readonly RunRecord[]): string {
+  const header = ["ID", "PROJECT", "NAME", "STATE", "EXIT", "CREATED"];
+  const rows = runs.map((r) => [
+    r.id,
+    r.project,
+    r.name,
+    r.state,
+    r.exitCode === null ? "-" : String(r.exitCode),
+    new Date(r.createdAt).toISOString(),
+  ]);
+  return pad([header, ...rows]);
+}
+
+/** Flattens history rows into W&B-style records with `_step`, `_runtime`, `_timestamp`. */
+function historyRecords(rows: readonly HistoryRow[]): Record<string, unknown>[] {
+  return rows.map((r) => ({
+    _step: r.step,
+    _runtime: r.runtime,
+    _timestamp: r.timestamp,
+    ...r.values,
+  }));
+}
+
+function csvCell(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** CSV of a run's history: one column per key, in first-seen order. */
+export function historyToCsv(rows: readonly HistoryRow[]): string {
+  const records = historyRecords(rows);
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  for (const rec of records) {
+    for (const key of Object.keys(rec)) {
+      if (!seen.has(key)) {
+        seen.add(key);
+        columns.push(key);
+      }
+    }
+  }
+  const lines = [columns.map(csvCell).join(",")];
+  for (const rec of records) lines.push(columns.map((c) => csvCell(rec[c])).join(","));
+  return `${lines.join("\n")}\n`;
+}
+
+async function requireRun(store: Store, id: string): Promise<RunRecord> {
+  const run = await store.getRun(id);
+  if (!run) throw new Error(`no run with id "${id}" in this store`);
+  return run;
+}
+
+/** `amltk runs list|show|export`: read the embedded store of a folder. */
+export function registerRunsCommands(program: Command): void {
+  const runs = program.command("runs").description("list, show and export tracked runs");
+
+  runs
+    .command("list")
+    .description("list runs, newest first")
+    .option("--dir <dir>", "store folder (default: $AMLTK_DIR or ./amltk-runs)")
+    .option("--project <project>", "only this project")
+    .option("--state <state>", `only runs in this state (${STATES.join(", ")})`)
+    .action(async (opts: DirOption & { project?: string; state?: string }) => {
+      if (opts.state !== undefined && !STATES.includes(opts.state as RunState)) {
+        throw new Error(`unknown state "${opts.state}"; expected one of ${STATES.join(", ")}`);
+      }
+      await withStore(opts, async (store) => {
+        const { runs: found, total } = await store.listRuns({
+          project: opts.project,
+          state: opts.state as RunState | undefined,
+          sort: "-createdAt",
+        });
+        console.log(found.length === 0 ? "no runs" : formatRunsTable(found));
+        if (total > found.length) console.log(`(${total - found.length} more)`);
+      });
+    });
+
+  runs
+    .command("show <id>")
+    .description("config, summary, state, exit code and history keys of one run")
+    .option("--dir <dir>", "store folder (default: $AMLTK_DIR or ./amltk-runs)")
+    .action(async (id: string, opts: DirOption) => {
+      await withStore(opts, async (store) => {
+        const run = await requireRun(store, id);
+        const keys = await store.historyKeys(id);
+        const out = {
+          ...run,
+          historyKeys: Object.fromEntries(keys.map((k) => [k.key, k.count])),
+        };
+        console.log(JSON.stringify(out, null, 2));
+      });
+    });
+
+  runs
+    .command("export <id>")
+    .description("print a run's history as CSV or JSON")
+    .option("--dir <dir>", "store folder (default: $AMLTK_DIR or ./amltk-runs)")
+    .option("--format <format>", "csv or json", "csv")
+    .action(async (id: string, opts: DirOption & { format: string }) => {
+      if (opts.format !== "csv" && opts.format !== "json") {
+        throw new Error(`unknown format "${opts.format}"; expected csv or json`);
+      }
+      await withStore(opts, async (store) => {
+        await requireRun(store, id);
+        const rows = await store.readHistory(id);
+        process.stdout.write(
+          opts.format === "csv"
+            ? historyToCsv(rows)
+            : `${JSON.stringify(historyRecords(rows), null, 2)}\n`,
+        );
+      });
+    });
+}
