@@ -289,4 +289,13 @@ describe("Scheduler (sequential)", () => {
     await s.run();
     expect(s.eventCounts.onFutureResult).toBe(2);
   });
+
+  it("emits onEmpty again after work submitted later (callLater) drains", async () => {
+    const s = Scheduler.withSequential();
+    s.on("onEmpty", () => s.callLater(0, () => s.submit(square, 3)), { maxCalls: 1 });
+    s.on("onEmpty", () => s.stop("twice"), { when: () => s.eventCounts.onEmpty === 2 });
+    const exit = await s.run({ endOnEmpty: false });
+    expect(exit).toMatchObject({ code: "STOPPED", message: "twice" });
+    expect(s.eventCounts.onFutureResult).toBe(1);
+  });
 });

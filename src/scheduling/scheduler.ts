@@ -98,6 +98,7 @@ export class Scheduler {
     onCancelled: "raise",
   };
   #drainErrors: unknown[] = [];
+  #emptyEmitted = false;
 
   constructor(executor: Executor) {
     this.executor = executor;
@@ -167,6 +168,7 @@ export class Scheduler {
       (e) => this.#complete(future, hooks, e instanceof CancelledError ? "cancelled" : "error", e),
     );
     this.#inFlight.set(future, settled);
+    this.#emptyEmitted = false; // the queue will drain again: onEmpty fires again then
     this.events.emit("onFutureSubmitted", future);
     hooks.onSubmitted?.(future);
     return future;
@@ -259,11 +261,11 @@ export class Scheduler {
       this.#timers.add(t);
     }
     this.events.emit("onStart");
-    let emptyEmitted = false;
+    this.#emptyEmitted = false;
     while (!this.#exit) {
       if (this.#inFlight.size === 0) {
-        if (!emptyEmitted) {
-          emptyEmitted = true;
+        if (!this.#emptyEmitted) {
+          this.#emptyEmitted = true;
           this.events.emit("onEmpty");
           continue; // re-check: onEmpty handlers may have submitted work or stopped
         }
@@ -271,7 +273,7 @@ export class Scheduler {
           this.#end({ code: "EXHAUSTED" });
           break;
         }
-      } else emptyEmitted = false;
+      }
       await new Promise<void>((r) => {
         this.#wake = r;
       });
