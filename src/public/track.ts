@@ -5,8 +5,6 @@
  * @module amltk/track
  */
 
-// --- track (src/track) ---
-
 // --- store (src/store) ---
 export type {
   RunQuery,
@@ -16,3 +14,16 @@ export type {
   StoredValue,
 } from "../store/types.js";
 export { StoreError } from "../store/types.js";
+// --- track (src/track) ---
+export {
+  type InitOptions,
+  init,
+  type LogOptions,
+  MemoryStore,
+  type MetricOptions,
+  type Mode,
+  type Reinit,
+  Run,
+  type SummaryAgg,
+  TrackError,
+} from "../track/index.js";

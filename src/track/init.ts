@@ -1,0 +1,162 @@
+import { hostname } from "node:os";
+import type { RunRecord, Store } from "../store/types.js";
+import { TrackError } from "./errors.js";
+import { Run, setFinishHook } from "./run.js";
+import { checkRunId, randomId } from "./values.js";
+
+export type Mode = "offline" | "disabled" | "online";
+export type Reinit = "default" | "return_previous" | "finish_previous" | "create_new" | boolean;
+
+export interface InitOptions {
+  project?: string;
+  entity?: string;
+  group?: string;
+  jobType?: string;
+  name?: string;
+  id?: string;
+  notes?: string;
+  tags?: string[];
+  config?: Record<string, unknown>;
+  /** Default "offline" (writes through a local store). */
+  mode?: Mode;
+  /** Store directory; default env AMLTK_DIR, then "./amltk-runs". */
+  dir?: string;
+  /** Reopen an existing run by `id`: "allow" (or true), "must", "never". */
+  resume?: "allow" | "must" | "never" | boolean;
+  /** W&B reinit: default returns the previous unfinished run of this process. */
+  reinit?: Reinit;
+  /** Inject a store (tests, custom backends); not closed by `finish`. */
+  store?: Store;
+  /** System metrics sampling interval in ms (default 10 000; 0 disables). */
+  systemInterval?: number;
+  /** Heartbeat interval in ms (default 5 000). */
+  heartbeatInterval?: number;
+}
+
+let current: Run | null = null;
+setFinishHook((r) => {
+  if (current === r) current = null;
+});
+
+async function openDefaultStore(dir: string): Promise<Store> {
+  const spec = "../store/sqlite/index.js";
+  let mod: { SqliteStore?: { open(dir: string): Store | Promise<Store> } };
+  try {
+    mod = await import(spec);
+  } catch (e) {
+    throw new TrackError(
+      `init: no default store available (src/store/sqlite could not be loaded: ${(e as Error).message}); pass { store } or mode "disabled"`,
+    );
+  }
+  if (!mod.SqliteStore?.open) {
+    throw new TrackError("init: src/store/sqlite does not export SqliteStore.open");
+  }
+  return await mod.SqliteStore.open(dir);
+}
+
+/** Starts (or resumes) a run, W&B-style. */
+export async function init(opts: InitOptions = {}): Promise<Run> {
+  const mode = opts.mode ?? "offline";
+  if (mode === "online") {
+    throw new TrackError('init: mode "online" is not available yet (no server); use "offline"');
+  }
+  if (mode !== "offline" && mode !== "disabled")
+    throw new TrackError(`init: unknown mode "${mode}"`);
+  const reinit = opts.reinit ?? "default";
+  if (current && !current.finished) {
+    if (reinit === "default" || reinit === "return_previous" || reinit === false) return current;
+    if (reinit === "finish_previous" || reinit === true) await current.finish();
+  }
+  const id = opts.id ?? randomId();
+  checkRunId(id);
+  const dir = opts.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs";
+  const project = opts.project ?? process.env.AMLTK_PROJECT ?? "uncategorized";
+  const now = Date.now();
+  if (mode === "disabled") {
+    const record: RunRecord = {
+      id,
+      project,
+      entity: opts.entity ?? null,
+      group: opts.group ?? null,
+      jobType: opts.jobType ?? null,
+      name: opts.name ?? `run-${id}`,
+      notes: opts.notes ?? null,
+      tags: [...(opts.tags ?? [])],
+      config: { ...(opts.config ?? {}) },
+      summary: {},
+      state: "running",
+      exitCode: null,
+      createdAt: now,
+      heartbeatAt: now,
+      finishedAt: null,
+      pid: process.pid,
+      host: null,
+      nextStep: 0,
+    };
+    current = new Run({ record, store: null, dir, ownsStore: false, systemInterval: 0 });
+    return current;
+  }
+  const ownsStore = opts.store === undefined;
+  const store = opts.store ?? (await openDefaultStore(dir));
+  const resume = opts.resume === true ? "allow" : opts.resume === false ? undefined : opts.resume;
+  let record: RunRecord | undefined;
+  if (resume !== undefined) {
+    if (opts.id === undefined && resume === "must") {
+      throw new TrackError('init: resume "must" needs an id');
+    }
+    const prev = await store.getRun(id);
+    if (prev && resume === "never") {
+      throw new TrackError(`init: run "${id}" already exists and resume is "never"`);
+    }
+    if (!prev && resume === "must") {
+      throw new TrackError(`init: run "${id}" does not exist and resume is "must"`);
+    }
+    if (prev) {
+      const config = { ...prev.config, ...(opts.config ?? {}) };
+      const patch = {
+        state: "running" as const,
+        exitCode: null,
+        finishedAt: null,
+        heartbeatAt: now,
+        pid: process.pid,
+        host: hostname(),
+        config,
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
+        ...(opts.notes !== undefined ? { notes: opts.notes } : {}),
+        ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
+      };
+      await store.updateRun(id, patch);
+      record = { ...prev, ...patch, tags: [...(opts.tags ?? prev.tags)] };
+    }
+  }
+  if (!record) {
+    try {
+      record = await store.createRun({
+        id,
+        project,
+        entity: opts.entity ?? null,
+        group: opts.group ?? null,
+        jobType: opts.jobType ?? null,
+        name: opts.name ?? `run-${id}`,
+        notes: opts.notes ?? null,
+        tags: opts.tags ?? [],
+        config: opts.config ?? {},
+        createdAt: now,
+        pid: process.pid,
+        host: hostname(),
+      });
+    } catch (e) {
+      if (ownsStore) await store.close();
+      throw new TrackError(`init: could not create run "${id}": ${(e as Error).message}`);
+    }
+  }
+  current = new Run({
+    record,
+    store,
+    dir,
+    ownsStore,
+    systemInterval: opts.systemInterval ?? 10_000,
+    heartbeatInterval: opts.heartbeatInterval,
+  });
+  return current;
+}

@@ -1,0 +1,95 @@
+import type { StoredValue } from "../store/types.js";
+import { TrackError } from "./errors.js";
+
+export type SummaryAgg = "min" | "max" | "mean" | "last" | "first" | "none";
+
+export interface MetricOptions {
+  /** Comma-separated aggregates, e.g. `"min,max"`; default `"last"`. */
+  summary?: string;
+}
+
+interface MetricState {
+  aggs: SummaryAgg[];
+  min?: number;
+  max?: number;
+  sum: number;
+  count: number;
+  first?: StoredValue;
+  last?: StoredValue;
+}
+
+const AGGS = new Set(["min", "max", "mean", "last", "first", "none"]);
+
+/**
+ * Summary bookkeeping. By default the summary holds the last logged value of each key; keys
+ * with `defineMetric(name, { summary: "min,max" })` hold `{ min, max }` instead (W&B layout).
+ * Direct sets win until the next log of that key.
+ */
+export class SummaryState {
+  readonly values: Record<string, StoredValue> = {};
+  private readonly metrics = new Map<string, MetricState>();
+  dirty = false;
+
+  define(name: string, opts: MetricOptions = {}): void {
+    if (!name) throw new TrackError("defineMetric: empty name");
+    const aggs = (opts.summary ?? "last")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
+    for (const a of aggs) {
+      if (!AGGS.has(a)) throw new TrackError(`defineMetric("${name}"): unknown summary "${a}"`);
+    }
+    this.metrics.set(name, { aggs: aggs as SummaryAgg[], sum: 0, count: 0 });
+  }
+
+  /** Called for each committed row. */
+  observe(values: Record<string, StoredValue>): void {
+    for (const k in values) {
+      const v = values[k];
+      const m = this.metrics.size === 0 ? undefined : this.metrics.get(k);
+      if (m === undefined) {
+        this.values[k] = v;
+        continue;
+      }
+      if (m.first === undefined) m.first = v;
+      m.last = v;
+      if (typeof v === "number" && !Number.isNaN(v)) {
+        m.min = m.min === undefined || v < m.min ? v : m.min;
+        m.max = m.max === undefined || v > m.max ? v : m.max;
+        m.sum += v;
+        m.count++;
+      }
+      if (m.aggs.includes("none")) {
+        delete this.values[k];
+        continue;
+      }
+      const o: Record<string, StoredValue> = {};
+      for (const a of m.aggs) {
+        if (a === "min" && m.min !== undefined) o.min = m.min;
+        else if (a === "max" && m.max !== undefined) o.max = m.max;
+        else if (a === "mean" && m.count > 0) o.mean = m.sum / m.count;
+        else if (a === "first") o.first = m.first ?? null;
+        else if (a === "last") o.last = m.last ?? null;
+      }
+      this.values[k] = o;
+    }
+    this.dirty = true;
+  }
+
+  /** A proxy that reads/writes `values` directly (`run.summary.cost = 5`). */
+  proxy(): Record<string, StoredValue> {
+    return new Proxy(this.values, {
+      set: (t, p, v) => {
+        if (typeof p !== "string") return false;
+        t[p] = v as StoredValue;
+        this.dirty = true;
+        return true;
+      },
+      deleteProperty: (t, p) => {
+        if (typeof p === "string") delete t[p];
+        this.dirty = true;
+        return true;
+      },
+    });
+  }
+}
