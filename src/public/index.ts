@@ -28,6 +28,7 @@ export {
 } from "../scheduling/executors/executor.js";
 export { ProcessExecutor, RemoteError } from "../scheduling/executors/processes.js";
 export { SequentialExecutor } from "../scheduling/executors/sequential.js";
+export { ThreadExecutor } from "../scheduling/executors/threads.js";
 export {
   type ErrorClass,
   type ExceptionMode,

@@ -25,6 +25,7 @@ import {
 } from "./executors/executor.js";
 import { ProcessExecutor } from "./executors/processes.js";
 import { SequentialExecutor } from "./executors/sequential.js";
+import { ThreadExecutor } from "./executors/threads.js";
 import { type ExceptionMode, type ExitState, type RunOptions, resolveMode } from "./exit.js";
 
 export type {
@@ -109,8 +110,9 @@ export class Scheduler {
     return new Scheduler(new SequentialExecutor());
   }
 
-  static withThreads(_opts: { maxWorkers: number }): Scheduler {
-    throw new Error("Scheduler.withThreads is not yet implemented");
+  /** Each call runs in a worker thread; functions must be wrapped with `importable`. */
+  static withThreads(opts: { maxWorkers: number }): Scheduler {
+    return new Scheduler(new ThreadExecutor(opts));
   }
 
   /** Each call runs in a forked worker; functions must be wrapped with `importable`. */

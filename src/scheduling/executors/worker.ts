@@ -1,5 +1,6 @@
 /**
- * Worker side of the processes executor: runs in a forked child. Receives
+ * Worker side of the processes and threads executors: runs in a forked child or a worker
+ * thread. Receives
  * `{ id, moduleUrl, exportName, args }`, imports the module, calls the export and replies
  * `{ id, ok: true, value }` or `{ id, ok: false, error }`.
  */
@@ -16,7 +17,11 @@ function serializeError(e: unknown) {
   return { name: "Error", message: String(e) };
 }
 
-process.on("message", async (job: Job) => {
+import { parentPort } from "node:worker_threads";
+
+const reply = (m: unknown) => (parentPort ? parentPort.postMessage(m) : process.send?.(m));
+
+async function run(job: Job): Promise<void> {
   try {
     const mod = (await import(job.moduleUrl)) as Record<string, unknown>;
     const fn = mod[job.exportName];
@@ -24,11 +29,15 @@ process.on("message", async (job: Job) => {
       throw new TypeError(`Export "${job.exportName}" of ${job.moduleUrl} is not a function`);
     }
     const value = await fn(...job.args);
-    process.send?.({ id: job.id, ok: true, value });
+    reply({ id: job.id, ok: true, value });
   } catch (e) {
-    process.send?.({ id: job.id, ok: false, error: serializeError(e) });
+    reply({ id: job.id, ok: false, error: serializeError(e) });
   }
-});
+}
 
-// Exit when the parent goes away.
-process.on("disconnect", () => process.exit(0));
+if (parentPort) parentPort.on("message", run);
+else {
+  process.on("message", run);
+  // Exit when the parent goes away.
+  process.on("disconnect", () => process.exit(0));
+}
