@@ -31,6 +31,8 @@ export interface InitOptions {
   systemInterval?: number;
   /** Heartbeat interval in ms (default 5 000). */
   heartbeatInterval?: number;
+  /** Rows buffered in memory before `log` applies backpressure (default 100 000). */
+  maxBufferedRows?: number;
 }
 
 let current: Run | null = null;
@@ -157,6 +159,7 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
     ownsStore,
     systemInterval: opts.systemInterval ?? 10_000,
     heartbeatInterval: opts.heartbeatInterval,
+    maxBufferedRows: opts.maxBufferedRows,
   });
   return current;
 }
