@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RemoteError } from "./executors/processes.js";
-import { fail, hang, pid, square } from "./executors/test-fns.js";
 import { Scheduler } from "./scheduler.js";
+import { fail, hang, pid, square } from "./test-fixtures/fns.js";
 
 describe("Scheduler.withProcesses", () => {
   it("refuses a function with no importable module at Task creation", () => {

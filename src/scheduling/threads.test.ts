@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RemoteError } from "./executors/processes.js";
-import { fail, hang, square } from "./executors/test-fns.js";
 import { Scheduler } from "./scheduler.js";
+import { fail, hang, square } from "./test-fixtures/fns.js";
 
 describe("Scheduler.withThreads", () => {
   it("refuses a non-importable function at Task creation", () => {

@@ -1,5 +1,5 @@
 /** Fixture functions imported by worker processes in tests. */
-import { importable } from "./executor.js";
+import { importable } from "../executors/executor.js";
 
 export const square = importable((x: number) => x * x, import.meta.url, "square");
 
