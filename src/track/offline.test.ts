@@ -68,16 +68,22 @@ it("writes buffered rows on process exit without finish", async () => {
     const run = await init({ dir: ${JSON.stringify(dir)}, id: "exit1", systemInterval: 0 });
     for (let i = 0; i < 1000; i++) run.log({ i });
     run.log({ last: 1 }, { commit: false });
-    process.exit(0);
+    process.exit(3);
   `;
-  execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-    stdio: "pipe",
-  });
+  expect(() =>
+    execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: "pipe",
+    }),
+  ).toThrow();
   const store = await openStore(dir);
   try {
     const rows = await store.readHistory("exit1");
     expect(rows.length).toBe(1001);
     expect(rows[1000].values).toEqual({ last: 1 });
+    const rec = await store.getRun("exit1");
+    expect(rec?.state).toBe("failed");
+    expect(rec?.exitCode).toBe(3);
+    expect(rec?.summary).toEqual({ i: 999, last: 1 });
   } finally {
     await store.close();
   }

@@ -34,8 +34,8 @@ let exitHooked = false;
 function hookExit(): void {
   if (exitHooked) return;
   exitHooked = true;
-  process.on("exit", () => {
-    for (const r of live) r._flushSyncOnExit();
+  process.on("exit", (code) => {
+    for (const r of live) r._flushSyncOnExit(code);
   });
 }
 
@@ -229,8 +229,11 @@ export class Run {
     return this.finishing;
   }
 
-  /** @internal exit handler: writes what is left with the store's sync methods, if any. */
-  _flushSyncOnExit(): void {
+  /**
+   * @internal exit handler: writes what is left with the store's sync methods, if any, and,
+   * like W&B's atexit hook, finishes the run with the process exit code.
+   */
+  _flushSyncOnExit(code: number): void {
     const s = this.store;
     if (!s) return;
     if (this.pending) this.commitPending();
@@ -239,7 +242,15 @@ export class Run {
         s.appendHistorySync(this.id, this.buffer);
         this.buffer = [];
       }
-      s.updateRunSync?.(this.id, { summary: { ...this.sum.values }, heartbeatAt: Date.now() });
+      const now = Date.now();
+      s.updateRunSync?.(this.id, {
+        summary: { ...this.sum.values },
+        config: { ...(this.config as unknown as Record<string, unknown>) },
+        state: code === 0 ? "finished" : "failed",
+        exitCode: code,
+        finishedAt: now,
+        heartbeatAt: now,
+      });
     } catch {
       // the process is exiting; nothing left to do
     }
