@@ -1,7 +1,10 @@
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { RemoteError } from "./executors/processes.js";
 import { Scheduler } from "./scheduler.js";
-import { fail, hang, pid, square } from "./test-fixtures/fns.js";
+import { fail, hang, pid, spawnAndHang, square } from "./test-fixtures/fns.js";
 
 describe("Scheduler.withProcesses", () => {
   it("refuses a function with no importable module at Task creation", () => {
@@ -49,5 +52,34 @@ describe("Scheduler.withProcesses", () => {
     const exit = await s.run({ wait: false });
     expect(exit.code).toBe("STOPPED");
     expect(s.eventCounts.onFutureException).toBe(1);
+  }, 30_000);
+
+  it("wait: false also terminates processes the worker started", async () => {
+    const pidFile = join(mkdtempSync(join(tmpdir(), "amltk-")), "pid");
+    const s = Scheduler.withProcesses({ maxWorkers: 1, graceSeconds: 0.5 });
+    const t = s.task(spawnAndHang);
+    s.on("onStart", () => {
+      t.submit(pidFile);
+    });
+    // Poll for the grandchild's pid file via callLater (no sleeps in the test body).
+    const check = () => {
+      if (existsSync(pidFile) && readFileSync(pidFile, "utf8")) s.stop("spawned");
+      else s.callLater(0.02, check);
+    };
+    s.on("onStart", check);
+    const exit = await s.run({ wait: false });
+    expect(exit.code).toBe("STOPPED");
+    const gpid = Number(readFileSync(pidFile, "utf8"));
+    const alive = () => {
+      try {
+        process.kill(gpid, 0);
+      } catch {
+        return false;
+      }
+      // A zombie awaiting its reaper counts as dead.
+      const stat = `/proc/${gpid}/stat`;
+      return !(existsSync(stat) && readFileSync(stat, "utf8").split(" ")[2] === "Z");
+    };
+    await expect.poll(alive, { timeout: 5000 }).toBe(false);
   }, 30_000);
 });

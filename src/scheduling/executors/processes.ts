@@ -44,6 +44,16 @@ export function toModuleCall(call: Call): ModuleCall {
   return { ...call.module, args: call.args };
 }
 
+/** Signal the worker's whole process group (its children too), falling back to the worker. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid && process.platform !== "win32") process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
 interface Slot {
   child: ChildProcess;
   job?: { id: number; future: Future<unknown> };
@@ -83,7 +93,14 @@ export class ProcessExecutor implements Executor {
 
   #spawn(): Slot {
     const { path, execArgv } = workerEntry();
-    const child = fork(path, [], { execArgv, serialization: "advanced", stdio: "inherit" });
+    // Own process group, so that stopping a worker also reaches the processes it started.
+    // The worker still exits when the IPC channel closes (parent gone).
+    const child = fork(path, [], {
+      execArgv,
+      serialization: "advanced",
+      stdio: "inherit",
+      detached: process.platform !== "win32",
+    });
     const slot: Slot = { child };
     child.on("message", (m: { id: number; ok: boolean; value?: unknown; error?: never }) => {
       const job = slot.job;
@@ -140,8 +157,8 @@ export class ProcessExecutor implements Executor {
     return new Promise<void>((resolve) => {
       child.once("exit", () => resolve());
       if (graceful && child.connected) child.disconnect();
-      else child.kill("SIGTERM");
-      const t = setTimeout(() => child.kill("SIGKILL"), this.graceSeconds * 1000);
+      else signalGroup(child, "SIGTERM");
+      const t = setTimeout(() => signalGroup(child, "SIGKILL"), this.graceSeconds * 1000);
       t.unref();
       child.once("exit", () => clearTimeout(t));
     });
