@@ -14,4 +14,11 @@ export {
   type TrialReportJSON,
   type TrialStatus,
 } from "./report.js";
-export { Trial, type TrialOptions } from "./trial.js";
+export { Trial, type TrialJSON, type TrialOptions } from "./trial.js";
+export { callTrial } from "./trial-call.js";
+export {
+  TRIAL_TASK_EVENTS,
+  type TrialFn,
+  TrialTask,
+  type TrialTaskEvents,
+} from "./trial-task.js";

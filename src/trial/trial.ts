@@ -7,9 +7,22 @@
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Metric } from "./metric.js";
+import { Metric, type MetricJSON } from "./metric.js";
 import { type Profile, profile } from "./profile.js";
 import { TrialReport, type TrialStatus } from "./report.js";
+import { TrialTask } from "./trial-task.js";
+
+/** Plain-data form of a {@link Trial}, from {@link Trial.toJSON}. */
+export interface TrialJSON {
+  name: string;
+  config: Record<string, unknown>;
+  seed: number | null;
+  fidelities: Record<string, unknown>;
+  metrics: MetricJSON[];
+  summary: Record<string, unknown>;
+  createdAt: number;
+  storage: string;
+}
 
 /** Options for {@link Trial}. */
 export interface TrialOptions<C extends Record<string, unknown> = Record<string, unknown>> {
@@ -53,6 +66,8 @@ function toError(error: unknown): Error {
 export class Trial<C extends Record<string, unknown> = Record<string, unknown>> {
   /** `Trial.Report` is {@link TrialReport}. */
   static readonly Report = TrialReport;
+  /** `Trial.Task` is {@link TrialTask}. */
+  static readonly Task = TrialTask;
 
   readonly name: string;
   readonly config: C;
@@ -94,6 +109,38 @@ export class Trial<C extends Record<string, unknown> = Record<string, unknown>> 
     }
     this.metrics = metrics;
     this.storage = join(options.storageDir ?? join(tmpdir(), "amltk-trials"), safeName(this.name));
+  }
+
+  /** Plain data for crossing process boundaries; see {@link Trial.fromJSON}. */
+  toJSON(): TrialJSON {
+    return {
+      name: this.name,
+      config: this.config,
+      seed: this.seed ?? null,
+      fidelities: this.fidelities,
+      metrics: Object.values(this.metrics).map((m) => m.toJSON()),
+      summary: this.summary,
+      createdAt: this.createdAt,
+      storage: this.storage,
+    };
+  }
+
+  /** Rebuilds a trial from {@link Trial.toJSON}'s output. */
+  static fromJSON<C extends Record<string, unknown> = Record<string, unknown>>(
+    data: TrialJSON,
+  ): Trial<C> {
+    const t = new Trial<C>({
+      name: data.name,
+      config: data.config as C,
+      seed: data.seed ?? undefined,
+      fidelities: data.fidelities,
+      metrics: (data.metrics ?? []).map((m) => Metric.fromJSON(m)),
+    });
+    t.summary = { ...(data.summary ?? {}) };
+    const w = t as unknown as { createdAt: number; storage: string };
+    if (typeof data.createdAt === "number") w.createdAt = data.createdAt;
+    if (typeof data.storage === "string") w.storage = data.storage;
+    return t;
   }
 
   /**
@@ -215,4 +262,6 @@ export declare namespace Trial {
   type Report = TrialReport;
   /** A trial's status. */
   type Status = TrialStatus;
+  /** A task running trials: see {@link TrialTask}. */
+  type Task<C extends Record<string, unknown> = Record<string, unknown>> = TrialTask<C>;
 }

@@ -1,0 +1,153 @@
+/**
+ * `Trial.Task`: a task whose function takes a {@link Trial} and returns its report.
+ *
+ * @module
+ */
+
+import { Emitter, type Handler, type SubscribeOptions } from "../scheduling/events.js";
+import { type Future, moduleOf } from "../scheduling/executors/executor.js";
+import type { Scheduler } from "../scheduling/scheduler.js";
+import { type AnyFn, Task, type TaskOptions } from "../scheduling/task.js";
+import { TrialReport, type TrialReportJSON } from "./report.js";
+import type { Trial } from "./trial.js";
+import { callTrial, runTrialFn } from "./trial-call.js";
+
+/** Events of a {@link TrialTask}. */
+export type TrialTaskEvents = {
+  /** Every report, whatever its status (emitted first). */
+  onReport: [TrialReport];
+  onSuccess: [TrialReport];
+  onFailed: [TrialReport];
+  onCrashed: [TrialReport];
+  /** The submission was cancelled; no report. */
+  onCancelled: [Trial];
+};
+
+export const TRIAL_TASK_EVENTS = [
+  "onReport",
+  "onSuccess",
+  "onFailed",
+  "onCrashed",
+  "onCancelled",
+] as const;
+
+/** The function a {@link TrialTask} runs. */
+export type TrialFn<C extends Record<string, unknown> = Record<string, unknown>> = (
+  trial: Trial<C>,
+) => TrialReport | Promise<TrialReport>;
+
+/**
+ * Runs `fn(trial)` on a scheduler and emits the report. In-process executors call `fn` with
+ * the very trial object; worker-process executors send `trial.toJSON()` to a trampoline
+ * that imports `fn` (wrap it with `importable`) and rebuild the report on the host. An error
+ * escaping `fn`, a non-report return, or a dead worker gives a crashed report.
+ *
+ * @example
+ * ```ts
+ * const task = new Trial.Task(evaluate, scheduler);
+ * task.on("onReport", (report) => history.add(report));
+ * scheduler.on("onStart", () => task.submit(trial));
+ * await scheduler.run();
+ * ```
+ */
+export class TrialTask<C extends Record<string, unknown> = Record<string, unknown>> {
+  readonly fn: TrialFn<C>;
+  readonly scheduler: Scheduler;
+  /** The underlying scheduling task (its events: onSubmitted, onResult, ...). */
+  readonly task: Task<AnyFn>;
+  readonly events = new Emitter<TrialTaskEvents>(TRIAL_TASK_EVENTS);
+  /** true when calls run in worker processes (through the trampoline). */
+  readonly remote: boolean;
+
+  constructor(fn: TrialFn<C>, scheduler: Scheduler, options: TaskOptions = {}) {
+    this.fn = fn;
+    this.scheduler = scheduler;
+    this.remote = scheduler.executor.requiresImportable === true;
+    const name = options.name ?? (fn.name || "trial-task");
+    if (this.remote) {
+      const ref = options.module ?? moduleOf(fn);
+      if (!ref) {
+        throw new TypeError(
+          `Trial.Task "${name}": this scheduler runs trials in worker processes, which must ` +
+            `import the function. Export it and wrap it: importable(fn, import.meta.url, "name").`,
+        );
+      }
+      this.#ref = ref;
+      this.task = new Task(callTrial as AnyFn, scheduler, { ...options, name, module: undefined });
+    } else {
+      const local = (trial: Trial<C>) => runTrialFn(fn as (t: Trial) => unknown, trial as Trial);
+      this.task = new Task(local as AnyFn, scheduler, { ...options, name, module: undefined });
+    }
+    this.#listen();
+  }
+
+  readonly #ref?: { moduleUrl: string; exportName: string };
+  readonly #trials = new Map<Future, Trial>();
+
+  #listen(): void {
+    // Synchronous with the scheduler's completion handling, so a handler may submit more.
+    this.task.on("onResult", (f, value) => {
+      if (!this.#trials.delete(f)) return;
+      this.#emit(
+        this.#ref ? TrialReport.fromJSON(value as TrialReportJSON) : (value as TrialReport),
+      );
+    });
+    this.task.on("onException", (f, error) => {
+      const trial = this.#trials.get(f);
+      if (!trial) return;
+      this.#trials.delete(f);
+      this.#emit(trial.crashed(error));
+    });
+    this.task.on("onCancelled", (f) => {
+      const trial = this.#trials.get(f);
+      if (!trial) return;
+      this.#trials.delete(f);
+      this.events.emit("onCancelled", trial);
+    });
+  }
+
+  get name(): string {
+    return this.task.name;
+  }
+
+  on<K extends keyof TrialTaskEvents>(
+    name: K,
+    handler: Handler<TrialTaskEvents[K]>,
+    options?: SubscribeOptions<TrialTaskEvents[K]>,
+  ): () => void {
+    return this.events.on(name, handler, options);
+  }
+
+  running(): boolean {
+    return this.task.running();
+  }
+
+  get runningCount(): number {
+    return this.task.runningCount;
+  }
+
+  /**
+   * Submits `trial`; `undefined` when a plugin vetoed it. The future resolves with the
+   * report (a crashed one when the call itself failed).
+   */
+  submit(trial: Trial<C>): Future<unknown> | undefined {
+    const future = this.#ref
+      ? this.task.submit(this.#ref, trial.toJSON())
+      : this.task.submit(trial);
+    if (!future) return undefined;
+    this.#trials.set(future, trial as Trial);
+    return future;
+  }
+
+  /** Alias of {@link TrialTask.submit}. */
+  call(trial: Trial<C>): Future<unknown> | undefined {
+    return this.submit(trial);
+  }
+
+  #emit(report: TrialReport): void {
+    this.events.emit("onReport", report);
+    if (report.status === "success") this.events.emit("onSuccess", report);
+    else if (report.status === "fail") this.events.emit("onFailed", report);
+    else if (report.status === "crashed") this.events.emit("onCrashed", report);
+  }
+}
