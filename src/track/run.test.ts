@@ -103,6 +103,8 @@ describe("bad keys and values", () => {
     expect(() => run.log({ "": 1 })).toThrow(TrackError);
     expect(() => run.log({ _x: 1 })).toThrow(/"_x"/);
     expect(() => run.log({ d: new Date() })).toThrow(/"d"/);
+    expect(() => run.log(null as unknown as Record<string, unknown>)).toThrow(TrackError);
+    expect(() => run.log({ x: 1 }, { step: -1 })).toThrow(TrackError);
     expect(run.step).toBe(0);
     run.log({ ok: 1 });
     await run.finish();

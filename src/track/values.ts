@@ -8,6 +8,9 @@ import { TrackError } from "./errors.js";
  * `TrackError` naming the key. Keys must be non-empty and must not start with `_`.
  */
 export function flattenLog(data: Record<string, unknown>): Record<string, StoredValue> {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new TrackError("log: data must be a plain object of key/value pairs");
+  }
   const out: Record<string, StoredValue> = {};
   flattenInto(out, data, "", null);
   return out;
