@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Emitter, UnknownEventError } from "./events.js";
 import { Scheduler, SchedulerNotRunningError } from "./scheduler.js";
-import { Limiter, Task } from "./task.js";
+import { type AnyFn, Limiter, Plugin, Task } from "./task.js";
 
 const square = (x: number) => x * x;
 class BoomError extends Error {}
@@ -297,5 +297,25 @@ describe("Scheduler (sequential)", () => {
     const exit = await s.run({ endOnEmpty: false });
     expect(exit).toMatchObject({ code: "STOPPED", message: "twice" });
     expect(s.eventCounts.onFutureResult).toBe(1);
+  });
+
+  it("a plugin's preSubmit can wrap the function or veto", async () => {
+    class Doubler extends Plugin {
+      readonly name = "doubler";
+      override preSubmit(fn: AnyFn, args: unknown[]): [AnyFn, unknown[]] | undefined {
+        if (args[0] === 0) return undefined;
+        return [async (...a: unknown[]) => 2 * ((await fn(...a)) as number), args];
+      }
+    }
+    const s = Scheduler.withSequential();
+    const t = s.task(square, { plugins: [new Doubler()] });
+    const results: number[] = [];
+    t.on("onResult", (_f, r) => results.push(r));
+    s.on("onStart", () => {
+      expect(t.submit(0)).toBeUndefined();
+      t.submit(3);
+    });
+    await s.run();
+    expect(results).toEqual([18]);
   });
 });
