@@ -5,4 +5,12 @@
  */
 
 // --- wandb (src/wandb) ---
-export {};
+export {
+  type ModifyFn,
+  type TrialTrackerOptions,
+  WandbParams,
+  type WandbParamsInit,
+  WandbPlugin,
+  WandbTrialTracker,
+  wandbTrialWrapper,
+} from "../wandb/index.js";

@@ -9,6 +9,47 @@ import { importable, type ModuleRef } from "../scheduling/executors/executor.js"
 import { TrialReport, type TrialReportJSON } from "./report.js";
 import { Trial, type TrialJSON } from "./trial.js";
 
+/** A worker-side wrapper a plugin contributes: `async (trial, options, next) => report`. */
+export interface TrialWrapperRef {
+  moduleUrl: string;
+  exportName: string;
+  options: unknown;
+}
+
+/** The function a {@link TrialWrapperRef} names. */
+export type TrialWrapperFn = (
+  trial: Trial,
+  options: unknown,
+  next: (trial: Trial) => Promise<TrialReport>,
+) => Promise<TrialReport>;
+
+/** Imports the wrappers and applies them (first = outermost) around `fn`. */
+export async function wrapTrialFn(
+  fn: (trial: Trial) => unknown,
+  wrappers: readonly TrialWrapperRef[] = [],
+): Promise<(trial: Trial) => Promise<TrialReport>> {
+  let next = (trial: Trial) => runTrialFn(fn, trial);
+  for (const ref of [...wrappers].reverse()) {
+    const mod = (await import(ref.moduleUrl)) as Record<string, unknown>;
+    const w = mod[ref.exportName];
+    if (typeof w !== "function") {
+      throw new TypeError(`${ref.moduleUrl} has no exported trial wrapper "${ref.exportName}"`);
+    }
+    const inner = next;
+    next = async (trial: Trial) => {
+      try {
+        const r = await (w as TrialWrapperFn)(trial, ref.options, inner);
+        return r instanceof TrialReport
+          ? r
+          : trial.crashed(new TypeError("trial wrapper returned no report"));
+      } catch (error) {
+        return trial.crashed(error);
+      }
+    };
+  }
+  return next;
+}
+
 /** Runs `fn(trial)`; an escaping error or a non-report return becomes a crashed report. */
 export async function runTrialFn(
   fn: (trial: Trial) => unknown,
@@ -33,7 +74,11 @@ export async function runTrialFn(
  * report's JSON.
  */
 export const callTrial = importable(
-  async (fnRef: ModuleRef, trialJson: TrialJSON): Promise<TrialReportJSON> => {
+  async (
+    fnRef: ModuleRef,
+    trialJson: TrialJSON,
+    wrappers: readonly TrialWrapperRef[] = [],
+  ): Promise<TrialReportJSON> => {
     const trial = Trial.fromJSON(trialJson);
     let fn: unknown;
     try {
@@ -42,11 +87,11 @@ export const callTrial = importable(
       if (typeof fn !== "function") {
         throw new TypeError(`${fnRef.moduleUrl} has no exported function "${fnRef.exportName}"`);
       }
+      const wrapped = await wrapTrialFn(fn as (trial: Trial) => unknown, wrappers);
+      return (await wrapped(trial)).toJSON();
     } catch (error) {
       return trial.crashed(error).toJSON();
     }
-    const report = await runTrialFn(fn as (trial: Trial) => unknown, trial);
-    return report.toJSON();
   },
   import.meta.url,
   "callTrial",

@@ -10,7 +10,16 @@ import type { Scheduler } from "../scheduling/scheduler.js";
 import { type AnyFn, Task, type TaskOptions } from "../scheduling/task.js";
 import { TrialReport, type TrialReportJSON } from "./report.js";
 import type { Trial } from "./trial.js";
-import { callTrial, runTrialFn } from "./trial-call.js";
+import { callTrial, type TrialWrapperRef, wrapTrialFn } from "./trial-call.js";
+
+/** A plugin that contributes a worker-side trial wrapper (see {@link TrialWrapperRef}). */
+export interface TrialWrapperProvider {
+  trialWrapper(remote: boolean): TrialWrapperRef;
+}
+
+function isWrapperProvider<P>(p: P): p is P & TrialWrapperProvider {
+  return typeof (p as { trialWrapper?: unknown }).trialWrapper === "function";
+}
 
 /** Events of a {@link TrialTask}. */
 export type TrialTaskEvents = {
@@ -64,6 +73,10 @@ export class TrialTask<C extends Record<string, unknown> = Record<string, unknow
     this.scheduler = scheduler;
     this.remote = scheduler.executor.requiresImportable === true;
     const name = options.name ?? (fn.name || "trial-task");
+    const wrappers = (options.plugins ?? [])
+      .filter(isWrapperProvider)
+      .map((p) => p.trialWrapper(this.remote));
+    this.#wrappers = wrappers;
     if (this.remote) {
       const ref = options.module ?? moduleOf(fn);
       if (!ref) {
@@ -75,13 +88,15 @@ export class TrialTask<C extends Record<string, unknown> = Record<string, unknow
       this.#ref = ref;
       this.task = new Task(callTrial as AnyFn, scheduler, { ...options, name, module: undefined });
     } else {
-      const local = (trial: Trial<C>) => runTrialFn(fn as (t: Trial) => unknown, trial as Trial);
+      const local = async (trial: Trial<C>) =>
+        (await wrapTrialFn(fn as (t: Trial) => unknown, wrappers))(trial as Trial);
       this.task = new Task(local as AnyFn, scheduler, { ...options, name, module: undefined });
     }
     this.#listen();
   }
 
   readonly #ref?: { moduleUrl: string; exportName: string };
+  readonly #wrappers: TrialWrapperRef[];
   readonly #trials = new Map<Future, Trial>();
 
   #listen(): void {
@@ -132,7 +147,7 @@ export class TrialTask<C extends Record<string, unknown> = Record<string, unknow
    */
   submit(trial: Trial<C>): Future<unknown> | undefined {
     const future = this.#ref
-      ? this.task.submit(this.#ref, trial.toJSON())
+      ? this.task.submit(this.#ref, trial.toJSON(), this.#wrappers)
       : this.task.submit(trial);
     if (!future) return undefined;
     this.#trials.set(future, trial as Trial);
