@@ -1,0 +1,71 @@
+/**
+ * Seed "Basic Usage with Plugin": each trial is tracked as a run by the WandbPlugin.
+ *
+ * Run: npm run build && npx tsx examples/seed-with-plugin.ts
+ * Then browse the runs: npx amltk runs (or the dashboard).
+ */
+import { pathToFileURL } from "node:url";
+import { importable, Scheduler, Trial } from "amltk";
+import type { Run } from "amltk/track";
+import { WandbPlugin } from "amltk/wandb";
+
+type XYZ = { x: number; y: number; z: number };
+
+export const targetFunction = importable(
+  async (trial: Trial<XYZ>) => {
+    const { x, y, z } = trial.config;
+
+    // The plugin attaches the run to the trial.
+    const run = trial.plugins.wandb as Run;
+
+    await trial.begin(async () => {
+      for (let i = 0; i < 10; i++) {
+        const loss = i * x + 3 * (i * y) - (i * z) ** 2;
+        run.log({ loss }); // you can still log what you like
+      }
+    });
+
+    const cost = y + z;
+    trial.summary = { cost }; // numeric summary values go to run.summary
+
+    // The plugin logs the report to the run and finishes it.
+    return trial.success({ cost });
+  },
+  import.meta.url,
+  "targetFunction",
+);
+
+// Only run the experiment when executed directly (workers import this module too).
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  // The worker processes import this .ts module, so they need tsx's loader as well.
+  if (!process.env.NODE_OPTIONS?.includes("tsx")) {
+    process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --import tsx`.trim();
+  }
+  const wandbPlugin = new WandbPlugin({ project: "amltk-test2", dir: process.env.AMLTK_DIR });
+
+  const scheduler = Scheduler.withProcesses({ maxWorkers: 2 });
+  const task = new Trial.Task<XYZ>(targetFunction, scheduler, {
+    plugins: [wandbPlugin.trialTracker()],
+  });
+
+  const configs = [
+    { x: 1.0, y: 2.0, z: 3.0 },
+    { x: -1.0, y: 2.0, z: 3.0 },
+    { x: -1.0, y: 3.0, z: 4.0 },
+  ].entries();
+
+  const launchNext = () => {
+    const next = configs.next();
+    if (next.done) return;
+    const [i, config] = next.value;
+    task.submit(new Trial<XYZ>({ name: `trial-${i}`, config }));
+  };
+
+  scheduler.on("onStart", launchNext);
+  task.on("onReport", (report) => {
+    console.log(`${report.name}: ${report.status}`, report.values, report.exception ?? "");
+    launchNext();
+  });
+
+  await scheduler.run();
+}
