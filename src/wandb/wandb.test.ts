@@ -67,6 +67,7 @@ async function runsOf(dir: string) {
 describe.each([
   ["sequential", () => Scheduler.withSequential()],
   ["processes", () => Scheduler.withProcesses({ maxWorkers: 2 })],
+  ["threads", () => Scheduler.withThreads({ maxWorkers: 2 })],
 ])("WandbPlugin on %s", (_label, make) => {
   it("tracks each trial as a finished run", async () => {
     const dir = tmp();
