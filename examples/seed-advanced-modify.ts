@@ -38,10 +38,6 @@ export const modifyRun = importable(
 );
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  // The worker processes import this .ts module, so they need tsx's loader as well.
-  if (!process.env.NODE_OPTIONS?.includes("tsx")) {
-    process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --import tsx`.trim();
-  }
   const wandbPlugin = new WandbPlugin({ project: "amltk-test2", dir: process.env.AMLTK_DIR });
   const scheduler = Scheduler.withProcesses({ maxWorkers: 2 });
   const task = new Trial.Task<XYZ>(targetFunction, scheduler, {

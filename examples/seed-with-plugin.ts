@@ -37,10 +37,6 @@ export const targetFunction = importable(
 
 // Only run the experiment when executed directly (workers import this module too).
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  // The worker processes import this .ts module, so they need tsx's loader as well.
-  if (!process.env.NODE_OPTIONS?.includes("tsx")) {
-    process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --import tsx`.trim();
-  }
   const wandbPlugin = new WandbPlugin({ project: "amltk-test2", dir: process.env.AMLTK_DIR });
 
   const scheduler = Scheduler.withProcesses({ maxWorkers: 2 });

@@ -1,8 +1,8 @@
 /**
  * The seed's "Basic Usage without Plugin": track each trial yourself with `init`.
  *
- * Run with `NODE_OPTIONS="--import tsx" node examples/seed-without-plugin.ts` (the worker
- * processes must load this .ts file too); runs go to `$AMLTK_DIR`
+ * Run with `npx tsx examples/seed-without-plugin.ts` (workers load this .ts file through tsx
+ * too, because the parent runs under it); runs go to `$AMLTK_DIR`
  * (default `./amltk-runs`).
  */
 import { pathToFileURL } from "node:url";

@@ -19,12 +19,16 @@ describe("examples (built package, run as a user would)", () => {
   it("seed-without-plugin tracks three trials with init", async () => {
     const dir = mkdtempSync(join(tmpdir(), "amltk-example-"));
     dirs.push(dir);
-    // Worker processes import the example's .ts module too, so tsx goes in NODE_OPTIONS.
-    const env = { ...process.env, AMLTK_DIR: dir, NODE_OPTIONS: "--import tsx" };
-    await run(process.execPath, [join(root, "examples", "seed-without-plugin.ts")], {
-      cwd: root,
-      env,
-    });
+    // As a user runs it: under tsx, whose loader the worker processes then get from the executor.
+    const env = { ...process.env, AMLTK_DIR: dir };
+    await run(
+      process.execPath,
+      ["--import", "tsx", join(root, "examples", "seed-without-plugin.ts")],
+      {
+        cwd: root,
+        env,
+      },
+    );
     const store = await SqliteStore.open(dir);
     try {
       const { runs } = await store.listRuns();

@@ -23,9 +23,20 @@ export class RemoteError extends Error {
   }
 }
 
+/**
+ * Whether workers must load TypeScript: true when this process itself runs under tsx (the user
+ * started `tsx script.ts`), so that the user's `.ts` module imports in the worker as it did here.
+ */
+export function parentRunsTsx(): boolean {
+  return /tsx/.test(`${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`);
+}
+
 function workerEntry(): { path: string; execArgv: string[] } {
   const js = fileURLToPath(new URL("./worker.js", import.meta.url));
-  if (existsSync(js)) return { path: js, execArgv: [] };
+  if (existsSync(js)) {
+    // Resolved from here, so it works wherever amltk is installed, whatever the cwd.
+    return { path: js, execArgv: parentRunsTsx() ? ["--import", import.meta.resolve("tsx")] : [] };
+  }
   // Running from source (tsx / vitest): load the TypeScript worker through tsx.
   return {
     path: fileURLToPath(new URL("./worker.ts", import.meta.url)),

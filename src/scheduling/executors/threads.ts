@@ -12,14 +12,17 @@ import {
   type ModuleCall,
   type ShutdownOptions,
 } from "./executor.js";
-import { RemoteError, toModuleCall } from "./processes.js";
+import { parentRunsTsx, RemoteError, toModuleCall } from "./processes.js";
 
 function spawnWorker(): Worker {
   const js = new URL("./worker.js", import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js);
-  // From source (tsx / vitest): worker threads ignore `--import`, so register tsx in-thread.
-  const ts = new URL("./worker.ts", import.meta.url).href;
-  const code = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
+  const built = existsSync(fileURLToPath(js));
+  if (built && !parentRunsTsx()) return new Worker(js);
+  // From source (tsx / vitest), or when the user's modules are TypeScript: worker threads ignore
+  // `--import`, so register tsx in-thread before loading the worker.
+  const entry = built ? js.href : new URL("./worker.ts", import.meta.url).href;
+  const api = JSON.stringify(import.meta.resolve("tsx/esm/api"));
+  const code = `import(${api}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
   return new Worker(code, { eval: true });
 }
 
