@@ -82,6 +82,8 @@ export interface SubmitHooks {
   onResult?(f: Future, result: unknown): void;
   onException?(f: Future, err: unknown): void;
   onCancelled?(f: Future): void;
+  /** The submitter turns exceptions into results itself: skip the `onException` policy. */
+  handlesExceptions?: boolean;
 }
 
 export class Scheduler {
@@ -194,7 +196,7 @@ export class Scheduler {
       if (kind === "result") this.#guard(() => hooks.onResult?.(f, v));
       else {
         this.#guard(() => hooks.onException?.(f, v));
-        this.#handleError(v);
+        if (!hooks.handlesExceptions) this.#handleError(v);
       }
     }
     this.#wake?.();

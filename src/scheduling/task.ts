@@ -43,6 +43,11 @@ export interface TaskOptions {
   /** Where `fn` can be imported from (alternative to wrapping it with `importable`). */
   module?: ModuleRef;
   name?: string;
+  /**
+   * The task turns a failed call into a result of its own (as `Trial.Task` turns a dead worker
+   * into a crashed report), so the scheduler's `onException` policy does not apply to it.
+   */
+  handlesExceptions?: boolean;
 }
 
 export class Task<F extends AnyFn> {
@@ -54,6 +59,7 @@ export class Task<F extends AnyFn> {
   // biome-ignore lint/suspicious/noExplicitAny: plugins declare extra events
   readonly events: Emitter<TaskEvents<Awaited<ReturnType<F>>> & Record<string, any[]>>;
   readonly #inFlight = new Set<Future>();
+  readonly #handlesExceptions: boolean;
 
   constructor(fn: F, scheduler: Scheduler, options: TaskOptions = {}) {
     this.fn = fn;
@@ -62,6 +68,7 @@ export class Task<F extends AnyFn> {
     this.name = options.name ?? (fn.name || "task");
     this.events = new Emitter([...TASK_EVENTS]);
     this.module = options.module ?? moduleOf(fn);
+    this.#handlesExceptions = options.handlesExceptions ?? false;
     if (scheduler.executor.requiresImportable && !this.module) {
       throw new TypeError(
         `Task "${this.name}": this scheduler runs calls in worker processes, which must import ` +
@@ -119,6 +126,7 @@ export class Task<F extends AnyFn> {
         },
         onResult: (f, v) => ev.emit("onResult", f as Future<Awaited<ReturnType<F>>>, v as never),
         onException: (f, e) => ev.emit("onException", f as Future<Awaited<ReturnType<F>>>, e),
+        handlesExceptions: this.#handlesExceptions,
         onCancelled: (f) => {
           done(f);
           ev.emit("onCancelled", f as Future<Awaited<ReturnType<F>>>);

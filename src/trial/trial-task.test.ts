@@ -104,9 +104,8 @@ describe("Trial.Task", () => {
   }, 30_000);
 
   it("processes: a worker that exits gives a crashed report and the next trial runs", async () => {
-    const reports = await runSeed(Scheduler.withProcesses({ maxWorkers: 1 }), exitsOnNegative, {
-      onException: "continue",
-    });
+    // Default onException ("raise"): a dead worker is a crashed report, not a run-ending error.
+    const reports = await runSeed(Scheduler.withProcesses({ maxWorkers: 1 }), exitsOnNegative);
     expect(reports.map((r) => r.status)).toEqual(["success", "crashed", "crashed"]);
     expect(reports[1]?.exception).toMatch(/exited/);
   }, 30_000);

@@ -86,11 +86,21 @@ export class TrialTask<C extends Record<string, unknown> = Record<string, unknow
         );
       }
       this.#ref = ref;
-      this.task = new Task(callTrial as AnyFn, scheduler, { ...options, name, module: undefined });
+      this.task = new Task(callTrial as AnyFn, scheduler, {
+        ...options,
+        name,
+        module: undefined,
+        handlesExceptions: true,
+      });
     } else {
       const local = async (trial: Trial<C>) =>
         (await wrapTrialFn(fn as (t: Trial) => unknown, wrappers))(trial as Trial);
-      this.task = new Task(local as AnyFn, scheduler, { ...options, name, module: undefined });
+      this.task = new Task(local as AnyFn, scheduler, {
+        ...options,
+        name,
+        module: undefined,
+        handlesExceptions: true,
+      });
     }
     this.#listen();
   }
