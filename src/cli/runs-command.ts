@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { HistoryRow, RunRecord, RunState, Store } from "../store/types.js";
+import { toCSV } from "../trial/csv.js";
+import type { RowValue } from "../trial/report.js";
 
 const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
 
@@ -51,28 +53,18 @@ function historyRecords(rows: readonly HistoryRow[]): Record<string, unknown>[] 
   }));
 }
 
-function csvCell(value: unknown): string {
-  if (value === undefined || value === null) return "";
-  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-/** CSV of a run's history: one column per key, in first-seen order. */
+/** CSV of a run's history: one column per key, in first-seen order; objects as JSON text. */
 export function historyToCsv(rows: readonly HistoryRow[]): string {
-  const records = historyRecords(rows);
-  const columns: string[] = [];
-  const seen = new Set<string>();
-  for (const rec of records) {
-    for (const key of Object.keys(rec)) {
-      if (!seen.has(key)) {
-        seen.add(key);
-        columns.push(key);
-      }
-    }
-  }
-  const lines = [columns.map(csvCell).join(",")];
-  for (const rec of records) lines.push(columns.map((c) => csvCell(rec[c])).join(","));
-  return `${lines.join("\n")}\n`;
+  return toCSV(
+    historyRecords(rows).map((rec) =>
+      Object.fromEntries(
+        Object.entries(rec).map(([k, v]) => [
+          k,
+          v !== null && typeof v === "object" ? JSON.stringify(v) : (v as RowValue),
+        ]),
+      ),
+    ),
+  );
 }
 
 async function requireRun(store: Store, id: string): Promise<RunRecord> {
