@@ -52,6 +52,7 @@ export class Run {
   private pending: Record<string, StoredValue> | null = null;
   private buffer: HistoryRow[] = [];
   private flushing: Promise<void> | null = null;
+  private _flushedStep = -1;
   private readonly store: SyncStore | null;
   private readonly sum = new SummaryState();
   private readonly startMs: number;
@@ -104,6 +105,11 @@ export class Run {
   /** The step the next committed row gets. */
   get step(): number {
     return this._step;
+  }
+
+  /** The highest step the store has confirmed written (-1 before the first write). */
+  get flushedStep(): number {
+    return this._flushedStep;
   }
 
   get finished(): boolean {
@@ -193,7 +199,10 @@ export class Run {
     }
     const s = this.store!;
     const p = (async () => {
-      if (rows.length > 0) await s.appendHistory(this.id, rows);
+      if (rows.length > 0) {
+        await s.appendHistory(this.id, rows);
+        this._flushedStep = rows[rows.length - 1].step;
+      }
       if (patch.summary || patch.config) await s.updateRun(this.id, patch);
     })()
       .catch((e) => this.warn(e))
