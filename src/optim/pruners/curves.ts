@@ -1,0 +1,129 @@
+/**
+ * Shared bookkeeping for pruners: each trial's intermediate values (its learning curve), which
+ * trials ended and how, and option checks. Pruners differ only in how they decide.
+ *
+ * @module
+ */
+
+import type { Metric } from "../../trial/metric.js";
+import type { TrialStatus } from "../../trial/report.js";
+
+/** Which way intermediate values are better; shared by every pruner's options. */
+export interface DirectionOptions {
+  /** Whether lower intermediate values are better (default `true`). */
+  minimize?: boolean;
+  /** Take the direction from this metric instead (e.g. the optimizer's metric). */
+  metric?: Metric;
+}
+
+/** A bad pruner option: names the pruner, the option and the value given. */
+export class PrunerOptionError extends RangeError {
+  constructor(pruner: string, option: string, value: unknown, expected: string) {
+    super(`${pruner}: \`${option}\` must be ${expected}, got ${String(value)}`);
+    this.name = "PrunerOptionError";
+  }
+}
+
+/** Resolves `minimize` from {@link DirectionOptions}; a contradiction is an error. */
+export function resolveMinimize(pruner: string, options: DirectionOptions): boolean {
+  const { minimize, metric } = options;
+  if (minimize !== undefined && typeof minimize !== "boolean") {
+    throw new PrunerOptionError(pruner, "minimize", minimize, "a boolean");
+  }
+  if (metric && minimize !== undefined && metric.minimize !== minimize) {
+    throw new PrunerOptionError(
+      pruner,
+      "minimize",
+      minimize,
+      `consistent with metric "${metric.name}" (which ${metric.minimize ? "minimizes" : "maximizes"})`,
+    );
+  }
+  return metric ? metric.minimize : (minimize ?? true);
+}
+
+/** Checks an integer option `>= min`, or returns `fallback` when it is `undefined`. */
+export function intOption(
+  pruner: string,
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw new PrunerOptionError(pruner, name, value, `an integer >= ${min}`);
+  }
+  return value;
+}
+
+/** One trial's learning curve. */
+export interface Curve {
+  /** Step -> value; the first value reported at a step is kept (Optuna ignores repeats). */
+  readonly values: Map<number, number>;
+  /** The highest step reported so far, or `undefined`. */
+  lastStep: number | undefined;
+  /** How the trial ended: `undefined` while it runs; `"ended"` when the status is unknown. */
+  ended: TrialStatus | "ended" | undefined;
+}
+
+/** Learning curves by trial name, and the checks every pruner applies to `report`. */
+export class Curves {
+  readonly #curves = new Map<string, Curve>();
+
+  constructor(private readonly pruner: string) {}
+
+  /** The curve of `trial`, created empty if unseen. */
+  get(trial: string): Curve {
+    let c = this.#curves.get(trial);
+    if (!c) {
+      c = { values: new Map(), lastStep: undefined, ended: undefined };
+      this.#curves.set(trial, c);
+    }
+    return c;
+  }
+
+  /** All curves, in the order trials were first seen. */
+  all(): IterableIterator<[string, Curve]> {
+    return this.#curves.entries();
+  }
+
+  /**
+   * Records `value` at `step`. A repeated step keeps the first value (as Optuna does); a
+   * report after the trial ended is ignored, so late messages cannot change finished curves.
+   */
+  report(trial: string, step: number, value: number): void {
+    if (typeof trial !== "string" || trial.length === 0) {
+      throw new TypeError(`${this.pruner}.report: trial name must be a non-empty string`);
+    }
+    if (!Number.isInteger(step) || step < 0) {
+      throw new RangeError(
+        `${this.pruner}.report: step must be an integer >= 0, got ${String(step)} (trial "${trial}")`,
+      );
+    }
+    if (typeof value !== "number") {
+      throw new TypeError(
+        `${this.pruner}.report: value must be a number, got ${typeof value} (trial "${trial}")`,
+      );
+    }
+    const c = this.get(trial);
+    if (c.ended !== undefined || c.values.has(step)) return;
+    c.values.set(step, value);
+    if (c.lastStep === undefined || step > c.lastStep) c.lastStep = step;
+  }
+
+  /** Marks `trial` ended, with its status when known. */
+  complete(trial: string, status?: TrialStatus): void {
+    const c = this.get(trial);
+    c.ended = status ?? "ended";
+  }
+}
+
+/**
+ * `a` is worse than `b` in the pruner's direction; NaN is worse than any number, so a
+ * diverged trial never looks good.
+ */
+export function isWorse(a: number, b: number, minimize: boolean): boolean {
+  if (Number.isNaN(a)) return !Number.isNaN(b);
+  if (Number.isNaN(b)) return false;
+  return minimize ? a > b : a < b;
+}
