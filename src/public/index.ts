@@ -53,5 +53,6 @@ export {
 export * from "../trial/index.js";
 
 // --- optim (src/optim) ---
+export * from "../optim/index.js";
 
 export const VERSION = "0.1.0";

@@ -1,0 +1,15 @@
+/**
+ * Optimizers: search spaces, the shared optimizer contract, random, grid, TPE, NSGA-II,
+ * pruners and the optimize loop.
+ *
+ * @module
+ */
+
+// --- tpe (src/optim/tpe) ---
+
+// --- pruning/optimize (src/optim/pruners, src/optim/optimize.ts) ---
+
+// --- space, contract, random, grid, multi-objective ---
+export { Rng } from "./rng.js";
+export * from "./space/index.js";
+export type { Choice, Condition, Config, Distribution, Optimizer, Param, Pruner } from "./types.js";
