@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Metric, type MetricJSON } from "./metric.js";
 import { type Profile, profile } from "./profile.js";
+import { askShouldPrune, reportIntermediate } from "./pruning.js";
 import { TrialReport, type TrialStatus } from "./report.js";
 import { TrialTask } from "./trial-task.js";
 
@@ -200,7 +201,7 @@ export class Trial<C extends Record<string, unknown> = Record<string, unknown>> 
     }
   }
 
-  private report(
+  private makeReport(
     status: TrialStatus,
     values: Record<string, number>,
     error: Error | undefined,
@@ -228,12 +229,44 @@ export class Trial<C extends Record<string, unknown> = Record<string, unknown>> 
   }
 
   /**
+   * Records an intermediate value at `step` (an integer >= 0, e.g. the epoch): kept on the
+   * trial and in its report's `summary.intermediate`, and forwarded to the pruner if one is
+   * attached (see `src/trial/pruning.ts`). A step reported again keeps its first value.
+   *
+   * @example
+   * ```ts
+   * for (let epoch = 0; epoch < 20; epoch++) {
+   *   trial.report(epoch, await trainOneEpoch());
+   *   if (await trial.shouldPrune()) return trial.fail(new Pruned(epoch));
+   * }
+   * ```
+   */
+  report(step: number, value: number): void {
+    reportIntermediate(this as Trial, step, value);
+  }
+
+  /**
+   * Whether the pruner wants this trial stopped now, judging from the values reported so
+   * far: asked directly in-process, through Comm from worker threads/processes; `false` when
+   * no pruner is attached. Stop with `return trial.fail(new Pruned(step))`.
+   *
+   * @example
+   * ```ts
+   * trial.report(epoch, loss);
+   * if (await trial.shouldPrune()) return trial.fail(new Pruned(epoch));
+   * ```
+   */
+  shouldPrune(): Promise<boolean> {
+    return askShouldPrune(this as Trial);
+  }
+
+  /**
    * Reports success. Every declared metric must be given and no undeclared one; with no
    * metrics declared, any numeric values are accepted.
    */
   success(values: Record<string, number> = {}): TrialReport {
     this.checkValues(values, true);
-    return this.report("success", { ...values }, undefined);
+    return this.makeReport("success", { ...values }, undefined);
   }
 
   /**
@@ -243,7 +276,7 @@ export class Trial<C extends Record<string, unknown> = Record<string, unknown>> 
   fail(error?: unknown, values: Record<string, number> = {}): TrialReport {
     this.checkValues(values, false);
     const e = error === undefined ? this.exception : toError(error);
-    return this.report("fail", this.withWorst(values), e);
+    return this.makeReport("fail", this.withWorst(values), e);
   }
 
   /**
@@ -252,7 +285,7 @@ export class Trial<C extends Record<string, unknown> = Record<string, unknown>> 
    */
   crashed(error?: unknown): TrialReport {
     const e = error === undefined ? this.exception : toError(error);
-    return this.report("crashed", this.withWorst({}), e);
+    return this.makeReport("crashed", this.withWorst({}), e);
   }
 }
 
