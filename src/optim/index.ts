@@ -10,6 +10,13 @@
 // --- pruning/optimize (src/optim/pruners, src/optim/optimize.ts) ---
 
 // --- space, contract, random, grid, multi-objective ---
+export {
+  BaseOptimizer,
+  OptimizerExhaustedError,
+  type OptimizerOptions,
+} from "./base-optimizer.js";
+export { GridSearch, type GridSearchOptions, gridValues } from "./grid.js";
+export { RandomSearch } from "./random.js";
 export { Rng } from "./rng.js";
 export * from "./space/index.js";
 export type { Choice, Condition, Config, Distribution, Optimizer, Param, Pruner } from "./types.js";

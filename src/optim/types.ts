@@ -64,6 +64,12 @@ export interface Optimizer {
   ask(n: number): Trial[];
   /** The outcome of a trial this optimizer asked for (success, fail or crashed). */
   tell(report: TrialReport): void;
+  /**
+   * `true` once the optimizer has nothing left to propose (e.g. a grid search that asked every
+   * point); then `ask(n)` returns fewer trials than asked and `ask()` throws. Absent or `false`
+   * for optimizers that never run out.
+   */
+  readonly exhausted?: boolean;
 }
 
 /**

@@ -26,4 +26,5 @@ export {
   toUnit,
 } from "./distribution.js";
 export { SpaceError } from "./errors.js";
+export { configKey } from "./key.js";
 export { SearchSpace, type SearchSpaceJSON, space } from "./search-space.js";

@@ -1,0 +1,152 @@
+/**
+ * `BaseOptimizer`: what every sampler shares — checking options, naming and seeding trials,
+ * the `ask()`/`ask(n)` overload, and tracking which asked trials are still pending — so that a
+ * sampler only decides which configurations come next.
+ *
+ * @module
+ */
+
+import { Metric } from "../trial/metric.js";
+import type { TrialReport } from "../trial/report.js";
+import { Trial } from "../trial/trial.js";
+import { Rng } from "./rng.js";
+import { SearchSpace } from "./space/search-space.js";
+import type { Config, Optimizer } from "./types.js";
+
+/** Options every optimizer takes. */
+export interface OptimizerOptions {
+  /** The space to search. */
+  space: SearchSpace;
+  /** The metric(s) to optimize, each with its direction. */
+  metrics: Metric | readonly Metric[];
+  /** Seed: the same seed and the same ask/tell sequence give the same trials (default 0). */
+  seed?: number;
+  /** Trial names are `<prefix><number>`, numbered from 1 and padded to 4 digits (default `"trial-"`). */
+  prefix?: string;
+  /** Base folder of the trials' storage folders (see `TrialOptions.storageDir`). */
+  storageDir?: string;
+  /** Fidelities given to every trial, e.g. `{ epochs: 10 }`. */
+  fidelities?: Record<string, unknown>;
+}
+
+/** An optimizer was asked for a trial it cannot give (e.g. a grid search with no points left). */
+export class OptimizerExhaustedError extends Error {
+  override readonly name = "OptimizerExhaustedError";
+}
+
+function checkMetrics(metrics: Metric | readonly Metric[], who: string): Metric[] {
+  const list = metrics instanceof Metric ? [metrics] : Array.isArray(metrics) ? [...metrics] : [];
+  if (list.length === 0) throw new TypeError(`${who}: \`metrics\` needs at least one Metric`);
+  const names = new Set<string>();
+  for (const m of list) {
+    if (!(m instanceof Metric))
+      throw new TypeError(`${who}: metrics must be Metric instances, got ${String(m)}`);
+    if (names.has(m.name)) throw new TypeError(`${who}: metric "${m.name}" given twice`);
+    names.add(m.name);
+  }
+  return list;
+}
+
+/**
+ * Base class of the optimizers: subclasses implement {@link BaseOptimizer.propose} (and may
+ * override {@link BaseOptimizer.tell}, calling `super.tell`).
+ *
+ * @example
+ * ```ts
+ * class Fixed extends BaseOptimizer {
+ *   protected propose(n: number): Config[] {
+ *     return Array.from({ length: n }, () => this.space.defaults());
+ *   }
+ * }
+ * const opt = new Fixed({ space: space({ x: float(0, 1) }), metrics: new Metric("loss") });
+ * opt.ask().name; // "trial-0001"
+ * ```
+ */
+export abstract class BaseOptimizer implements Optimizer {
+  readonly space: SearchSpace;
+  readonly metrics: readonly Metric[];
+  readonly seed: number;
+  /** The optimizer's random stream (configs); trial seeds come from a separate stream. */
+  protected readonly rng: Rng;
+  readonly #seeds: Rng;
+  readonly #prefix: string;
+  readonly #storageDir: string | undefined;
+  readonly #fidelities: Record<string, unknown>;
+  #count = 0;
+  /** Asked trials whose report has not been told yet, by name. */
+  protected readonly pending = new Map<string, Trial>();
+
+  constructor(options: OptimizerOptions) {
+    const who = new.target.name;
+    if (!options || !(options.space instanceof SearchSpace))
+      throw new TypeError(`${who}: \`space\` must be a SearchSpace (build one with space({...}))`);
+    const seed = options.seed ?? 0;
+    if (typeof seed !== "number" || !Number.isFinite(seed))
+      throw new TypeError(`${who}: \`seed\` must be a finite number, got ${String(seed)}`);
+    this.space = options.space;
+    this.metrics = Object.freeze(checkMetrics(options.metrics, who));
+    this.seed = seed;
+    const root = new Rng(seed);
+    this.rng = root.fork();
+    this.#seeds = root.fork();
+    this.#prefix = options.prefix ?? "trial-";
+    this.#storageDir = options.storageDir;
+    this.#fidelities = { ...(options.fidelities ?? {}) };
+  }
+
+  /** How many trials were asked so far. */
+  get asked(): number {
+    return this.#count;
+  }
+
+  /** `true` once nothing is left to propose; see {@link Optimizer.exhausted}. */
+  get exhausted(): boolean {
+    return false;
+  }
+
+  /**
+   * The next `n` configurations, distinct from each other and, where the space allows, from
+   * the pending ones. Fewer than `n` means the optimizer ran out.
+   */
+  protected abstract propose(n: number): Config[];
+
+  ask(): Trial;
+  ask(n: number): Trial[];
+  ask(n?: number): Trial | Trial[] {
+    if (n === undefined) {
+      const [config] = this.propose(1);
+      if (config === undefined)
+        throw new OptimizerExhaustedError(
+          `${this.constructor.name}: no configurations left to ask`,
+        );
+      return this.#trial(config);
+    }
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(
+        `${this.constructor.name}.ask(n): n must be a non-negative integer, got ${n}`,
+      );
+    if (n === 0) return [];
+    return this.propose(n).map((c) => this.#trial(c));
+  }
+
+  #trial(config: Config): Trial {
+    this.#count++;
+    const trial = new Trial({
+      name: `${this.#prefix}${String(this.#count).padStart(4, "0")}`,
+      config: { ...config },
+      seed: this.#seeds.int(0, 2 ** 31 - 1),
+      metrics: [...this.metrics],
+      fidelities: this.#fidelities,
+      storageDir: this.#storageDir,
+    });
+    this.pending.set(trial.name, trial);
+    return trial;
+  }
+
+  /** Records the outcome: the trial is no longer pending. Subclasses learn from it. */
+  tell(report: TrialReport): void {
+    if (!report || typeof report.name !== "string")
+      throw new TypeError(`${this.constructor.name}.tell: expected a TrialReport`);
+    this.pending.delete(report.name);
+  }
+}
