@@ -151,6 +151,24 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         where: [{ path: "config.name", op: "contains", value: "fg3" }],
       });
       expect(contains.runs.map((r) => r.id)).toEqual([ids[3]]);
+      const within = await store.listRuns({
+        project,
+        where: [{ path: "config.x", op: "in", value: [1, 3, 99] }],
+        sort: "config.x",
+      });
+      expect(within.runs.map((r) => r.config.x)).toEqual([1, 3]);
+      expect(
+        (await store.listRuns({ project, where: [{ path: "config.x", op: "in", value: [] }] }))
+          .total,
+      ).toBe(0);
+      await expectStoreError(
+        store.listRuns({ project, where: [{ path: "config.x", op: "in", value: 3 }] }),
+        "invalid",
+        "config.x",
+      );
+      expect((await store.listRuns({ project, search: "BIG" })).total).toBe(3);
+      expect((await store.listRuns({ project, search: all.runs[0].name })).total).toBe(1);
+      expect((await store.listRuns({ project, search: "%" })).total).toBe(0);
       // costs: 10, 7, 8, 1, 6
       const byCost = await store.listRuns({ project, sort: "-summary.cost" });
       expect(byCost.runs.map((r) => r.summary.cost)).toEqual([10, 8, 7, 6, 1]);
@@ -166,6 +184,9 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       const projects = await store.listProjects();
       const info = projects.find((p) => p.project === project);
       expect(info).toMatchObject({ project, runCount: 5, runningCount: 0 });
+      if (info?.lastActivityAt !== undefined) {
+        expect(info.lastActivityAt).toBeGreaterThanOrEqual(info.lastCreatedAt);
+      }
 
       await store.deleteRun(ids[0]);
       expect((await store.listRuns({ project })).total).toBe(4);

@@ -111,6 +111,8 @@ export interface RunQuery {
   tags?: readonly string[];
   /** Equality / range filters on config and summary values, e.g. `{ path: "config.lr", op: ">", value: 0.1 }`. */
   where?: readonly RunFilter[];
+  /** Case-insensitive substring of the id, name, notes or a tag. */
+  search?: string;
   /** e.g. `"createdAt"`, `"summary.cost"`, `"config.x"`; prefix `-` for descending. */
   sort?: string;
   limit?: number;
@@ -120,8 +122,9 @@ export interface RunQuery {
 export interface RunFilter {
   /** `config.<key>`, `summary.<key>`, or a top-level field such as `name`. */
   path: string;
-  op: "=" | "!=" | "<" | "<=" | ">" | ">=" | "contains";
-  value: string | number | boolean | null;
+  op: "=" | "!=" | "<" | "<=" | ">" | ">=" | "contains" | "in";
+  /** For `in`: an array of the values to match. */
+  value: string | number | boolean | null | readonly (string | number | boolean)[];
 }
 
 export interface ProjectInfo {
@@ -129,6 +132,8 @@ export interface ProjectInfo {
   runCount: number;
   runningCount: number;
   lastCreatedAt: number;
+  /** Latest createdAt / heartbeatAt / finishedAt of its runs (optional for older backends). */
+  lastActivityAt?: number;
 }
 
 export interface HistoryKeyInfo {

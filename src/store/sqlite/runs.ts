@@ -227,9 +227,26 @@ function sqlArg(v: unknown): unknown {
 
 function filterSql(f: RunFilter): { sql: string; args: unknown[] } {
   const e = pathExpr(f.path);
-  const ops = ["=", "!=", "<", "<=", ">", ">=", "contains"];
+  const ops = ["=", "!=", "<", "<=", ">", ">=", "contains", "in"];
   if (!ops.includes(f.op))
     throw new StoreError(`invalid filter op ${JSON.stringify(f.op)}`, "invalid");
+  if (f.op === "in") {
+    const vals = f.value;
+    if (!Array.isArray(vals) || vals.some((v) => v === null || typeof v === "object")) {
+      throw new StoreError(
+        `filter on ${f.path}: op in needs an array of strings, numbers or booleans`,
+        "invalid",
+      );
+    }
+    if (vals.length === 0) return { sql: "0", args: [] };
+    return {
+      sql: `${e.sql} IN (${vals.map(() => "?").join(",")})`,
+      args: [...e.args, ...vals.map(sqlArg)],
+    };
+  }
+  if (Array.isArray(f.value)) {
+    throw new StoreError(`filter on ${f.path}: op ${f.op} needs a single value`, "invalid");
+  }
   if (f.op === "contains") {
     return { sql: `instr(CAST(${e.sql} AS TEXT), ?) > 0`, args: [...e.args, String(f.value)] };
   }
@@ -265,6 +282,16 @@ export function queryRuns(db: Db, q: RunQuery = {}): { runs: RunRecord[]; total:
   for (const tag of q.tags ?? []) {
     where.push("EXISTS (SELECT 1 FROM json_each(r.tags) WHERE value = ?)");
     args.push(tag);
+  }
+  if (q.search !== undefined && q.search !== "") {
+    if (typeof q.search !== "string") throw new StoreError("search must be a string", "invalid");
+    // instr on lower() rather than LIKE, so % and _ in the text match literally.
+    const needle = q.search.toLowerCase();
+    where.push(
+      `(instr(lower(r.id), ?) > 0 OR instr(lower(r.name), ?) > 0 OR instr(lower(COALESCE(r.notes, '')), ?) > 0
+        OR EXISTS (SELECT 1 FROM json_each(r.tags) WHERE instr(lower(value), ?) > 0))`,
+    );
+    args.push(needle, needle, needle, needle);
   }
   for (const f of q.where ?? []) {
     const s = filterSql(f);

@@ -200,7 +200,8 @@ export class SqliteStore implements Store {
           .prepare(
             `SELECT project, COUNT(*) AS runCount,
                SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END) AS runningCount,
-               MAX(created_at) AS lastCreatedAt
+               MAX(created_at) AS lastCreatedAt,
+               MAX(MAX(created_at), MAX(heartbeat_at), COALESCE(MAX(finished_at), 0)) AS lastActivityAt
              FROM runs GROUP BY project ORDER BY lastCreatedAt DESC`,
           )
           .all() as ProjectInfo[],
