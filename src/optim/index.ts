@@ -16,6 +16,15 @@ export {
   type OptimizerOptions,
 } from "./base-optimizer.js";
 export { GridSearch, type GridSearchOptions, gridValues } from "./grid.js";
+export * from "./nsga2/index.js";
+export {
+  crowdingDistance,
+  dominates,
+  hypervolume2D,
+  lossesOf,
+  nonDominatedSort,
+  paretoFront,
+} from "./pareto.js";
 export { RandomSearch } from "./random.js";
 export { Rng } from "./rng.js";
 export * from "./space/index.js";
