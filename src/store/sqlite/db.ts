@@ -2,7 +2,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { StoreError } from "../types.js";
+import { rowsToBatch } from "../history-batch.js";
+import { type HistoryRow, StoreError } from "../types.js";
+import { writeBatch } from "./chunks.js";
+import { decodeValue } from "./values.js";
 
 export type Db = Database.Database;
 
@@ -63,7 +66,79 @@ export const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;`,
   // 2: whole-row reads (readHistory with a step range / limit) without scanning every key.
   `CREATE INDEX history_values_step ON history_values(run, step);`,
+  // 3: history as chunks of packed Float64 points (see chunks.ts); JSON values keep their rows
+  // and gain a timestamp. The numeric rows move over in JS_STEPS[2], then migration 4 drops them.
+  `CREATE TABLE history_steps (
+     id INTEGER PRIMARY KEY,
+     run TEXT NOT NULL,
+     min_step INTEGER NOT NULL,
+     max_step INTEGER NOT NULL,
+     n INTEGER NOT NULL,
+     steps BLOB,
+     runtimes BLOB NOT NULL,
+     ts BLOB NOT NULL
+   );
+   CREATE INDEX history_steps_run ON history_steps(run, max_step);
+   CREATE TABLE history_chunks (
+     id INTEGER PRIMARY KEY,
+     run TEXT NOT NULL,
+     key TEXT NOT NULL,
+     min_step INTEGER NOT NULL,
+     max_step INTEGER NOT NULL,
+     n INTEGER NOT NULL,
+     steps BLOB,
+     vals BLOB NOT NULL,
+     ts BLOB NOT NULL,
+     min_ts REAL NOT NULL,
+     max_ts REAL NOT NULL,
+     nfin INTEGER NOT NULL,
+     vmin REAL,
+     vmax REAL,
+     vlast REAL
+   );
+   CREATE INDEX history_chunks_key ON history_chunks(run, key, max_step);
+   CREATE INDEX history_chunks_run ON history_chunks(run, max_step);
+   ALTER TABLE history_values ADD COLUMN ts REAL;
+   UPDATE history_values SET ts = (SELECT r.ts FROM history_rows r
+     WHERE r.run = history_values.run AND r.step = history_values.step);`,
+  // 4: the per-point tables are gone; history_rows stays as a view (run, step) for readers
+  // that only need the highest step.
+  `DROP TABLE history_rows;
+   DELETE FROM history_values WHERE kind <> 4;
+   CREATE VIEW history_rows AS SELECT run, max_step AS step FROM history_steps;`,
 ];
+
+/** Data moves that SQL alone cannot do, run right after the migration at the same index. */
+const JS_STEPS: Record<number, (db: Db) => void> = {
+  2: (db) => {
+    const runs = db
+      .prepare("SELECT DISTINCT run FROM history_rows WHERE run IN (SELECT id FROM runs)")
+      .pluck()
+      .all() as string[];
+    for (const run of runs) {
+      const rows = db
+        .prepare("SELECT step, runtime, ts FROM history_rows WHERE run = ? ORDER BY step")
+        .all(run) as { step: number; runtime: number; ts: number }[];
+      const index = new Map(rows.map((r, i) => [r.step, i]));
+      const history: HistoryRow[] = rows.map((r) => ({
+        step: r.step,
+        runtime: r.runtime,
+        timestamp: r.ts,
+        values: {},
+      }));
+      const vals = db
+        .prepare(
+          "SELECT key, step, kind, num, json FROM history_values WHERE run = ? AND kind <> 4",
+        )
+        .all(run) as { key: string; step: number; kind: number; num: number | null; json: null }[];
+      for (const v of vals) {
+        const i = index.get(v.step);
+        if (i !== undefined) history[i].values[v.key] = decodeValue(v.kind, v.num, v.json);
+      }
+      writeBatch(db, run, rowsToBatch(history));
+    }
+  },
+};
 
 function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
@@ -99,7 +174,10 @@ export function migrate(db: Db): void {
     db
       .transaction(() => {
         const version = db.pragma("user_version", { simple: true }) as number;
-        for (let i = version; i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i]);
+        for (let i = version; i < MIGRATIONS.length; i++) {
+          db.exec(MIGRATIONS[i]);
+          JS_STEPS[i]?.(db);
+        }
         if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
       })
       .immediate(),

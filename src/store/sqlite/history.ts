@@ -1,16 +1,20 @@
 /** History rows/values, system samples and console lines. */
+
+import { type HistoryBatch, rowsToBatch } from "../history-batch.js";
 import {
   type ConsoleLine,
   type HistoryKeyInfo,
   type HistoryRow,
   type Point,
   type PointQuery,
+  type StoredValue,
   StoreError,
   type SystemSample,
 } from "../types.js";
+import { chunkSteps, f64, mergeByStep, writeBatch } from "./chunks.js";
 import { type Db, writeTx } from "./db.js";
 import { requireRun } from "./runs.js";
-import { checkKey, checkValue, decodeValue, encodeValue } from "./values.js";
+import { checkKey, checkValue, fromJson, KIND_JSON } from "./values.js";
 
 function checkStep(step: unknown, where: string): void {
   if (!Number.isSafeInteger(step) || (step as number) < 0) {
@@ -37,29 +41,50 @@ export function appendHistoryRows(db: Db, runId: string, rows: readonly HistoryR
       checkValue(v, `history row ${i} key ${JSON.stringify(k)}`);
     }
   });
-  writeTx(db, () => {
-    requireRun(db, runId);
-    const insRow = db.prepare(
-      "INSERT OR REPLACE INTO history_rows (run, step, runtime, ts) VALUES (?, ?, ?, ?)",
-    );
-    const insVal = db.prepare(
-      "INSERT OR REPLACE INTO history_values (run, key, step, kind, num, json) VALUES (?, ?, ?, ?, ?, ?)",
-    );
-    for (const row of rows) {
-      insRow.run(runId, row.step, row.runtime, row.timestamp);
-      for (const [k, v] of Object.entries(row.values)) {
-        insVal.run(runId, k, row.step, ...encodeValue(v));
-      }
-    }
-  });
+  appendHistoryBatch(db, runId, rowsToBatch(rows));
 }
 
-interface ValRow {
+export function appendHistoryBatch(db: Db, runId: string, batch: HistoryBatch): void {
+  writeTx(db, () => writeBatch(db, runId, batch));
+}
+
+interface ChunkRow {
+  id: number;
+  key: string;
+  min_step: number;
+  max_step: number;
+  n: number;
+  steps: Buffer | null;
+  vals: Buffer;
+  ts: Buffer;
+}
+
+interface JsonRow {
   step: number;
   key: string;
-  kind: number;
-  num: number | null;
-  json: string | null;
+  json: string;
+  ts: number | null;
+}
+
+interface Part<T> {
+  id: number;
+  steps: ArrayLike<number>;
+  items: T[];
+}
+
+/** Decodes a chunk's points inside [lo, hi] as `make(value, timestamp)` items. */
+function decodeChunk<T>(c: ChunkRow, lo: number, hi: number, make: (v: number, t: number) => T) {
+  const steps = chunkSteps(c.steps, c.min_step, c.n);
+  const vals = f64(c.vals);
+  const ts = f64(c.ts);
+  const part: Part<T> = { id: c.id, steps: [], items: [] };
+  const ps = part.steps as number[];
+  for (let i = 0; i < c.n; i++) {
+    if (steps[i] < lo || steps[i] > hi) continue;
+    ps.push(steps[i]);
+    part.items.push(make(vals[i], ts[i]));
+  }
+  return part;
 }
 
 export function readHistoryRows(
@@ -68,66 +93,120 @@ export function readHistoryRows(
   opts: { minStep?: number; maxStep?: number; limit?: number } = {},
 ): HistoryRow[] {
   requireRun(db, runId);
-  const rows = db
+  const lo = opts.minStep ?? 0;
+  let hi = opts.maxStep ?? Number.MAX_SAFE_INTEGER;
+  const metas = db
     .prepare(
-      `SELECT step, runtime, ts FROM history_rows WHERE run = ? AND step >= ? AND step <= ?
-       ORDER BY step LIMIT ?`,
+      `SELECT id, min_step, n, steps, runtimes, ts FROM history_steps
+       WHERE run = ? AND max_step >= ? AND min_step <= ? ORDER BY id`,
     )
-    .all(runId, opts.minStep ?? 0, opts.maxStep ?? Number.MAX_SAFE_INTEGER, opts.limit ?? -1) as {
-    step: number;
-    runtime: number;
-    ts: number;
-  }[];
-  if (rows.length === 0) return [];
-  const byStep = new Map<number, HistoryRow>();
-  const out = rows.map((r) => {
-    const h: HistoryRow = { step: r.step, runtime: r.runtime, timestamp: r.ts, values: {} };
-    byStep.set(r.step, h);
-    return h;
+    .all(runId, lo, hi) as (Omit<ChunkRow, "vals" | "key" | "max_step"> & { runtimes: Buffer })[];
+  const parts: Part<HistoryRow>[] = metas.map((m) => {
+    const steps = chunkSteps(m.steps, m.min_step, m.n);
+    const rt = f64(m.runtimes);
+    const ts = f64(m.ts);
+    const part: Part<HistoryRow> = { id: m.id, steps: [], items: [] };
+    for (let i = 0; i < m.n; i++) {
+      if (steps[i] < lo || steps[i] > hi) continue;
+      (part.steps as number[]).push(steps[i]);
+      part.items.push({ step: steps[i], runtime: rt[i], timestamp: ts[i], values: {} });
+    }
+    return part;
   });
-  const vals = db
+  let rows = mergeByStep(parts).items;
+  if (opts.limit !== undefined && opts.limit >= 0) rows = rows.slice(0, opts.limit);
+  if (rows.length === 0) return [];
+  hi = rows[rows.length - 1].step;
+  const byStep = new Map<number, HistoryRow>();
+  for (const r of rows) byStep.set(r.step, r);
+  const chunks = db
     .prepare(
-      `SELECT step, key, kind, num, json FROM history_values WHERE run = ? AND step >= ? AND step <= ?`,
+      `SELECT id, key, min_step, max_step, n, steps, vals, ts FROM history_chunks
+       WHERE run = ? AND max_step >= ? AND min_step <= ? ORDER BY id`,
     )
-    .all(runId, rows[0].step, rows[rows.length - 1].step) as ValRow[];
-  for (const v of vals) {
-    const h = byStep.get(v.step);
-    if (h) h.values[v.key] = decodeValue(v.kind, v.num, v.json);
+    .iterate(runId, lo, hi) as IterableIterator<ChunkRow>;
+  for (const c of chunks) {
+    const steps = chunkSteps(c.steps, c.min_step, c.n);
+    const vals = f64(c.vals);
+    for (let i = 0; i < c.n; i++) {
+      const row = byStep.get(steps[i]);
+      if (row) row.values[c.key] = vals[i];
+    }
   }
-  return out;
+  const json = db
+    .prepare(
+      `SELECT step, key, json FROM history_values
+       WHERE run = ? AND step >= ? AND step <= ? AND kind = ${KIND_JSON}`,
+    )
+    .all(runId, lo, hi) as JsonRow[];
+  for (const v of json) {
+    const row = byStep.get(v.step);
+    if (row) row.values[v.key] = fromJson<StoredValue>(v.json);
+  }
+  return rows;
 }
 
 export function readPointRows(db: Db, q: PointQuery): Point[] {
   requireRun(db, q.runId);
   checkKey(q.key, "readPoints");
-  const rows = db
+  const lo = q.minStep ?? 0;
+  const hi = q.maxStep ?? Number.MAX_SAFE_INTEGER;
+  const limit = q.limit !== undefined && q.limit >= 0 ? q.limit : Number.POSITIVE_INFINITY;
+  const parts: Part<Point>[] = [];
+  const chunks = db
     .prepare(
-      `SELECT v.step, v.kind, v.num, v.json, r.ts FROM history_values v
-       JOIN history_rows r ON r.run = v.run AND r.step = v.step
-       WHERE v.run = ? AND v.key = ? AND v.step >= ? AND v.step <= ? ORDER BY v.step LIMIT ?`,
+      `SELECT id, key, min_step, max_step, n, steps, vals, ts FROM history_chunks
+       WHERE run = ? AND key = ? AND max_step >= ? AND min_step <= ? ORDER BY min_step, id`,
     )
-    .all(
-      q.runId,
-      q.key,
-      q.minStep ?? 0,
-      q.maxStep ?? Number.MAX_SAFE_INTEGER,
-      q.limit ?? -1,
-    ) as (ValRow & { ts: number })[];
-  return rows.map((r) => ({
-    step: r.step,
-    timestamp: r.ts,
-    value: decodeValue(r.kind, r.num, r.json),
-  }));
+    .iterate(q.runId, q.key, lo, hi) as IterableIterator<ChunkRow>;
+  let count = 0;
+  let maxSeen = -1;
+  for (const c of chunks) {
+    // Chunks come by min_step: once `limit` points are in hand, later chunks cannot precede them.
+    if (count >= limit && c.min_step > maxSeen) {
+      chunks.return?.();
+      break;
+    }
+    const part = decodeChunk(c, lo, hi, (value, timestamp) => ({ step: 0, timestamp, value }));
+    parts.push(part);
+    count += part.items.length;
+    if (c.max_step > maxSeen) maxSeen = c.max_step;
+  }
+  const json = db
+    .prepare(
+      `SELECT step, json, ts FROM history_values
+       WHERE run = ? AND key = ? AND step >= ? AND step <= ? AND kind = ${KIND_JSON} ORDER BY step`,
+    )
+    .all(q.runId, q.key, lo, hi) as JsonRow[];
+  if (json.length > 0) {
+    parts.push({
+      id: Number.MAX_SAFE_INTEGER,
+      steps: json.map((j) => j.step),
+      items: json.map((j) => ({ step: 0, timestamp: j.ts ?? 0, value: fromJson(j.json) })),
+    });
+  }
+  parts.sort((a, b) => a.id - b.id);
+  const merged = mergeByStep(parts);
+  const n = Math.min(merged.items.length, limit);
+  const out: Point[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = merged.items[i];
+    out[i] = { step: merged.steps[i], timestamp: p.timestamp, value: p.value };
+  }
+  return out;
 }
 
 export function historyKeyRows(db: Db, runId: string): HistoryKeyInfo[] {
   requireRun(db, runId);
   return db
     .prepare(
-      `SELECT key, COUNT(*) AS count, MIN(step) AS minStep, MAX(step) AS maxStep
-       FROM history_values WHERE run = ? GROUP BY key ORDER BY key`,
+      `SELECT key, SUM(n) AS count, MIN(lo) AS minStep, MAX(hi) AS maxStep FROM (
+         SELECT key, n, min_step AS lo, max_step AS hi FROM history_chunks WHERE run = @run
+         UNION ALL
+         SELECT key, 1, step, step FROM history_values WHERE run = @run
+       ) GROUP BY key ORDER BY key`,
     )
-    .all(runId) as HistoryKeyInfo[];
+    .all({ run: runId }) as HistoryKeyInfo[];
 }
 
 export function appendSystemRows(db: Db, runId: string, samples: readonly SystemSample[]): void {

@@ -1,7 +1,142 @@
-/** Database-side downsampling: N equal x buckets per (run, key), keeping min/max/last/count. */
-import { type Series, type SeriesQuery, StoreError } from "../types.js";
+/**
+ * Downsampling: N equal x buckets per (run, key), keeping min/max/last/count of finite values.
+ * History reads whole-chunk aggregates when a chunk falls inside one bucket and decodes it
+ * otherwise, so cost follows the chunk count, not the point count. System samples (few) use SQL.
+ * Duplicate writes of one step are not deduplicated here (readPoints does that).
+ */
+
+import type { Statement } from "better-sqlite3";
+import { type Series, type SeriesBucket, type SeriesQuery, StoreError } from "../types.js";
+import { chunkSteps, f64 } from "./chunks.js";
 import type { Db } from "./db.js";
-import { KIND_FINITE } from "./values.js";
+
+interface Meta {
+  id: number;
+  min_step: number;
+  max_step: number;
+  n: number;
+  min_ts: number;
+  max_ts: number;
+  nfin: number;
+  vmin: number | null;
+  vmax: number | null;
+  vlast: number | null;
+}
+
+interface Acc {
+  mn: number;
+  mx: number;
+  c: number;
+  last: number;
+  lastX: number;
+}
+
+export function readSeriesRows(db: Db, q: SeriesQuery): Series[] {
+  if (!Number.isInteger(q.buckets) || q.buckets < 1 || q.buckets > 100_000) {
+    throw new StoreError(`invalid bucket count ${JSON.stringify(q.buckets)}`, "invalid");
+  }
+  if (q.x !== "step" && q.x !== "time") {
+    throw new StoreError(`invalid x ${JSON.stringify(q.x)}`, "invalid");
+  }
+  if (q.runIds.length === 0 || q.keys.length === 0) return [];
+  if (q.source === "system") return readSystemSeries(db, q);
+  const out: Series[] = [];
+  const metaStmt = db.prepare(
+    `SELECT id, min_step, max_step, n, min_ts, max_ts, nfin, vmin, vmax, vlast FROM history_chunks
+     WHERE run = ? AND key = ? AND nfin > 0 ORDER BY min_step, id`,
+  );
+  const dataStmt = db.prepare("SELECT steps, vals, ts FROM history_chunks WHERE id = ?");
+  for (const runId of q.runIds) {
+    for (const key of q.keys) {
+      out.push({ runId, key, buckets: seriesOf(q, metaStmt.all(runId, key) as Meta[], dataStmt) });
+    }
+  }
+  return out;
+}
+
+function seriesOf(q: SeriesQuery, all: Meta[], dataStmt: Statement<unknown[]>): SeriesBucket[] {
+  const byTime = q.x === "time";
+  const minX = q.minX ?? Number.NEGATIVE_INFINITY;
+  const maxX = q.maxX ?? Number.POSITIVE_INFINITY;
+  const xLo = (m: Meta) => (byTime ? m.min_ts : m.min_step);
+  const xHi = (m: Meta) => (byTime ? m.max_ts : m.max_step);
+  const metas = all.filter((m) => xHi(m) >= minX && xLo(m) <= maxX);
+  if (metas.length === 0) return [];
+  const cache = new Map<number, { x: Float64Array; v: Float64Array }>();
+  const decode = (m: Meta) => {
+    let d = cache.get(m.id);
+    if (!d) {
+      const r = dataStmt.get(m.id) as { steps: Buffer | null; vals: Buffer; ts: Buffer };
+      d = { x: byTime ? f64(r.ts) : chunkSteps(r.steps, m.min_step, m.n), v: f64(r.vals) };
+      cache.set(m.id, d);
+    }
+    return d;
+  };
+  // Whole-chunk x bounds are exact only when every point is finite and inside [minX, maxX].
+  const exact = (m: Meta) => m.nfin === m.n && xLo(m) >= minX && xHi(m) <= maxX;
+  const finiteX = (m: Meta, pick: (a: number, b: number) => number, start: number) => {
+    if (exact(m)) return pick(xLo(m), xHi(m)) === xLo(m) ? xLo(m) : xHi(m);
+    const d = decode(m);
+    let best = start;
+    for (let i = 0; i < m.n; i++) {
+      const x = d.x[i];
+      if (Number.isFinite(d.v[i]) && x >= minX && x <= maxX) best = pick(best, x);
+    }
+    return best;
+  };
+  let lo = q.minX;
+  let hi = q.maxX;
+  if (lo === undefined) {
+    lo = Number.POSITIVE_INFINITY;
+    for (const m of metas) if (xLo(m) < lo) lo = Math.min(lo, finiteX(m, Math.min, lo));
+  }
+  if (hi === undefined) {
+    hi = Number.NEGATIVE_INFINITY;
+    for (const m of metas) if (xHi(m) > hi) hi = Math.max(hi, finiteX(m, Math.max, hi));
+  }
+  if (!(hi >= lo)) return [];
+  const n = q.buckets;
+  const span = hi - lo;
+  const bucketOf = (x: number) =>
+    span > 0 ? Math.min(Math.floor(((x - lo) * n) / span), n - 1) : 0;
+  const acc = new Map<number, Acc>();
+  const add = (bi: number, mn: number, mx: number, c: number, last: number, lastX: number) => {
+    const a = acc.get(bi);
+    if (!a) {
+      acc.set(bi, { mn, mx, c, last, lastX });
+      return;
+    }
+    if (mn < a.mn) a.mn = mn;
+    if (mx > a.mx) a.mx = mx;
+    a.c += c;
+    if (lastX >= a.lastX) {
+      a.last = last;
+      a.lastX = lastX;
+    }
+  };
+  for (const m of metas) {
+    if (exact(m) && xLo(m) >= lo && xHi(m) <= hi && bucketOf(xLo(m)) === bucketOf(xHi(m))) {
+      add(bucketOf(xLo(m)), m.vmin!, m.vmax!, m.nfin, m.vlast!, xHi(m));
+      continue;
+    }
+    const d = decode(m);
+    for (let i = 0; i < m.n; i++) {
+      const x = d.x[i];
+      const v = d.v[i];
+      if (!Number.isFinite(v) || x < minX || x > maxX || x < lo || x > hi) continue;
+      add(bucketOf(x), v, v, 1, v, x);
+    }
+  }
+  return [...acc.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([bi, a]) => ({
+      x: lo + (bi * span) / n,
+      min: a.mn,
+      max: a.mx,
+      last: a.last,
+      count: a.c,
+    }));
+}
 
 interface BucketRow {
   run: string;
@@ -15,29 +150,14 @@ interface BucketRow {
   last: number;
 }
 
-export function readSeriesRows(db: Db, q: SeriesQuery): Series[] {
-  if (!Number.isInteger(q.buckets) || q.buckets < 1 || q.buckets > 100_000) {
-    throw new StoreError(`invalid bucket count ${JSON.stringify(q.buckets)}`, "invalid");
-  }
-  if (q.x !== "step" && q.x !== "time") {
-    throw new StoreError(`invalid x ${JSON.stringify(q.x)}`, "invalid");
-  }
-  if (q.runIds.length === 0 || q.keys.length === 0) return [];
+function readSystemSeries(db: Db, q: SeriesQuery): Series[] {
   const runsIn = q.runIds.map(() => "?").join(",");
   const keysIn = q.keys.map(() => "?").join(",");
-  const system = q.source === "system";
   // System samples have no step; their x is always time.
-  const pts = system
-    ? `SELECT run, key, ts AS x, num FROM system_values
-       WHERE run IN (${runsIn}) AND key IN (${keysIn}) AND num IS NOT NULL`
-    : q.x === "step"
-      ? `SELECT run, key, step AS x, num FROM history_values
-         WHERE run IN (${runsIn}) AND key IN (${keysIn}) AND kind = ${KIND_FINITE}`
-      : `SELECT v.run, v.key, r.ts AS x, v.num FROM history_values v
-         JOIN history_rows r ON r.run = v.run AND r.step = v.step
-         WHERE v.run IN (${runsIn}) AND v.key IN (${keysIn}) AND v.kind = ${KIND_FINITE}`;
   const sql = `
-    WITH pts AS (SELECT * FROM (${pts}) WHERE x >= @minX AND x <= @maxX),
+    WITH pts AS (SELECT run, key, ts AS x, num FROM system_values
+      WHERE run IN (${runsIn}) AND key IN (${keysIn}) AND num IS NOT NULL
+        AND ts >= @minX AND ts <= @maxX),
     rng AS (
       SELECT run, key, COALESCE(@lo, MIN(x)) AS lo, COALESCE(@hi, MAX(x)) AS hi
       FROM pts GROUP BY run, key

@@ -1,5 +1,6 @@
 /** `SqliteStore`: the embedded default backend (one `amltk.db` per folder, WAL, multi-process safe). */
 import { hostname } from "node:os";
+import type { BatchWriter, HistoryBatch } from "../history-batch.js";
 import {
   type ConsoleLine,
   type HistoryKeyInfo,
@@ -20,6 +21,7 @@ import {
 import { type Db, openDb, withRetry, writeTx } from "./db.js";
 import {
   appendConsoleRows,
+  appendHistoryBatch,
   appendHistoryRows,
   appendSystemRows,
   historyKeyRows,
@@ -40,7 +42,7 @@ export function isPidDead(pid: number): boolean {
   }
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, BatchWriter {
   readonly kind = "sqlite";
   #db: Db | undefined;
 
@@ -89,7 +91,13 @@ export class SqliteStore implements Store {
     const db = this.db;
     writeTx(db, () => {
       requireRun(db, id);
-      for (const t of ["history_rows", "history_values", "system_values", "console_lines"]) {
+      for (const t of [
+        "history_steps",
+        "history_chunks",
+        "history_values",
+        "system_values",
+        "console_lines",
+      ]) {
         db.prepare(`DELETE FROM ${t} WHERE run = ?`).run(id);
       }
       db.prepare("DELETE FROM runs WHERE id = ?").run(id);
@@ -104,6 +112,15 @@ export class SqliteStore implements Store {
 
   appendHistorySync(runId: string, rows: readonly HistoryRow[]): void {
     appendHistoryRows(this.db, runId, rows);
+  }
+
+  /** Columnar batch from the tracker's buffer: packed into chunks, one transaction. */
+  appendHistoryBatchSync(runId: string, batch: HistoryBatch): void {
+    appendHistoryBatch(this.db, runId, batch);
+  }
+
+  async appendHistoryBatch(runId: string, batch: HistoryBatch): Promise<void> {
+    this.appendHistoryBatchSync(runId, batch);
   }
 
   appendSystemSync(runId: string, samples: readonly SystemSample[]): void {
