@@ -13,7 +13,14 @@ import { Rng } from "./rng.js";
 import { SearchSpace } from "./space/search-space.js";
 import type { Config, Optimizer } from "./types.js";
 
-/** Options every optimizer takes. */
+/**
+ * Options every optimizer takes.
+ *
+ * @example
+ * ```ts
+ * const opts: OptimizerOptions = { space: s, metrics: [new Metric("loss")], seed: 3, prefix: "rs-" };
+ * ```
+ */
 export interface OptimizerOptions {
   /** The space to search. */
   space: SearchSpace;
@@ -29,7 +36,18 @@ export interface OptimizerOptions {
   fidelities?: Record<string, unknown>;
 }
 
-/** An optimizer was asked for a trial it cannot give (e.g. a grid search with no points left). */
+/**
+ * An optimizer was asked for a trial it cannot give (e.g. a grid search with no points left).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   grid.ask();
+ * } catch (e) {
+ *   if (e instanceof OptimizerExhaustedError) console.log("grid done");
+ * }
+ * ```
+ */
 export class OptimizerExhaustedError extends Error {
   override readonly name = "OptimizerExhaustedError";
 }

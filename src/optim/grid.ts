@@ -11,7 +11,14 @@ import { SpaceError } from "./space/errors.js";
 import type { SearchSpace } from "./space/search-space.js";
 import type { Choice, Config, Param } from "./types.js";
 
-/** Options of {@link GridSearch}. */
+/**
+ * Options of {@link GridSearch}.
+ *
+ * @example
+ * ```ts
+ * const opts: GridSearchOptions = { space: s, metrics: new Metric("loss"), resolution: 4, points: { lr: 8 } };
+ * ```
+ */
 export interface GridSearchOptions extends OptimizerOptions {
   /** Points per numeric parameter, evenly spaced on its (log) scale, ends included (default 5). */
   resolution?: number;

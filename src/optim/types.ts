@@ -9,13 +9,35 @@ import type { Metric } from "../trial/metric.js";
 import type { TrialReport } from "../trial/report.js";
 import type { Trial } from "../trial/trial.js";
 
-/** A value a categorical parameter (or a constant) can take: JSON-safe scalars only. */
+/**
+ * A value a categorical parameter (or a constant) can take: JSON-safe scalars only.
+ *
+ * @example
+ * ```ts
+ * const choices: Choice[] = ["rbf", 3, true, null];
+ * ```
+ */
 export type Choice = string | number | boolean | null;
 
-/** A sampled configuration: parameter name to value; inactive conditional parameters are absent. */
+/**
+ * A sampled configuration: parameter name to value; inactive conditional parameters are absent.
+ *
+ * @example
+ * ```ts
+ * const config: Config = { kind: "svm", C: 0.5 }; // no `trees`: inactive for svm
+ * ```
+ */
 export type Config = Record<string, Choice>;
 
-/** How one parameter's values are distributed. */
+/**
+ * How one parameter's values are distributed (ints always carry a step, 1 by default).
+ *
+ * @example
+ * ```ts
+ * const lr: Distribution = { type: "float", low: 1e-5, high: 1e-1, log: true };
+ * const layers: Distribution = { type: "int", low: 1, high: 8, log: false, step: 1 };
+ * ```
+ */
 export type Distribution =
   | {
       readonly type: "float";
@@ -34,13 +56,32 @@ export type Distribution =
   | { readonly type: "categorical"; readonly choices: readonly Choice[] }
   | { readonly type: "constant"; readonly value: Choice };
 
-/** Active only when the parent parameter is active and takes one of `values`. */
+/**
+ * Active only when the parent parameter is active and takes one of `values`.
+ *
+ * @example
+ * ```ts
+ * const onlyForSvm: Condition = { parent: "kind", values: ["svm"] };
+ * ```
+ */
 export interface Condition {
   readonly parent: string;
   readonly values: readonly Choice[];
 }
 
-/** One named parameter of a search space. */
+/**
+ * One named parameter of a search space (the builders `float`, `int`, `categorical`,
+ * `constant` and `space()` make these).
+ *
+ * @example
+ * ```ts
+ * const C: Param = {
+ *   name: "C",
+ *   dist: { type: "float", low: 1e-3, high: 1e3, log: true },
+ *   condition: { parent: "kind", values: ["svm"] },
+ * };
+ * ```
+ */
 export interface Param {
   readonly name: string;
   readonly dist: Distribution;
@@ -54,6 +95,13 @@ export interface Param {
  *
  * Implementations are seeded: the same seed and the same sequence of `ask`/`tell` calls give
  * the same trials.
+ *
+ * @example
+ * ```ts
+ * const opt: Optimizer = new RandomSearch({ space: s, metrics: new Metric("loss"), seed: 1 });
+ * const trial = opt.ask();
+ * opt.tell(trial.success({ loss: f(trial.config) }));
+ * ```
  */
 export interface Optimizer {
   /** The metrics this optimizer optimizes (one: single-objective; several: multi-objective). */
@@ -75,6 +123,13 @@ export interface Optimizer {
 /**
  * Decides whether a running trial should stop early, from intermediate values
  * (`trial.report(step, value)` on the worker).
+ *
+ * @example
+ * ```ts
+ * pruner.report("trial-0001", 3, 0.42);
+ * if (pruner.shouldPrune("trial-0001")) stopTraining();
+ * pruner.complete("trial-0001");
+ * ```
  */
 export interface Pruner {
   /** Records an intermediate value of a trial at a step (e.g. epoch). */

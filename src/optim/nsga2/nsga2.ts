@@ -12,7 +12,15 @@ import { configKey } from "../space/key.js";
 import type { Config } from "../types.js";
 import { type VariationOptions, vary } from "./variation.js";
 
-/** Options of {@link NSGA2}. */
+/**
+ * Options of {@link NSGA2}: defaults are population 50, crossover probability 0.9, mutation
+ * probability 1/(number of parameters), SBX index 15, mutation index 20.
+ *
+ * @example
+ * ```ts
+ * const opts: NSGA2Options = { space: s, metrics: [err, latency], seed: 1, populationSize: 30 };
+ * ```
+ */
 export interface NSGA2Options extends OptimizerOptions, Partial<VariationOptions> {
   /** Parents kept per generation, and completed children that make a generation (default 50). */
   populationSize?: number;

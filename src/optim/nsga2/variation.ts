@@ -11,7 +11,14 @@ import type { Rng } from "../rng.js";
 import type { SearchSpace } from "../space/search-space.js";
 import type { Choice, Config } from "../types.js";
 
-/** Tuning of {@link vary}. */
+/**
+ * Tuning of {@link vary}.
+ *
+ * @example
+ * ```ts
+ * const v: VariationOptions = { crossoverProb: 0.9, mutationProb: 0.1, etaCrossover: 15, etaMutation: 20 };
+ * ```
+ */
 export interface VariationOptions {
   /** Probability that two parents are crossed at all (else the child copies one). */
   crossoverProb: number;

@@ -12,17 +12,36 @@ import type { Choice, Distribution } from "../types.js";
  * When a parameter is active: `{ parent: value }` or `{ parent: [values...] }`, one parent per
  * parameter. Conditions chain: a parent may itself be conditional, and a child is active only
  * when its whole chain is.
+ *
+ * @example
+ * ```ts
+ * const when: When = { kernel: ["rbf", "poly"] }; // active for either kernel
+ * ```
  */
 export type When = Readonly<Record<string, Choice | readonly Choice[]>>;
 
-/** An unnamed parameter, as the builders return it; {@link space} gives it its name. */
+/**
+ * An unnamed parameter, as the builders return it; {@link space} gives it its name.
+ *
+ * @example
+ * ```ts
+ * const spec: ParamSpec = float(0, 1, { default: 0.5 });
+ * ```
+ */
 export interface ParamSpec {
   readonly dist: Distribution;
   readonly default?: Choice;
   readonly when?: When;
 }
 
-/** Options of {@link float} and {@link int}. */
+/**
+ * Options of {@link float} and {@link int}.
+ *
+ * @example
+ * ```ts
+ * const opts: NumericOptions = { log: true, default: 1e-3, when: { optimizer: "sgd" } };
+ * ```
+ */
 export interface NumericOptions {
   /** Sample on a log scale (bounds must be positive). */
   log?: boolean;
@@ -34,7 +53,14 @@ export interface NumericOptions {
   when?: When;
 }
 
-/** Options of {@link categorical} and {@link constant}. */
+/**
+ * Options of {@link categorical} and {@link constant}.
+ *
+ * @example
+ * ```ts
+ * const opts: ChoiceOptions = { default: "rbf", when: { kind: "svm" } };
+ * ```
+ */
 export interface ChoiceOptions {
   /** The default choice (else the first). */
   default?: Choice;

@@ -10,7 +10,15 @@ import type { Rng } from "../rng.js";
 import type { Choice, Distribution } from "../types.js";
 import { SpaceError, show } from "./errors.js";
 
-/** Whether `v` is a JSON-safe scalar a categorical parameter or a constant may hold. */
+/**
+ * Whether `v` is a JSON-safe scalar a categorical parameter or a constant may hold.
+ *
+ * @example
+ * ```ts
+ * isChoice("a"); // true
+ * isChoice(Number.NaN); // false
+ * ```
+ */
 export function isChoice(v: unknown): v is Choice {
   if (v === null || typeof v === "string" || typeof v === "boolean") return true;
   return typeof v === "number" && Number.isFinite(v);
@@ -133,12 +141,26 @@ export function inDomain(dist: Distribution, value: unknown): boolean {
   }
 }
 
-/** Whether the distribution has finitely many values spaced by a step (ints, stepped floats). */
+/**
+ * Whether the distribution has finitely many values spaced by a step (ints, stepped floats).
+ *
+ * @example
+ * ```ts
+ * isDiscrete({ type: "float", low: 0, high: 1, log: false, step: 0.25 }); // true
+ * ```
+ */
 export function isDiscrete(dist: Distribution): boolean {
   return dist.type === "int" || (dist.type === "float" && dist.step !== undefined);
 }
 
-/** The number of values a distribution has (`Infinity` for continuous floats). */
+/**
+ * The number of values a distribution has (`Infinity` for continuous floats).
+ *
+ * @example
+ * ```ts
+ * cardinality({ type: "int", low: 0, high: 10, log: false, step: 2 }); // 6
+ * ```
+ */
 export function cardinality(dist: Distribution): number {
   switch (dist.type) {
     case "float":

@@ -37,7 +37,15 @@ export class SpaceError extends Error {
   }
 }
 
-/** Renders a value for an error message (`"svm"`, `1e-3`, `[1, 2]`, `undefined`). */
+/**
+ * Renders a value for an error message.
+ *
+ * @example
+ * ```ts
+ * show("svm"); // '"svm"'
+ * show(undefined); // "undefined"
+ * ```
+ */
 export function show(value: unknown): string {
   if (value === undefined) return "undefined";
   if (typeof value === "number") return String(value);

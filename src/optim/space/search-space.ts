@@ -19,7 +19,15 @@ import {
 } from "./distribution.js";
 import { SpaceError, show } from "./errors.js";
 
-/** Plain form of a {@link SearchSpace}, from {@link SearchSpace.toJSON}. */
+/**
+ * Plain form of a {@link SearchSpace}, from {@link SearchSpace.toJSON}.
+ *
+ * @example
+ * ```ts
+ * const json: SearchSpaceJSON = s.toJSON();
+ * const again = SearchSpace.fromJSON(json);
+ * ```
+ */
 export interface SearchSpaceJSON {
   params: Param[];
 }
