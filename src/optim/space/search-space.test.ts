@@ -221,6 +221,23 @@ describe("SearchSpace", () => {
       }),
     ).toThrow(SpaceError);
     expect(() => SearchSpace.fromJSON("{}")).toThrow(/params/);
+    const withDefaults = space({
+      drop: float(0, 0.5, { step: 0.1, default: 0.2 }),
+      n: int(2, 64, { log: true, default: 8 }),
+      act: categorical(["relu", null, 1, false], { default: null }),
+    });
+    const again = SearchSpace.fromJSON(JSON.parse(JSON.stringify(withDefaults)));
+    expect(again.params).toEqual(withDefaults.params);
+    expect(again.defaults()).toEqual({ drop: 0.2, n: 8, act: null });
+  });
+
+  it("hand-written params may leave out log and int step; the space keeps its own frozen copy", () => {
+    const dist = { type: "int", low: 1, high: 4 } as unknown as Param["dist"];
+    const s = new SearchSpace([{ name: "n", dist }]);
+    expect(s.get("n").dist).toEqual({ type: "int", low: 1, high: 4, log: false, step: 1 });
+    (dist as { high: number }).high = 100;
+    expect((s.get("n").dist as { high: number }).high).toBe(4);
+    expect(Object.isFrozen(s.get("n"))).toBe(true);
   });
 
   it("repair keeps valid values, drops inactive ones, fills missing", () => {

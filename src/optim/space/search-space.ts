@@ -58,8 +58,9 @@ function checkParam(p: Param): Param {
     throw new SpaceError(`param name must be a non-empty string, got ${show(p.name)}`, {
       value: p.name,
     });
-  checkDistribution(p.dist, p.name);
-  if (p.default !== undefined && !inDomain(p.dist, p.default))
+  const dist = normalized(p.dist);
+  checkDistribution(dist, p.name);
+  if (p.default !== undefined && !inDomain(dist, p.default))
     throw new SpaceError(`default ${show(p.default)} is outside the parameter's domain`, {
       param: p.name,
       value: p.default,
@@ -86,10 +87,32 @@ function checkParam(p: Param): Param {
           },
         );
   }
-  const out: { -readonly [K in keyof Param]: Param[K] } = { name: p.name, dist: p.dist };
+  const out: { -readonly [K in keyof Param]: Param[K] } = { name: p.name, dist };
   if (p.default !== undefined) out.default = p.default;
-  if (c !== undefined) out.condition = { parent: c.parent, values: [...c.values] };
-  return out;
+  if (c !== undefined)
+    out.condition = Object.freeze({ parent: c.parent, values: Object.freeze([...c.values]) });
+  return Object.freeze(out);
+}
+
+/**
+ * A private, frozen copy of a distribution (so later edits to the caller's object cannot change
+ * the space), filling what hand-written JSON may leave out: `log: false`, and `step: 1` on ints.
+ */
+function normalized(dist: Distribution): Distribution {
+  if (!dist || typeof dist !== "object") return dist;
+  let d: Distribution;
+  try {
+    d = structuredClone(dist);
+  } catch {
+    return dist; // checkDistribution reports what is wrong with it
+  }
+  if (d.type === "float" || d.type === "int") {
+    const m = d as { log: boolean; step?: number };
+    if (m.log === undefined) m.log = false;
+    if (d.type === "int" && m.step === undefined) m.step = 1;
+  }
+  if (d.type === "categorical") Object.freeze(d.choices);
+  return Object.freeze(d);
 }
 
 /** Orders parents before children, keeping declaration order otherwise; rejects cycles. */
@@ -233,7 +256,7 @@ export class SearchSpace {
   defaults(): Config {
     const config: Config = {};
     for (const p of this.params) {
-      if (this.#activeGiven(p, config)) config[p.name] = p.default ?? middleOf(p.dist);
+      if (this.#activeGiven(p, config)) config[p.name] = p.default !== undefined ? p.default : middleOf(p.dist);
     }
     return config;
   }
