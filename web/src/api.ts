@@ -1,0 +1,184 @@
+/**
+ * The dashboard's only door to data: typed wrappers over the server's JSON API
+ * (docs/api.md). Shapes mirror the store's records, serialized as JSON.
+ */
+
+export type RunState = "running" | "finished" | "failed" | "crashed";
+
+export interface Run {
+  id: string;
+  project: string;
+  entity: string | null;
+  group: string | null;
+  jobType: string | null;
+  name: string;
+  notes: string | null;
+  tags: string[];
+  config: Record<string, unknown>;
+  summary: Record<string, unknown>;
+  state: RunState;
+  exitCode: number | null;
+  createdAt: number;
+  heartbeatAt: number;
+  finishedAt: number | null;
+  pid: number | null;
+  host: string | null;
+  nextStep: number;
+  updatedAt?: number;
+}
+
+export interface Project {
+  name: string;
+  runs: number;
+  running: number;
+  lastActivity: number;
+}
+
+export interface KeyInfo {
+  key: string;
+  count: number;
+  firstStep: number;
+  lastStep: number;
+}
+
+export type FilterOp = "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "in" | "contains";
+
+export interface RunFilter {
+  /** `config.<path>`, `summary.<path>` or a top-level field such as `name`. */
+  field: string;
+  op: FilterOp;
+  value: string | number | boolean | null | (string | number | boolean | null)[];
+}
+
+export interface RunQuery {
+  project: string;
+  state?: string;
+  group?: string;
+  tags?: string[];
+  /** Substring of id, name, notes or a tag. */
+  q?: string;
+  filter?: RunFilter[];
+  sort?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export type XMode = "step" | "time" | "relative";
+
+/**
+ * One downsampled series: parallel arrays, one entry per non-empty bucket. `x` is the step,
+ * or epoch ms (`time`), or ms since the run's creation (`relative`).
+ */
+export interface SeriesData {
+  run: string;
+  key: string;
+  x: number[];
+  min: number[];
+  max: number[];
+  last: number[];
+  count: number[];
+}
+
+export interface ConsoleLine {
+  stream: "stdout" | "stderr";
+  /** Epoch milliseconds. */
+  time: number;
+  text: string;
+}
+
+/** A failed request, with the server's message (its JSON `error` when present). */
+export class ApiError extends Error {
+  override name = "ApiError";
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** API key for servers that require one for reads; kept in localStorage by the settings box. */
+function authHeaders(): Record<string, string> {
+  const key = localStorage.getItem("amltk.apiKey");
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+async function request<T>(path: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(`api/${path}`, {
+    ...init,
+    headers: { ...authHeaders(), ...(init?.body ? { "content-type": "application/json" } : {}) },
+  });
+  if (!res.ok) {
+    let msg = `${res.status} ${res.statusText}`;
+    try {
+      const body = (await res.json()) as { error?: { message?: string; field?: string } };
+      if (body.error?.message)
+        msg = body.error.field ? `${body.error.message} (${body.error.field})` : body.error.message;
+    } catch {
+      // Not JSON: keep the status line.
+    }
+    throw new ApiError(`${path}: ${msg}`, res.status);
+  }
+  return JSON.parse(await res.text(), revive) as T;
+}
+
+/** NaN and ±Infinity travel as `{"$amltk_num": "NaN"}` (JSON has no literal for them). */
+function revive(_key: string, v: unknown): unknown {
+  if (v && typeof v === "object" && "$amltk_num" in v)
+    return Number((v as { $amltk_num: string }).$amltk_num);
+  return v;
+}
+
+export function listProjects(): Promise<Project[]> {
+  return request<Project[]>("projects");
+}
+
+export function listRuns(q: RunQuery): Promise<{ runs: Run[]; total: number }> {
+  const p = new URLSearchParams({ project: q.project });
+  if (q.state) p.set("state", q.state);
+  if (q.group) p.set("group", q.group);
+  for (const t of q.tags ?? []) p.append("tag", t);
+  if (q.q) p.set("q", q.q);
+  if (q.filter?.length) p.set("filter", JSON.stringify(q.filter));
+  if (q.sort) p.set("sort", q.sort);
+  if (q.limit !== undefined) p.set("limit", String(q.limit));
+  if (q.offset !== undefined) p.set("offset", String(q.offset));
+  return request(`runs?${p}`);
+}
+
+export function getRun(id: string): Promise<Run> {
+  return request<Run>(`runs/${encodeURIComponent(id)}`);
+}
+
+export function runKeys(id: string): Promise<KeyInfo[]> {
+  return request<KeyInfo[]>(`runs/${encodeURIComponent(id)}/keys`);
+}
+
+export async function series(req: {
+  runs: string[];
+  keys: string[];
+  x: XMode;
+  buckets: number;
+}): Promise<SeriesData[]> {
+  const r = await request<{ series: SeriesData[] }>("series", {
+    method: "POST",
+    body: JSON.stringify(req),
+  });
+  return r.series;
+}
+
+/** System metrics of one run, one series per key (x = epoch milliseconds). */
+export async function systemSeries(id: string, buckets = 300): Promise<SeriesData[]> {
+  const r = await request<{ series: SeriesData[] }>(
+    `runs/${encodeURIComponent(id)}/system?buckets=${buckets}`,
+  );
+  return r.series;
+}
+
+/** The last `limit` console lines (the server pages from the start, so ask for the tail). */
+export async function consoleLines(id: string, offset = 0, limit = 10_000): Promise<ConsoleLine[]> {
+  const r = await request<{ lines: ConsoleLine[] }>(
+    `runs/${encodeURIComponent(id)}/console?offset=${offset}&limit=${limit}`,
+  );
+  return r.lines;
+}

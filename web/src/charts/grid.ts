@@ -1,0 +1,117 @@
+/**
+ * The chart grid of the runs page: one panel per metric key, selected runs overlaid. Keys
+ * come from the `keys` view setting or the union of the selected runs' history keys. Each
+ * key is one series request, so panels appear as their data arrives.
+ */
+import { type Run, runKeys, type SeriesData, series, type XMode } from "../api.js";
+import { colorFor, h } from "../dom.js";
+import { createPanel, type Panel, type PanelOptions } from "./panel.js";
+
+export interface GridOptions {
+  runs: readonly Run[];
+  /** Explicit metric keys; empty = discover from the runs. */
+  keys: readonly string[];
+  xMode: XMode;
+  smoothing: number;
+  log: boolean;
+  groups: Map<string, string[]> | null;
+  onFirstDraw?: () => void;
+}
+
+/** Buckets per series: about one per horizontal pixel of a panel is all the eye can use. */
+const BUCKETS = 400;
+/** Key discovery asks this many runs; a key logged by none of them needs `keys=`. */
+const KEY_PROBE_RUNS = 8;
+
+export async function discoverKeys(runs: readonly Run[]): Promise<string[]> {
+  const lists = await Promise.all(runs.slice(0, KEY_PROBE_RUNS).map((r) => runKeys(r.id)));
+  const keys = new Set<string>();
+  for (const l of lists) for (const k of l) if (!k.key.startsWith("_")) keys.add(k.key);
+  return [...keys].sort();
+}
+
+export class ChartGrid {
+  readonly el = h("div", { class: "grid" });
+  private panels = new Map<string, Panel>();
+  private keys: string[] = [];
+  private generation = 0;
+  private firstDrawn = false;
+
+  constructor(private o: GridOptions) {}
+
+  private panelOptions(key: string): PanelOptions {
+    const names = new Map(this.o.runs.map((r) => [r.id, r.name]));
+    const groupColors = new Map<string, string>();
+    return {
+      title: key,
+      xMode: this.o.xMode,
+      smoothing: this.o.smoothing,
+      log: this.o.log,
+      label: (id) => names.get(id) ?? id,
+      color: colorFor,
+      groups: this.o.groups,
+      groupColor: (label) => {
+        const c = groupColors.get(label) ?? colorFor(`group:${label}`);
+        groupColors.set(label, c);
+        return c;
+      },
+      onDrawn: () => {
+        if (this.firstDrawn) return;
+        this.firstDrawn = true;
+        this.o.onFirstDraw?.();
+      },
+    };
+  }
+
+  /** (Re)loads every panel; live updates call this again and panels update in place. */
+  async load(next?: Partial<GridOptions>): Promise<void> {
+    if (next) this.o = { ...this.o, ...next };
+    const gen = ++this.generation;
+    const runs = this.o.runs;
+    if (runs.length === 0) {
+      this.clear();
+      this.el.append(h("p", { class: "muted" }, "Select runs in the table to chart them."));
+      return;
+    }
+    const keys = this.o.keys.length > 0 ? [...this.o.keys] : await discoverKeys(runs);
+    if (gen !== this.generation) return;
+    if (keys.join("\n") !== this.keys.join("\n")) {
+      this.clear();
+      this.keys = keys;
+      if (keys.length === 0) this.el.append(h("p", { class: "muted" }, "No history logged yet."));
+    }
+    const ids = runs.map((r) => r.id);
+    await Promise.all(
+      keys.map(async (key) => {
+        const data: SeriesData[] = await series({
+          runs: ids,
+          keys: [key],
+          x: this.o.xMode,
+          buckets: BUCKETS,
+        });
+        if (gen !== this.generation) return;
+        const withData = data.filter((s) => s.x.length > 0);
+        const opts = this.panelOptions(key);
+        const existing = this.panels.get(key);
+        if (existing) existing.update(withData, opts);
+        else {
+          const p = createPanel(withData, opts);
+          this.panels.set(key, p);
+          // Keep key order stable whatever order the responses arrive in.
+          const after = keys
+            .slice(keys.indexOf(key) + 1)
+            .find((k) => this.panels.get(k)?.el.isConnected);
+          const ref = after ? this.panels.get(after)!.el : null;
+          this.el.insertBefore(p.el, ref);
+        }
+      }),
+    );
+  }
+
+  clear(): void {
+    for (const p of this.panels.values()) p.destroy();
+    this.panels.clear();
+    this.keys = [];
+    this.el.replaceChildren();
+  }
+}

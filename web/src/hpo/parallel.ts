@@ -1,0 +1,109 @@
+/**
+ * Parallel coordinates on a canvas: one vertical axis per hyperparameter and a last axis for
+ * the metric; one polyline per run, colored from best (blue) to worst (orange), so the
+ * regions of the search space that pay off stand out. Categorical values get evenly spaced
+ * positions; a numeric axis spanning more than two decades is drawn in log scale.
+ */
+import { fmt, h } from "../dom.js";
+
+export interface Axis {
+  name: string;
+  values: unknown[];
+}
+
+interface Scaled {
+  name: string;
+  pos: (v: unknown) => number | null;
+  ticks: [number, string][];
+}
+
+function scaleAxis(a: Axis): Scaled {
+  const nums = a.values.filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+  if (
+    nums.length > 0 &&
+    nums.length === a.values.filter((v) => v !== undefined && v !== null).length
+  ) {
+    let lo = Math.min(...nums);
+    let hi = Math.max(...nums);
+    const log = lo > 0 && hi / lo > 100;
+    const f = log ? Math.log10 : (v: number) => v;
+    if (lo === hi) {
+      lo -= 1;
+      hi += 1;
+    }
+    const [flo, fhi] = [f(lo), f(hi)];
+    const pos = (v: unknown) =>
+      typeof v === "number" && Number.isFinite(v) ? (f(v) - flo) / (fhi - flo) : null;
+    return {
+      name: a.name + (log ? " (log)" : ""),
+      pos,
+      ticks: [
+        [0, fmt(lo)],
+        [1, fmt(hi)],
+      ],
+    };
+  }
+  const cats = [...new Set(a.values.filter((v) => v !== undefined).map((v) => fmt(v)))].sort();
+  const at = new Map(cats.map((c, i) => [c, cats.length === 1 ? 0.5 : i / (cats.length - 1)]));
+  return {
+    name: a.name,
+    pos: (v) => (v === undefined ? null : (at.get(fmt(v)) ?? null)),
+    ticks: cats.slice(0, 12).map((c) => [at.get(c)!, c]),
+  };
+}
+
+/** Draws runs across `axes`; the last axis is the metric. `quality[i]` in [0,1], 0 = best. */
+export function parallelCoordinates(axes: Axis[], quality: number[], width: number): HTMLElement {
+  const height = 300;
+  const dpr = window.devicePixelRatio || 1;
+  const canvas = h("canvas", {
+    width: width * dpr,
+    height: height * dpr,
+    style: `width:${width}px;height:${height}px`,
+  });
+  const wrap = h(
+    "div",
+    { class: "parcoords", "data-lines": quality.length, "data-axes": axes.length },
+    canvas,
+  );
+  const ctx = canvas.getContext("2d");
+  if (!ctx || axes.length < 2) return wrap;
+  ctx.scale(dpr, dpr);
+  const pad = { l: 40, r: 60, t: 30, b: 20 };
+  const scaled = axes.map(scaleAxis);
+  const ax = (i: number) => pad.l + (i * (width - pad.l - pad.r)) / (axes.length - 1);
+  const ay = (p: number) => height - pad.b - p * (height - pad.t - pad.b);
+  // Worst first, so the best runs are painted on top.
+  const order = quality.map((q, i) => [q, i] as const).sort((a, b) => b[0] - a[0]);
+  ctx.lineWidth = 1.2;
+  for (const [q, i] of order) {
+    ctx.strokeStyle = `hsla(${210 - 180 * q}, 75%, 45%, ${0.75 - 0.45 * q})`;
+    ctx.beginPath();
+    let pen = false;
+    for (let k = 0; k < axes.length; k++) {
+      const p = scaled[k]!.pos(axes[k]!.values[i]);
+      if (p === null) {
+        pen = false;
+        continue;
+      }
+      if (pen) ctx.lineTo(ax(k), ay(p));
+      else ctx.moveTo(ax(k), ay(p));
+      pen = true;
+    }
+    ctx.stroke();
+  }
+  ctx.strokeStyle = "#444";
+  ctx.fillStyle = "#222";
+  ctx.font = "11px system-ui, sans-serif";
+  ctx.textAlign = "center";
+  for (let k = 0; k < axes.length; k++) {
+    const x = ax(k);
+    ctx.beginPath();
+    ctx.moveTo(x, ay(0));
+    ctx.lineTo(x, ay(1));
+    ctx.stroke();
+    ctx.fillText(scaled[k]!.name, x, pad.t - 12);
+    for (const [p, label] of scaled[k]!.ticks) ctx.fillText(label, x, ay(p) + (p === 0 ? 12 : -4));
+  }
+  return wrap;
+}

@@ -1,0 +1,42 @@
+/**
+ * The dashboard's entry: hash routing between the projects list, a project's runs and one
+ * run. Each page returns a cleanup (closing its live subscription and charts).
+ */
+import "uplot/dist/uPlot.min.css";
+import "./style.css";
+import { h } from "./dom.js";
+import { projectsPage } from "./pages/projects.js";
+import { runPage } from "./pages/run.js";
+import { runsPage } from "./pages/runs.js";
+import { parseHash, runsHref } from "./router.js";
+
+const app = document.getElementById("app")!;
+const crumbs = document.getElementById("crumbs")!;
+let cleanup: (() => void) | null = null;
+let navigation = 0;
+
+async function route(): Promise<void> {
+  const nav = ++navigation;
+  cleanup?.();
+  cleanup = null;
+  const r = parseHash(location.hash);
+  crumbs.replaceChildren(r.page === "runs" ? h("a", { href: runsHref(r.project) }, r.project) : "");
+  document.body.dataset.page = r.page;
+  try {
+    const done =
+      r.page === "runs"
+        ? await runsPage(app, r.project, r.params)
+        : r.page === "run"
+          ? await runPage(app, r.id, r.params)
+          : await projectsPage(app);
+    // A newer navigation started while this page loaded: drop this one.
+    if (nav !== navigation) done();
+    else cleanup = done;
+  } catch (e) {
+    if (nav !== navigation) return;
+    app.replaceChildren(h("div", { class: "error", role: "alert" }, (e as Error).message));
+  }
+}
+
+window.addEventListener("hashchange", () => void route());
+void route();

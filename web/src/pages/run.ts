@@ -1,0 +1,184 @@
+/**
+ * One run: state, exit code, metadata, tags, notes, config and summary, a chart per history
+ * key, system metric charts and the console output. Updates live while the run is running.
+ */
+import {
+  consoleLines,
+  getRun,
+  type Run,
+  type SeriesData,
+  systemSeries,
+  type XMode,
+} from "../api.js";
+import { ChartGrid } from "../charts/grid.js";
+import { createPanel, type Panel } from "../charts/panel.js";
+import { colorFor, fmt, fmtDuration, fmtTime, h } from "../dom.js";
+import { subscribe, throttle } from "../live.js";
+import { markPainted } from "../perf.js";
+import { replaceParams, runsHref } from "../router.js";
+import { stateBadge } from "../runs-table.js";
+
+function kvTable(obj: Record<string, unknown>, name: string): HTMLElement {
+  const keys = Object.keys(obj).sort();
+  if (keys.length === 0) return h("p", { class: "muted" }, `no ${name}`);
+  return h(
+    "table",
+    { class: "kv", "data-kv": name },
+    h(
+      "tbody",
+      null,
+      ...keys.map((k) => h("tr", null, h("th", null, k), h("td", null, fmt(obj[k])))),
+    ),
+  );
+}
+
+function header(run: Run): HTMLElement {
+  const end = run.finishedAt ?? (run.state === "running" ? Date.now() : run.heartbeatAt);
+  const meta: [string, unknown][] = [
+    ["id", run.id],
+    ["project", h("a", { href: runsHref(run.project) }, run.project)],
+    ["group", run.group],
+    ["job type", run.jobType],
+    ["exit code", run.exitCode],
+    ["host", run.host],
+    ["pid", run.pid],
+    ["created", fmtTime(run.createdAt)],
+    ["finished", fmtTime(run.finishedAt)],
+    ["duration", fmtDuration((end - run.createdAt) / 1000)],
+    ["steps", run.nextStep],
+  ];
+  return h(
+    "div",
+    { class: "run-head" },
+    h(
+      "h2",
+      null,
+      h("span", { class: "sw", style: `background:${colorFor(run.id)}` }),
+      run.name,
+      " ",
+      stateBadge(run.state, run.exitCode),
+    ),
+    h(
+      "dl",
+      { class: "meta" },
+      ...meta
+        .filter(([, v]) => v !== null && v !== undefined && v !== "")
+        .flatMap(([k, v]) => [
+          h("dt", null, k),
+          h("dd", { "data-field": k }, v instanceof Node ? v : fmt(v)),
+        ]),
+    ),
+    h("div", { class: "tags" }, ...run.tags.map((t) => h("span", { class: "tag" }, t))),
+    run.notes ? h("p", { class: "notes" }, run.notes) : null,
+  );
+}
+
+export async function runPage(root: HTMLElement, id: string, params: URLSearchParams) {
+  let run = await getRun(id);
+  const head = h("div");
+  const config = h("div");
+  const summary = h("div");
+  const systemBox = h("div", { class: "grid" });
+  const consoleBox = h("pre", { class: "console" });
+  const xMode = (params.get("x") as XMode) || "step";
+  const grid = new ChartGrid({
+    runs: [run],
+    keys: [],
+    xMode,
+    smoothing: Number(params.get("smooth") ?? "0"),
+    log: params.get("log") === "1",
+    groups: null,
+  });
+  const systemPanels = new Map<string, Panel>();
+
+  const xSelect = h(
+    "select",
+    {
+      name: "x",
+      onchange: (e: Event) => {
+        params.set("x", (e.target as HTMLSelectElement).value);
+        replaceParams(params);
+        grid.clear();
+        void grid.load({ xMode: params.get("x") as XMode });
+      },
+    },
+    ...["step", "relative", "time"].map((x) => h("option", { value: x, selected: x === xMode }, x)),
+  );
+
+  function drawMeta(): void {
+    head.replaceChildren(header(run));
+    config.replaceChildren(kvTable(run.config ?? {}, "config"));
+    summary.replaceChildren(kvTable(run.summary ?? {}, "summary"));
+  }
+
+  async function drawSystem(): Promise<void> {
+    const all: SeriesData[] = await systemSeries(id);
+    if (all.length === 0 && systemPanels.size === 0) {
+      systemBox.replaceChildren(h("p", { class: "muted" }, "no system metrics"));
+      return;
+    }
+    if (systemPanels.size === 0) systemBox.replaceChildren();
+    for (const s of all) {
+      const opts = {
+        title: s.key,
+        xMode: "time" as const,
+        smoothing: 0,
+        log: false,
+        label: () => s.key,
+        color: () => "#2ca02c",
+        height: 160,
+      };
+      const p = systemPanels.get(s.key);
+      if (p) p.update([s], opts);
+      else {
+        const np = createPanel([s], opts);
+        systemPanels.set(s.key, np);
+        systemBox.append(np.el);
+      }
+    }
+  }
+
+  async function drawConsole(): Promise<void> {
+    const lines = await consoleLines(id);
+    const stick = consoleBox.scrollTop + consoleBox.clientHeight >= consoleBox.scrollHeight - 4;
+    consoleBox.replaceChildren(
+      ...lines.map((l) => h("span", { class: l.stream === "stderr" ? "err" : "" }, `${l.text}\n`)),
+    );
+    if (lines.length === 0) consoleBox.textContent = "(no console output captured)";
+    // Follow the tail like `tail -f`, unless the user scrolled up to read.
+    if (stick) consoleBox.scrollTop = consoleBox.scrollHeight;
+  }
+
+  drawMeta();
+  root.replaceChildren(
+    head,
+    h(
+      "div",
+      { class: "row" },
+      h("section", { class: "half" }, h("h3", null, "config"), config),
+      h("section", { class: "half" }, h("h3", null, "summary"), summary),
+    ),
+    h("h3", null, "history ", h("label", { class: "muted" }, "x ", xSelect)),
+    grid.el,
+    h("h3", null, "system"),
+    systemBox,
+    h("h3", null, "console"),
+    consoleBox,
+  );
+  markPainted("amltk:run-page");
+  await Promise.all([grid.load(), drawSystem(), drawConsole()]);
+
+  const refresh = throttle(async () => {
+    run = await getRun(id);
+    drawMeta();
+    await Promise.all([grid.load({ runs: [run] }), drawSystem(), drawConsole()]);
+  }, 1000);
+  const unsubscribe = subscribe(run.project, (e) => {
+    if (e.runIds.includes(id)) refresh();
+  });
+  return () => {
+    unsubscribe();
+    grid.clear();
+    for (const p of systemPanels.values()) p.destroy();
+  };
+}

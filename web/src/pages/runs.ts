@@ -1,0 +1,362 @@
+/**
+ * A project's runs: toolbar (search, filter, state, group by, columns), the runs table, and
+ * below it either the chart grid of the selected runs or the sweep (HPO) views. All view
+ * state lives in the hash query, so a reload or a shared link shows the same view.
+ */
+import { listRuns, type Run, type RunFilter, type XMode } from "../api.js";
+import { ChartGrid } from "../charts/grid.js";
+import { debounce, h } from "../dom.js";
+import { FilterSyntaxError, parseFilter } from "../filter.js";
+import { renderHpo } from "../hpo/view.js";
+import { subscribe, throttle } from "../live.js";
+import { markPainted } from "../perf.js";
+import { replaceParams } from "../router.js";
+import { availableColumns, defaultColumns, groupRuns, renderTable } from "../runs-table.js";
+
+/** Runs charted when the user has not picked any: the first rows of the table, like W&B. */
+const DEFAULT_TOP = 10;
+/** A chart request names at most this many runs (the server's limit is 1,000). */
+const MAX_CHARTED = 500;
+const LIVE_INTERVAL_MS = 1000;
+
+export async function runsPage(root: HTMLElement, project: string, params: URLSearchParams) {
+  const get = (k: string, d = "") => params.get(k) ?? d;
+  const set = (k: string, v: string | null) => {
+    if (v === null || v === "") params.delete(k);
+    else params.set(k, v);
+    replaceParams(params);
+  };
+  let runs: Run[] = [];
+  let total = 0;
+  let filter: RunFilter[] = [];
+  let explicit = params.has("sel");
+  let selected = new Set(get("sel").split(",").filter(Boolean));
+
+  const count = h("span", { class: "muted", id: "run-count" });
+  const tableWrap = h("div", { class: "table-wrap" });
+  const content = h("div", { class: "content" });
+  const filterError = h("span", { class: "error", role: "alert" });
+  const grid = new ChartGrid({
+    runs: [],
+    keys: [],
+    xMode: "step",
+    smoothing: 0,
+    log: false,
+    groups: null,
+    onFirstDraw: () => markPainted("amltk:chart"),
+  });
+
+  const columns = () =>
+    params.has("cols") ? get("cols").split(",").filter(Boolean) : defaultColumns(runs);
+  const groupBy = () => get("by");
+  const selectedRuns = () => runs.filter((r) => selected.has(r.id)).slice(0, MAX_CHARTED);
+
+  function parseFilterBox(): boolean {
+    try {
+      filter = parseFilter(get("f"));
+      filterError.textContent = "";
+      return true;
+    } catch (e) {
+      if (!(e instanceof FilterSyntaxError)) throw e;
+      filterError.textContent = e.message;
+      return false;
+    }
+  }
+
+  async function load(): Promise<void> {
+    const limit = Number(get("limit", "1000"));
+    const res = await listRuns({
+      project,
+      sort: get("sort", "-createdAt"),
+      state: get("state") || undefined,
+      q: get("q") || undefined,
+      tags: get("tag") ? get("tag").split(",") : undefined,
+      filter,
+      limit,
+    });
+    runs = res.runs;
+    total = res.total;
+    if (!explicit)
+      selected = new Set(runs.slice(0, Number(get("top", String(DEFAULT_TOP)))).map((r) => r.id));
+    count.textContent = `${runs.length} of ${total} runs`;
+  }
+
+  function drawTable(): void {
+    const by = groupBy();
+    tableWrap.replaceChildren(
+      renderTable({
+        runs,
+        columns: columns(),
+        sort: get("sort", "-createdAt"),
+        selected,
+        groups: by ? groupRuns(runs, by) : null,
+        onSort: (path) => {
+          const cur = get("sort", "-createdAt");
+          set("sort", cur === `-${path}` ? path : `-${path}`);
+          void reload();
+        },
+        onToggle: (id, on) => select([id], on),
+        onToggleMany: (ids, on) => select(ids, on),
+      }),
+    );
+    markPainted("amltk:runs-table");
+  }
+
+  function select(ids: string[], on: boolean): void {
+    explicit = true;
+    for (const id of ids) on ? selected.add(id) : selected.delete(id);
+    set("sel", [...selected].join(","));
+    drawTable();
+    void drawContent();
+  }
+
+  function chartGroups(): Map<string, string[]> | null {
+    const by = groupBy();
+    if (!by) return null;
+    const g = groupRuns(selectedRuns(), by);
+    return new Map([...g].map(([k, rs]) => [k, rs.map((r) => r.id)]));
+  }
+
+  async function drawContent(): Promise<void> {
+    if (get("view") === "hpo") {
+      grid.clear();
+      content.replaceChildren(
+        renderHpo(
+          {
+            runs,
+            metric: get("metric"),
+            dir: get("dir") === "max" ? "max" : "min",
+            param: get("param"),
+            onChange: (next) => {
+              for (const [k, v] of Object.entries(next)) set(k, v ?? null);
+              void drawContent();
+            },
+          },
+          Math.max(480, root.clientWidth - 24),
+        ),
+      );
+      return;
+    }
+    if (!grid.el.isConnected) content.replaceChildren(chartControls(), grid.el);
+    await grid.load({
+      runs: selectedRuns(),
+      keys: get("keys").split(",").filter(Boolean),
+      xMode: (get("x", "step") as XMode) || "step",
+      smoothing: Number(get("smooth", "0")),
+      log: get("log") === "1",
+      groups: chartGroups(),
+    });
+  }
+
+  function chartControls(): HTMLElement {
+    const rerender = () => {
+      grid.clear();
+      void drawContent();
+    };
+    const smoothOut = h("output", null, get("smooth", "0"));
+    return h(
+      "div",
+      { class: "controls" },
+      h(
+        "label",
+        null,
+        "x ",
+        h(
+          "select",
+          {
+            name: "x",
+            onchange: (e: Event) => {
+              set("x", (e.target as HTMLSelectElement).value);
+              rerender();
+            },
+          },
+          ...["step", "relative", "time"].map((x) =>
+            h("option", { value: x, selected: x === get("x", "step") }, x),
+          ),
+        ),
+      ),
+      h(
+        "label",
+        null,
+        "smoothing ",
+        h("input", {
+          type: "range",
+          name: "smooth",
+          min: 0,
+          max: 0.99,
+          step: 0.01,
+          value: get("smooth", "0"),
+          oninput: debounce((e: Event) => {
+            const v = (e.target as HTMLInputElement).value;
+            smoothOut.textContent = v;
+            set("smooth", v === "0" ? null : v);
+            void drawContent();
+          }, 60),
+        }),
+        smoothOut,
+      ),
+      h(
+        "label",
+        null,
+        h("input", {
+          type: "checkbox",
+          name: "log",
+          checked: get("log") === "1",
+          onchange: (e: Event) => {
+            set("log", (e.target as HTMLInputElement).checked ? "1" : null);
+            rerender();
+          },
+        }),
+        " log y",
+      ),
+      h(
+        "label",
+        null,
+        "metrics ",
+        h("input", {
+          name: "keys",
+          placeholder: "all (comma-separated)",
+          value: get("keys"),
+          onchange: (e: Event) => {
+            set("keys", (e.target as HTMLInputElement).value.replace(/\s+/g, ""));
+            rerender();
+          },
+        }),
+      ),
+    );
+  }
+
+  function toolbar(): HTMLElement {
+    const all = availableColumns(runs);
+    const cur = new Set(columns());
+    const input = (name: string, placeholder: string, width: string) =>
+      h("input", {
+        name,
+        placeholder,
+        value: get(name),
+        style: `width:${width}`,
+        onkeydown: (e: Event) => {
+          if ((e as KeyboardEvent).key === "Enter") (e.target as HTMLInputElement).blur();
+        },
+        onchange: (e: Event) => {
+          set(name, (e.target as HTMLInputElement).value.trim());
+          void reload();
+        },
+      });
+    return h(
+      "div",
+      { class: "toolbar" },
+      input("q", "search name, id, tag", "12em"),
+      input("f", "filter: lr > 0.01; summary.cost < 1", "22em"),
+      h(
+        "select",
+        {
+          name: "state",
+          onchange: (e: Event) => {
+            set("state", (e.target as HTMLSelectElement).value);
+            void reload();
+          },
+        },
+        ...["", "running", "finished", "failed", "crashed"].map((s) =>
+          h("option", { value: s, selected: s === get("state") }, s || "any state"),
+        ),
+      ),
+      h(
+        "select",
+        {
+          name: "by",
+          onchange: (e: Event) => {
+            set("by", (e.target as HTMLSelectElement).value);
+            drawTable();
+            void drawContent();
+          },
+        },
+        ...["", "group", "tags", ...all.filter((c) => c.startsWith("config."))].map((b) =>
+          h("option", { value: b, selected: b === groupBy() }, b ? `group by ${b}` : "no grouping"),
+        ),
+      ),
+      h(
+        "details",
+        { class: "columns" },
+        h("summary", null, "columns"),
+        h(
+          "div",
+          { class: "menu" },
+          ...all.map((c) =>
+            h(
+              "label",
+              null,
+              h("input", {
+                type: "checkbox",
+                name: `col:${c}`,
+                checked: cur.has(c),
+                onchange: (e: Event) => {
+                  const next = columns().filter((x) => x !== c);
+                  if ((e.target as HTMLInputElement).checked) next.push(c);
+                  set("cols", next.join(","));
+                  drawTable();
+                },
+              }),
+              ` ${c}`,
+            ),
+          ),
+        ),
+      ),
+      h(
+        "span",
+        { class: "tabs" },
+        ...[
+          ["charts", "charts"],
+          ["hpo", "sweep"],
+        ].map(([v, label]) =>
+          h(
+            "button",
+            {
+              class: (get("view") || "charts") === v ? "on" : "",
+              "data-view": v,
+              onclick: () => {
+                set("view", v === "charts" ? null : v!);
+                content.replaceChildren();
+                const next = toolbar();
+                bar.replaceWith(next);
+                bar = next;
+                void drawContent();
+              },
+            },
+            label!,
+          ),
+        ),
+      ),
+      filterError,
+    );
+  }
+
+  async function reload(): Promise<void> {
+    if (!parseFilterBox()) return;
+    await load();
+    drawTable();
+    await drawContent();
+  }
+
+  parseFilterBox();
+  await load();
+  let bar = toolbar();
+  root.replaceChildren(h("h2", null, project, " ", count), bar, tableWrap, content);
+  drawTable();
+  void drawContent();
+
+  // Live: refetch the table when runs change; redraw charts when a charted run got points.
+  const liveTable = throttle(async () => {
+    await load();
+    drawTable();
+  }, LIVE_INTERVAL_MS);
+  const liveCharts = throttle(() => drawContent(), LIVE_INTERVAL_MS);
+  const unsubscribe = subscribe(project, (e) => {
+    if (e.type === "run") liveTable();
+    if (e.runIds.some((id) => selected.has(id)) || (e.type === "run" && !explicit)) liveCharts();
+  });
+  return () => {
+    unsubscribe();
+    grid.clear();
+  };
+}

@@ -1,0 +1,21 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vite";
+
+// The dashboard is built into dist/web, next to the compiled server, which serves it.
+const root = fileURLToPath(new URL(".", import.meta.url));
+
+export default defineConfig({
+  root,
+  // Relative asset URLs: the dashboard works under any mount path (routing uses the hash).
+  base: "./",
+  build: {
+    outDir: fileURLToPath(new URL("../dist/web", import.meta.url)),
+    emptyOutDir: true,
+    target: "es2022",
+    chunkSizeWarningLimit: 300,
+  },
+  server: {
+    // `vite --config web/vite.config.ts` during development: the API comes from `amltk ui`.
+    proxy: { "/api": process.env.AMLTK_UI_URL ?? "http://127.0.0.1:8080" },
+  },
+});
