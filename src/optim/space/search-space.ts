@@ -256,7 +256,8 @@ export class SearchSpace {
   defaults(): Config {
     const config: Config = {};
     for (const p of this.params) {
-      if (this.#activeGiven(p, config)) config[p.name] = p.default !== undefined ? p.default : middleOf(p.dist);
+      if (this.#activeGiven(p, config))
+        config[p.name] = p.default !== undefined ? p.default : middleOf(p.dist);
     }
     return config;
   }
