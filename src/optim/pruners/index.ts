@@ -1,10 +1,21 @@
 /**
  * Pruners: decide from intermediate values (`trial.report(step, value)`) whether a running
- * trial should stop early.
+ * trial should stop early; and the trial-side helpers (`Pruned`, `isPruned`, `attachPruner`, ...).
  *
  * @module
  */
 
+export {
+  answerPruning,
+  attachPruner,
+  attachPruningChannel,
+  INTERMEDIATE_KEY,
+  intermediateValues,
+  isPruned,
+  PRUNING_MESSAGE,
+  Pruned,
+  type PruningChannel,
+} from "../../trial/pruning.js";
 export { type DirectionOptions, PrunerOptionError } from "./curves.js";
 export { MedianPruner, type MedianPrunerOptions } from "./median.js";
 export {
