@@ -32,7 +32,8 @@ export interface HistoryBatch {
   others: OtherValue[];
 }
 
-/** A store that can take a batch directly (the SQLite store; others get rows). */
+/** A store that can take a batch directly (the SQLite store; others get rows). It must not keep
+ * the batch after returning (or resolving): the tracker reuses its arrays for the next one. */
 export interface BatchWriter {
   appendHistoryBatch?(runId: string, batch: HistoryBatch): Promise<void>;
   appendHistoryBatchSync?(runId: string, batch: HistoryBatch): void;

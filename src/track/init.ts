@@ -31,8 +31,10 @@ export interface InitOptions {
   systemInterval?: number;
   /** Heartbeat interval in ms (default 5 000). */
   heartbeatInterval?: number;
-  /** Rows buffered in memory before `log` applies backpressure (default 100 000). */
+  /** Rows buffered in memory before `log` applies backpressure (default: no row cap). */
   maxBufferedRows?: number;
+  /** Bytes of buffered history before `log` applies backpressure (default 1 MiB, ~29k one-key rows). */
+  maxBufferedBytes?: number;
 }
 
 let current: Run | null = null;
@@ -160,6 +162,7 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
     systemInterval: opts.systemInterval ?? 10_000,
     heartbeatInterval: opts.heartbeatInterval,
     maxBufferedRows: opts.maxBufferedRows,
+    maxBufferedBytes: opts.maxBufferedBytes,
   });
   return current;
 }

@@ -221,16 +221,20 @@ describe("lifecycle", () => {
     const { run, store } = await start();
     run.log({ a: 1 });
     expect(store.history.get(run.id)!.length).toBe(0);
-    await new Promise((r) => setTimeout(r, 250));
-    expect(store.history.get(run.id)!.length).toBe(1);
+    // Nothing but the ~100 ms flusher can write it: wait for the condition, not a fixed time.
+    await vi.waitFor(() => expect(store.history.get(run.id)!.length).toBe(1), {
+      timeout: 10_000,
+      interval: 20,
+    });
   });
-  it("1M logs are fast", async () => {
-    const { run } = await start();
-    const t = performance.now();
+  it("1M logs in a synchronous loop are all persisted (speed lives in bench/track.ts)", async () => {
+    const { run, store } = await start();
     for (let i = 0; i < 1_000_000; i++) run.log({ loss: i });
-    const ms = performance.now() - t;
-    console.log(`1M log calls: ${ms.toFixed(0)} ms`);
-    expect(ms).toBeLessThan(3000);
+    // The loop never yields, so only backpressure can have written: memory stayed bounded.
+    expect(store.history.get(run.id)!.length).toBeGreaterThan(900_000);
     await run.finish();
+    const rows = store.history.get(run.id)!;
+    expect(rows).toHaveLength(1_000_000);
+    expect(rows[999_999]).toMatchObject({ step: 999_999, values: { loss: 999_999 } });
   });
 });

@@ -1,11 +1,13 @@
+import { type BatchWriter, batchToRows, type HistoryBatch } from "../store/history-batch.js";
 import type { HistoryRow, RunRecord, Store, StoredValue } from "../store/types.js";
 import { makeConfig, type RunConfig } from "./config.js";
 import { TrackError } from "./errors.js";
+import { HistoryBuffer } from "./history-buffer.js";
 import { type MetricOptions, SummaryState } from "./summary.js";
 import { flattenLog } from "./values.js";
 
 /** Optional sync variants a store may offer for `process.on("exit")`. */
-interface SyncStore extends Store {
+interface SyncStore extends Store, BatchWriter {
   appendHistorySync?(runId: string, rows: readonly HistoryRow[]): void;
   updateRunSync?(id: string, patch: Parameters<Store["updateRun"]>[1]): void;
 }
@@ -26,9 +28,13 @@ export interface RunInternals {
   heartbeatInterval?: number;
   flushInterval?: number;
   maxBufferedRows?: number;
+  maxBufferedBytes?: number;
 }
 
 const live = new Set<Run>();
+const TIME_ORIGIN = performance.timeOrigin;
+/** Default cap on buffered history before `log` writes synchronously (see `backpressure`). */
+const DEFAULT_MAX_BYTES = 1024 * 1024;
 let exitHooked = false;
 
 function hookExit(): void {
@@ -50,7 +56,7 @@ export class Run {
   name: string;
   private _step: number;
   private pending: Record<string, StoredValue> | null = null;
-  private buffer: HistoryRow[] = [];
+  private readonly buf: HistoryBuffer | null;
   private flushing: Promise<void> | null = null;
   private _flushedStep = -1;
   private readonly store: SyncStore | null;
@@ -59,6 +65,7 @@ export class Run {
   private readonly startPerf: number;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly maxRows: number;
+  private readonly maxBytes: number;
   private readonly ownsStore: boolean;
   private configDirty = false;
   private finishing: Promise<void> | null = null;
@@ -76,7 +83,9 @@ export class Run {
     this.disabled = o.store === null;
     this.ownsStore = o.ownsStore;
     this._step = rec.nextStep;
-    this.maxRows = o.maxBufferedRows ?? 100_000;
+    this.maxRows = o.maxBufferedRows ?? Number.POSITIVE_INFINITY;
+    this.maxBytes = o.maxBufferedBytes ?? DEFAULT_MAX_BYTES;
+    this.buf = this.disabled ? null : new HistoryBuffer();
     this.startMs = rec.createdAt;
     this.startPerf = performance.now() - (Date.now() - rec.createdAt);
     Object.assign(this.sum.values, rec.summary);
@@ -92,7 +101,7 @@ export class Run {
       this.timers.push(h);
     };
     t(o.flushInterval ?? 100, () => {
-      if (this.buffer.length > 0 || this.sum.dirty || this.configDirty) void this.flush();
+      if (this.buf!.rows > 0 || this.sum.dirty || this.configDirty) void this.flush();
     });
     t(o.heartbeatInterval ?? 5_000, () => {
       void this.store!.updateRun(this.id, { heartbeatAt: Date.now() }).catch((e) => this.warn(e));
@@ -122,6 +131,9 @@ export class Run {
    */
   log(data: Record<string, unknown>, opts?: LogOptions): void {
     if (this.finishing) throw new TrackError(`run ${this.id} is finished; log() ignored`);
+    if (opts === undefined && this.pending === null && this.buf !== null && this.logFast(data)) {
+      return;
+    }
     const values = this.disabled ? null : flattenLog(data);
     const step = opts?.step;
     let commit = opts?.commit;
@@ -148,33 +160,75 @@ export class Run {
     if (commit) this.commitPending();
   }
 
+  /**
+   * The common case, a plain `log({ a: 1, b: 2 })` of top-level numbers with nothing pending:
+   * straight into the column buffer without building a flattened object. Returns false (nothing
+   * done) for anything else, which then takes the general path.
+   */
+  private logFast(data: Record<string, unknown>): boolean {
+    if (
+      typeof data !== "object" ||
+      data === null ||
+      Object.getPrototypeOf(data) !== Object.prototype
+    ) {
+      return false;
+    }
+    for (const k in data) {
+      if (typeof data[k] !== "number" || k.length === 0 || k.charCodeAt(0) === 95) return false;
+    }
+    const buf = this.buf!;
+    const now = performance.now();
+    const row = buf.addRow(this._step++, (now - this.startPerf) / 1000, (TIME_ORIGIN + now) / 1000);
+    for (const k in data) {
+      const v = data[k] as number;
+      buf.addNumber(row, k, v);
+      this.sum.observeOne(k, v);
+    }
+    this.sum.dirty = true;
+    if (buf.bytes >= this.maxBytes || buf.rows >= this.maxRows) this.backpressure();
+    return true;
+  }
+
   private commitPending(): void {
     const values = this.pending;
     this.pending = null;
     const step = this._step++;
-    if (values === null || this.disabled) return;
-    this.buffer.push({
-      step,
-      runtime: (performance.now() - this.startPerf) / 1000,
-      timestamp: Date.now() / 1000,
-      values,
-    });
+    const buf = this.buf;
+    if (values === null || buf === null) return;
+    const now = performance.now();
+    const row = buf.addRow(step, (now - this.startPerf) / 1000, (TIME_ORIGIN + now) / 1000);
+    buf.addValues(row, values);
     this.sum.observe(values);
-    if (this.buffer.length >= this.maxRows) this.backpressure();
+    if (buf.bytes >= this.maxBytes || buf.rows >= this.maxRows) this.backpressure();
   }
 
+  /**
+   * The buffer is full. Start a flush; if one is already in flight (a synchronous `log` loop
+   * never lets it finish), write synchronously so memory stays bounded. A store without sync
+   * writes lets the buffer grow until its in-flight flush ends.
+   */
   private backpressure(): void {
     const s = this.store!;
     if (this.flushing === null) {
       void this.flush();
       return;
     }
-    if (s.appendHistorySync) {
-      const rows = this.buffer;
-      this.buffer = [];
-      s.appendHistorySync(this.id, rows);
+    if (s.appendHistoryBatchSync || s.appendHistorySync) {
+      try {
+        this.writeSync(this.buf!.take());
+      } catch (e) {
+        this.warn(e);
+      }
     }
-    // Without a sync write the buffer keeps growing until the in-flight flush ends.
+  }
+
+  private writeSync(batch: HistoryBatch): void {
+    if (batch.rows === 0) return;
+    const s = this.store!;
+    if (s.appendHistoryBatchSync) s.appendHistoryBatchSync(this.id, batch);
+    else s.appendHistorySync!(this.id, batchToRows(batch));
+    this._flushedStep = batch.steps[batch.rows - 1];
+    this.buf!.recycle(batch);
   }
 
   /** W&B `define_metric`: summary aggregates for a key, e.g. `{ summary: "min,max" }`. */
@@ -186,8 +240,7 @@ export class Run {
   flush(): Promise<void> {
     if (this.disabled) return Promise.resolve();
     if (this.flushing) return this.flushing.then(() => this.flush());
-    const rows = this.buffer;
-    this.buffer = [];
+    const batch = this.buf!.take();
     const patch: Parameters<Store["updateRun"]>[1] = {};
     if (this.sum.dirty) {
       this.sum.dirty = false;
@@ -199,9 +252,11 @@ export class Run {
     }
     const s = this.store!;
     const p = (async () => {
-      if (rows.length > 0) {
-        await s.appendHistory(this.id, rows);
-        this._flushedStep = rows[rows.length - 1].step;
+      if (batch.rows > 0) {
+        if (s.appendHistoryBatch) await s.appendHistoryBatch(this.id, batch);
+        else await s.appendHistory(this.id, batchToRows(batch));
+        this._flushedStep = batch.steps[batch.rows - 1];
+        this.buf!.recycle(batch);
       }
       if (patch.summary || patch.config) await s.updateRun(this.id, patch);
     })()
@@ -247,10 +302,7 @@ export class Run {
     if (!s) return;
     if (this.pending) this.commitPending();
     try {
-      if (s.appendHistorySync && this.buffer.length > 0) {
-        s.appendHistorySync(this.id, this.buffer);
-        this.buffer = [];
-      }
+      if (s.appendHistoryBatchSync || s.appendHistorySync) this.writeSync(this.buf!.take());
       const now = Date.now();
       s.updateRunSync?.(this.id, {
         summary: { ...this.sum.values },

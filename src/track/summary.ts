@@ -44,36 +44,38 @@ export class SummaryState {
 
   /** Called for each committed row. */
   observe(values: Record<string, StoredValue>): void {
-    for (const k in values) {
-      const v = values[k];
-      const m = this.metrics.size === 0 ? undefined : this.metrics.get(k);
-      if (m === undefined) {
-        this.values[k] = v;
-        continue;
-      }
-      if (m.first === undefined) m.first = v;
-      m.last = v;
-      if (typeof v === "number" && !Number.isNaN(v)) {
-        m.min = m.min === undefined || v < m.min ? v : m.min;
-        m.max = m.max === undefined || v > m.max ? v : m.max;
-        m.sum += v;
-        m.count++;
-      }
-      if (m.aggs.includes("none")) {
-        delete this.values[k];
-        continue;
-      }
-      const o: Record<string, StoredValue> = {};
-      for (const a of m.aggs) {
-        if (a === "min" && m.min !== undefined) o.min = m.min;
-        else if (a === "max" && m.max !== undefined) o.max = m.max;
-        else if (a === "mean" && m.count > 0) o.mean = m.sum / m.count;
-        else if (a === "first") o.first = m.first ?? null;
-        else if (a === "last") o.last = m.last ?? null;
-      }
-      this.values[k] = o;
-    }
+    for (const k in values) this.observeOne(k, values[k]);
     this.dirty = true;
+  }
+
+  /** One key of a committed row (the caller sets `dirty`). */
+  observeOne(k: string, v: StoredValue): void {
+    const m = this.metrics.size === 0 ? undefined : this.metrics.get(k);
+    if (m === undefined) {
+      this.values[k] = v;
+      return;
+    }
+    if (m.first === undefined) m.first = v;
+    m.last = v;
+    if (typeof v === "number" && !Number.isNaN(v)) {
+      m.min = m.min === undefined || v < m.min ? v : m.min;
+      m.max = m.max === undefined || v > m.max ? v : m.max;
+      m.sum += v;
+      m.count++;
+    }
+    if (m.aggs.includes("none")) {
+      delete this.values[k];
+      return;
+    }
+    const o: Record<string, StoredValue> = {};
+    for (const a of m.aggs) {
+      if (a === "min" && m.min !== undefined) o.min = m.min;
+      else if (a === "max" && m.max !== undefined) o.max = m.max;
+      else if (a === "mean" && m.count > 0) o.mean = m.sum / m.count;
+      else if (a === "first") o.first = m.first ?? null;
+      else if (a === "last") o.last = m.last ?? null;
+    }
+    this.values[k] = o;
   }
 
   /** A proxy that reads/writes `values` directly (`run.summary.cost = 5`). */
