@@ -96,6 +96,52 @@ describe("trial.report / trial.shouldPrune", () => {
   });
 });
 
+describe("through a Comm handle (trial.plugins.comm)", () => {
+  it("sends values, asks with a request the host answers, survives a closed channel", async () => {
+    const pruner = new MedianPruner({ nStartupTrials: 1 });
+    for (const [s, v] of [5, 0.1].entries()) pruner.report("a", s, v);
+    pruner.complete("a", "success");
+    const sent: unknown[] = [];
+    let closed = false;
+    const t = make("remote");
+    // The same shape as Comm's worker-side handle; the host side is answerPruning.
+    t.plugins.comm = {
+      send(data: unknown) {
+        if (closed) throw new Error("Comm: cannot send: the channel is closed");
+        sent.push(data);
+        answerPruning(pruner, data);
+      },
+      async request(data: unknown, options?: { timeout?: number }) {
+        expect(options?.timeout).toBeGreaterThan(0);
+        const r = answerPruning(pruner, data);
+        return r.handled ? r.answer : undefined;
+      },
+    };
+    t.report(0, 1);
+    expect(sent).toEqual([
+      { type: PRUNING_MESSAGE, kind: "report", trial: "remote", step: 0, value: 1 },
+    ]);
+    await expect(t.shouldPrune()).resolves.toBe(false);
+    closed = true;
+    t.report(1, 0.5); // not delivered as a message: kept, and re-sent with the next request
+    // Judged at step 1 (so the request carried it): best 0.5 is worse than the median 0.1.
+    await expect(t.shouldPrune()).resolves.toBe(true);
+    expect(sent.length).toBe(1);
+    expect([...intermediateValues(t)]).toEqual([
+      [0, 1],
+      [1, 0.5],
+    ]);
+  });
+
+  it("a host that answers with something else than a boolean is a clear error", async () => {
+    const t = make("confused");
+    t.plugins.comm = { send() {}, request: async () => "yes" };
+    await expect(t.shouldPrune()).rejects.toThrow(
+      'Trial "confused": the host answered shouldPrune with "yes", not a boolean',
+    );
+  });
+});
+
 describe("answerPruning (host side of the Comm protocol)", () => {
   it("applies reports, answers requests with every value re-sent, ignores other traffic", () => {
     const pruner = new MedianPruner({ nStartupTrials: 1 });

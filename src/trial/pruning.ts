@@ -130,7 +130,18 @@ export const PRUNING_REQUEST_TIMEOUT_S = 60;
 function commChannel(comm: CommLike): PruningChannel {
   return {
     report: (trial, step, value) => {
-      comm.send({ type: PRUNING_MESSAGE, kind: "report", trial, step, value: encodeNumber(value) });
+      try {
+        comm.send({
+          type: PRUNING_MESSAGE,
+          kind: "report",
+          trial,
+          step,
+          value: encodeNumber(value),
+        });
+      } catch {
+        // Best effort (e.g. the user closed the channel): the value stays on the trial, and
+        // shouldPrune requests and the final report carry it anyway.
+      }
     },
     shouldPrune: async (trial, values) => {
       // The request repeats every value, so the answer never depends on message ordering.
