@@ -39,3 +39,56 @@ export const modifyRun = importable(
   import.meta.url,
   "modifyRun",
 );
+
+/** Logs 10 losses, then fails (a normal, reported failure). */
+export const fails = importable(
+  async (trial: Trial<XYZ>) => {
+    const run = trial.plugins.wandb as Run;
+    for (let i = 0; i < 10; i++) run.log({ loss: i });
+    return trial.fail({ cost: 100 });
+  },
+  import.meta.url,
+  "fails",
+);
+
+/** Opens its run, then the worker process dies (as an OOM kill would) before finishing. */
+export const killsWorker = importable(
+  async (trial: Trial<XYZ>) => {
+    const run = trial.plugins.wandb as Run;
+    run.log({ loss: 1 });
+    process.kill(process.pid, "SIGKILL");
+    return trial.success({ cost: 0 });
+  },
+  import.meta.url,
+  "killsWorker",
+);
+
+/**
+ * The seed target, but each trial waits (with its run open) until `peers` trials have
+ * started, so the runs are provably open at the same time. Start markers are files in
+ * `config.barrier`, visible to every thread and process.
+ */
+export const waitsForPeers = importable(
+  async (trial: Trial<XYZ & { barrier: string; peers: number }>) => {
+    const { x, y, z, barrier, peers } = trial.config;
+    const { mkdirSync, readdirSync, writeFileSync } = await import("node:fs");
+    const run = trial.plugins.wandb as Run;
+    mkdirSync(barrier, { recursive: true });
+    writeFileSync(`${barrier}/${trial.name}`, String(process.pid));
+    while (readdirSync(barrier).length < peers) {
+      await new Promise((r) => setTimeout(r, 5)); // polls a condition, not a timing guess
+    }
+    for (let i = 0; i < 10; i++) run.log({ loss: i * x + 3 * (i * y) - (i * z) ** 2 });
+    trial.summary = { cost: y + z };
+    return trial.success({ cost: y + z });
+  },
+  import.meta.url,
+  "waitsForPeers",
+);
+
+/** A modify that forgets to return the params. */
+export const modifyReturnsNothing = importable(
+  (_trial: Trial, _params: WandbParams) => undefined as unknown as WandbParams,
+  import.meta.url,
+  "modifyReturnsNothing",
+);

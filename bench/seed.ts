@@ -1,0 +1,115 @@
+/**
+ * The seed scenario: N trials x 10 `loss` logs on worker processes x 2, chained as in the
+ * seed (each report submits the next), once without the plugin and once with the
+ * WandbPlugin (offline, real SQLite store). Prints one JSON object with the tracking
+ * overhead per trial. Goal: at most 1 ms per trial (Python amltk + wandb offline: 0.30 s).
+ *
+ * Run: `node --import tsx bench/seed.ts [N=200] [repeats=3]`.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { importable } from "../src/scheduling/executors/executor.js";
+import { Scheduler } from "../src/scheduling/scheduler.js";
+import type { Run } from "../src/track/index.js";
+import type { TrialReport } from "../src/trial/report.js";
+import { Trial } from "../src/trial/trial.js";
+import { TrialTask } from "../src/trial/trial-task.js";
+import { WandbPlugin } from "../src/wandb/index.js";
+
+type XYZ = { x: number; y: number; z: number };
+
+/** The seed's target; logs only when the plugin attached a run. */
+export const target = importable(
+  async (trial: Trial<XYZ>): Promise<TrialReport> => {
+    const { x, y, z } = trial.config;
+    const run = trial.plugins.wandb as Run | undefined;
+    let last = 0;
+    await trial.begin(() => {
+      for (let i = 0; i < 10; i++) {
+        last = i * x + 3 * (i * y) - (i * z) ** 2;
+        run?.log({ loss: last });
+      }
+    });
+    const cost = y + z + last * 0;
+    trial.summary = { cost };
+    return trial.success({ cost });
+  },
+  import.meta.url,
+  "target",
+);
+
+const WORKERS = 2;
+
+/** Wall seconds for `n` chained trials (worker start-up excluded: the clock starts at onStart). */
+async function sweep(n: number, dir: string | null): Promise<number> {
+  const scheduler = Scheduler.withProcesses({ maxWorkers: WORKERS });
+  const plugins = dir ? [new WandbPlugin({ project: "bench-seed", dir }).trialTracker()] : [];
+  const task = new TrialTask<XYZ>(target, scheduler, { plugins });
+  let submitted = 0;
+  let failed = 0;
+  const submit = () => {
+    if (submitted >= n) return;
+    const i = submitted++;
+    task.submit(new Trial<XYZ>({ name: `trial-${i}`, config: { x: (i % 7) - 3, y: 2, z: 3 } }));
+  };
+  let t0 = 0;
+  scheduler.on("onStart", () => {
+    t0 = performance.now();
+    for (let w = 0; w < WORKERS; w++) submit();
+  });
+  task.on("onReport", (r) => {
+    if (r.status !== "success") failed++;
+    submit();
+  });
+  await scheduler.run();
+  const secs = (performance.now() - t0) / 1000;
+  if (failed > 0) throw new Error(`bench: ${failed} trials did not succeed`);
+  return secs;
+}
+
+async function main(): Promise<void> {
+  const n = Number(process.argv[2] ?? 200);
+  const repeats = Number(process.argv[3] ?? 3);
+  const without: number[] = [];
+  const withPlugin: number[] = [];
+  // Warm-up: module loading and the first SQLite file creation are not per-trial costs.
+  await sweep(Math.min(n, 20), null);
+  const warm = mkdtempSync(join(tmpdir(), "amltk-bench-seed-"));
+  await sweep(Math.min(n, 20), warm);
+  rmSync(warm, { recursive: true, force: true });
+  for (let r = 0; r < repeats; r++) {
+    without.push(await sweep(n, null));
+    const dir = mkdtempSync(join(tmpdir(), "amltk-bench-seed-"));
+    try {
+      withPlugin.push(await sweep(n, dir));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const a = median(without);
+  const b = median(withPlugin);
+  const ms = (s: number) => Math.round(s * 1e6) / 1e3;
+  console.log(
+    JSON.stringify({
+      bench: "seed",
+      trials: n,
+      logsPerTrial: 10,
+      workers: WORKERS,
+      executor: "processes",
+      repeats,
+      withoutPluginSeconds: without.map((s) => Math.round(s * 1e4) / 1e4),
+      withPluginSeconds: withPlugin.map((s) => Math.round(s * 1e4) / 1e4),
+      msPerTrialWithout: ms(a / n),
+      msPerTrialWith: ms(b / n),
+      // Wall time per trial with 2 workers; the CPU cost in each worker is about twice this.
+      overheadMsPerTrial: ms((b - a) / n),
+      goalMsPerTrial: 1,
+      pythonAmltkWandbOfflineMsPerTrial: 300,
+    }),
+  );
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();

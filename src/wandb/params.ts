@@ -1,0 +1,133 @@
+/**
+ * `WandbParams`: what a run is created with (W&B `init` arguments), as an immutable value
+ * so a per-trial `modify` can only return a changed copy, never alter the plugin's defaults.
+ *
+ * @module
+ */
+
+import type { Mode } from "../track/index.js";
+
+/**
+ * Plain-data fields of {@link WandbParams} (all optional; `init`'s defaults apply).
+ *
+ * @example
+ * ```ts
+ * import { type WandbParamsInit, WandbPlugin } from "amltk/wandb";
+ *
+ * const init: WandbParamsInit = { project: "my-project", mode: "offline", tags: ["sweep-1"] };
+ * const plugin = new WandbPlugin(init);
+ * ```
+ */
+export interface WandbParamsInit {
+  project?: string;
+  group?: string;
+  entity?: string;
+  /** "offline" (default: the local store), or "disabled" (same code path, writes nothing). */
+  mode?: Mode;
+  /** Store folder (default `$AMLTK_DIR`, then `./amltk-runs`). */
+  dir?: string;
+  jobType?: string;
+  tags?: string[];
+  notes?: string;
+  /** Run name (default: the trial's name). */
+  name?: string;
+  /** Only these config keys are recorded (default: all). */
+  configInclude?: string[];
+  /** These config keys are not recorded. */
+  configExclude?: string[];
+  resume?: "allow" | "must" | "never" | boolean;
+}
+
+const FIELDS: readonly (keyof WandbParamsInit)[] = [
+  "project",
+  "group",
+  "entity",
+  "mode",
+  "dir",
+  "jobType",
+  "tags",
+  "notes",
+  "name",
+  "configInclude",
+  "configExclude",
+  "resume",
+];
+
+/**
+ * The parameters a run is created with; {@link WandbParams.modify} returns a changed copy.
+ *
+ * @example
+ * ```ts
+ * import { WandbParams } from "amltk/wandb";
+ *
+ * const base = new WandbParams({ project: "p", tags: ["a"] });
+ * const tagged = base.modify({ tags: ["positive"], notes: "x > 0" });
+ * base.tags; // ["a"]: unchanged
+ * tagged.config({ x: 1, secret: 2 }); // { x: 1, secret: 2 }
+ * tagged.modify({ configExclude: ["secret"] }).config({ x: 1, secret: 2 }); // { x: 1 }
+ * ```
+ */
+export class WandbParams implements WandbParamsInit {
+  readonly project?: string;
+  readonly group?: string;
+  readonly entity?: string;
+  readonly mode?: Mode;
+  readonly dir?: string;
+  readonly jobType?: string;
+  readonly tags?: string[];
+  readonly notes?: string;
+  readonly name?: string;
+  readonly configInclude?: string[];
+  readonly configExclude?: string[];
+  readonly resume?: "allow" | "must" | "never" | boolean;
+
+  constructor(init: WandbParamsInit = {}) {
+    for (const key of Object.keys(init)) {
+      if (!FIELDS.includes(key as keyof WandbParamsInit)) {
+        throw new TypeError(`WandbParams: unknown field "${key}" (known: ${FIELDS.join(", ")})`);
+      }
+    }
+    if (init.tags !== undefined && !isStringArray(init.tags)) {
+      throw new TypeError(`WandbParams: tags must be an array of strings, got ${show(init.tags)}`);
+    }
+    Object.assign(this, stripUndefined(init));
+    Object.freeze(this);
+  }
+
+  /** A copy with `changes` applied (fields set to `undefined` are left as they were). */
+  modify(changes: WandbParamsInit): WandbParams {
+    return new WandbParams({ ...this.toJSON(), ...stripUndefined(changes) });
+  }
+
+  /** The fields as plain data (what travels to the worker). */
+  toJSON(): WandbParamsInit {
+    return stripUndefined({ ...this });
+  }
+
+  /** The trial's config filtered by `configInclude` / `configExclude`. */
+  config(config: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(config)) {
+      if (this.configInclude && !this.configInclude.includes(k)) continue;
+      if (this.configExclude?.includes(k)) continue;
+      out[k] = v;
+    }
+    return out;
+  }
+}
+
+function isStringArray(x: unknown): x is string[] {
+  return Array.isArray(x) && x.every((t) => typeof t === "string");
+}
+
+function show(x: unknown): string {
+  try {
+    return JSON.stringify(x) ?? String(x);
+  } catch {
+    return String(x);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

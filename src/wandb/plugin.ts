@@ -1,0 +1,172 @@
+/**
+ * `WandbPlugin` and its `trialTracker()`: the host side of the seed's plugin. The tracker
+ * only decides *what* the worker does (params, where `modify` lives); the run itself is
+ * opened in the worker by `wandbTrialWrapper` (./wrapper.ts), next to the trial.
+ *
+ * @module
+ */
+
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { moduleOf } from "../scheduling/executors/executor.js";
+import { type AnyFn, Plugin, type Task } from "../scheduling/task.js";
+import { SqliteStore } from "../store/sqlite/index.js";
+import type { Trial } from "../trial/trial.js";
+import type { TrialWrapperRef } from "../trial/trial-call.js";
+import { WandbParams, type WandbParamsInit } from "./params.js";
+import { WRAPPER_URL, type WrapperOptions } from "./wrapper.js";
+
+/**
+ * `modify(trial, params)`: returns the params for this trial's run (e.g. with tags). Runs in
+ * the worker, so on threads and processes it must be exported and wrapped with `importable`.
+ *
+ * @example
+ * ```ts
+ * import { importable, type Trial } from "amltk";
+ * import type { ModifyFn, WandbParams } from "amltk/wandb";
+ *
+ * export const modifyRun: ModifyFn = importable(
+ *   (trial: Trial, params: WandbParams) =>
+ *     params.modify({ tags: [(trial.config.x as number) > 0 ? "positive" : "negative"] }),
+ *   import.meta.url,
+ *   "modifyRun",
+ * );
+ * ```
+ */
+export type ModifyFn = (trial: Trial, params: WandbParams) => WandbParams;
+
+/**
+ * Options of {@link WandbPlugin.trialTracker}.
+ *
+ * @example
+ * ```ts
+ * const options: TrialTrackerOptions = { jobType: "evaluation", modify: modifyRun };
+ * const task = new Trial.Task(targetFunction, scheduler, {
+ *   plugins: [wandbPlugin.trialTracker(options)],
+ * });
+ * ```
+ */
+export interface TrialTrackerOptions {
+  /** The runs' job type (default "trial"). */
+  jobType?: string;
+  /** Changes the params per trial; see {@link ModifyFn}. */
+  modify?: ModifyFn;
+}
+
+/**
+ * The seed's W&B plugin: `plugin.trialTracker()` gives a `Trial.Task` plugin that tracks
+ * every trial as a run (named after the trial, with its config), attached to the trial as
+ * `trial.plugins.wandb`; the report (status, metric values, profiled time and memory, the
+ * error) and the numeric `trial.summary` values are recorded, and the run is finished with
+ * exit code 0 on success, non-zero otherwise.
+ *
+ * @example
+ * ```ts
+ * import { Scheduler, Trial } from "amltk";
+ * import { WandbPlugin } from "amltk/wandb";
+ *
+ * const wandbPlugin = new WandbPlugin({ project: "amltk-test2", mode: "offline" });
+ * const scheduler = Scheduler.withProcesses({ maxWorkers: 2 });
+ * const task = new Trial.Task(targetFunction, scheduler, {
+ *   plugins: [wandbPlugin.trialTracker()],
+ * });
+ * ```
+ */
+export class WandbPlugin {
+  /** The defaults every run of this plugin starts from. */
+  readonly params: WandbParams;
+
+  constructor(init: WandbParamsInit = {}) {
+    this.params = new WandbParams(init);
+  }
+
+  /** A plugin for `Trial.Task` that tracks each trial as a run. */
+  trialTracker(options: TrialTrackerOptions = {}): WandbTrialTracker {
+    if (options.modify !== undefined && typeof options.modify !== "function") {
+      throw new TypeError(
+        `WandbPlugin.trialTracker: modify must be a function, got ${typeof options.modify}`,
+      );
+    }
+    return new WandbTrialTracker(
+      this.params.modify({ jobType: options.jobType ?? "trial" }),
+      options.modify,
+    );
+  }
+}
+
+const localModifiers = new Map<string, ModifyFn>();
+let nextLocal = 0;
+
+/** @internal the in-process `modify` functions, looked up by key in the same process. */
+export function localModifier(key: string): ModifyFn | undefined {
+  return localModifiers.get(key);
+}
+
+/**
+ * The `Trial.Task` plugin made by {@link WandbPlugin.trialTracker}. It refuses, at task
+ * creation, a `modify` that worker threads or processes cannot import; and when a worker
+ * dies mid-trial it closes that worker's open runs as crashed at once.
+ *
+ * @example
+ * ```ts
+ * const tracker: WandbTrialTracker = wandbPlugin.trialTracker({ modify: modifyRun });
+ * tracker.params.jobType; // "trial"
+ * const task = new Trial.Task(targetFunction, scheduler, { plugins: [tracker] });
+ * ```
+ */
+export class WandbTrialTracker extends Plugin {
+  readonly name = "wandb-trial-tracker";
+  readonly params: WandbParams;
+  readonly modify?: ModifyFn;
+
+  constructor(params: WandbParams, modify?: ModifyFn) {
+    super();
+    this.params = params;
+    this.modify = modify;
+  }
+
+  /** Called by `Trial.Task`: what the worker runs around each trial. */
+  trialWrapper(remote: boolean): TrialWrapperRef {
+    const options: WrapperOptions = { params: this.params.toJSON() };
+    if (this.modify) {
+      const ref = moduleOf(this.modify);
+      if (ref) options.modify = ref;
+      else if (remote) {
+        throw new TypeError(
+          `WandbPlugin.trialTracker: modify "${this.modify.name || "(anonymous)"}" cannot ` +
+            "reach the worker: this scheduler runs trials in worker threads or processes, " +
+            "which import it by module and export name. Export it and wrap it: " +
+            'export const modifyRun = importable((trial, params) => ..., import.meta.url, "modifyRun").',
+        );
+      } else {
+        const key = `local-${nextLocal++}`;
+        localModifiers.set(key, this.modify);
+        options.modify = { moduleUrl: "local:", exportName: key };
+      }
+    }
+    return { moduleUrl: WRAPPER_URL, exportName: "wandbTrialWrapper", options };
+  }
+
+  /**
+   * A worker that dies mid-trial cannot finish its run; the task reports the trial as crashed,
+   * and here the run is closed as crashed too (its owner pid is dead), instead of waiting for
+   * a reader to notice the stale heartbeat.
+   */
+  override attachTask(task: Task<AnyFn>): void {
+    if (this.params.mode === "disabled") return;
+    task.on("onException", () => {
+      const dir = resolve(this.params.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs");
+      if (!existsSync(join(dir, "amltk.db"))) return; // the worker died before its first run
+      try {
+        const store = SqliteStore.openSync(dir);
+        try {
+          store.reapCrashedSync(Number.POSITIVE_INFINITY);
+        } finally {
+          store.closeSync();
+        }
+      } catch (error) {
+        console.warn(`amltk/wandb: could not close crashed runs in ${dir}: ${String(error)}`);
+      }
+    });
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The worker side of the W&B plugin: around each trial, open a run, attach it to the trial,
+ * call the function, record the report and close the run. Runs wherever the trial runs
+ * (in-process, a worker thread or a worker process), imported by module URL.
+ *
+ * @module
+ */
+
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { ModuleRef } from "../scheduling/executors/executor.js";
+import { SqliteStore } from "../store/sqlite/index.js";
+import { init, type Run } from "../track/index.js";
+import type { TrialReport } from "../trial/report.js";
+import type { Trial } from "../trial/trial.js";
+import { WandbParams, type WandbParamsInit } from "./params.js";
+import { localModifier, type ModifyFn } from "./plugin.js";
+
+/** @internal where workers import {@link wandbTrialWrapper} from. */
+export const WRAPPER_URL = import.meta.url;
+
+/** @internal what the host sends with each trial (plain data). */
+export interface WrapperOptions {
+  params: WandbParamsInit;
+  modify?: ModuleRef;
+}
+
+/**
+ * One store handle per folder per worker, shared by every run this worker opens: opening
+ * SQLite (WAL setup, migration check) per trial would cost more than the tracking itself.
+ * Never closed explicitly: runs still open at exit flush through it from their exit hook.
+ */
+const stores = new Map<string, SqliteStore>();
+
+function sharedStore(dir: string): SqliteStore {
+  const abs = resolve(dir);
+  let store = stores.get(abs);
+  // The folder was deleted under us (e.g. a test cleaned up): start a fresh file.
+  if (store && !existsSync(join(abs, "amltk.db"))) {
+    stores.delete(abs);
+    store = undefined;
+  }
+  if (!store) {
+    store = SqliteStore.openSync(abs);
+    stores.set(abs, store);
+  }
+  return store;
+}
+
+async function resolveModify(ref: ModuleRef | undefined): Promise<ModifyFn | undefined> {
+  if (!ref) return undefined;
+  if (ref.moduleUrl === "local:") return localModifier(ref.exportName);
+  const mod = (await import(ref.moduleUrl)) as Record<string, unknown>;
+  const fn = mod[ref.exportName];
+  if (typeof fn !== "function") {
+    throw new TypeError(`${ref.moduleUrl} has no exported modify function "${ref.exportName}"`);
+  }
+  return fn as ModifyFn;
+}
+
+function applyModify(modify: ModifyFn, trial: Trial, params: WandbParams): WandbParams {
+  const changed = modify(trial, params) as unknown;
+  // Duck-typed: the user's module may load amltk/wandb from another copy (dist vs src).
+  const toJSON = (changed as { toJSON?: unknown } | null)?.toJSON;
+  if (typeof toJSON !== "function") {
+    throw new TypeError(
+      `WandbPlugin: modify must return WandbParams (e.g. params.modify({ tags })), got ` +
+        `${changed === null ? "null" : typeof changed} for trial "${trial.name}"`,
+    );
+  }
+  return new WandbParams(toJSON.call(changed) as WandbParamsInit);
+}
+
+/** The report as one history row: status, metric values, profiled time/memory, the error. */
+function reportRow(report: TrialReport): Record<string, unknown> {
+  const row: Record<string, unknown> = { status: report.status };
+  for (const [k, v] of Object.entries(report.values)) row[`metric/${k}`] = v;
+  for (const [name, profile] of Object.entries(report.profiles)) {
+    const parts = profile as unknown as Record<string, Record<string, unknown> | undefined>;
+    for (const part of ["time", "memory"] as const) {
+      for (const [k, v] of Object.entries(parts[part] ?? {})) {
+        if (typeof v === "number" && Number.isFinite(v)) row[`profile/${name}/${part}/${k}`] = v;
+      }
+    }
+  }
+  if (report.exception) row.exception = report.exception;
+  if (report.traceback) row.traceback = report.traceback;
+  return row;
+}
+
+/** Exit code 0 for success, 1 otherwise; a crashed trial's run is marked crashed. */
+async function closeRun(run: Run, store: SqliteStore | undefined, status: string): Promise<void> {
+  await run.finish(status === "success" ? 0 : 1);
+  if (status === "crashed" && store) await store.updateRun(run.id, { state: "crashed" });
+}
+
+/**
+ * The worker-side wrapper the trial tracker names (see `WandbTrialTracker.trialWrapper`):
+ * applies `modify`, opens a run named after the trial with its config, attaches it as
+ * `trial.plugins.wandb`, calls the function, logs the report, copies numeric summary values
+ * into `run.summary` and finishes the run. Exported only so workers can import it.
+ *
+ * @example
+ * ```ts
+ * // What a worker does for each trial (Trial.Task calls it; you normally do not):
+ * const report = await wandbTrialWrapper(trial, { params: { project: "p" } }, (t) =>
+ *   targetFunction(t),
+ * );
+ * ```
+ */
+export async function wandbTrialWrapper(
+  trial: Trial,
+  rawOptions: unknown,
+  next: (trial: Trial) => Promise<TrialReport>,
+): Promise<TrialReport> {
+  const options = rawOptions as WrapperOptions;
+  let params = new WandbParams(options.params);
+  const modify = await resolveModify(options.modify);
+  if (modify) params = applyModify(modify, trial, params);
+  const dir = params.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs";
+  const store = params.mode === "disabled" ? undefined : sharedStore(dir);
+  const run = await init({
+    project: params.project,
+    group: params.group,
+    entity: params.entity,
+    mode: params.mode,
+    dir,
+    store,
+    jobType: params.jobType,
+    tags: params.tags,
+    notes: params.notes,
+    resume: params.resume,
+    name: params.name ?? trial.name,
+    config: params.config(trial.config),
+    // Several runs may be open at once in one process (threads, async trials).
+    reinit: "create_new",
+  });
+  trial.plugins.wandb = run;
+  let report: TrialReport;
+  try {
+    report = await next(trial);
+  } catch (error) {
+    await closeRun(run, store, "crashed");
+    throw error;
+  }
+  try {
+    // The function may have finished the run itself (the "without plugin" habit).
+    if (!run.finished) {
+      run.log(reportRow(report));
+      for (const source of [report.summary, trial.summary]) {
+        for (const [k, v] of Object.entries(source ?? {})) {
+          if (typeof v === "number") run.summary[k] = v;
+        }
+      }
+    }
+  } catch (error) {
+    // Tracking must not turn the trial's outcome into something else; say what was lost.
+    console.warn(`amltk/wandb: trial "${trial.name}": report not logged: ${String(error)}`);
+  } finally {
+    await closeRun(run, store, report.status);
+  }
+  return report;
+}
