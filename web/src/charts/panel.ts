@@ -43,10 +43,12 @@ function alpha(color: string, a: number): string {
 
 function build(data: readonly SeriesData[], o: PanelOptions): Built {
   const fix = (c: Column) => (o.log ? positiveOnly(c) : c);
+  // The server speaks milliseconds for time and relative x; axes read better in seconds.
+  const xs = data.map((s) => (o.xMode === "step" ? s.x : s.x.map((v) => v / 1000)));
   const cols = [
-    ...data.map((s) => ({ x: s.x, y: s.last })),
-    ...data.map((s) => ({ x: s.x, y: s.min })),
-    ...data.map((s) => ({ x: s.x, y: s.max })),
+    ...data.map((s, i) => ({ x: xs[i]!, y: s.last })),
+    ...data.map((s, i) => ({ x: xs[i]!, y: s.min })),
+    ...data.map((s, i) => ({ x: xs[i]!, y: s.max })),
   ];
   const { x, ys } = align(cols);
   const n = data.length;
@@ -113,7 +115,10 @@ export interface Panel {
   destroy(): void;
 }
 
-/** Creates a panel; `el` carries `data-key` and `data-series-count` (lines drawn). */
+/**
+ * Creates a panel; `el` carries `data-key`, `data-series-count` (lines drawn: runs, or groups
+ * when grouped) and `data-points` (x positions), which tests and scripts read.
+ */
 export function createPanel(data: readonly SeriesData[], o: PanelOptions): Panel {
   const tip = h("div", { class: "tip", hidden: true });
   const plotBox = h("div", { class: "plot" });
@@ -168,6 +173,7 @@ export function createPanel(data: readonly SeriesData[], o: PanelOptions): Panel
     plot?.destroy();
     built = prebuilt ?? build(data, opts);
     el.dataset.seriesCount = String(built.lines.length);
+    el.dataset.points = String(built.data[0].length);
     const width = Math.max(280, plotBox.clientWidth || el.clientWidth || 420);
     plot = new uPlot(
       {
@@ -227,6 +233,7 @@ export function createPanel(data: readonly SeriesData[], o: PanelOptions): Panel
       if (same && plot) {
         built = nb;
         el.dataset.seriesCount = String(nb.lines.length);
+        el.dataset.points = String(nb.data[0].length);
         plot.setData(nb.data, !zoomed);
       } else {
         make(nb);

@@ -69,7 +69,7 @@ export function parallelCoordinates(axes: Axis[], quality: number[], width: numb
   const ctx = canvas.getContext("2d");
   if (!ctx || axes.length < 2) return wrap;
   ctx.scale(dpr, dpr);
-  const pad = { l: 40, r: 60, t: 30, b: 20 };
+  const pad = { l: 40, r: 60, t: 40, b: 20 };
   const scaled = axes.map(scaleAxis);
   const ax = (i: number) => pad.l + (i * (width - pad.l - pad.r)) / (axes.length - 1);
   const ay = (p: number) => height - pad.b - p * (height - pad.t - pad.b);
@@ -102,7 +102,9 @@ export function parallelCoordinates(axes: Axis[], quality: number[], width: numb
     ctx.moveTo(x, ay(0));
     ctx.lineTo(x, ay(1));
     ctx.stroke();
-    ctx.fillText(scaled[k]!.name, x, pad.t - 12);
+    ctx.font = "bold 11px system-ui, sans-serif";
+    ctx.fillText(scaled[k]!.name, x, pad.t - 22);
+    ctx.font = "11px system-ui, sans-serif";
     for (const [p, label] of scaled[k]!.ticks) ctx.fillText(label, x, ay(p) + (p === 0 ? 12 : -4));
   }
   return wrap;

@@ -345,15 +345,27 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
   drawTable();
   void drawContent();
 
-  // Live: refetch the table when runs change; redraw charts when a charted run got points.
-  const liveTable = throttle(async () => {
-    await load();
-    drawTable();
+  // Live: refetch the table when runs change; refetch charts when a charted run changed or
+  // got points, or when the default selection (the first rows) moved to other runs.
+  let tableDirty = false;
+  let chartsDirty = false;
+  const liveRefresh = throttle(async () => {
+    if (tableDirty) {
+      tableDirty = false;
+      const before = [...selected].join(",");
+      await load();
+      drawTable();
+      if ([...selected].join(",") !== before) chartsDirty = true;
+    }
+    if (chartsDirty) {
+      chartsDirty = false;
+      await drawContent();
+    }
   }, LIVE_INTERVAL_MS);
-  const liveCharts = throttle(() => drawContent(), LIVE_INTERVAL_MS);
   const unsubscribe = subscribe(project, (e) => {
-    if (e.type === "run") liveTable();
-    if (e.runIds.some((id) => selected.has(id)) || (e.type === "run" && !explicit)) liveCharts();
+    if (e.type === "run") tableDirty = true;
+    if (e.runIds.some((id) => selected.has(id))) chartsDirty = true;
+    if (tableDirty || chartsDirty) liveRefresh();
   });
   return () => {
     unsubscribe();

@@ -1,0 +1,227 @@
+/**
+ * The dashboard in real Chromium against a real server over a real SQLite store filled by the
+ * tracker: runs appear in the table, a chart draws one series per selected run (one per group
+ * when grouped), a filter narrows the table, a run logging while the page is open shows up
+ * without a reload. Screenshots go to test-artifacts/.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServer } from "../../src/server/index.js";
+import { SqliteStore } from "../../src/store/sqlite/index.js";
+import { init } from "../../src/track/index.js";
+import {
+  buildDashboard,
+  CHROMIUM,
+  hasChromium,
+  launchChromium,
+  screenshotPath,
+} from "./browser.js";
+
+interface Made {
+  id: string;
+  x: number;
+  group: string;
+  opt: string;
+}
+
+/** Six finished runs in two groups, each logging `loss` and `acc` for 20 steps. */
+async function fillStore(dir: string): Promise<Made[]> {
+  const made: Made[] = [];
+  for (let i = 0; i < 6; i++) {
+    const x = (i + 1) / 10;
+    const group = i % 2 === 0 ? "even" : "odd";
+    const run = await init({
+      project: "demo",
+      dir,
+      name: `trial-${i}`,
+      group,
+      tags: i === 0 ? ["baseline"] : [],
+      config: { x, y: 1 - x, opt: i < 3 ? "adam" : "sgd" },
+      systemInterval: 0,
+      reinit: "create_new",
+    });
+    for (let s = 0; s < 20; s++) run.log({ loss: (1 + x) / (s + 1), acc: x * s });
+    run.summary.cost = 2 * x;
+    await run.finish();
+    made.push({ id: run.id, x, group, opt: i < 3 ? "adam" : "sgd" });
+  }
+  return made;
+}
+
+if (!hasChromium) {
+  console.warn(
+    `dashboard browser tests skipped: no Chromium at ${CHROMIUM} (.ci/run installs Debian's chromium)`,
+  );
+}
+
+describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
+  let dir: string;
+  let store: SqliteStore;
+  let server: Awaited<ReturnType<typeof createServer>>;
+  let base: string;
+  let browser: Browser;
+  let made: Made[];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "amltk-web-"));
+    const [runs] = await Promise.all([fillStore(dir), buildDashboard()]);
+    made = runs;
+    store = await SqliteStore.open(dir);
+    server = await createServer({ store, port: 0, host: "127.0.0.1", auth: false });
+    base = server.url;
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await store?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const pageErrors = new WeakMap<Page, string[]>();
+
+  async function open(hash: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    pageErrors.set(page, errors);
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${base}/#${hash}`);
+    return page;
+  }
+
+  /** Closes a page after checking that no script error happened on it. */
+  async function done(page: Page): Promise<void> {
+    const errors = pageErrors.get(page) ?? [];
+    await page.close();
+    expect(errors).toEqual([]);
+  }
+
+  const rowIds = (page: Page) =>
+    page.$$eval("tr[data-run-id]", (rows) => rows.map((r) => (r as HTMLElement).dataset.runId));
+
+  it("lists the project and its runs in the table", async () => {
+    const page = await open("/");
+    await page.waitForSelector('tr[data-project="demo"]');
+    expect(await page.textContent('tr[data-project="demo"]')).toContain("6");
+    await page.click('tr[data-project="demo"] a');
+    await page.waitForFunction(() => document.querySelectorAll("tr[data-run-id]").length === 6);
+    expect(new Set(await rowIds(page))).toEqual(new Set(made.map((m) => m.id)));
+    // Default columns come from config and summary.
+    const headers = await page.$$eval("th[data-col]", (ths) =>
+      ths.map((t) => (t as HTMLElement).dataset.col),
+    );
+    expect(headers).toEqual(expect.arrayContaining(["config.x", "summary.cost"]));
+    expect(await page.textContent(`tr[data-run-id="${made[0]!.id}"] .badge`)).toBe("finished");
+    await page.screenshot({ path: screenshotPath("runs-table"), fullPage: true });
+    await done(page);
+  });
+
+  it("draws one series per selected run, and a mean line per group when grouped", async () => {
+    const sel = made.slice(0, 3).map((m) => m.id);
+    const page = await open(`/p/demo?sel=${sel.join(",")}`);
+    await page.waitForSelector('.panel[data-key="loss"][data-series-count="3"] canvas');
+    await page.waitForSelector('.panel[data-key="acc"][data-series-count="3"]');
+    expect(await page.getAttribute('.panel[data-key="loss"]', "data-points")).toBe("20");
+    await page.screenshot({ path: screenshotPath("charts"), fullPage: true });
+    // Select all six, then group by `group`: two groups, two mean lines.
+    await page.check('input[aria-label="select all"]');
+    await page.waitForSelector('.panel[data-key="loss"][data-series-count="6"]');
+    await page.selectOption('select[name="by"]', "group");
+    await page.waitForSelector('.panel[data-key="loss"][data-series-count="2"]');
+    expect(await page.$$eval("tr.group-row", (rs) => rs.length)).toBe(2);
+    await page.screenshot({ path: screenshotPath("charts-grouped"), fullPage: true });
+    await done(page);
+  });
+
+  it("narrows the table with a filter", async () => {
+    const page = await open("/p/demo");
+    await page.waitForFunction(() => document.querySelectorAll("tr[data-run-id]").length === 6);
+    const text = "x > 0.15; opt = adam";
+    await page.fill('input[name="f"]', text);
+    await page.press('input[name="f"]', "Enter");
+    const expected = made.filter((m) => m.x > 0.15 && m.opt === "adam").map((m) => m.id);
+    expect(expected.length).toBe(2);
+    await page.waitForFunction(
+      (n) => document.querySelectorAll("tr[data-run-id]").length === n,
+      expected.length,
+    );
+    expect(new Set(await rowIds(page))).toEqual(new Set(expected));
+    // The filter is part of the URL: a reload or a shared link keeps it.
+    const hash = new URL(page.url()).hash;
+    expect(new URLSearchParams(hash.slice(hash.indexOf("?") + 1)).get("f")).toBe(text);
+    await done(page);
+  });
+
+  it("shows a bad filter's error without querying", async () => {
+    const page = await open("/p/demo");
+    await page.waitForFunction(() => document.querySelectorAll("tr[data-run-id]").length === 6);
+    await page.fill('input[name="f"]', "x 0.3");
+    await page.press('input[name="f"]', "Enter");
+    await page.waitForSelector('[role="alert"]:has-text("no operator")');
+    expect((await rowIds(page)).length).toBe(6);
+    await done(page);
+  });
+
+  it("updates a live run's row and chart without a reload", async () => {
+    const page = await open("/p/demo?top=1&keys=loss");
+    await page.waitForFunction(() => document.querySelectorAll("tr[data-run-id]").length === 6);
+    await page.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 42;
+    });
+    const run = await init({
+      project: "demo",
+      dir,
+      name: "live-run",
+      config: { x: 0.9, y: 0.1, opt: "adam" },
+      systemInterval: 0,
+      reinit: "create_new",
+    });
+    try {
+      for (let s = 0; s < 5; s++) run.log({ loss: 1 / (s + 1) });
+      await run.flush();
+      // The newest run sorts first and `top=1` charts it.
+      await page.waitForSelector(`tr[data-run-id="${run.id}"] .badge:has-text("running")`);
+      await page.waitForSelector('.panel[data-key="loss"][data-points="5"]');
+      for (let s = 5; s < 12; s++) run.log({ loss: 1 / (s + 1) });
+      await run.flush();
+      await page.waitForSelector('.panel[data-key="loss"][data-points="12"]');
+      await run.finish();
+      await page.waitForSelector(`tr[data-run-id="${run.id}"] .badge:has-text("finished")`);
+      expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+      await page.screenshot({ path: screenshotPath("live"), fullPage: true });
+    } finally {
+      if (!run.finished) await run.finish();
+    }
+    await done(page);
+  });
+
+  it("shows a run's page: state, config, summary, history charts, console", async () => {
+    const m = made[1]!;
+    const page = await open(`/run/${m.id}`);
+    await page.waitForSelector('table[data-kv="config"]');
+    expect(await page.textContent('table[data-kv="config"]')).toContain("opt");
+    expect(await page.textContent('table[data-kv="summary"]')).toContain("cost");
+    expect(await page.textContent(".run-head .badge")).toBe("finished");
+    expect(await page.textContent('dd[data-field="group"]')).toBe(m.group);
+    await page.waitForSelector('.panel[data-key="loss"][data-series-count="1"]');
+    await page.waitForSelector("pre.console");
+    await page.screenshot({ path: screenshotPath("run-page"), fullPage: true });
+    await done(page);
+  });
+
+  it("draws the sweep views over the runs' configs and cost", async () => {
+    const page = await open("/p/demo?view=hpo&metric=cost&f=opt+%3D+adam");
+    await page.waitForSelector(".parcoords[data-lines]");
+    // The three adam runs: x and y vary, opt is constant (left out), plus the cost axis.
+    expect(await page.getAttribute(".parcoords", "data-lines")).toBe("3");
+    expect(await page.getAttribute(".parcoords", "data-axes")).toBe("3");
+    await page.waitForSelector('.panel[data-key^="best cost"] canvas');
+    expect(await page.textContent(".hpo")).toContain(`best cost: 0.2`);
+    await page.screenshot({ path: screenshotPath("sweep"), fullPage: true });
+    await done(page);
+  });
+});
