@@ -23,9 +23,9 @@ export class HistoryBuffer {
   rows = 0;
   /** Bytes of data held (not capacity): 24 per row, 12 per number, ~96 per other value. */
   bytes = 0;
-  private steps = new Float64Array(START);
-  private runtimes = new Float64Array(START);
-  private timestamps = new Float64Array(START);
+  private steps: Float64Array = new Float64Array(START);
+  private runtimes: Float64Array = new Float64Array(START);
+  private timestamps: Float64Array = new Float64Array(START);
   private columns = new Map<string, NumberColumn>();
   private others: OtherValue[] = [];
   private lastKey = "";

@@ -27,8 +27,16 @@ export interface InitOptions {
   reinit?: Reinit;
   /** Inject a store (tests, custom backends); not closed by `finish`. */
   store?: Store;
-  /** System metrics sampling interval in ms (default 10 000; 0 disables). */
+  /**
+   * System metrics (`system/cpu`, `system/rss_mib`, `system/memory`, and `system/gpu.<i>.*`
+   * when `nvidia-smi` is on PATH): sampling interval in ms (default 10 000; 0 turns them off).
+   */
   systemInterval?: number;
+  /**
+   * "capture" records what the process writes to stdout/stderr as the run's console lines
+   * (output still reaches the terminal; restored at `finish`). Default "off".
+   */
+  console?: "capture" | "off";
   /** Heartbeat interval in ms (default 5 000). */
   heartbeatInterval?: number;
   /** Rows buffered in memory before `log` applies backpressure (default: no row cap). */
@@ -66,6 +74,11 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
   }
   if (mode !== "offline" && mode !== "disabled")
     throw new TrackError(`init: unknown mode "${mode}"`);
+  if (opts.console !== undefined && opts.console !== "capture" && opts.console !== "off") {
+    throw new TrackError(
+      `init: console must be "capture" or "off", got ${JSON.stringify(opts.console)}`,
+    );
+  }
   const reinit = opts.reinit ?? "default";
   if (current && !current.finished) {
     if (reinit === "default" || reinit === "return_previous" || reinit === false) return current;
@@ -163,6 +176,7 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
     heartbeatInterval: opts.heartbeatInterval,
     maxBufferedRows: opts.maxBufferedRows,
     maxBufferedBytes: opts.maxBufferedBytes,
+    console: opts.console,
   });
   return current;
 }

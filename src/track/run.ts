@@ -1,15 +1,18 @@
 import { type BatchWriter, batchToRows, type HistoryBatch } from "../store/history-batch.js";
-import type { HistoryRow, RunRecord, Store, StoredValue } from "../store/types.js";
+import type { ConsoleLine, HistoryRow, RunRecord, Store, StoredValue } from "../store/types.js";
 import { makeConfig, type RunConfig } from "./config.js";
+import { ConsoleCapture } from "./console-capture.js";
 import { TrackError } from "./errors.js";
 import { HistoryBuffer } from "./history-buffer.js";
 import { type MetricOptions, SummaryState } from "./summary.js";
+import { SystemSampler } from "./system-metrics.js";
 import { flattenLog } from "./values.js";
 
 /** Optional sync variants a store may offer for `process.on("exit")`. */
 interface SyncStore extends Store, BatchWriter {
   appendHistorySync?(runId: string, rows: readonly HistoryRow[]): void;
   updateRunSync?(id: string, patch: Parameters<Store["updateRun"]>[1]): void;
+  appendConsoleSync?(runId: string, lines: readonly ConsoleLine[]): void;
 }
 
 export interface LogOptions {
@@ -29,6 +32,10 @@ export interface RunInternals {
   flushInterval?: number;
   maxBufferedRows?: number;
   maxBufferedBytes?: number;
+  /** "capture" records the process's stdout/stderr as console lines of the run. */
+  console?: "capture" | "off";
+  /** nvidia-smi command for GPU metrics (default from PATH); null turns GPU sampling off. */
+  gpuCommand?: string | null;
 }
 
 const live = new Set<Run>();
@@ -70,8 +77,9 @@ export class Run {
   private configDirty = false;
   private finishing: Promise<void> | null = null;
   private warnedError = false;
-  private lastCpu = process.cpuUsage();
-  private lastCpuAt = performance.now();
+  private readonly sampler: SystemSampler | null = null;
+  private sampling = false;
+  private readonly capture: ConsoleCapture | null = null;
 
   constructor(o: RunInternals) {
     const rec = o.record;
@@ -100,13 +108,19 @@ export class Run {
       h.unref();
       this.timers.push(h);
     };
+    if (o.console === "capture") this.capture = new ConsoleCapture();
     t(o.flushInterval ?? 100, () => {
-      if (this.buf!.rows > 0 || this.sum.dirty || this.configDirty) void this.flush();
+      if (this.buf!.rows > 0 || this.sum.dirty || this.configDirty || this.capture?.pending) {
+        void this.flush();
+      }
     });
     t(o.heartbeatInterval ?? 5_000, () => {
       void this.store!.updateRun(this.id, { heartbeatAt: Date.now() }).catch((e) => this.warn(e));
     });
-    if (o.systemInterval > 0) t(o.systemInterval, () => this.sampleSystem());
+    if (o.systemInterval > 0) {
+      this.sampler = new SystemSampler(o.gpuCommand === undefined ? "nvidia-smi" : o.gpuCommand);
+      t(o.systemInterval, () => this.sampleSystem());
+    }
     live.add(this);
     hookExit();
   }
@@ -251,6 +265,7 @@ export class Run {
       patch.config = { ...(this.config as unknown as Record<string, unknown>) };
     }
     const s = this.store!;
+    const lines = this.capture?.take() ?? [];
     const p = (async () => {
       if (batch.rows > 0) {
         if (s.appendHistoryBatch) await s.appendHistoryBatch(this.id, batch);
@@ -259,6 +274,7 @@ export class Run {
         this.buf!.recycle(batch);
       }
       if (patch.summary || patch.config) await s.updateRun(this.id, patch);
+      if (lines.length > 0) await s.appendConsole(this.id, lines);
     })()
       .catch((e) => this.warn(e))
       .finally(() => {
@@ -273,6 +289,7 @@ export class Run {
     if (this.finishing) return this.finishing;
     if (this.pending) this.commitPending();
     for (const h of this.timers) clearInterval(h);
+    this.capture?.restore();
     live.delete(this);
     this.finishing = (async () => {
       if (this.disabled) return;
@@ -303,6 +320,9 @@ export class Run {
     if (this.pending) this.commitPending();
     try {
       if (s.appendHistoryBatchSync || s.appendHistorySync) this.writeSync(this.buf!.take());
+      this.capture?.restore();
+      const lines = this.capture?.take() ?? [];
+      if (lines.length > 0) s.appendConsoleSync?.(this.id, lines);
       const now = Date.now();
       s.updateRunSync?.(this.id, {
         summary: { ...this.sum.values },
@@ -318,18 +338,18 @@ export class Run {
   }
 
   private sampleSystem(): void {
-    const now = performance.now();
-    const cpu = process.cpuUsage(this.lastCpu);
-    const wall = (now - this.lastCpuAt) * 1000;
-    this.lastCpu = process.cpuUsage();
-    this.lastCpuAt = now;
-    const values = {
-      "system/cpu": wall > 0 ? (100 * (cpu.user + cpu.system)) / wall : 0,
-      "system/rss_mib": process.memoryUsage.rss() / 1048576,
-    };
-    void this.store!.appendSystem(this.id, [{ timestamp: Date.now() / 1000, values }]).catch((e) =>
-      this.warn(e),
-    );
+    // One sample at a time: a slow nvidia-smi must not pile up calls.
+    if (this.sampling || this.finishing) return;
+    this.sampling = true;
+    const timestamp = Date.now() / 1000;
+    void this.sampler!.sample()
+      .then((values) => {
+        if (!this.finishing) return this.store!.appendSystem(this.id, [{ timestamp, values }]);
+      })
+      .catch((e) => this.warn(e))
+      .finally(() => {
+        this.sampling = false;
+      });
   }
 
   private warn(e: unknown): void {

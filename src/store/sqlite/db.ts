@@ -170,6 +170,9 @@ export function withRetry<T>(fn: () => T, maxMs = 60_000): T {
 
 /** Applies pending migrations in one immediate transaction (safe when processes race). */
 export function migrate(db: Db): void {
+  // The common case (already current) needs no write lock: a plain read answers it.
+  const current = withRetry(() => db.pragma("user_version", { simple: true }) as number);
+  if (current === MIGRATIONS.length) return;
   withRetry(() =>
     db
       .transaction(() => {
