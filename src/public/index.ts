@@ -5,6 +5,8 @@
  * @module amltk
  */
 
+// --- optim (src/optim) ---
+export * from "../optim/index.js";
 // --- scheduling (src/scheduling) ---
 export {
   Emitter,
@@ -15,20 +17,42 @@ export {
 } from "../scheduling/events.js";
 export {
   type Call,
+  type CallChannel,
+  type CallExtras,
   CancelledError,
   type Executor,
   type FunctionCall,
   Future,
   type FutureState,
   importable,
+  type LimitSpec,
   type ModuleCall,
   type ModuleRef,
   moduleOf,
   type ShutdownOptions,
 } from "../scheduling/executors/executor.js";
-export { ProcessExecutor, RemoteError } from "../scheduling/executors/processes.js";
+export {
+  CpuTimeExceeded,
+  LimitExceededError,
+  MemoryLimitExceeded,
+  WallTimeExceeded,
+} from "../scheduling/executors/limits.js";
+export { WorkerDiedError } from "../scheduling/executors/pool.js";
+export { ProcessExecutor } from "../scheduling/executors/processes.js";
 export { SequentialExecutor } from "../scheduling/executors/sequential.js";
 export { ThreadExecutor } from "../scheduling/executors/threads.js";
+export { RemoteError, UncloneableError } from "../scheduling/executors/wire.js";
+export {
+  Comm,
+  CommClosedError,
+  type CommEvents,
+  CommHandle,
+  CommMessage,
+  type CommOptions,
+  CommPlugin,
+  CommTimeoutError,
+} from "../scheduling/plugins/comm.js";
+export { Limits, type LimitsOptions } from "../scheduling/plugins/limits.js";
 export {
   type ErrorClass,
   type ExceptionMode,
@@ -48,11 +72,7 @@ export {
   type TaskEvents,
   type TaskOptions,
 } from "../scheduling/task.js";
-
 // --- trial (src/trial) ---
 export * from "../trial/index.js";
-
-// --- optim (src/optim) ---
-export * from "../optim/index.js";
 
 export const VERSION = "0.1.0";

@@ -202,6 +202,14 @@ export class Scheduler {
     this.#wake?.();
   }
 
+  /**
+   * Runs `fn`, handing an error it throws to the run's `onException` policy (as for event
+   * handlers). Plugins use it for events they emit themselves.
+   */
+  guard(fn: () => void): void {
+    this.#guard(fn);
+  }
+
   #guard(fn: () => void) {
     try {
       fn();

@@ -2,7 +2,7 @@
  * Task: a function bound to a scheduler, with its own events and plugins.
  */
 import { Emitter, type Handler, type SubscribeOptions } from "./events.js";
-import { type Future, type ModuleRef, moduleOf } from "./executors/executor.js";
+import { type CallExtras, type Future, type ModuleRef, moduleOf } from "./executors/executor.js";
 import type { Scheduler } from "./scheduler.js";
 
 export type TaskEvents<R = unknown> = {
@@ -36,6 +36,11 @@ export abstract class Plugin {
   preSubmit(fn: AnyFn, args: unknown[]): [AnyFn, unknown[]] | undefined {
     return [fn, args];
   }
+  /**
+   * Called for each submission that passed every `preSubmit`: attach per-call options that
+   * the executor honours (resource `limits`, a Comm `channel`).
+   */
+  prepareCall(_call: CallExtras): void {}
 }
 
 export interface TaskOptions {
@@ -110,11 +115,13 @@ export class Task<F extends AnyFn> {
       if (!r) return undefined;
       [fn, a] = r;
     }
+    const extras: CallExtras = {};
+    for (const p of this.plugins) p.prepareCall(extras);
     const ev = this.events;
     const done = (f: Future) => this.#inFlight.delete(f);
     const future = this.scheduler.submitCall(
       // A plugin that wrapped the function loses the module (in-process executors only).
-      { fn, args: a, module: fn === this.fn ? this.module : undefined },
+      { fn, args: a, module: fn === this.fn ? this.module : undefined, ...extras },
       {
         onSubmitted: (f) => {
           this.#inFlight.add(f);

@@ -6,6 +6,7 @@
  */
 
 import { importable, type ModuleRef } from "../scheduling/executors/executor.js";
+import { isCommHandle } from "../scheduling/plugins/comm-handle.js";
 import { TrialReport, type TrialReportJSON } from "./report.js";
 import { Trial, type TrialJSON } from "./trial.js";
 
@@ -78,8 +79,11 @@ export const callTrial = importable(
     fnRef: ModuleRef,
     trialJson: TrialJSON,
     wrappers: readonly TrialWrapperRef[] = [],
+    comm?: unknown,
   ): Promise<TrialReportJSON> => {
     const trial = Trial.fromJSON(trialJson);
+    // With a Comm plugin the worker passes the call's handle last: the trial gets it.
+    if (isCommHandle(comm)) trial.plugins.comm = comm;
     let fn: unknown;
     try {
       const mod = (await import(fnRef.moduleUrl)) as Record<string, unknown>;

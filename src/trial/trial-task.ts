@@ -6,6 +6,9 @@
 
 import { Emitter, type Handler, type SubscribeOptions } from "../scheduling/events.js";
 import { type Future, moduleOf } from "../scheduling/executors/executor.js";
+import { LimitExceededError } from "../scheduling/executors/limits.js";
+import { assertCloneable } from "../scheduling/executors/wire.js";
+import { isCommHandle } from "../scheduling/plugins/comm-handle.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import { type AnyFn, Task, type TaskOptions } from "../scheduling/task.js";
 import { TrialReport, type TrialReportJSON } from "./report.js";
@@ -93,8 +96,11 @@ export class TrialTask<C extends Record<string, unknown> = Record<string, unknow
         handlesExceptions: true,
       });
     } else {
-      const local = async (trial: Trial<C>) =>
-        (await wrapTrialFn(fn as (t: Trial) => unknown, wrappers))(trial as Trial);
+      const local = async (trial: Trial<C>, comm?: unknown) => {
+        // With a Comm plugin the executor passes the call's handle last: the trial gets it.
+        if (isCommHandle(comm)) trial.plugins.comm = comm;
+        return (await wrapTrialFn(fn as (t: Trial) => unknown, wrappers))(trial as Trial);
+      };
       this.task = new Task(local as AnyFn, scheduler, {
         ...options,
         name,
@@ -121,7 +127,9 @@ export class TrialTask<C extends Record<string, unknown> = Record<string, unknow
       const trial = this.#trials.get(f);
       if (!trial) return;
       this.#trials.delete(f);
-      this.#emit(trial.crashed(error));
+      // A resource limit is the trial's failure (its report names the limit); anything else
+      // (a dead worker, an error escaping the function) is a crash.
+      this.#emit(error instanceof LimitExceededError ? trial.fail(error) : trial.crashed(error));
     });
     this.task.on("onCancelled", (f) => {
       const trial = this.#trials.get(f);
@@ -139,8 +147,15 @@ export class TrialTask<C extends Record<string, unknown> = Record<string, unknow
     name: K,
     handler: Handler<TrialTaskEvents[K]>,
     options?: SubscribeOptions<TrialTaskEvents[K]>,
-  ): () => void {
-    return this.events.on(name, handler, options);
+  ): () => void;
+  /** Events that plugins add (e.g. Comm's `onCommMessage`) are those of {@link TrialTask.task}. */
+  // biome-ignore lint/suspicious/noExplicitAny: plugin events are untyped
+  on(name: string, handler: (...args: any[]) => unknown, options?: SubscribeOptions): () => void;
+  // biome-ignore lint/suspicious/noExplicitAny: implementation signature
+  on(name: string, handler: (...args: any[]) => unknown, options?: SubscribeOptions): () => void {
+    if (this.events.has(name))
+      return this.events.on(name as keyof TrialTaskEvents, handler, options);
+    return this.task.on(name, handler, options);
   }
 
   running(): boolean {
@@ -156,6 +171,7 @@ export class TrialTask<C extends Record<string, unknown> = Record<string, unknow
    * report (a crashed one when the call itself failed).
    */
   submit(trial: Trial<C>): Future<unknown> | undefined {
+    if (this.#ref) assertCloneable(trial.toJSON(), `Trial "${trial.name}"`, "trial");
     const future = this.#ref
       ? this.task.submit(this.#ref, trial.toJSON(), this.#wrappers)
       : this.task.submit(trial);

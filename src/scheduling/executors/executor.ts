@@ -17,7 +17,44 @@ export interface FunctionCall {
   module?: ModuleRef;
 }
 
-export type Call = ModuleCall | FunctionCall;
+/**
+ * Per-call options that plugins attach (see `Plugin.prepareCall`): resource limits enforced
+ * around the call, and a two-way channel between the host and the running call.
+ */
+export interface CallExtras {
+  limits?: LimitSpec;
+  channel?: CallChannel;
+}
+
+export type Call = (ModuleCall | FunctionCall) & CallExtras;
+
+/** Resource limits for one call: seconds of wall time, seconds of CPU time, bytes of memory. */
+export interface LimitSpec {
+  wallTime?: number;
+  cpuTime?: number;
+  memory?: number;
+}
+
+/** One message on a call's channel (host <-> running call). */
+export interface ChannelMsg {
+  /** open | message | request | response | close */
+  k: string;
+  /** Request id, for requests and their responses. */
+  rid?: number;
+  d?: unknown;
+}
+
+/**
+ * The host end of a call's two-way channel. The executor opens it when the call is
+ * dispatched, hands it every message the call sends, and ends it when the call is over.
+ */
+export interface CallChannel {
+  /** Seconds a worker-side `request` waits for a response by default. */
+  readonly requestTimeout: number;
+  open(post: (msg: ChannelMsg) => void, future: Future<unknown>): void;
+  receive(msg: ChannelMsg): void;
+  end(): void;
+}
 
 const MODULE = Symbol.for("amltk.importable");
 

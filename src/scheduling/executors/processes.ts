@@ -1,27 +1,17 @@
 /**
- * Host side of the processes executor: a pool of `child_process.fork`ed workers that import
- * the user's function by module URL + export name. Only importable calls can run here.
+ * Host side of the processes executor: a {@link WorkerPool} of `child_process.fork`ed
+ * workers (entry `worker.ts`) that import the user's function by module URL + export name.
+ * Each worker leads its own process group, so stopping it also reaches what it started.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import {
-  type Call,
-  type Executor,
-  Future,
-  isFunctionCall,
-  type ModuleCall,
-  type ShutdownOptions,
-} from "./executor.js";
+import { procUsage } from "./limits.js";
+import { type PoolWorker, type WorkerHooks, WorkerPool } from "./pool.js";
+import type { WorkerMsg } from "./wire.js";
 
-/** An error raised in a worker, rebuilt on the host (its class is not preserved). */
-export class RemoteError extends Error {
-  constructor(e: { name: string; message: string; stack?: string }) {
-    super(e.message);
-    this.name = e.name;
-    if (e.stack) this.stack = e.stack;
-  }
-}
+export { toModuleCall, WorkerDiedError } from "./pool.js";
+export { RemoteError } from "./wire.js";
 
 /**
  * Whether workers must load TypeScript: true when this process itself runs under tsx (the user
@@ -44,17 +34,6 @@ function workerEntry(): { path: string; execArgv: string[] } {
   };
 }
 
-export function toModuleCall(call: Call): ModuleCall {
-  if (!isFunctionCall(call)) return call;
-  if (!call.module) {
-    throw new TypeError(
-      `Function "${call.fn.name || "<anonymous>"}" cannot run in a worker process: it has no ` +
-        `importable module. Export it from a module and wrap it with importable(fn, import.meta.url, "name").`,
-    );
-  }
-  return { ...call.module, args: call.args };
-}
-
 /** Signal the worker's whole process group (its children too), falling back to the worker. */
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
@@ -65,44 +44,28 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-interface Slot {
-  child: ChildProcess;
-  job?: { id: number; future: Future<unknown> };
-}
-
-export class ProcessExecutor implements Executor {
-  readonly maxWorkers: number;
-  readonly requiresImportable = true;
-  /** Seconds between SIGTERM and SIGKILL on `shutdown({ wait: false })`. */
+/**
+ * Runs each call in a pool of worker processes. Functions must be importable.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new Scheduler(new ProcessExecutor({ maxWorkers: 4, graceSeconds: 2 }));
+ * ```
+ */
+export class ProcessExecutor extends WorkerPool {
+  /** Seconds between SIGTERM and SIGKILL when workers are stopped without waiting. */
   readonly graceSeconds: number;
-  #slots: Slot[] = [];
-  #queue: { call: ModuleCall; future: Future<unknown> }[] = [];
-  #idle: (() => void)[] = [];
+  protected readonly memoryAtStart = false;
 
   constructor({ maxWorkers, graceSeconds = 1 }: { maxWorkers: number; graceSeconds?: number }) {
-    if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
-      throw new RangeError(`maxWorkers must be a positive integer, got ${maxWorkers}`);
+    super(maxWorkers);
+    if (typeof graceSeconds !== "number" || !(graceSeconds >= 0)) {
+      throw new RangeError(`graceSeconds must be a number >= 0, got ${graceSeconds}`);
     }
-    this.maxWorkers = maxWorkers;
     this.graceSeconds = graceSeconds;
   }
 
-  submit<T = unknown>(call: Call): Future<T> {
-    const mc = toModuleCall(call);
-    const future = new Future<T>();
-    const item = { call: mc, future: future as Future<unknown> };
-    future.setCanceller(() => {
-      const i = this.#queue.indexOf(item);
-      if (i < 0) return false;
-      this.#queue.splice(i, 1);
-      return true;
-    });
-    this.#queue.push(item);
-    this.#pump();
-    return future;
-  }
-
-  #spawn(): Slot {
+  protected startWorker(hooks: WorkerHooks): PoolWorker {
     const { path, execArgv } = workerEntry();
     // Own process group, so that stopping a worker also reaches the processes it started.
     // The worker still exits when the IPC channel closes (parent gone).
@@ -112,66 +75,41 @@ export class ProcessExecutor implements Executor {
       stdio: "inherit",
       detached: process.platform !== "win32",
     });
-    const slot: Slot = { child };
-    child.on("message", (m: { id: number; ok: boolean; value?: unknown; error?: never }) => {
-      const job = slot.job;
-      if (!job || job.id !== m.id) return;
-      slot.job = undefined;
-      if (m.ok) job.future.setResult(m.value);
-      else job.future.setException(new RemoteError(m.error ?? { name: "Error", message: "?" }));
-      this.#pump();
+    child.on("message", (m) => hooks.message(m as WorkerMsg));
+    // The worker is gone once it exited AND its IPC channel reached its end: only then has
+    // every reply it sent before dying been read, so none is mistaken for lost work.
+    let exit: string | undefined;
+    let disconnected = false;
+    const ended = new Promise<void>((resolve) => {
+      const maybeDone = () => {
+        if (exit === undefined || !disconnected) return;
+        hooks.exit({ description: exit });
+        resolve();
+      };
+      child.once("disconnect", () => {
+        disconnected = true;
+        maybeDone();
+      });
+      child.once("exit", (code, signal) => {
+        exit = `Worker process exited (code ${code}, signal ${signal}) while running a call`;
+        if (!child.connected) disconnected = true;
+        maybeDone();
+      });
     });
-    child.on("exit", (code, signal) => {
-      this.#slots = this.#slots.filter((s) => s !== slot);
-      const job = slot.job;
-      slot.job = undefined;
-      job?.future.setException(
-        new Error(`Worker process exited (code ${code}, signal ${signal}) while running a call`),
-      );
-      this.#pump();
-    });
-    this.#slots.push(slot);
-    return slot;
-  }
-
-  #pump(): void {
-    while (this.#queue.length > 0) {
-      let slot = this.#slots.find((s) => !s.job && s.child.connected);
-      if (!slot) {
-        if (this.#slots.length >= this.maxWorkers) break;
-        slot = this.#spawn();
-      }
-      const { call, future } = this.#queue.shift()!;
-      future.state = "running";
-      slot.job = { id: future.id, future };
-      slot.child.send({ id: future.id, ...call });
-    }
-    if (this.#queue.length === 0 && this.#slots.every((s) => !s.job)) {
-      for (const r of this.#idle.splice(0)) r();
-    }
-  }
-
-  async shutdown({ wait }: ShutdownOptions): Promise<void> {
-    if (wait) {
-      if (this.#queue.length || this.#slots.some((s) => s.job)) {
-        await new Promise<void>((r) => this.#idle.push(r));
-      }
-    } else {
-      for (const { future } of this.#queue.splice(0)) future.cancel();
-    }
-    const slots = [...this.#slots];
-    await Promise.all(slots.map((s) => this.#terminate(s.child, wait)));
-  }
-
-  #terminate(child: ChildProcess, graceful: boolean): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      if (graceful && child.connected) child.disconnect();
-      else signalGroup(child, "SIGTERM");
-      const t = setTimeout(() => signalGroup(child, "SIGKILL"), this.graceSeconds * 1000);
-      t.unref();
-      child.once("exit", () => clearTimeout(t));
-    });
+    return {
+      post: (msg) => {
+        child.send(msg);
+      },
+      kill: () => signalGroup(child, "SIGKILL"),
+      usage: () => (child.pid ? procUsage(child.pid) : {}),
+      stop: (graceful) => {
+        if (exit !== undefined) return ended;
+        if (graceful && child.connected) child.disconnect();
+        else signalGroup(child, "SIGTERM");
+        const timer = setTimeout(() => signalGroup(child, "SIGKILL"), this.graceSeconds * 1000);
+        timer.unref();
+        return ended.finally(() => clearTimeout(timer));
+      },
+    };
   }
 }

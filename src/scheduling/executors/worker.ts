@@ -1,43 +1,119 @@
 /**
- * Worker side of the processes and threads executors: runs in a forked child or a worker
- * thread. Receives
- * `{ id, moduleUrl, exportName, args }`, imports the module, calls the export and replies
- * `{ id, ok: true, value }` or `{ id, ok: false, error }`.
+ * Worker side of the processes and threads executors (a forked child or a worker thread).
+ *
+ * Receives batches of jobs (`{ t: "run", jobs }`), runs them one at a time in order, and
+ * replies once per job as soon as it is done (`{ t: "r", id, ok, v }` or `{ t: "r", id, e }`),
+ * so that when the worker dies the host knows exactly which job was running: the first one
+ * it has no reply for. Imported functions are cached per module/export, and a function that
+ * returns a plain value is never awaited, so short calls cost no extra event-loop turns.
  */
-
-interface Job {
-  id: number;
-  moduleUrl: string;
-  exportName: string;
-  args: unknown[];
-}
-
-function serializeError(e: unknown) {
-  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
-  return { name: "Error", message: String(e) };
-}
-
+import { readlinkSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
+import { CommHandle } from "../plugins/comm-handle.js";
+import { type HostMsg, serializeError, type WireJob, type WorkerMsg } from "./wire.js";
 
-const reply = (m: unknown) => (parentPort ? parentPort.postMessage(m) : process.send?.(m));
+type Fn = (...args: unknown[]) => unknown;
 
-async function run(job: Job): Promise<void> {
+const post: (m: WorkerMsg) => void = parentPort
+  ? (m) => parentPort?.postMessage(m)
+  : (m) => process.send?.(m);
+
+const fns = new Map<string, Fn>();
+const queue: WireJob[] = [];
+const comms = new Map<number, CommHandle>();
+let busy = false;
+
+async function load(job: WireJob): Promise<Fn> {
+  const mod = (await import(job.m)) as Record<string, unknown>;
+  const fn = mod[job.e];
+  if (typeof fn !== "function")
+    throw new TypeError(`Export "${job.e}" of ${job.m} is not a function`);
+  fns.set(`${job.m}#${job.e}`, fn as Fn);
+  return fn as Fn;
+}
+
+function reply(job: WireJob, ok: boolean, value: unknown): void {
+  const comm = comms.get(job.id);
+  if (comm) {
+    comms.delete(job.id);
+    comm.close(); // the host sees onCommClose before the result
+  }
+  if (!ok) {
+    post({ t: "r", id: job.id, e: serializeError(value) });
+    return;
+  }
   try {
-    const mod = (await import(job.moduleUrl)) as Record<string, unknown>;
-    const fn = mod[job.exportName];
-    if (typeof fn !== "function") {
-      throw new TypeError(`Export "${job.exportName}" of ${job.moduleUrl} is not a function`);
-    }
-    const value = await fn(...job.args);
-    reply({ id: job.id, ok: true, value });
+    post({ t: "r", id: job.id, ok: 1, v: value });
   } catch (e) {
-    reply({ id: job.id, ok: false, error: serializeError(e) });
+    // The result cannot be cloned: say which part, instead of losing the reply.
+    const err = new TypeError(
+      `The result of "${job.e}" cannot be sent back to the host: ${(e as Error).message}`,
+    );
+    post({ t: "r", id: job.id, e: serializeError(err) });
   }
 }
 
-if (parentPort) parentPort.on("message", run);
-else {
-  process.on("message", run);
-  // Exit when the parent goes away.
+async function drain(): Promise<void> {
+  busy = true;
+  while (queue.length > 0) {
+    const job = queue.shift() as WireJob;
+    try {
+      const fn = fns.get(`${job.m}#${job.e}`) ?? (await load(job));
+      const comm = comms.get(job.id);
+      let value: unknown;
+      if (comm) {
+        comm.open();
+        value = fn(...job.a, comm);
+      } else value = fn(...job.a);
+      if (value !== null && typeof (value as Promise<unknown>)?.then === "function") {
+        value = await value;
+      }
+      reply(job, true, value);
+    } catch (e) {
+      reply(job, false, e);
+    }
+  }
+  busy = false;
+}
+
+function onMessage(m: HostMsg): void {
+  if (m.t === "run") {
+    for (const job of m.jobs) {
+      queue.push(job);
+      if (job.c !== undefined) {
+        const id = job.id;
+        comms.set(id, new CommHandle((msg) => post({ t: "c", id, ...msg }), job.c));
+      }
+    }
+    if (!busy) void drain();
+  } else if (m.t === "cancel") {
+    const i = queue.findIndex((j) => j.id === m.id);
+    // Not found: it already ran or is running; the host ignores its reply.
+    if (i >= 0) {
+      queue.splice(i, 1);
+      comms.delete(m.id);
+      post({ t: "r", id: m.id, s: 1 });
+    }
+  } else if (m.t === "c") {
+    comms.get(m.id)?.deliver(m);
+  }
+}
+
+function threadId(): number | undefined {
+  try {
+    // "/proc/<pid>/task/<tid>": lets the host read this thread's CPU time.
+    return Number(readlinkSync("/proc/thread-self").split("/").pop());
+  } catch {
+    return undefined;
+  }
+}
+
+if (parentPort) {
+  parentPort.on("message", onMessage);
+  post({ t: "hello", tid: threadId() });
+} else {
+  process.on("message", onMessage as (m: unknown) => void);
+  // Exit when the parent goes away (or disconnects us to stop us gracefully).
   process.on("disconnect", () => process.exit(0));
+  post({ t: "hello" });
 }

@@ -27,3 +27,90 @@ export const spawnAndHang = importable(
   import.meta.url,
   "spawnAndHang",
 );
+
+import type { CommHandle } from "../plugins/comm-handle.js";
+
+/** Sends `n` messages, asks the host for a factor, returns n * factor. */
+export const chatty = importable(
+  async (n: number, comm: CommHandle) => {
+    for (let i = 0; i < n; i++) comm.send({ i });
+    const factor = (await comm.request("factor?")) as number;
+    return n * factor;
+  },
+  import.meta.url,
+  "chatty",
+);
+
+/** Waits until the host answers "go?" (a gate the test opens from an event handler). */
+export const gated = importable(
+  async (value: string, comm: CommHandle) => {
+    await comm.request("go?", { timeout: 60 });
+    return value;
+  },
+  import.meta.url,
+  "gated",
+);
+
+/** Asks with a short timeout and nobody answers. */
+export const unanswered = importable(
+  (comm: CommHandle) => comm.request("anyone?", { timeout: 0.1 }),
+  import.meta.url,
+  "unanswered",
+);
+
+/** Tries to send a function. */
+export const sendsFunction = importable(
+  (comm: CommHandle) => {
+    comm.send({ ok: 1, callback: () => 1 });
+  },
+  import.meta.url,
+  "sendsFunction",
+);
+
+/** Resolves after `seconds` (the subject of wall-time limits, not a test synchronization). */
+export const nap = importable(
+  (seconds: number) => new Promise((r) => setTimeout(() => r(seconds), seconds * 1000)),
+  import.meta.url,
+  "nap",
+);
+
+/** Burns CPU in 5 ms slices for up to `seconds`, yielding between slices. */
+export const burn = importable(
+  async (seconds: number) => {
+    const end = performance.now() + seconds * 1000;
+    while (performance.now() < end) {
+      const slice = performance.now() + 5;
+      while (performance.now() < slice) {}
+      await new Promise((r) => setImmediate(r));
+    }
+    return "done";
+  },
+  import.meta.url,
+  "burn",
+);
+
+const hoard: number[][] = [];
+/** Grows the JS heap by ~8 MB per step (up to `mb` MB), yielding between steps. */
+export const hog = importable(
+  async (mb: number) => {
+    for (let i = 0; i < mb / 8; i++) {
+      hoard.push(new Array(1_000_000).fill(i + 0.5));
+      await new Promise((r) => setImmediate(r));
+    }
+    return hoard.length;
+  },
+  import.meta.url,
+  "hog",
+);
+
+/** Kills its own worker: SIGKILL for a process, exit for a thread. */
+export const dieHard = importable(
+  async () => {
+    const { isMainThread } = await import("node:worker_threads");
+    if (isMainThread) process.kill(process.pid, "SIGKILL");
+    else process.exit(7);
+    return new Promise<never>(() => {});
+  },
+  import.meta.url,
+  "dieHard",
+);

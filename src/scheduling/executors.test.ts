@@ -1,0 +1,307 @@
+/**
+ * The scheduler's behaviours, run on each executor: sequential, threads and processes.
+ */
+import { describe, expect, it } from "vitest";
+import { UnknownEventError } from "./events.js";
+import type { Future } from "./executors/executor.js";
+import { CpuTimeExceeded, MemoryLimitExceeded, WallTimeExceeded } from "./executors/limits.js";
+import { UncloneableError } from "./executors/wire.js";
+import { Comm, type CommMessage, CommTimeoutError } from "./plugins/comm.js";
+import { Limits } from "./plugins/limits.js";
+import { Scheduler, SchedulerNotRunningError } from "./scheduler.js";
+import { Limiter, Task } from "./task.js";
+import { childPids } from "./test-fixtures/children.js";
+import {
+  burn,
+  chatty,
+  fail,
+  gated,
+  hang,
+  hog,
+  nap,
+  sendsFunction,
+  square,
+  unanswered,
+} from "./test-fixtures/fns.js";
+
+type Kind = "sequential" | "threads" | "processes";
+const KINDS: Kind[] = ["sequential", "threads", "processes"];
+
+function make(kind: Kind, maxWorkers = 2): Scheduler {
+  if (kind === "sequential") return Scheduler.withSequential();
+  if (kind === "threads") return Scheduler.withThreads({ maxWorkers });
+  return Scheduler.withProcesses({ maxWorkers, graceSeconds: 0.5 });
+}
+
+describe.each(KINDS)("Scheduler on %s", (kind) => {
+  it("emits every event in order, per call, with counts", async () => {
+    const s = make(kind);
+    const t = s.task(square);
+    const log: string[] = [];
+    const id = (f: Future) => f.id;
+    for (const n of ["onStart", "onEmpty", "onFinishing", "onFinished"] as const) {
+      s.on(n, () => log.push(n));
+    }
+    s.on("onFutureSubmitted", (f) => log.push(`submitted:${id(f)}`));
+    s.on("onFutureDone", (f) => log.push(`done:${id(f)}`));
+    s.on("onFutureResult", (f) => log.push(`result:${id(f)}`));
+    t.on("onSubmitted", (f) => log.push(`task.submitted:${id(f)}`));
+    t.on("onDone", (f) => log.push(`task.done:${id(f)}`));
+    t.on("onResult", (f) => log.push(`task.result:${id(f)}`));
+    const results: number[] = [];
+    t.on("onResult", (_f, r) => results.push(r));
+    const futures: Future[] = [];
+    s.on("onStart", () => {
+      for (const x of [1, 2, 3]) futures.push(t.submit(x) as Future);
+    });
+    const exit = await s.run();
+    expect(exit.code).toBe("EXHAUSTED");
+    expect(results.sort((a, b) => a - b)).toEqual([1, 4, 9]);
+    expect(log[0]).toBe("onStart");
+    expect(log.slice(-3)).toEqual(["onEmpty", "onFinishing", "onFinished"]);
+    for (const f of futures) {
+      const mine = log.filter((l) => l.endsWith(`:${f.id}`)).map((l) => l.split(":")[0]);
+      expect(mine).toEqual([
+        "submitted",
+        "task.submitted",
+        "done",
+        "result",
+        "task.done",
+        "task.result",
+      ]);
+    }
+    expect(s.eventCounts).toMatchObject({
+      onStart: 1,
+      onFutureSubmitted: 3,
+      onFutureDone: 3,
+      onFutureResult: 3,
+      onEmpty: 1,
+      onFinishing: 1,
+      onFinished: 1,
+    });
+  });
+
+  it("timeout with wait: true lets the running call finish and report", async () => {
+    const s = make(kind);
+    const t = s.task(gated, { plugins: [new Comm.Plugin()] });
+    const asks: CommMessage[] = [];
+    // The call waits for an answer that is only given once the run timed out.
+    t.on("onCommRequest", (msg) => {
+      if (s.eventCounts.onTimeout) msg.respond("go");
+      else asks.push(msg);
+    });
+    s.on("onTimeout", () => {
+      for (const msg of asks) msg.respond("go");
+    });
+    const results: string[] = [];
+    t.on("onResult", (_f, r) => results.push(r));
+    s.on("onStart", () => t.submit("late"));
+    const exit = await s.run({ timeout: 0.05, wait: true });
+    expect(exit.code).toBe("TIMEOUT");
+    expect(results).toEqual(["late"]);
+    expect(s.eventCounts.onTimeout).toBe(1);
+  });
+
+  it("timeout with wait: false stops the running call", async () => {
+    const s = make(kind);
+    const t = s.task(hang);
+    s.on("onStart", () => t.submit());
+    const exit = await s.run({ timeout: 0.1, wait: false });
+    expect(exit.code).toBe("TIMEOUT");
+    expect(s.eventCounts.onFutureException).toBe(1);
+    expect(s.eventCounts.onFutureResult).toBeUndefined();
+    expect(s.empty()).toBe(true);
+  });
+
+  it("chains submissions from onResult", async () => {
+    const s = make(kind);
+    const t = s.task(square);
+    const seen: number[] = [];
+    s.on("onStart", () => t.submit(1));
+    t.on("onResult", (_f, r) => {
+      seen.push(r);
+      if (seen.length < 5) t.submit(seen.length + 1);
+    });
+    expect((await s.run()).code).toBe("EXHAUSTED");
+    expect(seen).toEqual([1, 4, 9, 16, 25]);
+  });
+
+  it("endOnEmpty: false runs until a `when` handler stops it; repeat and every", async () => {
+    const s = make(kind);
+    const t = s.task(square);
+    let everyCalls = 0;
+    s.on("onStart", () => t.submit(2), { repeat: 4 });
+    s.on("onFutureResult", () => everyCalls++, { every: 2 });
+    t.on("onResult", () => s.stop("enough"), {
+      when: () => (s.eventCounts.onFutureResult ?? 0) >= 4,
+    });
+    const exit = await s.run({ endOnEmpty: false });
+    expect(exit).toMatchObject({ code: "STOPPED", message: "enough" });
+    expect(s.eventCounts.onFutureSubmitted).toBe(4);
+    expect(everyCalls).toBe(2);
+  });
+
+  it("onException: raise, end, continue", async () => {
+    const s1 = make(kind);
+    s1.on("onStart", () => s1.task(fail).submit("raised"));
+    await expect(s1.run()).rejects.toThrow("raised");
+    expect(s1.eventCounts.onFinished).toBe(1);
+
+    const s2 = make(kind);
+    s2.on("onStart", () => s2.task(fail).submit("ended"));
+    const exit2 = await s2.run({ onException: "end" });
+    expect(exit2.code).toBe("EXCEPTION");
+    expect((exit2.exception as Error).message).toBe("ended");
+
+    const s3 = make(kind);
+    const t3 = s3.task(fail);
+    s3.on("onStart", () => t3.submit("again"), { repeat: 3 });
+    expect((await s3.run({ onException: "continue" })).code).toBe("EXHAUSTED");
+    expect(s3.eventCounts.onFutureException).toBe(3);
+  });
+
+  it("onException mapping by error class: first match wins", async () => {
+    const s = make(kind);
+    const limited = s.task(nap, { plugins: [new Limits({ wallTime: 0.05 })] });
+    const failing = s.task(fail);
+    s.on("onStart", () => limited.submit(30));
+    // After the (continued) limit breach, a plain error ends the run.
+    limited.on("onException", () => failing.submit("then this"));
+    const errors: unknown[] = [];
+    s.on("onFutureException", (_f, e) => errors.push(e));
+    const exit = await s.run({
+      onException: [
+        [WallTimeExceeded, "continue"],
+        [Error, "end"],
+      ],
+    });
+    expect(exit.code).toBe("EXCEPTION");
+    expect(errors[0]).toBeInstanceOf(WallTimeExceeded);
+    expect((exit.exception as Error).message).toBe("then this");
+  });
+
+  it("Limiter: 10 attempts with maxCalls 2 give 2 submissions and 8 limit events", async () => {
+    const s = make(kind);
+    const t = new Task(square, s, { plugins: [new Limiter({ maxCalls: 2 })] });
+    let limited = 0;
+    t.on("callLimitReached", () => limited++);
+    const futures: unknown[] = [];
+    s.on("onStart", () => {
+      for (let i = 0; i < 10; i++) futures.push(t.submit(i));
+    });
+    await s.run();
+    expect(futures.filter((f) => f !== undefined)).toHaveLength(2);
+    expect(limited).toBe(8);
+    expect(s.eventCounts.onFutureResult).toBe(2);
+  });
+
+  it("Limits: wall time and CPU time breaches are typed exceptions naming the limit", async () => {
+    const s = make(kind);
+    const slow = s.task(nap, { plugins: [new Limits({ wallTime: 0.1 })] });
+    const busy = s.task(burn, { plugins: [new Limits({ cpuTime: 0.1 })] });
+    const errors: unknown[] = [];
+    s.on("onFutureException", (_f, e) => errors.push(e));
+    s.on("onStart", () => {
+      slow.submit(30);
+      busy.submit(30);
+    });
+    await s.run({ onException: "continue" });
+    const wall = errors.find((e) => e instanceof WallTimeExceeded) as WallTimeExceeded;
+    const cpu = errors.find((e) => e instanceof CpuTimeExceeded) as CpuTimeExceeded;
+    expect(errors).toHaveLength(2);
+    expect(wall.message).toMatch(/WallTimeExceeded.*0\.1s/);
+    expect(cpu.message).toMatch(/CpuTimeExceeded.*0\.1s/);
+    expect([wall.limit, cpu.limit]).toEqual(["wallTime", "cpuTime"]);
+  });
+
+  it.skipIf(kind === "sequential")("Limits: a memory breach is MemoryLimitExceeded", async () => {
+    const s = make(kind);
+    const t = s.task(hog, { plugins: [new Limits({ memory: 200 * 2 ** 20 })] });
+    const errors: unknown[] = [];
+    t.on("onException", (_f, e) => errors.push(e));
+    s.on("onStart", () => t.submit(2000));
+    await s.run({ onException: "continue" });
+    expect(errors[0]).toBeInstanceOf(MemoryLimitExceeded);
+    expect((errors[0] as Error).message).toMatch(/209715200 bytes/);
+  });
+
+  it("Comm: messages, a request answered by the host, open/close once", async () => {
+    const s = make(kind);
+    const t = s.task(chatty, { plugins: [new Comm.Plugin()] });
+    const log: string[] = [];
+    t.on("onCommOpen", () => log.push("open"));
+    t.on("onCommMessage", (msg) => log.push(`message ${JSON.stringify(msg.data)}`));
+    t.on("onCommRequest", (msg) => {
+      log.push(`request ${msg.data}`);
+      msg.respond(10);
+      expect(() => msg.respond(11)).toThrow(/already answered/);
+    });
+    t.on("onCommClose", () => log.push("close"));
+    t.on("onResult", (_f, r) => log.push(`result ${r}`));
+    s.on("onStart", () => t.submit(3));
+    await s.run();
+    expect(log).toEqual([
+      "open",
+      'message {"i":0}',
+      'message {"i":1}',
+      'message {"i":2}',
+      "request factor?",
+      "close",
+      "result 30",
+    ]);
+    expect(t.events.counts).toMatchObject({ onCommMessage: 3, onCommRequest: 1, onCommClose: 1 });
+  });
+
+  it("Comm: an unanswered request times out; unclonable data is refused by name", async () => {
+    const s = make(kind);
+    const plugins = [new Comm.Plugin()];
+    const a = s.task(unanswered, { plugins });
+    const b = s.task(sendsFunction, { plugins: [new Comm.Plugin()] });
+    const errors: Error[] = [];
+    s.on("onFutureException", (_f, e) => errors.push(e as Error));
+    s.on("onStart", () => {
+      a.submit();
+      b.submit();
+    });
+    await s.run({ onException: "continue" });
+    const names = errors.map((e) => e.name).sort();
+    expect(names).toEqual(["CommTimeoutError", "UncloneableError"]);
+    if (kind === "sequential") expect(errors.some((e) => e instanceof CommTimeoutError)).toBe(true);
+    expect(errors.find((e) => e.name === "UncloneableError")?.message).toMatch(/data\.callback/);
+  });
+
+  it("bad input gives clear errors", async () => {
+    const s = make(kind);
+    const t = s.task(square);
+    expect(() => t.submit(1)).toThrow(SchedulerNotRunningError);
+    expect(() => t.on("onNope", () => {})).toThrow(UnknownEventError);
+    expect(() => new Limits({ wallTime: -1 })).toThrow(RangeError);
+    expect(() => new Limits({ cpuTime: Number.NaN })).toThrow(/cpuTime/);
+    if (kind === "sequential") return;
+    let err: unknown;
+    s.on("onStart", () => {
+      try {
+        t.submit((() => 1) as unknown as number);
+      } catch (e) {
+        err = e;
+      }
+    });
+    await s.run();
+    expect(err).toBeInstanceOf(UncloneableError);
+    expect((err as Error).message).toMatch(/args\[0\] \(a function/);
+  });
+
+  it("leaves no child process behind", async () => {
+    const before = childPids(process.pid);
+    const s = make(kind);
+    const t = s.task(square);
+    const h = s.task(hang);
+    s.on("onStart", () => {
+      t.submit(2);
+      h.submit();
+    });
+    t.on("onResult", () => s.stop());
+    await s.run({ wait: false });
+    expect(childPids(process.pid)).toEqual(before);
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * The messages between the host and its workers (threads and processes share them), and the
+ * checks on data that must cross to a worker.
+ */
+import type { ChannelMsg } from "./executor.js";
+
+/** One call as a worker receives it. */
+export interface WireJob {
+  id: number;
+  /** module URL */
+  m: string;
+  /** export name */
+  e: string;
+  /** arguments */
+  a: unknown[];
+  /** present: the call gets a Comm handle as its last argument, with this request timeout (s) */
+  c?: number;
+}
+
+/** Host -> worker. */
+export type HostMsg =
+  | { t: "run"; jobs: WireJob[] }
+  | { t: "cancel"; id: number }
+  | ({ t: "c"; id: number } & ChannelMsg);
+
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** Worker -> host. A reply `r` is exactly one of: ok (value v), error e, skipped s. */
+export type WorkerMsg =
+  | { t: "r"; id: number; ok?: 1; v?: unknown; e?: WireError; s?: 1 }
+  | ({ t: "c"; id: number } & ChannelMsg)
+  | { t: "hello"; tid?: number };
+
+export function serializeError(e: unknown): WireError {
+  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
+  return { name: "Error", message: String(e) };
+}
+
+/** An error raised in a worker, rebuilt on the host (its class is not preserved). */
+export class RemoteError extends Error {
+  constructor(e: WireError) {
+    super(e.message);
+    this.name = e.name;
+    if (e.stack) this.stack = e.stack;
+  }
+}
+
+function cloneable(v: unknown): boolean {
+  try {
+    structuredClone(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function describe(v: unknown): string {
+  if (typeof v === "function") return `a function (${v.name || "anonymous"})`;
+  if (typeof v === "symbol") return `a symbol (${String(v)})`;
+  const ctor = (v as object | null)?.constructor?.name;
+  return ctor ? `a ${ctor}` : typeof v;
+}
+
+/**
+ * Where in `value` the first part that cannot be structured-cloned sits, e.g.
+ * `"config.model (a function (fit))"`; undefined when all of it can be.
+ */
+export function findUncloneable(value: unknown, path = "value"): string | undefined {
+  if (cloneable(value)) return undefined;
+  if (value !== null && typeof value === "object") {
+    const entries: [string, unknown][] =
+      value instanceof Map
+        ? [...value.entries()].map(([k, v], i) => [`${path}.get(${String(k)}) [${i}]`, v])
+        : value instanceof Set
+          ? [...value].map((v, i) => [`${path} [set item ${i}]`, v])
+          : Object.entries(value).map(([k, v]) => [
+              Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`,
+              v,
+            ]);
+    for (const [p, v] of entries) {
+      const found = findUncloneable(v, p);
+      if (found) return found;
+    }
+  }
+  return `${path} (${describe(value)})`;
+}
+
+/** Thrown when data must cross to or from a worker but cannot be structured-cloned. */
+export class UncloneableError extends TypeError {
+  constructor(what: string, where: string) {
+    super(
+      `${what} cannot cross to a worker: ${where} cannot be structured-cloned. Send plain ` +
+        `data (numbers, strings, arrays, plain objects, Map, Set, Date, typed arrays).`,
+    );
+    this.name = "UncloneableError";
+  }
+}
+
+/** Throws an {@link UncloneableError} naming the first part of `value` that cannot cross. */
+export function assertCloneable(value: unknown, what: string, path = "value"): void {
+  const where = findUncloneable(value, path);
+  if (where) throw new UncloneableError(what, where);
+}

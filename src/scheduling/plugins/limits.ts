@@ -1,0 +1,73 @@
+/**
+ * `Limits`: resource limits for each call of a task (wall time, CPU time, memory).
+ */
+import type { CallExtras, LimitSpec } from "../executors/executor.js";
+import { checkLimits } from "../executors/limits.js";
+import { Plugin } from "../task.js";
+
+export {
+  CpuTimeExceeded,
+  LimitExceededError,
+  MemoryLimitExceeded,
+  WallTimeExceeded,
+} from "../executors/limits.js";
+
+/** Options of {@link Limits}: seconds, seconds, bytes. */
+export type LimitsOptions = LimitSpec;
+
+/**
+ * Stops a call that goes over a limit. On threads and processes the worker running it is
+ * stopped and replaced (processes: SIGKILL to its process group; threads: `terminate()`);
+ * see the sequential executor for what an in-process call can enforce.
+ *
+ * - `wallTime` (seconds): measured from the call's start.
+ * - `cpuTime` (seconds): user + system CPU of the worker process (processes) or worker
+ *   thread (threads), sampled every 25 ms (Linux `/proc`; not enforced elsewhere).
+ * - `memory` (bytes): processes: the worker's resident set size, sampled every 25 ms
+ *   (Linux); threads: the thread's V8 heap limit (`resourceLimits.maxOldGenerationSizeMb`).
+ *
+ * A breach fails the call with {@link WallTimeExceeded}, {@link CpuTimeExceeded} or
+ * {@link MemoryLimitExceeded}: the task's `onException` gets it, and a `Trial.Task` turns it
+ * into a failed report whose exception names the limit.
+ *
+ * @example
+ * ```ts
+ * const task = new Trial.Task(train, scheduler, {
+ *   plugins: [new Limits({ wallTime: 60, memory: 2 * 2 ** 30 })],
+ * });
+ * task.on("onFailed", (report) => console.log(report.exception)); // "WallTimeExceeded: ..."
+ * ```
+ */
+export class Limits extends Plugin {
+  readonly name = "limits";
+  readonly limits: Readonly<LimitSpec>;
+
+  constructor(limits: LimitsOptions = {}) {
+    super();
+    if (typeof limits !== "object" || limits === null) {
+      throw new TypeError(
+        `Limits: expected { wallTime?, cpuTime?, memory? }, got ${String(limits)}`,
+      );
+    }
+    const unknown = Object.keys(limits).filter(
+      (k) => !["wallTime", "cpuTime", "memory"].includes(k),
+    );
+    if (unknown.length > 0) {
+      throw new TypeError(
+        `Limits: unknown option(s) ${unknown.join(", ")} (known: wallTime, cpuTime, memory)`,
+      );
+    }
+    checkLimits(limits);
+    this.limits = Object.freeze({ ...limits });
+  }
+
+  override prepareCall(call: CallExtras): void {
+    // Several Limits plugins on one task: the tightest of each limit applies.
+    const merged: LimitSpec = { ...call.limits };
+    for (const key of ["wallTime", "cpuTime", "memory"] as const) {
+      const v = this.limits[key];
+      if (v !== undefined) merged[key] = Math.min(v, merged[key] ?? Number.POSITIVE_INFINITY);
+    }
+    call.limits = merged;
+  }
+}
