@@ -4,5 +4,15 @@
  * @module amltk/server
  */
 
+export {
+  ApiError,
+  type ApiKeyInfo,
+  ApiKeys,
+  type AuthOptions,
+  createApp,
+  createServer,
+  type RunningServer,
+  type ServerOptions,
+} from "../server/index.js";
 // --- server (src/server) ---
-export {};
+export { SqliteStore } from "../store/sqlite/index.js";

@@ -1,0 +1,207 @@
+/** `createServer`: the HTTP API (docs/api.md) and the dashboard over one `Store`. */
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { streamSSE } from "hono/streaming";
+import { SqliteStore } from "../store/sqlite/index.js";
+import type { Store } from "../store/types.js";
+import { ApiKeys } from "./auth.js";
+import { ApiError, toApiError } from "./errors.js";
+import { makeIngestor } from "./ingest.js";
+import { encodeJson, LIMITS } from "./protocol.js";
+import { apiRun, registerReadRoutes } from "./read-routes.js";
+import { defaultWebDir, registerStatic } from "./static.js";
+import { Watcher } from "./watcher.js";
+import { registerWriteRoutes } from "./write-routes.js";
+
+const VERSION = "0.1.0";
+
+export interface AuthOptions {
+  /** Require a key for reads as well (default false: reads are open, writes need a key). */
+  reads?: boolean;
+  /** Where keys are checked; default: the SqliteStore's own database (`amltk keys`). */
+  keys?: ApiKeys;
+}
+
+export interface ServerOptions {
+  store: Store;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default "127.0.0.1" (loopback only). */
+  host?: string;
+  /** API keys (default: writes need a key). `false` turns auth off entirely (local development). */
+  auth?: AuthOptions | false;
+  /** The built dashboard; default `dist/web` next to this module. */
+  webDir?: string;
+  /** Close the store when the server closes (default false). */
+  closeStore?: boolean;
+  /** Mark runs with a heartbeat older than this crashed, checked every 30 s (default 120 000; 0 = never). */
+  staleAfterMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  host: string;
+  /** Stops accepting requests, ends live streams, waits for the socket to close. */
+  close(): Promise<void>;
+}
+
+function bearer(c: Context): string | undefined {
+  const h = c.req.header("authorization");
+  if (h?.startsWith("Bearer ")) return h.slice(7).trim();
+  return c.req.query("key") || undefined;
+}
+
+/** The Hono app alone (no socket), for embedding. */
+export function createApp(opts: ServerOptions): {
+  app: Hono;
+  watcher: Watcher;
+  /** Ends every open live stream (so the socket can close). */
+  closeStreams: () => void;
+} {
+  const { store } = opts;
+  const app = new Hono();
+  const watcher = new Watcher(store);
+  const closers = new Set<() => void>();
+  let keys: ApiKeys | undefined;
+  if (opts.auth !== false) {
+    keys = opts.auth?.keys;
+    if (!keys && store instanceof SqliteStore) keys = new ApiKeys(store.db);
+  }
+  const readsNeedKey = opts.auth !== false && opts.auth?.reads === true;
+
+  app.onError((err, c) => {
+    const e = toApiError(err);
+    return c.body(encodeJson(e.toJSON()), e.status, { "content-type": "application/json" });
+  });
+
+  app.use("/api/*", async (c, next) => {
+    if (opts.auth === false) return next();
+    const write = c.req.method !== "GET" && c.req.method !== "HEAD" && c.req.path !== "/api/series";
+    if (!write && !readsNeedKey) return next();
+    if (!keys) {
+      throw new ApiError(401, "unauthorized", "this server has no key store; writes are refused");
+    }
+    const key = bearer(c);
+    if (!keys.verify(key)) {
+      throw new ApiError(
+        401,
+        "unauthorized",
+        key
+          ? "invalid or revoked API key"
+          : "missing API key: send 'Authorization: Bearer <key>' (create one with `amltk keys create`)",
+      );
+    }
+    return next();
+  });
+
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: LIMITS.bodyBytes,
+      onError: () => {
+        throw new ApiError(413, "too_large", `request body over ${LIMITS.bodyBytes} bytes`);
+      },
+    }),
+  );
+
+  registerReadRoutes(app, store, VERSION);
+  registerWriteRoutes(app, store, makeIngestor(store), () => watcher.changed());
+
+  app.get("/api/stream", (c) => {
+    const project = c.req.query("project") || undefined;
+    return streamSSE(c, async (stream) => {
+      let queue = Promise.resolve();
+      const send = (event: string, data: unknown) => {
+        queue = queue
+          .then(() => stream.writeSSE({ event, data: encodeJson(data) }))
+          .catch(() => {});
+      };
+      const unsubscribe = watcher.subscribe({
+        project,
+        send: (event, data) =>
+          send(
+            event,
+            event === "run"
+              ? { ...(data as object), run: apiRun((data as { run: never }).run) }
+              : data,
+          ),
+      });
+      send("ping", {});
+      const ping = setInterval(() => send("ping", {}), 15_000);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          closers.delete(done);
+          resolve();
+        };
+        stream.onAbort(done);
+        closers.add(done);
+      });
+      clearInterval(ping);
+      await queue;
+      unsubscribe();
+    });
+  });
+  registerStatic(app, opts.webDir ?? defaultWebDir());
+  const closeStreams = () => {
+    for (const c of closers) c();
+    closers.clear();
+    watcher.stop();
+  };
+  return { app, watcher, closeStreams };
+}
+
+/**
+ * Starts the tracking server: JSON API, live updates and the dashboard.
+ *
+ * @example
+ * ```ts
+ * import { createServer, SqliteStore } from "amltk/server";
+ * const store = await SqliteStore.open("./amltk-runs"); // or any Store
+ * const { key } = new ApiKeys(store.db).create("ci"); // for writers (online mode)
+ * const server = await createServer({ store, port: 8080 });
+ * console.log(`dashboard at ${server.url}`);
+ * // ...
+ * await server.close();
+ * ```
+ */
+export async function createServer(opts: ServerOptions): Promise<RunningServer> {
+  const host = opts.host ?? "127.0.0.1";
+  const { app, closeStreams } = createApp(opts);
+  const staleAfter = opts.staleAfterMs ?? 120_000;
+  const reaper =
+    staleAfter > 0
+      ? setInterval(() => void opts.store.reapCrashed(staleAfter).catch(() => {}), 30_000)
+      : undefined;
+  reaper?.unref();
+  const { server, info } = await new Promise<{
+    server: ReturnType<typeof serve>;
+    info: AddressInfo;
+  }>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: opts.port ?? 0, hostname: host }, (info) =>
+      resolve({ server: s, info }),
+    );
+    s.once("error", reject);
+  });
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${info.port}`,
+    port: info.port,
+    host,
+    close() {
+      closing ??= (async () => {
+        if (reaper) clearInterval(reaper);
+        closeStreams();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        });
+        if (opts.closeStore) await opts.store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/** The one error shape of the HTTP API: `{ error: { code, message, field? } }` with a status. */
+import { StoreError } from "../store/types.js";
+
+export type ApiErrorCode =
+  | "invalid"
+  | "bad_json"
+  | "too_large"
+  | "unauthorized"
+  | "not_found"
+  | "duplicate"
+  | "busy"
+  | "internal";
+
+export class ApiError extends Error {
+  override name = "ApiError";
+  constructor(
+    readonly status: 400 | 401 | 404 | 409 | 413 | 500 | 503,
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+
+  toJSON(): { error: { code: ApiErrorCode; message: string; field?: string } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.field !== undefined ? { field: this.field } : {}),
+      },
+    };
+  }
+}
+
+/** A 400 naming the bad field. */
+export function invalid(field: string, message: string): ApiError {
+  return new ApiError(400, "invalid", `${field}: ${message}`, field);
+}
+
+/** Maps anything thrown while handling a request to an ApiError (store errors keep their meaning). */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof StoreError) {
+    switch (err.code) {
+      case "invalid":
+        return new ApiError(400, "invalid", err.message);
+      case "not_found":
+        return new ApiError(404, "not_found", err.message);
+      case "duplicate":
+        return new ApiError(409, "duplicate", err.message);
+      case "busy":
+      case "closed":
+        return new ApiError(503, "busy", err.message);
+    }
+  }
+  return new ApiError(500, "internal", `internal error: ${(err as Error)?.message ?? String(err)}`);
+}

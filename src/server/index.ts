@@ -1,0 +1,10 @@
+/** The tracking server: HTTP API (docs/api.md), live updates, API keys, the dashboard. */
+export { type ApiKeyInfo, ApiKeys } from "./auth.js";
+export {
+  type AuthOptions,
+  createApp,
+  createServer,
+  type RunningServer,
+  type ServerOptions,
+} from "./create-server.js";
+export { ApiError } from "./errors.js";

@@ -1,0 +1,194 @@
+/**
+ * Applies validated write operations exactly once. Each (run, writer) pair has a ledger row
+ * holding the last applied sequence number; the ops and the ledger update commit in one SQLite
+ * transaction, so a retried request whose answer was lost is acknowledged without writing twice
+ * (history chunks are appended, so a second write would double points).
+ *
+ * With a non-SQLite store the ledger is in memory and ops are applied one by one: retries are
+ * still deduplicated while the server lives, but a batch is not atomic.
+ */
+
+import { withRetry } from "../store/sqlite/db.js";
+import { SqliteStore } from "../store/sqlite/index.js";
+import type { RunPatch, RunRecord, Store } from "../store/types.js";
+import { StoreError } from "../store/types.js";
+import { ApiError } from "./errors.js";
+import type { BatchResult, Op } from "./protocol.js";
+
+const LEDGER_SQL = `CREATE TABLE IF NOT EXISTS server_ingest (
+  run TEXT NOT NULL,
+  writer TEXT NOT NULL,
+  last_seq INTEGER NOT NULL,
+  updated_at REAL NOT NULL,
+  PRIMARY KEY (run, writer)
+) WITHOUT ROWID`;
+
+export interface Ingestor {
+  /** Applies `ops` for `runId`; `writer` undefined = no deduplication. */
+  apply(runId: string, writer: string | undefined, ops: readonly Op[]): Promise<BatchResult>;
+}
+
+/** Patch for a `create` with resume of an existing run (like `init({ resume: "allow" })`). */
+function resumePatch(op: Extract<Op, { type: "create" }>, prev: RunRecord): RunPatch {
+  const r = op.run;
+  return {
+    state: "running",
+    exitCode: null,
+    finishedAt: null,
+    heartbeatAt: Date.now(),
+    config: { ...prev.config, ...(r.config ?? {}) },
+    ...(r.pid !== undefined ? { pid: r.pid ?? null } : {}),
+    ...(r.host !== undefined ? { host: r.host ?? null } : {}),
+    ...(r.tags !== undefined ? { tags: r.tags } : {}),
+    ...(r.notes !== undefined && r.notes !== null ? { notes: r.notes } : {}),
+  };
+}
+
+/** A heartbeat for a run the server reaped while its client could not reach it revives it. */
+function revive(patch: RunPatch, prev: RunRecord | undefined): RunPatch {
+  if (prev?.state === "crashed" && patch.state === undefined && patch.heartbeatAt !== undefined) {
+    return { ...patch, state: "running", finishedAt: null };
+  }
+  return patch;
+}
+
+function checkOpRun(runId: string, op: Op): void {
+  if (op.type === "create" && op.run.id !== undefined && op.run.id !== runId) {
+    throw new ApiError(
+      400,
+      "invalid",
+      `run.id ${op.run.id} differs from the URL's ${runId}`,
+      "run.id",
+    );
+  }
+}
+
+class SqliteIngestor implements Ingestor {
+  constructor(private readonly store: SqliteStore) {
+    store.db.exec(LEDGER_SQL);
+  }
+
+  async apply(runId: string, writer: string | undefined, ops: readonly Op[]): Promise<BatchResult> {
+    for (const op of ops) checkOpRun(runId, op);
+    const s = this.store;
+    const db = s.db;
+    const getSeq = db.prepare("SELECT last_seq FROM server_ingest WHERE run = ? AND writer = ?");
+    const setSeq = db.prepare(
+      `INSERT INTO server_ingest (run, writer, last_seq, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run, writer) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
+    );
+    const tx = db.transaction((): BatchResult => {
+      const last = writer
+        ? ((getSeq.get(runId, writer) as { last_seq: number } | undefined)?.last_seq ?? 0)
+        : 0;
+      let applied = 0;
+      let skipped = 0;
+      let lastSeq = last;
+      for (const op of ops) {
+        if (writer && op.seq <= last) {
+          skipped++;
+          continue;
+        }
+        applyOpSync(s, runId, op);
+        applied++;
+        lastSeq = Math.max(lastSeq, op.seq);
+      }
+      if (writer && applied > 0) setSeq.run(runId, writer, lastSeq, Date.now());
+      const rec = s.getRunSync(runId);
+      return { applied, skipped, lastSeq, nextStep: rec?.nextStep ?? 0 };
+    });
+    return withRetry(() => tx.immediate());
+  }
+}
+
+function applyOpSync(s: SqliteStore, runId: string, op: Op): void {
+  switch (op.type) {
+    case "create": {
+      const prev = s.getRunSync(runId);
+      if (prev) {
+        if (!op.resume)
+          throw new StoreError(`run id ${JSON.stringify(runId)} already exists`, "duplicate");
+        s.updateRunSync(runId, resumePatch(op, prev));
+      } else {
+        s.createRunSync({ ...op.run, id: runId });
+      }
+      return;
+    }
+    case "history":
+      if (op.rows.length > 0) s.appendHistorySync(runId, op.rows);
+      return;
+    case "system":
+      if (op.samples.length > 0) s.appendSystemSync(runId, op.samples);
+      return;
+    case "console":
+      if (op.lines.length > 0) s.appendConsoleSync(runId, op.lines);
+      return;
+    case "patch":
+      s.updateRunSync(runId, revive(op.patch, s.getRunSync(runId)));
+      return;
+  }
+}
+
+class GenericIngestor implements Ingestor {
+  readonly #ledger = new Map<string, number>();
+  readonly #locks = new Map<string, Promise<unknown>>();
+  constructor(private readonly store: Store) {}
+
+  apply(runId: string, writer: string | undefined, ops: readonly Op[]): Promise<BatchResult> {
+    for (const op of ops) checkOpRun(runId, op);
+    // One batch at a time per run, so the ledger check and the writes do not interleave.
+    const prev = this.#locks.get(runId) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(() => this.#apply(runId, writer, ops));
+    this.#locks.set(runId, next);
+    return next;
+  }
+
+  async #apply(
+    runId: string,
+    writer: string | undefined,
+    ops: readonly Op[],
+  ): Promise<BatchResult> {
+    const k = `${runId}\u0000${writer}`;
+    const last = writer ? (this.#ledger.get(k) ?? 0) : 0;
+    let applied = 0;
+    let skipped = 0;
+    let lastSeq = last;
+    const s = this.store;
+    for (const op of ops) {
+      if (writer && op.seq <= last) {
+        skipped++;
+        continue;
+      }
+      switch (op.type) {
+        case "create": {
+          const prev = await s.getRun(runId);
+          if (prev && !op.resume) throw new StoreError(`run ${runId} already exists`, "duplicate");
+          if (prev) await s.updateRun(runId, resumePatch(op, prev));
+          else await s.createRun({ ...op.run, id: runId });
+          break;
+        }
+        case "history":
+          await s.appendHistory(runId, op.rows);
+          break;
+        case "system":
+          await s.appendSystem(runId, op.samples);
+          break;
+        case "console":
+          await s.appendConsole(runId, op.lines);
+          break;
+        case "patch":
+          await s.updateRun(runId, revive(op.patch, await s.getRun(runId)));
+          break;
+      }
+      applied++;
+      lastSeq = op.seq;
+      if (writer) this.#ledger.set(k, lastSeq);
+    }
+    const rec = await s.getRun(runId);
+    return { applied, skipped, lastSeq, nextStep: rec?.nextStep ?? 0 };
+  }
+}
+
+export function makeIngestor(store: Store): Ingestor {
+  return store instanceof SqliteStore ? new SqliteIngestor(store) : new GenericIngestor(store);
+}

@@ -1,0 +1,105 @@
+/**
+ * The wire protocol between the online SDK (`src/track/online/`) and the server: operation
+ * types, the JSON codec for non-finite numbers, and size limits. Pure (no Hono, no store), so
+ * the client imports it without pulling the server in. Contract: docs/api.md.
+ */
+import type {
+  ConsoleLine,
+  HistoryRow,
+  RunInit,
+  RunPatch,
+  StoredValue,
+  SystemSample,
+} from "../store/types.js";
+
+/** JSON cannot carry NaN/±Infinity; they travel as `{"$amltk_num": "NaN"}`. */
+export const NUM_TAG = "$amltk_num";
+
+/** Request and list limits; also enforced by the client so it never builds a refused batch. */
+export const LIMITS = {
+  bodyBytes: 32 * 1024 * 1024,
+  rowsPerRequest: 10_000,
+  samplesPerRequest: 10_000,
+  linesPerRequest: 10_000,
+  opsPerRequest: 1_000,
+  keyLength: 512,
+  seriesRuns: 1_000,
+  seriesKeys: 100,
+  buckets: 10_000,
+  consoleLine: 64 * 1024,
+} as const;
+
+/** A run as the client creates it (the server fills state, summary, timestamps). */
+export type CreateBody = Omit<RunInit, "id"> & { id?: string };
+
+export type Op =
+  | { seq: number; type: "create"; run: CreateBody; resume?: boolean }
+  | { seq: number; type: "history"; rows: HistoryRow[] }
+  | { seq: number; type: "system"; samples: SystemSample[] }
+  | { seq: number; type: "console"; lines: ConsoleLine[] }
+  | { seq: number; type: "patch"; patch: RunPatch };
+
+export interface BatchBody {
+  writer: string;
+  ops: Op[];
+}
+
+export interface BatchResult {
+  applied: number;
+  skipped: number;
+  lastSeq: number;
+  nextStep: number;
+}
+
+/** `JSON.stringify` with non-finite numbers tagged. */
+export function encodeJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) =>
+    typeof x === "number" && !Number.isFinite(x) ? { [NUM_TAG]: String(x) } : x,
+  );
+}
+
+function untag(x: unknown): unknown {
+  if (x !== null && typeof x === "object" && !Array.isArray(x)) {
+    const o = x as Record<string, unknown>;
+    // A one-key object is the only shape that can be a tag; check cheaply before Object.keys.
+    if (NUM_TAG in o) {
+      const keys = Object.keys(o);
+      if (keys.length === 1) {
+        const t = o[NUM_TAG];
+        if (t === "NaN") return Number.NaN;
+        if (t === "Infinity") return Number.POSITIVE_INFINITY;
+        if (t === "-Infinity") return Number.NEGATIVE_INFINITY;
+      }
+    }
+  }
+  return x;
+}
+
+/** `JSON.parse` restoring tagged non-finite numbers. Throws SyntaxError on bad JSON. */
+export function decodeJson(text: string): unknown {
+  // The reviver is only paid for when a tag can be present at all.
+  if (!text.includes(NUM_TAG)) return JSON.parse(text);
+  return JSON.parse(text, (_k, x) => untag(x));
+}
+
+/** Restores tags in an already-parsed value (in place where possible). */
+export function untagValue(v: unknown): StoredValue {
+  return decodeJson(JSON.stringify(v)) as StoredValue;
+}
+
+/** Points in an op, used by the client for its memory bound and by benches. */
+export function opWeight(op: Op): number {
+  switch (op.type) {
+    case "history": {
+      let n = 0;
+      for (const r of op.rows) n += 1 + Object.keys(r.values).length;
+      return n;
+    }
+    case "system":
+      return op.samples.length * 4;
+    case "console":
+      return op.lines.length * 4;
+    default:
+      return 8;
+  }
+}

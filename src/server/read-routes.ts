@@ -1,0 +1,355 @@
+/** Read endpoints: projects, runs (filter/sort/page), one run, keys, raw points, series, system, console. */
+import type { Context, Hono } from "hono";
+import type { RunFilter, RunQuery, RunRecord, RunState, Series, Store } from "../store/types.js";
+import { ApiError, invalid } from "./errors.js";
+import { decodeJson, encodeJson, LIMITS } from "./protocol.js";
+import { obj, runId } from "./validate.js";
+
+const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
+const OPS: Record<string, RunFilter["op"]> = {
+  eq: "=",
+  ne: "!=",
+  lt: "<",
+  le: "<=",
+  gt: ">",
+  ge: ">=",
+  in: "in",
+  contains: "contains",
+};
+
+/** A JSON response that keeps NaN/±Infinity (tagged, see docs/api.md). */
+export function json(c: Context, body: unknown, status: 200 | 201 = 200): Response {
+  return c.body(encodeJson(body), status, { "content-type": "application/json; charset=utf-8" });
+}
+
+/** The API's view of a run: the store record plus `updatedAt` (last sign of life). */
+export function apiRun(r: RunRecord): RunRecord & { updatedAt: number } {
+  return { ...r, updatedAt: Math.max(r.createdAt, r.heartbeatAt, r.finishedAt ?? 0) };
+}
+
+function intParam(c: Context, name: string, def: number, max: number): number {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === "") return def;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0 || n > max) {
+    throw invalid(name, `must be an integer in 0..${max}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+function numParam(c: Context, name: string): number | undefined {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw invalid(name, `must be a number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function parseFilters(raw: string | undefined): RunFilter[] {
+  if (raw === undefined || raw === "") return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalid("filter", "must be a JSON array of {field, op, value}");
+  }
+  if (!Array.isArray(parsed)) throw invalid("filter", "must be a JSON array");
+  return parsed.map((f, i) => {
+    const o = obj(f, `filter[${i}]`);
+    if (typeof o.field !== "string" || o.field === "") {
+      throw invalid(`filter[${i}].field`, "must be a non-empty string");
+    }
+    const op = typeof o.op === "string" ? OPS[o.op] : undefined;
+    if (!op) throw invalid(`filter[${i}].op`, `must be one of ${Object.keys(OPS).join(", ")}`);
+    const v = o.value;
+    const scalar = (x: unknown) => ["string", "number", "boolean"].includes(typeof x);
+    if (op === "in" ? !Array.isArray(v) || !v.every(scalar) : !(v === null || scalar(v))) {
+      throw invalid(
+        `filter[${i}].value`,
+        op === "in" ? "must be an array of strings/numbers/booleans" : "must be a scalar or null",
+      );
+    }
+    return { path: o.field, op, value: v as RunFilter["value"] };
+  });
+}
+
+export function runQueryFrom(c: Context): RunQuery {
+  const q: RunQuery = {
+    limit: intParam(c, "limit", 100, 10_000),
+    offset: intParam(c, "offset", 0, Number.MAX_SAFE_INTEGER),
+  };
+  const project = c.req.query("project");
+  if (project) q.project = project;
+  const state = c.req.query("state");
+  if (state) {
+    const states = state.split(",");
+    for (const s of states) {
+      if (!STATES.includes(s as RunState)) {
+        throw invalid("state", `must be among ${STATES.join(", ")}; got ${JSON.stringify(s)}`);
+      }
+    }
+    q.state = states as RunState[];
+  }
+  const group = c.req.query("group");
+  if (group) q.group = group;
+  const tags = c.req.queries("tag");
+  if (tags?.length) q.tags = tags;
+  const search = c.req.query("q");
+  if (search) q.search = search;
+  const where = parseFilters(c.req.query("filter"));
+  if (where.length) q.where = where;
+  const sort = c.req.query("sort");
+  if (sort) q.sort = sort;
+  return q;
+}
+
+async function needRun(store: Store, id: string): Promise<RunRecord> {
+  runId(id, "id");
+  const r = await store.getRun(id);
+  if (!r) throw new ApiError(404, "not_found", `unknown run id ${JSON.stringify(id)}`, "id");
+  return r;
+}
+
+export interface SeriesRequest {
+  runs: string[];
+  keys: string[];
+  x: "step" | "time" | "relative";
+  buckets: number;
+  xMin?: number;
+  xMax?: number;
+  source: "history" | "system";
+}
+
+export function parseSeriesRequest(body: unknown): SeriesRequest {
+  const o = obj(body, "body");
+  const list = (v: unknown, f: string, max: number) => {
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
+      throw invalid(f, "must be an array of strings");
+    }
+    if (v.length > max) throw invalid(f, `at most ${max} entries`);
+    return v as string[];
+  };
+  const runs = list(o.runs, "runs", LIMITS.seriesRuns);
+  for (let i = 0; i < runs.length; i++) runId(runs[i], `runs[${i}]`);
+  const keys = list(o.keys, "keys", LIMITS.seriesKeys);
+  const x = o.x ?? "step";
+  if (x !== "step" && x !== "time" && x !== "relative") {
+    throw invalid("x", 'must be "step", "time" or "relative"');
+  }
+  const buckets = o.buckets ?? 500;
+  if (
+    !Number.isInteger(buckets) ||
+    (buckets as number) < 1 ||
+    (buckets as number) > LIMITS.buckets
+  ) {
+    throw invalid("buckets", `must be an integer in 1..${LIMITS.buckets}`);
+  }
+  const source = o.source ?? "history";
+  if (source !== "history" && source !== "system") {
+    throw invalid("source", 'must be "history" or "system"');
+  }
+  if (source === "system" && x === "step") throw invalid("x", "system metrics have no step");
+  for (const f of ["xMin", "xMax"] as const) {
+    if (o[f] !== undefined && (typeof o[f] !== "number" || !Number.isFinite(o[f]))) {
+      throw invalid(f, "must be a finite number");
+    }
+  }
+  return {
+    runs,
+    keys,
+    x,
+    buckets: buckets as number,
+    source,
+    xMin: o.xMin as number | undefined,
+    xMax: o.xMax as number | undefined,
+  };
+}
+
+type Columnar = {
+  run: string;
+  key: string;
+  x: number[];
+  min: number[];
+  max: number[];
+  last: number[];
+  count: number[];
+};
+
+function columnar(s: Series, scale: number, offset: number): Columnar {
+  const b = s.buckets;
+  return {
+    run: s.runId,
+    key: s.key,
+    x: b.map((p) => p.x * scale - offset),
+    min: b.map((p) => p.min),
+    max: b.map((p) => p.max),
+    last: b.map((p) => p.last),
+    count: b.map((p) => p.count),
+  };
+}
+
+/** Runs a series request against the store; time in the API is epoch ms, in the store seconds. */
+export async function readSeries(store: Store, q: SeriesRequest): Promise<Columnar[]> {
+  const base = { keys: q.keys, buckets: q.buckets, source: q.source } as const;
+  if (q.x === "step") {
+    const got = await store.readSeries({
+      ...base,
+      runIds: q.runs,
+      x: "step",
+      minX: q.xMin,
+      maxX: q.xMax,
+    });
+    return got.map((s) => columnar(s, 1, 0));
+  }
+  const sec = (ms: number | undefined, off: number) =>
+    ms === undefined ? undefined : (ms + off) / 1000;
+  if (q.x === "time" || (q.xMin === undefined && q.xMax === undefined)) {
+    const got = await store.readSeries({
+      ...base,
+      runIds: q.runs,
+      x: "time",
+      minX: sec(q.xMin, 0),
+      maxX: sec(q.xMax, 0),
+    });
+    if (q.x === "time") return got.map((s) => columnar(s, 1000, 0));
+    const starts = await runStarts(store, q.runs);
+    return got.map((s) => columnar(s, 1000, starts.get(s.runId) ?? 0));
+  }
+  // Relative x with a range: the range is per run, so each run is its own query.
+  const starts = await runStarts(store, q.runs);
+  const out: Columnar[] = [];
+  for (const id of q.runs) {
+    const t0 = starts.get(id) ?? 0;
+    const got = await store.readSeries({
+      ...base,
+      runIds: [id],
+      x: "time",
+      minX: sec(q.xMin, t0),
+      maxX: sec(q.xMax, t0),
+    });
+    out.push(...got.map((s) => columnar(s, 1000, t0)));
+  }
+  return out;
+}
+
+async function runStarts(store: Store, ids: readonly string[]): Promise<Map<string, number>> {
+  const m = new Map<string, number>();
+  for (const id of ids) {
+    const r = await store.getRun(id);
+    if (r) m.set(id, r.createdAt);
+  }
+  return m;
+}
+
+export function registerReadRoutes(app: Hono, store: Store, version: string): void {
+  app.get("/api/health", (c) => json(c, { ok: true, version, store: store.kind }));
+
+  app.get("/api/projects", async (c) => {
+    const ps = await store.listProjects();
+    return json(
+      c,
+      ps.map((p) => ({
+        name: p.project,
+        runs: p.runCount,
+        running: p.runningCount ?? 0,
+        lastActivity: p.lastActivityAt ?? p.lastCreatedAt,
+      })),
+    );
+  });
+
+  app.get("/api/runs", async (c) => {
+    const { runs, total } = await store.listRuns(runQueryFrom(c));
+    return json(c, { runs: runs.map(apiRun), total });
+  });
+
+  app.get("/api/runs/:id", async (c) => json(c, apiRun(await needRun(store, c.req.param("id")))));
+
+  app.get("/api/runs/:id/keys", async (c) => {
+    const id = c.req.param("id");
+    await needRun(store, id);
+    const keys = await store.historyKeys(id);
+    return json(
+      c,
+      keys.map((k) => ({ key: k.key, count: k.count, firstStep: k.minStep, lastStep: k.maxStep })),
+    );
+  });
+
+  app.get("/api/runs/:id/history", async (c) => {
+    const id = c.req.param("id");
+    await needRun(store, id);
+    const key = c.req.query("key");
+    if (!key) throw invalid("key", "is required");
+    const pts = await store.readPoints({
+      runId: id,
+      key,
+      minStep: intParam(c, "minStep", 0, Number.MAX_SAFE_INTEGER),
+      maxStep: intParam(c, "maxStep", Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+      limit: intParam(c, "limit", 10_000, 100_000),
+    });
+    return json(c, {
+      run: id,
+      key,
+      step: pts.map((p) => p.step),
+      time: pts.map((p) => p.timestamp * 1000),
+      value: pts.map((p) => p.value),
+    });
+  });
+
+  app.post("/api/series", async (c) => {
+    const q = parseSeriesRequest(await readJson(c));
+    return json(c, { series: await readSeries(store, q) });
+  });
+
+  app.get("/api/runs/:id/system", async (c) => {
+    const id = c.req.param("id");
+    await needRun(store, id);
+    const keysParam = c.req.query("keys");
+    const keys = keysParam ? keysParam.split(",") : await systemKeys(store, id);
+    const series = await readSeries(store, {
+      runs: [id],
+      keys,
+      x: "time",
+      buckets: intParam(c, "buckets", 200, LIMITS.buckets) || 1,
+      source: "system",
+    });
+    return json(c, { series });
+  });
+
+  app.get("/api/runs/:id/console", async (c) => {
+    const id = c.req.param("id");
+    await needRun(store, id);
+    const offset = intParam(c, "offset", 0, Number.MAX_SAFE_INTEGER);
+    const lines = await store.readConsole(id, {
+      offset,
+      limit: intParam(c, "limit", 1000, 10_000),
+    });
+    return json(c, {
+      lines: lines.map((l) => ({ stream: l.stream, time: l.timestamp * 1000, text: l.text })),
+      offset,
+    });
+  });
+}
+
+/** The store has no "system keys" method; the tracker's sampler writes these. */
+async function systemKeys(store: Store, id: string): Promise<string[]> {
+  const known = ["system/cpu", "system/rss_mib", "system/heap_mib", "system/gpu", "system/gpu_mem"];
+  const series = await store.readSeries({
+    runIds: [id],
+    keys: known,
+    x: "time",
+    buckets: 1,
+    source: "system",
+  });
+  return series.filter((s) => s.buckets.length > 0).map((s) => s.key);
+}
+
+/** Parses a JSON body (tags restored), mapping bad JSON to a 400. */
+export async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.length === 0) throw new ApiError(400, "bad_json", "request body is empty");
+  try {
+    return decodeJson(text);
+  } catch (e) {
+    throw new ApiError(400, "bad_json", `request body is not valid JSON: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,67 @@
+/** Serves the built dashboard (`dist/web`) with a fallback to index.html for client routes. */
+import { existsSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, extname, join, normalize, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Hono } from "hono";
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".woff2": "font/woff2",
+  ".map": "application/json; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+/**
+ * Where the dashboard is: `dist/server/static.js` -> `dist/web`; when running from source
+ * (`src/server/static.ts` under tsx) the build still lives in `<root>/dist/web`.
+ */
+export function defaultWebDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const sibling = resolve(here, "../web");
+  if (existsSync(join(sibling, "index.html"))) return sibling;
+  const fromSource = resolve(here, "../../dist/web");
+  return existsSync(join(fromSource, "index.html")) ? fromSource : sibling;
+}
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>amltk</title>
+<body style="font-family:system-ui;margin:3rem">
+<h1>amltk server</h1>
+<p>The API is running (<a href="/api/health">/api/health</a>), but the dashboard is not built.</p>
+<p>Build it with <code>npx vite build --config web/vite.config.ts</code> (it goes to <code>dist/web</code>).</p>
+</body>`;
+
+export function registerStatic(app: Hono, webDir: string): void {
+  const root = resolve(webDir);
+  app.get("*", async (c) => {
+    const path = decodeURIComponent(new URL(c.req.url).pathname);
+    if (path.startsWith("/api/")) {
+      return c.json({ error: { code: "not_found", message: `no API route ${path}` } }, 404);
+    }
+    const index = join(root, "index.html");
+    if (!existsSync(index)) return c.html(NOT_BUILT);
+    const file = normalize(join(root, path));
+    let target = index;
+    if ((file === root || file.startsWith(root + sep)) && extname(file) !== "") {
+      try {
+        if (statSync(file).isFile()) target = file;
+        else return c.text("not found", 404);
+      } catch {
+        return c.text("not found", 404);
+      }
+    }
+    const body = await readFile(target);
+    const immutable = target !== index && path.includes("/assets/");
+    return c.body(body, 200, {
+      "content-type": TYPES[extname(target)] ?? "application/octet-stream",
+      "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
+    });
+  });
+}

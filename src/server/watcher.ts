@@ -1,0 +1,160 @@
+/**
+ * Change detection for live updates. Offline writers are other processes writing the SQLite
+ * file, so the server cannot rely on its own writes: every tick (250 ms) it asks SQLite whether
+ * any connection committed (`PRAGMA data_version`, free), and only then lists the running and
+ * recently finished runs and diffs them against what it saw. New history is read per run from
+ * its last seen `nextStep` through `Store.readHistory`.
+ */
+
+import { SqliteStore } from "../store/sqlite/index.js";
+import type { RunRecord, Store } from "../store/types.js";
+import { encodeJson } from "./protocol.js";
+
+export interface HistoryPoint {
+  run: string;
+  key: string;
+  step: number;
+  value: number | boolean;
+  time: number;
+}
+
+export interface Subscriber {
+  /** Only events of this project; undefined = all. */
+  project?: string;
+  send(event: "run" | "history", data: unknown): void;
+}
+
+interface Seen {
+  fp: string;
+  nextStep: number;
+  project: string;
+}
+
+/** Rows streamed per run per tick; past this the client is told to refetch. */
+export const MAX_ROWS_PER_TICK = 1000;
+
+export class Watcher {
+  readonly #subs = new Set<Subscriber>();
+  readonly #seen = new Map<string, Seen>();
+  #timer: NodeJS.Timeout | undefined;
+  #local = 0;
+  #lastLocal = -1;
+  #lastVersion = -1;
+  #lastTick = 0;
+  #startedAt = 0;
+  #busy = false;
+  #running = new Set<string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly intervalMs = 250,
+  ) {}
+
+  /** The server's own writes do not change `data_version` for its own connection. */
+  changed(): void {
+    this.#local++;
+  }
+
+  subscribe(sub: Subscriber): () => void {
+    this.#subs.add(sub);
+    if (!this.#timer) {
+      this.#startedAt = Date.now();
+      this.#lastTick = this.#startedAt;
+      this.#seen.clear();
+      this.#lastVersion = -1;
+      this.#lastLocal = -1;
+      this.#timer = setInterval(() => void this.tick(), this.intervalMs);
+      this.#timer.unref();
+      void this.tick();
+    }
+    return () => {
+      this.#subs.delete(sub);
+      if (this.#subs.size === 0) this.stop();
+    };
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #dataVersion(): number {
+    const s = this.store;
+    if (s instanceof SqliteStore) return s.db.pragma("data_version", { simple: true }) as number;
+    return Date.now(); // unknown backends: always look
+  }
+
+  /** One check; exported for tests through `Watcher.prototype.tick`. */
+  async tick(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      const version = this.#dataVersion();
+      // Heartbeat-driven crash marking changes nothing in the file, so look every 5 s anyway.
+      const stale = Date.now() - this.#lastTick > 5_000;
+      if (version === this.#lastVersion && this.#local === this.#lastLocal && !stale) return;
+      this.#lastVersion = version;
+      this.#lastLocal = this.#local;
+      const since = this.#lastTick;
+      this.#lastTick = Date.now();
+      await this.#scan(since);
+    } catch {
+      // a busy or closing store: try again next tick
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #scan(since: number): Promise<void> {
+    const running = await this.store.listRuns({ state: "running" });
+    const recent = await this.store.listRuns({
+      where: [{ path: "finishedAt", op: ">=", value: since - 1_000 }],
+    });
+    const runs = new Map<string, RunRecord>();
+    for (const r of [...running.runs, ...recent.runs]) runs.set(r.id, r);
+    // A run that stopped running without a finishedAt (a bare state patch) is still news.
+    for (const id of this.#running) {
+      if (!runs.has(id)) {
+        const r = await this.store.getRun(id);
+        if (r) runs.set(id, r);
+      }
+    }
+    this.#running = new Set(running.runs.map((r) => r.id));
+    const points: HistoryPoint[] = [];
+    const changedRuns: { run: RunRecord; historyTruncated?: boolean }[] = [];
+    for (const r of runs.values()) {
+      const fp = encodeJson([r.state, r.exitCode, r.summary, r.config, r.tags, r.notes, r.name]);
+      const prev = this.#seen.get(r.id);
+      // A run first seen now: stream its history from 0 if it was created after we started
+      // watching (a client could not have fetched it yet), else from where it is.
+      const from = prev ? prev.nextStep : r.createdAt >= this.#startedAt ? 0 : r.nextStep;
+      let truncated = false;
+      if (r.nextStep > from) {
+        const minStep = Math.max(from, r.nextStep - MAX_ROWS_PER_TICK);
+        truncated = minStep > from;
+        const rows = await this.store.readHistory(r.id, { minStep, limit: MAX_ROWS_PER_TICK });
+        for (const row of rows) {
+          for (const [key, value] of Object.entries(row.values)) {
+            if (typeof value === "number" || typeof value === "boolean") {
+              points.push({ run: r.id, key, step: row.step, value, time: row.timestamp * 1000 });
+            }
+          }
+        }
+      }
+      if (!prev || prev.fp !== fp || r.nextStep !== prev.nextStep) {
+        changedRuns.push(truncated ? { run: r, historyTruncated: true } : { run: r });
+      }
+      this.#seen.set(r.id, { fp, nextStep: Math.max(r.nextStep, from), project: r.project });
+    }
+    if (changedRuns.length === 0 && points.length === 0) return;
+    const projectOf = (id: string) => this.#seen.get(id)?.project;
+    for (const sub of this.#subs) {
+      for (const ev of changedRuns) {
+        if (sub.project === undefined || ev.run.project === sub.project) sub.send("run", ev);
+      }
+      const mine =
+        sub.project === undefined ? points : points.filter((p) => projectOf(p.run) === sub.project);
+      if (mine.length > 0) sub.send("history", mine);
+    }
+  }
+}

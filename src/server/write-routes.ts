@@ -1,0 +1,94 @@
+/** Write endpoints (online mode): batch, create/resume, history, system, console, patch. */
+import type { Context, Hono } from "hono";
+import type { Store } from "../store/types.js";
+import { ApiError } from "./errors.js";
+import type { Ingestor } from "./ingest.js";
+import type { Op } from "./protocol.js";
+import { apiRun, json, readJson } from "./read-routes.js";
+import {
+  batchBody,
+  consoleLines,
+  createBody,
+  historyRows,
+  obj,
+  runId,
+  runPatch,
+  seqNo,
+  systemSamples,
+  writerId,
+} from "./validate.js";
+
+/** `writer`/`seq` of a single-op request: both or neither. */
+function dedup(o: Record<string, unknown>): { writer?: string; seq: number } {
+  if (o.writer === undefined && o.seq === undefined) return { seq: 1 };
+  if (o.writer === undefined || o.seq === undefined) {
+    throw new ApiError(
+      400,
+      "invalid",
+      "writer and seq go together",
+      o.writer === undefined ? "writer" : "seq",
+    );
+  }
+  return { writer: writerId(o.writer), seq: seqNo(o.seq, "seq") };
+}
+
+export function registerWriteRoutes(
+  app: Hono,
+  store: Store,
+  ingest: Ingestor,
+  changed: () => void,
+): void {
+  const run = async (c: Context, id: string, writer: string | undefined, ops: Op[]) => {
+    const res = await ingest.apply(id, writer, ops);
+    if (res.applied > 0) changed();
+    return res;
+  };
+
+  app.post("/api/runs/:id/batch", async (c) => {
+    const id = runId(c.req.param("id"));
+    const body = batchBody(await readJson(c));
+    return json(c, await run(c, id, body.writer, body.ops));
+  });
+
+  app.post("/api/runs", async (c) => {
+    const o = obj(await readJson(c), "body");
+    const { writer, seq } = dedup(o);
+    const { writer: _w, seq: _s, resume, ...rest } = o;
+    if (resume !== undefined && typeof resume !== "boolean") {
+      throw new ApiError(400, "invalid", "resume: must be a boolean", "resume");
+    }
+    const body = createBody(rest, "body");
+    const id = runId(body.id, "id");
+    const existed = (await store.getRun(id)) !== undefined;
+    await run(c, id, writer, [{ seq, type: "create", run: body, resume: resume === true }]);
+    const rec = await store.getRun(id);
+    return json(c, apiRun(rec!), existed ? 200 : 201);
+  });
+
+  const single =
+    (field: "rows" | "samples" | "lines") =>
+    async (c: Context): Promise<Response> => {
+      const id = runId(c.req.param("id"));
+      const o = obj(await readJson(c), "body");
+      const { writer, seq } = dedup(o);
+      const op: Op =
+        field === "rows"
+          ? { seq, type: "history", rows: historyRows(o.rows, "rows") }
+          : field === "samples"
+            ? { seq, type: "system", samples: systemSamples(o.samples, "samples") }
+            : { seq, type: "console", lines: consoleLines(o.lines, "lines") };
+      return json(c, await run(c, id, writer, [op]));
+    };
+  app.post("/api/runs/:id/history", single("rows"));
+  app.post("/api/runs/:id/system", single("samples"));
+  app.post("/api/runs/:id/console", single("lines"));
+
+  app.patch("/api/runs/:id", async (c) => {
+    const id = runId(c.req.param("id"));
+    const o = obj(await readJson(c), "body");
+    const { writer, seq } = dedup(o);
+    const { writer: _w, seq: _s, ...patch } = o;
+    await run(c, id, writer, [{ seq, type: "patch", patch: runPatch(patch, "body") }]);
+    return json(c, apiRun((await store.getRun(id))!));
+  });
+}
