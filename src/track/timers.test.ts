@@ -1,8 +1,8 @@
-import { expect, it } from "vitest";
+import { expect, it, vi } from "vitest";
 import { init } from "./init.js";
 import { MemoryStore } from "./memory-store.js";
 
-it("updates heartbeatAt and samples system metrics while running", async () => {
+it("updates heartbeatAt and samples system metrics while running, and stops at finish", async () => {
   const store = new MemoryStore();
   const run = await init({
     store,
@@ -11,13 +11,32 @@ it("updates heartbeatAt and samples system metrics while running", async () => {
     reinit: "create_new",
   });
   const created = store.runs.get(run.id)!.heartbeatAt;
-  await new Promise((r) => setTimeout(r, 120));
-  expect(store.runs.get(run.id)!.heartbeatAt).toBeGreaterThan(created);
-  const samples = store.system.get(run.id) ?? [];
-  expect(samples.length).toBeGreaterThan(0);
-  expect(Object.keys(samples[0].values).sort()).toEqual(["system/cpu", "system/rss_mib"]);
+  // Wait on the conditions themselves (timers fire every 20 ms), not on a fixed delay.
+  const wait = { timeout: 20_000, interval: 10 };
+  await vi.waitFor(
+    () => expect(store.runs.get(run.id)!.heartbeatAt).toBeGreaterThan(created),
+    wait,
+  );
+  await vi.waitFor(() => expect(store.system.get(run.id)?.length ?? 0).toBeGreaterThan(0), wait);
+  const samples = store.system.get(run.id)!;
+  expect(Object.keys(samples[0].values)).toEqual(
+    expect.arrayContaining(["system/cpu", "system/rss_mib", "system/memory"]),
+  );
   await run.finish();
   const n = samples.length;
-  await new Promise((r) => setTimeout(r, 60));
+  // After finish the timers are cleared: a later heartbeat of another run proves time passed.
+  const other = await init({
+    store,
+    systemInterval: 0,
+    heartbeatInterval: 20,
+    reinit: "create_new",
+  });
+  const t0 = store.runs.get(other.id)!.heartbeatAt;
+  await vi.waitFor(() => expect(store.runs.get(other.id)!.heartbeatAt).toBeGreaterThan(t0), wait);
+  await vi.waitFor(
+    () => expect(store.runs.get(other.id)!.heartbeatAt).toBeGreaterThan(t0 + 60),
+    wait,
+  );
   expect((store.system.get(run.id) ?? []).length).toBe(n);
+  await other.finish();
 });
