@@ -1,12 +1,25 @@
+/**
+ * `amltk demo`: the seed sweep end to end. Configs of x, y, z run on worker processes as a
+ * `Trial.Task` tracked by the WandbPlugin (offline, the local store), with a live progress
+ * line; then the History as a table, where the runs are, and the dashboard over them.
+ *
+ * @module
+ */
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Scheduler } from "../scheduling/scheduler.js";
-import type { TrialReport } from "../trial/report.js";
+import { History } from "../trial/history.js";
+import { Metric } from "../trial/metric.js";
 import { Trial } from "../trial/trial.js";
 import { TrialTask } from "../trial/trial-task.js";
+import { WandbPlugin } from "../wandb/index.js";
+import { serveDashboard } from "./demo/serve.js";
+import { historyTable } from "./demo/table.js";
 import { type DemoConfig, demoTarget } from "./demo/target.js";
+import { Progress } from "./progress.js";
 
-/** Seeded PRNG (mulberry32). */
+/** Seeded PRNG (mulberry32): the same demo every time. */
 function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -31,78 +44,90 @@ export function demoConfigs(n: number, seed = 0): DemoConfig[] {
   return out.slice(0, n);
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ")).join("\n");
+function positiveInt(name: string, raw: string, min = 1): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) {
+    throw new RangeError(`amltk demo: ${name} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return n;
 }
 
-/** `amltk demo`: the seed sweep on worker processes, tracked with `init`. */
+interface DemoOptions {
+  trials: string;
+  workers: string;
+  dir: string;
+  project: string;
+  serve: boolean;
+  port: string;
+}
+
+/** Runs the sweep; returns the History (every report, in submission order). */
+export async function runDemoSweep(options: {
+  trials: number;
+  workers: number;
+  dir: string;
+  project: string;
+}): Promise<History> {
+  const { trials, workers, dir, project } = options;
+  const configs = demoConfigs(trials).entries();
+  const scheduler = Scheduler.withProcesses({ maxWorkers: workers });
+  const wandbPlugin = new WandbPlugin({ project, dir, mode: "offline" });
+  const task = new TrialTask<DemoConfig>(demoTarget, scheduler, {
+    plugins: [wandbPlugin.trialTracker()],
+  });
+  const progress = new Progress({ total: trials });
+  const reports: History = new History();
+  const submitNext = (): void => {
+    const next = configs.next();
+    if (next.done) return;
+    const [i, config] = next.value;
+    const metrics = [new Metric("cost", { minimize: true })];
+    task.submit(new Trial<DemoConfig>({ name: `trial-${i}`, config, metrics }));
+  };
+  scheduler.on("onStart", () => {
+    for (let w = 0; w < workers; w++) submitNext();
+  });
+  task.on("onReport", (report) => {
+    reports.add(report);
+    progress.report(report);
+    submitNext();
+  });
+  await scheduler.run();
+  progress.finish();
+  const order = (name: string) => Number(name.replace(/^trial-/, ""));
+  return new History(reports.toArray().sort((a, b) => order(a.name) - order(b.name)));
+}
+
+/** Registers `amltk demo`. */
 export function registerDemoCommand(program: Command): void {
   program
     .command("demo")
-    .description("run the seed sweep with tracking, then serve the dashboard")
-    .option("--trials <n>", "number of configurations", "24")
-    .option("--workers <n>", "worker processes", "4")
+    .description("run the seed sweep tracked by the WandbPlugin, then serve the dashboard")
+    .option("--trials <n>", "number of x,y,z configurations", "24")
+    .option("--workers <n>", "worker processes", String(Math.min(4, availableParallelism())))
     .option("--dir <path>", "store folder", process.env.AMLTK_DIR ?? "./amltk-runs")
+    .option("--project <name>", "project of the runs", "amltk-demo")
     .option("--no-serve", "do not serve the dashboard afterwards")
-    .action(async (opts: { trials: string; workers: string; dir: string; serve: boolean }) => {
-      const n = Number.parseInt(opts.trials, 10);
-      const workers = Number.parseInt(opts.workers, 10);
-      if (!(n > 0) || !(workers > 0)) throw new Error("--trials and --workers must be > 0");
+    .option("--port <n>", "dashboard port on 127.0.0.1 (0 = any free port)", "0")
+    .action(async (opts: DemoOptions) => {
+      const trials = positiveInt("--trials", opts.trials);
+      const workers = positiveInt("--workers", opts.workers);
+      const port = positiveInt("--port", opts.port, 0);
       const dir = resolve(opts.dir);
-      process.env.AMLTK_DEMO_DIR = dir; // inherited by the worker processes
-      const configs = demoConfigs(n).entries();
-      const scheduler = Scheduler.withProcesses({ maxWorkers: workers });
-      const task = new TrialTask<DemoConfig>(demoTarget, scheduler);
-      const reports: TrialReport[] = [];
-      const start = Date.now();
-      let best = Number.POSITIVE_INFINITY;
-      const submitNext = (): void => {
-        const next = configs.next();
-        if (next.done) return;
-        const [i, config] = next.value;
-        task.submit(new Trial({ name: `trial-${i}`, config }));
-      };
-      scheduler.on("onStart", () => {
-        for (let w = 0; w < workers; w++) submitNext();
-      });
-      task.on("onReport", (report) => {
-        reports.push(report);
-        const cost = report.values.cost;
-        if (report.status === "success" && typeof cost === "number") best = Math.min(best, cost);
-        const done = reports.filter((r) => r.status === "success").length;
-        const failed = reports.length - done;
-        const secs = (Date.now() - start) / 1000;
-        const rate = reports.length / Math.max(secs, 1e-3);
-        const eta = (n - reports.length) / rate;
-        const line =
-          `[${reports.length}/${n}] done ${done} failed ${failed} best cost ` +
-          `${Number.isFinite(best) ? best : "-"} ${rate.toFixed(1)} trials/s ETA ${eta.toFixed(1)}s`;
-        if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
-        else process.stderr.write(`${line}\n`);
-        submitNext();
-      });
-      await scheduler.run();
-      if (process.stderr.isTTY) process.stderr.write("\n");
-      const order = (r: TrialReport) => Number(r.name.replace(/^trial-/, ""));
-      reports.sort((a, b) => order(a) - order(b));
-      const rows = [["name", "status", "cost", "x", "y", "z"]];
-      for (const r of reports) {
-        const c = r.config as DemoConfig;
-        rows.push([
-          r.name,
-          r.status,
-          String(r.values.cost ?? "-"),
-          String(c.x),
-          String(c.y),
-          String(c.z),
-        ]);
-      }
-      console.log(table(rows));
-      console.log(`\nRuns are stored in ${dir}`);
+      console.log(
+        `Running ${trials} trials on ${workers} worker processes, tracked offline in ${dir}`,
+      );
+      const history = await runDemoSweep({ trials, workers, dir, project: opts.project });
+      console.log(`\n${historyTable(history)}\n`);
+      const best = history.best("cost");
+      if (best) console.log(`Best: ${best.name} cost ${best.values.cost} (marked *)`);
+      console.log(`Runs are stored in ${dir} (project "${opts.project}")`);
       console.log(`List them with: amltk runs list --dir ${dir}`);
-      if (opts.serve)
-        console.log("The dashboard is not there yet; `amltk demo --no-serve` skips this.");
-      if (reports.some((r) => r.status !== "success")) process.exitCode = 1;
+      if (history.toArray().some((r) => r.status !== "success")) process.exitCode = 1;
+      if (!opts.serve) return;
+      const served = await serveDashboard(dir, port, (line) => console.log(line));
+      if (!served) {
+        console.log("This build has no dashboard server; read the runs with the command above.");
+      }
     });
 }

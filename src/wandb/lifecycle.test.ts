@@ -33,20 +33,20 @@ function tmp(): string {
 }
 
 /** Submits every config at start (all in flight at once) and collects the reports. */
-async function runAll(
+async function runAll<C extends Record<string, unknown>>(
   scheduler: Scheduler,
-  fn: TrialFn,
-  configs: Record<string, unknown>[],
+  fn: TrialFn<C>,
+  configs: C[],
   dir: string,
   options: TrialTrackerOptions & { mode?: "offline" | "disabled" } = {},
 ): Promise<TrialReport[]> {
   const { mode, ...trackerOptions } = options;
   const plugin = new WandbPlugin({ project: "life", dir, mode });
-  const task = new Trial.Task(fn, scheduler, { plugins: [plugin.trialTracker(trackerOptions)] });
+  const task = new Trial.Task<C>(fn, scheduler, { plugins: [plugin.trialTracker(trackerOptions)] });
   const reports: TrialReport[] = [];
   scheduler.on("onStart", () => {
     configs.forEach((config, i) => {
-      task.submit(new Trial({ name: `trial-${i}`, config }));
+      task.submit(new Trial<C>({ name: `trial-${i}`, config }));
     });
   });
   task.on("onReport", (r) => {
@@ -104,7 +104,7 @@ describe("WandbPlugin run lifecycle", () => {
     const configs = XYZ.slice(0, 2).map((c) => ({ ...c, barrier, peers: 2 }));
     const reports = await runAll(
       Scheduler.withThreads({ maxWorkers: 2 }),
-      waitsForPeers as TrialFn,
+      waitsForPeers,
       configs,
       dir,
     );
