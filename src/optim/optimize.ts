@@ -1,0 +1,319 @@
+/**
+ * `optimize()`: amltk's optimization loop. On start, one ask per worker; on each report, tell
+ * the optimizer, add the report to the History, and ask and submit the next trial, until
+ * `maxTrials` trials were submitted or `timeout` seconds passed. Optionally prunes trials
+ * early (`pruner`), shows a progress line (`progress`), and runs the user's task plugins (e.g.
+ * the W&B trial tracker) on every trial.
+ *
+ * @module
+ */
+
+import { Progress, type ProgressOptions } from "../cli/progress.js";
+import type { ExitState } from "../scheduling/exit.js";
+import { CommPlugin } from "../scheduling/plugins/comm.js";
+import { Scheduler } from "../scheduling/scheduler.js";
+import type { Plugin } from "../scheduling/task.js";
+import { History } from "../trial/history.js";
+import type { Metric } from "../trial/metric.js";
+import { answerPruning, attachPruner, intermediateValues } from "../trial/pruning.js";
+import type { TrialReport, TrialStatus } from "../trial/report.js";
+import type { Trial } from "../trial/trial.js";
+import { type TrialFn, TrialTask } from "../trial/trial-task.js";
+import { paretoFront } from "./pareto.js";
+import type { SearchSpace } from "./space/search-space.js";
+import type { Optimizer, Pruner } from "./types.js";
+
+/** A {@link Pruner} whose `complete` may also take the trial's final status. */
+interface StatusAwarePruner extends Pruner {
+  complete(trialName: string, status?: TrialStatus): void;
+}
+
+/** What an optimizer factory receives (the options `RandomSearch`, `TPE`, ... take). */
+export interface OptimizerFactoryOptions {
+  space: SearchSpace;
+  metrics: readonly Metric[];
+  seed?: number;
+}
+
+/** Options of {@link optimize}. */
+export interface OptimizeOptions<C extends Record<string, unknown> = Record<string, unknown>> {
+  /**
+   * The function evaluating one trial. On threads/processes it must be importable
+   * (`importable(fn, import.meta.url, "name")`). Give `fn` or `task`, not both.
+   */
+  fn?: TrialFn<C>;
+  /** A ready `Trial.Task` instead of `fn` (its scheduler and plugins are used as they are). */
+  task?: TrialTask<C>;
+  /**
+   * The optimizer, or a factory `(o) => new RandomSearch(o)` called with `space`, `metrics`
+   * and `seed`.
+   */
+  optimizer: Optimizer | ((options: OptimizerFactoryOptions) => Optimizer);
+  /** The space to search; needed with an optimizer factory. */
+  space?: SearchSpace;
+  /** The metric(s) to optimize; needed with an optimizer factory. */
+  metrics?: Metric | readonly Metric[];
+  /** Seed passed to an optimizer factory. */
+  seed?: number;
+  /**
+   * Where trials run. Default: sequential for `workers` 1 (or unset), processes with
+   * `maxWorkers: workers` otherwise.
+   */
+  scheduler?: Scheduler;
+  /** How many trials to evaluate (submitted trials; cancelled ones do not count). */
+  maxTrials?: number;
+  /** Seconds after which no new trial starts; running ones finish (see `wait`). */
+  timeout?: number;
+  /** Trials evaluated at once (default: the scheduler's `maxWorkers`, else 1). */
+  workers?: number;
+  /** Stops unpromising trials early from what they `trial.report(step, value)`. */
+  pruner?: Pruner;
+  /**
+   * Shows a progress line on stderr (redrawn on a TTY, plain lines otherwise); an object
+   * passes options to `Progress` (e.g. a `stream`).
+   */
+  progress?: boolean | ProgressOptions;
+  /** Task plugins for every trial, e.g. `[wandb.trialTracker()]` (only with `fn`). */
+  plugins?: Plugin[];
+  /** With `false`, trials still running at the timeout are cancelled (default `true`: they finish). */
+  wait?: boolean;
+  /** Called with each report after the History got it (e.g. to log or to stop early). */
+  onReport?: (report: TrialReport, history: History) => void;
+}
+
+/** What {@link optimize} returns. */
+export interface OptimizeResult {
+  /** Every report, in the order they arrived. */
+  history: History;
+  /**
+   * The best successful report for the first metric (`undefined` when none succeeded). For
+   * several metrics, pick from `history` (e.g. its Pareto front).
+   */
+  best: TrialReport | undefined;
+  /**
+   * The successful reports no other one dominates on all the optimizer's metrics (the Pareto
+   * front; for one metric, the best report and any ties).
+   */
+  front: TrialReport[];
+  /** How the scheduler's run ended (`EXHAUSTED` once every trial reported, `TIMEOUT`, ...). */
+  exitState: ExitState;
+}
+
+/** A bad {@link optimize} option: names the option and the value given. */
+export class OptimizeOptionError extends TypeError {
+  constructor(message: string) {
+    super(`optimize: ${message}`);
+    this.name = "OptimizeOptionError";
+  }
+}
+
+function positiveInt(name: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+    throw new OptimizeOptionError(`\`${name}\` must be an integer >= 1, got ${String(v)}`);
+  }
+  return v;
+}
+
+function resolveOptimizer(o: OptimizeOptions<never>): Optimizer {
+  if (typeof o.optimizer === "function") {
+    if (!o.space) throw new OptimizeOptionError("an optimizer factory needs `space`");
+    if (!o.metrics) throw new OptimizeOptionError("an optimizer factory needs `metrics`");
+    const metrics = Array.isArray(o.metrics) ? o.metrics : [o.metrics as Metric];
+    const opt = o.optimizer({ space: o.space, metrics, seed: o.seed });
+    if (!opt || typeof opt.ask !== "function")
+      throw new OptimizeOptionError("the optimizer factory returned no Optimizer");
+    return opt;
+  }
+  const opt = o.optimizer;
+  if (!opt || typeof opt.ask !== "function" || typeof opt.tell !== "function")
+    throw new OptimizeOptionError("`optimizer` must be an Optimizer (ask/tell) or a factory");
+  const own = (opt as { space?: unknown }).space;
+  if (o.space && own !== undefined && own !== o.space)
+    throw new OptimizeOptionError("`space` differs from the optimizer's own space");
+  return opt;
+}
+
+function resolveTask<C extends Record<string, unknown>>(
+  o: OptimizeOptions<C>,
+  workers: number | undefined,
+): TrialTask<C> {
+  if (o.task) {
+    if (o.fn) throw new OptimizeOptionError("give `fn` or `task`, not both");
+    if (o.plugins?.length)
+      throw new OptimizeOptionError("`plugins` only go with `fn`; give them to your Trial.Task");
+    if (o.scheduler && o.scheduler !== o.task.scheduler)
+      throw new OptimizeOptionError("`scheduler` differs from the task's scheduler");
+    if (o.pruner && o.task.remote && !o.task.task.plugins.some((p) => p instanceof CommPlugin))
+      throw new OptimizeOptionError(
+        "pruning trials on worker threads/processes needs the Comm plugin on the task: " +
+          "new Trial.Task(fn, scheduler, { plugins: [new Comm.Plugin()] })",
+      );
+    return o.task;
+  }
+  if (typeof o.fn !== "function") throw new OptimizeOptionError("give `fn` (or `task`)");
+  const scheduler =
+    o.scheduler ??
+    ((workers ?? 1) > 1
+      ? Scheduler.withProcesses({ maxWorkers: workers as number })
+      : Scheduler.withSequential());
+  const plugins = [...(o.plugins ?? [])];
+  // In worker threads/processes the trial reaches the pruner through Comm; in-process the
+  // pruner is attached to the trial object directly (see attachPruner).
+  if (
+    o.pruner &&
+    scheduler.executor.requiresImportable &&
+    !plugins.some((p) => p instanceof CommPlugin)
+  )
+    plugins.push(new CommPlugin());
+  return new TrialTask(o.fn, scheduler, { plugins });
+}
+
+/**
+ * Runs the optimization loop and resolves with the History, the best report and the exit state.
+ *
+ * Trials are asked from the optimizer one per worker at the start, then one per report, so at
+ * most `workers` run at once and exactly `maxTrials` are submitted (fewer if the optimizer runs
+ * out, the timeout hits, or a plugin vetoes a submission — asking then stops). Each report is
+ * told to the optimizer, added to the History, and passed to the pruner (`complete`) before
+ * the next ask. A pruned trial is a `"fail"` report with the exception `"Pruned at step N"`.
+ *
+ * @example
+ * ```ts
+ * const s = space({ x: float(-5, 5), y: float(-5, 5) });
+ * const { best, history } = await optimize({
+ *   fn: (trial) => trial.success({ loss: (trial.config.x as number) ** 2 }),
+ *   optimizer: (o) => new RandomSearch(o),
+ *   space: s,
+ *   metrics: new Metric("loss"),
+ *   maxTrials: 50,
+ * });
+ * best?.config; // the x closest to 0 found
+ * history.length; // 50
+ * ```
+ */
+export async function optimize<C extends Record<string, unknown> = Record<string, unknown>>(
+  options: OptimizeOptions<C>,
+): Promise<OptimizeResult> {
+  if (!options || typeof options !== "object")
+    throw new OptimizeOptionError("expected an options object");
+  const { timeout } = options;
+  // Our pruners take the status as an optional second argument (only successful trials count
+  // for the median, as in Optuna); any other Pruner simply ignores it.
+  const pruner = options.pruner as StatusAwarePruner | undefined;
+  if (options.maxTrials === undefined && timeout === undefined)
+    throw new OptimizeOptionError("give `maxTrials`, `timeout` or both, or it would never end");
+  const maxTrials =
+    options.maxTrials === undefined
+      ? Number.POSITIVE_INFINITY
+      : positiveInt("maxTrials", options.maxTrials);
+  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0)))
+    throw new OptimizeOptionError(`\`timeout\` must be a number of seconds > 0, got ${timeout}`);
+  const askedWorkers =
+    options.workers === undefined ? undefined : positiveInt("workers", options.workers);
+  if (
+    pruner &&
+    (typeof pruner.report !== "function" ||
+      typeof pruner.shouldPrune !== "function" ||
+      typeof pruner.complete !== "function")
+  )
+    throw new OptimizeOptionError("`pruner` must implement report/shouldPrune/complete");
+
+  const optimizer = resolveOptimizer(options as OptimizeOptions<never>);
+  const task = resolveTask(options, askedWorkers);
+  const scheduler = task.scheduler;
+  const workers = askedWorkers ?? scheduler.executor.maxWorkers ?? 1;
+  const metric = optimizer.metrics[0];
+  const history = new History();
+  const progress = makeProgress(options.progress, maxTrials, metric);
+
+  const ours = new Set<string>();
+  let submitted = 0;
+  let asking = true;
+
+  const submit = (trial: Trial): void => {
+    if (pruner && !task.remote) attachPruner(trial, pruner);
+    ours.add(trial.name);
+    if (task.submit(trial as Trial<C>) === undefined) {
+      // A plugin (e.g. a Limiter) refused it: the trial is not evaluated, and asking more
+      // would only be refused again, so the loop winds down with what runs.
+      ours.delete(trial.name);
+      asking = false;
+      return;
+    }
+    submitted++;
+  };
+
+  const askAndSubmit = (n: number): void => {
+    const want = Math.min(n, maxTrials - submitted);
+    if (!asking || want <= 0 || !scheduler.running() || optimizer.exhausted) return;
+    for (const trial of optimizer.ask(want)) {
+      if (!asking) break;
+      submit(trial);
+    }
+  };
+
+  const off: (() => void)[] = [];
+  off.push(scheduler.on("onStart", () => askAndSubmit(workers)));
+  off.push(
+    task.on("onReport", (report) => {
+      if (!ours.delete(report.name)) return; // the task may also run trials of its own
+      optimizer.tell(report);
+      history.add(report);
+      if (pruner) {
+        // The report carries every value, also those whose Comm message never arrived.
+        for (const [step, value] of intermediateValues(report))
+          pruner.report(report.name, step, value);
+        pruner.complete(report.name, report.status);
+      }
+      progress?.report(report);
+      options.onReport?.(report, history);
+      askAndSubmit(1);
+    }),
+  );
+  off.push(
+    task.on("onCancelled", (trial) => {
+      if (ours.delete(trial.name)) pruner?.complete(trial.name, "unknown");
+    }),
+  );
+  if (pruner) {
+    const answer = (msg: { data: unknown; respond?: (v: unknown) => void }) => {
+      const r = answerPruning(pruner, msg.data);
+      if (r.handled && r.answer !== undefined) msg.respond?.(r.answer);
+    };
+    if (task.task.events.has("onCommRequest")) {
+      off.push(task.task.on("onCommRequest", answer));
+      off.push(
+        task.task.on("onCommMessage", (msg: { data: unknown }) => answerPruning(pruner, msg.data)),
+      );
+    }
+  }
+
+  let exitState: ExitState;
+  try {
+    exitState = await scheduler.run({ timeout, wait: options.wait ?? true });
+  } finally {
+    // Handlers persist across runs: remove ours so the scheduler and task can be reused.
+    for (const f of off) f();
+    progress?.finish();
+  }
+  let best: TrialReport | undefined;
+  if (metric && history.length > 0 && [...history].some((r) => metric.name in r.values))
+    best = history.best(metric.name);
+  const front = history.length > 0 ? paretoFront(history, optimizer.metrics) : [];
+  return { history, best, front, exitState };
+}
+
+function makeProgress(
+  option: OptimizeOptions["progress"],
+  maxTrials: number,
+  metric: Metric | undefined,
+): Progress | undefined {
+  if (!option) return undefined;
+  const extra = option === true ? {} : option;
+  return new Progress({
+    total: Number.isFinite(maxTrials) ? maxTrials : undefined,
+    minimize: metric?.minimize ?? true,
+    metric: metric?.name,
+    ...extra,
+  });
+}
