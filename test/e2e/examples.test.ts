@@ -1,3 +1,7 @@
+/**
+ * Every seed example runs as a user runs it (`tsx examples/<name>.ts`, importing the built
+ * package), on worker processes, into a fresh store; then the store is read back.
+ */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,8 +10,9 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
+import type { RunRecord } from "../../src/store/types.js";
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const dirs: string[] = [];
 
@@ -15,42 +20,94 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe("examples (built package, run as a user would)", () => {
-  it("seed-without-plugin tracks three trials with init", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "amltk-example-"));
-    dirs.push(dir);
-    // As a user runs it: under tsx, whose loader the worker processes then get from the executor.
-    const env = { ...process.env, AMLTK_DIR: dir };
-    await run(
-      process.execPath,
-      ["--import", "tsx", join(root, "examples", "seed-without-plugin.ts")],
-      {
-        cwd: root,
-        env,
-      },
-    );
-    const store = await SqliteStore.open(dir);
-    try {
-      const { runs } = await store.listRuns();
-      const byName = new Map(runs.map((r) => [r.name, r]));
-      expect([...byName.keys()].sort()).toEqual(["trial-0", "trial-1", "trial-2"]);
-      const configs = [
-        { x: 1, y: 2, z: 3 },
-        { x: -1, y: 2, z: 3 },
-        { x: -1, y: 3, z: 4 },
-      ];
-      const costs = [5, 5, 7];
-      for (let i = 0; i < 3; i++) {
-        const r = byName.get(`trial-${i}`)!;
-        expect(r.project).toBe("my-project");
-        expect(r.config).toMatchObject(configs[i]!);
-        expect(r.summary).toMatchObject({ cost: costs[i] });
-        expect(r.exitCode).toBe(0);
-        const keys = await store.historyKeys(r.id);
-        expect(keys.find((k) => k.key === "loss")?.count).toBe(10);
-      }
-    } finally {
-      await store.close();
+const CONFIGS = [
+  { x: 1, y: 2, z: 3 },
+  { x: -1, y: 2, z: 3 },
+  { x: -1, y: 3, z: 4 },
+];
+const COSTS = [5, 5, 7];
+const lossAt = (c: { x: number; y: number; z: number }, i: number) =>
+  i * c.x + 3 * (i * c.y) - (i * c.z) ** 2;
+
+interface Stored {
+  run: RunRecord;
+  keys: string[];
+  losses: unknown[];
+}
+
+/** Runs `examples/<file>` under tsx with AMLTK_DIR set; returns its stdout and the runs by name. */
+async function runExample(file: string): Promise<{ stdout: string; runs: Map<string, Stored> }> {
+  const dir = mkdtempSync(join(tmpdir(), "amltk-example-"));
+  dirs.push(dir);
+  // A non-zero exit rejects, so this also checks the example's process exit code is 0.
+  const { stdout } = await exec(
+    process.execPath,
+    ["--import", "tsx", join(root, "examples", file)],
+    { cwd: root, env: { ...process.env, AMLTK_DIR: dir } },
+  );
+  const store = await SqliteStore.open(dir);
+  try {
+    const { runs } = await store.listRuns();
+    const out = new Map<string, Stored>();
+    for (const run of runs) {
+      const keys = (await store.historyKeys(run.id)).map((k) => k.key);
+      const rows = await store.readHistory(run.id);
+      const losses = rows.filter((r) => "loss" in r.values).map((r) => r.values.loss);
+      out.set(run.name, { run, keys, losses });
     }
+    return { stdout, runs: out };
+  } finally {
+    await store.close();
+  }
+}
+
+/** What every seed example stores: one finished run per trial, its config, 10 losses, cost. */
+function expectSeedRuns(runs: Map<string, Stored>, project: string): void {
+  expect([...runs.keys()].sort()).toEqual(["trial-0", "trial-1", "trial-2"]);
+  CONFIGS.forEach((config, i) => {
+    const { run, losses } = runs.get(`trial-${i}`)!;
+    expect(run.project).toBe(project);
+    expect(run.config).toEqual(config);
+    expect(losses).toEqual(Array.from({ length: 10 }, (_, s) => lossAt(config, s)));
+    expect(run.summary.cost).toBe(COSTS[i]);
+    expect(run.state).toBe("finished");
+    expect(run.exitCode).toBe(0);
+  });
+}
+
+describe("seed examples (built package, run as a user would)", () => {
+  it("seed-without-plugin: init inside the function tracks three trials", async () => {
+    const { runs } = await runExample("seed-without-plugin.ts");
+    expectSeedRuns(runs, "my-project");
+    // Only what the function logged: no report keys without the plugin.
+    for (const { keys } of runs.values()) expect(keys).toEqual(["loss"]);
+  }, 60_000);
+
+  it("seed-with-plugin: the plugin opens, fills and finishes each run", async () => {
+    const { stdout, runs } = await runExample("seed-with-plugin.ts");
+    expectSeedRuns(runs, "amltk-test2");
+    expect(stdout).toMatch(/trial-0: success/);
+    for (const { run, keys } of runs.values()) {
+      expect(run.jobType).toBe("trial");
+      expect(run.tags).toEqual([]);
+      // The report, logged by the plugin: status, metric values, profiled time and memory.
+      expect(keys).toEqual(
+        expect.arrayContaining([
+          "loss",
+          "status",
+          "metric/cost",
+          "profile/trial/time/duration",
+          "profile/trial/memory/diff",
+        ]),
+      );
+    }
+  }, 60_000);
+
+  it("seed-advanced-modify: modify tags runs positive or negative by x", async () => {
+    const { runs } = await runExample("seed-advanced-modify.ts");
+    expectSeedRuns(runs, "amltk-test2");
+    expect(runs.get("trial-0")!.run.tags).toEqual(["positive"]);
+    expect(runs.get("trial-1")!.run.tags).toEqual(["negative"]);
+    expect(runs.get("trial-2")!.run.tags).toEqual(["negative"]);
   }, 60_000);
 });
