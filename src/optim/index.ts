@@ -6,8 +6,7 @@
  */
 
 // --- tpe (src/optim/tpe) ---
-
-// --- pruning/optimize (src/optim/pruners, src/optim/optimize.ts) ---
+export { TPE, type TPEOptions } from "./tpe/index.js";
 
 // --- space, contract, random, grid, multi-objective ---
 export {

@@ -1,0 +1,79 @@
+/**
+ * Standard optimization test functions for bench/optim.ts (all minimized). The same formulas
+ * and bounds are written out in bench/python/optuna_bench.py for the Optuna side.
+ *
+ * @module
+ */
+
+/** A test function with its box bounds and known minimum. */
+export interface BenchFunction {
+  readonly name: string;
+  readonly bounds: readonly (readonly [number, number])[];
+  readonly minimum: number;
+  readonly fn: (x: readonly number[]) => number;
+}
+
+function branin([x1, x2]: readonly number[]): number {
+  const b = 5.1 / (4 * Math.PI ** 2);
+  const c = 5 / Math.PI;
+  const t = 1 / (8 * Math.PI);
+  return (x2! - b * x1! ** 2 + c * x1! - 6) ** 2 + 10 * (1 - t) * Math.cos(x1!) + 10;
+}
+
+const HART_A = [
+  [10, 3, 17, 3.5, 1.7, 8],
+  [0.05, 10, 17, 0.1, 8, 14],
+  [3, 3.5, 1.7, 10, 17, 8],
+  [17, 8, 0.05, 10, 0.1, 14],
+];
+const HART_P = [
+  [1312, 1696, 5569, 124, 8283, 5886],
+  [2329, 4135, 8307, 3736, 1004, 9991],
+  [2348, 1451, 3522, 2883, 3047, 6650],
+  [4047, 8828, 8732, 5743, 1091, 381],
+];
+const HART_ALPHA = [1.0, 1.2, 3.0, 3.2];
+
+function hartmann6(x: readonly number[]): number {
+  let total = 0;
+  for (let i = 0; i < 4; i++) {
+    let inner = 0;
+    for (let j = 0; j < 6; j++) inner += HART_A[i]![j]! * (x[j]! - HART_P[i]![j]! * 1e-4) ** 2;
+    total -= HART_ALPHA[i]! * Math.exp(-inner);
+  }
+  return total;
+}
+
+function rosenbrock(x: readonly number[]): number {
+  let s = 0;
+  for (let i = 0; i < x.length - 1; i++)
+    s += 100 * (x[i + 1]! - x[i]! ** 2) ** 2 + (1 - x[i]!) ** 2;
+  return s;
+}
+
+function ackley(x: readonly number[]): number {
+  const d = x.length;
+  let s1 = 0;
+  let s2 = 0;
+  for (const v of x) {
+    s1 += v * v;
+    s2 += Math.cos(2 * Math.PI * v);
+  }
+  return -20 * Math.exp(-0.2 * Math.sqrt(s1 / d)) - Math.exp(s2 / d) + 20 + Math.E;
+}
+
+/** Branin (2-d), Hartmann6 (6-d), Rosenbrock (4-d), Ackley (5-d). */
+export const FUNCTIONS: readonly BenchFunction[] = [
+  {
+    name: "branin",
+    bounds: [
+      [-5, 10],
+      [0, 15],
+    ],
+    minimum: 0.397887,
+    fn: branin,
+  },
+  { name: "hartmann6", bounds: Array(6).fill([0, 1]), minimum: -3.32237, fn: hartmann6 },
+  { name: "rosenbrock4", bounds: Array(4).fill([-5, 10]), minimum: 0, fn: rosenbrock },
+  { name: "ackley5", bounds: Array(5).fill([-32.768, 32.768]), minimum: 0, fn: ackley },
+];

@@ -1,0 +1,120 @@
+"""Optuna's TPESampler on the same functions as bench/optim.ts, for a side-by-side comparison.
+
+Called by bench/optim.ts (``python3 bench/python/optuna_bench.py --trials 100 --seeds 20``);
+prints one JSON object on stdout. The functions are written out here again (not imported
+from TypeScript) and must match bench/functions.ts: same formulas, same bounds.
+"""
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+
+import optuna
+
+
+def branin(x):
+    x1, x2 = x
+    a, b, c = 1.0, 5.1 / (4 * math.pi**2), 5 / math.pi
+    r, s, t = 6.0, 10.0, 1 / (8 * math.pi)
+    return a * (x2 - b * x1**2 + c * x1 - r) ** 2 + s * (1 - t) * math.cos(x1) + s
+
+
+HART_A = [
+    [10, 3, 17, 3.5, 1.7, 8],
+    [0.05, 10, 17, 0.1, 8, 14],
+    [3, 3.5, 1.7, 10, 17, 8],
+    [17, 8, 0.05, 10, 0.1, 14],
+]
+HART_P = [
+    [1312, 1696, 5569, 124, 8283, 5886],
+    [2329, 4135, 8307, 3736, 1004, 9991],
+    [2348, 1451, 3522, 2883, 3047, 6650],
+    [4047, 8828, 8732, 5743, 1091, 381],
+]
+HART_ALPHA = [1.0, 1.2, 3.0, 3.2]
+
+
+def hartmann6(x):
+    total = 0.0
+    for i in range(4):
+        inner = sum(HART_A[i][j] * (x[j] - HART_P[i][j] * 1e-4) ** 2 for j in range(6))
+        total -= HART_ALPHA[i] * math.exp(-inner)
+    return total
+
+
+def rosenbrock(x):
+    return sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(len(x) - 1))
+
+
+def ackley(x):
+    d = len(x)
+    s1 = sum(v * v for v in x) / d
+    s2 = sum(math.cos(2 * math.pi * v) for v in x) / d
+    return -20 * math.exp(-0.2 * math.sqrt(s1)) - math.exp(s2) + 20 + math.e
+
+
+FUNCTIONS = {
+    "branin": (branin, [(-5.0, 10.0), (0.0, 15.0)]),
+    "hartmann6": (hartmann6, [(0.0, 1.0)] * 6),
+    "rosenbrock4": (rosenbrock, [(-5.0, 10.0)] * 4),
+    "ackley5": (ackley, [(-32.768, 32.768)] * 5),
+}
+
+CONFIGS = {
+    "defaults": {},
+    "multivariate": {"multivariate": True},
+    "independent": {"multivariate": False},
+}
+
+
+def objective_for(fn, bounds):
+    def objective(trial):
+        x = [trial.suggest_float(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(bounds)]
+        return fn(x)
+
+    return objective
+
+
+def run(name, config, trials, seed):
+    fn, bounds = FUNCTIONS[name]
+    sampler = optuna.samplers.TPESampler(seed=seed, **CONFIGS[config])
+    study = optuna.create_study(sampler=sampler, direction="minimize")
+    start = time.perf_counter()
+    study.optimize(objective_for(fn, bounds), n_trials=trials)
+    return study.best_value, time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--functions", default=",".join(FUNCTIONS))
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--seed-offset", type=int, default=0)
+    parser.add_argument("--timing-trials", type=int, default=1000)
+    args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    out = {"optuna": optuna.__version__, "results": {}}
+    for config in args.configs.split(","):
+        per_fn = {}
+        for name in args.functions.split(","):
+            bests = [run(name, config, args.trials, seed)[0]
+                for seed in range(args.seed_offset, args.seed_offset + args.seeds)]
+            per_fn[name] = {"median": statistics.median(bests), "bests": bests}
+            print(f"optuna {config} {name}: {per_fn[name]['median']}", file=sys.stderr)
+        out["results"][config] = per_fn
+    if args.timing_trials > 0:
+        # Includes the objective (negligible) and Optuna's in-memory storage: what a user waits.
+        _, seconds = run("hartmann6", "defaults", args.timing_trials, 0)
+        out["msPerTrial"] = {"hartmann6": seconds * 1000 / args.timing_trials}
+        out["timingTrials"] = args.timing_trials
+    json.dump(out, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main()

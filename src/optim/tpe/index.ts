@@ -1,0 +1,7 @@
+/**
+ * The Tree-structured Parzen Estimator optimizer.
+ *
+ * @module
+ */
+
+export { TPE, type TPEOptions } from "./tpe.js";

@@ -1,0 +1,131 @@
+/**
+ * The normal-distribution arithmetic TPE's kernels need, on the unit interval: the CDF (through
+ * erf), the log-normaliser of a normal truncated to [0, 1], and sampling from it.
+ *
+ * @module
+ */
+
+import type { Rng } from "../rng.js";
+
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/**
+ * erfc(x) to ~1e-14 relative accuracy (the Chebyshev fit given in
+ * Numerical Recipes, 3rd ed., §6.2.2). Kernels only need a few digits, but the
+ * difference of two CDFs for narrow cells must not cancel badly, so a 1e-7 formula won't do.
+ */
+export function erfc(x: number): number {
+  // Chebyshev fit for erfc on x >= 0 (Numerical Recipes 3rd ed., §6.2.2), then reflect.
+  const z = Math.abs(x);
+  const t = 2 / (2 + z);
+  const ty = 4 * t - 2;
+  let d = 0;
+  let dd = 0;
+  for (let j = COF.length - 1; j > 0; j--) {
+    const tmp = d;
+    d = ty * d - dd + (COF[j] as number);
+    dd = tmp;
+  }
+  const r = t * Math.exp(-z * z + 0.5 * ((COF[0] as number) + ty * d) - dd);
+  return x >= 0 ? r : 2 - r;
+}
+
+const COF = [
+  -1.3026537197817094, 6.419697923564902e-1, 1.9476473204185836e-2, -9.561514786808631e-3,
+  -9.46595344482036e-4, 3.66839497852761e-4, 4.2523324806907e-5, -2.0278578112534e-5,
+  -1.624290004647e-6, 1.30365583558e-6, 1.5626441722e-8, -8.5238095915e-8, 6.529054439e-9,
+  5.059343495e-9, -9.91364156e-10, -2.27365122e-10, 9.6467911e-11, 2.394038e-12, -6.886027e-12,
+  8.94487e-13, 3.13092e-13, -1.12708e-13, 3.81e-16, 7.106e-15, -1.523e-15, -9.4e-17, 1.21e-16,
+  -2.8e-17,
+];
+
+/** The standard normal CDF. */
+export function normCdf(z: number): number {
+  return 0.5 * erfc(-z / Math.SQRT2);
+}
+
+/**
+ * log of the probability mass a normal(mu, sigma) puts on [a, b]; finite even when the mass
+ * underflows (then it falls back to the density at the interval's middle times its width).
+ */
+export function logMass(a: number, b: number, mu: number, sigma: number): number {
+  const za = (a - mu) / sigma;
+  const zb = (b - mu) / sigma;
+  // Work in the tail where the CDF is small, so the difference keeps its digits.
+  const mass = za > 0 ? normCdf(-za) - normCdf(-zb) : normCdf(zb) - normCdf(za);
+  if (mass > 1e-300) return Math.log(mass);
+  const mid = ((a + b) / 2 - mu) / sigma;
+  return -0.5 * mid * mid - LOG_SQRT_2PI - Math.log(sigma) + Math.log(b - a);
+}
+
+/** log of the normal density at `x`, without the truncation term. */
+export function logDensity(x: number, mu: number, sigma: number): number {
+  const z = (x - mu) / sigma;
+  return -0.5 * z * z - LOG_SQRT_2PI - Math.log(sigma);
+}
+
+/**
+ * One draw from normal(mu, sigma) truncated to [0, 1], by inverting the CDF between the two
+ * bounds' CDF values (no rejection loop, so the number of random draws per sample is fixed and
+ * runs stay reproducible whatever the kernel).
+ */
+export function sampleTruncated(mu: number, sigma: number, rng: Rng): number {
+  const lo = normCdf((0 - mu) / sigma);
+  const hi = normCdf((1 - mu) / sigma);
+  const p = lo + (hi - lo) * rng.next();
+  const x = mu + sigma * normQuantile(p);
+  // The quantile is inaccurate in the far tails; clamping keeps the draw in the domain.
+  return x < 0 ? 0 : x > 1 ? 1 : Number.isFinite(x) ? x : mu;
+}
+
+/**
+ * The standard normal quantile (P. J. Acklam's rational approximation, relative error < 1.2e-9,
+ * refined by one Halley step on the CDF).
+ */
+export function normQuantile(p: number): number {
+  if (p <= 0) return Number.NEGATIVE_INFINITY;
+  if (p >= 1) return Number.POSITIVE_INFINITY;
+  let x: number;
+  if (p < 0.02425) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    x =
+      (((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) /
+      ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
+  } else if (p <= 1 - 0.02425) {
+    const q = p - 0.5;
+    const r = q * q;
+    x =
+      ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q) /
+      (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1);
+  } else {
+    const q = Math.sqrt(-2 * Math.log(1 - p));
+    x =
+      -(((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) /
+      ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
+  }
+  const e = normCdf(x) - p;
+  const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
+  return x - u / (1 + (x * u) / 2);
+}
+
+const A0 = -3.969683028665376e1;
+const A1 = 2.209460984245205e2;
+const A2 = -2.759285104469687e2;
+const A3 = 1.38357751867269e2;
+const A4 = -3.066479806614716e1;
+const A5 = 2.506628277459239;
+const B0 = -5.447609879822406e1;
+const B1 = 1.615858368580409e2;
+const B2 = -1.556989798598866e2;
+const B3 = 6.680131188771972e1;
+const B4 = -1.328068155288572e1;
+const C0 = -7.784894002430293e-3;
+const C1 = -3.223964580411365e-1;
+const C2 = -2.400758277161838;
+const C3 = -2.549671750853541;
+const C4 = 4.374664141464968;
+const C5 = 2.938163982698783;
+const D0 = 7.784695709041462e-3;
+const D1 = 3.224671290700398e-1;
+const D2 = 2.445134137142996;
+const D3 = 3.754408661907416;

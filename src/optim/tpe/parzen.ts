@@ -1,0 +1,273 @@
+/**
+ * A Parzen estimator (kernel mixture) over the unit cube: TPE's l(x) and g(x).
+ *
+ * One kernel per observation plus one wide "prior" kernel, each a product over dimensions of a
+ * normal truncated to [0, 1] (numeric parameters, already mapped to [0, 1] log-aware by the
+ * search space) or a smoothed point mass (categorical parameters, by choice index).
+ * Discrete numeric parameters (ints, stepped floats) are scored by the kernel's mass on the
+ * value's cell rather than its density, so that a value's score doesn't depend on how narrow
+ * its cell happens to be.
+ *
+ * @module
+ */
+
+import type { Rng } from "../rng.js";
+import { logMass, normCdf, sampleTruncated } from "./normal.js";
+
+/** One dimension of the estimator's domain. */
+export type Dim =
+  | { readonly kind: "float" }
+  | { readonly kind: "discrete" }
+  | { readonly kind: "categorical"; readonly n: number };
+
+/** How kernels are shaped. */
+export interface ParzenOptions {
+  /** Weight of the prior kernel relative to an observation of weight 1. */
+  readonly priorWeight: number;
+  /**
+   * `true`: one bandwidth per dimension from Scott's rule (joint kernels, multivariate TPE).
+   * `false`: per-kernel bandwidths from the distances to the neighbouring observations (the
+   * original, one-dimensional heuristic); only meaningful for one numeric dimension.
+   */
+  readonly multivariate: boolean;
+  /** Neighbour bandwidths also look at the domain's ends (only when not multivariate). */
+  readonly considerEndpoints: boolean;
+  /**
+   * Smallest bandwidth (fraction of the range), or `"magic"` for Optuna's "magic clip"
+   * 1 / min(100, kernels + 1): neighbour bandwidths of close points would otherwise be spikes.
+   */
+  readonly minBandwidth: number | "magic";
+  /** Scott's-rule bandwidth for `n` points in `d` dims: `bandwidthScale · n^(-1/(d+4))`. */
+  readonly bandwidthScale: number;
+}
+
+/** The prior kernel sits in the middle of the domain and spans all of it. */
+const PRIOR_MU = 0.5;
+const PRIOR_SIGMA = 1;
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/**
+ * A kernel mixture fitted to observations. Points are rows of a flat array, `dims.length`
+ * numbers each: a unit value for numeric dimensions, a choice index for categorical ones.
+ */
+export class Parzen {
+  readonly dims: readonly Dim[];
+  /** Observations + 1 (the prior). */
+  readonly kernels: number;
+  readonly #numeric: number[] = [];
+  readonly #continuous: boolean[] = [];
+  readonly #categorical: number[] = [];
+  /** Per kernel, per numeric dim (kernel-major). */
+  readonly #mu: Float64Array;
+  readonly #sigma: Float64Array;
+  readonly #invSigma: Float64Array;
+  /** Per kernel: log weight + every dimension's constant term (truncation, density scale). */
+  readonly #constant: Float64Array;
+  /** Per categorical dim: kernels × n log-probabilities, and cumulative probabilities. */
+  readonly #catLogP: Float64Array[] = [];
+  readonly #catCum: Float64Array[] = [];
+  readonly #cumW: Float64Array;
+
+  /**
+   * @param observations rows of `dims.length` values.
+   * @param weights one non-negative weight per observation (the prior's is added here).
+   * @param widen optional per-observation bandwidth factors (TPE widens failed trials' kernels).
+   */
+  constructor(
+    dims: readonly Dim[],
+    observations: readonly ArrayLike<number>[],
+    weights: readonly number[],
+    options: ParzenOptions,
+    widen?: readonly number[],
+  ) {
+    this.dims = dims;
+    dims.forEach((d, i) => {
+      if (d.kind === "categorical") this.#categorical.push(i);
+      else {
+        this.#numeric.push(i);
+        this.#continuous.push(d.kind === "float");
+      }
+    });
+    const nObs = observations.length;
+    const k = nObs + 1;
+    this.kernels = k;
+
+    const w = [...weights, options.priorWeight];
+    const total = w.reduce((a, b) => a + b, 0);
+    this.#constant = new Float64Array(k);
+    this.#cumW = new Float64Array(k);
+    let acc = 0;
+    for (let i = 0; i < k; i++) {
+      const p = w[i] / total;
+      this.#constant[i] = Math.log(p);
+      acc += p;
+      this.#cumW[i] = acc;
+    }
+
+    const nNum = this.#numeric.length;
+    this.#mu = new Float64Array(k * nNum);
+    this.#sigma = new Float64Array(k * nNum);
+    this.#invSigma = new Float64Array(k * nNum);
+    const minSigma =
+      options.minBandwidth === "magic" ? 1 / Math.min(100, k + 1) : options.minBandwidth;
+    const scott = options.bandwidthScale * Math.max(nObs, 1) ** (-1 / (dims.length + 4));
+    const mus = new Float64Array(k);
+    for (let j = 0; j < nNum; j++) {
+      const dim = this.#numeric[j];
+      for (let i = 0; i < nObs; i++) mus[i] = observations[i][dim];
+      mus[nObs] = PRIOR_MU;
+      const sigmas = options.multivariate
+        ? undefined
+        : neighbourBandwidths(mus, options.considerEndpoints);
+      for (let i = 0; i < k; i++) {
+        const mu = mus[i];
+        const raw =
+          i === nObs ? PRIOR_SIGMA : (sigmas ? sigmas[i] : scott) * (widen ? widen[i] : 1);
+        const sigma = Math.min(1, Math.max(minSigma, raw));
+        const at = i * nNum + j;
+        this.#mu[at] = mu;
+        this.#sigma[at] = sigma;
+        this.#invSigma[at] = 1 / sigma;
+        // The truncation's normaliser; a kernel 8σ inside both ends loses < 1e-15 of its mass.
+        const inside = mu > 8 * sigma && 1 - mu > 8 * sigma;
+        let c = inside ? 0 : -Math.log(normCdf((1 - mu) / sigma) - normCdf(-mu / sigma));
+        if (this.#continuous[j]) c -= LOG_SQRT_2PI + Math.log(sigma);
+        this.#constant[i] += c;
+      }
+    }
+
+    for (const dim of this.#categorical) {
+      const n = (dims[dim] as { n: number }).n;
+      const logP = new Float64Array(k * n);
+      const cum = new Float64Array(k * n);
+      // Each observation's kernel: its choice, plus priorWeight/k spread over all choices.
+      const smooth = options.priorWeight / k;
+      for (let i = 0; i < k; i++) {
+        const row = new Float64Array(n).fill(i === nObs ? 1 : smooth);
+        if (i < nObs) row[observations[i][dim]] += 1;
+        let sum = 0;
+        for (let c = 0; c < n; c++) sum += row[c];
+        let run = 0;
+        for (let c = 0; c < n; c++) {
+          const p = row[c] / sum;
+          logP[i * n + c] = Math.log(p);
+          run += p;
+          cum[i * n + c] = run;
+        }
+      }
+      this.#catLogP.push(logP);
+      this.#catCum.push(cum);
+    }
+  }
+
+  /** `n` points drawn from the mixture, as a flat array of `n × dims.length`. */
+  sample(rng: Rng, n: number): Float64Array {
+    const d = this.dims.length;
+    const nNum = this.#numeric.length;
+    const out = new Float64Array(n * d);
+    for (let p = 0; p < n; p++) {
+      const kernel = pick(this.#cumW, 0, this.kernels, rng.next());
+      for (let j = 0; j < nNum; j++) {
+        const at = kernel * nNum + j;
+        out[p * d + this.#numeric[j]] = sampleTruncated(this.#mu[at], this.#sigma[at], rng);
+      }
+      for (let c = 0; c < this.#categorical.length; c++) {
+        const dim = this.#categorical[c];
+        const nc = (this.dims[dim] as { n: number }).n;
+        out[p * d + dim] = pick(this.#catCum[c], kernel * nc, nc, rng.next());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * log density (log mass on discrete dimensions) of each of `n` points. For discrete
+   * dimensions `cellLo`/`cellHi` hold each point's cell edges (same layout as `points`).
+   */
+  logPdf(
+    points: Float64Array,
+    n: number,
+    cellLo?: Float64Array,
+    cellHi?: Float64Array,
+  ): Float64Array {
+    const d = this.dims.length;
+    const k = this.kernels;
+    const nNum = this.#numeric.length;
+    const numeric = this.#numeric;
+    const continuous = this.#continuous;
+    const mu = this.#mu;
+    const inv = this.#invSigma;
+    const nCat = this.#categorical.length;
+    const catSizes = this.#categorical.map((dim) => (this.dims[dim] as { n: number }).n);
+    const out = new Float64Array(n);
+    const terms = new Float64Array(k);
+    const x = new Float64Array(nNum);
+    for (let p = 0; p < n; p++) {
+      const row = p * d;
+      for (let j = 0; j < nNum; j++) x[j] = points[row + numeric[j]];
+      let max = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < k; i++) {
+        let s = this.#constant[i];
+        let quad = 0;
+        const base = i * nNum;
+        for (let j = 0; j < nNum; j++) {
+          if (continuous[j]) {
+            const z = (x[j] - mu[base + j]) * inv[base + j];
+            quad += z * z;
+          } else {
+            const dim = numeric[j];
+            s += logMass(
+              (cellLo as Float64Array)[row + dim],
+              (cellHi as Float64Array)[row + dim],
+              mu[base + j],
+              this.#sigma[base + j],
+            );
+          }
+        }
+        s -= 0.5 * quad;
+        for (let c = 0; c < nCat; c++) {
+          const nc = catSizes[c];
+          s += this.#catLogP[c][i * nc + points[row + this.#categorical[c]]];
+        }
+        terms[i] = s;
+        if (s > max) max = s;
+      }
+      let sum = 0;
+      for (let i = 0; i < k; i++) sum += Math.exp(terms[i] - max);
+      out[p] = max + Math.log(sum);
+    }
+    return out;
+  }
+}
+
+/** The first index in `cum[from .. from+len)` whose cumulative weight exceeds `u` · total. */
+function pick(cum: Float64Array, from: number, len: number, u: number): number {
+  let lo = 0;
+  let hi = len - 1;
+  const target = u * cum[from + len - 1];
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cum[from + mid] > target) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * Per-kernel bandwidths from the original TPE heuristic: the larger of the distances to the
+ * left and right neighbours in sorted order (the domain's ends count as neighbours only with
+ * `considerEndpoints`; otherwise the outermost kernels use their one inner neighbour).
+ */
+function neighbourBandwidths(mus: Float64Array, considerEndpoints: boolean): Float64Array {
+  const k = mus.length;
+  const order = Array.from(mus.keys()).sort((a, b) => mus[a] - mus[b]);
+  const out = new Float64Array(k);
+  for (let r = 0; r < k; r++) {
+    const x = mus[order[r]];
+    const left = r > 0 ? x - mus[order[r - 1]] : considerEndpoints ? x : -1;
+    const right = r < k - 1 ? mus[order[r + 1]] - x : considerEndpoints ? 1 - x : -1;
+    const gap = Math.max(left, right);
+    out[order[r]] = gap > 0 ? gap : 1;
+  }
+  return out;
+}

@@ -1,0 +1,134 @@
+/**
+ * Which past trials are "good" (they shape l(x)) and which are "bad" (g(x)), and how much each
+ * bad one weighs.
+ *
+ * @module
+ */
+
+import { nonDominatedSort } from "../pareto.js";
+
+/** What TPE remembers of one trial, for ranking. */
+export interface Ranked {
+  /** Ask order (older trials first); ties and weights use it. */
+  readonly index: number;
+  /**
+   * Losses to minimize, one per metric; `undefined` for trials that failed, crashed or are
+   * still running (the constant liar): they rank below every success.
+   */
+  readonly losses: readonly number[] | undefined;
+}
+
+/** The default size of the good group: 10% of the successes, at most 25 (as Optuna documents). */
+export function defaultGamma(n: number): number {
+  return Math.min(Math.ceil(0.1 * n), 25);
+}
+
+/**
+ * Weights of the bad group in ask order (Bergstra et al. 2013): the 25 most recent trials weigh
+ * 1, older ones ramp linearly down towards 1/n, so that early, far-off exploration fades.
+ */
+export function defaultWeights(n: number): number[] {
+  if (n < 25) return new Array<number>(n).fill(1);
+  const ramp = n - 25;
+  const out: number[] = [];
+  for (let i = 0; i < ramp; i++)
+    out.push(ramp === 1 ? 1 / n : 1 / n + ((1 - 1 / n) * i) / (ramp - 1));
+  for (let i = 0; i < 25; i++) out.push(1);
+  return out;
+}
+
+/** The good and the bad trials, each in ask order, with the bad ones' weights. */
+export interface Split<T extends Ranked> {
+  readonly below: T[];
+  readonly above: T[];
+  readonly aboveWeights: number[];
+}
+
+/**
+ * Splits trials (given in ask order) into the `gamma(successes)` best successes and the rest.
+ * With several metrics the best are taken front by front (non-dominated sorting); within the
+ * front that doesn't fit whole, trials with the smaller sum of per-metric ranks go first (a
+ * cheap stand-in for MOTPE's hypervolume-based selection).
+ */
+export function split<T extends Ranked>(
+  trials: readonly T[],
+  gamma: (n: number) => number,
+  weights: (n: number) => number[],
+): Split<T> {
+  const ok = trials.filter((t) => t.losses !== undefined);
+  const nBelow = Math.max(0, Math.min(ok.length, Math.floor(gamma(ok.length))));
+  const best = new Set<T>(best_(ok, nBelow));
+  const below: T[] = [];
+  const above: T[] = [];
+  for (const t of trials) (best.has(t) ? below : above).push(t);
+  return { below, above, aboveWeights: weights(above.length) };
+}
+
+/** The `k` best successes (ties: older first). */
+function best_<T extends Ranked>(ok: readonly T[], k: number): T[] {
+  if (k === 0) return [];
+  const m = ok[0].losses!.length;
+  if (m > 1) return rankMulti(ok).slice(0, k);
+  // One metric: keep a sorted top-k while scanning (k <= 25 by default, n may be thousands).
+  const top: T[] = [];
+  for (const t of ok) {
+    const loss = t.losses![0];
+    if (top.length === k && !(loss < top[k - 1].losses![0])) continue;
+    let i = top.length;
+    while (i > 0 && top[i - 1].losses![0] > loss) i--;
+    top.splice(i, 0, t);
+    if (top.length > k) top.pop();
+  }
+  return top;
+}
+
+/** Successes with several losses, best first. */
+function rankMulti<T extends Ranked>(ok: readonly T[]): T[] {
+  const m = ok[0].losses!.length;
+  const rankSum = new Map<T, number>(ok.map((t) => [t, 0]));
+  for (let j = 0; j < m; j++) {
+    const sorted = [...ok].sort((a, b) => a.losses![j] - b.losses![j]);
+    sorted.forEach((t, r) => {
+      rankSum.set(t, rankSum.get(t)! + r);
+    });
+  }
+  const out: T[] = [];
+  for (const front of nonDominatedSort(ok.map((t) => t.losses!))) {
+    const members = front.map((i) => ok[i]);
+    members.sort((a, b) => rankSum.get(a)! - rankSum.get(b)! || a.index - b.index);
+    out.push(...members);
+  }
+  return out;
+}
+
+/**
+ * At most `max` kernels from `items` (oldest first): the newest half kept as they are, the
+ * older ones thinned evenly, each kept one carrying the weight of those it stands for. The bad
+ * group grows with the history while its shape changes slowly, so this keeps g(x)'s shape and
+ * makes the cost of an ask stop growing with the number of trials.
+ */
+export function thin<T>(
+  items: readonly T[],
+  weights: readonly number[],
+  max: number,
+): { items: T[]; weights: number[] } {
+  if (items.length <= max) return { items: [...items], weights: [...weights] };
+  const recent = Math.floor(max / 2);
+  const old = items.length - recent;
+  const slots = max - recent;
+  const outItems: T[] = [];
+  const outWeights: number[] = [];
+  for (let s = 0; s < slots; s++) {
+    const from = Math.floor((s * old) / slots);
+    const to = Math.floor(((s + 1) * old) / slots);
+    let w = 0;
+    for (let i = from; i < to; i++) w += weights[i];
+    outItems.push(items[Math.floor((from + to - 1) / 2)]);
+    outWeights.push(w);
+  }
+  for (let i = old; i < items.length; i++) {
+    outItems.push(items[i]);
+    outWeights.push(weights[i]);
+  }
+  return { items: outItems, weights: outWeights };
+}
