@@ -16,6 +16,8 @@ export {
 } from "./base-optimizer.js";
 export { GridSearch, type GridSearchOptions, gridValues } from "./grid.js";
 export * from "./nsga2/index.js";
+// --- pruning/optimize (src/optim/pruners, src/optim/optimize.ts) ---
+export * from "./optimize.js";
 export {
   crowdingDistance,
   dominates,
@@ -24,6 +26,7 @@ export {
   nonDominatedSort,
   paretoFront,
 } from "./pareto.js";
+export * from "./pruners/index.js";
 export { RandomSearch } from "./random.js";
 export { Rng } from "./rng.js";
 export * from "./space/index.js";
