@@ -43,8 +43,10 @@ export const target = importable(
 const WORKERS = 2;
 
 /** Wall seconds for `n` chained trials (worker start-up excluded: the clock starts at onStart). */
-async function sweep(n: number, dir: string | null): Promise<number> {
-  const scheduler = Scheduler.withProcesses({ maxWorkers: WORKERS });
+async function sweep(n: number, dir: string | null, inProcess = false): Promise<number> {
+  const scheduler = inProcess
+    ? Scheduler.withSequential()
+    : Scheduler.withProcesses({ maxWorkers: WORKERS });
   const plugins = dir ? [new WandbPlugin({ project: "bench-seed", dir }).trialTracker()] : [];
   const task = new TrialTask<XYZ>(target, scheduler, { plugins });
   let submitted = 0;
@@ -69,43 +71,53 @@ async function sweep(n: number, dir: string | null): Promise<number> {
   return secs;
 }
 
-async function main(): Promise<void> {
-  const n = Number(process.argv[2] ?? 200);
-  const repeats = Number(process.argv[3] ?? 3);
+/** Median seconds without and with the plugin over `repeats` alternating sweeps. */
+async function compare(n: number, repeats: number, inProcess: boolean) {
   const without: number[] = [];
   const withPlugin: number[] = [];
   // Warm-up: module loading and the first SQLite file creation are not per-trial costs.
-  await sweep(Math.min(n, 20), null);
+  await sweep(Math.min(n, 20), null, inProcess);
   const warm = mkdtempSync(join(tmpdir(), "amltk-bench-seed-"));
-  await sweep(Math.min(n, 20), warm);
+  await sweep(Math.min(n, 20), warm, inProcess);
   rmSync(warm, { recursive: true, force: true });
   for (let r = 0; r < repeats; r++) {
-    without.push(await sweep(n, null));
+    without.push(await sweep(n, null, inProcess));
     const dir = mkdtempSync(join(tmpdir(), "amltk-bench-seed-"));
     try {
-      withPlugin.push(await sweep(n, dir));
+      withPlugin.push(await sweep(n, dir, inProcess));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const ms = (s: number) => Math.round(s * 1e6) / 1e3;
   const a = median(without);
   const b = median(withPlugin);
-  const ms = (s: number) => Math.round(s * 1e6) / 1e3;
+  return {
+    withoutPluginSeconds: without.map((s) => Math.round(s * 1e4) / 1e4),
+    withPluginSeconds: withPlugin.map((s) => Math.round(s * 1e4) / 1e4),
+    msPerTrialWithout: ms(a / n),
+    msPerTrialWith: ms(b / n),
+    overheadMsPerTrial: ms((b - a) / n),
+  };
+}
+
+async function main(): Promise<void> {
+  const n = Number(process.argv[2] ?? 200);
+  const repeats = Number(process.argv[3] ?? 3);
+  const processes = await compare(n, repeats, false);
+  // The same trials in this process, one after another: the tracking's own cost per trial,
+  // without IPC and without two workers sharing the CPUs.
+  const sequential = await compare(n, repeats, true);
   console.log(
     JSON.stringify({
       bench: "seed",
       trials: n,
       logsPerTrial: 10,
-      workers: WORKERS,
-      executor: "processes",
       repeats,
-      withoutPluginSeconds: without.map((s) => Math.round(s * 1e4) / 1e4),
-      withPluginSeconds: withPlugin.map((s) => Math.round(s * 1e4) / 1e4),
-      msPerTrialWithout: ms(a / n),
-      msPerTrialWith: ms(b / n),
-      // Wall time per trial with 2 workers; the CPU cost in each worker is about twice this.
-      overheadMsPerTrial: ms((b - a) / n),
+      // The seed scenario: chained trials on 2 worker processes (wall time per trial).
+      processes: { workers: WORKERS, ...processes },
+      sequential,
       goalMsPerTrial: 1,
       pythonAmltkWandbOfflineMsPerTrial: 300,
     }),

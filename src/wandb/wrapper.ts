@@ -71,14 +71,22 @@ function applyModify(modify: ModifyFn, trial: Trial, params: WandbParams): Wandb
   return new WandbParams(toJSON.call(changed) as WandbParamsInit);
 }
 
+const PROFILE_FIELDS = [
+  ["time", ["duration"]],
+  ["memory", ["diff", "end"]],
+] as const;
+
 /** The report as one history row: status, metric values, profiled time/memory, the error. */
 function reportRow(report: TrialReport): Record<string, unknown> {
   const row: Record<string, unknown> = { status: report.status };
   for (const [k, v] of Object.entries(report.values)) row[`metric/${k}`] = v;
   for (const [name, profile] of Object.entries(report.profiles)) {
     const parts = profile as unknown as Record<string, Record<string, unknown> | undefined>;
-    for (const part of ["time", "memory"] as const) {
-      for (const [k, v] of Object.entries(parts[part] ?? {})) {
+    // Durations and memory, not the absolute start/end clocks: rows carry _timestamp already,
+    // and every extra key is one more column to write per trial.
+    for (const [part, fields] of PROFILE_FIELDS) {
+      for (const k of fields) {
+        const v = parts[part]?.[k];
         if (typeof v === "number" && Number.isFinite(v)) row[`profile/${name}/${part}/${k}`] = v;
       }
     }
