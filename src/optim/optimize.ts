@@ -28,14 +28,37 @@ interface StatusAwarePruner extends Pruner {
   complete(trialName: string, status?: TrialStatus): void;
 }
 
-/** What an optimizer factory receives (the options `RandomSearch`, `TPE`, ... take). */
+/**
+ * What an optimizer factory receives (the options `RandomSearch`, `TPE`, ... take).
+ *
+ * @example
+ * ```ts
+ * await optimize({ fn, space: s, metrics: loss, seed: 1, optimizer: (o) => new TPE(o), maxTrials: 9 });
+ * ```
+ */
 export interface OptimizerFactoryOptions {
   space: SearchSpace;
   metrics: readonly Metric[];
   seed?: number;
 }
 
-/** Options of {@link optimize}. */
+/**
+ * Options of {@link optimize}.
+ *
+ * @example
+ * ```ts
+ * const options: OptimizeOptions = {
+ *   fn: train, // importable, since it runs on processes
+ *   optimizer: new TPE({ space: s, metrics: loss, seed: 1 }),
+ *   workers: 4,
+ *   maxTrials: 100,
+ *   timeout: 600,
+ *   pruner: new MedianPruner(),
+ *   progress: true,
+ *   plugins: [new WandbPlugin({ project: "p" }).trialTracker()],
+ * };
+ * ```
+ */
 export interface OptimizeOptions<C extends Record<string, unknown> = Record<string, unknown>> {
   /**
    * The function evaluating one trial. On threads/processes it must be importable
@@ -81,7 +104,16 @@ export interface OptimizeOptions<C extends Record<string, unknown> = Record<stri
   onReport?: (report: TrialReport, history: History) => void;
 }
 
-/** What {@link optimize} returns. */
+/**
+ * What {@link optimize} returns.
+ *
+ * @example
+ * ```ts
+ * const { history, best, exitState } = await optimize(options);
+ * writeFileSync("history.csv", history.toCSV());
+ * console.log(exitState.code, best?.config);
+ * ```
+ */
 export interface OptimizeResult {
   /** Every report, in the order they arrived. */
   history: History;
@@ -99,7 +131,15 @@ export interface OptimizeResult {
   exitState: ExitState;
 }
 
-/** A bad {@link optimize} option: names the option and the value given. */
+/**
+ * A bad {@link optimize} option: names the option and the value given.
+ *
+ * @example
+ * ```ts
+ * await optimize({ fn, optimizer, maxTrials: 0 });
+ * // OptimizeOptionError: optimize: `maxTrials` must be an integer >= 1, got 0
+ * ```
+ */
 export class OptimizeOptionError extends TypeError {
   constructor(message: string) {
     super(`optimize: ${message}`);

@@ -24,10 +24,26 @@ import type { Pruner } from "../optim/types.js";
 import { decodeNumber, encodeNumber, type JSONNumber, type TrialReport } from "./report.js";
 import type { Trial } from "./trial.js";
 
-/** The summary key under which a trial's intermediate values travel in its report. */
+/**
+ * The summary key under which a trial's intermediate values travel in its report.
+ *
+ * @example
+ * ```ts
+ * report.summary[INTERMEDIATE_KEY]; // { "0": 0.9, "1": 0.7 } (non-finite values as "nan"/"inf")
+ * ```
+ */
 export const INTERMEDIATE_KEY = "intermediate";
 
-/** Prefix of the Comm messages and requests this module sends (others are left alone). */
+/**
+ * The `type` of the Comm messages and requests this module sends (others are left alone).
+ *
+ * @example
+ * ```ts
+ * task.on("onCommMessage", (msg) => {
+ *   if ((msg.data as { type?: string }).type === PRUNING_MESSAGE) return; // pruning traffic
+ * });
+ * ```
+ */
 export const PRUNING_MESSAGE = "amltk:pruning";
 
 /**
@@ -67,7 +83,17 @@ export function isPruned(report: Pick<TrialReport, "status" | "exception">): boo
   );
 }
 
-/** How a trial reaches its pruner; see the module notes. */
+/**
+ * How a trial reaches its pruner; see the module notes.
+ *
+ * @example
+ * ```ts
+ * const viaHttp: PruningChannel = {
+ *   report: (name, step, value) => void post("/report", { name, step, value }),
+ *   shouldPrune: async (name) => (await post("/should-prune", { name })).prune,
+ * };
+ * ```
+ */
 export interface PruningChannel {
   /** Forwards one new intermediate value. */
   report(trialName: string, step: number, value: number): void;
@@ -166,9 +192,14 @@ function commChannel(comm: CommLike): PruningChannel {
 }
 
 /**
- * Implementation of `trial.report(step, value)`: validates, keeps the value on the trial and
+ * Implementation of `trial.report(step, value)` (call that instead): validates, keeps the value on the trial and
  * in `trial.summary.intermediate` (so it reaches the report), and forwards it to the pruner.
  * A step reported again keeps its first value (as Optuna does).
+ *
+ * @example
+ * ```ts
+ * reportIntermediate(trial, 0, 0.9); // = trial.report(0, 0.9)
+ * ```
  */
 export function reportIntermediate(trial: Trial, step: number, value: number): void {
   if (!Number.isInteger(step) || step < 0) {
@@ -202,7 +233,15 @@ function comm(trial: Trial): PruningChannel | undefined {
   return c ? commChannel(c) : undefined;
 }
 
-/** Implementation of `trial.shouldPrune()`; see the module notes for how it is answered. */
+/**
+ * Implementation of `trial.shouldPrune()` (call that instead); see the module notes for how it
+ * is answered.
+ *
+ * @example
+ * ```ts
+ * if (await askShouldPrune(trial)) return trial.fail(new Pruned(step)); // = trial.shouldPrune()
+ * ```
+ */
 export async function askShouldPrune(trial: Trial): Promise<boolean> {
   const channel = channelOf.get(trial) ?? comm(trial);
   if (!channel) return false;

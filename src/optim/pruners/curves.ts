@@ -8,7 +8,15 @@
 import type { Metric } from "../../trial/metric.js";
 import type { TrialStatus } from "../../trial/report.js";
 
-/** Which way intermediate values are better; shared by every pruner's options. */
+/**
+ * Which way intermediate values are better; shared by every pruner's options.
+ *
+ * @example
+ * ```ts
+ * new MedianPruner({ metric: new Metric("acc", { minimize: false }) }); // higher is better
+ * new SuccessiveHalvingPruner({ minimize: true }); // lower is better (the default)
+ * ```
+ */
 export interface DirectionOptions {
   /** Whether lower intermediate values are better (default `true`). */
   minimize?: boolean;
@@ -16,7 +24,15 @@ export interface DirectionOptions {
   metric?: Metric;
 }
 
-/** A bad pruner option: names the pruner, the option and the value given. */
+/**
+ * A bad pruner option: names the pruner, the option and the value given.
+ *
+ * @example
+ * ```ts
+ * new SuccessiveHalvingPruner({ reductionFactor: 1 });
+ * // PrunerOptionError: SuccessiveHalvingPruner: `reductionFactor` must be a finite number > 1, got 1
+ * ```
+ */
 export class PrunerOptionError extends RangeError {
   constructor(pruner: string, option: string, value: unknown, expected: string) {
     super(`${pruner}: \`${option}\` must be ${expected}, got ${String(value)}`);

@@ -9,7 +9,14 @@ import type { TrialStatus } from "../../trial/report.js";
 import type { Pruner } from "../types.js";
 import { Curves, type DirectionOptions, intOption, isWorse, resolveMinimize } from "./curves.js";
 
-/** Options of {@link MedianPruner}. */
+/**
+ * Options of {@link MedianPruner} (Optuna's defaults).
+ *
+ * @example
+ * ```ts
+ * const options: MedianPrunerOptions = { nStartupTrials: 5, nWarmupSteps: 3, intervalSteps: 1 };
+ * ```
+ */
 export interface MedianPrunerOptions extends DirectionOptions {
   /** No pruning until this many trials have finished successfully (default 5). */
   nStartupTrials?: number;

@@ -18,7 +18,15 @@ import {
   resolveMinimize,
 } from "./curves.js";
 
-/** Options of {@link SuccessiveHalvingPruner}. */
+/**
+ * Options of {@link SuccessiveHalvingPruner}.
+ *
+ * @example
+ * ```ts
+ * // Rungs at steps 1, 3, 9, 27, ...: a third of the trials go on at each.
+ * const options: SuccessiveHalvingPrunerOptions = { minResource: 1, reductionFactor: 3 };
+ * ```
+ */
 export interface SuccessiveHalvingPrunerOptions extends DirectionOptions {
   /** Steps a trial runs before its first rung (default 1); a positive number. */
   minResource?: number;
