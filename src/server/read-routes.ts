@@ -37,14 +37,6 @@ function intParam(c: Context, name: string, def: number, max: number): number {
   return n;
 }
 
-function numParam(c: Context, name: string): number | undefined {
-  const raw = c.req.query(name);
-  if (raw === undefined || raw === "") return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n)) throw invalid(name, `must be a number, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
 function parseFilters(raw: string | undefined): RunFilter[] {
   if (raw === undefined || raw === "") return [];
   let parsed: unknown;

@@ -38,7 +38,7 @@ export function registerWriteRoutes(
   ingest: Ingestor,
   changed: () => void,
 ): void {
-  const run = async (c: Context, id: string, writer: string | undefined, ops: Op[]) => {
+  const run = async (id: string, writer: string | undefined, ops: Op[]) => {
     const res = await ingest.apply(id, writer, ops);
     if (res.applied > 0) changed();
     return res;
@@ -47,7 +47,7 @@ export function registerWriteRoutes(
   app.post("/api/runs/:id/batch", async (c) => {
     const id = runId(c.req.param("id"));
     const body = batchBody(await readJson(c));
-    return json(c, await run(c, id, body.writer, body.ops));
+    return json(c, await run(id, body.writer, body.ops));
   });
 
   app.post("/api/runs", async (c) => {
@@ -60,7 +60,7 @@ export function registerWriteRoutes(
     const body = createBody(rest, "body");
     const id = runId(body.id, "id");
     const existed = (await store.getRun(id)) !== undefined;
-    await run(c, id, writer, [{ seq, type: "create", run: body, resume: resume === true }]);
+    await run(id, writer, [{ seq, type: "create", run: body, resume: resume === true }]);
     const rec = await store.getRun(id);
     return json(c, apiRun(rec!), existed ? 200 : 201);
   });
@@ -77,7 +77,7 @@ export function registerWriteRoutes(
           : field === "samples"
             ? { seq, type: "system", samples: systemSamples(o.samples, "samples") }
             : { seq, type: "console", lines: consoleLines(o.lines, "lines") };
-      return json(c, await run(c, id, writer, [op]));
+      return json(c, await run(id, writer, [op]));
     };
   app.post("/api/runs/:id/history", single("rows"));
   app.post("/api/runs/:id/system", single("samples"));
@@ -88,7 +88,7 @@ export function registerWriteRoutes(
     const o = obj(await readJson(c), "body");
     const { writer, seq } = dedup(o);
     const { writer: _w, seq: _s, ...patch } = o;
-    await run(c, id, writer, [{ seq, type: "patch", patch: runPatch(patch, "body") }]);
+    await run(id, writer, [{ seq, type: "patch", patch: runPatch(patch, "body") }]);
     return json(c, apiRun((await store.getRun(id))!));
   });
 }

@@ -1,7 +1,9 @@
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
+import { join, resolve } from "node:path";
 import type { RunRecord, Store } from "../store/types.js";
 import { TrackError } from "./errors.js";
-import { Run, setFinishHook } from "./run.js";
+import { atExitAfterRuns, Run, setFinishHook } from "./run.js";
 import { checkRunId, randomId } from "./values.js";
 
 export type Mode = "offline" | "disabled" | "online";
@@ -19,6 +21,9 @@ export interface InitOptions {
   config?: Record<string, unknown>;
   /** Default "offline" (writes through a local store). */
   mode?: Mode;
+  /** Online mode: the server (default env AMLTK_BASE_URL) and API key (env AMLTK_API_KEY). */
+  baseUrl?: string;
+  apiKey?: string;
   /** Store directory; default env AMLTK_DIR, then "./amltk-runs". */
   dir?: string;
   /** Reopen an existing run by `id`: "allow" (or true), "must", "never". */
@@ -50,9 +55,37 @@ setFinishHook((r) => {
   if (current === r) current = null;
 });
 
+/**
+ * Default stores stay open for the life of the process, one per folder, so a process that runs
+ * many short runs (a trial per run) pays for opening SQLite once; they are closed at exit after
+ * the last run has flushed. A folder whose database was deleted meanwhile is opened afresh.
+ */
+const openStores = new Map<string, Promise<Store>>();
+
 async function openDefaultStore(dir: string): Promise<Store> {
+  const key = resolve(dir);
+  const cached = openStores.get(key);
+  if (cached && existsSync(join(key, "amltk.db"))) return cached;
+  const opening = loadSqlite().then((mod) => mod.SqliteStore.open(key));
+  openStores.set(key, opening);
+  opening.then(
+    (store) =>
+      atExitAfterRuns(() => {
+        if (openStores.get(key) === opening) openStores.delete(key);
+        (store as Store & { closeSync?(): void }).closeSync?.();
+      }),
+    () => openStores.delete(key),
+  );
+  return opening;
+}
+
+type SqliteModule = { SqliteStore: { open(dir: string): Store | Promise<Store> } };
+
+async function loadSqlite(): Promise<SqliteModule> {
+  // Imported on first use only: `amltk/track` in "disabled" mode or with an injected store
+  // never loads better-sqlite3 (and the cold start of the others pays for it once).
   const spec = "../store/sqlite/index.js";
-  let mod: { SqliteStore?: { open(dir: string): Store | Promise<Store> } };
+  let mod: Partial<SqliteModule>;
   try {
     mod = await import(spec);
   } catch (e) {
@@ -63,16 +96,13 @@ async function openDefaultStore(dir: string): Promise<Store> {
   if (!mod.SqliteStore?.open) {
     throw new TrackError("init: src/store/sqlite does not export SqliteStore.open");
   }
-  return await mod.SqliteStore.open(dir);
+  return mod as SqliteModule;
 }
 
 /** Starts (or resumes) a run, W&B-style. */
 export async function init(opts: InitOptions = {}): Promise<Run> {
   const mode = opts.mode ?? "offline";
-  if (mode === "online") {
-    throw new TrackError('init: mode "online" is not available yet (no server); use "offline"');
-  }
-  if (mode !== "offline" && mode !== "disabled")
+  if (mode !== "offline" && mode !== "disabled" && mode !== "online")
     throw new TrackError(`init: unknown mode "${mode}"`);
   if (opts.console !== undefined && opts.console !== "capture" && opts.console !== "off") {
     throw new TrackError(
@@ -113,8 +143,19 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
     current = new Run({ record, store: null, dir, ownsStore: false, systemInterval: 0 });
     return current;
   }
-  const ownsStore = opts.store === undefined;
-  const store = opts.store ?? (await openDefaultStore(dir));
+  // Default stores are shared per folder and closed at exit; an online run closes its own.
+  const ownsStore = mode === "online" && opts.store === undefined;
+  const store =
+    opts.store ??
+    (mode === "online"
+      ? // Loaded on demand: offline runs (the cold-start path) never pay for it.
+        (await import("./online/index.js")).openOnlineStore({
+          dir,
+          baseUrl: opts.baseUrl,
+          apiKey: opts.apiKey,
+          resume: opts.resume,
+        })
+      : await openDefaultStore(dir));
   const resume = opts.resume === true ? "allow" : opts.resume === false ? undefined : opts.resume;
   let record: RunRecord | undefined;
   if (resume !== undefined) {

@@ -1,0 +1,206 @@
+/**
+ * `OnlineStore`: the `Store` a run writes through in `init({ mode: "online" })`. Writes become
+ * ops in an `Outbox` (queued, spooled, delivered exactly once); the few reads `init` needs
+ * (resume) go to the server over HTTP. Reads the tracker never makes are refused: the
+ * dashboard and the CLI read the server's store directly.
+ */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { decodeJson } from "../../server/protocol.js";
+import {
+  type ConsoleLine,
+  type HistoryKeyInfo,
+  type HistoryRow,
+  type Point,
+  type ProjectInfo,
+  type RunInit,
+  type RunPatch,
+  type RunQuery,
+  type RunRecord,
+  type Series,
+  type Store,
+  StoreError,
+  type SystemSample,
+} from "../../store/types.js";
+import { Outbox, type OutboxOptions } from "./outbox.js";
+import { Spool } from "./spool.js";
+
+export interface OnlineStoreOptions extends OutboxOptions {
+  /** Run folder root; the spool goes to `<dir>/spool/`. */
+  dir: string;
+  /** `create` resumes an existing run on the server instead of failing. */
+  resume?: boolean;
+  /** How long `close` (run.finish) waits for delivery while the server answers (default 30 s). */
+  finishTimeoutMs?: number;
+}
+
+export class OnlineStore implements Store {
+  readonly kind = "online";
+  readonly writer = `w${randomBytes(9).toString("base64url")}`;
+  readonly #outboxes = new Map<string, Outbox>();
+
+  constructor(readonly opts: OnlineStoreOptions) {}
+
+  /** The outbox of a run (created on first write). */
+  outbox(runId: string): Outbox {
+    let o = this.#outboxes.get(runId);
+    if (!o) {
+      const spool = new Spool(this.opts.dir, {
+        runId,
+        writer: this.writer,
+        baseUrl: this.opts.baseUrl,
+        pid: process.pid,
+        host: hostname(),
+        createdAt: Date.now(),
+      });
+      o = new Outbox(spool, this.opts);
+      this.#outboxes.set(runId, o);
+    }
+    return o;
+  }
+
+  async #get(path: string): Promise<unknown> {
+    let res: Response;
+    try {
+      res = await fetch(this.opts.baseUrl + path, {
+        headers: this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {},
+        signal: AbortSignal.timeout(5_000),
+      });
+    } catch (e) {
+      throw new StoreError(
+        `server ${this.opts.baseUrl} unreachable: ${(e as Error).message}`,
+        "busy",
+      );
+    }
+    const text = await res.text();
+    if (res.status === 404) return undefined;
+    if (!res.ok)
+      throw new StoreError(`server answered ${res.status}: ${text.slice(0, 300)}`, "busy");
+    return decodeJson(text);
+  }
+
+  createRun(run: RunInit): Promise<RunRecord> {
+    const { id, ...rest } = run;
+    this.outbox(id).push({ type: "create", run: rest, resume: this.opts.resume === true });
+    return Promise.resolve({
+      id,
+      project: run.project,
+      entity: run.entity ?? null,
+      group: run.group ?? null,
+      jobType: run.jobType ?? null,
+      name: run.name,
+      notes: run.notes ?? null,
+      tags: [...(run.tags ?? [])],
+      config: { ...(run.config ?? {}) },
+      summary: {},
+      state: "running",
+      exitCode: null,
+      createdAt: run.createdAt,
+      heartbeatAt: run.createdAt,
+      finishedAt: null,
+      pid: run.pid ?? null,
+      host: run.host ?? null,
+      nextStep: 0,
+    });
+  }
+
+  /** Asks the server; an unreachable server reads as "no such run" so that training starts. */
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    try {
+      return (await this.#get(`/api/runs/${encodeURIComponent(id)}`)) as RunRecord | undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  updateRun(id: string, patch: RunPatch): Promise<void> {
+    this.updateRunSync(id, patch);
+    return Promise.resolve();
+  }
+
+  updateRunSync(id: string, patch: RunPatch): void {
+    this.outbox(id).push({ type: "patch", patch: { ...patch } });
+  }
+
+  appendHistory(runId: string, rows: readonly HistoryRow[]): Promise<void> {
+    this.appendHistorySync(runId, rows);
+    return Promise.resolve();
+  }
+
+  appendHistorySync(runId: string, rows: readonly HistoryRow[]): void {
+    if (rows.length > 0) this.outbox(runId).push({ type: "history", rows: [...rows] });
+  }
+
+  appendSystem(runId: string, samples: readonly SystemSample[]): Promise<void> {
+    if (samples.length > 0) this.outbox(runId).push({ type: "system", samples: [...samples] });
+    return Promise.resolve();
+  }
+
+  appendConsole(runId: string, lines: readonly ConsoleLine[]): Promise<void> {
+    this.appendConsoleSync(runId, lines);
+    return Promise.resolve();
+  }
+
+  appendConsoleSync(runId: string, lines: readonly ConsoleLine[]): void {
+    if (lines.length > 0) this.outbox(runId).push({ type: "console", lines: [...lines] });
+  }
+
+  async listRuns(query: RunQuery = {}): Promise<{ runs: RunRecord[]; total: number }> {
+    const p = new URLSearchParams();
+    if (query.project) p.set("project", query.project);
+    if (query.limit !== undefined) p.set("limit", String(query.limit));
+    return (await this.#get(`/api/runs?${p}`)) as { runs: RunRecord[]; total: number };
+  }
+
+  async listProjects(): Promise<ProjectInfo[]> {
+    const ps = (await this.#get("/api/projects")) as {
+      name: string;
+      runs: number;
+      running: number;
+      lastActivity: number;
+    }[];
+    return ps.map((p) => ({
+      project: p.name,
+      runCount: p.runs,
+      runningCount: p.running,
+      lastCreatedAt: p.lastActivity,
+      lastActivityAt: p.lastActivity,
+    }));
+  }
+
+  #writeOnly(what: string): never {
+    throw new StoreError(
+      `online store: ${what} is not available; read through the server API`,
+      "invalid",
+    );
+  }
+
+  async deleteRun(): Promise<void> {
+    this.#writeOnly("deleteRun");
+  }
+  async readHistory(): Promise<HistoryRow[]> {
+    this.#writeOnly("readHistory");
+  }
+  async readPoints(): Promise<Point[]> {
+    this.#writeOnly("readPoints");
+  }
+  async historyKeys(): Promise<HistoryKeyInfo[]> {
+    this.#writeOnly("historyKeys");
+  }
+  async readSeries(): Promise<Series[]> {
+    this.#writeOnly("readSeries");
+  }
+  async readConsole(): Promise<ConsoleLine[]> {
+    this.#writeOnly("readConsole");
+  }
+  /** Crash detection is the server's job. */
+  async reapCrashed(): Promise<string[]> {
+    return [];
+  }
+
+  /** Waits for delivery while the server answers (bounded); leaves the rest spooled. */
+  async close(): Promise<void> {
+    const t = this.opts.finishTimeoutMs ?? 30_000;
+    await Promise.all([...this.#outboxes.values()].map((o) => o.close(t)));
+  }
+}

@@ -1,0 +1,166 @@
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer, tempDir } from "../../server/server.test-helpers.js";
+import type { SqliteStore } from "../../store/sqlite/index.js";
+import { init } from "../init.js";
+import { allDelivered, deliverSpools } from "./index.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+async function server(opts: { dir?: string; port?: number } = {}): Promise<TestServer> {
+  const ts = await startTestServer(opts);
+  cleanup.push(() => ts.stop());
+  return ts;
+}
+
+/** Every step of `key` exactly once: 0..n-1, none missing, none doubled. */
+async function expectSteps(store: SqliteStore, runId: string, key: string, n: number) {
+  const info = (await store.historyKeys(runId)).find((k) => k.key === key);
+  expect(info?.count).toBe(n);
+  const pts = await store.readPoints({ runId, key });
+  expect(pts.map((p) => p.step)).toEqual(Array.from({ length: n }, (_, i) => i));
+}
+
+function runChild(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(here, "test-fixtures", "online-writer.ts"), ...args],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    child.stdout.on("data", (b) => {
+      out += b;
+    });
+    child.stderr.on("data", (b) => {
+      out += b;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, out }));
+  });
+}
+
+describe("online mode", () => {
+  it("sends a run's history, summary and state to the server", async () => {
+    const ts = await server();
+    const dir = tempDir("amltk-client-");
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const run = await init({
+      mode: "online",
+      dir,
+      baseUrl: ts.server.url,
+      apiKey: ts.key,
+      project: "onl",
+      config: { lr: 0.1 },
+      systemInterval: 0,
+    });
+    for (let i = 0; i < 3000; i++) run.log({ loss: 1 / (i + 1), acc: i });
+    run.summary.best = 42;
+    await run.finish();
+    await allDelivered();
+    const rec = await ts.store.getRun(run.id);
+    expect(rec).toMatchObject({
+      project: "onl",
+      state: "finished",
+      exitCode: 0,
+      config: { lr: 0.1 },
+    });
+    expect(rec?.summary.best).toBe(42);
+    await expectSteps(ts.store, run.id, "loss", 3000);
+    await expectSteps(ts.store, run.id, "acc", 3000);
+    expect(existsSync(join(dir, "spool")) ? readdirSync(join(dir, "spool")) : []).toEqual([]);
+  });
+
+  it("delivers exactly once a run that finished while the server was down", async () => {
+    const dir = tempDir("amltk-srv-");
+    const clientDir = tempDir("amltk-client-");
+    cleanup.push(() => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(clientDir, { recursive: true, force: true });
+    });
+    let ts: TestServer | undefined = await startTestServer({ dir });
+    const { port } = ts.server;
+    const key = ts.key;
+    const run = await init({
+      mode: "online",
+      dir: clientDir,
+      baseUrl: ts.server.url,
+      apiKey: key,
+      project: "down",
+      systemInterval: 0,
+    });
+    for (let i = 0; i < 500; i++) run.log({ loss: i });
+    await run.flush();
+    await allDelivered();
+    await expectSteps(ts.store, run.id, "loss", 500);
+    await ts.stop();
+    ts = undefined;
+    // the server is gone: logging and finishing must not wait for it
+    for (let i = 500; i < 1500; i++) run.log({ loss: i });
+    await run.finish();
+    // same port, same store, same key
+    const ts2 = await startTestServer({ dir, port });
+    cleanup.push(() => ts2.stop());
+    await allDelivered();
+    await expectSteps(ts2.store, run.id, "loss", 1500);
+    expect((await ts2.store.getRun(run.id))?.state).toBe("finished");
+  });
+
+  it("leaves a spool when the process exits with the server down; sync delivers it once", async () => {
+    const dir = tempDir("amltk-srv-");
+    const clientDir = tempDir("amltk-client-");
+    cleanup.push(() => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(clientDir, { recursive: true, force: true });
+    });
+    // a port with no server behind it (a server that was started and stopped)
+    const probe = await startTestServer({ dir });
+    const { port } = probe.server;
+    const url = probe.server.url;
+    const key = probe.key;
+    await probe.stop();
+    const a = await runChild([clientDir, url, key, "spooled-1", "2000", "finish"]);
+    expect(a.out).toContain("done");
+    const b = await runChild([clientDir, url, key, "spooled-2", "700", "exit"]);
+    expect(b.out).toContain("done");
+    expect(readdirSync(join(clientDir, "spool"))).toHaveLength(2);
+
+    const ts = await server({ dir, port });
+    const first = deliverSpools({ dir: clientDir, apiKey: key });
+    expect(first.spools).toHaveLength(2);
+    expect(await first.done()).toBe(true);
+    await expectSteps(ts.store, "spooled-1", "loss", 2000);
+    await expectSteps(ts.store, "spooled-2", "i", 700);
+    expect((await ts.store.getRun("spooled-1"))?.state).toBe("finished");
+    // the exit hook finished the second run with the exit code
+    expect(await ts.store.getRun("spooled-2")).toMatchObject({ state: "finished", exitCode: 0 });
+    expect(readdirSync(join(clientDir, "spool"))).toEqual([]);
+    // nothing left: a second sync finds nothing and nothing doubles
+    expect(deliverSpools({ dir: clientDir, apiKey: key }).spools).toHaveLength(0);
+    await expectSteps(ts.store, "spooled-1", "loss", 2000);
+  });
+
+  it("refuses to start without a server URL", async () => {
+    const saved = process.env.AMLTK_BASE_URL;
+    delete process.env.AMLTK_BASE_URL;
+    try {
+      await expect(init({ mode: "online", dir: tempDir() })).rejects.toThrow(/AMLTK_BASE_URL/);
+      await expect(init({ mode: "online", baseUrl: "ftp://x", dir: tempDir() })).rejects.toThrow(
+        /invalid server URL/,
+      );
+    } finally {
+      if (saved !== undefined) process.env.AMLTK_BASE_URL = saved;
+    }
+  });
+});
+
+export type { RunningServer };
+
+void createServer;
