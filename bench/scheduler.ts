@@ -2,7 +2,8 @@
  * Scheduler throughput: trivial calls per second on each executor, chained (one in flight
  * per worker, the next submitted from onResult) and in bulk (all submitted at start).
  *
- * Run: `node --import tsx bench/scheduler.ts [N]`; prints JSON.
+ * Run: `npx tsx bench/scheduler.ts [N] [setup]`; prints JSON. `setup` picks the setups
+ * whose name contains it (sequential, threads, processes).
  */
 import { pathToFileURL } from "node:url";
 import { importable } from "../src/scheduling/executors/executor.js";
@@ -49,8 +50,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     ["threads x2", () => Scheduler.withThreads({ maxWorkers: 2 }), 2],
     ["processes x2", () => Scheduler.withProcesses({ maxWorkers: 2 }), 2],
   ];
+  const only = process.argv[3]; // e.g. "processes": run just the setups whose name has it
   const results: Record<string, Record<string, number>> = {};
   for (const [name, make, workers] of setups) {
+    if (only && !name.includes(only)) continue;
     results[name] = {
       chainedPerSec: await measure(make, workers, n, "chained"),
       bulkPerSec: await measure(make, workers, n, "bulk"),

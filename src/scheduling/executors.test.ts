@@ -3,7 +3,6 @@
  */
 import { describe, expect, it } from "vitest";
 import { UnknownEventError } from "./events.js";
-import type { Future } from "./executors/executor.js";
 import { CpuTimeExceeded, MemoryLimitExceeded, WallTimeExceeded } from "./executors/limits.js";
 import { UncloneableError } from "./executors/wire.js";
 import { Comm, type CommMessage, CommTimeoutError } from "./plugins/comm.js";
@@ -38,7 +37,7 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     const s = make(kind);
     const t = s.task(square);
     const log: string[] = [];
-    const id = (f: Future) => f.id;
+    const id = (f: { id: number }) => f.id;
     for (const n of ["onStart", "onEmpty", "onFinishing", "onFinished"] as const) {
       s.on(n, () => log.push(n));
     }
@@ -50,9 +49,9 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     t.on("onResult", (f) => log.push(`task.result:${id(f)}`));
     const results: number[] = [];
     t.on("onResult", (_f, r) => results.push(r));
-    const futures: Future[] = [];
+    const futures: { id: number }[] = [];
     s.on("onStart", () => {
-      for (const x of [1, 2, 3]) futures.push(t.submit(x) as Future);
+      for (const x of [1, 2, 3]) futures.push(t.submit(x) as { id: number });
     });
     const exit = await s.run();
     expect(exit.code).toBe("EXHAUSTED");

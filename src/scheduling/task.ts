@@ -3,7 +3,15 @@
  */
 import { Emitter, type Handler, type SubscribeOptions } from "./events.js";
 import { type CallExtras, type Future, type ModuleRef, moduleOf } from "./executors/executor.js";
+import type { CommHandle } from "./plugins/comm-handle.js";
 import type { Scheduler } from "./scheduler.js";
+
+/**
+ * The arguments a caller passes to `submit`: the function's parameters, less a trailing
+ * Comm handle, which the executor supplies (see `Comm.Plugin`).
+ */
+export type SubmitArgs<F extends AnyFn> =
+  Parameters<F> extends [...infer A, CommHandle] ? A : Parameters<F>;
 
 export type TaskEvents<R = unknown> = {
   onSubmitted: [Future<R>];
@@ -107,7 +115,7 @@ export class Task<F extends AnyFn> {
   }
 
   /** Submit a call; `undefined` when a plugin vetoed it. */
-  submit(...args: Parameters<F>): Future<Awaited<ReturnType<F>>> | undefined {
+  submit(...args: SubmitArgs<F>): Future<Awaited<ReturnType<F>>> | undefined {
     let fn: AnyFn = this.fn;
     let a: unknown[] = args;
     for (const p of this.plugins) {

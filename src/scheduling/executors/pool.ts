@@ -143,6 +143,7 @@ export abstract class WorkerPool implements Executor {
       sentAt: 0,
     };
     if (call.channel) job.wire.c = call.channel.requestTimeout;
+    if (limits) job.wire.w = 1;
     future.setCanceller(() => this.#cancel(job));
     this.#queue.push(job);
     this.#pump();
@@ -254,13 +255,6 @@ export abstract class WorkerPool implements Executor {
     const head = batch[0] as Job;
     slot.exclusive = head.exclusive;
     this.#post(slot, { t: "run", jobs: batch.map((j) => j.wire) });
-    if (head.limits) {
-      head.stopWatch = watchLimits(
-        head.limits,
-        () => slot.w.usage(slot.tid),
-        (err) => this.#breach(slot, head, err),
-      );
-    }
   }
 
   #settle(job: Job): void {
@@ -295,6 +289,17 @@ export abstract class WorkerPool implements Executor {
         }
       }
       this.#pump();
+    } else if (m.t === "start") {
+      // A limited call's clock starts when it starts, not when its worker was being started.
+      const job = slot.jobs.find((j) => j.wire.id === m.id);
+      if (job?.limits && !job.stopWatch) {
+        const limits = job.limits;
+        job.stopWatch = watchLimits(
+          limits,
+          () => slot.w.usage(slot.tid),
+          (err) => this.#breach(slot, job, err),
+        );
+      }
     } else if (m.t === "c") {
       slot.jobs.find((j) => j.wire.id === m.id)?.channel?.receive(m);
     } else if (m.t === "hello") {

@@ -15,6 +15,8 @@ export interface WireJob {
   a: unknown[];
   /** present: the call gets a Comm handle as its last argument, with this request timeout (s) */
   c?: number;
+  /** 1: the call has limits; say when it starts (after imports), so the clock starts then */
+  w?: 1;
 }
 
 /** Host -> worker. */
@@ -32,6 +34,7 @@ export interface WireError {
 /** Worker -> host. A reply `r` is exactly one of: ok (value v), error e, skipped s. */
 export type WorkerMsg =
   | { t: "r"; id: number; ok?: 1; v?: unknown; e?: WireError; s?: 1 }
+  | { t: "start"; id: number }
   | ({ t: "c"; id: number } & ChannelMsg)
   | { t: "hello"; tid?: number };
 

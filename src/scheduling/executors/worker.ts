@@ -60,6 +60,7 @@ async function drain(): Promise<void> {
     try {
       const fn = fns.get(`${job.m}#${job.e}`) ?? (await load(job));
       const comm = comms.get(job.id);
+      if (job.w) post({ t: "start", id: job.id });
       let value: unknown;
       if (comm) {
         comm.open();

@@ -1,0 +1,129 @@
+/**
+ * `Trial.Task` on each executor: the seed's scheduling pattern, limits as failed reports,
+ * dead workers as crashed reports, Comm through `trial.plugins.comm`, and bad configs.
+ */
+import { describe, expect, it } from "vitest";
+import { Comm } from "../scheduling/plugins/comm.js";
+import { Limits } from "../scheduling/plugins/limits.js";
+import { Scheduler } from "../scheduling/scheduler.js";
+import { childPids } from "../scheduling/test-fixtures/children.js";
+import { Trial, type TrialFn } from "./index.js";
+import { Metric } from "./metric.js";
+import type { TrialReport } from "./report.js";
+import { costYZ, killedOnNegative, napThenCost, talksBack } from "./test-fixtures/trial-fns.js";
+
+type XYZ = { x: number; y: number; z: number };
+type Kind = "sequential" | "threads" | "processes";
+
+function make(kind: Kind, maxWorkers = 1): Scheduler {
+  if (kind === "sequential") return Scheduler.withSequential();
+  if (kind === "threads") return Scheduler.withThreads({ maxWorkers });
+  return Scheduler.withProcesses({ maxWorkers, graceSeconds: 0.5 });
+}
+
+const SEED_CONFIGS: XYZ[] = [
+  { x: 1, y: 2, z: 3 },
+  { x: -1, y: 2, z: 3 },
+  { x: -1, y: 3, z: 4 },
+];
+
+/** The seed's pattern: onStart launches the first trial, onReport launches the next. */
+async function seedPattern(
+  scheduler: Scheduler,
+  fn: TrialFn<XYZ>,
+  configs: XYZ[] = SEED_CONFIGS,
+  plugins: ConstructorParameters<typeof Trial.Task>[2] = {},
+): Promise<TrialReport[]> {
+  const task = new Trial.Task<XYZ>(fn, scheduler, plugins);
+  const queue = configs.entries();
+  const reports: TrialReport[] = [];
+  const launch = () => {
+    const next = queue.next();
+    if (next.done) return;
+    const [i, config] = next.value;
+    task.submit(new Trial({ name: `trial-${i}`, config, metrics: [new Metric("cost")] }));
+  };
+  scheduler.on("onStart", launch);
+  task.on("onReport", (report) => {
+    reports.push(report);
+    launch();
+  });
+  await scheduler.run();
+  return reports;
+}
+
+describe.each(["sequential", "threads", "processes"] as Kind[])("Trial.Task on %s", (kind) => {
+  it("runs the seed's scheduling pattern: three reports, in order", async () => {
+    const reports = await seedPattern(make(kind, 2), costYZ);
+    expect(reports.map((r) => [r.name, r.status, r.values.cost])).toEqual([
+      ["trial-0", "success", 5],
+      ["trial-1", "success", 5],
+      ["trial-2", "success", 7],
+    ]);
+    expect(reports[2]?.config).toEqual(SEED_CONFIGS[2]);
+  });
+
+  it("a wall-time breach is a failed report naming the limit; the next trial runs", async () => {
+    const configs = [
+      { x: 30, y: 1, z: 1 },
+      { x: 0, y: 2, z: 3 },
+    ];
+    const reports = await seedPattern(make(kind), napThenCost, configs, {
+      plugins: [new Limits({ wallTime: 0.2 })],
+    });
+    expect(reports.map((r) => r.status)).toEqual(["fail", "success"]);
+    expect(reports[0]?.exception).toMatch(/^WallTimeExceeded: .*0\.2s/);
+    expect(reports[0]?.values.cost).toBe(Number.POSITIVE_INFINITY);
+    expect(reports[1]?.values.cost).toBe(5);
+  });
+
+  it("Comm reaches the trial as trial.plugins.comm", async () => {
+    const s = make(kind);
+    const messages: unknown[] = [];
+    const task = new Trial.Task<XYZ>(talksBack, s, { plugins: [new Comm.Plugin()] });
+    task.on("onCommMessage", (msg) => messages.push(msg.data));
+    task.on("onCommRequest", (msg) => msg.respond(100));
+    const reports: TrialReport[] = [];
+    task.on("onReport", (r) => reports.push(r));
+    s.on("onStart", () => {
+      task.submit(new Trial({ name: "t", config: { x: 0, y: 1, z: 2 } }));
+    });
+    await s.run();
+    expect(messages).toEqual([{ trial: "t", step: 1 }]);
+    expect(reports[0]?.status).toBe("success");
+    expect(reports[0]?.values.cost).toBe(103);
+  });
+
+  it.skipIf(kind === "sequential")(
+    "a killed worker gives a crashed report, the next trial still runs, no child is left",
+    async () => {
+      const before = childPids(process.pid);
+      const reports = await seedPattern(make(kind), killedOnNegative, [
+        { x: -1, y: 0, z: 0 },
+        { x: 1, y: 2, z: 3 },
+      ]);
+      expect(reports.map((r) => r.status)).toEqual(["crashed", "success"]);
+      expect(reports[0]?.exception).toMatch(kind === "processes" ? /SIGKILL/ : /exited \(code 9\)/);
+      expect(reports[1]?.values.cost).toBe(5);
+      expect(childPids(process.pid)).toEqual(before);
+    },
+  );
+
+  it.skipIf(kind === "sequential")("refuses a config that cannot cross to a worker", async () => {
+    const s = make(kind);
+    const task = new Trial.Task<XYZ>(costYZ, s);
+    let error: unknown;
+    s.on("onStart", () => {
+      const config = { x: 1, y: 2, z: 3, model: () => 0 } as unknown as XYZ;
+      try {
+        task.submit(new Trial({ name: "bad", config }));
+      } catch (e) {
+        error = e;
+      }
+    });
+    const exit = await s.run();
+    expect(exit.code).toBe("EXHAUSTED");
+    expect((error as Error).name).toBe("UncloneableError");
+    expect((error as Error).message).toMatch(/Trial "bad".*trial\.config\.model \(a function/);
+  });
+});
