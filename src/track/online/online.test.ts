@@ -160,7 +160,3 @@ describe("online mode", () => {
     }
   });
 });
-
-export type { RunningServer };
-
-void createServer;
