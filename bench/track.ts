@@ -1,60 +1,195 @@
 /**
- * Tracker micro-benchmark. Run: `npx tsx bench/track.ts`. Prints JSON:
- * init+finish median (ms) over 1,000 runs (MemoryStore and one shared SqliteStore in a temp dir),
- * and log() calls per second for 1,000,000 `log({ loss: i })` calls.
+ * Tracker benchmark (issue 3). Run: `npx tsx bench/track.ts [--quick]`. Prints one JSON object.
+ *
+ * - initFinishMedianMs: init + finish of an empty run, median of 1,000, in one process
+ *   (MemoryStore; one shared SqliteStore; the default store opened and closed per run).
+ * - cold: fresh `node` processes that import the BUILT `amltk/track` (dist/, rebuilt first when
+ *   older than src/), init, log 10 points and finish; wall time from spawn to exit.
+ * - log1M: one scalar key, 1,000,000 `run.log` calls in a fresh `node` process on dist/, all
+ *   persisted at finish (counted afterwards); calls/s with and without finish, and peak RSS.
+ * - wandb: the Python client's numbers from bench/python/track_wandb.py when wandb is installed
+ *   (fewer iterations: it is ~1,000x slower), else a note.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { SqliteStore } from "../src/store/sqlite/index.js";
 import type { Store } from "../src/store/types.js";
 import { init } from "../src/track/init.js";
 import { MemoryStore } from "../src/track/memory-store.js";
 
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const quick = process.argv.includes("--quick");
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
+const r2 = (x: number) => Math.round(x * 100) / 100;
 
-async function initFinish(store: Store, n: number): Promise<number> {
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** dist/ is what users import; rebuild it when the tracker's sources are newer. */
+function ensureDist(): void {
+  const entry = join(root, "dist", "public", "track.js");
+  const src = Math.max(...["track", "store", "public"].map((d) => newest(join(root, "src", d))));
+  if (existsSync(entry) && statSync(entry).mtimeMs >= src) return;
+  spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "ignore" });
+}
+
+async function initFinish(n: number, opts: () => Parameters<typeof init>[0]): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    const run = await init({ store, systemInterval: 0, reinit: "create_new" });
+    const run = await init({ systemInterval: 0, reinit: "create_new", ...opts() });
     await run.finish();
     times.push(performance.now() - t);
   }
-  return median(times);
+  return r2(median(times) * 1000) / 1000;
 }
 
-async function logRate(
-  store: Store,
-  n: number,
-): Promise<{ callsPerSec: number; finishMs: number }> {
-  const run = await init({ store, systemInterval: 0, reinit: "create_new" });
-  const t = performance.now();
-  for (let i = 0; i < n; i++) run.log({ loss: i });
-  const dt = performance.now() - t;
-  const t2 = performance.now();
-  await run.finish();
-  return { callsPerSec: Math.round(n / (dt / 1000)), finishMs: performance.now() - t2 };
+/** Spawns `node --input-type=module -e <code>` in the repo (so `amltk/track` self-resolves). */
+function nodeEval(code: string, args: string[] = []): Promise<{ ms: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn(process.execPath, ["--input-type=module", "-e", code, "--", ...args], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (b) => {
+      out += b;
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code !== 0) reject(new Error(`child exited ${code}: ${out}`));
+      else resolve({ ms: performance.now() - t, out });
+    });
+  });
 }
 
+const COLD = `import { init } from "amltk/track";
+const run = await init({ dir: process.argv[1], project: "cold" });
+for (let i = 0; i < 10; i++) run.log({ loss: i });
+await run.finish();`;
+
+const LOG1M = `import { init } from "amltk/track";
+const n = Number(process.argv[2]);
+const run = await init({ dir: process.argv[1], project: "log1m", systemInterval: 0 });
+const t0 = performance.now();
+for (let i = 0; i < n; i++) run.log({ loss: i });
+const t1 = performance.now();
+await run.finish();
+const t2 = performance.now();
+console.log(JSON.stringify({ id: run.id, loopMs: t1 - t0, finishMs: t2 - t1,
+  peakRssMiB: process.resourceUsage().maxRSS / 1024 }));`;
+
+async function cold(runs: number) {
+  const dir = mkdtempSync(join(tmpdir(), "amltk-cold-"));
+  try {
+    const first = (await nodeEval(COLD, [dir])).ms;
+    const times: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      times.push((await nodeEval(COLD, [dir])).ms);
+      bare.push((await nodeEval("", [])).ms);
+    }
+    return {
+      medianMs: r2(median(times)),
+      newStoreMs: r2(first),
+      bareNodeMedianMs: r2(median(bare)),
+      runs,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function log1M(n: number) {
+  const dir = mkdtempSync(join(tmpdir(), "amltk-log1m-"));
+  try {
+    const r = JSON.parse((await nodeEval(LOG1M, [dir, String(n)])).out) as {
+      id: string;
+      loopMs: number;
+      finishMs: number;
+      peakRssMiB: number;
+    };
+    const store = SqliteStore.openSync(dir);
+    const keys = await store.historyKeys(r.id);
+    store.closeSync();
+    return {
+      calls: n,
+      callsPerSec: Math.round(n / (r.loopMs / 1000)),
+      callsPerSecInclFinish: Math.round(n / ((r.loopMs + r.finishMs) / 1000)),
+      finishMs: r2(r.finishMs),
+      peakRssMiB: r2(r.peakRssMiB),
+      persisted: keys.find((k) => k.key === "loss")?.count ?? 0,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function wandb(): unknown {
+  const probe = spawnSync(
+    "python3",
+    ["-c", "import importlib.util as u; print(u.find_spec('wandb') is not None)"],
+    {
+      encoding: "utf8",
+    },
+  );
+  if (probe.stdout?.trim() !== "True")
+    return { note: "wandb is not installed (pip install wandb)" };
+  const args = quick
+    ? ["--inits", "5", "--logs", "10000", "--cold", "1"]
+    : ["--inits", "20", "--logs", "100000", "--cold", "3"];
+  try {
+    const out = execFileSync(
+      "python3",
+      [join(root, "bench", "python", "track_wandb.py"), ...args],
+      {
+        encoding: "utf8",
+        timeout: 600_000,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    return JSON.parse(out.trim().split("\n").pop()!);
+  } catch (e) {
+    return { note: `wandb bench failed: ${(e as Error).message.split("\n")[0]}` };
+  }
+}
+
+ensureDist();
 const dir = mkdtempSync(join(tmpdir(), "amltk-bench-"));
 try {
-  const sqlite = await SqliteStore.open(dir);
-  const out = {
+  const inits = quick ? 200 : 1000;
+  const shared: Store = await SqliteStore.open(join(dir, "shared"));
+  const ours = {
     initFinishMedianMs: {
-      memory: await initFinish(new MemoryStore(), 1000),
-      sqlite: await initFinish(sqlite, 1000),
+      memory: await initFinish(inits, () => ({ store: new MemoryStore() })),
+      sqliteShared: await initFinish(inits, () => ({ store: shared })),
+      sqliteOpenPerRun: await initFinish(inits, () => ({ dir: join(dir, "own") })),
     },
-    log1M: {
-      memory: await logRate(new MemoryStore(), 1_000_000),
-      sqlite: await logRate(sqlite, 1_000_000),
-    },
+    cold: await cold(quick ? 3 : 10),
+    log1M: await log1M(1_000_000),
   };
-  await sqlite.close();
-  console.log(JSON.stringify(out, null, 2));
+  await shared.close();
+  const goals = {
+    initFinishMedianMs: "<= 0.5",
+    coldMs: "<= 150",
+    log1MCallsPerSec: ">= 1000000",
+    log1MPeakRssMiB: "<= 80",
+  };
+  console.log(JSON.stringify({ goals, amltk: ours, wandb: wandb() }, null, 2));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -184,8 +184,16 @@ describe("lifecycle", () => {
     await run.finish();
     expect(store.runs.size).toBe(0);
   });
-  it("online mode throws", async () => {
-    await expect(init({ mode: "online" })).rejects.toThrow(/not available/);
+  it("online mode without a server is a clear error", async () => {
+    const saved = process.env.AMLTK_BASE_URL;
+    delete process.env.AMLTK_BASE_URL;
+    try {
+      await expect(init({ mode: "online", reinit: "create_new" })).rejects.toThrow(
+        /needs a server/,
+      );
+    } finally {
+      if (saved !== undefined) process.env.AMLTK_BASE_URL = saved;
+    }
   });
   it("reinit default returns the previous run; finish_previous finishes it", async () => {
     const store = new MemoryStore();

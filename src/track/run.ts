@@ -49,7 +49,22 @@ function hookExit(): void {
   exitHooked = true;
   process.on("exit", (code) => {
     for (const r of live) r._flushSyncOnExit(code);
+    for (const task of exitTasks) {
+      try {
+        task();
+      } catch {
+        // the process is exiting; nothing left to do
+      }
+    }
   });
+}
+
+const exitTasks: (() => void)[] = [];
+
+/** @internal runs `task` at process exit, after every live run has written what it holds. */
+export function atExitAfterRuns(task: () => void): void {
+  exitTasks.push(task);
+  hookExit();
 }
 
 /** A tracked run (W&B `Run`). Create with `init`. */
