@@ -14,7 +14,7 @@ import { OptimizeOptionError, optimize } from "./optimize.js";
 import { MedianPruner, SuccessiveHalvingPruner } from "./pruners/index.js";
 import { RandomSearch } from "./random.js";
 import { float, space } from "./space/index.js";
-import { curve, quadratic } from "./test-fixtures/objectives.js";
+import { curve, hangs, quadratic } from "./test-fixtures/objectives.js";
 import type { Config } from "./types.js";
 
 const loss = new Metric("loss");
@@ -147,6 +147,24 @@ describe("optimize", () => {
         pruner: new MedianPruner(),
       }),
     ).rejects.toThrow("needs the Comm plugin on the task");
+  });
+
+  it("timeout with wait: false ends the run without waiting for running trials", async () => {
+    const { history, best, exitState } = await optimize({
+      fn: hangs,
+      optimizer: new RandomSearch({ space: xy, metrics: loss }),
+      scheduler: Scheduler.withProcesses({ maxWorkers: 2 }),
+      maxTrials: 5,
+      timeout: 0.5,
+      wait: false,
+      pruner: new MedianPruner(),
+    });
+    expect(exitState.code).toBe("TIMEOUT");
+    // The two running trials are stopped: their workers are killed, which Trial.Task reports
+    // as crashed (or, were they cancelled before starting, not at all). None succeeded.
+    expect(history.length).toBeLessThanOrEqual(2);
+    expect(history.toArray().every((r) => r.status === "crashed")).toBe(true);
+    expect(best).toBeUndefined();
   });
 
   it("shows progress: plain lines when not a TTY", async () => {

@@ -17,8 +17,10 @@ import { History } from "../trial/history.js";
 import type { Metric } from "../trial/metric.js";
 import { answerPruning, attachPruner, intermediateValues } from "../trial/pruning.js";
 import type { TrialReport, TrialStatus } from "../trial/report.js";
-import type { Trial } from "../trial/trial.js";
-import { type TrialFn, TrialTask } from "../trial/trial-task.js";
+// Trial (not trial-task.js) first: trial.ts and trial-task.ts import each other, and only
+// entering through trial.ts initializes them in a working order.
+import { Trial } from "../trial/trial.js";
+import type { TrialFn, TrialTask } from "../trial/trial-task.js";
 import { paretoFront } from "./pareto.js";
 import type { SearchSpace } from "./space/search-space.js";
 import type { Optimizer, Pruner } from "./types.js";
@@ -205,7 +207,7 @@ function resolveTask<C extends Record<string, unknown>>(
     !plugins.some((p) => p instanceof CommPlugin)
   )
     plugins.push(new CommPlugin());
-  return new TrialTask(o.fn, scheduler, { plugins });
+  return new Trial.Task<C>(o.fn, scheduler, { plugins });
 }
 
 /**

@@ -33,3 +33,10 @@ export const curve = importable(
   import.meta.url,
   "curve",
 );
+
+/** Never finishes: for timeout tests (the worker is killed when the run ends with `wait: false`). */
+export const hangs = importable(
+  (_trial: Trial): Promise<TrialReport> => new Promise<TrialReport>(() => {}),
+  import.meta.url,
+  "hangs",
+);
