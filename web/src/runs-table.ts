@@ -58,7 +58,11 @@ function row(run: Run, o: TableOptions): HTMLTableRowElement {
   );
 }
 
-export function renderTable(o: TableOptions): HTMLTableElement {
+/**
+ * Builds the table. `scroller` is the element that scrolls it: past `VIRTUAL_ABOVE` rows only
+ * the visible window is in the DOM and scrolling swaps rows in.
+ */
+export function renderTable(o: TableOptions, scroller: HTMLElement): HTMLTableElement {
   const sortKey = o.sort.replace(/^-/, "");
   const desc = o.sort.startsWith("-");
   const th = (path: string, label: string) =>
@@ -95,39 +99,86 @@ export function renderTable(o: TableOptions): HTMLTableElement {
       ...o.columns.map((c) => th(c, headerLabel(c))),
     ),
   );
-  const body = h("tbody");
-  const width = o.columns.length + 3;
+  const items: Item[] = [];
   if (o.groups) {
     for (const [label, runs] of o.groups) {
-      const ids = runs.map((r) => r.id);
-      const groupOn = ids.every((id) => o.selected.has(id));
-      body.append(
-        h(
-          "tr",
-          { class: "group-row", "data-group": label },
-          h(
-            "td",
-            { colspan: width },
-            h("input", {
-              type: "checkbox",
-              checked: groupOn,
-              "aria-label": `select group ${label}`,
-              onchange: (e: Event) => o.onToggleMany(ids, (e.target as HTMLInputElement).checked),
-            }),
-            ` ${label} `,
-            h("span", { class: "muted" }, `(${runs.length})`),
-          ),
-        ),
-      );
-      for (const r of runs) body.append(row(r, o));
+      items.push({ group: label, runs });
+      for (const run of runs) items.push({ run });
     }
   } else {
-    // One fragment: a single layout pass for a thousand rows.
-    const frag = document.createDocumentFragment();
-    for (const r of o.runs) frag.append(row(r, o));
-    body.append(frag);
+    for (const run of o.runs) items.push({ run });
   }
-  return h("table", { class: "runs" }, head, body);
+  const width = o.columns.length + 3;
+  const draw = (item: Item) =>
+    item.run ? row(item.run, o) : groupRow(item.group, item.runs, width, o);
+  const body = h("tbody");
+  const table = h("table", { class: "runs", "data-rows": o.runs.length }, head, body);
+  if (items.length <= VIRTUAL_ABOVE) {
+    body.append(...items.map(draw));
+    return table;
+  }
+  // Many runs: only the rows in view (plus a margin) exist; spacer rows keep the scrollbar true.
+  // Laying out a thousand-row table costs far more than building it.
+  let shown = "";
+  const paint = () => {
+    const viewport = scroller.clientHeight || window.innerHeight;
+    const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(items.length, first + Math.ceil(viewport / ROW_HEIGHT) + 2 * OVERSCAN);
+    if (shown === `${first}:${last}`) return;
+    shown = `${first}:${last}`;
+    body.replaceChildren(
+      spacer(first * ROW_HEIGHT, width),
+      ...items.slice(first, last).map(draw),
+      spacer((items.length - last) * ROW_HEIGHT, width),
+    );
+  };
+  let queued = false;
+  // One listener per scroller: a redraw replaces the previous table's handler.
+  scroller.onscroll = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      paint();
+    });
+  };
+  paint();
+  return table;
+}
+
+/** Rows per table above which only the visible rows are rendered. */
+const VIRTUAL_ABOVE = 200;
+/** Must match the CSS row height of `table.runs tbody tr`. */
+const ROW_HEIGHT = 26;
+const OVERSCAN = 15;
+
+type Item =
+  | { run: Run; group?: undefined; runs?: undefined }
+  | { run?: undefined; group: string; runs: Run[] };
+
+function spacer(height: number, width: number): HTMLTableRowElement {
+  return h("tr", { class: "spacer", style: `height:${height}px` }, h("td", { colspan: width }));
+}
+
+function groupRow(label: string, runs: Run[], width: number, o: TableOptions): HTMLTableRowElement {
+  const ids = runs.map((r) => r.id);
+  const groupOn = ids.every((id) => o.selected.has(id));
+  return h(
+    "tr",
+    { class: "group-row", "data-group": label },
+    h(
+      "td",
+      { colspan: width },
+      h("input", {
+        type: "checkbox",
+        checked: groupOn,
+        "aria-label": `select group ${label}`,
+        onchange: (e: Event) => o.onToggleMany(ids, (e.target as HTMLInputElement).checked),
+      }),
+      ` ${label} `,
+      h("span", { class: "muted" }, `(${runs.length})`),
+    ),
+  );
 }
 
 /** Groups runs by `group`, `tags` (a run with several tags appears under each) or `config.<key>`. */

@@ -18,8 +18,12 @@ export interface GridOptions {
   onFirstDraw?: () => void;
 }
 
-/** Buckets per series: about one per horizontal pixel of a panel is all the eye can use. */
-const BUCKETS = 400;
+/**
+ * Buckets per series: about one per horizontal pixel of a panel for a few runs; with many
+ * runs overlaid the lines blur together long before that, so half as many keeps the payload
+ * (and the server's work) down.
+ */
+const bucketsFor = (runs: number) => (runs > 20 ? 200 : 400);
 /** Key discovery asks this many runs; a key logged by none of them needs `keys=`. */
 const KEY_PROBE_RUNS = 8;
 
@@ -87,7 +91,7 @@ export class ChartGrid {
           runs: ids,
           keys: [key],
           x: this.o.xMode,
-          buckets: BUCKETS,
+          buckets: bucketsFor(ids.length),
         });
         if (gen !== this.generation) return;
         const withData = data.filter((s) => s.x.length > 0);

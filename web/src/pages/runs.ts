@@ -84,20 +84,23 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
   function drawTable(): void {
     const by = groupBy();
     tableWrap.replaceChildren(
-      renderTable({
-        runs,
-        columns: columns(),
-        sort: get("sort", "-createdAt"),
-        selected,
-        groups: by ? groupRuns(runs, by) : null,
-        onSort: (path) => {
-          const cur = get("sort", "-createdAt");
-          set("sort", cur === `-${path}` ? path : `-${path}`);
-          void reload();
+      renderTable(
+        {
+          runs,
+          columns: columns(),
+          sort: get("sort", "-createdAt"),
+          selected,
+          groups: by ? groupRuns(runs, by) : null,
+          onSort: (path) => {
+            const cur = get("sort", "-createdAt");
+            set("sort", cur === `-${path}` ? path : `-${path}`);
+            void reload();
+          },
+          onToggle: (id, on) => select([id], on),
+          onToggleMany: (ids, on) => select(ids, on),
         },
-        onToggle: (id, on) => select([id], on),
-        onToggleMany: (ids, on) => select(ids, on),
-      }),
+        tableWrap,
+      ),
     );
     markPainted("amltk:runs-table");
   }
@@ -342,8 +345,9 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
   await load();
   let bar = toolbar();
   root.replaceChildren(h("h2", null, project, " ", count), bar, tableWrap, content);
-  drawTable();
+  // Charts first: their request goes out before the table is built, and both finish sooner.
   void drawContent();
+  drawTable();
 
   // Live: refetch the table when runs change; refetch charts when a charted run changed or
   // got points, or when the default selection (the first rows) moved to other runs.

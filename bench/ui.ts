@@ -1,0 +1,202 @@
+/**
+ * Dashboard benchmark. Run: `npx tsx bench/ui.ts`. Prints one JSON object.
+ *
+ * Builds a store of RUNS runs x 5 metrics x STEPS steps (default 1,000 x 5 x 10,000 = 50M
+ * points; env AMLTK_BENCH_RUNS / AMLTK_BENCH_STEPS scale it), serves it with `createServer`, and
+ * measures in Debian's Chromium, from navigation start, the performance marks the app sets:
+ * `amltk:runs-table` (the runs table painted, all runs loaded) and `amltk:chart` (one metric of
+ * 100 runs charted). Also the chart query's latency over HTTP (p50/p99): one run and one key,
+ * and 100 runs and one key, 400 buckets each. Goals: table <= 500 ms, chart <= 500 ms,
+ * single-run history query p99 <= 50 ms.
+ *
+ * AMLTK_BENCH_UI_DIR=<dir> keeps (and reuses) the generated store between runs.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer } from "../src/server/index.js";
+import type { HistoryBatch, NumberColumn } from "../src/store/history-batch.js";
+import { SqliteStore } from "../src/store/sqlite/index.js";
+import { buildDashboard, CHROMIUM, hasChromium, launchChromium } from "../test/browser/browser.js";
+
+const RUNS = Number(process.env.AMLTK_BENCH_RUNS ?? 1000);
+const STEPS = Number(process.env.AMLTK_BENCH_STEPS ?? 10_000);
+const METRICS = 5;
+const CHART_RUNS = Math.min(100, RUNS);
+const REPEAT = 7;
+const PROJECT = "bench";
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return +s[Math.min(s.length - 1, Math.floor(q * s.length))]!.toFixed(2);
+}
+
+/** Writes the runs through the store's columnar batch path (what the tracker's flusher uses). */
+function generate(store: SqliteStore): number {
+  const t0 = performance.now();
+  const start = Date.now() - RUNS * 60_000;
+  const steps = new Float64Array(STEPS);
+  const rows = new Int32Array(STEPS);
+  for (let i = 0; i < STEPS; i++) {
+    steps[i] = i;
+    rows[i] = i;
+  }
+  for (let r = 0; r < RUNS; r++) {
+    const id = `run${String(r).padStart(5, "0")}`;
+    const createdAt = start + r * 60_000;
+    const lr = 10 ** (-4 + 3 * Math.random());
+    const layers = 1 + (r % 6);
+    store.createRunSync({
+      id,
+      project: PROJECT,
+      name: `trial-${r}`,
+      group: `sweep-${r % 4}`,
+      tags: r % 10 === 0 ? ["baseline"] : [],
+      createdAt,
+      config: { lr, layers, batch: 2 ** (4 + (r % 5)), opt: r % 3 === 0 ? "sgd" : "adam" },
+    });
+    const runtimes = new Float64Array(STEPS);
+    const timestamps = new Float64Array(STEPS);
+    for (let i = 0; i < STEPS; i++) {
+      runtimes[i] = i * 0.05;
+      timestamps[i] = createdAt / 1000 + i * 0.05;
+    }
+    const columns = new Map<string, NumberColumn>();
+    const last: Record<string, number> = {};
+    for (let k = 0; k < METRICS; k++) {
+      const v = new Float64Array(STEPS);
+      const tau = STEPS / (2 + k + lr * 100);
+      for (let i = 0; i < STEPS; i++)
+        v[i] = Math.exp(-i / tau) + 0.05 * Math.random() + 0.01 * layers;
+      columns.set(`m${k}`, { n: STEPS, rows, values: v });
+      last[`m${k}`] = v[STEPS - 1]!;
+    }
+    const batch: HistoryBatch = { rows: STEPS, steps, runtimes, timestamps, columns, others: [] };
+    store.appendHistoryBatchSync(id, batch);
+    store.updateRunSync(id, {
+      summary: { ...last, cost: last.m0! },
+      state: "finished",
+      exitCode: 0,
+      finishedAt: createdAt + STEPS * 50,
+    });
+  }
+  return performance.now() - t0;
+}
+
+async function post(url: string, body: unknown): Promise<number> {
+  const t = performance.now();
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  await res.arrayBuffer();
+  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  return performance.now() - t;
+}
+
+async function main(): Promise<void> {
+  const keep = process.env.AMLTK_BENCH_UI_DIR;
+  const dir = keep ?? mkdtempSync(join(tmpdir(), "amltk-bench-ui-"));
+  const reuse = keep !== undefined && existsSync(join(dir, "amltk.db"));
+  const store = SqliteStore.openSync(dir);
+  const out: Record<string, unknown> = {
+    bench: "ui",
+    runs: RUNS,
+    metrics: METRICS,
+    steps: STEPS,
+    points: RUNS * METRICS * STEPS,
+  };
+  try {
+    if (reuse && (await store.listRuns({ project: PROJECT, limit: 0 })).total === RUNS) {
+      out.generateMs = "reused";
+    } else {
+      out.generateMs = Math.round(generate(store));
+    }
+    const server = await createServer({ store, port: 0, host: "127.0.0.1", auth: false });
+    try {
+      const api = `${server.url}/api/series`;
+      const one: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        const id = `run${String(Math.floor(Math.random() * RUNS)).padStart(5, "0")}`;
+        one.push(await post(api, { runs: [id], keys: ["m0"], x: "step", buckets: 400 }));
+      }
+      const hundredIds = Array.from(
+        { length: CHART_RUNS },
+        (_, i) => `run${String(RUNS - 1 - i).padStart(5, "0")}`,
+      );
+      const hundred: number[] = [];
+      for (let i = 0; i < 20; i++)
+        hundred.push(await post(api, { runs: hundredIds, keys: ["m0"], x: "step", buckets: 400 }));
+      out.seriesQuery1Run = { p50: quantile(one, 0.5), p99: quantile(one, 0.99), n: one.length };
+      out.seriesQuery100Runs = {
+        p50: quantile(hundred, 0.5),
+        p99: quantile(hundred, 0.99),
+        n: hundred.length,
+      };
+
+      if (!hasChromium) {
+        out.browser = `skipped: no Chromium at ${CHROMIUM}`;
+      } else {
+        await buildDashboard();
+        const browser = await launchChromium();
+        try {
+          const measure = async (hash: string, mark: string, check: string) => {
+            const times: number[] = [];
+            for (let i = 0; i < REPEAT; i++) {
+              const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+              await page.goto(`${server.url}/#${hash}`);
+              await page.waitForFunction((m) => performance.getEntriesByName(m).length > 0, mark, {
+                timeout: 60_000,
+              });
+              await page.waitForSelector(check);
+              times.push(
+                await page.evaluate((m) => performance.getEntriesByName(m)[0]!.startTime, mark),
+              );
+              await page.close();
+            }
+            // The first load pays for cold caches (SQLite pages, Chromium's code cache).
+            return {
+              first: Math.round(times[0]!),
+              median: Math.round(quantile(times, 0.5)),
+              max: Math.round(Math.max(...times)),
+            };
+          };
+          out.runsTablePaintedMs = await measure(
+            `/p/${PROJECT}`,
+            "amltk:runs-table",
+            `table.runs[data-rows="${RUNS}"] tr[data-run-id]`,
+          );
+          out.chart100RunsMs = await measure(
+            `/p/${PROJECT}?keys=m0&top=${CHART_RUNS}`,
+            "amltk:chart",
+            `.panel[data-key="m0"][data-series-count="${CHART_RUNS}"]`,
+          );
+        } finally {
+          await browser.close();
+        }
+      }
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await store.close();
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  }
+  const goal = (v: unknown, max: number, pick: (o: never) => number) =>
+    typeof v === "object" && v !== null ? pick(v as never) <= max : null;
+  out.goals = {
+    runsTableLe500ms: goal(out.runsTablePaintedMs, 500, (o: { median: number }) => o.median),
+    chart100RunsLe500ms: goal(out.chart100RunsMs, 500, (o: { median: number }) => o.median),
+    historyQueryP99Le50ms: goal(out.seriesQuery1Run, 50, (o: { p99: number }) => o.p99),
+  };
+  const os = await import("node:os");
+  out.machine = {
+    cores: os.cpus().length,
+    // Other work on the machine inflates every number above; this says how much there was.
+    loadAverage1m: +os.loadavg()[0]!.toFixed(2),
+  };
+  console.log(JSON.stringify(out, null, 2));
+}
+
+await main();
