@@ -1,4 +1,132 @@
+/** `amltk ui` (the server + dashboard over a folder), `amltk keys ...`, `amltk sync`. */
 import type { Command } from "commander";
+import { ApiKeys } from "../server/auth.js";
+import { createServer } from "../server/create-server.js";
+import { SqliteStore } from "../store/sqlite/index.js";
+import { deliverSpools } from "../track/online/index.js";
 
-/** `amltk ui`, `amltk keys ...` — placeholder until the server lands (issue 5). */
-export function registerServerCommands(_program: Command): void {}
+interface DirOption {
+  dir?: string;
+}
+
+function storeDir(opts: DirOption): string {
+  return opts.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs";
+}
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port ${v}`);
+  return n;
+}
+
+function withKeys<T>(opts: DirOption, fn: (keys: ApiKeys) => T): T {
+  const store = SqliteStore.openSync(storeDir(opts));
+  try {
+    return fn(new ApiKeys(store.db));
+  } finally {
+    store.closeSync();
+  }
+}
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command("ui")
+    .alias("serve")
+    .description("serve the dashboard and the HTTP API over a run folder")
+    .option("--dir <dir>", "run folder (default $AMLTK_DIR or ./amltk-runs)")
+    .option("--port <port>", "port (0 = any free one)", parsePort, 8080)
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--auth-reads", "require an API key for reads too")
+    .option("--no-auth", "no API keys at all (writes open: local development only)")
+    .action(
+      async (
+        opts: DirOption & { port: number; host: string; authReads?: boolean; auth: boolean },
+      ) => {
+        const store = await SqliteStore.open(storeDir(opts));
+        const server = await createServer({
+          store,
+          port: opts.port,
+          host: opts.host,
+          auth: opts.auth === false ? false : { reads: opts.authReads === true },
+          closeStore: true,
+        });
+        console.log(`amltk ui: ${server.url} (store ${storeDir(opts)})`);
+        if (opts.auth !== false && !new ApiKeys(store.db).any()) {
+          console.log("no API keys yet: online writers need one (`amltk keys create`)");
+        }
+        await new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once("SIGINT", stop);
+          process.once("SIGTERM", stop);
+        });
+        await server.close();
+      },
+    );
+
+  const keys = program.command("keys").description("API keys of a run folder's server");
+  keys
+    .command("create")
+    .description("create an API key (printed once; only its hash is stored)")
+    .option("--dir <dir>", "run folder")
+    .option("--name <name>", "a label for the key", "default")
+    .action((opts: DirOption & { name: string }) => {
+      const { id, key } = withKeys(opts, (k) => k.create(opts.name));
+      console.log(key);
+      console.error(`key ${id} created; it is shown only now. Use it as AMLTK_API_KEY.`);
+    });
+  keys
+    .command("list")
+    .description("list API keys (ids and labels, never the secrets)")
+    .option("--dir <dir>", "run folder")
+    .action((opts: DirOption) => {
+      const list = withKeys(opts, (k) => k.list());
+      if (list.length === 0) console.log("no keys");
+      for (const k of list) {
+        const used = k.lastUsedAt ? new Date(k.lastUsedAt).toISOString() : "never";
+        const state = k.revokedAt ? `revoked ${new Date(k.revokedAt).toISOString()}` : "active";
+        console.log(
+          `${k.id}  ${k.name}  created ${new Date(k.createdAt).toISOString()}  used ${used}  ${state}`,
+        );
+      }
+    });
+  keys
+    .command("revoke <id>")
+    .description("revoke an API key by id")
+    .option("--dir <dir>", "run folder")
+    .action((id: string, opts: DirOption) => {
+      if (!withKeys(opts, (k) => k.revoke(id))) {
+        console.error(`no active key ${id}`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(`revoked ${id}`);
+    });
+
+  program
+    .command("sync")
+    .description("deliver online runs spooled to disk while the server was unreachable")
+    .option("--dir <dir>", "run folder holding spool/ (default $AMLTK_DIR or ./amltk-runs)")
+    .option("--base-url <url>", "server (default: the one each run was writing to)")
+    .option("--api-key <key>", "API key (default $AMLTK_API_KEY)")
+    .option("--timeout <s>", "give up after this many seconds", Number, 300)
+    .action(async (opts: DirOption & { baseUrl?: string; apiKey?: string; timeout: number }) => {
+      const sync = deliverSpools({
+        dir: storeDir(opts),
+        baseUrl: opts.baseUrl?.replace(/\/+$/, ""),
+        apiKey: opts.apiKey,
+      });
+      if (sync.spools.length === 0) {
+        console.log("nothing to sync");
+        return;
+      }
+      for (const s of sync.spools) console.log(`syncing run ${s.runId} (${s.segments} segments)`);
+      const ok = await sync.done(opts.timeout * 1000);
+      if (ok) console.log(`synced ${sync.spools.length} run(s)`);
+      else {
+        console.error("server unreachable; spools kept for a later `amltk sync`");
+        process.exitCode = 1;
+      }
+      // pending retry timers are unref'd; exit now rather than wait on sockets
+      process.exit();
+    });
+}
