@@ -7,10 +7,26 @@
  * variants for the one place that needs them (flushing from `process.on("exit")`).
  */
 
-/** Lifecycle of a run. `crashed` = its process died without `finish` (stale heartbeat / dead pid). */
+/**
+ * Lifecycle of a run. `crashed` = its process died without `finish` (stale heartbeat / dead pid).
+ *
+ * @example
+ * ```ts
+ * const live: RunState[] = ["running"];
+ * const { runs } = await store.listRuns({ state: live });
+ * ```
+ */
 export type RunState = "running" | "finished" | "failed" | "crashed";
 
-/** A stored history or summary value. NaN and +/-Infinity must round-trip as numbers. */
+/**
+ * A stored history or summary value. NaN and +/-Infinity must round-trip as numbers.
+ *
+ * @example
+ * ```ts
+ * const v: StoredValue = { best: Number.POSITIVE_INFINITY, curve: [1, 0.5], ok: true };
+ * run.summary.result = v;
+ * ```
+ */
 export type StoredValue =
   | number
   | boolean
@@ -37,7 +53,15 @@ export interface RunInit {
   host?: string;
 }
 
-/** A run as stored. */
+/**
+ * A run as stored.
+ *
+ * @example
+ * ```ts
+ * const rec: RunRecord | undefined = await store.getRun(run.id);
+ * if (rec?.state === "crashed") console.log(`${rec.name} died at step ${rec.nextStep}`);
+ * ```
+ */
 export interface RunRecord {
   id: string;
   project: string;
@@ -103,6 +127,21 @@ export interface ConsoleLine {
   text: string;
 }
 
+/**
+ * A run listing query (filters, sort, paging).
+ *
+ * @example
+ * ```ts
+ * const q: RunQuery = {
+ *   project: "demo",
+ *   state: ["finished", "failed"],
+ *   where: [{ path: "config.lr", op: "<", value: 0.1 }],
+ *   sort: "-summary.acc",
+ *   limit: 10,
+ * };
+ * const { runs, total } = await store.listRuns(q);
+ * ```
+ */
 export interface RunQuery {
   project?: string;
   state?: RunState | readonly RunState[];
@@ -188,7 +227,19 @@ export interface Series {
   buckets: SeriesBucket[];
 }
 
-/** A backend. Implementations: `SqliteStore` (embedded default); later PostgreSQL. */
+/**
+ * A backend. Implementations: `SqliteStore` (embedded default); later PostgreSQL. `init`
+ * accepts any `Store` through `{ store }`.
+ *
+ * @example
+ * ```ts
+ * const store: Store = new MemoryStore();
+ * const run = await init({ store });
+ * run.log({ x: 1 });
+ * await run.finish();
+ * const points = await store.readPoints({ runId: run.id, key: "x" });
+ * ```
+ */
 export interface Store {
   readonly kind: string;
   createRun(run: RunInit): Promise<RunRecord>;
@@ -214,7 +265,18 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** Thrown for bad input to a store (unknown run, duplicate id, unstorable value). */
+/**
+ * Thrown for bad input to a store (unknown run, duplicate id, unstorable value); `code` says which.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await store.updateRun("nope", { notes: "x" });
+ * } catch (e) {
+ *   if (e instanceof StoreError && e.code === "not_found") console.warn(e.message);
+ * }
+ * ```
+ */
 export class StoreError extends Error {
   override name = "StoreError";
   constructor(

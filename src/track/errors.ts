@@ -1,4 +1,16 @@
-/** Thrown for bad input to the tracker (bad key/value, config change, bad id, unsupported mode). */
+/**
+ * Thrown for bad input to the tracker (bad key/value, config change, bad id, unsupported mode).
+ * The run keeps working after it.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   run.log({ model: new Map() });
+ * } catch (e) {
+ *   if (e instanceof TrackError) console.warn(e.message); // names the key "model"
+ * }
+ * ```
+ */
 export class TrackError extends Error {
   override name = "TrackError";
 }

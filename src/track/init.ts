@@ -6,9 +6,47 @@ import { TrackError } from "./errors.js";
 import { atExitAfterRuns, Run, setFinishHook } from "./run.js";
 import { checkRunId, randomId } from "./values.js";
 
+/**
+ * Where a run writes: "offline" (the embedded SQLite store in `dir`; the default), "disabled"
+ * (same API, writes nothing), "online" (through an amltk server, see `amltk ui`).
+ *
+ * @example
+ * ```ts
+ * const mode: Mode = process.env.CI ? "disabled" : "offline";
+ * const run = await init({ project: "demo", mode });
+ * ```
+ */
 export type Mode = "offline" | "disabled" | "online";
+
+/**
+ * What `init` does while this process has an unfinished run (W&B `reinit`): "default" /
+ * "return_previous" / false return it, "finish_previous" / true finish it first, "create_new"
+ * starts another alongside it.
+ *
+ * @example
+ * ```ts
+ * const a = await init({ project: "p" });
+ * const b = await init({ project: "p", reinit: "create_new" }); // a keeps running
+ * ```
+ */
 export type Reinit = "default" | "return_previous" | "finish_previous" | "create_new" | boolean;
 
+/**
+ * Options of `init` (W&B names, camelCase).
+ *
+ * @example
+ * ```ts
+ * const opts: InitOptions = {
+ *   project: "mnist",
+ *   group: "sweep-1",
+ *   config: { lr: 0.01 },
+ *   tags: ["baseline"],
+ *   dir: "./amltk-runs",
+ *   systemInterval: 0, // no system/ metrics
+ * };
+ * const run = await init(opts);
+ * ```
+ */
 export interface InitOptions {
   project?: string;
   entity?: string;
@@ -99,7 +137,23 @@ async function loadSqlite(): Promise<SqliteModule> {
   return mod as SqliteModule;
 }
 
-/** Starts (or resumes) a run, W&B-style. */
+/**
+ * Starts (or resumes) a run, W&B-style, and returns it. Offline runs write to
+ * `<dir>/amltk.db` (default `./amltk-runs`, or `AMLTK_DIR`); many processes may share it.
+ * Throws `TrackError` for bad options (unknown mode, bad id, resume rules).
+ *
+ * @example
+ * ```ts
+ * import { init } from "amltk/track";
+ *
+ * const run = await init({ project: "demo", config: { lr: 0.1 } });
+ * for (let epoch = 0; epoch < 3; epoch++) run.log({ loss: 1 / (epoch + 1) });
+ * await run.finish();
+ *
+ * // Later, continue the same run's steps:
+ * const again = await init({ project: "demo", id: run.id, resume: "must" });
+ * ```
+ */
 export async function init(opts: InitOptions = {}): Promise<Run> {
   const mode = opts.mode ?? "offline";
   if (mode !== "offline" && mode !== "disabled" && mode !== "online")

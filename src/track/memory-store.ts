@@ -16,7 +16,18 @@ import type {
 } from "../store/types.js";
 import { StoreError } from "../store/types.js";
 
-/** A small in-memory `Store` for tests and the tracker's unit tests. Not for production. */
+/**
+ * A small in-memory `Store` for tests and the tracker's unit tests. Not for production.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryStore();
+ * const run = await init({ store, systemInterval: 0 });
+ * run.log({ x: 1 });
+ * await run.finish();
+ * store.history.get(run.id); // [{ step: 0, values: { x: 1 }, ... }]
+ * ```
+ */
 export class MemoryStore implements Store {
   readonly kind = "memory";
   readonly runs = new Map<string, RunRecord>();

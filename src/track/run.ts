@@ -15,6 +15,16 @@ interface SyncStore extends Store, BatchWriter {
   appendConsoleSync?(runId: string, lines: readonly ConsoleLine[]): void;
 }
 
+/**
+ * Options of `run.log` (W&B's `step` and `commit`).
+ *
+ * @example
+ * ```ts
+ * run.log({ loss: 0.5 }, { commit: false }); // pending, not yet a row
+ * run.log({ acc: 0.9 });                      // one row: { loss, acc } at run.step
+ * run.log({ lr: 0.1 }, { step: 10 });         // jumps to step 10 (pending until the next step)
+ * ```
+ */
 export interface LogOptions {
   /** Explicit step: larger flushes the pending row and jumps; equal merges; smaller is dropped with a warning. */
   step?: number;
@@ -67,14 +77,52 @@ export function atExitAfterRuns(task: () => void): void {
   hookExit();
 }
 
-/** A tracked run (W&B `Run`). Create with `init`. */
+/**
+ * A tracked run (W&B `Run`). Create with `init`; `log` rows, read and set `summary`, update
+ * `config`, and `finish`.
+ *
+ * @example
+ * ```ts
+ * const run = await init({ project: "demo", config: { lr: 0.1 } });
+ * run.defineMetric("acc", { summary: "max" });
+ * run.log({ acc: 0.8, train: { loss: 0.4 } }); // keys "acc" and "train/loss" at step 0
+ * run.summary.note = "best so far";
+ * run.config.update({ batch: 32 });
+ * await run.finish(); // state "finished"; finish(1) marks it "failed"
+ * ```
+ */
 export class Run {
+  /** The run id (`init({ id })` or 8 random characters), e.g. `init({ id: run.id, resume: "must" })`. */
   readonly id: string;
+  /** Project name, e.g. `amltk runs list --project ${run.project}`. */
   readonly project: string;
+  /** Store folder of an offline run, e.g. `join(run.dir, "amltk.db")` is its database. */
   readonly dir: string;
+  /** True in mode "disabled": `if (!run.disabled) saveCheckpoint()`. */
   readonly disabled: boolean;
+  /**
+   * Last logged value per key (or `defineMetric` aggregates); direct sets win until the next log.
+   *
+   * @example
+   * ```ts
+   * run.log({ acc: 0.9 });
+   * run.summary.acc; // 0.9
+   * run.summary.best_epoch = 3;
+   * ```
+   */
   readonly summary: Record<string, StoredValue>;
+  /**
+   * The run's config; `update` refuses to change a set value unless `allowValChange`.
+   *
+   * @example
+   * ```ts
+   * run.config.update({ lr: 0.1 });
+   * run.config.update({ lr: 0.2 }, { allowValChange: true });
+   * run.config.lr; // 0.2
+   * ```
+   */
   readonly config: RunConfig;
+  /** Display name (default `run-<id>`), e.g. `console.log(run.name)`. */
   name: string;
   private _step: number;
   private pending: Record<string, StoredValue> | null = null;
@@ -140,23 +188,54 @@ export class Run {
     hookExit();
   }
 
-  /** The step the next committed row gets. */
+  /**
+   * The step the next committed row gets.
+   *
+   * @example
+   * ```ts
+   * run.log({ x: 1 });
+   * run.step; // 1
+   * ```
+   */
   get step(): number {
     return this._step;
   }
 
-  /** The highest step the store has confirmed written (-1 before the first write). */
+  /**
+   * The highest step the store has confirmed written (-1 before the first write).
+   *
+   * @example
+   * ```ts
+   * run.log({ x: 1 });
+   * await run.flush();
+   * run.flushedStep; // 0
+   * ```
+   */
   get flushedStep(): number {
     return this._flushedStep;
   }
 
+  /**
+   * True once `finish` was called.
+   *
+   * @example
+   * ```ts
+   * if (!run.finished) await run.finish();
+   * ```
+   */
   get finished(): boolean {
     return this.finishing !== null;
   }
 
   /**
    * Logs a row (W&B rules). Nested objects flatten to `a/b` keys. Throws `TrackError` for bad
-   * keys or values (the run keeps working).
+   * keys or values (the run keeps working). Only appends to memory: a background flusher
+   * writes every ~100 ms, at `finish` and at process exit.
+   *
+   * @example
+   * ```ts
+   * run.log({ loss: 0.25, val: { acc: 0.9 }, hist: [1, 2, 3], note: "ok", nan: Number.NaN });
+   * ```
    */
   log(data: Record<string, unknown>, opts?: LogOptions): void {
     if (this.finishing) throw new TrackError(`run ${this.id} is finished; log() ignored`);
@@ -260,12 +339,30 @@ export class Run {
     this.buf!.recycle(batch);
   }
 
-  /** W&B `define_metric`: summary aggregates for a key, e.g. `{ summary: "min,max" }`. */
+  /**
+   * W&B `define_metric`: summary aggregates for a key, e.g. `{ summary: "min,max" }`.
+   *
+   * @example
+   * ```ts
+   * run.defineMetric("loss", { summary: "min,mean" });
+   * run.log({ loss: 2 });
+   * run.log({ loss: 1 });
+   * run.summary.loss; // { min: 1, mean: 1.5 }
+   * ```
+   */
   defineMetric(name: string, opts?: MetricOptions): void {
     this.sum.define(name, opts);
   }
 
-  /** Writes buffered rows (and changed summary/config) to the store now. */
+  /**
+   * Writes buffered rows (and changed summary/config) to the store now.
+   *
+   * @example
+   * ```ts
+   * run.log({ checkpoint: 1 });
+   * await run.flush(); // readers (dashboard, CLI) see it now
+   * ```
+   */
   flush(): Promise<void> {
     if (this.disabled) return Promise.resolve();
     if (this.flushing) return this.flushing.then(() => this.flush());
@@ -299,7 +396,19 @@ export class Run {
     return p;
   }
 
-  /** Flushes, writes the summary and marks the run finished (0) or failed. Idempotent. */
+  /**
+   * Flushes, writes the summary and marks the run finished (0) or failed. Idempotent.
+   *
+   * @example
+   * ```ts
+   * try {
+   *   train(run);
+   *   await run.finish();
+   * } catch {
+   *   await run.finish(1); // state "failed", exitCode 1
+   * }
+   * ```
+   */
   finish(exitCode = 0): Promise<void> {
     if (this.finishing) return this.finishing;
     if (this.pending) this.commitPending();
@@ -373,7 +482,14 @@ export class Run {
     console.warn(`amltk: run ${this.id}: store write failed: ${(e as Error)?.message ?? e}`);
   }
 
-  /** Epoch ms when the run started. */
+  /**
+   * Epoch ms when the run started.
+   *
+   * @example
+   * ```ts
+   * console.log(`running for ${(Date.now() - run.startedAt) / 1000} s`);
+   * ```
+   */
   get startedAt(): number {
     return this.startMs;
   }

@@ -1,8 +1,26 @@
 import type { StoredValue } from "../store/types.js";
 import { TrackError } from "./errors.js";
 
+/**
+ * A summary aggregate for `defineMetric` ("none" keeps the key out of the summary).
+ *
+ * @example
+ * ```ts
+ * const aggs: SummaryAgg[] = ["min", "max"];
+ * run.defineMetric("loss", { summary: aggs.join(",") });
+ * ```
+ */
 export type SummaryAgg = "min" | "max" | "mean" | "last" | "first" | "none";
 
+/**
+ * Options of `run.defineMetric`.
+ *
+ * @example
+ * ```ts
+ * const opts: MetricOptions = { summary: "max" };
+ * run.defineMetric("acc", opts);
+ * ```
+ */
 export interface MetricOptions {
   /** Comma-separated aggregates, e.g. `"min,max"`; default `"last"`. */
   summary?: string;
