@@ -6,7 +6,7 @@
  */
 
 import type { Metric } from "../trial/metric.js";
-import type { TrialReport } from "../trial/report.js";
+import type { TrialReport, TrialStatus } from "../trial/report.js";
 import type { Trial } from "../trial/trial.js";
 
 /**
@@ -136,6 +136,9 @@ export interface Pruner {
   report(trialName: string, step: number, value: number): void;
   /** Whether the trial should stop now, given what it and the others reported so far. */
   shouldPrune(trialName: string): boolean;
-  /** The trial ended (any status): it no longer runs, its values still count for others. */
-  complete(trialName: string): void;
+  /**
+   * The trial ended: it no longer runs. Its values keep counting for others; a pruner may count
+   * only some statuses (Optuna's median counts only completed trials), so the status is passed.
+   */
+  complete(trialName: string, status?: TrialStatus): void;
 }
