@@ -70,7 +70,7 @@ export function pathValue(obj: object, path: string): unknown {
 }
 
 /** Stable palette: a run keeps its color across panels and reloads (hash of its id). */
-const PALETTE = [
+export const PALETTE = [
   "#1f77b4",
   "#ff7f0e",
   "#2ca02c",

@@ -4,6 +4,7 @@
  */
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
+import { ApiError } from "./api.js";
 import { h } from "./dom.js";
 import { projectsPage } from "./pages/projects.js";
 import { runPage } from "./pages/run.js";
@@ -34,8 +35,33 @@ async function route(): Promise<void> {
     else cleanup = done;
   } catch (e) {
     if (nav !== navigation) return;
-    app.replaceChildren(h("div", { class: "error", role: "alert" }, (e as Error).message));
+    if (e instanceof ApiError && e.status === 401) app.replaceChildren(keyForm());
+    else app.replaceChildren(h("div", { class: "error", role: "alert" }, (e as Error).message));
   }
+}
+
+/** A server started with `--auth-reads` needs an API key for reads; it is kept in this browser. */
+function keyForm(): HTMLElement {
+  const input = h("input", {
+    name: "apiKey",
+    type: "password",
+    placeholder: "amltk_…",
+    style: "width:24em",
+  });
+  return h(
+    "form",
+    {
+      class: "toolbar",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        localStorage.setItem("amltk.apiKey", input.value.trim());
+        void route();
+      },
+    },
+    h("span", { class: "error", role: "alert" }, "This server needs an API key to read."),
+    input,
+    h("button", { type: "submit" }, "use key"),
+  );
 }
 
 window.addEventListener("hashchange", () => void route());

@@ -4,7 +4,7 @@
  * key is one series request, so panels appear as their data arrives.
  */
 import { type Run, runKeys, type SeriesData, series, type XMode } from "../api.js";
-import { colorFor, h } from "../dom.js";
+import { colorFor, h, PALETTE } from "../dom.js";
 import { createPanel, type Panel, type PanelOptions } from "./panel.js";
 
 export interface GridOptions {
@@ -54,8 +54,9 @@ export class ChartGrid {
       label: (id) => names.get(id) ?? id,
       color: colorFor,
       groups: this.o.groups,
+      // Groups are few: give them distinct palette entries in order, not hashed ones.
       groupColor: (label) => {
-        const c = groupColors.get(label) ?? colorFor(`group:${label}`);
+        const c = groupColors.get(label) ?? PALETTE[groupColors.size % PALETTE.length]!;
         groupColors.set(label, c);
         return c;
       },

@@ -33,6 +33,8 @@ interface Built {
   lines: number[];
 }
 
+const LEGEND_LIMIT = 12;
+
 /** Up to this many runs, each run also gets its own faint min–max band, so spikes survive. */
 const RUN_BAND_LIMIT = 10;
 
@@ -122,13 +124,30 @@ export interface Panel {
 export function createPanel(data: readonly SeriesData[], o: PanelOptions): Panel {
   const tip = h("div", { class: "tip", hidden: true });
   const plotBox = h("div", { class: "plot" });
+  const legend = h("div", { class: "legend" });
   const el = h(
     "section",
     { class: "panel", "data-key": o.title },
     h("h3", null, o.title),
     plotBox,
+    legend,
     tip,
   );
+  /** Names each line while there are few enough to read; hover covers the rest. */
+  const drawLegend = (b: Built) => {
+    legend.replaceChildren(
+      ...(b.lines.length > LEGEND_LIMIT
+        ? [h("span", { class: "muted" }, `${b.lines.length} runs — hover for values`)]
+        : b.lines.map((si) =>
+            h(
+              "span",
+              null,
+              h("span", { class: "sw", style: `background:${b.series[si]!.stroke as string}` }),
+              String(b.series[si]!.label),
+            ),
+          )),
+    );
+  };
   let plot: uPlot | null = null;
   let built: Built | null = null;
   let zoomed = false;
@@ -174,6 +193,7 @@ export function createPanel(data: readonly SeriesData[], o: PanelOptions): Panel
     built = prebuilt ?? build(data, opts);
     el.dataset.seriesCount = String(built.lines.length);
     el.dataset.points = String(built.data[0].length);
+    drawLegend(built);
     const width = Math.max(280, plotBox.clientWidth || el.clientWidth || 420);
     plot = new uPlot(
       {
@@ -234,6 +254,7 @@ export function createPanel(data: readonly SeriesData[], o: PanelOptions): Panel
         built = nb;
         el.dataset.seriesCount = String(nb.lines.length);
         el.dataset.points = String(nb.data[0].length);
+        drawLegend(nb);
         plot.setData(nb.data, !zoomed);
       } else {
         make(nb);

@@ -27,7 +27,9 @@ function kvTable(obj: Record<string, unknown>, name: string): HTMLElement {
     h(
       "tbody",
       null,
-      ...keys.map((k) => h("tr", null, h("th", null, k), h("td", null, fmt(obj[k])))),
+      ...keys.map((k) =>
+        h("tr", null, h("th", { class: "kv-k" }, k), h("td", { class: "kv-v" }, fmt(obj[k]))),
+      ),
     ),
   );
 }
