@@ -38,7 +38,11 @@ export const modifyRun = importable(
 );
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const wandbPlugin = new WandbPlugin({ project: "amltk-test2", mode: "offline" });
+  const wandbPlugin = new WandbPlugin({
+    project: "amltk-test2",
+    group: "seed",
+    mode: "offline", // or "disabled": the same code path, nothing written
+  });
   const scheduler = Scheduler.withProcesses({ maxWorkers: 2 });
   const task = new Trial.Task<XYZ>(targetFunction, scheduler, {
     plugins: [wandbPlugin.trialTracker({ modify: modifyRun })],

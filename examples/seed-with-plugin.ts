@@ -2,7 +2,7 @@
  * Seed "Basic Usage with Plugin": each trial is tracked as a run by the WandbPlugin.
  *
  * Run: npm run build && npx tsx examples/seed-with-plugin.ts
- * Then browse the runs: npx amltk runs (or the dashboard).
+ * Then list the runs: npx amltk runs list (or serve the dashboard: see the guide).
  */
 import { pathToFileURL } from "node:url";
 import { importable, Scheduler, Trial } from "amltk";
@@ -37,7 +37,11 @@ export const targetFunction = importable(
 
 // Only run the experiment when executed directly (workers import this module too).
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const wandbPlugin = new WandbPlugin({ project: "amltk-test2", mode: "offline" });
+  const wandbPlugin = new WandbPlugin({
+    project: "amltk-test2",
+    group: "seed",
+    mode: "offline", // or "disabled": the same code path, nothing written
+  });
 
   const scheduler = Scheduler.withProcesses({ maxWorkers: 2 });
   const task = new Trial.Task<XYZ>(targetFunction, scheduler, {

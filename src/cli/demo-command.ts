@@ -125,9 +125,6 @@ export function registerDemoCommand(program: Command): void {
       console.log(`List them with: amltk runs list --dir ${dir}`);
       if (history.toArray().some((r) => r.status !== "success")) process.exitCode = 1;
       if (!opts.serve) return;
-      const served = await serveDashboard(dir, port, (line) => console.log(line));
-      if (!served) {
-        console.log("This build has no dashboard server; read the runs with the command above.");
-      }
+      await serveDashboard(dir, port, (line) => console.log(line));
     });
 }

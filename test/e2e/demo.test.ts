@@ -80,32 +80,28 @@ describe("amltk demo (built bin)", () => {
     expect(existsSync(join(dir, "amltk.db"))).toBe(false);
   });
 
-  it.runIf(existsSync(join(root, "dist", "server", "index.js")))(
-    "serves the demo's runs on 127.0.0.1 until SIGINT",
-    async () => {
-      const dir = tmp();
-      const child = spawn(
-        process.execPath,
-        [bin, "demo", "--trials", "2", "--workers", "1", "--dir", dir, "--project", "served"],
-        { stdio: ["ignore", "pipe", "pipe"] },
-      );
-      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-      let out = "";
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on("data", (chunk: Buffer) => {
-          out += chunk.toString();
-          const m = /Dashboard: (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.on("exit", () => reject(new Error(`demo exited before serving:\n${out}`)));
+  it("serves the demo's runs on 127.0.0.1 until SIGINT", async () => {
+    const dir = tmp();
+    const child = spawn(
+      process.execPath,
+      [bin, "demo", "--trials", "2", "--workers", "1", "--dir", dir, "--project", "served"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    let out = "";
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        const m = /Dashboard: (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m) resolve(m[1]!);
       });
-      const body = (await (await fetch(`${url}/api/runs?project=served`)).json()) as {
-        runs: { name: string }[];
-      };
-      expect(body.runs.map((r) => r.name).sort()).toEqual(["trial-0", "trial-1"]);
-      child.kill("SIGINT");
-      expect(await exited).toBe(0);
-    },
-    60_000,
-  );
+      child.on("exit", () => reject(new Error(`demo exited before serving:\n${out}`)));
+    });
+    const body = (await (await fetch(`${url}/api/runs?project=served`)).json()) as {
+      runs: { name: string }[];
+    };
+    expect(body.runs.map((r) => r.name).sort()).toEqual(["trial-0", "trial-1"]);
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+  }, 60_000);
 });

@@ -89,6 +89,7 @@ describe("seed examples (built package, run as a user would)", () => {
     expect(stdout).toMatch(/trial-0: success/);
     for (const { run, keys } of runs.values()) {
       expect(run.jobType).toBe("trial");
+      expect(run.group).toBe("seed");
       expect(run.tags).toEqual([]);
       // The report, logged by the plugin: status, metric values, profiled time and memory.
       expect(keys).toEqual(

@@ -1,46 +1,20 @@
 /**
- * After the sweep, `amltk demo` serves the dashboard over the demo's store. The server lives
- * in `src/server` (`amltk/server`); it is loaded lazily so the sweep itself never depends
- * on it, and a build without it still prints how to read the runs.
+ * After the sweep, `amltk demo` serves the dashboard (`amltk/server`) over the demo's store,
+ * on 127.0.0.1 only, until Ctrl-C.
  *
  * @module
  */
+import { createServer } from "../../server/index.js";
 import { SqliteStore } from "../../store/sqlite/index.js";
-import type { Store } from "../../store/types.js";
 
-interface RunningServer {
-  url: string;
-  close(): Promise<void>;
-}
-type CreateServer = (options: {
-  store: Store;
-  host?: string;
-  port?: number;
-}) => Promise<RunningServer>;
-
-async function loadCreateServer(): Promise<CreateServer | undefined> {
-  const spec = "../../server/index.js"; // computed: optional at build time
-  try {
-    const mod = (await import(spec)) as { createServer?: CreateServer };
-    return mod.createServer;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Serves `dir` on 127.0.0.1 until SIGINT/SIGTERM; resolves once the server is closed.
- * Returns false (and serves nothing) when this build has no server.
- */
+/** Serves `dir` on 127.0.0.1 until SIGINT/SIGTERM; resolves once the server is closed. */
 export async function serveDashboard(
   dir: string,
   port: number,
   log: (line: string) => void,
-): Promise<boolean> {
-  const createServer = await loadCreateServer();
-  if (!createServer) return false;
+): Promise<void> {
   const store = await SqliteStore.open(dir);
-  const server = await createServer({ store, host: "127.0.0.1", port });
+  const server = await createServer({ store, host: "127.0.0.1", port, closeStore: true });
   log(`Dashboard: ${server.url}  (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -52,6 +26,4 @@ export async function serveDashboard(
     process.on("SIGTERM", stop);
   });
   await server.close();
-  await store.close();
-  return true;
 }
