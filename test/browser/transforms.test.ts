@@ -1,0 +1,74 @@
+/** The dashboard's pure parts, without a browser: filter syntax and series transforms. */
+import { describe, expect, it } from "vitest";
+import {
+  align,
+  ema,
+  groupStats,
+  interpolate,
+  positiveOnly,
+} from "../../web/src/charts/transform.js";
+import { FilterSyntaxError, parseFilter } from "../../web/src/filter.js";
+
+describe("parseFilter", () => {
+  it("reads clauses, operators and value types; bare names mean config keys", () => {
+    expect(
+      parseFilter("lr >= 0.01; state = running and summary.cost < 2; opt in adam,sgd; name ~ mlp"),
+    ).toEqual([
+      { field: "config.lr", op: "ge", value: 0.01 },
+      { field: "state", op: "eq", value: "running" },
+      { field: "summary.cost", op: "lt", value: 2 },
+      { field: "config.opt", op: "in", value: ["adam", "sgd"] },
+      { field: "name", op: "contains", value: "mlp" },
+    ]);
+    expect(parseFilter('config.flag != true; config.tag = "3"')).toEqual([
+      { field: "config.flag", op: "ne", value: true },
+      { field: "config.tag", op: "eq", value: "3" },
+    ]);
+    expect(parseFilter("  ")).toEqual([]);
+  });
+
+  it("names the clause it cannot read", () => {
+    expect(() => parseFilter("lr 0.1")).toThrow(FilterSyntaxError);
+    expect(() => parseFilter("lr 0.1")).toThrow(/"lr 0.1"/);
+    expect(() => parseFilter("lr >")).toThrow(/missing value/);
+  });
+});
+
+describe("series transforms", () => {
+  it("aligns series with different x onto one sorted axis, gaps as null", () => {
+    const { x, ys } = align([
+      { x: [0, 2], y: [1, 3] },
+      { x: [1, 2], y: [5, Number.NaN] },
+    ]);
+    expect(x).toEqual([0, 1, 2]);
+    expect(ys).toEqual([
+      [1, null, 3],
+      [null, 5, null],
+    ]);
+  });
+
+  it("smooths with a debiased EMA that keeps gaps and leaves weight 0 alone", () => {
+    const col = [10, 10, null, 10];
+    expect(ema(col, 0)).toBe(col);
+    expect(ema(col, 0.9)).toEqual(
+      [10, 10, null, 10].map((v) => (v === null ? null : expect.closeTo(v, 9))),
+    );
+    const step = ema([0, 1, 1, 1], 0.5);
+    expect(step[0]).toBe(0);
+    expect(step[3]!).toBeGreaterThan(step[1]!);
+    expect(step[3]!).toBeLessThan(1);
+  });
+
+  it("computes mean, min and max per x across runs, ignoring gaps", () => {
+    const st = groupStats([
+      [1, 2, null],
+      [3, null, null],
+    ]);
+    expect(st).toEqual({ mean: [2, 2, null], min: [1, 2, null], max: [3, 2, null] });
+  });
+
+  it("interpolates inside a run's range only, and drops non-positive values for log scales", () => {
+    expect(interpolate([0, 1, 3, 4], [0, null, 6, null])).toEqual([0, 2, 6, null]);
+    expect(positiveOnly([1, 0, -1, null, 2])).toEqual([1, null, null, null, 2]);
+  });
+});
