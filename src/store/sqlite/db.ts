@@ -1,5 +1,6 @@
 /** Opening the database, migrations and SQLITE_BUSY retry for `SqliteStore`. */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { rowsToBatch } from "../history-batch.js";
@@ -187,10 +188,33 @@ export function migrate(db: Db): void {
   );
 }
 
+let addonPath: string | null | undefined;
+
+/**
+ * The compiled addon's path, handed to better-sqlite3 so it skips the `bindings` package's
+ * search of a dozen candidate paths (a visible share of a tracked script's cold start).
+ */
+function nativeBinding(): string | undefined {
+  if (addonPath === undefined) {
+    try {
+      const p = createRequire(import.meta.url).resolve(
+        "better-sqlite3/build/Release/better_sqlite3.node",
+      );
+      addonPath = existsSync(p) ? p : null;
+    } catch {
+      addonPath = null;
+    }
+  }
+  return addonPath ?? undefined;
+}
+
 /** Opens (creating) `<dir>/amltk.db` in WAL mode with a busy timeout and runs migrations. */
 export function openDb(dir: string): Db {
   mkdirSync(dir, { recursive: true });
-  const db = new Database(join(dir, "amltk.db"), { timeout: 10_000 });
+  const db = new Database(join(dir, "amltk.db"), {
+    timeout: 10_000,
+    nativeBinding: nativeBinding(),
+  });
   withRetry(() => db.pragma("journal_mode = WAL"));
   db.pragma("busy_timeout = 10000");
   db.pragma("synchronous = NORMAL");
