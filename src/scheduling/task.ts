@@ -2,9 +2,15 @@
  * Task: a function bound to a scheduler, with its own events and plugins.
  */
 import { Emitter, type Handler, type SubscribeOptions } from "./events.js";
-import { type CallExtras, type Future, type ModuleRef, moduleOf } from "./executors/executor.js";
+import {
+  type Call,
+  type CallExtras,
+  type Future,
+  type ModuleRef,
+  moduleOf,
+} from "./executors/executor.js";
 import type { CommHandle } from "./plugins/comm-handle.js";
-import type { Scheduler } from "./scheduler.js";
+import type { Scheduler, SubmitHooks } from "./scheduler.js";
 
 /**
  * The arguments a caller passes to `submit`: the function's parameters, less a trailing
@@ -73,6 +79,8 @@ export class Task<F extends AnyFn> {
   readonly events: Emitter<TaskEvents<Awaited<ReturnType<F>>> & Record<string, any[]>>;
   readonly #inFlight = new Set<Future>();
   readonly #handlesExceptions: boolean;
+  /** The same hooks serve every submission (they get the future), so none is built per call. */
+  readonly #hooks: SubmitHooks;
 
   constructor(fn: F, scheduler: Scheduler, options: TaskOptions = {}) {
     this.fn = fn;
@@ -89,6 +97,25 @@ export class Task<F extends AnyFn> {
           `wrap it: importable(fn, import.meta.url, "exportName"), or pass { module }.`,
       );
     }
+    const ev = this.events as unknown as Emitter<TaskEvents>;
+    const inFlight = this.#inFlight;
+    this.#hooks = {
+      onSubmitted: (f) => {
+        inFlight.add(f);
+        ev.emit("onSubmitted", f);
+      },
+      onDone: (f) => {
+        inFlight.delete(f);
+        ev.emit("onDone", f);
+      },
+      onResult: (f, v) => ev.emit("onResult", f, v),
+      onException: (f, e) => ev.emit("onException", f, e),
+      onCancelled: (f) => {
+        inFlight.delete(f);
+        ev.emit("onCancelled", f);
+      },
+      handlesExceptions: this.#handlesExceptions,
+    };
     scheduler.registerTask(this as unknown as Task<AnyFn>);
     for (const p of this.plugins) p.attachTask(this as unknown as Task<AnyFn>);
   }
@@ -123,31 +150,10 @@ export class Task<F extends AnyFn> {
       if (!r) return undefined;
       [fn, a] = r;
     }
-    const extras: CallExtras = {};
-    for (const p of this.plugins) p.prepareCall(extras);
-    const ev = this.events;
-    const done = (f: Future) => this.#inFlight.delete(f);
-    const future = this.scheduler.submitCall(
-      // A plugin that wrapped the function loses the module (in-process executors only).
-      { fn, args: a, module: fn === this.fn ? this.module : undefined, ...extras },
-      {
-        onSubmitted: (f) => {
-          this.#inFlight.add(f);
-          ev.emit("onSubmitted", f as Future<Awaited<ReturnType<F>>>);
-        },
-        onDone: (f) => {
-          done(f);
-          ev.emit("onDone", f as Future<Awaited<ReturnType<F>>>);
-        },
-        onResult: (f, v) => ev.emit("onResult", f as Future<Awaited<ReturnType<F>>>, v as never),
-        onException: (f, e) => ev.emit("onException", f as Future<Awaited<ReturnType<F>>>, e),
-        handlesExceptions: this.#handlesExceptions,
-        onCancelled: (f) => {
-          done(f);
-          ev.emit("onCancelled", f as Future<Awaited<ReturnType<F>>>);
-        },
-      },
-    );
+    const call: Call = { fn, args: a, module: fn === this.fn ? this.module : undefined };
+    // A plugin that wrapped the function loses the module (in-process executors only).
+    for (const p of this.plugins) p.prepareCall(call);
+    const future = this.scheduler.submitCall(call, this.#hooks);
     return future as Future<Awaited<ReturnType<F>>>;
   }
 }

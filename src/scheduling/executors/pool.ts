@@ -189,13 +189,16 @@ export abstract class WorkerPool implements Executor {
   /** A slot for `job`, starting or replacing workers as allowed; undefined: wait. */
   #pick(job: Job): Slot | undefined {
     const key = this.memoryAtStart ? job.limits?.memory : undefined;
-    const idle = this.#slots.filter((s) => s.jobs.length === 0);
-    const match = idle.find((s) => s.memory === key);
-    if (match) return match;
+    let idle: Slot | undefined;
+    for (const s of this.#slots) {
+      if (s.jobs.length > 0) continue;
+      if (s.memory === key) return s;
+      idle ??= s;
+    }
     if (this.#slots.length < this.maxWorkers) return this.#spawn(key);
-    if (idle.length > 0) {
+    if (idle) {
       // Only idle workers started with another memory limit: replace one.
-      this.#retire(idle[0] as Slot);
+      this.#retire(idle);
       return this.#spawn(key);
     }
     if (job.exclusive || this.#serviceMs >= PIPELINE_BELOW_MS) return undefined;
@@ -231,7 +234,8 @@ export abstract class WorkerPool implements Executor {
 
   /** An idle worker takes back the not-yet-started calls queued on a busy one. */
   #steal(): void {
-    if (this.#closing || !this.#slots.some((s) => s.jobs.length === 0)) return;
+    if (this.#closing || !this.#slots.some((s) => s.jobs.length > 1)) return;
+    if (!this.#slots.some((s) => s.jobs.length === 0)) return;
     for (const s of this.#slots) {
       for (const job of s.jobs.slice(1)) {
         if (job.cancelled || job.stealing) continue;

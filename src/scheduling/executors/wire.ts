@@ -103,8 +103,30 @@ export class UncloneableError extends TypeError {
   }
 }
 
+/**
+ * Cheap check for the common case, plain JSON-like data (primitives, arrays, plain objects),
+ * which always clones; anything else gets the exact (slower) structured-clone check.
+ */
+function plainData(v: unknown, depth: number): boolean {
+  if (v === null) return true;
+  const t = typeof v;
+  if (t === "number" || t === "string" || t === "boolean" || t === "undefined") return true;
+  if (t !== "object" || depth > 8) return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (!plainData(x, depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in v as object) {
+    if (!plainData((v as Record<string, unknown>)[k], depth + 1)) return false;
+  }
+  return true;
+}
+
 /** Throws an {@link UncloneableError} naming the first part of `value` that cannot cross. */
 export function assertCloneable(value: unknown, what: string, path = "value"): void {
+  if (plainData(value, 0)) return;
   const where = findUncloneable(value, path);
   if (where) throw new UncloneableError(what, where);
 }
