@@ -3,7 +3,7 @@
  * package), on worker processes, into a fresh store; then the store is read back.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -111,4 +111,38 @@ describe("seed examples (built package, run as a user would)", () => {
     expect(runs.get("trial-1")!.run.tags).toEqual(["negative"]);
     expect(runs.get("trial-2")!.run.tags).toEqual(["negative"]);
   }, 60_000);
+});
+
+/**
+ * The code in the guide and the README is the code the tests run: every ```ts block starts
+ * with `// examples/<file>` and must appear, line for line (indentation aside), in that
+ * file.
+ */
+describe("docs show the examples as they are", () => {
+  const norm = (text: string) => text.split("\n").map((l) => l.trim());
+  function blocks(doc: string): { file: string; lines: string[] }[] {
+    const text = readFileSync(join(root, doc), "utf8");
+    return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].flatMap((m) => {
+      const [first, ...rest] = m[1]!.trimEnd().split("\n");
+      const file = /^\/\/ (examples\/[\w.-]+\.ts)$/.exec(first!.trim())?.[1];
+      // No unchecked TypeScript in the docs: every block names the file it comes from.
+      if (!file) throw new Error(`${doc}: a ts block does not start with // examples/<file>`);
+      return [{ file, lines: norm(rest.join("\n")) }];
+    });
+  }
+  function contains(haystack: string[], needle: string[]): boolean {
+    for (let i = 0; i + needle.length <= haystack.length; i++) {
+      if (needle.every((l, j) => haystack[i + j] === l)) return true;
+    }
+    return false;
+  }
+
+  it.each(["docs/guides/tracking-trials.md", "README.md"])("%s", (doc) => {
+    const found = blocks(doc);
+    expect(found.length).toBeGreaterThan(0);
+    for (const { file, lines } of found) {
+      const source = norm(readFileSync(join(root, file), "utf8"));
+      expect(contains(source, lines), `${doc}: a block differs from ${file}`).toBe(true);
+    }
+  });
 });
