@@ -137,6 +137,58 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await done(page);
   });
 
+  it("hovers values, zooms, and redraws for smoothing, log scale and x mode", async () => {
+    const sel = made.slice(0, 2).map((m) => m.id);
+    const page = await open(`/p/demo?sel=${sel.join(",")}&keys=loss`);
+    const panel = '.panel[data-key="loss"]';
+    await page.waitForSelector(`${panel}[data-series-count="2"] .u-over`);
+    const box = (await page.$(`${panel} .u-over`))!;
+    const b = (await box.boundingBox())!;
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
+    await page.waitForSelector(`${panel} .tip:not([hidden])`);
+    expect(await page.textContent(`${panel} .tip`)).toContain("trial-0");
+    // Drag across the middle third: uPlot zooms the x scale to it.
+    await page.mouse.move(b.x + b.width / 3, b.y + 20);
+    await page.mouse.down();
+    await page.mouse.move(b.x + (2 * b.width) / 3, b.y + 20, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction((sel) => {
+      const [lo, hi] = (document.querySelector(sel) as HTMLElement).dataset
+        .xRange!.split("..")
+        .map(Number);
+      return lo! > 3 && hi! < 16;
+    }, panel);
+    await page.screenshot({ path: screenshotPath("zoom-hover") });
+    await page.$eval('input[name="smooth"]', (el) => {
+      (el as HTMLInputElement).value = "0.8";
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    await page.waitForFunction(() => location.hash.includes("smooth=0.8"));
+    await page.check('input[name="log"]');
+    await page.waitForFunction(() => location.hash.includes("log=1"));
+    await page.selectOption('select[name="x"]', "relative");
+    await page.waitForFunction(() => location.hash.includes("x=relative"));
+    await page.waitForSelector(`${panel}[data-series-count="2"] canvas`);
+    await done(page);
+  });
+
+  it("sorts by a column and hides a column", async () => {
+    const page = await open("/p/demo");
+    await page.waitForFunction(() => document.querySelectorAll("tr[data-run-id]").length >= 6);
+    await page.click('th[data-col="config.x"]');
+    await page.waitForFunction(() => location.hash.includes("sort=-config.x"));
+    const byX = made.slice().sort((a, b) => b.x - a.x)[0]!;
+    await page.waitForFunction(
+      (id) => (document.querySelector("tr[data-run-id]") as HTMLElement).dataset.runId === id,
+      byX.id,
+    );
+    await page.click("details.columns summary");
+    await page.uncheck('input[name="col:config.y"]');
+    await page.waitForSelector('th[data-col="config.y"]', { state: "detached" });
+    expect(await page.$('th[data-col="config.x"]')).not.toBeNull();
+    await done(page);
+  });
+
   it("narrows the table with a filter", async () => {
     const page = await open("/p/demo");
     await page.waitForFunction(() => document.querySelectorAll("tr[data-run-id]").length === 6);

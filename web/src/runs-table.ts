@@ -4,7 +4,7 @@
  * optional grouping rows. Rows carry `data-run-id` for tests and scripts.
  */
 import type { Run } from "./api.js";
-import { colorFor, fmt, fmtTime, h, pathValue } from "./dom.js";
+import { fmt, fmtTime, h, pathValue } from "./dom.js";
 import { runHref } from "./router.js";
 
 export interface TableOptions {
@@ -12,6 +12,7 @@ export interface TableOptions {
   columns: readonly string[];
   sort: string;
   selected: ReadonlySet<string>;
+  color: (runId: string) => string;
   /** Ordered group label -> runs (already computed by the page); null for a flat table. */
   groups: Map<string, Run[]> | null;
   onSort(path: string): void;
@@ -47,7 +48,10 @@ function row(run: Run, o: TableOptions): HTMLTableRowElement {
     h(
       "td",
       { class: "name" },
-      h("span", { class: "sw", style: `background:${colorFor(run.id)}` }),
+      h("span", {
+        class: "sw",
+        style: `background:${o.selected.has(run.id) ? o.color(run.id) : "#ccc"}`,
+      }),
       h("a", { href: runHref(run.id) }, run.name),
     ),
     h("td", null, stateBadge(run.state, run.exitCode)),

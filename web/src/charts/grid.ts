@@ -15,6 +15,8 @@ export interface GridOptions {
   smoothing: number;
   log: boolean;
   groups: Map<string, string[]> | null;
+  /** Run colors; default a stable hash of the id. */
+  color?: (runId: string) => string;
   onFirstDraw?: () => void;
 }
 
@@ -52,7 +54,7 @@ export class ChartGrid {
       smoothing: this.o.smoothing,
       log: this.o.log,
       label: (id) => names.get(id) ?? id,
-      color: colorFor,
+      color: this.o.color ?? colorFor,
       groups: this.o.groups,
       // Groups are few: give them distinct palette entries in order, not hashed ones.
       groupColor: (label) => {

@@ -46,7 +46,11 @@ function alpha(color: string, a: number): string {
 function build(data: readonly SeriesData[], o: PanelOptions): Built {
   const fix = (c: Column) => (o.log ? positiveOnly(c) : c);
   // The server speaks milliseconds for time and relative x; axes read better in seconds.
-  const xs = data.map((s) => (o.xMode === "step" ? s.x : s.x.map((v) => v / 1000)));
+  // A bucket's left edge is not a step: when buckets are narrower than a step, the step in
+  // the bucket is the edge rounded up (and wider buckets move by less than one step).
+  const xs = data.map((s) =>
+    o.xMode === "step" ? s.x.map((v) => Math.ceil(v - 1e-9)) : s.x.map((v) => v / 1000),
+  );
   const cols = [
     ...data.map((s, i) => ({ x: xs[i]!, y: s.last })),
     ...data.map((s, i) => ({ x: xs[i]!, y: s.min })),
@@ -177,7 +181,7 @@ export function createPanel(data: readonly SeriesData[], o: PanelOptions): Panel
         h(
           "div",
           null,
-          h("span", { class: "sw", style: `background:${u.series[r.si]!.stroke as string}` }),
+          h("span", { class: "sw", style: `background:${built!.series[r.si]!.stroke as string}` }),
           `${u.series[r.si]!.label} `,
           h("b", null, fmt(r.v)),
         ),
@@ -211,6 +215,12 @@ export function createPanel(data: readonly SeriesData[], o: PanelOptions): Panel
         hooks: {
           setCursor: [tooltip],
           setSelect: [(u) => (zoomed = u.select.width > 0 || zoomed)],
+          // The visible x range, for tests and scripts (zoom changes it).
+          setScale: [
+            (u, key) => {
+              if (key === "x") el.dataset.xRange = `${u.scales.x!.min}..${u.scales.x!.max}`;
+            },
+          ],
           draw: [
             () => {
               if (!drawnOnce && built && built.data[0].length > 0) {

@@ -5,7 +5,7 @@
  */
 import { listRuns, type Run, type RunFilter, type XMode } from "../api.js";
 import { ChartGrid } from "../charts/grid.js";
-import { debounce, h } from "../dom.js";
+import { colorFor, debounce, h, PALETTE } from "../dom.js";
 import { FilterSyntaxError, parseFilter } from "../filter.js";
 import { renderHpo } from "../hpo/view.js";
 import { subscribe, throttle } from "../live.js";
@@ -50,6 +50,12 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
     params.has("cols") ? get("cols").split(",").filter(Boolean) : defaultColumns(runs);
   const groupBy = () => get("by");
   const selectedRuns = () => runs.filter((r) => selected.has(r.id)).slice(0, MAX_CHARTED);
+  // Charted runs take palette colors in table order, so a few runs never share a color;
+  // the same run has the same color in the table and in every panel.
+  const colorMap = () => {
+    const m = new Map(selectedRuns().map((r, i) => [r.id, PALETTE[i % PALETTE.length]!]));
+    return (id: string) => m.get(id) ?? colorFor(id);
+  };
 
   function parseFilterBox(): boolean {
     try {
@@ -90,6 +96,7 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
           columns: columns(),
           sort: get("sort", "-createdAt"),
           selected,
+          color: colorMap(),
           groups: by ? groupRuns(runs, by) : null,
           onSort: (path) => {
             const cur = get("sort", "-createdAt");
@@ -148,6 +155,7 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
       smoothing: Number(get("smooth", "0")),
       log: get("log") === "1",
       groups: chartGroups(),
+      color: colorMap(),
     });
   }
 
