@@ -54,7 +54,7 @@ async function initFinish(n: number, opts: () => Parameters<typeof init>[0]): Pr
     await run.finish();
     times.push(performance.now() - t);
   }
-  return r2(median(times) * 1000) / 1000;
+  return Math.round(median(times) * 10_000) / 10_000;
 }
 
 /** Spawns `node --input-type=module -e <code>` in the repo (so `amltk/track` self-resolves). */

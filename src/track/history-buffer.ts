@@ -69,7 +69,10 @@ export class HistoryBuffer {
 
   addOther(row: number, key: string, value: StoredValue): void {
     this.others.push({ row, key, value });
-    this.bytes += OTHER_BYTES;
+    // A rough size, so that big strings and arrays count against the cap too.
+    this.bytes +=
+      OTHER_BYTES +
+      (typeof value === "string" ? 2 * value.length : Array.isArray(value) ? 8 * value.length : 0);
   }
 
   /** Adds a flattened row: numbers to columns, everything else kept as values. */
