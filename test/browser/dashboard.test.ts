@@ -70,6 +70,19 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     const [runs] = await Promise.all([fillStore(dir), buildDashboard()]);
     made = runs;
     store = await SqliteStore.open(dir);
+    // System metrics and console lines for one run, as the tracker's sampler and capture write them.
+    const t0 = Date.now() / 1000;
+    await store.appendSystem(
+      made[1]!.id,
+      [0, 1, 2, 3].map((i) => ({
+        timestamp: t0 + i,
+        values: { "system/cpu": 10 * i, "system/rss_mib": 100 + i },
+      })),
+    );
+    await store.appendConsole(made[1]!.id, [
+      { stream: "stdout", timestamp: t0, text: "epoch 1 done" },
+      { stream: "stderr", timestamp: t0 + 1, text: "warning: lr high" },
+    ]);
     server = await createServer({ store, port: 0, host: "127.0.0.1", auth: false });
     base = server.url;
     browser = await launchChromium();
@@ -260,7 +273,9 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     expect(await page.textContent(".run-head .badge")).toBe("finished");
     expect(await page.textContent('dd[data-field="group"]')).toBe(m.group);
     await page.waitForSelector('.panel[data-key="loss"][data-series-count="1"]');
-    await page.waitForSelector("pre.console");
+    await page.waitForSelector('.panel[data-key="system/cpu"][data-points="4"]');
+    await page.waitForSelector('pre.console :text("epoch 1 done")');
+    expect(await page.textContent("pre.console .err")).toContain("warning: lr high");
     await page.screenshot({ path: screenshotPath("run-page"), fullPage: true });
     await done(page);
   });

@@ -139,6 +139,8 @@ export function createPanel(data: readonly SeriesData[], o: PanelOptions): Panel
   );
   /** Names each line while there are few enough to read; hover covers the rest. */
   const drawLegend = (b: Built) => {
+    // One line needs no legend: the panel's title names it.
+    if (b.lines.length <= 1) return legend.replaceChildren();
     legend.replaceChildren(
       ...(b.lines.length > LEGEND_LIMIT
         ? [h("span", { class: "muted" }, `${b.lines.length} runs — hover for values`)]
