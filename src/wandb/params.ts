@@ -22,8 +22,15 @@ export interface WandbParamsInit {
   project?: string;
   group?: string;
   entity?: string;
-  /** "offline" (default: the local store), or "disabled" (same code path, writes nothing). */
+  /**
+   * "offline" (default: the local store), "online" (through an amltk server, see `baseUrl`),
+   * or "disabled" (the same code path, writes nothing).
+   */
   mode?: Mode;
+  /** Online mode: the server's URL (default env AMLTK_BASE_URL). */
+  baseUrl?: string;
+  /** Online mode: an API key (default env AMLTK_API_KEY). */
+  apiKey?: string;
   /** Store folder (default `$AMLTK_DIR`, then `./amltk-runs`). */
   dir?: string;
   jobType?: string;
@@ -38,11 +45,15 @@ export interface WandbParamsInit {
   resume?: "allow" | "must" | "never" | boolean;
 }
 
+const MODES: readonly Mode[] = ["offline", "online", "disabled"];
+
 const FIELDS: readonly (keyof WandbParamsInit)[] = [
   "project",
   "group",
   "entity",
   "mode",
+  "baseUrl",
+  "apiKey",
   "dir",
   "jobType",
   "tags",
@@ -72,6 +83,8 @@ export class WandbParams implements WandbParamsInit {
   readonly group?: string;
   readonly entity?: string;
   readonly mode?: Mode;
+  readonly baseUrl?: string;
+  readonly apiKey?: string;
   readonly dir?: string;
   readonly jobType?: string;
   readonly tags?: string[];
@@ -86,6 +99,11 @@ export class WandbParams implements WandbParamsInit {
       if (!FIELDS.includes(key as keyof WandbParamsInit)) {
         throw new TypeError(`WandbParams: unknown field "${key}" (known: ${FIELDS.join(", ")})`);
       }
+    }
+    if (init.mode !== undefined && !MODES.includes(init.mode)) {
+      throw new TypeError(
+        `WandbParams: mode must be one of ${MODES.join(", ")}, got ${show(init.mode)}`,
+      );
     }
     if (init.tags !== undefined && !isStringArray(init.tags)) {
       throw new TypeError(`WandbParams: tags must be an array of strings, got ${show(init.tags)}`);

@@ -131,6 +131,17 @@ describe("WandbPlugin", () => {
     ).toThrow(/importable/);
   });
 
+  it("WandbParams rejects bad input by name", () => {
+    expect(() => new WandbParams({ mode: "offlne" as never })).toThrow(
+      /mode must be one of offline, online, disabled, got "offlne"/,
+    );
+    expect(() => new WandbParams({ tag: ["x"] } as never)).toThrow(/unknown field "tag"/);
+    expect(() => new WandbParams({ tags: "x" as never })).toThrow(/tags must be an array/);
+    expect(() => new WandbPlugin({ project: "p" }).trialTracker({ modify: 3 as never })).toThrow(
+      /modify must be a function, got number/,
+    );
+  });
+
   it("WandbParams.modify returns a changed copy", () => {
     const a = new WandbParams({ project: "p", tags: ["a"] });
     const b = a.modify({ tags: ["b"] });

@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ModuleRef } from "../scheduling/executors/executor.js";
-import { SqliteStore } from "../store/sqlite/index.js";
+import type { SqliteStore } from "../store/sqlite/index.js";
 import { init, type Run } from "../track/index.js";
 import type { TrialReport } from "../trial/report.js";
 import type { Trial } from "../trial/trial.js";
@@ -26,21 +26,22 @@ export interface WrapperOptions {
 }
 
 /**
- * One store handle per folder per worker, shared by every run this worker opens: opening
- * SQLite (WAL setup, migration check) per trial would cost more than the tracking itself.
- * Never closed explicitly: runs still open at exit flush through it from their exit hook.
+ * Store handles for marking crashed runs, one per folder per worker, opened on the first
+ * crash only: normal runs go through `init`'s own shared store.
  */
 const stores = new Map<string, SqliteStore>();
 
-function sharedStore(dir: string): SqliteStore {
+async function crashStore(dir: string): Promise<SqliteStore> {
   const abs = resolve(dir);
   let store = stores.get(abs);
-  // The folder was deleted under us (e.g. a test cleaned up): start a fresh file.
+  // The folder was deleted under us (e.g. a test cleaned up): start a fresh handle.
   if (store && !existsSync(join(abs, "amltk.db"))) {
     stores.delete(abs);
     store = undefined;
   }
   if (!store) {
+    // Loaded on the first crash only: workers of a disabled plugin never load better-sqlite3.
+    const { SqliteStore } = await import("../store/sqlite/index.js");
     store = SqliteStore.openSync(abs);
     stores.set(abs, store);
   }
@@ -96,10 +97,16 @@ function reportRow(report: TrialReport): Record<string, unknown> {
   return row;
 }
 
-/** Exit code 0 for success, 1 otherwise; a crashed trial's run is marked crashed. */
-async function closeRun(run: Run, store: SqliteStore | undefined, status: string): Promise<void> {
+/**
+ * Exit code 0 for success, 1 otherwise. A crashed trial's run is then marked crashed (W&B
+ * would say failed: we keep "the function threw" apart from "the trial reported a failure");
+ * an offline run only, since that is the store this worker can write directly.
+ */
+async function closeRun(run: Run, params: WandbParams, dir: string, status: string) {
   await run.finish(status === "success" ? 0 : 1);
-  if (status === "crashed" && store) await store.updateRun(run.id, { state: "crashed" });
+  if (status === "crashed" && (params.mode ?? "offline") === "offline") {
+    await (await crashStore(dir)).updateRun(run.id, { state: "crashed" });
+  }
 }
 
 /**
@@ -126,14 +133,14 @@ export async function wandbTrialWrapper(
   const modify = await resolveModify(options.modify);
   if (modify) params = applyModify(modify, trial, params);
   const dir = params.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs";
-  const store = params.mode === "disabled" ? undefined : sharedStore(dir);
   const run = await init({
     project: params.project,
     group: params.group,
     entity: params.entity,
     mode: params.mode,
+    baseUrl: params.baseUrl,
+    apiKey: params.apiKey,
     dir,
-    store,
     jobType: params.jobType,
     tags: params.tags,
     notes: params.notes,
@@ -148,7 +155,7 @@ export async function wandbTrialWrapper(
   try {
     report = await next(trial);
   } catch (error) {
-    await closeRun(run, store, "crashed");
+    await closeRun(run, params, dir, "crashed");
     throw error;
   }
   try {
@@ -165,7 +172,7 @@ export async function wandbTrialWrapper(
     // Tracking must not turn the trial's outcome into something else; say what was lost.
     console.warn(`amltk/wandb: trial "${trial.name}": report not logged: ${String(error)}`);
   } finally {
-    await closeRun(run, store, report.status);
+    await closeRun(run, params, dir, report.status);
   }
   return report;
 }
