@@ -22,7 +22,9 @@ export function metricKeys(runs: readonly Run[]): string[] {
   for (const r of runs)
     for (const [k, v] of Object.entries(r.summary ?? {}))
       if (!k.startsWith("_") && typeof v === "number") keys.add(k);
-  return [...keys].sort((a, b) => (a === "cost" ? -1 : b === "cost" ? 1 : a.localeCompare(b)));
+  // The objective first: `cost`, then a namespaced one (the W&B plugin's `metric/cost`).
+  const rank = (k: string) => (k === "cost" ? 0 : k.endsWith("/cost") ? 1 : 2);
+  return [...keys].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
 /** Config keys whose values vary across runs (constants say nothing about the metric). */
@@ -147,7 +149,8 @@ export function renderHpo(o: HpoOptions, width: number): HTMLElement {
     `best ${metric} so far (${o.dir})`,
     {
       scales: { x: { time: false } },
-      axes: [{}, { size: 56 }],
+      // Trials are counted: whole-number ticks only.
+      axes: [{ incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, { size: 56 }],
       series: [
         { label: "trial" },
         {
