@@ -3,7 +3,6 @@
  * per-GPU utilisation/memory/temperature/power from `nvidia-smi` when it is on PATH (the first
  * failed call turns GPU sampling off for the process, silently: most machines have none).
  */
-import { execFile } from "node:child_process";
 import { freemem, totalmem } from "node:os";
 
 /** Fields asked of nvidia-smi, in order, and the key suffix each becomes (W&B's names). */
@@ -52,16 +51,21 @@ export function queryGpus(
     `--query-gpu=${GPU_FIELDS.map((f) => f[0]).join(",")}`,
     "--format=csv,noheader,nounits",
   ];
-  return new Promise((resolve) => {
-    execFile(command, args, { timeout: timeoutMs, windowsHide: true }, (err, stdout) => {
-      if (err) {
-        if (command === "nvidia-smi") gpuAbsent = true;
-        resolve({});
-        return;
-      }
-      resolve(parseNvidiaSmi(String(stdout)));
-    });
-  });
+  // node:child_process is loaded on the first sample, not at import: it is a visible share of
+  // a short script's cold start, and most runs end before their first sample.
+  return import("node:child_process").then(
+    ({ execFile }) =>
+      new Promise((resolve) => {
+        execFile(command, args, { timeout: timeoutMs, windowsHide: true }, (err, stdout) => {
+          if (err) {
+            if (command === "nvidia-smi") gpuAbsent = true;
+            resolve({});
+            return;
+          }
+          resolve(parseNvidiaSmi(String(stdout)));
+        });
+      }),
+  );
 }
 
 /** Samples the process and the machine; CPU % is over the time since the previous sample. */
