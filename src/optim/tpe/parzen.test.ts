@@ -17,7 +17,8 @@ describe("Parzen", () => {
     for (const multivariate of [true, false]) {
       const p = new Parzen(
         [{ kind: "float" }],
-        [[0.02], [0.3], [0.31], [0.97]],
+        [0.02, 0.3, 0.31, 0.97],
+        4,
         [1, 2, 1, 1],
         opts({ multivariate }),
       );
@@ -30,7 +31,7 @@ describe("Parzen", () => {
 
   it("gives discrete values masses that sum to 1", () => {
     const k = 7;
-    const p = new Parzen([{ kind: "discrete" }], [[0.5 / k], [3.5 / k]], [1, 1], opts());
+    const p = new Parzen([{ kind: "discrete" }], [0.5 / k, 3.5 / k], 2, [1, 1], opts());
     const centres = Float64Array.from({ length: k }, (_, i) => (i + 0.5) / k);
     const lo = Float64Array.from({ length: k }, (_, i) => i / k);
     const hi = Float64Array.from({ length: k }, (_, i) => (i + 1) / k);
@@ -40,16 +41,7 @@ describe("Parzen", () => {
 
   it("smooths categorical kernels and samples within the domain", () => {
     const dims: Dim[] = [{ kind: "categorical", n: 3 }, { kind: "float" }];
-    const p = new Parzen(
-      dims,
-      [
-        [0, 0.1],
-        [0, 0.9],
-        [2, 0.5],
-      ],
-      [1, 1, 1],
-      opts(),
-    );
+    const p = new Parzen(dims, [0, 0.1, 0, 0.9, 2, 0.5], 3, [1, 1, 1], opts());
     const pts = p.sample(new Rng(1), 3000);
     const counts = [0, 0, 0];
     for (let i = 0; i < 3000; i++) {
@@ -100,14 +92,14 @@ describe("split", () => {
   });
 
   it("thin keeps at most max kernels and the total weight", () => {
-    const items = Array.from({ length: 1000 }, (_, i) => i);
     const weights = defaultWeights(1000);
-    const out = thin(items, weights, 128);
-    expect(out.items).toHaveLength(128);
+    const out = thin(weights, 128);
+    expect(out.picks).toHaveLength(128);
     expect(out.weights.reduce((a, b) => a + b)).toBeCloseTo(
       weights.reduce((a, b) => a + b),
       9,
     );
-    expect(out.items.slice(-64)).toEqual(items.slice(-64));
+    expect([...out.picks.slice(-64)]).toEqual(Array.from({ length: 64 }, (_, i) => 936 + i));
+    expect(thin([1, 2], 128).picks).toEqual(Int32Array.from([0, 1]));
   });
 });

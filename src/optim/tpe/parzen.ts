@@ -69,16 +69,17 @@ export class Parzen {
   readonly #cumW: Float64Array;
 
   /**
-   * @param observations rows of `dims.length` values.
+   * @param observations `nObs` rows of `dims.length` values, flat.
    * @param weights one non-negative weight per observation (the prior's is added here).
    * @param widen optional per-observation bandwidth factors (TPE widens failed trials' kernels).
    */
   constructor(
     dims: readonly Dim[],
-    observations: readonly ArrayLike<number>[],
-    weights: readonly number[],
+    observations: ArrayLike<number>,
+    nObs: number,
+    weights: ArrayLike<number>,
     options: ParzenOptions,
-    widen?: readonly number[],
+    widen?: ArrayLike<number>,
   ) {
     this.dims = dims;
     dims.forEach((d, i) => {
@@ -88,17 +89,17 @@ export class Parzen {
         this.#continuous.push(d.kind === "float");
       }
     });
-    const nObs = observations.length;
+    const d = dims.length;
     const k = nObs + 1;
     this.kernels = k;
 
-    const w = [...weights, options.priorWeight];
-    const total = w.reduce((a, b) => a + b, 0);
+    let total = options.priorWeight;
+    for (let i = 0; i < nObs; i++) total += weights[i];
     this.#constant = new Float64Array(k);
     this.#cumW = new Float64Array(k);
     let acc = 0;
     for (let i = 0; i < k; i++) {
-      const p = w[i] / total;
+      const p = (i === nObs ? options.priorWeight : weights[i]) / total;
       this.#constant[i] = Math.log(p);
       acc += p;
       this.#cumW[i] = acc;
@@ -110,29 +111,43 @@ export class Parzen {
     this.#invSigma = new Float64Array(k * nNum);
     const minSigma =
       options.minBandwidth === "magic" ? 1 / Math.min(100, k + 1) : options.minBandwidth;
-    const scott = options.bandwidthScale * Math.max(nObs, 1) ** (-1 / (dims.length + 4));
+    const scott = options.bandwidthScale * Math.max(nObs, 1) ** (-1 / (d + 4));
     const mus = new Float64Array(k);
+    const muA = this.#mu;
+    const sigmaA = this.#sigma;
+    const invA = this.#invSigma;
+    const constant = this.#constant;
     for (let j = 0; j < nNum; j++) {
       const dim = this.#numeric[j];
-      for (let i = 0; i < nObs; i++) mus[i] = observations[i][dim];
+      const continuous = this.#continuous[j];
+      for (let i = 0; i < nObs; i++) mus[i] = observations[i * d + dim];
       mus[nObs] = PRIOR_MU;
       const sigmas = options.multivariate
         ? undefined
         : neighbourBandwidths(mus, options.considerEndpoints);
+      let lastSigma = Number.NaN;
+      let logSigma = 0;
       for (let i = 0; i < k; i++) {
         const mu = mus[i];
         const raw =
           i === nObs ? PRIOR_SIGMA : (sigmas ? sigmas[i] : scott) * (widen ? widen[i] : 1);
         const sigma = Math.min(1, Math.max(minSigma, raw));
         const at = i * nNum + j;
-        this.#mu[at] = mu;
-        this.#sigma[at] = sigma;
-        this.#invSigma[at] = 1 / sigma;
+        muA[at] = mu;
+        sigmaA[at] = sigma;
+        invA[at] = 1 / sigma;
         // The truncation's normaliser; a kernel 8σ inside both ends loses < 1e-15 of its mass.
         const inside = mu > 8 * sigma && 1 - mu > 8 * sigma;
         let c = inside ? 0 : -Math.log(normCdf((1 - mu) / sigma) - normCdf(-mu / sigma));
-        if (this.#continuous[j]) c -= LOG_SQRT_2PI + Math.log(sigma);
-        this.#constant[i] += c;
+        if (continuous) {
+          // Joint kernels share one width: take its log once.
+          if (sigma !== lastSigma) {
+            lastSigma = sigma;
+            logSigma = Math.log(sigma);
+          }
+          c -= LOG_SQRT_2PI + logSigma;
+        }
+        constant[i] += c;
       }
     }
 
@@ -144,7 +159,7 @@ export class Parzen {
       const smooth = options.priorWeight / k;
       for (let i = 0; i < k; i++) {
         const row = new Float64Array(n).fill(i === nObs ? 1 : smooth);
-        if (i < nObs) row[observations[i][dim]] += 1;
+        if (i < nObs) row[observations[i * d + dim]] += 1;
         let sum = 0;
         for (let c = 0; c < n; c++) sum += row[c];
         let run = 0;
@@ -199,6 +214,7 @@ export class Parzen {
     const inv = this.#invSigma;
     const nCat = this.#categorical.length;
     const catSizes = this.#categorical.map((dim) => (this.dims[dim] as { n: number }).n);
+    const allContinuous = continuous.every(Boolean);
     const out = new Float64Array(n);
     const terms = new Float64Array(k);
     const x = new Float64Array(nNum);
@@ -210,20 +226,27 @@ export class Parzen {
         let s = this.#constant[i];
         let quad = 0;
         const base = i * nNum;
-        for (let j = 0; j < nNum; j++) {
-          if (continuous[j]) {
+        if (allContinuous) {
+          // The common case (floats only), kept branch-free: this loop is most of an ask.
+          for (let j = 0; j < nNum; j++) {
             const z = (x[j] - mu[base + j]) * inv[base + j];
             quad += z * z;
-          } else {
-            const dim = numeric[j];
-            s += logMass(
-              (cellLo as Float64Array)[row + dim],
-              (cellHi as Float64Array)[row + dim],
-              mu[base + j],
-              this.#sigma[base + j],
-            );
           }
-        }
+        } else
+          for (let j = 0; j < nNum; j++) {
+            if (continuous[j]) {
+              const z = (x[j] - mu[base + j]) * inv[base + j];
+              quad += z * z;
+            } else {
+              const dim = numeric[j];
+              s += logMass(
+                (cellLo as Float64Array)[row + dim],
+                (cellHi as Float64Array)[row + dim],
+                mu[base + j],
+                this.#sigma[base + j],
+              );
+            }
+          }
         s -= 0.5 * quad;
         for (let c = 0; c < nCat; c++) {
           const nc = catSizes[c];

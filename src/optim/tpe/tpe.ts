@@ -7,6 +7,7 @@
  * @module
  */
 
+import { isPruned } from "../../trial/pruning.js";
 import type { TrialReport } from "../../trial/report.js";
 import { BaseOptimizer, type OptimizerOptions } from "../base-optimizer.js";
 import { lossesOf } from "../pareto.js";
@@ -79,8 +80,9 @@ const FAILED_WIDEN = 4;
  * proposes the candidate with the highest l(x)/g(x).
  *
  * Failed and crashed trials (and successes without a finite value for every metric) are kept as
- * bad trials: they shape g(x), so TPE steers away from configurations that break, but never
- * l(x). With several metrics the good trials are picked front by front (non-dominated sorting).
+ * bad trials with 4× wider kernels: they shape g(x), so TPE steers away from the region of a
+ * configuration that broke, but never l(x). Pruned trials are bad trials with ordinary kernels.
+ * Trials asked but not told yet are bad trials too (the constant liar), so parallel asks differ. With several metrics the good trials are picked front by front (non-dominated sorting).
  * Reports of trials it did not ask for are accepted when their config is valid (warm start).
  *
  * @example
@@ -179,7 +181,8 @@ export class TPE extends BaseOptimizer {
       index: this.#told.length,
       row: encode(this.space, config as Config),
       losses,
-      failed: losses === undefined,
+      // Pruned trials were merely worse than others so far: bad, but not a region to shun.
+      failed: losses === undefined && !isPruned(report),
     });
   }
 
@@ -187,9 +190,9 @@ export class TPE extends BaseOptimizer {
   #sample(batch: readonly Config[]): Config {
     if (this.#told.length < this.#nStartup) return this.space.sample(this.rng);
     let observations = this.#told;
-    if (this.#constantLiar) {
+    const running = [...[...this.pending.values()].map((t) => t.config as Config), ...batch];
+    if (this.#constantLiar && running.length > 0) {
       // The constant liar: running trials count as bad ones (they have no losses).
-      const running = [...[...this.pending.values()].map((t) => t.config as Config), ...batch];
       observations = [
         ...this.#told,
         ...running.map((c, i) => ({
@@ -233,21 +236,32 @@ export class TPE extends BaseOptimizer {
   ): Choice[] {
     // Only trials where the group was active say anything about it.
     const first = group.slots[0];
-    const row = (o: Observation) => group.slots.map((s) => o.row[s]);
+    const slots = group.slots;
+    const d = slots.length;
     const good = below.filter((o) => !Number.isNaN(o.row[first]));
-    const bad: Observation[] = [];
-    const badWeights: number[] = [];
-    above.forEach((o, i) => {
-      if (Number.isNaN(o.row[first])) return;
-      bad.push(o);
-      badWeights.push(aboveWeights[i]);
+    const goodRows = new Float64Array(good.length * d);
+    good.forEach((o, i) => {
+      for (let j = 0; j < d; j++) goodRows[i * d + j] = o.row[slots[j]];
     });
-    const thinned = thin(bad, badWeights, this.#maxKernels);
-    const l = new Parzen(group.dims, good.map(row), new Array(good.length).fill(1), this.#parzen);
-    const widen = thinned.items.map((o) => (o.failed ? FAILED_WIDEN : 1));
-    const g = new Parzen(group.dims, thinned.items.map(row), thinned.weights, this.#parzen, widen);
+    const active: Observation[] = [];
+    const activeWeights: number[] = [];
+    for (let i = 0; i < above.length; i++) {
+      if (Number.isNaN(above[i].row[first])) continue;
+      active.push(above[i]);
+      activeWeights.push(aboveWeights[i]);
+    }
+    const { picks, weights } = thin(activeWeights, this.#maxKernels);
+    const badRows = new Float64Array(picks.length * d);
+    const widen = new Float64Array(picks.length);
+    picks.forEach((pick, i) => {
+      const o = active[pick];
+      for (let j = 0; j < d; j++) badRows[i * d + j] = o.row[slots[j]];
+      widen[i] = o.failed ? FAILED_WIDEN : 1;
+    });
+    const ones = new Float64Array(good.length).fill(1);
+    const l = new Parzen(group.dims, goodRows, good.length, ones, this.#parzen);
+    const g = new Parzen(group.dims, badRows, picks.length, weights, this.#parzen, widen);
     const n = this.#nCandidates;
-    const d = group.dims.length;
     const points = l.sample(this.rng, n);
     const lo = new Float64Array(n * d);
     const hi = new Float64Array(n * d);

@@ -1,0 +1,203 @@
+/**
+ * TPE quality and speed, side by side with Optuna's TPESampler: median best value after 100
+ * trials over 20 seeds on Branin, Hartmann6, Rosenbrock (4-d) and Ackley (5-d), and the
+ * sampler's time per trial over 1,000 trials of Hartmann6 (6-d).
+ *
+ * Run: `node --import tsx bench/optim.ts [--trials 100] [--seeds 20] [--timing-trials 1000]
+ * [--no-optuna]`; prints JSON. Optuna runs through bench/python/optuna_bench.py when
+ * `python3 -c "import optuna"` works; otherwise only our numbers are printed.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { RandomSearch } from "../src/optim/random.js";
+import { float } from "../src/optim/space/builders.js";
+import { type SearchSpace, space } from "../src/optim/space/search-space.js";
+import { TPE, type TPEOptions } from "../src/optim/tpe/index.js";
+import type { Optimizer } from "../src/optim/types.js";
+import { Metric } from "../src/trial/metric.js";
+import { type BenchFunction, FUNCTIONS } from "./functions.js";
+
+const metric = new Metric("y");
+
+function spaceOf(f: BenchFunction): SearchSpace {
+  return space(Object.fromEntries(f.bounds.map(([lo, hi], i) => [`x${i}`, float(lo, hi)])));
+}
+
+/** Best value after `trials` sequential ask/tell rounds. */
+function bestOf(opt: Optimizer, f: BenchFunction, trials: number): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < trials; i++) {
+    const t = opt.ask();
+    const y = f.fn(f.bounds.map((_, j) => t.config[`x${j}`] as number));
+    best = Math.min(best, y);
+    opt.tell(t.success({ y }));
+  }
+  return best;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const round = (x: number) => Number(x.toPrecision(6));
+
+type Make = (s: SearchSpace, seed: number) => Optimizer;
+const tpe =
+  (extra: Partial<TPEOptions> = {}): Make =>
+  (s, seed) =>
+    new TPE({ space: s, metrics: metric, seed, ...extra });
+
+function medians(make: Make, trials: number, seeds: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of FUNCTIONS) {
+    const bests = Array.from({ length: seeds }, (_, seed) =>
+      bestOf(make(spaceOf(f), seed), f, trials),
+    );
+    out[f.name] = round(median(bests));
+  }
+  return out;
+}
+
+/**
+ * ms per trial (ask + tell) over `n` trials of Hartmann6: wall-clock, CPU time of this process
+ * (steadier on a shared machine), and wall-clock over the last tenth (does it grow?).
+ */
+function timing(n: number): {
+  msPerTrial: number;
+  cpuMsPerTrial: number;
+  msPerTrialLastTenth: number;
+} {
+  const f = FUNCTIONS.find((x) => x.name === "hartmann6") as BenchFunction;
+  const opt = new TPE({ space: spaceOf(f), metrics: metric, seed: 0 });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let tLast = t0;
+  for (let i = 0; i < n; i++) {
+    if (i === n - Math.floor(n / 10)) tLast = performance.now();
+    const t = opt.ask();
+    opt.tell(t.success({ y: f.fn(f.bounds.map((_, j) => t.config[`x${j}`] as number)) }));
+  }
+  const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    msPerTrial: round((t1 - t0) / n),
+    cpuMsPerTrial: round((cpu.user + cpu.system) / 1000 / n),
+    msPerTrialLastTenth: round((t1 - tLast) / Math.floor(n / 10)),
+  };
+}
+
+interface OptunaOut {
+  optuna: string;
+  results: Record<string, Record<string, { median: number }>>;
+  msPerTrial?: Record<string, number>;
+  cpuMsPerTrial?: Record<string, number>;
+}
+
+/** Starts Optuna's side (it takes minutes); resolves to its JSON, or why it could not run. */
+function optunaSide(args: string[]): Promise<OptunaOut | { unavailable: string }> {
+  const probe = spawnSync("python3", ["-c", "import optuna"], { encoding: "utf8" });
+  if (probe.error || probe.status !== 0)
+    return Promise.resolve({
+      unavailable: `python3 with optuna not found: ${probe.error?.message ?? probe.stderr.trim().split("\n").pop()}`,
+    });
+  const script = join(dirname(fileURLToPath(import.meta.url)), "python", "optuna_bench.py");
+  return new Promise((resolve) => {
+    const child = spawn("python3", [script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    child.on("close", (code) => {
+      try {
+        resolve(JSON.parse(out) as OptunaOut);
+      } catch {
+        resolve({ unavailable: `optuna_bench.py exited with ${code} without JSON` });
+      }
+    });
+  });
+}
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const trials = arg("trials", 100);
+  const seeds = arg("seeds", 20);
+  const timingTrials = arg("timing-trials", 1000);
+  const optuna = process.argv.includes("--no-optuna")
+    ? Promise.resolve({ unavailable: "--no-optuna" })
+    : optunaSide([
+        "--trials",
+        `${trials}`,
+        "--seeds",
+        `${seeds}`,
+        "--timing-trials",
+        `${timingTrials}`,
+      ]);
+
+  const ours = medians(tpe(), trials, seeds);
+  const oursIndependent = medians(tpe({ multivariate: false }), trials, seeds);
+  const random = medians(
+    (s, seed) => new RandomSearch({ space: s, metrics: metric, seed }),
+    trials,
+    seeds,
+  );
+  const theirs = await optuna;
+  // Timed after Optuna's side finished, so the two don't share the CPU while timed.
+  const speed = timing(timingTrials);
+
+  const functions: Record<string, Record<string, number | null>> = {};
+  for (const f of FUNCTIONS) {
+    const o = "results" in theirs ? theirs.results : undefined;
+    functions[f.name] = {
+      knownMinimum: f.minimum,
+      ours: ours[f.name],
+      optunaDefaults: o ? round(o.defaults[f.name].median) : null,
+      optunaMultivariate: o ? round(o.multivariate[f.name].median) : null,
+      oursIndependent: oursIndependent[f.name],
+      optunaIndependent: o ? round(o.independent[f.name].median) : null,
+      randomSearch: random[f.name],
+    };
+  }
+  const beats = (key: string) =>
+    "results" in theirs
+      ? Object.values(functions).every((r) => (r.ours as number) <= (r[key] as number))
+      : null;
+  console.log(
+    JSON.stringify(
+      {
+        trials,
+        seeds,
+        metric: "median over seeds of the best value found (minimized)",
+        node: process.version,
+        optuna: "optuna" in theirs ? theirs.optuna : theirs.unavailable,
+        functions,
+        timing: {
+          function: "hartmann6",
+          trials: timingTrials,
+          ours: speed,
+          optunaDefaults:
+            "msPerTrial" in theirs && theirs.msPerTrial && theirs.cpuMsPerTrial
+              ? {
+                  msPerTrial: round(theirs.msPerTrial.hartmann6),
+                  cpuMsPerTrial: round(theirs.cpuMsPerTrial.hartmann6),
+                }
+              : null,
+        },
+        goals: {
+          medianAtLeastAsGoodAsOptunaDefaults: beats("optunaDefaults"),
+          medianAtLeastAsGoodAsOptunaMultivariate: beats("optunaMultivariate"),
+          msPerTrialAtMost1: speed.msPerTrial <= 1,
+          cpuMsPerTrialAtMost1: speed.cpuMsPerTrial <= 1,
+        },
+      },
+      null,
+      2,
+    ),
+  );
+}
