@@ -1,13 +1,15 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { formatDuration, formatNumber, Progress } from "./progress.js";
 
 /** A stream that keeps what was written; `clock` is advanced by hand, so output is exact. */
-function setup(options: { total?: number; tty?: boolean; lineEveryMs?: number } = {}) {
+function setup(
+  options: { total?: number; tty?: boolean; lineEveryMs?: number; columns?: number } = {},
+) {
   const chunks: string[] = [];
   const clock = { t: 1_000 };
   const progress = new Progress({
     ...options,
-    stream: { write: (c: string) => chunks.push(c), columns: 40 },
+    stream: { write: (c: string) => chunks.push(c), columns: options.columns ?? 200 },
     now: () => clock.t,
   });
   return { chunks, clock, progress };
@@ -71,15 +73,37 @@ describe("Progress (plain lines, not a TTY)", () => {
 });
 
 describe("Progress (TTY)", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("redraws one line in place, cut to the terminal width, and ends with a newline", () => {
-    const { chunks, clock, progress } = setup({ total: 2, tty: true });
+    const { chunks, clock, progress } = setup({ total: 2, tty: true, columns: 40 });
+    expect(chunks).toEqual(["\r\x1b[K[0/2] done 0 failed 0 | best cost - | 0"]);
+    clock.t += 1000;
     progress.record(true, 3);
     clock.t += 1000;
     progress.record(true, 1);
     progress.finish();
-    expect(chunks.slice(0, 2).every((c) => c.startsWith("\r\x1b[K"))).toBe(true);
-    expect(chunks[1]).toBe("\r\x1b[K[2/2] done 2 failed 0 | best cost 1 | 2");
+    expect(chunks.slice(0, 3).every((c) => c.startsWith("\r\x1b[K"))).toBe(true);
+    expect(chunks[2]).toBe("\r\x1b[K[2/2] done 2 failed 0 | best cost 1 | 1");
     expect(chunks.at(-1)).toBe("\n");
+  });
+
+  it("ticks between reports so rate and ETA stay live, and stops ticking at finish", () => {
+    vi.useFakeTimers();
+    const { chunks, clock, progress } = setup({ total: 4, tty: true });
+    clock.t += 1000;
+    progress.record(true, 3);
+    const before = chunks.length;
+    clock.t += 3000; // a long trial: no report for a while
+    vi.advanceTimersByTime(1000);
+    expect(chunks.length).toBe(before + 1);
+    expect(chunks.at(-1)).toContain("[1/4] done 1 failed 0 | best cost 3 | 0.25 trials/s");
+    progress.finish();
+    const after = chunks.length;
+    vi.advanceTimersByTime(5000);
+    expect(chunks.length).toBe(after);
   });
 });
 

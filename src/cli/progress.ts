@@ -34,6 +34,11 @@ export interface ProgressOptions {
    * `total` is reached) always print. Use 0 for one line per trial.
    */
   lineEveryMs?: number;
+  /**
+   * On a TTY, also redraw every `tickMs` (default 1000) so rate and ETA stay live while a long
+   * trial runs; 0 turns it off. Plain-line output never ticks (it would only add noise).
+   */
+  tickMs?: number;
   /** Clock in ms (default `Date.now`); injectable so the output can be tested exactly. */
   now?: () => number;
 }
@@ -77,6 +82,7 @@ export class Progress {
   private lastDraw = Number.NEGATIVE_INFINITY;
   private lastDrawn = -1;
   private drewInPlace = false;
+  private ticker: NodeJS.Timeout | undefined;
 
   constructor(options: ProgressOptions = {}) {
     if (options.total !== undefined && !(Number.isInteger(options.total) && options.total >= 0)) {
@@ -87,6 +93,14 @@ export class Progress {
     this.tty = options.tty ?? this.stream.isTTY === true;
     this.now = options.now ?? Date.now;
     this.start = this.now();
+    if (this.tty) {
+      this.draw(true); // something on screen before the first trial ends
+      const tick = options.tickMs ?? 1000;
+      if (tick > 0) {
+        this.ticker = setInterval(() => this.draw(true), tick);
+        this.ticker.unref(); // never keeps the process alive
+      }
+    }
   }
 
   /**
@@ -146,6 +160,8 @@ export class Progress {
 
   /** Draws the final state (if not drawn yet) and ends a redrawn line with a newline. */
   finish(): void {
+    clearInterval(this.ticker);
+    this.ticker = undefined;
     if (this.lastDrawn !== this.completed) this.draw(true);
     if (this.drewInPlace) this.stream.write("\n");
     this.drewInPlace = false;
