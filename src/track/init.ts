@@ -271,7 +271,11 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
     heartbeatInterval: opts.heartbeatInterval,
     maxBufferedRows: opts.maxBufferedRows,
     maxBufferedBytes: opts.maxBufferedBytes,
-    console: opts.console,
+    // Loaded only when asked for, like everything a plain offline run does not need.
+    capture:
+      opts.console === "capture"
+        ? new (await import("./console-capture.js")).ConsoleCapture()
+        : undefined,
   });
   return current;
 }

@@ -1,7 +1,7 @@
 import { type BatchWriter, batchToRows, type HistoryBatch } from "../store/history-batch.js";
 import type { ConsoleLine, HistoryRow, RunRecord, Store, StoredValue } from "../store/types.js";
 import { makeConfig, type RunConfig } from "./config.js";
-import { ConsoleCapture } from "./console-capture.js";
+import type { ConsoleCapture } from "./console-capture.js";
 import { TrackError } from "./errors.js";
 import { HistoryBuffer } from "./history-buffer.js";
 import { type MetricOptions, SummaryState } from "./summary.js";
@@ -42,8 +42,8 @@ export interface RunInternals {
   flushInterval?: number;
   maxBufferedRows?: number;
   maxBufferedBytes?: number;
-  /** "capture" records the process's stdout/stderr as console lines of the run. */
-  console?: "capture" | "off";
+  /** Records the process's stdout/stderr as console lines of the run (made by `init`). */
+  capture?: ConsoleCapture;
   /** nvidia-smi command for GPU metrics (default from PATH); null turns GPU sampling off. */
   gpuCommand?: string | null;
 }
@@ -171,7 +171,7 @@ export class Run {
       h.unref();
       this.timers.push(h);
     };
-    if (o.console === "capture") this.capture = new ConsoleCapture();
+    if (o.capture) this.capture = o.capture;
     t(o.flushInterval ?? 100, () => {
       if (this.buf!.rows > 0 || this.sum.dirty || this.configDirty || this.capture?.pending) {
         void this.flush();
