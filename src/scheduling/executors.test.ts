@@ -13,10 +13,12 @@ import { childPids } from "./test-fixtures/children.js";
 import {
   burn,
   chatty,
+  dieHard,
   fail,
   gated,
   hang,
   hog,
+  listens,
   nap,
   sendsFunction,
   square,
@@ -268,6 +270,57 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     if (kind === "sequential") expect(errors.some((e) => e instanceof CommTimeoutError)).toBe(true);
     expect(errors.find((e) => e.name === "UncloneableError")?.message).toMatch(/data\.callback/);
   });
+
+  it("Comm: the host can send to the running call", async () => {
+    const s = make(kind);
+    const t = s.task(listens, { plugins: [new Comm.Plugin()] });
+    t.on("onCommOpen", (msg) => msg.send({ hello: "call" }));
+    const results: unknown[] = [];
+    t.on("onResult", (_f, r) => results.push(r));
+    s.on("onStart", () => t.submit());
+    await s.run();
+    expect(results).toEqual([{ hello: "call" }]);
+  });
+
+  it("every future ends exactly once when stopped mid-bulk with wait: false", async () => {
+    const s = make(kind);
+    const t = s.task(square);
+    const ended = new Map<number, number>();
+    const end = (f: { id: number }) => ended.set(f.id, (ended.get(f.id) ?? 0) + 1);
+    s.on("onFutureDone", end);
+    s.on("onFutureCancelled", end);
+    s.on("onStart", () => {
+      for (let i = 0; i < 500; i++) t.submit(i);
+    });
+    t.on("onResult", () => s.stop(), { when: () => (s.eventCounts.onFutureResult ?? 0) >= 50 });
+    const exit = await s.run({ wait: false, onCancelled: "continue" });
+    expect(exit.code).toBe("STOPPED");
+    expect(ended.size).toBe(500);
+    expect([...ended.values()].every((n) => n === 1)).toBe(true);
+    expect(s.eventCounts.onFutureResult).toBeGreaterThanOrEqual(50);
+    expect(s.empty()).toBe(true);
+  });
+
+  it.skipIf(kind === "sequential")(
+    "a worker death fails only the call it was running; pipelined calls still run",
+    async () => {
+      const s = make(kind, 1);
+      const t = s.task(square);
+      const killer = s.task(dieHard);
+      const errors: unknown[] = [];
+      killer.on("onException", (_f, e) => errors.push(e));
+      s.on("onStart", () => {
+        for (let i = 0; i < 300; i++) t.submit(i);
+        killer.submit();
+        for (let i = 0; i < 300; i++) t.submit(i);
+      });
+      await s.run({ onException: "continue" });
+      expect(s.eventCounts.onFutureResult).toBe(600);
+      expect(errors).toHaveLength(1);
+      expect((errors[0] as Error).name).toBe("WorkerDiedError");
+      expect((errors[0] as Error).message).toMatch(kind === "processes" ? /SIGKILL/ : /code 7/);
+    },
+  );
 
   it("bad input gives clear errors", async () => {
     const s = make(kind);

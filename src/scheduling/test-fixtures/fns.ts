@@ -114,3 +114,10 @@ export const dieHard = importable(
   import.meta.url,
   "dieHard",
 );
+
+/** Waits for the first message the host sends on the channel and returns it. */
+export const listens = importable(
+  (comm: CommHandle) => new Promise((resolve) => comm.onMessage(resolve)),
+  import.meta.url,
+  "listens",
+);
