@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { statSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { RunRecord, Store } from "../store/types.js";
@@ -98,23 +98,36 @@ setFinishHook((r) => {
  * many short runs (a trial per run) pays for opening SQLite once; they are closed at exit after
  * the last run has flushed. A folder whose database was deleted meanwhile is opened afresh.
  */
-const openStores = new Map<string, Promise<Store>>();
+const openStores = new Map<string, { store: Promise<Store>; ino: number | undefined }>();
+
+/** The database file's inode: a deleted or replaced file means the cached connection is stale. */
+function dbInode(dir: string): number | undefined {
+  return statSync(join(dir, "amltk.db"), { throwIfNoEntry: false })?.ino;
+}
 
 async function openDefaultStore(dir: string): Promise<Store> {
   const key = resolve(dir);
   const cached = openStores.get(key);
-  if (cached && existsSync(join(key, "amltk.db"))) return cached;
-  const opening = loadSqlite().then((mod) => mod.SqliteStore.open(key));
-  openStores.set(key, opening);
-  opening.then(
-    (store) =>
+  if (cached) {
+    const ino = dbInode(key);
+    if (ino !== undefined && (cached.ino === undefined || cached.ino === ino)) return cached.store;
+  }
+  const entry = {
+    store: loadSqlite().then((mod) => mod.SqliteStore.open(key)),
+    ino: undefined as number | undefined,
+  };
+  openStores.set(key, entry);
+  entry.store.then(
+    (store) => {
+      entry.ino = dbInode(key);
       atExitAfterRuns(() => {
-        if (openStores.get(key) === opening) openStores.delete(key);
+        if (openStores.get(key) === entry) openStores.delete(key);
         (store as Store & { closeSync?(): void }).closeSync?.();
-      }),
+      });
+    },
     () => openStores.delete(key),
   );
-  return opening;
+  return entry.store;
 }
 
 type SqliteModule = { SqliteStore: { open(dir: string): Store | Promise<Store> } };

@@ -88,3 +88,21 @@ it("writes buffered rows on process exit without finish", async () => {
     await store.close();
   }
 });
+
+it("reuses one open store per folder, and reopens when the database was deleted", async () => {
+  const dir = tmp();
+  const a = await init({ dir, systemInterval: 0, reinit: "create_new" });
+  a.log({ x: 1 });
+  await a.finish();
+  rmSync(dir, { recursive: true, force: true });
+  const b = await init({ dir, systemInterval: 0, reinit: "create_new" });
+  b.log({ x: 2 });
+  await b.finish();
+  const store = await openStore(dir);
+  try {
+    expect(await store.getRun(a.id)).toBeUndefined();
+    expect((await store.readPoints({ runId: b.id, key: "x" })).map((p) => p.value)).toEqual([2]);
+  } finally {
+    await store.close();
+  }
+});
