@@ -2,7 +2,7 @@
  * Tracker benchmark (issue 3). Run: `npx tsx bench/track.ts [--quick]`. Prints one JSON object.
  *
  * - initFinishMedianMs: init + finish of an empty run, median of 1,000, in one process
- *   (MemoryStore; one shared SqliteStore; the default store opened and closed per run).
+ *   (MemoryStore; one injected SqliteStore; the default store of a folder, which init keeps open).
  * - cold: fresh `node` processes that import the BUILT `amltk/track` (dist/, rebuilt first when
  *   older than src/), init, log 10 points and finish; wall time from spawn to exit.
  * - log1M: one scalar key, 1,000,000 `run.log` calls in a fresh `node` process on dist/, all
@@ -177,7 +177,7 @@ try {
     initFinishMedianMs: {
       memory: await initFinish(inits, () => ({ store: new MemoryStore() })),
       sqliteShared: await initFinish(inits, () => ({ store: shared })),
-      sqliteOpenPerRun: await initFinish(inits, () => ({ dir: join(dir, "own") })),
+      sqliteDefaultDir: await initFinish(inits, () => ({ dir: join(dir, "own") })),
     },
     cold: await cold(quick ? 3 : 10),
     log1M: await log1M(1_000_000),
