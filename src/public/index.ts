@@ -39,7 +39,7 @@ export {
 } from "../scheduling/executors/limits.js";
 export { WorkerDiedError } from "../scheduling/executors/pool.js";
 export { ProcessExecutor } from "../scheduling/executors/processes.js";
-export { SequentialExecutor } from "../scheduling/executors/sequential.js";
+export { AbandonedCallError, SequentialExecutor } from "../scheduling/executors/sequential.js";
 export { ThreadExecutor } from "../scheduling/executors/threads.js";
 export { RemoteError, UncloneableError } from "../scheduling/executors/wire.js";
 export {
@@ -68,6 +68,7 @@ export {
   Limiter,
   type LimiterOptions,
   Plugin,
+  type SubmitArgs,
   Task,
   type TaskEvents,
   type TaskOptions,

@@ -15,6 +15,12 @@ import type { Scheduler, SubmitHooks } from "./scheduler.js";
 /**
  * The arguments a caller passes to `submit`: the function's parameters, less a trailing
  * Comm handle, which the executor supplies (see `Comm.Plugin`).
+ *
+ * @example
+ * ```ts
+ * const work = importable((x: number, comm: CommHandle) => x, import.meta.url, "work");
+ * type A = SubmitArgs<typeof work>; // [x: number]
+ * ```
  */
 export type SubmitArgs<F extends AnyFn> =
   Parameters<F> extends [...infer A, CommHandle] ? A : Parameters<F>;

@@ -5,7 +5,18 @@
 import { readFileSync } from "node:fs";
 import type { LimitSpec } from "./executor.js";
 
-/** A call went over one of its resource limits and was stopped. */
+/**
+ * A call went over one of its resource limits and was stopped: the base of
+ * {@link WallTimeExceeded}, {@link CpuTimeExceeded} and {@link MemoryLimitExceeded}.
+ *
+ * @example
+ * ```ts
+ * task.on("onException", (_future, err) => {
+ *   if (err instanceof LimitExceededError) console.log(err.limit, err.value, err.message);
+ * });
+ * await scheduler.run({ onException: [[LimitExceededError, "continue"]] });
+ * ```
+ */
 export class LimitExceededError extends Error {
   /** Which limit: "wallTime" (s), "cpuTime" (s) or "memory" (bytes). */
   readonly limit: keyof LimitSpec;

@@ -35,7 +35,17 @@ export const PIPELINE_BELOW_MS = 2;
 /** Most calls in flight per worker when pipelining. */
 export const DEPTH = 32;
 
-/** A worker died or was stopped while running a call. */
+/**
+ * A worker died or was stopped while running a call; the message says how
+ * (e.g. "Worker process exited (code null, signal SIGKILL) while running a call").
+ *
+ * @example
+ * ```ts
+ * task.on("onException", (_f, err) => {
+ *   if (err instanceof WorkerDiedError) console.log("worker lost:", err.message);
+ * });
+ * ```
+ */
 export class WorkerDiedError extends Error {
   constructor(how: string) {
     super(how);

@@ -19,7 +19,16 @@ import {
 } from "./executor.js";
 import { CpuTimeExceeded, checkLimits, type LimitExceededError, watchLimits } from "./limits.js";
 
-/** The call was still running when the executor shut down without waiting. */
+/**
+ * The call was still running when the sequential executor shut down without waiting.
+ *
+ * @example
+ * ```ts
+ * scheduler.on("onFutureException", (_f, e) => {
+ *   if (e instanceof AbandonedCallError) console.warn("still running in the background");
+ * });
+ * ```
+ */
 export class AbandonedCallError extends Error {
   constructor() {
     super(

@@ -43,7 +43,17 @@ export function serializeError(e: unknown): WireError {
   return { name: "Error", message: String(e) };
 }
 
-/** An error raised in a worker, rebuilt on the host (its class is not preserved). */
+/**
+ * An error raised in a worker, rebuilt on the host (name, message and stack are kept; the
+ * class is not).
+ *
+ * @example
+ * ```ts
+ * task.on("onException", (_f, err) => {
+ *   if (err instanceof RemoteError && err.name === "ValueError") retry();
+ * });
+ * ```
+ */
 export class RemoteError extends Error {
   constructor(e: WireError) {
     super(e.message);
@@ -92,7 +102,16 @@ export function findUncloneable(value: unknown, path = "value"): string | undefi
   return `${path} (${describe(value)})`;
 }
 
-/** Thrown when data must cross to or from a worker but cannot be structured-cloned. */
+/**
+ * Thrown when data must cross to or from a worker but cannot be structured-cloned; the
+ * message names the part, e.g. `trial.config.model (a function (fit))`.
+ *
+ * @example
+ * ```ts
+ * try { task.submit(trialWithAModelInItsConfig); }
+ * catch (e) { if (e instanceof UncloneableError) console.error(e.message); }
+ * ```
+ */
 export class UncloneableError extends TypeError {
   constructor(what: string, where: string) {
     super(

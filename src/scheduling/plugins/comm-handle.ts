@@ -6,7 +6,15 @@
 import type { ChannelMsg } from "../executors/executor.js";
 import { assertCloneable } from "../executors/wire.js";
 
-/** A `request` got no response in time. */
+/**
+ * A `request` got no response in time.
+ *
+ * @example
+ * ```ts
+ * try { await comm.request("lr?", { timeout: 1 }); }
+ * catch (e) { if (e instanceof CommTimeoutError) useDefault(); }
+ * ```
+ */
 export class CommTimeoutError extends Error {
   constructor(seconds: number) {
     super(
@@ -17,7 +25,15 @@ export class CommTimeoutError extends Error {
   }
 }
 
-/** The channel was closed (by `close()` or because the call ended). */
+/**
+ * The channel was closed (by `close()` or because the call ended).
+ *
+ * @example
+ * ```ts
+ * comm.close();
+ * comm.send(1); // throws CommClosedError
+ * ```
+ */
 export class CommClosedError extends Error {
   constructor(what: string) {
     super(`Comm: cannot ${what}: the channel is closed`);

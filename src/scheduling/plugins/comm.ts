@@ -32,7 +32,16 @@ const EVENT_OF: Record<string, keyof CommEvents> = {
   close: "onCommClose",
 };
 
-/** What a host-side Comm handler receives. */
+/**
+ * What a host-side Comm handler receives.
+ *
+ * @example
+ * ```ts
+ * task.on("onCommRequest", (msg) => msg.respond(lookup(msg.data)));
+ * task.on("onCommOpen", (msg) => msg.send({ budget: 10 })); // to the call's comm.onMessage
+ * task.on("onCommMessage", (msg) => console.log(msg.future.id, msg.data));
+ * ```
+ */
 export class CommMessage {
   readonly kind: "open" | "message" | "request" | "close";
   /** The data sent (undefined for open/close). */
