@@ -12,7 +12,7 @@
  */
 
 import type { Rng } from "../rng.js";
-import { logMass, normCdf, sampleTruncated } from "./normal.js";
+import { logMass, normCdfFast, sampleTruncated } from "./normal.js";
 
 /** One dimension of the estimator's domain. */
 export type Dim =
@@ -138,7 +138,7 @@ export class Parzen {
         invA[at] = 1 / sigma;
         // The truncation's normaliser; a kernel 8σ inside both ends loses < 1e-15 of its mass.
         const inside = mu > 8 * sigma && 1 - mu > 8 * sigma;
-        let c = inside ? 0 : -Math.log(normCdf((1 - mu) / sigma) - normCdf(-mu / sigma));
+        let c = inside ? 0 : -Math.log(normCdfFast((1 - mu) / sigma) - normCdfFast(-mu / sigma));
         if (continuous) {
           // Joint kernels share one width: take its log once.
           if (sigma !== lastSigma) {
@@ -212,51 +212,52 @@ export class Parzen {
     const continuous = this.#continuous;
     const mu = this.#mu;
     const inv = this.#invSigma;
-    const nCat = this.#categorical.length;
-    const catSizes = this.#categorical.map((dim) => (this.dims[dim] as { n: number }).n);
-    const allContinuous = continuous.every(Boolean);
-    const out = new Float64Array(n);
-    const terms = new Float64Array(k);
-    const x = new Float64Array(nNum);
-    for (let p = 0; p < n; p++) {
-      const row = p * d;
-      for (let j = 0; j < nNum; j++) x[j] = points[row + numeric[j]];
-      let max = Number.NEGATIVE_INFINITY;
-      for (let i = 0; i < k; i++) {
-        let s = this.#constant[i];
-        let quad = 0;
-        const base = i * nNum;
-        if (allContinuous) {
-          // The common case (floats only), kept branch-free: this loop is most of an ask.
-          for (let j = 0; j < nNum; j++) {
-            const z = (x[j] - mu[base + j]) * inv[base + j];
-            quad += z * z;
+    const sigma = this.#sigma;
+    const constant = this.#constant;
+    // terms[p·k + i]: log of kernel i's weighted density at point p. Kernel-major loops keep a
+    // kernel's parameters in registers while all candidates go by.
+    const terms = new Float64Array(n * k);
+    for (let i = 0; i < k; i++) for (let p = 0; p < n; p++) terms[p * k + i] = constant[i];
+    for (let j = 0; j < nNum; j++) {
+      const dim = numeric[j];
+      if (continuous[j]) {
+        for (let i = 0; i < k; i++) {
+          const m = mu[i * nNum + j];
+          const s = inv[i * nNum + j];
+          for (let p = 0; p < n; p++) {
+            const z = (points[p * d + dim] - m) * s;
+            terms[p * k + i] -= 0.5 * z * z;
           }
-        } else
-          for (let j = 0; j < nNum; j++) {
-            if (continuous[j]) {
-              const z = (x[j] - mu[base + j]) * inv[base + j];
-              quad += z * z;
-            } else {
-              const dim = numeric[j];
-              s += logMass(
-                (cellLo as Float64Array)[row + dim],
-                (cellHi as Float64Array)[row + dim],
-                mu[base + j],
-                this.#sigma[base + j],
-              );
-            }
-          }
-        s -= 0.5 * quad;
-        for (let c = 0; c < nCat; c++) {
-          const nc = catSizes[c];
-          s += this.#catLogP[c][i * nc + points[row + this.#categorical[c]]];
         }
-        terms[i] = s;
-        if (s > max) max = s;
+      } else {
+        const lo = cellLo as Float64Array;
+        const hi = cellHi as Float64Array;
+        for (let i = 0; i < k; i++) {
+          const m = mu[i * nNum + j];
+          const sd = sigma[i * nNum + j];
+          for (let p = 0; p < n; p++)
+            terms[p * k + i] += logMass(lo[p * d + dim], hi[p * d + dim], m, sd);
+        }
       }
+    }
+    this.#categorical.forEach((dim, c) => {
+      const nc = (this.dims[dim] as { n: number }).n;
+      const logP = this.#catLogP[c];
+      for (let p = 0; p < n; p++) {
+        const choice = points[p * d + dim];
+        for (let i = 0; i < k; i++) terms[p * k + i] += logP[i * nc + choice];
+      }
+    });
+    const out = new Float64Array(n);
+    for (let p = 0; p < n; p++) {
+      let max = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < k; i++) if (terms[p * k + i] > max) max = terms[p * k + i];
       let sum = 0;
-      for (let i = 0; i < k; i++) sum += Math.exp(terms[i] - max);
+      for (let i = 0; i < k; i++) {
+        // Far kernels add < e^-40 of the nearest one's share: skip their exp (most of them).
+        const t = terms[p * k + i] - max;
+        if (t > -40) sum += Math.exp(t);
+      }
       out[p] = max + Math.log(sum);
     }
     return out;
