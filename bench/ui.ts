@@ -4,8 +4,9 @@
  * Builds a store of RUNS runs x 5 metrics x STEPS steps (default 1,000 x 5 x 10,000 = 50M
  * points; env AMLTK_BENCH_RUNS / AMLTK_BENCH_STEPS scale it), serves it with `createServer`, and
  * measures in Debian's Chromium, from navigation start, the performance marks the app sets:
- * `amltk:runs-table` (the runs table painted, all runs loaded) and `amltk:chart` (one metric of
- * 100 runs charted). Also the chart query's latency over HTTP (p50/p99): one run and one key,
+ * `amltk:runs-table` (the runs table painted: its first page of 100 runs, which fills the
+ * view), `amltk:runs-table-complete` (all runs loaded and the table redrawn) and `amltk:chart`
+ * (one metric of 100 runs charted). Also the chart query's latency over HTTP (p50/p99): one run and one key,
  * and 100 runs and one key, 400 buckets each. Goals: table <= 500 ms, chart <= 500 ms,
  * single-run history query p99 <= 50 ms.
  *
@@ -141,35 +142,45 @@ async function main(): Promise<void> {
         await buildDashboard();
         const browser = await launchChromium();
         try {
-          const measure = async (hash: string, mark: string, check: string) => {
-            const times: number[] = [];
+          /** Loads `hash` REPEAT times in fresh pages; returns each mark's startTime stats. */
+          const measure = async (hash: string, marks: string[], check: string) => {
+            const times = new Map<string, number[]>(marks.map((m) => [m, []]));
             for (let i = 0; i < REPEAT; i++) {
               const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
               await page.goto(`${server.url}/#${hash}`);
-              await page.waitForFunction((m) => performance.getEntriesByName(m).length > 0, mark, {
-                timeout: 60_000,
-              });
-              await page.waitForSelector(check);
-              times.push(
-                await page.evaluate((m) => performance.getEntriesByName(m)[0]!.startTime, mark),
+              await page.waitForFunction(
+                (ms) => ms.every((m) => performance.getEntriesByName(m).length > 0),
+                marks,
+                { timeout: 60_000 },
               );
+              await page.waitForSelector(check);
+              for (const m of marks)
+                times
+                  .get(m)!
+                  .push(
+                    await page.evaluate((n) => performance.getEntriesByName(n)[0]!.startTime, m),
+                  );
               await page.close();
             }
             // The first load pays for cold caches (SQLite pages, Chromium's code cache).
-            return {
-              first: Math.round(times[0]!),
-              median: Math.round(quantile(times, 0.5)),
-              max: Math.round(Math.max(...times)),
-            };
+            const stats = (t: number[]) => ({
+              first: Math.round(t[0]!),
+              median: Math.round(quantile(t, 0.5)),
+              max: Math.round(Math.max(...t)),
+            });
+            return marks.map((m) => stats(times.get(m)!));
           };
-          out.runsTablePaintedMs = await measure(
+          // The table paints its first page (the rows in view), then the rest of the runs.
+          const [table, complete] = await measure(
             `/p/${PROJECT}`,
-            "amltk:runs-table",
+            ["amltk:runs-table", "amltk:runs-table-complete"],
             `table.runs[data-rows="${RUNS}"] tr[data-run-id]`,
           );
-          out.chart100RunsMs = await measure(
+          out.runsTablePaintedMs = table;
+          out.runsTableAllRunsLoadedMs = complete;
+          [out.chart100RunsMs] = await measure(
             `/p/${PROJECT}?keys=m0&top=${CHART_RUNS}`,
-            "amltk:chart",
+            ["amltk:chart"],
             `.panel[data-key="m0"][data-series-count="${CHART_RUNS}"]`,
           );
         } finally {

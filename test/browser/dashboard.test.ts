@@ -20,6 +20,8 @@ import {
   screenshotPath,
 } from "./browser.js";
 
+const MANY = 260;
+
 interface Made {
   id: string;
   x: number;
@@ -70,6 +72,16 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     const [runs] = await Promise.all([fillStore(dir), buildDashboard()]);
     made = runs;
     store = await SqliteStore.open(dir);
+    // A project larger than the first page (100 runs) and than the unwindowed table (200 rows).
+    for (let i = 0; i < MANY; i++) {
+      store.createRunSync({
+        id: `many${String(i).padStart(4, "0")}`,
+        project: "many",
+        name: `m-${i}`,
+        createdAt: 1_700_000_000_000 + i * 1000,
+        config: { i },
+      });
+    }
     // System metrics and console lines for one run, as the tracker's sampler and capture write them.
     const t0 = Date.now() / 1000;
     await store.appendSystem(
@@ -199,6 +211,20 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await page.uncheck('input[name="col:config.y"]');
     await page.waitForSelector('th[data-col="config.y"]', { state: "detached" });
     expect(await page.$('th[data-col="config.x"]')).not.toBeNull();
+    await done(page);
+  });
+
+  it("loads a large project in two steps and renders only the rows in view", async () => {
+    const page = await open("/p/many");
+    await page.waitForSelector(`table.runs[data-rows="${MANY}"]`);
+    expect(await page.textContent("#run-count")).toBe(`${MANY} of ${MANY} runs`);
+    const rendered = await page.$$eval("tr[data-run-id]", (rs) => rs.length);
+    expect(rendered).toBeGreaterThan(10);
+    expect(rendered).toBeLessThan(MANY);
+    // Newest first; scrolling to the bottom brings the oldest run in.
+    expect(await page.getAttribute("tr[data-run-id]", "data-run-id")).toBe(`many${String(MANY - 1).padStart(4, "0")}`);
+    await page.$eval(".table-wrap", (el) => el.scrollTo(0, el.scrollHeight));
+    await page.waitForSelector('tr[data-run-id="many0000"]');
     await done(page);
   });
 

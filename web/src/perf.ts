@@ -5,7 +5,13 @@
  */
 const done = new Set<string>();
 
-export function markPainted(name: "amltk:runs-table" | "amltk:chart" | "amltk:run-page"): void {
+export type Mark =
+  | "amltk:runs-table"
+  | "amltk:runs-table-complete"
+  | "amltk:chart"
+  | "amltk:run-page";
+
+export function markPainted(name: Mark): void {
   if (done.has(name)) return;
   done.add(name);
   requestAnimationFrame(() => setTimeout(() => performance.mark(name), 0));

@@ -15,6 +15,8 @@ import { availableColumns, defaultColumns, groupRuns, renderTable } from "../run
 
 /** Runs charted when the user has not picked any: the first rows of the table, like W&B. */
 const DEFAULT_TOP = 10;
+/** Runs in the first request; the rest follow (see `loadAndDraw`). */
+const FIRST_PAGE = 100;
 /** A chart request names at most this many runs (the server's limit is 1,000). */
 const MAX_CHARTED = 500;
 const LIVE_INTERVAL_MS = 1000;
@@ -69,8 +71,11 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
     }
   }
 
-  async function load(): Promise<void> {
-    const limit = Number(get("limit", "1000"));
+  const fullLimit = () => Number(get("limit", "1000"));
+  /** The first page: enough for the visible rows and the default charted runs. */
+  const firstPage = () => Math.min(fullLimit(), Math.max(FIRST_PAGE, Number(get("top", "0"))));
+
+  async function load(limit = fullLimit()): Promise<void> {
     const res = await listRuns({
       project,
       sort: get("sort", "-createdAt"),
@@ -344,18 +349,40 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
 
   async function reload(): Promise<void> {
     if (!parseFilterBox()) return;
-    await load();
+    await loadAndDraw();
+  }
+
+  /**
+   * Loads the first page, draws, then loads the rest and redraws: the rows in view and the
+   * default charts do not wait for a thousand runs to arrive (sorting is done by the server,
+   * so the first page is exactly the top of the full table).
+   */
+  async function loadAndDraw(onFirstPage?: () => void): Promise<void> {
+    const partial = firstPage() < fullLimit();
+    await load(partial ? firstPage() : fullLimit());
+    onFirstPage?.();
+    // Charts first: their request goes out before the table is built, and both finish sooner.
+    const charts = drawContent();
     drawTable();
-    await drawContent();
+    if (partial && total > runs.length) {
+      await load();
+      drawTable();
+      // Views over all runs (sweep, grouping) need the rest; default charts do not.
+      if (get("view") === "hpo" || groupBy()) await drawContent();
+    }
+    markPainted("amltk:runs-table-complete");
+    await charts;
   }
 
   parseFilterBox();
-  await load();
-  let bar = toolbar();
+  let bar: HTMLElement = h("div");
   root.replaceChildren(h("h2", null, project, " ", count), bar, tableWrap, content);
-  // Charts first: their request goes out before the table is built, and both finish sooner.
-  void drawContent();
-  drawTable();
+  // The toolbar's column and group-by choices come from the first page of runs.
+  await loadAndDraw(() => {
+    const next = toolbar();
+    bar.replaceWith(next);
+    bar = next;
+  });
 
   // Live: refetch the table when runs change; refetch charts when a charted run changed or
   // got points, or when the default selection (the first rows) moved to other runs.
