@@ -5,7 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
 import type { HistoryRow } from "../types.js";
-import { CHUNK } from "./chunks.js";
+import { CHUNK, MERGE_MAX } from "./chunks.js";
 import { MIGRATIONS, SqliteStore } from "./index.js";
 
 const dirs: string[] = [];
@@ -103,6 +103,41 @@ it("a rewritten step wins over the earlier write; non-consecutive steps keep the
   const hist = await store.readHistory("r");
   expect(hist.map((h) => [h.step, h.values.v])).toEqual(pts.map((p) => [p.step, p.value]));
   expect(hist[2]).toEqual({ step: 7, runtime: 7, timestamp: 7, values: { v: "seven" } });
+  store.closeSync();
+});
+
+it("joins small appends (a live run's flushes) onto the last chunk", async () => {
+  const store = SqliteStore.openSync(tmp());
+  store.createRunSync({ id: "m", project: "p", name: "m", createdAt: 0 });
+  const n = 1000;
+  for (let s = 0; s < n; s += 2) {
+    store.appendHistorySync("m", [
+      { step: s, runtime: s, timestamp: s, values: { a: s, b: -s } },
+      { step: s + 1, runtime: s + 1, timestamp: s + 1, values: { a: Number.NaN } },
+    ]);
+  }
+  const count = (sql: string) => (store.db.prepare(sql).get() as { c: number }).c;
+  const perKey = Math.ceil(n / MERGE_MAX);
+  expect(count("SELECT COUNT(*) AS c FROM history_steps")).toBe(perKey);
+  expect(count("SELECT COUNT(*) AS c FROM history_chunks WHERE key = 'a'")).toBe(perKey);
+  const a = await store.readPoints({ runId: "m", key: "a" });
+  expect(a.map((p) => p.step)).toEqual(Array.from({ length: n }, (_, i) => i));
+  expect(a.every((p) => (p.step % 2 ? Number.isNaN(p.value) : p.value === p.step))).toBe(true);
+  const b = await store.readPoints({ runId: "m", key: "b", minStep: 500, limit: 3 });
+  expect(b.map((p) => [p.step, p.value])).toEqual([
+    [500, -500],
+    [502, -502],
+    [504, -504],
+  ]);
+  const rows = await store.readHistory("m", { minStep: 997 });
+  expect(rows.map((r) => [r.step, r.runtime])).toEqual([
+    [997, 997],
+    [998, 998],
+    [999, 999],
+  ]);
+  const [sb] = await store.readSeries({ runIds: ["m"], keys: ["b"], x: "step", buckets: 1 });
+  expect(sb.buckets).toEqual([{ x: 0, min: -998, max: 0, last: -998, count: n / 2 }]);
+  expect((await store.getRun("m"))?.nextStep).toBe(n);
   store.closeSync();
 });
 

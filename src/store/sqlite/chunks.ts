@@ -7,7 +7,7 @@
  */
 
 import type { Statement } from "better-sqlite3";
-import type { HistoryBatch, NumberColumn } from "../history-batch.js";
+import type { HistoryBatch } from "../history-batch.js";
 import { StoreError } from "../types.js";
 import type { Db } from "./db.js";
 import { requireRun } from "./runs.js";
@@ -16,8 +16,9 @@ import { checkKey, checkValue, KIND_JSON, toJson } from "./values.js";
 /** Points per chunk: big enough to make inserts cheap, small enough for partial decodes. */
 export const CHUNK = 4096;
 
-function view(a: Float64Array, from: number, to: number): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset + from * 8, (to - from) * 8);
+/** The bytes of a Float64Array, without a copy (SQLite copies them when it binds). */
+function buf(a: Float64Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
 /** Float64Array over a BLOB (copied when the Buffer is not 8-byte aligned). */
@@ -65,7 +66,15 @@ function validate(b: HistoryBatch): void {
   }
 }
 
+/**
+ * A write smaller than this joins the key's last chunk when that stays under it, so a live run
+ * flushed every ~100 ms builds chunks of up to MERGE_MAX points instead of one row per flush.
+ * Small on purpose: each join rewrites the tail chunk (at most MERGE_MAX * 24 bytes).
+ */
+export const MERGE_MAX = 256;
+
 const gSteps = new Float64Array(CHUNK);
+const gVals = new Float64Array(CHUNK);
 const gTs = new Float64Array(CHUNK);
 
 /** Writes a batch (caller holds the write transaction). Validates everything before writing. */
@@ -73,30 +82,22 @@ export function writeBatch(db: Db, runId: string, b: HistoryBatch): void {
   validate(b);
   requireRun(db, runId);
   if (b.rows === 0) return;
-  const insRows = db.prepare(
-    `INSERT INTO history_steps (run, min_step, max_step, n, steps, runtimes, ts)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const w = new ChunkWriter(db, runId);
   for (let a = 0; a < b.rows; a += CHUNK) {
     const e = Math.min(b.rows, a + CHUNK);
-    const [mn, mx, consecutive] = stepRange(b.steps, a, e);
-    insRows.run(
-      runId,
-      mn,
-      mx,
-      e - a,
-      consecutive ? null : view(b.steps, a, e),
-      view(b.runtimes, a, e),
-      view(b.timestamps, a, e),
-    );
+    w.rows(b.steps.subarray(a, e), b.runtimes.subarray(a, e), b.timestamps.subarray(a, e));
   }
-  const insChunk = db.prepare(
-    `INSERT INTO history_chunks
-       (run, key, min_step, max_step, n, steps, vals, ts, min_ts, max_ts, nfin, vmin, vmax, vlast)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
   for (const [key, col] of b.columns) {
-    for (let a = 0; a < col.n; a += CHUNK) writeColumnChunk(insChunk, runId, key, b, col, a);
+    for (let a = 0; a < col.n; a += CHUNK) {
+      const n = Math.min(col.n, a + CHUNK) - a;
+      for (let i = 0; i < n; i++) {
+        const r = col.rows[a + i];
+        gSteps[i] = b.steps[r];
+        gTs[i] = b.timestamps[r];
+        gVals[i] = col.values[a + i];
+      }
+      w.column(key, gSteps.subarray(0, n), gVals.subarray(0, n), gTs.subarray(0, n));
+    }
   }
   if (b.others.length > 0) {
     const ins = db.prepare(
@@ -109,54 +110,130 @@ export function writeBatch(db: Db, runId: string, b: HistoryBatch): void {
   }
 }
 
-function writeColumnChunk(
-  ins: Statement<unknown[]>,
-  runId: string,
-  key: string,
-  b: HistoryBatch,
-  col: NumberColumn,
-  a: number,
-): void {
-  const e = Math.min(col.n, a + CHUNK);
-  const n = e - a;
-  let nfin = 0;
-  let vmin = Number.POSITIVE_INFINITY;
-  let vmax = Number.NEGATIVE_INFINITY;
-  let vlast = 0;
-  let minTs = Number.POSITIVE_INFINITY;
-  let maxTs = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < n; i++) {
-    const r = col.rows[a + i];
-    gSteps[i] = b.steps[r];
-    const t = b.timestamps[r];
-    gTs[i] = t;
-    if (t < minTs) minTs = t;
-    if (t > maxTs) maxTs = t;
-    const v = col.values[a + i];
-    if (Number.isFinite(v)) {
-      nfin++;
-      if (v < vmin) vmin = v;
-      if (v > vmax) vmax = v;
-      vlast = v;
+interface Tail {
+  id: number;
+  min_step: number;
+  max_step: number;
+  n: number;
+  steps: Buffer | null;
+  a: Buffer;
+  ts: Buffer;
+}
+
+function concat(old: Float64Array, add: Float64Array): Float64Array {
+  const out = new Float64Array(old.length + add.length);
+  out.set(old);
+  out.set(add, old.length);
+  return out;
+}
+
+/** Inserts chunks, or joins small writes onto the last chunk (see MERGE_MAX). */
+class ChunkWriter {
+  private readonly s: Record<string, Statement<unknown[]>> = {};
+
+  constructor(
+    private readonly db: Db,
+    private readonly runId: string,
+  ) {}
+
+  private stmt(sql: string): Statement<unknown[]> {
+    this.s[sql] ??= this.db.prepare(sql);
+    return this.s[sql];
+  }
+
+  /** The last chunk when `steps` (sorted, after it) can join it, else undefined. */
+  private tail(sql: string, args: unknown[], steps: Float64Array): Tail | undefined {
+    if (steps.length >= MERGE_MAX) return undefined;
+    const t = this.stmt(sql).get(...args) as Tail | undefined;
+    if (!t || t.n + steps.length > MERGE_MAX || !(steps[0] > t.max_step)) return undefined;
+    for (let i = 1; i < steps.length; i++) if (!(steps[i] > steps[i - 1])) return undefined;
+    return t;
+  }
+
+  rows(steps: Float64Array, runtimes: Float64Array, ts: Float64Array): void {
+    const t = this.tail(
+      `SELECT id, min_step, max_step, n, steps, runtimes AS a, ts FROM history_steps
+       WHERE run = ? ORDER BY max_step DESC LIMIT 1`,
+      [this.runId],
+      steps,
+    );
+    if (t) {
+      steps = concat(chunkSteps(t.steps, t.min_step, t.n), steps);
+      runtimes = concat(f64(t.a), runtimes);
+      ts = concat(f64(t.ts), ts);
+    }
+    const [mn, mx, consecutive] = stepRange(steps, 0, steps.length);
+    const cols = [mn, mx, steps.length, consecutive ? null : buf(steps), buf(runtimes), buf(ts)];
+    if (t) {
+      this.stmt(
+        `UPDATE history_steps SET min_step = ?, max_step = ?, n = ?, steps = ?, runtimes = ?, ts = ?
+         WHERE id = ?`,
+      ).run(...cols, t.id);
+    } else {
+      this.stmt(
+        `INSERT INTO history_steps (min_step, max_step, n, steps, runtimes, ts, run)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(...cols, this.runId);
     }
   }
-  const [mn, mx, consecutive] = stepRange(gSteps, 0, n);
-  ins.run(
-    runId,
-    key,
-    mn,
-    mx,
-    n,
-    consecutive ? null : view(gSteps, 0, n),
-    view(col.values, a, e),
-    view(gTs, 0, n),
-    minTs,
-    maxTs,
-    nfin,
-    nfin > 0 ? vmin : null,
-    nfin > 0 ? vmax : null,
-    nfin > 0 ? vlast : null,
-  );
+
+  column(key: string, steps: Float64Array, vals: Float64Array, ts: Float64Array): void {
+    const t = this.tail(
+      `SELECT id, min_step, max_step, n, steps, vals AS a, ts FROM history_chunks
+       WHERE run = ? AND key = ? ORDER BY max_step DESC LIMIT 1`,
+      [this.runId, key],
+      steps,
+    );
+    if (t) {
+      steps = concat(chunkSteps(t.steps, t.min_step, t.n), steps);
+      vals = concat(f64(t.a), vals);
+      ts = concat(f64(t.ts), ts);
+    }
+    const n = steps.length;
+    let nfin = 0;
+    let vmin = Number.POSITIVE_INFINITY;
+    let vmax = Number.NEGATIVE_INFINITY;
+    let vlast = 0;
+    let minTs = Number.POSITIVE_INFINITY;
+    let maxTs = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      if (ts[i] < minTs) minTs = ts[i];
+      if (ts[i] > maxTs) maxTs = ts[i];
+      const v = vals[i];
+      if (Number.isFinite(v)) {
+        nfin++;
+        if (v < vmin) vmin = v;
+        if (v > vmax) vmax = v;
+        vlast = v;
+      }
+    }
+    const [mn, mx, consecutive] = stepRange(steps, 0, n);
+    const cols = [
+      mn,
+      mx,
+      n,
+      consecutive ? null : buf(steps),
+      buf(vals),
+      buf(ts),
+      minTs,
+      maxTs,
+      nfin,
+      nfin > 0 ? vmin : null,
+      nfin > 0 ? vmax : null,
+      nfin > 0 ? vlast : null,
+    ];
+    if (t) {
+      this.stmt(
+        `UPDATE history_chunks SET min_step = ?, max_step = ?, n = ?, steps = ?, vals = ?, ts = ?,
+           min_ts = ?, max_ts = ?, nfin = ?, vmin = ?, vmax = ?, vlast = ? WHERE id = ?`,
+      ).run(...cols, t.id);
+    } else {
+      this.stmt(
+        `INSERT INTO history_chunks (min_step, max_step, n, steps, vals, ts, min_ts, max_ts, nfin,
+           vmin, vmax, vlast, run, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(...cols, this.runId, key);
+    }
+  }
 }
 
 /** Points gathered from chunks (and JSON rows), sorted by step with later writes winning. */
