@@ -75,29 +75,43 @@ export class ProcessExecutor extends WorkerPool {
       stdio: "inherit",
       detached: process.platform !== "win32",
     });
-    child.on("message", (m) => hooks.message(m as WorkerMsg));
-    // The worker is gone once it exited AND its IPC channel reached its end: only then has
-    // every reply it sent before dying been read, so none is mistaken for lost work.
     let exit: string | undefined;
     let disconnected = false;
-    const ended = new Promise<void>((resolve) => {
-      const maybeDone = () => {
-        if (exit === undefined || !disconnected) return;
-        hooks.exit({ description: exit });
-        resolve();
-      };
-      child.once("disconnect", () => {
-        disconnected = true;
-        maybeDone();
-      });
-      child.once("exit", (code, signal) => {
-        exit = `Worker process exited (code ${code}, signal ${signal}) while running a call`;
-        if (!child.connected) disconnected = true;
-        maybeDone();
-      });
+    let reported = false;
+    let resolveEnded!: () => void;
+    const ended = new Promise<void>((r) => {
+      resolveEnded = r;
+    });
+    // The worker is gone once it exited AND its IPC channel reached its end: only then has
+    // every reply it sent before dying been read, so none is mistaken for lost work.
+    const maybeDone = () => {
+      if (reported || exit === undefined || !disconnected) return;
+      reported = true;
+      hooks.exit({ description: exit });
+      resolveEnded();
+    };
+    child.on("message", (m) => hooks.message(m as WorkerMsg));
+    // A send to a worker that is going away fails asynchronously (EPIPE, channel closed);
+    // its exit settles its calls, so that error needs no handling beyond not crashing.
+    // A worker that could not be started at all ends here.
+    child.on("error", (err) => {
+      if (child.pid !== undefined || exit !== undefined) return;
+      exit = `Worker process could not be started: ${err.message}`;
+      disconnected = true;
+      maybeDone();
+    });
+    child.once("disconnect", () => {
+      disconnected = true;
+      maybeDone();
+    });
+    child.once("exit", (code, signal) => {
+      exit = `Worker process exited (code ${code}, signal ${signal}) while running a call`;
+      if (!child.connected) disconnected = true;
+      maybeDone();
     });
     return {
       post: (msg) => {
+        if (!child.connected) throw new Error("the worker process is gone");
         child.send(msg);
       },
       kill: () => signalGroup(child, "SIGKILL"),
