@@ -222,7 +222,9 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     expect(rendered).toBeGreaterThan(10);
     expect(rendered).toBeLessThan(MANY);
     // Newest first; scrolling to the bottom brings the oldest run in.
-    expect(await page.getAttribute("tr[data-run-id]", "data-run-id")).toBe(`many${String(MANY - 1).padStart(4, "0")}`);
+    expect(await page.getAttribute("tr[data-run-id]", "data-run-id")).toBe(
+      `many${String(MANY - 1).padStart(4, "0")}`,
+    );
     await page.$eval(".table-wrap", (el) => el.scrollTo(0, el.scrollHeight));
     await page.waitForSelector('tr[data-run-id="many0000"]');
     await done(page);
