@@ -122,7 +122,7 @@ export function registerDemoCommand(program: Command): void {
       const best = history.best("cost");
       if (best) console.log(`Best: ${best.name} cost ${best.values.cost} (marked *)`);
       console.log(`Runs are stored in ${dir} (project "${opts.project}")`);
-      console.log(`List them with: amltk runs list --dir ${dir}`);
+      console.log(`List them with: npx amltk runs list --dir ${dir}`);
       if (history.toArray().some((r) => r.status !== "success")) process.exitCode = 1;
       if (!opts.serve) return;
       await serveDashboard(dir, port, (line) => console.log(line));
