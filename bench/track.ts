@@ -77,7 +77,12 @@ function nodeEval(code: string, args: string[] = []): Promise<{ ms: number; out:
   });
 }
 
-const COLD = `import { init } from "amltk/track";
+// CPU time is printed at exit: on a busy machine it says what wall time cannot.
+const CPU_AT_EXIT = `process.on("exit", () => { const c = process.cpuUsage();
+  process.stdout.write(String((c.user + c.system) / 1000)); });`;
+
+const COLD = `${CPU_AT_EXIT}
+import { init } from "amltk/track";
 const run = await init({ dir: process.argv[1], project: "cold" });
 for (let i = 0; i < 10; i++) run.log({ loss: i });
 await run.finish();`;
@@ -86,11 +91,14 @@ const LOG1M = `import { init } from "amltk/track";
 const n = Number(process.argv[2]);
 const run = await init({ dir: process.argv[1], project: "log1m", systemInterval: 0 });
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 for (let i = 0; i < n; i++) run.log({ loss: i });
+const c1 = process.cpuUsage(c0);
 const t1 = performance.now();
 await run.finish();
 const t2 = performance.now();
 console.log(JSON.stringify({ id: run.id, loopMs: t1 - t0, finishMs: t2 - t1,
+  loopCpuMs: (c1.user + c1.system) / 1000,
   peakRssMiB: process.resourceUsage().maxRSS / 1024 }));`;
 
 async function cold(runs: number) {
@@ -98,15 +106,23 @@ async function cold(runs: number) {
   try {
     const first = (await nodeEval(COLD, [dir])).ms;
     const times: number[] = [];
+    const cpu: number[] = [];
     const bare: number[] = [];
+    const bareCpu: number[] = [];
     for (let i = 0; i < runs; i++) {
-      times.push((await nodeEval(COLD, [dir])).ms);
-      bare.push((await nodeEval("", [])).ms);
+      const c = await nodeEval(COLD, [dir]);
+      times.push(c.ms);
+      cpu.push(Number(c.out));
+      const b = await nodeEval(CPU_AT_EXIT, []);
+      bare.push(b.ms);
+      bareCpu.push(Number(b.out));
     }
     return {
       medianMs: r2(median(times)),
+      cpuMedianMs: r2(median(cpu)),
       newStoreMs: r2(first),
       bareNodeMedianMs: r2(median(bare)),
+      bareNodeCpuMedianMs: r2(median(bareCpu)),
       runs,
     };
   } finally {
@@ -120,6 +136,7 @@ async function log1M(n: number) {
     const r = JSON.parse((await nodeEval(LOG1M, [dir, String(n)])).out) as {
       id: string;
       loopMs: number;
+      loopCpuMs: number;
       finishMs: number;
       peakRssMiB: number;
     };
@@ -130,6 +147,7 @@ async function log1M(n: number) {
       calls: n,
       callsPerSec: Math.round(n / (r.loopMs / 1000)),
       callsPerSecInclFinish: Math.round(n / ((r.loopMs + r.finishMs) / 1000)),
+      callsPerCpuSec: Math.round(n / (r.loopCpuMs / 1000)),
       finishMs: r2(r.finishMs),
       peakRssMiB: r2(r.peakRssMiB),
       persisted: keys.find((k) => k.key === "loss")?.count ?? 0,
