@@ -95,14 +95,17 @@ describe.each([
     expect(runs.map((r) => r.tags)).toEqual([["positive"], ["negative"], ["negative"]]);
   });
 
-  it("a throwing function finishes the run with a non-zero exit code", async () => {
+  it("a throwing function closes the run as crashed with a non-zero exit code", async () => {
     const dir = tmp();
     const plugin = new WandbPlugin({ project: "amltk-test", dir });
     const reports = await runSeed(make(), throws, plugin.trialTracker());
     expect(reports.map((r) => r.status)).toEqual(["crashed", "crashed", "crashed"]);
     const { runs } = await runsOf(dir);
     expect(runs).toHaveLength(3);
-    for (const r of runs) expect(r.exitCode).not.toBe(0);
+    for (const r of runs) {
+      expect(r.exitCode).not.toBe(0);
+      expect(r.state).toBe("crashed");
+    }
   });
 });
 
