@@ -292,6 +292,35 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await done(page);
   });
 
+  it("updates a live run's page: charts, summary and state", async () => {
+    const run = await init({
+      project: "demo",
+      dir,
+      name: "live-page",
+      config: { x: 0.5, y: 0.5, opt: "sgd" },
+      systemInterval: 0,
+      reinit: "create_new",
+    });
+    try {
+      run.log({ loss: 1 });
+      await run.flush();
+      const page = await open(`/run/${run.id}`);
+      await page.waitForSelector('.run-head .badge:has-text("running")');
+      await page.waitForSelector('.panel[data-key="loss"][data-points="1"]');
+      for (let s = 1; s < 8; s++) run.log({ loss: 1 / (s + 1), acc: s });
+      await run.flush();
+      await page.waitForSelector('.panel[data-key="loss"][data-points="8"]');
+      await page.waitForSelector('.panel[data-key="acc"]');
+      run.summary.cost = 0.125;
+      await run.finish();
+      await page.waitForSelector('.run-head .badge:has-text("finished")');
+      await page.waitForSelector('table[data-kv="summary"] :text("0.125")');
+      await done(page);
+    } finally {
+      if (!run.finished) await run.finish();
+    }
+  });
+
   it("shows a run's page: state, config, summary, history charts, console", async () => {
     const m = made[1]!;
     const page = await open(`/run/${m.id}`);
