@@ -49,7 +49,6 @@ export interface RunInternals {
 }
 
 const live = new Set<Run>();
-const TIME_ORIGIN = performance.timeOrigin;
 /** Default cap on buffered history before `log` writes synchronously (see `backpressure`). */
 const DEFAULT_MAX_BYTES = 1024 * 1024;
 let exitHooked = false;
@@ -141,6 +140,11 @@ export class Run {
   private finishing: Promise<void> | null = null;
   private warnedError = false;
   private readonly sampler: SystemSampler | null = null;
+  /**
+   * Wall clock minus the monotonic clock: timestamps cost one `performance.now()` per row, and
+   * re-anchoring at every flush keeps them within a flush interval of clock adjustments.
+   */
+  private wallOffset = Date.now() - performance.now();
   private sampling = false;
   private readonly capture: ConsoleCapture | null = null;
 
@@ -286,7 +290,11 @@ export class Run {
     }
     const buf = this.buf!;
     const now = performance.now();
-    const row = buf.addRow(this._step++, (now - this.startPerf) / 1000, (TIME_ORIGIN + now) / 1000);
+    const row = buf.addRow(
+      this._step++,
+      (now - this.startPerf) / 1000,
+      (this.wallOffset + now) / 1000,
+    );
     for (const k in data) {
       const v = data[k] as number;
       buf.addNumber(row, k, v);
@@ -304,7 +312,7 @@ export class Run {
     const buf = this.buf;
     if (values === null || buf === null) return;
     const now = performance.now();
-    const row = buf.addRow(step, (now - this.startPerf) / 1000, (TIME_ORIGIN + now) / 1000);
+    const row = buf.addRow(step, (now - this.startPerf) / 1000, (this.wallOffset + now) / 1000);
     buf.addValues(row, values);
     this.sum.observe(values);
     if (buf.bytes >= this.maxBytes || buf.rows >= this.maxRows) this.backpressure();
@@ -365,6 +373,7 @@ export class Run {
    */
   flush(): Promise<void> {
     if (this.disabled) return Promise.resolve();
+    this.wallOffset = Date.now() - performance.now();
     if (this.flushing) return this.flushing.then(() => this.flush());
     const batch = this.buf!.take();
     const patch: Parameters<Store["updateRun"]>[1] = {};
