@@ -68,9 +68,12 @@ describe.each(["sequential", "threads", "processes"] as Kind[])("Trial.Task on %
       { x: 30, y: 1, z: 1 },
       { x: 0, y: 2, z: 3 },
     ];
+    const before = childPids(process.pid);
     const reports = await seedPattern(make(kind), napThenCost, configs, {
       plugins: [new Limits({ wallTime: 0.2 })],
     });
+    // The worker stopped for the breach is gone too, not only the pool's last one.
+    expect(childPids(process.pid)).toEqual(before);
     expect(reports.map((r) => r.status)).toEqual(["fail", "success"]);
     expect(reports[0]?.exception).toMatch(/^WallTimeExceeded: .*0\.2s/);
     expect(reports[0]?.values.cost).toBe(Number.POSITIVE_INFINITY);

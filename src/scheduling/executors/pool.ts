@@ -66,8 +66,8 @@ export interface PoolWorker {
   post(msg: HostMsg): void;
   /** Stop it: graceful lets it exit by itself; otherwise terminate it. Resolves once it is gone. */
   stop(graceful: boolean): Promise<void>;
-  /** Kill it now (a limit was breached). */
-  kill(): void;
+  /** Kill it now (a limit was breached); resolves once it is gone. */
+  kill(): Promise<void>;
   /** CPU seconds used and resident bytes, where the platform tells (for limits). */
   usage(tid?: number): Usage;
 }
@@ -120,6 +120,8 @@ export abstract class WorkerPool implements Executor {
   #slots: Slot[] = [];
   #queue: Job[] = [];
   #idle: (() => void)[] = [];
+  /** Workers being stopped outside shutdown (limit breach, replaced): shutdown awaits them. */
+  #dying = new Set<Promise<void>>();
   #closing = false;
   /** Moving average of per-call service time (ms); Infinity until measured. */
   #serviceMs = Number.POSITIVE_INFINITY;
@@ -191,9 +193,11 @@ export abstract class WorkerPool implements Executor {
     return slot;
   }
 
-  #retire(slot: Slot): void {
+  #retire(slot: Slot, kill = false): void {
     this.#slots = this.#slots.filter((s) => s !== slot);
-    void slot.w.stop(false);
+    const gone = kill ? slot.w.kill() : slot.w.stop(false);
+    this.#dying.add(gone);
+    void gone.finally(() => this.#dying.delete(gone));
   }
 
   /** A slot for `job`, starting or replacing workers as allowed; undefined: wait. */
@@ -358,8 +362,7 @@ export abstract class WorkerPool implements Executor {
     this.#settle(job);
     job.future.setException(err);
     // The worker may be stuck in the call: replace it. Its exit finds no job left to blame.
-    this.#slots = this.#slots.filter((s) => s !== slot);
-    slot.w.kill();
+    this.#retire(slot, true);
     this.#pump();
   }
 
@@ -373,7 +376,7 @@ export abstract class WorkerPool implements Executor {
     }
     this.#closing = true;
     try {
-      await Promise.all([...this.#slots].map((s) => s.w.stop(wait)));
+      await Promise.all([...this.#slots.map((s) => s.w.stop(wait)), ...this.#dying]);
     } finally {
       this.#closing = false;
     }

@@ -114,7 +114,10 @@ export class ProcessExecutor extends WorkerPool {
         if (!child.connected) throw new Error("the worker process is gone");
         child.send(msg);
       },
-      kill: () => signalGroup(child, "SIGKILL"),
+      kill: () => {
+        if (exit === undefined) signalGroup(child, "SIGKILL");
+        return ended;
+      },
       usage: () => (child.pid ? procUsage(child.pid) : {}),
       stop: (graceful) => {
         if (exit !== undefined) return ended;

@@ -63,7 +63,9 @@ export class ThreadExecutor extends WorkerPool {
     });
     return {
       post: (msg) => worker.postMessage(msg),
-      kill: () => void worker.terminate(),
+      kill: async () => {
+        if (!exited) await worker.terminate();
+      },
       // CPU time of this thread only; memory is limited by resourceLimits, not polled.
       usage: (tid) => (tid === undefined ? {} : { cpu: procUsage(process.pid, tid).cpu }),
       stop: async () => {
