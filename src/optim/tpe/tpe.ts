@@ -17,7 +17,21 @@ import { encode, type Group, groupActive, groupsOf, snap } from "./groups.js";
 import { Parzen, type ParzenOptions } from "./parzen.js";
 import { defaultGamma, defaultWeights, type Ranked, split, thin } from "./split.js";
 
-/** Options of {@link TPE} (besides the space, metrics, seed and naming every optimizer takes). */
+/**
+ * Options of {@link TPE} (besides the space, metrics, seed and naming every optimizer takes).
+ *
+ * @example
+ * ```ts
+ * const options: TPEOptions = {
+ *   space: space({ lr: float(1e-5, 1e-1, { log: true }), layers: int(1, 4) }),
+ *   metrics: new Metric("acc", { minimize: false }),
+ *   seed: 7,
+ *   nStartupTrials: 20, // more random exploration first
+ *   multivariate: false, // one estimator per parameter (the 2011 paper's TPE)
+ * };
+ * const tpe = new TPE(options);
+ * ```
+ */
 export interface TPEOptions extends OptimizerOptions {
   /** Trials told before the model takes over; until then configs are random (default 10). */
   readonly nStartupTrials?: number;
