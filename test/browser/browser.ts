@@ -3,7 +3,8 @@
  * playwright-core (never a downloaded browser), a fresh dashboard build, and screenshots kept
  * under test-artifacts/.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
@@ -21,10 +22,20 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Builds the dashboard into dist/web (Vite, ~1 s) so tests never run against a stale build. */
-export async function buildDashboard(): Promise<void> {
+/**
+ * Builds the dashboard (Vite, ~1 s) into a fresh temp folder and returns it, for
+ * `createServer({ webDir })`: tests never run against a stale build, and never empty the
+ * shared dist/web while another test file serves it.
+ */
+export async function buildDashboard(): Promise<string> {
   const { build } = await import("vite");
-  await build({ configFile: join(ROOT, "web/vite.config.ts"), logLevel: "warn" });
+  const outDir = mkdtempSync(join(tmpdir(), "amltk-web-build-"));
+  await build({
+    configFile: join(ROOT, "web/vite.config.ts"),
+    logLevel: "warn",
+    build: { outDir, emptyOutDir: true },
+  });
+  return outDir;
 }
 
 export function screenshotPath(name: string): string {

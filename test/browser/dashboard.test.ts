@@ -61,6 +61,7 @@ if (!hasChromium) {
 
 describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
   let dir: string;
+  let webDir: string;
   let store: SqliteStore;
   let server: Awaited<ReturnType<typeof createServer>>;
   let base: string;
@@ -69,7 +70,8 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "amltk-web-"));
-    const [runs] = await Promise.all([fillStore(dir), buildDashboard()]);
+    const [runs, built] = await Promise.all([fillStore(dir), buildDashboard()]);
+    webDir = built;
     made = runs;
     store = await SqliteStore.open(dir);
     // A project larger than the first page (100 runs) and than the unwindowed table (200 rows).
@@ -95,7 +97,7 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
       { stream: "stdout", timestamp: t0, text: "epoch 1 done" },
       { stream: "stderr", timestamp: t0 + 1, text: "warning: lr high" },
     ]);
-    server = await createServer({ store, port: 0, host: "127.0.0.1", auth: false });
+    server = await createServer({ store, port: 0, host: "127.0.0.1", auth: false, webDir });
     base = server.url;
     browser = await launchChromium();
   });
@@ -105,6 +107,7 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await server?.close();
     await store?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
+    if (webDir) rmSync(webDir, { recursive: true, force: true });
   });
 
   const pageErrors = new WeakMap<Page, string[]>();

@@ -16,18 +16,19 @@ const TRIALS = 6;
 
 describe.skipIf(!hasChromium)("the demo's runs in the dashboard", () => {
   let dir: string;
+  let webDir: string;
   let store: SqliteStore;
   let server: RunningServer;
   let browser: Browser;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "amltk-web-demo-"));
-    await Promise.all([
+    [, webDir] = await Promise.all([
       runDemoSweep({ trials: TRIALS, workers: 2, dir, project: "amltk-demo" }),
       buildDashboard(),
     ]);
     store = await SqliteStore.open(dir);
-    server = await createServer({ store, port: 0, host: "127.0.0.1", auth: false });
+    server = await createServer({ store, port: 0, host: "127.0.0.1", auth: false, webDir });
     browser = await launchChromium();
   });
 
@@ -36,6 +37,7 @@ describe.skipIf(!hasChromium)("the demo's runs in the dashboard", () => {
     await server?.close();
     await store?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
+    if (webDir) rmSync(webDir, { recursive: true, force: true });
   });
 
   it("lists every trial with its config and cost, and draws the sweep views", async () => {
