@@ -106,6 +106,31 @@ describe("TPE", () => {
     expect(new Set(keys).size).toBe(8);
   });
 
+  it("the constant liar spreads a parallel batch more than without it", () => {
+    const spread = (constantLiar: boolean) =>
+      [5, 6, 7].reduce((sum, seed) => {
+        const tpe = new TPE({ space: quadratic(), metrics: loss, seed, constantLiar });
+        run(tpe, 20, sphere);
+        const xs = tpe.ask(8).map((t) => t.config.x as number);
+        const mean = xs.reduce((a, b) => a + b) / xs.length;
+        return sum + Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+      }, 0);
+    expect(spread(true)).toBeGreaterThan(1.5 * spread(false));
+  });
+
+  it("still converges with g(x) thinned to a few kernels", () => {
+    const tpe = new TPE({ space: quadratic(), metrics: loss, seed: 1, maxKernels: 8 });
+    expect(run(tpe, 60, sphere).best).toBeLessThan(1);
+  });
+
+  it("univariate mode (one estimator per parameter) also respects conditions", () => {
+    const s = mixed();
+    const tpe = new TPE({ space: s, metrics: loss, seed: 3, multivariate: false });
+    const { configs, best } = run(tpe, 60, mixedLoss);
+    for (const c of configs) expect(() => s.validate(c)).not.toThrow();
+    expect(best).toBeLessThan(0.5);
+  });
+
   it("never gives an inactive conditional parameter, and finds the better branch", () => {
     const s = mixed();
     const tpe = new TPE({ space: s, metrics: loss, seed: 11 });
