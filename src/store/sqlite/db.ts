@@ -2,13 +2,18 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
 import { rowsToBatch } from "../history-batch.js";
 import { type HistoryRow, StoreError } from "../types.js";
 import { writeBatch } from "./chunks.js";
 import { decodeValue } from "./values.js";
 
-export type Db = Database.Database;
+export type Db = BetterSqlite3.Database;
+
+// Loaded through `require`: importing a CommonJS package from ESM runs Node's export lexer
+// over it first, a cost every tracked script's cold start would pay.
+const require = createRequire(import.meta.url);
+const Database = require("better-sqlite3") as typeof BetterSqlite3;
 
 /** Ordered migrations; `user_version` records how many have been applied. Never edit one that shipped. */
 export const MIGRATIONS: readonly string[] = [
@@ -197,9 +202,7 @@ let addonPath: string | null | undefined;
 function nativeBinding(): string | undefined {
   if (addonPath === undefined) {
     try {
-      const p = createRequire(import.meta.url).resolve(
-        "better-sqlite3/build/Release/better_sqlite3.node",
-      );
+      const p = require.resolve("better-sqlite3/build/Release/better_sqlite3.node");
       addonPath = existsSync(p) ? p : null;
     } catch {
       addonPath = null;
