@@ -199,10 +199,27 @@ export function groupRuns(runs: readonly Run[], by: string): Map<string, Run[]> 
       for (const t of r.tags) add(t, r);
     } else {
       const v = by === "group" ? r.group : pathValue(r, by);
-      add(v === null || v === undefined ? `(no ${by})` : fmt(v), r);
+      // `lr=0.1` reads better than a bare `0.1` in a legend.
+      const name = by.replace(/^(config|summary)\./, "");
+      add(
+        v === null || v === undefined
+          ? `(no ${name})`
+          : by === "group"
+            ? fmt(v)
+            : `${name}=${fmt(v)}`,
+        r,
+      );
     }
   }
-  return groups;
+  // Natural order (2 before 10), runs without a value last.
+  const order = [...groups.keys()].sort((a, b) =>
+    a.startsWith("(no ") !== b.startsWith("(no ")
+      ? a.startsWith("(no ")
+        ? 1
+        : -1
+      : a.localeCompare(b, undefined, { numeric: true }),
+  );
+  return new Map(order.map((k) => [k, groups.get(k)!]));
 }
 
 /** Columns offered by the chooser: every config and summary key seen in the loaded runs. */
