@@ -3,7 +3,8 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { RunRecord, Store } from "../store/types.js";
 import { TrackError } from "./errors.js";
-import { atExitAfterRuns, Run, setFinishHook } from "./run.js";
+import { atExitAfterRuns } from "./exit-hooks.js";
+import { Run, setFinishHook } from "./run.js";
 import { checkRunId, randomId } from "./values.js";
 
 /**

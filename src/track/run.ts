@@ -1,80 +1,19 @@
-import { type BatchWriter, batchToRows, type HistoryBatch } from "../store/history-batch.js";
-import type { ConsoleLine, HistoryRow, RunRecord, Store, StoredValue } from "../store/types.js";
+import { batchToRows, type HistoryBatch } from "../store/history-batch.js";
+import type { Store, StoredValue } from "../store/types.js";
 import { makeConfig, type RunConfig } from "./config.js";
 import type { ConsoleCapture } from "./console-capture.js";
 import { TrackError } from "./errors.js";
+import { addLive, removeLive } from "./exit-hooks.js";
 import { HistoryBuffer } from "./history-buffer.js";
+import type { LogOptions, RunInternals, SyncStore } from "./run-types.js";
 import { type MetricOptions, SummaryState } from "./summary.js";
 import { SystemSampler } from "./system-metrics.js";
 import { flattenLog } from "./values.js";
 
-/** Optional sync variants a store may offer for `process.on("exit")`. */
-interface SyncStore extends Store, BatchWriter {
-  appendHistorySync?(runId: string, rows: readonly HistoryRow[]): void;
-  updateRunSync?(id: string, patch: Parameters<Store["updateRun"]>[1]): void;
-  appendConsoleSync?(runId: string, lines: readonly ConsoleLine[]): void;
-}
+export type { LogOptions, RunInternals } from "./run-types.js";
 
-/**
- * Options of `run.log` (W&B's `step` and `commit`).
- *
- * @example
- * ```ts
- * run.log({ loss: 0.5 }, { commit: false }); // pending, not yet a row
- * run.log({ acc: 0.9 });                      // one row: { loss, acc } at run.step
- * run.log({ lr: 0.1 }, { step: 10 });         // jumps to step 10 (pending until the next step)
- * ```
- */
-export interface LogOptions {
-  /** Explicit step: larger flushes the pending row and jumps; equal merges; smaller is dropped with a warning. */
-  step?: number;
-  /** `false` merges into the pending row without committing it. */
-  commit?: boolean;
-}
-
-export interface RunInternals {
-  record: RunRecord;
-  store: Store | null;
-  dir: string;
-  ownsStore: boolean;
-  systemInterval: number;
-  heartbeatInterval?: number;
-  flushInterval?: number;
-  maxBufferedRows?: number;
-  maxBufferedBytes?: number;
-  /** Records the process's stdout/stderr as console lines of the run (made by `init`). */
-  capture?: ConsoleCapture;
-  /** nvidia-smi command for GPU metrics (default from PATH); null turns GPU sampling off. */
-  gpuCommand?: string | null;
-}
-
-const live = new Set<Run>();
 /** Default cap on buffered history before `log` writes synchronously (see `backpressure`). */
 const DEFAULT_MAX_BYTES = 1024 * 1024;
-let exitHooked = false;
-
-function hookExit(): void {
-  if (exitHooked) return;
-  exitHooked = true;
-  process.on("exit", (code) => {
-    for (const r of live) r._flushSyncOnExit(code);
-    for (const task of exitTasks) {
-      try {
-        task();
-      } catch {
-        // the process is exiting; nothing left to do
-      }
-    }
-  });
-}
-
-const exitTasks: (() => void)[] = [];
-
-/** @internal runs `task` at process exit, after every live run has written what it holds. */
-export function atExitAfterRuns(task: () => void): void {
-  exitTasks.push(task);
-  hookExit();
-}
 
 /**
  * A tracked run (W&B `Run`). Create with `init`; `log` rows, read and set `summary`, update
@@ -188,8 +127,7 @@ export class Run {
       this.sampler = new SystemSampler(o.gpuCommand === undefined ? "nvidia-smi" : o.gpuCommand);
       t(o.systemInterval, () => this.sampleSystem());
     }
-    live.add(this);
-    hookExit();
+    addLive(this);
   }
 
   /**
@@ -423,7 +361,7 @@ export class Run {
     if (this.pending) this.commitPending();
     for (const h of this.timers) clearInterval(h);
     this.capture?.restore();
-    live.delete(this);
+    removeLive(this);
     this.finishing = (async () => {
       if (this.disabled) return;
       const s = this.store!;

@@ -1,0 +1,45 @@
+/** Types around `Run`: its options, `log` options, and the optional sync methods of a store. */
+import type { BatchWriter } from "../store/history-batch.js";
+import type { ConsoleLine, HistoryRow, RunRecord, Store } from "../store/types.js";
+import type { ConsoleCapture } from "./console-capture.js";
+
+/** Optional sync variants a store may offer for `process.on("exit")` and backpressure. */
+export interface SyncStore extends Store, BatchWriter {
+  appendHistorySync?(runId: string, rows: readonly HistoryRow[]): void;
+  updateRunSync?(id: string, patch: Parameters<Store["updateRun"]>[1]): void;
+  appendConsoleSync?(runId: string, lines: readonly ConsoleLine[]): void;
+}
+
+/**
+ * Options of `run.log` (W&B's `step` and `commit`).
+ *
+ * @example
+ * ```ts
+ * run.log({ loss: 0.5 }, { commit: false }); // pending, not yet a row
+ * run.log({ acc: 0.9 });                      // one row: { loss, acc } at run.step
+ * run.log({ lr: 0.1 }, { step: 10 });         // jumps to step 10 (pending until the next step)
+ * ```
+ */
+export interface LogOptions {
+  /** Explicit step: larger flushes the pending row and jumps; equal merges; smaller is dropped with a warning. */
+  step?: number;
+  /** `false` merges into the pending row without committing it. */
+  commit?: boolean;
+}
+
+/** What `init` hands the `Run` constructor. */
+export interface RunInternals {
+  record: RunRecord;
+  store: Store | null;
+  dir: string;
+  ownsStore: boolean;
+  systemInterval: number;
+  heartbeatInterval?: number;
+  flushInterval?: number;
+  maxBufferedRows?: number;
+  maxBufferedBytes?: number;
+  /** Records the process's stdout/stderr as console lines of the run (made by `init`). */
+  capture?: ConsoleCapture;
+  /** nvidia-smi command for GPU metrics (default from PATH); null turns GPU sampling off. */
+  gpuCommand?: string | null;
+}
