@@ -116,10 +116,13 @@ export function renderHpo(o: HpoOptions, width: number): HTMLElement {
   const cats = numeric ? [] : [...new Set(raw.map((v) => fmt(v)))].sort();
   const px = raw.map((v) => (numeric ? (v as number) : cats.indexOf(fmt(v))));
   const order = px.map((_, i) => i).sort((a, b) => px[a]! - px[b]!);
+  // A parameter searched on a log scale (learning rates) is shown on one.
+  const pmin = Math.min(...px);
+  const logX = numeric && pmin > 0 && Math.max(...px) / pmin > 100;
   const scatter = chart(
     `${param || "(no varying parameter)"} vs ${metric}`,
     {
-      scales: { x: { time: false } },
+      scales: { x: logX ? { time: false, distr: 3 } : { time: false } },
       axes: [
         { values: numeric ? undefined : (_u, splits) => splits.map((v) => cats[v] ?? "") },
         { size: 56 },
