@@ -22,6 +22,7 @@ import {
   type ShutdownOptions,
 } from "./executor.js";
 import { type LimitExceededError, MemoryLimitExceeded, type Usage, watchLimits } from "./limits.js";
+import { Queue } from "./queue.js";
 import {
   assertCloneable,
   type HostMsg,
@@ -118,7 +119,7 @@ export abstract class WorkerPool implements Executor {
   readonly maxWorkers: number;
   readonly requiresImportable = true;
   #slots: Slot[] = [];
-  #queue: Job[] = [];
+  #queue = new Queue<Job>();
   #idle: (() => void)[] = [];
   /** Workers being stopped outside shutdown (limit breach, replaced): shutdown awaits them. */
   #dying = new Set<Promise<void>>();
@@ -165,8 +166,7 @@ export abstract class WorkerPool implements Executor {
   #cancel(job: Job): boolean {
     const slot = job.slot;
     if (!slot) {
-      const i = this.#queue.indexOf(job);
-      if (i >= 0) this.#queue.splice(i, 1);
+      this.#queue.remove(job);
       return true;
     }
     if (slot.jobs[0] === job) return false; // running
@@ -227,14 +227,14 @@ export abstract class WorkerPool implements Executor {
 
   #pump(): void {
     while (this.#queue.length > 0 && !this.#closing) {
-      const first = this.#queue[0] as Job;
+      const first = this.#queue.peek() as Job;
       const slot = this.#pick(first);
       if (!slot) break;
       const batch = [this.#queue.shift() as Job];
       if (!first.exclusive && this.#serviceMs < PIPELINE_BELOW_MS) {
         const share = Math.ceil(this.#queue.length / this.#slots.length);
         let room = Math.min(DEPTH - slot.jobs.length - 1, share);
-        while (room-- > 0 && this.#queue.length > 0 && !(this.#queue[0] as Job).exclusive) {
+        while (room-- > 0 && this.#queue.length > 0 && !(this.#queue.peek() as Job).exclusive) {
           batch.push(this.#queue.shift() as Job);
         }
       }
@@ -372,7 +372,7 @@ export abstract class WorkerPool implements Executor {
         await new Promise<void>((r) => this.#idle.push(r));
       }
     } else {
-      for (const job of this.#queue.splice(0)) job.future.cancel();
+      for (const job of this.#queue.drain()) job.future.cancel();
     }
     this.#closing = true;
     try {

@@ -18,6 +18,7 @@ import {
   type ShutdownOptions,
 } from "./executor.js";
 import { CpuTimeExceeded, checkLimits, type LimitExceededError, watchLimits } from "./limits.js";
+import { Queue } from "./queue.js";
 
 /**
  * The call was still running when the sequential executor shut down without waiting.
@@ -49,7 +50,7 @@ export class AbandonedCallError extends Error {
  */
 export class SequentialExecutor implements Executor {
   readonly maxWorkers = 1;
-  #queue: { call: Call; future: Future<unknown> }[] = [];
+  #queue = new Queue<{ call: Call; future: Future<unknown> }>();
   #busy = false;
   #running?: Future<unknown>;
   #abandoned = new WeakSet<Future<unknown>>();
@@ -60,8 +61,7 @@ export class SequentialExecutor implements Executor {
     const future = new Future<T>();
     const item = { call, future: future as Future<unknown> };
     future.setCanceller(() => {
-      const i = this.#queue.indexOf(item);
-      if (i >= 0) this.#queue.splice(i, 1);
+      this.#queue.remove(item);
       // Taken from the queue but not yet started still counts as cancellable.
       return future.state === "pending";
     });
@@ -173,7 +173,7 @@ export class SequentialExecutor implements Executor {
 
   async shutdown({ wait }: ShutdownOptions): Promise<void> {
     if (!wait) {
-      for (const { future } of this.#queue.splice(0)) future.cancel();
+      for (const { future } of this.#queue.drain()) future.cancel();
       // A running in-process call cannot be stopped: give up on it rather than wait forever.
       if (this.#running) {
         this.#running.setException(new AbandonedCallError());
