@@ -74,13 +74,15 @@ function seriesOf(q: SeriesQuery, all: Meta[], dataStmt: Statement<unknown[]>): 
   };
   // Whole-chunk x bounds are exact only when every point is finite and inside [minX, maxX].
   const exact = (m: Meta) => m.nfin === m.n && xLo(m) >= minX && xHi(m) <= maxX;
-  const finiteX = (m: Meta, pick: (a: number, b: number) => number, start: number) => {
-    if (exact(m)) return pick(xLo(m), xHi(m)) === xLo(m) ? xLo(m) : xHi(m);
+  /** The smallest (or largest) x of a finite point in range; decodes only when it must. */
+  const finiteX = (m: Meta, largest: boolean): number => {
+    if (exact(m)) return largest ? xHi(m) : xLo(m);
     const d = decode(m);
-    let best = start;
+    let best = largest ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
     for (let i = 0; i < m.n; i++) {
       const x = d.x[i];
-      if (Number.isFinite(d.v[i]) && x >= minX && x <= maxX) best = pick(best, x);
+      if (!Number.isFinite(d.v[i]) || x < minX || x > maxX) continue;
+      if (largest ? x > best : x < best) best = x;
     }
     return best;
   };
@@ -88,11 +90,12 @@ function seriesOf(q: SeriesQuery, all: Meta[], dataStmt: Statement<unknown[]>): 
   let hi = q.maxX;
   if (lo === undefined) {
     lo = Number.POSITIVE_INFINITY;
-    for (const m of metas) if (xLo(m) < lo) lo = Math.min(lo, finiteX(m, Math.min, lo));
+    // A chunk can only lower the bound if its whole-chunk x does.
+    for (const m of metas) if (xLo(m) < lo) lo = Math.min(lo, finiteX(m, false));
   }
   if (hi === undefined) {
     hi = Number.NEGATIVE_INFINITY;
-    for (const m of metas) if (xHi(m) > hi) hi = Math.max(hi, finiteX(m, Math.max, hi));
+    for (const m of metas) if (xHi(m) > hi) hi = Math.max(hi, finiteX(m, true));
   }
   if (!(hi >= lo)) return [];
   const n = q.buckets;
