@@ -220,7 +220,7 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     const t = s.task(hog, { plugins: [new Limits({ memory: 200 * 2 ** 20 })] });
     const errors: unknown[] = [];
     t.on("onException", (_f, e) => errors.push(e));
-    s.on("onStart", () => t.submit(2000));
+    s.on("onStart", () => t.submit(1200));
     await s.run({ onException: "continue" });
     expect(errors[0]).toBeInstanceOf(MemoryLimitExceeded);
     expect((errors[0] as Error).message).toMatch(/209715200 bytes/);
