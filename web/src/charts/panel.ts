@@ -51,10 +51,13 @@ function build(data: readonly SeriesData[], o: PanelOptions): Built {
   const xs = data.map((s) =>
     o.xMode === "step" ? s.x.map((v) => Math.ceil(v - 1e-9)) : s.x.map((v) => v / 1000),
   );
+  const grouped = o.groups !== null && o.groups !== undefined && o.groups.size > 0;
+  const withBands = !grouped && data.length <= RUN_BAND_LIMIT && o.smoothing === 0;
+  // Bucket min/max columns are only drawn as per-run bands; skip aligning them otherwise.
   const cols = [
     ...data.map((s, i) => ({ x: xs[i]!, y: s.last })),
-    ...data.map((s, i) => ({ x: xs[i]!, y: s.min })),
-    ...data.map((s, i) => ({ x: xs[i]!, y: s.max })),
+    ...(withBands ? data.map((s, i) => ({ x: xs[i]!, y: s.min })) : []),
+    ...(withBands ? data.map((s, i) => ({ x: xs[i]!, y: s.max })) : []),
   ];
   const { x, ys } = align(cols);
   const n = data.length;
@@ -63,7 +66,7 @@ function build(data: readonly SeriesData[], o: PanelOptions): Built {
   const out: Column[] = [];
   const bands: uPlot.Band[] = [];
   const lines: number[] = [];
-  if (o.groups && o.groups.size > 0) {
+  if (grouped && o.groups) {
     const byRun = new Map(data.map((s, i) => [s.run, i]));
     for (const [label, ids] of o.groups) {
       const members = ids.map((id) => byRun.get(id)).filter((i): i is number => i !== undefined);
@@ -82,7 +85,6 @@ function build(data: readonly SeriesData[], o: PanelOptions): Built {
       lines.push(base);
     }
   } else {
-    const withBands = n <= RUN_BAND_LIMIT && o.smoothing === 0;
     for (let i = 0; i < n; i++) {
       const run = data[i]!.run;
       const color = o.color(run);
