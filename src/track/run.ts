@@ -8,7 +8,7 @@ import { HistoryBuffer } from "./history-buffer.js";
 import type { LogOptions, RunInternals, SyncStore } from "./run-types.js";
 import { type MetricOptions, SummaryState } from "./summary.js";
 import { SystemSampler } from "./system-metrics.js";
-import { flattenLog } from "./values.js";
+import { flattenLog, MAX_KEY } from "./values.js";
 
 export type { LogOptions, RunInternals } from "./run-types.js";
 
@@ -224,7 +224,8 @@ export class Run {
       return false;
     }
     for (const k in data) {
-      if (typeof data[k] !== "number" || k.length === 0 || k.charCodeAt(0) === 95) return false;
+      const bad = k.length === 0 || k.length > MAX_KEY || k.charCodeAt(0) === 95;
+      if (bad || typeof data[k] !== "number") return false;
     }
     const buf = this.buf!;
     const now = performance.now();

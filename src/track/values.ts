@@ -1,6 +1,9 @@
 import type { StoredValue } from "../store/types.js";
 import { TrackError } from "./errors.js";
 
+/** Longest key a store accepts (checked here so `log` names it instead of a failed flush). */
+export const MAX_KEY = 512;
+
 /**
  * Validates and flattens a `log` payload. Nested plain objects are flattened to `a/b` keys
  * (`{ train: { loss: 1 } }` becomes `train/loss`). Allowed leaf values: numbers (incl. NaN and
@@ -29,6 +32,9 @@ function flattenInto(
     if (!Object.hasOwn(data, k)) continue;
     if (k === "") throw new TrackError(`log: empty key under "${prefix}"`);
     const key = prefix + k;
+    if (key.length > MAX_KEY) {
+      throw new TrackError(`log: key "${key.slice(0, 40)}…" is longer than ${MAX_KEY} characters`);
+    }
     if (prefix === "" && k.charCodeAt(0) === 95) {
       throw new TrackError(`log: key "${key}" starts with "_" (reserved)`);
     }
