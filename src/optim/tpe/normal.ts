@@ -60,17 +60,43 @@ export function normCdfFast(z: number): number {
 }
 
 /**
- * log of the probability mass a normal(mu, sigma) puts on [a, b]; finite even when the mass
- * underflows (then it falls back to the density at the interval's middle times its width).
+ * log of the probability mass a normal(mu, sigma) puts on [a, b], finite even where the mass
+ * underflows. Cheap shortcuts (no CDF): a cell much narrower than σ integrates the log density
+ * as linear across it (density at the middle × width × sinh(x)/x); a cell beyond 5σ uses the
+ * asymptotic tail (Mills ratio). Both are exact to ~1e-4 in log, plenty for ranking candidates.
  */
 export function logMass(a: number, b: number, mu: number, sigma: number): number {
   const za = (a - mu) / sigma;
   const zb = (b - mu) / sigma;
-  // Work in the tail where the CDF is small, so the difference keeps its digits.
-  const mass = za > 0 ? normCdf(-za) - normCdf(-zb) : normCdf(zb) - normCdf(za);
-  if (mass > 1e-300) return Math.log(mass);
-  const mid = ((a + b) / 2 - mu) / sigma;
-  return -0.5 * mid * mid - LOG_SQRT_2PI - Math.log(sigma) + Math.log(b - a);
+  const wz = zb - za;
+  if (wz < 0.05) {
+    const zm = 0.5 * (za + zb);
+    const x = 0.5 * Math.abs(zm) * wz;
+    const shape = x < 1e-4 ? 0 : Math.log(Math.sinh(x) / x);
+    return -0.5 * zm * zm - LOG_SQRT_2PI + Math.log(wz) + shape;
+  }
+  if (za > 5) return logTailDifference(za, zb);
+  if (zb < -5) return logTailDifference(-zb, -za);
+  // Work in the tail where the CDF is small, so the difference keeps its digits; the 1e-7 CDF
+  // is good enough unless the mass is tiny.
+  const fast = za > 0 ? normCdfFast(-za) - normCdfFast(-zb) : normCdfFast(zb) - normCdfFast(za);
+  if (fast > 1e-4) return Math.log(fast);
+  return Math.log(za > 0 ? normCdf(-za) - normCdf(-zb) : normCdf(zb) - normCdf(za));
+}
+
+/** log(Φ(-u) - Φ(-v)) for 5 < u < v, from the asymptotic series of the normal tail. */
+function logTailDifference(u: number, v: number): number {
+  const lu = logUpperTail(u);
+  // Φ(-v)/Φ(-u) < e^{-u(v-u)}: below e^-30 it doesn't change the log.
+  if (u * (v - u) > 30) return lu;
+  const lv = logUpperTail(v);
+  return lu + Math.log1p(-Math.exp(lv - lu));
+}
+
+/** log Φ(-z) for z > 5: -z²/2 - log(z√2π) + log(1 - 1/z² + 3/z⁴ - 15/z⁶). */
+function logUpperTail(z: number): number {
+  const r = 1 / (z * z);
+  return -0.5 * z * z - Math.log(z) - LOG_SQRT_2PI + Math.log(1 - r * (1 - r * (3 - 15 * r)));
 }
 
 /** log of the normal density at `x`, without the truncation term. */

@@ -67,6 +67,12 @@ export class Parzen {
   readonly #catLogP: Float64Array[] = [];
   readonly #catCum: Float64Array[] = [];
   readonly #cumW: Float64Array;
+  /**
+   * Per numeric dim (discrete ones only): each kernel's index among the distinct (mu, sigma)
+   * pairs of that dim, and those pairs. Discrete kernels repeat a lot (many trials share an
+   * int value), and a cell's mass costs two CDFs, so each distinct pair is scored once.
+   */
+  readonly #distinct: ({ of: Int32Array; mu: number[]; sigma: number[] } | undefined)[] = [];
 
   /**
    * @param observations `nObs` rows of `dims.length` values, flat.
@@ -151,6 +157,32 @@ export class Parzen {
       }
     }
 
+    for (let j = 0; j < nNum; j++) {
+      if (this.#continuous[j]) {
+        this.#distinct.push(undefined);
+        continue;
+      }
+      const byMu = new Map<number, number[]>();
+      const of = new Int32Array(k);
+      const m: number[] = [];
+      const sd: number[] = [];
+      for (let i = 0; i < k; i++) {
+        const mu = muA[i * nNum + j];
+        const sigma = sigmaA[i * nNum + j];
+        let same = byMu.get(mu);
+        if (!same) byMu.set(mu, (same = []));
+        let u = same.find((v) => sd[v] === sigma);
+        if (u === undefined) {
+          u = m.length;
+          same.push(u);
+          m.push(mu);
+          sd.push(sigma);
+        }
+        of[i] = u;
+      }
+      this.#distinct.push({ of, mu: m, sigma: sd });
+    }
+
     for (const dim of this.#categorical) {
       const n = (dims[dim] as { n: number }).n;
       const logP = new Float64Array(k * n);
@@ -212,11 +244,10 @@ export class Parzen {
     const continuous = this.#continuous;
     const mu = this.#mu;
     const inv = this.#invSigma;
-    const sigma = this.#sigma;
     const constant = this.#constant;
     // terms[p·k + i]: log of kernel i's weighted density at point p. Kernel-major loops keep a
     // kernel's parameters in registers while all candidates go by.
-    const terms = new Float64Array(n * k);
+    const terms = scratch(n * k);
     for (let i = 0; i < k; i++) for (let p = 0; p < n; p++) terms[p * k + i] = constant[i];
     for (let j = 0; j < nNum; j++) {
       const dim = numeric[j];
@@ -232,11 +263,20 @@ export class Parzen {
       } else {
         const lo = cellLo as Float64Array;
         const hi = cellHi as Float64Array;
-        for (let i = 0; i < k; i++) {
-          const m = mu[i * nNum + j];
-          const sd = sigma[i * nNum + j];
+        const distinct = this.#distinct[j] as { of: Int32Array; mu: number[]; sigma: number[] };
+        const u = distinct.mu.length;
+        const mass = new Float64Array(u * n);
+        for (let v = 0; v < u; v++)
           for (let p = 0; p < n; p++)
-            terms[p * k + i] += logMass(lo[p * d + dim], hi[p * d + dim], m, sd);
+            mass[v * n + p] = logMass(
+              lo[p * d + dim],
+              hi[p * d + dim],
+              distinct.mu[v],
+              distinct.sigma[v],
+            );
+        for (let i = 0; i < k; i++) {
+          const v = distinct.of[i];
+          for (let p = 0; p < n; p++) terms[p * k + i] += mass[v * n + p];
         }
       }
     }
@@ -262,6 +302,18 @@ export class Parzen {
     }
     return out;
   }
+}
+
+let scratchBuffer = new Float64Array(4096);
+
+/**
+ * A reusable work array of at least `size` (log densities are computed synchronously, one call
+ * at a time, so one buffer serves all estimators and spares the garbage collector).
+ */
+function scratch(size: number): Float64Array {
+  if (scratchBuffer.length < size)
+    scratchBuffer = new Float64Array(Math.max(size, 2 * scratchBuffer.length));
+  return scratchBuffer;
 }
 
 /** The first index in `cum[from .. from+len)` whose cumulative weight exceeds `u` · total. */
