@@ -9,10 +9,18 @@ export type Mark =
   | "amltk:runs-table"
   | "amltk:runs-table-complete"
   | "amltk:chart"
+  | "amltk:chart-data"
   | "amltk:run-page";
 
 export function markPainted(name: Mark): void {
   if (done.has(name)) return;
   done.add(name);
   requestAnimationFrame(() => setTimeout(() => performance.mark(name), 0));
+}
+
+/** Marks now (not after paint): for steps such as "the chart's data arrived". */
+export function markOnce(name: Mark): void {
+  if (done.has(name)) return;
+  done.add(name);
+  performance.mark(name);
 }

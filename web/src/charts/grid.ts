@@ -5,6 +5,7 @@
  */
 import { type Run, runKeys, type SeriesData, series, type XMode } from "../api.js";
 import { colorFor, h, PALETTE } from "../dom.js";
+import { markOnce } from "../perf.js";
 import { createPanel, type Panel, type PanelOptions } from "./panel.js";
 
 export interface GridOptions {
@@ -97,6 +98,7 @@ export class ChartGrid {
           buckets: bucketsFor(ids.length),
         });
         if (gen !== this.generation) return;
+        markOnce("amltk:chart-data");
         const withData = data.filter((s) => s.x.length > 0);
         const opts = this.panelOptions(key);
         const existing = this.panels.get(key);

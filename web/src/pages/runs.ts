@@ -365,6 +365,8 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
     const charts = drawContent();
     drawTable();
     if (partial && total > runs.length) {
+      // The server answers one request at a time: let the charts' query go first.
+      await charts;
       await load();
       drawTable();
       // Views over all runs (sweep, grouping) need the rest; default charts do not.
