@@ -56,7 +56,12 @@ function row(run: Run, o: TableOptions): HTMLTableRowElement {
     ),
     h("td", null, stateBadge(run.state, run.exitCode)),
     ...o.columns.map((c) => {
-      const v = c === "createdAt" ? fmtTime(run.createdAt) : fmt(pathValue(run, c));
+      const v =
+        c === "createdAt"
+          ? fmtTime(run.createdAt)
+          : c === "tags"
+            ? run.tags.join(", ")
+            : fmt(pathValue(run, c));
       return h("td", { class: "num", "data-col": c }, v);
     }),
   );
