@@ -171,10 +171,13 @@ export class TrialTask<C extends Record<string, unknown> = Record<string, unknow
    * report (a crashed one when the call itself failed).
    */
   submit(trial: Trial<C>): Future<unknown> | undefined {
-    if (this.#ref) assertCloneable(trial.toJSON(), `Trial "${trial.name}"`, "trial");
-    const future = this.#ref
-      ? this.task.submit(this.#ref, trial.toJSON(), this.#wrappers)
-      : this.task.submit(trial);
+    let future: Future<unknown> | undefined;
+    if (this.#ref) {
+      const json = trial.toJSON();
+      // Name the part of the trial that cannot cross to the worker (e.g. a model in the config).
+      assertCloneable(json, `Trial "${trial.name}"`, "trial");
+      future = this.task.submit(this.#ref, json, this.#wrappers);
+    } else future = this.task.submit(trial);
     if (!future) return undefined;
     this.#trials.set(future, trial as Trial);
     return future;
