@@ -11,7 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { RandomSearch } from "../src/optim/random.js";
-import { float } from "../src/optim/space/builders.js";
+import { categorical, float, int } from "../src/optim/space/builders.js";
 import { type SearchSpace, space } from "../src/optim/space/search-space.js";
 import { TPE, type TPEOptions } from "../src/optim/tpe/index.js";
 import type { Optimizer } from "../src/optim/types.js";
@@ -61,24 +61,46 @@ function medians(make: Make, trials: number, seeds: number): Record<string, numb
   return out;
 }
 
-/**
- * ms per trial (ask + tell) over `n` trials of Hartmann6: wall-clock, CPU time of this process
- * (steadier on a shared machine), and wall-clock over the last tenth (does it grow?).
- */
-function timing(n: number): {
+/** A 6-d space like a user's: ints (one on a log scale), a categorical, floats. */
+function mixedProblem(): { space: SearchSpace; fn: (c: Record<string, unknown>) => number } {
+  return {
+    space: space({
+      units: int(1, 500, { log: true }),
+      batch: int(0, 100),
+      layers: int(1, 4),
+      dropout: float(0, 1),
+      act: categorical(["relu", "tanh", "gelu"]),
+      lr: float(1e-4, 1, { log: true }),
+    }),
+    fn: (c) =>
+      Math.log((c.units as number) / 50) ** 2 +
+      (((c.batch as number) - 30) / 100) ** 2 +
+      ((c.layers as number) - 2) ** 2 +
+      ((c.dropout as number) - 0.3) ** 2 +
+      (c.act === "tanh" ? 0 : 1) +
+      Math.log10((c.lr as number) / 1e-2) ** 2,
+  };
+}
+
+interface Timing {
   msPerTrial: number;
   cpuMsPerTrial: number;
   msPerTrialLastTenth: number;
-} {
-  const f = FUNCTIONS.find((x) => x.name === "hartmann6") as BenchFunction;
-  const opt = new TPE({ space: spaceOf(f), metrics: metric, seed: 0 });
+}
+
+/**
+ * ms per trial (ask + tell) over `n` trials: wall-clock, CPU time of this process (steadier on
+ * a shared machine), and wall-clock over the last tenth (does it grow with the history?).
+ */
+function timing(n: number, s: SearchSpace, fn: (c: Record<string, unknown>) => number): Timing {
+  const opt = new TPE({ space: s, metrics: metric, seed: 0 });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let tLast = t0;
   for (let i = 0; i < n; i++) {
     if (i === n - Math.floor(n / 10)) tLast = performance.now();
     const t = opt.ask();
-    opt.tell(t.success({ y: f.fn(f.bounds.map((_, j) => t.config[`x${j}`] as number)) }));
+    opt.tell(t.success({ y: fn(t.config) }));
   }
   const t1 = performance.now();
   const cpu = process.cpuUsage(cpu0);
@@ -149,7 +171,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   );
   const theirs = await optuna;
   // Timed after Optuna's side finished, so the two don't share the CPU while timed.
-  const speed = timing(timingTrials);
+  const hartmann = FUNCTIONS.find((x) => x.name === "hartmann6") as BenchFunction;
+  const speed = timing(timingTrials, spaceOf(hartmann), (c) =>
+    hartmann.fn(hartmann.bounds.map((_, j) => c[`x${j}`] as number)),
+  );
+  const mixed = mixedProblem();
+  const mixedSpeed = timing(timingTrials, mixed.space, mixed.fn);
 
   const functions: Record<string, Record<string, number | null>> = {};
   for (const f of FUNCTIONS) {
@@ -181,6 +208,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
           function: "hartmann6",
           trials: timingTrials,
           ours: speed,
+          oursMixedSpace: {
+            space: "3 ints (one log), 2 floats (one log), 1 categorical",
+            ...mixedSpeed,
+          },
           optunaDefaults:
             "msPerTrial" in theirs && theirs.msPerTrial && theirs.cpuMsPerTrial
               ? {

@@ -170,7 +170,10 @@ export class Parzen {
         const mu = muA[i * nNum + j];
         const sigma = sigmaA[i * nNum + j];
         let same = byMu.get(mu);
-        if (!same) byMu.set(mu, (same = []));
+        if (!same) {
+          same = [];
+          byMu.set(mu, same);
+        }
         let u = same.find((v) => sd[v] === sigma);
         if (u === undefined) {
           u = m.length;
