@@ -70,12 +70,13 @@ describe.each(["sequential", "threads", "processes"] as Kind[])("Trial.Task on %
     ];
     const before = childPids(process.pid);
     const reports = await seedPattern(make(kind), napThenCost, configs, {
-      plugins: [new Limits({ wallTime: 0.2 })],
+      // Generous: the replacement worker imports the trial module inside the timed call.
+      plugins: [new Limits({ wallTime: 1 })],
     });
     // The worker stopped for the breach is gone too, not only the pool's last one.
     expect(childPids(process.pid)).toEqual(before);
     expect(reports.map((r) => r.status)).toEqual(["fail", "success"]);
-    expect(reports[0]?.exception).toMatch(/^WallTimeExceeded: .*0\.2s/);
+    expect(reports[0]?.exception).toMatch(/^WallTimeExceeded: .* 1s$/);
     expect(reports[0]?.values.cost).toBe(Number.POSITIVE_INFINITY);
     expect(reports[1]?.values.cost).toBe(5);
   });
