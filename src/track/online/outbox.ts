@@ -265,9 +265,11 @@ export class Outbox {
         signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 30_000),
       });
     } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause ? `: ${cause.code ?? cause.message}` : "";
       this.#warn(
         "net",
-        `server ${this.opts.baseUrl} unreachable (${(e as Error).message}); buffering and retrying`,
+        `server ${this.opts.baseUrl} unreachable (${(e as Error).message}${why}); buffering and retrying`,
       );
       return "retry";
     }
@@ -317,7 +319,16 @@ function chunkEnd(ops: readonly Op[], from: number): number {
 
 /** Resolves when every outbox of this process has delivered everything (tests, `amltk sync`). */
 export function allDelivered(): Promise<void> {
-  return Promise.all([...live].map((o) => o.settle(false))).then(() => undefined);
+  // Retry timers are unref'd so that a dead server never holds a process open; whoever waits
+  // here explicitly wants the process kept alive until delivery.
+  const keepAlive = setInterval(() => {}, 1_000);
+  return Promise.all([...live].map((o) => o.settle(false))).then(
+    () => clearInterval(keepAlive),
+    (e) => {
+      clearInterval(keepAlive);
+      throw e;
+    },
+  );
 }
 
 /** The outboxes alive in this process. */
