@@ -20,6 +20,14 @@ export interface FunctionCall {
 /**
  * Per-call options that plugins attach (see `Plugin.prepareCall`): resource limits enforced
  * around the call, and a two-way channel between the host and the running call.
+ *
+ * @example
+ * ```ts
+ * class TenSeconds extends Plugin {
+ *   readonly name = "ten-seconds";
+ *   override prepareCall(call: CallExtras) { call.limits = { ...call.limits, wallTime: 10 }; }
+ * }
+ * ```
  */
 export interface CallExtras {
   limits?: LimitSpec;
@@ -28,7 +36,15 @@ export interface CallExtras {
 
 export type Call = (ModuleCall | FunctionCall) & CallExtras;
 
-/** Resource limits for one call: seconds of wall time, seconds of CPU time, bytes of memory. */
+/**
+ * Resource limits for one call: seconds of wall time, seconds of CPU time, bytes of memory.
+ *
+ * @example
+ * ```ts
+ * const limits: LimitSpec = { wallTime: 60, cpuTime: 30, memory: 2 * 2 ** 30 };
+ * new Limits(limits);
+ * ```
+ */
 export interface LimitSpec {
   wallTime?: number;
   cpuTime?: number;
@@ -47,6 +63,14 @@ export interface ChannelMsg {
 /**
  * The host end of a call's two-way channel. The executor opens it when the call is
  * dispatched, hands it every message the call sends, and ends it when the call is over.
+ * `Comm.Plugin` provides one per call; an executor implements the other side.
+ *
+ * @example
+ * ```ts
+ * const channel = call.channel;
+ * channel?.open((msg) => worker.post({ id, ...msg }), future);
+ * worker.onMessage((msg) => channel?.receive(msg));
+ * ```
  */
 export interface CallChannel {
   /** Seconds a worker-side `request` waits for a response by default. */

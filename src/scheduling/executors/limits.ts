@@ -30,7 +30,14 @@ export class LimitExceededError extends Error {
   }
 }
 
-/** The call ran longer than its `wallTime` limit (seconds). */
+/**
+ * The call ran longer than its `wallTime` limit (seconds).
+ *
+ * @example
+ * ```ts
+ * task.on("onException", (_f, e) => e instanceof WallTimeExceeded && console.log(e.value)); // 60
+ * ```
+ */
 export class WallTimeExceeded extends LimitExceededError {
   constructor(seconds: number) {
     super(
@@ -42,7 +49,14 @@ export class WallTimeExceeded extends LimitExceededError {
   }
 }
 
-/** The call used more CPU time than its `cpuTime` limit (seconds). */
+/**
+ * The call used more CPU time than its `cpuTime` limit (seconds).
+ *
+ * @example
+ * ```ts
+ * await scheduler.run({ onException: [[CpuTimeExceeded, "continue"]] });
+ * ```
+ */
 export class CpuTimeExceeded extends LimitExceededError {
   constructor(seconds: number) {
     super(
@@ -54,7 +68,14 @@ export class CpuTimeExceeded extends LimitExceededError {
   }
 }
 
-/** The call's worker used more memory than its `memory` limit (bytes). */
+/**
+ * The call's worker used more memory than its `memory` limit (bytes).
+ *
+ * @example
+ * ```ts
+ * trialTask.on("onFailed", (r) => r.exception?.startsWith("MemoryLimitExceeded") && shrink());
+ * ```
+ */
 export class MemoryLimitExceeded extends LimitExceededError {
   constructor(bytes: number) {
     super(
