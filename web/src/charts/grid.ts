@@ -28,7 +28,7 @@ export interface GridOptions {
  */
 const bucketsFor = (runs: number) => (runs > 20 ? 200 : 400);
 /** Key discovery asks this many runs; a key logged by none of them needs `keys=`. */
-const KEY_PROBE_RUNS = 8;
+const KEY_PROBE_RUNS = 4;
 
 export async function discoverKeys(runs: readonly Run[]): Promise<string[]> {
   const lists = await Promise.all(runs.slice(0, KEY_PROBE_RUNS).map((r) => runKeys(r.id)));
