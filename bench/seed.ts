@@ -42,8 +42,15 @@ export const target = importable(
 
 const WORKERS = 2;
 
-/** Wall seconds for `n` chained trials (worker start-up excluded: the clock starts at onStart). */
-async function sweep(n: number, dir: string | null, inProcess = false): Promise<number> {
+/**
+ * Wall seconds for `n` chained trials (worker start-up excluded: the clock starts at onStart),
+ * and the CPU seconds this process used meanwhile (all of the work when `inProcess`).
+ */
+async function sweep(
+  n: number,
+  dir: string | null,
+  inProcess = false,
+): Promise<{ wall: number; cpu: number }> {
   const scheduler = inProcess
     ? Scheduler.withSequential()
     : Scheduler.withProcesses({ maxWorkers: WORKERS });
@@ -57,8 +64,10 @@ async function sweep(n: number, dir: string | null, inProcess = false): Promise<
     task.submit(new Trial<XYZ>({ name: `trial-${i}`, config: { x: (i % 7) - 3, y: 2, z: 3 } }));
   };
   let t0 = 0;
+  let cpu0 = process.cpuUsage();
   scheduler.on("onStart", () => {
     t0 = performance.now();
+    cpu0 = process.cpuUsage();
     for (let w = 0; w < WORKERS; w++) submit();
   });
   task.on("onReport", (r) => {
@@ -67,14 +76,15 @@ async function sweep(n: number, dir: string | null, inProcess = false): Promise<
   });
   await scheduler.run();
   const secs = (performance.now() - t0) / 1000;
+  const used = process.cpuUsage(cpu0);
   if (failed > 0) throw new Error(`bench: ${failed} trials did not succeed`);
-  return secs;
+  return { wall: secs, cpu: (used.user + used.system) / 1e6 };
 }
 
-/** Median seconds without and with the plugin over `repeats` alternating sweeps. */
+/** Medians without and with the plugin over `repeats` alternating sweeps. */
 async function compare(n: number, repeats: number, inProcess: boolean) {
-  const without: number[] = [];
-  const withPlugin: number[] = [];
+  const without: { wall: number; cpu: number }[] = [];
+  const withPlugin: { wall: number; cpu: number }[] = [];
   // Warm-up: module loading and the first SQLite file creation are not per-trial costs.
   await sweep(Math.min(n, 20), null, inProcess);
   const warm = mkdtempSync(join(tmpdir(), "amltk-bench-seed-"));
@@ -91,15 +101,26 @@ async function compare(n: number, repeats: number, inProcess: boolean) {
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const ms = (s: number) => Math.round(s * 1e6) / 1e3;
-  const a = median(without);
-  const b = median(withPlugin);
-  return {
-    withoutPluginSeconds: without.map((s) => Math.round(s * 1e4) / 1e4),
-    withPluginSeconds: withPlugin.map((s) => Math.round(s * 1e4) / 1e4),
+  const round = (s: number) => Math.round(s * 1e4) / 1e4;
+  const a = median(without.map((x) => x.wall));
+  const b = median(withPlugin.map((x) => x.wall));
+  const out: Record<string, unknown> = {
+    withoutPluginSeconds: without.map((x) => round(x.wall)),
+    withPluginSeconds: withPlugin.map((x) => round(x.wall)),
     msPerTrialWithout: ms(a / n),
     msPerTrialWith: ms(b / n),
     overheadMsPerTrial: ms((b - a) / n),
   };
+  if (inProcess) {
+    // CPU time is what the tracking costs whatever else the machine is doing (wall time on a
+    // shared machine is not); in-process it covers all of the work.
+    const ca = median(without.map((x) => x.cpu));
+    const cb = median(withPlugin.map((x) => x.cpu));
+    out.cpuMsPerTrialWithout = ms(ca / n);
+    out.cpuMsPerTrialWith = ms(cb / n);
+    out.cpuOverheadMsPerTrial = ms((cb - ca) / n);
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
