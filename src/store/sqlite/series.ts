@@ -23,14 +23,6 @@ interface Meta {
   vlast: number | null;
 }
 
-interface Acc {
-  mn: number;
-  mx: number;
-  c: number;
-  last: number;
-  lastX: number;
-}
-
 export function readSeriesRows(db: Db, q: SeriesQuery): Series[] {
   if (!Number.isInteger(q.buckets) || q.buckets < 1 || q.buckets > 100_000) {
     throw new StoreError(`invalid bucket count ${JSON.stringify(q.buckets)}`, "invalid");
@@ -41,14 +33,22 @@ export function readSeriesRows(db: Db, q: SeriesQuery): Series[] {
   if (q.runIds.length === 0 || q.keys.length === 0) return [];
   if (q.source === "system") return readSystemSeries(db, q);
   const out: Series[] = [];
+  const [xmin, xmax] = q.x === "time" ? ["min_ts", "max_ts"] : ["min_step", "max_step"];
   const metaStmt = db.prepare(
     `SELECT id, min_step, max_step, n, min_ts, max_ts, nfin, vmin, vmax, vlast FROM history_chunks
-     WHERE run = ? AND key = ? AND nfin > 0 ORDER BY min_step, id`,
+     WHERE run = ? AND key = ? AND nfin > 0 AND ${xmax} >= ? AND ${xmin} <= ? ORDER BY min_step, id`,
   );
-  const dataStmt = db.prepare("SELECT steps, vals, ts FROM history_chunks WHERE id = ?");
+  // Only the columns the x axis needs: a chunk's BLOBs are most of what a read costs.
+  const dataStmt = db.prepare(
+    `SELECT ${q.x === "time" ? "NULL AS steps, ts" : "steps, NULL AS ts"}, vals
+     FROM history_chunks WHERE id = ?`,
+  );
+  const lo = q.minX ?? -Number.MAX_VALUE;
+  const hi = q.maxX ?? Number.MAX_VALUE;
   for (const runId of q.runIds) {
     for (const key of q.keys) {
-      out.push({ runId, key, buckets: seriesOf(q, metaStmt.all(runId, key) as Meta[], dataStmt) });
+      const metas = metaStmt.all(runId, key, lo, hi) as Meta[];
+      out.push({ runId, key, buckets: seriesOf(q, metas, dataStmt) });
     }
   }
   return out;
@@ -66,8 +66,8 @@ function seriesOf(q: SeriesQuery, all: Meta[], dataStmt: Statement<unknown[]>): 
   const decode = (m: Meta) => {
     let d = cache.get(m.id);
     if (!d) {
-      const r = dataStmt.get(m.id) as { steps: Buffer | null; vals: Buffer; ts: Buffer };
-      d = { x: byTime ? f64(r.ts) : chunkSteps(r.steps, m.min_step, m.n), v: f64(r.vals) };
+      const r = dataStmt.get(m.id) as { steps: Buffer | null; vals: Buffer; ts: Buffer | null };
+      d = { x: byTime ? f64(r.ts!) : chunkSteps(r.steps, m.min_step, m.n), v: f64(r.vals) };
       cache.set(m.id, d);
     }
     return d;
@@ -102,43 +102,49 @@ function seriesOf(q: SeriesQuery, all: Meta[], dataStmt: Statement<unknown[]>): 
   const span = hi - lo;
   const bucketOf = (x: number) =>
     span > 0 ? Math.min(Math.floor(((x - lo) * n) / span), n - 1) : 0;
-  const acc = new Map<number, Acc>();
-  const add = (bi: number, mn: number, mx: number, c: number, last: number, lastX: number) => {
-    const a = acc.get(bi);
-    if (!a) {
-      acc.set(bi, { mn, mx, c, last, lastX });
-      return;
-    }
-    if (mn < a.mn) a.mn = mn;
-    if (mx > a.mx) a.mx = mx;
-    a.c += c;
-    if (lastX >= a.lastX) {
-      a.last = last;
-      a.lastX = lastX;
+  // Per-bucket accumulators in typed arrays: the decode loop below touches millions of points.
+  const mn = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+  const mx = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
+  const cnt = new Float64Array(n);
+  const last = new Float64Array(n);
+  const lastX = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
+  const add = (bi: number, lo_: number, hi_: number, c: number, l: number, lx: number) => {
+    if (lo_ < mn[bi]) mn[bi] = lo_;
+    if (hi_ > mx[bi]) mx[bi] = hi_;
+    cnt[bi] += c;
+    if (lx >= lastX[bi]) {
+      last[bi] = l;
+      lastX[bi] = lx;
     }
   };
+  const from = Math.max(lo, minX);
+  const to = Math.min(hi, maxX);
   for (const m of metas) {
     if (exact(m) && xLo(m) >= lo && xHi(m) <= hi && bucketOf(xLo(m)) === bucketOf(xHi(m))) {
       add(bucketOf(xLo(m)), m.vmin!, m.vmax!, m.nfin, m.vlast!, xHi(m));
       continue;
     }
-    const d = decode(m);
+    const { x: xs, v: vs } = decode(m);
     for (let i = 0; i < m.n; i++) {
-      const x = d.x[i];
-      const v = d.v[i];
-      if (!Number.isFinite(v) || x < minX || x > maxX || x < lo || x > hi) continue;
-      add(bucketOf(x), v, v, 1, v, x);
+      const x = xs[i];
+      const v = vs[i];
+      if (!(x >= from && x <= to) || !Number.isFinite(v)) continue;
+      const bi = span > 0 ? Math.min(Math.floor(((x - lo) * n) / span), n - 1) : 0;
+      if (v < mn[bi]) mn[bi] = v;
+      if (v > mx[bi]) mx[bi] = v;
+      cnt[bi]++;
+      if (x >= lastX[bi]) {
+        last[bi] = v;
+        lastX[bi] = x;
+      }
     }
   }
-  return [...acc.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([bi, a]) => ({
-      x: lo + (bi * span) / n,
-      min: a.mn,
-      max: a.mx,
-      last: a.last,
-      count: a.c,
-    }));
+  const out: SeriesBucket[] = [];
+  for (let bi = 0; bi < n; bi++) {
+    if (cnt[bi] === 0) continue;
+    out.push({ x: lo + (bi * span) / n, min: mn[bi], max: mx[bi], last: last[bi], count: cnt[bi] });
+  }
+  return out;
 }
 
 interface BucketRow {
