@@ -8,12 +8,13 @@
  * still deduplicated while the server lives, but a batch is not atomic.
  */
 
+import { batchToRows, type HistoryBatch, type NumberColumn } from "../store/history-batch.js";
 import { withRetry } from "../store/sqlite/db.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { RunPatch, RunRecord, Store } from "../store/types.js";
 import { StoreError } from "../store/types.js";
 import { ApiError } from "./errors.js";
-import type { BatchResult, Op } from "./protocol.js";
+import type { BatchResult, HistoryColumns, Op } from "./protocol.js";
 
 const LEDGER_SQL = `CREATE TABLE IF NOT EXISTS server_ingest (
   run TEXT NOT NULL,
@@ -52,6 +53,27 @@ function revive(patch: RunPatch, prev: RunRecord | undefined): RunPatch {
   return patch;
 }
 
+/** Columns from the wire into the store's batch form (typed arrays). */
+export function toBatch(c: HistoryColumns): HistoryBatch {
+  const columns = new Map<string, NumberColumn>();
+  for (const k in c.columns) {
+    const col = c.columns[k];
+    columns.set(k, {
+      n: col.rows.length,
+      rows: Int32Array.from(col.rows),
+      values: Float64Array.from(col.values),
+    });
+  }
+  return {
+    rows: c.steps.length,
+    steps: Float64Array.from(c.steps),
+    runtimes: Float64Array.from(c.runtimes),
+    timestamps: Float64Array.from(c.timestamps),
+    columns,
+    others: c.others,
+  };
+}
+
 function checkOpRun(runId: string, op: Op): void {
   if (op.type === "create" && op.run.id !== undefined && op.run.id !== runId) {
     throw new ApiError(
@@ -64,19 +86,25 @@ function checkOpRun(runId: string, op: Op): void {
 }
 
 class SqliteIngestor implements Ingestor {
+  readonly #getSeq;
+  readonly #setSeq;
   constructor(private readonly store: SqliteStore) {
     store.db.exec(LEDGER_SQL);
+    this.#getSeq = store.db.prepare(
+      "SELECT last_seq FROM server_ingest WHERE run = ? AND writer = ?",
+    );
+    this.#setSeq = store.db.prepare(
+      `INSERT INTO server_ingest (run, writer, last_seq, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run, writer) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
+    );
   }
 
   async apply(runId: string, writer: string | undefined, ops: readonly Op[]): Promise<BatchResult> {
     for (const op of ops) checkOpRun(runId, op);
     const s = this.store;
     const db = s.db;
-    const getSeq = db.prepare("SELECT last_seq FROM server_ingest WHERE run = ? AND writer = ?");
-    const setSeq = db.prepare(
-      `INSERT INTO server_ingest (run, writer, last_seq, updated_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (run, writer) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
-    );
+    const getSeq = this.#getSeq;
+    const setSeq = this.#setSeq;
     const tx = db.transaction((): BatchResult => {
       const last = writer
         ? ((getSeq.get(runId, writer) as { last_seq: number } | undefined)?.last_seq ?? 0)
@@ -116,6 +144,9 @@ function applyOpSync(s: SqliteStore, runId: string, op: Op): void {
     }
     case "history":
       if (op.rows.length > 0) s.appendHistorySync(runId, op.rows);
+      return;
+    case "history_cols":
+      if (op.cols.steps.length > 0) s.appendHistoryBatchSync(runId, toBatch(op.cols));
       return;
     case "system":
       if (op.samples.length > 0) s.appendSystemSync(runId, op.samples);
@@ -169,6 +200,9 @@ class GenericIngestor implements Ingestor {
         }
         case "history":
           await s.appendHistory(runId, op.rows);
+          break;
+        case "history_cols":
+          await s.appendHistory(runId, batchToRows(toBatch(op.cols)));
           break;
         case "system":
           await s.appendSystem(runId, op.samples);

@@ -32,9 +32,23 @@ export const LIMITS = {
 /** A run as the client creates it (the server fills state, summary, timestamps). */
 export type CreateBody = Omit<RunInit, "id"> & { id?: string };
 
+/**
+ * History in columns (what the SDK sends): row i is (steps[i], runtimes[i], timestamps[i]);
+ * each numeric key lists the row indices it has a value at (ascending) and the values;
+ * non-numeric values go one by one in `others`. Much smaller and faster than rows of objects.
+ */
+export interface HistoryColumns {
+  steps: number[];
+  runtimes: number[];
+  timestamps: number[];
+  columns: Record<string, { rows: number[]; values: number[] }>;
+  others: { row: number; key: string; value: StoredValue }[];
+}
+
 export type Op =
   | { seq: number; type: "create"; run: CreateBody; resume?: boolean }
   | { seq: number; type: "history"; rows: HistoryRow[] }
+  | { seq: number; type: "history_cols"; cols: HistoryColumns }
   | { seq: number; type: "system"; samples: SystemSample[] }
   | { seq: number; type: "console"; lines: ConsoleLine[] }
   | { seq: number; type: "patch"; patch: RunPatch };
@@ -87,9 +101,41 @@ export function untagValue(v: unknown): StoredValue {
   return decodeJson(JSON.stringify(v)) as StoredValue;
 }
 
+/** Tags non-finite numbers in place-free fashion: a copy only when one is found. */
+export function tagNumbers(a: ArrayLike<number>, n = a.length): number[] {
+  const out = new Array<number>(n);
+  let clean = true;
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    if (!Number.isFinite(v)) clean = false;
+    out[i] = v;
+  }
+  if (clean) return out;
+  return out.map((v) => (Number.isFinite(v) ? v : ({ [NUM_TAG]: String(v) } as unknown as number)));
+}
+
+/** A JSON-safe deep copy of a small value: non-finite numbers tagged. */
+export function tagValue<T>(v: T): T {
+  return JSON.parse(encodeJson(v)) as T;
+}
+
+/** History rows in an op (0 for other ops). */
+export function opRows(op: Op): number {
+  return op.type === "history"
+    ? op.rows.length
+    : op.type === "history_cols"
+      ? op.cols.steps.length
+      : 0;
+}
+
 /** Points in an op, used by the client for its memory bound and by benches. */
 export function opWeight(op: Op): number {
   switch (op.type) {
+    case "history_cols": {
+      let n = op.cols.steps.length + op.cols.others.length;
+      for (const k in op.cols.columns) n += op.cols.columns[k].rows.length;
+      return n;
+    }
     case "history": {
       let n = 0;
       for (const r of op.rows) n += 1 + Object.keys(r.values).length;

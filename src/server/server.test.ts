@@ -210,16 +210,36 @@ describe("server writes", () => {
         { seq: 4, type: "patch", patch: { summary: { loss: Number.NEGATIVE_INFINITY } } },
       ],
     };
+    batch.ops.push({
+      seq: 5,
+      type: "history_cols",
+      cols: {
+        steps: [50, 51],
+        runtimes: [50, 51],
+        timestamps: [1, 2],
+        columns: {
+          loss: { rows: [0, 1], values: [Number.NaN, 3] },
+          other: { rows: [1], values: [9] },
+        },
+        others: [{ row: 0, key: "label", value: "x" }],
+      },
+    } as never);
     const first = await ts.call("POST", "/api/runs/b1/batch", batch);
-    expect(first.body).toEqual({ applied: 4, skipped: 0, lastSeq: 4, nextStep: 50 });
+    expect(first.body).toEqual({ applied: 5, skipped: 0, lastSeq: 5, nextStep: 52 });
     // the answer was "lost": the client resends, plus one new op
     const again = await ts.call("POST", "/api/runs/b1/batch", {
       ...batch,
-      ops: [...batch.ops, { seq: 5, type: "history", rows: rows(50, 10) }],
+      ops: [...batch.ops, { seq: 6, type: "history", rows: rows(52, 8) }],
     });
-    expect(again.body).toEqual({ applied: 1, skipped: 4, lastSeq: 5, nextStep: 60 });
+    expect(again.body).toEqual({ applied: 1, skipped: 5, lastSeq: 6, nextStep: 60 });
     const keys = await ts.store.historyKeys("b1");
     expect(keys.find((k) => k.key === "loss")?.count).toBe(60);
+    const cols = await ts.store.readPoints({ runId: "b1", key: "loss", minStep: 50, maxStep: 51 });
+    expect(cols.map((p) => p.value)).toEqual([Number.NaN, 3]);
+    expect((await ts.store.readPoints({ runId: "b1", key: "label" }))[0]).toMatchObject({
+      step: 50,
+      value: "x",
+    });
     expect(await ts.store.readConsole("b1")).toHaveLength(1);
     expect((await ts.store.getRun("b1"))?.summary.loss).toBe(Number.NEGATIVE_INFINITY);
     // another writer (a resumed process) has its own sequence
@@ -272,6 +292,40 @@ describe("server writes", () => {
         "ops[1].patch.id",
       ],
       [{ writer: "writer-0001", ops: [createOp(2), createOp(1)] }, "ops[1].seq"],
+      [
+        {
+          writer: "writer-0001",
+          ops: [
+            createOp(1),
+            {
+              seq: 2,
+              type: "history_cols",
+              cols: {
+                steps: [0, 1],
+                runtimes: [0, 1],
+                timestamps: [1, 2],
+                columns: { loss: { rows: [1, 0], values: [1, 2] } },
+                others: [],
+              },
+            },
+          ],
+        },
+        "ops[1].cols.columns.loss.rows[1]",
+      ],
+      [
+        {
+          writer: "writer-0001",
+          ops: [
+            createOp(1),
+            {
+              seq: 2,
+              type: "history_cols",
+              cols: { steps: [0], runtimes: [0, 1], timestamps: [1], columns: {}, others: [] },
+            },
+          ],
+        },
+        "ops[1].cols.runtimes",
+      ],
     ];
     for (const [body, field] of cases) {
       const r = await ts.call("POST", "/api/runs/c1/batch", body);

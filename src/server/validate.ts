@@ -12,7 +12,14 @@ import type {
   SystemSample,
 } from "../store/types.js";
 import { invalid } from "./errors.js";
-import { type BatchBody, type CreateBody, LIMITS, type Op } from "./protocol.js";
+import {
+  type BatchBody,
+  type CreateBody,
+  type HistoryColumns,
+  LIMITS,
+  type Op,
+  opRows,
+} from "./protocol.js";
 
 const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
 const MAX_DEPTH = 32;
@@ -142,6 +149,59 @@ export function historyRows(v: unknown, field: string): HistoryRow[] {
   return rows as HistoryRow[];
 }
 
+function numArray(v: unknown, field: string, n: number, finite: boolean): number[] {
+  if (!Array.isArray(v)) throw invalid(field, `must be an array, got ${kind(v)}`);
+  if (v.length !== n) throw invalid(field, `must have ${n} entries, got ${v.length}`);
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (typeof x !== "number" || (finite && !Number.isFinite(x))) {
+      throw invalid(`${field}[${i}]`, `must be a ${finite ? "finite " : ""}number`);
+    }
+  }
+  return v as number[];
+}
+
+/** Columnar history (see `HistoryColumns`): lengths agree, row indices ascend and are in range. */
+export function historyColumns(v: unknown, field: string): HistoryColumns {
+  const o = obj(v, field);
+  if (!Array.isArray(o.steps)) throw invalid(`${field}.steps`, "must be an array");
+  const n = o.steps.length;
+  if (n > LIMITS.rowsPerRequest) {
+    throw invalid(`${field}.steps`, `at most ${LIMITS.rowsPerRequest} rows per op, got ${n}`);
+  }
+  const steps = numArray(o.steps, `${field}.steps`, n, true);
+  for (let i = 0; i < n; i++) step(steps[i], `${field}.steps[${i}]`);
+  numArray(o.runtimes, `${field}.runtimes`, n, true);
+  numArray(o.timestamps, `${field}.timestamps`, n, true);
+  const cols = obj(o.columns, `${field}.columns`);
+  for (const k in cols) {
+    const f = `${field}.columns.${k}`;
+    key(k, `${field}.columns`);
+    const c = obj(cols[k], f);
+    if (!Array.isArray(c.rows)) throw invalid(`${f}.rows`, "must be an array");
+    const rows = numArray(c.rows, `${f}.rows`, c.rows.length, true);
+    let prev = -1;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      if (!Number.isInteger(r) || r <= prev || r >= n) {
+        throw invalid(`${f}.rows[${i}]`, `must be an ascending row index below ${n}`);
+      }
+      prev = r;
+    }
+    numArray(c.values, `${f}.values`, rows.length, false);
+  }
+  const others = arr(o.others ?? [], `${field}.others`, LIMITS.rowsPerRequest * 10);
+  for (let i = 0; i < others.length; i++) {
+    const x = obj(others[i], `${field}.others[${i}]`);
+    if (!Number.isInteger(x.row) || (x.row as number) < 0 || (x.row as number) >= n) {
+      throw invalid(`${field}.others[${i}].row`, `must be a row index below ${n}`);
+    }
+    key(str(x.key, `${field}.others[${i}].key`, LIMITS.keyLength), `${field}.others[${i}].key`);
+    storedValue(x.value, `${field}.others[${i}].value`);
+  }
+  return { ...(o as unknown as HistoryColumns), others: others as HistoryColumns["others"] };
+}
+
 export function systemSamples(v: unknown, field: string): SystemSample[] {
   const samples = arr(v, field, LIMITS.samplesPerRequest);
   samples.forEach((s, i) => {
@@ -240,6 +300,8 @@ export function op(v: unknown, field: string): Op {
       };
     case "history":
       return { seq, type: "history", rows: historyRows(o.rows, `${field}.rows`) };
+    case "history_cols":
+      return { seq, type: "history_cols", cols: historyColumns(o.cols, `${field}.cols`) };
     case "system":
       return { seq, type: "system", samples: systemSamples(o.samples, `${field}.samples`) };
     case "console":
@@ -249,7 +311,7 @@ export function op(v: unknown, field: string): Op {
     default:
       throw invalid(
         `${field}.type`,
-        `must be one of create, history, system, console, patch; got ${JSON.stringify(o.type)}`,
+        `must be one of create, history, history_cols, system, console, patch; got ${JSON.stringify(o.type)}`,
       );
   }
 }
@@ -263,8 +325,7 @@ export function batchBody(v: unknown): BatchBody {
     if (i > 0 && ops[i].seq <= ops[i - 1].seq) {
       throw invalid(`ops[${i}].seq`, "sequence numbers must increase within a batch");
     }
-    const x = ops[i];
-    if (x.type === "history") rows += x.rows.length;
+    rows += opRows(ops[i]);
   }
   if (rows > LIMITS.rowsPerRequest * 5) {
     throw invalid("ops", `at most ${LIMITS.rowsPerRequest * 5} history rows per batch`);

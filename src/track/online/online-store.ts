@@ -6,7 +6,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { decodeJson } from "../../server/protocol.js";
+import { decodeJson, type HistoryColumns, tagNumbers, tagValue } from "../../server/protocol.js";
+import type { HistoryBatch } from "../../store/history-batch.js";
 import {
   type ConsoleLine,
   type HistoryKeyInfo,
@@ -81,7 +82,11 @@ export class OnlineStore implements Store {
 
   createRun(run: RunInit): Promise<RunRecord> {
     const { id, ...rest } = run;
-    this.outbox(id).push({ type: "create", run: rest, resume: this.opts.resume === true });
+    this.outbox(id).push({
+      type: "create",
+      run: tagValue(rest),
+      resume: this.opts.resume === true,
+    });
     return Promise.resolve({
       id,
       project: run.project,
@@ -119,7 +124,35 @@ export class OnlineStore implements Store {
   }
 
   updateRunSync(id: string, patch: RunPatch): void {
-    this.outbox(id).push({ type: "patch", patch: { ...patch } });
+    this.outbox(id).push({ type: "patch", patch: tagValue(patch) });
+  }
+
+  /** The tracker's fast path: columns copied now (the caller recycles the batch's arrays). */
+  appendHistoryBatch(runId: string, batch: HistoryBatch): Promise<void> {
+    this.appendHistoryBatchSync(runId, batch);
+    return Promise.resolve();
+  }
+
+  appendHistoryBatchSync(runId: string, b: HistoryBatch): void {
+    if (b.rows === 0) return;
+    const columns: HistoryColumns["columns"] = {};
+    for (const [k, c] of b.columns) {
+      if (c.n > 0)
+        columns[k] = {
+          rows: Array.from(c.rows.subarray(0, c.n)),
+          values: tagNumbers(c.values, c.n),
+        };
+    }
+    this.outbox(runId).push({
+      type: "history_cols",
+      cols: {
+        steps: Array.from(b.steps.subarray(0, b.rows)),
+        runtimes: Array.from(b.runtimes.subarray(0, b.rows)),
+        timestamps: Array.from(b.timestamps.subarray(0, b.rows)),
+        columns,
+        others: b.others.map((o) => ({ row: o.row, key: o.key, value: tagValue(o.value) })),
+      },
+    });
   }
 
   appendHistory(runId: string, rows: readonly HistoryRow[]): Promise<void> {
@@ -128,11 +161,12 @@ export class OnlineStore implements Store {
   }
 
   appendHistorySync(runId: string, rows: readonly HistoryRow[]): void {
-    if (rows.length > 0) this.outbox(runId).push({ type: "history", rows: [...rows] });
+    if (rows.length > 0) this.outbox(runId).push({ type: "history", rows: tagValue([...rows]) });
   }
 
   appendSystem(runId: string, samples: readonly SystemSample[]): Promise<void> {
-    if (samples.length > 0) this.outbox(runId).push({ type: "system", samples: [...samples] });
+    if (samples.length > 0)
+      this.outbox(runId).push({ type: "system", samples: tagValue([...samples]) });
     return Promise.resolve();
   }
 

@@ -8,7 +8,7 @@
  * Nothing here blocks the caller: `push` only queues; the network runs on unref'd timers, so
  * an unreachable server neither stalls training nor keeps the process alive.
  */
-import { encodeJson, type Op, opWeight } from "../../server/protocol.js";
+import { type HistoryColumns, type Op, opRows, opWeight } from "../../server/protocol.js";
 import type { Spool } from "./spool.js";
 
 type Dist<T> = T extends unknown ? Omit<T, "seq"> : never;
@@ -84,11 +84,20 @@ export class Outbox {
     if (this.#segments.length > 0) this.#kick();
   }
 
-  /** Queues an op (numbered here); never blocks. */
+  /**
+   * Queues an op (numbered here); never blocks. The op must be in wire form (non-finite
+   * numbers tagged, see `tagValue`/`tagNumbers`): the outbox sends and spools it as plain JSON.
+   */
   push(op: NewOp): void {
     if (op.type === "history" && op.rows.length > ROWS_PER_OP) {
       for (let i = 0; i < op.rows.length; i += ROWS_PER_OP) {
         this.push({ type: "history", rows: op.rows.slice(i, i + ROWS_PER_OP) });
+      }
+      return;
+    }
+    if (op.type === "history_cols" && op.cols.steps.length > ROWS_PER_OP) {
+      for (let i = 0; i < op.cols.steps.length; i += ROWS_PER_OP) {
+        this.push({ type: "history_cols", cols: sliceColumns(op.cols, i, i + ROWS_PER_OP) });
       }
       return;
     }
@@ -261,7 +270,7 @@ export class Outbox {
           "content-type": "application/json",
           ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}),
         },
-        body: encodeJson({ writer: this.writer, ops }),
+        body: JSON.stringify({ writer: this.writer, ops }),
         signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 30_000),
       });
     } catch (e) {
@@ -307,7 +316,7 @@ function chunkEnd(ops: readonly Op[], from: number): number {
   let i = from;
   while (i < ops.length && i - from < REQ_OPS) {
     const o = ops[i];
-    const r = o.type === "history" ? o.rows.length : 0;
+    const r = opRows(o);
     const w = opWeight(o);
     if (i > from && (rows + r > REQ_ROWS || points + w > REQ_POINTS)) break;
     rows += r;
@@ -334,4 +343,40 @@ export function allDelivered(): Promise<void> {
 /** The outboxes alive in this process. */
 export function liveOutboxes(): ReadonlySet<Outbox> {
   return live;
+}
+
+/** Rows [from, to) of columnar history, row indices rebased. Column rows ascend. */
+export function sliceColumns(c: HistoryColumns, from: number, to: number): HistoryColumns {
+  const columns: HistoryColumns["columns"] = {};
+  for (const k in c.columns) {
+    const col = c.columns[k];
+    const lo = lowerBound(col.rows, from);
+    const hi = lowerBound(col.rows, to);
+    if (hi > lo) {
+      columns[k] = {
+        rows: col.rows.slice(lo, hi).map((r) => r - from),
+        values: col.values.slice(lo, hi),
+      };
+    }
+  }
+  return {
+    steps: c.steps.slice(from, to),
+    runtimes: c.runtimes.slice(from, to),
+    timestamps: c.timestamps.slice(from, to),
+    columns,
+    others: c.others
+      .filter((o) => o.row >= from && o.row < to)
+      .map((o) => ({ ...o, row: o.row - from })),
+  };
+}
+
+function lowerBound(a: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -19,7 +19,7 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { decodeJson, encodeJson, type Op } from "../../server/protocol.js";
+import { decodeJson, type Op } from "../../server/protocol.js";
 
 export interface SpoolMeta {
   runId: string;
@@ -96,7 +96,8 @@ export class Spool {
     }
     const name = `${String(ops[0].seq).padStart(12, "0")}.json`;
     const tmp = join(this.path, `${name}.tmp`);
-    writeFileSync(tmp, encodeJson(ops));
+    // Ops are kept in wire form (non-finite numbers already tagged), so plain JSON is exact.
+    writeFileSync(tmp, JSON.stringify(ops));
     renameSync(tmp, join(this.path, name));
   }
 
