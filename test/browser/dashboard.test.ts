@@ -348,6 +348,14 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     expect(await page.getAttribute(".parcoords", "data-axes")).toBe("3");
     await page.waitForSelector('.panel[data-key^="best cost"] canvas');
     expect(await page.textContent(".hpo")).toContain(`best cost: 0.2`);
+    // Brush the bottom 40% of the cost axis (costs 0.2..0.6): only the 0.2 run stays.
+    const box = (await (await page.$(".parcoords canvas"))!.boundingBox())!;
+    const axisX = box.x + box.width - 60;
+    await page.mouse.move(axisX, box.y + 282);
+    await page.mouse.down();
+    await page.mouse.move(axisX, box.y + 280 - 0.4 * 240, { steps: 4 });
+    await page.mouse.up();
+    expect(await page.getAttribute(".parcoords", "data-selected")).toBe("1");
     await page.screenshot({ path: screenshotPath("sweep"), fullPage: true });
     await done(page);
   });

@@ -52,18 +52,27 @@ function scaleAxis(a: Axis): Scaled {
   };
 }
 
-/** Draws runs across `axes`; the last axis is the metric. `quality[i]` in [0,1], 0 = best. */
+/**
+ * Draws runs across `axes`; the last axis is the metric. `quality[i]` in [0,1], 0 = best.
+ * Dragging along an axis brushes a range: runs outside every brush are greyed out, and
+ * `data-selected` on the returned element counts the runs left; double click clears.
+ */
 export function parallelCoordinates(axes: Axis[], quality: number[], width: number): HTMLElement {
   const height = 300;
   const dpr = window.devicePixelRatio || 1;
   const canvas = h("canvas", {
     width: width * dpr,
     height: height * dpr,
-    style: `width:${width}px;height:${height}px`,
+    style: `width:${width}px;height:${height}px;cursor:crosshair`,
   });
   const wrap = h(
     "div",
-    { class: "parcoords", "data-lines": quality.length, "data-axes": axes.length },
+    {
+      class: "parcoords",
+      "data-lines": quality.length,
+      "data-axes": axes.length,
+      "data-selected": quality.length,
+    },
     canvas,
   );
   const ctx = canvas.getContext("2d");
@@ -73,16 +82,24 @@ export function parallelCoordinates(axes: Axis[], quality: number[], width: numb
   const scaled = axes.map(scaleAxis);
   const ax = (i: number) => pad.l + (i * (width - pad.l - pad.r)) / (axes.length - 1);
   const ay = (p: number) => height - pad.b - p * (height - pad.t - pad.b);
+  const pOf = (y: number) => (height - pad.b - y) / (height - pad.t - pad.b);
+  const pos = axes.map((a, k) => a.values.map((v) => scaled[k]!.pos(v)));
+  /** Axis index -> brushed [lo, hi] in axis units (0..1). */
+  const brushes = new Map<number, [number, number]>();
+  const inBrushes = (i: number) =>
+    [...brushes].every(([k, [lo, hi]]) => {
+      const p = pos[k]![i];
+      return p !== null && p !== undefined && p >= lo && p <= hi;
+    });
   // Worst first, so the best runs are painted on top.
   const order = quality.map((q, i) => [q, i] as const).sort((a, b) => b[0] - a[0]);
-  ctx.lineWidth = 1.2;
-  for (const [q, i] of order) {
-    ctx.strokeStyle = `hsla(${210 - 180 * q}, 75%, 45%, ${0.75 - 0.45 * q})`;
+
+  const line = (i: number) => {
     ctx.beginPath();
     let pen = false;
     for (let k = 0; k < axes.length; k++) {
-      const p = scaled[k]!.pos(axes[k]!.values[i]);
-      if (p === null) {
+      const p = pos[k]![i];
+      if (p === null || p === undefined) {
         pen = false;
         continue;
       }
@@ -91,21 +108,71 @@ export function parallelCoordinates(axes: Axis[], quality: number[], width: numb
       pen = true;
     }
     ctx.stroke();
+  };
+
+  const draw = () => {
+    ctx.clearRect(0, 0, width, height);
+    ctx.lineWidth = 1.2;
+    const kept = order.filter(([, i]) => inBrushes(i));
+    wrap.dataset.selected = String(kept.length);
+    if (brushes.size > 0) {
+      ctx.strokeStyle = "rgba(160,160,160,0.15)";
+      for (const [, i] of order) if (!inBrushes(i)) line(i);
+    }
+    for (const [q, i] of kept) {
+      ctx.strokeStyle = `hsla(${210 - 180 * q}, 75%, 45%, ${0.75 - 0.45 * q})`;
+      line(i);
+    }
+    ctx.strokeStyle = "#444";
+    ctx.fillStyle = "#222";
+    ctx.textAlign = "center";
+    for (let k = 0; k < axes.length; k++) {
+      const x = ax(k);
+      ctx.beginPath();
+      ctx.moveTo(x, ay(0));
+      ctx.lineTo(x, ay(1));
+      ctx.stroke();
+      const b = brushes.get(k);
+      if (b) {
+        ctx.fillStyle = "rgba(20,99,197,0.25)";
+        ctx.fillRect(x - 6, ay(b[1]), 12, ay(b[0]) - ay(b[1]));
+        ctx.fillStyle = "#222";
+      }
+      ctx.font = "bold 11px system-ui, sans-serif";
+      ctx.fillText(scaled[k]!.name, x, pad.t - 22);
+      ctx.font = "11px system-ui, sans-serif";
+      for (const [p, label] of scaled[k]!.ticks)
+        ctx.fillText(label, x, ay(p) + (p === 0 ? 12 : -4));
+    }
+  };
+
+  let drag: { k: number; y0: number } | null = null;
+  const local = (e: MouseEvent) => {
+    const r = canvas.getBoundingClientRect();
+    return { x: e.clientX - r.left, y: e.clientY - r.top };
+  };
+  canvas.addEventListener("mousedown", (e) => {
+    const { x, y } = local(e);
+    const k = axes.findIndex((_, i) => Math.abs(ax(i) - x) < 14);
+    if (k >= 0) drag = { k, y0: y };
+  });
+  canvas.addEventListener("mousemove", (e) => {
+    if (!drag) return;
+    const { y } = local(e);
+    const a = Math.max(0, Math.min(1, pOf(drag.y0)));
+    const b = Math.max(0, Math.min(1, pOf(y)));
+    if (Math.abs(a - b) > 0.01) brushes.set(drag.k, [Math.min(a, b), Math.max(a, b)]);
+    draw();
+  });
+  for (const end of ["mouseup", "mouseleave"]) {
+    canvas.addEventListener(end, () => {
+      drag = null;
+    });
   }
-  ctx.strokeStyle = "#444";
-  ctx.fillStyle = "#222";
-  ctx.font = "11px system-ui, sans-serif";
-  ctx.textAlign = "center";
-  for (let k = 0; k < axes.length; k++) {
-    const x = ax(k);
-    ctx.beginPath();
-    ctx.moveTo(x, ay(0));
-    ctx.lineTo(x, ay(1));
-    ctx.stroke();
-    ctx.font = "bold 11px system-ui, sans-serif";
-    ctx.fillText(scaled[k]!.name, x, pad.t - 22);
-    ctx.font = "11px system-ui, sans-serif";
-    for (const [p, label] of scaled[k]!.ticks) ctx.fillText(label, x, ay(p) + (p === 0 ? 12 : -4));
-  }
+  canvas.addEventListener("dblclick", () => {
+    brushes.clear();
+    draw();
+  });
+  draw();
   return wrap;
 }
