@@ -72,8 +72,13 @@ interface Part<T> {
   items: T[];
 }
 
-/** Decodes a chunk's points inside [lo, hi] as `make(value, timestamp)` items. */
-function decodeChunk<T>(c: ChunkRow, lo: number, hi: number, make: (v: number, t: number) => T) {
+/** Decodes a chunk's points inside [lo, hi] as `make(step, value, timestamp)` items. */
+function decodeChunk<T>(
+  c: ChunkRow,
+  lo: number,
+  hi: number,
+  make: (s: number, v: number, t: number) => T,
+) {
   const steps = chunkSteps(c.steps, c.min_step, c.n);
   const vals = f64(c.vals);
   const ts = f64(c.ts);
@@ -82,7 +87,7 @@ function decodeChunk<T>(c: ChunkRow, lo: number, hi: number, make: (v: number, t
   for (let i = 0; i < c.n; i++) {
     if (steps[i] < lo || steps[i] > hi) continue;
     ps.push(steps[i]);
-    part.items.push(make(vals[i], ts[i]));
+    part.items.push(make(steps[i], vals[i], ts[i]));
   }
   return part;
 }
@@ -167,7 +172,7 @@ export function readPointRows(db: Db, q: PointQuery): Point[] {
       chunks.return?.();
       break;
     }
-    const part = decodeChunk(c, lo, hi, (value, timestamp) => ({ step: 0, timestamp, value }));
+    const part = decodeChunk(c, lo, hi, (step, value, timestamp) => ({ step, timestamp, value }));
     parts.push(part);
     count += part.items.length;
     if (c.max_step > maxSeen) maxSeen = c.max_step;
@@ -182,18 +187,12 @@ export function readPointRows(db: Db, q: PointQuery): Point[] {
     parts.push({
       id: Number.MAX_SAFE_INTEGER,
       steps: json.map((j) => j.step),
-      items: json.map((j) => ({ step: 0, timestamp: j.ts ?? 0, value: fromJson(j.json) })),
+      items: json.map((j) => ({ step: j.step, timestamp: j.ts ?? 0, value: fromJson(j.json) })),
     });
   }
   parts.sort((a, b) => a.id - b.id);
-  const merged = mergeByStep(parts);
-  const n = Math.min(merged.items.length, limit);
-  const out: Point[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = merged.items[i];
-    out[i] = { step: merged.steps[i], timestamp: p.timestamp, value: p.value };
-  }
-  return out;
+  const { items } = mergeByStep(parts);
+  return items.length > limit ? items.slice(0, limit) : items;
 }
 
 export function historyKeyRows(db: Db, runId: string): HistoryKeyInfo[] {
