@@ -109,6 +109,12 @@ export class WandbParams implements WandbParamsInit {
       throw new TypeError(`WandbParams: tags must be an array of strings, got ${show(init.tags)}`);
     }
     Object.assign(this, stripUndefined(init));
+    // Own frozen copies of the lists: a `modify` that pushes onto `params.tags` must not change
+    // the plugin's defaults, which every later trial in this worker starts from.
+    for (const key of ["tags", "configInclude", "configExclude"] as const) {
+      const list = init[key];
+      if (list !== undefined) (this as Record<string, unknown>)[key] = Object.freeze([...list]);
+    }
     Object.freeze(this);
   }
 

@@ -153,5 +153,11 @@ describe("WandbPlugin", () => {
     expect(b.project).toBe("p");
     expect(b.config({ x: 1, y: 2 })).toEqual({ x: 1, y: 2 });
     expect(a.modify({ configExclude: ["y"] }).config({ x: 1, y: 2 })).toEqual({ x: 1 });
+    // Lists are copies and frozen: mutating them cannot leak into other trials' params.
+    const tags = ["t"];
+    const c = new WandbParams({ tags });
+    tags.push("u");
+    expect(c.tags).toEqual(["t"]);
+    expect(() => (c.tags as string[]).push("v")).toThrow(TypeError);
   });
 });

@@ -142,7 +142,7 @@ export async function wandbTrialWrapper(
     apiKey: params.apiKey,
     dir,
     jobType: params.jobType,
-    tags: params.tags,
+    tags: params.tags ? [...params.tags] : undefined,
     notes: params.notes,
     resume: params.resume,
     name: params.name ?? trial.name,
