@@ -1,5 +1,5 @@
 import { batchToRows, type HistoryBatch } from "../store/history-batch.js";
-import type { Store, StoredValue } from "../store/types.js";
+import { type Store, type StoredValue, StoreError } from "../store/types.js";
 import { makeConfig, type RunConfig } from "./config.js";
 import type { ConsoleCapture } from "./console-capture.js";
 import { TrackError } from "./errors.js";
@@ -14,6 +14,8 @@ export type { LogOptions, RunInternals } from "./run-types.js";
 
 /** Default cap on buffered history before `log` writes synchronously (see `backpressure`). */
 const DEFAULT_MAX_BYTES = 1024 * 1024;
+/** Failed batches kept for a retry (each at most about DEFAULT_MAX_BYTES). */
+const MAX_UNSENT = 64;
 
 /**
  * A tracked run (W&B `Run`). Create with `init`; `log` rows, read and set `summary`, update
@@ -78,6 +80,7 @@ export class Run {
   private configDirty = false;
   private finishing: Promise<void> | null = null;
   private warnedError = false;
+  private unsent: HistoryBatch[] = [];
   private readonly sampler: SystemSampler | null = null;
   /**
    * Wall clock minus the monotonic clock: timestamps cost one `performance.now()` per row, and
@@ -116,7 +119,13 @@ export class Run {
     };
     if (o.capture) this.capture = o.capture;
     t(o.flushInterval ?? 100, () => {
-      if (this.buf!.rows > 0 || this.sum.dirty || this.configDirty || this.capture?.pending) {
+      if (
+        this.buf!.rows > 0 ||
+        this.unsent.length > 0 ||
+        this.sum.dirty ||
+        this.configDirty ||
+        this.capture?.pending
+      ) {
         void this.flush();
       }
     });
@@ -270,20 +279,70 @@ export class Run {
     }
     if (s.appendHistoryBatchSync || s.appendHistorySync) {
       try {
-        this.writeSync(this.buf!.take());
+        this.writeAllSync(this.takeAll());
       } catch (e) {
         this.warn(e);
       }
     }
   }
 
-  private writeSync(batch: HistoryBatch): void {
-    if (batch.rows === 0) return;
+  /** Batches not yet written (a failed write first, in order), then the buffer's contents. */
+  private takeAll(): HistoryBatch[] {
+    const all = this.unsent;
+    this.unsent = [];
+    all.push(this.buf!.take());
+    return all;
+  }
+
+  private writeAllSync(batches: HistoryBatch[]): void {
     const s = this.store!;
-    if (s.appendHistoryBatchSync) s.appendHistoryBatchSync(this.id, batch);
-    else s.appendHistorySync!(this.id, batchToRows(batch));
-    this._flushedStep = batch.steps[batch.rows - 1];
-    this.buf!.recycle(batch);
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i];
+      if (b.rows === 0) continue;
+      try {
+        if (s.appendHistoryBatchSync) s.appendHistoryBatchSync(this.id, b);
+        else s.appendHistorySync!(this.id, batchToRows(b));
+      } catch (e) {
+        this.keepUnsent(batches.slice(i), e);
+        return;
+      }
+      this.written(b);
+    }
+  }
+
+  private async writeAll(batches: HistoryBatch[]): Promise<void> {
+    const s = this.store!;
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i];
+      if (b.rows === 0) continue;
+      try {
+        if (s.appendHistoryBatch) await s.appendHistoryBatch(this.id, b);
+        else await s.appendHistory(this.id, batchToRows(b));
+      } catch (e) {
+        this.keepUnsent(batches.slice(i), e);
+        return;
+      }
+      this.written(b);
+    }
+  }
+
+  private written(b: HistoryBatch): void {
+    this._flushedStep = b.steps[b.rows - 1];
+    this.buf!.recycle(b);
+  }
+
+  /**
+   * A write failed: accepted rows are kept for the next flush unless the store refused them for
+   * good (a StoreError other than "busy"); past MAX_UNSENT batches the oldest go, with a warning.
+   */
+  private keepUnsent(rest: HistoryBatch[], e: unknown): void {
+    this.warn(e);
+    const forGood = e instanceof StoreError && e.code !== "busy";
+    this.unsent = [...(forGood ? rest.slice(1) : rest), ...this.unsent];
+    if (this.unsent.length > MAX_UNSENT) {
+      this.unsent.splice(0, this.unsent.length - MAX_UNSENT);
+      console.warn(`amltk: run ${this.id}: the store keeps failing; oldest unsent rows dropped`);
+    }
   }
 
   /**
@@ -314,7 +373,7 @@ export class Run {
     if (this.disabled) return Promise.resolve();
     this.wallOffset = Date.now() - performance.now();
     if (this.flushing) return this.flushing.then(() => this.flush());
-    const batch = this.buf!.take();
+    const batches = this.takeAll();
     const patch: Parameters<Store["updateRun"]>[1] = {};
     if (this.sum.dirty) {
       this.sum.dirty = false;
@@ -327,12 +386,7 @@ export class Run {
     const s = this.store!;
     const lines = this.capture?.take() ?? [];
     const p = (async () => {
-      if (batch.rows > 0) {
-        if (s.appendHistoryBatch) await s.appendHistoryBatch(this.id, batch);
-        else await s.appendHistory(this.id, batchToRows(batch));
-        this._flushedStep = batch.steps[batch.rows - 1];
-        this.buf!.recycle(batch);
-      }
+      await this.writeAll(batches);
       if (patch.summary || patch.config) await s.updateRun(this.id, patch);
       if (lines.length > 0) await s.appendConsole(this.id, lines);
     })()
@@ -391,7 +445,7 @@ export class Run {
     if (!s) return;
     if (this.pending) this.commitPending();
     try {
-      if (s.appendHistoryBatchSync || s.appendHistorySync) this.writeSync(this.buf!.take());
+      if (s.appendHistoryBatchSync || s.appendHistorySync) this.writeAllSync(this.takeAll());
       this.capture?.restore();
       const lines = this.capture?.take() ?? [];
       if (lines.length > 0) s.appendConsoleSync?.(this.id, lines);
