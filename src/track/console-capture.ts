@@ -17,7 +17,7 @@ const MAX_PENDING = 10_000;
 export class ConsoleCapture {
   private lines: ConsoleLine[] = [];
   private readonly partial: Record<Stream, string> = { stdout: "", stderr: "" };
-  private readonly decoders: Record<Stream, TextDecoder> = {
+  private readonly decoders: Record<Stream, InstanceType<typeof TextDecoder>> = {
     stdout: new TextDecoder(),
     stderr: new TextDecoder(),
   };
