@@ -1,10 +1,10 @@
-import { batchToRows, type HistoryBatch } from "../store/history-batch.js";
-import { type Store, type StoredValue, StoreError } from "../store/types.js";
+import type { Store, StoredValue } from "../store/types.js";
 import { makeConfig, type RunConfig } from "./config.js";
 import type { ConsoleCapture } from "./console-capture.js";
 import { TrackError } from "./errors.js";
 import { addLive, removeLive } from "./exit-hooks.js";
-import { HistoryBuffer } from "./history-buffer.js";
+import type { HistoryBuffer } from "./history-buffer.js";
+import { HistoryWriter } from "./history-writer.js";
 import type { LogOptions, RunInternals, SyncStore } from "./run-types.js";
 import { type MetricOptions, SummaryState } from "./summary.js";
 import { SystemSampler } from "./system-metrics.js";
@@ -14,8 +14,6 @@ export type { LogOptions, RunInternals } from "./run-types.js";
 
 /** Default cap on buffered history before `log` writes synchronously (see `backpressure`). */
 const DEFAULT_MAX_BYTES = 1024 * 1024;
-/** Failed batches kept for a retry (each at most about DEFAULT_MAX_BYTES). */
-const MAX_UNSENT = 64;
 
 /**
  * A tracked run (W&B `Run`). Create with `init`; `log` rows, read and set `summary`, update
@@ -66,9 +64,9 @@ export class Run {
   name: string;
   private _step: number;
   private pending: Record<string, StoredValue> | null = null;
+  private readonly hist: HistoryWriter | null;
   private readonly buf: HistoryBuffer | null;
   private flushing: Promise<void> | null = null;
-  private _flushedStep = -1;
   private readonly store: SyncStore | null;
   private readonly sum = new SummaryState();
   private readonly startMs: number;
@@ -80,7 +78,6 @@ export class Run {
   private configDirty = false;
   private finishing: Promise<void> | null = null;
   private warnedError = false;
-  private unsent: HistoryBatch[] = [];
   private readonly sampler: SystemSampler | null = null;
   /**
    * Wall clock minus the monotonic clock: timestamps cost one `performance.now()` per row, and
@@ -102,7 +99,8 @@ export class Run {
     this._step = rec.nextStep;
     this.maxRows = o.maxBufferedRows ?? Number.POSITIVE_INFINITY;
     this.maxBytes = o.maxBufferedBytes ?? DEFAULT_MAX_BYTES;
-    this.buf = this.disabled ? null : new HistoryBuffer();
+    this.hist = this.disabled ? null : new HistoryWriter(this.store!, this.id, (e) => this.warn(e));
+    this.buf = this.hist?.buf ?? null;
     this.startMs = rec.createdAt;
     this.startPerf = performance.now() - (Date.now() - rec.createdAt);
     Object.assign(this.sum.values, rec.summary);
@@ -119,13 +117,7 @@ export class Run {
     };
     if (o.capture) this.capture = o.capture;
     t(o.flushInterval ?? 100, () => {
-      if (
-        this.buf!.rows > 0 ||
-        this.unsent.length > 0 ||
-        this.sum.dirty ||
-        this.configDirty ||
-        this.capture?.pending
-      ) {
+      if (this.hist!.pending || this.sum.dirty || this.configDirty || this.capture?.pending) {
         void this.flush();
       }
     });
@@ -163,7 +155,7 @@ export class Run {
    * ```
    */
   get flushedStep(): number {
-    return this._flushedStep;
+    return this.hist?.flushedStep ?? -1;
   }
 
   /**
@@ -272,77 +264,11 @@ export class Run {
    * writes lets the buffer grow until its in-flight flush ends.
    */
   private backpressure(): void {
-    const s = this.store!;
     if (this.flushing === null) {
       void this.flush();
       return;
     }
-    if (s.appendHistoryBatchSync || s.appendHistorySync) {
-      try {
-        this.writeAllSync(this.takeAll());
-      } catch (e) {
-        this.warn(e);
-      }
-    }
-  }
-
-  /** Batches not yet written (a failed write first, in order), then the buffer's contents. */
-  private takeAll(): HistoryBatch[] {
-    const all = this.unsent;
-    this.unsent = [];
-    all.push(this.buf!.take());
-    return all;
-  }
-
-  private writeAllSync(batches: HistoryBatch[]): void {
-    const s = this.store!;
-    for (let i = 0; i < batches.length; i++) {
-      const b = batches[i];
-      if (b.rows === 0) continue;
-      try {
-        if (s.appendHistoryBatchSync) s.appendHistoryBatchSync(this.id, b);
-        else s.appendHistorySync!(this.id, batchToRows(b));
-      } catch (e) {
-        this.keepUnsent(batches.slice(i), e);
-        return;
-      }
-      this.written(b);
-    }
-  }
-
-  private async writeAll(batches: HistoryBatch[]): Promise<void> {
-    const s = this.store!;
-    for (let i = 0; i < batches.length; i++) {
-      const b = batches[i];
-      if (b.rows === 0) continue;
-      try {
-        if (s.appendHistoryBatch) await s.appendHistoryBatch(this.id, b);
-        else await s.appendHistory(this.id, batchToRows(b));
-      } catch (e) {
-        this.keepUnsent(batches.slice(i), e);
-        return;
-      }
-      this.written(b);
-    }
-  }
-
-  private written(b: HistoryBatch): void {
-    this._flushedStep = b.steps[b.rows - 1];
-    this.buf!.recycle(b);
-  }
-
-  /**
-   * A write failed: accepted rows are kept for the next flush unless the store refused them for
-   * good (a StoreError other than "busy"); past MAX_UNSENT batches the oldest go, with a warning.
-   */
-  private keepUnsent(rest: HistoryBatch[], e: unknown): void {
-    this.warn(e);
-    const forGood = e instanceof StoreError && e.code !== "busy";
-    this.unsent = [...(forGood ? rest.slice(1) : rest), ...this.unsent];
-    if (this.unsent.length > MAX_UNSENT) {
-      this.unsent.splice(0, this.unsent.length - MAX_UNSENT);
-      console.warn(`amltk: run ${this.id}: the store keeps failing; oldest unsent rows dropped`);
-    }
+    if (this.hist!.canWriteSync) this.hist!.writeSync();
   }
 
   /**
@@ -373,7 +299,7 @@ export class Run {
     if (this.disabled) return Promise.resolve();
     this.wallOffset = Date.now() - performance.now();
     if (this.flushing) return this.flushing.then(() => this.flush());
-    const batches = this.takeAll();
+    const history = this.hist!.write();
     const patch: Parameters<Store["updateRun"]>[1] = {};
     if (this.sum.dirty) {
       this.sum.dirty = false;
@@ -386,7 +312,7 @@ export class Run {
     const s = this.store!;
     const lines = this.capture?.take() ?? [];
     const p = (async () => {
-      await this.writeAll(batches);
+      await history;
       if (patch.summary || patch.config) await s.updateRun(this.id, patch);
       if (lines.length > 0) await s.appendConsole(this.id, lines);
     })()
@@ -445,7 +371,7 @@ export class Run {
     if (!s) return;
     if (this.pending) this.commitPending();
     try {
-      if (s.appendHistoryBatchSync || s.appendHistorySync) this.writeAllSync(this.takeAll());
+      if (this.hist!.canWriteSync) this.hist!.writeSync();
       this.capture?.restore();
       const lines = this.capture?.take() ?? [];
       if (lines.length > 0) s.appendConsoleSync?.(this.id, lines);
