@@ -5,13 +5,14 @@
  */
 import { listRuns, type Run, type RunFilter, type XMode } from "../api.js";
 import { ChartGrid } from "../charts/grid.js";
-import { colorFor, debounce, h, PALETTE } from "../dom.js";
+import { colorFor, h, PALETTE } from "../dom.js";
 import { FilterSyntaxError, parseFilter } from "../filter.js";
 import { renderHpo } from "../hpo/view.js";
 import { subscribe, throttle } from "../live.js";
 import { markPainted } from "../perf.js";
 import { replaceParams } from "../router.js";
 import { availableColumns, defaultColumns, groupRuns, renderTable } from "../runs-table.js";
+import { chartControls, toolbar } from "./runs-controls.js";
 
 /** Runs charted when the user has not picked any: the first rows of the table, like W&B. */
 const DEFAULT_TOP = 10;
@@ -152,7 +153,16 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
       );
       return;
     }
-    if (!grid.el.isConnected) content.replaceChildren(chartControls(), grid.el);
+    if (!grid.el.isConnected) {
+      const controls = chartControls(view, {
+        rerender: () => {
+          grid.clear();
+          void drawContent();
+        },
+        redraw: () => void drawContent(),
+      });
+      content.replaceChildren(controls, grid.el);
+    }
     await grid.load({
       runs: selectedRuns(),
       keys: get("keys").split(",").filter(Boolean),
@@ -162,189 +172,6 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
       groups: chartGroups(),
       color: colorMap(),
     });
-  }
-
-  function chartControls(): HTMLElement {
-    const rerender = () => {
-      grid.clear();
-      void drawContent();
-    };
-    const smoothOut = h("output", null, get("smooth", "0"));
-    return h(
-      "div",
-      { class: "controls" },
-      h(
-        "label",
-        null,
-        "x ",
-        h(
-          "select",
-          {
-            name: "x",
-            onchange: (e: Event) => {
-              set("x", (e.target as HTMLSelectElement).value);
-              rerender();
-            },
-          },
-          ...["step", "relative", "time"].map((x) =>
-            h("option", { value: x, selected: x === get("x", "step") }, x),
-          ),
-        ),
-      ),
-      h(
-        "label",
-        null,
-        "smoothing ",
-        h("input", {
-          type: "range",
-          name: "smooth",
-          min: 0,
-          max: 0.99,
-          step: 0.01,
-          value: get("smooth", "0"),
-          oninput: debounce((e: Event) => {
-            const v = (e.target as HTMLInputElement).value;
-            smoothOut.textContent = v;
-            set("smooth", v === "0" ? null : v);
-            void drawContent();
-          }, 60),
-        }),
-        smoothOut,
-      ),
-      h(
-        "label",
-        null,
-        h("input", {
-          type: "checkbox",
-          name: "log",
-          checked: get("log") === "1",
-          onchange: (e: Event) => {
-            set("log", (e.target as HTMLInputElement).checked ? "1" : null);
-            rerender();
-          },
-        }),
-        " log y",
-      ),
-      h(
-        "label",
-        null,
-        "metrics ",
-        h("input", {
-          name: "keys",
-          placeholder: "all (comma-separated)",
-          value: get("keys"),
-          onchange: (e: Event) => {
-            set("keys", (e.target as HTMLInputElement).value.replace(/\s+/g, ""));
-            rerender();
-          },
-        }),
-      ),
-    );
-  }
-
-  function toolbar(): HTMLElement {
-    const all = availableColumns(runs);
-    const cur = new Set(columns());
-    const input = (name: string, placeholder: string, width: string) =>
-      h("input", {
-        name,
-        placeholder,
-        value: get(name),
-        style: `width:${width}`,
-        onkeydown: (e: Event) => {
-          if ((e as KeyboardEvent).key === "Enter") (e.target as HTMLInputElement).blur();
-        },
-        onchange: (e: Event) => {
-          set(name, (e.target as HTMLInputElement).value.trim());
-          void reload();
-        },
-      });
-    return h(
-      "div",
-      { class: "toolbar" },
-      input("q", "search name, id, tag", "12em"),
-      input("f", "filter: lr > 0.01; summary.cost < 1", "22em"),
-      h(
-        "select",
-        {
-          name: "state",
-          onchange: (e: Event) => {
-            set("state", (e.target as HTMLSelectElement).value);
-            void reload();
-          },
-        },
-        ...["", "running", "finished", "failed", "crashed"].map((s) =>
-          h("option", { value: s, selected: s === get("state") }, s || "any state"),
-        ),
-      ),
-      h(
-        "select",
-        {
-          name: "by",
-          onchange: (e: Event) => {
-            set("by", (e.target as HTMLSelectElement).value);
-            drawTable();
-            void drawContent();
-          },
-        },
-        ...["", "group", "tags", ...all.filter((c) => c.startsWith("config."))].map((b) =>
-          h("option", { value: b, selected: b === groupBy() }, b ? `group by ${b}` : "no grouping"),
-        ),
-      ),
-      h(
-        "details",
-        { class: "columns" },
-        h("summary", null, "columns"),
-        h(
-          "div",
-          { class: "menu" },
-          ...all.map((c) =>
-            h(
-              "label",
-              null,
-              h("input", {
-                type: "checkbox",
-                name: `col:${c}`,
-                checked: cur.has(c),
-                onchange: (e: Event) => {
-                  const next = columns().filter((x) => x !== c);
-                  if ((e.target as HTMLInputElement).checked) next.push(c);
-                  set("cols", next.join(","));
-                  drawTable();
-                },
-              }),
-              ` ${c}`,
-            ),
-          ),
-        ),
-      ),
-      h(
-        "span",
-        { class: "tabs" },
-        ...[
-          ["charts", "charts"],
-          ["hpo", "sweep"],
-        ].map(([v, label]) =>
-          h(
-            "button",
-            {
-              class: (get("view") || "charts") === v ? "on" : "",
-              "data-view": v,
-              onclick: () => {
-                set("view", v === "charts" ? null : v!);
-                content.replaceChildren();
-                const next = toolbar();
-                bar.replaceWith(next);
-                bar = next;
-                void drawContent();
-              },
-            },
-            label!,
-          ),
-        ),
-      ),
-      filterError,
-    );
   }
 
   async function reload(): Promise<void> {
@@ -376,12 +203,35 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
     await charts;
   }
 
+  const view = { get, set };
+  function makeToolbar(): HTMLElement {
+    return toolbar(view, {
+      available: availableColumns(runs),
+      columns,
+      filterError,
+      reload: () => void reload(),
+      redrawTable: drawTable,
+      regroup: () => {
+        drawTable();
+        void drawContent();
+      },
+      switchView: (v) => {
+        set("view", v === "charts" ? null : v);
+        content.replaceChildren();
+        const next = makeToolbar();
+        bar.replaceWith(next);
+        bar = next;
+        void drawContent();
+      },
+    });
+  }
+
   parseFilterBox();
   let bar: HTMLElement = h("div");
   root.replaceChildren(h("h2", null, project, " ", count), bar, tableWrap, content);
   // The toolbar's column and group-by choices come from the first page of runs.
   await loadAndDraw(() => {
-    const next = toolbar();
+    const next = makeToolbar();
     bar.replaceWith(next);
     bar = next;
   });
