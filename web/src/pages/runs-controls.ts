@@ -26,6 +26,7 @@ export interface ToolbarHooks {
   switchView(view: string): void;
 }
 
+/** x axis, smoothing, log scale and metric keys; `rerender` rebuilds panels, `redraw` updates them. */
 export function chartControls(v: ViewState, on: { rerender(): void; redraw(): void }): HTMLElement {
   const rerender = () => on.rerender();
   const smoothOut = h("output", null, v.get("smooth", "0"));
@@ -101,6 +102,7 @@ export function chartControls(v: ViewState, on: { rerender(): void; redraw(): vo
   );
 }
 
+/** Search, filter, state, group by, column chooser and the charts/sweep tabs. */
 export function toolbar(v: ViewState, on: ToolbarHooks): HTMLElement {
   const all = on.available;
   const cur = new Set(on.columns());
