@@ -2,6 +2,7 @@
  * The messages between the host and its workers (threads and processes share them), and the
  * checks on data that must cross to a worker.
  */
+import { deserialize, serialize } from "node:v8";
 import type { ChannelMsg } from "./executor.js";
 
 /** One call as a worker receives it. */
@@ -148,4 +149,88 @@ export function assertCloneable(value: unknown, what: string, path = "value"): v
   if (plainData(value, 0)) return;
   const where = findUncloneable(value, path);
   if (where) throw new UncloneableError(what, where);
+}
+
+/**
+ * Whether `v` survives `JSON.stringify`/`JSON.parse` unchanged: finite numbers (not -0),
+ * strings, booleans, null, dense arrays and plain objects of those (no `undefined` values).
+ */
+export function jsonSafe(v: unknown, depth = 0): boolean {
+  if (v === null) return true;
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(v) && !Object.is(v, -0);
+    case "object": {
+      if (depth > 32) return false;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) {
+          if (!(i in v) || !jsonSafe(v[i], depth + 1)) return false;
+        }
+        return true;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const k in v as object) {
+        if (!jsonSafe((v as Record<string, unknown>)[k], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+const pack = (v: unknown): string => serialize(v).toString("base64");
+const unpack = (s: string): unknown => deserialize(Buffer.from(s, "base64"));
+
+/**
+ * For a JSON IPC channel (processes: faster than Node's "advanced" serialization for the
+ * small messages calls mostly are). A payload (`a` args, `v` value, `d` data) that JSON would
+ * change is sent structured-cloned instead, base64 in the upper-case field (`A`, `V`, `D`),
+ * so every value crosses exactly as with structured clone. Throws for an uncloneable payload.
+ */
+export function toJsonWire(msg: HostMsg | WorkerMsg): unknown {
+  if (msg.t === "run") {
+    let jobs: unknown[] | undefined;
+    for (let i = 0; i < msg.jobs.length; i++) {
+      const job = msg.jobs[i] as WireJob;
+      if (jsonSafe(job.a)) continue;
+      jobs ??= [...msg.jobs];
+      const { a, ...rest } = job;
+      jobs[i] = { ...rest, A: pack(a) };
+    }
+    return jobs ? { ...msg, jobs } : msg;
+  }
+  if (msg.t === "r" && msg.v !== undefined && !jsonSafe(msg.v)) {
+    const { v, ...rest } = msg;
+    return { ...rest, V: pack(v) };
+  }
+  if (msg.t === "c" && msg.d !== undefined && !jsonSafe(msg.d)) {
+    const { d, ...rest } = msg;
+    return { ...rest, D: pack(d) };
+  }
+  return msg;
+}
+
+/** The inverse of {@link toJsonWire}. */
+export function fromJsonWire<M extends HostMsg | WorkerMsg>(raw: unknown): M {
+  const m = raw as Record<string, unknown>;
+  if (m.t === "run") {
+    for (const job of m.jobs as Record<string, unknown>[]) {
+      if (typeof job.A === "string") {
+        job.a = unpack(job.A);
+        delete job.A;
+      }
+    }
+  } else if (typeof m.V === "string") {
+    m.v = unpack(m.V);
+    delete m.V;
+  } else if (typeof m.D === "string") {
+    m.d = unpack(m.D);
+    delete m.D;
+  }
+  return m as M;
 }

@@ -10,13 +10,21 @@
 import { readlinkSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import { CommHandle } from "../plugins/comm-handle.js";
-import { type HostMsg, serializeError, type WireJob, type WorkerMsg } from "./wire.js";
+import {
+  fromJsonWire,
+  type HostMsg,
+  serializeError,
+  toJsonWire,
+  type WireJob,
+  type WorkerMsg,
+} from "./wire.js";
 
 type Fn = (...args: unknown[]) => unknown;
 
+// Threads: structured clone. Processes: a JSON channel (see toJsonWire).
 const post: (m: WorkerMsg) => void = parentPort
   ? (m) => parentPort?.postMessage(m)
-  : (m) => process.send?.(m);
+  : (m) => process.send?.(toJsonWire(m));
 
 const fns = new Map<string, Fn>();
 const queue: WireJob[] = [];
@@ -113,7 +121,7 @@ if (parentPort) {
   parentPort.on("message", onMessage);
   post({ t: "hello", tid: threadId() });
 } else {
-  process.on("message", onMessage as (m: unknown) => void);
+  process.on("message", (m) => onMessage(fromJsonWire<HostMsg>(m)));
   // Exit when the parent goes away (or disconnects us to stop us gracefully).
   process.on("disconnect", () => process.exit(0));
   post({ t: "hello" });
