@@ -348,6 +348,8 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     expect(await page.getAttribute(".parcoords", "data-axes")).toBe("3");
     await page.waitForSelector('.panel[data-key^="best cost"] canvas');
     expect(await page.textContent(".hpo")).toContain(`best cost: 0.2`);
+    // cost = 2x: x decides the cost completely.
+    expect(await page.getAttribute('.imp-row[data-param="x"]', "data-importance")).toBe("1.000");
     // Brush the bottom 40% of the cost axis (costs 0.2..0.6): only the 0.2 run stays.
     const box = (await (await page.$(".parcoords canvas"))!.boundingBox())!;
     const axisX = box.x + box.width - 60;

@@ -8,6 +8,7 @@ import {
   positiveOnly,
 } from "../../web/src/charts/transform.js";
 import { FilterSyntaxError, parseFilter } from "../../web/src/filter.js";
+import { importance } from "../../web/src/hpo/importance.js";
 
 describe("parseFilter", () => {
   it("reads clauses, operators and value types; bare names mean config keys", () => {
@@ -70,5 +71,25 @@ describe("series transforms", () => {
   it("interpolates inside a run's range only, and drops non-positive values for log scales", () => {
     expect(interpolate([0, 1, 3, 4], [0, null, 6, null])).toEqual([0, 2, 6, null]);
     expect(positiveOnly([1, 0, -1, null, 2])).toEqual([1, null, null, null, 2]);
+  });
+});
+
+describe("parameter importance", () => {
+  it("is 1 for a monotone number or a category that decides the metric, and 0 for noise", () => {
+    const metric = [1, 4, 9, 16, 25, 36];
+    const imp = importance(
+      new Map<string, unknown[]>([
+        ["lr", [0.001, 0.01, 0.1, 1, 10, 100]],
+        ["opt", ["a", "a", "a", "b", "b", "b"]],
+        ["seed", [1, 1, 1, 1, 1, 1]],
+      ]),
+      metric,
+    );
+    expect(imp.get("lr")).toBeCloseTo(1, 9);
+    expect(imp.get("opt")!).toBeGreaterThan(0.8);
+    expect(imp.get("seed")).toBe(0);
+    expect([...imp.keys()][0]).toBe("lr");
+    const decided = importance(new Map([["opt", ["a", "b", "a", "b"]]]), [1, 5, 1, 5]);
+    expect(decided.get("opt")).toBeCloseTo(1, 9);
   });
 });

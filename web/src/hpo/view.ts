@@ -6,6 +6,7 @@
 import uPlot from "uplot";
 import type { Run } from "../api.js";
 import { fmt, h, pathValue } from "../dom.js";
+import { importance, importanceBars } from "./importance.js";
 import { parallelCoordinates } from "./parallel.js";
 
 export interface HpoOptions {
@@ -178,5 +179,13 @@ export function renderHpo(o: HpoOptions, width: number): HTMLElement {
       : null,
     par,
     h("div", { class: "row" }, scatter, incumbent),
+    h(
+      "section",
+      { class: "panel" },
+      h("h3", null, `parameter importance for ${metric} (|rank correlation|, η for categories)`),
+      importanceBars(
+        importance(new Map(params.map((p) => [p, scored.map((s) => s.r.config?.[p])])), ys),
+      ),
+    ),
   );
 }
