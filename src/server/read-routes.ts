@@ -46,6 +46,7 @@ function parseFilters(raw: string | undefined): RunFilter[] {
     throw invalid("filter", "must be a JSON array of {field, op, value}");
   }
   if (!Array.isArray(parsed)) throw invalid("filter", "must be a JSON array");
+  if (parsed.length > 100) throw invalid("filter", "at most 100 filters");
   return parsed.map((f, i) => {
     const o = obj(f, `filter[${i}]`);
     if (typeof o.field !== "string" || o.field === "") {
@@ -60,6 +61,9 @@ function parseFilters(raw: string | undefined): RunFilter[] {
         `filter[${i}].value`,
         op === "in" ? "must be an array of strings/numbers/booleans" : "must be a scalar or null",
       );
+    }
+    if (op === "in" && (v as unknown[]).length > 1000) {
+      throw invalid(`filter[${i}].value`, "at most 1,000 values");
     }
     return { path: o.field, op, value: v as RunFilter["value"] };
   });
@@ -85,6 +89,7 @@ export function runQueryFrom(c: Context): RunQuery {
   const group = c.req.query("group");
   if (group) q.group = group;
   const tags = c.req.queries("tag");
+  if (tags && tags.length > 100) throw invalid("tag", "at most 100 tags");
   if (tags?.length) q.tags = tags;
   const search = c.req.query("q");
   if (search) q.search = search;

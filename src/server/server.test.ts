@@ -341,6 +341,9 @@ describe("server writes", () => {
     expect(await ts.store.getRun("c1")).toBeUndefined();
     expect((await ts.call("POST", "/api/runs/c1/history", { rows: rows(0, 1) })).status).toBe(404);
     expect((await ts.call("POST", "/api/runs/c1/batch", "[1,")).body.error.code).toBe("bad_json");
+    const tooBig = await ts.call("POST", "/api/runs/c1/history", "x".repeat(33 * 1024 * 1024));
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body.error.code).toBe("too_large");
     const huge = await ts.call("POST", "/api/runs/c1/history", { rows: rows(0, 10_001) });
     expect(huge.body.error.field).toBe("rows");
     expect((await ts.call("GET", "/api/runs")).body.total).toBe(0);

@@ -19,7 +19,7 @@ export interface OutboxOptions {
   apiKey?: string;
   /** Points held in memory before the queue spills to disk (default 250 000). */
   maxMemoryPoints?: number;
-  /** Per-request timeout (default 30 000 ms). */
+  /** Per-request timeout (default 60 000 ms: a busy server queues requests; a resend is wasted work). */
   requestTimeoutMs?: number;
   /** Longest wait between retries (default 5 000 ms). */
   maxBackoffMs?: number;
@@ -271,7 +271,7 @@ export class Outbox {
           ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}),
         },
         body: JSON.stringify({ writer: this.writer, ops }),
-        signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 30_000),
+        signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 60_000),
       });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
