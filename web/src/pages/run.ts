@@ -18,6 +18,9 @@ import { markPainted } from "../perf.js";
 import { replaceParams, runsHref } from "../router.js";
 import { stateBadge } from "../runs-table.js";
 
+const CONSOLE_PAGE = 10_000;
+const CONSOLE_KEEP = 20_000;
+
 function kvTable(obj: Record<string, unknown>, name: string): HTMLElement {
   const keys = Object.keys(obj).sort();
   if (keys.length === 0) return h("p", { class: "muted" }, `no ${name}`);
@@ -140,13 +143,24 @@ export async function runPage(root: HTMLElement, id: string, params: URLSearchPa
     }
   }
 
+  // Console lines are appended, never refetched: live updates read from where we are.
+  let consoleRead = 0;
   async function drawConsole(): Promise<void> {
-    const lines = await consoleLines(id);
     const stick = consoleBox.scrollTop + consoleBox.clientHeight >= consoleBox.scrollHeight - 4;
-    consoleBox.replaceChildren(
-      ...lines.map((l) => h("span", { class: l.stream === "stderr" ? "err" : "" }, `${l.text}\n`)),
-    );
-    if (lines.length === 0) consoleBox.textContent = "(no console output captured)";
+    for (;;) {
+      const lines = await consoleLines(id, consoleRead, CONSOLE_PAGE);
+      if (consoleRead === 0 && lines.length > 0) consoleBox.replaceChildren();
+      consoleRead += lines.length;
+      consoleBox.append(
+        ...lines.map((l) =>
+          h("span", { class: l.stream === "stderr" ? "err" : "" }, `${l.text}\n`),
+        ),
+      );
+      if (lines.length < CONSOLE_PAGE) break;
+    }
+    // A very long log keeps its tail in the page.
+    while (consoleBox.childElementCount > CONSOLE_KEEP) consoleBox.firstElementChild!.remove();
+    if (consoleRead === 0) consoleBox.textContent = "(no console output captured)";
     // Follow the tail like `tail -f`, unless the user scrolled up to read.
     if (stick) consoleBox.scrollTop = consoleBox.scrollHeight;
   }
