@@ -58,11 +58,14 @@ export function toBatch(c: HistoryColumns): HistoryBatch {
   const columns = new Map<string, NumberColumn>();
   for (const k in c.columns) {
     const col = c.columns[k];
-    columns.set(k, {
-      n: col.rows.length,
-      rows: Int32Array.from(col.rows),
-      values: Float64Array.from(col.values),
-    });
+    const n = col.values.length;
+    let rows: Int32Array;
+    if (col.rows) rows = Int32Array.from(col.rows);
+    else {
+      rows = new Int32Array(n);
+      for (let i = 0; i < n; i++) rows[i] = i;
+    }
+    columns.set(k, { n, rows, values: Float64Array.from(col.values) });
   }
   return {
     rows: c.steps.length,

@@ -41,7 +41,8 @@ export interface HistoryColumns {
   steps: number[];
   runtimes: number[];
   timestamps: number[];
-  columns: Record<string, { rows: number[]; values: number[] }>;
+  /** `rows` omitted: the key has a value at every row (the common, dense case). */
+  columns: Record<string, { rows?: number[]; values: number[] }>;
   others: { row: number; key: string; value: StoredValue }[];
 }
 
@@ -133,7 +134,7 @@ export function opWeight(op: Op): number {
   switch (op.type) {
     case "history_cols": {
       let n = op.cols.steps.length + op.cols.others.length;
-      for (const k in op.cols.columns) n += op.cols.columns[k].rows.length;
+      for (const k in op.cols.columns) n += op.cols.columns[k].values.length;
       return n;
     }
     case "history": {

@@ -218,7 +218,7 @@ describe("server writes", () => {
         runtimes: [50, 51],
         timestamps: [1, 2],
         columns: {
-          loss: { rows: [0, 1], values: [Number.NaN, 3] },
+          loss: { values: [Number.NaN, 3] },
           other: { rows: [1], values: [9] },
         },
         others: [{ row: 0, key: "label", value: "x" }],

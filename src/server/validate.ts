@@ -178,6 +178,10 @@ export function historyColumns(v: unknown, field: string): HistoryColumns {
     const f = `${field}.columns.${k}`;
     key(k, `${field}.columns`);
     const c = obj(cols[k], f);
+    if (c.rows === undefined) {
+      numArray(c.values, `${f}.values`, n, false);
+      continue;
+    }
     if (!Array.isArray(c.rows)) throw invalid(`${f}.rows`, "must be an array");
     const rows = numArray(c.rows, `${f}.rows`, c.rows.length, true);
     let prev = -1;

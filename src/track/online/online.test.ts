@@ -61,10 +61,10 @@ describe("online mode", () => {
       config: { lr: 0.1 },
       systemInterval: 0,
     });
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 12_000; i++) {
       run.log({ loss: 1 / (i + 1), acc: i, ...(i === 7 ? { odd: Number.NaN, label: "x" } : {}) });
     }
-    run.log({ odd: Number.NEGATIVE_INFINITY }, { step: 3000 });
+    run.log({ odd: Number.NEGATIVE_INFINITY }, { step: 12_000 });
     run.summary.best = 42;
     await run.finish();
     await allDelivered();
@@ -76,12 +76,12 @@ describe("online mode", () => {
       config: { lr: 0.1 },
     });
     expect(rec?.summary.best).toBe(42);
-    await expectSteps(ts.store, run.id, "loss", 3000);
-    await expectSteps(ts.store, run.id, "acc", 3000);
+    await expectSteps(ts.store, run.id, "loss", 12_000);
+    await expectSteps(ts.store, run.id, "acc", 12_000);
     const odd = await ts.store.readPoints({ runId: run.id, key: "odd" });
     expect(odd.map((p) => [p.step, p.value])).toEqual([
       [7, Number.NaN],
-      [3000, Number.NEGATIVE_INFINITY],
+      [12_000, Number.NEGATIVE_INFINITY],
     ]);
     expect((await ts.store.readPoints({ runId: run.id, key: "label" }))[0].value).toBe("x");
     expect(existsSync(join(dir, "spool")) ? readdirSync(join(dir, "spool")) : []).toEqual([]);

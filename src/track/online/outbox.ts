@@ -350,6 +350,10 @@ export function sliceColumns(c: HistoryColumns, from: number, to: number): Histo
   const columns: HistoryColumns["columns"] = {};
   for (const k in c.columns) {
     const col = c.columns[k];
+    if (!col.rows) {
+      columns[k] = { values: col.values.slice(from, to) };
+      continue;
+    }
     const lo = lowerBound(col.rows, from);
     const hi = lowerBound(col.rows, to);
     if (hi > lo) {
