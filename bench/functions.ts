@@ -1,9 +1,13 @@
 /**
- * Standard optimization test functions for bench/optim.ts (all minimized). The same formulas
- * and bounds are written out in bench/python/optuna_bench.py for the Optuna side.
+ * Test problems for bench/optim.ts (all minimized): standard box functions and two problems
+ * with ints, categoricals and conditions. The same formulas and bounds are written out in
+ * bench/python/optuna_bench.py for the Optuna side.
  *
  * @module
  */
+
+import { categorical, float, int } from "../src/optim/space/builders.js";
+import { type SearchSpace, space } from "../src/optim/space/search-space.js";
 
 /** A test function with its box bounds and known minimum. */
 export interface BenchFunction {
@@ -76,4 +80,55 @@ export const FUNCTIONS: readonly BenchFunction[] = [
   { name: "hartmann6", bounds: Array(6).fill([0, 1]), minimum: -3.32237, fn: hartmann6 },
   { name: "rosenbrock4", bounds: Array(4).fill([-5, 10]), minimum: 0, fn: rosenbrock },
   { name: "ackley5", bounds: Array(5).fill([-32.768, 32.768]), minimum: 0, fn: ackley },
+];
+
+/**
+ * Problems with the parameter kinds the box functions lack: a mixed space (ints, one on a log
+ * scale, a categorical, floats) and a conditional one (each model has its own parameters).
+ * Mirrored in bench/python/optuna_bench.py (`mixed`, `conditional`).
+ */
+export interface BenchProblem {
+  readonly name: string;
+  readonly space: () => SearchSpace;
+  readonly fn: (config: Record<string, unknown>) => number;
+}
+
+export const PROBLEMS: readonly BenchProblem[] = [
+  {
+    name: "mixed",
+    space: () =>
+      space({
+        units: int(1, 500, { log: true }),
+        batch: int(0, 100),
+        layers: int(1, 4),
+        dropout: float(0, 1),
+        act: categorical(["relu", "tanh", "gelu"]),
+        lr: float(1e-4, 1, { log: true }),
+      }),
+    fn: (c) =>
+      Math.log((c.units as number) / 50) ** 2 +
+      (((c.batch as number) - 30) / 100) ** 2 +
+      ((c.layers as number) - 2) ** 2 +
+      ((c.dropout as number) - 0.3) ** 2 +
+      (c.act === "tanh" ? 0 : 1) +
+      Math.log10((c.lr as number) / 1e-2) ** 2,
+  },
+  {
+    name: "conditional",
+    space: () =>
+      space({
+        model: categorical(["a", "b", "c"]),
+        xa: float(-5, 5, { when: { model: "a" } }),
+        ya: float(-5, 5, { when: { model: "a" } }),
+        kb: int(1, 20, { when: { model: "b" } }),
+        zb: float(1e-3, 10, { log: true, when: { model: "b" } }),
+        wc: float(0, 1, { when: { model: "c" } }),
+      }),
+    fn: (c) => {
+      if (c.model === "a") return 1 + ((c.xa as number) - 1) ** 2 + ((c.ya as number) + 1) ** 2;
+      if (c.model === "b")
+        return ((c.kb as number) - 7) ** 2 / 10 + Math.log10(c.zb as number) ** 2;
+      return 2 + (c.wc as number);
+    },
+  },
 ];

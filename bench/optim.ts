@@ -11,12 +11,12 @@ import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { RandomSearch } from "../src/optim/random.js";
-import { categorical, float, int } from "../src/optim/space/builders.js";
+import { float } from "../src/optim/space/builders.js";
 import { type SearchSpace, space } from "../src/optim/space/search-space.js";
 import { TPE, type TPEOptions } from "../src/optim/tpe/index.js";
 import type { Optimizer } from "../src/optim/types.js";
 import { Metric } from "../src/trial/metric.js";
-import { type BenchFunction, FUNCTIONS } from "./functions.js";
+import { type BenchFunction, type BenchProblem, FUNCTIONS, PROBLEMS } from "./functions.js";
 
 const metric = new Metric("y");
 
@@ -61,27 +61,6 @@ function medians(make: Make, trials: number, seeds: number): Record<string, numb
   return out;
 }
 
-/** A 6-d space like a user's: ints (one on a log scale), a categorical, floats. */
-function mixedProblem(): { space: SearchSpace; fn: (c: Record<string, unknown>) => number } {
-  return {
-    space: space({
-      units: int(1, 500, { log: true }),
-      batch: int(0, 100),
-      layers: int(1, 4),
-      dropout: float(0, 1),
-      act: categorical(["relu", "tanh", "gelu"]),
-      lr: float(1e-4, 1, { log: true }),
-    }),
-    fn: (c) =>
-      Math.log((c.units as number) / 50) ** 2 +
-      (((c.batch as number) - 30) / 100) ** 2 +
-      ((c.layers as number) - 2) ** 2 +
-      ((c.dropout as number) - 0.3) ** 2 +
-      (c.act === "tanh" ? 0 : 1) +
-      Math.log10((c.lr as number) / 1e-2) ** 2,
-  };
-}
-
 interface Timing {
   msPerTrial: number;
   cpuMsPerTrial: number;
@@ -111,9 +90,26 @@ function timing(n: number, s: SearchSpace, fn: (c: Record<string, unknown>) => n
   };
 }
 
+/** Median best value of our TPE on a problem with ints, categoricals or conditions. */
+function problemMedian(p: BenchProblem, trials: number, seeds: number): number {
+  const bests = Array.from({ length: seeds }, (_, seed) => {
+    const opt = new TPE({ space: p.space(), metrics: metric, seed });
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < trials; i++) {
+      const t = opt.ask();
+      const y = p.fn(t.config);
+      best = Math.min(best, y);
+      opt.tell(t.success({ y }));
+    }
+    return best;
+  });
+  return round(median(bests));
+}
+
 interface OptunaOut {
   optuna: string;
   results: Record<string, Record<string, { median: number }>>;
+  problems?: Record<string, { median: number }>;
   msPerTrial?: Record<string, number>;
   cpuMsPerTrial?: Record<string, number>;
 }
@@ -169,14 +165,20 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     trials,
     seeds,
   );
+  const problems: Record<string, { ours: number; optunaDefaults: number | null }> = {};
+  for (const p of PROBLEMS)
+    problems[p.name] = { ours: problemMedian(p, trials, seeds), optunaDefaults: null };
   const theirs = await optuna;
+  if ("problems" in theirs && theirs.problems)
+    for (const [name, r] of Object.entries(theirs.problems))
+      problems[name].optunaDefaults = round(r.median);
   // Timed after Optuna's side finished, so the two don't share the CPU while timed.
   const hartmann = FUNCTIONS.find((x) => x.name === "hartmann6") as BenchFunction;
   const speed = timing(timingTrials, spaceOf(hartmann), (c) =>
     hartmann.fn(hartmann.bounds.map((_, j) => c[`x${j}`] as number)),
   );
-  const mixed = mixedProblem();
-  const mixedSpeed = timing(timingTrials, mixed.space, mixed.fn);
+  const mixed = PROBLEMS.find((p) => p.name === "mixed") as BenchProblem;
+  const mixedSpeed = timing(timingTrials, mixed.space(), mixed.fn);
 
   const functions: Record<string, Record<string, number | null>> = {};
   for (const f of FUNCTIONS) {
@@ -204,6 +206,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
         node: process.version,
         optuna: "optuna" in theirs ? theirs.optuna : theirs.unavailable,
         functions,
+        problems,
         timing: {
           function: "hartmann6",
           trials: timingTrials,
@@ -223,6 +226,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
         goals: {
           medianAtLeastAsGoodAsOptunaDefaults: beats("optunaDefaults"),
           medianAtLeastAsGoodAsOptunaMultivariate: beats("optunaMultivariate"),
+          problemsAtLeastAsGoodAsOptunaDefaults:
+            "results" in theirs
+              ? Object.values(problems).every((r) => r.ours <= (r.optunaDefaults as number))
+              : null,
           msPerTrialAtMost1: speed.msPerTrial <= 1,
           cpuMsPerTrialAtMost1: speed.cpuMsPerTrial <= 1,
         },

@@ -63,6 +63,39 @@ FUNCTIONS = {
     "ackley5": (ackley, [(-32.768, 32.768)] * 5),
 }
 
+def mixed(trial):
+    units = trial.suggest_int("units", 1, 500, log=True)
+    batch = trial.suggest_int("batch", 0, 100)
+    layers = trial.suggest_int("layers", 1, 4)
+    dropout = trial.suggest_float("dropout", 0, 1)
+    act = trial.suggest_categorical("act", ["relu", "tanh", "gelu"])
+    lr = trial.suggest_float("lr", 1e-4, 1, log=True)
+    return (
+        math.log(units / 50) ** 2
+        + ((batch - 30) / 100) ** 2
+        + (layers - 2) ** 2
+        + (dropout - 0.3) ** 2
+        + (0 if act == "tanh" else 1)
+        + math.log10(lr / 1e-2) ** 2
+    )
+
+
+def conditional(trial):
+    model = trial.suggest_categorical("model", ["a", "b", "c"])
+    if model == "a":
+        xa = trial.suggest_float("xa", -5, 5)
+        ya = trial.suggest_float("ya", -5, 5)
+        return 1 + (xa - 1) ** 2 + (ya + 1) ** 2
+    if model == "b":
+        kb = trial.suggest_int("kb", 1, 20)
+        zb = trial.suggest_float("zb", 1e-3, 10, log=True)
+        return (kb - 7) ** 2 / 10 + math.log10(zb) ** 2
+    return 2 + trial.suggest_float("wc", 0, 1)
+
+
+# Problems with ints, categoricals and conditions; run with the default sampler only.
+PROBLEMS = {"mixed": mixed, "conditional": conditional}
+
 CONFIGS = {
     "defaults": {},
     "multivariate": {"multivariate": True},
@@ -79,11 +112,15 @@ def objective_for(fn, bounds):
 
 
 def run(name, config, trials, seed):
-    fn, bounds = FUNCTIONS[name]
+    if name in PROBLEMS:
+        objective = PROBLEMS[name]
+    else:
+        fn, bounds = FUNCTIONS[name]
+        objective = objective_for(fn, bounds)
     sampler = optuna.samplers.TPESampler(seed=seed, **CONFIGS[config])
     study = optuna.create_study(sampler=sampler, direction="minimize")
     start, cpu = time.perf_counter(), time.process_time()
-    study.optimize(objective_for(fn, bounds), n_trials=trials)
+    study.optimize(objective, n_trials=trials)
     return study.best_value, time.perf_counter() - start, time.process_time() - cpu
 
 
@@ -107,6 +144,14 @@ def main():
             per_fn[name] = {"median": statistics.median(bests), "bests": bests}
             print(f"optuna {config} {name}: {per_fn[name]['median']}", file=sys.stderr)
         out["results"][config] = per_fn
+    out["problems"] = {}
+    for name in PROBLEMS:
+        bests = [
+            run(name, "defaults", args.trials, seed)[0]
+            for seed in range(args.seed_offset, args.seed_offset + args.seeds)
+        ]
+        out["problems"][name] = {"median": statistics.median(bests), "bests": bests}
+        print(f"optuna defaults {name}: {out['problems'][name]['median']}", file=sys.stderr)
     if args.timing_trials > 0:
         # Includes the objective (negligible) and Optuna's in-memory storage: what a user waits.
         _, seconds, cpu = run("hartmann6", "defaults", args.timing_trials, 0)
