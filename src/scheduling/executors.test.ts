@@ -329,6 +329,10 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     expect(() => t.on("onNope", () => {})).toThrow(UnknownEventError);
     expect(() => new Limits({ wallTime: -1 })).toThrow(RangeError);
     expect(() => new Limits({ cpuTime: Number.NaN })).toThrow(/cpuTime/);
+    expect(() => new Limits({ wallTme: 1 } as never)).toThrow(/unknown option\(s\) wallTme/);
+    expect(() => new Comm.Plugin({ requestTimeout: 0 })).toThrow(RangeError);
+    expect(() => Scheduler.withThreads({ maxWorkers: 0 })).toThrow(/maxWorkers/);
+    expect(() => Scheduler.withProcesses({ maxWorkers: 1.5 })).toThrow(/maxWorkers/);
     if (kind === "sequential") return;
     let err: unknown;
     s.on("onStart", () => {

@@ -113,6 +113,13 @@ describe.each(["sequential", "threads", "processes"] as Kind[])("Trial.Task on %
     },
   );
 
+  it("refuses an unknown event, naming the known ones", () => {
+    const task = new Trial.Task<XYZ>(costYZ, make(kind));
+    expect(() => task.on("onReprot" as "onReport", () => {})).toThrow(
+      /Unknown event "onReprot".*onReport.*onSubmitted/,
+    );
+  });
+
   it.skipIf(kind === "sequential")("refuses a config that cannot cross to a worker", async () => {
     const s = make(kind);
     const task = new Trial.Task<XYZ>(costYZ, s);

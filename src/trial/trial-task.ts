@@ -4,7 +4,12 @@
  * @module
  */
 
-import { Emitter, type Handler, type SubscribeOptions } from "../scheduling/events.js";
+import {
+  Emitter,
+  type Handler,
+  type SubscribeOptions,
+  UnknownEventError,
+} from "../scheduling/events.js";
 import { type Future, moduleOf } from "../scheduling/executors/executor.js";
 import { LimitExceededError } from "../scheduling/executors/limits.js";
 import { assertCloneable } from "../scheduling/executors/wire.js";
@@ -155,6 +160,12 @@ export class TrialTask<C extends Record<string, unknown> = Record<string, unknow
   on(name: string, handler: (...args: any[]) => unknown, options?: SubscribeOptions): () => void {
     if (this.events.has(name))
       return this.events.on(name as keyof TrialTaskEvents, handler, options);
+    if (!this.task.events.has(name)) {
+      throw new UnknownEventError(name, [
+        ...this.events.eventNames,
+        ...this.task.events.eventNames,
+      ]);
+    }
     return this.task.on(name, handler, options);
   }
 
