@@ -178,8 +178,11 @@ export class TrialTask<C extends Record<string, unknown> = Record<string, unknow
   }
 
   /**
-   * Submits `trial`; `undefined` when a plugin vetoed it. The future resolves with the
-   * report (a crashed one when the call itself failed).
+   * Submits `trial`; `undefined` when a plugin vetoed it. Listen to `onReport` for the
+   * outcome: the future itself resolves with what the call returned (the report, or its JSON
+   * from a worker) and rejects when the call failed (a dead worker, a limit), cases for which
+   * the task still emits a report (crashed; failed for a limit). A trial that cannot cross to
+   * a worker throws an `UncloneableError` naming the part (e.g. `trial.config.model`).
    */
   submit(trial: Trial<C>): Future<unknown> | undefined {
     let future: Future<unknown> | undefined;
