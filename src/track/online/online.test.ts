@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer, tempDir } from "../../server/server.test-helpers.js";
 import type { SqliteStore } from "../../store/sqlite/index.js";
 import { init } from "../init.js";
-import { allDelivered, deliverSpools } from "./index.js";
+import { allDelivered, deliverSpools, OnlineStore } from "./index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -154,6 +154,40 @@ describe("online mode", () => {
     // nothing left: a second sync finds nothing and nothing doubles
     expect(deliverSpools({ dir: clientDir, apiKey: key }).spools).toHaveLength(0);
     await expectSteps(ts.store, "spooled-1", "loss", 2000);
+  });
+
+  it("spills to disk past its memory bound while the server is down, then delivers once", async () => {
+    const dir = tempDir("amltk-srv-");
+    const clientDir = tempDir("amltk-client-");
+    cleanup.push(() => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(clientDir, { recursive: true, force: true });
+    });
+    const probe = await startTestServer({ dir });
+    const { port, url } = probe.server;
+    const key = probe.key;
+    await probe.stop();
+    const store = new OnlineStore({
+      dir: clientDir,
+      baseUrl: url,
+      apiKey: key,
+      maxMemoryPoints: 2_000,
+    });
+    const run = await init({ store, id: "spill-1", project: "spill", systemInterval: 0 });
+    for (let i = 0; i < 10_000; i++) {
+      run.log({ loss: i });
+      if (i % 1000 === 999) await run.flush();
+    }
+    const spool = join(clientDir, "spool", `spill-1~${store.writer}`);
+    const segments = readdirSync(spool).filter((f) => /^\d{12}\.json$/.test(f));
+    expect(segments.length).toBeGreaterThan(1);
+    await run.finish();
+    await store.close(); // server down: returns at once, the rest stays spooled
+    const ts = await server({ dir, port });
+    await allDelivered();
+    await expectSteps(ts.store, "spill-1", "loss", 10_000);
+    expect((await ts.store.getRun("spill-1"))?.state).toBe("finished");
+    expect(existsSync(spool)).toBe(false);
   });
 
   it("refuses to start without a server URL", async () => {
