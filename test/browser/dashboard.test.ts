@@ -236,6 +236,12 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
   it("narrows the table with a filter", async () => {
     const page = await open("/p/demo");
     await page.waitForFunction(() => document.querySelectorAll("tr[data-run-id]").length === 6);
+    // A tag narrows the table: only trial-0 carries "baseline".
+    await page.selectOption('select[name="tag"]', "baseline");
+    await page.waitForFunction(() => document.querySelectorAll("tr[data-run-id]").length === 1);
+    expect(await rowIds(page)).toEqual([made[0]!.id]);
+    await page.selectOption('select[name="tag"]', "");
+    await page.waitForFunction(() => document.querySelectorAll("tr[data-run-id]").length === 6);
     const text = "x > 0.15; opt = adam";
     await page.fill('input[name="f"]', text);
     await page.press('input[name="f"]', "Enter");

@@ -15,6 +15,8 @@ export interface ViewState {
 export interface ToolbarHooks {
   /** Every column the loaded runs offer. */
   available: string[];
+  /** Tags seen on the loaded runs. */
+  tags: string[];
   /** The columns shown now. */
   columns(): string[];
   filterError: HTMLElement;
@@ -138,6 +140,21 @@ export function toolbar(v: ViewState, on: ToolbarHooks): HTMLElement {
         h("option", { value: s, selected: s === v.get("state") }, s || "any state"),
       ),
     ),
+    on.tags.length > 0 || v.get("tag")
+      ? h(
+          "select",
+          {
+            name: "tag",
+            onchange: (e: Event) => {
+              v.set("tag", (e.target as HTMLSelectElement).value);
+              on.reload();
+            },
+          },
+          ...["", ...new Set([...on.tags, ...v.get("tag").split(",").filter(Boolean)])].map((t) =>
+            h("option", { value: t, selected: t === v.get("tag") }, t || "any tag"),
+          ),
+        )
+      : null,
     h(
       "select",
       {

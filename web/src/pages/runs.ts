@@ -207,6 +207,7 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
   function makeToolbar(): HTMLElement {
     return toolbar(view, {
       available: availableColumns(runs),
+      tags: [...new Set(runs.flatMap((r) => r.tags))].sort(),
       columns,
       filterError,
       reload: () => void reload(),
