@@ -327,9 +327,10 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
   });
 }
 
-/** The store has no "system keys" method; the tracker's sampler writes these. */
+/** The run's system keys; for a store without `systemKeys`, the keys the tracker's sampler writes. */
 async function systemKeys(store: Store, id: string): Promise<string[]> {
-  const known = ["system/cpu", "system/rss_mib", "system/heap_mib", "system/gpu", "system/gpu_mem"];
+  if (store.systemKeys) return store.systemKeys(id);
+  const known = ["system/cpu", "system/rss_mib", "system/memory", "system/memory_available_mib"];
   const series = await store.readSeries({
     runIds: [id],
     keys: known,

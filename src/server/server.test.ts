@@ -101,7 +101,7 @@ describe("server read API", () => {
     );
     await ts.store.appendSystem("s1", [
       { timestamp: T0 / 1000 + 1, values: { "system/cpu": 10 } },
-      { timestamp: T0 / 1000 + 2, values: { "system/cpu": 30 } },
+      { timestamp: T0 / 1000 + 2, values: { "system/cpu": 30, "system/gpu.0.temp": 60 } },
     ]);
     await ts.store.appendConsole("s1", [
       { stream: "stdout", timestamp: T0 / 1000, text: "hello" },
@@ -148,7 +148,7 @@ describe("server read API", () => {
     expect(pts.step).toEqual([536, 537]);
     expect(pts.value).toEqual([1, 100]);
     const sys = (await ts.call("GET", "/api/runs/s1/system?buckets=1")).body.series;
-    expect(sys).toHaveLength(1);
+    expect(sys.map((x: { key: string }) => x.key)).toEqual(["system/cpu", "system/gpu.0.temp"]);
     expect(sys[0]).toMatchObject({ key: "system/cpu", min: [10], max: [30], last: [30] });
     const con = (await ts.call("GET", "/api/runs/s1/console?offset=1")).body;
     expect(con.lines).toEqual([{ stream: "stderr", time: T0, text: "oops" }]);

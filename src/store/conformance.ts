@@ -305,6 +305,9 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         source: "system",
       });
       expect(cpu.buckets).toEqual([{ x: 10, min: 50, max: 70, last: 70, count: 2 }]);
+      if (store.systemKeys) {
+        expect(await store.systemKeys(init.id)).toEqual(["system/cpu", "system/rss_mib"]);
+      }
       await store.appendConsole(init.id, [
         { stream: "stdout", timestamp: 1, text: "hello" },
         { stream: "stderr", timestamp: 2, text: "oops" },

@@ -268,6 +268,20 @@ export class SqliteStore implements Store, BatchWriter {
     return withRetry(() => readConsoleRows(db, runId, opts));
   }
 
+  async systemKeys(runId: string): Promise<string[]> {
+    const db = this.db;
+    return withRetry(() => {
+      requireRun(db, runId);
+      return (
+        db
+          .prepare("SELECT DISTINCT key FROM system_values WHERE run = ? ORDER BY key")
+          .all(runId) as {
+          key: string;
+        }[]
+      ).map((r) => r.key);
+    });
+  }
+
   async reapCrashed(staleAfterMs?: number): Promise<string[]> {
     return this.reapCrashedSync(staleAfterMs);
   }
