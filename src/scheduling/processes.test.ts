@@ -54,6 +54,28 @@ describe("Scheduler.withProcesses", () => {
     expect(s.eventCounts.onFutureException).toBe(1);
   }, 30_000);
 
+  it("fails the queue after three workers in a row die before starting", async () => {
+    const saved = process.env.NODE_OPTIONS;
+    process.env.NODE_OPTIONS = "--import ./no-such-loader-amltk.mjs"; // children cannot start
+    try {
+      const s = Scheduler.withProcesses({ maxWorkers: 1 });
+      const t = s.task(square);
+      const errors: Error[] = [];
+      t.on("onException", (_f, e) => errors.push(e as Error));
+      s.on("onStart", () => {
+        for (let i = 0; i < 20; i++) t.submit(i);
+      });
+      expect((await s.run({ onException: "continue" })).code).toBe("EXHAUSTED");
+      expect(errors).toHaveLength(20);
+      expect(errors.every((e) => e.name === "WorkerDiedError")).toBe(true);
+      // Three calls died with a worker each; the other 17 failed at once.
+      expect(errors.filter((e) => /Workers fail to start/.test(e.message))).toHaveLength(17);
+    } finally {
+      if (saved === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = saved;
+    }
+  }, 30_000);
+
   it("wait: false also terminates processes the worker started", async () => {
     const pidFile = join(mkdtempSync(join(tmpdir(), "amltk-")), "pid");
     const s = Scheduler.withProcesses({ maxWorkers: 1, graceSeconds: 0.5 });

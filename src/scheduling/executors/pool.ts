@@ -102,6 +102,10 @@ interface Slot {
   exclusive: boolean;
   tid?: number;
   lastDone: number;
+  /** The worker said hello: it started. */
+  started?: boolean;
+  /** We stopped it (replaced, or over a limit). */
+  retired?: boolean;
 }
 
 export function toModuleCall(call: Call): ModuleCall {
@@ -127,6 +131,8 @@ export abstract class WorkerPool implements Executor {
   /** Moving average of per-call service time (ms); Infinity until measured. */
   #serviceMs = Number.POSITIVE_INFINITY;
   #nextId = 0;
+  /** Workers in a row that died before they started; at 3 the queue fails instead. */
+  #startFailures = 0;
 
   constructor(maxWorkers: number) {
     if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
@@ -195,6 +201,7 @@ export abstract class WorkerPool implements Executor {
 
   #retire(slot: Slot, kill = false): void {
     this.#slots = this.#slots.filter((s) => s !== slot);
+    slot.retired = true;
     const gone = kill ? slot.w.kill() : slot.w.stop(false);
     this.#dying.add(gone);
     void gone.finally(() => this.#dying.delete(gone));
@@ -322,6 +329,8 @@ export abstract class WorkerPool implements Executor {
       slot.jobs.find((j) => j.wire.id === m.id)?.channel?.receive(m);
     } else if (m.t === "hello") {
       slot.tid = m.tid;
+      slot.started = true;
+      this.#startFailures = 0;
     }
   }
 
@@ -352,6 +361,14 @@ export abstract class WorkerPool implements Executor {
     for (const j of rest) if (j.cancelled) this.#settle(j);
     if (this.#closing) for (const j of waiting) j.future.cancel();
     else this.#requeue(waiting);
+    const failedToStart = !slot.started && !slot.retired && !this.#closing;
+    if (failedToStart && ++this.#startFailures >= 3) {
+      // Workers cannot start (a broken loader, a missing entry): fail the queued calls
+      // rather than start a worker for each of them.
+      const err = new WorkerDiedError(`Workers fail to start: ${how.description}`);
+      for (const job of this.#queue.drain()) job.future.setException(err);
+      this.#startFailures = 0;
+    }
     this.#pump();
   }
 
