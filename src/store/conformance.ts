@@ -305,6 +305,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         source: "system",
       });
       expect(cpu.buckets).toEqual([{ x: 10, min: 50, max: 70, last: 70, count: 2 }]);
+      if (store.consoleCount) expect(await store.consoleCount(init.id)).toBe(0);
       if (store.systemKeys) {
         expect(await store.systemKeys(init.id)).toEqual(["system/cpu", "system/rss_mib"]);
       }

@@ -260,6 +260,8 @@ export interface Store {
   appendSystem(runId: string, samples: readonly SystemSample[]): Promise<void>;
   appendConsole(runId: string, lines: readonly ConsoleLine[]): Promise<void>;
   readConsole(runId: string, opts?: { offset?: number; limit?: number }): Promise<ConsoleLine[]>;
+  /** Number of console lines of the run (optional: lets the server page from the end). */
+  consoleCount?(runId: string): Promise<number>;
   /** Keys of the run's system metrics, sorted (optional: the server falls back to known keys). */
   systemKeys?(runId: string): Promise<string[]>;
   /** Marks running runs whose owner is gone (dead pid on this host, or heartbeat older than `staleAfterMs`) as crashed; returns their ids. */

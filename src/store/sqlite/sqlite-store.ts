@@ -268,6 +268,19 @@ export class SqliteStore implements Store, BatchWriter {
     return withRetry(() => readConsoleRows(db, runId, opts));
   }
 
+  async consoleCount(runId: string): Promise<number> {
+    const db = this.db;
+    return withRetry(() => {
+      requireRun(db, runId);
+      // seq runs 0..n-1 per run (primary key), so this is one index lookup.
+      return (
+        db
+          .prepare("SELECT COALESCE(MAX(seq) + 1, 0) AS n FROM console_lines WHERE run = ?")
+          .get(runId) as { n: number }
+      ).n;
+    });
+  }
+
   async systemKeys(runId: string): Promise<string[]> {
     const db = this.db;
     return withRetry(() => {
