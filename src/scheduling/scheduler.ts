@@ -205,6 +205,11 @@ export class Scheduler {
   /**
    * Runs `fn`, handing an error it throws to the run's `onException` policy (as for event
    * handlers). Plugins use it for events they emit themselves.
+   *
+   * @example
+   * ```ts
+   * scheduler.guard(() => task.events.emit("onCommMessage", msg));
+   * ```
    */
   guard(fn: () => void): void {
     this.#guard(fn);

@@ -59,6 +59,13 @@ export abstract class Plugin {
   /**
    * Called for each submission that passed every `preSubmit`: attach per-call options that
    * the executor honours (resource `limits`, a Comm `channel`).
+   *
+   * @example
+   * ```ts
+   * override prepareCall(call: CallExtras) {
+   *   call.limits = { ...call.limits, wallTime: 30 };
+   * }
+   * ```
    */
   prepareCall(_call: CallExtras): void {}
 }
