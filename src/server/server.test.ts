@@ -444,6 +444,16 @@ describe("server live stream", () => {
       pts.filter((p: { key: string }) => p.key === "loss").map((p: { step: number }) => p.step),
     ).toEqual([0, 1, 2]);
     expect(events.some((e) => e.event === "run" && e.data.run.id === "x1")).toBe(false);
+    // more rows in one tick than are streamed: the last ones come, and a hint to refetch
+    writer.appendHistorySync("l1", rows(3, 500));
+    await waitFor(() => events.some((e) => e.event === "run" && e.data.historyTruncated === true));
+    await waitFor(() =>
+      events.some(
+        (e) => e.event === "history" && e.data.some((p: { step: number }) => p.step === 502),
+      ),
+    );
+    const late = events.filter((e) => e.event === "history").flatMap((e) => e.data);
+    expect(late.some((p: { step: number }) => p.step === 3)).toBe(false);
     writer.updateRunSync("l1", { state: "finished", exitCode: 0 });
     await waitFor(() => events.some((e) => e.event === "run" && e.data.run.state === "finished"));
     writer.closeSync();

@@ -30,8 +30,11 @@ interface Seen {
   project: string;
 }
 
-/** Rows streamed per run per tick; past this the client is told to refetch. */
-export const MAX_ROWS_PER_TICK = 1000;
+/**
+ * Rows streamed per run per tick; past this the client is told to refetch. Small on purpose:
+ * a dashboard redraws from downsampled series anyway, and reading raw rows competes with ingest.
+ */
+export const MAX_ROWS_PER_TICK = 200;
 
 export class Watcher {
   readonly #subs = new Set<Subscriber>();
@@ -122,7 +125,14 @@ export class Watcher {
     this.#running = new Set(running.runs.map((r) => r.id));
     const points: HistoryPoint[] = [];
     const changedRuns: { run: RunRecord; historyTruncated?: boolean }[] = [];
+    // Only the projects someone watches (undefined: someone watches all).
+    let wanted: Set<string> | undefined = new Set();
+    for (const sub of this.#subs) {
+      if (sub.project === undefined) wanted = undefined;
+      else wanted?.add(sub.project);
+    }
     for (const r of runs.values()) {
+      if (wanted && !wanted.has(r.project)) continue;
       const fp = encodeJson([r.state, r.exitCode, r.summary, r.config, r.tags, r.notes, r.name]);
       const prev = this.#seen.get(r.id);
       // A run first seen now: stream its history from 0 if it was created after we started
