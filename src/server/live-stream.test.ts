@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { SqliteStore } from "../store/sqlite/index.js";
+import { decodeJson } from "./protocol.js";
+import { startTestServer, type TestServer } from "./server.test-helpers.js";
+
+let ts: TestServer | undefined;
+afterEach(async () => {
+  await ts?.stop();
+  ts = undefined;
+});
+
+const T0 = 1_764_000_000_000;
+
+function _createOp(seq: number, over: Record<string, unknown> = {}) {
+  return {
+    seq,
+    type: "create",
+    run: { project: "p", name: "r", createdAt: T0, config: { lr: 0.1 }, tags: ["a"], ...over },
+  };
+}
+
+function rows(from: number, n: number, f: (s: number) => number = (s) => s) {
+  return Array.from({ length: n }, (_, i) => ({
+    step: from + i,
+    runtime: from + i,
+    timestamp: T0 / 1000 + from + i,
+    values: { loss: f(from + i), acc: 1 },
+  }));
+}
+
+describe("server live stream", () => {
+  it("streams run changes and new points written by another connection", async () => {
+    ts = await startTestServer();
+    const ctl = new AbortController();
+    const res = await fetch(`${ts.server.url}/api/stream?project=live`, { signal: ctl.signal });
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const reader = res.body!.getReader();
+    const events: { event: string; data: any }[] = [];
+    let buf = "";
+    const waitFor = async (pred: () => boolean) => {
+      while (!pred()) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error("stream ended");
+        buf += new TextDecoder().decode(value);
+        let i = buf.indexOf("\n\n");
+        while (i >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
+          const data = block
+            .split("\n")
+            .filter((l) => l.startsWith("data: "))
+            .map((l) => l.slice(6))
+            .join("\n");
+          events.push({ event, data: decodeJson(data) });
+          i = buf.indexOf("\n\n");
+        }
+      }
+    };
+    await waitFor(() => events.some((e) => e.event === "ping"));
+    // an "offline writer": a second connection to the same file, like another process
+    const writer = SqliteStore.openSync(ts.dir);
+    writer.createRunSync({ id: "l1", project: "live", name: "l", createdAt: Date.now() });
+    writer.createRunSync({ id: "x1", project: "elsewhere", name: "x", createdAt: Date.now() });
+    writer.appendHistorySync("l1", rows(0, 3));
+    await waitFor(
+      () => events.filter((e) => e.event === "history").flatMap((e) => e.data).length >= 6,
+    );
+    const pts = events.filter((e) => e.event === "history").flatMap((e) => e.data);
+    expect(
+      pts.filter((p: { key: string }) => p.key === "loss").map((p: { step: number }) => p.step),
+    ).toEqual([0, 1, 2]);
+    expect(events.some((e) => e.event === "run" && e.data.run.id === "x1")).toBe(false);
+    // more rows in one tick than are streamed: the last ones come, and a hint to refetch
+    writer.appendHistorySync("l1", rows(3, 500));
+    await waitFor(() => events.some((e) => e.event === "run" && e.data.historyTruncated === true));
+    await waitFor(() =>
+      events.some(
+        (e) => e.event === "history" && e.data.some((p: { step: number }) => p.step === 502),
+      ),
+    );
+    const late = events.filter((e) => e.event === "history").flatMap((e) => e.data);
+    expect(late.some((p: { step: number }) => p.step === 3)).toBe(false);
+    writer.updateRunSync("l1", { state: "finished", exitCode: 0 });
+    await waitFor(() => events.some((e) => e.event === "run" && e.data.run.state === "finished"));
+    writer.closeSync();
+    ctl.abort();
+  });
+});

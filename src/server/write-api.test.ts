@@ -1,0 +1,262 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { SqliteStore } from "../store/sqlite/index.js";
+import { ApiKeys } from "./auth.js";
+import { startTestServer, type TestServer } from "./server.test-helpers.js";
+
+let ts: TestServer | undefined;
+afterEach(async () => {
+  await ts?.stop();
+  ts = undefined;
+});
+
+const T0 = 1_764_000_000_000;
+
+function createOp(seq: number, over: Record<string, unknown> = {}) {
+  return {
+    seq,
+    type: "create",
+    run: { project: "p", name: "r", createdAt: T0, config: { lr: 0.1 }, tags: ["a"], ...over },
+  };
+}
+
+function rows(from: number, n: number, f: (s: number) => number = (s) => s) {
+  return Array.from({ length: n }, (_, i) => ({
+    step: from + i,
+    runtime: from + i,
+    timestamp: T0 / 1000 + from + i,
+    values: { loss: f(from + i), acc: 1 },
+  }));
+}
+
+describe("server auth", () => {
+  it("refuses writes without a valid key, and reads too when configured", async () => {
+    ts = await startTestServer({ auth: { reads: true } });
+    const batch = { writer: "writer-0001", ops: [createOp(1)] };
+    expect((await ts.call("POST", "/api/runs/a1/batch", batch, null)).status).toBe(401);
+    expect(
+      (await ts.call("POST", "/api/runs/a1/batch", batch, "amltk_000000000000_" + "x".repeat(43)))
+        .status,
+    ).toBe(401);
+    expect((await ts.call("GET", "/api/runs", undefined, null)).status).toBe(401);
+    expect((await ts.call("GET", "/api/health", undefined, null)).body.error.code).toBe(
+      "unauthorized",
+    );
+    expect((await ts.call("POST", "/api/runs/a1/batch", batch)).status).toBe(200);
+    expect((await ts.call("GET", "/api/runs")).body.total).toBe(1);
+    // revoked from "another process" (a second connection), effective after the cache window
+    const other = new ApiKeys(SqliteStore.openSync(ts.dir).db);
+    const keyId = ts.key.split("_")[1];
+    expect(other.list().map((k) => k.id)).toContain(keyId);
+    expect(other.revoke(keyId)).toBe(true);
+    expect(other.verify(ts.key)).toBeUndefined();
+  });
+
+  it("leaves reads open by default", async () => {
+    ts = await startTestServer();
+    expect((await ts.call("GET", "/api/health", undefined, null)).body.ok).toBe(true);
+    expect((await ts.call("PATCH", "/api/runs/x", { notes: "n" }, null)).status).toBe(401);
+  });
+});
+
+describe("server writes", () => {
+  it("applies a batch exactly once per (writer, seq)", async () => {
+    ts = await startTestServer();
+    const batch = {
+      writer: "writer-0001",
+      ops: [
+        createOp(1),
+        { seq: 2, type: "history", rows: rows(0, 50) },
+        { seq: 3, type: "console", lines: [{ stream: "stdout", timestamp: 1, text: "x" }] },
+        { seq: 4, type: "patch", patch: { summary: { loss: Number.NEGATIVE_INFINITY } } },
+      ],
+    };
+    batch.ops.push({
+      seq: 5,
+      type: "history_cols",
+      cols: {
+        steps: [50, 51],
+        runtimes: [50, 51],
+        timestamps: [1, 2],
+        columns: {
+          loss: { values: [Number.NaN, 3] },
+          other: { rows: [1], values: [9] },
+        },
+        others: [{ row: 0, key: "label", value: "x" }],
+      },
+    } as never);
+    const first = await ts.call("POST", "/api/runs/b1/batch", batch);
+    expect(first.body).toEqual({ applied: 5, skipped: 0, lastSeq: 5, nextStep: 52 });
+    // the answer was "lost": the client resends, plus one new op
+    const again = await ts.call("POST", "/api/runs/b1/batch", {
+      ...batch,
+      ops: [...batch.ops, { seq: 6, type: "history", rows: rows(52, 8) }],
+    });
+    expect(again.body).toEqual({ applied: 1, skipped: 5, lastSeq: 6, nextStep: 60 });
+    const keys = await ts.store.historyKeys("b1");
+    expect(keys.find((k) => k.key === "loss")?.count).toBe(60);
+    const cols = await ts.store.readPoints({ runId: "b1", key: "loss", minStep: 50, maxStep: 51 });
+    expect(cols.map((p) => p.value)).toEqual([Number.NaN, 3]);
+    expect((await ts.store.readPoints({ runId: "b1", key: "label" }))[0]).toMatchObject({
+      step: 50,
+      value: "x",
+    });
+    expect(await ts.store.readConsole("b1")).toHaveLength(1);
+    expect((await ts.store.getRun("b1"))?.summary.loss).toBe(Number.NEGATIVE_INFINITY);
+    // another writer (a resumed process) has its own sequence
+    const resumed = await ts.call("POST", "/api/runs/b1/batch", {
+      writer: "writer-0002",
+      ops: [
+        { ...createOp(1), resume: true },
+        { seq: 2, type: "history", rows: rows(60, 5) },
+      ],
+    });
+    expect(resumed.body).toMatchObject({ applied: 2, nextStep: 65 });
+  });
+
+  it("rejects bad input with a 4xx naming the field and writes nothing", async () => {
+    ts = await startTestServer();
+    const cases: [unknown, string][] = [
+      [{ writer: "w", ops: [] }, "writer"],
+      [{ writer: "writer-0001", ops: [{ seq: 0, type: "patch", patch: {} }] }, "ops[0].seq"],
+      [{ writer: "writer-0001", ops: [{ seq: 1, type: "drop" }] }, "ops[0].type"],
+      [{ writer: "writer-0001", ops: [createOp(1, { project: 3 })] }, "ops[0].run.project"],
+      [
+        {
+          writer: "writer-0001",
+          ops: [createOp(1), { seq: 2, type: "history", rows: [{ step: -1 }] }],
+        },
+        "ops[1].rows[0].step",
+      ],
+      [
+        {
+          writer: "writer-0001",
+          ops: [
+            createOp(1),
+            { seq: 2, type: "history", rows: [{ ...rows(0, 1)[0], values: { "": 1 } }] },
+          ],
+        },
+        "ops[1].rows[0].values",
+      ],
+      [
+        {
+          writer: "writer-0001",
+          ops: [createOp(1), { seq: 2, type: "patch", patch: { state: "zombie" } }],
+        },
+        "ops[1].patch.state",
+      ],
+      [
+        {
+          writer: "writer-0001",
+          ops: [createOp(1), { seq: 2, type: "patch", patch: { id: "x" } }],
+        },
+        "ops[1].patch.id",
+      ],
+      [{ writer: "writer-0001", ops: [createOp(2), createOp(1)] }, "ops[1].seq"],
+      [
+        {
+          writer: "writer-0001",
+          ops: [
+            createOp(1),
+            {
+              seq: 2,
+              type: "history_cols",
+              cols: {
+                steps: [0, 1],
+                runtimes: [0, 1],
+                timestamps: [1, 2],
+                columns: { loss: { rows: [1, 0], values: [1, 2] } },
+                others: [],
+              },
+            },
+          ],
+        },
+        "ops[1].cols.columns.loss.rows[1]",
+      ],
+      [
+        {
+          writer: "writer-0001",
+          ops: [
+            createOp(1),
+            {
+              seq: 2,
+              type: "history_cols",
+              cols: { steps: [0], runtimes: [0, 1], timestamps: [1], columns: {}, others: [] },
+            },
+          ],
+        },
+        "ops[1].cols.runtimes",
+      ],
+    ];
+    for (const [body, field] of cases) {
+      const r = await ts.call("POST", "/api/runs/c1/batch", body);
+      expect(r.status, field).toBe(400);
+      expect(r.body.error.field, JSON.stringify(r.body)).toBe(field);
+    }
+    // valid shape, but the store refuses the third op: the whole batch rolls back
+    const dup = await ts.call("POST", "/api/runs/c1/batch", {
+      writer: "writer-0001",
+      ops: [createOp(1), { seq: 2, type: "history", rows: rows(0, 5) }, createOp(3)],
+    });
+    expect(dup.status).toBe(409);
+    expect(await ts.store.getRun("c1")).toBeUndefined();
+    expect((await ts.call("POST", "/api/runs/c1/history", { rows: rows(0, 1) })).status).toBe(404);
+    expect((await ts.call("POST", "/api/runs/c1/batch", "[1,")).body.error.code).toBe("bad_json");
+    const tooBig = await ts.call("POST", "/api/runs/c1/history", "x".repeat(33 * 1024 * 1024));
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body.error.code).toBe("too_large");
+    const huge = await ts.call("POST", "/api/runs/c1/history", { rows: rows(0, 10_001) });
+    expect(huge.body.error.field).toBe("rows");
+    expect((await ts.call("GET", "/api/runs")).body.total).toBe(0);
+  });
+
+  it("has single-op endpoints: create, history, system, console, patch", async () => {
+    ts = await startTestServer();
+    const created = await ts.call("POST", "/api/runs", {
+      id: "d1",
+      project: "p",
+      name: "d",
+      createdAt: T0,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.state).toBe("running");
+    expect(
+      (await ts.call("POST", "/api/runs", { id: "d1", project: "p", name: "d", createdAt: T0 }))
+        .status,
+    ).toBe(409);
+    expect(
+      (
+        await ts.call("POST", "/api/runs", {
+          id: "d1",
+          project: "p",
+          name: "d",
+          createdAt: T0,
+          resume: true,
+        })
+      ).status,
+    ).toBe(200);
+    const h = { writer: "writer-0001", seq: 1, rows: rows(0, 3) };
+    expect((await ts.call("POST", "/api/runs/d1/history", h)).body.applied).toBe(1);
+    expect((await ts.call("POST", "/api/runs/d1/history", h)).body.skipped).toBe(1);
+    expect(
+      (await ts.call("POST", "/api/runs/d1/history", { seq: 1, rows: [] })).body.error.field,
+    ).toBe("writer");
+    await ts.call("POST", "/api/runs/d1/system", {
+      samples: [{ timestamp: 5, values: { "system/cpu": 1 } }],
+    });
+    await ts.call("POST", "/api/runs/d1/console", {
+      lines: [{ stream: "stdout", timestamp: 5, text: "hi" }],
+    });
+    const patched = await ts.call("PATCH", "/api/runs/d1", {
+      state: "finished",
+      exitCode: 0,
+      summary: { loss: 2 },
+    });
+    expect(patched.body).toMatchObject({
+      state: "finished",
+      exitCode: 0,
+      summary: { loss: 2 },
+      nextStep: 3,
+    });
+    expect((await ts.store.readConsole("d1"))[0].text).toBe("hi");
+  });
+});
