@@ -302,6 +302,30 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
   });
 
   it.skipIf(kind === "sequential")(
+    "calls queued behind a slow one move to an idle worker; every result arrives once",
+    async () => {
+      const s = make(kind, 2);
+      const fast = s.task(square);
+      const slow = s.task(nap);
+      const results = new Map<number, number>();
+      fast.on("onResult", (f, r) => {
+        expect(results.has(f.id)).toBe(false);
+        results.set(f.id, r);
+      });
+      const expected = new Map<number, number>();
+      const submitFast = (x: number) => expected.set((fast.submit(x) as { id: number }).id, x * x);
+      s.on("onStart", () => {
+        for (let i = 0; i < 400; i++) submitFast(i);
+        slow.submit(0.3);
+        for (let i = 400; i < 800; i++) submitFast(i);
+      });
+      await s.run();
+      expect(results).toEqual(expected);
+      expect(s.eventCounts.onFutureResult).toBe(801);
+    },
+  );
+
+  it.skipIf(kind === "sequential")(
     "a worker death fails only the call it was running; pipelined calls still run",
     async () => {
       const s = make(kind, 1);
