@@ -74,7 +74,7 @@ export class Outbox {
     readonly spool: Spool,
     readonly opts: OutboxOptions,
     /** Delivering a spool left by another process: its segments are the whole queue. */
-    foreign = false,
+    private readonly foreign = false,
   ) {
     this.runId = spool.meta.runId;
     this.writer = spool.meta.writer;
@@ -261,6 +261,9 @@ export class Outbox {
   }
 
   async #post(ops: Op[]): Promise<"ok" | "retry" | "dropped"> {
+    // A spool delivered late may find its run already re-created by a later process with the
+    // same id (resume): its create must then resume rather than fail the whole batch.
+    if (this.foreign) ops = ops.map((o) => (o.type === "create" ? { ...o, resume: true } : o));
     const url = `${this.opts.baseUrl}/api/runs/${encodeURIComponent(this.runId)}/batch`;
     let res: Response;
     try {
