@@ -190,6 +190,32 @@ describe("online mode", () => {
     expect(existsSync(spool)).toBe(false);
   });
 
+  it("resumes a run by id, continuing at the server's next step", async () => {
+    const ts = await server();
+    const dir = tempDir("amltk-client-");
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const o = {
+      mode: "online",
+      dir,
+      baseUrl: ts.server.url,
+      apiKey: ts.key,
+      systemInterval: 0,
+    } as const;
+    const first = await init({ ...o, id: "again", project: "res", config: { a: 1 } });
+    for (let i = 0; i < 10; i++) first.log({ loss: i });
+    await first.finish();
+    const second = await init({ ...o, id: "again", resume: "allow", config: { b: 2 } });
+    expect(second.step).toBe(10);
+    for (let i = 10; i < 15; i++) second.log({ loss: i });
+    await second.finish();
+    await allDelivered();
+    await expectSteps(ts.store, "again", "loss", 15);
+    expect(await ts.store.getRun("again")).toMatchObject({
+      state: "finished",
+      config: { a: 1, b: 2 },
+    });
+  });
+
   it("refuses to start without a server URL", async () => {
     const saved = process.env.AMLTK_BASE_URL;
     delete process.env.AMLTK_BASE_URL;
