@@ -74,7 +74,7 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     webDir = built;
     made = runs;
     store = await SqliteStore.open(dir);
-    // A project larger than the first page (100 runs) and than the unwindowed table (200 rows).
+    // A project larger than the first page (100 runs) and than the unwindowed table (60 rows).
     for (let i = 0; i < MANY; i++) {
       store.createRunSync({
         id: `many${String(i).padStart(4, "0")}`,

@@ -156,7 +156,7 @@ export function renderTable(o: TableOptions, scroller: HTMLElement): HTMLTableEl
 }
 
 /** Rows per table above which only the visible rows are rendered. */
-const VIRTUAL_ABOVE = 200;
+const VIRTUAL_ABOVE = 60;
 /** Must match the CSS row height of `table.runs tbody tr`. */
 const ROW_HEIGHT = 26;
 const OVERSCAN = 15;
