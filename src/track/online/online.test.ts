@@ -156,6 +156,34 @@ describe("online mode", () => {
     await expectSteps(ts.store, "spooled-1", "loss", 2000);
   });
 
+  it("the next online init in the same dir delivers a spool an exited process left", async () => {
+    const dir = tempDir("amltk-srv-");
+    const clientDir = tempDir("amltk-client-");
+    cleanup.push(() => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(clientDir, { recursive: true, force: true });
+    });
+    const probe = await startTestServer({ dir });
+    const { port, url } = probe.server;
+    const key = probe.key;
+    await probe.stop();
+    const child = await runChild([clientDir, url, key, "left-1", "300", "finish"]);
+    expect(child.out).toContain("done");
+    const ts = await server({ dir, port });
+    const run = await init({
+      mode: "online",
+      dir: clientDir,
+      baseUrl: url,
+      apiKey: key,
+      systemInterval: 0,
+    });
+    await run.finish();
+    await allDelivered();
+    await expectSteps(ts.store, "left-1", "loss", 300);
+    expect((await ts.store.getRun("left-1"))?.state).toBe("finished");
+    expect(readdirSync(join(clientDir, "spool"))).toEqual([]);
+  });
+
   it("spills to disk past its memory bound while the server is down, then delivers once", async () => {
     const dir = tempDir("amltk-srv-");
     const clientDir = tempDir("amltk-client-");
