@@ -35,7 +35,7 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>amltk</title>
 <body style="font-family:system-ui;margin:3rem">
 <h1>amltk server</h1>
 <p>The API is running (<a href="/api/health">/api/health</a>), but the dashboard is not built.</p>
-<p>Build it with <code>npx vite build --config web/vite.config.ts</code> (it goes to <code>dist/web</code>).</p>
+<p>Build it with <code>npm run build:web</code> in a checkout (it goes to <code>dist/web</code>).</p>
 </body>`;
 
 export function registerStatic(app: Hono, webDir: string): void {
