@@ -109,8 +109,16 @@ export class Watcher {
   }
 
   async #scan(since: number): Promise<void> {
-    const running = await this.store.listRuns({ state: "running" });
+    // Only the projects someone watches (undefined: someone watches all).
+    let wanted: Set<string> | undefined = new Set();
+    for (const sub of this.#subs) {
+      if (sub.project === undefined) wanted = undefined;
+      else wanted?.add(sub.project);
+    }
+    const only = wanted?.size === 1 ? { project: [...wanted][0] } : {};
+    const running = await this.store.listRuns({ ...only, state: "running" });
     const recent = await this.store.listRuns({
+      ...only,
       where: [{ path: "finishedAt", op: ">=", value: since - 1_000 }],
     });
     const runs = new Map<string, RunRecord>();
@@ -125,12 +133,6 @@ export class Watcher {
     this.#running = new Set(running.runs.map((r) => r.id));
     const points: HistoryPoint[] = [];
     const changedRuns: { run: RunRecord; historyTruncated?: boolean }[] = [];
-    // Only the projects someone watches (undefined: someone watches all).
-    let wanted: Set<string> | undefined = new Set();
-    for (const sub of this.#subs) {
-      if (sub.project === undefined) wanted = undefined;
-      else wanted?.add(sub.project);
-    }
     for (const r of runs.values()) {
       if (wanted && !wanted.has(r.project)) continue;
       const fp = encodeJson([r.state, r.exitCode, r.summary, r.config, r.tags, r.notes, r.name]);
