@@ -245,12 +245,14 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
     const ps = await store.listProjects();
     return json(
       c,
-      ps.map((p) => ({
-        name: p.project,
-        runs: p.runCount,
-        running: p.runningCount ?? 0,
-        lastActivity: p.lastActivityAt ?? p.lastCreatedAt,
-      })),
+      ps
+        .map((p) => ({
+          name: p.project,
+          runs: p.runCount,
+          running: p.runningCount ?? 0,
+          lastActivity: p.lastActivityAt ?? p.lastCreatedAt,
+        }))
+        .sort((a, b) => b.lastActivity - a.lastActivity),
     );
   });
 
