@@ -231,6 +231,13 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await page.$eval(".table-wrap", (el) => el.scrollTo(0, el.scrollHeight));
     await page.waitForSelector('tr[data-run-id="many0000"]');
     await done(page);
+    // A smaller limit leaves runs out; the header offers the rest.
+    const limited = await open("/p/many?limit=200");
+    await limited.waitForSelector('#run-count:has-text("200 of 260 runs")');
+    await limited.click('button[name="more"]');
+    await limited.waitForSelector(`table.runs[data-rows="${MANY}"]`);
+    expect(await limited.isHidden('button[name="more"]')).toBe(true);
+    await done(limited);
   });
 
   it("narrows the table with a filter", async () => {

@@ -16,6 +16,8 @@ import { chartControls, toolbar } from "./runs-controls.js";
 
 /** Runs charted when the user has not picked any: the first rows of the table, like W&B. */
 const DEFAULT_TOP = 10;
+/** The server's cap on one runs request. */
+const MAX_LIMIT = 10_000;
 /** Runs in the first request; the rest follow (see `loadAndDraw`). */
 const FIRST_PAGE = 100;
 /** A chart request names at most this many runs (the server's limit is 1,000). */
@@ -36,6 +38,14 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
   let selected = new Set(get("sel").split(",").filter(Boolean));
 
   const count = h("span", { class: "muted", id: "run-count" });
+  const more = h("button", {
+    name: "more",
+    hidden: true,
+    onclick: () => {
+      set("limit", String(Math.min(total, MAX_LIMIT)));
+      void reload();
+    },
+  });
   const tableWrap = h("div", { class: "table-wrap" });
   const content = h("div", { class: "content" });
   const filterError = h("span", { class: "error", role: "alert" });
@@ -91,6 +101,9 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
     if (!explicit)
       selected = new Set(runs.slice(0, Number(get("top", String(DEFAULT_TOP)))).map((r) => r.id));
     count.textContent = `${runs.length} of ${total} runs`;
+    // Past the loaded limit (default 1,000), offer the rest up to the server's 10,000.
+    more.hidden = !(total > runs.length && limit === fullLimit() && limit < MAX_LIMIT);
+    more.textContent = `load ${Math.min(total, MAX_LIMIT)}`;
   }
 
   function drawTable(): void {
@@ -229,7 +242,7 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
 
   parseFilterBox();
   let bar: HTMLElement = h("div");
-  root.replaceChildren(h("h2", null, project, " ", count), bar, tableWrap, content);
+  root.replaceChildren(h("h2", null, project, " ", count, " ", more), bar, tableWrap, content);
   // The toolbar's column and group-by choices come from the first page of runs.
   await loadAndDraw(() => {
     const next = makeToolbar();
