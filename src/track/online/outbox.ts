@@ -47,7 +47,14 @@ function hookExit(): void {
   if (exitHooked) return;
   exitHooked = true;
   process.on("exit", () => {
-    for (const o of live) o.spillOnExit();
+    for (const o of live) {
+      try {
+        o.spillOnExit();
+      } catch (e) {
+        // One unwritable spool must not keep the others from being written.
+        console.error(`amltk: online run ${o.runId}: could not spool: ${(e as Error).message}`);
+      }
+    }
   });
 }
 
