@@ -5,10 +5,8 @@
  * @module
  */
 
-// --- tpe (src/optim/tpe) ---
-export { TPE, type TPEOptions } from "./tpe/index.js";
+// One sorted list (biome sorts exports); the module of each export is in its path.
 
-// --- space, contract, random, grid, multi-objective ---
 export {
   BaseOptimizer,
   OptimizerExhaustedError,
@@ -16,7 +14,6 @@ export {
 } from "./base-optimizer.js";
 export { GridSearch, type GridSearchOptions, gridValues } from "./grid.js";
 export * from "./nsga2/index.js";
-// --- pruning/optimize (src/optim/pruners, src/optim/optimize.ts) ---
 export * from "./optimize.js";
 export {
   crowdingDistance,
@@ -30,4 +27,5 @@ export * from "./pruners/index.js";
 export { RandomSearch } from "./random.js";
 export { Rng } from "./rng.js";
 export * from "./space/index.js";
+export { TPE, type TPEOptions } from "./tpe/index.js";
 export type { Choice, Condition, Config, Distribution, Optimizer, Param, Pruner } from "./types.js";
