@@ -7,7 +7,11 @@
 import type { HistoryBatch, NumberColumn, OtherValue } from "../store/history-batch.js";
 import type { StoredValue } from "../store/types.js";
 
-const START = 256;
+/**
+ * Initial capacity (rows, and points per key). Small: a trial-sized run logs a handful of rows
+ * and its arrays are garbage at finish; long runs double their way up in a few steps.
+ */
+const START = 16;
 /** Rough cost of a non-numeric value kept as a JS object (bytes). */
 const OTHER_BYTES = 96;
 

@@ -39,6 +39,26 @@ export class HistoryWriter {
     this.writeAllSync(this.takeAll());
   }
 
+  /**
+   * Hands everything waiting (possibly nothing) to `write`, one atomic store call that may
+   * write more than history (see `Run.flush`). True when it succeeded; on failure the batches
+   * go back first in line, untouched, and false tells the caller to take the separate path,
+   * which reports the error and sorts out which batches can be kept.
+   */
+  writeSyncWith(write: (batches: HistoryBatch[]) => void): boolean {
+    const batches = this.unsent;
+    this.unsent = [];
+    if (this.buf.rows > 0) batches.push(this.buf.take());
+    try {
+      write(batches);
+    } catch {
+      this.unsent = [...batches, ...this.unsent];
+      return false;
+    }
+    for (const b of batches) if (b.rows > 0) this.written(b);
+    return true;
+  }
+
   /** Takes everything at call time and writes it. */
   write(): Promise<void> {
     return this.writeAll(this.takeAll());

@@ -1,6 +1,6 @@
 /** Types around `Run`: its options, `log` options, and the optional sync methods of a store. */
-import type { BatchWriter } from "../store/history-batch.js";
-import type { ConsoleLine, HistoryRow, RunRecord, Store } from "../store/types.js";
+import type { BatchWriter, HistoryBatch } from "../store/history-batch.js";
+import type { ConsoleLine, HistoryRow, RunPatch, RunRecord, Store } from "../store/types.js";
 import type { ConsoleCapture } from "./console-capture.js";
 
 /** Optional sync variants a store may offer for `process.on("exit")` and backpressure. */
@@ -8,6 +8,18 @@ export interface SyncStore extends Store, BatchWriter {
   appendHistorySync?(runId: string, rows: readonly HistoryRow[]): void;
   updateRunSync?(id: string, patch: Parameters<Store["updateRun"]>[1]): void;
   appendConsoleSync?(runId: string, lines: readonly ConsoleLine[]): void;
+  /**
+   * History batches, then a run patch, then console lines, all or nothing in one write (one
+   * commit instead of three: what a short run's flush and finish cost is mostly commits).
+   */
+  writeRunSync?(runId: string, write: RunWrite): void;
+}
+
+/** What `SyncStore.writeRunSync` writes for one run. */
+export interface RunWrite {
+  history: readonly HistoryBatch[];
+  patch?: RunPatch;
+  console?: readonly ConsoleLine[];
 }
 
 /**

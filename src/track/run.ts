@@ -1,4 +1,4 @@
-import type { Store, StoredValue } from "../store/types.js";
+import type { ConsoleLine, RunPatch, Store, StoredValue } from "../store/types.js";
 import { makeConfig, type RunConfig } from "./config.js";
 import type { ConsoleCapture } from "./console-capture.js";
 import { TrackError } from "./errors.js";
@@ -299,7 +299,6 @@ export class Run {
     if (this.disabled) return Promise.resolve();
     this.wallOffset = Date.now() - performance.now();
     if (this.flushing) return this.flushing.then(() => this.flush());
-    const history = this.hist!.write();
     const patch: Parameters<Store["updateRun"]>[1] = {};
     if (this.sum.dirty) {
       this.sum.dirty = false;
@@ -309,8 +308,11 @@ export class Run {
       this.configDirty = false;
       patch.config = { ...(this.config as unknown as Record<string, unknown>) };
     }
-    const s = this.store!;
     const lines = this.capture?.take() ?? [];
+    const hasPatch = patch.summary !== undefined || patch.config !== undefined;
+    if (this.writeOnce(hasPatch ? patch : undefined, lines)) return Promise.resolve();
+    const history = this.hist!.write();
+    const s = this.store!;
     const p = (async () => {
       await history;
       if (patch.summary || patch.config) await s.updateRun(this.id, patch);
@@ -322,6 +324,20 @@ export class Run {
       });
     this.flushing = p;
     return p;
+  }
+
+  /**
+   * Writes history, `patch` and console `lines` in one store transaction when the store can
+   * (`writeRunSync`); false when it cannot or that write failed, and then nothing was taken
+   * except `patch` and `lines`, which the caller writes its separate way.
+   */
+  private writeOnce(patch: RunPatch | undefined, lines: ConsoleLine[]): boolean {
+    const s = this.store!;
+    if (s.writeRunSync === undefined) return false;
+    if (!this.hist!.pending && patch === undefined && lines.length === 0) return true;
+    return this.hist!.writeSyncWith((history) =>
+      s.writeRunSync!(this.id, { history, patch, console: lines }),
+    );
   }
 
   /**
@@ -346,16 +362,27 @@ export class Run {
     this.finishing = (async () => {
       if (this.disabled) return;
       const s = this.store!;
-      await this.flush();
-      const now = Date.now();
-      await s.updateRun(this.id, {
-        summary: { ...this.sum.values },
-        config: { ...(this.config as unknown as Record<string, unknown>) },
-        state: exitCode === 0 ? "finished" : "failed",
-        exitCode,
-        finishedAt: now,
-        heartbeatAt: now,
-      });
+      if (this.flushing) await this.flushing;
+      const final = (): RunPatch => {
+        const now = Date.now();
+        this.sum.dirty = false;
+        this.configDirty = false;
+        return {
+          summary: { ...this.sum.values },
+          config: { ...(this.config as unknown as Record<string, unknown>) },
+          state: exitCode === 0 ? "finished" : "failed",
+          exitCode,
+          finishedAt: now,
+          heartbeatAt: now,
+        };
+      };
+      // The common case: remaining history, summary, config and state in one transaction.
+      const lines = this.capture?.take() ?? [];
+      if (!this.writeOnce(final(), lines)) {
+        if (lines.length > 0) await s.appendConsole(this.id, lines).catch((e) => this.warn(e));
+        await this.flush();
+        await s.updateRun(this.id, final());
+      }
       if (this.ownsStore) await s.close();
     })();
     onFinish(this);

@@ -9,7 +9,7 @@
 import type { Statement } from "better-sqlite3";
 import type { HistoryBatch } from "../history-batch.js";
 import { StoreError } from "../types.js";
-import type { Db } from "./db.js";
+import { type Db, stmt } from "./db.js";
 import { requireRun } from "./runs.js";
 import { checkKey, checkValue, KIND_JSON, toJson } from "./values.js";
 
@@ -100,7 +100,8 @@ export function writeBatch(db: Db, runId: string, b: HistoryBatch): void {
     }
   }
   if (b.others.length > 0) {
-    const ins = db.prepare(
+    const ins = stmt(
+      db,
       `INSERT OR REPLACE INTO history_values (run, key, step, kind, num, json, ts)
        VALUES (?, ?, ?, ${KIND_JSON}, NULL, ?, ?)`,
     );
@@ -129,16 +130,13 @@ function concat(old: Float64Array, add: Float64Array): Float64Array {
 
 /** Inserts chunks, or joins small writes onto the last chunk (see MERGE_MAX). */
 class ChunkWriter {
-  private readonly s: Record<string, Statement<unknown[]>> = {};
-
   constructor(
     private readonly db: Db,
     private readonly runId: string,
   ) {}
 
   private stmt(sql: string): Statement<unknown[]> {
-    this.s[sql] ??= this.db.prepare(sql);
-    return this.s[sql];
+    return stmt(this.db, sql);
   }
 
   /** The last chunk when `steps` (sorted, after it) can join it, else undefined. */

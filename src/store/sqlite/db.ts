@@ -229,7 +229,43 @@ export function openDb(dir: string): Db {
   return db;
 }
 
+/** Per-connection caches: prepared statements by SQL text, and one reusable transaction. */
+interface DbCache {
+  stmts: Map<string, BetterSqlite3.Statement<unknown[]>>;
+  tx: BetterSqlite3.Transaction<(fn: () => unknown) => unknown>;
+}
+const caches = new WeakMap<Db, DbCache>();
+
+/** Past this many distinct SQL texts the cache starts over (dynamic SQL must not grow it forever). */
+const MAX_CACHED = 256;
+
+function cacheOf(db: Db): DbCache {
+  let c = caches.get(db);
+  if (!c) {
+    c = { stmts: new Map(), tx: db.transaction((fn: () => unknown) => fn()) };
+    caches.set(db, c);
+  }
+  return c;
+}
+
+/**
+ * `db.prepare(sql)`, cached per connection: compiling a statement costs more than running a
+ * small one, and a tracked trial runs the same few statements every time. Only for statements
+ * used as returned (no `.pluck()`/`.raw()`/`.expand()`, which would change the shared object).
+ */
+export function stmt(db: Db, sql: string): BetterSqlite3.Statement<unknown[]> {
+  const { stmts } = cacheOf(db);
+  let s = stmts.get(sql);
+  if (s === undefined) {
+    if (stmts.size >= MAX_CACHED) stmts.clear();
+    s = db.prepare(sql);
+    stmts.set(sql, s);
+  }
+  return s;
+}
+
 /** Runs `fn` in a write (BEGIN IMMEDIATE) transaction with busy retry. */
 export function writeTx<T>(db: Db, fn: () => T): T {
-  return withRetry(() => db.transaction(fn).immediate());
+  const { tx } = cacheOf(db);
+  return withRetry(() => tx.immediate(fn) as T);
 }

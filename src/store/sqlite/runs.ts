@@ -9,7 +9,7 @@ import {
   type RunState,
   StoreError,
 } from "../types.js";
-import { type Db, writeTx } from "./db.js";
+import { type Db, stmt, writeTx } from "./db.js";
 import { checkValue, fromJson, toJson } from "./values.js";
 
 const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
@@ -101,12 +101,12 @@ function checkRecord(v: unknown, field: string): void {
 }
 
 export function getRunRow(db: Db, id: string): RunRecord | undefined {
-  const row = db.prepare(`${SELECT} WHERE r.id = ?`).get(id) as RunRow | undefined;
+  const row = stmt(db, `${SELECT} WHERE r.id = ?`).get(id) as RunRow | undefined;
   return row && toRecord(row);
 }
 
 export function requireRun(db: Db, id: string): void {
-  if (typeof id !== "string" || !db.prepare("SELECT 1 FROM runs WHERE id = ?").get(id)) {
+  if (typeof id !== "string" || !stmt(db, "SELECT 1 FROM runs WHERE id = ?").get(id)) {
     throw new StoreError(`unknown run id ${JSON.stringify(id)}`, "not_found");
   }
 }
@@ -126,11 +126,15 @@ export function insertRun(db: Db, run: RunInit): RunRecord {
   if (!Number.isFinite(run.createdAt)) {
     throw new StoreError(`run ${run.id}: invalid createdAt ${run.createdAt}`, "invalid");
   }
+  const tags = toJson(run.tags ?? []);
+  const config = toJson(run.config ?? {});
+  const host = run.host ?? (run.pid !== undefined ? hostname() : null);
   writeTx(db, () => {
-    if (db.prepare("SELECT 1 FROM runs WHERE id = ?").get(run.id)) {
+    if (stmt(db, "SELECT 1 FROM runs WHERE id = ?").get(run.id)) {
       throw new StoreError(`run id ${JSON.stringify(run.id)} already exists`, "duplicate");
     }
-    db.prepare(
+    stmt(
+      db,
       `INSERT INTO runs (id, project, entity, grp, job_type, name, notes, tags, config, summary,
          state, exit_code, created_at, heartbeat_at, finished_at, pid, host)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', 'running', NULL, ?, ?, NULL, ?, ?)`,
@@ -142,15 +146,35 @@ export function insertRun(db: Db, run: RunInit): RunRecord {
       run.jobType ?? null,
       run.name,
       run.notes ?? null,
-      toJson(run.tags ?? []),
-      toJson(run.config ?? {}),
+      tags,
+      config,
       run.createdAt,
       run.createdAt,
       run.pid ?? null,
-      run.host ?? (run.pid !== undefined ? hostname() : null),
+      host,
     );
   });
-  return getRunRow(db, run.id)!;
+  // What was just written, without reading it back (a new run has no summary or history).
+  return {
+    id: run.id,
+    project: run.project,
+    entity: run.entity ?? null,
+    group: run.group ?? null,
+    jobType: run.jobType ?? null,
+    name: run.name,
+    notes: run.notes ?? null,
+    tags: fromJson(tags),
+    config: fromJson(config),
+    summary: {},
+    state: "running",
+    exitCode: null,
+    createdAt: run.createdAt,
+    heartbeatAt: run.createdAt,
+    finishedAt: null,
+    pid: run.pid ?? null,
+    host,
+    nextStep: 0,
+  };
 }
 
 export function patchRun(db: Db, id: string, patch: RunPatch): void {
@@ -203,9 +227,13 @@ export function patchRun(db: Db, id: string, patch: RunPatch): void {
     set(col, v);
   }
   writeTx(db, () => {
-    requireRun(db, id);
-    if (sets.length > 0)
-      db.prepare(`UPDATE runs SET ${sets.join(", ")} WHERE id = ?`).run(...args, id);
+    // No change means no such run (the UPDATE's own lookup answers that: no extra SELECT).
+    if (sets.length === 0 || typeof id !== "string") requireRun(db, id);
+    else if (
+      stmt(db, `UPDATE runs SET ${sets.join(", ")} WHERE id = ?`).run(...args, id).changes === 0
+    ) {
+      throw new StoreError(`unknown run id ${JSON.stringify(id)}`, "not_found");
+    }
   });
 }
 

@@ -18,6 +18,7 @@ import {
   StoreError,
   type SystemSample,
 } from "../types.js";
+import { writeBatch } from "./chunks.js";
 import { type Db, openDb, withRetry, writeTx } from "./db.js";
 import {
   appendConsoleRows,
@@ -129,6 +130,28 @@ export class SqliteStore implements Store, BatchWriter {
 
   appendConsoleSync(runId: string, lines: readonly ConsoleLine[]): void {
     appendConsoleRows(this.db, runId, lines);
+  }
+
+  /**
+   * A tracker's flush or finish in ONE transaction: history batches, then the run patch
+   * (summary, state ...), then console lines. A commit costs more than the few rows of a
+   * trial-sized run, so this is one instead of three. All or nothing: on error none of it
+   * is written (the caller may then write the parts separately).
+   */
+  writeRunSync(
+    runId: string,
+    write: {
+      history: readonly HistoryBatch[];
+      patch?: RunPatch;
+      console?: readonly ConsoleLine[];
+    },
+  ): void {
+    const db = this.db;
+    writeTx(db, () => {
+      for (const b of write.history) writeBatch(db, runId, b);
+      if (write.patch) patchRun(db, runId, write.patch);
+      if (write.console && write.console.length > 0) appendConsoleRows(db, runId, write.console);
+    });
   }
 
   reapCrashedSync(staleAfterMs = 30_000): string[] {
