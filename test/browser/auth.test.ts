@@ -9,7 +9,9 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeys, createServer, type RunningServer } from "../../src/server/index.js";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
-import { buildDashboard, hasChromium, launchChromium } from "./browser.js";
+import { buildDashboard, hasChromium, launchChromium, warnIfNoChromium } from "./browser.js";
+
+warnIfNoChromium("auth browser test");
 
 describe.skipIf(!hasChromium)("dashboard against a server with read auth", () => {
   let dir: string;

@@ -14,10 +14,10 @@ import { SqliteStore } from "../../src/store/sqlite/index.js";
 import { init } from "../../src/track/index.js";
 import {
   buildDashboard,
-  CHROMIUM,
   hasChromium,
   launchChromium,
   screenshotPath,
+  warnIfNoChromium,
 } from "./browser.js";
 
 const MANY = 260;
@@ -53,11 +53,7 @@ async function fillStore(dir: string): Promise<Made[]> {
   return made;
 }
 
-if (!hasChromium) {
-  console.warn(
-    `dashboard browser tests skipped: no Chromium at ${CHROMIUM} (.ci/run installs Debian's chromium)`,
-  );
-}
+warnIfNoChromium("dashboard browser tests");
 
 describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
   let dir: string;

@@ -10,7 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDemoSweep } from "../../src/cli/demo-command.js";
 import { createServer, type RunningServer } from "../../src/server/index.js";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
-import { buildDashboard, hasChromium, launchChromium, screenshotPath } from "./browser.js";
+import {
+  buildDashboard,
+  hasChromium,
+  launchChromium,
+  screenshotPath,
+  warnIfNoChromium,
+} from "./browser.js";
+
+warnIfNoChromium("demo browser test");
 
 const TRIALS = 6;
 
