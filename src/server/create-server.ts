@@ -185,6 +185,11 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
     );
     s.once("error", reject);
   });
+  // Ingest can keep the event loop busy for seconds; with Node's 5 s keep-alive timeout an idle
+  // socket whose next request already waits in the kernel gets closed under it (ECONNRESET).
+  const http = server as { keepAliveTimeout?: number; headersTimeout?: number };
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
   return {
