@@ -7,6 +7,7 @@ import {
   interpolate,
   positiveOnly,
 } from "../../web/src/charts/transform.js";
+import { flatEntries, pathValue } from "../../web/src/dom.js";
 import { FilterSyntaxError, parseFilter } from "../../web/src/filter.js";
 import { importance } from "../../web/src/hpo/importance.js";
 
@@ -91,5 +92,22 @@ describe("parameter importance", () => {
     expect([...imp.keys()][0]).toBe("lr");
     const decided = importance(new Map([["opt", ["a", "b", "a", "b"]]]), [1, 5, 1, 5]);
     expect(decided.get("opt")).toBeCloseTo(1, 9);
+  });
+});
+
+describe("nested configs", () => {
+  it("flatten to dotted keys that pathValue reads back", () => {
+    const config = { lr: 0.1, model: { layers: 3, act: { kind: "relu" } }, sizes: [1, 2] };
+    const flat = flatEntries(config);
+    expect(flat).toEqual([
+      ["lr", 0.1],
+      ["model.layers", 3],
+      ["model.act.kind", "relu"],
+      ["sizes", [1, 2]],
+    ]);
+    const run = { config };
+    for (const [k, v] of flat) expect(pathValue(run, `config.${k}`)).toEqual(v);
+    // A key that itself contains a dot (W&B-style flattened config) is found whole.
+    expect(pathValue({ config: { "opt.lr": 0.3 } }, "config.opt.lr")).toBe(0.3);
   });
 });

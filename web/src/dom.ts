@@ -69,6 +69,26 @@ export function pathValue(obj: object, path: string): unknown {
   return v;
 }
 
+/**
+ * Leaf entries of a nested object as dotted keys (`{ model: { layers: 3 } }` gives
+ * `model.layers`), so nested configs get one column and one sweep axis per value. Arrays and
+ * depth past 4 stay whole.
+ */
+export function flatEntries(
+  obj: Record<string, unknown>,
+  prefix = "",
+  depth = 0,
+): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === "object" && !Array.isArray(v) && depth < 4)
+      out.push(...flatEntries(v as Record<string, unknown>, key, depth + 1));
+    else out.push([key, v]);
+  }
+  return out;
+}
+
 /** Stable palette: a run keeps its color across panels and reloads (hash of its id). */
 export const PALETTE = [
   "#1f77b4",

@@ -4,7 +4,7 @@
  * optional grouping rows. Rows carry `data-run-id` for tests and scripts.
  */
 import type { Run } from "./api.js";
-import { fmt, fmtTime, h, pathValue } from "./dom.js";
+import { flatEntries, fmt, fmtTime, h, pathValue } from "./dom.js";
 import { runHref } from "./router.js";
 
 export interface TableOptions {
@@ -231,7 +231,7 @@ export function groupRuns(runs: readonly Run[], by: string): Map<string, Run[]> 
 export function availableColumns(runs: readonly Run[]): string[] {
   const cols = new Set<string>(["createdAt", "group", "jobType", "exitCode", "tags"]);
   for (const r of runs.slice(0, 500)) {
-    for (const k of Object.keys(r.config ?? {})) cols.add(`config.${k}`);
+    for (const [k] of flatEntries(r.config ?? {})) cols.add(`config.${k}`);
     for (const k of Object.keys(r.summary ?? {})) if (!k.startsWith("_")) cols.add(`summary.${k}`);
   }
   return [...cols];

@@ -5,7 +5,7 @@
  */
 import uPlot from "uplot";
 import type { Run } from "../api.js";
-import { fmt, h, pathValue } from "../dom.js";
+import { flatEntries, fmt, h, pathValue } from "../dom.js";
 import { importance, importanceBars } from "./importance.js";
 import { parallelCoordinates } from "./parallel.js";
 
@@ -32,7 +32,7 @@ export function metricKeys(runs: readonly Run[]): string[] {
 export function paramKeys(runs: readonly Run[]): string[] {
   const seen = new Map<string, Set<string>>();
   for (const r of runs)
-    for (const [k, v] of Object.entries(r.config ?? {})) {
+    for (const [k, v] of flatEntries(r.config ?? {})) {
       if (v !== null && typeof v === "object") continue;
       const s = seen.get(k) ?? new Set<string>();
       seen.set(k, s);
@@ -101,7 +101,7 @@ export function renderHpo(o: HpoOptions, width: number): HTMLElement {
     hi === lo ? 0 : o.dir === "min" ? (y - lo) / (hi - lo) : (hi - y) / (hi - lo),
   );
   const axes = [
-    ...params.map((p) => ({ name: p, values: scored.map((s) => s.r.config?.[p]) })),
+    ...params.map((p) => ({ name: p, values: scored.map((s) => pathValue(s.r, `config.${p}`)) })),
     { name: metric, values: ys },
   ];
   const par = h(
@@ -112,7 +112,7 @@ export function renderHpo(o: HpoOptions, width: number): HTMLElement {
   );
 
   // Parameter vs metric: categorical values are placed at their index and labelled.
-  const raw = scored.map((s) => s.r.config?.[param]);
+  const raw = scored.map((s) => pathValue(s.r, `config.${param}`));
   const numeric = raw.every((v) => typeof v === "number");
   const cats = numeric ? [] : [...new Set(raw.map((v) => fmt(v)))].sort();
   const px = raw.map((v) => (numeric ? (v as number) : cats.indexOf(fmt(v))));
@@ -184,7 +184,10 @@ export function renderHpo(o: HpoOptions, width: number): HTMLElement {
       { class: "panel" },
       h("h3", null, `parameter importance for ${metric} (|rank correlation|, η for categories)`),
       importanceBars(
-        importance(new Map(params.map((p) => [p, scored.map((s) => s.r.config?.[p])])), ys),
+        importance(
+          new Map(params.map((p) => [p, scored.map((s) => pathValue(s.r, `config.${p}`))])),
+          ys,
+        ),
       ),
     ),
   );
