@@ -1,5 +1,6 @@
 /** The dashboard's pure parts, without a browser: filter syntax and series transforms. */
 import { describe, expect, it } from "vitest";
+import type { Run } from "../../web/src/api.js";
 import {
   align,
   ema,
@@ -10,6 +11,7 @@ import {
 import { flatEntries, pathValue } from "../../web/src/dom.js";
 import { FilterSyntaxError, parseFilter } from "../../web/src/filter.js";
 import { importance } from "../../web/src/hpo/importance.js";
+import { groupRuns } from "../../web/src/runs-table.js";
 
 describe("parseFilter", () => {
   it("reads clauses, operators and value types; bare names mean config keys", () => {
@@ -109,5 +111,29 @@ describe("nested configs", () => {
     for (const [k, v] of flat) expect(pathValue(run, `config.${k}`)).toEqual(v);
     // A key that itself contains a dot (W&B-style flattened config) is found whole.
     expect(pathValue({ config: { "opt.lr": 0.3 } }, "config.opt.lr")).toBe(0.3);
+  });
+});
+
+describe("groupRuns", () => {
+  const run = (id: string, group: string | null, tags: string[], layers?: number) =>
+    ({ id, group, tags, config: layers === undefined ? {} : { layers } }) as unknown as Run;
+  const runs = [run("a", "g2", ["x"], 10), run("b", "g1", [], 2), run("c", null, ["x", "y"], 2)];
+
+  it("groups by group, by tag (a run under each of its tags) and by a config key, in natural order", () => {
+    const ids = (m: Map<string, Run[]>) => [...m].map(([k, rs]) => [k, rs.map((r) => r.id)]);
+    expect(ids(groupRuns(runs, "group"))).toEqual([
+      ["g1", ["b"]],
+      ["g2", ["a"]],
+      ["(no group)", ["c"]],
+    ]);
+    expect(ids(groupRuns(runs, "tags"))).toEqual([
+      ["x", ["a", "c"]],
+      ["y", ["c"]],
+      ["(no tags)", ["b"]],
+    ]);
+    expect(ids(groupRuns(runs, "config.layers"))).toEqual([
+      ["layers=2", ["b", "c"]],
+      ["layers=10", ["a"]],
+    ]);
   });
 });
