@@ -1,32 +1,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer, tempDir } from "./server.test-helpers.js";
+import { rows, startTestServer, T0, type TestServer, tempDir } from "./server.test-helpers.js";
 
 let ts: TestServer | undefined;
 afterEach(async () => {
   await ts?.stop();
   ts = undefined;
 });
-
-const T0 = 1_764_000_000_000;
-
-function _createOp(seq: number, over: Record<string, unknown> = {}) {
-  return {
-    seq,
-    type: "create",
-    run: { project: "p", name: "r", createdAt: T0, config: { lr: 0.1 }, tags: ["a"], ...over },
-  };
-}
-
-function rows(from: number, n: number, f: (s: number) => number = (s) => s) {
-  return Array.from({ length: n }, (_, i) => ({
-    step: from + i,
-    runtime: from + i,
-    timestamp: T0 / 1000 + from + i,
-    values: { loss: f(from + i), acc: 1 },
-  }));
-}
 
 describe("server read API", () => {
   it("lists projects and runs with filter, sort and paging", async () => {

@@ -64,3 +64,25 @@ export async function startTestServer(
     },
   };
 }
+
+/** A fixed epoch (ms) so that stored times are predictable in assertions. */
+export const T0 = 1_764_000_000_000;
+
+/** A batch op that creates run "r" in project "p" (fields overridable). */
+export function createOp(seq: number, over: Record<string, unknown> = {}) {
+  return {
+    seq,
+    type: "create",
+    run: { project: "p", name: "r", createdAt: T0, config: { lr: 0.1 }, tags: ["a"], ...over },
+  };
+}
+
+/** `n` history rows from step `from`, with `loss = f(step)` and `acc = 1`. */
+export function rows(from: number, n: number, f: (s: number) => number = (s) => s) {
+  return Array.from({ length: n }, (_, i) => ({
+    step: from + i,
+    runtime: from + i,
+    timestamp: T0 / 1000 + from + i,
+    values: { loss: f(from + i), acc: 1 },
+  }));
+}

@@ -1,32 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../store/sqlite/index.js";
 import { ApiKeys } from "./auth.js";
-import { startTestServer, type TestServer } from "./server.test-helpers.js";
+import { createOp, rows, startTestServer, T0, type TestServer } from "./server.test-helpers.js";
 
 let ts: TestServer | undefined;
 afterEach(async () => {
   await ts?.stop();
   ts = undefined;
 });
-
-const T0 = 1_764_000_000_000;
-
-function createOp(seq: number, over: Record<string, unknown> = {}) {
-  return {
-    seq,
-    type: "create",
-    run: { project: "p", name: "r", createdAt: T0, config: { lr: 0.1 }, tags: ["a"], ...over },
-  };
-}
-
-function rows(from: number, n: number, f: (s: number) => number = (s) => s) {
-  return Array.from({ length: n }, (_, i) => ({
-    step: from + i,
-    runtime: from + i,
-    timestamp: T0 / 1000 + from + i,
-    values: { loss: f(from + i), acc: 1 },
-  }));
-}
 
 describe("server auth", () => {
   it("refuses writes without a valid key, and reads too when configured", async () => {
