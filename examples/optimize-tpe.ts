@@ -1,7 +1,7 @@
 /**
  * Optimize a (simulated) training run with TPE on two worker processes, stopping bad runs
  * early with the median pruner, with a live progress line. With `AMLTK_DIR` set, every trial
- * is also tracked as a W&B-style run in that folder (open it with `amltk server`).
+ * is also tracked as a W&B-style run in that folder (open it with `amltk ui --dir <that folder>`).
  *
  * Run: npm run build && npx tsx examples/optimize-tpe.ts
  */
