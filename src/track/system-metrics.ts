@@ -68,16 +68,21 @@ export function queryGpus(
   );
 }
 
-/** Samples the process and the machine; CPU % is over the time since the previous sample. */
+/**
+ * Samples the process and the machine; CPU % is over the time since the previous sample (the
+ * first one: since the process started). Nothing is read at construction: every run makes a
+ * sampler, most short runs never sample, and `process.cpuUsage()` is a system call.
+ */
 export class SystemSampler {
-  private lastCpu = process.cpuUsage();
-  private lastAt = performance.now();
+  private lastCpu: NodeJS.CpuUsage | undefined;
+  private lastAt = 0;
 
   constructor(private readonly gpuCommand: string | null = "nvidia-smi") {}
 
   /** CPU, RSS and system memory, synchronously. */
   sampleProcess(): Record<string, number> {
     const now = performance.now();
+    // performance.now() counts from the process's start, the origin of process.cpuUsage().
     const cpu = process.cpuUsage(this.lastCpu);
     const wallUs = (now - this.lastAt) * 1000;
     this.lastCpu = process.cpuUsage();

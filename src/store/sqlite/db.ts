@@ -220,6 +220,10 @@ export function openDb(dir: string): Db {
   });
   withRetry(() => db.pragma("journal_mode = WAL"));
   db.pragma("busy_timeout = 10000");
+  // Durability: WAL + NORMAL syncs at checkpoints, not at every commit. A commit survives the
+  // death of the process that made it (kill -9, OOM, crash): it is in the WAL file, in the OS's
+  // page cache. Only a power loss or OS crash may lose the last commits (never corrupting the
+  // database). That is the promise, and it spares every flush and finish an fsync.
   db.pragma("synchronous = NORMAL");
   // better-sqlite3 defaults to a 16 MB page cache per connection; a tracked process mostly
   // appends, so 4 MB keeps its peak RSS low without slowing reads of recent chunks.
