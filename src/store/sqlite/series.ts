@@ -10,6 +10,13 @@ import { type Series, type SeriesBucket, type SeriesQuery, StoreError } from "..
 import { chunkSteps, f64 } from "./chunks.js";
 import type { Db } from "./db.js";
 
+/** A decoded chunk; `x` is null for consecutive steps until something needs it. */
+interface Decoded {
+  consecutive: boolean;
+  x: Float64Array | null;
+  v: Float64Array;
+}
+
 interface Meta {
   id: number;
   min_step: number;
@@ -62,25 +69,33 @@ function seriesOf(q: SeriesQuery, all: Meta[], dataStmt: Statement<unknown[]>): 
   const xHi = (m: Meta) => (byTime ? m.max_ts : m.max_step);
   const metas = all.filter((m) => xHi(m) >= minX && xLo(m) <= maxX);
   if (metas.length === 0) return [];
-  const cache = new Map<number, { x: Float64Array; v: Float64Array }>();
-  const decode = (m: Meta) => {
+  const cache = new Map<number, Decoded>();
+  const decode = (m: Meta): Decoded => {
     let d = cache.get(m.id);
     if (!d) {
       const r = dataStmt.get(m.id) as { steps: Buffer | null; vals: Buffer; ts: Buffer | null };
-      d = { x: byTime ? f64(r.ts!) : chunkSteps(r.steps, m.min_step, m.n), v: f64(r.vals) };
+      // Consecutive steps (no steps BLOB) need no x array: x = min_step + i.
+      const consecutive = !byTime && r.steps === null;
+      d = {
+        consecutive,
+        x: byTime ? f64(r.ts!) : consecutive ? null : chunkSteps(r.steps, m.min_step, m.n),
+        v: f64(r.vals),
+      };
       cache.set(m.id, d);
     }
     return d;
   };
+  const xsOf = (m: Meta, d: Decoded): Float64Array => (d.x ??= chunkSteps(null, m.min_step, m.n));
   // Whole-chunk x bounds are exact only when every point is finite and inside [minX, maxX].
   const exact = (m: Meta) => m.nfin === m.n && xLo(m) >= minX && xHi(m) <= maxX;
   /** The smallest (or largest) x of a finite point in range; decodes only when it must. */
   const finiteX = (m: Meta, largest: boolean): number => {
     if (exact(m)) return largest ? xHi(m) : xLo(m);
     const d = decode(m);
+    const xs = xsOf(m, d);
     let best = largest ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
     for (let i = 0; i < m.n; i++) {
-      const x = d.x[i];
+      const x = xs[i];
       if (!Number.isFinite(d.v[i]) || x < minX || x > maxX) continue;
       if (largest ? x > best : x < best) best = x;
     }
@@ -124,7 +139,41 @@ function seriesOf(q: SeriesQuery, all: Meta[], dataStmt: Statement<unknown[]>): 
       add(bucketOf(xLo(m)), m.vmin!, m.vmax!, m.nfin, m.vlast!, xHi(m));
       continue;
     }
-    const { x: xs, v: vs } = decode(m);
+    const d = decode(m);
+    const vs = d.v;
+    if (d.consecutive) {
+      // x = min_step + i: walk bucket by bucket over index ranges, so the per-point work is a
+      // compare and a min/max (no division per point). Same buckets as the loop below.
+      const x0 = m.min_step;
+      const iEnd = Math.min(m.n, Math.floor(to - x0) + 1);
+      let i = Math.max(0, Math.ceil(from - x0));
+      while (i < iEnd) {
+        const bi = bucketOf(x0 + i);
+        let e = iEnd;
+        if (bi < n - 1) {
+          // First index of the next bucket: the edge estimate, corrected to what bucketOf says.
+          e = Math.min(iEnd, Math.max(i + 1, Math.ceil(lo + ((bi + 1) * span) / n - x0)));
+          while (e > i + 1 && bucketOf(x0 + e - 1) !== bi) e--;
+          while (e < iEnd && bucketOf(x0 + e) === bi) e++;
+        }
+        let bmn = mn[bi];
+        let bmx = mx[bi];
+        let c = 0;
+        let li = -1;
+        for (let j = i; j < e; j++) {
+          const v = vs[j];
+          if (!Number.isFinite(v)) continue;
+          if (v < bmn) bmn = v;
+          if (v > bmx) bmx = v;
+          c++;
+          li = j;
+        }
+        if (c > 0) add(bi, bmn, bmx, c, vs[li], x0 + li);
+        i = e;
+      }
+      continue;
+    }
+    const xs = xsOf(m, d);
     for (let i = 0; i < m.n; i++) {
       const x = xs[i];
       const v = vs[i];
