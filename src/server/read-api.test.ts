@@ -119,6 +119,17 @@ describe("server read API", () => {
       })
     ).body.series[0];
     expect(ranged.count.reduce((a: number, b: number) => a + b, 0)).toBe(100);
+    // `fields` trims the columns sent (a chart of many runs draws only `last`).
+    const slim = (
+      await ts.call("POST", "/api/series", {
+        runs: ["s1"],
+        keys: ["loss"],
+        buckets: 10,
+        fields: ["last"],
+      })
+    ).body.series[0];
+    expect(Object.keys(slim)).toEqual(["run", "key", "x", "last"]);
+    expect(slim.last).toEqual(s.last);
 
     const keys = (await ts.call("GET", "/api/runs/s1/keys")).body;
     expect(keys).toContainEqual({ key: "loss", count: 1000, firstStep: 0, lastStep: 999 });
@@ -137,6 +148,8 @@ describe("server read API", () => {
       [{ runs: ["s1"], keys: ["loss"], x: "epoch" }, "x"],
       [{ runs: ["s1"], keys: ["x"], source: "system", x: "step" }, "x"],
       [{ runs: ["../etc"], keys: ["x"] }, "runs[0]"],
+      [{ runs: ["s1"], keys: ["loss"], fields: ["mean"] }, "fields[0]"],
+      [{ runs: ["s1"], keys: ["loss"], fields: "last" }, "fields"],
     ] as const) {
       const r = await ts.call("POST", "/api/series", body);
       expect(r.status, JSON.stringify(body)).toBe(400);

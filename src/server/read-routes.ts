@@ -3,6 +3,7 @@ import type { Context, Hono } from "hono";
 import type { RunFilter, RunQuery, RunRecord, RunState, Series, Store } from "../store/types.js";
 import { ApiError, invalid } from "./errors.js";
 import { decodeJson, encodeJson, LIMITS } from "./protocol.js";
+import { type ColumnarSeries, seriesJson } from "./series-json.js";
 import { obj, runId } from "./validate.js";
 
 const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
@@ -107,6 +108,10 @@ async function needRun(store: Store, id: string): Promise<RunRecord> {
   return r;
 }
 
+/** Per-bucket columns a series request can ask for (`x` always comes). */
+export const SERIES_FIELDS = ["min", "max", "last", "count"] as const;
+export type SeriesField = (typeof SERIES_FIELDS)[number];
+
 export interface SeriesRequest {
   runs: string[];
   keys: string[];
@@ -115,6 +120,8 @@ export interface SeriesRequest {
   xMin?: number;
   xMax?: number;
   source: "history" | "system";
+  /** Columns to send besides `x` (default all): a chart of many runs draws only `last`. */
+  fields?: SeriesField[];
 }
 
 export function parseSeriesRequest(body: unknown): SeriesRequest {
@@ -151,6 +158,15 @@ export function parseSeriesRequest(body: unknown): SeriesRequest {
       throw invalid(f, "must be a finite number");
     }
   }
+  let fields: SeriesField[] | undefined;
+  if (o.fields !== undefined) {
+    fields = list(o.fields, "fields", SERIES_FIELDS.length) as SeriesField[];
+    for (let i = 0; i < fields.length; i++) {
+      if (!SERIES_FIELDS.includes(fields[i]!)) {
+        throw invalid(`fields[${i}]`, `must be one of ${SERIES_FIELDS.join(", ")}`);
+      }
+    }
+  }
   return {
     runs,
     keys,
@@ -159,18 +175,11 @@ export function parseSeriesRequest(body: unknown): SeriesRequest {
     source,
     xMin: o.xMin as number | undefined,
     xMax: o.xMax as number | undefined,
+    ...(fields ? { fields } : {}),
   };
 }
 
-type Columnar = {
-  run: string;
-  key: string;
-  x: number[];
-  min: number[];
-  max: number[];
-  last: number[];
-  count: number[];
-};
+type Columnar = ColumnarSeries;
 
 function columnar(s: Series, scale: number, offset: number): Columnar {
   const b = s.buckets;
@@ -296,7 +305,8 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
 
   app.post("/api/series", async (c) => {
     const q = parseSeriesRequest(await readJson(c));
-    return json(c, { series: await readSeries(store, q) });
+    const body = seriesJson(await readSeries(store, q), q.fields ?? SERIES_FIELDS);
+    return c.body(body, 200, { "content-type": "application/json; charset=utf-8" });
   });
 
   app.get("/api/runs/:id/system", async (c) => {

@@ -1,0 +1,24 @@
+/** The hand-written series body is the same JSON the generic encoder gives. */
+import { expect, it } from "vitest";
+import { encodeJson } from "./protocol.js";
+import { seriesJson } from "./series-json.js";
+
+it("writes what encodeJson writes, tagging non-finite numbers and keeping field order", () => {
+  const series = [
+    {
+      run: 'r"1',
+      key: "loss/\u00e9",
+      x: [0, 0.5, 1e21, -0],
+      min: [1.0000000000000002, -3, 5e-324, 2],
+      max: [Number.NaN, 1, 2, 3],
+      last: [0.1, 0.2, Number.POSITIVE_INFINITY, 4],
+      count: [1, 2, 3, 4],
+    },
+    { run: "r2", key: "k", x: [], min: [], max: [], last: [], count: [] },
+  ];
+  const all = ["min", "max", "last", "count"] as const;
+  expect(seriesJson(series, all)).toBe(encodeJson({ series }));
+  const slim = JSON.parse(seriesJson(series, ["last"]));
+  expect(slim.series[1]).toEqual({ run: "r2", key: "k", x: [], last: [] });
+  expect(slim.series[0].last[2]).toEqual({ $amltk_num: "Infinity" });
+});
