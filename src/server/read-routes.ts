@@ -3,7 +3,7 @@ import type { Context, Hono } from "hono";
 import type { RunFilter, RunQuery, RunRecord, RunState, Series, Store } from "../store/types.js";
 import { ApiError, invalid } from "./errors.js";
 import { decodeJson, encodeJson, LIMITS } from "./protocol.js";
-import { type ColumnarSeries, seriesJson } from "./series-json.js";
+import { type ColumnarSeries, numbersJson, seriesJson } from "./series-json.js";
 import { obj, runId } from "./validate.js";
 
 const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
@@ -294,13 +294,13 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
       maxStep: intParam(c, "maxStep", Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
       limit: intParam(c, "limit", 10_000, 100_000),
     });
-    return json(c, {
-      run: id,
-      key,
-      step: pts.map((p) => p.step),
-      time: pts.map((p) => p.timestamp * 1000),
-      value: pts.map((p) => p.value),
-    });
+    // Up to 100,000 points: joined number arrays, not a replacer call per number.
+    const body = `{"run":${JSON.stringify(id)},"key":${JSON.stringify(key)},"step":${numbersJson(
+      pts.map((p) => p.step),
+    )},"time":${numbersJson(pts.map((p) => p.timestamp * 1000))},"value":${numbersJson(
+      pts.map((p) => p.value),
+    )}}`;
+    return c.body(body, 200, { "content-type": "application/json; charset=utf-8" });
   });
 
   app.post("/api/series", async (c) => {

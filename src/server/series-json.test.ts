@@ -1,7 +1,7 @@
 /** The hand-written series body is the same JSON the generic encoder gives. */
 import { expect, it } from "vitest";
 import { encodeJson } from "./protocol.js";
-import { seriesJson } from "./series-json.js";
+import { numbersJson, seriesJson } from "./series-json.js";
 
 it("writes what encodeJson writes, tagging non-finite numbers and keeping field order", () => {
   const series = [
@@ -21,4 +21,16 @@ it("writes what encodeJson writes, tagging non-finite numbers and keeping field 
   const slim = JSON.parse(seriesJson(series, ["last"]));
   expect(slim.series[1]).toEqual({ run: "r2", key: "k", x: [], last: [] });
   expect(slim.series[0].last[2]).toEqual({ $amltk_num: "Infinity" });
+});
+
+it("writes any value array (strings, booleans, tags) as encodeJson does", () => {
+  for (const a of [
+    [1, 2.5, -0],
+    ["a", 1],
+    [true, 2],
+    [Number.NEGATIVE_INFINITY],
+    [{ x: 1 }, null],
+    [],
+  ])
+    expect(numbersJson(a)).toBe(encodeJson(a));
 });

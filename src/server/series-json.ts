@@ -16,7 +16,8 @@ export interface ColumnarSeries {
   count: number[];
 }
 
-function numbers(a: readonly number[]): string {
+/** A JSON array: joined when all finite numbers, else `encodeJson` (tags, other values). */
+export function numbersJson(a: readonly unknown[]): string {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return encodeJson(a);
   return `[${a.join(",")}]`;
 }
@@ -28,8 +29,8 @@ export function seriesJson(
 ): string {
   const parts: string[] = [];
   for (const s of series) {
-    let one = `{"run":${JSON.stringify(s.run)},"key":${JSON.stringify(s.key)},"x":${numbers(s.x)}`;
-    for (const f of fields) one += `,"${f}":${numbers(s[f])}`;
+    let one = `{"run":${JSON.stringify(s.run)},"key":${JSON.stringify(s.key)},"x":${numbersJson(s.x)}`;
+    for (const f of fields) one += `,"${f}":${numbersJson(s[f])}`;
     parts.push(`${one}}`);
   }
   return `{"series":[${parts.join(",")}]}`;
