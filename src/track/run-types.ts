@@ -18,6 +18,8 @@ export interface SyncStore extends Store, BatchWriter {
 /** What `SyncStore.writeRunSync` writes for one run. */
 export interface RunWrite {
   history: readonly HistoryBatch[];
+  /** True while the store holds no history of the run: nothing to append to (a hint). */
+  fresh?: boolean;
   patch?: RunPatch;
   console?: readonly ConsoleLine[];
 }

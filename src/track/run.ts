@@ -85,6 +85,8 @@ export class Run {
    */
   private wallOffset = Date.now() - performance.now();
   private sampling = false;
+  /** The store had no history of this run at init (a new run, or a resumed one without rows). */
+  private readonly freshRun: boolean;
   private readonly capture: ConsoleCapture | null = null;
 
   constructor(o: RunInternals) {
@@ -97,6 +99,7 @@ export class Run {
     this.disabled = o.store === null;
     this.ownsStore = o.ownsStore;
     this._step = rec.nextStep;
+    this.freshRun = rec.nextStep === 0;
     this.maxRows = o.maxBufferedRows ?? Number.POSITIVE_INFINITY;
     this.maxBytes = o.maxBufferedBytes ?? DEFAULT_MAX_BYTES;
     this.hist = this.disabled ? null : new HistoryWriter(this.store!, this.id, (e) => this.warn(e));
@@ -335,8 +338,9 @@ export class Run {
     const s = this.store!;
     if (s.writeRunSync === undefined) return false;
     if (!this.hist!.pending && patch === undefined && lines.length === 0) return true;
+    const fresh = this.freshRun && this.hist!.flushedStep < 0;
     return this.hist!.writeSyncWith((history) =>
-      s.writeRunSync!(this.id, { history, patch, console: lines }),
+      s.writeRunSync!(this.id, { history, fresh, patch, console: lines }),
     );
   }
 

@@ -77,12 +77,16 @@ const gSteps = new Float64Array(CHUNK);
 const gVals = new Float64Array(CHUNK);
 const gTs = new Float64Array(CHUNK);
 
-/** Writes a batch (caller holds the write transaction). Validates everything before writing. */
-export function writeBatch(db: Db, runId: string, b: HistoryBatch): void {
+/**
+ * Writes a batch (caller holds the write transaction). Validates everything before writing.
+ * `fresh`: the run has no history stored yet, so there is no last chunk to look up and join
+ * (a hint that saves a query per key; wrong only costs an extra chunk row, never a point).
+ */
+export function writeBatch(db: Db, runId: string, b: HistoryBatch, fresh = false): void {
   validate(b);
   requireRun(db, runId);
   if (b.rows === 0) return;
-  const w = new ChunkWriter(db, runId);
+  const w = new ChunkWriter(db, runId, fresh);
   for (let a = 0; a < b.rows; a += CHUNK) {
     const e = Math.min(b.rows, a + CHUNK);
     w.rows(b.steps.subarray(a, e), b.runtimes.subarray(a, e), b.timestamps.subarray(a, e));
@@ -133,6 +137,7 @@ class ChunkWriter {
   constructor(
     private readonly db: Db,
     private readonly runId: string,
+    private readonly fresh: boolean,
   ) {}
 
   private stmt(sql: string): Statement<unknown[]> {
@@ -141,7 +146,7 @@ class ChunkWriter {
 
   /** The last chunk when `steps` (sorted, after it) can join it, else undefined. */
   private tail(sql: string, args: unknown[], steps: Float64Array): Tail | undefined {
-    if (steps.length >= MERGE_MAX) return undefined;
+    if (this.fresh || steps.length >= MERGE_MAX) return undefined;
     const t = this.stmt(sql).get(...args) as Tail | undefined;
     if (!t || t.n + steps.length > MERGE_MAX || !(steps[0] > t.max_step)) return undefined;
     for (let i = 1; i < steps.length; i++) if (!(steps[i] > steps[i - 1])) return undefined;

@@ -142,13 +142,19 @@ export class SqliteStore implements Store, BatchWriter {
     runId: string,
     write: {
       history: readonly HistoryBatch[];
+      /** The run has no history stored yet (see `writeBatch`). */
+      fresh?: boolean;
       patch?: RunPatch;
       console?: readonly ConsoleLine[];
     },
   ): void {
     const db = this.db;
     writeTx(db, () => {
-      for (const b of write.history) writeBatch(db, runId, b);
+      let fresh = write.fresh === true;
+      for (const b of write.history) {
+        writeBatch(db, runId, b, fresh);
+        fresh = false;
+      }
       if (write.patch) patchRun(db, runId, write.patch);
       if (write.console && write.console.length > 0) appendConsoleRows(db, runId, write.console);
     });
