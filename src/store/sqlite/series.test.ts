@@ -87,3 +87,42 @@ it("matches the point-by-point reference for consecutive and gapped steps, by st
   }
   await store.close();
 });
+
+it("never serves stale buckets: appends, a re-created run and another connection's writes show", async () => {
+  const d = mkdtempSync(join(tmpdir(), "amltk-series-cache-"));
+  const a = SqliteStore.openSync(d);
+  const b = SqliteStore.openSync(d);
+  const q = { runIds: ["r"], keys: ["y"], x: "step", buckets: 4 } as const;
+  const write = (store: SqliteStore, from: number, to: number, v: number) =>
+    store.appendHistorySync(
+      "r",
+      Array.from({ length: to - from }, (_, i) => ({
+        step: from + i,
+        runtime: 0,
+        timestamp: 1,
+        values: { y: v },
+      })),
+    );
+  const lasts = async (store: SqliteStore) =>
+    (await store.readSeries(q))[0]!.buckets.map((x) => x.last);
+  a.createRunSync({ id: "r", project: "p", name: "r", createdAt: 0 });
+  write(a, 0, 8, 1);
+  expect(await lasts(a)).toEqual([1, 1, 1, 1]);
+  // A caller editing its result does not edit what the next caller gets.
+  (await a.readSeries(q))[0]!.buckets[0]!.last = 99;
+  expect(await lasts(a)).toEqual([1, 1, 1, 1]);
+  write(a, 8, 16, 2); // this connection
+  expect(await lasts(a)).toEqual([1, 1, 2, 2]);
+  write(b, 16, 32, 3); // another connection
+  expect(await lasts(a)).toEqual([1, 2, 3, 3]);
+  // Same id, same steps, other values.
+  await a.deleteRun("r");
+  a.createRunSync({ id: "r", project: "p", name: "r", createdAt: 0 });
+  write(a, 0, 8, 1);
+  write(a, 8, 16, 2);
+  write(a, 16, 32, 4);
+  expect(await lasts(a)).toEqual([1, 2, 4, 4]);
+  await a.close();
+  await b.close();
+  rmSync(d, { recursive: true, force: true });
+});

@@ -8,7 +8,7 @@
 import type { Statement } from "better-sqlite3";
 import { type Series, type SeriesBucket, type SeriesQuery, StoreError } from "../types.js";
 import { chunkSteps, f64 } from "./chunks.js";
-import type { Db } from "./db.js";
+import { type Db, stmt } from "./db.js";
 
 /** A decoded chunk; `x` is null for consecutive steps until something needs it. */
 interface Decoded {
@@ -41,24 +41,92 @@ export function readSeriesRows(db: Db, q: SeriesQuery): Series[] {
   if (q.source === "system") return readSystemSeries(db, q);
   const out: Series[] = [];
   const [xmin, xmax] = q.x === "time" ? ["min_ts", "max_ts"] : ["min_step", "max_step"];
-  const metaStmt = db.prepare(
+  const metaStmt = stmt(
+    db,
     `SELECT id, min_step, max_step, n, min_ts, max_ts, nfin, vmin, vmax, vlast FROM history_chunks
      WHERE run = ? AND key = ? AND nfin > 0 AND ${xmax} >= ? AND ${xmin} <= ? ORDER BY min_step, id`,
   );
   // Only the columns the x axis needs: a chunk's BLOBs are most of what a read costs.
-  const dataStmt = db.prepare(
+  const dataStmt = stmt(
+    db,
     `SELECT ${q.x === "time" ? "NULL AS steps, ts" : "steps, NULL AS ts"}, vals
      FROM history_chunks WHERE id = ?`,
   );
   const lo = q.minX ?? -Number.MAX_VALUE;
   const hi = q.maxX ?? Number.MAX_VALUE;
+  // A dashboard reloading a finished sweep asks for the same charts again: serve them from
+  // memory while nothing was written.
+  const cache = cacheOf(db, dbVersion(db));
+  const shape = `${q.x}\u0000${q.buckets}\u0000${q.minX}\u0000${q.maxX}`;
   for (const runId of q.runIds) {
     for (const key of q.keys) {
-      const metas = metaStmt.all(runId, key, lo, hi) as Meta[];
-      out.push({ runId, key, buckets: seriesOf(q, metas, dataStmt) });
+      const id = `${runId}\u0000${key}\u0000${shape}`;
+      let buckets = cache.get(id);
+      if (!buckets) {
+        const metas = metaStmt.all(runId, key, lo, hi) as Meta[];
+        buckets = seriesOf(q, metas, dataStmt);
+        cache.set(id, buckets);
+      }
+      // Copies: the cached buckets must not change under a caller that edits its result.
+      out.push({ runId, key, buckets: buckets.map((b) => ({ ...b })) });
     }
   }
   return out;
+}
+
+/**
+ * Changes whenever anything was written to the database, by this connection
+ * (`total_changes()`) or another one (`data_version`). Coarse on purpose: a per-run check
+ * could not tell a deleted and re-created run with the same shape from the old one.
+ */
+function dbVersion(db: Db): string {
+  const r = stmt(db, "SELECT total_changes() AS t").get() as { t: number };
+  return `${db.pragma("data_version", { simple: true })}/${r.t}`;
+}
+
+/** Computed buckets by (run, key, query shape), least recently used dropped past a bucket budget. */
+class SeriesCache {
+  private readonly entries = new Map<string, SeriesBucket[]>();
+  private size = 0;
+  constructor(
+    readonly version: string,
+    private readonly maxBuckets: number,
+  ) {}
+
+  get(id: string): SeriesBucket[] | undefined {
+    const e = this.entries.get(id);
+    if (e) {
+      this.entries.delete(id);
+      this.entries.set(id, e);
+    }
+    return e;
+  }
+
+  set(id: string, buckets: SeriesBucket[]): void {
+    const old = this.entries.get(id);
+    if (old) this.size -= old.length + 1;
+    this.entries.delete(id);
+    this.entries.set(id, buckets);
+    this.size += buckets.length + 1;
+    for (const [k, e] of this.entries) {
+      if (this.size <= this.maxBuckets) break;
+      this.entries.delete(k);
+      this.size -= e.length + 1;
+    }
+  }
+}
+
+/** ~500,000 buckets: a few dozen MB, a hundred 100-run charts. */
+const CACHE_BUCKETS = 500_000;
+const caches = new WeakMap<Db, SeriesCache>();
+/** The connection's cache, emptied when the database changed since it was filled. */
+function cacheOf(db: Db, version: string): SeriesCache {
+  let c = caches.get(db);
+  if (c?.version !== version) {
+    c = new SeriesCache(version, CACHE_BUCKETS);
+    caches.set(db, c);
+  }
+  return c;
 }
 
 function seriesOf(q: SeriesQuery, all: Meta[], dataStmt: Statement<unknown[]>): SeriesBucket[] {
