@@ -156,17 +156,30 @@ export function runKeys(id: string): Promise<KeyInfo[]> {
   return request<KeyInfo[]>(`runs/${encodeURIComponent(id)}/keys`);
 }
 
+/** Bucket columns besides `x`; a chart of many runs draws only `last`. */
+export type SeriesField = "min" | "max" | "last" | "count";
+
 export async function series(req: {
   runs: string[];
   keys: string[];
   x: XMode;
   buckets: number;
+  /** Columns to fetch (default all); the others come back as empty arrays. */
+  fields?: SeriesField[];
 }): Promise<SeriesData[]> {
   const r = await request<{ series: SeriesData[] }>(
     "series",
     { method: "POST", body: JSON.stringify(req) },
     false,
   );
+  if (req.fields) {
+    for (const s of r.series) {
+      s.min ??= [];
+      s.max ??= [];
+      s.last ??= [];
+      s.count ??= [];
+    }
+  }
   return r.series;
 }
 

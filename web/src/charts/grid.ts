@@ -6,7 +6,7 @@
 import { type Run, runKeys, type SeriesData, series, type XMode } from "../api.js";
 import { colorFor, h, PALETTE } from "../dom.js";
 import { markOnce } from "../perf.js";
-import { createPanel, type Panel, type PanelOptions } from "./panel.js";
+import { createPanel, drawsBands, type Panel, type PanelOptions } from "./panel.js";
 
 export interface GridOptions {
   runs: readonly Run[];
@@ -96,6 +96,10 @@ export class ChartGrid {
           keys: [key],
           x: this.o.xMode,
           buckets: bucketsFor(ids.length),
+          // Many runs draw lines only: `last` is a quarter of the payload.
+          ...(drawsBands(ids.length, (this.o.groups?.size ?? 0) > 0, this.o.smoothing)
+            ? {}
+            : { fields: ["last" as const] }),
         });
         if (gen !== this.generation) return;
         markOnce("amltk:chart-data");

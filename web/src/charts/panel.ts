@@ -38,6 +38,11 @@ const LEGEND_LIMIT = 12;
 /** Up to this many runs, each run also gets its own faint min–max band, so spikes survive. */
 const RUN_BAND_LIMIT = 10;
 
+/** Whether a panel of `runs` runs draws per-run min–max bands (and so needs min/max data). */
+export function drawsBands(runs: number, grouped: boolean, smoothing: number): boolean {
+  return !grouped && runs <= RUN_BAND_LIMIT && smoothing === 0;
+}
+
 function alpha(color: string, a: number): string {
   const n = Number.parseInt(color.slice(1), 16);
   return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${a})`;
@@ -52,7 +57,10 @@ function build(data: readonly SeriesData[], o: PanelOptions): Built {
     o.xMode === "step" ? s.x.map((v) => Math.ceil(v - 1e-9)) : s.x.map((v) => v / 1000),
   );
   const grouped = o.groups !== null && o.groups !== undefined && o.groups.size > 0;
-  const withBands = !grouped && data.length <= RUN_BAND_LIMIT && o.smoothing === 0;
+  // Bands need the min/max columns, which a request for many runs leaves out.
+  const withBands =
+    drawsBands(data.length, grouped, o.smoothing) &&
+    data.every((s) => s.min.length === s.x.length && s.max.length === s.x.length);
   // Bucket min/max columns are only drawn as per-run bands; skip aligning them otherwise.
   const cols = [
     ...data.map((s, i) => ({ x: xs[i]!, y: s.last })),

@@ -24,6 +24,14 @@ const FIRST_PAGE = 100;
 const MAX_CHARTED = 500;
 const LIVE_INTERVAL_MS = 1000;
 
+/** Resolves after the next frame has been rendered (or soon, in a hidden tab that has none). */
+function nextPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 250);
+  });
+}
+
 export async function runsPage(root: HTMLElement, project: string, params: URLSearchParams) {
   const get = (k: string, d = "") => params.get(k) ?? d;
   const set = (k: string, v: string | null) => {
@@ -200,13 +208,15 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
   async function loadAndDraw(onFirstPage?: () => void): Promise<void> {
     const partial = firstPage() < fullLimit();
     await load(partial ? firstPage() : fullLimit());
-    onFirstPage?.();
-    // Charts first: their request goes out before the table is built, and both finish sooner.
+    // Charts first: their request goes out before the toolbar and table are built.
     const charts = drawContent();
+    onFirstPage?.();
     drawTable();
     if (partial && total > runs.length) {
-      // The server answers one request at a time: let the charts' query go first.
+      // The server answers one request at a time: let the charts' query go first, and let the
+      // charts paint before parsing and laying out the full list (it would delay their frame).
       await charts;
+      await nextPaint();
       await load();
       drawTable();
       // Views over all runs (sweep, grouping) need the rest; default charts do not.
