@@ -63,8 +63,10 @@ export function readSeriesRows(db: Db, q: SeriesQuery): Series[] {
       const id = `${runId}\u0000${key}\u0000${shape}`;
       let buckets = cache.get(id);
       if (!buckets) {
-        const metas = metaStmt.all(runId, key, lo, hi) as Meta[];
-        buckets = seriesOf(q, metas, dataStmt);
+        const decoded = q.x === "step" ? decodeAllByStep(db, q, runId, key, dataStmt) : undefined;
+        buckets = decoded
+          ? seriesOf(q, decoded.metas, dataStmt, decoded.data)
+          : seriesOf(q, metaStmt.all(runId, key, lo, hi) as Meta[], dataStmt);
         cache.set(id, buckets);
       }
       // Copies: the cached buckets must not change under a caller that edits its result.
@@ -129,7 +131,73 @@ function cacheOf(db: Db, version: string): SeriesCache {
   return c;
 }
 
-function seriesOf(q: SeriesQuery, all: Meta[], dataStmt: Statement<unknown[]>): SeriesBucket[] {
+/** Chunks this small are decoded whatever the bucket width (a live run's tail, merged flushes). */
+const SMALL_CHUNK = 64;
+
+/**
+ * By step, when no chunk can fall inside one bucket (each spans two bucket widths or is
+ * small), every chunk is decoded anyway, so the per-chunk aggregates are not worth reading:
+ * they are stored after the BLOBs, and reaching them walks the BLOBs' overflow pages (most of
+ * a 100-run query's read time). Reads the leading columns only, decodes, and derives the
+ * aggregates from the values. Undefined when some chunk is better served by its aggregates.
+ */
+function decodeAllByStep(
+  db: Db,
+  q: SeriesQuery,
+  runId: string,
+  key: string,
+  dataStmt: Statement<unknown[]>,
+): { metas: Meta[]; data: Map<number, Decoded> } | undefined {
+  const front = stmt(
+    db,
+    `SELECT id, min_step, max_step, n FROM history_chunks
+     WHERE run = ? AND key = ? AND max_step >= ? AND min_step <= ? ORDER BY min_step, id`,
+  ).all(runId, key, q.minX ?? -Number.MAX_VALUE, q.maxX ?? Number.MAX_VALUE) as Pick<
+    Meta,
+    "id" | "min_step" | "max_step" | "n"
+  >[];
+  if (front.length === 0) return { metas: [], data: new Map() };
+  // The widest the buckets can be: the range of all points, finite or not, or the asked range.
+  let lo = q.minX ?? Number.POSITIVE_INFINITY;
+  let hi = q.maxX ?? Number.NEGATIVE_INFINITY;
+  for (const f of front) {
+    if (q.minX === undefined) lo = Math.min(lo, f.min_step);
+    if (q.maxX === undefined) hi = Math.max(hi, f.max_step);
+  }
+  const width = (hi - lo) / q.buckets;
+  if (!front.every((f) => f.n <= SMALL_CHUNK || f.max_step - f.min_step >= 2 * width)) return;
+  const metas: Meta[] = [];
+  const data = new Map<number, Decoded>();
+  for (const f of front) {
+    const r = dataStmt.get(f.id) as { steps: Buffer | null; vals: Buffer };
+    const v = f64(r.vals);
+    let nfin = 0;
+    let vmin = Number.POSITIVE_INFINITY;
+    let vmax = Number.NEGATIVE_INFINITY;
+    let vlast = 0;
+    for (let i = 0; i < v.length; i++) {
+      const y = v[i];
+      if (!Number.isFinite(y)) continue;
+      nfin++;
+      if (y < vmin) vmin = y;
+      if (y > vmax) vmax = y;
+      vlast = y;
+    }
+    if (nfin === 0) continue;
+    const consecutive = r.steps === null;
+    data.set(f.id, { consecutive, x: consecutive ? null : f64(r.steps!), v });
+    // min_ts/max_ts are only read for x = time.
+    metas.push({ ...f, nfin, vmin, vmax, vlast, min_ts: Number.NaN, max_ts: Number.NaN });
+  }
+  return { metas, data };
+}
+
+function seriesOf(
+  q: SeriesQuery,
+  all: Meta[],
+  dataStmt: Statement<unknown[]>,
+  cache = new Map<number, Decoded>(),
+): SeriesBucket[] {
   const byTime = q.x === "time";
   const minX = q.minX ?? Number.NEGATIVE_INFINITY;
   const maxX = q.maxX ?? Number.POSITIVE_INFINITY;
@@ -137,7 +205,6 @@ function seriesOf(q: SeriesQuery, all: Meta[], dataStmt: Statement<unknown[]>): 
   const xHi = (m: Meta) => (byTime ? m.max_ts : m.max_step);
   const metas = all.filter((m) => xHi(m) >= minX && xLo(m) <= maxX);
   if (metas.length === 0) return [];
-  const cache = new Map<number, Decoded>();
   const decode = (m: Meta): Decoded => {
     let d = cache.get(m.id);
     if (!d) {
