@@ -6,6 +6,7 @@
  */
 
 import { importable, type ModuleRef } from "../scheduling/executors/executor.js";
+import { importOnce } from "../scheduling/executors/import-once.js";
 import { isCommHandle } from "../scheduling/plugins/comm-handle.js";
 import { TrialReport, type TrialReportJSON } from "./report.js";
 import { Trial, type TrialJSON } from "./trial.js";
@@ -31,7 +32,7 @@ export async function wrapTrialFn(
 ): Promise<(trial: Trial) => Promise<TrialReport>> {
   let next = (trial: Trial) => runTrialFn(fn, trial);
   for (const ref of [...wrappers].reverse()) {
-    const mod = (await import(ref.moduleUrl)) as Record<string, unknown>;
+    const mod = await importOnce(ref.moduleUrl);
     const w = mod[ref.exportName];
     if (typeof w !== "function") {
       throw new TypeError(`${ref.moduleUrl} has no exported trial wrapper "${ref.exportName}"`);
@@ -86,7 +87,7 @@ export const callTrial = importable(
     if (isCommHandle(comm)) trial.plugins.comm = comm;
     let fn: unknown;
     try {
-      const mod = (await import(fnRef.moduleUrl)) as Record<string, unknown>;
+      const mod = await importOnce(fnRef.moduleUrl);
       fn = mod[fnRef.exportName];
       if (typeof fn !== "function") {
         throw new TypeError(`${fnRef.moduleUrl} has no exported function "${fnRef.exportName}"`);

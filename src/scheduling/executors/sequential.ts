@@ -17,6 +17,7 @@ import {
   isFunctionCall,
   type ShutdownOptions,
 } from "./executor.js";
+import { importOnce } from "./import-once.js";
 import { CpuTimeExceeded, checkLimits, type LimitExceededError, watchLimits } from "./limits.js";
 import { Queue } from "./queue.js";
 
@@ -200,7 +201,7 @@ function invoke(call: Call, extra: unknown[]): unknown {
 }
 
 async function callModule(moduleUrl: string, exportName: string, args: unknown[]) {
-  const mod = (await import(moduleUrl)) as Record<string, unknown>;
+  const mod = await importOnce(moduleUrl);
   const fn = mod[exportName];
   if (typeof fn !== "function") {
     throw new TypeError(`Export "${exportName}" of ${moduleUrl} is not a function`);
