@@ -130,6 +130,19 @@ describe("server read API", () => {
     ).body.series[0];
     expect(Object.keys(slim)).toEqual(["run", "key", "x", "last"]);
     expect(slim.last).toEqual(s.last);
+    // `runsQuery` names the runs as GET /api/runs would (its first `limit`), in that order.
+    await ts.store.createRun({ id: "s0", project: "p", name: "s0", createdAt: T0 - 1 });
+    await ts.store.createRun({ id: "s2", project: "q", name: "s2", createdAt: T0 + 1 });
+    const byQuery = (
+      await ts.call("POST", "/api/series", {
+        runsQuery: "project=p&sort=createdAt&limit=2",
+        keys: ["loss"],
+        buckets: 10,
+      })
+    ).body.series;
+    expect(byQuery.map((x: { run: string }) => x.run)).toEqual(["s0", "s1"]);
+    expect(byQuery[0].x).toEqual([]);
+    expect(byQuery[1]).toEqual(s);
 
     const keys = (await ts.call("GET", "/api/runs/s1/keys")).body;
     expect(keys).toContainEqual({ key: "loss", count: 1000, firstStep: 0, lastStep: 999 });
@@ -150,6 +163,11 @@ describe("server read API", () => {
       [{ runs: ["../etc"], keys: ["x"] }, "runs[0]"],
       [{ runs: ["s1"], keys: ["loss"], fields: ["mean"] }, "fields[0]"],
       [{ runs: ["s1"], keys: ["loss"], fields: "last" }, "fields"],
+      [{ runsQuery: "project=p&limit=1001", keys: ["loss"] }, "runsQuery.limit"],
+      [{ runsQuery: "state=asleep", keys: ["loss"] }, "runsQuery.state"],
+      [{ runsQuery: "filter=[1]", keys: ["loss"] }, "runsQuery.filter[0]"],
+      [{ runsQuery: "limit=1", runs: ["s1"], keys: ["loss"] }, "runsQuery"],
+      [{ runsQuery: { project: "p" }, keys: ["loss"] }, "runsQuery"],
     ] as const) {
       const r = await ts.call("POST", "/api/series", body);
       expect(r.status, JSON.stringify(body)).toBe(400);

@@ -1,22 +1,11 @@
 /** Read endpoints: projects, runs (filter/sort/page), one run, keys, raw points, series, system, console. */
 import type { Context, Hono } from "hono";
-import type { RunFilter, RunQuery, RunRecord, RunState, Series, Store } from "../store/types.js";
+import type { RunQuery, RunRecord, Series, Store } from "../store/types.js";
 import { ApiError, invalid } from "./errors.js";
 import { decodeJson, encodeJson, LIMITS } from "./protocol.js";
+import { runQueryFromParams } from "./run-query.js";
 import { type ColumnarSeries, numbersJson, seriesJson } from "./series-json.js";
 import { obj, runId } from "./validate.js";
-
-const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
-const OPS: Record<string, RunFilter["op"]> = {
-  eq: "=",
-  ne: "!=",
-  lt: "<",
-  le: "<=",
-  gt: ">",
-  ge: ">=",
-  in: "in",
-  contains: "contains",
-};
 
 /** A JSON response that keeps NaN/±Infinity (tagged, see docs/api.md). */
 export function json(c: Context, body: unknown, status: 200 | 201 = 200): Response {
@@ -36,69 +25,6 @@ function intParam(c: Context, name: string, def: number, max: number): number {
     throw invalid(name, `must be an integer in 0..${max}, got ${JSON.stringify(raw)}`);
   }
   return n;
-}
-
-function parseFilters(raw: string | undefined): RunFilter[] {
-  if (raw === undefined || raw === "") return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw invalid("filter", "must be a JSON array of {field, op, value}");
-  }
-  if (!Array.isArray(parsed)) throw invalid("filter", "must be a JSON array");
-  if (parsed.length > 100) throw invalid("filter", "at most 100 filters");
-  return parsed.map((f, i) => {
-    const o = obj(f, `filter[${i}]`);
-    if (typeof o.field !== "string" || o.field === "") {
-      throw invalid(`filter[${i}].field`, "must be a non-empty string");
-    }
-    const op = typeof o.op === "string" ? OPS[o.op] : undefined;
-    if (!op) throw invalid(`filter[${i}].op`, `must be one of ${Object.keys(OPS).join(", ")}`);
-    const v = o.value;
-    const scalar = (x: unknown) => ["string", "number", "boolean"].includes(typeof x);
-    if (op === "in" ? !Array.isArray(v) || !v.every(scalar) : !(v === null || scalar(v))) {
-      throw invalid(
-        `filter[${i}].value`,
-        op === "in" ? "must be an array of strings/numbers/booleans" : "must be a scalar or null",
-      );
-    }
-    if (op === "in" && (v as unknown[]).length > 1000) {
-      throw invalid(`filter[${i}].value`, "at most 1,000 values");
-    }
-    return { path: o.field, op, value: v as RunFilter["value"] };
-  });
-}
-
-export function runQueryFrom(c: Context): RunQuery {
-  const q: RunQuery = {
-    limit: intParam(c, "limit", 100, 10_000),
-    offset: intParam(c, "offset", 0, Number.MAX_SAFE_INTEGER),
-  };
-  const project = c.req.query("project");
-  if (project) q.project = project;
-  const state = c.req.query("state");
-  if (state) {
-    const states = state.split(",");
-    for (const s of states) {
-      if (!STATES.includes(s as RunState)) {
-        throw invalid("state", `must be among ${STATES.join(", ")}; got ${JSON.stringify(s)}`);
-      }
-    }
-    q.state = states as RunState[];
-  }
-  const group = c.req.query("group");
-  if (group) q.group = group;
-  const tags = c.req.queries("tag");
-  if (tags && tags.length > 100) throw invalid("tag", "at most 100 tags");
-  if (tags?.length) q.tags = tags;
-  const search = c.req.query("q");
-  if (search) q.search = search;
-  const where = parseFilters(c.req.query("filter"));
-  if (where.length) q.where = where;
-  const sort = c.req.query("sort");
-  if (sort) q.sort = sort;
-  return q;
 }
 
 async function needRun(store: Store, id: string): Promise<RunRecord> {
@@ -122,6 +48,11 @@ export interface SeriesRequest {
   source: "history" | "system";
   /** Columns to send besides `x` (default all): a chart of many runs draws only `last`. */
   fields?: SeriesField[];
+  /**
+   * Instead of `runs`: the runs a `GET /api/runs` query string names (its first `limit`), so
+   * a page can ask for its default charts at the same time as for its runs table.
+   */
+  runsQuery?: RunQuery;
 }
 
 export function parseSeriesRequest(body: unknown): SeriesRequest {
@@ -133,7 +64,16 @@ export function parseSeriesRequest(body: unknown): SeriesRequest {
     if (v.length > max) throw invalid(f, `at most ${max} entries`);
     return v as string[];
   };
-  const runs = list(o.runs, "runs", LIMITS.seriesRuns);
+  let runsQuery: RunQuery | undefined;
+  if (o.runsQuery !== undefined) {
+    if (typeof o.runsQuery !== "string") throw invalid("runsQuery", "must be a query string");
+    if (o.runs !== undefined) throw invalid("runsQuery", "give runs or runsQuery, not both");
+    runsQuery = runQueryFromParams(new URLSearchParams(o.runsQuery), "runsQuery.");
+    if ((runsQuery.limit ?? 100) > LIMITS.seriesRuns) {
+      throw invalid("runsQuery.limit", `at most ${LIMITS.seriesRuns} runs`);
+    }
+  }
+  const runs = runsQuery ? [] : list(o.runs, "runs", LIMITS.seriesRuns);
   for (let i = 0; i < runs.length; i++) runId(runs[i], `runs[${i}]`);
   const keys = list(o.keys, "keys", LIMITS.seriesKeys);
   const x = o.x ?? "step";
@@ -176,6 +116,7 @@ export function parseSeriesRequest(body: unknown): SeriesRequest {
     xMin: o.xMin as number | undefined,
     xMax: o.xMax as number | undefined,
     ...(fields ? { fields } : {}),
+    ...(runsQuery ? { runsQuery } : {}),
   };
 }
 
@@ -266,7 +207,9 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
   });
 
   app.get("/api/runs", async (c) => {
-    const { runs, total } = await store.listRuns(runQueryFrom(c));
+    const { runs, total } = await store.listRuns(
+      runQueryFromParams(new URL(c.req.url).searchParams),
+    );
     return json(c, { runs: runs.map(apiRun), total });
   });
 
@@ -305,6 +248,7 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
 
   app.post("/api/series", async (c) => {
     const q = parseSeriesRequest(await readJson(c));
+    if (q.runsQuery) q.runs = (await store.listRuns(q.runsQuery)).runs.map((r) => r.id);
     const body = seriesJson(await readSeries(store, q), q.fields ?? SERIES_FIELDS);
     return c.body(body, 200, { "content-type": "application/json; charset=utf-8" });
   });

@@ -1,0 +1,99 @@
+/** The runs query of `GET /api/runs` (filter, sort, paging), also accepted by `/api/series`. */
+import type { RunFilter, RunQuery, RunState } from "../store/types.js";
+import { invalid } from "./errors.js";
+import { obj } from "./validate.js";
+
+const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
+const OPS: Record<string, RunFilter["op"]> = {
+  eq: "=",
+  ne: "!=",
+  lt: "<",
+  le: "<=",
+  gt: ">",
+  ge: ">=",
+  in: "in",
+  contains: "contains",
+};
+
+function parseFilters(raw: string | undefined, prefix: string): RunFilter[] {
+  if (raw === undefined || raw === "") return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalid(`${prefix}filter`, "must be a JSON array of {field, op, value}");
+  }
+  if (!Array.isArray(parsed)) throw invalid(`${prefix}filter`, "must be a JSON array");
+  if (parsed.length > 100) throw invalid(`${prefix}filter`, "at most 100 filters");
+  return parsed.map((f, i) => {
+    const o = obj(f, `${prefix}filter[${i}]`);
+    if (typeof o.field !== "string" || o.field === "") {
+      throw invalid(`${prefix}filter[${i}].field`, "must be a non-empty string");
+    }
+    const op = typeof o.op === "string" ? OPS[o.op] : undefined;
+    if (!op)
+      throw invalid(`${prefix}filter[${i}].op`, `must be one of ${Object.keys(OPS).join(", ")}`);
+    const v = o.value;
+    const scalar = (x: unknown) => ["string", "number", "boolean"].includes(typeof x);
+    if (op === "in" ? !Array.isArray(v) || !v.every(scalar) : !(v === null || scalar(v))) {
+      throw invalid(
+        `${prefix}filter[${i}].value`,
+        op === "in" ? "must be an array of strings/numbers/booleans" : "must be a scalar or null",
+      );
+    }
+    if (op === "in" && (v as unknown[]).length > 1000) {
+      throw invalid(`${prefix}filter[${i}].value`, "at most 1,000 values");
+    }
+    return { path: o.field, op, value: v as RunFilter["value"] };
+  });
+}
+
+/**
+ * A runs query from the parameters of `GET /api/runs` (docs/api.md). `prefix` names where they
+ * came from in errors (`runsQuery.` when a series request carries them).
+ */
+export function runQueryFromParams(p: URLSearchParams, prefix = ""): RunQuery {
+  const int = (name: string, def: number, max: number) => {
+    const raw = p.get(name);
+    if (raw === null || raw === "") return def;
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n < 0 || n > max) {
+      throw invalid(
+        `${prefix}${name}`,
+        `must be an integer in 0..${max}, got ${JSON.stringify(raw)}`,
+      );
+    }
+    return n;
+  };
+  const q: RunQuery = {
+    limit: int("limit", 100, 10_000),
+    offset: int("offset", 0, Number.MAX_SAFE_INTEGER),
+  };
+  const project = p.get("project");
+  if (project) q.project = project;
+  const state = p.get("state");
+  if (state) {
+    const states = state.split(",");
+    for (const s of states) {
+      if (!STATES.includes(s as RunState)) {
+        throw invalid(
+          `${prefix}state`,
+          `must be among ${STATES.join(", ")}; got ${JSON.stringify(s)}`,
+        );
+      }
+    }
+    q.state = states as RunState[];
+  }
+  const group = p.get("group");
+  if (group) q.group = group;
+  const tags = p.getAll("tag");
+  if (tags.length > 100) throw invalid(`${prefix}tag`, "at most 100 tags");
+  if (tags.length) q.tags = tags;
+  const search = p.get("q");
+  if (search) q.search = search;
+  const where = parseFilters(p.get("filter") ?? undefined, prefix);
+  if (where.length) q.where = where;
+  const sort = p.get("sort");
+  if (sort) q.sort = sort;
+  return q;
+}
