@@ -161,6 +161,25 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await done(page);
   });
 
+  it("asks for the default charts by runs query, alongside the runs list, once per key", async () => {
+    const bodies: { runs?: string[]; runsQuery?: string; keys: string[]; fields?: string[] }[] = [];
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on("request", (r) => {
+      if (r.url().endsWith("/api/series")) bodies.push(JSON.parse(r.postData() ?? "{}"));
+    });
+    await page.goto(`${base}/#/p/demo?top=3&keys=loss,acc`);
+    await page.waitForSelector('.panel[data-key="loss"][data-series-count="3"] canvas');
+    await page.waitForSelector('.panel[data-key="acc"][data-series-count="3"] canvas');
+    // The three newest runs (the table's first rows) are the ones charted.
+    expect(await page.getAttribute('.panel[data-key="loss"]', "data-points")).toBe("20");
+    expect(bodies.map((b) => b.keys.join()).sort()).toEqual(["acc", "loss"]);
+    for (const b of bodies) {
+      expect(b.runs).toBeUndefined();
+      expect(new URLSearchParams(b.runsQuery).get("limit")).toBe("3");
+    }
+    await page.close();
+  });
+
   it("hovers values, zooms, and redraws for smoothing, log scale and x mode", async () => {
     const sel = made.slice(0, 2).map((m) => m.id);
     const page = await open(`/p/demo?sel=${sel.join(",")}&keys=loss`);

@@ -136,6 +136,11 @@ export function listProjects(): Promise<Project[]> {
 }
 
 export function listRuns(q: RunQuery): Promise<{ runs: Run[]; total: number }> {
+  return request(`runs?${runsQueryString(q)}`);
+}
+
+/** The query string of `GET /api/runs` for `q` (also what `series` takes as `runsQuery`). */
+export function runsQueryString(q: RunQuery): string {
   const p = new URLSearchParams({ project: q.project });
   if (q.state) p.set("state", q.state);
   if (q.group) p.set("group", q.group);
@@ -145,7 +150,7 @@ export function listRuns(q: RunQuery): Promise<{ runs: Run[]; total: number }> {
   if (q.sort) p.set("sort", q.sort);
   if (q.limit !== undefined) p.set("limit", String(q.limit));
   if (q.offset !== undefined) p.set("offset", String(q.offset));
-  return request(`runs?${p}`);
+  return p.toString();
 }
 
 export function getRun(id: string): Promise<Run> {
@@ -160,7 +165,9 @@ export function runKeys(id: string): Promise<KeyInfo[]> {
 export type SeriesField = "min" | "max" | "last" | "count";
 
 export async function series(req: {
-  runs: string[];
+  /** Run ids, or `runsQuery`: the runs a runs query names (its first `limit`). */
+  runs?: string[];
+  runsQuery?: string;
   keys: string[];
   x: XMode;
   buckets: number;

@@ -3,7 +3,14 @@
  * come from the `keys` view setting or the union of the selected runs' history keys. Each
  * key is one series request, so panels appear as their data arrives.
  */
-import { type Run, runKeys, type SeriesData, series, type XMode } from "../api.js";
+import {
+  type Run,
+  runKeys,
+  type SeriesData,
+  type SeriesField,
+  series,
+  type XMode,
+} from "../api.js";
 import { colorFor, h, PALETTE } from "../dom.js";
 import { markOnce } from "../perf.js";
 import { createPanel, drawsBands, type Panel, type PanelOptions } from "./panel.js";
@@ -19,6 +26,8 @@ export interface GridOptions {
   /** Run colors; default a stable hash of the id. */
   color?: (runId: string) => string;
   onFirstDraw?: () => void;
+  /** Series already requested for these runs; used by the next `load` only. */
+  prefetched?: Prefetched;
 }
 
 /**
@@ -27,6 +36,27 @@ export interface GridOptions {
  * (and the server's work) down.
  */
 const bucketsFor = (runs: number) => (runs > 20 ? 200 : 400);
+/** The buckets and columns a panel of `runs` runs asks for. */
+export function seriesShape(
+  runs: number,
+  o: Pick<GridOptions, "groups" | "smoothing">,
+): { buckets: number; fields?: SeriesField[] } {
+  return {
+    buckets: bucketsFor(runs),
+    // Many runs draw lines only: `last` is a quarter of the payload.
+    ...(drawsBands(runs, (o.groups?.size ?? 0) > 0, o.smoothing) ? {} : { fields: ["last"] }),
+  };
+}
+
+const sameShape = (a: ReturnType<typeof seriesShape>, b: ReturnType<typeof seriesShape>) =>
+  a.buckets === b.buckets && a.fields?.join() === b.fields?.join();
+
+/** A series request sent before the runs were known (see `runsPage`), per key. */
+export type Prefetched = Map<
+  string,
+  { shape: ReturnType<typeof seriesShape>; data: Promise<SeriesData[]> }
+>;
+
 /** Key discovery asks this many runs; a key logged by none of them needs `keys=`. */
 const KEY_PROBE_RUNS = 4;
 
@@ -89,18 +119,22 @@ export class ChartGrid {
       if (keys.length === 0) this.el.append(h("p", { class: "muted" }, "No history logged yet."));
     }
     const ids = runs.map((r) => r.id);
+    const prefetched = this.o.prefetched;
+    this.o = { ...this.o, prefetched: undefined };
     await Promise.all(
       keys.map(async (key) => {
-        const data: SeriesData[] = await series({
-          runs: ids,
-          keys: [key],
-          x: this.o.xMode,
-          buckets: bucketsFor(ids.length),
-          // Many runs draw lines only: `last` is a quarter of the payload.
-          ...(drawsBands(ids.length, (this.o.groups?.size ?? 0) > 0, this.o.smoothing)
-            ? {}
-            : { fields: ["last" as const] }),
-        });
+        const shape = seriesShape(ids.length, this.o);
+        // A prefetch is used when it asked for exactly this: same shape, same runs in order.
+        const pre = prefetched?.get(key);
+        const early =
+          pre && sameShape(pre.shape, shape)
+            ? await pre.data.then(
+                (d) => (d.map((s) => s.run).join("\n") === ids.join("\n") ? d : undefined),
+                () => undefined,
+              )
+            : undefined;
+        const data: SeriesData[] =
+          early ?? (await series({ runs: ids, keys: [key], x: this.o.xMode, ...shape }));
         if (gen !== this.generation) return;
         markOnce("amltk:chart-data");
         const withData = data.filter((s) => s.x.length > 0);

@@ -3,8 +3,16 @@
  * below it either the chart grid of the selected runs or the sweep (HPO) views. All view
  * state lives in the hash query, so a reload or a shared link shows the same view.
  */
-import { listRuns, type Run, type RunFilter, type XMode } from "../api.js";
-import { ChartGrid } from "../charts/grid.js";
+import {
+  listRuns,
+  type Run,
+  type RunFilter,
+  type RunQuery,
+  runsQueryString,
+  series,
+  type XMode,
+} from "../api.js";
+import { ChartGrid, type Prefetched, seriesShape } from "../charts/grid.js";
 import { colorFor, h, PALETTE } from "../dom.js";
 import { FilterSyntaxError, parseFilter } from "../filter.js";
 import { renderHpo } from "../hpo/view.js";
@@ -94,16 +102,18 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
   /** The first page: enough for the visible rows and the default charted runs. */
   const firstPage = () => Math.min(fullLimit(), Math.max(FIRST_PAGE, Number(get("top", "0"))));
 
+  const runQuery = (limit: number): RunQuery => ({
+    project,
+    sort: get("sort", "-createdAt"),
+    state: get("state") || undefined,
+    q: get("q") || undefined,
+    tags: get("tag") ? get("tag").split(",") : undefined,
+    filter,
+    limit,
+  });
+
   async function load(limit = fullLimit()): Promise<void> {
-    const res = await listRuns({
-      project,
-      sort: get("sort", "-createdAt"),
-      state: get("state") || undefined,
-      q: get("q") || undefined,
-      tags: get("tag") ? get("tag").split(",") : undefined,
-      filter,
-      limit,
-    });
+    const res = await listRuns(runQuery(limit));
     runs = res.runs;
     total = res.total;
     if (!explicit)
@@ -154,7 +164,28 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
     return new Map([...g].map(([k, rs]) => [k, rs.map((r) => r.id)]));
   }
 
-  async function drawContent(): Promise<void> {
+  /**
+   * The default charts (the first `top` runs, keys named in the view) asked for by query, at
+   * the same time as the runs: the chart does not wait for the runs list to arrive first.
+   */
+  function prefetchCharts(): Prefetched | undefined {
+    const keys = get("keys").split(",").filter(Boolean);
+    if (get("view") === "hpo" || explicit || groupBy() || keys.length === 0) return undefined;
+    const n = Math.min(Number(get("top", String(DEFAULT_TOP))), MAX_CHARTED, fullLimit());
+    if (!(n > 0)) return undefined;
+    const shape = seriesShape(n, { groups: null, smoothing: Number(get("smooth", "0")) });
+    const runsQuery = runsQueryString(runQuery(n));
+    const x = (get("x", "step") as XMode) || "step";
+    return new Map(
+      keys.map((key) => {
+        const data = series({ runsQuery, keys: [key], x, ...shape });
+        data.catch(() => {}); // a failed prefetch falls back to a normal request
+        return [key, { shape, data }];
+      }),
+    );
+  }
+
+  async function drawContent(prefetched?: Prefetched): Promise<void> {
     if (get("view") === "hpo") {
       grid.clear();
       content.replaceChildren(
@@ -192,6 +223,7 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
       log: get("log") === "1",
       groups: chartGroups(),
       color: colorMap(),
+      prefetched,
     });
   }
 
@@ -207,9 +239,12 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
    */
   async function loadAndDraw(onFirstPage?: () => void): Promise<void> {
     const partial = firstPage() < fullLimit();
-    await load(partial ? firstPage() : fullLimit());
+    // The runs request goes first (the server answers in order), the charts' right after it.
+    const loading = load(partial ? firstPage() : fullLimit());
+    const prefetched = prefetchCharts();
+    await loading;
     // Charts first: their request goes out before the toolbar and table are built.
-    const charts = drawContent();
+    const charts = drawContent(prefetched);
     onFirstPage?.();
     drawTable();
     if (partial && total > runs.length) {
