@@ -122,22 +122,18 @@ export function parseSeriesRequest(body: unknown): SeriesRequest {
 
 type Columnar = ColumnarSeries;
 
-function columnar(s: Series, scale: number, offset: number): Columnar {
+/** One series as columns: `x` in the API's unit, and only the bucket columns asked for. */
+function columnar(s: Series, scale: number, offset: number, fields: readonly SeriesField[]) {
   const b = s.buckets;
-  return {
-    run: s.runId,
-    key: s.key,
-    x: b.map((p) => p.x * scale - offset),
-    min: b.map((p) => p.min),
-    max: b.map((p) => p.max),
-    last: b.map((p) => p.last),
-    count: b.map((p) => p.count),
-  };
+  const out: Columnar = { run: s.runId, key: s.key, x: b.map((p) => p.x * scale - offset) };
+  for (const f of fields) out[f] = b.map((p) => p[f]);
+  return out;
 }
 
 /** Runs a series request against the store; time in the API is epoch ms, in the store seconds. */
 export async function readSeries(store: Store, q: SeriesRequest): Promise<Columnar[]> {
   const base = { keys: q.keys, buckets: q.buckets, source: q.source } as const;
+  const fields = q.fields ?? SERIES_FIELDS;
   if (q.x === "step") {
     const got = await store.readSeries({
       ...base,
@@ -146,7 +142,7 @@ export async function readSeries(store: Store, q: SeriesRequest): Promise<Column
       minX: q.xMin,
       maxX: q.xMax,
     });
-    return got.map((s) => columnar(s, 1, 0));
+    return got.map((s) => columnar(s, 1, 0, fields));
   }
   const sec = (ms: number | undefined, off: number) =>
     ms === undefined ? undefined : (ms + off) / 1000;
@@ -158,9 +154,9 @@ export async function readSeries(store: Store, q: SeriesRequest): Promise<Column
       minX: sec(q.xMin, 0),
       maxX: sec(q.xMax, 0),
     });
-    if (q.x === "time") return got.map((s) => columnar(s, 1000, 0));
+    if (q.x === "time") return got.map((s) => columnar(s, 1000, 0, fields));
     const starts = await runStarts(store, q.runs);
-    return got.map((s) => columnar(s, 1000, starts.get(s.runId) ?? 0));
+    return got.map((s) => columnar(s, 1000, starts.get(s.runId) ?? 0, fields));
   }
   // Relative x with a range: the range is per run, so each run is its own query.
   const starts = await runStarts(store, q.runs);
@@ -174,7 +170,7 @@ export async function readSeries(store: Store, q: SeriesRequest): Promise<Column
       minX: sec(q.xMin, t0),
       maxX: sec(q.xMax, t0),
     });
-    out.push(...got.map((s) => columnar(s, 1000, t0)));
+    out.push(...got.map((s) => columnar(s, 1000, t0, fields)));
   }
   return out;
 }

@@ -10,10 +10,11 @@ export interface ColumnarSeries {
   run: string;
   key: string;
   x: number[];
-  min: number[];
-  max: number[];
-  last: number[];
-  count: number[];
+  /** Present when asked for (`fields`). */
+  min?: number[];
+  max?: number[];
+  last?: number[];
+  count?: number[];
 }
 
 /** A JSON array: joined when all finite numbers, else `encodeJson` (tags, other values). */
@@ -30,7 +31,7 @@ export function seriesJson(
   const parts: string[] = [];
   for (const s of series) {
     let one = `{"run":${JSON.stringify(s.run)},"key":${JSON.stringify(s.key)},"x":${numbersJson(s.x)}`;
-    for (const f of fields) one += `,"${f}":${numbersJson(s[f])}`;
+    for (const f of fields) one += `,"${f}":${numbersJson(s[f] ?? [])}`;
     parts.push(`${one}}`);
   }
   return `{"series":[${parts.join(",")}]}`;
