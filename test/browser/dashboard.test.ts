@@ -161,11 +161,32 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await done(page);
   });
 
-  it("asks for the default charts by runs query, alongside the runs list, once per key", async () => {
+  it("asks for the runs and the default charts (by runs query) once, before the app loads", async () => {
     const bodies: { runs?: string[]; runsQuery?: string; keys: string[]; fields?: string[] }[] = [];
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    let runLists = 0;
     page.on("request", (r) => {
       if (r.url().endsWith("/api/series")) bodies.push(JSON.parse(r.postData() ?? "{}"));
+      if (r.url().includes("/api/runs?")) runLists++;
+    });
+    // Records which of index.html's early requests the app took (a get of a present key).
+    await page.addInitScript(() => {
+      const w = window as unknown as Record<string, unknown>;
+      const hits: string[] = [];
+      w.earlyHits = hits;
+      let early: object | undefined;
+      Object.defineProperty(window, "__amltkEarly", {
+        configurable: true,
+        get: () => early,
+        set: (v: Record<string, unknown>) => {
+          early = new Proxy(v, {
+            get: (t, k) => {
+              if (typeof k === "string" && k in t) hits.push(k.split("\n")[0]!);
+              return t[k as string];
+            },
+          });
+        },
+      });
     });
     await page.goto(`${base}/#/p/demo?top=3&keys=loss,acc`);
     await page.waitForSelector('.panel[data-key="loss"][data-series-count="3"] canvas');
@@ -177,6 +198,17 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
       expect(b.runs).toBeUndefined();
       expect(new URLSearchParams(b.runsQuery).get("limit")).toBe("3");
     }
+    // index.html started these before the app loaded, and the app used them: no request twice.
+    expect(runLists).toBe(1);
+    await page.waitForFunction(() => !("__amltkEarly" in window));
+    const hits = await page.evaluate(
+      () => (window as unknown as { earlyHits: string[] }).earlyHits,
+    );
+    expect(hits.sort()).toEqual([
+      "runs?project=demo&sort=-createdAt&limit=100",
+      "series",
+      "series",
+    ]);
     await page.close();
   });
 

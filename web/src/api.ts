@@ -103,11 +103,31 @@ function authHeaders(): Record<string, string> {
   return key ? { authorization: `Bearer ${key}` } : {};
 }
 
+/**
+ * Responses index.html started before this script loaded, by `path` (`path\nbody` for a POST);
+ * each is taken once, by the identical request only.
+ */
+function takeEarly(path: string, body: unknown): Promise<Response> | undefined {
+  const early = (window as { __amltkEarly?: Record<string, Promise<Response>> }).__amltkEarly;
+  const id = typeof body === "string" ? `${path}\n${body}` : body ? undefined : path;
+  const res = id === undefined ? undefined : early?.[id];
+  if (res) delete early![id!];
+  return res;
+}
+
+/** Forgets the early requests (after the first page), so none can answer a later request. */
+export function dropEarly(): void {
+  delete (window as { __amltkEarly?: unknown }).__amltkEarly;
+}
+
 async function request<T>(path: string, init?: RequestInit, reviveNumbers = true): Promise<T> {
-  const res = await fetch(`api/${path}`, {
-    ...init,
-    headers: { ...authHeaders(), ...(init?.body ? { "content-type": "application/json" } : {}) },
-  });
+  const send = () =>
+    fetch(`api/${path}`, {
+      ...init,
+      headers: { ...authHeaders(), ...(init?.body ? { "content-type": "application/json" } : {}) },
+    });
+  // An early request that failed to arrive is sent again.
+  const res = await (takeEarly(path, init?.body)?.catch(send) ?? send());
   if (!res.ok) {
     let msg = `${res.status} ${res.statusText}`;
     try {

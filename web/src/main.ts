@@ -4,7 +4,7 @@
  */
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
-import { ApiError } from "./api.js";
+import { ApiError, dropEarly } from "./api.js";
 import { h } from "./dom.js";
 import { projectsPage } from "./pages/projects.js";
 import { runPage } from "./pages/run.js";
@@ -37,6 +37,9 @@ async function route(): Promise<void> {
     if (nav !== navigation) return;
     if (e instanceof ApiError && e.status === 401) app.replaceChildren(keyForm());
     else app.replaceChildren(h("div", { class: "error", role: "alert" }, (e as Error).message));
+  } finally {
+    // Requests index.html started are for the first page only: later pages fetch fresh data.
+    dropEarly();
   }
 }
 
