@@ -1,3 +1,5 @@
+import { applyRunPatch, newRunRecord, ownerDead, queryRunRecords } from "../store/run-record.js";
+import { checkKey, checkValue } from "../store/sqlite/values.js";
 import type {
   ConsoleLine,
   HistoryKeyInfo,
@@ -10,6 +12,7 @@ import type {
   RunQuery,
   RunRecord,
   Series,
+  SeriesBucket,
   SeriesQuery,
   Store,
   SystemSample,
@@ -45,68 +48,62 @@ export class MemoryStore implements Store {
 
   async createRun(run: RunInit): Promise<RunRecord> {
     if (this.runs.has(run.id)) throw new StoreError(`duplicate run "${run.id}"`, "duplicate");
-    const rec: RunRecord = {
-      id: run.id,
-      project: run.project,
-      entity: run.entity ?? null,
-      group: run.group ?? null,
-      jobType: run.jobType ?? null,
-      name: run.name,
-      notes: run.notes ?? null,
-      tags: [...(run.tags ?? [])],
-      config: { ...(run.config ?? {}) },
-      summary: {},
-      state: "running",
-      exitCode: null,
-      createdAt: run.createdAt,
-      heartbeatAt: run.createdAt,
-      finishedAt: null,
-      pid: run.pid ?? null,
-      host: run.host ?? null,
-      nextStep: 0,
-    };
+    const rec = newRunRecord(run);
     this.runs.set(run.id, rec);
     this.history.set(run.id, []);
     return structuredClone(rec);
   }
   async getRun(id: string): Promise<RunRecord | undefined> {
     const r = this.runs.get(id);
+    if (r?.state === "running" && ownerDead(r)) this.markCrashed(r);
     return r && structuredClone(r);
   }
   async updateRun(id: string, patch: RunPatch): Promise<void> {
-    const r = this.need(id);
-    for (const [k, v] of Object.entries(patch)) {
-      if (v !== undefined) (r as unknown as Record<string, unknown>)[k] = structuredClone(v);
-    }
+    applyRunPatch(this.need(id), patch);
   }
   async deleteRun(id: string): Promise<void> {
-    this.runs.delete(id);
-    this.history.delete(id);
+    this.need(id);
+    for (const m of [this.runs, this.history, this.system, this.console]) m.delete(id);
   }
   async listRuns(query: RunQuery = {}): Promise<{ runs: RunRecord[]; total: number }> {
-    const runs = [...this.runs.values()].filter(
-      (r) => query.project === undefined || r.project === query.project,
-    );
-    return { runs: runs.map((r) => structuredClone(r)), total: runs.length };
+    this.reapDeadOwners();
+    const { runs, total } = queryRunRecords(this.runs.values(), query);
+    return { runs: runs.map((r) => structuredClone(r)), total };
   }
   async listProjects(): Promise<ProjectInfo[]> {
-    const m = new Map<string, ProjectInfo>();
+    this.reapDeadOwners();
+    const m = new Map<string, ProjectInfo & { lastActivityAt: number }>();
     for (const r of this.runs.values()) {
       const p = m.get(r.project) ?? {
         project: r.project,
         runCount: 0,
         runningCount: 0,
         lastCreatedAt: 0,
+        lastActivityAt: 0,
       };
       p.runCount++;
       if (r.state === "running") p.runningCount++;
       p.lastCreatedAt = Math.max(p.lastCreatedAt, r.createdAt);
+      p.lastActivityAt = Math.max(p.lastActivityAt, r.createdAt, r.heartbeatAt, r.finishedAt ?? 0);
       m.set(r.project, p);
     }
-    return [...m.values()];
+    return [...m.values()].sort((a, b) => b.lastCreatedAt - a.lastCreatedAt);
   }
+  /** Checks rows as the SQLite store does, so that a test against memory sees the same errors. */
   appendHistorySync(runId: string, rows: readonly HistoryRow[]): void {
     const r = this.need(runId);
+    rows.forEach((row, i) => {
+      if (!Number.isSafeInteger(row?.step) || row.step < 0) {
+        throw new StoreError(
+          `history row ${i}: invalid step ${JSON.stringify(row?.step)}`,
+          "invalid",
+        );
+      }
+      for (const [k, v] of Object.entries(row.values ?? {})) {
+        checkKey(k, `history row ${i}`);
+        checkValue(v, `history row ${i} key ${JSON.stringify(k)}`);
+      }
+    });
     const h = this.history.get(runId)!;
     for (const row of rows) {
       h.push(row);
@@ -146,8 +143,28 @@ export class MemoryStore implements Store {
     }
     return [...m.values()];
   }
-  async readSeries(_q: SeriesQuery): Promise<Series[]> {
-    throw new StoreError("MemoryStore does not implement readSeries", "invalid");
+  async readSeries(q: SeriesQuery): Promise<Series[]> {
+    if (!Number.isInteger(q.buckets) || q.buckets < 1 || q.buckets > 100_000) {
+      throw new StoreError(`invalid bucket count ${JSON.stringify(q.buckets)}`, "invalid");
+    }
+    if (q.x !== "step" && q.x !== "time") {
+      throw new StoreError(`invalid x ${JSON.stringify(q.x)}`, "invalid");
+    }
+    const out: Series[] = [];
+    for (const runId of q.runIds) {
+      for (const key of q.keys) {
+        // System samples have no step: their x is always time.
+        const pts: [x: number, y: unknown][] =
+          q.source === "system"
+            ? (this.system.get(runId) ?? []).map((s) => [s.timestamp, s.values[key]])
+            : (this.history.get(runId) ?? []).map((r) => [
+                q.x === "time" ? r.timestamp : r.step,
+                r.values[key],
+              ]);
+        out.push({ runId, key, buckets: bucketize(pts, q) });
+      }
+    }
+    return out;
   }
   async appendSystem(runId: string, samples: readonly SystemSample[]): Promise<void> {
     this.need(runId);
@@ -169,10 +186,63 @@ export class MemoryStore implements Store {
     const o = opts.offset ?? 0;
     return a.slice(o, opts.limit === undefined ? undefined : o + opts.limit);
   }
-  async reapCrashed(): Promise<string[]> {
-    return [];
+  async reapCrashed(staleAfterMs = 30_000): Promise<string[]> {
+    const now = Date.now();
+    const stale = [...this.runs.values()].filter(
+      (r) => r.state === "running" && (ownerDead(r) || now - r.heartbeatAt > staleAfterMs),
+    );
+    for (const r of stale) this.markCrashed(r);
+    return stale.map((r) => r.id);
+  }
+  private reapDeadOwners(): void {
+    for (const r of this.runs.values())
+      if (r.state === "running" && ownerDead(r)) this.markCrashed(r);
+  }
+  private markCrashed(r: RunRecord): void {
+    r.state = "crashed";
+    r.finishedAt ??= Date.now();
   }
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+/**
+ * Cuts [minX, maxX] (default: the range of the finite points) into `buckets` equal buckets
+ * and keeps min, max, last and count of the finite values in each, like the SQLite store.
+ */
+function bucketize(pts: readonly [number, unknown][], q: SeriesQuery): SeriesBucket[] {
+  const minX = q.minX ?? Number.NEGATIVE_INFINITY;
+  const maxX = q.maxX ?? Number.POSITIVE_INFINITY;
+  const fin = pts.filter(
+    (p): p is [number, number] =>
+      typeof p[1] === "number" && Number.isFinite(p[1]) && p[0] >= minX && p[0] <= maxX,
+  );
+  // A loop, not Math.min(...xs): a long run has more points than a call takes arguments.
+  let lo = q.minX ?? Number.POSITIVE_INFINITY;
+  let hi = q.maxX ?? Number.NEGATIVE_INFINITY;
+  for (const [x] of fin) {
+    if (q.minX === undefined && x < lo) lo = x;
+    if (q.maxX === undefined && x > hi) hi = x;
+  }
+  if (fin.length === 0 || !(hi >= lo)) return [];
+  const n = q.buckets;
+  const span = hi - lo;
+  const acc = new Map<number, SeriesBucket & { lastX: number }>();
+  for (const [x, y] of fin) {
+    const bi = span > 0 ? Math.min(Math.floor(((x - lo) * n) / span), n - 1) : 0;
+    const b = acc.get(bi);
+    if (!b) {
+      acc.set(bi, { x: lo + (bi * span) / n, min: y, max: y, last: y, count: 1, lastX: x });
+      continue;
+    }
+    b.min = Math.min(b.min, y);
+    b.max = Math.max(b.max, y);
+    b.count++;
+    if (x >= b.lastX) {
+      b.last = y;
+      b.lastX = x;
+    }
+  }
+  return [...acc.entries()].sort((a, b) => a[0] - b[0]).map(([, { lastX: _, ...b }]) => b);
 }

@@ -1,6 +1,17 @@
 /** Run rows: create, read, patch, query. */
 import { hostname } from "node:os";
 import {
+  checkPaging,
+  checkRunFilter,
+  newRunRecord,
+  querySearch,
+  querySort,
+  queryStates,
+  RUN_STATES,
+  type RunField,
+  type RunPath,
+} from "../run-record.js";
+import {
   type RunFilter,
   type RunInit,
   type RunPatch,
@@ -11,8 +22,6 @@ import {
 } from "../types.js";
 import { type Db, stmt, writeTx } from "./db.js";
 import { checkValue, fromJson, toJson } from "./values.js";
-
-const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
 
 interface RunRow {
   id: string;
@@ -37,8 +46,8 @@ interface RunRow {
 
 const SELECT = `SELECT r.*, (SELECT MAX(step) + 1 FROM history_rows h WHERE h.run = r.id) AS next_step FROM runs r`;
 
-/** Top-level fields usable in filters and sorts. */
-const COLUMNS: Record<string, string> = {
+/** The column of each top-level field usable in filters and sorts. */
+const COLUMNS: Record<RunField, string> = {
   id: "r.id",
   project: "r.project",
   entity: "r.entity",
@@ -155,26 +164,7 @@ export function insertRun(db: Db, run: RunInit): RunRecord {
     );
   });
   // What was just written, without reading it back (a new run has no summary or history).
-  return {
-    id: run.id,
-    project: run.project,
-    entity: run.entity ?? null,
-    group: run.group ?? null,
-    jobType: run.jobType ?? null,
-    name: run.name,
-    notes: run.notes ?? null,
-    tags: fromJson(tags),
-    config: fromJson(config),
-    summary: {},
-    state: "running",
-    exitCode: null,
-    createdAt: run.createdAt,
-    heartbeatAt: run.createdAt,
-    finishedAt: null,
-    pid: run.pid ?? null,
-    host,
-    nextStep: 0,
-  };
+  return newRunRecord(run, { tags: fromJson(tags), config: fromJson(config), host });
 }
 
 export function patchRun(db: Db, id: string, patch: RunPatch): void {
@@ -208,7 +198,7 @@ export function patchRun(db: Db, id: string, patch: RunPatch): void {
     set("summary", toJson(patch.summary));
   }
   if (patch.state !== undefined) {
-    if (!STATES.includes(patch.state)) {
+    if (!RUN_STATES.includes(patch.state)) {
       throw new StoreError(`invalid state ${JSON.stringify(patch.state)}`, "invalid");
     }
     set("state", patch.state);
@@ -237,16 +227,11 @@ export function patchRun(db: Db, id: string, patch: RunPatch): void {
   });
 }
 
-/** SQL expression for a filter/sort path: a top-level field, `config.<k>` or `summary.<k>`. */
-function pathExpr(path: string): { sql: string; args: unknown[] } {
-  if (typeof path === "string" && path in COLUMNS) return { sql: COLUMNS[path], args: [] };
-  const m = typeof path === "string" ? /^(config|summary)\.(.+)$/.exec(path) : null;
-  if (!m) throw new StoreError(`invalid field path ${JSON.stringify(path)}`, "invalid");
-  const jsonPath = `$${m[2]
-    .split(".")
-    .map((p) => `."${p.replace(/"/g, '""')}"`)
-    .join("")}`;
-  return { sql: `json_extract(r.${m[1]}, ?)`, args: [jsonPath] };
+/** SQL expression for a parsed filter/sort path. */
+function pathExpr(path: RunPath): { sql: string; args: unknown[] } {
+  if ("field" in path) return { sql: COLUMNS[path.field], args: [] };
+  const jsonPath = `$${path.keys.map((p) => `."${p.replace(/"/g, '""')}"`).join("")}`;
+  return { sql: `json_extract(r.${path.root}, ?)`, args: [jsonPath] };
 }
 
 function sqlArg(v: unknown): unknown {
@@ -254,35 +239,20 @@ function sqlArg(v: unknown): unknown {
 }
 
 function filterSql(f: RunFilter): { sql: string; args: unknown[] } {
-  const e = pathExpr(f.path);
-  const ops = ["=", "!=", "<", "<=", ">", ">=", "contains", "in"];
-  if (!ops.includes(f.op))
-    throw new StoreError(`invalid filter op ${JSON.stringify(f.op)}`, "invalid");
+  const e = pathExpr(checkRunFilter(f));
   if (f.op === "in") {
-    const vals = f.value;
-    if (!Array.isArray(vals) || vals.some((v) => v === null || typeof v === "object")) {
-      throw new StoreError(
-        `filter on ${f.path}: op in needs an array of strings, numbers or booleans`,
-        "invalid",
-      );
-    }
+    const vals = f.value as readonly (string | number | boolean)[];
     if (vals.length === 0) return { sql: "0", args: [] };
     return {
       sql: `${e.sql} IN (${vals.map(() => "?").join(",")})`,
       args: [...e.args, ...vals.map(sqlArg)],
     };
   }
-  if (Array.isArray(f.value)) {
-    throw new StoreError(`filter on ${f.path}: op ${f.op} needs a single value`, "invalid");
-  }
   if (f.op === "contains") {
     return { sql: `instr(CAST(${e.sql} AS TEXT), ?) > 0`, args: [...e.args, String(f.value)] };
   }
   if (f.value === null) {
-    if (f.op === "=" || f.op === "!=") {
-      return { sql: `${e.sql} IS ${f.op === "=" ? "" : "NOT "}NULL`, args: e.args };
-    }
-    throw new StoreError(`filter on ${f.path}: op ${f.op} needs a non-null value`, "invalid");
+    return { sql: `${e.sql} IS ${f.op === "=" ? "" : "NOT "}NULL`, args: e.args };
   }
   return { sql: `${e.sql} ${f.op} ?`, args: [...e.args, sqlArg(f.value)] };
 }
@@ -294,12 +264,8 @@ export function queryRuns(db: Db, q: RunQuery = {}): { runs: RunRecord[]; total:
     where.push("r.project = ?");
     args.push(q.project);
   }
-  if (q.state !== undefined) {
-    const states = typeof q.state === "string" ? [q.state] : [...q.state];
-    for (const s of states) {
-      if (!STATES.includes(s))
-        throw new StoreError(`invalid state ${JSON.stringify(s)}`, "invalid");
-    }
+  const states = queryStates(q.state);
+  if (states !== undefined) {
     where.push(states.length ? `r.state IN (${states.map(() => "?").join(",")})` : "0");
     args.push(...states);
   }
@@ -311,10 +277,9 @@ export function queryRuns(db: Db, q: RunQuery = {}): { runs: RunRecord[]; total:
     where.push("EXISTS (SELECT 1 FROM json_each(r.tags) WHERE value = ?)");
     args.push(tag);
   }
-  if (q.search !== undefined && q.search !== "") {
-    if (typeof q.search !== "string") throw new StoreError("search must be a string", "invalid");
+  const needle = querySearch(q.search);
+  if (needle !== undefined) {
     // instr on lower() rather than LIKE, so % and _ in the text match literally.
-    const needle = q.search.toLowerCase();
     where.push(
       `(instr(lower(r.id), ?) > 0 OR instr(lower(r.name), ?) > 0 OR instr(lower(COALESCE(r.notes, '')), ?) > 0
         OR EXISTS (SELECT 1 FROM json_each(r.tags) WHERE instr(lower(value), ?) > 0))`,
@@ -329,20 +294,13 @@ export function queryRuns(db: Db, q: RunQuery = {}): { runs: RunRecord[]; total:
   const whereSql = where.length ? ` WHERE ${where.join(" AND ")}` : "";
   let order = "r.created_at DESC, r.id";
   const orderArgs: unknown[] = [];
-  if (q.sort) {
-    const desc = q.sort.startsWith("-");
-    const e = pathExpr(desc ? q.sort.slice(1) : q.sort);
-    order = `(${e.sql}) IS NULL, ${e.sql} ${desc ? "DESC" : "ASC"}, r.id`;
+  const sort = querySort(q.sort);
+  if (sort) {
+    const e = pathExpr(sort.path);
+    order = `(${e.sql}) IS NULL, ${e.sql} ${sort.desc ? "DESC" : "ASC"}, r.id`;
     orderArgs.push(...e.args, ...e.args);
   }
-  for (const [name, v] of [
-    ["limit", q.limit],
-    ["offset", q.offset],
-  ] as const) {
-    if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
-      throw new StoreError(`invalid ${name} ${v}`, "invalid");
-    }
-  }
+  checkPaging(q);
   const total = (
     db.prepare(`SELECT COUNT(*) AS n FROM runs r${whereSql}`).get(...args) as {
       n: number;

@@ -1,6 +1,7 @@
 /** `SqliteStore`: the embedded default backend (one `amltk.db` per folder, WAL, multi-process safe). */
 import { hostname } from "node:os";
 import type { BatchWriter, HistoryBatch } from "../history-batch.js";
+import { ownerDead } from "../run-record.js";
 import {
   type ConsoleLine,
   type HistoryKeyInfo,
@@ -33,15 +34,8 @@ import {
 import { getRunRow, insertRun, patchRun, queryRuns, requireRun } from "./runs.js";
 import { readSeriesRows } from "./series.js";
 
-/** True when `pid` is certainly gone (ESRCH); EPERM means it exists under another user. */
-export function isPidDead(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "ESRCH";
-  }
-}
+// Re-exported where it always was (the package's store entry exports it from here).
+export { isPidDead } from "../run-record.js";
 
 export class SqliteStore implements Store, BatchWriter {
   readonly kind = "sqlite";
@@ -77,7 +71,7 @@ export class SqliteStore implements Store, BatchWriter {
   getRunSync(id: string): RunRecord | undefined {
     const db = this.db;
     const run = withRetry(() => getRunRow(db, id));
-    if (run?.state === "running" && this.#ownerDead(run)) {
+    if (run?.state === "running" && ownerDead(run)) {
       this.#markCrashed([run.id]);
       return withRetry(() => getRunRow(db, id));
     }
@@ -175,9 +169,7 @@ export class SqliteStore implements Store, BatchWriter {
     );
     const now = Date.now();
     const ids = running
-      .filter(
-        (r) => this.#ownerDead({ pid: r.pid, host: r.host }) || now - r.heartbeat_at > staleAfterMs,
-      )
+      .filter((r) => ownerDead({ pid: r.pid, host: r.host }) || now - r.heartbeat_at > staleAfterMs)
       .map((r) => r.id);
     return this.#markCrashed(ids);
   }
@@ -185,10 +177,6 @@ export class SqliteStore implements Store, BatchWriter {
   closeSync(): void {
     this.#db?.close();
     this.#db = undefined;
-  }
-
-  #ownerDead(r: { pid: number | null; host: string | null }): boolean {
-    return r.pid !== null && r.pid > 0 && r.host === hostname() && isPidDead(r.pid);
   }
 
   #reapDeadPids(): void {
@@ -199,7 +187,7 @@ export class SqliteStore implements Store, BatchWriter {
           .prepare("SELECT id, pid, host FROM runs WHERE state = 'running' AND host = ?")
           .all(hostname()) as { id: string; pid: number | null; host: string | null }[],
     );
-    this.#markCrashed(running.filter((r) => this.#ownerDead(r)).map((r) => r.id));
+    this.#markCrashed(running.filter((r) => ownerDead(r)).map((r) => r.id));
   }
 
   /** Marks the given runs crashed if they are still running; returns those actually changed. */

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { decodeJson, type HistoryColumns, tagNumbers, tagValue } from "../../server/protocol.js";
 import type { HistoryBatch } from "../../store/history-batch.js";
+import { newRunRecord } from "../../store/run-record.js";
 import {
   type ConsoleLine,
   type HistoryKeyInfo,
@@ -87,26 +88,7 @@ export class OnlineStore implements Store {
       run: tagValue(rest),
       resume: this.opts.resume === true,
     });
-    return Promise.resolve({
-      id,
-      project: run.project,
-      entity: run.entity ?? null,
-      group: run.group ?? null,
-      jobType: run.jobType ?? null,
-      name: run.name,
-      notes: run.notes ?? null,
-      tags: [...(run.tags ?? [])],
-      config: { ...(run.config ?? {}) },
-      summary: {},
-      state: "running",
-      exitCode: null,
-      createdAt: run.createdAt,
-      heartbeatAt: run.createdAt,
-      finishedAt: null,
-      pid: run.pid ?? null,
-      host: run.host ?? null,
-      nextStep: 0,
-    });
+    return Promise.resolve(newRunRecord(run));
   }
 
   /** Asks the server; an unreachable server reads as "no such run" so that training starts. */
