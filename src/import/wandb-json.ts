@@ -1,0 +1,45 @@
+/**
+ * W&B's `value_json` strings are JSON plus the bare tokens `NaN`, `Infinity` and `-Infinity`
+ * (Python's `json.dumps` default). `JSON.parse` rejects those, so they are rewritten to a tagged
+ * string outside of string literals and turned back into numbers by a reviver.
+ */
+
+const TAG = "\u0000wandb-num:";
+
+function tagSpecialNumbers(text: string): string {
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '"') {
+      // Copy a string literal verbatim, honouring escapes.
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    const token = ["-Infinity", "Infinity", "NaN"].find((t) => text.startsWith(t, i));
+    if (token) {
+      out += JSON.stringify(TAG + token);
+      i += token.length;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return out;
+}
+
+function revive(_key: string, v: unknown): unknown {
+  return typeof v === "string" && v.startsWith(TAG) ? Number(v.slice(TAG.length)) : v;
+}
+
+/** Parses a W&B `value_json`; throws `SyntaxError` for text that is not (W&B-flavoured) JSON. */
+export function parseWandbJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return JSON.parse(tagSpecialNumbers(text), revive);
+  }
+}
