@@ -173,15 +173,16 @@ export function checkPaging(q: RunQuery): void {
 
 /**
  * A value as SQLite's `json_extract` would see it, so that memory and SQLite filter and sort
- * alike: booleans are 1/0, objects and arrays JSON text, a missing value null. Non-finite
- * numbers count as missing (SQLite holds them as tagged JSON text, which no filter value equals).
+ * alike: booleans are 1/0, objects and arrays JSON text, a missing value null. A non-finite
+ * number is the tagged JSON text SQLite stores it as (`sqlite/values.ts`): it sorts after every
+ * number, and no filter value equals it.
  */
 type SqlValue = number | string | null;
 
 function sqlValue(v: unknown): SqlValue {
   if (v === undefined || v === null) return null;
   if (typeof v === "boolean") return v ? 1 : 0;
-  if (typeof v === "number") return Number.isFinite(v) ? v : null;
+  if (typeof v === "number") return Number.isFinite(v) ? v : `{"$amltk_num":"${v}"}`;
   if (typeof v === "string") return v;
   return JSON.stringify(v);
 }
