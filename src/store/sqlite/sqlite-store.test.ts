@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
+import { runTsx } from "../child-process.test-helpers.js";
 import { describeStoreConformance } from "../conformance.js";
 import { StoreError } from "../types.js";
 import { withRetry } from "./db.js";
@@ -24,21 +24,6 @@ afterAll(() => {
 });
 
 describeStoreConformance("sqlite", () => SqliteStore.open(tempDir()));
-
-function runChild(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (b) => {
-      out += b;
-    });
-    child.stderr.on("data", (b) => {
-      out += b;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, out }));
-  });
-}
 
 describe("SqliteStore specifics", () => {
   it("uses one WAL database with migrations applied", async () => {
@@ -109,9 +94,7 @@ describe("SqliteStore specifics", () => {
     }
     const script = join(here, "test-fixtures", "writer.ts");
     const results = await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        runChild(["--import", "tsx", script, dir, `w${i}`, String(points)]),
-      ),
+      Array.from({ length: n }, (_, i) => runTsx(script, [dir, `w${i}`, String(points)])),
     );
     for (const r of results) expect(r.code, r.out).toBe(0);
     for (const r of results) console.log(r.out.trim());

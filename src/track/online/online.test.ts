@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer, tempDir } from "../../server/server.test-helpers.js";
+import { runTsx } from "../../store/child-process.test-helpers.js";
 import type { SqliteStore } from "../../store/sqlite/index.js";
 import { init } from "../init.js";
 import { allDelivered, deliverSpools, OnlineStore } from "./index.js";
@@ -28,30 +28,41 @@ async function expectSteps(store: SqliteStore, runId: string, key: string, n: nu
   expect(pts.map((p) => p.step)).toEqual(Array.from({ length: n }, (_, i) => i));
 }
 
-function runChild(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", join(here, "test-fixtures", "online-writer.ts"), ...args],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    child.stdout.on("data", (b) => {
-      out += b;
-    });
-    child.stderr.on("data", (b) => {
-      out += b;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, out }));
-  });
+/** Runs the online-writer fixture: `[clientDir, url, key, runId, points, "finish" | "exit"]`. */
+function runWriter(args: string[]): Promise<{ code: number | null; out: string }> {
+  return runTsx(join(here, "test-fixtures", "online-writer.ts"), args);
+}
+
+/** A client run folder, removed after the test. */
+function clientFolder(): string {
+  const d = tempDir("amltk-client-");
+  cleanup.push(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** A server folder and a client folder, both removed after the test. */
+function folders(): { dir: string; clientDir: string } {
+  const dir = tempDir("amltk-srv-");
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  return { dir, clientDir: clientFolder() };
+}
+
+/**
+ * Folders, plus the port, URL and key of a server on `dir` that was started and stopped:
+ * nothing answers there until the test starts a server on that port again.
+ */
+async function downServer() {
+  const { dir, clientDir } = folders();
+  const probe = await startTestServer({ dir });
+  const { port, url } = probe.server;
+  await probe.stop();
+  return { dir, clientDir, port, url, key: probe.key };
 }
 
 describe("online mode", () => {
   it("sends a run's history, summary and state to the server", async () => {
     const ts = await server();
-    const dir = tempDir("amltk-client-");
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = clientFolder();
     const run = await init({
       mode: "online",
       dir,
@@ -88,12 +99,7 @@ describe("online mode", () => {
   });
 
   it("delivers exactly once a run that finished while the server was down", async () => {
-    const dir = tempDir("amltk-srv-");
-    const clientDir = tempDir("amltk-client-");
-    cleanup.push(() => {
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(clientDir, { recursive: true, force: true });
-    });
+    const { dir, clientDir } = folders();
     let ts: TestServer | undefined = await startTestServer({ dir });
     const { port } = ts.server;
     const key = ts.key;
@@ -123,21 +129,11 @@ describe("online mode", () => {
   });
 
   it("leaves a spool when the process exits with the server down; sync delivers it once", async () => {
-    const dir = tempDir("amltk-srv-");
-    const clientDir = tempDir("amltk-client-");
-    cleanup.push(() => {
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(clientDir, { recursive: true, force: true });
-    });
     // a port with no server behind it (a server that was started and stopped)
-    const probe = await startTestServer({ dir });
-    const { port } = probe.server;
-    const url = probe.server.url;
-    const key = probe.key;
-    await probe.stop();
-    const a = await runChild([clientDir, url, key, "spooled-1", "2000", "finish"]);
+    const { dir, clientDir, port, url, key } = await downServer();
+    const a = await runWriter([clientDir, url, key, "spooled-1", "2000", "finish"]);
     expect(a.out).toContain("done");
-    const b = await runChild([clientDir, url, key, "spooled-2", "700", "exit"]);
+    const b = await runWriter([clientDir, url, key, "spooled-2", "700", "exit"]);
     expect(b.out).toContain("done");
     expect(readdirSync(join(clientDir, "spool"))).toHaveLength(2);
 
@@ -157,17 +153,8 @@ describe("online mode", () => {
   });
 
   it("the next online init in the same dir delivers a spool an exited process left", async () => {
-    const dir = tempDir("amltk-srv-");
-    const clientDir = tempDir("amltk-client-");
-    cleanup.push(() => {
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(clientDir, { recursive: true, force: true });
-    });
-    const probe = await startTestServer({ dir });
-    const { port, url } = probe.server;
-    const key = probe.key;
-    await probe.stop();
-    const child = await runChild([clientDir, url, key, "left-1", "300", "finish"]);
+    const { dir, clientDir, port, url, key } = await downServer();
+    const child = await runWriter([clientDir, url, key, "left-1", "300", "finish"]);
     expect(child.out).toContain("done");
     const ts = await server({ dir, port });
     const run = await init({
@@ -185,16 +172,7 @@ describe("online mode", () => {
   });
 
   it("spills to disk past its memory bound while the server is down, then delivers once", async () => {
-    const dir = tempDir("amltk-srv-");
-    const clientDir = tempDir("amltk-client-");
-    cleanup.push(() => {
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(clientDir, { recursive: true, force: true });
-    });
-    const probe = await startTestServer({ dir });
-    const { port, url } = probe.server;
-    const key = probe.key;
-    await probe.stop();
+    const { dir, clientDir, port, url, key } = await downServer();
     const store = new OnlineStore({
       dir: clientDir,
       baseUrl: url,
@@ -220,8 +198,7 @@ describe("online mode", () => {
 
   it("resumes a run by id, continuing at the server's next step", async () => {
     const ts = await server();
-    const dir = tempDir("amltk-client-");
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = clientFolder();
     const o = {
       mode: "online",
       dir,
@@ -248,10 +225,10 @@ describe("online mode", () => {
     const saved = process.env.AMLTK_BASE_URL;
     delete process.env.AMLTK_BASE_URL;
     try {
-      await expect(init({ mode: "online", dir: tempDir() })).rejects.toThrow(/AMLTK_BASE_URL/);
-      await expect(init({ mode: "online", baseUrl: "ftp://x", dir: tempDir() })).rejects.toThrow(
-        /invalid server URL/,
-      );
+      await expect(init({ mode: "online", dir: clientFolder() })).rejects.toThrow(/AMLTK_BASE_URL/);
+      await expect(
+        init({ mode: "online", baseUrl: "ftp://x", dir: clientFolder() }),
+      ).rejects.toThrow(/invalid server URL/);
     } finally {
       if (saved !== undefined) process.env.AMLTK_BASE_URL = saved;
     }
