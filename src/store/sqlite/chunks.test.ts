@@ -1,22 +1,10 @@
-/** The chunked history format: chunk boundaries, aggregates, rewrites, and the v2 -> v4 migration. */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import Database from "better-sqlite3";
-import { afterAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { HistoryRow } from "../types.js";
 import { CHUNK, MERGE_MAX } from "./chunks.js";
 import { MIGRATIONS, SqliteStore } from "./index.js";
+import { oldDatabase, tempDirs } from "./sqlite.test-helpers.js";
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "amltk-chunks-"));
-  dirs.push(d);
-  return d;
-}
+const tmp = tempDirs("amltk-chunks-");
 
 it("reads ranges, limits and buckets across many chunks exactly as point by point", async () => {
   const store = SqliteStore.openSync(tmp());
@@ -143,15 +131,7 @@ it("joins small appends (a live run's flushes) onto the last chunk", async () =>
 
 it("migrates a version-2 database (per-point rows) into chunks", async () => {
   const dir = tmp();
-  const old = new Database(join(dir, "amltk.db"));
-  old.exec(MIGRATIONS[0]);
-  old.exec(MIGRATIONS[1]);
-  old.pragma("user_version = 2");
-  old
-    .prepare(
-      "INSERT INTO runs (id, project, name, state, created_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .run("o", "p", "n", "finished", 5, 5);
+  const old = oldDatabase(dir, 2, "o");
   const insRow = old.prepare(
     "INSERT INTO history_rows (run, step, runtime, ts) VALUES (?, ?, ?, ?)",
   );

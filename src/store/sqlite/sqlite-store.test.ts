@@ -1,27 +1,15 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runTsx } from "../child-process.test-helpers.js";
 import { describeStoreConformance } from "../conformance.js";
 import { StoreError } from "../types.js";
 import { withRetry } from "./db.js";
 import { MIGRATIONS, SqliteStore } from "./index.js";
+import { oldDatabase, tempDirs } from "./sqlite.test-helpers.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dirs: string[] = [];
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "amltk-sqlite-"));
-  dirs.push(d);
-  return d;
-}
-
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs("amltk-sqlite-");
 
 describeStoreConformance("sqlite", () => SqliteStore.open(tempDir()));
 
@@ -39,15 +27,7 @@ describe("SqliteStore specifics", () => {
 
   it("upgrades a database created by an older schema version", async () => {
     const dir = tempDir();
-    const old = new Database(join(dir, "amltk.db"));
-    old.exec(MIGRATIONS[0]);
-    old.pragma("user_version = 1");
-    old
-      .prepare(
-        "INSERT INTO runs (id, project, name, state, created_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)",
-      )
-      .run("old1", "p", "n", "finished", 5, 5);
-    old.close();
+    oldDatabase(dir, 1, "old1").close();
     const store = await SqliteStore.open(dir);
     expect(store.db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
     expect(await store.getRun("old1")).toMatchObject({ state: "finished", tags: [], config: {} });

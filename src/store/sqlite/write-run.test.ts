@@ -1,21 +1,13 @@
-/** `SqliteStore.writeRunSync`: a tracker's flush or finish as one all-or-nothing transaction. */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { rowsToBatch } from "../history-batch.js";
 import type { HistoryRow } from "../types.js";
 import { SqliteStore } from "./index.js";
+import { tempDirs } from "./sqlite.test-helpers.js";
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("amltk-write-run-");
 
 function open(): SqliteStore {
-  const d = mkdtempSync(join(tmpdir(), "amltk-write-run-"));
-  dirs.push(d);
-  return SqliteStore.openSync(d);
+  return SqliteStore.openSync(tmp());
 }
 
 const rows = (from: number, to: number): HistoryRow[] =>

@@ -1,0 +1,36 @@
+/** Shared by the SQLite store's tests: temp folders and databases left by older schema versions. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll } from "vitest";
+import { MIGRATIONS } from "./index.js";
+
+/** A maker of temp folders (named `<prefix>XXXXXX`), all removed after the file's tests. */
+export function tempDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
+}
+
+/**
+ * `<dir>/amltk.db` as schema `version` left it (the first `version` migrations), holding one
+ * finished run `runId` (project "p", created at 5). Open: the caller adds rows and closes it.
+ */
+export function oldDatabase(dir: string, version: number, runId: string): Database.Database {
+  const old = new Database(join(dir, "amltk.db"));
+  for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
+  old.pragma(`user_version = ${version}`);
+  old
+    .prepare(
+      "INSERT INTO runs (id, project, name, state, created_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .run(runId, "p", "n", "finished", 5, 5);
+  return old;
+}
