@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { registerDemoCommand } from "./demo-command.js";
+import { registerImportCommands } from "./import-command.js";
 import { registerRunsCommands } from "./runs-command.js";
 import { registerServerCommands } from "./server-command.js";
 
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .description("AutoML toolkit: schedule trials, optimize, track runs W&B-style")
     .version("0.1.0");
   registerDemoCommand(program);
+  registerImportCommands(program);
   registerRunsCommands(program);
   registerServerCommands(program);
   return program;

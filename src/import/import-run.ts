@@ -76,7 +76,8 @@ function idFromFile(file: string): string {
  * group, job type, tags, notes, config, history (`_step`, `_runtime`, `_timestamp`), summary
  * (incl. `define_metric` aggregate dicts) and exit code. A run already in the store is skipped
  * unless `force`. A damaged log does not throw: what came before the damage is imported, the
- * run is marked `crashed` unless its exit was read, and `result.error` says where.
+ * run is marked `crashed` unless its exit was read, and `result.error` says where. It throws
+ * `WandbLogError` only when nothing could be read (not a W&B file, damage before the run record).
  *
  * @example
  * ```ts
@@ -188,6 +189,8 @@ export async function importWandbRun(
     }
   } catch (e) {
     if (!(e instanceof WandbLogError)) throw e;
+    // Nothing usable before the damage (e.g. not a W&B file at all): no run to create.
+    if (!info && rows.length === 0 && !created) throw e;
     error = e;
   }
   if (!(await flush())) {
