@@ -1,0 +1,98 @@
+import { execFile } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const cli = join(root, "bin", "amltk.js");
+const fixtures = join(root, "test", "fixtures", "wandb-0.30", "wandb");
+let dir: string;
+
+interface Out {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+// The CLI is the built bin (npm test builds first), writing a real store folder.
+async function amltk(...args: string[]): Promise<Out> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "amltk-import-cli-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("amltk import wandb", () => {
+  it("imports every run of a wandb/ folder, then shows it with amltk runs", async () => {
+    const store = join(dir, "store");
+    const out = await amltk("import", "wandb", fixtures, "--dir", store);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain(
+      "imported seedrun0 (trial-0, project amltk-test2): 10 steps, finished",
+    );
+    expect(out.stdout).toContain("imported rulesrun (rules, project rules): 4 steps, failed");
+    expect(out.stdout).toContain("imported longrun0 (long, project long): 5000 steps, finished");
+    expect(out.stdout).toContain(`imported 3 of 3 W&B runs into ${store}`);
+
+    const shown = JSON.parse((await amltk("runs", "show", "seedrun0", "--dir", store)).stdout);
+    expect(shown).toMatchObject({
+      config: { x: 1, y: 2, z: 3 },
+      summary: { cost: 5, loss: -666 },
+      tags: ["positive"],
+      group: "sweep-1",
+      exitCode: 0,
+      historyKeys: { loss: 10 },
+    });
+  });
+
+  it("skips runs already imported, and replaces them with --force", async () => {
+    const store = join(dir, "store");
+    const runDir = join(fixtures, "offline-run-20261201_001234-seedrun0");
+    const again = await amltk("import", "wandb", runDir, "--dir", store);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("skipped seedrun0: already in the store");
+    const forced = await amltk("import", "wandb", runDir, "--dir", store, "--force");
+    expect(forced.stdout).toContain("replaced seedrun0");
+    const list = (await amltk("runs", "list", "--dir", store)).stdout;
+    expect(list.match(/seedrun0/g)).toHaveLength(1);
+  });
+
+  it("exits 1 naming the file and offset of a damaged log, and keeps what came before", async () => {
+    const store = join(dir, "damaged");
+    const file = join(dir, "run-seedrun0.wandb");
+    copyFileSync(
+      join(fixtures, "offline-run-20261201_001234-seedrun0", "run-seedrun0.wandb"),
+      file,
+    );
+    const bytes = readFileSync(file);
+    bytes[2000] = bytes[2000]! ^ 0xff;
+    writeFileSync(file, bytes);
+
+    const out = await amltk("import", "wandb", file, "--dir", store);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(
+      new RegExp(`${file}: CRC mismatch .* at byte \\d+; kept the \\d+ steps`),
+    );
+    const shown = JSON.parse((await amltk("runs", "show", "seedrun0", "--dir", store)).stdout);
+    expect(shown.state).toBe("crashed");
+    expect(shown.historyKeys.loss).toBeGreaterThan(0);
+  });
+
+  it("names a path that holds no W&B run", async () => {
+    const out = await amltk("import", "wandb", join(dir, "nowhere"), "--dir", join(dir, "x"));
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain(`no such file or folder: ${join(dir, "nowhere")}`);
+  });
+});
