@@ -20,7 +20,9 @@ import type {
 import { StoreError } from "../store/types.js";
 
 /**
- * A small in-memory `Store` for tests and the tracker's unit tests. Not for production.
+ * A small in-memory `Store` for tests and the tracker's unit tests. Not for production. It passes
+ * the store conformance suite: run queries, series buckets, input checks and crash reaping
+ * behave as in the SQLite store (the query logic is the same, `src/store/run-record.ts`).
  *
  * @example
  * ```ts
