@@ -81,7 +81,7 @@ function idFromFile(file: string): string {
  *
  * @example
  * ```ts
- * import { SqliteStore } from "amltk/store";
+ * import { SqliteStore } from "amltk/server";
  * import { importWandbRun } from "amltk/track";
  * const store = await SqliteStore.open("./amltk-runs");
  * const res = await importWandbRun("wandb/offline-run-20240101_000000-abc/run-abc.wandb", store);

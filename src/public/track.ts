@@ -5,6 +5,19 @@
  * @module amltk/track
  */
 
+// --- import (src/import) ---
+export {
+  findWandbRunFiles,
+  importWandbRun,
+  readWandbLog,
+  WandbImportError,
+  type WandbImportOptions,
+  type WandbImportResult,
+  type WandbItem,
+  WandbLogError,
+  type WandbRecord,
+  type WandbRunInfo,
+} from "../import/index.js";
 // --- store (src/store) ---
 export type {
   RunQuery,

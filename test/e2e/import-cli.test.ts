@@ -95,4 +95,28 @@ describe("amltk import wandb", () => {
     expect(out.code).toBe(1);
     expect(out.stderr).toContain(`no such file or folder: ${join(dir, "nowhere")}`);
   });
+
+  it("offers the same import as a library from the built amltk/track entry", async () => {
+    const track = await import(join(root, "dist", "public", "track.js"));
+    const server = await import(join(root, "dist", "public", "server.js"));
+    const store = await server.SqliteStore.open(join(dir, "lib"));
+    try {
+      const [file] = await track.findWandbRunFiles([
+        join(fixtures, "offline-run-20261201_001234-rulesrun"),
+      ]);
+      const res = await track.importWandbRun(file, store);
+      expect(res).toMatchObject({
+        runId: "rulesrun",
+        status: "imported",
+        steps: 4,
+        state: "failed",
+      });
+      const kinds: string[] = [];
+      for await (const rec of track.readWandbLog(file)) kinds.push(rec.kind);
+      expect(kinds.filter((k) => k === "history")).toHaveLength(4);
+      expect(kinds.at(-1)).toBe("exit");
+    } finally {
+      await store.close();
+    }
+  });
 });
