@@ -223,7 +223,12 @@ export function createPanel(data: readonly SeriesData[], o: PanelOptions): Panel
         axes: [{ size: 30 }, { size: 56 }],
         series: built.series,
         bands: built.bands,
-        cursor: { sync: { key: "amltk" }, drag: { x: true, y: false } },
+        cursor: {
+          sync: { key: "amltk" },
+          drag: { x: true, y: false },
+          // A hover marker is a DOM node per series: with many runs, the tooltip says enough.
+          points: { show: built.lines.length <= LEGEND_LIMIT },
+        },
         hooks: {
           setCursor: [tooltip],
           setSelect: [(u) => (zoomed = u.select.width > 0 || zoomed)],

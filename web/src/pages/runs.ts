@@ -243,10 +243,20 @@ export async function runsPage(root: HTMLElement, project: string, params: URLSe
     const loading = load(partial ? firstPage() : fullLimit());
     const prefetched = prefetchCharts();
     await loading;
-    // Charts first: their request goes out before the toolbar and table are built.
-    const charts = drawContent(prefetched);
-    onFirstPage?.();
-    drawTable();
+    let charts: Promise<void>;
+    if (prefetched) {
+      // Their data is (nearly) here already: paint the table first, then build the charts in a
+      // task of their own, so neither waits for a frame that holds both.
+      onFirstPage?.();
+      drawTable();
+      await nextPaint();
+      charts = drawContent(prefetched);
+    } else {
+      // Charts first: their request goes out before the toolbar and table are built.
+      charts = drawContent();
+      onFirstPage?.();
+      drawTable();
+    }
     if (partial && total > runs.length) {
       // The server answers one request at a time: let the charts' query go first, and let the
       // charts paint before parsing and laying out the full list (it would delay their frame).
