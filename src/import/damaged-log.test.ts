@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../store/sqlite/index.js";
 import { WandbLogError } from "./errors.js";
+import { fixtureRun, tempDir } from "./fixtures.test-helpers.js";
 import { importWandbRun } from "./import-run.js";
 import { BLOCK_SIZE, readLogRecords } from "./leveldb-log.js";
 import { readWandbLog } from "./read-wandb-log.js";
-import { fixtureRun, tempDir } from "./test-helpers.js";
 
 let dir: string;
 let store: SqliteStore;

@@ -2,9 +2,9 @@ import { readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../store/sqlite/index.js";
+import { FIXTURES, fixtureRun, reviveSpecial, tempDir } from "./fixtures.test-helpers.js";
 import { importWandbRun } from "./import-run.js";
 import { BLOCK_SIZE } from "./leveldb-log.js";
-import { FIXTURES, fixtureRun, reviveSpecial, tempDir } from "./test-helpers.js";
 
 interface Expected {
   id: string;
@@ -94,7 +94,10 @@ describe("importWandbRun on real wandb 0.30 offline runs", () => {
     const rows = await store.readHistory("longrun0");
     expect(rows.map((r) => r.step)).toEqual(Array.from({ length: 5000 }, (_, i) => i));
     // The fixture logs train/loss = 1 / (step + 1): a misplaced or lost chunk would show here.
-    for (const r of rows) expect(r.values["train/loss"]).toBeCloseTo(1 / (r.step + 1), 12);
+    const off = rows.filter(
+      (r) => Math.abs((r.values["train/loss"] as number) - 1 / (r.step + 1)) > 1e-12,
+    );
+    expect(off.map((r) => r.step)).toEqual([]);
     expect((await store.getRun("longrun0"))!.summary["train/loss"]).toBe(0.0002);
   });
 

@@ -155,12 +155,20 @@ export async function importWandbRun(
     return true;
   };
 
+  // A store error (e.g. a value it refuses) after the run was created leaves the rows written so
+  // far; the run must not look alive, so it is closed as crashed before the error goes up.
+  const markCrashed = async () => {
+    if (created) await store.updateRun(runId!, { state: "crashed" }).catch(() => undefined);
+  };
+
   try {
     for await (const rec of readWandbLog(file)) {
       if (rec.kind === "run") {
         info = rec.run;
         applyConfig(rec.run.config);
         applySummary(rec.run.summary);
+        // Create (or find the run already stored) now: a skip needs no further reading.
+        if (!(await ensureRun())) break;
       } else if (rec.kind === "config") {
         applyConfig(rec.update);
         for (const p of rec.remove) deletePath(config, p);
@@ -188,12 +196,19 @@ export async function importWandbRun(
       }
     }
   } catch (e) {
-    if (!(e instanceof WandbLogError)) throw e;
+    if (!(e instanceof WandbLogError)) {
+      await markCrashed();
+      throw e;
+    }
     // Nothing usable before the damage (e.g. not a W&B file at all): no run to create.
     if (!info && rows.length === 0 && !created) throw e;
     error = e;
   }
-  if (!(await flush())) {
+  const flushed = await flush().catch(async (e: unknown) => {
+    await markCrashed();
+    throw e;
+  });
+  if (!flushed) {
     return {
       file,
       runId: runId!,

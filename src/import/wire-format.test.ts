@@ -3,9 +3,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { WandbImportError } from "./errors.js";
 import { findWandbRunFiles } from "./find-runs.js";
+import { FIXTURES, tempDir } from "./fixtures.test-helpers.js";
 import { crc32 } from "./leveldb-log.js";
 import { Message, ProtobufError } from "./protobuf.js";
-import { FIXTURES, tempDir } from "./test-helpers.js";
 import { parseWandbJson } from "./wandb-json.js";
 
 describe("crc32", () => {
