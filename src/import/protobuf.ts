@@ -72,14 +72,14 @@ export class Message {
   has(no: number): boolean {
     return this.fields.some((f) => f.no === no);
   }
-  private first(no: number): WireField | undefined {
+  private last(no: number): WireField | undefined {
     // Protobuf says the last occurrence of a non-repeated field wins.
     for (let i = this.fields.length - 1; i >= 0; i--)
       if (this.fields[i]!.no === no) return this.fields[i];
     return undefined;
   }
   string(no: number): string | undefined {
-    const f = this.first(no);
+    const f = this.last(no);
     return f?.wire === 2 ? utf8.decode(f.value) : undefined;
   }
   strings(no: number): string[] {
@@ -88,7 +88,7 @@ export class Message {
       .map((f) => utf8.decode(f.value as Uint8Array));
   }
   message(no: number): Message | undefined {
-    const f = this.first(no);
+    const f = this.last(no);
     return f?.wire === 2 ? new Message(f.value) : undefined;
   }
   messages(no: number): Message[] {
@@ -98,11 +98,11 @@ export class Message {
   }
   /** A varint as a signed 64-bit int (int32/int64 encode negatives as 10-byte two's complement). */
   int(no: number): number | undefined {
-    const f = this.first(no);
+    const f = this.last(no);
     return f?.wire === 0 ? Number(BigInt.asIntN(64, f.value)) : undefined;
   }
   double(no: number): number | undefined {
-    const f = this.first(no);
+    const f = this.last(no);
     if (f?.wire !== 1) return undefined;
     return new DataView(f.value.buffer, f.value.byteOffset, 8).getFloat64(0, true);
   }
