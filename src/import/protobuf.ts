@@ -63,7 +63,7 @@ export function decodeFields(buf: Uint8Array): WireField[] {
 
 const utf8 = new TextDecoder("utf-8");
 
-/** A message viewed by field number: first/all accessors with typed conversions. */
+/** A message viewed by field number: single (last occurrence) and repeated accessors with typed conversions. */
 export class Message {
   readonly fields: WireField[];
   constructor(bytes: Uint8Array) {
