@@ -15,6 +15,7 @@ import {
   type HistoryRow,
   type Point,
   type ProjectInfo,
+  type RunFilter,
   type RunInit,
   type RunPatch,
   type RunQuery,
@@ -163,10 +164,10 @@ export class OnlineStore implements Store {
   }
 
   async listRuns(query: RunQuery = {}): Promise<{ runs: RunRecord[]; total: number }> {
-    const p = new URLSearchParams();
-    if (query.project) p.set("project", query.project);
-    if (query.limit !== undefined) p.set("limit", String(query.limit));
-    return (await this.#get(`/api/runs?${p}`)) as { runs: RunRecord[]; total: number };
+    return (await this.#get(`/api/runs?${runQueryParams(query)}`)) as {
+      runs: RunRecord[];
+      total: number;
+    };
   }
 
   async listProjects(): Promise<ProjectInfo[]> {
@@ -220,4 +221,36 @@ export class OnlineStore implements Store {
     const t = this.opts.finishTimeoutMs ?? 30_000;
     await Promise.all([...this.#outboxes.values()].map((o) => o.close(t)));
   }
+}
+
+/** The store's filter operators as the HTTP API spells them (docs/api.md). */
+const API_OPS: Record<RunFilter["op"], string> = {
+  "=": "eq",
+  "!=": "ne",
+  "<": "lt",
+  "<=": "le",
+  ">": "gt",
+  ">=": "ge",
+  contains: "contains",
+  in: "in",
+};
+
+/** A {@link RunQuery} as `/api/runs` query parameters, so reads through the server filter alike. */
+export function runQueryParams(query: RunQuery): URLSearchParams {
+  const p = new URLSearchParams();
+  if (query.project) p.set("project", query.project);
+  if (query.state !== undefined) {
+    p.set("state", (typeof query.state === "string" ? [query.state] : query.state).join(","));
+  }
+  if (query.group) p.set("group", query.group);
+  for (const tag of query.tags ?? []) p.append("tag", tag);
+  if (query.search) p.set("q", query.search);
+  if (query.where?.length) {
+    const filters = query.where.map((f) => ({ field: f.path, op: API_OPS[f.op], value: f.value }));
+    p.set("filter", JSON.stringify(filters));
+  }
+  if (query.sort) p.set("sort", query.sort);
+  if (query.limit !== undefined) p.set("limit", String(query.limit));
+  if (query.offset !== undefined) p.set("offset", String(query.offset));
+  return p;
 }

@@ -196,6 +196,45 @@ describe("online mode", () => {
     expect(existsSync(spool)).toBe(false);
   });
 
+  it("lists runs through the server with the same query as the local store", async () => {
+    const ts = await server();
+    for (let i = 0; i < 6; i++) {
+      await ts.store.createRun({
+        id: `q${i}`,
+        project: "query",
+        name: `run-${i}`,
+        group: i % 2 ? "odd" : "even",
+        tags: i < 3 ? ["small"] : ["big"],
+        config: { lr: i / 10, opt: i % 3 === 0 ? "adam" : "sgd" },
+        createdAt: 1_764_000_000_000 + i,
+      });
+    }
+    await ts.store.updateRun("q5", { state: "failed", exitCode: 1 });
+    const online = new OnlineStore({ dir: clientFolder(), baseUrl: ts.server.url, apiKey: ts.key });
+    cleanup.push(() => online.close());
+    const queries = [
+      {
+        project: "query",
+        where: [{ path: "config.lr", op: ">=", value: 0.2 }],
+        sort: "-config.lr",
+      },
+      { project: "query", tags: ["big"], state: ["running", "failed"], sort: "name" },
+      { project: "query", group: "odd", search: "run-", limit: 1, offset: 1, sort: "name" },
+      {
+        project: "query",
+        where: [{ path: "config.opt", op: "in", value: ["adam"] }],
+        sort: "name",
+      },
+    ] as const;
+    for (const q of queries) {
+      const local = await ts.store.listRuns(q);
+      const remote = await online.listRuns(q);
+      expect(remote.total, JSON.stringify(q)).toBe(local.total);
+      expect(remote.runs.map((r) => r.id)).toEqual(local.runs.map((r) => r.id));
+      expect(local.runs.length).toBeGreaterThan(0);
+    }
+  });
+
   it("resumes a run by id, continuing at the server's next step", async () => {
     const ts = await server();
     const dir = clientFolder();
