@@ -36,6 +36,19 @@ describe("Progress (plain lines, not a TTY)", () => {
     ]);
   });
 
+  it("counts pruned trials apart from failed ones, shown once there are some", () => {
+    const { chunks, clock, progress } = setup({ total: 3, lineEveryMs: 0 });
+    clock.t += 1000;
+    progress.report({ status: "fail", values: {}, exception: "Pruned at step 2" });
+    clock.t += 1000;
+    progress.report({ status: "fail", values: {}, exception: "out of memory" });
+    clock.t += 1000;
+    progress.report({ status: "success", values: { cost: 1 } });
+    expect(chunks[0]).toBe("[1/3] done 0 failed 0 pruned 1 | best cost - | 1 trials/s | ETA 2s\n");
+    expect(chunks[2]).toMatch(/^\[3\/3\] done 1 failed 1 pruned 1 \| best cost 1 \|/);
+    expect(progress.state()).toMatchObject({ done: 1, failed: 1, pruned: 1 });
+  });
+
   it("throttles lines but always prints the first, the last and on finish", () => {
     const { chunks, clock, progress } = setup({ total: 5 });
     for (let i = 0; i < 4; i++) {

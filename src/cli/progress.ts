@@ -6,6 +6,9 @@
  * @module
  */
 
+import { isPruned } from "../trial/pruning.js";
+import type { TrialStatus } from "../trial/report.js";
+
 /** Where the display writes: `process.stderr` by default (stdout stays for results). */
 export interface ProgressStream {
   write(chunk: string): unknown;
@@ -48,6 +51,8 @@ export interface ProgressState {
   completed: number;
   done: number;
   failed: number;
+  /** Trials stopped early by a pruner (counted apart from `failed`). */
+  pruned: number;
   total?: number;
   best?: number;
   elapsedMs: number;
@@ -78,6 +83,7 @@ export class Progress {
   private readonly start: number;
   private completed = 0;
   private failed = 0;
+  private pruned = 0;
   private best: number | undefined;
   private lastDraw = Number.NEGATIVE_INFINITY;
   private lastDrawn = -1;
@@ -104,12 +110,13 @@ export class Progress {
   }
 
   /**
-   * Records one outcome: `ok` false counts as failed (fail or crashed); a finite `cost`
-   * updates the best so far.
+   * Records one outcome: `ok` false counts as failed (fail or crashed), or as pruned when
+   * `pruned` is set; a finite `cost` updates the best so far.
    */
-  record(ok: boolean, cost?: number): void {
+  record(ok: boolean, cost?: number, pruned = false): void {
     this.completed++;
-    if (!ok) this.failed++;
+    if (!ok && pruned) this.pruned++;
+    else if (!ok) this.failed++;
     if (ok && typeof cost === "number" && Number.isFinite(cost)) {
       const better =
         this.best === undefined ||
@@ -119,10 +126,22 @@ export class Progress {
     this.draw(false);
   }
 
-  /** Records a trial report: `success` counts as done, anything else as failed. */
-  report(report: { status: string; values: Record<string, unknown> }): void {
+  /**
+   * Records a trial report: `success` counts as done, a pruned trial (see `isPruned`) as
+   * pruned, anything else as failed.
+   */
+  report(report: {
+    status: string;
+    values: Record<string, unknown>;
+    exception?: string | null;
+  }): void {
     const value = report.values[this.options.metric ?? "cost"];
-    this.record(report.status === "success", typeof value === "number" ? value : undefined);
+    const ok = report.status === "success";
+    const pruned = isPruned({
+      status: report.status as TrialStatus,
+      exception: report.exception ?? null,
+    });
+    this.record(ok, typeof value === "number" ? value : undefined, pruned);
   }
 
   /** The counters now. */
@@ -131,8 +150,9 @@ export class Progress {
     const rate = this.completed / Math.max(elapsedMs / 1000, 1e-3);
     const state: ProgressState = {
       completed: this.completed,
-      done: this.completed - this.failed,
+      done: this.completed - this.failed - this.pruned,
       failed: this.failed,
+      pruned: this.pruned,
       elapsedMs,
       rate,
     };
@@ -152,8 +172,10 @@ export class Progress {
     const count = s.total === undefined ? `[${s.completed}]` : `[${s.completed}/${s.total}]`;
     const best = s.best === undefined ? "-" : formatNumber(s.best);
     const eta = s.etaSeconds === undefined ? "" : ` | ETA ${formatDuration(s.etaSeconds)}`;
+    // Pruned trials only show up once there are some, so plain sweeps keep the short line.
+    const pruned = s.pruned > 0 ? ` pruned ${s.pruned}` : "";
     return (
-      `${count} done ${s.done} failed ${s.failed} | best ${this.options.metric ?? "cost"} ` +
+      `${count} done ${s.done} failed ${s.failed}${pruned} | best ${this.options.metric ?? "cost"} ` +
       `${best} | ${formatNumber(s.rate)} trials/s${eta}`
     );
   }

@@ -33,7 +33,7 @@ describe("examples/optimize-tpe.ts (built package, as a user runs it)", () => {
     // The level is 0 at lr = 0.01, width = 64, adam; plus 2/20 after the last epoch.
     expect(result.best?.loss).toBeLessThan(0.6);
     // stderr is not a TTY here: plain progress lines, the last one complete.
-    expect(stderr).toMatch(/\[40\/40\] done \d+ failed \d+ \| best loss/);
+    expect(stderr).toMatch(/\[40\/40\] done \d+ failed \d+ pruned \d+ \| best loss/);
     expect(stderr).not.toContain("\r");
     const store = await SqliteStore.open(dir);
     try {
