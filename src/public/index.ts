@@ -76,4 +76,13 @@ export {
 // --- trial (src/trial) ---
 export * from "../trial/index.js";
 
+/**
+ * The package's version.
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from "amltk";
+ * console.log(`amltk ${VERSION}`);
+ * ```
+ */
 export const VERSION = "0.1.0";

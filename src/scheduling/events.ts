@@ -5,11 +5,41 @@
  * naming it. Handlers run synchronously, in registration order.
  */
 
+/**
+ * Event names mapped to the argument lists their handlers receive.
+ *
+ * @example
+ * ```ts
+ * type JobEvents = { onStart: []; onProgress: [done: number, total: number] };
+ * const events = new Emitter<JobEvents>(["onStart", "onProgress"]);
+ * ```
+ */
 // biome-ignore lint/suspicious/noExplicitAny: handler argument lists are heterogeneous
 export type EventMap = Record<string, any[]>;
 
+/**
+ * A subscriber to an event whose arguments are `A`; its return value is ignored.
+ *
+ * @example
+ * ```ts
+ * const log: Handler<[Future, unknown]> = (future, result) => console.log(future.id, result);
+ * scheduler.on("onFutureResult", log);
+ * ```
+ */
 export type Handler<A extends unknown[]> = (...args: A) => unknown;
 
+/**
+ * How often and when a subscriber is called (amltk's `on(..., when=, max_calls=, repeat=,
+ * every=)`).
+ *
+ * @example
+ * ```ts
+ * // Fill every worker at the start, then submit one more per result, 100 calls at most.
+ * scheduler.on("onStart", () => task.submit(next()), { repeat: 4 });
+ * task.on("onResult", () => task.submit(next()), { maxCalls: 96 });
+ * task.on("onResult", (_f, r) => save(r), { when: (_f, r) => r !== undefined, every: 10 });
+ * ```
+ */
 export interface SubscribeOptions<A extends unknown[] = unknown[]> {
   /** Only call the handler when the predicate holds for the emitted arguments. */
   when?: (...args: A) => boolean;
@@ -29,6 +59,19 @@ interface Subscriber<A extends unknown[]> {
   calls: number;
 }
 
+/**
+ * Thrown when subscribing to or emitting an event that was never declared; the message lists
+ * the known events, so a typo such as `"onResults"` is caught at once.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   task.on("onResults", handler);
+ * } catch (e) {
+ *   if (e instanceof UnknownEventError) console.error(e.message); // Known events: onSubmitted, ...
+ * }
+ * ```
+ */
 export class UnknownEventError extends Error {
   constructor(name: string, known: readonly string[]) {
     super(`Unknown event "${name}". Known events: ${known.join(", ") || "(none)"}.`);
@@ -36,6 +79,19 @@ export class UnknownEventError extends Error {
   }
 }
 
+/**
+ * A typed event emitter: events are declared up front, handlers run synchronously in
+ * registration order, and {@link SubscribeOptions} filter and repeat calls. `Scheduler` and
+ * `Task` expose one as `events`.
+ *
+ * @example
+ * ```ts
+ * const events = new Emitter<{ onEpoch: [epoch: number, loss: number] }>(["onEpoch"]);
+ * const off = events.on("onEpoch", (epoch, loss) => console.log(epoch, loss), { every: 5 });
+ * events.emit("onEpoch", 5, 0.31); // returns the number of handler calls made
+ * off(); // unsubscribe
+ * ```
+ */
 export class Emitter<E extends EventMap> {
   readonly #subs = new Map<keyof E & string, Subscriber<unknown[]>[]>();
   readonly #counts = new Map<keyof E & string, number>();

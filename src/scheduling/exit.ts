@@ -1,7 +1,27 @@
 /** Exit states and exception-handling modes of `Scheduler.run`. */
 
+/**
+ * Why `Scheduler.run` ended: `stop()` was called, the `timeout` passed, the queue ran empty
+ * (with `endOnEmpty`), a cancelled future ended it, or an exception did.
+ *
+ * @example
+ * ```ts
+ * const { code } = await scheduler.run({ timeout: 60 });
+ * if (code === "TIMEOUT") console.log("ran out of time");
+ * ```
+ */
 export type ExitCode = "STOPPED" | "TIMEOUT" | "EXHAUSTED" | "CANCELLED" | "UNKNOWN" | "EXCEPTION";
 
+/**
+ * What `Scheduler.run` resolves with: the {@link ExitCode}, and the exception, stop message and
+ * errors raised while draining, where there are any.
+ *
+ * @example
+ * ```ts
+ * const state: ExitState = await scheduler.run({ onException: "end" });
+ * if (state.code === "EXCEPTION") console.error(state.exception);
+ * ```
+ */
 export interface ExitState {
   code: ExitCode;
   exception?: unknown;
@@ -9,11 +29,53 @@ export interface ExitState {
   drainErrors?: unknown[];
 }
 
+/**
+ * What a run does with an error: `"raise"` ends the run and rejects `run()` with it, `"end"`
+ * ends the run with code `EXCEPTION`, `"continue"` ignores it.
+ *
+ * @example
+ * ```ts
+ * const mode: ExceptionMode = "continue";
+ * await scheduler.run({ onException: mode });
+ * ```
+ */
 export type ExceptionMode = "raise" | "end" | "continue";
+/**
+ * An error class to match with `instanceof` in an {@link OnException} list.
+ *
+ * @example
+ * ```ts
+ * const retryable: ErrorClass = WorkerDiedError;
+ * await scheduler.run({ onException: [[retryable, "continue"]] });
+ * ```
+ */
 // biome-ignore lint/suspicious/noExplicitAny: any error class
 export type ErrorClass = abstract new (...args: any[]) => unknown;
+/**
+ * One {@link ExceptionMode} for every error, or `[ErrorClass, mode]` pairs checked in order
+ * (first `instanceof` match wins; an error matching none is raised).
+ *
+ * @example
+ * ```ts
+ * const onException: OnException = [
+ *   [LimitExceededError, "continue"],
+ *   [Error, "end"],
+ * ];
+ * await scheduler.run({ onException });
+ * ```
+ */
 export type OnException = ExceptionMode | readonly (readonly [ErrorClass, ExceptionMode])[];
 
+/**
+ * Options of `Scheduler.run`: when to end (`timeout` in seconds, `endOnEmpty`), whether to wait
+ * for pending work at the end, and what errors and cancellations do.
+ *
+ * @example
+ * ```ts
+ * const options: RunOptions = { timeout: 300, endOnEmpty: true, wait: false, onException: "end" };
+ * const exit = await scheduler.run(options);
+ * ```
+ */
 export interface RunOptions {
   /** Seconds before the run ends with TIMEOUT. */
   timeout?: number;

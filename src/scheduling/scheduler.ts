@@ -40,6 +40,16 @@ export { resolveMode } from "./exit.js";
 
 import { type AnyFn, Task, type TaskOptions } from "./task.js";
 
+/**
+ * The scheduler's events and the arguments their handlers get (see the module comment for
+ * their order).
+ *
+ * @example
+ * ```ts
+ * scheduler.on("onFutureException", (future, error) => console.error(future.id, error));
+ * scheduler.on("onFinished", (exit) => console.log("finished:", exit.code));
+ * ```
+ */
 export type SchedulerEvents = {
   onStart: [];
   onFutureSubmitted: [Future];
@@ -68,6 +78,18 @@ export const SCHEDULER_EVENTS = [
   "onFinished",
 ] as const satisfies readonly (keyof SchedulerEvents)[];
 
+/**
+ * Thrown by `submit` outside a run: work is submitted from `onStart` or a later handler.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   scheduler.submit(square, 2); // before run(): throws
+ * } catch (e) {
+ *   if (e instanceof SchedulerNotRunningError) scheduler.on("onStart", () => scheduler.submit(square, 2));
+ * }
+ * ```
+ */
 export class SchedulerNotRunningError extends Error {
   constructor(what = "submit") {
     super(`Scheduler is not running: cannot ${what}. Submit from onStart or later handlers.`);
@@ -86,6 +108,21 @@ export interface SubmitHooks {
   handlesExceptions?: boolean;
 }
 
+/**
+ * Runs work on an executor and emits events around it: submit from `onStart`, react to
+ * results, and `run()` until the queue is empty, a timeout passes or `stop()` is called.
+ *
+ * @example
+ * ```ts
+ * export const square = importable((x: number) => x * x, import.meta.url, "square");
+ *
+ * const scheduler = Scheduler.withProcesses({ maxWorkers: 2 });
+ * const task = scheduler.task(square);
+ * scheduler.on("onStart", () => task.submit(3), { repeat: 2 });
+ * task.on("onResult", (_future, result) => console.log(result)); // 9, 9
+ * const exit = await scheduler.run({ timeout: 30 }); // { code: "EXHAUSTED" }
+ * ```
+ */
 export class Scheduler {
   readonly executor: Executor;
   readonly events = new Emitter<SchedulerEvents>(SCHEDULER_EVENTS);

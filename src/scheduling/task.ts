@@ -25,6 +25,16 @@ import type { Scheduler, SubmitHooks } from "./scheduler.js";
 export type SubmitArgs<F extends AnyFn> =
   Parameters<F> extends [...infer A, CommHandle] ? A : Parameters<F>;
 
+/**
+ * The events every {@link Task} emits for its own submissions; `R` is the call's result.
+ *
+ * @example
+ * ```ts
+ * const task = scheduler.task(square);
+ * task.on("onResult", (future, result) => console.log(future.id, result));
+ * task.on("onException", (_future, error) => console.error(error));
+ * ```
+ */
 export type TaskEvents<R = unknown> = {
   onSubmitted: [Future<R>];
   onDone: [Future<R>];
@@ -44,7 +54,21 @@ export const TASK_EVENTS = [
 // biome-ignore lint/suspicious/noExplicitAny: plugins see any function
 export type AnyFn = (...args: any[]) => unknown;
 
-/** Base class for task plugins. */
+/**
+ * Base class for task plugins: hook a task's creation (`attachTask`), veto or wrap each
+ * submission (`preSubmit`) and attach per-call options (`prepareCall`).
+ *
+ * @example
+ * ```ts
+ * class SkipNegative extends Plugin {
+ *   readonly name = "skip-negative";
+ *   override preSubmit(...[fn, args]: Parameters<Plugin["preSubmit"]>) {
+ *     return (args[0] as number) < 0 ? undefined : super.preSubmit(fn, args);
+ *   }
+ * }
+ * const task = scheduler.task(square, { plugins: [new SkipNegative()] });
+ * ```
+ */
 export abstract class Plugin {
   abstract readonly name: string;
   /** Called once when the task is created. */
@@ -70,6 +94,19 @@ export abstract class Plugin {
   prepareCall(_call: CallExtras): void {}
 }
 
+/**
+ * Options of {@link Task}: plugins, where `fn` can be imported from, and a display name.
+ *
+ * @example
+ * ```ts
+ * const options: TaskOptions = {
+ *   name: "train",
+ *   plugins: [new Limiter({ maxCalls: 20 })],
+ *   module: { moduleUrl: import.meta.url, exportName: "train" },
+ * };
+ * const task = scheduler.task(train, options);
+ * ```
+ */
 export interface TaskOptions {
   plugins?: Plugin[];
   /** Where `fn` can be imported from (alternative to wrapping it with `importable`). */
@@ -82,6 +119,21 @@ export interface TaskOptions {
   handlesExceptions?: boolean;
 }
 
+/**
+ * A function bound to a scheduler, with its own events and plugins. `submit` runs it on the
+ * scheduler's executor (plugins may veto or wrap the call); `Trial.Task` builds on it.
+ *
+ * @example
+ * ```ts
+ * export const square = importable((x: number) => x * x, import.meta.url, "square");
+ *
+ * const scheduler = Scheduler.withThreads({ maxWorkers: 2 });
+ * const task = new Task(square, scheduler, { plugins: [new Limiter({ maxCalls: 10 })] });
+ * scheduler.on("onStart", () => task.submit(1));
+ * task.on("onResult", (_f, r) => task.submit(r + 1)); // stops after 10 calls
+ * await scheduler.run();
+ * ```
+ */
 export class Task<F extends AnyFn> {
   readonly fn: F;
   readonly scheduler: Scheduler;
@@ -171,6 +223,15 @@ export class Task<F extends AnyFn> {
   }
 }
 
+/**
+ * Options of {@link Limiter}.
+ *
+ * @example
+ * ```ts
+ * const options: LimiterOptions = { maxCalls: 100, maxConcurrent: 4, notWhileRunning: evalTask };
+ * const task = scheduler.task(train, { plugins: [new Limiter(options)] });
+ * ```
+ */
 export interface LimiterOptions {
   maxCalls?: number;
   maxConcurrent?: number;
@@ -181,6 +242,12 @@ export interface LimiterOptions {
 /**
  * Limits a task's submissions. Only real submissions count towards `maxCalls`.
  * Events: callLimitReached, concurrentLimitReached, disabledDueToRunningTask (args: task, args).
+ *
+ * @example
+ * ```ts
+ * const task = scheduler.task(train, { plugins: [new Limiter({ maxCalls: 50 })] });
+ * task.on("callLimitReached", () => scheduler.stop("budget spent"));
+ * ```
  */
 export class Limiter extends Plugin {
   readonly name = "limiter";

@@ -15,7 +15,15 @@ import {
   type TrialStatus,
 } from "./report.js";
 
-/** Options for {@link History.fromCSV}. */
+/**
+ * Options for {@link History.fromCSV}.
+ *
+ * @example
+ * ```ts
+ * const options: FromCSVOptions = { metrics: [new Metric("acc", { minimize: false })] };
+ * const history = History.fromCSV(readFileSync("history.csv", "utf8"), options);
+ * ```
+ */
 export interface FromCSVOptions {
   /** Metric definitions (direction, bounds); by default each `metric:<name>` column is minimized. */
   metrics?: Metric[];

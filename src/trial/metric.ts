@@ -4,10 +4,26 @@
  * @module
  */
 
-/** Inclusive `[low, high]` bounds of a metric. */
+/**
+ * Inclusive `[low, high]` bounds of a metric.
+ *
+ * @example
+ * ```ts
+ * const bounds: MetricBounds = [0, 1];
+ * const acc = new Metric("acc", { minimize: false, bounds });
+ * ```
+ */
 export type MetricBounds = readonly [number, number];
 
-/** Options for {@link Metric}. */
+/**
+ * Options for {@link Metric}.
+ *
+ * @example
+ * ```ts
+ * const options: MetricOptions = { minimize: false, bounds: [0, 1] };
+ * const acc = new Metric("acc", options);
+ * ```
+ */
 export interface MetricOptions {
   /** Whether lower is better (default `true`). */
   minimize?: boolean;
@@ -15,7 +31,16 @@ export interface MetricOptions {
   bounds?: MetricBounds;
 }
 
-/** Plain, serializable form of a {@link Metric}. */
+/**
+ * Plain, serializable form of a {@link Metric}.
+ *
+ * @example
+ * ```ts
+ * const json: MetricJSON = new Metric("cost").toJSON();
+ * // { name: "cost", minimize: true, bounds: null }
+ * const back = Metric.fromJSON(json);
+ * ```
+ */
 export interface MetricJSON {
   name: string;
   minimize: boolean;

@@ -4,7 +4,16 @@
  * @module
  */
 
-/** Wall-clock interval, times in seconds since the epoch. */
+/**
+ * Wall-clock interval, times in seconds since the epoch.
+ *
+ * @example
+ * ```ts
+ * await trial.profile("fit", () => model.fit(x, y));
+ * const time: TimeInterval = trial.profiles.fit.time;
+ * time.duration; // seconds, e.g. 1.42
+ * ```
+ */
 export interface TimeInterval {
   start: number;
   end: number;
@@ -13,7 +22,16 @@ export interface TimeInterval {
   unit: "seconds";
 }
 
-/** CPU time used by the process during the block (user + system), in seconds. */
+/**
+ * CPU time used by the process during the block (user + system), in seconds.
+ *
+ * @example
+ * ```ts
+ * await trial.profile("fit", () => model.fit(x, y));
+ * const cpu: CpuInterval = trial.profiles.fit.cpu;
+ * cpu.user + cpu.system === cpu.duration; // true
+ * ```
+ */
 export interface CpuInterval {
   user: number;
   system: number;
@@ -21,7 +39,16 @@ export interface CpuInterval {
   unit: "seconds";
 }
 
-/** Resident set size at the start and end of the block, in bytes. */
+/**
+ * Resident set size at the start and end of the block, in bytes.
+ *
+ * @example
+ * ```ts
+ * await trial.profile("load", () => loadDataset());
+ * const memory: MemoryInterval = trial.profiles.load.memory;
+ * memory.diff / 2 ** 20; // MiB the block added to the RSS
+ * ```
+ */
 export interface MemoryInterval {
   start: number;
   end: number;
@@ -29,7 +56,16 @@ export interface MemoryInterval {
   unit: "bytes";
 }
 
-/** One profiled block. Plain data: it survives JSON and structured clone. */
+/**
+ * One profiled block. Plain data: it survives JSON and structured clone.
+ *
+ * @example
+ * ```ts
+ * await trial.begin(() => train(trial.config)); // profiled as "trial"
+ * const p: Profile = trial.profiles.trial;
+ * console.log(p.time.duration, p.cpu.duration, p.memory.diff);
+ * ```
+ */
 export interface Profile {
   time: TimeInterval;
   cpu: CpuInterval;

@@ -7,16 +7,41 @@
 import { Metric, type MetricJSON } from "./metric.js";
 import { type Profile, profileColumns } from "./profile.js";
 
-/** The outcome of a trial. */
+/**
+ * The outcome of a trial.
+ *
+ * @example
+ * ```ts
+ * const status: TrialStatus = report.status;
+ * if (status === "crashed") console.error(report.traceback);
+ * ```
+ */
 export type TrialStatus = "success" | "fail" | "crashed" | "unknown";
 
 /** A JSON-safe number: non-finite values are written as `"inf"`, `"-inf"` or `"nan"`. */
 export type JSONNumber = number | "inf" | "-inf" | "nan";
 
-/** A cell of a report row. */
+/**
+ * A cell of a report row.
+ *
+ * @example
+ * ```ts
+ * const row: Record<string, RowValue> = report.row();
+ * row["metric:cost"]; // 0.5
+ * ```
+ */
 export type RowValue = string | number | boolean | null;
 
-/** Plain form of a {@link TrialReport}: safe for `JSON.stringify` and structured clone. */
+/**
+ * Plain form of a {@link TrialReport}: safe for `JSON.stringify` and structured clone.
+ *
+ * @example
+ * ```ts
+ * const json: TrialReportJSON = report.toJSON();
+ * writeFileSync("report.json", JSON.stringify(json));
+ * const back = TrialReport.fromJSON(JSON.parse(readFileSync("report.json", "utf8")));
+ * ```
+ */
 export interface TrialReportJSON {
   name: string;
   status: TrialStatus;
@@ -33,7 +58,22 @@ export interface TrialReportJSON {
   fidelities: Record<string, unknown>;
 }
 
-/** Fields to build a {@link TrialReport} from. */
+/**
+ * Fields to build a {@link TrialReport} from; usually a {@link Trial} builds it for you
+ * (`trial.success(...)`, `trial.fail(...)`).
+ *
+ * @example
+ * ```ts
+ * const init: TrialReportInit = {
+ *   name: "t1",
+ *   status: "success",
+ *   values: { cost: 0.5 },
+ *   metrics: [new Metric("cost")],
+ *   createdAt: Date.now(),
+ * };
+ * const report = new TrialReport(init);
+ * ```
+ */
 export interface TrialReportInit {
   name: string;
   status: TrialStatus;

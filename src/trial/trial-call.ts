@@ -73,7 +73,14 @@ export async function runTrialFn(
 
 /**
  * Imports `fnRef`, rebuilds the trial from `trialJson`, awaits `fn(trial)` and returns the
- * report's JSON.
+ * report's JSON. `Trial.Task` submits it to worker executors; an error or a non-report return
+ * comes back as a crashed report, never a rejection.
+ *
+ * @example
+ * ```ts
+ * const json = await callTrial({ moduleUrl: import.meta.url, exportName: "evaluate" }, trial.toJSON());
+ * const report = TrialReport.fromJSON(json);
+ * ```
  */
 export const callTrial = importable(
   async (

@@ -29,7 +29,16 @@ function isWrapperProvider<P>(p: P): p is P & TrialWrapperProvider {
   return typeof (p as { trialWrapper?: unknown }).trialWrapper === "function";
 }
 
-/** Events of a {@link TrialTask}. */
+/**
+ * Events of a {@link TrialTask}.
+ *
+ * @example
+ * ```ts
+ * const task = new Trial.Task(evaluate, scheduler);
+ * task.on("onSuccess", (report) => history.add(report));
+ * task.on("onCrashed", (report) => console.error(report.name, report.traceback));
+ * ```
+ */
 export type TrialTaskEvents = {
   /** Every report, whatever its status (emitted first). */
   onReport: [TrialReport];
@@ -40,6 +49,14 @@ export type TrialTaskEvents = {
   onCancelled: [Trial];
 };
 
+/**
+ * The names of {@link TrialTaskEvents}, in the order a report's events fire.
+ *
+ * @example
+ * ```ts
+ * for (const name of TRIAL_TASK_EVENTS) task.on(name, () => console.log(name));
+ * ```
+ */
 export const TRIAL_TASK_EVENTS = [
   "onReport",
   "onSuccess",
@@ -48,7 +65,17 @@ export const TRIAL_TASK_EVENTS = [
   "onCancelled",
 ] as const;
 
-/** The function a {@link TrialTask} runs. */
+/**
+ * The function a {@link TrialTask} runs: evaluate `trial.config` and return the trial's report.
+ *
+ * @example
+ * ```ts
+ * export const evaluate: TrialFn<{ lr: number }> = async (trial) => {
+ *   const loss = await trial.begin(() => train(trial.config.lr));
+ *   return loss === undefined ? trial.fail() : trial.success({ loss });
+ * };
+ * ```
+ */
 export type TrialFn<C extends Record<string, unknown> = Record<string, unknown>> = (
   trial: Trial<C>,
 ) => TrialReport | Promise<TrialReport>;

@@ -13,7 +13,15 @@ import { askShouldPrune, reportIntermediate } from "./pruning.js";
 import { TrialReport, type TrialStatus } from "./report.js";
 import { TrialTask } from "./trial-task.js";
 
-/** Plain-data form of a {@link Trial}, from {@link Trial.toJSON}. */
+/**
+ * Plain-data form of a {@link Trial}, from {@link Trial.toJSON}.
+ *
+ * @example
+ * ```ts
+ * const json: TrialJSON = trial.toJSON();
+ * const copy = Trial.fromJSON(JSON.parse(JSON.stringify(json)));
+ * ```
+ */
 export interface TrialJSON {
   name: string;
   config: Record<string, unknown>;
@@ -25,7 +33,21 @@ export interface TrialJSON {
   storage: string;
 }
 
-/** Options for {@link Trial}. */
+/**
+ * Options for {@link Trial}.
+ *
+ * @example
+ * ```ts
+ * const options: TrialOptions<{ lr: number }> = {
+ *   name: "t1",
+ *   config: { lr: 0.01 },
+ *   seed: 42,
+ *   fidelities: { epochs: 10 },
+ *   metrics: [new Metric("loss")],
+ * };
+ * const trial = new Trial(options);
+ * ```
+ */
 export interface TrialOptions<C extends Record<string, unknown> = Record<string, unknown>> {
   /** Unique name of the trial. */
   name: string;

@@ -2,14 +2,30 @@
  * The executor contract: something that runs calls and hands back futures.
  */
 
-/** A call that a worker can import: `import(moduleUrl)[exportName](...args)`. */
+/**
+ * A call that a worker can import: `import(moduleUrl)[exportName](...args)`.
+ *
+ * @example
+ * ```ts
+ * const call: ModuleCall = { moduleUrl: import.meta.url, exportName: "square", args: [3] };
+ * const future = new ProcessExecutor({ maxWorkers: 2 }).submit<number>(call);
+ * ```
+ */
 export interface ModuleCall {
   moduleUrl: string;
   exportName: string;
   args: unknown[];
 }
 
-/** An in-process call (only the sequential executor can run every one of these). */
+/**
+ * An in-process call (only the sequential executor can run every one of these).
+ *
+ * @example
+ * ```ts
+ * const call: FunctionCall = { fn: (x: number) => x * x, args: [3] };
+ * const result = await new SequentialExecutor().submit<number>(call).promise; // 9
+ * ```
+ */
 export interface FunctionCall {
   fn: (...args: never[]) => unknown;
   args: unknown[];
@@ -34,6 +50,16 @@ export interface CallExtras {
   channel?: CallChannel;
 }
 
+/**
+ * What an {@link Executor} runs: a function or an importable module export, with the
+ * per-call extras plugins attached.
+ *
+ * @example
+ * ```ts
+ * const call: Call = { fn: train, args: [config], module: moduleOf(train), limits: { wallTime: 60 } };
+ * const future = executor.submit(call);
+ * ```
+ */
 export type Call = (ModuleCall | FunctionCall) & CallExtras;
 
 /**
@@ -82,14 +108,30 @@ export interface CallChannel {
 
 const MODULE = Symbol.for("amltk.importable");
 
+/**
+ * Where a function can be imported from: the module's URL and the export's name.
+ *
+ * @example
+ * ```ts
+ * const ref: ModuleRef = { moduleUrl: import.meta.url, exportName: "train" };
+ * const task = new Task(train, scheduler, { module: ref });
+ * ```
+ */
 export interface ModuleRef {
   moduleUrl: string;
   exportName: string;
 }
 
 /**
- * Record where a function can be imported from, so worker processes can run it:
- * `export const square = importable((x: number) => x * x, import.meta.url, "square")`.
+ * Record where a function can be imported from, so worker processes can run it. The name must
+ * be the one the module exports it under.
+ *
+ * @example
+ * ```ts
+ * export const square = importable((x: number) => x * x, import.meta.url, "square");
+ * const scheduler = Scheduler.withProcesses({ maxWorkers: 2 });
+ * scheduler.on("onStart", () => scheduler.submit(square, 7));
+ * ```
  */
 export function importable<F extends (...args: never[]) => unknown>(
   fn: F,
@@ -100,6 +142,16 @@ export function importable<F extends (...args: never[]) => unknown>(
   return fn;
 }
 
+/**
+ * The {@link ModuleRef} that {@link importable} recorded on `fn`, if any.
+ *
+ * @example
+ * ```ts
+ * export const square = importable((x: number) => x * x, import.meta.url, "square");
+ * moduleOf(square); // { moduleUrl: "file:///.../square.ts", exportName: "square" }
+ * moduleOf((x: number) => x); // undefined
+ * ```
+ */
 export function moduleOf(fn: unknown): ModuleRef | undefined {
   return (fn as { [MODULE]?: ModuleRef } | undefined)?.[MODULE];
 }
@@ -108,8 +160,28 @@ export function isFunctionCall(c: Call): c is FunctionCall {
   return typeof (c as FunctionCall).fn === "function";
 }
 
+/**
+ * Where a {@link Future} is in its life.
+ *
+ * @example
+ * ```ts
+ * const state: FutureState = future.state;
+ * if (state === "pending") future.cancel();
+ * ```
+ */
 export type FutureState = "pending" | "running" | "done" | "cancelled";
 
+/**
+ * The error a cancelled {@link Future}'s promise rejects with.
+ *
+ * @example
+ * ```ts
+ * future.cancel();
+ * await future.promise.catch((e) => {
+ *   if (e instanceof CancelledError) console.log("cancelled before it ran");
+ * });
+ * ```
+ */
 export class CancelledError extends Error {
   constructor(message = "Future was cancelled") {
     super(message);
@@ -119,7 +191,18 @@ export class CancelledError extends Error {
 
 let nextId = 0;
 
-/** A handle on a submitted call. `promise` settles with the result, the error, or a CancelledError. */
+/**
+ * A handle on a submitted call. `promise` settles with the result, the error, or a
+ * {@link CancelledError}.
+ *
+ * @example
+ * ```ts
+ * scheduler.on("onStart", async () => {
+ *   const future = scheduler.submit(square, 4);
+ *   console.log(await future.promise, future.state); // 16 "done"
+ * });
+ * ```
+ */
 export class Future<T = unknown> {
   readonly id = ++nextId;
   state: FutureState = "pending";
@@ -172,11 +255,32 @@ export class Future<T = unknown> {
   }
 }
 
+/**
+ * How an {@link Executor} shuts down.
+ *
+ * @example
+ * ```ts
+ * const executor = new ThreadExecutor({ maxWorkers: 4 });
+ * // ... submit calls ...
+ * await executor.shutdown({ wait: false } satisfies ShutdownOptions);
+ * ```
+ */
 export interface ShutdownOptions {
   /** true: let running and pending work finish; false: cancel pending work, stop workers. */
   wait: boolean;
 }
 
+/**
+ * Runs calls and hands back futures: {@link SequentialExecutor} in-process,
+ * `ThreadExecutor` on worker threads, `ProcessExecutor` in forked processes. A `Scheduler` owns
+ * one and shuts it down when its run ends.
+ *
+ * @example
+ * ```ts
+ * const executor: Executor = new ThreadExecutor({ maxWorkers: 4 });
+ * const scheduler = new Scheduler(executor);
+ * ```
+ */
 export interface Executor {
   readonly maxWorkers: number;
   /** true when calls must carry an importable module (e.g. process workers). */

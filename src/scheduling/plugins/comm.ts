@@ -11,7 +11,16 @@ import { CommClosedError, CommHandle } from "./comm-handle.js";
 
 export { CommClosedError, CommHandle, CommTimeoutError, isCommHandle } from "./comm-handle.js";
 
-/** Task events a {@link CommPlugin} adds. */
+/**
+ * Task events a {@link CommPlugin} adds.
+ *
+ * @example
+ * ```ts
+ * const task = scheduler.task(work, { plugins: [new Comm.Plugin()] });
+ * task.on("onCommOpen", (msg) => console.log("started", msg));
+ * task.on("onCommRequest", (msg) => msg.respond({ lr: 0.01 }));
+ * ```
+ */
 export type CommEvents = {
   /** The call started and its channel is open. */
   onCommOpen: [CommMessage];
@@ -133,7 +142,15 @@ export class HostChannel implements CallChannel {
   }
 }
 
-/** Options of {@link CommPlugin}. */
+/**
+ * Options of {@link CommPlugin}.
+ *
+ * @example
+ * ```ts
+ * const options: CommOptions = { requestTimeout: 5 };
+ * const task = scheduler.task(work, { plugins: [new Comm.Plugin(options)] });
+ * ```
+ */
 export interface CommOptions {
   /** Seconds a `comm.request` waits for a response unless it passes its own (default 30). */
   requestTimeout?: number;

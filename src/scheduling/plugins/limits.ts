@@ -12,7 +12,15 @@ export {
   WallTimeExceeded,
 } from "../executors/limits.js";
 
-/** Options of {@link Limits}: seconds, seconds, bytes. */
+/**
+ * Options of {@link Limits}: seconds, seconds, bytes.
+ *
+ * @example
+ * ```ts
+ * const options: LimitsOptions = { wallTime: 60, cpuTime: 30, memory: 512 * 2 ** 20 };
+ * const task = scheduler.task(work, { plugins: [new Limits(options)] });
+ * ```
+ */
 export type LimitsOptions = LimitSpec;
 
 /**
