@@ -25,7 +25,18 @@ export class WandbLogError extends Error {
   }
 }
 
-/** Thrown for import input that is not a W&B run (a path with no `.wandb` file, a run without id). */
+/**
+ * Thrown for import input that is not a W&B run (a path with no `.wandb` file, a run without id).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await findWandbRunFiles(["notes.txt"]); // not a .wandb file
+ * } catch (e) {
+ *   if (e instanceof WandbImportError) console.error(e.message);
+ * }
+ * ```
+ */
 export class WandbImportError extends Error {
   override name = "WandbImportError";
 }

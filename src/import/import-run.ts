@@ -9,13 +9,31 @@ const BATCH = 2000;
 /** Keys W&B adds to every summary; our summary holds only what the user logged or set. */
 const SUMMARY_INTERNAL = new Set(["_wandb", "_runtime", "_step", "_timestamp"]);
 
-/** Options of `importWandbRun`. */
+/**
+ * Options of `importWandbRun`.
+ *
+ * @example
+ * ```ts
+ * const options: WandbImportOptions = { force: true }; // re-import over an earlier copy
+ * await importWandbRun("wandb/offline-run-20240101_000000-abc/run-abc.wandb", store, options);
+ * ```
+ */
 export interface WandbImportOptions {
   /** Replace a run with the same id already in the store (default: skip it). */
   force?: boolean;
 }
 
-/** What `importWandbRun` did with one `.wandb` file. */
+/**
+ * What `importWandbRun` did with one `.wandb` file.
+ *
+ * @example
+ * ```ts
+ * for (const file of await findWandbRunFiles(["./wandb"])) {
+ *   const res: WandbImportResult = await importWandbRun(file, store);
+ *   console.log(res.runId, res.status, `${res.steps} steps`, res.error ? "damaged" : "ok");
+ * }
+ * ```
+ */
 export interface WandbImportResult {
   file: string;
   runId: string;

@@ -15,13 +15,36 @@
 import { Message, ProtobufError } from "./protobuf.js";
 import { parseWandbJson } from "./wandb-json.js";
 
-/** One `key`/`nested_key` + `value_json` item; `path` has one part for a flat key. */
+/**
+ * One `key`/`nested_key` + `value_json` item; `path` has one part for a flat key.
+ *
+ * @example
+ * ```ts
+ * for await (const rec of readWandbLog(file)) {
+ *   if (rec.kind !== "history") continue;
+ *   const items: WandbItem[] = rec.items;
+ *   for (const item of items) console.log(item.path.join("/"), item.value);
+ * }
+ * ```
+ */
 export interface WandbItem {
   path: string[];
   value: unknown;
 }
 
-/** What a W&B `RunRecord` says about the run. */
+/**
+ * What a W&B `RunRecord` says about the run.
+ *
+ * @example
+ * ```ts
+ * for await (const rec of readWandbLog(file)) {
+ *   if (rec.kind === "run") {
+ *     const info: WandbRunInfo = rec.run;
+ *     console.log(info.id, info.project, info.tags, info.config.length);
+ *   }
+ * }
+ * ```
+ */
 export interface WandbRunInfo {
   id: string;
   entity?: string;
@@ -42,6 +65,15 @@ export interface WandbRunInfo {
  * One decoded record of a `.wandb` log. `offset` is its byte offset in the file, `num` W&B's
  * record counter. Records this importer does not use (files, stats, telemetry, ...) come as
  * `other` with their `wandb_internal.Record` field number.
+ *
+ * @example
+ * ```ts
+ * const records: AsyncGenerator<WandbRecord> = readWandbLog(file);
+ * for await (const rec of records) {
+ *   if (rec.kind === "history") console.log(rec.step, rec.items.length);
+ *   else if (rec.kind === "exit") console.log("exit code", rec.exitCode);
+ * }
+ * ```
  */
 export type WandbRecord = { offset: number; num: number } & (
   | { kind: "header"; version?: string }
