@@ -18,6 +18,16 @@ const TABLE_SQL = `CREATE TABLE IF NOT EXISTS server_api_keys (
   revoked_at REAL
 )`;
 
+/**
+ * One API key as {@link ApiKeys.list} shows it: never the secret, only its id, name and
+ * times (epoch milliseconds).
+ *
+ * @example
+ * ```ts
+ * const active: ApiKeyInfo[] = new ApiKeys(store.db).list().filter((k) => k.revokedAt === null);
+ * for (const k of active) console.log(k.id, k.name, k.lastUsedAt);
+ * ```
+ */
 export interface ApiKeyInfo {
   id: string;
   name: string;

@@ -17,6 +17,15 @@ import { registerWriteRoutes } from "./write-routes.js";
 
 const VERSION = "0.1.0";
 
+/**
+ * Who may use the API: by default writes need a key and reads are open.
+ *
+ * @example
+ * ```ts
+ * const auth: AuthOptions = { reads: true }; // keys for reads too
+ * const server = await createServer({ store, auth });
+ * ```
+ */
 export interface AuthOptions {
   /** Require a key for reads as well (default false: reads are open, writes need a key). */
   reads?: boolean;
@@ -24,6 +33,20 @@ export interface AuthOptions {
   keys?: ApiKeys;
 }
 
+/**
+ * Options of {@link createServer} and {@link createApp}; only `store` is required.
+ *
+ * @example
+ * ```ts
+ * const options: ServerOptions = {
+ *   store: await SqliteStore.open("./amltk-runs"),
+ *   port: 8080,
+ *   host: "0.0.0.0", // reachable from other machines
+ *   closeStore: true,
+ * };
+ * const server = await createServer(options);
+ * ```
+ */
 export interface ServerOptions {
   store: Store;
   /** 0 (default) picks a free port. */
@@ -40,6 +63,16 @@ export interface ServerOptions {
   staleAfterMs?: number;
 }
 
+/**
+ * A started server, from {@link createServer}: where it listens and how to stop it.
+ *
+ * @example
+ * ```ts
+ * const server: RunningServer = await createServer({ store });
+ * const health = await fetch(`${server.url}/api/health`).then((r) => r.json());
+ * await server.close();
+ * ```
+ */
 export interface RunningServer {
   url: string;
   port: number;
@@ -54,7 +87,17 @@ function bearer(c: Context): string | undefined {
   return c.req.query("key") || undefined;
 }
 
-/** The Hono app alone (no socket), for embedding. */
+/**
+ * The Hono app alone (no socket), for embedding in a server of your own or calling directly.
+ *
+ * @example
+ * ```ts
+ * const { app, closeStreams } = createApp({ store, auth: false });
+ * const res = await app.request("/api/runs");
+ * console.log(res.status, await res.json());
+ * closeStreams(); // before shutting your server down
+ * ```
+ */
 export function createApp(opts: ServerOptions): {
   app: Hono;
   watcher: Watcher;

@@ -11,6 +11,16 @@ export type ApiErrorCode =
   | "busy"
   | "internal";
 
+/**
+ * An HTTP API error: its status, a stable `code`, a message and, for bad input, the field
+ * at fault. Serialized as `{ error: { code, message, field? } }`.
+ *
+ * @example
+ * ```ts
+ * const err = new ApiError(404, "not_found", "no run abc123");
+ * JSON.stringify(err); // {"error":{"code":"not_found","message":"no run abc123"}}
+ * ```
+ */
 export class ApiError extends Error {
   override name = "ApiError";
   constructor(

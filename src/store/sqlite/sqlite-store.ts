@@ -37,6 +37,23 @@ import { readSeriesRows } from "./series.js";
 // Re-exported where it always was (the package's store entry exports it from here).
 export { isPidDead } from "../run-record.js";
 
+/**
+ * The local-first {@link Store}: one SQLite file, `<dir>/amltk.db`, that tracked runs write
+ * to and the server reads from (several processes may share it).
+ *
+ * @example
+ * ```ts
+ * import { SqliteStore } from "amltk/server";
+ * import { init } from "amltk/track";
+ *
+ * const store = await SqliteStore.open("./amltk-runs");
+ * const run = await init({ project: "demo", store, config: { lr: 0.1 } });
+ * run.log({ loss: 0.5 });
+ * await run.finish();
+ * const { runs, total } = await store.listRuns({ project: "demo" });
+ * await store.close();
+ * ```
+ */
 export class SqliteStore implements Store, BatchWriter {
   readonly kind = "sqlite";
   #db: Db | undefined;
