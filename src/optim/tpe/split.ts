@@ -6,6 +6,7 @@
  */
 
 import { nonDominatedSort } from "../pareto.js";
+import { hypervolumeWeights, selectByHypervolume } from "./motpe.js";
 
 /** What TPE remembers of one trial, for ranking. */
 export interface Ranked {
@@ -37,18 +38,20 @@ export function defaultWeights(n: number): number[] {
   return out;
 }
 
-/** The good and the bad trials, each in ask order, with the bad ones' weights. */
+/** The good and the bad trials, each in ask order, with their kernels' weights. */
 export interface Split<T extends Ranked> {
   readonly below: T[];
+  /** 1 each with one metric; hypervolume contributions with several (MOTPE). */
+  readonly belowWeights: number[];
   readonly above: T[];
   readonly aboveWeights: number[];
 }
 
 /**
  * Splits trials (given in ask order) into the `gamma(successes)` best successes and the rest.
- * With several metrics the best are taken front by front (non-dominated sorting); within the
- * front that doesn't fit whole, trials with the smaller sum of per-metric ranks go first (a
- * cheap stand-in for MOTPE's hypervolume-based selection).
+ * With several metrics (MOTPE) the best are taken front by front (non-dominated sorting);
+ * from the front that doesn't fit whole, the subset with the largest hypervolume is chosen
+ * greedily, and the good trials' kernels weigh their hypervolume contributions (see motpe.ts).
  */
 export function split<T extends Ranked>(
   trials: readonly T[],
@@ -61,14 +64,18 @@ export function split<T extends Ranked>(
   const below: T[] = [];
   const above: T[] = [];
   for (const t of trials) (best.has(t) ? below : above).push(t);
-  return { below, above, aboveWeights: weights(above.length) };
+  const multi = below.length > 1 && below[0].losses!.length > 1;
+  const belowWeights = multi
+    ? hypervolumeWeights(below.map((t) => t.losses!))
+    : new Array<number>(below.length).fill(1);
+  return { below, belowWeights, above, aboveWeights: weights(above.length) };
 }
 
 /** The `k` best successes (ties: older first). */
 function best_<T extends Ranked>(ok: readonly T[], k: number): T[] {
   if (k === 0) return [];
   const m = ok[0].losses!.length;
-  if (m > 1) return rankMulti(ok).slice(0, k);
+  if (m > 1) return bestMulti(ok, k);
   // One metric: keep a sorted top-k while scanning (k <= 25 by default, n may be thousands).
   const top: T[] = [];
   for (const t of ok) {
@@ -82,21 +89,23 @@ function best_<T extends Ranked>(ok: readonly T[], k: number): T[] {
   return top;
 }
 
-/** Successes with several losses, best first. */
-function rankMulti<T extends Ranked>(ok: readonly T[]): T[] {
-  const m = ok[0].losses!.length;
-  const rankSum = new Map<T, number>(ok.map((t) => [t, 0]));
-  for (let j = 0; j < m; j++) {
-    const sorted = [...ok].sort((a, b) => a.losses![j] - b.losses![j]);
-    sorted.forEach((t, r) => {
-      rankSum.set(t, rankSum.get(t)! + r);
-    });
-  }
+/**
+ * The `k` best successes with several losses: whole non-dominated fronts while they fit, then
+ * the hypervolume-greedy subset of the next front.
+ */
+function bestMulti<T extends Ranked>(ok: readonly T[], k: number): T[] {
   const out: T[] = [];
   for (const front of nonDominatedSort(ok.map((t) => t.losses!))) {
     const members = front.map((i) => ok[i]);
-    members.sort((a, b) => rankSum.get(a)! - rankSum.get(b)! || a.index - b.index);
-    out.push(...members);
+    if (out.length + members.length <= k) out.push(...members);
+    else {
+      const picks = selectByHypervolume(
+        members.map((t) => t.losses!),
+        k - out.length,
+      );
+      for (const i of picks) out.push(members[i]);
+    }
+    if (out.length >= k) break;
   }
   return out;
 }

@@ -10,7 +10,7 @@
 import { isPruned } from "../../trial/pruning.js";
 import type { TrialReport } from "../../trial/report.js";
 import { BaseOptimizer, type OptimizerOptions } from "../base-optimizer.js";
-import { lossesOf } from "../pareto.js";
+import { lossesOf, paretoFront } from "../pareto.js";
 import { configKey } from "../space/key.js";
 import type { Choice, Config } from "../types.js";
 import { encode, type Group, groupActive, groupsOf, snap } from "./groups.js";
@@ -96,11 +96,20 @@ const FAILED_WIDEN = 4;
  * Failed and crashed trials (and successes without a finite value for every metric) are kept as
  * bad trials with 4× wider kernels: they shape g(x), so TPE steers away from the region of a
  * configuration that broke, but never l(x). Pruned trials are bad trials with ordinary kernels.
- * Trials asked but not told yet are bad trials too (the constant liar), so parallel asks differ. With several metrics the good trials are picked front by front (non-dominated sorting).
+ * Trials asked but not told yet are bad trials too (the constant liar), so parallel asks differ.
+ *
+ * With several metrics it is MOTPE (Ozaki et al. 2020): the good trials are whole
+ * non-dominated fronts, then the subset of the next front with the largest hypervolume (exact
+ * greedy selection with 2 objectives; the most crowding-distance-spread points with more), and
+ * each good trial's kernel in l(x) weighs its hypervolume contribution, so l(x) favours the
+ * sparse and outer parts of the front. Metrics to maximize are negated first. {@link TPE.front}
+ * gives the Pareto front of the successful reports; failed, crashed and pruned trials never
+ * enter it.
  * Reports of trials it did not ask for are accepted when their config is valid (warm start).
  *
  * @example
  * ```ts
+ * // One metric:
  * const tpe = new TPE({
  *   space: space({ x: float(-5, 5), kind: categorical(["a", "b"]) }),
  *   metrics: new Metric("loss"),
@@ -111,11 +120,25 @@ const FAILED_WIDEN = 4;
  *   const x = trial.config.x as number;
  *   tpe.tell(trial.success({ loss: (x - 1) ** 2 + (trial.config.kind === "a" ? 0 : 1) }));
  * }
+ * // Two metrics (MOTPE), one of them maximized:
+ * const motpe = new TPE({
+ *   space: space({ x: float(0, 1) }),
+ *   metrics: [new Metric("acc", { minimize: false }), new Metric("latency")],
+ *   seed: 1,
+ * });
+ * for (let i = 0; i < 50; i++) {
+ *   const trial = motpe.ask();
+ *   const x = trial.config.x as number;
+ *   motpe.tell(trial.success({ acc: x, latency: x ** 2 }));
+ * }
+ * motpe.front(); // the non-dominated successful reports
  * ```
  */
 export class TPE extends BaseOptimizer {
   readonly #groups: Group[];
   readonly #told: Observation[] = [];
+  /** Successful reports, for {@link TPE.front}. */
+  readonly #successes: TrialReport[] = [];
   readonly #toldNames = new Set<string>();
   readonly #seen = new Set<string>();
   readonly #nStartup: number;
@@ -190,6 +213,7 @@ export class TPE extends BaseOptimizer {
     super.tell(report);
     const losses = lossesOf(report, this.metrics);
     this.#toldNames.add(report.name);
+    if (losses !== undefined) this.#successes.push(report);
     this.#seen.add(configKey(config as Config));
     this.#told.push({
       index: this.#told.length,
@@ -198,6 +222,16 @@ export class TPE extends BaseOptimizer {
       // Pruned trials were merely worse than others so far: bad, but not a region to shun.
       failed: losses === undefined && !isPruned(report),
     });
+  }
+
+  /**
+   * The Pareto front of the successful reports told so far (on this optimizer's metrics, each
+   * in its direction), in the order they were told; with one metric, the best report(s).
+   * Failed, crashed and pruned trials, and successes lacking a finite metric value, never
+   * enter it.
+   */
+  front(): TrialReport[] {
+    return paretoFront(this.#successes, this.metrics);
   }
 
   /** One configuration, given the configurations of the batch being proposed. */
@@ -217,7 +251,11 @@ export class TPE extends BaseOptimizer {
         })),
       ];
     }
-    const { below, above, aboveWeights } = split(observations, this.#gamma, this.#weights);
+    const { below, belowWeights, above, aboveWeights } = split(
+      observations,
+      this.#gamma,
+      this.#weights,
+    );
     const config: Config = {};
     let next = 0;
     for (const p of this.space.params) {
@@ -229,7 +267,7 @@ export class TPE extends BaseOptimizer {
       if (group?.params[0] !== p) continue; // sampled with its group's first member
       next++;
       if (!groupActive(group, config)) continue;
-      const values = this.#sampleGroup(group, below, above, aboveWeights);
+      const values = this.#sampleGroup(group, below, belowWeights, above, aboveWeights);
       group.params.forEach((q, j) => {
         config[q.name] = values[j];
       });
@@ -245,6 +283,7 @@ export class TPE extends BaseOptimizer {
   #sampleGroup(
     group: Group,
     below: readonly Observation[],
+    belowWeights: readonly number[],
     above: readonly Observation[],
     aboveWeights: readonly number[],
   ): Choice[] {
@@ -252,7 +291,13 @@ export class TPE extends BaseOptimizer {
     const first = group.slots[0];
     const slots = group.slots;
     const d = slots.length;
-    const good = below.filter((o) => !Number.isNaN(o.row[first]));
+    const good: Observation[] = [];
+    const goodWeights: number[] = [];
+    for (let i = 0; i < below.length; i++) {
+      if (Number.isNaN(below[i].row[first])) continue;
+      good.push(below[i]);
+      goodWeights.push(belowWeights[i]);
+    }
     const goodRows = new Float64Array(good.length * d);
     good.forEach((o, i) => {
       for (let j = 0; j < d; j++) goodRows[i * d + j] = o.row[slots[j]];
@@ -272,8 +317,7 @@ export class TPE extends BaseOptimizer {
       for (let j = 0; j < d; j++) badRows[i * d + j] = o.row[slots[j]];
       widen[i] = o.failed ? FAILED_WIDEN : 1;
     });
-    const ones = new Float64Array(good.length).fill(1);
-    const l = new Parzen(group.dims, goodRows, good.length, ones, this.#parzen);
+    const l = new Parzen(group.dims, goodRows, good.length, goodWeights, this.#parzen);
     const g = new Parzen(group.dims, badRows, picks.length, weights, this.#parzen, widen);
     const n = this.#nCandidates;
     const points = l.sample(this.rng, n);
