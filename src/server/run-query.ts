@@ -1,4 +1,5 @@
 /** The runs query of `GET /api/runs` (filter, sort, paging), also accepted by `/api/series`. */
+import { checkRunFilter, parseRunPath } from "../store/run-record.js";
 import type { RunFilter, RunQuery, RunState } from "../store/types.js";
 import { invalid } from "./errors.js";
 import { obj } from "./validate.js";
@@ -44,8 +45,25 @@ function parseFilters(raw: string | undefined, prefix: string): RunFilter[] {
     if (op === "in" && (v as unknown[]).length > 1000) {
       throw invalid(`${prefix}filter[${i}].value`, "at most 1,000 values");
     }
-    return { path: o.field, op, value: v as RunFilter["value"] };
+    const filter: RunFilter = { path: o.field, op, value: v as RunFilter["value"] };
+    checked(() => checkRunFilter(filter), `${prefix}filter[${i}]`, o.field);
+    return filter;
   });
+}
+
+/**
+ * Runs the store's own check of a field path or filter, naming the parameter on failure (a
+ * StoreError names no field); SQLite's JSON paths also cannot hold a backslash or NUL (a 500).
+ */
+function checked(check: () => unknown, field: string, path: string): void {
+  try {
+    check();
+  } catch (e) {
+    throw invalid(field, (e as Error).message);
+  }
+  if (path.includes("\\") || path.includes("\u0000")) {
+    throw invalid(field, "a field path cannot hold a backslash or NUL");
+  }
 }
 
 /**
@@ -94,6 +112,9 @@ export function runQueryFromParams(p: URLSearchParams, prefix = ""): RunQuery {
   const where = parseFilters(p.get("filter") ?? undefined, prefix);
   if (where.length) q.where = where;
   const sort = p.get("sort");
-  if (sort) q.sort = sort;
+  if (sort) {
+    checked(() => parseRunPath(sort.startsWith("-") ? sort.slice(1) : sort), `${prefix}sort`, sort);
+    q.sort = sort;
+  }
   return q;
 }

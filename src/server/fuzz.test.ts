@@ -1,0 +1,470 @@
+/**
+ * Seeded fuzz of the HTTP API against a real server over a real SQLite store (issue 5: "every
+ * body validated: bad input gets a clear 4xx, never a 5xx, never a partial write"). Thousands of
+ * malformed and borderline requests, each checked for: no 5xx; a 4xx carries a JSON error (code,
+ * message, and for bad input the field, which must name the spot the mutation broke); a refused
+ * write leaves the store exactly as it was. Valid requests are interleaved and must be stored
+ * exactly. The seed is fixed (override with AMLTK_FUZZ_SEED, size with AMLTK_FUZZ_N) and printed
+ * with every failure, so a failure reproduces.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Rng } from "../optim/rng.js";
+import {
+  type FuzzCase,
+  historyRow,
+  mutate,
+  pick,
+  readCase,
+  writeTemplate,
+} from "./fuzz-gen.test-helpers.js";
+import { encodeJson } from "./protocol.js";
+import { startTestServer, T0, type TestServer } from "./server.test-helpers.js";
+
+const SEED = Number(process.env.AMLTK_FUZZ_SEED ?? 20261201);
+const N = Number(process.env.AMLTK_FUZZ_N ?? 3000);
+
+let ts: TestServer;
+beforeAll(async () => {
+  ts = await startTestServer({ staleAfterMs: 0 });
+});
+afterAll(async () => {
+  await ts?.stop();
+});
+
+interface Sent {
+  status: number;
+  body: { error?: { code?: unknown; message?: unknown; field?: unknown } } | undefined;
+  text: string;
+}
+
+async function send(c: FuzzCase): Promise<Sent> {
+  const headers: Record<string, string> = { "content-type": c.contentType ?? "application/json" };
+  if (!c.noKey) headers.authorization = `Bearer ${ts.key}`;
+  const res = await fetch(ts.server.url + c.path, {
+    method: c.method,
+    headers,
+    body:
+      c.body === undefined ? undefined : typeof c.body === "string" ? c.body : encodeJson(c.body),
+  });
+  const text = await res.text();
+  let body: Sent["body"];
+  try {
+    body = JSON.parse(text) as Sent["body"];
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, body, text };
+}
+
+/** Everything a write can touch: runs (all columns), row counts of every data table, the ledger. */
+function fingerprint(): string {
+  const db = ts.store.db;
+  const parts: unknown[] = [db.prepare("SELECT * FROM runs ORDER BY id").all()];
+  for (const t of [
+    "history_steps",
+    "history_chunks",
+    "history_values",
+    "system_values",
+    "console_lines",
+  ]) {
+    parts.push(db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get());
+  }
+  parts.push(
+    db
+      .prepare(
+        "SELECT COALESCE(SUM(n), 0) AS n, COALESCE(SUM(length(vals)), 0) AS b FROM history_chunks",
+      )
+      .get(),
+  );
+  parts.push(
+    db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(last_seq), 0) AS s FROM server_ingest").get(),
+  );
+  return JSON.stringify(parts);
+}
+
+/**
+ * 400s the store raises on read paths this test may not fix (src/server/read-routes.ts belongs to
+ * the read side): right status, but no `field`. Reported; remove once the route names it.
+ * Reproducer: `GET /api/runs/<id>/history?key=<513 chars>`.
+ */
+const KNOWN_UNNAMED = [/^readPoints: invalid key/];
+
+/** The API writes `field` as `body.x` for some routes and `x` for others; compare without it. */
+const bare = (f: string) => f.replace(/^body\.?/, "");
+
+/** The error names the broken spot, or a spot inside/around it (a broken container's child). */
+function related(field: string, broke: string): boolean {
+  const f = bare(field);
+  const b = bare(broke);
+  if (f === "" || b === "") return true;
+  const within = (a: string, p: string) =>
+    a === p || a.startsWith(`${p}.`) || a.startsWith(`${p}[`);
+  if (within(f, b) || within(b, f)) return true;
+  // Breaking one seq shows up as the next op's seq being out of order.
+  if (/\.seq$/.test(b) && /\.seq$/.test(f)) return true;
+  // Breaking writer or seq of a single-op write: "writer and seq go together".
+  if ((b === "writer" || b === "seq") && (f === "writer" || f === "seq")) return true;
+  return false;
+}
+
+function describeCase(i: number, c: FuzzCase, got: Sent, why: string): string {
+  const body = c.body === undefined ? "" : typeof c.body === "string" ? c.body : encodeJson(c.body);
+  return [
+    `seed ${SEED} case ${i} (${c.label}): ${why}`,
+    `  ${c.method} ${c.path.slice(0, 300)}${c.broke !== undefined ? `  [broke ${c.broke}]` : ""}`,
+    `  body: ${body.slice(0, 600)}${body.length > 600 ? ` ... (${body.length} chars)` : ""}`,
+    `  -> ${got.status} ${got.text.slice(0, 400)}`,
+  ].join("\n");
+}
+
+/** Problems with one answer (empty when it is fine). */
+function checkAnswer(c: FuzzCase, got: Sent): string[] {
+  const out: string[] = [];
+  if (got.status >= 500) out.push(`5xx answer`);
+  if (got.status >= 400) {
+    const e = got.body?.error;
+    if (!e || typeof e.code !== "string" || typeof e.message !== "string") {
+      out.push("4xx without a JSON {error: {code, message}} body");
+    } else if (e.code === "invalid") {
+      if (typeof e.field !== "string" || e.field === "") {
+        const msg = e.message;
+        if (!KNOWN_UNNAMED.some((re) => re.test(msg))) out.push("400 invalid without a field");
+      } else if (c.broke !== undefined && !related(e.field, c.broke)) {
+        out.push(`error names ${e.field}, but ${c.broke} was broken`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Raw-body and header cases that are not mutations of a template. */
+function rawCase(rng: Rng, run: string): FuzzCase {
+  const path = pick(rng, [
+    `/api/runs/${run}/batch`,
+    "/api/runs",
+    `/api/runs/${run}/history`,
+    `/api/runs/${run}/system`,
+    `/api/runs/${run}/console`,
+    `/api/runs/${run}`,
+    "/api/series",
+  ]);
+  const method = path === `/api/runs/${run}` ? "PATCH" : "POST";
+  const valid = encodeJson({
+    writer: "raw-writer-01",
+    ops: [{ seq: 1, type: "patch", patch: { notes: "raw" } }],
+  });
+  const body = pick(rng, [
+    "",
+    " ",
+    "null",
+    "[]",
+    "1",
+    '"x"',
+    "{",
+    valid.slice(0, rng.int(1, valid.length - 1)),
+    `\ufeff${valid}`,
+    `${valid}garbage`,
+    "[".repeat(100_000),
+    `${"[".repeat(5000)}${"]".repeat(5000)}`,
+    '{"writer": "raw-writer-01", "writer": 5, "ops": []}',
+    '{"ops": [], "writer": "raw-writer-01", "__proto__": {"x": 1}}',
+    "{'single': 'quotes'}",
+    "NaN",
+    '{"rows": [{"step": NaN}]}',
+    "\u0000",
+  ]);
+  return {
+    method,
+    path,
+    body,
+    contentType: pick(rng, [
+      "application/json",
+      "text/plain",
+      "",
+      "application/x-www-form-urlencoded",
+      "application/json; charset=latin1",
+    ]),
+    label: "raw",
+  };
+}
+
+/** URL ids a write may name (most valid, some not). */
+function urlRun(rng: Rng, run: string): string {
+  return rng.next() < 0.9
+    ? run
+    : pick(rng, ["nope-unknown", "a%20b", "%ZZ", "x".repeat(200), "%C3%BC", "a%2Fb", "%00", "a.b"]);
+}
+
+describe("server fuzz", () => {
+  it(`answers ${N} malformed, borderline and valid requests with no 5xx and no partial write`, async () => {
+    const rng = new Rng(SEED);
+    const failures: string[] = [];
+    const runs = ["fz-0", "fz-1", "fz-2"];
+    // Runs to write to (with some history so reads have something to chew on).
+    for (const r of runs) {
+      const res = await send({
+        method: "POST",
+        path: `/api/runs/${r}/batch`,
+        body: {
+          writer: `setup-${r}-writer`,
+          ops: [
+            {
+              seq: 1,
+              type: "create",
+              run: { project: "fz", name: r, createdAt: T0, config: { lr: 0.1 }, tags: ["t"] },
+            },
+            {
+              seq: 2,
+              type: "history",
+              rows: Array.from({ length: 50 }, (_, i) => historyRow(i, rng)),
+            },
+          ],
+        },
+        label: "setup",
+      });
+      expect(res.status, res.text).toBe(200);
+    }
+    let step = 1000;
+    let writerN = 0;
+    const nextStep = () => {
+      step += 100;
+      return step;
+    };
+    const nextWriter = () => `fuzz-writer-${++writerN}`;
+    const counts = { write: 0, raw: 0, read: 0, valid: 0, exact: 0, accepted: 0 };
+    let before = fingerprint();
+    for (let i = 0; i < N && failures.length < 25; i++) {
+      const r = rng.next();
+      let c: FuzzCase;
+      if (r < 0.55) {
+        const run = pick(rng, runs);
+        const t = writeTemplate(rng, run, nextStep(), nextWriter());
+        const broke = `${t.prefix}${mutate(rng, t.body)}`;
+        // A second break: then only "no 5xx, no partial write" is checked, not which field.
+        const twice = rng.next() < 0.3;
+        if (twice) mutate(rng, t.body);
+        const path = t.path.replace(run, urlRun(rng, run));
+        c = { method: t.method, path, body: t.body, label: "mutated write" };
+        if (!twice && path === t.path) c.broke = broke;
+        counts.write++;
+      } else if (r < 0.62) {
+        c = rawCase(rng, pick(rng, runs));
+        counts.raw++;
+      } else if (r < 0.9) {
+        c = readCase(rng, runs);
+        counts.read++;
+      } else if (r < 0.93) {
+        const t = writeTemplate(rng, pick(rng, runs), nextStep(), nextWriter());
+        c = { method: t.method, path: t.path, body: t.body, noKey: true, label: "no key" };
+      } else {
+        // A valid write: must be accepted and stored exactly.
+        counts.valid++;
+        const problems = await exactWrite(rng, i);
+        counts.exact++;
+        failures.push(...problems.map((p) => `seed ${SEED} case ${i} (valid write): ${p}`));
+        before = fingerprint();
+        continue;
+      }
+      const got = await send(c);
+      const problems = checkAnswer(c, got);
+      if (c.noKey && got.status !== 401)
+        problems.push("a write without a key was not refused with 401");
+      const isWrite = c.method !== "GET" && c.path !== "/api/series";
+      const after = isWrite || i % 50 === 0 ? fingerprint() : before;
+      if (got.status >= 300 || !isWrite) {
+        if (after !== before)
+          problems.push("the store changed although the request was refused (or was a read)");
+      } else {
+        counts.accepted++;
+      }
+      before = after;
+      if (problems.length) failures.push(describeCase(i, c, got, problems.join("; ")));
+    }
+    // A few oversized bodies: 413, nothing written.
+    for (const path of [`/api/runs/${runs[0]}/batch`, `/api/runs/${runs[1]}/history`]) {
+      const big = `{"writer":"big-writer-01","rows":[${'"x",'.repeat(9 * 1024 * 1024)}1]}`;
+      const got = await send({ method: "POST", path, body: big, label: "oversized" });
+      if (got.status !== 413 || got.body?.error?.code !== "too_large") {
+        failures.push(
+          describeCase(
+            -1,
+            { method: "POST", path, label: "oversized" },
+            got,
+            "not a 413 too_large",
+          ),
+        );
+      }
+      if (fingerprint() !== before)
+        failures.push(`seed ${SEED}: oversized body to ${path} changed the store`);
+    }
+    console.log(`server fuzz seed ${SEED}: ${N} requests`, counts);
+    expect(failures, failures.join("\n\n")).toEqual([]);
+  });
+});
+
+/** Sorted-key JSON with non-finite numbers tagged, so stored and sent values compare exactly. */
+function canon(v: unknown): string {
+  return encodeJson(sortKeys(v));
+}
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(o).sort()) {
+      Object.defineProperty(out, k, {
+        value: sortKeys(o[k]),
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
+    }
+    return out;
+  }
+  return v;
+}
+
+let exactN = 0;
+
+/** A random but valid stored value: numbers (incl. non-finite), strings, booleans, nesting. */
+function value(rng: Rng, depth = 0): unknown {
+  switch (rng.int(0, depth > 3 ? 5 : 7)) {
+    case 0:
+      return rng.uniform(-1e6, 1e6);
+    case 1:
+      return pick(rng, [
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        0,
+        -0.5,
+        2 ** 53 - 1,
+        5e-324,
+      ]);
+    case 2:
+      return pick(rng, [
+        "",
+        "ünï©ødé 🙂",
+        "x".repeat(rng.int(0, 2000)),
+        "line\nbreak\ttab",
+        '"quoted"',
+        "\u0000nul",
+      ]);
+    case 3:
+      return rng.next() < 0.5;
+    case 4:
+      return rng.int(-1000, 1000);
+    case 5:
+      return "s";
+    case 6:
+      return Array.from({ length: rng.int(0, 4) }, () => value(rng, depth + 1));
+    default:
+      return record(rng, depth + 1);
+  }
+}
+
+function record(rng: Rng, depth = 0): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  const keys = [
+    "a",
+    "lr",
+    "ключ",
+    "🙂",
+    "a.b",
+    "k".repeat(512),
+    "constructor",
+    " sp ",
+    "$amltk",
+    "0",
+  ];
+  for (let i = rng.int(0, 5); i > 0; i--) o[pick(rng, keys)] = value(rng, depth);
+  return o;
+}
+
+/**
+ * A valid batch for a fresh run (create, history rows and columns, console, system, patch):
+ * accepted, and read back exactly.
+ */
+async function exactWrite(rng: Rng, i: number): Promise<string[]> {
+  const id = `exact-${++exactN}`;
+  const config = record(rng);
+  const summary = record(rng);
+  const tags = Array.from({ length: rng.int(0, 3) }, () =>
+    pick(rng, ["t", "ü", "x".repeat(512), ""]),
+  );
+  const notes = pick(rng, [null, "", "n", "ünï\n"]);
+  const hkeys = ["loss", "ключ", "a.b", "k".repeat(512), "🙂", "0"];
+  const rowsSent = Array.from({ length: rng.int(1, 30) }, (_, s) => {
+    const values: Record<string, unknown> = {};
+    for (let k = rng.int(1, 4); k > 0; k--) values[pick(rng, hkeys)] = value(rng, 2);
+    return { step: s * 2, runtime: rng.uniform(0, 100), timestamp: T0 / 1000 + s, values };
+  });
+  const n = rowsSent.length;
+  const colSteps = Array.from({ length: rng.int(1, 20) }, (_, k) => 1000 + k);
+  const colVals = colSteps.map(() => pick(rng, [rng.next(), Number.NaN, -1e300]));
+  const lines = Array.from({ length: rng.int(0, 5) }, (_, k) => ({
+    stream: pick(rng, ["stdout", "stderr"]),
+    timestamp: T0 / 1000 + k,
+    text: pick(rng, ["", "epoch 1", "ü🙂\r\n", "x".repeat(3000)]),
+  }));
+  const body = {
+    writer: `exact-writer-${exactN}`,
+    ops: [
+      {
+        seq: 1,
+        type: "create",
+        run: { project: "fz-exact", name: id, createdAt: T0 + i, config, tags, notes },
+      },
+      { seq: 2, type: "history", rows: rowsSent },
+      {
+        seq: 3,
+        type: "history_cols",
+        cols: {
+          steps: colSteps,
+          runtimes: colSteps.map((s) => s / 10),
+          timestamps: colSteps.map((s) => T0 / 1000 + s),
+          columns: { col: { values: colVals } },
+          others: [{ row: 0, key: "other", value: "v" }],
+        },
+      },
+      { seq: 4, type: "console", lines },
+      {
+        seq: 5,
+        type: "system",
+        samples: [{ timestamp: T0 / 1000, values: { "system/cpu": 1.5 } }],
+      },
+      { seq: 6, type: "patch", patch: { summary } },
+    ],
+  };
+  const got = await send({ method: "POST", path: `/api/runs/${id}/batch`, body, label: "exact" });
+  const problems: string[] = [];
+  const sent = encodeJson(body).slice(0, 800);
+  if (got.status !== 200)
+    return [`valid batch refused: ${got.status} ${got.text.slice(0, 400)}\n  body: ${sent}`];
+  const rec = await ts.store.getRun(id);
+  if (!rec) return [`run ${id} missing after a 200`];
+  const eq = (what: string, a: unknown, b: unknown) => {
+    if (canon(a) !== canon(b))
+      problems.push(`${what} stored as ${canon(a).slice(0, 300)}, sent ${canon(b).slice(0, 300)}`);
+  };
+  eq("config", rec.config, config);
+  eq("summary", rec.summary, summary);
+  eq("tags", rec.tags, tags);
+  eq("notes", rec.notes, notes);
+  const hist = await ts.store.readHistory(id);
+  const wantRows = [
+    ...rowsSent,
+    ...colSteps.map((s, k) => ({
+      step: s,
+      runtime: s / 10,
+      timestamp: T0 / 1000 + s,
+      values: { col: colVals[k], ...(k === 0 ? { other: "v" } : {}) },
+    })),
+  ];
+  eq("history", hist, wantRows);
+  const con = await ts.store.readConsole(id);
+  eq("console", con, lines);
+  if (n + colSteps.length !== hist.length) problems.push(`history has ${hist.length} rows`);
+  if (problems.length) problems.push(`  body: ${sent}`);
+  return problems;
+}
