@@ -132,3 +132,32 @@ export const PROBLEMS: readonly BenchProblem[] = [
     },
   },
 ];
+
+/** A two-objective test problem (both minimized), scored by the hypervolume of the front found. */
+export interface BenchMultiObjective {
+  readonly name: string;
+  readonly dims: number;
+  /** Hypervolume reference point (loss space). */
+  readonly reference: readonly [number, number];
+  /** Hypervolume of the true Pareto front for that reference: the best a run can reach. */
+  readonly bestHypervolume: number;
+  readonly fn: (x: readonly number[]) => [number, number];
+}
+
+/**
+ * ZDT1 (Zitzler, Deb, Thiele 2000) in 6 dimensions on [0, 1]: a convex front f2 = 1 − √f1
+ * where x1..x5 = 0. Mirrored in bench/python/optuna_bench.py (`zdt1`).
+ */
+export const ZDT1: BenchMultiObjective = {
+  name: "zdt1",
+  dims: 6,
+  reference: [1.1, 11],
+  // ∫₀¹ (11 − (1 − √f1)) df1 + 0.1 · 11
+  bestHypervolume: 1.1 * 11 - 1 / 3,
+  fn: (x) => {
+    let s = 0;
+    for (let i = 1; i < x.length; i++) s += x[i]!;
+    const g = 1 + (9 * s) / (x.length - 1);
+    return [x[0]!, g * (1 - Math.sqrt(x[0]! / g))];
+  },
+};

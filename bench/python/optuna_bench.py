@@ -93,6 +93,41 @@ def conditional(trial):
     return 2 + trial.suggest_float("wc", 0, 1)
 
 
+def zdt1(x):
+    g = 1 + 9 * sum(x[1:]) / (len(x) - 1)
+    return x[0], g * (1 - math.sqrt(x[0] / g))
+
+
+ZDT1_DIMS = 6
+ZDT1_REFERENCE = (1.1, 11.0)
+
+
+def hypervolume_2d(points, reference):
+    """Area dominated by 2-D loss points within the reference (same as src/optim/pareto.ts)."""
+    inside = sorted(p for p in points if p[0] < reference[0] and p[1] < reference[1])
+    area, ceiling = 0.0, reference[1]
+    for x, y in inside:
+        if y >= ceiling:
+            continue
+        area += (reference[0] - x) * (ceiling - y)
+        ceiling = y
+    return area
+
+
+def run_zdt1(sampler_name, trials, seed):
+    """Hypervolume of the front after `trials` trials of ZDT1 with Optuna's default options."""
+    if sampler_name == "tpe":
+        sampler = optuna.samplers.TPESampler(seed=seed)
+    else:
+        sampler = optuna.samplers.NSGAIISampler(seed=seed)
+    study = optuna.create_study(sampler=sampler, directions=["minimize", "minimize"])
+    study.optimize(
+        lambda t: zdt1([t.suggest_float(f"x{i}", 0.0, 1.0) for i in range(ZDT1_DIMS)]),
+        n_trials=trials,
+    )
+    return hypervolume_2d([tuple(t.values) for t in study.best_trials], ZDT1_REFERENCE)
+
+
 # Problems with ints, categoricals and conditions; run with the default sampler only.
 PROBLEMS = {"mixed": mixed, "conditional": conditional}
 
@@ -133,6 +168,8 @@ def main():
     parser.add_argument("--seed-offset", type=int, default=0)
     parser.add_argument("--timing-trials", type=int, default=1000)
     parser.add_argument("--timing-repeats", type=int, default=3)
+    parser.add_argument("--mo-trials", type=int, default=200)
+    parser.add_argument("--mo-seeds", type=int, default=10)
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -153,6 +190,12 @@ def main():
         ]
         out["problems"][name] = {"median": statistics.median(bests), "bests": bests}
         print(f"optuna defaults {name}: {out['problems'][name]['median']}", file=sys.stderr)
+    if args.mo_trials > 0:
+        out["multiObjective"] = {"zdt1": {}}
+        for name in ("tpe", "nsga2"):
+            hvs = [run_zdt1(name, args.mo_trials, seed) for seed in range(args.mo_seeds)]
+            out["multiObjective"]["zdt1"][name] = {"median": statistics.median(hvs), "hvs": hvs}
+            print(f"optuna {name} zdt1 hypervolume: {statistics.median(hvs)}", file=sys.stderr)
     if args.timing_trials > 0:
         # Includes the objective (negligible) and Optuna's in-memory storage: what a user waits.
         # Fastest of a few runs, like timeit: the machine may be shared.
