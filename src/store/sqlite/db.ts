@@ -112,6 +112,13 @@ export const MIGRATIONS: readonly string[] = [
   `DROP TABLE history_rows;
    DELETE FROM history_values WHERE kind <> 4;
    CREATE VIEW history_rows AS SELECT run, max_step AS step FROM history_steps;`,
+  // 5: a covering index for the chunk summaries. They sit after the data BLOBs in the row, so
+  // reading them from the table pages through ~64 KB per chunk; from the index it does not
+  // (a 100-run chart's chunk scan: ~66 ms cold / 7-9 ms warm -> ~1 ms). It starts with the
+  // old (run, key, max_step) index's columns, so it replaces that one.
+  `CREATE INDEX history_chunks_meta ON history_chunks(run, key, max_step, min_step, n, min_ts,
+     max_ts, nfin, vmin, vmax, vlast);
+   DROP INDEX history_chunks_key;`,
 ];
 
 /** Data moves that SQL alone cannot do, run right after the migration at the same index. */
