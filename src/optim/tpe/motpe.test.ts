@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { Metric } from "../../trial/metric.js";
 import type { TrialReport } from "../../trial/report.js";
-import { dominates, hypervolume2D, lossesOf, paretoFront } from "../pareto.js";
+import { dominates, hypervolume2D, lossesOf, nonDominatedSort, paretoFront } from "../pareto.js";
 import { RandomSearch } from "../random.js";
 import { Rng } from "../rng.js";
 import { float } from "../space/builders.js";
 import { space } from "../space/search-space.js";
 import type { Optimizer } from "../types.js";
 import { hypervolume, hypervolumeWeights, selectByHypervolume } from "./motpe.js";
-import { split } from "./split.js";
+import { fronts2D, split } from "./split.js";
 import { TPE } from "./tpe.js";
 
 const f1 = new Metric("f1");
@@ -179,6 +179,16 @@ describe("MOTPE's good group", () => {
     expect(w[3]).toBeCloseTo(0.2);
     expect(hypervolumeWeights([[1, 2]])).toEqual([1]);
     expect(hypervolumeWeights([[1, 2, 3, 4]].concat([[2, 1, 3, 4]]))).toEqual([1, 1]);
+  });
+
+  it("ranks 2-D fronts like the general non-dominated sort, ties and duplicates included", () => {
+    for (let round = 0; round < 20; round++) {
+      // Coarse integer grid: many equal values and duplicate points.
+      const pts = Array.from({ length: 60 }, () => [rng.int(0, 6), rng.int(0, 6)]);
+      expect(fronts2D(pts)).toEqual(nonDominatedSort(pts));
+      const fine = cloud(80);
+      expect(fronts2D(fine)).toEqual(nonDominatedSort(fine));
+    }
   });
 
   it("takes whole fronts first, pending and failed trials never good", () => {
