@@ -53,7 +53,8 @@ function parseFilters(raw: string | undefined, prefix: string): RunFilter[] {
 
 /**
  * Runs the store's own check of a field path or filter, naming the parameter on failure (a
- * StoreError names no field); SQLite's JSON paths also cannot hold a backslash or NUL (a 500).
+ * StoreError names no field). SQLite's JSON paths cannot hold every character: a quote,
+ * backslash or NUL in a config/summary key made the query fail with a 500.
  */
 function checked(check: () => unknown, field: string, path: string): void {
   try {
@@ -61,8 +62,8 @@ function checked(check: () => unknown, field: string, path: string): void {
   } catch (e) {
     throw invalid(field, (e as Error).message);
   }
-  if (path.includes("\\") || path.includes("\u0000")) {
-    throw invalid(field, "a field path cannot hold a backslash or NUL");
+  if (/["\\]/.test(path) || path.includes("\u0000")) {
+    throw invalid(field, "a field path cannot hold a quote, backslash or NUL");
   }
 }
 
