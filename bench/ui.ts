@@ -100,6 +100,60 @@ async function post(url: string, body: unknown): Promise<number> {
   return performance.now() - t;
 }
 
+/**
+ * Where a chart page load spends its time, from Resource Timing and the app's marks: ms from
+ * navigation start (`*At`), durations (`*Ms`) and body sizes (`*Bytes`). Runs in the page.
+ * `serverWait` is request sent to first byte: on the single-threaded server it includes the
+ * time the request waited behind earlier ones.
+ */
+function loadBreakdown(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
+  out.htmlResponseEndAt = r1(nav.responseEnd);
+  out.domContentLoadedAt = r1(nav.domContentLoadedEventStart);
+  const res = performance.getEntriesByType("resource") as PerformanceResourceTiming[];
+  const name = (e: PerformanceResourceTiming): string | undefined => {
+    const u = new URL(e.name);
+    // Absent when the build inlines them into index.html (web/inline-assets.ts).
+    if (u.pathname.endsWith(".js")) return "script";
+    if (u.pathname.endsWith(".css")) return "css";
+    if (u.pathname.endsWith("/api/series")) return "series";
+    if (u.pathname.endsWith("/api/runs")) {
+      const limit = Number(u.searchParams.get("limit") ?? "100");
+      return limit <= 100 ? "runsFirstPage" : "runsAll";
+    }
+    return undefined;
+  };
+  for (const e of res) {
+    const n = name(e);
+    if (!n || `${n}StartAt` in out) continue;
+    out[`${n}StartAt`] = r1(e.startTime);
+    // A new connection: 0 when the request reused one (on the server, accept waits for the
+    // event loop like any request).
+    out[`${n}ConnectMs`] = r1(e.connectEnd - e.connectStart);
+    out[`${n}RequestSentAt`] = r1(e.requestStart);
+    out[`${n}FirstByteAt`] = r1(e.responseStart);
+    out[`${n}ResponseEndAt`] = r1(e.responseEnd);
+    out[`${n}ServerWaitMs`] = r1(e.responseStart - e.requestStart);
+    out[`${n}Bytes`] = e.encodedBodySize;
+  }
+  for (const m of performance.getEntriesByType("mark"))
+    if (m.name.startsWith("amltk:")) out[`mark ${m.name.slice(6)}`] = r1(m.startTime);
+  return out;
+}
+
+/** Per field, the median over page loads. */
+function medians(rows: Record<string, number>[]): Record<string, number> {
+  const fields = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return Object.fromEntries(
+    fields.map((f) => {
+      const xs = rows.map((r) => r[f]).filter((x): x is number => x !== undefined);
+      return [f, quantile(xs, 0.5)];
+    }),
+  );
+}
+
 async function main(): Promise<void> {
   const flag = process.argv.indexOf("--reuse");
   const keep = flag >= 0 ? process.argv[flag + 1] : process.env.AMLTK_BENCH_UI_DIR;
@@ -199,7 +253,12 @@ async function main(): Promise<void> {
         const browser = await launchChromium();
         try {
           /** Loads `hash` REPEAT times in fresh pages; returns each mark's startTime stats. */
-          const measure = async (hash: string, marks: string[], check: string) => {
+          const measure = async (
+            hash: string,
+            marks: string[],
+            check: string,
+            breakdowns?: Record<string, number>[],
+          ) => {
             const times = new Map<string, number[]>(marks.map((m) => [m, []]));
             for (let i = 0; i < REPEAT; i++) {
               const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -216,6 +275,12 @@ async function main(): Promise<void> {
                   .push(
                     await page.evaluate((n) => performance.getEntriesByName(n)[0]!.startTime, m),
                   );
+              // As source text: tsx's `__name(...)` wrappers of inner functions are not defined
+              // in the page.
+              if (breakdowns)
+                breakdowns.push(
+                  await page.evaluate(`((__name) => (${loadBreakdown})())((f) => f)`),
+                );
               await page.close();
             }
             // The first load pays for cold caches (SQLite pages, Chromium's code cache).
@@ -227,19 +292,25 @@ async function main(): Promise<void> {
             return marks.map((m) => stats(times.get(m)!));
           };
           // The table paints its first page (the rows in view), then the rest of the runs.
+          const tableBreakdowns: Record<string, number>[] = [];
           const [table, complete] = await measure(
             `/p/${PROJECT}`,
             ["amltk:runs-table", "amltk:runs-table-complete"],
             `table.runs[data-rows="${RUNS}"] tr[data-run-id]`,
+            tableBreakdowns,
           );
+          out.runsTableBreakdown = medians(tableBreakdowns);
           out.runsTablePaintedMs = table;
           out.runsTableAllRunsLoadedMs = complete;
           // `amltk:chart-data`: the series response arrived (the rest is drawing).
+          const breakdowns: Record<string, number>[] = [];
           [out.chart100RunsMs, out.chart100RunsDataArrivedMs] = await measure(
             `/p/${PROJECT}?keys=m0&top=${CHART_RUNS}`,
             ["amltk:chart", "amltk:chart-data"],
             `.panel[data-key="m0"][data-series-count="${CHART_RUNS}"]`,
+            breakdowns,
           );
+          out.chart100RunsBreakdown = medians(breakdowns);
         } finally {
           await browser.close();
         }

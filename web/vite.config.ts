@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
+import { inlineAssets } from "./inline-assets.js";
 
 // The dashboard is built into dist/web, next to the compiled server, which serves it.
 const root = fileURLToPath(new URL(".", import.meta.url));
@@ -8,6 +9,7 @@ export default defineConfig({
   root,
   // Relative asset URLs: the dashboard works under any mount path (routing uses the hash).
   base: "./",
+  plugins: [inlineAssets()],
   build: {
     outDir: fileURLToPath(new URL("../dist/web", import.meta.url)),
     emptyOutDir: true,

@@ -9,8 +9,10 @@ import { h } from "./dom.js";
 import { projectsPage } from "./pages/projects.js";
 import { runPage } from "./pages/run.js";
 import { runsPage } from "./pages/runs.js";
+import { markOnce } from "./perf.js";
 import { parseHash, runsHref } from "./router.js";
 
+markOnce("amltk:app-start");
 const app = document.getElementById("app")!;
 const crumbs = document.getElementById("crumbs")!;
 let cleanup: (() => void) | null = null;

@@ -10,7 +10,12 @@ export type Mark =
   | "amltk:runs-table-complete"
   | "amltk:chart"
   | "amltk:chart-data"
-  | "amltk:run-page";
+  | "amltk:run-page"
+  // Steps of a load, for bench/ui.ts's breakdown: the app's script runs, the first page of
+  // runs is parsed, the chart's uPlot is built.
+  | "amltk:app-start"
+  | "amltk:runs-data"
+  | "amltk:chart-built";
 
 export function markPainted(name: Mark): void {
   if (done.has(name)) return;

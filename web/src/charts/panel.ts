@@ -6,6 +6,7 @@
 import uPlot from "uplot";
 import type { SeriesData, XMode } from "../api.js";
 import { fmt, h } from "../dom.js";
+import { markOnce } from "../perf.js";
 import { align, type Column, ema, groupStats, interpolate, positiveOnly } from "./transform.js";
 
 export interface PanelOptions {
@@ -242,6 +243,7 @@ export function createPanel(data: readonly SeriesData[], o: PanelOptions): Panel
             () => {
               if (!drawnOnce && built && built.data[0].length > 0) {
                 drawnOnce = true;
+                markOnce("amltk:chart-built");
                 opts.onDrawn?.();
               }
             },
