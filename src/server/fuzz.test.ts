@@ -21,7 +21,7 @@ import { encodeJson } from "./protocol.js";
 import { startTestServer, T0, type TestServer } from "./server.test-helpers.js";
 
 const SEED = Number(process.env.AMLTK_FUZZ_SEED ?? 20261201);
-const N = Number(process.env.AMLTK_FUZZ_N ?? 4000);
+const N = Number(process.env.AMLTK_FUZZ_N ?? 3000);
 
 let ts: TestServer;
 beforeAll(async () => {
@@ -132,11 +132,11 @@ function checkAnswer(c: FuzzCase, got: Sent): string[] {
     const e = got.body?.error;
     if (!e || typeof e.code !== "string" || typeof e.message !== "string") {
       out.push("4xx without a JSON {error: {code, message}} body");
-    } else if (e.code === "invalid") {
+    } else if (e.code === "invalid" || e.code === "not_found" || e.code === "duplicate") {
       if (typeof e.field !== "string" || e.field === "") {
         const msg = e.message;
-        if (!KNOWN_UNNAMED.some((re) => re.test(msg))) out.push("400 invalid without a field");
-      } else if (c.broke !== undefined && !related(e.field, c.broke)) {
+        if (!KNOWN_UNNAMED.some((re) => re.test(msg))) out.push(`${e.code} without a field`);
+      } else if (e.code === "invalid" && c.broke !== undefined && !related(e.field, c.broke)) {
         out.push(`error names ${e.field}, but ${c.broke} was broken`);
       }
     }
@@ -305,6 +305,77 @@ describe("server fuzz", () => {
         failures.push(`seed ${SEED}: oversized body to ${path} changed the store`);
     }
     console.log(`server fuzz seed ${SEED}: ${N} requests`, counts);
+    expect(failures, failures.join("\n\n")).toEqual([]);
+  });
+
+  it("rolls a batch back whole when the store refuses an op, and names the field", async () => {
+    const rng = new Rng(SEED + 1);
+    const failures: string[] = [];
+    const run = "fz-0";
+    let before = fingerprint();
+    for (let i = 0; i < 200; i++) {
+      const t = writeTemplate(rng, run, 1e6 + i * 100, `refusal-writer-${i}`);
+      // Valid ops first, then one the store refuses: nothing of the batch may stay.
+      const ops = t.path.endsWith("/batch") ? (t.body.ops as Record<string, unknown>[]) : [];
+      const seq = ops.length + 1;
+      const kind = rng.int(0, 3);
+      let path = `/api/runs/${run}/batch`;
+      let want: { status: number; field: string };
+      if (kind === 0) {
+        ops.push({ seq, type: "create", run: { project: "fz", name: "dup", createdAt: T0 } });
+        want = { status: 409, field: "id" };
+      } else if (kind === 1) {
+        path = `/api/runs/ghost-${i}/batch`;
+        want = { status: 404, field: "id" };
+        if (ops.some((o) => o.type === "create")) continue; // that would create the ghost
+        if (ops.length === 0) ops.push({ seq, type: "patch", patch: { notes: "x" } });
+      } else if (kind === 2) {
+        const run2 = { project: "fz", name: "x", createdAt: T0, id: "other" };
+        ops.push({ seq, type: "create", resume: true, run: run2 });
+        want = { status: 400, field: `ops[${seq - 1}].run.id` };
+      } else {
+        ops.push({ seq: ops.length > 0 ? seq - 1 : 0, type: "patch", patch: { notes: "x" } });
+        want = { status: 400, field: `ops[${seq - 1}].seq` };
+      }
+      const c: FuzzCase = {
+        method: "POST",
+        path,
+        body: { writer: `refusal-writer-${i}`, ops },
+        label: `store refusal ${kind}`,
+      };
+      const got = await send(c);
+      const problems = checkAnswer(c, got);
+      if (got.status !== want.status || got.body?.error?.field !== want.field) {
+        problems.push(`wanted ${want.status} naming ${want.field}`);
+      }
+      const after = fingerprint();
+      if (after !== before) problems.push("part of a refused batch was written");
+      before = after;
+      if (problems.length) failures.push(describeCase(i, c, got, problems.join("; ")));
+    }
+    expect(failures, failures.join("\n\n")).toEqual([]);
+  });
+
+  it("acknowledges a replayed request without writing it twice", async () => {
+    const rng = new Rng(SEED + 2);
+    const failures: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const run = pick(rng, ["fz-1", "fz-2"]);
+      const t = writeTemplate(rng, run, 2e6 + i * 100, `replay-writer-${i}`);
+      if (!t.path.endsWith("/batch") && t.body.writer === undefined) continue; // no dedup asked
+      const c: FuzzCase = { method: t.method, path: t.path, body: t.body, label: "replay" };
+      const first = await send(c);
+      if (first.status >= 300) {
+        failures.push(describeCase(i, c, first, "a valid write was refused"));
+        continue;
+      }
+      const before = fingerprint();
+      const again = await send(c);
+      const problems = checkAnswer(c, again);
+      if (again.status >= 300) problems.push("the replay was refused");
+      if (fingerprint() !== before) problems.push("the replay wrote again");
+      if (problems.length) failures.push(describeCase(i, c, again, problems.join("; ")));
+    }
     expect(failures, failures.join("\n\n")).toEqual([]);
   });
 });

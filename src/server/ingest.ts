@@ -25,8 +25,30 @@ const LEDGER_SQL = `CREATE TABLE IF NOT EXISTS server_ingest (
 ) WITHOUT ROWID`;
 
 export interface Ingestor {
-  /** Applies `ops` for `runId`; `writer` undefined = no deduplication. */
-  apply(runId: string, writer: string | undefined, ops: readonly Op[]): Promise<BatchResult>;
+  /**
+   * Applies `ops` for `runId`; `writer` undefined = no deduplication. `opField` names op `i` in
+   * errors (default `ops[i]`; a single-op route passes its own name).
+   */
+  apply(
+    runId: string,
+    writer: string | undefined,
+    ops: readonly Op[],
+    opField?: (i: number) => string,
+  ): Promise<BatchResult>;
+}
+
+const defaultOpField = (i: number) => `ops[${i}]`;
+
+/**
+ * A store refusal while applying op `i`, as an API error naming the field: the URL's run id for
+ * an unknown run or an id that exists, else the op. (A StoreError alone names no field.)
+ */
+function opError(err: unknown, i: number, opField: (i: number) => string): unknown {
+  if (!(err instanceof StoreError)) return err;
+  if (err.code === "not_found") return new ApiError(404, "not_found", err.message, "id");
+  if (err.code === "duplicate") return new ApiError(409, "duplicate", err.message, "id");
+  if (err.code === "invalid") return new ApiError(400, "invalid", err.message, opField(i));
+  return err;
 }
 
 /** Patch for a `create` with resume of an existing run (like `init({ resume: "allow" })`). */
@@ -77,15 +99,18 @@ export function toBatch(c: HistoryColumns): HistoryBatch {
   };
 }
 
-function checkOpRun(runId: string, op: Op): void {
-  if (op.type === "create" && op.run.id !== undefined && op.run.id !== runId) {
-    throw new ApiError(
-      400,
-      "invalid",
-      `run.id ${op.run.id} differs from the URL's ${runId}`,
-      "run.id",
-    );
-  }
+function checkOpRuns(runId: string, ops: readonly Op[], opField: (i: number) => string): void {
+  ops.forEach((op, i) => {
+    if (op.type === "create" && op.run.id !== undefined && op.run.id !== runId) {
+      const field = `${opField(i)}.run.id`;
+      throw new ApiError(
+        400,
+        "invalid",
+        `${field}: ${op.run.id} differs from the URL's ${runId}`,
+        field,
+      );
+    }
+  });
 }
 
 class SqliteIngestor implements Ingestor {
@@ -102,8 +127,13 @@ class SqliteIngestor implements Ingestor {
     );
   }
 
-  async apply(runId: string, writer: string | undefined, ops: readonly Op[]): Promise<BatchResult> {
-    for (const op of ops) checkOpRun(runId, op);
+  async apply(
+    runId: string,
+    writer: string | undefined,
+    ops: readonly Op[],
+    opField = defaultOpField,
+  ): Promise<BatchResult> {
+    checkOpRuns(runId, ops, opField);
     const s = this.store;
     const db = s.db;
     const getSeq = this.#getSeq;
@@ -115,12 +145,17 @@ class SqliteIngestor implements Ingestor {
       let applied = 0;
       let skipped = 0;
       let lastSeq = last;
-      for (const op of ops) {
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i]!;
         if (writer && op.seq <= last) {
           skipped++;
           continue;
         }
-        applyOpSync(s, runId, op);
+        try {
+          applyOpSync(s, runId, op);
+        } catch (err) {
+          throw opError(err, i, opField);
+        }
         applied++;
         lastSeq = Math.max(lastSeq, op.seq);
       }
@@ -168,11 +203,16 @@ class GenericIngestor implements Ingestor {
   readonly #locks = new Map<string, Promise<unknown>>();
   constructor(private readonly store: Store) {}
 
-  apply(runId: string, writer: string | undefined, ops: readonly Op[]): Promise<BatchResult> {
-    for (const op of ops) checkOpRun(runId, op);
+  apply(
+    runId: string,
+    writer: string | undefined,
+    ops: readonly Op[],
+    opField = defaultOpField,
+  ): Promise<BatchResult> {
+    checkOpRuns(runId, ops, opField);
     // One batch at a time per run, so the ledger check and the writes do not interleave.
     const prev = this.#locks.get(runId) ?? Promise.resolve();
-    const next = prev.catch(() => {}).then(() => this.#apply(runId, writer, ops));
+    const next = prev.catch(() => {}).then(() => this.#apply(runId, writer, ops, opField));
     this.#locks.set(runId, next);
     return next;
   }
@@ -181,6 +221,7 @@ class GenericIngestor implements Ingestor {
     runId: string,
     writer: string | undefined,
     ops: readonly Op[],
+    opField: (i: number) => string,
   ): Promise<BatchResult> {
     const k = `${runId}\u0000${writer}`;
     const last = writer ? (this.#ledger.get(k) ?? 0) : 0;
@@ -188,34 +229,16 @@ class GenericIngestor implements Ingestor {
     let skipped = 0;
     let lastSeq = last;
     const s = this.store;
-    for (const op of ops) {
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
       if (writer && op.seq <= last) {
         skipped++;
         continue;
       }
-      switch (op.type) {
-        case "create": {
-          const prev = await s.getRun(runId);
-          if (prev && !op.resume) throw new StoreError(`run ${runId} already exists`, "duplicate");
-          if (prev) await s.updateRun(runId, resumePatch(op, prev));
-          else await s.createRun({ ...op.run, id: runId });
-          break;
-        }
-        case "history":
-          await s.appendHistory(runId, op.rows);
-          break;
-        case "history_cols":
-          await s.appendHistory(runId, batchToRows(toBatch(op.cols)));
-          break;
-        case "system":
-          await s.appendSystem(runId, op.samples);
-          break;
-        case "console":
-          await s.appendConsole(runId, op.lines);
-          break;
-        case "patch":
-          await s.updateRun(runId, revive(op.patch, await s.getRun(runId)));
-          break;
+      try {
+        await this.#applyOne(runId, op);
+      } catch (err) {
+        throw opError(err, i, opField);
       }
       applied++;
       lastSeq = op.seq;
@@ -223,6 +246,34 @@ class GenericIngestor implements Ingestor {
     }
     const rec = await s.getRun(runId);
     return { applied, skipped, lastSeq, nextStep: rec?.nextStep ?? 0 };
+  }
+
+  async #applyOne(runId: string, op: Op): Promise<void> {
+    const s = this.store;
+    switch (op.type) {
+      case "create": {
+        const prev = await s.getRun(runId);
+        if (prev && !op.resume) throw new StoreError(`run ${runId} already exists`, "duplicate");
+        if (prev) await s.updateRun(runId, resumePatch(op, prev));
+        else await s.createRun({ ...op.run, id: runId });
+        break;
+      }
+      case "history":
+        await s.appendHistory(runId, op.rows);
+        break;
+      case "history_cols":
+        await s.appendHistory(runId, batchToRows(toBatch(op.cols)));
+        break;
+      case "system":
+        await s.appendSystem(runId, op.samples);
+        break;
+      case "console":
+        await s.appendConsole(runId, op.lines);
+        break;
+      case "patch":
+        await s.updateRun(runId, revive(op.patch, await s.getRun(runId)));
+        break;
+    }
   }
 }
 

@@ -38,8 +38,9 @@ export function registerWriteRoutes(
   ingest: Ingestor,
   changed: () => void,
 ): void {
-  const run = async (id: string, writer: string | undefined, ops: Op[]) => {
-    const res = await ingest.apply(id, writer, ops);
+  // A single-op route's op is its body: a store refusal names "body", not "ops[0]".
+  const run = async (id: string, writer: string | undefined, ops: Op[], single = false) => {
+    const res = await ingest.apply(id, writer, ops, single ? () => "body" : undefined);
     if (res.applied > 0) changed();
     return res;
   };
@@ -60,7 +61,7 @@ export function registerWriteRoutes(
     const body = createBody(rest, "body");
     const id = runId(body.id, "id");
     const existed = (await store.getRun(id)) !== undefined;
-    await run(id, writer, [{ seq, type: "create", run: body, resume: resume === true }]);
+    await run(id, writer, [{ seq, type: "create", run: body, resume: resume === true }], true);
     const rec = await store.getRun(id);
     return json(c, apiRun(rec!), existed ? 200 : 201);
   });
@@ -77,7 +78,7 @@ export function registerWriteRoutes(
           : field === "samples"
             ? { seq, type: "system", samples: systemSamples(o.samples, "samples") }
             : { seq, type: "console", lines: consoleLines(o.lines, "lines") };
-      return json(c, await run(id, writer, [op]));
+      return json(c, await run(id, writer, [op], true));
     };
   app.post("/api/runs/:id/history", single("rows"));
   app.post("/api/runs/:id/system", single("samples"));
@@ -88,7 +89,7 @@ export function registerWriteRoutes(
     const o = obj(await readJson(c), "body");
     const { writer, seq } = dedup(o);
     const { writer: _w, seq: _s, ...patch } = o;
-    await run(id, writer, [{ seq, type: "patch", patch: runPatch(patch, "body") }]);
+    await run(id, writer, [{ seq, type: "patch", patch: runPatch(patch, "body") }], true);
     return json(c, apiRun((await store.getRun(id))!));
   });
 }
