@@ -14,7 +14,7 @@
 import { crowdingDistance, hypervolume2D } from "../pareto.js";
 
 /** Objectives up to which hypervolumes are computed exactly (the cost grows as n^(m-1)). */
-const EXACT_SELECT_MAX_OBJECTIVES = 2;
+const EXACT_SELECT_MAX_OBJECTIVES = 3;
 const EXACT_WEIGHTS_MAX_OBJECTIVES = 3;
 /** Above this many good trials with 3 objectives, contributions cost too much: equal weights. */
 const EXACT_WEIGHTS_MAX_POINTS_3D = 64;
@@ -74,8 +74,9 @@ export function hypervolume(
 /**
  * `k` of `points` (one front, losses) chosen greedily by hypervolume contribution — each step
  * adds the point that grows the chosen set's hypervolume the most (ties: the earlier point);
- * as hypervolume is submodular, the greedy subset has at least 63% of the best subset's. Exact with 2 objectives; with more, the points with the largest crowding
- * distance (NSGA-II's measure of spread) stand in, as exact contributions cost n^(m-1) each.
+ * as hypervolume is submodular, the greedy subset has at least 63% of the best subset's.
+ * Exact with 2 and 3 objectives; with more, the points with the largest crowding distance
+ * (NSGA-II's measure of spread) stand in, as exact contributions cost n^(m-1) each.
  * Returns indices into `points`, in the order chosen.
  */
 export function selectByHypervolume(points: readonly (readonly number[])[], k: number): number[] {
@@ -88,7 +89,42 @@ export function selectByHypervolume(points: readonly (readonly number[])[], k: n
     const dist = crowdingDistance(points, all);
     return all.sort((a, b) => dist[b] - dist[a] || a - b).slice(0, k);
   }
-  return greedy2D(normalize(points), k);
+  return m === 2 ? greedy2D(normalize(points), k) : lazyGreedy(normalize(points), k);
+}
+
+/**
+ * Greedy hypervolume subset selection for any number of objectives (points scaled to [0, 1]).
+ * Lazy: a point's gain only shrinks as the chosen set grows (submodularity), so a stale gain
+ * is an upper bound, and only the candidate with the largest bound is recomputed until it
+ * stays on top — far fewer hypervolumes than rescoring every candidate at every step.
+ */
+function lazyGreedy(scaled: readonly (readonly number[])[], k: number): number[] {
+  const n = scaled.length;
+  const reference = new Array<number>(scaled[0].length).fill(REFERENCE);
+  const bound = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+  const taken = new Uint8Array(n);
+  const chosen: number[] = [];
+  let current = 0;
+  while (chosen.length < k) {
+    for (;;) {
+      let top = -1;
+      for (let i = 0; i < n; i++) if (!taken[i] && (top < 0 || bound[i] > bound[top])) top = i;
+      const members = chosen.map((c) => scaled[c]);
+      members.push(scaled[top]);
+      const gain = hypervolume(members, reference) - current;
+      bound[top] = gain;
+      let beaten = false;
+      for (let i = 0; i < n && !beaten; i++)
+        if (!taken[i] && i !== top && bound[i] > gain) beaten = true;
+      if (!beaten) {
+        taken[top] = 1;
+        chosen.push(top);
+        current += gain;
+        break;
+      }
+    }
+  }
+  return chosen;
 }
 
 /**

@@ -196,20 +196,24 @@ describe("TPE", () => {
   it("multi-objective: proposes valid configs along a trade-off", () => {
     const a = new Metric("a");
     const b = new Metric("b");
-    const tpe = new TPE({
-      space: space({ x: float(0, 1), y: float(0, 1) }),
-      metrics: [a, b],
-      seed: 1,
-    });
-    for (let i = 0; i < 40; i++) {
-      const t = tpe.ask();
-      const x = t.config.x as number;
-      const y = t.config.y as number;
-      tpe.tell(t.success({ a: x + y, b: 1 - x + y }));
-    }
-    // Both objectives want y = 0: late proposals should mostly have a small y.
-    const ys = tpe.ask(5).map((t) => t.config.y as number);
-    expect(ys.filter((y) => y < 0.3).length).toBeGreaterThanOrEqual(3);
+    const smallY = (seed: number) => {
+      const tpe = new TPE({
+        space: space({ x: float(0, 1), y: float(0, 1) }),
+        metrics: [a, b],
+        seed,
+      });
+      for (let i = 0; i < 40; i++) {
+        const t = tpe.ask();
+        const x = t.config.x as number;
+        const y = t.config.y as number;
+        tpe.tell(t.success({ a: x + y, b: 1 - x + y }));
+      }
+      return tpe.ask(5).filter((t) => (t.config.y as number) < 0.3).length;
+    };
+    // Both objectives want y = 0: late proposals should mostly have a small y (random search:
+    // 30%; these seeds give 12 of 15).
+    const hits = [1, 2, 3].map(smallY).reduce((s, n) => s + n, 0);
+    expect(hits).toBeGreaterThanOrEqual(10);
   });
 
   it("rejects bad options, double tells, and foreign reports with invalid configs", () => {
