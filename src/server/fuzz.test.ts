@@ -68,6 +68,7 @@ function fingerprint(): string {
   const q = (sql: string) => db.prepare(sql).all();
   return JSON.stringify([
     q("SELECT COUNT(*) AS n FROM runs"),
+    q("SELECT COUNT(*) AS n FROM server_ingest"),
     q("SELECT * FROM runs WHERE project = 'fz' ORDER BY id"),
     q(
       `SELECT run, COUNT(*), SUM(n), SUM(length(vals)) FROM history_chunks WHERE run IN ${fz} GROUP BY run ORDER BY run`,
@@ -318,7 +319,7 @@ describe("server fuzz", () => {
       // Valid ops first, then one the store refuses: nothing of the batch may stay.
       const ops = t.path.endsWith("/batch") ? (t.body.ops as Record<string, unknown>[]) : [];
       const seq = ops.length + 1;
-      const kind = rng.int(0, 3);
+      const kind = rng.int(0, 4);
       let path = `/api/runs/${run}/batch`;
       let want: { status: number; field: string };
       if (kind === 0) {
@@ -333,6 +334,18 @@ describe("server fuzz", () => {
         const run2 = { project: "fz", name: "x", createdAt: T0, id: "other" };
         ops.push({ seq, type: "create", resume: true, run: run2 });
         want = { status: 400, field: `ops[${seq - 1}].run.id` };
+      } else if (kind === 3) {
+        // Empty lists write nothing, but an unknown run is still a 404 (and no ledger row).
+        path = `/api/runs/ghost-${i}/batch`;
+        ops.length = 0;
+        ops.push({ seq: 1, type: pick(rng, ["history", "console"]), rows: [], lines: [] });
+        ops.push({ seq: 2, type: "system", samples: [] });
+        ops.push({
+          seq: 3,
+          type: "history_cols",
+          cols: { steps: [], runtimes: [], timestamps: [], columns: {} },
+        });
+        want = { status: 404, field: "id" };
       } else {
         ops.push({ seq: ops.length > 0 ? seq - 1 : 0, type: "patch", patch: { notes: "x" } });
         want = { status: 400, field: `ops[${seq - 1}].seq` };

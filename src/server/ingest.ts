@@ -167,6 +167,16 @@ class SqliteIngestor implements Ingestor {
   }
 }
 
+/**
+ * An empty list writes nothing, but for an unknown run it must still be a 404: otherwise the
+ * ledger records a seq for a run that does not exist.
+ */
+function requireRun(s: SqliteStore, runId: string): void {
+  if (!s.getRunSync(runId)) {
+    throw new StoreError(`unknown run id ${JSON.stringify(runId)}`, "not_found");
+  }
+}
+
 function applyOpSync(s: SqliteStore, runId: string, op: Op): void {
   switch (op.type) {
     case "create": {
@@ -182,15 +192,19 @@ function applyOpSync(s: SqliteStore, runId: string, op: Op): void {
     }
     case "history":
       if (op.rows.length > 0) s.appendHistorySync(runId, op.rows);
+      else requireRun(s, runId);
       return;
     case "history_cols":
       if (op.cols.steps.length > 0) s.appendHistoryBatchSync(runId, toBatch(op.cols));
+      else requireRun(s, runId);
       return;
     case "system":
       if (op.samples.length > 0) s.appendSystemSync(runId, op.samples);
+      else requireRun(s, runId);
       return;
     case "console":
       if (op.lines.length > 0) s.appendConsoleSync(runId, op.lines);
+      else requireRun(s, runId);
       return;
     case "patch":
       s.updateRunSync(runId, revive(op.patch, s.getRunSync(runId)));
