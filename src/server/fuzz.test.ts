@@ -391,6 +391,79 @@ describe("server fuzz", () => {
     }
     expect(failures, failures.join("\n\n")).toEqual([]);
   });
+
+  it("answers reads over extreme stored values (huge steps, times at ±1e308) without a 5xx", async () => {
+    const rng = new Rng(SEED + 3);
+    const failures: string[] = [];
+    const id = "fz-extreme";
+    const big = [-1e308, 1e308, 5e-324, -(2 ** 60), 0, T0 / 1000];
+    const steps = [0, 1, 2 ** 53 - 1, 2 ** 40, 7];
+    const rowsSent = steps.map((step, k) => ({
+      step,
+      runtime: big[k % big.length]!,
+      timestamp: big[(k + 1) % big.length]!,
+      values: { loss: [1e308, -1e308, Number.NaN, Number.POSITIVE_INFINITY, 0][k]! },
+    }));
+    const setup = await send({
+      method: "POST",
+      path: `/api/runs/${id}/batch`,
+      body: {
+        writer: "extreme-writer",
+        ops: [
+          { seq: 1, type: "create", run: { project: "fz-x", name: id, createdAt: -1e308 } },
+          { seq: 2, type: "history", rows: rowsSent },
+          {
+            seq: 3,
+            type: "system",
+            samples: big.map((t) => ({ timestamp: t, values: { "system/cpu": t } })),
+          },
+          {
+            seq: 4,
+            type: "console",
+            lines: big.map((t) => ({ stream: "stdout", timestamp: t, text: "x" })),
+          },
+          {
+            seq: 5,
+            type: "patch",
+            patch: { heartbeatAt: 1e308, finishedAt: -1e308, exitCode: 2 ** 53 - 1 },
+          },
+        ],
+      },
+      label: "extreme setup",
+    });
+    expect(setup.status, setup.text).toBe(200);
+    const xs = [undefined, -1e308, 1e308, 0, 2 ** 53, -1, 5e-324];
+    for (let i = 0; i < 150; i++) {
+      const body: Record<string, unknown> = {
+        runs: [id, "fz-0"],
+        keys: ["loss", "system/cpu", "acc"],
+        x: pick(rng, ["step", "time", "relative"]),
+        buckets: pick(rng, [1, 2, 500, 10_000]),
+        xMin: pick(rng, xs),
+        xMax: pick(rng, xs),
+      };
+      if (body.x !== "step" && rng.next() < 0.5) body.source = "system";
+      const c: FuzzCase =
+        rng.next() < 0.6
+          ? { method: "POST", path: "/api/series", body, label: "extreme series" }
+          : {
+              method: "GET",
+              path: pick(rng, [
+                `/api/runs/${id}/history?key=loss&minStep=${pick(rng, ["0", "9007199254740991", "5"])}&limit=${pick(rng, ["1", "100000"])}`,
+                `/api/runs/${id}/system?buckets=${pick(rng, ["1", "3", "10000"])}`,
+                `/api/runs/${id}/console?offset=${pick(rng, ["0", "3", "9007199254740991"])}`,
+                `/api/runs/${id}/keys`,
+                `/api/runs?project=fz-x&sort=${pick(rng, ["-createdAt", "updatedAt", "-exitCode", "nextStep"])}`,
+                "/api/projects",
+              ]),
+              label: "extreme read",
+            };
+      const got = await send(c);
+      const problems = checkAnswer(c, got);
+      if (problems.length) failures.push(describeCase(i, c, got, problems.join("; ")));
+    }
+    expect(failures, failures.join("\n\n")).toEqual([]);
+  });
 });
 
 /** Sorted-key JSON with non-finite numbers tagged, so stored and sent values compare exactly. */
