@@ -34,7 +34,13 @@ function deep(n: number): unknown {
 
 /** Values that are wrong in most places (some are right in some places: the test allows that). */
 export function badValue(rng: Rng): unknown {
-  switch (rng.int(0, 27)) {
+  switch (rng.int(0, 30)) {
+    case 28:
+      return 2 ** 53 - 1; // the largest step there is: valid
+    case 29:
+      return -0;
+    case 30:
+      return Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`k${i}`, i]));
     case 0:
       return null;
     case 1:

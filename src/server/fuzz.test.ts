@@ -305,6 +305,31 @@ describe("server fuzz", () => {
       if (fingerprint() !== before)
         failures.push(`seed ${SEED}: oversized body to ${path} changed the store`);
     }
+    // Streamed (chunked, no content-length): the limit must hold while reading, not only by header.
+    const chunk = new TextEncoder().encode(`${'"x",'.repeat(256 * 1024)}`);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(ctl) {
+        if (sent++ === 0)
+          ctl.enqueue(new TextEncoder().encode('{"writer":"big-writer-02","ops":['));
+        if (sent < 40) ctl.enqueue(chunk);
+        else ctl.close();
+      },
+    });
+    const streamed = await fetch(`${ts.server.url}/api/runs/${runs[2]}/batch`, {
+      method: "POST",
+      body: stream,
+      duplex: "half",
+      headers: { authorization: `Bearer ${ts.key}`, "content-type": "application/json" },
+    } as RequestInit);
+    const streamedText = await streamed.text();
+    if (streamed.status !== 413) {
+      failures.push(
+        `seed ${SEED}: a streamed 40 MiB body got ${streamed.status} ${streamedText.slice(0, 200)}`,
+      );
+    }
+    if (fingerprint() !== before)
+      failures.push(`seed ${SEED}: a streamed oversized body changed the store`);
     console.log(`server fuzz seed ${SEED}: ${N} requests`, counts);
     expect(failures, failures.join("\n\n")).toEqual([]);
   });
