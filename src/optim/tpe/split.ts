@@ -41,7 +41,7 @@ export function defaultWeights(n: number): number[] {
 /** The good and the bad trials, each in ask order, with their kernels' weights. */
 export interface Split<T extends Ranked> {
   readonly below: T[];
-  /** 1 each with one metric; hypervolume contributions with several (MOTPE). */
+  /** 1 each, or with several metrics and `hypervolumeWeighted`, hypervolume contributions. */
   readonly belowWeights: number[];
   readonly above: T[];
   readonly aboveWeights: number[];
@@ -51,12 +51,14 @@ export interface Split<T extends Ranked> {
  * Splits trials (given in ask order) into the `gamma(successes)` best successes and the rest.
  * With several metrics (MOTPE) the best are taken front by front (non-dominated sorting);
  * from the front that doesn't fit whole, the subset with the largest hypervolume is chosen
- * greedily, and the good trials' kernels weigh their hypervolume contributions (see motpe.ts).
+ * greedily; with `hypervolumeWeighted` the good trials' kernels weigh their hypervolume
+ * contributions (see motpe.ts), else 1 each.
  */
 export function split<T extends Ranked>(
   trials: readonly T[],
   gamma: (n: number) => number,
   weights: (n: number) => number[],
+  hypervolumeWeighted = false,
 ): Split<T> {
   const ok = trials.filter((t) => t.losses !== undefined);
   const nBelow = Math.max(0, Math.min(ok.length, Math.floor(gamma(ok.length))));
@@ -64,7 +66,7 @@ export function split<T extends Ranked>(
   const below: T[] = [];
   const above: T[] = [];
   for (const t of trials) (best.has(t) ? below : above).push(t);
-  const multi = below.length > 1 && below[0].losses!.length > 1;
+  const multi = hypervolumeWeighted && below.length > 1 && below[0].losses!.length > 1;
   const belowWeights = multi
     ? hypervolumeWeights(below.map((t) => t.losses!))
     : new Array<number>(below.length).fill(1);

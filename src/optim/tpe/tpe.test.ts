@@ -196,24 +196,27 @@ describe("TPE", () => {
   it("multi-objective: proposes valid configs along a trade-off", () => {
     const a = new Metric("a");
     const b = new Metric("b");
+    const s = space({ x: float(0, 1), y: float(0, 1) });
+    /** How many of trials 41-60 have a small y; checks the parallel asks after them. */
     const smallY = (seed: number) => {
-      const tpe = new TPE({
-        space: space({ x: float(0, 1), y: float(0, 1) }),
-        metrics: [a, b],
-        seed,
-      });
-      for (let i = 0; i < 40; i++) {
+      const tpe = new TPE({ space: s, metrics: [a, b], seed });
+      let hits = 0;
+      for (let i = 0; i < 60; i++) {
         const t = tpe.ask();
         const x = t.config.x as number;
         const y = t.config.y as number;
+        if (i >= 40 && y < 0.3) hits++;
         tpe.tell(t.success({ a: x + y, b: 1 - x + y }));
       }
-      return tpe.ask(5).filter((t) => (t.config.y as number) < 0.3).length;
+      const batch = tpe.ask(5);
+      for (const t of batch) expect(s.validate(t.config)).toBe(t.config);
+      expect(new Set(batch.map((t) => t.config.x)).size).toBe(5);
+      return hits;
     };
-    // Both objectives want y = 0: late proposals should mostly have a small y (random search:
-    // 30%; these seeds give 12 of 15).
-    const hits = [1, 2, 3].map(smallY).reduce((s, n) => s + n, 0);
-    expect(hits).toBeGreaterThanOrEqual(10);
+    // Both objectives want y = 0 (x is the trade-off): late proposals should mostly have a
+    // small y (random search: 30%; these seeds: 49 of 60).
+    const hits = [1, 2, 3].map(smallY).reduce((sum, n) => sum + n, 0);
+    expect(hits).toBeGreaterThanOrEqual(36);
   });
 
   it("rejects bad options, double tells, and foreign reports with invalid configs", () => {
