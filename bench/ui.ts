@@ -127,7 +127,10 @@ function loadBreakdown(): Record<string, number> {
   };
   for (const e of res) {
     const n = name(e);
-    if (!n || `${n}StartAt` in out) continue;
+    if (!n) continue;
+    // More than one means the app did not take index.html's early response (a second query).
+    out[`${n}Requests`] = (out[`${n}Requests`] ?? 0) + 1;
+    if (`${n}StartAt` in out) continue;
     out[`${n}StartAt`] = r1(e.startTime);
     // A new connection: 0 when the request reused one (on the server, accept waits for the
     // event loop like any request).
