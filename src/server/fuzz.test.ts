@@ -21,7 +21,7 @@ import { encodeJson } from "./protocol.js";
 import { startTestServer, T0, type TestServer } from "./server.test-helpers.js";
 
 const SEED = Number(process.env.AMLTK_FUZZ_SEED ?? 20261201);
-const N = Number(process.env.AMLTK_FUZZ_N ?? 3000);
+const N = Number(process.env.AMLTK_FUZZ_N ?? 2500);
 
 let ts: TestServer;
 beforeAll(async () => {
