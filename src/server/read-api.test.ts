@@ -186,6 +186,15 @@ describe("server static files", () => {
     ts = await startTestServer({ webDir: web });
     expect((await ts.call("GET", "/")).body).toContain("<title>dash</title>");
     expect((await ts.call("GET", "/runs/abc")).body).toContain("<title>dash</title>");
+    // index.html is revalidated: the same build answers 304 without a body
+    const first = await fetch(`${ts.server.url}/`);
+    const etag = first.headers.get("etag");
+    expect(etag).toBeTruthy();
+    const again = await fetch(`${ts.server.url}/`, { headers: { "if-none-match": etag! } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    const other = await fetch(`${ts.server.url}/`, { headers: { "if-none-match": 'W/"x"' } });
+    expect(other.status).toBe(200);
     const js = await fetch(`${ts.server.url}/assets/app.js`);
     expect(js.headers.get("content-type")).toContain("javascript");
     expect((await fetch(`${ts.server.url}/assets/missing.js`)).status).toBe(404);

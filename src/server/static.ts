@@ -57,11 +57,18 @@ export function registerStatic(app: Hono, webDir: string): void {
         return c.text("not found", 404);
       }
     }
-    const body = await readFile(target);
     const immutable = target !== index && path.includes("/assets/");
-    return c.body(body, 200, {
+    // index.html carries the whole app (web/inline-assets.ts) and is `no-cache`: a reload
+    // revalidates it by size and mtime and gets a bodiless 304 while the build is unchanged.
+    const st = statSync(target);
+    const etag = `W/"${st.size.toString(36)}-${Math.floor(st.mtimeMs).toString(36)}"`;
+    const headers = {
       "content-type": TYPES[extname(target)] ?? "application/octet-stream",
       "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
-    });
+      etag,
+    };
+    const match = c.req.header("if-none-match");
+    if (match?.split(",").some((t) => t.trim() === etag)) return c.body(null, 304, headers);
+    return c.body(await readFile(target), 200, headers);
   });
 }
