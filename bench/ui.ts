@@ -140,6 +140,10 @@ function loadBreakdown(): Record<string, number> {
     out[`${n}ResponseEndAt`] = r1(e.responseEnd);
     out[`${n}ServerWaitMs`] = r1(e.responseStart - e.requestStart);
     out[`${n}Bytes`] = e.encodedBodySize;
+    // The handler's own time (the server's `Server-Timing: app`): the rest of the wait is
+    // queueing and the network stack.
+    const app = e.serverTiming.find((t) => t.name === "app");
+    if (app) out[`${n}ServerWorkMs`] = r1(app.duration);
   }
   for (const m of performance.getEntriesByType("mark"))
     if (m.name.startsWith("amltk:")) out[`mark ${m.name.slice(6)}`] = r1(m.startTime);

@@ -12,6 +12,15 @@ export function json(c: Context, body: unknown, status: 200 | 201 = 200): Respon
   return c.body(encodeJson(body), status, { "content-type": "application/json; charset=utf-8" });
 }
 
+/**
+ * `Server-Timing` of a read: the handler's own time (query and encoding), which the browser's
+ * Resource Timing shows next to the request's wait, so the dashboard bench can tell time spent
+ * working from time spent queued behind other requests on this single-threaded server.
+ */
+function serverTiming(t0: number): string {
+  return `app;dur=${(performance.now() - t0).toFixed(1)}`;
+}
+
 /** The API's view of a run: the store record plus `updatedAt` (last sign of life). */
 export function apiRun(r: RunRecord): RunRecord & { updatedAt: number } {
   return { ...r, updatedAt: Math.max(r.createdAt, r.heartbeatAt, r.finishedAt ?? 0) };
@@ -203,10 +212,15 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
   });
 
   app.get("/api/runs", async (c) => {
+    const t0 = performance.now();
     const { runs, total } = await store.listRuns(
       runQueryFromParams(new URL(c.req.url).searchParams),
     );
-    return json(c, { runs: runs.map(apiRun), total });
+    const body = encodeJson({ runs: runs.map(apiRun), total });
+    return c.body(body, 200, {
+      "content-type": "application/json; charset=utf-8",
+      "server-timing": serverTiming(t0),
+    });
   });
 
   app.get("/api/runs/:id", async (c) => json(c, apiRun(await needRun(store, c.req.param("id")))));
@@ -244,9 +258,13 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
 
   app.post("/api/series", async (c) => {
     const q = parseSeriesRequest(await readJson(c));
+    const t0 = performance.now();
     if (q.runsQuery) q.runs = (await store.listRuns(q.runsQuery)).runs.map((r) => r.id);
     const body = seriesJson(await readSeries(store, q), q.fields ?? SERIES_FIELDS);
-    return c.body(body, 200, { "content-type": "application/json; charset=utf-8" });
+    return c.body(body, 200, {
+      "content-type": "application/json; charset=utf-8",
+      "server-timing": serverTiming(t0),
+    });
   });
 
   app.get("/api/runs/:id/system", async (c) => {
