@@ -133,20 +133,20 @@ export const PROBLEMS: readonly BenchProblem[] = [
   },
 ];
 
-/** A two-objective test problem (both minimized), scored by the hypervolume of the front found. */
+/** A multi-objective test problem (all minimized), scored by the hypervolume of the front found. */
 export interface BenchMultiObjective {
   readonly name: string;
   readonly dims: number;
-  /** Hypervolume reference point (loss space). */
-  readonly reference: readonly [number, number];
+  /** Hypervolume reference point (loss space), one value per objective. */
+  readonly reference: readonly number[];
   /** Hypervolume of the true Pareto front for that reference: the best a run can reach. */
   readonly bestHypervolume: number;
-  readonly fn: (x: readonly number[]) => [number, number];
+  readonly fn: (x: readonly number[]) => number[];
 }
 
 /**
- * ZDT1 (Zitzler, Deb, Thiele 2000) in 6 dimensions on [0, 1]: a convex front f2 = 1 − √f1
- * where x1..x5 = 0. Mirrored in bench/python/optuna_bench.py (`zdt1`).
+ * ZDT1 (Zitzler, Deb, Thiele 2000) in 6 dimensions on [0, 1], 2 objectives: a convex front
+ * f2 = 1 − √f1 where x1..x5 = 0. Mirrored in bench/python/optuna_bench.py (`zdt1`).
  */
 export const ZDT1: BenchMultiObjective = {
   name: "zdt1",
@@ -161,3 +161,30 @@ export const ZDT1: BenchMultiObjective = {
     return [x[0]!, g * (1 - Math.sqrt(x[0]! / g))];
   },
 };
+
+/**
+ * DTLZ2 (Deb, Thiele, Laumanns, Zitzler 2002) in 6 dimensions on [0, 1], 3 objectives: the
+ * front is the unit sphere's positive octant, where x2..x5 = 0.5. Mirrored in
+ * bench/python/optuna_bench.py (`dtlz2`).
+ */
+export const DTLZ2: BenchMultiObjective = {
+  name: "dtlz2",
+  dims: 6,
+  reference: [1.5, 1.5, 1.5],
+  // The reference box minus the octant of the unit ball.
+  bestHypervolume: 1.5 ** 3 - Math.PI / 6,
+  fn: (x) => {
+    let g = 0;
+    for (let i = 2; i < x.length; i++) g += (x[i]! - 0.5) ** 2;
+    const u = (x[0]! * Math.PI) / 2;
+    const v = (x[1]! * Math.PI) / 2;
+    return [
+      (1 + g) * Math.cos(u) * Math.cos(v),
+      (1 + g) * Math.cos(u) * Math.sin(v),
+      (1 + g) * Math.sin(u),
+    ];
+  },
+};
+
+/** The multi-objective problems of bench/optim.ts. */
+export const MULTI_OBJECTIVE: readonly BenchMultiObjective[] = [ZDT1, DTLZ2];

@@ -3,8 +3,9 @@
  * trials over 20 seeds on Branin, Hartmann6, Rosenbrock (4-d) and Ackley (5-d) (plus a mixed
  * int/categorical and a conditional problem), and the time per trial over 1,000 trials of
  * Hartmann6 (6-d), fastest of 3 runs. Multi-objective: the median hypervolume of the front
- * found on ZDT1 (6-d) after 200 trials over 10 seeds, by our TPE (MOTPE), our NSGA-II, random
- * search, and Optuna's TPESampler and NSGAIISampler (defaults).
+ * found on ZDT1 (6-d, 2 objectives) and DTLZ2 (6-d, 3 objectives) after 200 trials over 10
+ * seeds, by our TPE (MOTPE), our NSGA-II, random search, and Optuna's TPESampler and
+ * NSGAIISampler (defaults).
  *
  * Run: `node --import tsx bench/optim.ts [--trials 100] [--seeds 20] [--timing-trials 1000]
  * [--timing-repeats 3] [--mo-trials 200] [--mo-seeds 10] [--no-optuna]`; prints JSON. Optuna runs through bench/python/optuna_bench.py when
@@ -14,11 +15,12 @@ import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { NSGA2 } from "../src/optim/nsga2/index.js";
-import { hypervolume2D, lossesOf, paretoFront } from "../src/optim/pareto.js";
+import { lossesOf, paretoFront } from "../src/optim/pareto.js";
 import { RandomSearch } from "../src/optim/random.js";
 import { float } from "../src/optim/space/builders.js";
 import { type SearchSpace, space } from "../src/optim/space/search-space.js";
 import { TPE, type TPEOptions } from "../src/optim/tpe/index.js";
+import { hypervolume } from "../src/optim/tpe/motpe.js";
 import type { Optimizer } from "../src/optim/types.js";
 import { Metric } from "../src/trial/metric.js";
 import {
@@ -26,8 +28,8 @@ import {
   type BenchMultiObjective,
   type BenchProblem,
   FUNCTIONS,
+  MULTI_OBJECTIVE,
   PROBLEMS,
-  ZDT1,
 } from "./functions.js";
 
 const metric = new Metric("y");
@@ -129,31 +131,30 @@ function fastest(n: number, measure: () => Timing): Timing {
   };
 }
 
-const objectives = [new Metric("f1"), new Metric("f2")];
-
 /** Median hypervolume of the front after `trials` sequential trials, and ms per trial. */
 function frontHypervolume(
   p: BenchMultiObjective,
-  make: (s: SearchSpace, seed: number) => Optimizer,
+  make: (s: SearchSpace, objectives: Metric[], seed: number) => Optimizer,
   trials: number,
   seeds: number,
 ): { median: number; msPerTrial: number } {
+  const objectives = p.reference.map((_, i) => new Metric(`f${i + 1}`));
   const s = space(
     Object.fromEntries(Array.from({ length: p.dims }, (_, i) => [`x${i}`, float(0, 1)])),
   );
   const t0 = performance.now();
   const hvs = Array.from({ length: seeds }, (_, seed) => {
-    const opt = make(s, seed);
+    const opt = make(s, objectives, seed);
     const reports = [];
     for (let i = 0; i < trials; i++) {
       const t = opt.ask();
-      const [f1, f2] = p.fn(Array.from({ length: p.dims }, (_, j) => t.config[`x${j}`] as number));
-      const r = t.success({ f1, f2 });
+      const fs = p.fn(Array.from({ length: p.dims }, (_, j) => t.config[`x${j}`] as number));
+      const r = t.success(Object.fromEntries(fs.map((v, i) => [`f${i + 1}`, v])));
       opt.tell(r);
       reports.push(r);
     }
     const front = paretoFront(reports, objectives).map((r) => lossesOf(r, objectives) as number[]);
-    return hypervolume2D(front, p.reference);
+    return hypervolume(front, p.reference);
   });
   return {
     median: round(median(hvs)),
@@ -233,19 +234,45 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const problems: Record<string, { ours: number; optunaDefaults: number | null }> = {};
   for (const p of PROBLEMS)
     problems[p.name] = { ours: problemMedian(p, trials, seeds), optunaDefaults: null };
-  const multi = (make: Make) => frontHypervolume(ZDT1, make, moTrials, moSeeds);
-  const mo =
-    moTrials > 0
-      ? {
-          motpe: multi((s, seed) => new TPE({ space: s, metrics: objectives, seed })),
-          nsga2: multi((s, seed) => new NSGA2({ space: s, metrics: objectives, seed })),
-          randomSearch: multi(
-            (s, seed) => new RandomSearch({ space: s, metrics: objectives, seed }),
-          ),
-        }
-      : undefined;
+  type MakeMulti = (s: SearchSpace, objectives: Metric[], seed: number) => Optimizer;
+  const samplers: Record<string, MakeMulti> = {
+    motpe: (s, metrics, seed) => new TPE({ space: s, metrics, seed }),
+    nsga2: (s, metrics, seed) => new NSGA2({ space: s, metrics, seed }),
+    randomSearch: (s, metrics, seed) => new RandomSearch({ space: s, metrics, seed }),
+  };
+  const mo = Object.fromEntries(
+    (moTrials > 0 ? MULTI_OBJECTIVE : []).map((p) => [
+      p.name,
+      Object.fromEntries(
+        Object.entries(samplers).map(([name, make]) => [
+          name,
+          frontHypervolume(p, make, moTrials, moSeeds),
+        ]),
+      ),
+    ]),
+  );
   const theirs = await optuna;
-  const theirMo = "multiObjective" in theirs ? theirs.multiObjective?.zdt1 : undefined;
+  const theirMo = "multiObjective" in theirs ? theirs.multiObjective : undefined;
+  const multiObjective = Object.fromEntries(
+    MULTI_OBJECTIVE.filter((p) => mo[p.name]).map((p) => {
+      const ours = mo[p.name];
+      const them = theirMo?.[p.name];
+      return [
+        p.name,
+        {
+          objectives: p.reference.length,
+          reference: p.reference,
+          bestPossible: round(p.bestHypervolume),
+          oursMotpe: ours.motpe.median,
+          oursNsga2: ours.nsga2.median,
+          randomSearch: ours.randomSearch.median,
+          optunaTpe: them ? round(them.tpe.median) : null,
+          optunaNsga2: them ? round(them.nsga2.median) : null,
+          oursMotpeMsPerTrial: ours.motpe.msPerTrial,
+        },
+      ];
+    }),
+  );
   if ("problems" in theirs && theirs.problems)
     for (const [name, r] of Object.entries(theirs.problems))
       problems[name].optunaDefaults = round(r.median);
@@ -284,18 +311,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
         optuna: "optuna" in theirs ? theirs.optuna : theirs.unavailable,
         functions,
         problems,
-        multiObjective: mo && {
-          function: ZDT1.name,
+        multiObjective: {
           trials: moTrials,
           seeds: moSeeds,
-          metric: `median over seeds of the front's hypervolume, reference ${JSON.stringify(ZDT1.reference)} (larger is better)`,
-          bestPossible: round(ZDT1.bestHypervolume),
-          oursMotpe: mo.motpe.median,
-          oursNsga2: mo.nsga2.median,
-          randomSearch: mo.randomSearch.median,
-          optunaTpe: theirMo ? round(theirMo.tpe.median) : null,
-          optunaNsga2: theirMo ? round(theirMo.nsga2.median) : null,
-          oursMotpeMsPerTrial: mo.motpe.msPerTrial,
+          metric: "median over seeds of the front's hypervolume (larger is better)",
+          ...multiObjective,
         },
         timing: {
           function: "hartmann6",
@@ -323,8 +343,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
               : null,
           msPerTrialAtMost1: speed.msPerTrial <= 1,
           cpuMsPerTrialAtMost1: speed.cpuMsPerTrial <= 1,
-          motpeAtLeastAsGoodAsOptunaTpe:
-            mo && theirMo ? mo.motpe.median >= round(theirMo.tpe.median) : null,
+          motpeAtLeastAsGoodAsOptunaTpe: theirMo
+            ? Object.values(multiObjective).every(
+                (r) => r.optunaTpe === null || r.oursMotpe >= r.optunaTpe,
+              )
+            : null,
         },
       },
       null,
