@@ -182,13 +182,9 @@ async function main(): Promise<void> {
       out.generateMs = Math.round(generate(store));
     }
     const webDir = hasChromium ? await buildDashboard() : undefined;
-    const server = await createServer({
-      store,
-      port: 0,
-      host: "127.0.0.1",
-      auth: false,
-      ...(webDir ? { webDir } : {}),
-    });
+    // The server runs in a process of its own, as `amltk ui` does: in this one, the bench's
+    // loops and playwright's client would share its event loop and delay its answers.
+    const server = await serveInChild(dir, webDir);
     try {
       const api = `${server.url}/api/series`;
       const runId = (i: number) => `run${String(i).padStart(5, "0")}`;
@@ -347,4 +343,54 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(out, null, 2));
 }
 
-await main();
+/**
+ * Starts `createServer` over the store in `dir` in a child process (this file with `--serve`)
+ * and resolves with its URL and a `close` that ends it.
+ */
+async function serveInChild(
+  dir: string,
+  webDir: string | undefined,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const { spawn } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), "--serve", dir, webDir ?? ""];
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const m = /^listening (\S+)$/m.exec(buf);
+      if (m) resolve(m[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`bench server exited (${code})`)));
+  });
+  return {
+    url,
+    async close() {
+      child.stdin!.end(); // the child closes when its stdin does
+      await exited;
+    },
+  };
+}
+
+/** The child's side of {@link serveInChild}. */
+async function serve(dir: string, webDir: string): Promise<void> {
+  const store = SqliteStore.openSync(dir);
+  const server = await createServer({
+    store,
+    port: 0,
+    host: "127.0.0.1",
+    auth: false,
+    ...(webDir ? { webDir } : {}),
+  });
+  console.log(`listening ${server.url}`);
+  process.stdin.resume();
+  await new Promise((resolve) => process.stdin.once("end", resolve));
+  await server.close();
+  await store.close();
+}
+
+const serveFlag = process.argv.indexOf("--serve");
+if (serveFlag >= 0) await serve(process.argv[serveFlag + 1]!, process.argv[serveFlag + 2] ?? "");
+else await main();
