@@ -2,8 +2,8 @@
  * Dashboard benchmark. Run: `npx tsx bench/ui.ts`. Prints one JSON object.
  *
  * Builds a store of RUNS runs x 5 metrics x STEPS steps (default 1,000 x 5 x 10,000 = 50M
- * points; env AMLTK_BENCH_RUNS / AMLTK_BENCH_STEPS scale it), serves it with `createServer`, and
- * measures in Debian's Chromium, from navigation start, the performance marks the app sets:
+ * points; env AMLTK_BENCH_RUNS / AMLTK_BENCH_STEPS scale it), serves it with `createServer` in a
+ * child process (as `amltk ui` would), and measures in Debian's Chromium, from navigation start, the performance marks the app sets:
  * `amltk:runs-table` (the runs table painted: its first page of 100 runs, which fills the
  * view), `amltk:runs-table-complete` (all runs loaded and the table redrawn) and `amltk:chart`
  * (one metric of 100 runs charted). Also query latency over HTTP (p50/p95/p99): the raw history
@@ -15,6 +15,9 @@
  * on the next run. The server caches computed series until the database changes, so the query
  * timings below ask for runs not asked for before (cold), and `seriesQuery100RunsCached` shows
  * a repeat; the page loads after the first chart the same 100 runs (as a reload does).
+ * `chart100RunsBreakdown` and `runsTableBreakdown`: where a page load's time went (Resource
+ * Timing per request, the server's `Server-Timing`, the app's marks; medians; see
+ * `loadBreakdown`).
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
