@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Metric } from "../../trial/metric.js";
 import type { TrialReport } from "../../trial/report.js";
 import { Trial } from "../../trial/trial.js";
-import { dominates, hypervolume2D, lossesOf, paretoFront } from "../pareto.js";
+import { dominates, lossesOf, paretoFront } from "../pareto.js";
 import { RandomSearch } from "../random.js";
 import { Rng } from "../rng.js";
 import { categorical, float, int } from "../space/builders.js";
@@ -10,21 +10,9 @@ import { SpaceError } from "../space/errors.js";
 import { configKey } from "../space/key.js";
 import { space } from "../space/search-space.js";
 import type { Optimizer } from "../types.js";
+import { f1, f2, hv, zdt1, zdtSpace } from "../zdt1.test-helpers.js";
 import { NSGA2 } from "./nsga2.js";
 import { polynomialMutation, sbx } from "./variation.js";
-
-const f1 = new Metric("f1");
-const f2 = new Metric("f2");
-const DIM = 6;
-const zdtSpace = () =>
-  space(Object.fromEntries(Array.from({ length: DIM }, (_, i) => [`x${i}`, float(0, 1)])));
-
-/** ZDT1: convex front f2 = 1 - sqrt(f1) at x1..x5 = 0. */
-function zdt1(c: Record<string, unknown>): { f1: number; f2: number } {
-  const x = Array.from({ length: DIM }, (_, i) => c[`x${i}`] as number);
-  const g = 1 + (9 * x.slice(1).reduce((s, v) => s + v, 0)) / (DIM - 1);
-  return { f1: x[0], f2: g * (1 - Math.sqrt(x[0] / g)) };
-}
 
 function run(opt: Optimizer, trials: number, batch: number): TrialReport[] {
   const reports: TrialReport[] = [];
@@ -38,13 +26,6 @@ function run(opt: Optimizer, trials: number, batch: number): TrialReport[] {
   }
   return reports;
 }
-
-const REF: [number, number] = [1.1, 11];
-const hv = (reports: TrialReport[]) =>
-  hypervolume2D(
-    paretoFront(reports, [f1, f2]).map((r) => lossesOf(r, [f1, f2]) as number[]),
-    REF,
-  );
 
 describe("NSGA2 on ZDT1", () => {
   it("finds a better front than random search with the same budget (3 seeds)", () => {

@@ -1,28 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { Metric } from "../../trial/metric.js";
 import type { TrialReport } from "../../trial/report.js";
-import { dominates, hypervolume2D, lossesOf, nonDominatedSort, paretoFront } from "../pareto.js";
+import { dominates, lossesOf, nonDominatedSort, paretoFront } from "../pareto.js";
 import { RandomSearch } from "../random.js";
 import { Rng } from "../rng.js";
-import { float } from "../space/builders.js";
-import { space } from "../space/search-space.js";
 import type { Optimizer } from "../types.js";
+import { DIM, f1, f2, hv, zdt1, zdtSpace } from "../zdt1.test-helpers.js";
 import { hypervolume, hypervolumeWeights, selectByHypervolume } from "./motpe.js";
 import { fronts2D, split } from "./split.js";
 import { TPE } from "./tpe.js";
-
-const f1 = new Metric("f1");
-const f2 = new Metric("f2");
-const DIM = 6;
-const zdtSpace = () =>
-  space(Object.fromEntries(Array.from({ length: DIM }, (_, i) => [`x${i}`, float(0, 1)])));
-
-/** ZDT1 (6-d): convex front f2 = 1 - sqrt(f1) where x1..x5 = 0. */
-function zdt1(c: Record<string, unknown>): { f1: number; f2: number } {
-  const x = Array.from({ length: DIM }, (_, i) => c[`x${i}`] as number);
-  const g = 1 + (9 * x.slice(1).reduce((s, v) => s + v, 0)) / (DIM - 1);
-  return { f1: x[0], f2: g * (1 - Math.sqrt(x[0] / g)) };
-}
 
 /** Sequential ask/tell on ZDT1; every report, in order. */
 function run(opt: Optimizer, trials: number): TrialReport[] {
@@ -35,13 +21,6 @@ function run(opt: Optimizer, trials: number): TrialReport[] {
   }
   return reports;
 }
-
-const REF: [number, number] = [1.1, 11];
-const hv = (reports: TrialReport[]) =>
-  hypervolume2D(
-    paretoFront(reports, [f1, f2]).map((r) => lossesOf(r, [f1, f2]) as number[]),
-    REF,
-  );
 
 describe("MOTPE on ZDT1", () => {
   it("finds a clearly better front than random search in 150 trials (3 seeds)", () => {
