@@ -187,6 +187,11 @@ export function createApp(opts: ServerOptions): {
       unsubscribe();
     });
   });
+  // Any other /api path or method is a JSON 404 (not the dashboard's HTML fallback, nor
+  // Hono's plain text), so API clients always get the error shape they parse.
+  app.all("/api/*", (c) => {
+    throw new ApiError(404, "not_found", `no API route ${c.req.method} ${c.req.path}`, "path");
+  });
   registerStatic(app, opts.webDir ?? defaultWebDir());
   const closeStreams = () => {
     for (const c of closers) c();

@@ -10,6 +10,23 @@ afterEach(async () => {
 });
 
 describe("server read API", () => {
+  it("answers unknown API routes and methods with a JSON 404 naming the path", async () => {
+    ts = await startTestServer();
+    for (const [method, path] of [
+      ["PUT", "/api/runs/x"],
+      ["DELETE", "/api/runs/x"],
+      ["POST", "/api/nope"],
+      ["GET", "/api/nope"],
+    ] as const) {
+      const res = await ts.call(method, path, method === "GET" ? undefined : {});
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.body.error).toMatchObject({ code: "not_found", field: "path" });
+    }
+    const bad = await ts.call("POST", "/api/series", "{not json");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: "bad_json", field: "body" });
+  });
+
   it("lists projects and runs with filter, sort and paging", async () => {
     ts = await startTestServer();
     for (let i = 0; i < 6; i++) {

@@ -240,6 +240,7 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
     await needRun(store, id);
     const key = c.req.query("key");
     if (!key) throw invalid("key", "is required");
+    if (key.length > 512) throw invalid("key", `is ${key.length} characters long; at most 512`);
     const pts = await store.readPoints({
       runId: id,
       key,
@@ -314,10 +315,15 @@ async function systemKeys(store: Store, id: string): Promise<string[]> {
 /** Parses a JSON body (tags restored), mapping bad JSON to a 400. */
 export async function readJson(c: Context): Promise<unknown> {
   const text = await c.req.text();
-  if (text.length === 0) throw new ApiError(400, "bad_json", "request body is empty");
+  if (text.length === 0) throw new ApiError(400, "bad_json", "request body is empty", "body");
   try {
     return decodeJson(text);
   } catch (e) {
-    throw new ApiError(400, "bad_json", `request body is not valid JSON: ${(e as Error).message}`);
+    throw new ApiError(
+      400,
+      "bad_json",
+      `request body is not valid JSON: ${(e as Error).message}`,
+      "body",
+    );
   }
 }
