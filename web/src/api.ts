@@ -3,27 +3,13 @@
  * (docs/api.md). Shapes mirror the store's records, serialized as JSON.
  */
 
-export type RunState = "running" | "finished" | "failed" | "crashed";
+import type { RunRecord, RunState } from "../../src/store/types.js";
 
-export interface Run {
-  id: string;
-  project: string;
-  entity: string | null;
-  group: string | null;
-  jobType: string | null;
-  name: string;
-  notes: string | null;
-  tags: string[];
-  config: Record<string, unknown>;
+export type { RunState };
+
+/** A run as `/api/runs` sends it: the store's record (summary values as decoded JSON). */
+export interface Run extends Omit<RunRecord, "summary"> {
   summary: Record<string, unknown>;
-  state: RunState;
-  exitCode: number | null;
-  createdAt: number;
-  heartbeatAt: number;
-  finishedAt: number | null;
-  pid: number | null;
-  host: string | null;
-  nextStep: number;
   updatedAt?: number;
 }
 
