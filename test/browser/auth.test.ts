@@ -2,14 +2,20 @@
  * A server that needs a key for reads (`amltk ui --auth-reads`): the dashboard asks for the
  * key, keeps it in the browser, and sends it with every request and on the live stream.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeys, createServer, type RunningServer } from "../../src/server/index.js";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
-import { buildDashboard, hasChromium, launchChromium, warnIfNoChromium } from "./browser.js";
+import {
+  buildDashboard,
+  closeSuite,
+  hasChromium,
+  launchChromium,
+  warnIfNoChromium,
+} from "./browser.js";
 
 warnIfNoChromium("auth browser test");
 
@@ -37,13 +43,7 @@ describe.skipIf(!hasChromium)("dashboard against a server with read auth", () =>
     browser = await launchChromium();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await store?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    if (webDir) rmSync(webDir, { recursive: true, force: true });
-  });
+  afterAll(() => closeSuite({ browser, server, store, dirs: [dir, webDir] }));
 
   it("asks for a key, rejects a wrong one, and shows the runs with the right one", async () => {
     const page = await browser.newPage();

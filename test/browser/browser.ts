@@ -3,7 +3,7 @@
  * playwright-core (never a downloaded browser), a fresh dashboard build, and screenshots kept
  * under test-artifacts/.
  */
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -49,4 +49,20 @@ export async function buildDashboard(): Promise<string> {
 export function screenshotPath(name: string): string {
   mkdirSync(ARTIFACTS, { recursive: true });
   return join(ARTIFACTS, `${name}.png`);
+}
+
+/**
+ * Closes what a suite opened, in order (browser, server, store) and removes its folders; every
+ * part may be missing when `beforeAll` failed half-way.
+ */
+export async function closeSuite(parts: {
+  browser?: Browser;
+  server?: { close(): Promise<void> };
+  store?: { close(): Promise<void> };
+  dirs: (string | undefined)[];
+}): Promise<void> {
+  await parts.browser?.close();
+  await parts.server?.close();
+  await parts.store?.close();
+  for (const d of parts.dirs) if (d) rmSync(d, { recursive: true, force: true });
 }

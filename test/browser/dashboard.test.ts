@@ -4,7 +4,7 @@
  * when grouped), a filter narrows the table, a run logging while the page is open shows up
  * without a reload. Screenshots go to test-artifacts/.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -14,6 +14,7 @@ import { SqliteStore } from "../../src/store/sqlite/index.js";
 import { init } from "../../src/track/index.js";
 import {
   buildDashboard,
+  closeSuite,
   hasChromium,
   launchChromium,
   screenshotPath,
@@ -98,13 +99,7 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     browser = await launchChromium();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await store?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    if (webDir) rmSync(webDir, { recursive: true, force: true });
-  });
+  afterAll(() => closeSuite({ browser, server, store, dirs: [dir, webDir] }));
 
   const pageErrors = new WeakMap<Page, string[]>();
 

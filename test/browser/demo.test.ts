@@ -2,7 +2,7 @@
  * The demo's sweep (`amltk demo`: the seed target on worker processes, tracked by the W&B
  * plugin) seen in the dashboard: its runs fill the table and the sweep views draw them.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
@@ -12,6 +12,7 @@ import { createServer, type RunningServer } from "../../src/server/index.js";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
 import {
   buildDashboard,
+  closeSuite,
   hasChromium,
   launchChromium,
   screenshotPath,
@@ -40,13 +41,7 @@ describe.skipIf(!hasChromium)("the demo's runs in the dashboard", () => {
     browser = await launchChromium();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await store?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    if (webDir) rmSync(webDir, { recursive: true, force: true });
-  });
+  afterAll(() => closeSuite({ browser, server, store, dirs: [dir, webDir] }));
 
   it("lists every trial with its config and cost, and draws the sweep views", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
