@@ -1,7 +1,8 @@
 import { statSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
-import type { RunRecord, Store } from "../store/types.js";
+import { newRunRecord } from "../store/run-record.js";
+import type { RunInit, RunRecord, Store } from "../store/types.js";
 import { TrackError } from "./errors.js";
 import { atExitAfterRuns } from "./exit-hooks.js";
 import { Run, setFinishHook } from "./run.js";
@@ -187,27 +188,22 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
   const dir = opts.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs";
   const project = opts.project ?? process.env.AMLTK_PROJECT ?? "uncategorized";
   const now = Date.now();
+  // What the run starts as, in every mode; the store adds the host (disabled runs have none).
+  const init: RunInit = {
+    id,
+    project,
+    entity: opts.entity ?? null,
+    group: opts.group ?? null,
+    jobType: opts.jobType ?? null,
+    name: opts.name ?? `run-${id}`,
+    notes: opts.notes ?? null,
+    tags: opts.tags ?? [],
+    config: opts.config ?? {},
+    createdAt: now,
+    pid: process.pid,
+  };
   if (mode === "disabled") {
-    const record: RunRecord = {
-      id,
-      project,
-      entity: opts.entity ?? null,
-      group: opts.group ?? null,
-      jobType: opts.jobType ?? null,
-      name: opts.name ?? `run-${id}`,
-      notes: opts.notes ?? null,
-      tags: [...(opts.tags ?? [])],
-      config: { ...(opts.config ?? {}) },
-      summary: {},
-      state: "running",
-      exitCode: null,
-      createdAt: now,
-      heartbeatAt: now,
-      finishedAt: null,
-      pid: process.pid,
-      host: null,
-      nextStep: 0,
-    };
+    const record = newRunRecord(init);
     current = new Run({ record, store: null, dir, ownsStore: false, systemInterval: 0 });
     return current;
   }
@@ -257,20 +253,7 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
   }
   if (!record) {
     try {
-      record = await store.createRun({
-        id,
-        project,
-        entity: opts.entity ?? null,
-        group: opts.group ?? null,
-        jobType: opts.jobType ?? null,
-        name: opts.name ?? `run-${id}`,
-        notes: opts.notes ?? null,
-        tags: opts.tags ?? [],
-        config: opts.config ?? {},
-        createdAt: now,
-        pid: process.pid,
-        host: hostname(),
-      });
+      record = await store.createRun({ ...init, host: hostname() });
     } catch (e) {
       if (ownsStore) await store.close();
       throw new TrackError(`init: could not create run "${id}": ${(e as Error).message}`);
