@@ -1,0 +1,14 @@
+// A child for termination.test.ts: registers a cleanup that records the signal in a file, then
+// says "ready" and keeps its event loop busy until a signal arrives.
+import { appendFileSync } from "node:fs";
+import { onTermination } from "../termination.js";
+
+const [out, withUserHandler] = [process.argv[2]!, process.argv[3] === "user"];
+onTermination(({ signal, exitCode, ending }) => {
+  appendFileSync(out, `${JSON.stringify({ signal, exitCode, ending })}\n`);
+});
+if (withUserHandler) {
+  process.on("SIGINT", () => appendFileSync(out, `${JSON.stringify({ user: true })}\n`));
+}
+setInterval(() => {}, 1_000);
+process.stdout.write("ready\n");
