@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { hostname } from "node:os";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { processStartToken } from "./owner.js";
 import { type HistoryRow, type RunInit, type Store, StoreError } from "./types.js";
 
 let counter = 0;
@@ -338,5 +339,50 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       const listed = await store.listRuns({ state: "running" });
       expect(listed.runs.map((r) => r.id)).not.toContain(dead2.id);
     });
+
+    // PID reuse: the recorded pid is alive (this test's parent process), but the process that
+    // holds it now started at another time, or in another boot, than the run's owner did.
+    it.skipIf(processStartToken(process.pid) === null)(
+      "reaps a run whose pid now belongs to another process (start time or boot differs)",
+      async () => {
+        const other = process.ppid;
+        const real = processStartToken(other)!;
+        const [, boot, ticks] = real.split(":");
+        const host = hostname();
+        const reused = runInit({
+          pid: other,
+          host,
+          ownerStart: `linux:${boot}:${Number(ticks) + 1}`,
+          createdAt: Date.now(),
+        });
+        const rebooted = runInit({
+          pid: other,
+          host,
+          ownerStart: `linux:not-this-boot:${ticks}`,
+          createdAt: Date.now(),
+        });
+        const owner = runInit({ pid: other, host, ownerStart: real, createdAt: Date.now() });
+        const foreign = runInit({
+          pid: other,
+          host,
+          ownerStart: "darwin:123",
+          createdAt: Date.now(),
+        });
+        for (const r of [reused, rebooted, owner, foreign]) await store.createRun(r);
+        expect((await store.getRun(owner.id))?.ownerStart).toBe(real);
+        expect((await store.getRun(reused.id))?.state).toBe("crashed");
+        const reaped = await store.reapCrashed(Number.POSITIVE_INFINITY);
+        expect(reaped).toEqual([rebooted.id]);
+        expect((await store.getRun(owner.id))?.state).toBe("running");
+        // A token this system cannot check is unknown, not dead.
+        expect((await store.getRun(foreign.id))?.state).toBe("running");
+
+        // A new pid without a token (a resume by a writer that records none) drops the old
+        // token, which named the old pid's process.
+        await store.updateRun(owner.id, { pid: process.pid });
+        expect((await store.getRun(owner.id))?.ownerStart ?? null).toBeNull();
+        expect(await store.reapCrashed(Number.POSITIVE_INFINITY)).toEqual([]);
+      },
+    );
   });
 }

@@ -4,7 +4,6 @@
  * bad queries with the same message), an owner-liveness test, and a run-query matcher over
  * records held in memory (the SQLite backend compiles the same checks to SQL instead).
  */
-import { hostname } from "node:os";
 import {
   type RunFilter,
   type RunInit,
@@ -14,6 +13,9 @@ import {
   type RunState,
   StoreError,
 } from "./types.js";
+
+// Owner liveness lives in owner.ts; re-exported here, where every backend already imports from.
+export { isPidDead, ownerDead, processStartToken, type RunOwner } from "./owner.js";
 
 export const RUN_STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
 
@@ -72,30 +74,20 @@ export function newRunRecord(
     finishedAt: null,
     pid: run.pid ?? null,
     host: stored.host !== undefined ? stored.host : (run.host ?? null),
+    ownerStart: run.ownerStart ?? null,
     nextStep: 0,
   };
 }
 
-/** Applies a patch in place: each given field replaced by a copy, omitted ones kept. */
+/**
+ * Applies a patch in place: each given field replaced by a copy, omitted ones kept. A new `pid`
+ * without an `ownerStart` clears the old one (it named the old pid's process).
+ */
 export function applyRunPatch(rec: RunRecord, patch: RunPatch): void {
   for (const [k, v] of Object.entries(patch)) {
     if (v !== undefined) (rec as unknown as Record<string, unknown>)[k] = structuredClone(v);
   }
-}
-
-/** True when `pid` is certainly gone (ESRCH); EPERM means it exists under another user. */
-export function isPidDead(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "ESRCH";
-  }
-}
-
-/** The run's owner process was on this host and is gone (other hosts: only heartbeats tell). */
-export function ownerDead(r: { pid: number | null; host: string | null }): boolean {
-  return r.pid !== null && r.pid > 0 && r.host === hostname() && isPidDead(r.pid);
+  if (patch.pid !== undefined && patch.ownerStart === undefined) rec.ownerStart = null;
 }
 
 /** Parses a filter/sort path; throws StoreError("invalid") naming it when it is neither kind. */

@@ -51,6 +51,8 @@ export interface RunInit {
   /** Process that owns the run, used to detect a dead owner on the same host at once. */
   pid?: number;
   host?: string;
+  /** The owner's `processStartToken(pid)`, so a reused PID is not taken for the owner. */
+  ownerStart?: string | null;
 }
 
 /**
@@ -81,6 +83,11 @@ export interface RunRecord {
   finishedAt: number | null;
   pid: number | null;
   host: string | null;
+  /**
+   * Identifies the owner process beyond its PID (`processStartToken`: start time and boot id
+   * on Linux); null where unknown. Optional for backends that do not record it.
+   */
+  ownerStart?: string | null;
   /** Highest committed `_step` + 1 (0 when no history): where a resumed run continues. */
   nextStep: number;
 }
@@ -100,6 +107,7 @@ export interface RunPatch {
   heartbeatAt?: number;
   pid?: number | null;
   host?: string | null;
+  ownerStart?: string | null;
 }
 
 /** One committed history row, W&B-style: `{ _step, _runtime, _timestamp, ...values }`. */
@@ -264,7 +272,10 @@ export interface Store {
   consoleCount?(runId: string): Promise<number>;
   /** Keys of the run's system metrics, sorted (optional: the server falls back to known keys). */
   systemKeys?(runId: string): Promise<string[]>;
-  /** Marks running runs whose owner is gone (dead pid on this host, or heartbeat older than `staleAfterMs`) as crashed; returns their ids. */
+  /**
+   * Marks running runs whose owner is gone (on this host: a dead pid, or a pid now held by
+   * another process; anywhere: a heartbeat older than `staleAfterMs`) as crashed; returns their ids.
+   */
   reapCrashed(staleAfterMs?: number): Promise<string[]>;
   close(): Promise<void>;
 }
@@ -285,7 +296,8 @@ export class StoreError extends Error {
   override name = "StoreError";
   constructor(
     message: string,
-    readonly code: "not_found" | "duplicate" | "invalid" | "busy" | "closed",
+    // "full": no space left (see StoreFullError); "readonly": the store cannot be written.
+    readonly code: "not_found" | "duplicate" | "invalid" | "busy" | "closed" | "full" | "readonly",
   ) {
     super(message);
   }

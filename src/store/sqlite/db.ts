@@ -119,6 +119,9 @@ export const MIGRATIONS: readonly string[] = [
   `CREATE INDEX history_chunks_meta ON history_chunks(run, key, max_step, min_step, n, min_ts,
      max_ts, nfin, vmin, vmax, vlast);
    DROP INDEX history_chunks_key;`,
+  // 6: the owner's process start token (owner.ts), so a run whose PID was reused by another
+  // process is seen as crashed. Older rows have none and fall back to the PID and heartbeat.
+  `ALTER TABLE runs ADD COLUMN owner_start TEXT;`,
 ];
 
 /** Data moves that SQL alone cannot do, run right after the migration at the same index. */

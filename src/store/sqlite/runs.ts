@@ -41,6 +41,7 @@ interface RunRow {
   finished_at: number | null;
   pid: number | null;
   host: string | null;
+  owner_start: string | null;
   next_step: number | null;
 }
 
@@ -83,6 +84,7 @@ function toRecord(row: RunRow): RunRecord {
     finishedAt: row.finished_at,
     pid: row.pid,
     host: row.host,
+    ownerStart: row.owner_start,
     nextStep: row.next_step ?? 0,
   };
 }
@@ -91,6 +93,17 @@ function checkString(v: unknown, field: string, nullable: boolean): void {
   if (v === undefined || (nullable && v === null)) return;
   if (typeof v !== "string") {
     throw new StoreError(`${field} must be a string, got ${JSON.stringify(v)}`, "invalid");
+  }
+}
+
+/** An owner token is a short string (owner.ts makes them), or null. */
+function checkOwnerStart(v: unknown): void {
+  if (v === undefined || v === null) return;
+  if (typeof v !== "string" || v.length > 200) {
+    throw new StoreError(
+      `ownerStart must be a string of at most 200 characters, got ${JSON.stringify(v).slice(0, 100)}`,
+      "invalid",
+    );
   }
 }
 
@@ -130,6 +143,7 @@ export function insertRun(db: Db, run: RunInit): RunRecord {
   for (const f of ["entity", "group", "jobType", "notes", "host"] as const) {
     checkString(run[f], f, true);
   }
+  checkOwnerStart(run.ownerStart);
   checkTags(run.tags, "tags");
   checkRecord(run.config, "config");
   if (!Number.isFinite(run.createdAt)) {
@@ -145,8 +159,8 @@ export function insertRun(db: Db, run: RunInit): RunRecord {
     stmt(
       db,
       `INSERT INTO runs (id, project, entity, grp, job_type, name, notes, tags, config, summary,
-         state, exit_code, created_at, heartbeat_at, finished_at, pid, host)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', 'running', NULL, ?, ?, NULL, ?, ?)`,
+         state, exit_code, created_at, heartbeat_at, finished_at, pid, host, owner_start)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', 'running', NULL, ?, ?, NULL, ?, ?, ?)`,
     ).run(
       run.id,
       run.project,
@@ -161,6 +175,7 @@ export function insertRun(db: Db, run: RunInit): RunRecord {
       run.createdAt,
       run.pid ?? null,
       host,
+      run.ownerStart ?? null,
     );
   });
   // What was just written, without reading it back (a new run has no summary or history).
@@ -184,6 +199,13 @@ export function patchRun(db: Db, id: string, patch: RunPatch): void {
     if (patch[f] === undefined) continue;
     checkString(patch[f], f, f !== "name");
     set(col, patch[f]);
+  }
+  if (patch.ownerStart !== undefined) {
+    checkOwnerStart(patch.ownerStart);
+    set("owner_start", patch.ownerStart);
+  } else if (patch.pid !== undefined) {
+    // The token names the old pid's process: kept with a new pid it would read as PID reuse.
+    set("owner_start", null);
   }
   if (patch.tags !== undefined) {
     checkTags(patch.tags, "tags");

@@ -1,7 +1,7 @@
 /** `SqliteStore`: the embedded default backend (one `amltk.db` per folder, WAL, multi-process safe). */
 import { hostname } from "node:os";
 import type { BatchWriter, HistoryBatch } from "../history-batch.js";
-import { ownerDead } from "../run-record.js";
+import { ownerDead, type RunOwner } from "../run-record.js";
 import {
   type ConsoleLine,
   type HistoryKeyInfo,
@@ -36,6 +36,18 @@ import { readSeriesRows } from "./series.js";
 
 // Re-exported where it always was (the package's store entry exports it from here).
 export { isPidDead } from "../run-record.js";
+
+/** The owner columns of a running run, as the reapers select them. */
+interface OwnerRow {
+  id: string;
+  pid: number | null;
+  host: string | null;
+  owner_start: string | null;
+}
+
+function owner(r: OwnerRow): RunOwner {
+  return { pid: r.pid, host: r.host, ownerStart: r.owner_start };
+}
 
 /**
  * The local-first {@link Store}: one SQLite file, `<dir>/amltk.db`, that tracked runs write
@@ -176,17 +188,14 @@ export class SqliteStore implements Store, BatchWriter {
     const running = withRetry(
       () =>
         db
-          .prepare("SELECT id, pid, host, heartbeat_at FROM runs WHERE state = 'running'")
-          .all() as {
-          id: string;
-          pid: number | null;
-          host: string | null;
-          heartbeat_at: number;
-        }[],
+          .prepare(
+            "SELECT id, pid, host, owner_start, heartbeat_at FROM runs WHERE state = 'running'",
+          )
+          .all() as (OwnerRow & { heartbeat_at: number })[],
     );
     const now = Date.now();
     const ids = running
-      .filter((r) => ownerDead({ pid: r.pid, host: r.host }) || now - r.heartbeat_at > staleAfterMs)
+      .filter((r) => ownerDead(owner(r)) || now - r.heartbeat_at > staleAfterMs)
       .map((r) => r.id);
     return this.#markCrashed(ids);
   }
@@ -201,10 +210,12 @@ export class SqliteStore implements Store, BatchWriter {
     const running = withRetry(
       () =>
         db
-          .prepare("SELECT id, pid, host FROM runs WHERE state = 'running' AND host = ?")
-          .all(hostname()) as { id: string; pid: number | null; host: string | null }[],
+          .prepare(
+            "SELECT id, pid, host, owner_start FROM runs WHERE state = 'running' AND host = ?",
+          )
+          .all(hostname()) as OwnerRow[],
     );
-    this.#markCrashed(running.filter((r) => ownerDead(r)).map((r) => r.id));
+    this.#markCrashed(running.filter((r) => ownerDead(owner(r))).map((r) => r.id));
   }
 
   /** Marks the given runs crashed if they are still running; returns those actually changed. */

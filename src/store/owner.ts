@@ -1,0 +1,106 @@
+/**
+ * Is a run's owner process still the process that created it? A PID alone cannot say: PIDs are
+ * reused (quickly, in containers with small PID spaces), so a crashed run whose PID now belongs
+ * to an unrelated process would look alive forever. On Linux the owner is identified by its PID
+ * plus its start time (`/proc/<pid>/stat` field 22, clock ticks since boot) plus the boot id
+ * (`/proc/sys/kernel/random/boot_id`), so a reused PID and a reboot are both seen. Elsewhere the
+ * token is null and liveness falls back to the PID, the host and (for the reapers) heartbeats.
+ */
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+
+/** What a liveness check needs from a run record. */
+export interface RunOwner {
+  pid: number | null;
+  host: string | null;
+  /** `processStartToken(pid)` when the owner recorded it; null/absent: unknown. */
+  ownerStart?: string | null;
+}
+
+let bootId: string | null | undefined;
+
+/** This boot's id (Linux), read once: it cannot change while this process lives. */
+function currentBootId(): string | null {
+  if (bootId === undefined) {
+    try {
+      bootId = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || null;
+    } catch {
+      bootId = null;
+    }
+  }
+  return bootId;
+}
+
+/**
+ * The start time of `pid` in clock ticks since boot, from `/proc/<pid>/stat`; null when it
+ * cannot be read (no such process, or not Linux). The command name (field 2) may hold spaces
+ * and parentheses, so fields are counted from the last `)`.
+ */
+function procStartTicks(pid: number): string | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state), so field 22 (starttime) is fields[19].
+  const ticks = fields[19];
+  return ticks !== undefined && /^\d+$/.test(ticks) ? ticks : null;
+}
+
+/**
+ * A string that names one process for the life of the machine: `linux:<boot id>:<start ticks>`
+ * on Linux, null where that cannot be read (other systems). Two processes that ever held the
+ * same PID on this host have different tokens.
+ *
+ * @example
+ * ```ts
+ * const token = processStartToken(process.pid); // "linux:0b6f…:123456" or null
+ * store.createRun({ id, project, name, createdAt: Date.now(), pid: process.pid, ownerStart: token });
+ * ```
+ */
+export function processStartToken(pid: number): string | null {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return null;
+  const boot = currentBootId();
+  const ticks = boot === null ? null : procStartTicks(pid);
+  return ticks === null ? null : `linux:${boot}:${ticks}`;
+}
+
+/**
+ * True when `pid` is certainly gone (ESRCH); EPERM means it exists under another user.
+ *
+ * @example
+ * ```ts
+ * if (isPidDead(rec.pid)) console.log("owner is gone");
+ * ```
+ */
+export function isPidDead(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/**
+ * True when the run's owner was a process on this host and is certainly gone: its PID is dead,
+ * or the PID now belongs to another process (a different start time or boot). Runs of other
+ * hosts are never judged here (only their heartbeats can tell). A token this host cannot check
+ * (another system's format) counts as unknown, never as dead.
+ *
+ * @example
+ * ```ts
+ * if (rec.state === "running" && ownerDead(rec)) await store.updateRun(rec.id, { state: "crashed" });
+ * ```
+ */
+export function ownerDead(r: RunOwner): boolean {
+  if (r.pid === null || r.pid <= 0 || r.host !== hostname()) return false;
+  if (isPidDead(r.pid)) return true;
+  const recorded = r.ownerStart;
+  if (!recorded?.startsWith("linux:")) return false;
+  const now = processStartToken(r.pid);
+  // Unreadable now (a /proc hidden from us) says nothing; a different token is a different process.
+  return now !== null && now !== recorded;
+}
