@@ -1,6 +1,6 @@
 /** `amltk ui` (the server + dashboard over a folder), `amltk keys ...`, `amltk sync`. */
-import type { Command } from "commander";
-import { ApiKeys } from "../server/auth.js";
+import { type Command, InvalidArgumentError } from "commander";
+import { ApiKeys, type KeyScope } from "../server/auth.js";
 import { createServer } from "../server/create-server.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import { deliverSpools } from "../track/online/index.js";
@@ -17,6 +17,17 @@ function parsePort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port ${v}`);
   return n;
+}
+
+/** Collects a repeatable option (`--project a --project b`). */
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+function parseScope(v: string): KeyScope {
+  if (v !== "read" && v !== "write")
+    throw new InvalidArgumentError(`must be read or write, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function withKeys<T>(opts: DirOption, fn: (keys: ApiKeys) => T): T {
@@ -38,9 +49,26 @@ export function registerServerCommands(program: Command): void {
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--auth-reads", "require an API key for reads too")
     .option("--no-auth", "no API keys at all (writes open: local development only)")
+    .option(
+      "--allow-host <name>",
+      "also accept this Host name (e.g. behind a proxy); repeatable",
+      collect,
+    )
+    .option(
+      "--allow-origin <origin>",
+      "also accept requests from this page origin (https://host:port); repeatable",
+      collect,
+    )
     .action(
       async (
-        opts: DirOption & { port: number; host: string; authReads?: boolean; auth: boolean },
+        opts: DirOption & {
+          port: number;
+          host: string;
+          authReads?: boolean;
+          auth: boolean;
+          allowHost?: string[];
+          allowOrigin?: string[];
+        },
       ) => {
         const store = await SqliteStore.open(storeDir(opts));
         const server = await createServer({
@@ -48,6 +76,8 @@ export function registerServerCommands(program: Command): void {
           port: opts.port,
           host: opts.host,
           auth: opts.auth === false ? false : { reads: opts.authReads === true },
+          allowedHosts: opts.allowHost,
+          allowedOrigins: opts.allowOrigin,
           closeStore: true,
         });
         console.log(`amltk ui: ${server.url} (store ${storeDir(opts)})`);
@@ -69,10 +99,17 @@ export function registerServerCommands(program: Command): void {
     .description("create an API key (printed once; only its hash is stored)")
     .option("--dir <dir>", "run folder")
     .option("--name <name>", "a label for the key", "default")
-    .action((opts: DirOption & { name: string }) => {
-      const { id, key } = withKeys(opts, (k) => k.create(opts.name));
+    .option("--scope <scope>", "read (reads only) or write (reads and writes)", parseScope, "write")
+    .option("--project <project>", "limit the key to this project; repeatable", collect)
+    .action((opts: DirOption & { name: string; scope: KeyScope; project?: string[] }) => {
+      const { id, key } = withKeys(opts, (k) =>
+        k.create(opts.name, { scope: opts.scope, projects: opts.project }),
+      );
       console.log(key);
-      console.error(`key ${id} created; it is shown only now. Use it as AMLTK_API_KEY.`);
+      const where = opts.project ? `projects ${opts.project.join(", ")}` : "all projects";
+      console.error(
+        `key ${id} (${opts.scope}, ${where}) created; it is shown only now. Use it as AMLTK_API_KEY.`,
+      );
     });
   keys
     .command("list")
@@ -84,14 +121,15 @@ export function registerServerCommands(program: Command): void {
       for (const k of list) {
         const used = k.lastUsedAt ? new Date(k.lastUsedAt).toISOString() : "never";
         const state = k.revokedAt ? `revoked ${new Date(k.revokedAt).toISOString()}` : "active";
+        const where = k.projects ? k.projects.join(",") : "*";
         console.log(
-          `${k.id}  ${k.name}  created ${new Date(k.createdAt).toISOString()}  used ${used}  ${state}`,
+          `${k.id}  ${k.name}  ${k.scope}  projects ${where}  created ${new Date(k.createdAt).toISOString()}  used ${used}  ${state}`,
         );
       }
     });
   keys
     .command("revoke <id>")
-    .description("revoke an API key by id")
+    .description("revoke an API key by id (a running server refuses it from the next request)")
     .option("--dir <dir>", "run folder")
     .action((id: string, opts: DirOption) => {
       if (!withKeys(opts, (k) => k.revoke(id))) {

@@ -1,9 +1,12 @@
 /**
  * API keys. A key is `amltk_<id>_<secret>`: the id finds the row, the 256-bit random secret is
  * checked against `sha256(salt || secret)`. A fast hash is enough because the secret is random
- * (not a password), and ingest checks a key on every request. Keys live in the store's own
- * SQLite file, in a table this module creates (not a store migration), so `amltk keys` and
- * `amltk ui` share them.
+ * (not a password). Keys live in the store's own SQLite file, in a table this module creates
+ * and migrates itself (not a store migration), so `amltk keys` and `amltk ui` share them.
+ *
+ * Every request checks its key against the table (one indexed read and one sha256, a few
+ * microseconds): no cache, so a key revoked by `amltk keys revoke` in another process stops
+ * working on the very next request.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Db } from "../store/sqlite/db.js";
@@ -15,31 +18,106 @@ const TABLE_SQL = `CREATE TABLE IF NOT EXISTS server_api_keys (
   hash BLOB NOT NULL,
   created_at REAL NOT NULL,
   last_used_at REAL,
-  revoked_at REAL
+  revoked_at REAL,
+  scope TEXT NOT NULL DEFAULT 'write',
+  projects TEXT
 )`;
 
+/** Columns added after the first release of the table; keys made before them can write anywhere. */
+const ADDED_COLUMNS: [string, string][] = [
+  ["scope", "TEXT NOT NULL DEFAULT 'write'"],
+  ["projects", "TEXT"],
+];
+
+/** What a key may do: `read` only reads; `write` reads and writes. */
+export type KeyScope = "read" | "write";
+
 /**
- * One API key as {@link ApiKeys.list} shows it: never the secret, only its id, name and
- * times (epoch milliseconds).
+ * What a valid key grants: its id, its scope and the projects it is limited to (`null`: all).
+ *
+ * @example
+ * ```ts
+ * const grant: KeyGrant | undefined = keys.check(key);
+ * if (grant?.scope === "write" && allowsProject(grant, "demo")) console.log("may write demo");
+ * ```
+ */
+export interface KeyGrant {
+  id: string;
+  scope: KeyScope;
+  projects: string[] | null;
+}
+
+/**
+ * One API key as {@link ApiKeys.list} shows it: never the secret, only its id, name, scope,
+ * projects and times (epoch milliseconds).
  *
  * @example
  * ```ts
  * const active: ApiKeyInfo[] = new ApiKeys(store.db).list().filter((k) => k.revokedAt === null);
- * for (const k of active) console.log(k.id, k.name, k.lastUsedAt);
+ * for (const k of active) console.log(k.id, k.name, k.scope, k.projects ?? "all projects");
  * ```
  */
 export interface ApiKeyInfo {
   id: string;
   name: string;
+  scope: KeyScope;
+  projects: string[] | null;
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
 }
 
+/**
+ * Options of {@link ApiKeys.create}.
+ *
+ * @example
+ * ```ts
+ * const opts: KeyOptions = { scope: "write", projects: ["demo"] }; // may write project demo only
+ * ```
+ */
+export interface KeyOptions {
+  /** Default `"write"`. */
+  scope?: KeyScope;
+  /** Limit the key to these projects (default: every project). */
+  projects?: readonly string[];
+}
+
+/** A bad scope or project list given to {@link ApiKeys.create}; the message names the value. */
+export class KeyOptionError extends Error {
+  override name = "KeyOptionError";
+}
+
+/** True when the grant covers `project`. */
+export function allowsProject(grant: KeyGrant, project: string): boolean {
+  return grant.projects === null || grant.projects.includes(project);
+}
+
 const KEY_RE = /^amltk_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/;
+
+/** `last_used_at` is informational: written at most this often per key, not per request. */
+const TOUCH_MS = 10_000;
 
 function hash(salt: Buffer, secret: string): Buffer {
   return createHash("sha256").update(salt).update(secret).digest();
+}
+
+function checkOptions(o: KeyOptions): { scope: KeyScope; projects: string | null } {
+  const scope = o.scope ?? "write";
+  if (scope !== "read" && scope !== "write") {
+    throw new KeyOptionError(`key scope must be "read" or "write", got ${JSON.stringify(scope)}`);
+  }
+  if (o.projects === undefined) return { scope, projects: null };
+  if (o.projects.length === 0) throw new KeyOptionError("a key's project list must not be empty");
+  for (const p of o.projects) {
+    if (typeof p !== "string" || p === "" || p.length > 256) {
+      throw new KeyOptionError(`bad project name ${JSON.stringify(p)} (1..256 characters)`);
+    }
+  }
+  return { scope, projects: JSON.stringify([...new Set(o.projects)]) };
+}
+
+function parseProjects(text: string | null): string[] | null {
+  return text === null ? null : (JSON.parse(text) as string[]);
 }
 
 /**
@@ -48,45 +126,58 @@ function hash(salt: Buffer, secret: string): Buffer {
  * @example
  * ```ts
  * const keys = new ApiKeys(store.db);
- * const { key } = keys.create("ci"); // shown once; only its hash is stored
- * keys.verify(key); // -> "3f2a9c..." (the key id)
+ * const { key } = keys.create("ci", { scope: "write", projects: ["demo"] }); // shown once
+ * keys.check(key); // -> { id: "3f2a9c...", scope: "write", projects: ["demo"] }
  * ```
  */
 export class ApiKeys {
-  // Verified keys are remembered briefly so a busy ingest does not hit the table per request;
-  // a revoke (possibly from another process) takes effect within this time.
-  static readonly CACHE_MS = 2_000;
-  readonly #cache = new Map<string, { id: string; until: number }>();
+  readonly #touched = new Map<string, number>();
 
   constructor(private readonly db: Db) {
-    db.exec(TABLE_SQL);
+    // Best effort: a read-only store still opens (keys then only verify if the table exists).
+    try {
+      db.exec(TABLE_SQL);
+      const have = new Set(
+        (db.prepare("PRAGMA table_info(server_api_keys)").all() as { name: string }[]).map(
+          (c) => c.name,
+        ),
+      );
+      for (const [name, type] of ADDED_COLUMNS) {
+        if (!have.has(name)) db.exec(`ALTER TABLE server_api_keys ADD COLUMN ${name} ${type}`);
+      }
+    } catch {
+      // the store cannot be written; check() answers from whatever table exists
+    }
   }
 
   /** Creates a key; the returned `key` is the only time the secret is visible. */
-  create(name = "default"): { id: string; key: string } {
+  create(name = "default", opts: KeyOptions = {}): { id: string; key: string } {
+    const { scope, projects } = checkOptions(opts);
     const id = randomBytes(6).toString("hex");
     const secret = randomBytes(32).toString("base64url");
     const salt = randomBytes(16);
     this.db
       .prepare(
-        "INSERT INTO server_api_keys (id, name, salt, hash, created_at) VALUES (?, ?, ?, ?, ?)",
+        `INSERT INTO server_api_keys (id, name, salt, hash, created_at, scope, projects)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, name, salt, hash(salt, secret), Date.now());
+      .run(id, name, salt, hash(salt, secret), Date.now(), scope, projects);
     return { id, key: `amltk_${id}_${secret}` };
   }
 
   list(): ApiKeyInfo[] {
-    return this.db
+    const rows = this.db
       .prepare(
-        `SELECT id, name, created_at AS createdAt, last_used_at AS lastUsedAt, revoked_at AS revokedAt
+        `SELECT id, name, scope, projects, created_at AS createdAt, last_used_at AS lastUsedAt,
+                revoked_at AS revokedAt
          FROM server_api_keys ORDER BY created_at`,
       )
-      .all() as ApiKeyInfo[];
+      .all() as (Omit<ApiKeyInfo, "projects"> & { projects: string | null })[];
+    return rows.map((r) => ({ ...r, projects: parseProjects(r.projects) }));
   }
 
   /** Revokes a key by id; false when no such (unrevoked) key exists. */
   revoke(id: string): boolean {
-    this.#cache.clear();
     return (
       this.db
         .prepare("UPDATE server_api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
@@ -96,28 +187,47 @@ export class ApiKeys {
 
   /** True when at least one unrevoked key exists. */
   any(): boolean {
-    return !!this.db.prepare("SELECT 1 FROM server_api_keys WHERE revoked_at IS NULL").get();
+    try {
+      return !!this.db.prepare("SELECT 1 FROM server_api_keys WHERE revoked_at IS NULL").get();
+    } catch {
+      return false;
+    }
+  }
+
+  /** What `key` grants when it is valid and not revoked, else undefined. */
+  check(key: string | undefined): KeyGrant | undefined {
+    if (!key) return undefined;
+    const m = KEY_RE.exec(key);
+    if (!m) return undefined;
+    let row: { salt: Buffer; hash: Buffer; scope: KeyScope; projects: string | null } | undefined;
+    try {
+      row = this.db
+        .prepare(
+          "SELECT salt, hash, scope, projects FROM server_api_keys WHERE id = ? AND revoked_at IS NULL",
+        )
+        .get(m[1]) as typeof row;
+    } catch {
+      return undefined; // no key table (a read-only store that never had keys): no valid key
+    }
+    if (!row || !timingSafeEqual(hash(row.salt, m[2]!), row.hash)) return undefined;
+    this.#touch(m[1]!);
+    return { id: m[1]!, scope: row.scope, projects: parseProjects(row.projects) };
   }
 
   /** The key's id when `key` is valid and not revoked, else undefined. */
   verify(key: string | undefined): string | undefined {
-    if (!key) return undefined;
+    return this.check(key)?.id;
+  }
+
+  #touch(id: string): void {
     const now = Date.now();
-    const hit = this.#cache.get(key);
-    if (hit && hit.until > now) return hit.id;
-    const m = KEY_RE.exec(key);
-    if (!m) return undefined;
-    const row = this.db
-      .prepare("SELECT salt, hash FROM server_api_keys WHERE id = ? AND revoked_at IS NULL")
-      .get(m[1]) as { salt: Buffer; hash: Buffer } | undefined;
-    if (!row || !timingSafeEqual(hash(row.salt, m[2]), row.hash)) return undefined;
+    if ((this.#touched.get(id) ?? 0) + TOUCH_MS > now) return;
+    if (this.#touched.size > 1000) this.#touched.clear();
+    this.#touched.set(id, now);
     try {
-      this.db.prepare("UPDATE server_api_keys SET last_used_at = ? WHERE id = ?").run(now, m[1]);
+      this.db.prepare("UPDATE server_api_keys SET last_used_at = ? WHERE id = ?").run(now, id);
     } catch {
-      // last_used_at is informational; a busy database must not fail the request
+      // last_used_at is informational; a busy or read-only database must not fail the request
     }
-    if (this.#cache.size > 1000) this.#cache.clear();
-    this.#cache.set(key, { id: m[1], until: now + ApiKeys.CACHE_MS });
-    return m[1];
   }
 }

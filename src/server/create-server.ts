@@ -1,13 +1,15 @@
 /** `createServer`: the HTTP API (docs/api.md) and the dashboard over one `Store`. */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { Store } from "../store/types.js";
+import { keyAuth, needAllProjects, needProject } from "./access.js";
 import { ApiKeys } from "./auth.js";
 import { ApiError, toApiError } from "./errors.js";
+import { COMMON_HEADERS, isLoopbackAddress, requestGuard } from "./guard.js";
 import { makeIngestor } from "./ingest.js";
 import { encodeJson, LIMITS } from "./protocol.js";
 import { apiRun, registerReadRoutes } from "./read-routes.js";
@@ -61,6 +63,17 @@ export interface ServerOptions {
   closeStore?: boolean;
   /** Mark runs with a heartbeat older than this crashed, checked every 30 s (default 120 000; 0 = never). */
   staleAfterMs?: number;
+  /**
+   * More `Host` names to accept (`"amltk.lan"` or `"amltk.lan:8080"`). A server on a loopback
+   * address otherwise answers only to `localhost`, `127.x.x.x` and `[::1]` with its own port
+   * (403 else), which stops DNS-rebinding pages.
+   */
+  allowedHosts?: string[];
+  /**
+   * Page origins besides the server's own (`"https://dash.example"`) whose browser requests
+   * are accepted; a request with any other `Origin` is refused with 403.
+   */
+  allowedOrigins?: string[];
 }
 
 /**
@@ -81,12 +94,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function bearer(c: Context): string | undefined {
-  const h = c.req.header("authorization");
-  if (h?.startsWith("Bearer ")) return h.slice(7).trim();
-  return c.req.query("key") || undefined;
-}
-
 /**
  * The Hono app alone (no socket), for embedding in a server of your own or calling directly.
  *
@@ -98,12 +105,19 @@ function bearer(c: Context): string | undefined {
  * closeStreams(); // before shutting your server down
  * ```
  */
-export function createApp(opts: ServerOptions): {
+export function createApp(opts: ServerOptions): App {
+  return buildApp(opts, () => opts.port || undefined);
+}
+
+interface App {
   app: Hono;
   watcher: Watcher;
   /** Ends every open live stream (so the socket can close). */
   closeStreams: () => void;
-} {
+}
+
+/** `port()`: the port the server listens on, once known (the Host check compares it). */
+function buildApp(opts: ServerOptions, port: () => number | undefined): App {
   const { store } = opts;
   const app = new Hono();
   const watcher = new Watcher(store);
@@ -120,25 +134,22 @@ export function createApp(opts: ServerOptions): {
     return c.body(encodeJson(e.toJSON()), e.status, { "content-type": "application/json" });
   });
 
-  app.use("/api/*", async (c, next) => {
-    if (opts.auth === false) return next();
-    const write = c.req.method !== "GET" && c.req.method !== "HEAD" && c.req.path !== "/api/series";
-    if (!write && !readsNeedKey) return next();
-    if (!keys) {
-      throw new ApiError(401, "unauthorized", "this server has no key store; writes are refused");
-    }
-    const key = bearer(c);
-    if (!keys.verify(key)) {
-      throw new ApiError(
-        401,
-        "unauthorized",
-        key
-          ? "invalid or revoked API key"
-          : "missing API key: send 'Authorization: Bearer <key>' (create one with `amltk keys create`)",
-      );
-    }
-    return next();
+  // Outermost: every answer (errors and pages included) carries the common headers.
+  app.use("*", async (c, next) => {
+    await next();
+    for (const [k, v] of Object.entries(COMMON_HEADERS)) c.res.headers.set(k, v);
   });
+  const guard = {
+    loopback: isLoopbackAddress(opts.host ?? "127.0.0.1"),
+    port,
+    allowedHosts: opts.allowedHosts,
+    allowedOrigins: opts.allowedOrigins,
+  };
+  app.use("*", async (c, next) => {
+    requestGuard(c, guard);
+    await next();
+  });
+  if (opts.auth !== false) app.use("/api/*", keyAuth(keys, { readsNeedKey }));
 
   app.use(
     "/api/*",
@@ -155,6 +166,8 @@ export function createApp(opts: ServerOptions): {
 
   app.get("/api/stream", (c) => {
     const project = c.req.query("project") || undefined;
+    if (project === undefined) needAllProjects(c);
+    else needProject(c, project);
     return streamSSE(c, async (stream) => {
       let queue = Promise.resolve();
       const send = (event: string, data: unknown) => {
@@ -217,7 +230,8 @@ export function createApp(opts: ServerOptions): {
  */
 export async function createServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? "127.0.0.1";
-  const { app, closeStreams } = createApp(opts);
+  let listening: number | undefined;
+  const { app, closeStreams } = buildApp(opts, () => listening);
   const staleAfter = opts.staleAfterMs ?? 120_000;
   const reaper =
     staleAfter > 0
@@ -233,6 +247,7 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
     );
     s.once("error", reject);
   });
+  listening = info.port;
   // Ingest can keep the event loop busy for seconds; with Node's 5 s keep-alive timeout an idle
   // socket whose next request already waits in the kernel gets closed under it (ECONNRESET).
   const http = server as { keepAliveTimeout?: number; headersTimeout?: number };

@@ -6,6 +6,9 @@ export type ApiErrorCode =
   | "bad_json"
   | "too_large"
   | "unauthorized"
+  | "forbidden"
+  | "unsupported_media_type"
+  | "finished"
   | "not_found"
   | "duplicate"
   | "busy"
@@ -24,7 +27,7 @@ export type ApiErrorCode =
 export class ApiError extends Error {
   override name = "ApiError";
   constructor(
-    readonly status: 400 | 401 | 404 | 409 | 413 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 503,
     readonly code: ApiErrorCode,
     message: string,
     readonly field?: string,

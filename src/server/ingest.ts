@@ -24,6 +24,13 @@ const LEDGER_SQL = `CREATE TABLE IF NOT EXISTS server_ingest (
   PRIMARY KEY (run, writer)
 ) WITHOUT ROWID`;
 
+/**
+ * A check of a write against the run as it is, in the write's transaction: `prev` is the run
+ * (undefined when it does not exist yet), `knownWriter` whether this writer wrote to it before.
+ * Throws to refuse the whole request.
+ */
+export type WriteGuard = (prev: RunRecord | undefined, knownWriter: boolean) => void;
+
 export interface Ingestor {
   /**
    * Applies `ops` for `runId`; `writer` undefined = no deduplication. `opField` names op `i` in
@@ -34,6 +41,7 @@ export interface Ingestor {
     writer: string | undefined,
     ops: readonly Op[],
     opField?: (i: number) => string,
+    guard?: WriteGuard,
   ): Promise<BatchResult>;
 }
 
@@ -132,6 +140,7 @@ class SqliteIngestor implements Ingestor {
     writer: string | undefined,
     ops: readonly Op[],
     opField = defaultOpField,
+    guard?: WriteGuard,
   ): Promise<BatchResult> {
     checkOpRuns(runId, ops, opField);
     const s = this.store;
@@ -139,9 +148,11 @@ class SqliteIngestor implements Ingestor {
     const getSeq = this.#getSeq;
     const setSeq = this.#setSeq;
     const tx = db.transaction((): BatchResult => {
-      const last = writer
-        ? ((getSeq.get(runId, writer) as { last_seq: number } | undefined)?.last_seq ?? 0)
-        : 0;
+      const ledger = writer
+        ? (getSeq.get(runId, writer) as { last_seq: number } | undefined)
+        : undefined;
+      guard?.(s.getRunSync(runId), ledger !== undefined);
+      const last = ledger?.last_seq ?? 0;
       let applied = 0;
       let skipped = 0;
       let lastSeq = last;
@@ -222,11 +233,12 @@ class GenericIngestor implements Ingestor {
     writer: string | undefined,
     ops: readonly Op[],
     opField = defaultOpField,
+    guard?: WriteGuard,
   ): Promise<BatchResult> {
     checkOpRuns(runId, ops, opField);
     // One batch at a time per run, so the ledger check and the writes do not interleave.
     const prev = this.#locks.get(runId) ?? Promise.resolve();
-    const next = prev.catch(() => {}).then(() => this.#apply(runId, writer, ops, opField));
+    const next = prev.catch(() => {}).then(() => this.#apply(runId, writer, ops, opField, guard));
     this.#locks.set(runId, next);
     return next;
   }
@@ -236,8 +248,10 @@ class GenericIngestor implements Ingestor {
     writer: string | undefined,
     ops: readonly Op[],
     opField: (i: number) => string,
+    guard: WriteGuard | undefined,
   ): Promise<BatchResult> {
     const k = `${runId}\u0000${writer}`;
+    guard?.(await this.store.getRun(runId), writer !== undefined && this.#ledger.has(k));
     const last = writer ? (this.#ledger.get(k) ?? 0) : 0;
     let applied = 0;
     let skipped = 0;

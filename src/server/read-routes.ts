@@ -1,6 +1,8 @@
 /** Read endpoints: projects, runs (filter/sort/page), one run, keys, raw points, series, system, console. */
 import type { Context, Hono } from "hono";
 import type { RunQuery, RunRecord, Series, Store } from "../store/types.js";
+import { grantOf, needAllProjects, needProject } from "./access.js";
+import { allowsProject } from "./auth.js";
 import { ApiError, invalid } from "./errors.js";
 import { decodeJson, encodeJson, LIMITS } from "./protocol.js";
 import { runQueryFromParams } from "./run-query.js";
@@ -26,21 +28,29 @@ export function apiRun(r: RunRecord): RunRecord & { updatedAt: number } {
   return { ...r, updatedAt: Math.max(r.createdAt, r.heartbeatAt, r.finishedAt ?? 0) };
 }
 
-function intParam(c: Context, name: string, def: number, max: number): number {
+function intParam(c: Context, name: string, def: number, max: number, min = 0): number {
   const raw = c.req.query(name);
   if (raw === undefined || raw === "") return def;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0 || n > max) {
-    throw invalid(name, `must be an integer in 0..${max}, got ${JSON.stringify(raw)}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw invalid(name, `must be an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
   }
   return n;
 }
 
-async function needRun(store: Store, id: string): Promise<RunRecord> {
+/** The run `id` names, when it exists and the request's key may see its project. */
+async function needRun(c: Context, store: Store, id: string): Promise<RunRecord> {
   runId(id, "id");
   const r = await store.getRun(id);
   if (!r) throw new ApiError(404, "not_found", `unknown run id ${JSON.stringify(id)}`, "id");
+  needProject(c, r.project, "id");
   return r;
+}
+
+/** A runs query of a project-limited key must name one of its projects. */
+function needQueryProject(c: Context, q: RunQuery, field: string): void {
+  if (q.project === undefined) needAllProjects(c, field);
+  else needProject(c, q.project, field);
 }
 
 /** Per-bucket columns a series request can ask for (`x` always comes). */
@@ -197,7 +207,10 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
   app.get("/api/health", (c) => json(c, { ok: true, version, store: store.kind }));
 
   app.get("/api/projects", async (c) => {
-    const ps = await store.listProjects();
+    const grant = grantOf(c);
+    const ps = (await store.listProjects()).filter(
+      (p) => !grant || allowsProject(grant, p.project),
+    );
     return json(
       c,
       ps
@@ -213,9 +226,9 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
 
   app.get("/api/runs", async (c) => {
     const t0 = performance.now();
-    const { runs, total } = await store.listRuns(
-      runQueryFromParams(new URL(c.req.url).searchParams),
-    );
+    const query = runQueryFromParams(new URL(c.req.url).searchParams);
+    needQueryProject(c, query, "project");
+    const { runs, total } = await store.listRuns(query);
     const body = encodeJson({ runs: runs.map(apiRun), total });
     return c.body(body, 200, {
       "content-type": "application/json; charset=utf-8",
@@ -223,11 +236,13 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
     });
   });
 
-  app.get("/api/runs/:id", async (c) => json(c, apiRun(await needRun(store, c.req.param("id")))));
+  app.get("/api/runs/:id", async (c) =>
+    json(c, apiRun(await needRun(c, store, c.req.param("id")))),
+  );
 
   app.get("/api/runs/:id/keys", async (c) => {
     const id = c.req.param("id");
-    await needRun(store, id);
+    await needRun(c, store, id);
     const keys = await store.historyKeys(id);
     return json(
       c,
@@ -237,7 +252,7 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
 
   app.get("/api/runs/:id/history", async (c) => {
     const id = c.req.param("id");
-    await needRun(store, id);
+    await needRun(c, store, id);
     const key = c.req.query("key");
     if (!key) throw invalid("key", "is required");
     if (key.length > 512) throw invalid("key", `is ${key.length} characters long; at most 512`);
@@ -260,7 +275,15 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
   app.post("/api/series", async (c) => {
     const q = parseSeriesRequest(await readJson(c));
     const t0 = performance.now();
-    if (q.runsQuery) q.runs = (await store.listRuns(q.runsQuery)).runs.map((r) => r.id);
+    if (q.runsQuery) {
+      needQueryProject(c, q.runsQuery, "runsQuery.project");
+      q.runs = (await store.listRuns(q.runsQuery)).runs.map((r) => r.id);
+    } else if (grantOf(c)?.projects) {
+      for (let i = 0; i < q.runs.length; i++) {
+        const r = await store.getRun(q.runs[i]!);
+        if (r) needProject(c, r.project, `runs[${i}]`);
+      }
+    }
     const body = seriesJson(await readSeries(store, q), q.fields ?? SERIES_FIELDS);
     return c.body(body, 200, {
       "content-type": "application/json; charset=utf-8",
@@ -270,14 +293,14 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
 
   app.get("/api/runs/:id/system", async (c) => {
     const id = c.req.param("id");
-    await needRun(store, id);
+    await needRun(c, store, id);
     const keysParam = c.req.query("keys");
     const keys = keysParam ? keysParam.split(",") : await systemKeys(store, id);
     const series = await readSeries(store, {
       runs: [id],
       keys,
       x: "time",
-      buckets: intParam(c, "buckets", 200, LIMITS.buckets) || 1,
+      buckets: intParam(c, "buckets", 200, LIMITS.buckets, 1),
       source: "system",
     });
     return json(c, { series });
@@ -285,7 +308,7 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
 
   app.get("/api/runs/:id/console", async (c) => {
     const id = c.req.param("id");
-    await needRun(store, id);
+    await needRun(c, store, id);
     const offset = intParam(c, "offset", 0, Number.MAX_SAFE_INTEGER);
     const lines = await store.readConsole(id, {
       offset,

@@ -111,6 +111,8 @@ function tags(v: unknown, field: string): string[] {
 export function runId(v: unknown, field = "id"): string {
   const s = str(v, field, 128);
   if (!/^[A-Za-z0-9_.-]{1,128}$/.test(s)) throw invalid(field, "must match [A-Za-z0-9_.-]{1,128}");
+  // "." and ".." are path segments, not ids: a URL with them means another route.
+  if (s === "." || s === "..") throw invalid(field, `${JSON.stringify(s)} is not a run id`);
   return s;
 }
 

@@ -1,0 +1,106 @@
+/**
+ * Keys on requests: which key a request presents, whether it may read or write, and which
+ * projects it may touch. The grant of a request's key is kept per request (a WeakMap on the
+ * raw Request) so routes can check projects once they know the run.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { type ApiKeys, allowsProject, type KeyGrant } from "./auth.js";
+import { ApiError } from "./errors.js";
+
+/** The only route that takes `?key=`: `EventSource` cannot send an Authorization header. */
+export const STREAM_PATH = "/api/stream";
+
+const grants = new WeakMap<Request, KeyGrant>();
+
+/** The grant of the request's key; undefined when the request needed none (open reads, no auth). */
+export function grantOf(c: Context): KeyGrant | undefined {
+  return grants.get(c.req.raw);
+}
+
+/**
+ * The key a request presents: `Authorization: Bearer <key>` (scheme name in any case, as
+ * RFC 9110 says), or `?key=` on the live stream only, so keys stay out of URLs and logs.
+ */
+export function presentedKey(c: Context): string | undefined {
+  const m = /^bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
+  if (m) return m[1];
+  if (c.req.path === STREAM_PATH) return c.req.query("key") || undefined;
+  return undefined;
+}
+
+/** A write is anything but a read; `POST /api/series` is a read with a body. */
+export function isWrite(c: Context): boolean {
+  const m = c.req.method;
+  return m !== "GET" && m !== "HEAD" && c.req.path !== "/api/series";
+}
+
+function missingKey(c: Context): ApiError {
+  const inUrl = c.req.path !== STREAM_PATH && /(^|[?&])key=amltk_/.test(new URL(c.req.url).search);
+  return new ApiError(
+    401,
+    "unauthorized",
+    inUrl
+      ? `API keys in the URL are accepted only by ${STREAM_PATH}; send 'Authorization: Bearer <key>'`
+      : "missing API key: send 'Authorization: Bearer <key>' (create one with `amltk keys create`)",
+  );
+}
+
+/**
+ * The auth middleware of `/api/*`: writes need a write key; reads need a key when
+ * `readsNeedKey`. `keys` undefined means there is nowhere to check keys: keyed requests fail.
+ *
+ * @example
+ * ```ts
+ * app.use("/api/*", keyAuth(new ApiKeys(store.db), { readsNeedKey: false }));
+ * ```
+ */
+export function keyAuth(
+  keys: ApiKeys | undefined,
+  o: { readsNeedKey: boolean },
+): MiddlewareHandler {
+  return async (c, next) => {
+    const write = isWrite(c);
+    if (!write && !o.readsNeedKey) return next();
+    if (!keys) {
+      throw new ApiError(401, "unauthorized", "this server has no key store; writes are refused");
+    }
+    const key = presentedKey(c);
+    if (!key) throw missingKey(c);
+    const grant = keys.check(key);
+    if (!grant) throw new ApiError(401, "unauthorized", "invalid or revoked API key");
+    if (write && grant.scope !== "write") {
+      throw new ApiError(403, "forbidden", `API key ${grant.id} is read-only (scope "read")`);
+    }
+    grants.set(c.req.raw, grant);
+    return next();
+  };
+}
+
+/** Refuses (403) when the request's key is limited to other projects than `project`. */
+export function needProject(c: Context, project: string, field = "project"): void {
+  const g = grantOf(c);
+  if (g && !allowsProject(g, project)) {
+    throw new ApiError(
+      403,
+      "forbidden",
+      `API key ${g.id} may not touch project ${JSON.stringify(project)} (it is limited to ${g.projects!.join(", ")})`,
+      field,
+    );
+  }
+}
+
+/**
+ * For a request that names no project (a listing, a stream of every project): refused when
+ * the key is limited to some projects.
+ */
+export function needAllProjects(c: Context, field = "project"): void {
+  const g = grantOf(c);
+  if (g?.projects) {
+    throw new ApiError(
+      403,
+      "forbidden",
+      `API key ${g.id} is limited to projects ${g.projects.join(", ")}: name one with ${field}`,
+      field,
+    );
+  }
+}
