@@ -19,7 +19,8 @@ export function makeConfig(
   initial: Record<string, unknown>,
   onChange: (all: Record<string, unknown>) => void,
 ): { config: RunConfig; data: Record<string, unknown> } {
-  const data: Record<string, unknown> = { ...initial };
+  // No prototype, so `Object.assign` below stores a "__proto__" key as data (see summary.ts).
+  const data: Record<string, unknown> = Object.assign(Object.create(null), initial);
   const update = (d: Record<string, unknown>, opts: { allowValChange?: boolean } = {}): void => {
     for (const k of Object.keys(d)) {
       if (k === "update") throw new TrackError(`config key "update" is reserved`);

@@ -44,7 +44,9 @@ const AGGS = new Set(["min", "max", "mean", "last", "first", "none"]);
  * Direct sets win until the next log of that key.
  */
 export class SummaryState {
-  readonly values: Record<string, StoredValue> = {};
+  // No prototype: a key such as "__proto__" (a resumed run's stored summary, a logged row) is
+  // then plain data, set and copied like any other, and can never replace the prototype.
+  readonly values: Record<string, StoredValue> = Object.create(null);
   private readonly metrics = new Map<string, MetricState>();
   dirty = false;
 

@@ -16,6 +16,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(
       else if (k === "class") el.className = String(v);
       else if (k === "value" && "value" in el) (el as HTMLInputElement).value = String(v);
       else if (k === "checked" && "checked" in el) (el as HTMLInputElement).checked = Boolean(v);
+      // Through the CSSOM: the page's Content-Security-Policy refuses style attributes.
+      else if (k === "style") el.style.cssText = String(v);
       else el.setAttribute(k, v === true ? "" : String(v));
     }
   }
@@ -56,15 +58,20 @@ export function fmtDuration(seconds: number): string {
 /** Reads `config.a.b` / `summary.cost` / `name` from a run-like object. */
 export function pathValue(obj: object, path: string): unknown {
   const [head, ...rest] = path.split(".");
-  let v: unknown = (obj as Record<string, unknown>)[head!];
+  // Own keys only: a run's config may hold "__proto__" or "constructor" as data, and a path
+  // must read that data, never what an object inherits.
+  const own = (o: unknown, k: string) =>
+    o && typeof o === "object" && Object.hasOwn(o, k)
+      ? (o as Record<string, unknown>)[k]
+      : undefined;
+  let v: unknown = own(obj, head!);
   if (rest.length === 0) return v;
   // Config keys may themselves contain dots (W&B flattens nested config), so try the whole tail first.
   const tail = rest.join(".");
-  if (v && typeof v === "object" && tail in (v as object))
-    return (v as Record<string, unknown>)[tail];
+  if (v && typeof v === "object" && Object.hasOwn(v, tail)) return own(v, tail);
   for (const p of rest) {
     if (!v || typeof v !== "object") return undefined;
-    v = (v as Record<string, unknown>)[p];
+    v = own(v, p);
   }
   return v;
 }
