@@ -1,0 +1,156 @@
+/**
+ * Counting for the fault suite: what a store holds for a run, and what an online writer's spool
+ * held when it died. A point is one (key, step) pair; the writer logs keys `a` and `b` at every
+ * step, with values that name their step, so a stored point can be checked, not only counted.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { decodeJson, type Op } from "../../src/server/protocol.js";
+import { SqliteStore } from "../../src/store/sqlite/index.js";
+
+/** The keys the writer logs at every step, and the value it logs for each. */
+export const KEYS = ["a", "b"] as const;
+export function loggedValue(key: string, step: number): number {
+  return key === "a" ? step : step / 4;
+}
+
+/** Steps per key. */
+export type Points = Map<string, Set<number>>;
+
+function emptyPoints(): Points {
+  return new Map(KEYS.map((k) => [k, new Set<number>()]));
+}
+
+export function size(points: Points): number {
+  let n = 0;
+  for (const steps of points.values()) n += steps.size;
+  return n;
+}
+
+/** Points of `want` that `have` lacks. */
+export function missing(want: Points, have: Points): number {
+  let n = 0;
+  for (const [key, steps] of want) {
+    const got = have.get(key);
+    for (const s of steps) if (!got?.has(s)) n++;
+  }
+  return n;
+}
+
+/** Every key at steps 0..rows-1: what `rows` logged rows are. */
+export function firstRows(rows: number): Points {
+  const p = emptyPoints();
+  for (const steps of p.values()) for (let s = 0; s < rows; s++) steps.add(s);
+  return p;
+}
+
+/** What a store holds for one run. */
+export interface StoreCount {
+  run: { state: string; exitCode: number | null } | null;
+  /** Distinct points. */
+  points: Points;
+  /** Stored points beyond the first at the same (key, step). */
+  doubled: number;
+  /** Stored points whose value is not the one logged at their step. */
+  wrongValue: number;
+  /** The highest stored step (-1 when none). */
+  maxStep: number;
+}
+
+/** Reads run `runId` from the SQLite store in `dir` (opened here, closed before returning). */
+export async function countStore(dir: string, runId: string): Promise<StoreCount> {
+  const store = await SqliteStore.open(dir);
+  try {
+    const rec = await store.getRun(runId);
+    const points = emptyPoints();
+    let doubled = 0;
+    let wrongValue = 0;
+    let maxStep = -1;
+    for (const key of KEYS) {
+      const steps = points.get(key)!;
+      for (const p of await store.readPoints({ runId, key })) {
+        if (steps.has(p.step)) doubled++;
+        steps.add(p.step);
+        if (p.value !== loggedValue(key, p.step)) wrongValue++;
+        if (p.step > maxStep) maxStep = p.step;
+      }
+    }
+    const run = rec ? { state: rec.state, exitCode: rec.exitCode } : null;
+    return { run, points, doubled, wrongValue, maxStep };
+  } finally {
+    await store.close();
+  }
+}
+
+/** What an online writer's spool held. */
+export interface SpoolCount {
+  points: Points;
+  /** Data files read (segments). */
+  files: number;
+  /** Files that could not be read as operations: with any, the count is not trustworthy. */
+  unreadable: string[];
+}
+
+/**
+ * Reads every spool folder of `runId` under `<dir>/spool/` (`<runId>~<writer>/`). A segment is
+ * a JSON array of ops; one op (or array of ops) per line is read too, so an append-only log
+ * fits. Temp files (`*.tmp`, written and renamed) are not durable yet and are skipped, as are
+ * `meta.json` and the delivery `lock`.
+ */
+export function readSpool(dir: string, runId: string): SpoolCount {
+  const out: SpoolCount = { points: emptyPoints(), files: 0, unreadable: [] };
+  const root = join(dir, "spool");
+  if (!existsSync(root)) return out;
+  for (const folder of readdirSync(root).filter((n) => n.startsWith(`${runId}~`))) {
+    const path = join(root, folder);
+    for (const name of readdirSync(path)) {
+      if (name === "meta.json" || name === "lock" || name.endsWith(".tmp")) continue;
+      const ops = parseOps(readFileSync(join(path, name), "utf8"));
+      if (ops === undefined) {
+        out.unreadable.push(join(folder, name));
+        continue;
+      }
+      out.files++;
+      for (const op of ops) addOp(out.points, op);
+    }
+  }
+  return out;
+}
+
+function parseOps(text: string): Op[] | undefined {
+  try {
+    const v = decodeJson(text);
+    return Array.isArray(v) ? (v as Op[]) : [v as Op];
+  } catch {
+    // not one JSON document: try one per line
+  }
+  try {
+    return text
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .flatMap((l) => {
+        const v = decodeJson(l);
+        return Array.isArray(v) ? (v as Op[]) : [v as Op];
+      });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Adds the points of a history op (rows or columns) to `points`; other ops carry none. */
+function addOp(points: Points, op: Op): void {
+  if (op.type === "history") {
+    for (const row of op.rows) {
+      for (const key of Object.keys(row.values)) points.get(key)?.add(row.step);
+    }
+  } else if (op.type === "history_cols") {
+    const { steps, columns, others } = op.cols;
+    for (const [key, col] of Object.entries(columns)) {
+      const at = points.get(key);
+      if (!at) continue;
+      if (col.rows) for (const r of col.rows) at.add(steps[r]);
+      else for (const s of steps) at.add(s);
+    }
+    for (const o of others) points.get(o.key)?.add(steps[o.row]);
+  }
+}
