@@ -35,6 +35,7 @@ export {
   CpuTimeExceeded,
   LimitExceededError,
   MemoryLimitExceeded,
+  UnsupportedLimitError,
   WallTimeExceeded,
 } from "../scheduling/executors/limits.js";
 export { WorkerDiedError } from "../scheduling/executors/pool.js";

@@ -3,7 +3,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { UnknownEventError } from "./events.js";
-import { CpuTimeExceeded, MemoryLimitExceeded, WallTimeExceeded } from "./executors/limits.js";
+import {
+  CpuTimeExceeded,
+  MemoryLimitExceeded,
+  UnsupportedLimitError,
+  WallTimeExceeded,
+} from "./executors/limits.js";
 import { UncloneableError } from "./executors/wire.js";
 import { Comm, type CommMessage, CommTimeoutError } from "./plugins/comm.js";
 import { Limits } from "./plugins/limits.js";
@@ -11,6 +16,7 @@ import { Scheduler, SchedulerNotRunningError } from "./scheduler.js";
 import { Limiter, Task } from "./task.js";
 import { childPids } from "./test-fixtures/children.js";
 import {
+  bufferHog,
   burn,
   chatty,
   dieHard,
@@ -215,15 +221,33 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     expect([wall.limit, cpu.limit]).toEqual(["wallTime", "cpuTime"]);
   });
 
-  it.skipIf(kind === "sequential")("Limits: a memory breach is MemoryLimitExceeded", async () => {
+  it.runIf(kind === "processes").each([
+    ["JS heap", hog],
+    ["Buffers", bufferHog],
+  ] as const)(
+    "Limits: memory counts the worker's RSS (%s): MemoryLimitExceeded",
+    async (_what, fn) => {
+      const s = make(kind);
+      const t = s.task(fn, { plugins: [new Limits({ memory: 200 * 2 ** 20 })] });
+      const errors: unknown[] = [];
+      t.on("onException", (_f, e) => errors.push(e));
+      s.on("onStart", () => t.submit(1200));
+      await s.run({ onException: "continue" });
+      expect(errors[0]).toBeInstanceOf(MemoryLimitExceeded);
+      expect((errors[0] as Error).message).toMatch(/209715200 bytes/);
+    },
+  );
+
+  it.runIf(kind === "threads")("Limits: memory is refused at Task creation, saying why", () => {
     const s = make(kind);
-    const t = s.task(hog, { plugins: [new Limits({ memory: 200 * 2 ** 20 })] });
-    const errors: unknown[] = [];
-    t.on("onException", (_f, e) => errors.push(e));
-    s.on("onStart", () => t.submit(1200));
-    await s.run({ onException: "continue" });
-    expect(errors[0]).toBeInstanceOf(MemoryLimitExceeded);
-    expect((errors[0] as Error).message).toMatch(/209715200 bytes/);
+    const limits = new Limits({ memory: 2 ** 30 });
+    const create = () => s.task(bufferHog, { plugins: [limits] });
+    expect(create).toThrow(UnsupportedLimitError);
+    expect(create).toThrow(/memory cannot be enforced on the threads executor.*withProcesses/s);
+    // Limits that threads can enforce are still accepted.
+    expect(() =>
+      s.task(burn, { plugins: [new Limits({ cpuTime: 1, wallTime: 1 })] }),
+    ).not.toThrow();
   });
 
   it("Comm: messages, a request answered by the host, open/close once", async () => {

@@ -285,6 +285,11 @@ export interface Executor {
   readonly maxWorkers: number;
   /** true when calls must carry an importable module (e.g. process workers). */
   readonly requiresImportable?: boolean;
+  /**
+   * Throws an `UnsupportedLimitError` for a limit this executor cannot enforce honestly
+   * (threads: `memory`). `Limits` asks at Task creation, so the mistake shows at once.
+   */
+  assertLimits?(limits: LimitSpec): void;
   submit<T = unknown>(call: Call): Future<T>;
   shutdown(options: ShutdownOptions): Promise<void>;
 }

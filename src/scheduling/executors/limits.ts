@@ -87,6 +87,34 @@ export class MemoryLimitExceeded extends LimitExceededError {
   }
 }
 
+/**
+ * A limit was asked of an executor that cannot enforce it; the message says why and what to
+ * use instead. Thrown at Task creation (by `Limits`) or at submit.
+ *
+ * @example
+ * ```ts
+ * const s = Scheduler.withThreads({ maxWorkers: 2 });
+ * try {
+ *   s.task(train, { plugins: [new Limits({ memory: 2 ** 30 })] });
+ * } catch (e) {
+ *   if (e instanceof UnsupportedLimitError) console.log(e.limit, e.executor); // memory threads
+ * }
+ * ```
+ */
+export class UnsupportedLimitError extends TypeError {
+  /** Which limit. */
+  readonly limit: keyof LimitSpec;
+  /** Which executor refused it, e.g. "threads". */
+  readonly executor: string;
+
+  constructor(limit: keyof LimitSpec, executor: string, why: string) {
+    super(`Limits: ${limit} cannot be enforced on the ${executor} executor: ${why}`);
+    this.name = "UnsupportedLimitError";
+    this.limit = limit;
+    this.executor = executor;
+  }
+}
+
 /** Throws a RangeError naming a limit that is not a positive number (or absent). */
 export function checkLimits(limits: LimitSpec): void {
   for (const key of ["wallTime", "cpuTime", "memory"] as const) {

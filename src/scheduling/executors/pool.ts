@@ -21,7 +21,7 @@ import {
   type ModuleCall,
   type ShutdownOptions,
 } from "./executor.js";
-import { type LimitExceededError, MemoryLimitExceeded, type Usage, watchLimits } from "./limits.js";
+import { type LimitExceededError, type Usage, watchLimits } from "./limits.js";
 import { Queue } from "./queue.js";
 import {
   assertCloneable,
@@ -58,8 +58,6 @@ export class WorkerDiedError extends Error {
 export interface WorkerExit {
   /** e.g. "Worker process exited (code 3, signal null) while running a call". */
   description: string;
-  /** The worker ran out of memory (threads: its resourceLimits). */
-  outOfMemory?: boolean;
 }
 
 /** What a subclass hands the pool for each worker it starts. */
@@ -97,8 +95,6 @@ interface Slot {
   w: PoolWorker;
   /** Jobs sent and not yet replied to, in order: the first one is running. */
   jobs: Job[];
-  /** Threads: the memory limit the worker was started with (its resourceLimits). */
-  memory?: number;
   exclusive: boolean;
   tid?: number;
   lastDone: number;
@@ -141,16 +137,18 @@ export abstract class WorkerPool implements Executor {
     this.maxWorkers = maxWorkers;
   }
 
-  /** Start a worker; `memory` (bytes) is the limit it must enforce itself, if it can. */
-  protected abstract startWorker(hooks: WorkerHooks, memory: number | undefined): PoolWorker;
-  /** Whether a memory limit needs a worker started with it (threads) or is polled (processes). */
-  protected abstract readonly memoryAtStart: boolean;
+  /** Start a worker. */
+  protected abstract startWorker(hooks: WorkerHooks): PoolWorker;
+
+  /** Throws an `UnsupportedLimitError` for a limit this kind of worker cannot enforce. */
+  assertLimits(_limits: LimitSpec): void {}
 
   submit<T = unknown>(call: Call): Future<T> {
     const mc = toModuleCall(call);
     assertCloneable(mc.args, `The arguments of "${mc.exportName}"`, "args");
     const future = new Future<T>();
     const limits = call.limits && Object.keys(call.limits).length > 0 ? call.limits : undefined;
+    if (limits) this.assertLimits(limits);
     const job: Job = {
       future: future as Future<unknown>,
       wire: { id: ++this.#nextId, m: mc.moduleUrl, e: mc.exportName, a: mc.args },
@@ -189,12 +187,12 @@ export abstract class WorkerPool implements Executor {
     }
   }
 
-  #spawn(memory: number | undefined): Slot {
-    const slot: Slot = { jobs: [], exclusive: false, lastDone: 0, memory } as unknown as Slot;
-    slot.w = this.startWorker(
-      { message: (m) => this.#onMessage(slot, m), exit: (how) => this.#onExit(slot, how) },
-      memory,
-    );
+  #spawn(): Slot {
+    const slot: Slot = { jobs: [], exclusive: false, lastDone: 0 } as unknown as Slot;
+    slot.w = this.startWorker({
+      message: (m) => this.#onMessage(slot, m),
+      exit: (how) => this.#onExit(slot, how),
+    });
     this.#slots.push(slot);
     return slot;
   }
@@ -209,23 +207,12 @@ export abstract class WorkerPool implements Executor {
 
   /** A slot for `job`, starting or replacing workers as allowed; undefined: wait. */
   #pick(job: Job): Slot | undefined {
-    const key = this.memoryAtStart ? job.limits?.memory : undefined;
-    let idle: Slot | undefined;
-    for (const s of this.#slots) {
-      if (s.jobs.length > 0) continue;
-      if (s.memory === key) return s;
-      idle ??= s;
-    }
-    if (this.#slots.length < this.maxWorkers) return this.#spawn(key);
-    if (idle) {
-      // Only idle workers started with another memory limit: replace one.
-      this.#retire(idle);
-      return this.#spawn(key);
-    }
+    for (const s of this.#slots) if (s.jobs.length === 0) return s;
+    if (this.#slots.length < this.maxWorkers) return this.#spawn();
     if (job.exclusive || this.#serviceMs >= PIPELINE_BELOW_MS) return undefined;
     let best: Slot | undefined;
     for (const s of this.#slots) {
-      if (s.exclusive || s.memory !== key) continue;
+      if (s.exclusive) continue;
       if (!best || s.jobs.length < best.jobs.length) best = s;
     }
     // Refill at half depth, so that refills go out in batches.
@@ -349,13 +336,7 @@ export abstract class WorkerPool implements Executor {
     const [head, ...rest] = slot.jobs.splice(0);
     if (head) {
       this.#settle(head);
-      if (!head.cancelled) {
-        const err =
-          how.outOfMemory && head.limits?.memory !== undefined
-            ? new MemoryLimitExceeded(head.limits.memory)
-            : new WorkerDiedError(how.description);
-        head.future.setException(err);
-      }
+      if (!head.cancelled) head.future.setException(new WorkerDiedError(how.description));
     }
     const waiting = rest.filter((j) => !j.cancelled);
     for (const j of rest) if (j.cancelled) this.#settle(j);

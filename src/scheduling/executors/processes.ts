@@ -1,7 +1,8 @@
 /**
  * Host side of the processes executor: a {@link WorkerPool} of `child_process.fork`ed
  * workers (entry `worker.ts`) that import the user's function by module URL + export name.
- * Each worker leads its own process group, so stopping it also reaches what it started.
+ * Each worker leads its own process group, so stopping it also reaches what it started; no
+ * worker outlives the host (`worker-groups.ts` on the host, `parent-watch.ts` in the worker).
  */
 import { type ChildProcess, fork, type Serializable } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -9,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { procUsage } from "./limits.js";
 import { type PoolWorker, type WorkerHooks, WorkerPool } from "./pool.js";
 import { fromJsonWire, toJsonWire, type WorkerMsg } from "./wire.js";
+import { guardWorkerGroup } from "./worker-groups.js";
 
 export { toModuleCall, WorkerDiedError } from "./pool.js";
 export { RemoteError } from "./wire.js";
@@ -55,7 +57,6 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 export class ProcessExecutor extends WorkerPool {
   /** Seconds between SIGTERM and SIGKILL when workers are stopped without waiting. */
   readonly graceSeconds: number;
-  protected readonly memoryAtStart = false;
 
   constructor({ maxWorkers, graceSeconds = 1 }: { maxWorkers: number; graceSeconds?: number }) {
     super(maxWorkers);
@@ -68,7 +69,7 @@ export class ProcessExecutor extends WorkerPool {
   protected startWorker(hooks: WorkerHooks): PoolWorker {
     const { path, execArgv } = workerEntry();
     // Own process group, so that stopping a worker also reaches the processes it started.
-    // The worker still exits when the IPC channel closes (parent gone).
+    // A terminal's Ctrl-C then reaches only the host, which passes it on (worker-groups.ts).
     const child = fork(path, [], {
       execArgv,
       // JSON is the faster channel for small messages; wire.ts sends what JSON would change
@@ -77,6 +78,8 @@ export class ProcessExecutor extends WorkerPool {
       stdio: "inherit",
       detached: process.platform !== "win32",
     });
+    // Until it exits, the host ends its group if the host itself is ended or exits.
+    const release = child.pid ? guardWorkerGroup(child.pid, this.graceSeconds) : () => {};
     let exit: string | undefined;
     let disconnected = false;
     let reported = false;
@@ -107,6 +110,7 @@ export class ProcessExecutor extends WorkerPool {
       maybeDone();
     });
     child.once("exit", (code, signal) => {
+      release();
       exit = `Worker process exited (code ${code}, signal ${signal}) while running a call`;
       if (!child.connected) disconnected = true;
       maybeDone();
@@ -123,8 +127,13 @@ export class ProcessExecutor extends WorkerPool {
       usage: () => (child.pid ? procUsage(child.pid) : {}),
       stop: (graceful) => {
         if (exit !== undefined) return ended;
-        if (graceful && child.connected) child.disconnect();
-        else signalGroup(child, "SIGTERM");
+        if (graceful && child.connected) {
+          // Said first (and written before the channel closes), so the worker does not take
+          // the disconnect for its host dying.
+          child.send(toJsonWire({ t: "bye" }) as Serializable, () => {
+            if (child.connected) child.disconnect();
+          });
+        } else signalGroup(child, "SIGTERM");
         const timer = setTimeout(() => signalGroup(child, "SIGKILL"), this.graceSeconds * 1000);
         timer.unref();
         return ended.finally(() => clearTimeout(timer));

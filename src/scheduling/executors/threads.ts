@@ -1,30 +1,30 @@
 /**
  * Host side of the threads executor: a {@link WorkerPool} of `worker_threads` Workers that
  * import the user's function by module URL + export name (same worker entry as processes).
+ *
+ * Memory limits are refused here (see {@link ThreadExecutor.assertLimits}): a V8 heap limit per
+ * thread misses Buffers and ArrayBuffers (4 GB were allocated under a 1 GiB limit), and the
+ * process's real memory is shared by every thread and the scheduler itself.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { procUsage } from "./limits.js";
+import type { LimitSpec } from "./executor.js";
+import { procUsage, UnsupportedLimitError } from "./limits.js";
 import { type PoolWorker, type WorkerHooks, WorkerPool } from "./pool.js";
 import { parentRunsTsx } from "./processes.js";
 import type { WorkerMsg } from "./wire.js";
 
-function spawnWorker(memory: number | undefined): Worker {
-  // A memory limit is the thread's V8 heap limit (resourceLimits), fixed when it starts.
-  const resourceLimits =
-    memory === undefined
-      ? undefined
-      : { maxOldGenerationSizeMb: Math.max(1, Math.ceil(memory / 2 ** 20)) };
+function spawnWorker(): Worker {
   const js = new URL("./worker.js", import.meta.url);
   const built = existsSync(fileURLToPath(js));
-  if (built && !parentRunsTsx()) return new Worker(js, { resourceLimits });
+  if (built && !parentRunsTsx()) return new Worker(js);
   // From source (tsx / vitest), or when the user's modules are TypeScript: worker threads ignore
   // `--import`, so register tsx in-thread before loading the worker.
   const entry = built ? js.href : new URL("./worker.ts", import.meta.url).href;
   const api = JSON.stringify(import.meta.resolve("tsx/esm/api"));
   const code = `import(${api}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true, resourceLimits });
+  return new Worker(code, { eval: true });
 }
 
 /**
@@ -36,14 +36,28 @@ function spawnWorker(memory: number | undefined): Worker {
  * ```
  */
 export class ThreadExecutor extends WorkerPool {
-  protected readonly memoryAtStart = true;
-
   constructor({ maxWorkers }: { maxWorkers: number }) {
     super(maxWorkers);
   }
 
-  protected startWorker(hooks: WorkerHooks, memory: number | undefined): PoolWorker {
-    const worker = spawnWorker(memory);
+  /**
+   * Refuses `memory`: the only real measure, the process's resident set, belongs to every
+   * thread and to the scheduler at once, so no single call's use can be told from it.
+   */
+  override assertLimits(limits: LimitSpec): void {
+    if (limits.memory === undefined) return;
+    throw new UnsupportedLimitError(
+      "memory",
+      "threads",
+      "worker threads share one process, whose memory (RSS) counts every thread and the " +
+        "scheduler, so one call's use cannot be measured (a thread's V8 heap limit would miss " +
+        "Buffers and ArrayBuffers). Use Scheduler.withProcesses(...) for memory limits, or " +
+        "drop `memory` from Limits.",
+    );
+  }
+
+  protected startWorker(hooks: WorkerHooks): PoolWorker {
+    const worker = spawnWorker();
     let error: Error | undefined;
     let exited = false;
     worker.on("message", (m) => hooks.message(m as WorkerMsg));
@@ -53,12 +67,10 @@ export class ThreadExecutor extends WorkerPool {
     // "exit" comes after the thread's last messages were delivered.
     worker.once("exit", (code) => {
       exited = true;
-      const oom = (error as { code?: string } | undefined)?.code === "ERR_WORKER_OUT_OF_MEMORY";
       hooks.exit({
         description: error
           ? `Worker thread died while running a call: ${error.name}: ${error.message}`
           : `Worker thread exited (code ${code}) while running a call`,
-        outOfMemory: oom,
       });
     });
     return {
@@ -66,7 +78,7 @@ export class ThreadExecutor extends WorkerPool {
       kill: async () => {
         if (!exited) await worker.terminate();
       },
-      // CPU time of this thread only; memory is limited by resourceLimits, not polled.
+      // CPU time of this thread only (memory limits are refused on threads).
       usage: (tid) => (tid === undefined ? {} : { cpu: procUsage(process.pid, tid).cpu }),
       stop: async () => {
         if (!exited) await worker.terminate();

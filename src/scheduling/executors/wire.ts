@@ -24,7 +24,9 @@ export interface WireJob {
 export type HostMsg =
   | { t: "run"; jobs: WireJob[] }
   | { t: "cancel"; id: number }
-  | ({ t: "c"; id: number } & ChannelMsg);
+  | ({ t: "c"; id: number } & ChannelMsg)
+  /** Processes: a graceful stop follows; the disconnect after it is not the host dying. */
+  | { t: "bye" };
 
 export interface WireError {
   name: string;

@@ -10,6 +10,7 @@
 import { readlinkSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import { CommHandle } from "../plugins/comm-handle.js";
+import { endOwnGroup, watchParent } from "./parent-watch.js";
 import {
   fromJsonWire,
   type HostMsg,
@@ -30,6 +31,8 @@ const fns = new Map<string, Fn>();
 const queue: WireJob[] = [];
 const comms = new Map<number, CommHandle>();
 let busy = false;
+/** The host announced a graceful stop: the coming disconnect is not its death. */
+let farewell = false;
 
 async function load(job: WireJob): Promise<Fn> {
   const mod = (await import(job.m)) as Record<string, unknown>;
@@ -105,6 +108,8 @@ function onMessage(m: HostMsg): void {
     }
   } else if (m.t === "c") {
     comms.get(m.id)?.deliver(m);
+  } else if (m.t === "bye") {
+    farewell = true;
   }
 }
 
@@ -122,7 +127,10 @@ if (parentPort) {
   post({ t: "hello", tid: threadId() });
 } else {
   process.on("message", (m) => onMessage(fromJsonWire<HostMsg>(m)));
-  // Exit when the parent goes away (or disconnects us to stop us gracefully).
-  process.on("disconnect", () => process.exit(0));
+  // A graceful stop: exit, leaving alone what finished trials started. Otherwise the channel
+  // closed because the host died: end everything this worker's trials started, too.
+  process.on("disconnect", () => (farewell ? process.exit(0) : endOwnGroup()));
   post({ t: "hello" });
+  // After hello, so that the watchdog's start-up does not delay the first call.
+  watchParent();
 }

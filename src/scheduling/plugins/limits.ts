@@ -3,12 +3,13 @@
  */
 import type { CallExtras, LimitSpec } from "../executors/executor.js";
 import { checkLimits } from "../executors/limits.js";
-import { Plugin } from "../task.js";
+import { type AnyFn, Plugin, type Task } from "../task.js";
 
 export {
   CpuTimeExceeded,
   LimitExceededError,
   MemoryLimitExceeded,
+  UnsupportedLimitError,
   WallTimeExceeded,
 } from "../executors/limits.js";
 
@@ -32,7 +33,9 @@ export type LimitsOptions = LimitSpec;
  * - `cpuTime` (seconds): user + system CPU of the worker process (processes) or worker
  *   thread (threads), sampled every 25 ms (Linux `/proc`; not enforced elsewhere).
  * - `memory` (bytes): processes: the worker's resident set size, sampled every 25 ms
- *   (Linux); threads: the thread's V8 heap limit (`resourceLimits.maxOldGenerationSizeMb`).
+ *   (Linux). Threads refuse it at Task creation with an `UnsupportedLimitError`: a process's
+ *   memory is shared by all its threads and the scheduler, so one call's use cannot be
+ *   measured there (see src/scheduling/README.md).
  *
  * A breach fails the call with {@link WallTimeExceeded}, {@link CpuTimeExceeded} or
  * {@link MemoryLimitExceeded}: the task's `onException` gets it, and a `Trial.Task` turns it
@@ -67,6 +70,11 @@ export class Limits extends Plugin {
     }
     checkLimits(limits);
     this.limits = Object.freeze({ ...limits });
+  }
+
+  override attachTask(task: Task<AnyFn>): void {
+    // Refused now rather than at the first submit, deep inside a run.
+    task.scheduler.executor.assertLimits?.(this.limits);
   }
 
   override prepareCall(call: CallExtras): void {

@@ -121,3 +121,35 @@ export const listens = importable(
   import.meta.url,
   "listens",
 );
+
+/**
+ * Starts a grandchild that ignores SIGINT/SIGTERM/SIGHUP (so only SIGKILL to the group ends
+ * it), writes this worker's pid to `<dir>/<role>.pid`, then either spins without ever yielding
+ * ("spin": the worker's event loop is blocked) or waits forever ("wait": the loop is free).
+ */
+export const occupyWorker = importable(
+  async (dir: string, role: string, how: "spin" | "wait") => {
+    const { spawn } = await import("node:child_process");
+    const { writeFileSync } = await import("node:fs");
+    spawn("sh", ["-c", 'trap "" INT TERM HUP; sleep 1000; :'], { stdio: "ignore" });
+    writeFileSync(`${dir}/${role}.pid`, String(process.pid));
+    if (how === "spin") for (;;) {}
+    return new Promise<never>(() => {});
+  },
+  import.meta.url,
+  "occupyWorker",
+);
+
+const buffers: Buffer[] = [];
+/** Allocates (and touches) `mb` MB of Buffers, 8 MB per step, outside the V8 heap. */
+export const bufferHog = importable(
+  async (mb: number) => {
+    for (let i = 0; i < mb / 8; i++) {
+      buffers.push(Buffer.alloc(8 * 2 ** 20, i + 1));
+      await new Promise((r) => setImmediate(r));
+    }
+    return buffers.length;
+  },
+  import.meta.url,
+  "bufferHog",
+);
