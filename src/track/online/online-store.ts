@@ -33,14 +33,25 @@ export interface OnlineStoreOptions extends OutboxOptions {
   dir: string;
   /** `create` resumes an existing run on the server instead of failing. */
   resume?: boolean;
-  /** How long `close` (run.finish) waits for delivery while the server answers (default 30 s). */
+  /**
+   * The longest `close` (so `run.finish()`) waits for the server to acknowledge what is left
+   * (default {@link DEFAULT_FINISH_TIMEOUT_MS}, 5 s). It returns sooner when everything is
+   * delivered, or at once when the server is down or refuses the data. Whatever is not
+   * acknowledged by then is already in the spool (`<dir>/spool/`): the next online `init` with
+   * the same dir and server, or `amltk sync`, delivers it, exactly once.
+   */
   finishTimeoutMs?: number;
 }
+
+/** How long an online `finish()` waits at most for a server that does not answer. */
+export const DEFAULT_FINISH_TIMEOUT_MS = 5_000;
 
 export class OnlineStore implements Store {
   readonly kind = "online";
   readonly writer = `w${randomBytes(9).toString("base64url")}`;
   readonly #outboxes = new Map<string, Outbox>();
+  /** Runs `getRun` found on the server: `init` resumes them with a patch, sent as a resume. */
+  readonly #found = new Map<string, RunRecord>();
 
   constructor(readonly opts: OnlineStoreOptions) {}
 
@@ -95,7 +106,9 @@ export class OnlineStore implements Store {
   /** Asks the server; an unreachable server reads as "no such run" so that training starts. */
   async getRun(id: string): Promise<RunRecord | undefined> {
     try {
-      return (await this.#get(`/api/runs/${encodeURIComponent(id)}`)) as RunRecord | undefined;
+      const rec = (await this.#get(`/api/runs/${encodeURIComponent(id)}`)) as RunRecord | undefined;
+      if (rec) this.#found.set(id, rec);
+      return rec;
     } catch {
       return undefined;
     }
@@ -107,6 +120,16 @@ export class OnlineStore implements Store {
   }
 
   updateRunSync(id: string, patch: RunPatch): void {
+    const prev = this.#found.get(id);
+    if (prev && !this.#outboxes.has(id)) {
+      // `init` resumes an existing run with a patch. This writer's first op must be a create
+      // with resume: the server takes a new writer's writes to a closed run only that way.
+      this.outbox(id).push({
+        type: "create",
+        run: tagValue(resumeBody(prev, patch)),
+        resume: true,
+      });
+    }
     this.outbox(id).push({ type: "patch", patch: tagValue(patch) });
   }
 
@@ -216,11 +239,27 @@ export class OnlineStore implements Store {
     return [];
   }
 
-  /** Waits for delivery while the server answers (bounded); leaves the rest spooled. */
+  /**
+   * Waits for delivery up to `finishTimeoutMs`, less when the server is down; what is not
+   * acknowledged by then stays spooled (it is on disk already: the outbox is write-ahead).
+   */
   async close(): Promise<void> {
-    const t = this.opts.finishTimeoutMs ?? 30_000;
+    const t = this.opts.finishTimeoutMs ?? DEFAULT_FINISH_TIMEOUT_MS;
     await Promise.all([...this.#outboxes.values()].map((o) => o.close(t)));
   }
+}
+
+/** The create op that resumes `prev` (the server merges config and sets it running). */
+function resumeBody(prev: RunRecord, patch: RunPatch): Omit<RunInit, "id"> {
+  return {
+    project: prev.project,
+    name: prev.name,
+    createdAt: prev.createdAt,
+    config: (patch.config as Record<string, unknown> | undefined) ?? prev.config,
+    ...(prev.entity ? { entity: prev.entity } : {}),
+    ...(prev.group ? { group: prev.group } : {}),
+    ...(prev.jobType ? { jobType: prev.jobType } : {}),
+  };
 }
 
 /** The store's filter operators as the HTTP API spells them (docs/api.md). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { HistoryColumns } from "../../server/protocol.js";
-import { sliceColumns } from "./outbox.js";
+import { sliceColumns } from "./slice-columns.js";
 
 describe("sliceColumns", () => {
   it("cuts rows [from, to) of dense and sparse columns and rebases row indices", () => {

@@ -1,25 +1,34 @@
 /**
  * The on-disk spool of one online writer: `<dir>/spool/<runId>~<writer>/` holding `meta.json`
- * and segment files `<first seq, 12 digits>.json`, each a JSON array of ops in seq order. All
- * writes are synchronous: the spool is written from `process.on("exit")`, where nothing async
- * runs. A segment is written to a temp name and renamed, so a crash never leaves half a file
- * that looks complete.
+ * and segment files `<first seq, 12 digits>.jsonl`, one op per line in seq order, in wire form
+ * (non-finite numbers tagged). The outbox appends every op here before it is sent (write-ahead)
+ * and removes a segment only once the server acknowledged all of it.
+ *
+ * Durability: appends go to the page cache with a plain `write`, never `fsync`. A process that
+ * dies (kill -9 included) loses nothing it wrote, because the kernel owns those pages; only a
+ * power loss or kernel crash may drop the last segments. An fsync per tracker flush (10 a second
+ * per run) would cost milliseconds each on many disks and sink ingest throughput, for a failure
+ * that the run's own history would not survive either (the offline store makes the same choice:
+ * WAL with synchronous=NORMAL).
+ *
+ * Segments of older versions (`<seq>.json`, one JSON array) are still read.
  */
 import {
   closeSync,
   existsSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   unlinkSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { decodeJson, type Op } from "../../server/protocol.js";
+import type { Op } from "../../server/protocol.js";
 
 export interface SpoolMeta {
   runId: string;
@@ -30,8 +39,34 @@ export interface SpoolMeta {
   createdAt: number;
 }
 
+/** A segment as read back: ops in wire form with their exact JSON lines. */
+export interface SegmentContent {
+  ops: Op[];
+  lines: string[];
+  /** The last line was cut short (the writer died inside a write: power loss, full disk). */
+  tornTail: boolean;
+}
+
+/** A spool segment that cannot be read; it is kept on disk, never deleted. */
+export class SpoolError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = "SpoolError";
+  }
+}
+
 export function spoolRoot(dir: string): string {
   return join(dir, "spool");
+}
+
+const SEGMENT = /^\d{12}\.jsonl?$/;
+
+/** The segment file name for a segment whose first op has `seq`. */
+export function segmentName(seq: number): string {
+  return `${String(seq).padStart(12, "0")}.jsonl`;
 }
 
 /** True when the process that wrote `meta` is certainly gone (same host, pid dead). */
@@ -43,6 +78,52 @@ export function ownerGone(meta: SpoolMeta): boolean {
     return false;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/** An open segment file that ops are appended to. */
+export class SegmentFile {
+  #bytes = 0;
+  constructor(
+    readonly name: string,
+    private fd: number | null,
+  ) {}
+
+  /**
+   * Appends one line (sync). On failure (full disk, read-only) the file is cut back to its last
+   * whole line, so that a later reader never finds a torn line in the middle, and the error is
+   * rethrown; the segment then takes no more lines.
+   */
+  append(line: string): void {
+    if (this.fd === null) throw new Error(`segment ${this.name} is closed`);
+    const buf = Buffer.from(`${line}\n`);
+    try {
+      let off = 0;
+      while (off < buf.length) off += writeSync(this.fd, buf, off);
+      this.#bytes += buf.length;
+    } catch (e) {
+      try {
+        ftruncateSync(this.fd, this.#bytes);
+      } catch {
+        // nothing more to do: the reader drops a torn last line
+      }
+      this.close();
+      throw e;
+    }
+  }
+
+  get open(): boolean {
+    return this.fd !== null;
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed by the OS (process exit)
+    }
+    this.fd = null;
   }
 }
 
@@ -74,6 +155,7 @@ export class Spool {
     if (!existsSync(root)) return [];
     return readdirSync(root)
       .filter((n) => n.includes("~"))
+      .sort()
       .map((n) => Spool.open(join(root, n)))
       .filter((s): s is Spool => s !== undefined);
   }
@@ -82,27 +164,50 @@ export class Spool {
   segments(): string[] {
     if (!existsSync(this.path)) return [];
     return readdirSync(this.path)
-      .filter((n) => /^\d{12}\.json$/.test(n))
+      .filter((n) => SEGMENT.test(n))
       .sort();
   }
 
-  /** Appends ops (already numbered) as a new segment. Sync. */
-  write(ops: readonly Op[]): void {
-    if (ops.length === 0) return;
+  #ensureFolder(): void {
+    if (this.#metaWritten && existsSync(this.path)) return;
     mkdirSync(this.path, { recursive: true });
-    if (!this.#metaWritten) {
-      writeFileSync(join(this.path, "meta.json"), JSON.stringify(this.meta));
-      this.#metaWritten = true;
-    }
-    const name = `${String(ops[0].seq).padStart(12, "0")}.json`;
-    const tmp = join(this.path, `${name}.tmp`);
-    // Ops are kept in wire form (non-finite numbers already tagged), so plain JSON is exact.
-    writeFileSync(tmp, JSON.stringify(ops));
-    renameSync(tmp, join(this.path, name));
+    writeFileSync(join(this.path, "meta.json"), JSON.stringify(this.meta));
+    this.#metaWritten = true;
   }
 
-  read(name: string): Op[] {
-    return decodeJson(readFileSync(join(this.path, name), "utf8")) as Op[];
+  /** Creates segment `name` for appending (sync); the folder and meta.json come first. */
+  openSegment(name: string): SegmentFile {
+    this.#ensureFolder();
+    return new SegmentFile(name, openSync(join(this.path, name), "a"));
+  }
+
+  /** Writes ops (already numbered, wire form) as one whole segment. Sync. */
+  write(ops: readonly Op[]): void {
+    if (ops.length === 0) return;
+    const seg = this.openSegment(segmentName(ops[0].seq));
+    try {
+      for (const op of ops) seg.append(JSON.stringify(op));
+    } finally {
+      seg.close();
+    }
+  }
+
+  /**
+   * Reads a segment. Ops stay in wire form (`JSON.parse`, not `decodeJson`): they are sent as
+   * they are. A torn last line is reported, not returned; any other bad line is a SpoolError.
+   */
+  read(name: string): SegmentContent {
+    const file = join(this.path, name);
+    const text = readFileSync(file, "utf8");
+    if (name.endsWith(".json")) {
+      const ops = parseOrThrow(text, file, 1) as Op[];
+      return { ops, lines: ops.map((o) => JSON.stringify(o)), tornTail: false };
+    }
+    const lines = text.split("\n");
+    // A whole segment ends with "\n": the last piece is "" unless the final write was cut.
+    const tail = lines.pop() ?? "";
+    const ops = lines.map((l, i) => parseOrThrow(l, file, i + 1) as Op);
+    return { ops, lines, tornTail: tail.length > 0 };
   }
 
   remove(name: string): void {
@@ -120,7 +225,7 @@ export class Spool {
 
   /**
    * Takes the folder for delivery by this process: a `lock` file holding our pid; a lock whose
-   * owner died is taken over. False when a live process holds it.
+   * owner died, or one this process left, is taken over. False when another live process holds it.
    */
   lock(): boolean {
     const file = join(this.path, "lock");
@@ -134,7 +239,10 @@ export class Spool {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") return false;
         try {
           const owner = JSON.parse(readFileSync(file, "utf8")) as { pid: number; host: string };
-          if (!ownerGone({ ...this.meta, pid: owner.pid, host: owner.host })) return false;
+          const mine = owner.pid === process.pid && owner.host === hostname();
+          if (!mine && !ownerGone({ ...this.meta, pid: owner.pid, host: owner.host })) {
+            return false;
+          }
           unlinkSync(file);
         } catch {
           return false;
@@ -150,5 +258,16 @@ export class Spool {
     } catch {
       // never locked
     }
+  }
+}
+
+function parseOrThrow(text: string, file: string, line: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new SpoolError(
+      `spool segment ${file} line ${line} is not valid JSON (${(e as Error).message}); kept on disk`,
+      file,
+    );
   }
 }
