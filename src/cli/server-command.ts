@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { ApiKeys, type KeyScope } from "../server/auth.js";
 import { createServer } from "../server/create-server.js";
 import { SqliteStore } from "../store/sqlite/index.js";
-import { deliverSpools } from "../track/online/index.js";
+import { deliverSpools, formatSyncReport } from "../track/online/index.js";
 
 interface DirOption {
   dir?: string;
@@ -11,6 +11,17 @@ interface DirOption {
 
 function storeDir(opts: DirOption): string {
   return opts.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs";
+}
+
+/** `--timeout` of `amltk sync`: positive seconds. */
+function parseSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError(
+      `--timeout must be a positive number of seconds, got ${JSON.stringify(v)}`,
+    );
+  }
+  return n;
 }
 
 function parsePort(v: string): number {
@@ -142,29 +153,42 @@ export function registerServerCommands(program: Command): void {
 
   program
     .command("sync")
-    .description("deliver online runs spooled to disk while the server was unreachable")
+    .description(
+      "deliver online runs spooled to disk; report per run what was delivered and what is left",
+    )
     .option("--dir <dir>", "run folder holding spool/ (default $AMLTK_DIR or ./amltk-runs)")
     .option("--base-url <url>", "server (default: the one each run was writing to)")
     .option("--api-key <key>", "API key (default $AMLTK_API_KEY)")
-    .option("--timeout <s>", "give up after this many seconds", Number, 300)
+    .option(
+      "--timeout <s>",
+      "give up when the server has acknowledged nothing for this many seconds",
+      parseSeconds,
+      30,
+    )
     .action(async (opts: DirOption & { baseUrl?: string; apiKey?: string; timeout: number }) => {
+      const dir = storeDir(opts);
+      const ms = opts.timeout * 1000;
       const sync = deliverSpools({
-        dir: storeDir(opts),
+        dir,
         baseUrl: opts.baseUrl?.replace(/\/+$/, ""),
         apiKey: opts.apiKey,
+        requestTimeoutMs: Math.min(60_000, ms),
       });
-      if (sync.spools.length === 0) {
-        console.log("nothing to sync");
-        return;
-      }
-      for (const s of sync.spools) console.log(`syncing run ${s.runId} (${s.segments} segments)`);
-      const ok = await sync.done(opts.timeout * 1000);
-      if (ok) console.log(`synced ${sync.spools.length} run(s)`);
-      else {
-        console.error("server unreachable; spools kept for a later `amltk sync`");
+      const ok = await sync.done(ms);
+      // Nothing undelivered is deleted: what is left stays in the spool for the next sync.
+      const reports = sync.stop(ok ? undefined : `no acknowledgement for ${opts.timeout} s`);
+      if (reports.length === 0) console.log("nothing to sync");
+      for (const line of formatSyncReport(reports)) console.log(line);
+      const left = reports.filter((r) => r.status !== "delivered").length;
+      if (left > 0) {
+        console.error(
+          `${left} of ${reports.length} spool(s) not fully delivered; kept in ${dir}/spool for a later \`amltk sync\``,
+        );
         process.exitCode = 1;
+      } else if (reports.length > 0) {
+        console.log(`synced ${reports.length} spool(s); nothing left`);
       }
-      // pending retry timers are unref'd; exit now rather than wait on sockets
+      // requests in flight were aborted and retry timers are unref'd; exit now
       process.exit();
     });
 }

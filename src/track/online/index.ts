@@ -2,20 +2,34 @@
  * Online mode: `init({ mode: "online" })` writes through the server (docs/api.md).
  *
  * - Server and key: `baseUrl` / `apiKey` init options, else `AMLTK_BASE_URL` / `AMLTK_API_KEY`.
- * - `log` never waits on the network: ops queue in memory (bounded), spill to
- *   `<dir>/spool/<run>~<writer>/` when the bound is hit or the process exits, and are
- *   delivered in order, exactly once, with retries and backoff.
- * - `finish()` waits for delivery while the server answers and returns at once when it does
- *   not; the rest is delivered in the background, or by the next online `init` in the same
- *   dir, or by `amltk sync`.
+ * - Write-ahead: every op (the run's create included) is appended to
+ *   `<dir>/spool/<run>~<writer>/` before it is sent and removed only once the server
+ *   acknowledged it, so a process that dies at any moment (kill -9 too) loses nothing that
+ *   reached the outbox. `log` never waits on the network; ops are delivered in order, exactly
+ *   once, with retries and backoff.
+ * - `finish()` waits at most `finishTimeoutMs` (default 5 s) for the server, less when it is
+ *   down; the rest stays spooled for the next online `init` with the same dir and server (in
+ *   this process or another) or `amltk sync`.
+ * - Data the server refuses (400/404/409) is never dropped: delivery of that run stops and
+ *   `amltk sync` reports why.
  */
 import { TrackError } from "../errors.js";
 import { OnlineStore } from "./online-store.js";
 import { deliverSpools } from "./sync.js";
 
-export { OnlineStore, type OnlineStoreOptions } from "./online-store.js";
+export {
+  DEFAULT_FINISH_TIMEOUT_MS,
+  OnlineStore,
+  type OnlineStoreOptions,
+} from "./online-store.js";
 export { allDelivered } from "./outbox.js";
-export { deliverSpools, type SyncHandle, type SyncOptions } from "./sync.js";
+export {
+  deliverSpools,
+  formatSyncReport,
+  type SpoolReport,
+  type SyncHandle,
+  type SyncOptions,
+} from "./sync.js";
 
 export interface OnlineInit {
   dir: string;
