@@ -1,41 +1,75 @@
 /**
- * One `process.on("exit")` hook for the tracker: first every live run writes what it holds
- * (synchronously: nothing async runs at exit), then tasks such as closing the default stores.
+ * How the tracker's unfinished runs survive the end of their process. Two ways a process ends
+ * without `run.finish()`:
+ *
+ * - it exits (`process.exit`, the event loop runs dry, an uncaught error): one
+ *   `process.on("exit")` hook writes every live run synchronously and closes it with the exit
+ *   code, then runs tasks such as closing the default stores;
+ * - it gets SIGINT, SIGTERM or SIGHUP (Ctrl-C, `kill`, a closed terminal), whose default action
+ *   skips `exit` hooks: while runs are live, `onTermination` (src/shared/termination.ts) runs
+ *   the same write first, closing the runs as `failed` with 130, 143 or 129 (W&B's record of a
+ *   killed run), and the process then ends by the signal. If the user's code listens to the
+ *   signal too, its handler decides: the runs are only made durable and stay open for that code
+ *   to finish (a later exit closes them as above); a second signal ends the process at once.
  */
+import { onTermination, type Termination } from "../shared/termination.js";
+
+/** How the exit path leaves a run. */
+export interface ExitClose {
+  /** Write what is held and make it durable, but leave the run open (a user's handler decides). */
+  keepOpen?: boolean;
+}
 
 /** A run as the exit hook sees it. */
 export interface ExitFlusher {
-  _flushSyncOnExit(code: number): void;
+  /** Writes what the run holds, synchronously, and (unless `keepOpen`) closes it with `code`. */
+  _flushSyncOnExit(code: number, how?: ExitClose): void;
 }
 
 const live = new Set<ExitFlusher>();
 const tasks: (() => void)[] = [];
 let hooked = false;
+let stopSignals: (() => void) | null = null;
+
+function guarded(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // the process is ending: one failure must not keep the others from being written
+  }
+}
+
+/** Every live run written and closed with `code`, then the exit tasks. */
+function closeAll(code: number): void {
+  for (const r of [...live]) guarded(() => r._flushSyncOnExit(code));
+  for (const task of tasks) guarded(task);
+}
 
 function hook(): void {
   if (hooked) return;
   hooked = true;
-  process.on("exit", (code) => {
-    for (const r of live) r._flushSyncOnExit(code);
-    for (const task of tasks) {
-      try {
-        task();
-      } catch {
-        // the process is exiting; nothing left to do
-      }
-    }
-  });
+  process.on("exit", closeAll);
 }
 
-/** Registers an unfinished run. */
+function onSignal(t: Termination): void {
+  if (t.ending) closeAll(t.exitCode);
+  else for (const r of [...live]) guarded(() => r._flushSyncOnExit(t.exitCode, { keepOpen: true }));
+}
+
+/** Registers an unfinished run; the signal handler is installed while any run is live. */
 export function addLive(r: ExitFlusher): void {
   live.add(r);
   hook();
+  stopSignals ??= onTermination(onSignal);
 }
 
-/** Forgets a run (it finished). */
+/** Forgets a run (it is finished); the last one gone removes the signal handler. */
 export function removeLive(r: ExitFlusher): void {
   live.delete(r);
+  if (live.size === 0 && stopSignals) {
+    stopSignals();
+    stopSignals = null;
+  }
 }
 
 /** Runs `task` at process exit, after every live run has written what it holds. */

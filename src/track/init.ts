@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { newRunRecord } from "../store/run-record.js";
+import { newRunRecord, processStartToken } from "../store/run-record.js";
 import type { RunInit, RunRecord, Store } from "../store/types.js";
 import { TrackError } from "./errors.js";
 import { atExitAfterRuns } from "./exit-hooks.js";
@@ -152,6 +152,33 @@ async function loadSqlite(): Promise<SqliteModule> {
   return mod as SqliteModule;
 }
 
+let ownStart: string | null | undefined;
+
+/**
+ * `{ ownerStart }` naming this process beyond its pid (owner.ts), for offline runs: a later
+ * reader then sees a crashed run as crashed even when its pid was reused. Online runs send
+ * none: the server's API does not take it (a pid alone is judged as before).
+ */
+function ownerToken(mode: Mode): { ownerStart?: string | null } {
+  if (mode !== "offline") return {};
+  ownStart ??= processStartToken(process.pid);
+  return { ownerStart: ownStart };
+}
+
+/**
+ * Any `init` marks the store's runs whose owner process on this host is gone as crashed, so a
+ * killed run does not wait for a reader (the CLI, the dashboard) to be seen. Best-effort: a
+ * store that cannot be written (read-only, full) must not keep a run from starting, and the
+ * run's own writes will report that.
+ */
+async function reapDeadOwners(store: Store): Promise<void> {
+  try {
+    await store.reapCrashed(Number.POSITIVE_INFINITY);
+  } catch {
+    // best-effort, see above
+  }
+}
+
 /**
  * Starts (or resumes) a run, W&B-style, and returns it. Offline runs write to
  * `<dir>/amltk.db` (default `./amltk-runs`, or `AMLTK_DIR`); many processes may share it.
@@ -242,6 +269,7 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
         heartbeatAt: now,
         pid: process.pid,
         host: hostname(),
+        ...ownerToken(mode),
         config,
         ...(opts.name !== undefined ? { name: opts.name } : {}),
         ...(opts.notes !== undefined ? { notes: opts.notes } : {}),
@@ -251,9 +279,10 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
       record = { ...prev, ...patch, tags: [...(opts.tags ?? prev.tags)] };
     }
   }
+  if (mode === "offline") await reapDeadOwners(store);
   if (!record) {
     try {
-      record = await store.createRun({ ...init, host: hostname() });
+      record = await store.createRun({ ...init, host: hostname(), ...ownerToken(mode) });
     } catch (e) {
       if (ownsStore) await store.close();
       throw new TrackError(`init: could not create run "${id}": ${(e as Error).message}`);

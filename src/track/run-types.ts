@@ -13,6 +13,12 @@ export interface SyncStore extends Store, BatchWriter {
    * commit instead of three: what a short run's flush and finish cost is mostly commits).
    */
   writeRunSync?(runId: string, write: RunWrite): void;
+  /**
+   * Makes every write accepted so far durable, synchronously: a store that queues writes in
+   * memory (online mode's outbox) puts the queue on disk and stops sending. Called when the
+   * process ends next (a signal); stores that write through need not offer it.
+   */
+  persistSync?(): void;
 }
 
 /** What `SyncStore.writeRunSync` writes for one run. */

@@ -2,7 +2,8 @@ import type { ConsoleLine, RunPatch, Store, StoredValue } from "../store/types.j
 import { makeConfig, type RunConfig } from "./config.js";
 import type { ConsoleCapture } from "./console-capture.js";
 import { TrackError } from "./errors.js";
-import { addLive, removeLive } from "./exit-hooks.js";
+import { addLive, type ExitClose, removeLive } from "./exit-hooks.js";
+import { finishWrite } from "./finish-write.js";
 import type { HistoryBuffer } from "./history-buffer.js";
 import { HistoryWriter } from "./history-writer.js";
 import type { LogOptions, RunInternals, SyncStore } from "./run-types.js";
@@ -77,6 +78,10 @@ export class Run {
   private readonly ownsStore: boolean;
   private configDirty = false;
   private finishing: Promise<void> | null = null;
+  /** The code `finish` was called with: an exit while it is under way closes the run with it. */
+  private finishCode: number | null = null;
+  /** Closed by the exit path (process exit or a signal): nothing more to write. */
+  private exitClosed = false;
   private warnedError = false;
   private readonly sampler: SystemSampler | null = null;
   /**
@@ -102,7 +107,9 @@ export class Run {
     this.freshRun = rec.nextStep === 0;
     this.maxRows = o.maxBufferedRows ?? Number.POSITIVE_INFINITY;
     this.maxBytes = o.maxBufferedBytes ?? DEFAULT_MAX_BYTES;
-    this.hist = this.disabled ? null : new HistoryWriter(this.store!, this.id, (e) => this.warn(e));
+    this.hist = this.disabled
+      ? null
+      : new HistoryWriter(this.store!, this.id, (e) => this.warn(e), this.maxBytes);
     this.buf = this.hist?.buf ?? null;
     this.startMs = rec.createdAt;
     this.startPerf = performance.now() - (Date.now() - rec.createdAt);
@@ -362,7 +369,7 @@ export class Run {
     if (this.pending) this.commitPending();
     for (const h of this.timers) clearInterval(h);
     this.capture?.restore();
-    removeLive(this);
+    this.finishCode = exitCode;
     this.finishing = (async () => {
       if (this.disabled) return;
       const s = this.store!;
@@ -382,42 +389,72 @@ export class Run {
       };
       // The common case: remaining history, summary, config and state in one transaction.
       const lines = this.capture?.take() ?? [];
-      if (!this.writeOnce(final(), lines)) {
-        if (lines.length > 0) await s.appendConsole(this.id, lines).catch((e) => this.warn(e));
-        await this.flush();
-        await s.updateRun(this.id, final());
+      this.hist!.retryNow(); // the last chance for held batches, even right after a full disk
+      try {
+        const written = this.writeOnce(final(), lines);
+        if (!written) {
+          if (lines.length > 0) await s.appendConsole(this.id, lines).catch((e) => this.warn(e));
+          await this.flush();
+        }
+        // A full store closes the run as failed and rejects typed (finish-write.ts).
+        await finishWrite(s, this.id, this.hist!, written ? null : final);
+      } finally {
+        if (this.ownsStore) await s.close();
       }
-      if (this.ownsStore) await s.close();
-    })();
+    })().finally(() => removeLive(this));
+    // Live until written: a signal or an exit while finish waits (an online store delivering)
+    // still writes the run out through `_flushSyncOnExit`.
     onFinish(this);
     return this.finishing;
   }
 
   /**
-   * @internal exit handler: writes what is left with the store's sync methods, if any, and,
-   * like W&B's atexit hook, finishes the run with the process exit code.
+   * @internal the exit path (exit-hooks.ts): writes everything the run holds with the store's
+   * sync methods, and, like W&B's atexit hook, closes the run with the process's exit code
+   * (`failed` unless 0; a signal gives 130, 143 or 129). A run whose `finish` is under way closes
+   * with that call's code. With `keepOpen` (a user's signal handler decides what happens next)
+   * the data is written but the run stays open (an online store keeps delivering it; a later
+   * exit spools the rest), and its pending row stays pending.
    */
-  _flushSyncOnExit(code: number): void {
+  _flushSyncOnExit(code: number, how: ExitClose = {}): void {
     const s = this.store;
-    if (!s) return;
-    if (this.pending) this.commitPending();
+    if (!s || this.exitClosed) return;
+    const close = how.keepOpen !== true;
+    if (close && this.pending) this.commitPending();
     try {
-      if (this.hist!.canWriteSync) this.hist!.writeSync();
-      this.capture?.restore();
+      if (close) this.capture?.restore();
       const lines = this.capture?.take() ?? [];
-      if (lines.length > 0) s.appendConsoleSync?.(this.id, lines);
-      const now = Date.now();
-      s.updateRunSync?.(this.id, {
-        summary: { ...this.sum.values },
-        config: { ...(this.config as unknown as Record<string, unknown>) },
-        state: code === 0 ? "finished" : "failed",
-        exitCode: code,
-        finishedAt: now,
-        heartbeatAt: now,
-      });
+      const patch = this.exitPatch(close ? (this.finishCode ?? code) : null);
+      if (!this.writeOnce(patch, lines)) {
+        if (this.hist!.canWriteSync) this.hist!.writeSync();
+        if (lines.length > 0) s.appendConsoleSync?.(this.id, lines);
+        s.updateRunSync?.(this.id, patch);
+      }
     } catch {
-      // the process is exiting; nothing left to do
+      // the process is ending; nothing left to do
     }
+    if (!close) return;
+    try {
+      // A store that queues writes (online) puts them on disk now: the process ends next.
+      s.persistSync?.();
+    } catch {
+      // as above
+    }
+    this.exitClosed = true;
+    for (const h of this.timers) clearInterval(h);
+    removeLive(this);
+  }
+
+  /** Summary, config and heartbeat, plus the closing state when `exitCode` is not null. */
+  private exitPatch(exitCode: number | null): RunPatch {
+    const now = Date.now();
+    const patch: RunPatch = {
+      summary: { ...this.sum.values },
+      config: { ...(this.config as unknown as Record<string, unknown>) },
+      heartbeatAt: now,
+    };
+    if (exitCode === null) return patch;
+    return { ...patch, state: exitCode === 0 ? "finished" : "failed", exitCode, finishedAt: now };
   }
 
   private sampleSystem(): void {
