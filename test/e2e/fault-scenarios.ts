@@ -68,6 +68,7 @@ export interface FaultResult {
   run: StoreCount["run"];
   sync: { code: number | null; output: string } | null;
   ms: number;
+  phases: Record<string, number>;
   problems: string[];
 }
 
@@ -87,6 +88,22 @@ interface Observed {
   spool: SpoolCount | null;
   store: StoreCount;
   sync: { code: number | null; output: string } | null;
+  /** Milliseconds each step took, in order (where the time of a slow scenario goes). */
+  phases: Record<string, number>;
+}
+
+/** Records how long each named step took since the previous mark. */
+function stopwatch(): { mark(name: string): void; phases: Record<string, number> } {
+  const phases: Record<string, number> = {};
+  let last = Date.now();
+  return {
+    phases,
+    mark(name: string) {
+      const now = Date.now();
+      phases[name] = now - last;
+      last = now;
+    },
+  };
 }
 
 /**
@@ -137,10 +154,17 @@ async function offline(
   runId: string,
   signal: KillSignal,
 ): Promise<Observed> {
+  const sw = stopwatch();
   const writer = procs.writer("offline", dir, runId);
-  await writer.waitLoggedAt((await writer.started()) + rng.int(300, 1_000));
+  const start = await writer.started();
+  sw.mark("start");
+  await writer.waitLoggedAt(start + rng.int(300, 1_000));
+  sw.mark("log");
   const k = await kill(writer, signal);
-  return { writer, ...k, spool: null, store: await countStore(dir, runId), sync: null };
+  sw.mark("kill");
+  const store = await countStore(dir, runId);
+  sw.mark("count");
+  return { writer, ...k, spool: null, store, sync: null, phases: sw.phases };
 }
 
 async function online(
@@ -151,6 +175,7 @@ async function online(
   runId: string,
   signal: KillSignal,
 ): Promise<Observed> {
+  const sw = stopwatch();
   const clientDir = join(dir, "client");
   const serverDir = join(dir, "server");
   let server = fault === "down" ? undefined : await procs.server(serverDir, 0);
@@ -160,6 +185,7 @@ async function online(
   const phase = (low: number, high: number) =>
     writer.waitLoggedAt(writer.lastAt + rng.int(low, high));
   await writer.started();
+  sw.mark("start");
   if (fault === "restart") {
     await phase(100, 500);
     server!.proc.signal("SIGKILL");
@@ -174,15 +200,22 @@ async function online(
   } else {
     await phase(300, 1_000);
   }
+  sw.mark("log");
   const k = await kill(writer, signal);
+  sw.mark("kill");
   const spool = readSpool(clientDir, runId);
   if (fault === "pause") server!.proc.signal("SIGCONT");
   server ??= await procs.server(serverDir, port);
+  sw.mark("server");
   const sync = await procs.sync(clientDir);
+  sw.mark("sync");
   // The server's own shutdown (SIGTERM), so it commits and closes its store before counting.
   server.proc.signal("SIGTERM");
   await server.proc.endWithin(10_000);
-  return { writer, ...k, spool, store: await countStore(serverDir, runId), sync };
+  sw.mark("stop");
+  const store = await countStore(serverDir, runId);
+  sw.mark("count");
+  return { writer, ...k, spool, store, sync, phases: sw.phases };
 }
 
 /** Counts what was owed against what was stored, and lists every broken promise. */
@@ -226,6 +259,7 @@ function judge(
     run: store.run,
     sync: seen.sync,
     ms,
+    phases: seen.phases,
     problems: [],
   };
   result.problems = problemsOf(result, signal, isOnline, spool);
