@@ -18,6 +18,7 @@ export {
   type WandbRecord,
   type WandbRunInfo,
 } from "../import/index.js";
+export { StoreFullError } from "../store/store-full-error.js";
 // --- store (src/store) ---
 export type {
   RunQuery,

@@ -6,6 +6,8 @@ import type BetterSqlite3 from "better-sqlite3";
 import { rowsToBatch } from "../history-batch.js";
 import { type HistoryRow, StoreError } from "../types.js";
 import { writeBatch } from "./chunks.js";
+import { canFallBackToReading, openForReading, storeWriteError } from "./faults.js";
+import { keepReserve } from "./reserve.js";
 import { decodeValue } from "./values.js";
 
 export type Db = BetterSqlite3.Database;
@@ -189,18 +191,22 @@ export function migrate(db: Db): void {
   // The common case (already current) needs no write lock: a plain read answers it.
   const current = withRetry(() => db.pragma("user_version", { simple: true }) as number);
   if (current === MIGRATIONS.length) return;
-  withRetry(() =>
-    db
-      .transaction(() => {
-        const version = db.pragma("user_version", { simple: true }) as number;
-        for (let i = version; i < MIGRATIONS.length; i++) {
-          db.exec(MIGRATIONS[i]);
-          JS_STEPS[i]?.(db);
-        }
-        if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
-      })
-      .immediate(),
-  );
+  try {
+    withRetry(() =>
+      db
+        .transaction(() => {
+          const version = db.pragma("user_version", { simple: true }) as number;
+          for (let i = version; i < MIGRATIONS.length; i++) {
+            db.exec(MIGRATIONS[i]);
+            JS_STEPS[i]?.(db);
+          }
+          if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+        })
+        .immediate(),
+    );
+  } catch (err) {
+    throw storeWriteError(pathOf(db), err);
+  }
 }
 
 let addonPath: string | null | undefined;
@@ -221,13 +227,50 @@ function nativeBinding(): string | undefined {
   return addonPath ?? undefined;
 }
 
-/** Opens (creating) `<dir>/amltk.db` in WAL mode with a busy timeout and runs migrations. */
+/** The file each open connection was opened from (a read-only snapshot's `db.name` is not). */
+const paths = new WeakMap<Db, string>();
+
+/** The store file `db` was opened from, for error messages. */
+export function pathOf(db: Db): string {
+  return paths.get(db) ?? db.name;
+}
+
+/**
+ * Opens (creating) `<dir>/amltk.db` in WAL mode with a busy timeout and runs migrations. A
+ * store that exists but cannot be opened for writing (a read-only file, folder or disk, or a
+ * full one) is opened for reading: reads work and writes fail with a typed StoreError.
+ */
 export function openDb(dir: string): Db {
+  const file = join(dir, "amltk.db");
+  let db: Db;
+  try {
+    db = openForWriting(dir, file);
+  } catch (err) {
+    if (!canFallBackToReading(err) || !existsSync(file)) throw storeWriteError(file, err);
+    db = openForReading(Database, file, { timeout: 10_000, nativeBinding: nativeBinding() });
+    paths.set(db, file);
+    // A store a newer amltk wrote is still read; an older one needs its migrations written.
+    if ((db.pragma("user_version", { simple: true }) as number) < MIGRATIONS.length) migrate(db);
+    return db;
+  }
+  paths.set(db, file);
+  keepReserve(dir);
+  return db;
+}
+
+function openForWriting(dir: string, file: string): Db {
   mkdirSync(dir, { recursive: true });
-  const db = new Database(join(dir, "amltk.db"), {
-    timeout: 10_000,
-    nativeBinding: nativeBinding(),
-  });
+  const db = new Database(file, { timeout: 10_000, nativeBinding: nativeBinding() });
+  try {
+    configure(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function configure(db: Db): void {
   withRetry(() => db.pragma("journal_mode = WAL"));
   db.pragma("busy_timeout = 10000");
   // Durability: WAL + NORMAL syncs at checkpoints, not at every commit. A commit survives the
@@ -240,7 +283,6 @@ export function openDb(dir: string): Db {
   db.pragma("cache_size = -4000");
   db.pragma("foreign_keys = OFF");
   migrate(db);
-  return db;
 }
 
 /** Per-connection caches: prepared statements by SQL text, and one reusable transaction. */
@@ -281,5 +323,10 @@ export function stmt(db: Db, sql: string): BetterSqlite3.Statement<unknown[]> {
 /** Runs `fn` in a write (BEGIN IMMEDIATE) transaction with busy retry. */
 export function writeTx<T>(db: Db, fn: () => T): T {
   const { tx } = cacheOf(db);
-  return withRetry(() => tx.immediate(fn) as T);
+  try {
+    return withRetry(() => tx.immediate(fn) as T);
+  } catch (err) {
+    // A full disk or read-only file: a typed error naming the file (faults.ts).
+    throw storeWriteError(pathOf(db), err);
+  }
 }

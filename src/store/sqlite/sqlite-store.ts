@@ -2,6 +2,7 @@
 import { hostname } from "node:os";
 import type { BatchWriter, HistoryBatch } from "../history-batch.js";
 import { ownerDead, type RunOwner } from "../run-record.js";
+import { StoreFullError } from "../store-full-error.js";
 import {
   type ConsoleLine,
   type HistoryKeyInfo,
@@ -21,6 +22,7 @@ import {
 } from "../types.js";
 import { writeBatch } from "./chunks.js";
 import { type Db, openDb, withRetry, writeTx } from "./db.js";
+import { isFull, isReadOnly } from "./faults.js";
 import {
   appendConsoleRows,
   appendHistoryBatch,
@@ -32,6 +34,7 @@ import {
   readPointRows,
 } from "./history.js";
 import { getRunRow, insertRun, patchRun, queryRuns, requireRun } from "./runs.js";
+import { releaseReserve } from "./reserve.js";
 import { readSeriesRows } from "./series.js";
 
 // Re-exported where it always was (the package's store entry exports it from here).
@@ -108,7 +111,14 @@ export class SqliteStore implements Store, BatchWriter {
   }
 
   updateRunSync(id: string, patch: RunPatch): void {
-    patchRun(this.db, id, patch);
+    try {
+      patchRun(this.db, id, patch);
+    } catch (err) {
+      // A write that closes a run may use the space kept in reserve, once (reserve.ts).
+      const closing = patch.state !== undefined && patch.state !== "running";
+      if (!(err instanceof StoreFullError) || !closing || !releaseReserve(this.dir)) throw err;
+      patchRun(this.db, id, patch);
+    }
   }
 
   deleteRunSync(id: string): void {
@@ -218,17 +228,26 @@ export class SqliteStore implements Store, BatchWriter {
     this.#markCrashed(running.filter((r) => ownerDead(owner(r))).map((r) => r.id));
   }
 
-  /** Marks the given runs crashed if they are still running; returns those actually changed. */
+  /**
+   * Marks the given runs crashed if they are still running; returns those actually changed.
+   * Best-effort: readers call it, and reading must work on a store that cannot be written (a
+   * full disk, a read-only file or folder), so those failures mark nothing and return [].
+   */
   #markCrashed(ids: readonly string[]): string[] {
     if (ids.length === 0) return [];
     const db = this.db;
     const now = Date.now();
-    return writeTx(db, () => {
-      const upd = db.prepare(
-        "UPDATE runs SET state = 'crashed', finished_at = COALESCE(finished_at, ?) WHERE id = ? AND state = 'running'",
-      );
-      return ids.filter((id) => upd.run(now, id).changes > 0);
-    });
+    try {
+      return writeTx(db, () => {
+        const upd = db.prepare(
+          "UPDATE runs SET state = 'crashed', finished_at = COALESCE(finished_at, ?) WHERE id = ? AND state = 'running'",
+        );
+        return ids.filter((id) => upd.run(now, id).changes > 0);
+      });
+    } catch (err) {
+      if (isFull(err) || isReadOnly(err)) return [];
+      throw err;
+    }
   }
 
   // ---- Store (async) ----
