@@ -36,6 +36,9 @@ interface Seen {
  */
 export const MAX_ROWS_PER_TICK = 200;
 
+/** How often a watched server checks running runs' owner processes (a few syscalls per run). */
+const REAP_EVERY_MS = 1_000;
+
 export class Watcher {
   readonly #subs = new Set<Subscriber>();
   readonly #seen = new Map<string, Seen>();
@@ -47,6 +50,7 @@ export class Watcher {
   #startedAt = 0;
   #busy = false;
   #running = new Set<string>();
+  #lastReap = 0;
 
   constructor(
     private readonly store: Store,
@@ -92,10 +96,13 @@ export class Watcher {
     if (this.#busy) return;
     this.#busy = true;
     try {
+      const reaped = await this.#reapDeadOwners();
       const version = this.#dataVersion();
       // Heartbeat-driven crash marking changes nothing in the file, so look every 5 s anyway.
       const stale = Date.now() - this.#lastTick > 5_000;
-      if (version === this.#lastVersion && this.#local === this.#lastLocal && !stale) return;
+      if (version === this.#lastVersion && this.#local === this.#lastLocal && !stale && !reaped) {
+        return;
+      }
       this.#lastVersion = version;
       this.#lastLocal = this.#local;
       const since = this.#lastTick;
@@ -105,6 +112,23 @@ export class Watcher {
       // a busy or closing store: try again next tick
     } finally {
       this.#busy = false;
+    }
+  }
+
+  /**
+   * Marks runs whose owner process on this host died (or whose pid now names another process)
+   * as crashed, at most once per REAP_EVERY_MS while someone watches: a killed writer writes
+   * nothing more, so without this its run would show as running until some reader reaped it.
+   * Best-effort: a store that cannot be written still streams. True when it marked any.
+   */
+  async #reapDeadOwners(): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.#lastReap < REAP_EVERY_MS) return false;
+    this.#lastReap = now;
+    try {
+      return (await this.store.reapCrashed(Number.POSITIVE_INFINITY)).length > 0;
+    } catch {
+      return false;
     }
   }
 
