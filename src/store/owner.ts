@@ -6,7 +6,7 @@
  * (`/proc/sys/kernel/random/boot_id`), so a reused PID and a reboot are both seen. Elsewhere the
  * token is null and liveness falls back to the PID, the host and (for the reapers) heartbeats.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { hostname } from "node:os";
 
 /** What a liveness check needs from a run record. */
@@ -18,6 +18,13 @@ export interface RunOwner {
 }
 
 let bootId: string | null | undefined;
+let host: string | undefined;
+
+/** This host's name, asked once (a syscall each time otherwise, per running run per reap). */
+function thisHost(): string {
+  host ??= hostname();
+  return host;
+}
 
 /** This boot's id (Linux), read once: it cannot change while this process lives. */
 function currentBootId(): string | null {
@@ -31,6 +38,21 @@ function currentBootId(): string | null {
   return bootId;
 }
 
+const procBuf = Buffer.allocUnsafe(4096);
+
+/**
+ * A small /proc file in one read: /proc reports size 0, which sends `readFileSync` through a
+ * stat and a growing buffer, several times the cost (this runs once per running run per reap).
+ */
+function readProcFile(path: string): string {
+  const fd = openSync(path, "r");
+  try {
+    return procBuf.toString("latin1", 0, readSync(fd, procBuf, 0, procBuf.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * The start time of `pid` in clock ticks since boot, from `/proc/<pid>/stat`; null when it
  * cannot be read (no such process, or not Linux). The command name (field 2) may hold spaces
@@ -39,7 +61,7 @@ function currentBootId(): string | null {
 function procStartTicks(pid: number): string | null {
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    stat = readProcFile(`/proc/${pid}/stat`);
   } catch {
     return null;
   }
@@ -96,7 +118,7 @@ export function isPidDead(pid: number): boolean {
  * ```
  */
 export function ownerDead(r: RunOwner): boolean {
-  if (r.pid === null || r.pid <= 0 || r.host !== hostname()) return false;
+  if (r.pid === null || r.pid <= 0 || r.host !== thisHost()) return false;
   if (isPidDead(r.pid)) return true;
   const recorded = r.ownerStart;
   if (!recorded?.startsWith("linux:")) return false;

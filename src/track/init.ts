@@ -165,13 +165,20 @@ function ownerToken(mode: Mode): { ownerStart?: string | null } {
   return { ownerStart: ownStart };
 }
 
+/** When `init` last reaped each store (see `reapDeadOwners`). */
+const reapedAt = new WeakMap<Store, number>();
+
 /**
- * Any `init` marks the store's runs whose owner process on this host is gone as crashed, so a
- * killed run does not wait for a reader (the CLI, the dashboard) to be seen. Best-effort: a
- * store that cannot be written (read-only, full) must not keep a run from starting, and the
- * run's own writes will report that.
+ * `init` marks the store's runs whose owner process on this host is gone as crashed, so a
+ * killed run does not wait for a reader (the CLI, the dashboard) to be seen. At most once a
+ * second per store: it costs a /proc read per running run, and a process that runs a trial per
+ * run calls `init` many times a second. Best-effort: a store that cannot be written (read-only,
+ * full) must not keep a run from starting, and the run's own writes will report that.
  */
 async function reapDeadOwners(store: Store): Promise<void> {
+  const now = Date.now();
+  if (now - (reapedAt.get(store) ?? 0) < 1_000) return;
+  reapedAt.set(store, now);
   try {
     await store.reapCrashed(Number.POSITIVE_INFINITY);
   } catch {
