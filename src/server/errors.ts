@@ -64,6 +64,8 @@ export function toApiError(err: unknown): ApiError {
         return new ApiError(409, "duplicate", err.message);
       case "busy":
       case "closed":
+      case "full": // no space, or a read-only store: the client keeps the data and retries
+      case "readonly":
         return new ApiError(503, "busy", err.message);
     }
   }

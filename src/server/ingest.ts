@@ -8,8 +8,10 @@
  * still deduplicated while the server lives, but a batch is not atomic.
  */
 
+import type { Statement } from "better-sqlite3";
 import { batchToRows, type HistoryBatch, type NumberColumn } from "../store/history-batch.js";
-import { withRetry } from "../store/sqlite/db.js";
+import { pathOf, withRetry } from "../store/sqlite/db.js";
+import { storeWriteError } from "../store/sqlite/faults.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { RunPatch, RunRecord, Store } from "../store/types.js";
 import { StoreError } from "../store/types.js";
@@ -122,17 +124,29 @@ function checkOpRuns(runId: string, ops: readonly Op[], opField: (i: number) => 
 }
 
 class SqliteIngestor implements Ingestor {
-  readonly #getSeq;
-  readonly #setSeq;
-  constructor(private readonly store: SqliteStore) {
-    store.db.exec(LEDGER_SQL);
-    this.#getSeq = store.db.prepare(
-      "SELECT last_seq FROM server_ingest WHERE run = ? AND writer = ?",
-    );
-    this.#setSeq = store.db.prepare(
-      `INSERT INTO server_ingest (run, writer, last_seq, updated_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (run, writer) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
-    );
+  #ledgerStmts: { getSeq: Statement; setSeq: Statement } | undefined;
+  constructor(private readonly store: SqliteStore) {}
+
+  /**
+   * The ledger's statements; its table is created at the first write, not at startup, so that
+   * a server over a store that cannot be written (full, read-only) still starts and reads.
+   */
+  #ledger(): { getSeq: Statement; setSeq: Statement } {
+    if (this.#ledgerStmts) return this.#ledgerStmts;
+    const db = this.store.db;
+    try {
+      db.exec(LEDGER_SQL);
+    } catch (err) {
+      throw storeWriteError(pathOf(db), err);
+    }
+    this.#ledgerStmts = {
+      getSeq: db.prepare("SELECT last_seq FROM server_ingest WHERE run = ? AND writer = ?"),
+      setSeq: db.prepare(
+        `INSERT INTO server_ingest (run, writer, last_seq, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (run, writer) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
+      ),
+    };
+    return this.#ledgerStmts;
   }
 
   async apply(
@@ -145,8 +159,7 @@ class SqliteIngestor implements Ingestor {
     checkOpRuns(runId, ops, opField);
     const s = this.store;
     const db = s.db;
-    const getSeq = this.#getSeq;
-    const setSeq = this.#setSeq;
+    const { getSeq, setSeq } = this.#ledger();
     const tx = db.transaction((): BatchResult => {
       const ledger = writer
         ? (getSeq.get(runId, writer) as { last_seq: number } | undefined)
@@ -174,7 +187,11 @@ class SqliteIngestor implements Ingestor {
       const rec = s.getRunSync(runId);
       return { applied, skipped, lastSeq, nextStep: rec?.nextStep ?? 0 };
     });
-    return withRetry(() => tx.immediate());
+    try {
+      return withRetry(() => tx.immediate());
+    } catch (err) {
+      throw storeWriteError(pathOf(db), err); // a full or read-only store: 503, data kept
+    }
   }
 }
 
