@@ -82,6 +82,8 @@ export class Run {
   private finishCode: number | null = null;
   /** Closed by the exit path (process exit or a signal): nothing more to write. */
   private exitClosed = false;
+  /** `finish` has written the final state; an exit while it still waits adds nothing. */
+  private finalWritten = false;
   private warnedError = false;
   private readonly sampler: SystemSampler | null = null;
   /**
@@ -398,6 +400,7 @@ export class Run {
         }
         // A full store closes the run as failed and rejects typed (finish-write.ts).
         await finishWrite(s, this.id, this.hist!, written ? null : final);
+        this.finalWritten = true;
       } finally {
         if (this.ownsStore) await s.close();
       }
@@ -418,7 +421,7 @@ export class Run {
    */
   _flushSyncOnExit(code: number, how: ExitClose = {}): void {
     const s = this.store;
-    if (!s || this.exitClosed) return;
+    if (!s || this.exitClosed || this.finalWritten) return;
     const close = how.keepOpen !== true;
     if (close && this.pending) this.commitPending();
     try {
