@@ -36,6 +36,24 @@ export interface OnlineInit {
   baseUrl?: string;
   apiKey?: string;
   resume?: "allow" | "must" | "never" | boolean;
+  /**
+   * The longest `finish()` waits for a server that does not answer, in ms (default 5 000, or
+   * env `AMLTK_FINISH_TIMEOUT_MS`); see {@link OnlineStoreOptions.finishTimeoutMs}.
+   */
+  finishTimeoutMs?: number;
+}
+
+/** `AMLTK_FINISH_TIMEOUT_MS`, checked: a bad value is an error naming it. */
+function envFinishTimeout(): number | undefined {
+  const raw = process.env.AMLTK_FINISH_TIMEOUT_MS;
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new TrackError(
+      `init: AMLTK_FINISH_TIMEOUT_MS must be a number of milliseconds >= 0, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return n;
 }
 
 /** The store for an online run; also starts delivering spools that exited processes left. */
@@ -61,5 +79,6 @@ export function openOnlineStore(o: OnlineInit): OnlineStore {
     baseUrl,
     apiKey,
     resume: o.resume !== undefined && o.resume !== false && o.resume !== "never",
+    finishTimeoutMs: o.finishTimeoutMs ?? envFinishTimeout(),
   });
 }

@@ -183,6 +183,13 @@ export class Outbox {
   async close(timeoutMs: number): Promise<void> {
     this.#closed = true;
     this.#seal();
+    // One attempt now rather than at the end of a backoff that may outlast the wait; "down"
+    // then describes that attempt, not an earlier one.
+    if (this.#retryTimer) {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+      this.#down = false;
+    }
     this.#kick();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
