@@ -66,7 +66,8 @@ export async function countStore(dir: string, runId: string): Promise<StoreCount
     let doubled = 0;
     let wrongValue = 0;
     let maxStep = -1;
-    for (const key of KEYS) {
+    // A run the store never got (its create lost) holds no points; reading them would throw.
+    for (const key of rec ? KEYS : []) {
       const steps = points.get(key)!;
       for (const p of await store.readPoints({ runId, key })) {
         if (steps.has(p.step)) doubled++;

@@ -9,7 +9,7 @@
  * - SIGINT/SIGTERM/SIGHUP: every point logged is stored (online: after `amltk sync`), the run
  *   is `failed` with exit code 130/143/129, and the writer ended by that signal;
  * - online: every point in the spool at the writer's death is on the server after `amltk sync`
- *   (which exits 0), once;
+ *   (which exits 0), once, and so is the run (its create was spooled before it was sent);
  * - always: nothing stored twice, every stored value is the one logged at its step, and no step
  *   is stored that was never logged.
  */
@@ -298,6 +298,9 @@ function problemsOf(
     p.push(`the killed run reads as ${r.run?.state ?? "missing"}, not crashed`);
   }
   if (isOnline) {
+    // Write-ahead: the run's create was spooled before it was first sent, so sync delivers it.
+    if (r.run === null)
+      p.push("the run is not on the server after amltk sync (its create was lost)");
     if (r.sync?.code !== 0) {
       p.push(`amltk sync exited ${r.sync?.code}: ${r.sync?.output.trim().slice(-500)}`);
     }
