@@ -11,6 +11,10 @@ export {
   type AuthOptions,
   createApp,
   createServer,
+  type KeyGrant,
+  KeyOptionError,
+  type KeyOptions,
+  type KeyScope,
   type RunningServer,
   type ServerOptions,
 } from "../server/index.js";

@@ -29,7 +29,15 @@ const ADDED_COLUMNS: [string, string][] = [
   ["projects", "TEXT"],
 ];
 
-/** What a key may do: `read` only reads; `write` reads and writes. */
+/**
+ * What a key may do: `read` only reads; `write` reads and writes.
+ *
+ * @example
+ * ```ts
+ * const scope: KeyScope = "read"; // a dashboard viewer's key
+ * new ApiKeys(store.db).create("viewer", { scope });
+ * ```
+ */
 export type KeyScope = "read" | "write";
 
 /**
@@ -82,12 +90,30 @@ export interface KeyOptions {
   projects?: readonly string[];
 }
 
-/** A bad scope or project list given to {@link ApiKeys.create}; the message names the value. */
+/**
+ * A bad scope or project list given to {@link ApiKeys.create}; the message names the value.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   keys.create("x", { projects: [] });
+ * } catch (e) {
+ *   if (e instanceof KeyOptionError) console.error(e.message); // "a key's project list must not be empty"
+ * }
+ * ```
+ */
 export class KeyOptionError extends Error {
   override name = "KeyOptionError";
 }
 
-/** True when the grant covers `project`. */
+/**
+ * True when the grant covers `project`.
+ *
+ * @example
+ * ```ts
+ * allowsProject({ id: "3f2a9c0b1d2e", scope: "write", projects: ["demo"] }, "other"); // false
+ * ```
+ */
 export function allowsProject(grant: KeyGrant, project: string): boolean {
   return grant.projects === null || grant.projects.includes(project);
 }

@@ -1,5 +1,12 @@
 /** The tracking server: HTTP API (docs/api.md), live updates, API keys, the dashboard. */
-export { type ApiKeyInfo, ApiKeys } from "./auth.js";
+export {
+  type ApiKeyInfo,
+  ApiKeys,
+  type KeyGrant,
+  KeyOptionError,
+  type KeyOptions,
+  type KeyScope,
+} from "./auth.js";
 export {
   type AuthOptions,
   createApp,
