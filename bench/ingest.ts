@@ -72,6 +72,9 @@ async function serverRole(dir: string): Promise<void> {
 async function clientRole(): Promise<void> {
   const { init } = await import("../src/track/init.js");
   const { allDelivered } = await import("../src/track/online/index.js");
+  // finish() gives up on a slow server after 5 s by default (the rest stays spooled); this
+  // bench measures delivery, so finish waits for all of it.
+  process.env.AMLTK_FINISH_TIMEOUT_MS ??= "300000";
   const url = sarg("url")!;
   const key = sarg("key")!;
   const dir = sarg("dir")!;
