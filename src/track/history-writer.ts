@@ -23,6 +23,42 @@ const PASSING: readonly StoreError["code"][] = ["busy", "full"];
  */
 const FULL_RETRY_MS = 1000;
 
+/** Held batches past this many are joined into one. */
+const MAX_HELD_BATCHES = 32;
+
+/** The batches as one, rows in order (each batch's row indexes shifted by the rows before it). */
+export function concat(batches: readonly HistoryBatch[]): HistoryBatch {
+  const rows = batches.reduce((n, b) => n + b.rows, 0);
+  const out: HistoryBatch = {
+    rows,
+    steps: new Float64Array(rows),
+    runtimes: new Float64Array(rows),
+    timestamps: new Float64Array(rows),
+    columns: new Map(),
+    others: [],
+  };
+  const sizes = new Map<string, number>();
+  for (const b of batches) for (const [k, c] of b.columns) sizes.set(k, (sizes.get(k) ?? 0) + c.n);
+  for (const [k, n] of sizes) {
+    out.columns.set(k, { n: 0, rows: new Int32Array(n), values: new Float64Array(n) });
+  }
+  let offset = 0;
+  for (const b of batches) {
+    out.steps.set(b.steps.subarray(0, b.rows), offset);
+    out.runtimes.set(b.runtimes.subarray(0, b.rows), offset);
+    out.timestamps.set(b.timestamps.subarray(0, b.rows), offset);
+    for (const [k, c] of b.columns) {
+      const o = out.columns.get(k)!;
+      for (let i = 0; i < c.n; i++) o.rows[o.n + i] = c.rows[i]! + offset;
+      o.values.set(c.values.subarray(0, c.n), o.n);
+      o.n += c.n;
+    }
+    for (const v of b.others) out.others.push({ ...v, row: v.row + offset });
+    offset += b.rows;
+  }
+  return out;
+}
+
 /** Points (values) in a batch. */
 function pointsOf(b: HistoryBatch): number {
   let n = b.others.length;
@@ -152,6 +188,8 @@ export class HistoryWriter {
   private hold(batches: HistoryBatch[]): void {
     const kept = batches.filter((b) => b.rows > 0);
     this.unsent = [...kept, ...this.unsent];
+    // A long wait for space turns every flush into a small batch: joined, a retry is one write.
+    if (this.unsent.length > MAX_HELD_BATCHES) this.unsent = [concat(this.unsent)];
     this.unsentBytes = this.unsent.reduce((n, b) => n + bytesOf(b), 0);
     this.enforceCap();
   }

@@ -138,3 +138,27 @@ it("finish rejects typed when only the final summary does not fit, and still clo
   const rec = await openStore(dir).getRun(run.id);
   expect(rec).toMatchObject({ state: "failed", exitCode: StoreFullError.EXIT_CODE, nextStep: 1 });
 });
+
+it("many small flushes on a full store are held as one batch and written in order later", async () => {
+  const dir = tmp();
+  const store = openStore(dir);
+  vi.spyOn(console, "warn").mockImplementation(() => {});
+  const run = await startRun(store);
+  logRows(run, 0, 100);
+  await run.flush();
+  fill(store);
+  for (let i = 0; i < 50; i++) {
+    logRows(run, 100 + 10 * i, 110 + 10 * i);
+    run.log({ note: `flush ${i}` }); // a non-numeric value too
+    await run.flush();
+  }
+  store.db.pragma("max_page_count = 1073741823");
+  await run.finish();
+  const loss = await storedSteps(dir, run.id, "loss");
+  expect(loss.length).toBe(600);
+  expect(loss).toEqual([...loss].sort((a, b) => a - b));
+  const notes = (await openStore(dir).readPoints({ runId: run.id, key: "note" })).map(
+    (p) => p.value,
+  );
+  expect(notes).toEqual(Array.from({ length: 50 }, (_, i) => `flush ${i}`));
+});

@@ -30,8 +30,9 @@ export function keepReserve(dir: string): void {
     } finally {
       closeSync(fd);
     }
-  } catch {
-    rmSync(file, { force: true });
+  } catch (err) {
+    // EEXIST: another process made it just now. Otherwise a partial file frees little: remove it.
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") rmSync(file, { force: true });
   }
 }
 
