@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { RemoteError } from "./executors/processes.js";
+import { guardedWorkerPids } from "./executors/worker-groups.js";
 import { Scheduler } from "./scheduler.js";
-import { fail, hang, pid, spawnAndHang, square } from "./test-fixtures/fns.js";
+import { fail, hang, markOnExit, pid, spawnAndHang, square } from "./test-fixtures/fns.js";
 
 describe("Scheduler.withProcesses", () => {
   it("refuses a function with no importable module at Task creation", () => {
@@ -103,5 +104,17 @@ describe("Scheduler.withProcesses", () => {
       return !(existsSync(stat) && readFileSync(stat, "utf8").split(" ")[2] === "Z");
     };
     await expect.poll(alive, { timeout: 5000 }).toBe(false);
+  }, 30_000);
+
+  it("a graceful end lets workers exit normally (exit hooks run), and unlists them", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "amltk-")), "exited");
+    const s = Scheduler.withProcesses({ maxWorkers: 1 });
+    const t = s.task(markOnExit);
+    s.on("onStart", () => t.submit(file));
+    expect((await s.run()).code).toBe("EXHAUSTED");
+    // The host said "bye" before disconnecting, so the worker did not take the disconnect
+    // for its host dying (which would SIGKILL its group and skip exit hooks, e.g. a tracker's).
+    expect(existsSync(file)).toBe(true);
+    expect(guardedWorkerPids()).toEqual([]);
   }, 30_000);
 });

@@ -153,3 +153,14 @@ export const bufferHog = importable(
   import.meta.url,
   "bufferHog",
 );
+
+/** Writes `file` from the worker's `exit` hook: it exists only if the worker exited normally. */
+export const markOnExit = importable(
+  async (file: string) => {
+    const { writeFileSync } = await import("node:fs");
+    process.once("exit", () => writeFileSync(file, "exited normally"));
+    return process.pid;
+  },
+  import.meta.url,
+  "markOnExit",
+);
