@@ -4,6 +4,7 @@ import { inlineAssets } from "./inline-assets.js";
 
 // The dashboard is built into dist/web, next to the compiled server, which serves it.
 const root = fileURLToPath(new URL(".", import.meta.url));
+const API = process.env.AMLTK_UI_URL ?? "http://127.0.0.1:8080";
 
 export default defineConfig({
   root,
@@ -18,6 +19,18 @@ export default defineConfig({
   },
   server: {
     // `vite --config web/vite.config.ts` during development: the API comes from `amltk ui`.
-    proxy: { "/api": process.env.AMLTK_UI_URL ?? "http://127.0.0.1:8080" },
+    // The server answers only to its own Host and Origin (docs/api.md, "Who may connect"), so
+    // the proxy presents the request as the server's own.
+    proxy: {
+      "/api": {
+        target: API,
+        changeOrigin: true,
+        configure: (proxy) => {
+          proxy.on("proxyReq", (req) => {
+            if (req.getHeader("origin")) req.setHeader("origin", new URL(API).origin);
+          });
+        },
+      },
+    },
   },
 });
