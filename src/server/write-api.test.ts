@@ -24,7 +24,7 @@ describe("server auth", () => {
     );
     expect((await ts.call("POST", "/api/runs/a1/batch", batch)).status).toBe(200);
     expect((await ts.call("GET", "/api/runs")).body.total).toBe(1);
-    // revoked from "another process" (a second connection), effective after the cache window
+    // revoked from "another process" (a second connection): refused from the next check on
     const other = new ApiKeys(SqliteStore.openSync(ts.dir).db);
     const keyId = ts.key.split("_")[1];
     expect(other.list().map((k) => k.id)).toContain(keyId);
