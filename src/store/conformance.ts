@@ -347,18 +347,19 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       async () => {
         const other = process.ppid;
         const real = processStartToken(other)!;
-        const [, boot, ticks] = real.split(":");
+        const scope = real.slice(0, real.lastIndexOf(":"));
+        const ticks = Number(real.slice(real.lastIndexOf(":") + 1));
         const host = hostname();
         const reused = runInit({
           pid: other,
           host,
-          ownerStart: `linux:${boot}:${Number(ticks) + 1}`,
+          ownerStart: `${scope}:${ticks + 1}`,
           createdAt: Date.now(),
         });
         const rebooted = runInit({
           pid: other,
           host,
-          ownerStart: `linux:not-this-boot:${ticks}`,
+          ownerStart: real.replace(/^linux:[^:]+:/, "linux:not-this-boot:"),
           createdAt: Date.now(),
         });
         const owner = runInit({ pid: other, host, ownerStart: real, createdAt: Date.now() });

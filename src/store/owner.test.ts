@@ -11,6 +11,10 @@ import { SqliteStore } from "./sqlite/index.js";
 import { oldDatabase, tempDirs } from "./sqlite/sqlite.test-helpers.js";
 
 const tempDir = tempDirs("amltk-owner-");
+const ticksOf = (token: string) => Number(token.slice(token.lastIndexOf(":") + 1));
+const scopeOf = (token: string) => token.slice(0, token.lastIndexOf(":"));
+const withTicks = (token: string, ticks: number) => `${scopeOf(token)}:${ticks}`;
+const withBoot = (token: string, boot: string) => token.replace(/^linux:[^:]+:/, `linux:${boot}:`);
 const linux = processStartToken(process.pid) !== null;
 const kids: ChildProcess[] = [];
 afterEach(() => {
@@ -38,12 +42,11 @@ describe("processStartToken", () => {
   it.skipIf(!linux)("names a process by boot and start time, and is gone with it", async () => {
     const k = sleeper();
     const token = processStartToken(k.pid!);
-    expect(token).toMatch(/^linux:[0-9a-f-]{36}:\d+$/);
-    // Same boot as this process, and a start no earlier than this process's.
-    const [, boot, ticks] = token!.split(":");
-    const [, myBoot, myTicks] = processStartToken(process.pid)!.split(":");
-    expect(boot).toBe(myBoot);
-    expect(Number(ticks)).toBeGreaterThanOrEqual(Number(myTicks));
+    expect(token).toMatch(/^linux:[0-9a-f-]{36}:\d+:\d+$/);
+    // Same boot and PID namespace as this process, and a start no earlier than this one's.
+    const mine = processStartToken(process.pid)!;
+    expect(scopeOf(token!)).toBe(scopeOf(mine));
+    expect(ticksOf(token!)).toBeGreaterThanOrEqual(ticksOf(mine));
     expect(processStartToken(k.pid!)).toBe(token); // stable while it lives
     k.kill("SIGKILL");
     await exited(k);
@@ -72,16 +75,32 @@ describe("ownerDead", () => {
   it.skipIf(!linux)("sees a reused pid: alive, but another process than the owner", () => {
     const k = sleeper();
     const real = processStartToken(k.pid!)!;
-    const [, boot, ticks] = real.split(":");
-    expect(ownerDead({ pid: k.pid!, host, ownerStart: real })).toBe(false);
-    expect(ownerDead({ pid: k.pid!, host, ownerStart: `linux:${boot}:${Number(ticks) - 1}` })).toBe(
+    expect(ownerDead({ pid: k.pid!, host, ownerStart: withTicks(real, ticksOf(real) - 1) })).toBe(
       true,
     );
-    expect(ownerDead({ pid: k.pid!, host, ownerStart: `linux:another-boot:${ticks}` })).toBe(true);
+    expect(ownerDead({ pid: k.pid!, host, ownerStart: withBoot(real, "another-boot") })).toBe(true);
     // No token, or one from a system this host cannot check: the pid alone decides (alive).
     expect(ownerDead({ pid: k.pid!, host, ownerStart: null })).toBe(false);
     expect(ownerDead({ pid: k.pid!, host, ownerStart: "darwin:1" })).toBe(false);
   });
+
+  it.skipIf(!linux)(
+    "does not judge an owner of another PID namespace by its pid here",
+    async () => {
+      const k = sleeper();
+      const real = processStartToken(k.pid!)!;
+      k.kill("SIGKILL");
+      await exited(k);
+      // The same pid is dead here, but in the owner's namespace it names another process.
+      const elsewhere = real.replace(/:(\d+):(\d+)$/, ":1$1:$2");
+      expect(ownerDead({ pid: k.pid!, host, ownerStart: elsewhere })).toBe(false);
+      expect(ownerDead({ pid: k.pid!, host, ownerStart: real })).toBe(true);
+      // An earlier boot is gone whatever the namespace.
+      expect(ownerDead({ pid: k.pid!, host, ownerStart: withBoot(elsewhere, "old-boot") })).toBe(
+        true,
+      );
+    },
+  );
 });
 
 describe("schema upgrade", () => {

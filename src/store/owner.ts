@@ -2,11 +2,13 @@
  * Is a run's owner process still the process that created it? A PID alone cannot say: PIDs are
  * reused (quickly, in containers with small PID spaces), so a crashed run whose PID now belongs
  * to an unrelated process would look alive forever. On Linux the owner is identified by its PID
- * plus its start time (`/proc/<pid>/stat` field 22, clock ticks since boot) plus the boot id
- * (`/proc/sys/kernel/random/boot_id`), so a reused PID and a reboot are both seen. Elsewhere the
- * token is null and liveness falls back to the PID, the host and (for the reapers) heartbeats.
+ * plus its start time (`/proc/<pid>/stat` field 22, clock ticks since boot), the boot id
+ * (`/proc/sys/kernel/random/boot_id`) and its PID namespace, so a reused PID and a reboot are
+ * both seen, and a run owned in another PID namespace (a container sharing the host name and
+ * the store folder) is not judged by what its PID means here. Elsewhere the token is null and
+ * liveness falls back to the PID, the host and (for the reapers) heartbeats.
  */
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readlinkSync, readSync } from "node:fs";
 import { hostname } from "node:os";
 
 /** What a liveness check needs from a run record. */
@@ -17,7 +19,7 @@ export interface RunOwner {
   ownerStart?: string | null;
 }
 
-let bootId: string | null | undefined;
+let scope: string | null | undefined;
 let host: string | undefined;
 
 /** This host's name, asked once (a syscall each time otherwise, per running run per reap). */
@@ -26,16 +28,22 @@ function thisHost(): string {
   return host;
 }
 
-/** This boot's id (Linux), read once: it cannot change while this process lives. */
-function currentBootId(): string | null {
-  if (bootId === undefined) {
+/**
+ * `<boot id>:<pid namespace>` of this process (Linux), read once: neither changes while it
+ * lives. Null when either cannot be read. PIDs, and so start times looked up by PID, only mean
+ * something within one boot and one PID namespace.
+ */
+function currentScope(): string | null {
+  if (scope === undefined) {
     try {
-      bootId = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || null;
+      const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+      const ns = /^pid:\[(\d+)\]$/.exec(readlinkSync("/proc/self/ns/pid"))?.[1];
+      scope = boot && ns ? `${boot}:${ns}` : null;
     } catch {
-      bootId = null;
+      scope = null;
     }
   }
-  return bootId;
+  return scope;
 }
 
 const procBuf = Buffer.allocUnsafe(4096);
@@ -72,21 +80,28 @@ function procStartTicks(pid: number): string | null {
 }
 
 /**
- * A string that names one process for the life of the machine: `linux:<boot id>:<start ticks>`
- * on Linux, null where that cannot be read (other systems). Two processes that ever held the
- * same PID on this host have different tokens.
+ * A string that names one process for the life of the machine:
+ * `linux:<boot id>:<pid namespace>:<start ticks>` on Linux, null where that cannot be read
+ * (other systems). Two processes that ever held the same PID on this host have different
+ * tokens.
  *
  * @example
  * ```ts
- * const token = processStartToken(process.pid); // "linux:0b6f…:123456" or null
+ * const token = processStartToken(process.pid); // "linux:0b6f…:4026531836:123456" or null
  * store.createRun({ id, project, name, createdAt: Date.now(), pid: process.pid, ownerStart: token });
  * ```
  */
 export function processStartToken(pid: number): string | null {
   if (!Number.isSafeInteger(pid) || pid <= 0) return null;
-  const boot = currentBootId();
-  const ticks = boot === null ? null : procStartTicks(pid);
-  return ticks === null ? null : `linux:${boot}:${ticks}`;
+  const where = currentScope();
+  const ticks = where === null ? null : procStartTicks(pid);
+  return ticks === null ? null : `linux:${where}:${ticks}`;
+}
+
+/** A recorded token's boot id, namespace and the token without its start ticks. */
+function parseToken(token: string | null | undefined): { boot: string; scope: string } | null {
+  const m = /^linux:(([^:]+):\d+):\d+$/.exec(token ?? "");
+  return m ? { scope: m[1], boot: m[2] } : null;
 }
 
 /**
@@ -108,9 +123,10 @@ export function isPidDead(pid: number): boolean {
 
 /**
  * True when the run's owner was a process on this host and is certainly gone: its PID is dead,
- * or the PID now belongs to another process (a different start time or boot). Runs of other
- * hosts are never judged here (only their heartbeats can tell). A token this host cannot check
- * (another system's format) counts as unknown, never as dead.
+ * the PID now belongs to another process (a different start time), or the machine rebooted
+ * since. Runs of other hosts are never judged here (only their heartbeats can tell), nor runs
+ * owned in another PID namespace, nor tokens this host cannot read (another system's format):
+ * those count as unknown, never as dead.
  *
  * @example
  * ```ts
@@ -119,10 +135,17 @@ export function isPidDead(pid: number): boolean {
  */
 export function ownerDead(r: RunOwner): boolean {
   if (r.pid === null || r.pid <= 0 || r.host !== thisHost()) return false;
+  const recorded = parseToken(r.ownerStart);
+  const here = currentScope();
+  if (recorded && here !== null) {
+    // A process of an earlier boot is gone, whatever holds its PID now.
+    if (recorded.boot !== here.slice(0, here.indexOf(":"))) return true;
+    // Its PID names another process here (or none): nothing to judge by.
+    if (recorded.scope !== here) return false;
+  }
   if (isPidDead(r.pid)) return true;
-  const recorded = r.ownerStart;
-  if (!recorded?.startsWith("linux:")) return false;
+  if (!recorded) return false;
   const now = processStartToken(r.pid);
   // Unreadable now (a /proc hidden from us) says nothing; a different token is a different process.
-  return now !== null && now !== recorded;
+  return now !== null && now !== r.ownerStart;
 }
