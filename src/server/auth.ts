@@ -158,6 +158,7 @@ function parseProjects(text: string | null): string[] | null {
  */
 export class ApiKeys {
   readonly #touched = new Map<string, number>();
+  #lookup: ReturnType<Db["prepare"]> | undefined;
 
   constructor(private readonly db: Db) {
     // Best effort: a read-only store still opens (keys then only verify if the table exists).
@@ -227,11 +228,10 @@ export class ApiKeys {
     if (!m) return undefined;
     let row: { salt: Buffer; hash: Buffer; scope: KeyScope; projects: string | null } | undefined;
     try {
-      row = this.db
-        .prepare(
-          "SELECT salt, hash, scope, projects FROM server_api_keys WHERE id = ? AND revoked_at IS NULL",
-        )
-        .get(m[1]) as typeof row;
+      this.#lookup ??= this.db.prepare(
+        "SELECT salt, hash, scope, projects FROM server_api_keys WHERE id = ? AND revoked_at IS NULL",
+      );
+      row = this.#lookup.get(m[1]) as typeof row;
     } catch {
       return undefined; // no key table (a read-only store that never had keys): no valid key
     }
