@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { decodeJson, type HistoryColumns, tagNumbers, tagValue } from "../../server/protocol.js";
 import type { HistoryBatch } from "../../store/history-batch.js";
-import { newRunRecord } from "../../store/run-record.js";
+import { newRunRecord, processStartToken } from "../../store/run-record.js";
 import {
   type ConsoleLine,
   type HistoryKeyInfo,
@@ -65,6 +65,7 @@ export class OnlineStore implements Store {
         baseUrl: this.opts.baseUrl,
         pid: process.pid,
         host: hostname(),
+        ownerStart: processStartToken(process.pid),
         createdAt: Date.now(),
       });
       o = new Outbox(spool, this.opts);

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Op } from "../../server/protocol.js";
 import { startTestServer, type TestServer, tempDir } from "../../server/server.test-helpers.js";
-import { Spool, SpoolError, type SpoolMeta, segmentName } from "./spool.js";
+import { processStartToken } from "../../store/run-record.js";
+import { ownerGone, Spool, SpoolError, type SpoolMeta, segmentName } from "./spool.js";
 import { deliverSpools, formatSyncReport } from "./sync.js";
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -90,6 +91,19 @@ describe("spool segments", () => {
     writeFileSync(join(spool.path, "000000000002.json"), JSON.stringify([history(2, 0, 3)]));
     expect(spool.segments()).toEqual(["000000000001.jsonl", "000000000002.json"]);
     expect(spool.read("000000000002.json").ops).toEqual([history(2, 0, 3)]);
+  });
+});
+
+describe("spool owners", () => {
+  it("a live pid that now names another process (start time differs) is a dead writer", () => {
+    const mine = processStartToken(process.pid);
+    if (mine === null) return; // not Linux: liveness is by pid alone there
+    const reused = mine.replace(/:\d+$/, ":1"); // same boot and namespace, another start
+    const meta = { pid: process.ppid, host: hostname() };
+    expect(ownerGone({ ...meta, ownerStart: processStartToken(process.ppid) })).toBe(false);
+    expect(ownerGone({ ...meta, ownerStart: reused })).toBe(true);
+    expect(ownerGone({ pid: deadPid, host: hostname() })).toBe(true);
+    expect(ownerGone({ pid: deadPid, host: "another-host" })).toBe(false);
   });
 });
 

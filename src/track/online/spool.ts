@@ -29,6 +29,7 @@ import {
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Op } from "../../server/protocol.js";
+import { ownerDead, processStartToken } from "../../store/run-record.js";
 
 export interface SpoolMeta {
   runId: string;
@@ -36,6 +37,8 @@ export interface SpoolMeta {
   baseUrl: string;
   pid: number;
   host: string;
+  /** `processStartToken(pid)`: tells the writer from a later process given the same pid. */
+  ownerStart?: string | null;
   createdAt: number;
 }
 
@@ -69,16 +72,13 @@ export function segmentName(seq: number): string {
   return `${String(seq).padStart(12, "0")}.jsonl`;
 }
 
-/** True when the process that wrote `meta` is certainly gone (same host, pid dead). */
-export function ownerGone(meta: SpoolMeta): boolean {
-  if (meta.host !== hostname()) return false;
-  if (meta.pid === process.pid) return false;
-  try {
-    process.kill(meta.pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "ESRCH";
-  }
+/**
+ * True when the process that wrote `meta` is certainly gone: same host, and its pid is dead or
+ * now names another process (start time differs), so a reused pid never hides a dead writer.
+ */
+export function ownerGone(meta: Pick<SpoolMeta, "pid" | "host" | "ownerStart">): boolean {
+  if (meta.pid === process.pid && meta.host === hostname()) return false;
+  return ownerDead({ pid: meta.pid, host: meta.host, ownerStart: meta.ownerStart ?? null });
 }
 
 /** An open segment file that ops are appended to. */
@@ -232,15 +232,20 @@ export class Spool {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(file, "wx");
-        writeFileSync(fd, JSON.stringify({ pid: process.pid, host: hostname() }));
+        const me = {
+          pid: process.pid,
+          host: hostname(),
+          ownerStart: processStartToken(process.pid),
+        };
+        writeFileSync(fd, JSON.stringify(me));
         closeSync(fd);
         return true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") return false;
         try {
-          const owner = JSON.parse(readFileSync(file, "utf8")) as { pid: number; host: string };
+          const owner = JSON.parse(readFileSync(file, "utf8")) as SpoolMeta;
           const mine = owner.pid === process.pid && owner.host === hostname();
-          if (!mine && !ownerGone({ ...this.meta, pid: owner.pid, host: owner.host })) {
+          if (!mine && !ownerGone(owner)) {
             return false;
           }
           unlinkSync(file);
