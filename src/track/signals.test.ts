@@ -115,7 +115,13 @@ describe("offline run ended by a signal", () => {
     c.p.kill("SIGINT");
     // The user's code decided: it logged 10 more rows after the signal and exited normally.
     expect(await exited(c.p), c.out()).toEqual({ code: 0, signal: null });
-    expect(events(c)).toEqual(["user-handler", "finished"]);
+    // Right after the signal every row logged so far was stored, and the run was still open.
+    const atSignal = logged(c) - 10;
+    expect(events(c)).toEqual([
+      "user-handler",
+      `after-signal running ${atSignal}/${atSignal}`,
+      "finished",
+    ]);
     const store = await offlineStore(dir);
     expect(await store.getRun("r1")).toMatchObject({ state: "finished", exitCode: 0 });
     await expectAllPoints(store, logged(c));

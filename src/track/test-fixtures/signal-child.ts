@@ -8,12 +8,14 @@
  *
  * `handler`:
  * - `none`: no signal handler of its own (the tracker's ends the process).
- * - `finish`: its own SIGINT handler stops the loop, logs 10 more rows, finishes the run with 0
- *   and lets the process end normally (printing "finished").
+ * - `finish` (offline): its own SIGINT handler stops the loop; then it notes the run's stored
+ *   state and row count ("after-signal <state> <stored>/<logged>"), logs 10 more rows, finishes
+ *   the run with 0 and lets the process end normally (noting "finished").
  * - `hang`: its own SIGINT handler stops the loop and never finishes (a slow shutdown); a
  *   second Ctrl-C must end the process.
  */
 import { appendFileSync, openSync, writeSync } from "node:fs";
+import { SqliteStore } from "../../store/sqlite/index.js";
 import { init } from "../init.js";
 
 const [dir, id, countFile, handler, baseUrl, apiKey] = process.argv.slice(2);
@@ -54,6 +56,12 @@ while (!stop) {
 }
 
 if (handler === "finish") {
+  // Right after the signal: what the store holds, read through a second connection.
+  const reader = SqliteStore.openSync(dir);
+  const rec = await reader.getRun(id);
+  const stored = (await reader.historyKeys(id)).find((k) => k.key === "x")?.count ?? 0;
+  reader.closeSync();
+  appendFileSync(`${countFile}.events`, `after-signal ${rec?.state} ${stored}/${logged}\n`);
   // The run is still open after the signal: the user's code goes on and finishes it.
   for (let k = 0; k < 10; k++) log();
   await run.finish();
