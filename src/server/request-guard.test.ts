@@ -158,6 +158,27 @@ describe("hardening", () => {
     expect((await ts.call("GET", "/api/runs/b1/system?buckets=1")).status).toBe(200);
   });
 
+  it("stores __proto__ and constructor keys as data and sends them back", async () => {
+    ts = await startTestServer();
+    await ts.call("POST", "/api/runs/k1/batch", { writer: "writer-0001", ops: [createOp(1)] });
+    const body =
+      '{"summary": {"__proto__": {"polluted": 1}, "constructor": 2}, "config": {"__proto__": 3}}';
+    const res = await raw(
+      "PATCH",
+      "/api/runs/k1",
+      { "content-type": "application/json", ...auth() },
+      body,
+    );
+    expect(res.status).toBe(200);
+    const got = await raw("GET", "/api/runs/k1");
+    const run = JSON.parse(got.text) as { summary: object; config: object };
+    const own = (o: object, k: string) => Object.getOwnPropertyDescriptor(o, k)?.value;
+    expect(own(run.summary, "__proto__")).toEqual({ polluted: 1 });
+    expect(own(run.summary, "constructor")).toBe(2);
+    expect(own(run.config, "__proto__")).toBe(3);
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
   it("sends nosniff and no framing on every answer, and a hash-based CSP on pages", async () => {
     const webDir = mkdtempSync(join(tmpdir(), "amltk-csp-"));
     dirs.push(webDir);
