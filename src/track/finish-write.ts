@@ -6,6 +6,7 @@
 import { StoreFullError } from "../store/store-full-error.js";
 import type { RunPatch, Store } from "../store/types.js";
 import type { HistoryWriter } from "./history-writer.js";
+import type { SyncStore } from "./run-types.js";
 
 /**
  * Writes `final()` (null: it was written already); when the store was full and history was
@@ -60,5 +61,35 @@ async function closeAsFailed(store: Store, id: string): Promise<void> {
     await store.updateRun(id, failed).catch(() => {
       // Nothing can be written: a later reader marks the run crashed once its process is gone.
     });
+  }
+}
+
+/**
+ * The exit path's version (synchronous, nothing to reject): when the store was full and logged
+ * points were lost, closes the run as failed and says how many points were not stored (the
+ * earlier warning could not know; no `finish()` rejects to tell the user).
+ *
+ * @example
+ * ```ts
+ * closeIfFullSync(store, run.id, hist); // in a process "exit" handler
+ * ```
+ */
+export function closeIfFullSync(store: SyncStore, id: string, hist: HistoryWriter): void {
+  const failure = hist.fullFailure();
+  if (failure === undefined || store.updateRunSync === undefined) return;
+  console.warn(`amltk: run ${id}: ${failure.message}`);
+  const now = Date.now();
+  const failed: RunPatch = {
+    state: "failed",
+    exitCode: StoreFullError.EXIT_CODE,
+    heartbeatAt: now,
+  };
+  for (const patch of [{ ...failed, finishedAt: now }, failed]) {
+    try {
+      store.updateRunSync(id, patch);
+      return;
+    } catch {
+      // try the in-place version (see closeAsFailed), then give up: the process is ending
+    }
   }
 }

@@ -3,7 +3,7 @@ import { makeConfig, type RunConfig } from "./config.js";
 import type { ConsoleCapture } from "./console-capture.js";
 import { TrackError } from "./errors.js";
 import { addLive, type ExitClose, removeLive } from "./exit-hooks.js";
-import { finishWrite } from "./finish-write.js";
+import { closeIfFullSync, finishWrite } from "./finish-write.js";
 import type { HistoryBuffer } from "./history-buffer.js";
 import { HistoryWriter } from "./history-writer.js";
 import type { LogOptions, RunInternals, SyncStore } from "./run-types.js";
@@ -428,6 +428,7 @@ export class Run {
       if (close) this.capture?.restore();
       const lines = this.capture?.take() ?? [];
       const patch = this.exitPatch(close ? (this.finishCode ?? code) : null);
+      this.hist!.retryNow(); // held batches get their last try even right after a full disk
       if (!this.writeOnce(patch, lines)) {
         if (this.hist!.canWriteSync) this.hist!.writeSync();
         if (lines.length > 0) s.appendConsoleSync?.(this.id, lines);
@@ -437,6 +438,7 @@ export class Run {
       // the process is ending; nothing left to do
     }
     if (!close) return;
+    closeIfFullSync(s, this.id, this.hist!); // a full store: failed (74), loss reported
     try {
       // A store that queues writes (online) puts them on disk now: the process ends next.
       s.persistSync?.();

@@ -32,7 +32,7 @@ function fullLine(child: ChildProcess): Promise<string[]> {
     child.stderr!.on("data", (b) => {
       out += b;
     });
-    child.on("exit", (code) => reject(new Error(`writer exited (${code}): ${out}`)));
+    child.on("close", (code) => reject(new Error(`writer exited (${code}): ${out}`)));
   });
 }
 
@@ -58,6 +58,32 @@ it("SIGKILL after a full-disk error: everything confirmed before is stored, with
       expect(steps).toEqual([...Array(flushedStep + 1).keys()]);
     }
     expect((await store.getRun(id!))?.state).toBe("crashed");
+  } finally {
+    store.closeSync();
+  }
+});
+
+it("a process that ends without finish() on a full store: the run is closed failed (74), the loss reported", async () => {
+  const dir = tmp();
+  const child = spawn(process.execPath, ["--import", "tsx", fixture, dir, "exit"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let err = "";
+  child.stderr!.on("data", (b) => {
+    err += b;
+  });
+  const exit = new Promise<number | null>((r) => child.once("exit", r));
+  const [id, flushed] = await fullLine(child);
+  expect(await exit).toBe(0);
+  expect(id).toBeDefined();
+  expect(err).toMatch(/amltk\.db is full.*; \d+ logged points were not stored/);
+  const store = SqliteStore.openSync(dir);
+  try {
+    expect(await store.getRun(id!)).toMatchObject({ state: "failed", exitCode: 74 });
+    const steps = (await store.readPoints({ runId: id!, key: "loss" })).map((p) => p.step);
+    expect(steps.length).toBeGreaterThanOrEqual(Number(flushed) + 1);
+    expect(steps).toEqual([...Array(steps.length).keys()]);
   } finally {
     store.closeSync();
   }

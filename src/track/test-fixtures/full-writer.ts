@@ -2,7 +2,8 @@
  * A writer whose store fills up: logs 1,000 rows (2 keys each) and flushes them, then caps its
  * connection at the database's current size (`max_page_count`), keeps logging until the store
  * refused a write, and prints `full <id> <flushedStep> <held>` (held: rows logged since the
- * last confirmed write, kept in memory). Then it idles until killed. argv: store folder.
+ * last confirmed write, kept in memory). Then it idles until killed, or with argv[3] "exit"
+ * it ends without `finish()`. argv: store folder, ["exit"].
  */
 import { SqliteStore } from "../../store/sqlite/index.js";
 import { init } from "../init.js";
@@ -30,4 +31,5 @@ while (!refused && step < 2_000_000) {
   await run.flush();
 }
 console.log(`full ${run.id} ${run.flushedStep} ${step - 1 - run.flushedStep}`);
-setInterval(() => {}, 1000);
+// "exit": end without finish(), so the exit path closes the run; otherwise wait to be killed.
+if (process.argv[3] !== "exit") setInterval(() => {}, 1000);
