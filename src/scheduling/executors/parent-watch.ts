@@ -49,7 +49,14 @@ export function watchParent(): void {
   thread.on("error", () => {});
 }
 
-/** Ends this worker's process group (and itself) at once: its host is gone. */
+/**
+ * Ends this worker's process group (and itself) at once: its host is gone.
+ *
+ * @example
+ * ```ts
+ * process.on("disconnect", () => (hostSaidBye ? process.exit(0) : endOwnGroup()));
+ * ```
+ */
 export function endOwnGroup(): never {
   try {
     process.kill(process.platform === "win32" ? process.pid : -process.pid, "SIGKILL");

@@ -45,7 +45,15 @@ export function guardWorkerGroup(pid: number, graceSeconds: number): () => void 
   };
 }
 
-/** Pids of the workers currently listed (for tests and diagnostics). */
+/**
+ * Pids of the workers currently listed (for tests and diagnostics).
+ *
+ * @example
+ * ```ts
+ * await scheduler.run();
+ * guardedWorkerPids(); // [] once every worker has exited
+ * ```
+ */
 export function guardedWorkerPids(): number[] {
   return [...live].map((w) => w.pid);
 }
