@@ -175,3 +175,16 @@ it("amltk ui starts and serves runs from a store that cannot be written", async 
   expect(hist.status).toBe(200);
   expect(JSON.stringify(await hist.json())).toContain("loss");
 });
+
+it("a store that cannot be read either: a clear error naming the file", () => {
+  const { dir } = readOnlyStore(false);
+  chmodSync(join(dir, "amltk.db"), 0o000);
+  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, "runs", "list", "--dir", dir], {
+    ...reader(),
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain(`store ${join(dir, "amltk.db")} can be opened neither for writing`);
+  expect(r.stderr).toContain("copy its folder somewhere writable");
+});

@@ -247,7 +247,15 @@ export function openDb(dir: string): Db {
     db = openForWriting(dir, file);
   } catch (err) {
     if (!canFallBackToReading(err) || !existsSync(file)) throw storeWriteError(file, err);
-    db = openForReading(Database, file, { timeout: 10_000, nativeBinding: nativeBinding() });
+    try {
+      db = openForReading(Database, file, { timeout: 10_000, nativeBinding: nativeBinding() });
+    } catch (readErr) {
+      throw new StoreError(
+        `store ${file} can be opened neither for writing (${(err as Error).message}) nor for ` +
+          `reading (${(readErr as Error).message}); copy its folder somewhere writable to read it`,
+        "readonly",
+      );
+    }
     paths.set(db, file);
     // A store a newer amltk wrote is still read; an older one needs its migrations written.
     if ((db.pragma("user_version", { simple: true }) as number) < MIGRATIONS.length) migrate(db);
