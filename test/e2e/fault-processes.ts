@@ -51,9 +51,10 @@ export class Proc {
     this.child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
     });
-    this.child.stdout!.on("data", (b: Buffer) => this.#onStdout(b.toString()));
-    this.child.stderr!.on("data", (b: Buffer) => {
-      this.output += b;
+    // Decoded as streams, so a character split across two reads is not mangled.
+    this.child.stdout!.setEncoding("utf8").on("data", (s: string) => this.#onStdout(s));
+    this.child.stderr!.setEncoding("utf8").on("data", (s: string) => {
+      this.output += s;
       this.#notify();
     });
     // "close", not "exit": by then every byte the child wrote to its pipes has been read.
