@@ -33,8 +33,8 @@ import {
   readHistoryRows,
   readPointRows,
 } from "./history.js";
-import { getRunRow, insertRun, patchRun, queryRuns, requireRun } from "./runs.js";
 import { releaseReserve } from "./reserve.js";
+import { getRunRow, insertRun, patchRun, queryRuns, requireRun } from "./runs.js";
 import { readSeriesRows } from "./series.js";
 
 // Re-exported where it always was (the package's store entry exports it from here).
