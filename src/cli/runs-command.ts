@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { HistoryRow, RunRecord, RunState, Store } from "../store/types.js";
@@ -15,9 +17,17 @@ function storeDir(opts: DirOption): string {
 }
 
 async function withStore<T>(opts: DirOption, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await SqliteStore.open(storeDir(opts));
+  const dir = storeDir(opts);
+  // Reading commands never create a store (nor its folder): that would be a write, and on a
+  // read-only or full disk a confusing failure instead of this answer.
+  if (!existsSync(join(dir, "amltk.db"))) {
+    throw new Error(`no run store in ${dir} (no amltk.db there); pass --dir or set AMLTK_DIR`);
+  }
+  // A store that cannot be written opens for reading (store/sqlite/faults.ts).
+  const store = await SqliteStore.open(dir);
   try {
-    // Any reader marks runs whose process died as crashed, so none is shown as running forever.
+    // Any reader marks runs whose process died as crashed, so none is shown as running forever
+    // (best-effort: skipped when the store cannot be written).
     await store.reapCrashed();
     return await fn(store);
   } finally {
