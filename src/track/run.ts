@@ -377,17 +377,9 @@ export class Run {
       const s = this.store!;
       if (this.flushing) await this.flushing;
       const final = (): RunPatch => {
-        const now = Date.now();
         this.sum.dirty = false;
         this.configDirty = false;
-        return {
-          summary: { ...this.sum.values },
-          config: { ...(this.config as unknown as Record<string, unknown>) },
-          state: exitCode === 0 ? "finished" : "failed",
-          exitCode,
-          finishedAt: now,
-          heartbeatAt: now,
-        };
+        return this.statePatch(exitCode);
       };
       // The common case: remaining history, summary, config and state in one transaction.
       const lines = this.capture?.take() ?? [];
@@ -427,7 +419,7 @@ export class Run {
     try {
       if (close) this.capture?.restore();
       const lines = this.capture?.take() ?? [];
-      const patch = this.exitPatch(close ? (this.finishCode ?? code) : null);
+      const patch = this.statePatch(close ? (this.finishCode ?? code) : null);
       this.hist!.retryNow(); // held batches get their last try even right after a full disk
       if (!this.writeOnce(patch, lines)) {
         if (this.hist!.canWriteSync) this.hist!.writeSync();
@@ -451,7 +443,7 @@ export class Run {
   }
 
   /** Summary, config and heartbeat, plus the closing state when `exitCode` is not null. */
-  private exitPatch(exitCode: number | null): RunPatch {
+  private statePatch(exitCode: number | null): RunPatch {
     const now = Date.now();
     const patch: RunPatch = {
       summary: { ...this.sum.values },
