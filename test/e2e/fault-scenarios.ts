@@ -3,8 +3,8 @@
  *
  * A writer process logs rows (`fault-writer.ts`) and is killed with a signal once it has logged
  * a seeded number of rows; online, the server (`amltk ui`) is down from the start, killed and
- * restarted, or paused (SIGSTOP/SIGCONT) while the writer runs, and `amltk sync` runs after the
- * writer died. Then the store is counted and {@link judge} lists every broken promise:
+ * restarted, or paused (SIGSTOP; SIGCONT before or after the writer's death, by the seed)
+ * while the writer runs, and `amltk sync` runs after the writer died. Then the store is counted and {@link judge} lists every broken promise:
  * - offline: every point logged at least 200 ms before the signal was sent is stored;
  * - SIGINT/SIGTERM/SIGHUP: every point logged is stored (online: after `amltk sync`), the run
  *   is `failed` with exit code 130/143/129, and the writer ended by that signal;
@@ -197,6 +197,11 @@ async function online(
     await phase(100, 500);
     server!.proc.signal("SIGSTOP");
     await phase(300, 700);
+    // Half the seeds let the server come back while the writer still logs, half after it died.
+    if (rng.next() < 0.5) {
+      server!.proc.signal("SIGCONT");
+      await phase(100, 400);
+    }
   } else {
     await phase(300, 1_000);
   }
@@ -204,7 +209,7 @@ async function online(
   const k = await kill(writer, signal);
   sw.mark("kill");
   const spool = readSpool(clientDir, runId);
-  if (fault === "pause") server!.proc.signal("SIGCONT");
+  if (fault === "pause") server!.proc.signal("SIGCONT"); // harmless when it runs already
   server ??= await procs.server(serverDir, port);
   sw.mark("server");
   const sync = await procs.sync(clientDir);
