@@ -25,7 +25,7 @@ export interface Ended {
   signal: NodeJS.Signals | null;
 }
 
-/** One line of the writer's progress: `rows` rows had returned from `run.log` at `at` (epoch ms). */
+/** A line of the writer's progress: `rows` rows had returned from `run.log` at `at` (epoch ms). */
 export interface Progress {
   rows: number;
   at: number;

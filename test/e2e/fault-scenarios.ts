@@ -1,10 +1,11 @@
 /**
  * The fault scenarios (issue 10), shared by `test/e2e/faults-*.test.ts` and `bench/faults.ts`.
  *
- * A writer process logs rows (`fault-writer.ts`) and is killed with a signal once it has logged
- * a seeded number of rows; online, the server (`amltk ui`) is down from the start, killed and
- * restarted, or paused (SIGSTOP; SIGCONT before or after the writer's death, by the seed)
- * while the writer runs, and `amltk sync` runs after the writer died. Then the store is counted and {@link judge} lists every broken promise:
+ * A writer process logs rows (`fault-writer.ts`) and is killed with a signal after logging for
+ * a seeded time; online, the server (`amltk ui`) is down from the start, killed and restarted,
+ * or paused (SIGSTOP; SIGCONT before or after the writer's death, by the seed) while the writer
+ * runs, and `amltk sync` runs after the writer died. Then the store is counted and
+ * {@link judge} lists every broken promise:
  * - offline: every point logged at least 200 ms before the signal was sent is stored;
  * - SIGINT/SIGTERM/SIGHUP: every point logged is stored (online: after `amltk sync`), the run
  *   is `failed` with exit code 130/143/129, and the writer ended by that signal;

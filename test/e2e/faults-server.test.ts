@@ -27,7 +27,7 @@ describe(`online writer killed while the server fails (seed ${seed})`, () => {
   for (const fault of ["restart", "pause"] as const) {
     for (const signal of ["SIGKILL", clean] as const) {
       const what = fault === "restart" ? "server killed and restarted" : "server paused";
-      it(`${what}, writer ${signal}, then amltk sync: every point owed on the server, once`, async () => {
+      it(`${what}, writer ${signal}, amltk sync: every point owed is there, once`, async () => {
         const r = await runScenario(fault, signal, seed, root);
         expect(r.problems, describeResult(r)).toEqual([]);
       });
