@@ -2,6 +2,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { ApiKeys, type KeyScope } from "../server/auth.js";
 import { createServer } from "../server/create-server.js";
+import { isLoopbackAddress } from "../server/guard.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import { deliverSpools, formatSyncReport } from "../track/online/index.js";
 
@@ -92,6 +93,9 @@ export function registerServerCommands(program: Command): void {
           closeStore: true,
         });
         console.log(`amltk ui: ${server.url} (store ${storeDir(opts)})`);
+        if (opts.auth === false && !isLoopbackAddress(opts.host)) {
+          console.warn(`--no-auth on ${opts.host}: anyone who reaches this port can write runs`);
+        }
         if (opts.auth !== false && !new ApiKeys(store.db).any()) {
           console.log("no API keys yet: online writers need one (`amltk keys create`)");
         }
