@@ -1,7 +1,7 @@
 /**
  * Fault suite, online mode with a failing server (issue 10): the server (`amltk ui`, a child
- * process) is killed with SIGKILL and restarted on its port, or paused with SIGSTOP (and
- * continued with SIGCONT before or after the writer died, by the seed), while a real writer
+ * process) is killed with SIGKILL and restarted on its port, or paused with SIGSTOP and
+ * continued with SIGCONT (before or after the writer died, by the seed), while a real writer
  * logs; the writer is then killed with SIGKILL and with one clean signal drawn by the seed,
  * `amltk sync` runs, and the server's store is counted: every spooled point delivered once
  * (0 lost, 0 doubled), and on a clean signal every logged point, the run failed with
