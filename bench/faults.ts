@@ -11,9 +11,11 @@
  * `lostOld` points logged 200 ms before the kill but not stored (a promise offline only);
  * `doubled` points stored twice; `wrong` stored points that were never logged so.
  *
- * Run: `npx tsx bench/faults.ts [--seed N] [--reps 3] [--faults offline,down,restart,pause]
- * [--signals SIGKILL,SIGINT,SIGTERM,SIGHUP]`. Repetition i uses seed N + i. Prints one JSON
- * object: totals per scenario over its repetitions, and every broken promise with its seed.
+ * Run: `npx tsx bench/faults.ts [--seed N] [--reps 3] [--scale 1] [--faults
+ * offline,down,restart,pause] [--signals SIGKILL,SIGINT,SIGTERM,SIGHUP]`. Repetition i uses
+ * seed N + i; `--scale` stretches every logging phase (5: seconds of logging, ~10^5 points
+ * and more per run). Prints one JSON object: totals per scenario over its repetitions, and
+ * every broken promise with its seed.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -51,6 +53,8 @@ function int(name: string, def: number): number {
 
 const seed = int("seed", Math.floor(Math.random() * 2 ** 31));
 const reps = Math.max(1, int("reps", 3));
+const scale = Number(arg("scale") ?? 1);
+if (!(scale > 0)) throw new Error(`--scale must be a positive number, got ${arg("scale")}`);
 const faults = list<Fault>("faults", FAULTS);
 const signals = list<KillSignal>("signals", SIGNALS);
 
@@ -94,7 +98,7 @@ try {
     for (const signal of signals) {
       const results: FaultResult[] = [];
       for (let i = 0; i < reps; i++) {
-        const r = await runScenario(fault, signal, seed + i, root);
+        const r = await runScenario(fault, signal, seed + i, root, scale);
         results.push(r);
         if (r.problems.length > 0)
           problems.push({ scenario: r.scenario, seed: r.seed, problems: r.problems });
@@ -115,6 +119,7 @@ console.log(
       bench: "faults",
       seed,
       reps,
+      scale,
       cpus: cpus().length,
       wallMs: Date.now() - t0,
       allPromisesHeld: problems.length === 0,

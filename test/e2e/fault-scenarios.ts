@@ -107,18 +107,31 @@ function stopwatch(): { mark(name: string): void; phases: Record<string, number>
   };
 }
 
+/** The scenario's random choices, all from its seed. */
+interface Draws {
+  /** A duration in ms, uniform in [low, high] times the scale. */
+  ms(low: number, high: number): number;
+  coin(): boolean;
+}
+
 /**
  * Runs one scenario in a fresh folder under `root` and returns what it found. Never throws for
  * a broken promise (that is a problem in the result); every process it started is reaped.
+ * `scale` stretches every logging phase (the bench's longer runs); the draws stay the same.
  */
 export async function runScenario(
   fault: Fault,
   signal: KillSignal,
   seed: number,
   root: string,
+  scale = 1,
 ): Promise<FaultResult> {
   const scenario = `${fault}/${signal}`;
   const rng = new Rng((seed ^ nameHash(scenario)) >>> 0);
+  const draw: Draws = {
+    ms: (low, high) => Math.round(rng.int(low, high) * scale),
+    coin: () => rng.next() < 0.5,
+  };
   const dir = mkdtempSync(join(root, `${fault}-${signal}-`));
   const runId = `f${nameHash(dir).toString(36)}`;
   const procs = new ProcGroup();
@@ -126,8 +139,8 @@ export async function runScenario(
   try {
     const seen =
       fault === "offline"
-        ? await offline(procs, rng, dir, runId, signal)
-        : await online(procs, rng, fault, dir, runId, signal);
+        ? await offline(procs, draw, dir, runId, signal)
+        : await online(procs, draw, fault, dir, runId, signal);
     return judge(scenario, seed, signal, fault !== "offline", seen, Date.now() - t0);
   } catch (e) {
     // A process that never got going (or a timeout): still name the seed that replays it.
@@ -150,7 +163,7 @@ async function kill(writer: Proc, signal: KillSignal) {
 
 async function offline(
   procs: ProcGroup,
-  rng: Rng,
+  draw: Draws,
   dir: string,
   runId: string,
   signal: KillSignal,
@@ -159,7 +172,7 @@ async function offline(
   const writer = procs.writer("offline", dir, runId);
   const start = await writer.started();
   sw.mark("start");
-  await writer.waitLoggedAt(start + rng.int(300, 1_000));
+  await writer.waitLoggedAt(start + draw.ms(300, 1_000));
   sw.mark("log");
   const k = await kill(writer, signal);
   sw.mark("kill");
@@ -170,7 +183,7 @@ async function offline(
 
 async function online(
   procs: ProcGroup,
-  rng: Rng,
+  draw: Draws,
   fault: Exclude<Fault, "offline">,
   dir: string,
   runId: string,
@@ -184,7 +197,7 @@ async function online(
   const writer = procs.writer("online", clientDir, runId, `http://127.0.0.1:${port}`);
   // Each phase lasts a seeded time, measured on the writer's own reports.
   const phase = (low: number, high: number) =>
-    writer.waitLoggedAt(writer.lastAt + rng.int(low, high));
+    writer.waitLoggedAt(writer.lastAt + draw.ms(low, high));
   await writer.started();
   sw.mark("start");
   if (fault === "restart") {
@@ -194,7 +207,7 @@ async function online(
     server = undefined;
     await phase(100, 400);
     // Half the seeds restart it while the writer still logs, half only for the sync.
-    if (rng.next() < 0.5) {
+    if (draw.coin()) {
       server = await procs.server(serverDir, port);
       await phase(100, 400);
     }
@@ -203,7 +216,7 @@ async function online(
     server!.proc.signal("SIGSTOP");
     await phase(300, 700);
     // Half the seeds let the server come back while the writer still logs, half after it died.
-    if (rng.next() < 0.5) {
+    if (draw.coin()) {
       server!.proc.signal("SIGCONT");
       await phase(100, 400);
     }
