@@ -52,7 +52,10 @@ interface OpInfo {
 
 interface Segment {
   name: string;
-  /** The ops' JSON lines; null while the segment is only on disk. */
+  /**
+   * The ops' JSON lines, each ending in "\n" (JSON whitespace, so they go into a request as they
+   * are: serialized once for the disk and the wire). Null while only on disk.
+   */
   lines: string[] | null;
   info: OpInfo[] | null;
   /** Sum of op weights (memory accounting; 0 while not loaded). */
@@ -86,6 +89,7 @@ export class Outbox {
   #memWeight = 0;
   #pumping = false;
   #retryTimer: NodeJS.Timeout | undefined;
+  #soon: NodeJS.Immediate | undefined;
   #abort = new AbortController();
   #failures = 0;
   #down = false;
@@ -132,7 +136,7 @@ export class Outbox {
       return;
     }
     const numbered = { ...op, seq: ++this.#seq } as Op;
-    this.#append(JSON.stringify(numbered), numbered.seq, opInfo(numbered));
+    this.#append(`${JSON.stringify(numbered)}\n`, numbered.seq, opInfo(numbered));
     this.#kick();
   }
 
@@ -209,6 +213,8 @@ export class Outbox {
     this.#stopped = true;
     this.#seal();
     this.#abort.abort();
+    clearImmediate(this.#soon);
+    this.#soon = undefined;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     live.delete(this);
@@ -294,8 +300,15 @@ export class Outbox {
   }
 
   #kick(): void {
-    if (this.#pumping || this.#retryTimer || this.#stopped || this.#blocked) return;
-    void this.#pump();
+    if (this.#pumping || this.#retryTimer || this.#stopped || this.#blocked || this.#soon) return;
+    // Started on the next turn, not now: the ops one flush pushes (history, then the summary
+    // patch) go out as one request and one segment file instead of two.
+    this.#soon = setImmediate(() => {
+      this.#soon = undefined;
+      if (this.#pumping || this.#retryTimer || this.#stopped || this.#blocked) return;
+      void this.#pump();
+    });
+    this.#soon.unref();
   }
 
   /** The next segment to send, loaded; null when none. Sets `#blocked` on an unreadable one. */
@@ -329,10 +342,9 @@ export class Outbox {
     }
     // A spool delivered late may find its run already re-created by a later process with the
     // same id (resume): its create must then resume rather than fail the whole batch.
-    seg.lines = c.ops.map((o, i) =>
-      this.foreign && o.type === "create" && !o.resume
-        ? JSON.stringify({ ...o, resume: true })
-        : c.lines[i],
+    seg.lines = c.ops.map(
+      (o, i) =>
+        `${this.foreign && o.type === "create" && !o.resume ? JSON.stringify({ ...o, resume: true }) : c.lines[i]}\n`,
     );
     seg.info = c.ops.map(opInfo);
     seg.weight = seg.info.reduce((n, i) => n + i.weight, 0);

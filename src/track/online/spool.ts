@@ -90,17 +90,18 @@ export class SegmentFile {
   ) {}
 
   /**
-   * Appends one line (sync). On failure (full disk, read-only) the file is cut back to its last
+   * Appends one line (UTF-8, ending in "\n"; sync). On failure (full disk, read-only) the file is cut back to its last
    * whole line, so that a later reader never finds a torn line in the middle, and the error is
    * rethrown; the segment then takes no more lines.
    */
   append(line: string): void {
     if (this.fd === null) throw new Error(`segment ${this.name} is closed`);
-    const buf = Buffer.from(`${line}\n`);
     try {
-      let off = 0;
-      while (off < buf.length) off += writeSync(this.fd, buf, off);
-      this.#bytes += buf.length;
+      // One write of the string (no Buffer made here); a short count is treated as a failure.
+      const n = writeSync(this.fd, line);
+      const want = Buffer.byteLength(line);
+      if (n !== want) throw new Error(`short write to ${this.name}: ${n} of ${want} bytes`);
+      this.#bytes += n;
     } catch (e) {
       try {
         ftruncateSync(this.fd, this.#bytes);
@@ -168,8 +169,7 @@ export class Spool {
       .sort();
   }
 
-  #ensureFolder(): void {
-    if (this.#metaWritten && existsSync(this.path)) return;
+  #writeMeta(): void {
     mkdirSync(this.path, { recursive: true });
     writeFileSync(join(this.path, "meta.json"), JSON.stringify(this.meta));
     this.#metaWritten = true;
@@ -177,8 +177,16 @@ export class Spool {
 
   /** Creates segment `name` for appending (sync); the folder and meta.json come first. */
   openSegment(name: string): SegmentFile {
-    this.#ensureFolder();
-    return new SegmentFile(name, openSync(join(this.path, name), "a"));
+    if (!this.#metaWritten) this.#writeMeta();
+    const file = join(this.path, name);
+    try {
+      return new SegmentFile(name, openSync(file, "a"));
+    } catch (e) {
+      // The folder went with a cleanup after the outbox was idle: make it again.
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      this.#writeMeta();
+      return new SegmentFile(name, openSync(file, "a"));
+    }
   }
 
   /** Writes ops (already numbered, wire form) as one whole segment. Sync. */
@@ -186,7 +194,7 @@ export class Spool {
     if (ops.length === 0) return;
     const seg = this.openSegment(segmentName(ops[0].seq));
     try {
-      for (const op of ops) seg.append(JSON.stringify(op));
+      for (const op of ops) seg.append(`${JSON.stringify(op)}\n`);
     } finally {
       seg.close();
     }
