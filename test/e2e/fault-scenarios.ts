@@ -4,8 +4,8 @@
  * A writer process logs rows (`fault-writer.ts`) and is killed with a signal after logging for
  * a seeded time; online, the server (`amltk ui`) is down from the start, killed (SIGKILL) and
  * restarted, or paused (SIGSTOP) while the writer runs, and `amltk sync` runs after the writer
- * died. The seed also picks whether the server comes back before or after the writer's death. Then the store is counted and
- * {@link judge} lists every broken promise:
+ * died. The seed also picks whether the server comes back before or after the writer's death.
+ * Then the store is counted and {@link judge} lists every broken promise:
  * - offline: every point logged at least 200 ms before the signal was sent is stored;
  * - SIGINT/SIGTERM/SIGHUP: every point logged is stored (online: after `amltk sync`), the run
  *   is `failed` with exit code 130/143/129, and the writer ended by that signal;
@@ -70,6 +70,8 @@ export interface FaultResult {
   sync: { code: number | null; output: string } | null;
   ms: number;
   phases: Record<string, number>;
+  /** What the writer printed besides its progress (warnings, errors): its last 1,000 chars. */
+  writerOutput: string;
   problems: string[];
 }
 
@@ -283,6 +285,7 @@ function judge(
     sync: seen.sync,
     ms,
     phases: seen.phases,
+    writerOutput: writer.tail(1_000),
     problems: [],
   };
   result.problems = problemsOf(result, signal, isOnline, spool);
@@ -349,11 +352,12 @@ function countAtOrAbove(points: Points, step: number): number {
 
 /** One line per number and problem, with the seed to replay it (for assertion messages). */
 export function describeResult(r: FaultResult): string {
-  const { problems, sync, ...numbers } = r;
+  const { problems, sync, writerOutput, ...numbers } = r;
   return [
     `${r.scenario}: seed ${r.seed} (replay: AMLTK_FAULT_SEED=${r.seed})`,
     ...problems.map((x) => `  - ${x}`),
     `  ${JSON.stringify({ ...numbers, syncCode: sync?.code })}`,
+    ...(writerOutput.trim() ? [`  writer printed: ${writerOutput.trim()}`] : []),
   ].join("\n");
 }
 
