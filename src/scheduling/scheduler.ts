@@ -150,7 +150,7 @@ export class Scheduler {
   }
 
   /** Each call runs in a worker thread; functions must be wrapped with `importable`. */
-  static withThreads(opts: { maxWorkers: number }): Scheduler {
+  static withThreads(opts: { maxWorkers: number; graceSeconds?: number }): Scheduler {
     return new Scheduler(new ThreadExecutor(opts));
   }
 

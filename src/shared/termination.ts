@@ -9,8 +9,12 @@
  * handler is installed only while something is registered, so a process that uses none of this
  * keeps Node's default behaviour.
  *
+ * Worker threads get no signals (Node delivers them to the main thread only), so a thread's
+ * cleanups are run for it: see "Worker threads" below and `termination-threads.ts`.
+ *
  * Imports nothing from the project: any room may use it.
  */
+import { isMainThread } from "node:worker_threads";
 
 /** The signals handled, and the exit code each conventionally gives (128 + signal number). */
 export const TERMINATION_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
@@ -68,6 +72,8 @@ export function onTermination(cleanup: TerminationCleanup): () => void {
 }
 
 function installHandlers(): void {
+  // A worker thread never receives signals: its cleanups run when its host tells it to.
+  if (!isMainThread) return;
   for (const signal of Object.keys(TERMINATION_SIGNALS) as TerminationSignal[]) {
     if (handlers.has(signal)) continue;
     const handler = () => handleSignal(signal);
@@ -90,7 +96,16 @@ function handleSignal(signal: TerminationSignal): void {
   if (ending) endBySignal(signal);
 }
 
-function runCleanups(t: Termination): void {
+/**
+ * Runs every registered cleanup once, guarded. Exported for the worker-thread side
+ * (`termination-threads.ts`), which calls it when its host was signalled; not public.
+ *
+ * @example
+ * ```ts
+ * runCleanups({ signal: "SIGINT", exitCode: 130, ending: true }); // in a thread told to end
+ * ```
+ */
+export function runCleanups(t: Termination): void {
   for (const cleanup of [...cleanups]) {
     try {
       cleanup(t);

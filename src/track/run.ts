@@ -1,3 +1,4 @@
+import { checkTermination } from "../shared/termination-threads.js";
 import type { ConsoleLine, RunPatch, Store, StoredValue } from "../store/types.js";
 import { makeConfig, type RunConfig } from "./config.js";
 import type { ConsoleCapture } from "./console-capture.js";
@@ -193,6 +194,9 @@ export class Run {
    * ```
    */
   log(data: Record<string, unknown>, opts?: LogOptions): void {
+    // In a worker thread whose host is being ended by a signal: close this thread's runs now
+    // (a busy logging loop never gets back to the event loop that would hear of it).
+    checkTermination();
     if (this.finishing) throw new TrackError(`run ${this.id} is finished; log() ignored`);
     if (opts === undefined && this.pending === null && this.buf !== null && this.logFast(data)) {
       return;

@@ -5,26 +5,32 @@
  * Memory limits are refused here (see {@link ThreadExecutor.assertLimits}): a V8 heap limit per
  * thread misses Buffers and ArrayBuffers (4 GB were allocated under a 1 GiB limit), and the
  * process's real memory is shared by every thread and the scheduler itself.
+ *
+ * Each thread is linked to the host's termination (`src/shared/termination-threads.ts`): a
+ * thread gets no signals of its own, so when the host is ended by SIGINT, SIGTERM or SIGHUP it
+ * runs each thread's cleanups (a tracked run is written and closed as failed, 130/143/129)
+ * before the process dies, waiting up to `graceSeconds`.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { Worker, type WorkerOptions } from "node:worker_threads";
+import { linkThreadTermination } from "../../shared/termination-threads.js";
 import type { LimitSpec } from "./executor.js";
 import { procUsage, UnsupportedLimitError } from "./limits.js";
 import { type PoolWorker, type WorkerHooks, WorkerPool } from "./pool.js";
 import { parentRunsTsx } from "./processes.js";
 import type { WorkerMsg } from "./wire.js";
 
-function spawnWorker(): Worker {
+function spawnWorker(options: WorkerOptions): Worker {
   const js = new URL("./worker.js", import.meta.url);
   const built = existsSync(fileURLToPath(js));
-  if (built && !parentRunsTsx()) return new Worker(js);
+  if (built && !parentRunsTsx()) return new Worker(js, options);
   // From source (tsx / vitest), or when the user's modules are TypeScript: worker threads ignore
   // `--import`, so register tsx in-thread before loading the worker.
   const entry = built ? js.href : new URL("./worker.ts", import.meta.url).href;
   const api = JSON.stringify(import.meta.resolve("tsx/esm/api"));
   const code = `import(${api}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true });
+  return new Worker(code, { ...options, eval: true });
 }
 
 /**
@@ -32,12 +38,22 @@ function spawnWorker(): Worker {
  *
  * @example
  * ```ts
- * const scheduler = new Scheduler(new ThreadExecutor({ maxWorkers: 4 }));
+ * const scheduler = new Scheduler(new ThreadExecutor({ maxWorkers: 4, graceSeconds: 2 }));
  * ```
  */
 export class ThreadExecutor extends WorkerPool {
-  constructor({ maxWorkers }: { maxWorkers: number }) {
+  /**
+   * Seconds the host, ended by a signal, waits in all for its threads' termination cleanups
+   * (a tracked run written and closed) before the process dies.
+   */
+  readonly graceSeconds: number;
+
+  constructor({ maxWorkers, graceSeconds = 1 }: { maxWorkers: number; graceSeconds?: number }) {
     super(maxWorkers);
+    if (typeof graceSeconds !== "number" || !(graceSeconds >= 0)) {
+      throw new RangeError(`graceSeconds must be a number >= 0, got ${graceSeconds}`);
+    }
+    this.graceSeconds = graceSeconds;
   }
 
   /**
@@ -57,7 +73,8 @@ export class ThreadExecutor extends WorkerPool {
   }
 
   protected startWorker(hooks: WorkerHooks): PoolWorker {
-    const worker = spawnWorker();
+    const { link, release } = linkThreadTermination(this.graceSeconds * 1000);
+    const worker = spawnWorker({ workerData: { termination: link }, transferList: [link.port] });
     let error: Error | undefined;
     let exited = false;
     worker.on("message", (m) => hooks.message(m as WorkerMsg));
@@ -67,6 +84,7 @@ export class ThreadExecutor extends WorkerPool {
     // "exit" comes after the thread's last messages were delivered.
     worker.once("exit", (code) => {
       exited = true;
+      release();
       hooks.exit({
         description: error
           ? `Worker thread died while running a call: ${error.name}: ${error.message}`

@@ -8,7 +8,8 @@
  * returns a plain value is never awaited, so short calls cost no extra event-loop turns.
  */
 import { readlinkSync } from "node:fs";
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
+import { joinHostTermination } from "../../shared/termination-threads.js";
 import { CommHandle } from "../plugins/comm-handle.js";
 import { endOwnGroup, watchParent } from "./parent-watch.js";
 import {
@@ -123,6 +124,8 @@ function threadId(): number | undefined {
 }
 
 if (parentPort) {
+  // Before any trial runs: the host's Ctrl-C reaches this thread's runs through this link.
+  if (workerData?.termination) joinHostTermination(workerData.termination);
   parentPort.on("message", onMessage);
   post({ t: "hello", tid: threadId() });
 } else {

@@ -1,0 +1,103 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { TERMINATION_SIGNALS, type TerminationSignal } from "./termination.js";
+import { checkTermination, linkThreadTermination } from "./termination-threads.js";
+
+const child = join(import.meta.dirname, "test-fixtures", "termination-threads-child.ts");
+const running: ChildProcess[] = [];
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const p of running.splice(0)) if (p.exitCode === null) p.kill("SIGKILL");
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** Starts a host with one linked thread in `mode`; resolves once the thread listens. */
+async function start(mode: string, graceMs?: number): Promise<{ p: ChildProcess; out: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "amltk-term-threads-"));
+  dirs.push(dir);
+  const out = join(dir, "out.jsonl");
+  const args = [
+    "--import",
+    "tsx",
+    child,
+    out,
+    mode,
+    ...(graceMs === undefined ? [] : [String(graceMs)]),
+  ];
+  const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  running.push(p);
+  await new Promise<void>((resolve, reject) => {
+    p.stdout!.on("data", (b: Buffer) => b.toString().includes("ready") && resolve());
+    p.once("exit", () => reject(new Error("host exited before its thread was ready")));
+  });
+  return { p, out };
+}
+
+function exited(p: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
+  if (p.exitCode !== null || p.signalCode !== null) {
+    return Promise.resolve({ code: p.exitCode, signal: p.signalCode });
+  }
+  return new Promise((resolve) => p.once("exit", (code, signal) => resolve({ code, signal })));
+}
+
+function lines(out: string): unknown[] {
+  if (!existsSync(out)) return [];
+  return readFileSync(out, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+}
+
+describe("worker threads and the host's termination", () => {
+  for (const signal of Object.keys(TERMINATION_SIGNALS) as TerminationSignal[]) {
+    it(`runs a busy thread's cleanup on ${signal} before the host ends by it`, async () => {
+      const { p, out } = await start("busy");
+      p.kill(signal);
+      expect(await exited(p)).toEqual({ code: null, signal });
+      const exitCode = TERMINATION_SIGNALS[signal];
+      expect(lines(out)).toEqual([{ thread: true, signal, exitCode, ending: true }]);
+    });
+  }
+
+  it("runs an idle thread's cleanup from its event loop", async () => {
+    const { p, out } = await start("idle");
+    p.kill("SIGTERM");
+    expect(await exited(p)).toEqual({ code: null, signal: "SIGTERM" });
+    expect(lines(out)).toEqual([{ thread: true, signal: "SIGTERM", exitCode: 143, ending: true }]);
+  });
+
+  it("leaves threads alone while a user's handler decides; a second signal reaches them", async () => {
+    const { p, out } = await start("user");
+    p.kill("SIGINT");
+    await expect.poll(() => lines(out)).toEqual([{ user: true }]);
+    expect(p.exitCode).toBeNull();
+    p.kill("SIGINT");
+    expect(await exited(p)).toEqual({ code: null, signal: "SIGINT" });
+    expect(lines(out)).toContainEqual({
+      thread: true,
+      signal: "SIGINT",
+      exitCode: 130,
+      ending: true,
+    });
+  });
+
+  it("ends the host after the grace when a thread's cleanup never returns", async () => {
+    const { p, out } = await start("hang", 200);
+    p.kill("SIGTERM");
+    expect(await exited(p)).toEqual({ code: null, signal: "SIGTERM" });
+    expect(lines(out)).toEqual([{ thread: true, signal: "SIGTERM", exitCode: 143, ending: true }]);
+  });
+
+  it("refuses a grace that is not a number >= 0, naming it", () => {
+    expect(() => linkThreadTermination(-1)).toThrow(/graceMs must be a number >= 0, got -1/);
+    expect(() => linkThreadTermination(Number.NaN)).toThrow(/got NaN/);
+  });
+
+  it("checkTermination does nothing outside a linked thread", () => {
+    expect(checkTermination()).toBeUndefined();
+  });
+});
