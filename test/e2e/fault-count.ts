@@ -49,7 +49,11 @@ export interface StoreCount {
   run: { state: string; exitCode: number | null } | null;
   /** Distinct points. */
   points: Points;
-  /** Stored points beyond the first at the same (key, step). */
+  /**
+   * Points written more than once at the same (key, step). Readers see one value per step (a
+   * step written again replaces the earlier one), so this is counted in the history chunks
+   * themselves (`n` per chunk): an op applied twice by the server shows here and nowhere else.
+   */
   doubled: number;
   /** Stored points whose value is not the one logged at their step. */
   wrongValue: number;
@@ -69,18 +73,29 @@ export async function countStore(dir: string, runId: string): Promise<StoreCount
     // A run the store never got (its create lost) holds no points; reading them would throw.
     for (const key of rec ? KEYS : []) {
       const steps = points.get(key)!;
+      let seenTwice = 0;
       for (const p of await store.readPoints({ runId, key })) {
-        if (steps.has(p.step)) doubled++;
+        if (steps.has(p.step)) seenTwice++;
         steps.add(p.step);
         if (p.value !== loggedValue(key, p.step)) wrongValue++;
         if (p.step > maxStep) maxStep = p.step;
       }
+      // A double a reader sees is among those written, so the larger count holds both.
+      doubled += Math.max(seenTwice, writtenPoints(store, runId, key) - steps.size);
     }
     const run = rec ? { state: rec.state, exitCode: rec.exitCode } : null;
     return { run, points, doubled, wrongValue, maxStep };
   } finally {
     await store.close();
   }
+}
+
+/** Numeric points written for (run, key), counting a step written twice twice. */
+function writtenPoints(store: SqliteStore, runId: string, key: string): number {
+  const row = store.db
+    .prepare("SELECT COALESCE(SUM(n), 0) AS n FROM history_chunks WHERE run = ? AND key = ?")
+    .get(runId, key) as { n: number };
+  return row.n;
 }
 
 /** What an online writer's spool held. */
