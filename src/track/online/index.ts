@@ -17,12 +17,8 @@ import { TrackError } from "../errors.js";
 import { OnlineStore } from "./online-store.js";
 import { deliverSpools } from "./sync.js";
 
-export {
-  DEFAULT_FINISH_TIMEOUT_MS,
-  OnlineStore,
-  type OnlineStoreOptions,
-} from "./online-store.js";
-export { allDelivered } from "./outbox.js";
+export { OnlineStore, type OnlineStoreOptions } from "./online-store.js";
+export { allDelivered, DEFAULT_FINISH_TIMEOUT_MS } from "./outbox.js";
 export {
   deliverSpools,
   formatSyncReport,
@@ -38,7 +34,7 @@ export interface OnlineInit {
   resume?: "allow" | "must" | "never" | boolean;
   /**
    * The longest `finish()` waits for a server that does not answer, in ms (default 5 000, or
-   * env `AMLTK_FINISH_TIMEOUT_MS`); see {@link OnlineStoreOptions.finishTimeoutMs}.
+   * env `AMLTK_FINISH_TIMEOUT_MS`); see `OutboxOptions.finishTimeoutMs`.
    */
   finishTimeoutMs?: number;
 }
@@ -73,8 +69,9 @@ export function openOnlineStore(o: OnlineInit): OnlineStore {
     throw new TrackError(`init: invalid server URL ${JSON.stringify(raw)}`);
   }
   const apiKey = o.apiKey ?? process.env.AMLTK_API_KEY;
-  deliverSpools({ dir: o.dir, onlyBaseUrl: baseUrl, apiKey });
+  const leftovers = deliverSpools({ dir: o.dir, onlyBaseUrl: baseUrl, apiKey });
   return new OnlineStore({
+    leftovers,
     dir: o.dir,
     baseUrl,
     apiKey,

@@ -25,8 +25,9 @@ import {
   StoreError,
   type SystemSample,
 } from "../../store/types.js";
-import { Outbox, type OutboxOptions } from "./outbox.js";
+import { DEFAULT_FINISH_TIMEOUT_MS, Outbox, type OutboxOptions } from "./outbox.js";
 import { Spool } from "./spool.js";
+import type { SyncHandle } from "./sync.js";
 
 export interface OnlineStoreOptions extends OutboxOptions {
   /** Run folder root; the spool goes to `<dir>/spool/`. */
@@ -34,17 +35,11 @@ export interface OnlineStoreOptions extends OutboxOptions {
   /** `create` resumes an existing run on the server instead of failing. */
   resume?: boolean;
   /**
-   * The longest `close` (so `run.finish()`) waits for the server to acknowledge what is left
-   * (default {@link DEFAULT_FINISH_TIMEOUT_MS}, 5 s). It returns sooner when everything is
-   * delivered, or at once when the server is down or refuses the data. Whatever is not
-   * acknowledged by then is already in the spool (`<dir>/spool/`): the next online `init` with
-   * the same dir and server, or `amltk sync`, delivers it, exactly once.
+   * Delivery of spools that exited processes left (started by the online `init`): `close` gives
+   * it the same bound, then stops it, so a server that hangs cannot hold the process open.
    */
-  finishTimeoutMs?: number;
+  leftovers?: SyncHandle;
 }
-
-/** How long an online `finish()` waits at most for a server that does not answer. */
-export const DEFAULT_FINISH_TIMEOUT_MS = 5_000;
 
 export class OnlineStore implements Store {
   readonly kind = "online";
@@ -246,7 +241,21 @@ export class OnlineStore implements Store {
    */
   async close(): Promise<void> {
     const t = this.opts.finishTimeoutMs ?? DEFAULT_FINISH_TIMEOUT_MS;
-    await Promise.all([...this.#outboxes.values()].map((o) => o.close(t)));
+    const leftovers = this.opts.leftovers;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.all([
+      ...[...this.#outboxes.values()].map((o) => o.close(t)),
+      leftovers &&
+        Promise.race([
+          leftovers.settled(true),
+          new Promise<void>((r) => {
+            timer = setTimeout(r, t);
+          }),
+        ]),
+    ]);
+    clearTimeout(timer);
+    // What is left stays spooled (and unlocked) for the next init or `amltk sync`.
+    leftovers?.stop();
   }
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -259,6 +260,49 @@ describe("online mode", () => {
       state: "finished",
       config: { a: 1, b: 2 },
     });
+  });
+
+  it("finish against a server that never answers returns within its bound and lets go", async () => {
+    // A server that accepts connections and never answers (like one stopped with SIGSTOP).
+    const sockets: Socket[] = [];
+    const closed: Promise<void>[] = [];
+    const hang = createNetServer((sock) => {
+      sockets.push(sock);
+      sock.resume(); // read (and drop) requests, so that a client's close is seen
+      closed.push(new Promise((r) => sock.on("close", () => r())));
+    });
+    await new Promise<void>((r) => hang.listen(0, "127.0.0.1", r));
+    cleanup.push(() => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => hang.close(() => r()));
+    });
+    const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}`;
+    const dir = clientFolder();
+    const saved = process.env.AMLTK_FINISH_TIMEOUT_MS;
+    process.env.AMLTK_FINISH_TIMEOUT_MS = "300"; // here and in the child
+    cleanup.push(() => {
+      if (saved === undefined) delete process.env.AMLTK_FINISH_TIMEOUT_MS;
+      else process.env.AMLTK_FINISH_TIMEOUT_MS = saved;
+    });
+    // A spool an exited writer left, which init starts delivering in the background. The
+    // writer never calls finish: its script's end drains for the bound, then the process ends.
+    const child = await runWriter([dir, url, "k", "old-1", "50", "exit"]);
+    expect(child.out).toContain("done");
+    expect(child.code).toBe(0);
+    const run = await init({ mode: "online", dir, baseUrl: url, id: "new-1", systemInterval: 0 });
+    for (let i = 0; i < 100; i++) run.log({ loss: i });
+    await run.finish();
+    // both requests (the new run's and the old spool's) were aborted: nothing holds the process
+    expect(sockets.length).toBeGreaterThanOrEqual(2);
+    await Promise.all(closed);
+    // and both spools are kept, unlocked, for `amltk sync` or the next init
+    const spools = readdirSync(join(dir, "spool")).sort();
+    expect(spools.map((n) => n.split("~")[0])).toEqual(["new-1", "old-1"]);
+    for (const n of spools) {
+      const files = readdirSync(join(dir, "spool", n));
+      expect(files).not.toContain("lock");
+      expect(files.some((f) => f.endsWith(".jsonl"))).toBe(true);
+    }
   });
 
   it("refuses to start without a server URL", async () => {

@@ -14,6 +14,7 @@
  * rest are read back from disk when their turn comes.
  */
 import { type Op, opRows, opWeight } from "../../server/protocol.js";
+import { type PostAnswer, postJson } from "./post.js";
 import { sliceColumns } from "./slice-columns.js";
 import { type SegmentFile, type Spool, segmentName } from "./spool.js";
 
@@ -36,6 +37,15 @@ export interface OutboxOptions {
   createPending?: (runId: string) => boolean;
   /** Called after every acknowledged request (sync's progress and idle timeout). */
   onProgress?: () => void;
+  /**
+   * The longest `close` (so `run.finish()`, and the drain when a script ends without it) waits
+   * for the server to acknowledge what is left (default {@link DEFAULT_FINISH_TIMEOUT_MS}, 5 s).
+   * It returns sooner when everything is delivered, or at once when the server is down or
+   * refuses the data. Whatever is not acknowledged by then is already in the spool
+   * (`<dir>/spool/`): the next online `init` with the same dir and server, or `amltk sync`,
+   * delivers it, exactly once.
+   */
+  finishTimeoutMs?: number;
 }
 
 /** Counts of ops and of history points (one per logged value). */
@@ -78,6 +88,25 @@ const REQ_POINTS = 300_000;
 const SEGMENT_BYTES = 8 * 1024 * 1024;
 
 const live = new Set<Outbox>();
+let drainHooked = false;
+
+/**
+ * When a script ends without `finish()` the event loop empties (requests do not hold it, see
+ * post.ts): each outbox still open then gets the same bounded wait as `finish`, and what is
+ * not delivered by then stays spooled. `beforeExit` comes only from an emptied loop, never from
+ * `process.exit()` or a signal.
+ */
+function hookDrain(): void {
+  if (drainHooked) return;
+  drainHooked = true;
+  process.on("beforeExit", () => {
+    for (const o of live)
+      if (!o.closed) void o.close(o.opts.finishTimeoutMs ?? DEFAULT_FINISH_TIMEOUT_MS);
+  });
+}
+
+/** How long an online `finish()` waits at most for a server that does not answer. */
+export const DEFAULT_FINISH_TIMEOUT_MS = 5_000;
 
 export class Outbox {
   readonly runId: string;
@@ -114,6 +143,7 @@ export class Outbox {
     this.writer = spool.meta.writer;
     if (foreign) this.#queue = spool.segments().map((name) => diskSegment(name));
     live.add(this);
+    hookDrain();
     if (this.#queue.length > 0) this.#kick();
   }
 
@@ -147,6 +177,11 @@ export class Outbox {
       this.#queue.length === 0 &&
       (this.#open === null || this.#open.lines!.length === 0)
     );
+  }
+
+  /** True once `close` was called. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** True after a failed attempt, until the next success. */
@@ -199,8 +234,8 @@ export class Outbox {
     await Promise.race([
       this.settle(true),
       new Promise<void>((r) => {
+        // ref'd: the wait itself keeps the process alive (requests do not, see post.ts)
         timer = setTimeout(r, timeoutMs);
-        timer.unref();
       }),
     ]);
     clearTimeout(timer);
@@ -434,28 +469,23 @@ export class Outbox {
     const url = `${this.opts.baseUrl}/api/runs/${encodeURIComponent(this.runId)}/batch`;
     // The spooled lines are the request's ops verbatim: nothing is serialized twice.
     const body = `{"writer":${JSON.stringify(this.writer)},"ops":[${lines.join(",")}]}`;
-    let res: Response;
+    let res: PostAnswer;
     try {
-      res = await fetch(url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}),
-        },
-        body,
-        signal: AbortSignal.any([
-          this.#abort.signal,
-          AbortSignal.timeout(this.opts.requestTimeoutMs ?? 60_000),
-        ]),
-      });
+      const auth: Record<string, string> = this.opts.apiKey
+        ? { authorization: `Bearer ${this.opts.apiKey}` }
+        : {};
+      const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs ?? 60_000);
+      res = await postJson(url, body, auth, AbortSignal.any([this.#abort.signal, timeout]));
     } catch (e) {
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      const why = `server ${this.opts.baseUrl} unreachable (${(e as Error).message}${cause ? `: ${cause.code ?? cause.message}` : ""})`;
+      const err = e as NodeJS.ErrnoException;
+      const what =
+        err.name === "AbortError" ? "no answer (request timed out)" : (err.code ?? err.message);
+      const why = `server ${this.opts.baseUrl} unreachable (${what})`;
       if (!this.#stopped) this.#warn("net", `${why}; spooled, retrying`);
       return { kind: "retry", why };
     }
-    const text = await res.text().catch(() => "");
-    if (res.ok) return { kind: "ok" };
+    const text = res.text;
+    if (res.status >= 200 && res.status < 300) return { kind: "ok" };
     const why = `server answered ${res.status} ${text.slice(0, 300)}`;
     if (res.status === 404 && this.opts.createPending?.(this.runId)) {
       // Another spool still holds this run's create: it is not on the server *yet*.

@@ -44,6 +44,8 @@ export interface SyncHandle {
    * or, with `idleTimeoutMs`, when the server acknowledged nothing for that long.
    */
   done(idleTimeoutMs?: number): Promise<boolean>;
+  /** Resolves when every spool taken is delivered, refused or stopped, or (`untilDown`) a send failed. */
+  settled(untilDown: boolean): Promise<void>;
   /** Stops delivery (aborting requests in flight), releases the spools, and reports on each. */
   stop(why?: string): SpoolReport[];
 }
@@ -116,6 +118,9 @@ export function deliverSpools(opts: SyncOptions = {}): SyncHandle {
           resolve(ok);
         });
       });
+    },
+    async settled(untilDown: boolean): Promise<void> {
+      await Promise.all(boxes.map((b) => b.settle(untilDown)));
     },
     stop(why = "stopped before the server acknowledged everything"): SpoolReport[] {
       const out = boxes.map((b) => {
