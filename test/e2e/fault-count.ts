@@ -101,53 +101,56 @@ function writtenPoints(store: SqliteStore, runId: string, key: string): number {
 /** What an online writer's spool held. */
 export interface SpoolCount {
   points: Points;
-  /** Data files read (segments). */
+  /** Segment files read. */
   files: number;
+  /** Segments whose last line was cut short (a write the process did not finish): not durable. */
+  torn: number;
   /** Files that could not be read as operations: with any, the count is not trustworthy. */
   unreadable: string[];
 }
 
 /**
- * Reads every spool folder of `runId` under `<dir>/spool/` (`<runId>~<writer>/`). A segment is
- * a JSON array of ops; one op (or array of ops) per line is read too, so an append-only log
- * fits. Temp files (`*.tmp`, written and renamed) are not durable yet and are skipped, as are
- * `meta.json` and the delivery `lock`.
+ * Reads every spool folder of `runId` under `<dir>/spool/` (`<runId>~<writer>/`): segments
+ * `<seq>.jsonl` (one op per line, appended) and `<seq>.json` (one JSON array, older versions).
+ * `meta.json`, the delivery `lock` and temp files are not segments. A last line without its
+ * newline was cut short by the writer's death: it was never durable, so it is not counted.
  */
 export function readSpool(dir: string, runId: string): SpoolCount {
-  const out: SpoolCount = { points: emptyPoints(), files: 0, unreadable: [] };
+  const out: SpoolCount = { points: emptyPoints(), files: 0, torn: 0, unreadable: [] };
   const root = join(dir, "spool");
   if (!existsSync(root)) return out;
   for (const folder of readdirSync(root).filter((n) => n.startsWith(`${runId}~`))) {
     const path = join(root, folder);
-    for (const name of readdirSync(path)) {
-      if (name === "meta.json" || name === "lock" || name.endsWith(".tmp")) continue;
-      const ops = parseOps(readFileSync(join(path, name), "utf8"));
-      if (ops === undefined) {
+    for (const name of readdirSync(path).filter((n) => /^\d+\.jsonl?$/.test(n))) {
+      const text = readFileSync(join(path, name), "utf8");
+      const read = name.endsWith(".jsonl") ? parseLines(text) : parseArray(text);
+      if (read === undefined) {
         out.unreadable.push(join(folder, name));
         continue;
       }
       out.files++;
-      for (const op of ops) addOp(out.points, op);
+      if (read.torn) out.torn++;
+      for (const op of read.ops) addOp(out.points, op);
     }
   }
   return out;
 }
 
-function parseOps(text: string): Op[] | undefined {
+function parseArray(text: string): { ops: Op[]; torn: boolean } | undefined {
   try {
     const v = decodeJson(text);
-    return Array.isArray(v) ? (v as Op[]) : [v as Op];
+    return Array.isArray(v) ? { ops: v as Op[], torn: false } : undefined;
   } catch {
-    // not one JSON document: try one per line
+    return undefined;
   }
+}
+
+function parseLines(text: string): { ops: Op[]; torn: boolean } | undefined {
+  const lines = text.split("\n");
+  // A whole segment ends with "\n", so the last piece is "" unless the final write was cut.
+  const torn = lines.pop() !== "";
   try {
-    return text
-      .split("\n")
-      .filter((l) => l.trim() !== "")
-      .flatMap((l) => {
-        const v = decodeJson(l);
-        return Array.isArray(v) ? (v as Op[]) : [v as Op];
-      });
+    return { ops: lines.map((l) => decodeJson(l) as Op), torn };
   } catch {
     return undefined;
   }

@@ -51,6 +51,8 @@ export interface FaultResult {
   loggedOld: number;
   /** Online: distinct points in the spool after the writer died (null offline). */
   spooled: number | null;
+  /** Online: spool segments whose last line the writer's death cut short (not counted). */
+  spoolTorn: number | null;
   /** Distinct points in the store: the local one offline, the server's after sync online. */
   stored: number;
   /** Online: spooled points on the server after sync (null offline). */
@@ -273,6 +275,7 @@ function judge(
     logged: logged * 2,
     loggedOld: oldRows * 2,
     spooled: spool ? size(spool.points) : null,
+    spoolTorn: spool ? spool.torn : null,
     stored: size(store.points),
     delivered: spool ? size(spool.points) - missing(spool.points, store.points) : null,
     required: size(required),
