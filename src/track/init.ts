@@ -64,6 +64,12 @@ export interface InitOptions {
   /** Online mode: the server (default env AMLTK_BASE_URL) and API key (env AMLTK_API_KEY). */
   baseUrl?: string;
   apiKey?: string;
+  /**
+   * Online mode: the longest `finish()` waits for the server to acknowledge what is left, in ms
+   * (default 5 000, or env `AMLTK_FINISH_TIMEOUT_MS`). Less when the server is down; the rest
+   * stays in `<dir>/spool/` for the next online `init` or `amltk sync`.
+   */
+  finishTimeoutMs?: number;
   /** Store directory; default env AMLTK_DIR, then "./amltk-runs". */
   dir?: string;
   /** Reopen an existing run by `id`: "allow" (or true), "must", "never". */
@@ -251,6 +257,7 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
           dir,
           baseUrl: opts.baseUrl,
           apiKey: opts.apiKey,
+          finishTimeoutMs: opts.finishTimeoutMs,
           resume: opts.resume,
         })
       : await openDefaultStore(dir));

@@ -39,17 +39,19 @@ export interface OnlineInit {
   finishTimeoutMs?: number;
 }
 
-/** `AMLTK_FINISH_TIMEOUT_MS`, checked: a bad value is an error naming it. */
-function envFinishTimeout(): number | undefined {
+/** The `finishTimeoutMs` option, else `AMLTK_FINISH_TIMEOUT_MS`, checked: a bad value is an error naming it. */
+function finishTimeout(option: number | undefined): number | undefined {
   const raw = process.env.AMLTK_FINISH_TIMEOUT_MS;
-  if (raw === undefined || raw === "") return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) {
-    throw new TrackError(
-      `init: AMLTK_FINISH_TIMEOUT_MS must be a number of milliseconds >= 0, got ${JSON.stringify(raw)}`,
-    );
+  const [name, v] =
+    option !== undefined
+      ? ["finishTimeoutMs", option]
+      : ["AMLTK_FINISH_TIMEOUT_MS", raw === undefined || raw === "" ? undefined : Number(raw)];
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+    const shown = option !== undefined ? String(option) : JSON.stringify(raw);
+    throw new TrackError(`init: ${name} must be a number of milliseconds >= 0, got ${shown}`);
   }
-  return n;
+  return v;
 }
 
 /** The store for an online run; also starts delivering spools that exited processes left. */
@@ -69,6 +71,7 @@ export function openOnlineStore(o: OnlineInit): OnlineStore {
     throw new TrackError(`init: invalid server URL ${JSON.stringify(raw)}`);
   }
   const apiKey = o.apiKey ?? process.env.AMLTK_API_KEY;
+  const finishTimeoutMs = finishTimeout(o.finishTimeoutMs);
   const leftovers = deliverSpools({ dir: o.dir, onlyBaseUrl: baseUrl, apiKey });
   return new OnlineStore({
     leftovers,
@@ -76,6 +79,6 @@ export function openOnlineStore(o: OnlineInit): OnlineStore {
     baseUrl,
     apiKey,
     resume: o.resume !== undefined && o.resume !== false && o.resume !== "never",
-    finishTimeoutMs: o.finishTimeoutMs ?? envFinishTimeout(),
+    finishTimeoutMs,
   });
 }

@@ -289,7 +289,15 @@ describe("online mode", () => {
     const child = await runWriter([dir, url, "k", "old-1", "50", "exit"]);
     expect(child.out).toContain("done");
     expect(child.code).toBe(0);
-    const run = await init({ mode: "online", dir, baseUrl: url, id: "new-1", systemInterval: 0 });
+    delete process.env.AMLTK_FINISH_TIMEOUT_MS; // the option, this time
+    const run = await init({
+      mode: "online",
+      dir,
+      baseUrl: url,
+      id: "new-1",
+      systemInterval: 0,
+      finishTimeoutMs: 300,
+    });
     for (let i = 0; i < 100; i++) run.log({ loss: i });
     await run.finish();
     // both requests (the new run's and the old spool's) were aborted: nothing holds the process
@@ -313,8 +321,15 @@ describe("online mode", () => {
       await expect(
         init({ mode: "online", baseUrl: "ftp://x", dir: clientFolder() }),
       ).rejects.toThrow(/invalid server URL/);
+      const o = { mode: "online", baseUrl: "http://127.0.0.1:9", dir: clientFolder() } as const;
+      await expect(init({ ...o, finishTimeoutMs: -1 })).rejects.toThrow(
+        /finishTimeoutMs must be a number of milliseconds >= 0, got -1/,
+      );
+      process.env.AMLTK_FINISH_TIMEOUT_MS = "soon";
+      await expect(init(o)).rejects.toThrow(/AMLTK_FINISH_TIMEOUT_MS .* got "soon"/);
     } finally {
       if (saved !== undefined) process.env.AMLTK_BASE_URL = saved;
+      delete process.env.AMLTK_FINISH_TIMEOUT_MS;
     }
   });
 });
