@@ -178,7 +178,9 @@ describe("amltk sync and online mode across process deaths", () => {
 
     await startServer(serverDir, port);
     const r = await sync(clientDir);
-    expect(r.out).toMatch(/run k9 \(writer \w+\): delivered \d+ ops, 20001 points; nothing left/);
+    expect(r.out).toMatch(
+      /run k9 \(writer [\w-]+\): delivered \d+ ops, 20001 points; nothing left/,
+    );
     expect(r.code).toBe(0);
     const rec = await expectAllOnce(serverDir, "k9", 10_000);
     expect(rec?.project).toBe("sync");
@@ -203,7 +205,7 @@ describe("amltk sync and online mode across process deaths", () => {
     const r = await sync(clientDir, 1);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(
-      /run down \(writer \w+\): delivered 0 ops, 0 points; left \d+ ops, 4001 points in \S+: server http:\/\/127\.0\.0\.1:\d+ unreachable .*ECONNREFUSED/,
+      /run down \(writer [\w-]+\): delivered 0 ops, 0 points; left \d+ ops, 4001 points in \S+: server http:\/\/127\.0\.0\.1:\d+ unreachable .*ECONNREFUSED/,
     );
     expect(r.out).toMatch(/1 of 1 spool\(s\) not fully delivered; kept in/);
     expect(spoolFiles(clientDir)).toEqual(before);

@@ -8,15 +8,16 @@
  * carries (writer, seq) and the server skips what it already applied (docs/api.md), so resending
  * an acknowledged segment that was not removed yet doubles nothing.
  *
- * Nothing here blocks the caller beyond that append: the network runs on unref'd timers, so an
- * unreachable server neither stalls training nor keeps the process alive. Memory holds the
- * segment being filled, the one in flight and, up to `maxMemoryPoints`, the ones waiting; the
- * rest are read back from disk when their turn comes.
+ * Nothing here blocks the caller beyond that append (segment-queue.ts): the network runs on
+ * unref'd timers and sockets (post.ts), so an unreachable or hung server neither stalls training
+ * nor keeps the process alive; `close` (run.finish) and the exit drain wait a bounded time.
  */
-import { type Op, opRows, opWeight } from "../../server/protocol.js";
-import { type PostAnswer, postJson } from "./post.js";
+import type { Op } from "../../server/protocol.js";
+import { chunkEnd, type OpCounts, opInfo } from "./op-info.js";
+import { type Outcome, sendBatch } from "./post.js";
+import { type Segment, SegmentQueue } from "./segment-queue.js";
 import { sliceColumns } from "./slice-columns.js";
-import { type SegmentFile, type Spool, segmentName } from "./spool.js";
+import type { Spool } from "./spool.js";
 
 type Dist<T> = T extends unknown ? Omit<T, "seq"> : never;
 export type NewOp = Dist<Op>;
@@ -48,45 +49,8 @@ export interface OutboxOptions {
   finishTimeoutMs?: number;
 }
 
-/** Counts of ops and of history points (one per logged value). */
-export interface OpCounts {
-  ops: number;
-  points: number;
-}
-
-interface OpInfo {
-  rows: number;
-  weight: number;
-  points: number;
-}
-
-interface Segment {
-  name: string;
-  /**
-   * The ops' JSON lines, each ending in "\n" (JSON whitespace, so they go into a request as they
-   * are: serialized once for the disk and the wire). Null while only on disk.
-   */
-  lines: string[] | null;
-  info: OpInfo[] | null;
-  /** Sum of op weights (memory accounting; 0 while not loaded). */
-  weight: number;
-  bytes: number;
-  /** Every line is on disk (false after a failed append: then memory is the only copy). */
-  durable: boolean;
-  file?: SegmentFile;
-}
-
-type Outcome = { kind: "ok" } | { kind: "retry"; why: string } | { kind: "blocked"; why: string };
-
 /** Rows of history per op: keeps any single op well inside a request. */
 const ROWS_PER_OP = 5_000;
-/** Per-request caps (below the server's LIMITS). */
-const REQ_OPS = 500;
-const REQ_ROWS = 20_000;
-const REQ_POINTS = 300_000;
-/** A segment being filled is sealed past this many bytes (console lines weigh little but can be long). */
-const SEGMENT_BYTES = 8 * 1024 * 1024;
-
 const live = new Set<Outbox>();
 let drainHooked = false;
 
@@ -112,10 +76,8 @@ export class Outbox {
   readonly runId: string;
   readonly writer: string;
   #seq = 0;
-  #open: Segment | null = null;
-  #queue: Segment[] = [];
+  readonly #segments: SegmentQueue;
   #inflight: { seg: Segment; done: number } | null = null;
-  #memWeight = 0;
   #pumping = false;
   #retryTimer: NodeJS.Timeout | undefined;
   #soon: NodeJS.Immediate | undefined;
@@ -130,21 +92,20 @@ export class Outbox {
   #waiters: (() => void)[] = [];
   /** Ops and points acknowledged by the server (applied or skipped as duplicates). */
   readonly delivered: OpCounts = { ops: 0, points: 0 };
-  /** Ops lost to a torn last line in a segment (a write cut by a power loss or a full disk). */
-  tornOps = 0;
 
   constructor(
     readonly spool: Spool,
     readonly opts: OutboxOptions,
     /** Delivering a spool left by another process: its segments are the whole queue. */
-    private readonly foreign = false,
+    foreign = false,
   ) {
     this.runId = spool.meta.runId;
     this.writer = spool.meta.writer;
-    if (foreign) this.#queue = spool.segments().map((name) => diskSegment(name));
+    const warn = (kind: string, msg: string) => this.#warn(kind, msg);
+    this.#segments = new SegmentQueue(spool, opts.maxMemoryPoints ?? 250_000, foreign, warn);
     live.add(this);
     hookDrain();
-    if (this.#queue.length > 0) this.#kick();
+    if (!this.#segments.empty) this.#kick();
   }
 
   /**
@@ -166,17 +127,13 @@ export class Outbox {
       return;
     }
     const numbered = { ...op, seq: ++this.#seq } as Op;
-    this.#append(`${JSON.stringify(numbered)}\n`, numbered.seq, opInfo(numbered));
+    this.#segments.append(`${JSON.stringify(numbered)}\n`, numbered.seq, opInfo(numbered));
     this.#kick();
   }
 
   /** True when nothing is waiting, in flight or being filled. */
   get idle(): boolean {
-    return (
-      this.#inflight === null &&
-      this.#queue.length === 0 &&
-      (this.#open === null || this.#open.lines!.length === 0)
-    );
+    return this.#inflight === null && this.#segments.empty;
   }
 
   /** True once `close` was called. */
@@ -221,7 +178,7 @@ export class Outbox {
    */
   async close(timeoutMs: number): Promise<void> {
     this.#closed = true;
-    this.#seal();
+    this.#segments.seal();
     // One attempt now rather than at the end of a backoff that may outlast the wait; "down"
     // then describes that attempt, not an earlier one.
     if (this.#retryTimer) {
@@ -246,7 +203,7 @@ export class Outbox {
   /** Stops delivery now: aborts the request in flight; what is not acknowledged stays spooled. */
   stop(): void {
     this.#stopped = true;
-    this.#seal();
+    this.#segments.seal();
     this.#abort.abort();
     clearImmediate(this.#soon);
     this.#soon = undefined;
@@ -258,80 +215,12 @@ export class Outbox {
 
   /** Ops and points not acknowledged yet (reads waiting segments from disk to count them). */
   left(): OpCounts & { unreadable: number } {
-    const out = { ops: 0, points: 0, unreadable: 0 };
-    const add = (seg: Segment, from: number) => {
-      let info = seg.info;
-      if (!info) {
-        try {
-          info = this.spool.read(seg.name).ops.map(opInfo);
-        } catch {
-          out.unreadable++;
-          return;
-        }
-      }
-      for (let i = from; i < info.length; i++) {
-        out.ops++;
-        out.points += info[i].points;
-      }
-    };
-    if (this.#inflight) add(this.#inflight.seg, this.#inflight.done);
-    for (const s of this.#queue) add(s, 0);
-    if (this.#open) add(this.#open, 0);
-    return out;
+    return this.#segments.left(this.#inflight?.seg ?? null, this.#inflight?.done ?? 0);
   }
 
-  #append(line: string, seq: number, info: OpInfo): void {
-    let seg = this.#open;
-    if (!seg) {
-      seg = { name: segmentName(seq), lines: [], info: [], weight: 0, bytes: 0, durable: true };
-      this.#open = seg;
-    }
-    if (seg.durable) {
-      try {
-        seg.file ??= this.spool.openSegment(seg.name);
-        seg.file.append(line);
-      } catch (e) {
-        // Memory is now the only copy of this op: it is still sent, but a death loses it.
-        seg.durable = false;
-        this.#warn(
-          "disk",
-          `cannot write the spool ${this.spool.path} (${(e as Error).message}); ops are kept in memory until the server takes them`,
-        );
-      }
-    }
-    seg.lines!.push(line);
-    seg.info!.push(info);
-    seg.weight += info.weight;
-    seg.bytes += line.length;
-    this.#memWeight += info.weight;
-    if (!seg.durable || seg.weight >= this.#segmentWeight() || seg.bytes >= SEGMENT_BYTES) {
-      this.#seal();
-    }
-  }
-
-  #segmentWeight(): number {
-    return Math.max(1, Math.min(50_000, Math.floor((this.opts.maxMemoryPoints ?? 250_000) / 2)));
-  }
-
-  /** Closes the segment being filled and queues it. */
-  #seal(): void {
-    const seg = this.#open;
-    if (!seg) return;
-    this.#open = null;
-    seg.file?.close();
-    if (seg.lines!.length === 0) return;
-    this.#queue.push(seg);
-    // Past the memory bound, the newest waiting segments live on disk only (sent last anyway).
-    const max = this.opts.maxMemoryPoints ?? 250_000;
-    for (let i = this.#queue.length - 1; i >= 0 && this.#memWeight > max; i--) {
-      const s = this.#queue[i];
-      if (s.lines && s.durable) {
-        this.#memWeight -= s.weight;
-        s.lines = null;
-        s.info = null;
-        s.weight = 0;
-      }
-    }
+  /** Ops lost to a torn last line in a spool segment (a write cut by a power loss or full disk). */
+  get tornOps(): number {
+    return this.#segments.tornOps;
   }
 
   #kick(): void {
@@ -346,44 +235,16 @@ export class Outbox {
     this.#soon.unref();
   }
 
-  /** The next segment to send, loaded; null when none. Sets `#blocked` on an unreadable one. */
+  /** The next segment to send; null when none, or when an unreadable one blocks delivery. */
   #takeNext(): { seg: Segment; done: number } | null {
-    if (this.#queue.length === 0) this.#seal();
-    const seg = this.#queue[0];
-    if (!seg) return null;
-    if (!seg.lines) {
-      try {
-        this.#load(seg);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-          // Removed by an earlier deliverer after the server acknowledged it.
-          this.#queue.shift();
-          return this.#takeNext();
-        }
-        // Kept on disk for a person to look at; later segments wait (delivery is in order).
-        this.#block((e as Error).message);
-        return null;
-      }
+    try {
+      const seg = this.#segments.take();
+      return seg ? { seg, done: 0 } : null;
+    } catch (e) {
+      // Kept on disk for a person to look at; later segments wait (delivery is in order).
+      this.#block((e as Error).message);
+      return null;
     }
-    this.#queue.shift();
-    return { seg, done: 0 };
-  }
-
-  #load(seg: Segment): void {
-    const c = this.spool.read(seg.name);
-    if (c.tornTail) {
-      this.tornOps++;
-      this.#warn("torn", `spool segment ${seg.name}: last op cut short (not delivered)`);
-    }
-    // A spool delivered late may find its run already re-created by a later process with the
-    // same id (resume): its create must then resume rather than fail the whole batch.
-    seg.lines = c.ops.map(
-      (o, i) =>
-        `${this.foreign && o.type === "create" && !o.resume ? JSON.stringify({ ...o, resume: true }) : c.lines[i]}\n`,
-    );
-    seg.info = c.ops.map(opInfo);
-    seg.weight = seg.info.reduce((n, i) => n + i.weight, 0);
-    this.#memWeight += seg.weight;
   }
 
   async #pump(): Promise<void> {
@@ -416,8 +277,7 @@ export class Outbox {
           this.#lastError = undefined;
           this.opts.onProgress?.();
         }
-        this.spool.remove(f.seg.name);
-        this.#memWeight -= f.seg.weight;
+        this.#segments.acknowledged(f.seg);
         this.#inflight = null;
       }
       this.#finishIdle();
@@ -466,44 +326,15 @@ export class Outbox {
   }
 
   async #post(lines: string[]): Promise<Outcome> {
-    const url = `${this.opts.baseUrl}/api/runs/${encodeURIComponent(this.runId)}/batch`;
-    // The spooled lines are the request's ops verbatim: nothing is serialized twice.
-    const body = `{"writer":${JSON.stringify(this.writer)},"ops":[${lines.join(",")}]}`;
-    let res: PostAnswer;
-    try {
-      const auth: Record<string, string> = this.opts.apiKey
-        ? { authorization: `Bearer ${this.opts.apiKey}` }
-        : {};
-      const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs ?? 60_000);
-      res = await postJson(url, body, auth, AbortSignal.any([this.#abort.signal, timeout]));
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      const what =
-        err.name === "AbortError" ? "no answer (request timed out)" : (err.code ?? err.message);
-      const why = `server ${this.opts.baseUrl} unreachable (${what})`;
-      if (!this.#stopped) this.#warn("net", `${why}; spooled, retrying`);
-      return { kind: "retry", why };
-    }
-    const text = res.text;
-    if (res.status >= 200 && res.status < 300) return { kind: "ok" };
-    const why = `server answered ${res.status} ${text.slice(0, 300)}`;
-    if (res.status === 404 && this.opts.createPending?.(this.runId)) {
-      // Another spool still holds this run's create: it is not on the server *yet*.
-      return { kind: "retry", why };
-    }
-    if (
-      res.status === 401 ||
-      res.status === 403 ||
-      res.status === 408 ||
-      res.status === 429 ||
-      res.status >= 500
-    ) {
-      this.#warn(String(res.status), `${why}; spooled, retrying`);
-      return { kind: "retry", why };
-    }
-    // 400/404/409/413: the server will not take these ops as they are. Dropping them would lose
-    // data (and, for a missing create, everything after it), so delivery stops and they stay.
-    return { kind: "blocked", why };
+    const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs ?? 60_000);
+    const out = await sendBatch(
+      { ...this.opts, runId: this.runId, writer: this.writer },
+      lines,
+      AbortSignal.any([this.#abort.signal, timeout]),
+    );
+    if (out.kind === "retry" && !this.#stopped)
+      this.#warn(out.warn, `${out.why}; spooled, retrying`);
+    return out;
   }
 
   #warn(kind: string, msg: string): void {
@@ -511,44 +342,6 @@ export class Outbox {
     this.#warned.add(kind);
     console.warn(`amltk: online run ${this.runId}: ${msg}`);
   }
-}
-
-function diskSegment(name: string): Segment {
-  return { name, lines: null, info: null, weight: 0, bytes: 0, durable: true };
-}
-
-/** History points in an op: one per logged value, as the store counts them. */
-export function opPoints(op: Op): number {
-  if (op.type === "history_cols") {
-    let n = op.cols.others.length;
-    for (const k in op.cols.columns) n += op.cols.columns[k].values.length;
-    return n;
-  }
-  if (op.type === "history") {
-    let n = 0;
-    for (const r of op.rows) n += Object.keys(r.values).length;
-    return n;
-  }
-  return 0;
-}
-
-function opInfo(op: Op): OpInfo {
-  return { rows: opRows(op), weight: opWeight(op), points: opPoints(op) };
-}
-
-/** End index of the next request's slice starting at `from`. */
-function chunkEnd(info: readonly OpInfo[], from: number): number {
-  let rows = 0;
-  let points = 0;
-  let i = from;
-  while (i < info.length && i - from < REQ_OPS) {
-    const { rows: r, weight: w } = info[i];
-    if (i > from && (rows + r > REQ_ROWS || points + w > REQ_POINTS)) break;
-    rows += r;
-    points += w;
-    i++;
-  }
-  return i;
 }
 
 /** Resolves when every outbox of this process has delivered, stopped or been refused (tests, benches). */
@@ -570,4 +363,5 @@ export function liveOutboxes(): ReadonlySet<Outbox> {
   return live;
 }
 
+export { type OpCounts, opPoints } from "./op-info.js";
 export { sliceColumns };
