@@ -315,6 +315,11 @@ function problemsOf(
     );
   }
   if (r.lost > 0) p.push(`${r.lost} of ${r.required} required points missing ${where}`);
+  // Write-ahead: online, a kill -9 also owes every point logged 200 ms before it (flushed to
+  // the spool by then), not only what the spool happened to hold.
+  if (isOnline && signal === "SIGKILL" && r.lostOld > 0) {
+    p.push(`${r.lostOld} points logged ${DURABLE_AFTER_MS} ms before the kill missing ${where}`);
+  }
   if (r.doubled > 0) p.push(`${r.doubled} points stored twice`);
   if (r.wrong > 0) p.push(`${r.wrong} stored points were never logged with that value and step`);
   if (signal !== "SIGKILL") {
