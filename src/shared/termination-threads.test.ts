@@ -15,8 +15,8 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** Starts a host with one linked thread in `mode`; resolves once the thread listens. */
-async function start(mode: string, graceMs?: number): Promise<{ p: ChildProcess; out: string }> {
+/** Starts a host with one linked thread in `mode`. */
+function spawnHost(mode: string, graceMs?: number): { p: ChildProcess; out: string } {
   const dir = mkdtempSync(join(tmpdir(), "amltk-term-threads-"));
   dirs.push(dir);
   const out = join(dir, "out.jsonl");
@@ -30,6 +30,12 @@ async function start(mode: string, graceMs?: number): Promise<{ p: ChildProcess;
   ];
   const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   running.push(p);
+  return { p, out };
+}
+
+/** Starts a host with one linked thread in `mode`; resolves once the thread listens. */
+async function start(mode: string, graceMs?: number): Promise<{ p: ChildProcess; out: string }> {
+  const { p, out } = spawnHost(mode, graceMs);
   await new Promise<void>((resolve, reject) => {
     p.stdout!.on("data", (b: Buffer) => b.toString().includes("ready") && resolve());
     p.once("exit", () => reject(new Error("host exited before its thread was ready")));
@@ -91,6 +97,16 @@ describe("worker threads and the host's termination", () => {
     expect(await exited(p)).toEqual({ code: null, signal: "SIGTERM" });
     expect(lines(out)).toEqual([{ thread: true, signal: "SIGTERM", exitCode: 143, ending: true }]);
   });
+
+  for (const kind of ["a busy", "an idle"]) {
+    it(`runs ${kind} thread's cleanup as for SIGTERM when the host exits, keeping its exit code`, async () => {
+      // The host exits by itself once its thread is ready.
+      const { p, out } = spawnHost(`exit-${kind.split(" ")[1]}`);
+      expect(await exited(p)).toEqual({ code: 3, signal: null });
+      const expected = { thread: true, signal: "SIGTERM", exitCode: 143, ending: true };
+      expect(lines(out)).toEqual([expected]);
+    });
+  }
 
   it("refuses a grace that is not a number >= 0, naming it", () => {
     expect(() => linkThreadTermination(-1)).toThrow(/graceMs must be a number >= 0, got -1/);

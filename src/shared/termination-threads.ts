@@ -5,7 +5,7 @@
  * runs each live thread's own `onTermination` cleanups for it, before the process ends:
  *
  * - at start, the host hands each thread a link: a shared state cell and a message port;
- * - when the host is signalled and ending, it writes the signal's exit code into every link's
+ * - when the host is signalled and ending (or exits: then as for SIGTERM), it writes the signal's exit code into every link's
  *   cell, posts a note on its port, and blocks (`Atomics.wait`; the process is ending, so there
  *   is no event loop to wait on) until every thread acknowledged or the grace passed;
  * - the thread runs its cleanups once, either from the note (a thread that awaits or is idle
@@ -51,8 +51,9 @@ let stopHost: (() => void) | undefined;
 
 /**
  * Host side: a link for one worker thread about to start, and `release` to call once it has
- * exited. While any link is live, a termination signal that ends this process first runs every
- * linked thread's cleanups, waiting up to `graceMs` (the longest of the live links) in all.
+ * exited. While any link is live, a termination signal that ends this process, or its exit,
+ * first runs every linked thread's cleanups, waiting up to `graceMs` (the longest of the live
+ * links) in all.
  *
  * @example
  * ```ts
@@ -73,7 +74,14 @@ export function linkThreadTermination(graceMs: number): {
   port1.unref(); // the host only writes to it: it must not keep the process alive
   const host: HostLink = { cell: new Int32Array(state), port: port1, graceMs };
   links.add(host);
-  stopHost ??= onTermination(endThreads);
+  if (!stopHost) {
+    const stopSignals = onTermination(endThreads);
+    process.on("exit", onHostExit);
+    stopHost = () => {
+      stopSignals();
+      process.removeListener("exit", onHostExit);
+    };
+  }
   return {
     link: { state, port: port2 },
     release: () => {
@@ -111,6 +119,15 @@ function endThreads({ signal, exitCode, ending }: Termination): void {
       Atomics.wait(l.cell, ACKED, 0, left);
     }
   }
+}
+
+/**
+ * The host exits (`process.exit`, or its script ends) with threads still running: Node stops
+ * them without their `exit` hooks, so they are ended as a SIGTERM would (as worker processes
+ * are, `worker-groups.ts`): a tracked run closes as failed (143) with what it logged.
+ */
+function onHostExit(): void {
+  endThreads({ signal: "SIGTERM", exitCode: TERMINATION_SIGNALS.SIGTERM, ending: true });
 }
 
 /** This thread's link, once joined: `checkTermination` reads its cell. */

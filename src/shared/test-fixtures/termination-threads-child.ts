@@ -1,6 +1,7 @@
 // A host for termination-threads.test.ts: `<out> <mode> [graceMs]`. Starts one worker thread
 // linked to this process's termination, says "ready" once the thread listens, then idles.
-// Modes (of the thread): busy, idle, hang; "user" is an idle thread plus a user SIGINT handler.
+// Modes (of the thread): busy, idle, hang; "user" is an idle thread plus a user SIGINT handler;
+// "exit-busy" and "exit-idle" make the host call process.exit(3) once the thread is ready.
 import { appendFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { linkThreadTermination } from "../termination-threads.js";
@@ -20,5 +21,8 @@ worker.once("exit", release);
 if (mode === "user") {
   process.on("SIGINT", () => appendFileSync(out, `${JSON.stringify({ user: true })}\n`));
 }
-worker.once("message", () => process.stdout.write("ready\n"));
+worker.once("message", () => {
+  process.stdout.write("ready\n");
+  if (mode.startsWith("exit-")) process.exit(3);
+});
 setInterval(() => {}, 1_000);

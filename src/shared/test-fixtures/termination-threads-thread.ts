@@ -13,5 +13,5 @@ onTermination((t) => {
   if (mode === "hang") for (;;);
 });
 parentPort!.postMessage("ready");
-if (mode === "busy") for (;;) checkTermination();
+if (mode === "busy" || mode === "exit-busy") for (;;) checkTermination();
 else setInterval(() => {}, 1_000);
