@@ -73,7 +73,9 @@ export class SegmentQueue {
     seg.weight += info.weight;
     seg.bytes += line.length;
     this.#memWeight += info.weight;
-    const full = Math.max(1, Math.min(50_000, Math.floor(this.maxMemoryPoints / 2)));
+    // Half the memory bound (125k points by default): under a backlog a segment is about one
+    // full request (the server's per-request cost stays small), and two fit in memory.
+    const full = Math.max(1, Math.floor(this.maxMemoryPoints / 2));
     if (!seg.durable || seg.weight >= full || seg.bytes >= SEGMENT_BYTES) this.seal();
   }
 
