@@ -2,7 +2,7 @@
  * Reading commands on a store that cannot be written, as a real fault: this process makes the
  * store, then makes its file and folder read-only, and the commands run in a child process
  * that cannot write them. When the tests run as root (CI), root writes through file modes, so
- * the child runs as `nobody`; otherwise as this user, for whom the modes are enough.
+ * the child runs as root without the capabilities that let it (see `asReader`).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -18,14 +18,17 @@ const tmp = tempDirs("amltk-ro-");
 const CLI = join(import.meta.dirname, "test-fixtures/amltk.ts");
 const READ_COMMANDS = join(import.meta.dirname, "test-fixtures/read-commands.ts");
 
-/** Who the child runs as: `nobody` when we are root, else ourselves. */
-function reader(): { uid?: number; gid?: number } {
-  if (process.getuid?.() !== 0) return {};
-  const line = readFileSync("/etc/passwd", "utf8")
-    .split("\n")
-    .find((l) => l.startsWith("nobody:"));
-  const [, , uid, gid] = line?.split(":") ?? [];
-  return { uid: Number(uid ?? 65534), gid: Number(gid ?? 65534) };
+/**
+ * The command line that runs `node args` in a process that file modes bind. As root (CI) that
+ * is root without the capabilities that bypass them: `setpriv` drops CAP_DAC_OVERRIDE,
+ * CAP_DAC_READ_SEARCH and CAP_FOWNER from the bounding set, so the exec'd node cannot get them.
+ * (Running as `nobody` instead fails wherever the checkout sits under a folder only root may
+ * enter, as a `mktemp -d` clone does.) Otherwise as ourselves, for whom the modes are enough.
+ */
+function asReader(args: string[]): [string, string[]] {
+  if (process.getuid?.() !== 0) return [process.execPath, args];
+  const dropped = "-dac_override,-dac_read_search,-fowner";
+  return ["setpriv", ["--bounding-set", dropped, "--", process.execPath, ...args]];
 }
 
 const children: ChildProcess[] = [];
@@ -45,8 +48,7 @@ interface ReadResults {
 
 /** A write, then `runs list/show/export`, as the reader (test-fixtures/read-commands.ts). */
 function readCommands(dir: string): ReadResults {
-  const r = spawnSync(process.execPath, ["--import", "tsx", READ_COMMANDS, dir], {
-    ...reader(),
+  const r = spawnSync(...asReader(["--import", "tsx", READ_COMMANDS, dir]), {
     encoding: "utf8",
     timeout: 60_000,
   });
@@ -135,14 +137,9 @@ it.each([
 
 it("amltk ui starts and serves runs from a store that cannot be written", async () => {
   const { dir } = readOnlyStore(false);
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", CLI, "ui", "--dir", dir, "--port", "0"],
-    {
-      ...reader(),
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(...asReader(["--import", "tsx", CLI, "ui", "--dir", dir, "--port", "0"]), {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.push(child);
   let err = "";
   child.stderr!.on("data", (b) => {
@@ -179,8 +176,7 @@ it("amltk ui starts and serves runs from a store that cannot be written", async 
 it("a store that cannot be read either: a clear error naming the file", () => {
   const { dir } = readOnlyStore(false);
   chmodSync(join(dir, "amltk.db"), 0o000);
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, "runs", "list", "--dir", dir], {
-    ...reader(),
+  const r = spawnSync(...asReader(["--import", "tsx", CLI, "runs", "list", "--dir", dir]), {
     encoding: "utf8",
     timeout: 60_000,
   });
