@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TERMINATION_SIGNALS, type TerminationSignal } from "./termination.js";
-import { checkTermination, linkThreadTermination } from "./termination-threads.js";
+import { linkThreadTermination } from "./termination-threads.js";
 
 const child = join(import.meta.dirname, "test-fixtures", "termination-threads-child.ts");
 const running: ChildProcess[] = [];
@@ -113,7 +113,19 @@ describe("worker threads and the host's termination", () => {
     expect(() => linkThreadTermination(Number.NaN)).toThrow(/got NaN/);
   });
 
-  it("checkTermination does nothing outside a linked thread", () => {
-    expect(checkTermination()).toBeUndefined();
+  it("holds signal and exit hooks only while a link is live", () => {
+    const counts = () =>
+      ["SIGINT", "SIGTERM", "SIGHUP", "exit"].map((e) => process.listenerCount(e));
+    const before = counts();
+    const a = linkThreadTermination(100);
+    const b = linkThreadTermination(100);
+    expect(counts()).toEqual(before.map((n) => n + 1));
+    a.release();
+    a.release(); // twice is harmless
+    expect(counts()).toEqual(before.map((n) => n + 1));
+    b.release();
+    expect(counts()).toEqual(before);
+    a.link.port.close();
+    b.link.port.close();
   });
 });
