@@ -6,7 +6,7 @@ import type { RunInit, RunRecord, Store } from "../store/types.js";
 import { TrackError } from "./errors.js";
 import { atExitAfterRuns } from "./exit-hooks.js";
 import { Run, setFinishHook } from "./run.js";
-import { checkRunId, randomId } from "./values.js";
+import { checkRunId, randomId } from "./run-id.js";
 
 /**
  * Where a run writes: "offline" (the embedded SQLite store in `dir`; the default), "disabled"

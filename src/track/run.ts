@@ -10,7 +10,7 @@ import { HistoryWriter } from "./history-writer.js";
 import type { LogOptions, RunInternals, SyncStore } from "./run-types.js";
 import { type MetricOptions, SummaryState } from "./summary.js";
 import { SystemSampler } from "./system-metrics.js";
-import { flattenLog, MAX_KEY } from "./values.js";
+import { flattenLog, MAX_KEY } from "./log-payload.js";
 
 export type { LogOptions, RunInternals } from "./run-types.js";
 

@@ -1,3 +1,4 @@
+/** The payload of `run.log`: checked and flattened to the key/value pairs a store keeps. */
 import type { StoredValue } from "../store/types.js";
 import { TrackError } from "./errors.js";
 
@@ -70,20 +71,4 @@ function flattenInto(
         throw new TrackError(`log: key "${key}" holds an unsupported ${typeof v}`);
     }
   }
-}
-
-const BAD_ID = /[/\\#?%:]/;
-
-export function checkRunId(id: string): void {
-  if (typeof id !== "string" || id === "" || BAD_ID.test(id)) {
-    throw new TrackError(`invalid run id "${id}": must be non-empty and not contain / \\ # ? % :`);
-  }
-}
-
-const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
-
-export function randomId(len = 8): string {
-  let s = "";
-  for (let i = 0; i < len; i++) s += ALPHABET[Math.floor(Math.random() * ALPHABET.length)];
-  return s;
 }
