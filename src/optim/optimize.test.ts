@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -150,21 +150,35 @@ describe("optimize", () => {
   });
 
   it("timeout with wait: false ends the run without waiting for running trials", async () => {
-    const { history, best, exitState } = await optimize({
-      fn: hangs,
-      optimizer: new RandomSearch({ space: xy, metrics: loss }),
-      scheduler: Scheduler.withProcesses({ maxWorkers: 2 }),
-      maxTrials: 5,
-      timeout: 0.5,
-      wait: false,
-      pruner: new MedianPruner(),
-    });
-    expect(exitState.code).toBe("TIMEOUT");
-    // The two running trials are stopped: their workers are killed, which Trial.Task reports
-    // as crashed (or, were they cancelled before starting, not at all). None succeeded.
-    expect(history.length).toBeLessThanOrEqual(2);
-    expect(history.toArray().every((r) => r.status === "crashed")).toBe(true);
-    expect(best).toBeUndefined();
+    // The workers inherit this variable: each trial that starts in one leaves a file here.
+    const started = mkdtempSync(join(tmpdir(), "amltk-optimize-started-"));
+    process.env.AMLTK_TEST_STARTED_DIR = started;
+    try {
+      const { history, best, exitState } = await optimize({
+        fn: hangs,
+        optimizer: new RandomSearch({ space: xy, metrics: loss }),
+        scheduler: Scheduler.withProcesses({ maxWorkers: 2 }),
+        maxTrials: 5,
+        // Long enough for both workers to start their trial on a loaded machine.
+        timeout: 3,
+        wait: false,
+        pruner: new MedianPruner(),
+      });
+      expect(exitState.code).toBe("TIMEOUT");
+      // The trials running at the timeout are stopped: their workers are killed, which
+      // Trial.Task reports as crashed; a trial cancelled before it started is not reported.
+      // So History holds exactly the trials that started, all crashed, none succeeded.
+      const ran = readdirSync(started).sort();
+      expect(ran.length).toBeGreaterThan(0);
+      expect(ran.length).toBeLessThanOrEqual(2);
+      const reports = history.toArray();
+      expect(reports.map((r) => r.name).sort()).toEqual(ran);
+      expect(reports.filter((r) => r.status === "crashed")).toHaveLength(ran.length);
+      expect(best).toBeUndefined();
+    } finally {
+      delete process.env.AMLTK_TEST_STARTED_DIR;
+      rmSync(started, { recursive: true, force: true });
+    }
   });
 
   it("shows progress: plain lines when not a TTY", async () => {

@@ -1,4 +1,6 @@
 /** Trial functions for optimize tests; importable so worker processes can load them. */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { importable } from "../../scheduling/executors/executor.js";
 import { Pruned } from "../../trial/pruning.js";
 import type { TrialReport } from "../../trial/report.js";
@@ -34,9 +36,17 @@ export const curve = importable(
   "curve",
 );
 
-/** Never finishes: for timeout tests (the worker is killed when the run ends with `wait: false`). */
+/**
+ * Never finishes: for timeout tests (the worker is killed when the run ends with `wait: false`).
+ * When `AMLTK_TEST_STARTED_DIR` is set, it first creates a file there named after the trial, so
+ * a test knows which trials were running in a worker (and so must be reported) at the timeout.
+ */
 export const hangs = importable(
-  (_trial: Trial): Promise<TrialReport> => new Promise<TrialReport>(() => {}),
+  (trial: Trial): Promise<TrialReport> => {
+    const dir = process.env.AMLTK_TEST_STARTED_DIR;
+    if (dir) writeFileSync(join(dir, trial.name), "");
+    return new Promise<TrialReport>(() => {});
+  },
   import.meta.url,
   "hangs",
 );
