@@ -9,7 +9,7 @@
  */
 
 import { Progress, type ProgressOptions } from "../cli/progress.js";
-import type { ExitState } from "../scheduling/exit.js";
+import type { ExitState } from "../scheduling/exit-state.js";
 import { CommPlugin } from "../scheduling/plugins/comm.js";
 import { Scheduler } from "../scheduling/scheduler.js";
 import type { Plugin } from "../scheduling/task.js";

@@ -26,17 +26,12 @@ import {
 import { ProcessExecutor } from "./executors/processes.js";
 import { SequentialExecutor } from "./executors/sequential.js";
 import { ThreadExecutor } from "./executors/threads.js";
-import { type ExceptionMode, type ExitState, type RunOptions, resolveMode } from "./exit.js";
+import type { ExitState } from "./exit-state.js";
+import { type ExceptionMode, type RunOptions, resolveMode } from "./run-options.js";
 
-export type {
-  ErrorClass,
-  ExceptionMode,
-  ExitCode,
-  ExitState,
-  OnException,
-  RunOptions,
-} from "./exit.js";
-export { resolveMode } from "./exit.js";
+export type { ExitCode, ExitState } from "./exit-state.js";
+export type { ErrorClass, ExceptionMode, OnException, RunOptions } from "./run-options.js";
+export { resolveMode } from "./run-options.js";
 
 import { type AnyFn, Task, type TaskOptions } from "./task.js";
 

@@ -1,33 +1,4 @@
-/** Exit states and exception-handling modes of `Scheduler.run`. */
-
-/**
- * Why `Scheduler.run` ended: `stop()` was called, the `timeout` passed, the queue ran empty
- * (with `endOnEmpty`), a cancelled future ended it, or an exception did.
- *
- * @example
- * ```ts
- * const { code } = await scheduler.run({ timeout: 60 });
- * if (code === "TIMEOUT") console.log("ran out of time");
- * ```
- */
-export type ExitCode = "STOPPED" | "TIMEOUT" | "EXHAUSTED" | "CANCELLED" | "UNKNOWN" | "EXCEPTION";
-
-/**
- * What `Scheduler.run` resolves with: the {@link ExitCode}, and the exception, stop message and
- * errors raised while draining, where there are any.
- *
- * @example
- * ```ts
- * const state: ExitState = await scheduler.run({ onException: "end" });
- * if (state.code === "EXCEPTION") console.error(state.exception);
- * ```
- */
-export interface ExitState {
-  code: ExitCode;
-  exception?: unknown;
-  message?: string;
-  drainErrors?: unknown[];
-}
+/** Options of `Scheduler.run`, and the exception-handling modes they name. */
 
 /**
  * What a run does with an error: `"raise"` ends the run and rejects `run()` with it, `"end"`
@@ -86,6 +57,7 @@ export interface RunOptions {
   onCancelled?: ExceptionMode;
 }
 
+/** The mode `spec` gives `err`: the string mode itself, or the first pair whose class `err` is an instance of ("raise" when none is). */
 export function resolveMode(spec: OnException, err: unknown): ExceptionMode {
   if (typeof spec === "string") return spec;
   for (const [cls, mode] of spec) if (err instanceof cls) return mode;
