@@ -6,8 +6,9 @@ import { RandomSearch } from "../random.js";
 import { Rng } from "../rng.js";
 import type { Optimizer } from "../types.js";
 import { DIM, f1, f2, hv, zdt1, zdtSpace } from "../zdt1.test-helpers.js";
+import { fronts2D } from "./fronts-2d.js";
+import { split } from "./good-bad-split.js";
 import { hypervolume, hypervolumeWeights, selectByHypervolume } from "./motpe.js";
-import { fronts2D, split } from "./split.js";
 import { TPE } from "./tpe.js";
 
 /** Sequential ask/tell on ZDT1; every report, in order. */

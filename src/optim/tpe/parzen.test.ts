@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../rng.js";
+import { defaultGamma, defaultWeights, split } from "./good-bad-split.js";
 import { type Dim, Parzen, type ParzenOptions } from "./parzen.js";
-import { defaultGamma, defaultWeights, split, thin } from "./split.js";
+import { thin } from "./thin-kernels.js";
 
 const opts = (over: Partial<ParzenOptions> = {}): ParzenOptions => ({
   priorWeight: 1,

@@ -13,9 +13,10 @@ import { BaseOptimizer, type OptimizerOptions } from "../base-optimizer.js";
 import { lossesOf, paretoFront } from "../pareto.js";
 import { configKey } from "../space/key.js";
 import type { Choice, Config } from "../types.js";
+import { defaultGamma, defaultWeights, type Ranked, split } from "./good-bad-split.js";
 import { encode, type Group, groupActive, groupsOf, snap } from "./groups.js";
 import { Parzen, type ParzenOptions } from "./parzen.js";
-import { defaultGamma, defaultWeights, type Ranked, split, thin } from "./split.js";
+import { thin } from "./thin-kernels.js";
 
 /**
  * Options of {@link TPE} (besides the space, metrics, seed and naming every optimizer takes).

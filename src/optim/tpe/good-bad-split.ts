@@ -6,6 +6,7 @@
  */
 
 import { nonDominatedSort } from "../pareto.js";
+import { fronts2D } from "./fronts-2d.js";
 import { hypervolumeWeights, selectByHypervolume } from "./motpe.js";
 
 /** What TPE remembers of one trial, for ranking. */
@@ -112,68 +113,4 @@ function bestMulti<T extends Ranked>(ok: readonly T[], k: number): T[] {
     if (out.length >= k) break;
   }
   return out;
-}
-
-/**
- * The same fronts as `nonDominatedSort` (each in index order) for 2 objectives, in
- * O(n log n + n · fronts) instead of O(n²): TPE ranks every trial at every ask. Points taken
- * by the first loss (then the second) can only be dominated by points before them, and within
- * a front the last one taken has the smallest second loss, so it alone decides whether the
- * front dominates the next point.
- */
-export function fronts2D(points: readonly (readonly number[])[]): number[][] {
-  const order = points.map((_, i) => i);
-  order.sort((a, b) => points[a][0] - points[b][0] || points[a][1] - points[b][1]);
-  const fronts: number[][] = [];
-  const tails: number[] = [];
-  for (const i of order) {
-    const [x, y] = points[i];
-    let r = 0;
-    for (; r < fronts.length; r++) {
-      const [tx, ty] = points[tails[r]];
-      if (!(ty < y || (ty === y && tx < x))) break;
-    }
-    if (r === fronts.length) fronts.push([]);
-    fronts[r].push(i);
-    tails[r] = i;
-  }
-  for (const f of fronts) f.sort((a, b) => a - b);
-  return fronts;
-}
-
-/**
- * At most `max` kernels out of `weights.length` (oldest first): the newest half kept as they
- * are, the older ones thinned evenly, each kept one carrying the weight of those it stands for.
- * The bad group grows with the history while its shape changes slowly, so this keeps g(x)'s
- * shape and makes the cost of an ask stop growing with the number of trials. Returns the
- * indices kept and their weights.
- */
-export function thin(
-  weights: ArrayLike<number>,
-  max: number,
-): { picks: Int32Array; weights: Float64Array } {
-  const n = weights.length;
-  if (n <= max)
-    return {
-      picks: Int32Array.from({ length: n }, (_, i) => i),
-      weights: Float64Array.from(weights),
-    };
-  const recent = Math.floor(max / 2);
-  const old = n - recent;
-  const slots = max - recent;
-  const picks = new Int32Array(max);
-  const out = new Float64Array(max);
-  for (let s = 0; s < slots; s++) {
-    const from = Math.floor((s * old) / slots);
-    const to = Math.floor(((s + 1) * old) / slots);
-    let w = 0;
-    for (let i = from; i < to; i++) w += weights[i];
-    picks[s] = Math.floor((from + to - 1) / 2);
-    out[s] = w;
-  }
-  for (let i = old; i < n; i++) {
-    picks[slots + i - old] = i;
-    out[slots + i - old] = weights[i];
-  }
-  return { picks, weights: out };
 }
