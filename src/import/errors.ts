@@ -1,7 +1,10 @@
+import { AmltkError, type AmltkErrorOptions } from "../shared/errors.js";
+
 /**
  * Thrown when a `.wandb` file is not a readable W&B transaction log: bad header, a chunk whose
  * CRC does not match, a record cut off by the end of the file, or bytes that are not a record.
- * Records before `offset` were read fine (an import keeps them).
+ * Records before `offset` were read fine (an import keeps them). `code` says which damage:
+ * `bad_header`, `crc_mismatch`, `truncated`, `bad_chunk` or `bad_record`.
  *
  * @example
  * ```ts
@@ -12,21 +15,31 @@
  * }
  * ```
  */
-export class WandbLogError extends Error {
+export class WandbLogError extends AmltkError<WandbLogErrorCode> {
   override name = "WandbLogError";
   constructor(
     message: string,
-    readonly code: "bad_header" | "crc_mismatch" | "truncated" | "bad_chunk" | "bad_record",
+    code: WandbLogErrorCode,
     readonly file: string,
     /** Byte offset in the file where the damage starts. */
     readonly offset: number,
+    options?: AmltkErrorOptions,
   ) {
-    super(`${file}: ${message} at byte ${offset}`);
+    super(code, `${file}: ${message} at byte ${offset}`, options);
   }
 }
 
+/** What damage a {@link WandbLogError} found. */
+export type WandbLogErrorCode =
+  | "bad_header"
+  | "crc_mismatch"
+  | "truncated"
+  | "bad_chunk"
+  | "bad_record";
+
 /**
- * Thrown for import input that is not a W&B run (a path with no `.wandb` file, a run without id).
+ * Thrown for import input that is not a W&B run (a path with no `.wandb` file, a run without
+ * id). Code `not_a_wandb_run`.
  *
  * @example
  * ```ts
@@ -37,6 +50,9 @@ export class WandbLogError extends Error {
  * }
  * ```
  */
-export class WandbImportError extends Error {
+export class WandbImportError extends AmltkError<"not_a_wandb_run"> {
   override name = "WandbImportError";
+  constructor(message: string, options?: AmltkErrorOptions) {
+    super("not_a_wandb_run", message, options);
+  }
 }

@@ -3,6 +3,7 @@
  * its `.proto` file or a protobuf dependency. Fields come back raw (by number and wire type);
  * the record mapping (`wandb-records.ts`) decides what each number means.
  */
+import { AmltkError } from "../shared/errors.js";
 
 /** One field as it appears on the wire. */
 export type WireField =
@@ -12,8 +13,11 @@ export type WireField =
   | { no: number; wire: 5; value: Uint8Array };
 
 /** Thrown for bytes that are not a valid protobuf message. */
-export class ProtobufError extends Error {
+export class ProtobufError extends AmltkError<"bad_protobuf"> {
   override name = "ProtobufError";
+  constructor(message: string) {
+    super("bad_protobuf", message);
+  }
 }
 
 function readVarint(buf: Uint8Array, pos: number): [bigint, number] {

@@ -28,6 +28,7 @@ export async function* readWandbLog(file: string): AsyncGenerator<WandbRecord> {
           "bad_record",
           file,
           offset,
+          { cause: e },
         );
       }
       throw e;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { AmltkError } from "../shared/errors.js";
 import { Metric } from "../trial/metric.js";
 import type { TrialReport } from "../trial/report.js";
 import { Trial } from "../trial/trial.js";
@@ -48,8 +49,11 @@ export interface OptimizerOptions {
  * }
  * ```
  */
-export class OptimizerExhaustedError extends Error {
+export class OptimizerExhaustedError extends AmltkError<"optimizer_exhausted"> {
   override readonly name = "OptimizerExhaustedError";
+  constructor(message: string) {
+    super("optimizer_exhausted", message);
+  }
 }
 
 function checkMetrics(metrics: Metric | readonly Metric[], who: string): Metric[] {

@@ -4,6 +4,7 @@
  * Events are declared up front; subscribing to a name that was not declared throws an error
  * naming it. Handlers run synchronously, in registration order.
  */
+import { AmltkError } from "../shared/errors.js";
 
 /**
  * Event names mapped to the argument lists their handlers receive.
@@ -72,9 +73,12 @@ interface Subscriber<A extends unknown[]> {
  * }
  * ```
  */
-export class UnknownEventError extends Error {
+export class UnknownEventError extends AmltkError<"unknown_event"> {
   constructor(name: string, known: readonly string[]) {
-    super(`Unknown event "${name}". Known events: ${known.join(", ") || "(none)"}.`);
+    super(
+      "unknown_event",
+      `Unknown event "${name}". Known events: ${known.join(", ") || "(none)"}.`,
+    );
     this.name = "UnknownEventError";
   }
 }

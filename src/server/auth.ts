@@ -9,6 +9,7 @@
  * working on the very next request.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { OptionError } from "../shared/options.js";
 import type { Db } from "../store/sqlite/db.js";
 
 const TABLE_SQL = `CREATE TABLE IF NOT EXISTS server_api_keys (
@@ -102,8 +103,11 @@ export interface KeyOptions {
  * }
  * ```
  */
-export class KeyOptionError extends Error {
+export class KeyOptionError extends OptionError {
   override name = "KeyOptionError";
+  constructor(message: string) {
+    super("invalid_option", message);
+  }
 }
 
 /**

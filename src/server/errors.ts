@@ -1,4 +1,5 @@
 /** The one error shape of the HTTP API: `{ error: { code, message, field? } }` with a status. */
+import { AmltkError, type AmltkErrorOptions } from "../shared/errors.js";
 import { StoreError } from "../store/types.js";
 
 export type ApiErrorCode =
@@ -16,7 +17,8 @@ export type ApiErrorCode =
 
 /**
  * An HTTP API error: its status, a stable `code`, a message and, for bad input, the field
- * at fault. Serialized as `{ error: { code, message, field? } }`.
+ * at fault; `cause` is the error it was made from (a store refusal), which is never sent.
+ * Serialized as `{ error: { code, message, field? } }`.
  *
  * @example
  * ```ts
@@ -24,15 +26,16 @@ export type ApiErrorCode =
  * JSON.stringify(err); // {"error":{"code":"not_found","message":"no run abc123"}}
  * ```
  */
-export class ApiError extends Error {
+export class ApiError extends AmltkError<ApiErrorCode> {
   override name = "ApiError";
   constructor(
     readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 503,
-    readonly code: ApiErrorCode,
+    code: ApiErrorCode,
     message: string,
     readonly field?: string,
+    options?: AmltkErrorOptions,
   ) {
-    super(message);
+    super(code, message, options);
   }
 
   toJSON(): { error: { code: ApiErrorCode; message: string; field?: string } } {
@@ -57,17 +60,23 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof StoreError) {
     switch (err.code) {
       case "invalid":
-        return new ApiError(400, "invalid", err.message);
+        return new ApiError(400, "invalid", err.message, undefined, { cause: err });
       case "not_found":
-        return new ApiError(404, "not_found", err.message);
+        return new ApiError(404, "not_found", err.message, undefined, { cause: err });
       case "duplicate":
-        return new ApiError(409, "duplicate", err.message);
+        return new ApiError(409, "duplicate", err.message, undefined, { cause: err });
       case "busy":
       case "closed":
       case "full": // no space, or a read-only store: the client keeps the data and retries
       case "readonly":
-        return new ApiError(503, "busy", err.message);
+        return new ApiError(503, "busy", err.message, undefined, { cause: err });
     }
   }
-  return new ApiError(500, "internal", `internal error: ${(err as Error)?.message ?? String(err)}`);
+  return new ApiError(
+    500,
+    "internal",
+    `internal error: ${(err as Error)?.message ?? String(err)}`,
+    undefined,
+    { cause: err },
+  );
 }

@@ -1,6 +1,8 @@
+import { AmltkError, type AmltkErrorOptions } from "../shared/errors.js";
+
 /**
  * Thrown for bad input to the tracker (bad key/value, config change, bad id, unsupported mode).
- * The run keeps working after it.
+ * The run keeps working after it. Code `invalid`.
  *
  * @example
  * ```ts
@@ -11,6 +13,9 @@
  * }
  * ```
  */
-export class TrackError extends Error {
+export class TrackError extends AmltkError<"invalid"> {
   override name = "TrackError";
+  constructor(message: string, options?: AmltkErrorOptions) {
+    super("invalid", message, options);
+  }
 }

@@ -21,6 +21,7 @@
  */
 
 import type { Pruner } from "../optim/types.js";
+import { AmltkError } from "../shared/errors.js";
 import { decodeNumber, encodeNumber, type JSONNumber, type TrialReport } from "./report.js";
 import type { Trial } from "./trial.js";
 
@@ -57,11 +58,11 @@ export const PRUNING_MESSAGE = "amltk:pruning";
  * }
  * ```
  */
-export class Pruned extends Error {
+export class Pruned extends AmltkError<"pruned"> {
   /** The step at which the trial was pruned, if given. */
   readonly step: number | undefined;
   constructor(step?: number) {
-    super(step === undefined ? "Pruned" : `Pruned at step ${step}`);
+    super("pruned", step === undefined ? "Pruned" : `Pruned at step ${step}`);
     this.name = "Pruned";
     this.step = step;
   }

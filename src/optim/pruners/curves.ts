@@ -5,6 +5,7 @@
  * @module
  */
 
+import { OptionError } from "../../shared/options.js";
 import type { Metric } from "../../trial/metric.js";
 import type { TrialStatus } from "../../trial/report.js";
 
@@ -33,10 +34,14 @@ export interface DirectionOptions {
  * // PrunerOptionError: SuccessiveHalvingPruner: `reductionFactor` must be a finite number > 1, got 1
  * ```
  */
-export class PrunerOptionError extends RangeError {
+export class PrunerOptionError extends OptionError {
+  override name = "PrunerOptionError";
   constructor(pruner: string, option: string, value: unknown, expected: string) {
-    super(`${pruner}: \`${option}\` must be ${expected}, got ${String(value)}`);
-    this.name = "PrunerOptionError";
+    super(
+      "invalid_option",
+      `${pruner}: \`${option}\` must be ${expected}, got ${String(value)}`,
+      option,
+    );
   }
 }
 

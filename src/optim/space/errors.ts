@@ -4,9 +4,10 @@
  *
  * @module
  */
+import { AmltkError } from "../../shared/errors.js";
 
 /**
- * A search space definition or a configuration is invalid.
+ * A search space definition or a configuration is invalid. Code `invalid_space`.
  *
  * @example
  * ```ts
@@ -17,7 +18,7 @@
  * }
  * ```
  */
-export class SpaceError extends Error {
+export class SpaceError extends AmltkError<"invalid_space"> {
   override readonly name = "SpaceError";
   /** The parameter at fault, when known (builders do not know their name yet). */
   readonly param: string | undefined;
@@ -25,7 +26,10 @@ export class SpaceError extends Error {
   readonly value: unknown;
 
   constructor(message: string, options: { param?: string; value?: unknown } = {}) {
-    super(options.param === undefined ? message : `param "${options.param}": ${message}`);
+    super(
+      "invalid_space",
+      options.param === undefined ? message : `param "${options.param}": ${message}`,
+    );
     this.param = options.param;
     this.value = options.value;
   }

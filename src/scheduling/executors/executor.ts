@@ -1,6 +1,7 @@
 /**
  * The executor contract: something that runs calls and hands back futures.
  */
+import { AmltkError } from "../../shared/errors.js";
 
 /**
  * A call that a worker can import: `import(moduleUrl)[exportName](...args)`.
@@ -182,9 +183,9 @@ export type FutureState = "pending" | "running" | "done" | "cancelled";
  * });
  * ```
  */
-export class CancelledError extends Error {
+export class CancelledError extends AmltkError<"cancelled"> {
   constructor(message = "Future was cancelled") {
-    super(message);
+    super("cancelled", message);
     this.name = "CancelledError";
   }
 }

@@ -3,11 +3,28 @@
  * and memory while it runs a limited call (Linux `/proc`; elsewhere only wall time applies).
  */
 import { readFileSync } from "node:fs";
+import { AmltkError } from "../../shared/errors.js";
 import type { LimitSpec } from "./executor.js";
 
 /**
+ * The codes of {@link LimitExceededError}, one per limit: `wall_time_exceeded`,
+ * `cpu_time_exceeded`, `memory_limit_exceeded`.
+ */
+export type LimitExceededCode =
+  | "wall_time_exceeded"
+  | "cpu_time_exceeded"
+  | "memory_limit_exceeded";
+
+const LIMIT_CODES: Record<keyof LimitSpec, LimitExceededCode> = {
+  wallTime: "wall_time_exceeded",
+  cpuTime: "cpu_time_exceeded",
+  memory: "memory_limit_exceeded",
+};
+
+/**
  * A call went over one of its resource limits and was stopped: the base of
- * {@link WallTimeExceeded}, {@link CpuTimeExceeded} and {@link MemoryLimitExceeded}.
+ * {@link WallTimeExceeded}, {@link CpuTimeExceeded} and {@link MemoryLimitExceeded}. Its `code`
+ * names the limit: `wall_time_exceeded`, `cpu_time_exceeded` or `memory_limit_exceeded`.
  *
  * @example
  * ```ts
@@ -17,14 +34,14 @@ import type { LimitSpec } from "./executor.js";
  * await scheduler.run({ onException: [[LimitExceededError, "continue"]] });
  * ```
  */
-export class LimitExceededError extends Error {
+export class LimitExceededError extends AmltkError<LimitExceededCode> {
   /** Which limit: "wallTime" (s), "cpuTime" (s) or "memory" (bytes). */
   readonly limit: keyof LimitSpec;
   /** The limit's value. */
   readonly value: number;
 
   constructor(limit: keyof LimitSpec, value: number, detail: string) {
-    super(detail);
+    super(LIMIT_CODES[limit], detail);
     this.limit = limit;
     this.value = value;
   }
@@ -89,7 +106,7 @@ export class MemoryLimitExceeded extends LimitExceededError {
 
 /**
  * A limit was asked of an executor that cannot enforce it; the message says why and what to
- * use instead. Thrown at Task creation (by `Limits`) or at submit.
+ * use instead. Thrown at Task creation (by `Limits`) or at submit. Code `unsupported_limit`.
  *
  * @example
  * ```ts
@@ -101,14 +118,17 @@ export class MemoryLimitExceeded extends LimitExceededError {
  * }
  * ```
  */
-export class UnsupportedLimitError extends TypeError {
+export class UnsupportedLimitError extends AmltkError<"unsupported_limit"> {
   /** Which limit. */
   readonly limit: keyof LimitSpec;
   /** Which executor refused it, e.g. "threads". */
   readonly executor: string;
 
   constructor(limit: keyof LimitSpec, executor: string, why: string) {
-    super(`Limits: ${limit} cannot be enforced on the ${executor} executor: ${why}`);
+    super(
+      "unsupported_limit",
+      `Limits: ${limit} cannot be enforced on the ${executor} executor: ${why}`,
+    );
     this.name = "UnsupportedLimitError";
     this.limit = limit;
     this.executor = executor;

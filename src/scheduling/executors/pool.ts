@@ -11,6 +11,8 @@
  * moved to an idle worker when one runs out of work ("stealing"). Calls with limits or a
  * Comm channel run alone on their worker, so watchdogs and channels see exactly one call.
  */
+
+import { AmltkError } from "../../shared/errors.js";
 import {
   type Call,
   type CallChannel,
@@ -47,9 +49,9 @@ export const DEPTH = 32;
  * });
  * ```
  */
-export class WorkerDiedError extends Error {
+export class WorkerDiedError extends AmltkError<"worker_died"> {
   constructor(how: string) {
-    super(how);
+    super("worker_died", how);
     this.name = "WorkerDiedError";
   }
 }

@@ -9,6 +9,8 @@
  * so it includes anything else the process does meanwhile); `memory` is not enforced, since
  * the heap is shared with the host. Use threads or processes to stop calls hard.
  */
+
+import { AmltkError } from "../../shared/errors.js";
 import { CommHandle } from "../plugins/comm-handle.js";
 import {
   type Call,
@@ -31,9 +33,10 @@ import { Queue } from "./queue.js";
  * });
  * ```
  */
-export class AbandonedCallError extends Error {
+export class AbandonedCallError extends AmltkError<"call_abandoned"> {
   constructor() {
     super(
+      "call_abandoned",
       "The call was still running at shutdown (wait: false) and was abandoned: an in-process " +
         "call cannot be stopped, so it may still be running. Use threads or processes to stop calls.",
     );

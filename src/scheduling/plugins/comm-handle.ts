@@ -3,6 +3,8 @@
  * a worker thread, a worker process, or (sequential executor) the host process itself; it
  * only needs a function that posts a {@link ChannelMsg} to the host.
  */
+
+import { AmltkError } from "../../shared/errors.js";
 import type { ChannelMsg } from "../executors/executor.js";
 import { assertCloneable } from "../executors/wire.js";
 
@@ -15,9 +17,10 @@ import { assertCloneable } from "../executors/wire.js";
  * catch (e) { if (e instanceof CommTimeoutError) useDefault(); }
  * ```
  */
-export class CommTimeoutError extends Error {
+export class CommTimeoutError extends AmltkError<"comm_timeout"> {
   constructor(seconds: number) {
     super(
+      "comm_timeout",
       `Comm.request: no response within ${seconds}s. Answer it on the host with ` +
         `task.on("onCommRequest", (msg) => msg.respond(value)), or pass a longer { timeout }.`,
     );
@@ -34,9 +37,9 @@ export class CommTimeoutError extends Error {
  * comm.send(1); // throws CommClosedError
  * ```
  */
-export class CommClosedError extends Error {
+export class CommClosedError extends AmltkError<"comm_closed"> {
   constructor(what: string) {
-    super(`Comm: cannot ${what}: the channel is closed`);
+    super("comm_closed", `Comm: cannot ${what}: the channel is closed`);
     this.name = "CommClosedError";
   }
 }

@@ -29,6 +29,7 @@ import {
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Op } from "../../server/protocol.js";
+import { AmltkError, type AmltkErrorOptions } from "../../shared/errors.js";
 import { ownerDead, processStartToken } from "../../store/run-record.js";
 
 export interface SpoolMeta {
@@ -51,12 +52,13 @@ export interface SegmentContent {
 }
 
 /** A spool segment that cannot be read; it is kept on disk, never deleted. */
-export class SpoolError extends Error {
+export class SpoolError extends AmltkError<"spool_unreadable"> {
   constructor(
     message: string,
     readonly path: string,
+    options?: AmltkErrorOptions,
   ) {
-    super(message);
+    super("spool_unreadable", message, options);
     this.name = "SpoolError";
   }
 }
@@ -281,6 +283,7 @@ function parseOrThrow(text: string, file: string, line: number): unknown {
     throw new SpoolError(
       `spool segment ${file} line ${line} is not valid JSON (${(e as Error).message}); kept on disk`,
       file,
+      { cause: e },
     );
   }
 }
