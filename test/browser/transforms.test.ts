@@ -1,4 +1,5 @@
 /** The dashboard's pure parts, without a browser: filter syntax and series transforms. */
+
 import { describe, expect, it } from "vitest";
 import type { Run } from "../../web/src/api.js";
 import {
@@ -8,9 +9,9 @@ import {
   interpolate,
   positiveOnly,
 } from "../../web/src/charts/transform.js";
-import { flatEntries, pathValue } from "../../web/src/dom.js";
 import { FilterSyntaxError, parseFilter } from "../../web/src/filter.js";
 import { importance } from "../../web/src/hpo/importance.js";
+import { flatEntries, pathValue } from "../../web/src/run-fields.js";
 import { groupRuns } from "../../web/src/runs-table.js";
 
 describe("parseFilter", () => {

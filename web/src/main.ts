@@ -5,7 +5,7 @@
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import { ApiError, dropEarly } from "./api.js";
-import { h } from "./dom.js";
+import { h } from "./element.js";
 import { projectsPage } from "./pages/projects.js";
 import { runPage } from "./pages/run.js";
 import { runsPage } from "./pages/runs.js";

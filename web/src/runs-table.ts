@@ -4,8 +4,10 @@
  * optional grouping rows. Rows carry `data-run-id` for tests and scripts.
  */
 import type { Run } from "./api.js";
-import { flatEntries, fmt, fmtTime, h, pathValue } from "./dom.js";
+import { h } from "./element.js";
+import { fmt, fmtTime } from "./format.js";
 import { runHref } from "./router.js";
+import { flatEntries, pathValue } from "./run-fields.js";
 
 export interface TableOptions {
   runs: readonly Run[];

@@ -11,7 +11,8 @@ import {
   series,
   type XMode,
 } from "../api.js";
-import { colorFor, h, PALETTE } from "../dom.js";
+import { colorFor, PALETTE } from "../colors.js";
+import { h } from "../element.js";
 import { markOnce } from "../perf.js";
 import { createPanel, drawsBands, type Panel, type PanelOptions } from "./panel.js";
 

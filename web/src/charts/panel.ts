@@ -5,7 +5,8 @@
  */
 import uPlot from "uplot";
 import type { SeriesData, XMode } from "../api.js";
-import { fmt, h } from "../dom.js";
+import { h } from "../element.js";
+import { fmt } from "../format.js";
 import { markOnce } from "../perf.js";
 import { align, type Column, ema, groupStats, interpolate, positiveOnly } from "./transform.js";
 

@@ -5,7 +5,8 @@
  * category means). Cheap, no model; W&B shows the same kind of correlation next to its
  * random-forest importance.
  */
-import { fmt, h } from "../dom.js";
+import { h } from "../element.js";
+import { fmt } from "../format.js";
 
 function ranks(xs: readonly number[]): number[] {
   const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);

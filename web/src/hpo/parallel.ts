@@ -4,7 +4,8 @@
  * regions of the search space that pay off stand out. Categorical values get evenly spaced
  * positions; a numeric axis spanning more than two decades is drawn in log scale.
  */
-import { fmt, h } from "../dom.js";
+import { h } from "../element.js";
+import { fmt } from "../format.js";
 
 export interface Axis {
   name: string;

@@ -5,7 +5,9 @@
  */
 import uPlot from "uplot";
 import type { Run } from "../api.js";
-import { flatEntries, fmt, h, pathValue } from "../dom.js";
+import { h } from "../element.js";
+import { fmt } from "../format.js";
+import { flatEntries, pathValue } from "../run-fields.js";
 import { importance, importanceBars } from "./importance.js";
 import { parallelCoordinates } from "./parallel.js";
 

@@ -1,6 +1,7 @@
 /** The landing page: every project with its run counts and latest activity. */
 import { listProjects } from "../api.js";
-import { fmtTime, h } from "../dom.js";
+import { h } from "../element.js";
+import { fmtTime } from "../format.js";
 import { runsHref } from "../router.js";
 
 export async function projectsPage(root: HTMLElement): Promise<() => void> {

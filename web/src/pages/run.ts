@@ -12,7 +12,9 @@ import {
 } from "../api.js";
 import { ChartGrid } from "../charts/grid.js";
 import { createPanel, type Panel } from "../charts/panel.js";
-import { colorFor, fmt, fmtDuration, fmtTime, h } from "../dom.js";
+import { colorFor } from "../colors.js";
+import { h } from "../element.js";
+import { fmt, fmtDuration, fmtTime } from "../format.js";
 import { subscribe, throttle } from "../live.js";
 import { markPainted } from "../perf.js";
 import { replaceParams, runsHref } from "../router.js";

@@ -3,7 +3,8 @@
  * columns, view tabs) and the chart options (x, smoothing, log scale, metrics). They read and
  * write the view state in the hash and call back into the page to redraw.
  */
-import { debounce, h } from "../dom.js";
+import { debounce } from "../debounce.js";
+import { h } from "../element.js";
 
 /** The view state in the hash query (see web/README.md). */
 export interface ViewState {

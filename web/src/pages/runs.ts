@@ -13,7 +13,8 @@ import {
   type XMode,
 } from "../api.js";
 import { ChartGrid, type Prefetched, seriesShape } from "../charts/grid.js";
-import { colorFor, h, PALETTE } from "../dom.js";
+import { colorFor, PALETTE } from "../colors.js";
+import { h } from "../element.js";
 import { FilterSyntaxError, parseFilter } from "../filter.js";
 import { renderHpo } from "../hpo/view.js";
 import { subscribe, throttle } from "../live.js";
