@@ -7,6 +7,8 @@
  * variants for the one place that needs them (flushing from `process.on("exit")`).
  */
 
+import { AmltkError, type AmltkErrorOptions } from "../shared/errors.js";
+
 /**
  * Lifecycle of a run. `crashed` = its process died without `finish` (stale heartbeat / dead pid).
  *
@@ -292,13 +294,24 @@ export interface Store {
  * }
  * ```
  */
-export class StoreError extends Error {
+export class StoreError extends AmltkError<StoreErrorCode> {
   override name = "StoreError";
-  constructor(
-    message: string,
-    // "full": no space left (see StoreFullError); "readonly": the store cannot be written.
-    readonly code: "not_found" | "duplicate" | "invalid" | "busy" | "closed" | "full" | "readonly",
-  ) {
-    super(message);
+  constructor(message: string, code: StoreErrorCode, options?: AmltkErrorOptions) {
+    super(code, message, options);
   }
 }
+
+/**
+ * What a {@link StoreError} is about: `not_found` (no such run), `duplicate` (an id that
+ * exists), `invalid` (a value or query the store refuses), `busy` (locked, or a server that
+ * did not answer), `closed`, `full` (no space left; see `StoreFullError`), `readonly` (the store
+ * cannot be written).
+ */
+export type StoreErrorCode =
+  | "not_found"
+  | "duplicate"
+  | "invalid"
+  | "busy"
+  | "closed"
+  | "full"
+  | "readonly";
