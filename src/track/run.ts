@@ -7,10 +7,10 @@ import { addLive, type ExitClose, removeLive } from "./exit-hooks.js";
 import { closeIfFullSync, finishWrite } from "./finish-write.js";
 import type { HistoryBuffer } from "./history-buffer.js";
 import { HistoryWriter } from "./history-writer.js";
+import { flattenLog, MAX_KEY } from "./log-payload.js";
 import type { LogOptions, RunInternals, SyncStore } from "./run-types.js";
 import { type MetricOptions, SummaryState } from "./summary.js";
 import { SystemSampler } from "./system-metrics.js";
-import { flattenLog, MAX_KEY } from "./log-payload.js";
 
 export type { LogOptions, RunInternals } from "./run-types.js";
 
@@ -66,11 +66,14 @@ export class Run {
   name: string;
   private _step: number;
   private pending: Record<string, StoredValue> | null = null;
-  private readonly hist: HistoryWriter | null;
-  private readonly buf: HistoryBuffer | null;
+  /** Sends logged rows to the store; null when the run is disabled. */
+  private readonly historyWriter: HistoryWriter | null;
+  /** The writer's buffer of rows not yet flushed (`log` appends to it directly). */
+  private readonly historyBuffer: HistoryBuffer | null;
   private flushing: Promise<void> | null = null;
   private readonly store: SyncStore | null;
-  private readonly sum = new SummaryState();
+  /** Summary values and their per-key aggregates, behind `run.summary`. */
+  private readonly summaryState = new SummaryState();
   private readonly startMs: number;
   private readonly startPerf: number;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -110,14 +113,14 @@ export class Run {
     this.freshRun = rec.nextStep === 0;
     this.maxRows = o.maxBufferedRows ?? Number.POSITIVE_INFINITY;
     this.maxBytes = o.maxBufferedBytes ?? DEFAULT_MAX_BYTES;
-    this.hist = this.disabled
+    this.historyWriter = this.disabled
       ? null
       : new HistoryWriter(this.store!, this.id, (e) => this.warn(e), this.maxBytes);
-    this.buf = this.hist?.buf ?? null;
+    this.historyBuffer = this.historyWriter?.buf ?? null;
     this.startMs = rec.createdAt;
     this.startPerf = performance.now() - (Date.now() - rec.createdAt);
-    Object.assign(this.sum.values, rec.summary);
-    this.summary = this.sum.proxy();
+    Object.assign(this.summaryState.values, rec.summary);
+    this.summary = this.summaryState.proxy();
     const cfg = makeConfig(rec.config, () => {
       this.configDirty = true;
     });
@@ -130,7 +133,12 @@ export class Run {
     };
     if (o.capture) this.capture = o.capture;
     t(o.flushInterval ?? 100, () => {
-      if (this.hist!.pending || this.sum.dirty || this.configDirty || this.capture?.pending) {
+      if (
+        this.historyWriter!.pending ||
+        this.summaryState.dirty ||
+        this.configDirty ||
+        this.capture?.pending
+      ) {
         void this.flush();
       }
     });
@@ -168,7 +176,7 @@ export class Run {
    * ```
    */
   get flushedStep(): number {
-    return this.hist?.flushedStep ?? -1;
+    return this.historyWriter?.flushedStep ?? -1;
   }
 
   /**
@@ -198,7 +206,12 @@ export class Run {
     // (a busy logging loop never gets back to the event loop that would hear of it).
     checkTermination();
     if (this.finishing) throw new TrackError(`run ${this.id} is finished; log() ignored`);
-    if (opts === undefined && this.pending === null && this.buf !== null && this.logFast(data)) {
+    if (
+      opts === undefined &&
+      this.pending === null &&
+      this.historyBuffer !== null &&
+      this.logFast(data)
+    ) {
       return;
     }
     const values = this.disabled ? null : flattenLog(data);
@@ -244,7 +257,7 @@ export class Run {
       const bad = k.length === 0 || k.length > MAX_KEY || k.charCodeAt(0) === 95;
       if (bad || typeof data[k] !== "number") return false;
     }
-    const buf = this.buf!;
+    const buf = this.historyBuffer!;
     const now = performance.now();
     const row = buf.addRow(
       this._step++,
@@ -254,9 +267,9 @@ export class Run {
     for (const k in data) {
       const v = data[k] as number;
       buf.addNumber(row, k, v);
-      this.sum.observeOne(k, v);
+      this.summaryState.observeOne(k, v);
     }
-    this.sum.dirty = true;
+    this.summaryState.dirty = true;
     if (buf.bytes >= this.maxBytes || buf.rows >= this.maxRows) this.backpressure();
     return true;
   }
@@ -265,12 +278,12 @@ export class Run {
     const values = this.pending;
     this.pending = null;
     const step = this._step++;
-    const buf = this.buf;
+    const buf = this.historyBuffer;
     if (values === null || buf === null) return;
     const now = performance.now();
     const row = buf.addRow(step, (now - this.startPerf) / 1000, (this.wallOffset + now) / 1000);
     buf.addValues(row, values);
-    this.sum.observe(values);
+    this.summaryState.observe(values);
     if (buf.bytes >= this.maxBytes || buf.rows >= this.maxRows) this.backpressure();
   }
 
@@ -284,7 +297,7 @@ export class Run {
       void this.flush();
       return;
     }
-    if (this.hist!.canWriteSync) this.hist!.writeSync();
+    if (this.historyWriter!.canWriteSync) this.historyWriter!.writeSync();
   }
 
   /**
@@ -299,7 +312,7 @@ export class Run {
    * ```
    */
   defineMetric(name: string, opts?: MetricOptions): void {
-    this.sum.define(name, opts);
+    this.summaryState.define(name, opts);
   }
 
   /**
@@ -316,9 +329,9 @@ export class Run {
     this.wallOffset = Date.now() - performance.now();
     if (this.flushing) return this.flushing.then(() => this.flush());
     const patch: Parameters<Store["updateRun"]>[1] = {};
-    if (this.sum.dirty) {
-      this.sum.dirty = false;
-      patch.summary = { ...this.sum.values };
+    if (this.summaryState.dirty) {
+      this.summaryState.dirty = false;
+      patch.summary = { ...this.summaryState.values };
     }
     if (this.configDirty) {
       this.configDirty = false;
@@ -327,7 +340,7 @@ export class Run {
     const lines = this.capture?.take() ?? [];
     const hasPatch = patch.summary !== undefined || patch.config !== undefined;
     if (this.writeOnce(hasPatch ? patch : undefined, lines)) return Promise.resolve();
-    const history = this.hist!.write();
+    const history = this.historyWriter!.write();
     const s = this.store!;
     const p = (async () => {
       await history;
@@ -350,9 +363,9 @@ export class Run {
   private writeOnce(patch: RunPatch | undefined, lines: ConsoleLine[]): boolean {
     const s = this.store!;
     if (s.writeRunSync === undefined) return false;
-    if (!this.hist!.pending && patch === undefined && lines.length === 0) return true;
-    const fresh = this.freshRun && this.hist!.flushedStep < 0;
-    return this.hist!.writeSyncWith((history) =>
+    if (!this.historyWriter!.pending && patch === undefined && lines.length === 0) return true;
+    const fresh = this.freshRun && this.historyWriter!.flushedStep < 0;
+    return this.historyWriter!.writeSyncWith((history) =>
       s.writeRunSync!(this.id, { history, fresh, patch, console: lines }),
     );
   }
@@ -381,13 +394,13 @@ export class Run {
       const s = this.store!;
       if (this.flushing) await this.flushing;
       const final = (): RunPatch => {
-        this.sum.dirty = false;
+        this.summaryState.dirty = false;
         this.configDirty = false;
         return this.statePatch(exitCode);
       };
       // The common case: remaining history, summary, config and state in one transaction.
       const lines = this.capture?.take() ?? [];
-      this.hist!.retryNow(); // the last chance for held batches, even right after a full disk
+      this.historyWriter!.retryNow(); // the last chance for held batches, even right after a full disk
       try {
         const written = this.writeOnce(final(), lines);
         if (!written) {
@@ -395,7 +408,7 @@ export class Run {
           await this.flush();
         }
         // A full store closes the run as failed and rejects typed (finish-write.ts).
-        await finishWrite(s, this.id, this.hist!, written ? null : final);
+        await finishWrite(s, this.id, this.historyWriter!, written ? null : final);
         this.finalWritten = true;
       } finally {
         if (this.ownsStore) await s.close();
@@ -424,9 +437,9 @@ export class Run {
       if (close) this.capture?.restore();
       const lines = this.capture?.take() ?? [];
       const patch = this.statePatch(close ? (this.finishCode ?? code) : null);
-      this.hist!.retryNow(); // held batches get their last try even right after a full disk
+      this.historyWriter!.retryNow(); // held batches get their last try even right after a full disk
       if (!this.writeOnce(patch, lines)) {
-        if (this.hist!.canWriteSync) this.hist!.writeSync();
+        if (this.historyWriter!.canWriteSync) this.historyWriter!.writeSync();
         if (lines.length > 0) s.appendConsoleSync?.(this.id, lines);
         s.updateRunSync?.(this.id, patch);
       }
@@ -434,7 +447,7 @@ export class Run {
       // the process is ending; nothing left to do
     }
     if (!close) return;
-    closeIfFullSync(s, this.id, this.hist!); // a full store: failed (74), loss reported
+    closeIfFullSync(s, this.id, this.historyWriter!); // a full store: failed (74), loss reported
     try {
       // A store that queues writes (online) puts them on disk now: the process ends next.
       s.persistSync?.();
@@ -450,7 +463,7 @@ export class Run {
   private statePatch(exitCode: number | null): RunPatch {
     const now = Date.now();
     const patch: RunPatch = {
-      summary: { ...this.sum.values },
+      summary: { ...this.summaryState.values },
       config: { ...(this.config as unknown as Record<string, unknown>) },
       heartbeatAt: now,
     };
