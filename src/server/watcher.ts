@@ -107,7 +107,7 @@ export class Watcher {
       this.#lastLocal = this.#local;
       const since = this.#lastTick;
       this.#lastTick = Date.now();
-      await this.#scan(since);
+      await this.#sendChangesSince(since);
     } catch {
       // a busy or closing store: try again next tick
     } finally {
@@ -132,7 +132,11 @@ export class Watcher {
     }
   }
 
-  async #scan(since: number): Promise<void> {
+  /**
+   * Sends subscribers what changed since `since` (epoch ms) in the projects they watch: each
+   * run whose record changed, and the history points logged since the last look.
+   */
+  async #sendChangesSince(since: number): Promise<void> {
     // Only the projects someone watches (undefined: someone watches all).
     let wanted: Set<string> | undefined = new Set();
     for (const sub of this.#subs) {
