@@ -2,6 +2,7 @@
  * The scheduler's behaviours, run on each executor: sequential, threads and processes.
  */
 import { describe, expect, it } from "vitest";
+import { skipBecause } from "../../test/skip.js";
 import { UnknownEventError } from "./events.js";
 import {
   CpuTimeExceeded,
@@ -41,6 +42,13 @@ function make(kind: Kind, maxWorkers = 2): Scheduler {
 }
 
 describe.each(KINDS)("Scheduler on %s", (kind) => {
+  /** The sequential executor runs each call in this process: there is no worker to use. */
+  const noWorker = skipBecause(
+    kind === "sequential",
+    "worker tests on sequential",
+    "it runs calls in this process: there is no worker to move to, kill or cross to",
+  );
+
   it("emits every event in order, per call, with counts", async () => {
     const s = make(kind);
     const t = s.task(square);
@@ -221,10 +229,18 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     expect([wall.limit, cpu.limit]).toEqual(["wallTime", "cpuTime"]);
   });
 
-  it.runIf(kind === "processes").each([
-    ["JS heap", hog],
-    ["Buffers", bufferHog],
-  ] as const)(
+  it
+    .skipIf(
+      skipBecause(
+        kind !== "processes",
+        `Limits: memory on ${kind}`,
+        "the RSS limit belongs to worker processes (threads refuse it, sequential has no worker)",
+      ),
+    )
+    .each([
+      ["JS heap", hog],
+      ["Buffers", bufferHog],
+    ] as const)(
     "Limits: memory counts the worker's RSS (%s): MemoryLimitExceeded",
     async (_what, fn) => {
       const s = make(kind);
@@ -238,7 +254,12 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     },
   );
 
-  it.runIf(kind === "threads")("Limits: memory is refused at Task creation, saying why", () => {
+  const notThreads = skipBecause(
+    kind !== "threads",
+    `Limits: memory refused on ${kind}`,
+    "only threads refuse it (they share one RSS)",
+  );
+  it.skipIf(notThreads)("Limits: memory is refused at Task creation, saying why", () => {
     const s = make(kind);
     const limits = new Limits({ memory: 2 ** 30 });
     const create = () => s.task(bufferHog, { plugins: [limits] });
@@ -325,7 +346,7 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     expect(s.empty()).toBe(true);
   });
 
-  it.skipIf(kind === "sequential")(
+  it.skipIf(noWorker)(
     "calls queued behind a slow one move to an idle worker; every result arrives once",
     async () => {
       const s = make(kind, 2);
@@ -349,7 +370,7 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     },
   );
 
-  it.skipIf(kind === "sequential")(
+  it.skipIf(noWorker)(
     "a worker death fails only the call it was running; pipelined calls still run",
     async () => {
       const s = make(kind, 1);

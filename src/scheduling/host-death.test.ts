@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { skipBecause } from "../../test/skip.js";
 
 const HOST = fileURLToPath(new URL("./test-fixtures/host.ts", import.meta.url));
 
@@ -81,7 +82,14 @@ async function expectWorkersGone(): Promise<void> {
     .toEqual([]);
 }
 
-describe.runIf(process.platform === "linux")("a scheduler host that dies", () => {
+/** Process groups, /proc and the signals these tests send are Linux's. */
+const notLinux = skipBecause(
+  process.platform !== "linux",
+  "a scheduler host that dies",
+  `written for Linux (process groups, /proc); this is ${process.platform}`,
+);
+
+describe.skipIf(notLinux)("a scheduler host that dies", () => {
   it("SIGKILL: each worker ends its own group (busy: watchdog thread; idle: disconnect)", async () => {
     const child = await startHost();
     expect(await endHost(child, "SIGKILL")).toEqual({ code: null, signal: "SIGKILL" });

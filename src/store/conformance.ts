@@ -342,7 +342,12 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
 
     // PID reuse: the recorded pid is alive (this test's parent process), but the process that
     // holds it now started at another time, or in another boot, than the run's owner did.
-    it.skipIf(processStartToken(process.pid) === null)(
+    // Start times and boot ids come from /proc: only Linux has them. (This file is part of the
+    // build, so it cannot use test/skip.ts; it prints its reason itself.)
+    const noProc = processStartToken(process.pid) === null;
+    if (noProc)
+      console.warn("skipped: store conformance, reused pid: no /proc/<pid>/stat here (Linux only)");
+    it.skipIf(noProc)(
       "reaps a run whose pid now belongs to another process (start time or boot differs)",
       async () => {
         const other = process.ppid;

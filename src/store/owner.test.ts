@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { hostname } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
+import { skipBecause } from "../../test/skip.js";
 import { ownerDead, processStartToken } from "./owner.js";
 import { SqliteStore } from "./sqlite/index.js";
 import { oldDatabase, tempDirs } from "./sqlite/sqlite.test-helpers.js";
@@ -15,7 +16,12 @@ const ticksOf = (token: string) => Number(token.slice(token.lastIndexOf(":") + 1
 const scopeOf = (token: string) => token.slice(0, token.lastIndexOf(":"));
 const withTicks = (token: string, ticks: number) => `${scopeOf(token)}:${ticks}`;
 const withBoot = (token: string, boot: string) => token.replace(/^linux:[^:]+:/, `linux:${boot}:`);
-const linux = processStartToken(process.pid) !== null;
+/** Start times, boot ids and PID namespaces come from /proc: only Linux has them. */
+const noProc = skipBecause(
+  processStartToken(process.pid) === null,
+  "processStartToken on a real process",
+  "no /proc/<pid>/stat here (Linux only): process start times cannot be read",
+);
 const kids: ChildProcess[] = [];
 afterEach(() => {
   for (const k of kids.splice(0))
@@ -39,7 +45,7 @@ describe("processStartToken", () => {
     for (const pid of [0, -1, 1.5, Number.NaN]) expect(processStartToken(pid)).toBeNull();
   });
 
-  it.skipIf(!linux)("names a process by boot and start time, and is gone with it", async () => {
+  it.skipIf(noProc)("names a process by boot and start time, and is gone with it", async () => {
     const k = sleeper();
     const token = processStartToken(k.pid!);
     expect(token).toMatch(/^linux:[0-9a-f-]{36}:\d+:\d+$/);
@@ -72,7 +78,7 @@ describe("ownerDead", () => {
     expect(ownerDead({ pid: k.pid!, host })).toBe(true);
   });
 
-  it.skipIf(!linux)("sees a reused pid: alive, but another process than the owner", () => {
+  it.skipIf(noProc)("sees a reused pid: alive, but another process than the owner", () => {
     const k = sleeper();
     const real = processStartToken(k.pid!)!;
     expect(ownerDead({ pid: k.pid!, host, ownerStart: withTicks(real, ticksOf(real) - 1) })).toBe(
@@ -84,7 +90,7 @@ describe("ownerDead", () => {
     expect(ownerDead({ pid: k.pid!, host, ownerStart: "darwin:1" })).toBe(false);
   });
 
-  it.skipIf(!linux)(
+  it.skipIf(noProc)(
     "does not judge an owner of another PID namespace by its pid here",
     async () => {
       const k = sleeper();

@@ -10,6 +10,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
+import { skipBecause } from "../../test/skip.js";
 import { type Subscriber, Watcher } from "../server/watcher.js";
 import { processStartToken } from "../store/owner.js";
 import { SqliteStore } from "../store/sqlite/index.js";
@@ -88,7 +89,14 @@ it("a watching server marks a SIGKILLed writer's run crashed and streams it", as
   expect(storedState(dir, "victim")).toBe("crashed");
 });
 
-it.skipIf(processStartToken(process.pid) === null)(
+/** Telling a reused pid from its first owner needs start times from /proc (Linux only). */
+const noProc = skipBecause(
+  processStartToken(process.pid) === null,
+  "pid reuse at the next init",
+  "no /proc/<pid>/stat here (Linux only): a reused pid cannot be told from its owner",
+);
+
+it.skipIf(noProc)(
   "a run whose pid was reused by another process is crashed at the next init",
   async () => {
     const dir = tmp();

@@ -3,6 +3,7 @@
  * dead workers as crashed reports, Comm through `trial.plugins.comm`, and bad configs.
  */
 import { describe, expect, it } from "vitest";
+import { skipBecause } from "../../test/skip.js";
 import { Comm } from "../scheduling/plugins/comm.js";
 import { Limits } from "../scheduling/plugins/limits.js";
 import { Scheduler } from "../scheduling/scheduler.js";
@@ -53,6 +54,13 @@ async function seedPattern(
 }
 
 describe.each(["sequential", "threads", "processes"] as Kind[])("Trial.Task on %s", (kind) => {
+  /** The sequential executor runs each trial in this process: there is no worker to use. */
+  const noWorker = skipBecause(
+    kind === "sequential",
+    "worker tests of Trial.Task on sequential",
+    "it runs trials in this process: there is no worker to kill or cross to",
+  );
+
   it("runs the seed's scheduling pattern: three reports, in order", async () => {
     const reports = await seedPattern(make(kind, 2), costYZ);
     expect(reports.map((r) => [r.name, r.status, r.values.cost])).toEqual([
@@ -98,7 +106,7 @@ describe.each(["sequential", "threads", "processes"] as Kind[])("Trial.Task on %
     expect(reports[0]?.values.cost).toBe(103);
   });
 
-  it.skipIf(kind === "sequential")(
+  it.skipIf(noWorker)(
     "a killed worker gives a crashed report, the next trial still runs, no child is left",
     async () => {
       const before = childPids(process.pid);
@@ -120,7 +128,7 @@ describe.each(["sequential", "threads", "processes"] as Kind[])("Trial.Task on %
     );
   });
 
-  it.skipIf(kind === "sequential")("refuses a config that cannot cross to a worker", async () => {
+  it.skipIf(noWorker)("refuses a config that cannot cross to a worker", async () => {
     const s = make(kind);
     const task = new Trial.Task<XYZ>(costYZ, s);
     let error: unknown;

@@ -9,17 +9,13 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeys, createServer, type RunningServer } from "../../src/server/index.js";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
-import {
-  buildDashboard,
-  closeSuite,
-  hasChromium,
-  launchChromium,
-  warnIfNoChromium,
-} from "./browser.js";
+import { skipWithoutChromium } from "../skip.js";
+import { buildDashboard, chromiumBinary, closeSuite, launchChromium } from "./browser.js";
 
-warnIfNoChromium("auth browser test");
+/** Skipped without Chromium, with the reason printed; under CI=true a failure instead. */
+const noBrowser = skipWithoutChromium("auth browser test", chromiumBinary);
 
-describe.skipIf(!hasChromium)("dashboard against a server with read auth", () => {
+describe.skipIf(noBrowser)("dashboard against a server with read auth", () => {
   let dir: string;
   let webDir: string;
   let store: SqliteStore;

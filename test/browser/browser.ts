@@ -14,13 +14,8 @@ export const hasChromium = existsSync(CHROMIUM);
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const ARTIFACTS = join(ROOT, "test-artifacts");
 
-/** Says why a browser suite is skipped (only when Debian's chromium is not installed). */
-export function warnIfNoChromium(suite: string): void {
-  if (!hasChromium)
-    console.warn(
-      `${suite}: skipped, no Chromium at ${CHROMIUM} (.ci/run installs Debian's chromium)`,
-    );
-}
+/** Where the browser suites look for Chromium, and whether it is there. */
+export const chromiumBinary = { found: hasChromium, path: CHROMIUM };
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({

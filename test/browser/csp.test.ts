@@ -12,15 +12,11 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type RunningServer } from "../../src/server/index.js";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
-import {
-  buildDashboard,
-  closeSuite,
-  hasChromium,
-  launchChromium,
-  warnIfNoChromium,
-} from "./browser.js";
+import { skipWithoutChromium } from "../skip.js";
+import { buildDashboard, chromiumBinary, closeSuite, launchChromium } from "./browser.js";
 
-warnIfNoChromium("CSP browser test");
+/** Skipped without Chromium, with the reason printed; under CI=true a failure instead. */
+const noBrowser = skipWithoutChromium("CSP browser test", chromiumBinary);
 
 /** Keys as stored JSON brings them back: own properties named "__proto__" and "constructor". */
 const hostile = (extra: Record<string, unknown>) => ({
@@ -28,7 +24,7 @@ const hostile = (extra: Record<string, unknown>) => ({
   ...extra,
 });
 
-describe.skipIf(!hasChromium)("dashboard under its CSP", () => {
+describe.skipIf(noBrowser)("dashboard under its CSP", () => {
   let dir: string;
   let webDir: string;
   let store: SqliteStore;

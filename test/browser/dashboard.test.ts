@@ -12,13 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer } from "../../src/server/index.js";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
 import { init } from "../../src/track/index.js";
+import { skipWithoutChromium } from "../skip.js";
 import {
   buildDashboard,
+  chromiumBinary,
   closeSuite,
-  hasChromium,
   launchChromium,
   screenshotPath,
-  warnIfNoChromium,
 } from "./browser.js";
 
 const MANY = 260;
@@ -54,9 +54,10 @@ async function fillStore(dir: string): Promise<Made[]> {
   return made;
 }
 
-warnIfNoChromium("dashboard browser tests");
+/** Skipped without Chromium, with the reason printed; under CI=true a failure instead. */
+const noBrowser = skipWithoutChromium("dashboard browser tests", chromiumBinary);
 
-describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
+describe.skipIf(noBrowser)("dashboard in Chromium", () => {
   let dir: string;
   let webDir: string;
   let store: SqliteStore;

@@ -10,20 +10,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDemoSweep } from "../../src/cli/demo-command.js";
 import { createServer, type RunningServer } from "../../src/server/index.js";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
+import { skipWithoutChromium } from "../skip.js";
 import {
   buildDashboard,
+  chromiumBinary,
   closeSuite,
-  hasChromium,
   launchChromium,
   screenshotPath,
-  warnIfNoChromium,
 } from "./browser.js";
 
-warnIfNoChromium("demo browser test");
+/** Skipped without Chromium, with the reason printed; under CI=true a failure instead. */
+const noBrowser = skipWithoutChromium("demo browser test", chromiumBinary);
 
 const TRIALS = 6;
 
-describe.skipIf(!hasChromium)("the demo's runs in the dashboard", () => {
+describe.skipIf(noBrowser)("the demo's runs in the dashboard", () => {
   let dir: string;
   let webDir: string;
   let store: SqliteStore;

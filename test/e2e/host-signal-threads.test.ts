@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { TERMINATION_SIGNALS } from "../../src/shared/termination.js";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
+import { skipBecause } from "../skip.js";
 
 const HOST = fileURLToPath(new URL("./host-signal-threads-host.ts", import.meta.url));
 
@@ -43,7 +44,14 @@ function logged(d: string, name: string): number {
   return Number(readFileSync(join(d, `${name}.count`), "utf8").trim());
 }
 
-describe.runIf(process.platform === "linux")("a signal to a host running threads", () => {
+/** Process groups, /proc and the signals these tests send are Linux's. */
+const notLinux = skipBecause(
+  process.platform !== "linux",
+  "a signal to a host running threads",
+  `written for Linux (process groups, /proc); this is ${process.platform}`,
+);
+
+describe.skipIf(notLinux)("a signal to a host running threads", () => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     it(`closes busy and idle threads' runs as failed (${TERMINATION_SIGNALS[signal]}) with every point (${signal})`, async () => {
       const { child, dir: d } = await startHost();

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
+import { skipBecause } from "../skip.js";
 
 const HOST = fileURLToPath(new URL("./host-signal-host.ts", import.meta.url));
 
@@ -34,7 +35,14 @@ afterEach(() => {
   host = worker = dir = undefined;
 });
 
-describe.runIf(process.platform === "linux")("Ctrl-C to a scheduler host", () => {
+/** Process groups, /proc and the signals these tests send are Linux's. */
+const notLinux = skipBecause(
+  process.platform !== "linux",
+  "Ctrl-C to a scheduler host",
+  `written for Linux (process groups, /proc); this is ${process.platform}`,
+);
+
+describe.skipIf(notLinux)("Ctrl-C to a scheduler host", () => {
   it("closes a worker's tracked run as failed (130) with its points, and ends the worker", async () => {
     dir = mkdtempSync(join(tmpdir(), "amltk-host-signal-"));
     const child = spawn(process.execPath, ["--import", "tsx", HOST, dir], {
