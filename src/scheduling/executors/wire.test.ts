@@ -1,11 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { AmltkError } from "../../shared/errors.js";
 import {
   assertCloneable,
   fromJsonWire,
   type HostMsg,
   jsonSafe,
+  RemoteError,
+  serializeError,
   toJsonWire,
   UncloneableError,
+  type WireError,
   type WorkerMsg,
 } from "./wire.js";
 
@@ -56,5 +60,60 @@ describe("JSON wire", () => {
     expect(() => assertCloneable({ cfg: { fit: function fit() {} } }, "Trial", "trial")).toThrow(
       /trial\.cfg\.fit \(a function \(fit\)\)/,
     );
+  });
+});
+
+/** `{ a: { a: ... 1 } }`, `levels` objects deep. */
+function nested(levels: number): unknown {
+  let v: unknown = 1;
+  for (let i = 0; i < levels; i++) v = { a: v };
+  return v;
+}
+
+describe("plain-data walk", () => {
+  it("judges deep data the same way for both checks (one depth limit)", () => {
+    expect(jsonSafe(nested(20))).toBe(true);
+    // Past the limit the JSON wire packs the value, and the clone check takes its exact path.
+    expect(jsonSafe(nested(40))).toBe(false);
+    expect(() => assertCloneable(nested(40), "Trial")).not.toThrow();
+    const deep = { value: nested(40) };
+    const back = fromJsonWire<WorkerMsg>(overJson(toJsonWire({ t: "r", id: 1, ok: 1, v: deep })));
+    expect(back).toEqual({ t: "r", id: 1, ok: 1, v: deep });
+  });
+
+  it("refuses holes, NaN, -0 and class instances as JSON, and finds a function however deep", () => {
+    // biome-ignore lint/suspicious/noSparseArray: a hole is what is being tested
+    expect(jsonSafe([1, , 3])).toBe(false);
+    expect(jsonSafe({ x: Number.NaN })).toBe(false);
+    expect(jsonSafe([-0])).toBe(false);
+    expect(jsonSafe(new Date(0))).toBe(false);
+    const withFn = nested(40) as { a: unknown };
+    withFn.a = () => 1;
+    expect(() => assertCloneable({ x: withFn }, "Trial")).toThrow(UncloneableError);
+  });
+});
+
+describe("errors across the wire", () => {
+  it("keeps a worker error's code and the error it wraps", () => {
+    const inner = Object.assign(new Error("no such file"), { code: "ENOENT" });
+    const outer = new Error("could not load the data", { cause: inner });
+    const remote = new RemoteError(overJson(serializeError(outer)));
+    expect(remote).toBeInstanceOf(AmltkError);
+    expect(remote.code).toBe("remote_error");
+    expect(remote.message).toBe("could not load the data");
+    expect(remote.remoteCode).toBeUndefined();
+    const cause = remote.cause as RemoteError;
+    expect(cause).toBeInstanceOf(RemoteError);
+    expect(cause.message).toBe("no such file");
+    expect(cause.remoteCode).toBe("ENOENT");
+  });
+
+  it("bounds a cause chain that loops", () => {
+    const a = new Error("a");
+    const b = new Error("b", { cause: a });
+    (a as { cause?: unknown }).cause = b;
+    let depth = 0;
+    for (let e: WireError | undefined = serializeError(a); e; e = e.cause) depth++;
+    expect(depth).toBe(5);
   });
 });

@@ -3,6 +3,7 @@
  * checks on data that must cross to a worker.
  */
 import { deserialize, serialize } from "node:v8";
+import { AmltkError } from "../../shared/errors.js";
 import type { ChannelMsg } from "./executor.js";
 
 /** One call as a worker receives it. */
@@ -32,6 +33,10 @@ export interface WireError {
   name: string;
   message: string;
   stack?: string;
+  /** The error's own `code`, when it has a string one (`ENOENT`, an amltk error's code). */
+  code?: string;
+  /** The error it wraps (its `cause`), a few levels deep. */
+  cause?: WireError;
 }
 
 /** Worker -> host. A reply `r` is exactly one of: ok (value v), error e, skipped s. */
@@ -41,26 +46,39 @@ export type WorkerMsg =
   | ({ t: "c"; id: number } & ChannelMsg)
   | { t: "hello"; tid?: number };
 
-export function serializeError(e: unknown): WireError {
-  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
-  return { name: "Error", message: String(e) };
+/** How many `cause` levels cross with an error: enough for a wrapped error, bounded for a cycle. */
+const CAUSE_DEPTH = 4;
+
+export function serializeError(e: unknown, depth = 0): WireError {
+  if (!(e instanceof Error)) return { name: "Error", message: String(e) };
+  const out: WireError = { name: e.name, message: e.message, stack: e.stack };
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === "string") out.code = code;
+  if (e.cause !== undefined && depth < CAUSE_DEPTH) out.cause = serializeError(e.cause, depth + 1);
+  return out;
 }
 
 /**
- * An error raised in a worker, rebuilt on the host (name, message and stack are kept; the
- * class is not).
+ * An error raised in a worker, rebuilt on the host: name, message and stack are kept (the
+ * class is not), the worker error's own `code` is `remoteCode`, and the error it wrapped is
+ * `cause`, itself a `RemoteError`. Code `remote_error`.
  *
  * @example
  * ```ts
  * task.on("onException", (_f, err) => {
  *   if (err instanceof RemoteError && err.name === "ValueError") retry();
+ *   if (err instanceof RemoteError && err.remoteCode === "ENOENT") console.error("missing file");
  * });
  * ```
  */
-export class RemoteError extends Error {
+export class RemoteError extends AmltkError<"remote_error"> {
+  /** The `code` the error had in the worker, when it had a string one. */
+  readonly remoteCode: string | undefined;
+
   constructor(e: WireError) {
-    super(e.message);
+    super("remote_error", e.message, e.cause ? { cause: new RemoteError(e.cause) } : undefined);
     this.name = e.name;
+    this.remoteCode = e.code;
     if (e.stack) this.stack = e.stack;
   }
 }
@@ -107,7 +125,7 @@ export function findUncloneable(value: unknown, path = "value"): string | undefi
 
 /**
  * Thrown when data must cross to or from a worker but cannot be structured-cloned; the
- * message names the part, e.g. `trial.config.model (a function (fit))`.
+ * message names the part, e.g. `trial.config.model (a function (fit))`. Code `uncloneable`.
  *
  * @example
  * ```ts
@@ -115,9 +133,10 @@ export function findUncloneable(value: unknown, path = "value"): string | undefi
  * catch (e) { if (e instanceof UncloneableError) console.error(e.message); }
  * ```
  */
-export class UncloneableError extends TypeError {
+export class UncloneableError extends AmltkError<"uncloneable"> {
   constructor(what: string, where: string) {
     super(
+      "uncloneable",
       `${what} cannot cross to a worker: ${where} cannot be structured-cloned. Send plain ` +
         `data (numbers, strings, arrays, plain objects, Map, Set, Date, typed arrays).`,
     );
@@ -125,64 +144,64 @@ export class UncloneableError extends TypeError {
   }
 }
 
+/** Deeper than this, the plain-data walk gives up (and the exact, slower path decides). */
+const MAX_PLAIN_DEPTH = 32;
+
 /**
- * Cheap check for the common case, plain JSON-like data (primitives, arrays, plain objects),
- * which always clones; anything else gets the exact (slower) structured-clone check.
+ * The one walk over plain JSON-like data: null and primitives (judged by `leaf`), dense arrays
+ * and plain objects of those, at most {@link MAX_PLAIN_DEPTH} levels deep. False for anything
+ * else (class instances, holes, deeper data), which callers send down their exact path.
  */
-function plainData(v: unknown, depth: number): boolean {
-  if (v === null) return true;
-  const t = typeof v;
-  if (t === "number" || t === "string" || t === "boolean" || t === "undefined") return true;
-  if (t !== "object" || depth > 8) return false;
+function plainTree(v: unknown, leaf: (v: unknown) => boolean, depth: number): boolean {
+  if (v === null || typeof v !== "object") return leaf(v);
+  if (depth >= MAX_PLAIN_DEPTH) return false;
   if (Array.isArray(v)) {
-    for (const x of v) if (!plainData(x, depth + 1)) return false;
+    for (let i = 0; i < v.length; i++) {
+      if (!(i in v) || !plainTree(v[i], leaf, depth + 1)) return false;
+    }
     return true;
   }
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return false;
   for (const k in v as object) {
-    if (!plainData((v as Record<string, unknown>)[k], depth + 1)) return false;
+    if (!plainTree((v as Record<string, unknown>)[k], leaf, depth + 1)) return false;
   }
   return true;
 }
 
-/** Throws an {@link UncloneableError} naming the first part of `value` that cannot cross. */
-export function assertCloneable(value: unknown, what: string, path = "value"): void {
-  if (plainData(value, 0)) return;
-  const where = findUncloneable(value, path);
-  if (where) throw new UncloneableError(what, where);
+/** A primitive that structured clone always copies (the cheap case; others get the exact check). */
+function clonesPlainly(v: unknown): boolean {
+  const t = typeof v;
+  return v === null || t === "number" || t === "string" || t === "boolean" || t === "undefined";
 }
 
-/**
- * Whether `v` survives `JSON.stringify`/`JSON.parse` unchanged: finite numbers (not -0),
- * strings, booleans, null, dense arrays and plain objects of those (no `undefined` values).
- */
-export function jsonSafe(v: unknown, depth = 0): boolean {
-  if (v === null) return true;
+/** A primitive that `JSON.stringify`/`JSON.parse` keeps unchanged: no NaN, ±Infinity, -0, undefined. */
+function jsonKeeps(v: unknown): boolean {
   switch (typeof v) {
     case "string":
     case "boolean":
       return true;
     case "number":
       return Number.isFinite(v) && !Object.is(v, -0);
-    case "object": {
-      if (depth > 32) return false;
-      if (Array.isArray(v)) {
-        for (let i = 0; i < v.length; i++) {
-          if (!(i in v) || !jsonSafe(v[i], depth + 1)) return false;
-        }
-        return true;
-      }
-      const proto = Object.getPrototypeOf(v);
-      if (proto !== Object.prototype && proto !== null) return false;
-      for (const k in v as object) {
-        if (!jsonSafe((v as Record<string, unknown>)[k], depth + 1)) return false;
-      }
-      return true;
-    }
     default:
-      return false;
+      return v === null;
   }
+}
+
+/** Throws an {@link UncloneableError} naming the first part of `value` that cannot cross. */
+export function assertCloneable(value: unknown, what: string, path = "value"): void {
+  if (plainTree(value, clonesPlainly, 0)) return;
+  const where = findUncloneable(value, path);
+  if (where) throw new UncloneableError(what, where);
+}
+
+/**
+ * Whether `v` survives `JSON.stringify`/`JSON.parse` unchanged: finite numbers (not -0),
+ * strings, booleans, null, dense arrays and plain objects of those (no `undefined` values),
+ * at most 32 levels deep.
+ */
+export function jsonSafe(v: unknown): boolean {
+  return plainTree(v, jsonKeeps, 0);
 }
 
 const pack = (v: unknown): string => serialize(v).toString("base64");

@@ -60,6 +60,7 @@ function reply(job: WireJob, ok: boolean, value: unknown): void {
     // The result cannot be cloned: say which part, instead of losing the reply.
     const err = new TypeError(
       `The result of "${job.e}" cannot be sent back to the host: ${(e as Error).message}`,
+      { cause: e },
     );
     post({ t: "r", id: job.id, e: serializeError(err) });
   }
