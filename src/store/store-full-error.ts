@@ -5,7 +5,7 @@ import { StoreError } from "./types.js";
  * A store has no room left: its disk is full, or it reached a size limit (SQLite's
  * `max_page_count`). `path` names the store's file, and `pointsNotStored` counts the logged
  * history points that were accepted by `run.log` but could not be written (0 when none were
- * lost). What was stored before stays stored: nothing is deleted to make room.
+ * lost). What was stored before stays stored: nothing is deleted to make room. Code `full`.
  *
  * A tracked run reports it once (one warning), keeps the batches that failed in memory (up to a
  * bound) to retry them at the next flush, and its `finish()` rejects with it; the run's record

@@ -80,6 +80,7 @@ export class OnlineStore implements Store {
       throw new StoreError(
         `server ${this.opts.baseUrl} unreachable: ${(e as Error).message}`,
         "busy",
+        { cause: e },
       );
     }
     const text = await res.text();
