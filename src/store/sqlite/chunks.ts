@@ -9,7 +9,7 @@
 import type { Statement } from "better-sqlite3";
 import type { HistoryBatch } from "../history-batch.js";
 import { StoreError } from "../types.js";
-import { type Db, stmt } from "./db.js";
+import { type Db, stmt } from "./connection.js";
 import { requireRun } from "./runs.js";
 import { checkKey, checkValue, KIND_JSON, toJson } from "./values.js";
 

@@ -12,7 +12,7 @@ import {
   type SystemSample,
 } from "../types.js";
 import { chunkSteps, f64, mergeByStep, writeBatch } from "./chunks.js";
-import { type Db, writeTx } from "./db.js";
+import { type Db, writeTx } from "./connection.js";
 import { requireRun } from "./runs.js";
 import { checkKey, checkValue, fromJson, KIND_JSON } from "./values.js";
 

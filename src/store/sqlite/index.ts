@@ -1,2 +1,2 @@
-export { MIGRATIONS } from "./db.js";
+export { MIGRATIONS } from "./migrations.js";
 export { isPidDead, SqliteStore } from "./sqlite-store.js";

@@ -20,7 +20,7 @@ import {
   type RunState,
   StoreError,
 } from "../types.js";
-import { type Db, stmt, writeTx } from "./db.js";
+import { type Db, stmt, writeTx } from "./connection.js";
 import { checkValue, fromJson, toJson } from "./values.js";
 
 interface RunRow {

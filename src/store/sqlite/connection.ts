@@ -1,0 +1,97 @@
+/**
+ * What every SQLite module needs from an open connection: busy retry, the file it came from,
+ * cached prepared statements and the write transaction. Imports nothing of the store's own
+ * modules, so chunks, runs and migrations can all use it without an import cycle.
+ */
+import type BetterSqlite3 from "better-sqlite3";
+import { StoreError } from "../types.js";
+import { storeWriteError } from "./faults.js";
+
+export type Db = BetterSqlite3.Database;
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code === "SQLITE_LOCKED");
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Runs `fn`, retrying on SQLITE_BUSY (on top of `busy_timeout`) with a short synchronous backoff,
+ * so "database is locked" never reaches the caller. Gives up after `maxMs` with StoreError "busy".
+ */
+export function withRetry<T>(fn: () => T, maxMs = 60_000): T {
+  const start = Date.now();
+  let delay = 5;
+  for (;;) {
+    try {
+      return fn();
+    } catch (err) {
+      if (!isBusy(err)) throw err;
+      if (Date.now() - start > maxMs) {
+        throw new StoreError(`database stayed busy for over ${maxMs} ms`, "busy");
+      }
+      Atomics.wait(sleepCell, 0, 0, delay + Math.random() * delay);
+      delay = Math.min(delay * 2, 200);
+    }
+  }
+}
+
+/** The file each open connection was opened from (a read-only snapshot's `db.name` is not). */
+const paths = new WeakMap<Db, string>();
+
+/** The store file `db` was opened from, for error messages. */
+export function pathOf(db: Db): string {
+  return paths.get(db) ?? db.name;
+}
+
+/** Records the file `db` was opened from (see {@link pathOf}). */
+export function rememberPath(db: Db, file: string): void {
+  paths.set(db, file);
+}
+
+/** Per-connection caches: prepared statements by SQL text, and one reusable transaction. */
+interface DbCache {
+  stmts: Map<string, BetterSqlite3.Statement<unknown[]>>;
+  tx: BetterSqlite3.Transaction<(fn: () => unknown) => unknown>;
+}
+const caches = new WeakMap<Db, DbCache>();
+
+/** Past this many distinct SQL texts the cache starts over (dynamic SQL must not grow it forever). */
+const MAX_CACHED = 256;
+
+function cacheOf(db: Db): DbCache {
+  let c = caches.get(db);
+  if (!c) {
+    c = { stmts: new Map(), tx: db.transaction((fn: () => unknown) => fn()) };
+    caches.set(db, c);
+  }
+  return c;
+}
+
+/**
+ * `db.prepare(sql)`, cached per connection: compiling a statement costs more than running a
+ * small one, and a tracked trial runs the same few statements every time. Only for statements
+ * used as returned (no `.pluck()`/`.raw()`/`.expand()`, which would change the shared object).
+ */
+export function stmt(db: Db, sql: string): BetterSqlite3.Statement<unknown[]> {
+  const { stmts } = cacheOf(db);
+  let s = stmts.get(sql);
+  if (s === undefined) {
+    if (stmts.size >= MAX_CACHED) stmts.clear();
+    s = db.prepare(sql);
+    stmts.set(sql, s);
+  }
+  return s;
+}
+
+/** Runs `fn` in a write (BEGIN IMMEDIATE) transaction with busy retry. */
+export function writeTx<T>(db: Db, fn: () => T): T {
+  const { tx } = cacheOf(db);
+  try {
+    return withRetry(() => tx.immediate(fn) as T);
+  } catch (err) {
+    // A full disk or read-only file: a typed error naming the file (faults.ts).
+    throw storeWriteError(pathOf(db), err);
+  }
+}
