@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { VERSION } from "../shared/version.js";
 import { registerDemoCommand } from "./demo-command.js";
 import { registerImportCommands } from "./import-command.js";
 import { registerRunsCommands } from "./runs-command.js";
@@ -8,7 +9,7 @@ import { registerServerCommands } from "./server-command.js";
 export function buildProgram(): Command {
   const program = new Command("amltk")
     .description("AutoML toolkit: schedule trials, optimize, track runs W&B-style")
-    .version("0.1.0");
+    .version(VERSION);
   registerDemoCommand(program);
   registerImportCommands(program);
   registerRunsCommands(program);

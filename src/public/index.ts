@@ -2,14 +2,63 @@
  * amltk — the programming model: `Scheduler`, `Task`, `Trial`, `Trial.Task`, `Metric`,
  * `History`, plugins, search spaces and optimizers.
  *
+ * Every export is listed by name: a module's new export stays internal until it is added here,
+ * and `docs/api-report/amltk.md` (checked by `test/e2e/api-report.test.ts`) shows the change.
+ *
  * @module amltk
  */
 
 // --- optim (src/optim) ---
-export * from "../optim/index.js";
+export {
+  BaseOptimizer,
+  type Choice,
+  type ChoiceOptions,
+  type Condition,
+  type Config,
+  categorical,
+  constant,
+  type DirectionOptions,
+  type Distribution,
+  float,
+  GridSearch,
+  type GridSearchOptions,
+  hypervolume2D,
+  int,
+  isPruned,
+  MedianPruner,
+  type MedianPrunerOptions,
+  NSGA2,
+  type NSGA2Options,
+  type NumericOptions,
+  OptimizeOptionError,
+  type OptimizeOptions,
+  type OptimizeResult,
+  type Optimizer,
+  OptimizerExhaustedError,
+  type OptimizerFactoryOptions,
+  type OptimizerOptions,
+  optimize,
+  type Param,
+  type ParamSpec,
+  Pruned,
+  type Pruner,
+  PrunerOptionError,
+  paretoFront,
+  RandomSearch,
+  Rng,
+  SearchSpace,
+  type SearchSpaceJSON,
+  SpaceError,
+  SuccessiveHalvingPruner,
+  type SuccessiveHalvingPrunerOptions,
+  space,
+  TPE,
+  type TPEOptions,
+  type When,
+} from "../optim/index.js";
 // --- scheduling (src/scheduling) ---
 export {
-  Emitter,
+  type Emitter,
   type EventMap,
   type Handler,
   type SubscribeOptions,
@@ -22,13 +71,12 @@ export {
   CancelledError,
   type Executor,
   type FunctionCall,
-  Future,
+  type Future,
   type FutureState,
   importable,
   type LimitSpec,
   type ModuleCall,
   type ModuleRef,
-  moduleOf,
   type ShutdownOptions,
 } from "../scheduling/executors/executor.js";
 export {
@@ -47,10 +95,10 @@ export {
   Comm,
   CommClosedError,
   type CommEvents,
-  CommHandle,
-  CommMessage,
+  type CommHandle,
+  type CommMessage,
   type CommOptions,
-  CommPlugin,
+  type CommPlugin,
   CommTimeoutError,
 } from "../scheduling/plugins/comm.js";
 export { Limits, type LimitsOptions } from "../scheduling/plugins/limits.js";
@@ -74,16 +122,31 @@ export {
   type TaskEvents,
   type TaskOptions,
 } from "../scheduling/task.js";
+// --- errors and version (src/shared) ---
+export { AmltkError, hasCode } from "../shared/errors.js";
+export { OptionError, UnknownOptionError } from "../shared/options.js";
+export { VERSION } from "../shared/version.js";
 // --- trial (src/trial) ---
-export * from "../trial/index.js";
-
-/**
- * The package's version.
- *
- * @example
- * ```ts
- * import { VERSION } from "amltk";
- * console.log(`amltk ${VERSION}`);
- * ```
- */
-export const VERSION = "0.1.0";
+export {
+  type CpuInterval,
+  type FromCSVOptions,
+  History,
+  type MemoryInterval,
+  Metric,
+  type MetricBounds,
+  type MetricJSON,
+  type MetricOptions,
+  type Profile,
+  type RowValue,
+  type TimeInterval,
+  Trial,
+  type TrialFn,
+  type TrialJSON,
+  type TrialOptions,
+  TrialReport,
+  type TrialReportInit,
+  type TrialReportJSON,
+  type TrialStatus,
+  type TrialTask,
+  type TrialTaskEvents,
+} from "../trial/index.js";

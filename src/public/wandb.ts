@@ -1,6 +1,9 @@
 /**
  * amltk/wandb — the seed's plugin: `WandbPlugin`, `WandbParams`.
  *
+ * Every export is listed by name (`docs/api-report/amltk-wandb.md` shows them). The worker-side
+ * `wandbTrialWrapper` is not among them: workers import it from its own module.
+ *
  * @module amltk/wandb
  */
 
@@ -12,5 +15,4 @@ export {
   type WandbParamsInit,
   WandbPlugin,
   WandbTrialTracker,
-  wandbTrialWrapper,
 } from "../wandb/index.js";

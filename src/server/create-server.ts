@@ -4,6 +4,7 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
+import { VERSION } from "../shared/version.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { Store } from "../store/types.js";
 import { keyAuth, needAllProjects, needProject } from "./access.js";
@@ -16,8 +17,6 @@ import { apiRun, registerReadRoutes } from "./read-routes.js";
 import { defaultWebDir, registerStatic } from "./static.js";
 import { Watcher } from "./watcher.js";
 import { registerWriteRoutes } from "./write-routes.js";
-
-const VERSION = "0.1.0";
 
 /**
  * Who may use the API: by default writes need a key and reads are open.
