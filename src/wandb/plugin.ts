@@ -13,6 +13,7 @@ import { type AnyFn, Plugin, type Task } from "../scheduling/task.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { Trial } from "../trial/trial.js";
 import type { TrialWrapperRef } from "../trial/trial-call.js";
+import { registerLocalModifier } from "./local-modifiers.js";
 import { WandbParams, type WandbParamsInit } from "./params.js";
 import { WRAPPER_URL, type WrapperOptions } from "./wrapper.js";
 
@@ -94,14 +95,6 @@ export class WandbPlugin {
   }
 }
 
-const localModifiers = new Map<string, ModifyFn>();
-let nextLocal = 0;
-
-/** @internal the in-process `modify` functions, looked up by key in the same process. */
-export function localModifier(key: string): ModifyFn | undefined {
-  return localModifiers.get(key);
-}
-
 /**
  * The `Trial.Task` plugin made by {@link WandbPlugin.trialTracker}. It refuses, at task
  * creation, a `modify` that worker threads or processes cannot import; and when a worker
@@ -139,9 +132,7 @@ export class WandbTrialTracker extends Plugin {
             'export const modifyRun = importable((trial, params) => ..., import.meta.url, "modifyRun").',
         );
       } else {
-        const key = `local-${nextLocal++}`;
-        localModifiers.set(key, this.modify);
-        options.modify = { moduleUrl: "local:", exportName: key };
+        options.modify = { moduleUrl: "local:", exportName: registerLocalModifier(this.modify) };
       }
     }
     return { moduleUrl: WRAPPER_URL, exportName: "wandbTrialWrapper", options };

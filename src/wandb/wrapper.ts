@@ -13,8 +13,9 @@ import type { SqliteStore } from "../store/sqlite/index.js";
 import { init, type Run } from "../track/index.js";
 import type { TrialReport } from "../trial/report.js";
 import type { Trial } from "../trial/trial.js";
+import { localModifier } from "./local-modifiers.js";
 import { WandbParams, type WandbParamsInit } from "./params.js";
-import { localModifier, type ModifyFn } from "./plugin.js";
+import type { ModifyFn } from "./plugin.js";
 
 /** @internal where workers import {@link wandbTrialWrapper} from. */
 export const WRAPPER_URL = import.meta.url;
