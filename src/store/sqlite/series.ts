@@ -1,34 +1,15 @@
 /**
- * Downsampling: N equal x buckets per (run, key), keeping min/max/last/count of finite values.
- * History reads whole-chunk aggregates when a chunk falls inside one bucket and decodes it
- * otherwise, so cost follows the chunk count, not the point count. System samples (few) use SQL.
- * Duplicate writes of one step are not deduplicated here (readPoints does that).
+ * Series reads: N equal x buckets per (run, key), keeping min/max/last/count of finite values.
+ * History is bucketed from its chunks (`chunk-buckets.ts`), with results cached per connection
+ * while nothing is written; system samples (few) are bucketed in SQL. Duplicate writes of one
+ * step are not deduplicated here (readPoints does that).
  */
 
 import type { Statement } from "better-sqlite3";
 import { type Series, type SeriesBucket, type SeriesQuery, StoreError } from "../types.js";
-import { chunkSteps, f64 } from "./chunks.js";
+import { bucketChunks, type ChunkMeta, type DecodedChunk } from "./chunk-buckets.js";
+import { f64 } from "./chunks.js";
 import { type Db, stmt } from "./db.js";
-
-/** A decoded chunk; `x` is null for consecutive steps until something needs it. */
-interface Decoded {
-  consecutive: boolean;
-  x: Float64Array | null;
-  v: Float64Array;
-}
-
-interface Meta {
-  id: number;
-  min_step: number;
-  max_step: number;
-  n: number;
-  min_ts: number;
-  max_ts: number;
-  nfin: number;
-  vmin: number | null;
-  vmax: number | null;
-  vlast: number | null;
-}
 
 export function readSeriesRows(db: Db, q: SeriesQuery): Series[] {
   if (!Number.isInteger(q.buckets) || q.buckets < 1 || q.buckets > 100_000) {
@@ -65,8 +46,8 @@ export function readSeriesRows(db: Db, q: SeriesQuery): Series[] {
       if (!buckets) {
         const decoded = q.x === "step" ? decodeAllByStep(db, q, runId, key, dataStmt) : undefined;
         buckets = decoded
-          ? seriesOf(q, decoded.metas, dataStmt, decoded.data)
-          : seriesOf(q, metaStmt.all(runId, key, lo, hi) as Meta[], dataStmt);
+          ? bucketChunks(q, decoded.metas, dataStmt, decoded.data)
+          : bucketChunks(q, metaStmt.all(runId, key, lo, hi) as ChunkMeta[], dataStmt);
         cache.set(id, buckets);
       }
       // Copies: the cached buckets must not change under a caller that edits its result.
@@ -147,13 +128,13 @@ function decodeAllByStep(
   runId: string,
   key: string,
   dataStmt: Statement<unknown[]>,
-): { metas: Meta[]; data: Map<number, Decoded> } | undefined {
+): { metas: ChunkMeta[]; data: Map<number, DecodedChunk> } | undefined {
   const front = stmt(
     db,
     `SELECT id, min_step, max_step, n FROM history_chunks
      WHERE run = ? AND key = ? AND max_step >= ? AND min_step <= ? ORDER BY min_step, id`,
   ).all(runId, key, q.minX ?? -Number.MAX_VALUE, q.maxX ?? Number.MAX_VALUE) as Pick<
-    Meta,
+    ChunkMeta,
     "id" | "min_step" | "max_step" | "n"
   >[];
   if (front.length === 0) return { metas: [], data: new Map() };
@@ -166,8 +147,8 @@ function decodeAllByStep(
   }
   const width = (hi - lo) / q.buckets;
   if (!front.every((f) => f.n <= SMALL_CHUNK || f.max_step - f.min_step >= 2 * width)) return;
-  const metas: Meta[] = [];
-  const data = new Map<number, Decoded>();
+  const metas: ChunkMeta[] = [];
+  const data = new Map<number, DecodedChunk>();
   for (const f of front) {
     const r = dataStmt.get(f.id) as { steps: Buffer | null; vals: Buffer };
     const v = f64(r.vals);
@@ -190,145 +171,6 @@ function decodeAllByStep(
     metas.push({ ...f, nfin, vmin, vmax, vlast, min_ts: Number.NaN, max_ts: Number.NaN });
   }
   return { metas, data };
-}
-
-function seriesOf(
-  q: SeriesQuery,
-  all: Meta[],
-  dataStmt: Statement<unknown[]>,
-  cache = new Map<number, Decoded>(),
-): SeriesBucket[] {
-  const byTime = q.x === "time";
-  const minX = q.minX ?? Number.NEGATIVE_INFINITY;
-  const maxX = q.maxX ?? Number.POSITIVE_INFINITY;
-  const xLo = (m: Meta) => (byTime ? m.min_ts : m.min_step);
-  const xHi = (m: Meta) => (byTime ? m.max_ts : m.max_step);
-  const metas = all.filter((m) => xHi(m) >= minX && xLo(m) <= maxX);
-  if (metas.length === 0) return [];
-  const decode = (m: Meta): Decoded => {
-    let d = cache.get(m.id);
-    if (!d) {
-      const r = dataStmt.get(m.id) as { steps: Buffer | null; vals: Buffer; ts: Buffer | null };
-      // Consecutive steps (no steps BLOB) need no x array: x = min_step + i.
-      const consecutive = !byTime && r.steps === null;
-      d = {
-        consecutive,
-        x: byTime ? f64(r.ts!) : consecutive ? null : chunkSteps(r.steps, m.min_step, m.n),
-        v: f64(r.vals),
-      };
-      cache.set(m.id, d);
-    }
-    return d;
-  };
-  const xsOf = (m: Meta, d: Decoded): Float64Array => (d.x ??= chunkSteps(null, m.min_step, m.n));
-  // Whole-chunk x bounds are exact only when every point is finite and inside [minX, maxX].
-  const exact = (m: Meta) => m.nfin === m.n && xLo(m) >= minX && xHi(m) <= maxX;
-  /** The smallest (or largest) x of a finite point in range; decodes only when it must. */
-  const finiteX = (m: Meta, largest: boolean): number => {
-    if (exact(m)) return largest ? xHi(m) : xLo(m);
-    const d = decode(m);
-    const xs = xsOf(m, d);
-    let best = largest ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-    for (let i = 0; i < m.n; i++) {
-      const x = xs[i];
-      if (!Number.isFinite(d.v[i]) || x < minX || x > maxX) continue;
-      if (largest ? x > best : x < best) best = x;
-    }
-    return best;
-  };
-  let lo = q.minX;
-  let hi = q.maxX;
-  if (lo === undefined) {
-    lo = Number.POSITIVE_INFINITY;
-    // A chunk can only lower the bound if its whole-chunk x does.
-    for (const m of metas) if (xLo(m) < lo) lo = Math.min(lo, finiteX(m, false));
-  }
-  if (hi === undefined) {
-    hi = Number.NEGATIVE_INFINITY;
-    for (const m of metas) if (xHi(m) > hi) hi = Math.max(hi, finiteX(m, true));
-  }
-  if (!(hi >= lo)) return [];
-  const n = q.buckets;
-  const span = hi - lo;
-  const bucketOf = (x: number) =>
-    span > 0 ? Math.min(Math.floor(((x - lo) * n) / span), n - 1) : 0;
-  // Per-bucket accumulators in typed arrays: the decode loop below touches millions of points.
-  const mn = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
-  const mx = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
-  const cnt = new Float64Array(n);
-  const last = new Float64Array(n);
-  const lastX = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
-  const add = (bi: number, lo_: number, hi_: number, c: number, l: number, lx: number) => {
-    if (lo_ < mn[bi]) mn[bi] = lo_;
-    if (hi_ > mx[bi]) mx[bi] = hi_;
-    cnt[bi] += c;
-    if (lx >= lastX[bi]) {
-      last[bi] = l;
-      lastX[bi] = lx;
-    }
-  };
-  const from = Math.max(lo, minX);
-  const to = Math.min(hi, maxX);
-  for (const m of metas) {
-    if (exact(m) && xLo(m) >= lo && xHi(m) <= hi && bucketOf(xLo(m)) === bucketOf(xHi(m))) {
-      add(bucketOf(xLo(m)), m.vmin!, m.vmax!, m.nfin, m.vlast!, xHi(m));
-      continue;
-    }
-    const d = decode(m);
-    const vs = d.v;
-    if (d.consecutive) {
-      // x = min_step + i: walk bucket by bucket over index ranges, so the per-point work is a
-      // compare and a min/max (no division per point). Same buckets as the loop below.
-      const x0 = m.min_step;
-      const iEnd = Math.min(m.n, Math.floor(to - x0) + 1);
-      let i = Math.max(0, Math.ceil(from - x0));
-      while (i < iEnd) {
-        const bi = bucketOf(x0 + i);
-        let e = iEnd;
-        if (bi < n - 1) {
-          // First index of the next bucket: the edge estimate, corrected to what bucketOf says.
-          e = Math.min(iEnd, Math.max(i + 1, Math.ceil(lo + ((bi + 1) * span) / n - x0)));
-          while (e > i + 1 && bucketOf(x0 + e - 1) !== bi) e--;
-          while (e < iEnd && bucketOf(x0 + e) === bi) e++;
-        }
-        let bmn = mn[bi];
-        let bmx = mx[bi];
-        let c = 0;
-        let li = -1;
-        for (let j = i; j < e; j++) {
-          const v = vs[j];
-          if (!Number.isFinite(v)) continue;
-          if (v < bmn) bmn = v;
-          if (v > bmx) bmx = v;
-          c++;
-          li = j;
-        }
-        if (c > 0) add(bi, bmn, bmx, c, vs[li], x0 + li);
-        i = e;
-      }
-      continue;
-    }
-    const xs = xsOf(m, d);
-    for (let i = 0; i < m.n; i++) {
-      const x = xs[i];
-      const v = vs[i];
-      if (!(x >= from && x <= to) || !Number.isFinite(v)) continue;
-      const bi = span > 0 ? Math.min(Math.floor(((x - lo) * n) / span), n - 1) : 0;
-      if (v < mn[bi]) mn[bi] = v;
-      if (v > mx[bi]) mx[bi] = v;
-      cnt[bi]++;
-      if (x >= lastX[bi]) {
-        last[bi] = v;
-        lastX[bi] = x;
-      }
-    }
-  }
-  const out: SeriesBucket[] = [];
-  for (let bi = 0; bi < n; bi++) {
-    if (cnt[bi] === 0) continue;
-    out.push({ x: lo + (bi * span) / n, min: mn[bi], max: mx[bi], last: last[bi], count: cnt[bi] });
-  }
-  return out;
 }
 
 interface BucketRow {
