@@ -1,30 +1,17 @@
 /**
- * Applies validated write operations exactly once. Each (run, writer) pair has a ledger row
- * holding the last applied sequence number; the ops and the ledger update commit in one SQLite
- * transaction, so a retried request whose answer was lost is acknowledged without writing twice
- * (history chunks are appended, so a second write would double points).
- *
- * With a non-SQLite store the ledger is in memory and ops are applied one by one: retries are
- * still deduplicated while the server lives, but a batch is not atomic.
+ * Applies validated write operations exactly once, over any store that offers a transaction
+ * (`Store.transaction`). Each (run, writer) pair has a ledger entry in the store holding the last
+ * applied sequence number; the guard, the ops and the ledger update run in one transaction, so a
+ * refused batch writes nothing and a retried request whose answer was lost is acknowledged
+ * without writing twice (history is appended, so a second write would double points).
  */
 
-import type { Statement } from "better-sqlite3";
-import { batchToRows, type HistoryBatch, type NumberColumn } from "../store/history-batch.js";
-import { pathOf, withRetry } from "../store/sqlite/db.js";
-import { storeWriteError } from "../store/sqlite/faults.js";
-import { SqliteStore } from "../store/sqlite/index.js";
-import type { RunPatch, RunRecord, Store } from "../store/types.js";
+import { AmltkError } from "../shared/errors.js";
+import type { HistoryBatch, NumberColumn } from "../store/history-batch.js";
+import type { RunPatch, RunRecord, Store, StoreTransaction } from "../store/types.js";
 import { StoreError } from "../store/types.js";
 import { ApiError } from "./errors.js";
 import type { BatchResult, HistoryColumns, Op } from "./protocol.js";
-
-const LEDGER_SQL = `CREATE TABLE IF NOT EXISTS server_ingest (
-  run TEXT NOT NULL,
-  writer TEXT NOT NULL,
-  last_seq INTEGER NOT NULL,
-  updated_at REAL NOT NULL,
-  PRIMARY KEY (run, writer)
-) WITHOUT ROWID`;
 
 /**
  * A check of a write against the run as it is, in the write's transaction: `prev` is the run
@@ -123,127 +110,35 @@ function checkOpRuns(runId: string, ops: readonly Op[], opField: (i: number) => 
   });
 }
 
-class SqliteIngestor implements Ingestor {
-  #ledgerStmts: { getSeq: Statement; setSeq: Statement } | undefined;
-  constructor(private readonly store: SqliteStore) {}
-
-  /**
-   * The ledger's statements; its table is created at the first write, not at startup, so that
-   * a server over a store that cannot be written (full, read-only) still starts and reads.
-   */
-  #ledger(): { getSeq: Statement; setSeq: Statement } {
-    if (this.#ledgerStmts) return this.#ledgerStmts;
-    const db = this.store.db;
-    try {
-      db.exec(LEDGER_SQL);
-    } catch (err) {
-      throw storeWriteError(pathOf(db), err);
-    }
-    this.#ledgerStmts = {
-      getSeq: db.prepare("SELECT last_seq FROM server_ingest WHERE run = ? AND writer = ?"),
-      setSeq: db.prepare(
-        `INSERT INTO server_ingest (run, writer, last_seq, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (run, writer) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
-      ),
-    };
-    return this.#ledgerStmts;
-  }
-
-  async apply(
-    runId: string,
-    writer: string | undefined,
-    ops: readonly Op[],
-    opField = defaultOpField,
-    guard?: WriteGuard,
-  ): Promise<BatchResult> {
-    checkOpRuns(runId, ops, opField);
-    const s = this.store;
-    const db = s.db;
-    const { getSeq, setSeq } = this.#ledger();
-    const tx = db.transaction((): BatchResult => {
-      const ledger = writer
-        ? (getSeq.get(runId, writer) as { last_seq: number } | undefined)
-        : undefined;
-      guard?.(s.getRunSync(runId), ledger !== undefined);
-      const last = ledger?.last_seq ?? 0;
-      let applied = 0;
-      let skipped = 0;
-      let lastSeq = last;
-      for (let i = 0; i < ops.length; i++) {
-        const op = ops[i]!;
-        if (writer && op.seq <= last) {
-          skipped++;
-          continue;
-        }
-        try {
-          applyOpSync(s, runId, op);
-        } catch (err) {
-          throw opError(err, i, opField);
-        }
-        applied++;
-        lastSeq = Math.max(lastSeq, op.seq);
-      }
-      if (writer && applied > 0) setSeq.run(runId, writer, lastSeq, Date.now());
-      const rec = s.getRunSync(runId);
-      return { applied, skipped, lastSeq, nextStep: rec?.nextStep ?? 0 };
-    });
-    try {
-      return withRetry(() => tx.immediate());
-    } catch (err) {
-      throw storeWriteError(pathOf(db), err); // a full or read-only store: 503, data kept
-    }
-  }
-}
-
 /**
- * An empty list writes nothing, but for an unknown run it must still be a 404: otherwise the
- * ledger records a seq for a run that does not exist.
+ * `createServer` was given a store that cannot run a transaction (see `Store.transaction`), so
+ * a refused batch could stay half written. Code `store_without_transaction`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await createServer({ store: someStore });
+ * } catch (e) {
+ *   if (e instanceof StoreWithoutTransactionError) console.error(e.message); // names e.storeKind
+ * }
+ * ```
  */
-function requireRun(s: SqliteStore, runId: string): void {
-  if (!s.getRunSync(runId)) {
-    throw new StoreError(`unknown run id ${JSON.stringify(runId)}`, "not_found");
+export class StoreWithoutTransactionError extends AmltkError<"store_without_transaction"> {
+  override name = "StoreWithoutTransactionError";
+  constructor(readonly storeKind: string) {
+    super(
+      "store_without_transaction",
+      `a server needs a store with transactions (Store.transaction), so that a refused batch ` +
+        `writes nothing; the ${JSON.stringify(storeKind)} store has none (use SqliteStore or MemoryStore)`,
+    );
   }
 }
 
-function applyOpSync(s: SqliteStore, runId: string, op: Op): void {
-  switch (op.type) {
-    case "create": {
-      const prev = s.getRunSync(runId);
-      if (prev) {
-        if (!op.resume)
-          throw new StoreError(`run id ${JSON.stringify(runId)} already exists`, "duplicate");
-        s.updateRunSync(runId, resumePatch(op, prev));
-      } else {
-        s.createRunSync({ ...op.run, id: runId });
-      }
-      return;
-    }
-    case "history":
-      if (op.rows.length > 0) s.appendHistorySync(runId, op.rows);
-      else requireRun(s, runId);
-      return;
-    case "history_cols":
-      if (op.cols.steps.length > 0) s.appendHistoryBatchSync(runId, toBatch(op.cols));
-      else requireRun(s, runId);
-      return;
-    case "system":
-      if (op.samples.length > 0) s.appendSystemSync(runId, op.samples);
-      else requireRun(s, runId);
-      return;
-    case "console":
-      if (op.lines.length > 0) s.appendConsoleSync(runId, op.lines);
-      else requireRun(s, runId);
-      return;
-    case "patch":
-      s.updateRunSync(runId, revive(op.patch, s.getRunSync(runId)));
-      return;
-  }
-}
+type TransactionalStore = Store & Required<Pick<Store, "transaction">>;
 
-class GenericIngestor implements Ingestor {
-  readonly #ledger = new Map<string, number>();
-  readonly #locks = new Map<string, Promise<unknown>>();
-  constructor(private readonly store: Store) {}
+/** The one ingest algorithm: the ledger check, the guard, the ops and the ledger update in one transaction. */
+class StoreIngestor implements Ingestor {
+  constructor(private readonly store: TransactionalStore) {}
 
   apply(
     runId: string,
@@ -253,75 +148,74 @@ class GenericIngestor implements Ingestor {
     guard?: WriteGuard,
   ): Promise<BatchResult> {
     checkOpRuns(runId, ops, opField);
-    // One batch at a time per run, so the ledger check and the writes do not interleave.
-    const prev = this.#locks.get(runId) ?? Promise.resolve();
-    const next = prev.catch(() => {}).then(() => this.#apply(runId, writer, ops, opField, guard));
-    this.#locks.set(runId, next);
-    return next;
-  }
-
-  async #apply(
-    runId: string,
-    writer: string | undefined,
-    ops: readonly Op[],
-    opField: (i: number) => string,
-    guard: WriteGuard | undefined,
-  ): Promise<BatchResult> {
-    const k = `${runId}\u0000${writer}`;
-    guard?.(await this.store.getRun(runId), writer !== undefined && this.#ledger.has(k));
-    const last = writer ? (this.#ledger.get(k) ?? 0) : 0;
-    let applied = 0;
-    let skipped = 0;
-    let lastSeq = last;
-    const s = this.store;
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]!;
-      if (writer && op.seq <= last) {
-        skipped++;
-        continue;
+    return this.store.transaction(async (tx) => {
+      const last = writer === undefined ? undefined : await tx.ingestSeq(runId, writer);
+      guard?.(await tx.getRun(runId), last !== undefined);
+      let applied = 0;
+      let skipped = 0;
+      let lastSeq = last ?? 0;
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i]!;
+        if (writer !== undefined && op.seq <= (last ?? 0)) {
+          skipped++;
+          continue;
+        }
+        try {
+          await applyOp(tx, runId, op);
+        } catch (err) {
+          throw opError(err, i, opField);
+        }
+        applied++;
+        lastSeq = Math.max(lastSeq, op.seq);
       }
-      try {
-        await this.#applyOne(runId, op);
-      } catch (err) {
-        throw opError(err, i, opField);
-      }
-      applied++;
-      lastSeq = op.seq;
-      if (writer) this.#ledger.set(k, lastSeq);
-    }
-    const rec = await s.getRun(runId);
-    return { applied, skipped, lastSeq, nextStep: rec?.nextStep ?? 0 };
-  }
-
-  async #applyOne(runId: string, op: Op): Promise<void> {
-    const s = this.store;
-    switch (op.type) {
-      case "create": {
-        const prev = await s.getRun(runId);
-        if (prev && !op.resume) throw new StoreError(`run ${runId} already exists`, "duplicate");
-        if (prev) await s.updateRun(runId, resumePatch(op, prev));
-        else await s.createRun({ ...op.run, id: runId });
-        break;
-      }
-      case "history":
-        await s.appendHistory(runId, op.rows);
-        break;
-      case "history_cols":
-        await s.appendHistory(runId, batchToRows(toBatch(op.cols)));
-        break;
-      case "system":
-        await s.appendSystem(runId, op.samples);
-        break;
-      case "console":
-        await s.appendConsole(runId, op.lines);
-        break;
-      case "patch":
-        await s.updateRun(runId, revive(op.patch, await s.getRun(runId)));
-        break;
-    }
+      if (writer !== undefined && applied > 0) await tx.setIngestSeq(runId, writer, lastSeq);
+      const rec = await tx.getRun(runId);
+      return { applied, skipped, lastSeq, nextStep: rec?.nextStep ?? 0 };
+    });
   }
 }
 
+/**
+ * An empty list writes nothing, but for an unknown run it must still be a 404: otherwise the
+ * ledger records a seq for a run that does not exist.
+ */
+async function requireRun(tx: StoreTransaction, runId: string): Promise<void> {
+  if (!(await tx.getRun(runId))) {
+    throw new StoreError(`unknown run id ${JSON.stringify(runId)}`, "not_found");
+  }
+}
+
+async function applyOp(tx: StoreTransaction, runId: string, op: Op): Promise<void> {
+  switch (op.type) {
+    case "create": {
+      const prev = await tx.getRun(runId);
+      if (!prev) return tx.createRun({ ...op.run, id: runId });
+      if (!op.resume) {
+        throw new StoreError(`run id ${JSON.stringify(runId)} already exists`, "duplicate");
+      }
+      return tx.updateRun(runId, resumePatch(op, prev));
+    }
+    case "history":
+      return op.rows.length > 0 ? tx.appendHistory(runId, op.rows) : requireRun(tx, runId);
+    case "history_cols":
+      return op.cols.steps.length > 0
+        ? tx.appendHistoryBatch(runId, toBatch(op.cols))
+        : requireRun(tx, runId);
+    case "system":
+      return op.samples.length > 0 ? tx.appendSystem(runId, op.samples) : requireRun(tx, runId);
+    case "console":
+      return op.lines.length > 0 ? tx.appendConsole(runId, op.lines) : requireRun(tx, runId);
+    case "patch":
+      return tx.updateRun(runId, revive(op.patch, await tx.getRun(runId)));
+  }
+}
+
+/**
+ * The server's ingest over `store`.
+ *
+ * @throws StoreWithoutTransactionError when the store has no `transaction`.
+ */
 export function makeIngestor(store: Store): Ingestor {
-  return store instanceof SqliteStore ? new SqliteIngestor(store) : new GenericIngestor(store);
+  if (typeof store.transaction !== "function") throw new StoreWithoutTransactionError(store.kind);
+  return new StoreIngestor(store as TransactionalStore);
 }

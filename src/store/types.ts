@@ -8,6 +8,7 @@
  */
 
 import { AmltkError, type AmltkErrorOptions } from "../shared/errors.js";
+import type { HistoryBatch } from "./history-batch.js";
 
 /**
  * Lifecycle of a run. `crashed` = its process died without `finish` (stale heartbeat / dead pid).
@@ -238,6 +239,35 @@ export interface Series {
 }
 
 /**
+ * The writes of one {@link Store.transaction}: all of them are committed together, or none is.
+ * It also keeps the server's exactly-once ledger (the last sequence number applied per run and
+ * writer), so that the ledger commits with the data it describes.
+ *
+ * @example
+ * ```ts
+ * await store.transaction?.(async (tx) => {
+ *   if (!(await tx.getRun("r1"))) await tx.createRun({ id: "r1", project: "p", name: "r1", createdAt: Date.now() });
+ *   await tx.appendHistory("r1", [{ step: 0, runtime: 0, timestamp: Date.now() / 1000, values: { loss: 1 } }]);
+ *   await tx.setIngestSeq("r1", "writer-1", 2);
+ * });
+ * ```
+ */
+export interface StoreTransaction {
+  /** As {@link Store.getRun}, seeing this transaction's own writes. */
+  getRun(id: string): Promise<RunRecord | undefined>;
+  createRun(run: RunInit): Promise<void>;
+  updateRun(id: string, patch: RunPatch): Promise<void>;
+  appendHistory(runId: string, rows: readonly HistoryRow[]): Promise<void>;
+  /** Columnar rows (the server's wire form); the batch is not kept after the call resolves. */
+  appendHistoryBatch(runId: string, batch: HistoryBatch): Promise<void>;
+  appendSystem(runId: string, samples: readonly SystemSample[]): Promise<void>;
+  appendConsole(runId: string, lines: readonly ConsoleLine[]): Promise<void>;
+  /** The last sequence number recorded for (run, writer), or undefined for a writer never seen. */
+  ingestSeq(runId: string, writer: string): Promise<number | undefined>;
+  setIngestSeq(runId: string, writer: string, seq: number): Promise<void>;
+}
+
+/**
  * A backend. Implementations: `SqliteStore` (embedded default); later PostgreSQL. `init`
  * accepts any `Store` through `{ store }`.
  *
@@ -279,6 +309,17 @@ export interface Store {
    * another process; anywhere: a heartbeat older than `staleAfterMs`) as crashed; returns their ids.
    */
   reapCrashed(staleAfterMs?: number): Promise<string[]>;
+  /**
+   * Runs `fn` as one transaction: when it resolves, everything it wrote through `tx` is committed
+   * at once; when it throws, nothing is, and the error is passed on. Transactions of one store
+   * run one after another. The server's ingest needs this (it refuses a store without one);
+   * a client-side store (online mode) has none.
+   *
+   * `fn` should wait on nothing but `tx`: a backend on one connection (SQLite) holds its write
+   * lock until `fn` ends, and another write of the same process made meanwhile joins the
+   * transaction.
+   */
+  transaction?<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

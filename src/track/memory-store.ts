@@ -1,5 +1,6 @@
 import { applyRunPatch, newRunRecord, ownerDead, queryRunRecords } from "../store/run-record.js";
 import { checkKey, checkValue } from "../store/sqlite/values.js";
+import { TransactionQueue } from "../store/transaction-queue.js";
 import type {
   ConsoleLine,
   HistoryKeyInfo,
@@ -15,9 +16,11 @@ import type {
   SeriesBucket,
   SeriesQuery,
   Store,
+  StoreTransaction,
   SystemSample,
 } from "../store/types.js";
 import { StoreError } from "../store/types.js";
+import { MemoryTransaction } from "./memory-transaction.js";
 
 /**
  * A small in-memory `Store` for tests and the tracker's unit tests. Not for production. It passes
@@ -39,7 +42,10 @@ export class MemoryStore implements Store {
   readonly history = new Map<string, HistoryRow[]>();
   readonly system = new Map<string, SystemSample[]>();
   readonly console = new Map<string, ConsoleLine[]>();
+  /** The server's exactly-once ledger: last sequence number by `run NUL writer`. */
+  readonly ledger = new Map<string, number>();
   closed = false;
+  readonly #transactions = new TransactionQueue();
 
   private need(id: string): RunRecord {
     if (this.closed) throw new StoreError("store closed", "closed");
@@ -203,6 +209,20 @@ export class MemoryStore implements Store {
   private markCrashed(r: RunRecord): void {
     r.state = "crashed";
     r.finishedAt ??= Date.now();
+  }
+  /** All of `fn`'s writes or none (an undo log, `memory-transaction.ts`); see {@link Store.transaction}. */
+  transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return this.#transactions.run(async () => {
+      const tx = new MemoryTransaction(this);
+      try {
+        const out = await fn(tx);
+        tx.commit();
+        return out;
+      } catch (err) {
+        tx.rollback();
+        throw err;
+      }
+    });
   }
   async close(): Promise<void> {
     this.closed = true;

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runTsx } from "../child-process.test-helpers.js";
 import { describeStoreConformance } from "../conformance.js";
+import { describeTransactionConformance } from "../transaction-conformance.js";
 import { StoreError } from "../types.js";
 import { withRetry } from "./db.js";
 import { MIGRATIONS, SqliteStore } from "./index.js";
@@ -12,6 +13,26 @@ const here = dirname(fileURLToPath(import.meta.url));
 const tempDir = tempDirs("amltk-sqlite-");
 
 describeStoreConformance("sqlite", () => SqliteStore.open(tempDir()));
+describeTransactionConformance("sqlite", () => SqliteStore.open(tempDir()));
+
+describe("SqliteStore transactions", () => {
+  it("keeps the ledger in the file, also when the transaction that made its table rolled back", async () => {
+    const dir = tempDir();
+    const store = await SqliteStore.open(dir);
+    // The first ledger write creates the table; rolled back, the table is gone again.
+    const refused = store.transaction(async (tx) => {
+      await tx.setIngestSeq("r", "w", 1);
+      throw new Error("refused");
+    });
+    await expect(refused).rejects.toThrow("refused");
+    await store.createRun({ id: "r", project: "p", name: "r", createdAt: 1 });
+    await store.transaction((tx) => tx.setIngestSeq("r", "w", 4));
+    await store.close();
+    const again = await SqliteStore.open(dir);
+    expect(await again.transaction((tx) => tx.ingestSeq("r", "w"))).toBe(4);
+    await again.close();
+  });
+});
 
 describe("SqliteStore specifics", () => {
   it("uses one WAL database with migrations applied", async () => {

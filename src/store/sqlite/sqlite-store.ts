@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { BatchWriter, HistoryBatch } from "../history-batch.js";
 import { ownerDead, type RunOwner } from "../run-record.js";
 import { StoreFullError } from "../store-full-error.js";
+import { TransactionQueue } from "../transaction-queue.js";
 import {
   type ConsoleLine,
   type HistoryKeyInfo,
@@ -18,6 +19,7 @@ import {
   type SeriesQuery,
   type Store,
   StoreError,
+  type StoreTransaction,
   type SystemSample,
 } from "../types.js";
 import { writeBatch } from "./chunks.js";
@@ -36,6 +38,7 @@ import {
 import { releaseReserve } from "./reserve.js";
 import { getRunRow, insertRun, patchRun, queryRuns, requireRun } from "./runs.js";
 import { readSeriesRows } from "./series.js";
+import { sqliteTransaction } from "./transaction.js";
 
 // Re-exported where it always was (the package's store entry exports it from here).
 export { isPidDead } from "../run-record.js";
@@ -72,6 +75,7 @@ function owner(r: OwnerRow): RunOwner {
 export class SqliteStore implements Store, BatchWriter {
   readonly kind = "sqlite";
   #db: Db | undefined;
+  readonly #transactions = new TransactionQueue();
 
   private constructor(
     db: Db,
@@ -361,6 +365,11 @@ export class SqliteStore implements Store, BatchWriter {
 
   async reapCrashed(staleAfterMs?: number): Promise<string[]> {
     return this.reapCrashedSync(staleAfterMs);
+  }
+
+  /** One write transaction (BEGIN IMMEDIATE) on this connection; see {@link Store.transaction}. */
+  transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return this.#transactions.run(() => sqliteTransaction(this, fn));
   }
 
   async close(): Promise<void> {
