@@ -10,7 +10,7 @@ import {
   type SubscribeOptions,
   UnknownEventError,
 } from "../scheduling/events.js";
-import { type Future, moduleOf } from "../scheduling/executors/executor.js";
+import { type Future, type ModuleRef, moduleOf } from "../scheduling/executors/executor.js";
 import { LimitExceededError } from "../scheduling/executors/limits.js";
 import { assertCloneable } from "../scheduling/executors/wire.js";
 import { isCommHandle } from "../scheduling/plugins/comm-handle.js";
@@ -18,7 +18,27 @@ import type { Scheduler } from "../scheduling/scheduler.js";
 import { type AnyFn, Task, type TaskOptions } from "../scheduling/task.js";
 import { TrialReport, type TrialReportJSON } from "./report.js";
 import type { Trial } from "./trial.js";
-import { callTrial, type TrialWrapperRef, wrapTrialFn } from "./trial-call.js";
+import { type TrialWrapperRef, wrapTrialFn } from "./trial-wrappers.js";
+
+/**
+ * @internal Where workers find `callTrial` (`trial-call.ts`, the worker-side trampoline). The
+ * host names it by address instead of importing it: the trampoline rebuilds trials, so it needs
+ * `Trial` at runtime, and `Trial` holds `Trial.Task` (this class) — an import would close a
+ * cycle that breaks whichever module is loaded first. Same folder, same extension (`.ts` when
+ * run from source, `.js` when built).
+ */
+export const CALL_TRIAL: ModuleRef = {
+  moduleUrl: new URL(
+    `./trial-call${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`,
+    import.meta.url,
+  ).href,
+  exportName: "callTrial",
+};
+
+/** Stands for `callTrial` in the host, which never runs it: executors that import run it. */
+function workerTrampoline(): never {
+  throw new Error("callTrial runs in worker threads or processes only (imported by CALL_TRIAL)");
+}
 
 /** A plugin that contributes a worker-side trial wrapper (see {@link TrialWrapperRef}). */
 export interface TrialWrapperProvider {
@@ -121,10 +141,10 @@ export class TrialTask<C extends Record<string, unknown> = Record<string, unknow
         );
       }
       this.#ref = ref;
-      this.task = new Task(callTrial as AnyFn, scheduler, {
+      this.task = new Task(workerTrampoline as AnyFn, scheduler, {
         ...options,
         name,
-        module: undefined,
+        module: CALL_TRIAL,
         handlesExceptions: true,
       });
     } else {

@@ -12,7 +12,7 @@ import { moduleOf } from "../scheduling/executors/executor.js";
 import { type AnyFn, Plugin, type Task } from "../scheduling/task.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { Trial } from "../trial/trial.js";
-import type { TrialWrapperRef } from "../trial/trial-call.js";
+import type { TrialWrapperRef } from "../trial/trial-wrappers.js";
 import { registerLocalModifier } from "./local-modifiers.js";
 import { WandbParams, type WandbParamsInit } from "./params.js";
 import { WRAPPER_URL, type WrapperOptions } from "./wrapper.js";
