@@ -2,7 +2,8 @@ import { basename } from "node:path";
 import type { HistoryRow, RunState, Store, StoredValue } from "../store/types.js";
 import { WandbLogError } from "./errors.js";
 import { readWandbLog } from "./read-wandb-log.js";
-import type { WandbItem, WandbRunInfo } from "./wandb-records.js";
+import { deletePath, setPath, unwrapConfig } from "./wandb-config.js";
+import type { WandbItem, WandbRecord, WandbRunInfo } from "./wandb-records.js";
 
 /** Rows written per `appendHistory` call: bounds memory on long runs. */
 const BATCH = 2000;
@@ -48,40 +49,6 @@ export interface WandbImportResult {
   error?: WandbLogError;
 }
 
-function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
-  let obj = target;
-  for (const part of path.slice(0, -1)) {
-    const next = obj[part];
-    if (next === null || typeof next !== "object" || Array.isArray(next)) obj[part] = {};
-    obj = obj[part] as Record<string, unknown>;
-  }
-  obj[path[path.length - 1]!] = value;
-}
-
-function deletePath(target: Record<string, unknown>, path: readonly string[]): void {
-  let obj: unknown = target;
-  for (const part of path.slice(0, -1)) obj = (obj as Record<string, unknown> | undefined)?.[part];
-  if (obj && typeof obj === "object")
-    delete (obj as Record<string, unknown>)[path[path.length - 1]!];
-}
-
-/**
- * W&B config files wrap each value as `{ value, desc? }`. The log itself does not, but configs
- * carried over from `config.yaml` may: unwrap only when every key is wrapped, so a user's own
- * `{ value: ... }` dict next to plain values stays as it is.
- */
-function unwrapConfig(config: Record<string, unknown>): Record<string, unknown> {
-  const entries = Object.entries(config);
-  const wrapped = (v: unknown): v is { value: unknown } =>
-    v !== null &&
-    typeof v === "object" &&
-    !Array.isArray(v) &&
-    "value" in v &&
-    Object.keys(v).every((k) => k === "value" || k === "desc");
-  if (entries.length === 0 || !entries.every(([, v]) => wrapped(v))) return config;
-  return Object.fromEntries(entries.map(([k, v]) => [k, (v as { value: unknown }).value]));
-}
-
 /** The run id from `run-<id>.wandb`, for a log damaged before its run record. */
 function idFromFile(file: string): string {
   return basename(file)
@@ -112,44 +79,142 @@ export async function importWandbRun(
   store: Store,
   opts: WandbImportOptions = {},
 ): Promise<WandbImportResult> {
-  let info: WandbRunInfo | undefined;
-  const config: Record<string, unknown> = {};
-  const summary: Record<string, StoredValue> = {};
-  let rows: HistoryRow[] = [];
-  let runId: string | undefined;
-  let created = false;
-  let status: WandbImportResult["status"] = "imported";
-  let steps = 0;
-  let droppedSteps = 0;
-  let lastStep = -1;
-  let lastTimestamp: number | undefined;
-  let exit: { exitCode: number; runtime?: number } | undefined;
-  let error: WandbLogError | undefined;
+  const run = new RunImport(file, store, opts);
+  const error = await run.readLog();
+  if (!(await run.flushOrMarkCrashed())) return run.skippedResult(error);
+  return run.close(error);
+}
 
-  const applyConfig = (update: readonly WandbItem[]) => {
-    for (const it of update) setPath(config, it.path, it.value);
-  };
-  const applySummary = (update: readonly WandbItem[]) => {
-    for (const it of update) {
-      if (!SUMMARY_INTERNAL.has(it.path[0]!)) summary[it.path.join("/")] = it.value as StoredValue;
+/** What a history record holds, in the form a store row needs. */
+type HistoryRecord = Extract<WandbRecord, { kind: "history" }>;
+
+/**
+ * One import in progress: the run's record, config, summary and history as read so far, and
+ * whether the run exists in the store yet. The run is created on first need: the run record
+ * comes second in a log, and history rows before it wait.
+ */
+class RunImport {
+  private info: WandbRunInfo | undefined;
+  private readonly config: Record<string, unknown> = {};
+  private readonly summary: Record<string, StoredValue> = {};
+  /** History rows read and not yet written. */
+  private rows: HistoryRow[] = [];
+  private runId: string | undefined;
+  private created = false;
+  private status: WandbImportResult["status"] = "imported";
+  private steps = 0;
+  private droppedSteps = 0;
+  private lastStep = -1;
+  private lastTimestamp: number | undefined;
+  private exit: { exitCode: number; runtime?: number } | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly store: Store,
+    private readonly opts: WandbImportOptions,
+  ) {}
+
+  /**
+   * Reads the log to its end (or until the run turns out to be skipped). Returns the damage
+   * that ended it early; throws when nothing usable came before the damage, and any store error.
+   */
+  async readLog(): Promise<WandbLogError | undefined> {
+    try {
+      for await (const rec of readWandbLog(this.file)) {
+        if (!(await this.apply(rec))) break;
+      }
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof WandbLogError)) {
+        await this.markCrashed();
+        throw e;
+      }
+      // Nothing usable before the damage (e.g. not a W&B file at all): no run to create.
+      if (!this.info && this.rows.length === 0 && !this.created) throw e;
+      return e;
     }
-  };
-  const startMs = () => info?.startTime ?? (rows[0] ? rows[0].timestamp * 1000 : Date.now());
+  }
 
-  // Creates the run on first need (the run record comes second in a log; rows before it wait).
-  // Returns false when the run is already stored and is to be skipped.
-  const ensureRun = async (): Promise<boolean> => {
-    if (created) return true;
-    runId = info?.id || idFromFile(file);
-    if (await store.getRun(runId)) {
-      if (!opts.force) {
-        status = "skipped";
+  /** Applies one record; false when the run is to be skipped and reading can stop. */
+  private async apply(rec: WandbRecord): Promise<boolean> {
+    switch (rec.kind) {
+      case "run":
+        this.info = rec.run;
+        this.applyConfig(rec.run.config);
+        this.applySummary(rec.run.summary);
+        // Create (or find the run already stored) now: a skip needs no further reading.
+        return this.ensureRun();
+      case "config":
+        this.applyConfig(rec.update);
+        for (const p of rec.remove) deletePath(this.config, p);
+        return true;
+      case "summary":
+        this.applySummary(rec.update);
+        for (const p of rec.remove) delete this.summary[p.join("/")];
+        return true;
+      case "history":
+        this.addHistory(rec);
+        return this.rows.length < BATCH || this.flush();
+      case "exit":
+        this.exit = { exitCode: rec.exitCode, runtime: rec.runtime };
+        return true;
+      default:
+        return true;
+    }
+  }
+
+  private applyConfig(update: readonly WandbItem[]): void {
+    for (const it of update) setPath(this.config, it.path, it.value);
+  }
+
+  private applySummary(update: readonly WandbItem[]): void {
+    for (const it of update) {
+      if (!SUMMARY_INTERNAL.has(it.path[0]!)) {
+        this.summary[it.path.join("/")] = it.value as StoredValue;
+      }
+    }
+  }
+
+  /**
+   * Queues a history row; a step not above the previous one is dropped (and counted). Missing
+   * `_timestamp`/`_runtime` are carried over from the previous row or the run's start.
+   */
+  private addHistory(rec: HistoryRecord): void {
+    const values: Record<string, StoredValue> = {};
+    for (const it of rec.items) values[it.path.join("/")] = it.value as StoredValue;
+    const { _step, _runtime, _timestamp, ...rest } = values;
+    const step = rec.step ?? (typeof _step === "number" ? _step : this.lastStep + 1);
+    if (step <= this.lastStep) {
+      this.droppedSteps++;
+      return;
+    }
+    this.lastStep = step;
+    const timestamp =
+      typeof _timestamp === "number" ? _timestamp : (this.lastTimestamp ?? this.startMs() / 1000);
+    this.lastTimestamp = timestamp;
+    const runtime = typeof _runtime === "number" ? _runtime : timestamp - this.startMs() / 1000;
+    this.rows.push({ step, runtime, timestamp, values: rest });
+  }
+
+  private startMs(): number {
+    return this.info?.startTime ?? (this.rows[0] ? this.rows[0].timestamp * 1000 : Date.now());
+  }
+
+  /** Creates the run if not done yet; false when it is already stored and is to be skipped. */
+  private async ensureRun(): Promise<boolean> {
+    if (this.created) return true;
+    const info = this.info;
+    const runId = info?.id || idFromFile(this.file);
+    this.runId = runId;
+    if (await this.store.getRun(runId)) {
+      if (!this.opts.force) {
+        this.status = "skipped";
         return false;
       }
-      await store.deleteRun(runId);
-      status = "replaced";
+      await this.store.deleteRun(runId);
+      this.status = "replaced";
     }
-    await store.createRun({
+    await this.store.createRun({
       id: runId,
       project: info?.project ?? "uncategorized",
       entity: info?.entity ?? null,
@@ -159,74 +224,44 @@ export async function importWandbRun(
       notes: info?.notes ?? null,
       tags: info?.tags ?? [],
       config: {},
-      createdAt: startMs(),
+      createdAt: this.startMs(),
       host: info?.host,
     });
-    created = true;
+    this.created = true;
     return true;
-  };
-  const flush = async (): Promise<boolean> => {
-    if (!(await ensureRun())) return false;
-    if (rows.length > 0) await store.appendHistory(runId!, rows);
-    steps += rows.length;
-    rows = [];
+  }
+
+  /** Writes the queued rows (creating the run first); false when the run is skipped. */
+  private async flush(): Promise<boolean> {
+    if (!(await this.ensureRun())) return false;
+    if (this.rows.length > 0) await this.store.appendHistory(this.runId!, this.rows);
+    this.steps += this.rows.length;
+    this.rows = [];
     return true;
-  };
+  }
 
-  // A store error (e.g. a value it refuses) after the run was created leaves the rows written so
-  // far; the run must not look alive, so it is closed as crashed before the error goes up.
-  const markCrashed = async () => {
-    if (created) await store.updateRun(runId!, { state: "crashed" }).catch(() => undefined);
-  };
-
-  try {
-    for await (const rec of readWandbLog(file)) {
-      if (rec.kind === "run") {
-        info = rec.run;
-        applyConfig(rec.run.config);
-        applySummary(rec.run.summary);
-        // Create (or find the run already stored) now: a skip needs no further reading.
-        if (!(await ensureRun())) break;
-      } else if (rec.kind === "config") {
-        applyConfig(rec.update);
-        for (const p of rec.remove) deletePath(config, p);
-      } else if (rec.kind === "summary") {
-        applySummary(rec.update);
-        for (const p of rec.remove) delete summary[p.join("/")];
-      } else if (rec.kind === "history") {
-        const values: Record<string, StoredValue> = {};
-        for (const it of rec.items) values[it.path.join("/")] = it.value as StoredValue;
-        const { _step, _runtime, _timestamp, ...rest } = values;
-        const step = rec.step ?? (typeof _step === "number" ? _step : lastStep + 1);
-        if (step <= lastStep) {
-          droppedSteps++;
-          continue;
-        }
-        lastStep = step;
-        const timestamp =
-          typeof _timestamp === "number" ? _timestamp : (lastTimestamp ?? startMs() / 1000);
-        lastTimestamp = timestamp;
-        const runtime = typeof _runtime === "number" ? _runtime : timestamp - startMs() / 1000;
-        rows.push({ step, runtime, timestamp, values: rest });
-        if (rows.length >= BATCH && !(await flush())) break;
-      } else if (rec.kind === "exit") {
-        exit = { exitCode: rec.exitCode, runtime: rec.runtime };
-      }
-    }
-  } catch (e) {
-    if (!(e instanceof WandbLogError)) {
-      await markCrashed();
+  /** The last {@link flush}, marking the run crashed if the store refuses it. */
+  async flushOrMarkCrashed(): Promise<boolean> {
+    try {
+      return await this.flush();
+    } catch (e) {
+      await this.markCrashed();
       throw e;
     }
-    // Nothing usable before the damage (e.g. not a W&B file at all): no run to create.
-    if (!info && rows.length === 0 && !created) throw e;
-    error = e;
   }
-  const flushed = await flush().catch(async (e: unknown) => {
-    await markCrashed();
-    throw e;
-  });
-  if (!flushed) {
+
+  /**
+   * A store error (e.g. a value it refuses) after the run was created leaves the rows written so
+   * far; the run must not look alive, so it is closed as crashed before the error goes up.
+   */
+  private async markCrashed(): Promise<void> {
+    if (this.created) {
+      await this.store.updateRun(this.runId!, { state: "crashed" }).catch(() => undefined);
+    }
+  }
+
+  skippedResult(error: WandbLogError | undefined): WandbImportResult {
+    const { file, runId } = this;
     return {
       file,
       runId: runId!,
@@ -238,19 +273,27 @@ export async function importWandbRun(
     };
   }
 
-  delete config._wandb;
-  const createdAt = startMs();
-  const lastMs = lastTimestamp !== undefined ? lastTimestamp * 1000 : createdAt;
-  const state: RunState = exit ? (exit.exitCode === 0 ? "finished" : "failed") : "crashed";
-  const endMs = exit?.runtime ? Math.max(createdAt + exit.runtime * 1000, lastMs) : lastMs;
-  await store.updateRun(runId!, {
-    config: unwrapConfig(config),
-    summary,
-    state,
-    exitCode: exit ? exit.exitCode : null,
-    finishedAt: exit ? endMs : null,
-    heartbeatAt: endMs,
-    pid: null,
-  });
-  return { file, runId: runId!, status, steps, droppedSteps, state, error };
+  /**
+   * Writes the config, summary and end state: finished or failed by the exit code read, crashed
+   * when the log ended without one; the end time is the exit's runtime or the last row's time.
+   */
+  async close(error: WandbLogError | undefined): Promise<WandbImportResult> {
+    delete this.config._wandb;
+    const createdAt = this.startMs();
+    const lastMs = this.lastTimestamp !== undefined ? this.lastTimestamp * 1000 : createdAt;
+    const exit = this.exit;
+    const state: RunState = exit ? (exit.exitCode === 0 ? "finished" : "failed") : "crashed";
+    const endMs = exit?.runtime ? Math.max(createdAt + exit.runtime * 1000, lastMs) : lastMs;
+    await this.store.updateRun(this.runId!, {
+      config: unwrapConfig(this.config),
+      summary: this.summary,
+      state,
+      exitCode: exit ? exit.exitCode : null,
+      finishedAt: exit ? endMs : null,
+      heartbeatAt: endMs,
+      pid: null,
+    });
+    const { file, runId, status, steps, droppedSteps } = this;
+    return { file, runId: runId!, status, steps, droppedSteps, state, error };
+  }
 }
