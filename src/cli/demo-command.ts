@@ -11,13 +11,13 @@ import type { Command } from "commander";
 import { Scheduler } from "../scheduling/scheduler.js";
 import { History } from "../trial/history.js";
 import { Metric } from "../trial/metric.js";
+import { Progress } from "../trial/progress.js";
 import { Trial } from "../trial/trial.js";
 import { TrialTask } from "../trial/trial-task.js";
 import { WandbPlugin } from "../wandb/index.js";
 import { serveDashboard } from "./demo/serve.js";
 import { historyTable } from "./demo/table.js";
 import { type DemoConfig, demoTarget } from "./demo/target.js";
-import { Progress } from "./progress.js";
 
 /** Seeded PRNG (mulberry32): the same demo every time. */
 function rng(seed: number): () => number {

@@ -8,13 +8,13 @@
  * @module
  */
 
-import { Progress, type ProgressOptions } from "../cli/progress.js";
 import type { ExitState } from "../scheduling/exit-state.js";
 import { CommPlugin } from "../scheduling/plugins/comm.js";
 import { Scheduler } from "../scheduling/scheduler.js";
 import type { Plugin } from "../scheduling/task.js";
 import { History } from "../trial/history.js";
 import type { Metric } from "../trial/metric.js";
+import { Progress, type ProgressOptions } from "../trial/progress.js";
 import { answerPruning, attachPruner, intermediateValues } from "../trial/pruning.js";
 import type { TrialReport, TrialStatus } from "../trial/report.js";
 // Trial (not trial-task.js) first: trial.ts and trial-task.ts import each other, and only

@@ -5,8 +5,8 @@
  * @module
  */
 import type { History } from "../../trial/history.js";
+import { formatNumber } from "../../trial/progress.js";
 import type { RowValue } from "../../trial/report.js";
-import { formatNumber } from "../progress.js";
 
 function cell(v: RowValue | undefined): string {
   if (v === undefined || v === null) return "-";

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { isPruned } from "../trial/pruning.js";
-import type { TrialStatus } from "../trial/report.js";
+import { isPruned } from "./pruning.js";
+import type { TrialStatus } from "./report.js";
 
 /** Where the display writes: `process.stderr` by default (stdout stays for results). */
 export interface ProgressStream {
