@@ -7,6 +7,7 @@
  */
 
 import { AmltkError } from "../shared/errors.js";
+import { optionKeys } from "../shared/options.js";
 import { Metric } from "../trial/metric.js";
 import type { TrialReport } from "../trial/report.js";
 import { Trial } from "../trial/trial.js";
@@ -27,15 +28,53 @@ export interface OptimizerOptions {
   space: SearchSpace;
   /** The metric(s) to optimize, each with its direction. */
   metrics: Metric | readonly Metric[];
-  /** Seed: the same seed and the same ask/tell sequence give the same trials (default 0). */
+  /**
+   * Seed: the same seed and the same ask/tell sequence give the same trials.
+   * @defaultValue 0
+   */
   seed?: number;
-  /** Trial names are `<prefix><number>`, numbered from 1 and padded to 4 digits (default `"trial-"`). */
+  /**
+   * Trial names are `<prefix><number>`, numbered from 1 and padded to 4 digits.
+   * @defaultValue "trial-"
+   */
   prefix?: string;
   /** Base folder of the trials' storage folders (see `TrialOptions.storageDir`). */
   storageDir?: string;
   /** Fidelities given to every trial, e.g. `{ epochs: 10 }`. */
   fidelities?: Record<string, unknown>;
 }
+
+/**
+ * The defaults of {@link OptimizerOptions}, the ones the code uses.
+ *
+ * @example
+ * ```ts
+ * OPTIMIZER_DEFAULTS.prefix; // "trial-"
+ * ```
+ */
+export const OPTIMIZER_DEFAULTS = Object.freeze({ seed: 0, prefix: "trial-" });
+
+/**
+ * The keys of {@link OptimizerOptions} (each `true`), to spread into a subclass's key list for
+ * `optionKeys`, so that an optimizer refuses a key none of its options has.
+ *
+ * @example
+ * ```ts
+ * interface MyOptions extends OptimizerOptions { width?: number }
+ * const MY_KEYS = optionKeys<MyOptions>({ ...OPTIMIZER_OPTION_FLAGS, width: true });
+ * ```
+ */
+export const OPTIMIZER_OPTION_FLAGS = Object.freeze({
+  space: true,
+  metrics: true,
+  seed: true,
+  prefix: true,
+  storageDir: true,
+  fidelities: true,
+} as const satisfies { readonly [K in keyof Required<OptimizerOptions>]: true });
+
+/** The keys of {@link OptimizerOptions}. */
+export const OPTIMIZER_OPTION_KEYS = optionKeys<OptimizerOptions>(OPTIMIZER_OPTION_FLAGS);
 
 /**
  * An optimizer was asked for a trial it cannot give (e.g. a grid search with no points left).
@@ -102,7 +141,7 @@ export abstract class BaseOptimizer implements Optimizer {
     const who = new.target.name;
     if (!options || !(options.space instanceof SearchSpace))
       throw new TypeError(`${who}: \`space\` must be a SearchSpace (build one with space({...}))`);
-    const seed = options.seed ?? 0;
+    const seed = options.seed ?? OPTIMIZER_DEFAULTS.seed;
     if (typeof seed !== "number" || !Number.isFinite(seed))
       throw new TypeError(`${who}: \`seed\` must be a finite number, got ${String(seed)}`);
     this.space = options.space;
@@ -111,7 +150,7 @@ export abstract class BaseOptimizer implements Optimizer {
     const root = new Rng(seed);
     this.rng = root.fork();
     this.#seeds = root.fork();
-    this.#prefix = options.prefix ?? "trial-";
+    this.#prefix = options.prefix ?? OPTIMIZER_DEFAULTS.prefix;
     this.#storageDir = options.storageDir;
     this.#fidelities = { ...(options.fidelities ?? {}) };
   }

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { BaseOptimizer, type OptimizerOptions } from "./base-optimizer.js";
+import { checkOptionKeys, optionKeys } from "../shared/options.js";
+import { BaseOptimizer, OPTIMIZER_OPTION_FLAGS, type OptimizerOptions } from "./base-optimizer.js";
 import { cardinality, fromUnit, toUnit } from "./space/distribution.js";
 import { SpaceError } from "./space/errors.js";
 import type { SearchSpace } from "./space/search-space.js";
@@ -20,15 +21,46 @@ import type { Choice, Config, Param } from "./types.js";
  * ```
  */
 export interface GridSearchOptions extends OptimizerOptions {
-  /** Points per numeric parameter, evenly spaced on its (log) scale, ends included (default 5). */
+  /**
+   * Points per numeric parameter, evenly spaced on its (log) scale, ends included.
+   * @defaultValue 5
+   */
   resolution?: number;
   /** Points for particular numeric parameters, overriding `resolution`. */
   points?: Record<string, number>;
-  /** Visit the grid in a seeded random order instead of in order (default false). */
+  /**
+   * Visit the grid in a seeded random order instead of in order.
+   * @defaultValue false
+   */
   shuffle?: boolean;
-  /** Refuse grids with more points than this (default 1,000,000). */
+  /**
+   * Refuse grids with more points than this.
+   * @defaultValue 1000000
+   */
   maxPoints?: number;
 }
+
+/**
+ * The defaults of {@link GridSearchOptions}, the ones the code uses.
+ *
+ * @example
+ * ```ts
+ * GRID_SEARCH_DEFAULTS.resolution; // 5
+ * ```
+ */
+export const GRID_SEARCH_DEFAULTS = Object.freeze({
+  resolution: 5,
+  shuffle: false,
+  maxPoints: 1_000_000,
+});
+
+const GRID_SEARCH_KEYS = optionKeys<GridSearchOptions>({
+  ...OPTIMIZER_OPTION_FLAGS,
+  resolution: true,
+  points: true,
+  shuffle: true,
+  maxPoints: true,
+});
 
 function checkCount(n: unknown, what: string): number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1)
@@ -111,8 +143,12 @@ export class GridSearch extends BaseOptimizer {
   #next = 0;
 
   constructor(options: GridSearchOptions) {
+    checkOptionKeys(options, GRID_SEARCH_KEYS, "GridSearch");
     super(options);
-    const resolution = checkCount(options.resolution ?? 5, "resolution");
+    const resolution = checkCount(
+      options.resolution ?? GRID_SEARCH_DEFAULTS.resolution,
+      "resolution",
+    );
     const points = options.points ?? {};
     for (const [name, n] of Object.entries(points)) {
       if (!this.space.has(name))
@@ -122,9 +158,9 @@ export class GridSearch extends BaseOptimizer {
         });
       checkCount(n, `points.${name}`);
     }
-    const max = checkCount(options.maxPoints ?? 1_000_000, "maxPoints");
+    const max = checkCount(options.maxPoints ?? GRID_SEARCH_DEFAULTS.maxPoints, "maxPoints");
     this.#grid = enumerate(this.space, (p) => gridValues(p, points[p.name] ?? resolution), max);
-    if (options.shuffle) {
+    if (options.shuffle ?? GRID_SEARCH_DEFAULTS.shuffle) {
       for (let i = this.#grid.length - 1; i > 0; i--) {
         const j = this.rng.int(0, i);
         [this.#grid[i], this.#grid[j]] = [this.#grid[j], this.#grid[i]];

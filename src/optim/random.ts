@@ -4,8 +4,9 @@
  * @module
  */
 
+import { checkOptionKeys } from "../shared/options.js";
 import type { TrialReport } from "../trial/report.js";
-import { BaseOptimizer, type OptimizerOptions } from "./base-optimizer.js";
+import { BaseOptimizer, OPTIMIZER_OPTION_KEYS, type OptimizerOptions } from "./base-optimizer.js";
 import { configKey } from "./space/key.js";
 import type { Config } from "./types.js";
 
@@ -33,6 +34,7 @@ export class RandomSearch extends BaseOptimizer {
   readonly #reports: TrialReport[] = [];
 
   constructor(options: OptimizerOptions) {
+    checkOptionKeys(options, OPTIMIZER_OPTION_KEYS, "RandomSearch");
     super(options);
   }
 

@@ -5,16 +5,18 @@
  * @module
  */
 
+import { checkOptionKeys, optionKeys } from "../../shared/options.js";
 import type { TrialReport } from "../../trial/report.js";
-import { BaseOptimizer, type OptimizerOptions } from "../base-optimizer.js";
+import { BaseOptimizer, OPTIMIZER_OPTION_FLAGS, type OptimizerOptions } from "../base-optimizer.js";
 import { crowdingDistance, lossesOf, nonDominatedSort, paretoFront } from "../pareto.js";
 import { configKey } from "../space/key.js";
 import type { Config } from "../types.js";
 import { type VariationOptions, vary } from "./variation.js";
 
 /**
- * Options of {@link NSGA2}: defaults are population 50, crossover probability 0.9, mutation
- * probability 1/(number of parameters), SBX index 15, mutation index 20.
+ * Options of {@link NSGA2}: defaults ({@link NSGA2_DEFAULTS}) are population 50, crossover
+ * probability 0.9, mutation probability 1/(number of parameters), SBX index 15, mutation
+ * index 20.
  *
  * @example
  * ```ts
@@ -22,9 +24,37 @@ import { type VariationOptions, vary } from "./variation.js";
  * ```
  */
 export interface NSGA2Options extends OptimizerOptions, Partial<VariationOptions> {
-  /** Parents kept per generation, and completed children that make a generation (default 50). */
+  /**
+   * Parents kept per generation, and completed children that make a generation.
+   * @defaultValue 50
+   */
   populationSize?: number;
 }
+
+/**
+ * The defaults of {@link NSGA2Options}, the ones the code uses (`mutationProb` has none here:
+ * it is 1/(number of parameters), Deb's one mutated parameter per child on average).
+ *
+ * @example
+ * ```ts
+ * NSGA2_DEFAULTS.populationSize; // 50
+ * ```
+ */
+export const NSGA2_DEFAULTS = Object.freeze({
+  populationSize: 50,
+  crossoverProb: 0.9,
+  etaCrossover: 15,
+  etaMutation: 20,
+});
+
+const NSGA2_KEYS = optionKeys<NSGA2Options>({
+  ...OPTIMIZER_OPTION_FLAGS,
+  populationSize: true,
+  crossoverProb: true,
+  mutationProb: true,
+  etaCrossover: true,
+  etaMutation: true,
+});
 
 /** A completed trial with its losses (lower is better in every objective). */
 interface Member {
@@ -73,8 +103,9 @@ export class NSGA2 extends BaseOptimizer {
   #generation = 0;
 
   constructor(options: NSGA2Options) {
+    checkOptionKeys(options, NSGA2_KEYS, "NSGA2");
     super(options);
-    const size = options.populationSize ?? 50;
+    const size = options.populationSize ?? NSGA2_DEFAULTS.populationSize;
     if (!Number.isInteger(size) || size < 2)
       throw new RangeError(`NSGA2: populationSize must be an integer >= 2, got ${String(size)}`);
     this.populationSize = size;
@@ -91,15 +122,19 @@ export class NSGA2 extends BaseOptimizer {
       return x;
     };
     this.#variation = {
-      crossoverProb: probability(options.crossoverProb, 0.9, "crossoverProb"),
+      crossoverProb: probability(
+        options.crossoverProb,
+        NSGA2_DEFAULTS.crossoverProb,
+        "crossoverProb",
+      ),
       // Deb's default: one mutated parameter per child on average.
       mutationProb: probability(
         options.mutationProb,
         1 / Math.max(1, this.space.size),
         "mutationProb",
       ),
-      etaCrossover: index(options.etaCrossover, 15, "etaCrossover"),
-      etaMutation: index(options.etaMutation, 20, "etaMutation"),
+      etaCrossover: index(options.etaCrossover, NSGA2_DEFAULTS.etaCrossover, "etaCrossover"),
+      etaMutation: index(options.etaMutation, NSGA2_DEFAULTS.etaMutation, "etaMutation"),
     };
   }
 

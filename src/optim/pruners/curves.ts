@@ -19,7 +19,10 @@ import type { TrialStatus } from "../../trial/report.js";
  * ```
  */
 export interface DirectionOptions {
-  /** Whether lower intermediate values are better (default `true`). */
+  /**
+   * Whether lower intermediate values are better.
+   * @defaultValue true
+   */
   minimize?: boolean;
   /** Take the direction from this metric instead (e.g. the optimizer's metric). */
   metric?: Metric;
@@ -45,6 +48,19 @@ export class PrunerOptionError extends OptionError {
   }
 }
 
+/**
+ * The defaults of {@link DirectionOptions}, the ones the code uses.
+ *
+ * @example
+ * ```ts
+ * DIRECTION_DEFAULTS.minimize; // true
+ * ```
+ */
+export const DIRECTION_DEFAULTS = Object.freeze({ minimize: true });
+
+/** The keys of {@link DirectionOptions}, to spread into a pruner's key list. */
+export const DIRECTION_OPTION_FLAGS = Object.freeze({ minimize: true, metric: true } as const);
+
 /** Resolves `minimize` from {@link DirectionOptions}; a contradiction is an error. */
 export function resolveMinimize(pruner: string, options: DirectionOptions): boolean {
   const { minimize, metric } = options;
@@ -59,7 +75,7 @@ export function resolveMinimize(pruner: string, options: DirectionOptions): bool
       `consistent with metric "${metric.name}" (which ${metric.minimize ? "minimizes" : "maximizes"})`,
     );
   }
-  return metric ? metric.minimize : (minimize ?? true);
+  return metric ? metric.minimize : (minimize ?? DIRECTION_DEFAULTS.minimize);
 }
 
 /** Checks an integer option `>= min`, or returns `fallback` when it is `undefined`. */

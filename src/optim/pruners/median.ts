@@ -5,9 +5,17 @@
  * @module
  */
 
+import { checkOptionKeys, optionKeys } from "../../shared/options.js";
 import type { TrialStatus } from "../../trial/report.js";
 import type { Pruner } from "../types.js";
-import { Curves, type DirectionOptions, intOption, isWorse, resolveMinimize } from "./curves.js";
+import {
+  Curves,
+  DIRECTION_OPTION_FLAGS,
+  type DirectionOptions,
+  intOption,
+  isWorse,
+  resolveMinimize,
+} from "./curves.js";
 
 /**
  * Options of {@link MedianPruner} (Optuna's defaults).
@@ -18,15 +26,50 @@ import { Curves, type DirectionOptions, intOption, isWorse, resolveMinimize } fr
  * ```
  */
 export interface MedianPrunerOptions extends DirectionOptions {
-  /** No pruning until this many trials have finished successfully (default 5). */
+  /**
+   * No pruning until this many trials have finished successfully.
+   * @defaultValue 5
+   */
   nStartupTrials?: number;
-  /** No pruning of a trial before it reports this step (default 0). */
+  /**
+   * No pruning of a trial before it reports this step.
+   * @defaultValue 0
+   */
   nWarmupSteps?: number;
-  /** After the warm-up, decide only once per this many steps (default 1). */
+  /**
+   * After the warm-up, decide only once per this many steps.
+   * @defaultValue 1
+   */
   intervalSteps?: number;
-  /** No pruning at a step until this many finished trials reported that step (default 1). */
+  /**
+   * No pruning at a step until this many finished trials reported that step.
+   * @defaultValue 1
+   */
   nMinTrials?: number;
 }
+
+/**
+ * The defaults of {@link MedianPrunerOptions} (Optuna's), the ones the code uses.
+ *
+ * @example
+ * ```ts
+ * MEDIAN_PRUNER_DEFAULTS.nStartupTrials; // 5
+ * ```
+ */
+export const MEDIAN_PRUNER_DEFAULTS = Object.freeze({
+  nStartupTrials: 5,
+  nWarmupSteps: 0,
+  intervalSteps: 1,
+  nMinTrials: 1,
+});
+
+const MEDIAN_PRUNER_KEYS = optionKeys<MedianPrunerOptions>({
+  ...DIRECTION_OPTION_FLAGS,
+  nStartupTrials: true,
+  nWarmupSteps: true,
+  intervalSteps: true,
+  nMinTrials: true,
+});
 
 /** The median of the non-NaN `values` (mean of the two middle ones for an even count). */
 function median(values: number[]): number {
@@ -73,10 +116,24 @@ export class MedianPruner implements Pruner {
 
   constructor(options: MedianPrunerOptions = {}) {
     const name = "MedianPruner";
-    this.nStartupTrials = intOption(name, "nStartupTrials", options.nStartupTrials, 5, 0);
-    this.nWarmupSteps = intOption(name, "nWarmupSteps", options.nWarmupSteps, 0, 0);
-    this.intervalSteps = intOption(name, "intervalSteps", options.intervalSteps, 1, 1);
-    this.nMinTrials = intOption(name, "nMinTrials", options.nMinTrials, 1, 1);
+    checkOptionKeys(options, MEDIAN_PRUNER_KEYS, name);
+    const d = MEDIAN_PRUNER_DEFAULTS;
+    this.nStartupTrials = intOption(
+      name,
+      "nStartupTrials",
+      options.nStartupTrials,
+      d.nStartupTrials,
+      0,
+    );
+    this.nWarmupSteps = intOption(name, "nWarmupSteps", options.nWarmupSteps, d.nWarmupSteps, 0);
+    this.intervalSteps = intOption(
+      name,
+      "intervalSteps",
+      options.intervalSteps,
+      d.intervalSteps,
+      1,
+    );
+    this.nMinTrials = intOption(name, "nMinTrials", options.nMinTrials, d.nMinTrials, 1);
     this.minimize = resolveMinimize(name, options);
   }
 

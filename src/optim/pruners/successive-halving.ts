@@ -7,10 +7,12 @@
  * @module
  */
 
+import { checkOptionKeys, optionKeys } from "../../shared/options.js";
 import type { TrialStatus } from "../../trial/report.js";
 import type { Pruner } from "../types.js";
 import {
   Curves,
+  DIRECTION_OPTION_FLAGS,
   type DirectionOptions,
   intOption,
   isWorse,
@@ -28,13 +30,43 @@ import {
  * ```
  */
 export interface SuccessiveHalvingPrunerOptions extends DirectionOptions {
-  /** Steps a trial runs before its first rung (default 1); a positive number. */
+  /**
+   * Steps a trial runs before its first rung; a positive number.
+   * @defaultValue 1
+   */
   minResource?: number;
-  /** η: each rung keeps the best `1/η` of trials (default 4); a number above 1. */
+  /**
+   * η: each rung keeps the best `1/η` of trials; a number above 1.
+   * @defaultValue 4
+   */
   reductionFactor?: number;
-  /** s: shifts the first rung to `minResource * η^s` steps (default 0); an integer >= 0. */
+  /**
+   * s: shifts the first rung to `minResource * η^s` steps; an integer >= 0.
+   * @defaultValue 0
+   */
   minEarlyStoppingRate?: number;
 }
+
+/**
+ * The defaults of {@link SuccessiveHalvingPrunerOptions}, the ones the code uses.
+ *
+ * @example
+ * ```ts
+ * SUCCESSIVE_HALVING_DEFAULTS.reductionFactor; // 4
+ * ```
+ */
+export const SUCCESSIVE_HALVING_DEFAULTS = Object.freeze({
+  minResource: 1,
+  reductionFactor: 4,
+  minEarlyStoppingRate: 0,
+});
+
+const SUCCESSIVE_HALVING_KEYS = optionKeys<SuccessiveHalvingPrunerOptions>({
+  ...DIRECTION_OPTION_FLAGS,
+  minResource: true,
+  reductionFactor: true,
+  minEarlyStoppingRate: true,
+});
 
 /**
  * Prunes by rungs. When a trial's latest step reaches its next rung's step, its latest value
@@ -65,7 +97,9 @@ export class SuccessiveHalvingPruner implements Pruner {
 
   constructor(options: SuccessiveHalvingPrunerOptions = {}) {
     const name = "SuccessiveHalvingPruner";
-    const { minResource = 1, reductionFactor = 4 } = options;
+    checkOptionKeys(options, SUCCESSIVE_HALVING_KEYS, name);
+    const d = SUCCESSIVE_HALVING_DEFAULTS;
+    const { minResource = d.minResource, reductionFactor = d.reductionFactor } = options;
     if (typeof minResource !== "number" || !Number.isFinite(minResource) || minResource <= 0) {
       throw new PrunerOptionError(name, "minResource", minResource, "a finite number > 0");
     }
@@ -82,7 +116,7 @@ export class SuccessiveHalvingPruner implements Pruner {
       name,
       "minEarlyStoppingRate",
       options.minEarlyStoppingRate,
-      0,
+      d.minEarlyStoppingRate,
       0,
     );
     this.minimize = resolveMinimize(name, options);

@@ -7,9 +7,10 @@
  * @module
  */
 
+import { checkOptionKeys, optionKeys } from "../../shared/options.js";
 import { isPruned } from "../../trial/pruning.js";
 import type { TrialReport } from "../../trial/report.js";
-import { BaseOptimizer, type OptimizerOptions } from "../base-optimizer.js";
+import { BaseOptimizer, OPTIMIZER_OPTION_FLAGS, type OptimizerOptions } from "../base-optimizer.js";
 import { lossesOf, paretoFront } from "../pareto.js";
 import { configKey } from "../space/key.js";
 import type { Choice, Config } from "../types.js";
@@ -34,55 +35,120 @@ import { thin } from "./thin-kernels.js";
  * ```
  */
 export interface TPEOptions extends OptimizerOptions {
-  /** Trials told before the model takes over; until then configs are random (default 10). */
+  /**
+   * Trials told before the model takes over; until then configs are random.
+   * @defaultValue 10
+   */
   readonly nStartupTrials?: number;
-  /** Candidates drawn from l(x) per group and scored by l(x)/g(x) (default 24). */
+  /**
+   * Candidates drawn from l(x) per group and scored by l(x)/g(x).
+   * @defaultValue 24
+   */
   readonly nEiCandidates?: number;
-  /** Joint kernels over the parameters active together (default `true`). */
+  /**
+   * Joint kernels over the parameters active together.
+   * @defaultValue true
+   */
   readonly multivariate?: boolean;
   /**
    * Count trials asked but not told as bad ones, so parallel asks spread out instead of all
-   * landing on the current optimum (default `true`).
+   * landing on the current optimum.
+   * @defaultValue true
    */
   readonly constantLiar?: boolean;
-  /** Size of the good group given the number of successes (default min(⌈0.1 n⌉, 25)). */
+  /**
+   * Size of the good group given the number of successes.
+   * @defaultValue `defaultGamma`: min(⌈0.1 n⌉, 25)
+   */
   readonly gamma?: (n: number) => number;
-  /** Weights of the bad group, oldest first (default: newest 25 weigh 1, older ones less). */
+  /**
+   * Weights of the bad group, oldest first.
+   * @defaultValue `defaultWeights`: the newest 25 weigh 1, older ones less
+   */
   readonly weights?: (n: number) => number[];
-  /** Weight of the prior kernel, relative to one observation (default 1). */
+  /**
+   * Weight of the prior kernel, relative to one observation.
+   * @defaultValue 1
+   */
   readonly priorWeight?: number;
-  /** Univariate bandwidths also consider the domain's ends (default `false`). */
+  /**
+   * Univariate bandwidths also consider the domain's ends.
+   * @defaultValue false
+   */
   readonly considerEndpoints?: boolean;
   /**
    * Smallest kernel width, as a fraction of the range; `"magic"`: Optuna's "magic clip",
-   * 1/min(100, kernels + 1). Default: 0.01 for joint kernels, `"magic"` for univariate ones
-   * (their neighbour-distance widths collapse without it).
+   * 1/min(100, kernels + 1). Univariate kernels need the magic clip: their
+   * neighbour-distance widths collapse without it.
+   * @defaultValue 0.01 for joint kernels, `"magic"` for univariate ones
    */
   readonly minBandwidth?: number | "magic";
   /**
    * Width of joint kernels, as a fraction of the range, for one point: Scott's rule shrinks it
-   * as `bandwidthScale · n^(-1/(d+4))` for `n` points in `d` dimensions. Default 0.04 with one
-   * metric, tuned on bench/optim.ts's functions with other seeds than the bench's; Optuna
+   * as `bandwidthScale · n^(-1/(d+4))` for `n` points in `d` dimensions. 0.04 with one
+   * metric was tuned on bench/optim.ts's functions with other seeds than the bench's; Optuna
    * documents 0.2 with the magic clip, which explored more and converged more slowly there.
-   * With several metrics the default is 0.1: a front needs spread more than a pinpoint, and
-   * 0.1 found larger hypervolumes on ZDT1, ZDT2 and DTLZ2 (100-200 trials, seeds other than
-   * the tests' and the bench's) than 0.04 or 0.2.
+   * With several metrics 0.1: a front needs spread more than a pinpoint, and 0.1 found larger
+   * hypervolumes on ZDT1, ZDT2 and DTLZ2 (100-200 trials, seeds other than the tests' and the
+   * bench's) than 0.04 or 0.2.
+   * @defaultValue 0.04 with one metric, 0.1 with several
    */
   readonly bandwidthScale?: number;
   /**
    * With several metrics, weigh each good trial's kernel in l(x) by its hypervolume
    * contribution (relative to the largest, floored at 1e-12) as MOTPE (Ozaki et al. 2022) and
-   * Optuna do, instead of 1 each. Default `false`: with this TPE's kernels it found slightly
+   * Optuna do, instead of 1 each. Off by default: with this TPE's kernels it found slightly
    * smaller hypervolumes on ZDT1, ZDT2 and DTLZ2 (e.g. 11.25 vs 11.29 on ZDT1 after 150
    * trials, 32 seeds), as it leans l(x) on a few points of the front.
+   * @defaultValue false
    */
   readonly hypervolumeWeights?: boolean;
   /**
-   * Most kernels in g(x) (default 128): beyond it, older bad trials are thinned evenly (their
-   * weights summed into the ones kept), so an ask costs the same after 100 or 10,000 trials.
+   * Most kernels in g(x): beyond it, older bad trials are thinned evenly (their weights summed
+   * into the ones kept), so an ask costs the same after 100 or 10,000 trials.
+   * @defaultValue 128
    */
   readonly maxKernels?: number;
 }
+
+/**
+ * The defaults of {@link TPEOptions}, the ones the code uses. Two depend on the problem and are
+ * not here: `minBandwidth` (0.01 for joint kernels, `"magic"` for univariate ones) and
+ * `bandwidthScale` (0.04 with one metric, 0.1 with several).
+ *
+ * @example
+ * ```ts
+ * TPE_DEFAULTS.nStartupTrials; // 10
+ * ```
+ */
+export const TPE_DEFAULTS = Object.freeze({
+  nStartupTrials: 10,
+  nEiCandidates: 24,
+  multivariate: true,
+  constantLiar: true,
+  gamma: defaultGamma,
+  weights: defaultWeights,
+  priorWeight: 1,
+  considerEndpoints: false,
+  hypervolumeWeights: false,
+  maxKernels: 128,
+});
+
+const TPE_KEYS = optionKeys<TPEOptions>({
+  ...OPTIMIZER_OPTION_FLAGS,
+  nStartupTrials: true,
+  nEiCandidates: true,
+  multivariate: true,
+  constantLiar: true,
+  gamma: true,
+  weights: true,
+  priorWeight: true,
+  considerEndpoints: true,
+  minBandwidth: true,
+  bandwidthScale: true,
+  hypervolumeWeights: true,
+  maxKernels: true,
+});
 
 /** A told trial (or, while sampling, a pending one), as TPE ranks and fits it. */
 interface Observation extends Ranked {
@@ -164,16 +230,18 @@ export class TPE extends BaseOptimizer {
   readonly #parzen: ParzenOptions;
 
   constructor(options: TPEOptions) {
+    checkOptionKeys(options, TPE_KEYS, "TPE");
     super(options);
-    this.#nStartup = intAtLeast("nStartupTrials", options.nStartupTrials ?? 10, 0);
-    this.#nCandidates = intAtLeast("nEiCandidates", options.nEiCandidates ?? 24, 1);
-    this.#maxKernels = intAtLeast("maxKernels", options.maxKernels ?? 128, 2);
-    this.#constantLiar = options.constantLiar ?? true;
-    this.#hypervolumeWeights = options.hypervolumeWeights ?? false;
-    this.#gamma = options.gamma ?? defaultGamma;
-    this.#weights = options.weights ?? defaultWeights;
-    const multivariate = options.multivariate ?? true;
-    const priorWeight = options.priorWeight ?? 1;
+    const d = TPE_DEFAULTS;
+    this.#nStartup = intAtLeast("nStartupTrials", options.nStartupTrials ?? d.nStartupTrials, 0);
+    this.#nCandidates = intAtLeast("nEiCandidates", options.nEiCandidates ?? d.nEiCandidates, 1);
+    this.#maxKernels = intAtLeast("maxKernels", options.maxKernels ?? d.maxKernels, 2);
+    this.#constantLiar = options.constantLiar ?? d.constantLiar;
+    this.#hypervolumeWeights = options.hypervolumeWeights ?? d.hypervolumeWeights;
+    this.#gamma = options.gamma ?? d.gamma;
+    this.#weights = options.weights ?? d.weights;
+    const multivariate = options.multivariate ?? d.multivariate;
+    const priorWeight = options.priorWeight ?? d.priorWeight;
     if (!(priorWeight > 0))
       throw new RangeError(`TPE: priorWeight must be > 0, got ${priorWeight}`);
     const bandwidthScale = options.bandwidthScale ?? (this.metrics.length > 1 ? 0.1 : 0.04);
@@ -185,7 +253,7 @@ export class TPE extends BaseOptimizer {
     this.#parzen = {
       priorWeight,
       multivariate,
-      considerEndpoints: options.considerEndpoints ?? false,
+      considerEndpoints: options.considerEndpoints ?? d.considerEndpoints,
       minBandwidth,
       bandwidthScale,
     };
