@@ -1,9 +1,13 @@
 /**
- * amltk/server — the tracking server and dashboard: `createServer`.
+ * amltk/server — the tracking server and dashboard: `createServer`, API keys, and the embedded
+ * SQLite store it serves.
+ *
+ * Every export is listed by name (`docs/api-report/amltk-server.md` shows them).
  *
  * @module amltk/server
  */
 
+// --- server (src/server) ---
 export {
   ApiError,
   type ApiKeyInfo,
@@ -18,5 +22,5 @@ export {
   type RunningServer,
   type ServerOptions,
 } from "../server/index.js";
-// --- server (src/server) ---
+// --- store (src/store) ---
 export { SqliteStore } from "../store/sqlite/index.js";
