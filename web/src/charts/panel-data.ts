@@ -1,0 +1,158 @@
+/**
+ * What a chart panel hands uPlot: the aligned columns, the series (one line per run, or a mean
+ * line and min–max band per group) and the bands, built from the server's bucketed series.
+ */
+import type uPlot from "uplot";
+import type { SeriesData, XMode } from "../api.js";
+import { align, type Column, ema, groupStats, interpolate, positiveOnly } from "./transform.js";
+
+/** How a panel draws: see {@link createPanel}. */
+export interface PanelOptions {
+  title: string;
+  xMode: XMode;
+  /** EMA weight in [0, 1). */
+  smoothing: number;
+  log: boolean;
+  label: (runId: string) => string;
+  color: (runId: string) => string;
+  /** Group label -> run ids; when set, one mean line and min–max band per group. */
+  groups?: Map<string, string[]> | null;
+  /** Group label -> color. */
+  groupColor?: (label: string) => string;
+  height?: number;
+  /** Called after the first draw that had data (for performance marks). */
+  onDrawn?: () => void;
+}
+
+/** uPlot's data, series and bands for one panel. */
+export interface PlotData {
+  data: uPlot.AlignedData;
+  series: uPlot.Series[];
+  bands: uPlot.Band[];
+  /** Series indexes that are lines a user reads (not band edges). */
+  lines: number[];
+}
+
+/** Past this many lines a panel shows no legend and no hover markers, and draws 1 px lines. */
+export const LEGEND_LIMIT = 12;
+
+/** Up to this many runs, each run also gets its own faint min–max band, so spikes survive. */
+const RUN_BAND_LIMIT = 10;
+
+/** Whether a panel of `runs` runs draws per-run min–max bands (and so needs min/max data). */
+export function drawsBands(runs: number, grouped: boolean, smoothing: number): boolean {
+  return !grouped && runs <= RUN_BAND_LIMIT && smoothing === 0;
+}
+
+function alpha(color: string, a: number): string {
+  const n = Number.parseInt(color.slice(1), 16);
+  return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${a})`;
+}
+
+/** The columns and series being built: x first, then one column per uPlot series. */
+interface Draft {
+  x: number[];
+  /** Each run's last-value column, aligned to `x`; then its min and max columns with bands. */
+  ys: Column[];
+  series: uPlot.Series[];
+  out: Column[];
+  bands: uPlot.Band[];
+  lines: number[];
+  fix: (c: Column) => Column;
+}
+
+/** Builds a panel's uPlot data from the server's series for it. */
+export function buildPlotData(data: readonly SeriesData[], o: PanelOptions): PlotData {
+  const grouped = o.groups !== null && o.groups !== undefined && o.groups.size > 0;
+  // Bands need the min/max columns, which a request for many runs leaves out.
+  const withBands =
+    drawsBands(data.length, grouped, o.smoothing) &&
+    data.every((s) => s.min.length === s.x.length && s.max.length === s.x.length);
+  const { x, ys } = align(alignedColumns(data, o.xMode, withBands));
+  const draft: Draft = {
+    x,
+    ys,
+    series: [{ label: o.xMode }],
+    out: [],
+    bands: [],
+    lines: [],
+    fix: (c) => (o.log ? positiveOnly(c) : c),
+  };
+  if (grouped && o.groups) addGroupSeries(draft, data, o, o.groups);
+  else addRunSeries(draft, data, o, withBands);
+  const { series, out, bands, lines } = draft;
+  return { data: [x, ...out] as uPlot.AlignedData, series, bands, lines };
+}
+
+/** Each run's (x, last) column, and with bands its (x, min) and (x, max) columns after them. */
+function alignedColumns(data: readonly SeriesData[], xMode: XMode, withBands: boolean) {
+  // The server speaks milliseconds for time and relative x; axes read better in seconds.
+  // A bucket's left edge is not a step: when buckets are narrower than a step, the step in
+  // the bucket is the edge rounded up (and wider buckets move by less than one step).
+  const xs = data.map((s) =>
+    xMode === "step" ? s.x.map((v) => Math.ceil(v - 1e-9)) : s.x.map((v) => v / 1000),
+  );
+  // Bucket min/max columns are only drawn as per-run bands; skip aligning them otherwise.
+  return [
+    ...data.map((s, i) => ({ x: xs[i]!, y: s.last })),
+    ...(withBands ? data.map((s, i) => ({ x: xs[i]!, y: s.min })) : []),
+    ...(withBands ? data.map((s, i) => ({ x: xs[i]!, y: s.max })) : []),
+  ];
+}
+
+/** One mean line and min–max band per group, over its members' smoothed, interpolated runs. */
+function addGroupSeries(
+  d: Draft,
+  data: readonly SeriesData[],
+  o: PanelOptions,
+  groups: Map<string, string[]>,
+): void {
+  const byRun = new Map(data.map((s, i) => [s.run, i]));
+  for (const [label, ids] of groups) {
+    const members = ids.map((id) => byRun.get(id)).filter((i): i is number => i !== undefined);
+    if (members.length === 0) continue;
+    const smoothed = members.map((i) => ema(interpolate(d.x, d.ys[i]!), o.smoothing));
+    const st = groupStats(smoothed);
+    const color = o.groupColor?.(label) ?? "#1f77b4";
+    const base = d.out.length + 1;
+    d.out.push(d.fix(st.mean), d.fix(st.min), d.fix(st.max));
+    d.series.push(
+      { label: `${label} (${members.length})`, stroke: color, width: 2, spanGaps: true },
+      { label: `${label} min`, stroke: alpha(color, 0.3), width: 0, points: { show: false } },
+      { label: `${label} max`, stroke: alpha(color, 0.3), width: 0, points: { show: false } },
+    );
+    d.bands.push({ series: [base + 2, base + 1], fill: alpha(color, 0.15) });
+    d.lines.push(base);
+  }
+}
+
+/** One smoothed line per run, each with its own faint min–max band when `withBands`. */
+function addRunSeries(
+  d: Draft,
+  data: readonly SeriesData[],
+  o: PanelOptions,
+  withBands: boolean,
+): void {
+  const n = data.length;
+  for (let i = 0; i < n; i++) {
+    const run = data[i]!.run;
+    const color = o.color(run);
+    d.out.push(d.fix(ema(d.ys[i]!, o.smoothing)));
+    // Past a few lines, 1 px: overlaid lines stay apart, and a whole-pixel width is much
+    // cheaper to rasterize (a 100-run panel's canvas flush was ~40 ms of its load at 1.5 px).
+    const width = n > LEGEND_LIMIT ? 1 : 1.5;
+    d.series.push({ label: o.label(run), stroke: color, width, spanGaps: true });
+    d.lines.push(d.out.length);
+    if (withBands) {
+      const base = d.out.length;
+      d.out.push(d.fix(d.ys[n + i]!), d.fix(d.ys[2 * n + i]!));
+      d.series.push(bandEdge("min"), bandEdge("max"));
+      d.bands.push({ series: [base + 2, base + 1], fill: alpha(color, 0.12) });
+    }
+  }
+}
+
+/** An invisible series that only bounds a band. */
+function bandEdge(label: string): uPlot.Series {
+  return { label, stroke: "transparent", width: 0, points: { show: false }, spanGaps: true };
+}
