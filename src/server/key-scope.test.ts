@@ -5,11 +5,19 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../store/sqlite/index.js";
+import type { Store } from "../store/types.js";
 import { ApiKeys, KeyOptionError } from "./auth.js";
-import { createOp, rows, startTestServer, type TestServer } from "./server.test-helpers.js";
+import {
+  createOp,
+  rows,
+  STORE_BACKENDS,
+  startServerOn,
+  startTestServer,
+  type TestServer,
+} from "./server.test-helpers.js";
 import { ALLOW_CLOSED_HEADER } from "./write-routes.js";
 
-let ts: TestServer | undefined;
+let ts: TestServer<Store> | undefined;
 const extra: SqliteStore[] = [];
 afterEach(async () => {
   for (const s of extra.splice(0)) await s.close();
@@ -136,9 +144,9 @@ describe("presenting a key", () => {
   });
 });
 
-describe("closed runs", () => {
+describe.each(STORE_BACKENDS)("closed runs on $name", (backend) => {
   it("refuses another writer's write to a finished run unless the request means it", async () => {
-    ts = await startTestServer();
+    ts = await startServerOn(backend);
     const finish = {
       seq: 2,
       type: "patch",

@@ -1,15 +1,39 @@
-/** Shared by the server and online-mode tests: a real server over a real SQLite store in a temp dir. */
+/**
+ * Shared by the server and online-mode tests: a real server over a real store in a temp dir
+ * (SQLite by default; `startServerOn` takes any backend of {@link STORE_BACKENDS}).
+ */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteStore } from "../store/sqlite/index.js";
+import type { Store } from "../store/types.js";
+import { MemoryStore } from "../track/memory-store.js";
 import { ApiKeys } from "./auth.js";
 import { createServer, type RunningServer, type ServerOptions } from "./create-server.js";
-import { decodeJson, encodeJson } from "./protocol.js";
+import { decodeJson, encodeJson } from "../shared/json-numbers.js";
 
-export interface TestServer {
+/** A store the server can run on, as the write-API and fuzz tests open it. */
+export interface StoreBackend<S extends Store = Store> {
+  name: string;
+  open(dir: string): Promise<S>;
+}
+
+export const SQLITE_BACKEND: StoreBackend<SqliteStore> = {
+  name: "sqlite",
+  open: (dir) => SqliteStore.open(dir),
+};
+
+export const MEMORY_BACKEND: StoreBackend<MemoryStore> = {
+  name: "memory",
+  open: async () => new MemoryStore(),
+};
+
+/** Every store the project has that a server can write (the online client store is not one). */
+export const STORE_BACKENDS: readonly StoreBackend[] = [SQLITE_BACKEND, MEMORY_BACKEND];
+
+export interface TestServer<S extends Store = SqliteStore> {
   dir: string;
-  store: SqliteStore;
+  store: S;
   server: RunningServer;
   key: string;
   /** fetch against the server, JSON in and out, key attached unless `key: null`. */
@@ -26,13 +50,27 @@ export function tempDir(prefix = "amltk-server-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function startTestServer(
+export function startTestServer(
   opts: Partial<ServerOptions> & { dir?: string } = {},
 ): Promise<TestServer> {
+  return startServerOn(SQLITE_BACKEND, opts);
+}
+
+/**
+ * A server over `backend`'s store. API keys live in a SQLite file in the same folder: the
+ * store's own for SQLite, a separate one for a store that has no file.
+ */
+export async function startServerOn<S extends Store>(
+  backend: StoreBackend<S>,
+  opts: Partial<ServerOptions> & { dir?: string } = {},
+): Promise<TestServer<S>> {
   const dir = opts.dir ?? tempDir();
-  const store = await SqliteStore.open(dir);
-  const { key } = new ApiKeys(store.db).create("test");
-  const server = await createServer({ ...opts, store, port: opts.port ?? 0 });
+  const store = await backend.open(dir);
+  const keyStore = store instanceof SqliteStore ? store : SqliteStore.openSync(dir);
+  const keys = new ApiKeys(keyStore.db);
+  const { key } = keys.create("test");
+  const auth = opts.auth === false ? false : { ...opts.auth, keys };
+  const server = await createServer({ ...opts, auth, store, port: opts.port ?? 0 });
   const call: TestServer["call"] = async (method, path, body, k) => {
     const headers: Record<string, string> = { "content-type": "application/json" };
     const useKey = k === undefined ? key : k;
@@ -60,6 +98,7 @@ export async function startTestServer(
     async stop() {
       await server.close();
       await store.close();
+      if (keyStore !== (store as Store)) await keyStore.close();
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };

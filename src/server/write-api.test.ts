@@ -1,9 +1,22 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../store/sqlite/index.js";
+import type { Store } from "../store/types.js";
+import { OnlineStore } from "../track/online/online-store.js";
 import { ApiKeys } from "./auth.js";
-import { createOp, rows, startTestServer, T0, type TestServer } from "./server.test-helpers.js";
+import { createServer } from "./create-server.js";
+import { StoreWithoutTransactionError } from "./ingest.js";
+import {
+  createOp,
+  rows,
+  STORE_BACKENDS,
+  startServerOn,
+  startTestServer,
+  T0,
+  type TestServer,
+  tempDir,
+} from "./server.test-helpers.js";
 
-let ts: TestServer | undefined;
+let ts: TestServer<Store> | undefined;
 afterEach(async () => {
   await ts?.stop();
   ts = undefined;
@@ -39,9 +52,20 @@ describe("server auth", () => {
   });
 });
 
-describe("server writes", () => {
+describe("server over a store without transactions", () => {
+  it("is refused at createServer with a typed error naming the store", async () => {
+    // The online client store writes through a server; it has no transaction to offer.
+    const store = new OnlineStore({ dir: tempDir(), baseUrl: "http://127.0.0.1:9" });
+    const err = await createServer({ store, port: 0 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreWithoutTransactionError);
+    expect(err).toMatchObject({ code: "store_without_transaction", storeKind: "online" });
+    expect((err as Error).message).toContain('"online"');
+  });
+});
+
+describe.each(STORE_BACKENDS)("server writes on $name", (backend) => {
   it("applies a batch exactly once per (writer, seq)", async () => {
-    ts = await startTestServer();
+    ts = await startServerOn(backend);
     const batch = {
       writer: "writer-0001",
       ops: [
@@ -94,8 +118,37 @@ describe("server writes", () => {
     expect(resumed.body).toMatchObject({ applied: 2, nextStep: 65 });
   });
 
+  it("writes nothing of a batch the store refuses, ledger included", async () => {
+    ts = await startServerOn(backend);
+    const ops = [createOp(1), { seq: 2, type: "history", rows: rows(0, 5) }, createOp(3)];
+    const refused = await ts.call("POST", "/api/runs/e1/batch", { writer: "writer-0001", ops });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: "duplicate", field: "id" });
+    expect(await ts.store.getRun("e1")).toBeUndefined();
+    // The ledger did not keep seq 1-2 either: the same writer's first two ops now apply.
+    const ok = await ts.call("POST", "/api/runs/e1/batch", {
+      writer: "writer-0001",
+      ops: ops.slice(0, 2),
+    });
+    expect(ok.body).toEqual({ applied: 2, skipped: 0, lastSeq: 2, nextStep: 5 });
+    expect(await ts.store.readHistory("e1")).toHaveLength(5); // the refused rows did not stay
+    // A refusal after earlier batches keeps those and drops only its own ops.
+    const again = await ts.call("POST", "/api/runs/e1/batch", {
+      writer: "writer-0001",
+      ops: [
+        { seq: 3, type: "history", rows: rows(5, 5) },
+        { seq: 4, type: "console", lines: [{ stream: "stdout", timestamp: 1, text: "x" }] },
+        { seq: 5, type: "create", run: { project: "p", name: "r", createdAt: T0 } },
+      ],
+    });
+    expect(again.status).toBe(409);
+    expect((await ts.store.readHistory("e1")).map((r) => r.step)).toEqual([0, 1, 2, 3, 4]);
+    expect(await ts.store.readConsole("e1")).toEqual([]);
+    expect((await ts.store.getRun("e1"))?.nextStep).toBe(5);
+  });
+
   it("rejects bad input with a 4xx naming the field and writes nothing", async () => {
-    ts = await startTestServer();
+    ts = await startServerOn(backend);
     const cases: [unknown, string][] = [
       [{ writer: "w", ops: [] }, "writer"],
       [{ writer: "writer-0001", ops: [{ seq: 0, type: "patch", patch: {} }] }, "ops[0].seq"],
@@ -191,7 +244,7 @@ describe("server writes", () => {
   });
 
   it("has single-op endpoints: create, history, system, console, patch", async () => {
-    ts = await startTestServer();
+    ts = await startServerOn(backend);
     const created = await ts.call("POST", "/api/runs", {
       id: "d1",
       project: "p",
