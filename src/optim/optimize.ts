@@ -12,6 +12,7 @@ import type { ExitState } from "../scheduling/exit-state.js";
 import { CommPlugin } from "../scheduling/plugins/comm.js";
 import { Scheduler } from "../scheduling/scheduler.js";
 import type { Plugin } from "../scheduling/task.js";
+import { checkOptionKeys, OptionError, optionKeys } from "../shared/options.js";
 import { History } from "../trial/history.js";
 import type { Metric } from "../trial/metric.js";
 import { Progress, type ProgressOptions } from "../trial/progress.js";
@@ -96,11 +97,15 @@ export interface OptimizeOptions<C extends Record<string, unknown> = Record<stri
   /**
    * Shows a progress line on stderr (redrawn on a TTY, plain lines otherwise); an object
    * passes options to `Progress` (e.g. a `stream`).
+   * @defaultValue false
    */
   progress?: boolean | ProgressOptions;
   /** Task plugins for every trial, e.g. `[wandb.trialTracker()]` (only with `fn`). */
   plugins?: Plugin[];
-  /** With `false`, trials still running at the timeout are cancelled (default `true`: they finish). */
+  /**
+   * With `false`, trials still running at the timeout are cancelled; by default they finish.
+   * @defaultValue true
+   */
   wait?: boolean;
   /** Called with each report after the History got it (e.g. to log or to stop early). */
   onReport?: (report: TrialReport, history: History) => void;
@@ -142,12 +147,41 @@ export interface OptimizeResult {
  * // OptimizeOptionError: optimize: `maxTrials` must be an integer >= 1, got 0
  * ```
  */
-export class OptimizeOptionError extends TypeError {
+export class OptimizeOptionError extends OptionError {
+  override name = "OptimizeOptionError";
   constructor(message: string) {
-    super(`optimize: ${message}`);
-    this.name = "OptimizeOptionError";
+    super("invalid_option", `optimize: ${message}`);
   }
 }
+
+/**
+ * The defaults of {@link OptimizeOptions}, the ones the code uses (`workers` and `scheduler`
+ * have none here: they follow each other, see their docs).
+ *
+ * @example
+ * ```ts
+ * OPTIMIZE_DEFAULTS.wait; // true: trials running at the timeout finish
+ * ```
+ */
+export const OPTIMIZE_DEFAULTS = Object.freeze({ wait: true, progress: false });
+
+const OPTIMIZE_KEYS = optionKeys<OptimizeOptions>({
+  fn: true,
+  task: true,
+  optimizer: true,
+  space: true,
+  metrics: true,
+  seed: true,
+  scheduler: true,
+  maxTrials: true,
+  timeout: true,
+  workers: true,
+  pruner: true,
+  progress: true,
+  plugins: true,
+  wait: true,
+  onReport: true,
+});
 
 function positiveInt(name: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
@@ -238,6 +272,7 @@ export async function optimize<C extends Record<string, unknown> = Record<string
 ): Promise<OptimizeResult> {
   if (!options || typeof options !== "object")
     throw new OptimizeOptionError("expected an options object");
+  checkOptionKeys(options, OPTIMIZE_KEYS, "optimize");
   const { timeout } = options;
   // Our pruners take the status as an optional second argument (only successful trials count
   // for the median, as in Optuna); any other Pruner simply ignores it.
@@ -266,7 +301,7 @@ export async function optimize<C extends Record<string, unknown> = Record<string
   const workers = askedWorkers ?? scheduler.executor.maxWorkers ?? 1;
   const metric = optimizer.metrics[0];
   const history = new History();
-  const progress = makeProgress(options.progress, maxTrials, metric);
+  const progress = makeProgress(options.progress ?? OPTIMIZE_DEFAULTS.progress, maxTrials, metric);
 
   const ours = new Set<string>();
   let submitted = 0;
@@ -332,7 +367,7 @@ export async function optimize<C extends Record<string, unknown> = Record<string
 
   let exitState: ExitState;
   try {
-    exitState = await scheduler.run({ timeout, wait: options.wait ?? true });
+    exitState = await scheduler.run({ timeout, wait: options.wait ?? OPTIMIZE_DEFAULTS.wait });
   } finally {
     // Handlers persist across runs: remove ours so the scheduler and task can be reused.
     for (const f of off) f();

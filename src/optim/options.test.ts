@@ -5,6 +5,7 @@ import { Metric } from "../trial/metric.js";
 import { OPTIMIZER_DEFAULTS } from "./base-optimizer.js";
 import { GRID_SEARCH_DEFAULTS, GridSearch } from "./grid.js";
 import { NSGA2, NSGA2_DEFAULTS } from "./nsga2/nsga2.js";
+import { OPTIMIZE_DEFAULTS, OptimizeOptionError, optimize } from "./optimize.js";
 import { DIRECTION_DEFAULTS } from "./pruners/curves.js";
 import { MEDIAN_PRUNER_DEFAULTS, MedianPruner } from "./pruners/median.js";
 import {
@@ -99,5 +100,31 @@ describe("defaults", () => {
     ).toEqual([]);
     expect(defaultsDisagreeing(at("./pruners/curves.ts"), DIRECTION_DEFAULTS)).toEqual([]);
     expect(defaultsDisagreeing(at("./base-optimizer.ts"), OPTIMIZER_DEFAULTS)).toEqual([]);
+  });
+});
+
+describe("optimize options", () => {
+  it("refuses a misspelled key before running anything", async () => {
+    const opt = new RandomSearch(base());
+    const e = await optimize({ fn: () => {}, optimizer: opt, maxTrails: 3 } as never).catch(
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(UnknownOptionError);
+    expect((e as UnknownOptionError).closest).toBe("maxTrials");
+    expect(opt.asked).toBe(0);
+  });
+
+  it("documents the defaults it uses, and a bad value is an OptionError", async () => {
+    expect(
+      defaultsDisagreeing(new URL("./optimize.ts", import.meta.url), OPTIMIZE_DEFAULTS),
+    ).toEqual([]);
+    const e = await optimize({
+      fn: () => {},
+      optimizer: new RandomSearch(base()),
+      maxTrials: 0,
+    }).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(OptimizeOptionError);
+    expect(e).toBeInstanceOf(OptionError);
+    expect((e as OptionError).code).toBe("invalid_option");
   });
 });
