@@ -5,9 +5,10 @@
  * run offline: the tarball is made locally and attw is told not to fetch @types packages.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { entries, root } from "./api-report.js";
@@ -86,5 +87,17 @@ describe("the packed package", () => {
       e.specifier === "amltk" ? "." : `./${e.specifier.slice(6)}`,
     );
     expect(Object.keys(report.analysis.entrypoints)).toEqual(expect.arrayContaining(subpaths));
+  });
+
+  it("reports package.json's version from the CLI and the entry point (one version string)", async () => {
+    const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+      version: string;
+    };
+    const { stdout } = await run(process.execPath, [join(root, "bin", "amltk.js"), "--version"]);
+    expect(stdout.trim()).toBe(version);
+    const built = (await import(pathToFileURL(join(root, "dist", "public", "index.js")).href)) as {
+      VERSION: string;
+    };
+    expect(built.VERSION).toBe(version);
   });
 });
