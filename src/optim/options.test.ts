@@ -119,7 +119,7 @@ describe("optimize options", () => {
       defaultsDisagreeing(new URL("./optimize.ts", import.meta.url), OPTIMIZE_DEFAULTS),
     ).toEqual([]);
     const e = await optimize({
-      fn: () => {},
+      fn: (trial) => trial.success({ loss: 1 }),
       optimizer: new RandomSearch(base()),
       maxTrials: 0,
     }).catch((err: unknown) => err);
