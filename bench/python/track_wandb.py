@@ -1,7 +1,9 @@
 """wandb's Python client in offline mode, on the same scenarios as bench/track.ts.
 
-Run: python3 bench/python/track_wandb.py [--inits N] [--logs N] [--cold N]
-Prints one JSON object. bench/track.ts runs it when `import wandb` works.
+Run: python3 bench/python/track_wandb.py [--inits N] [--logs N] [--cold N] [--no-stats]
+Prints one JSON object. bench/track.ts runs it when `import wandb` works, with the same counts
+as its own side and `--no-stats`: the init/finish and log runs sample no system metrics on
+either side (our `systemInterval: 0`, wandb's `x_disable_stats`); cold runs keep both defaults.
 
 The local package mirror lacks OpenTelemetry's semantic-conventions package, which wandb's
 telemetry module imports; `stub_semconv` stands in for it (only names are read from it), so
@@ -73,6 +75,7 @@ def main():
     p.add_argument("--inits", type=int, default=20)
     p.add_argument("--logs", type=int, default=100_000)
     p.add_argument("--cold", type=int, default=3)
+    p.add_argument("--no-stats", action="store_true", help="no system metrics in init/log runs")
     p.add_argument("--cold-child", metavar="DIR")
     a = p.parse_args()
     os.environ["WANDB_SILENT"] = "true"
@@ -92,14 +95,20 @@ def main():
     import wandb
 
     import_ms = (time.perf_counter() - t) * 1000
+    # bench/track.ts turns its own sampler off for these runs; the same here.
+    settings = wandb.Settings(x_disable_stats=a.no_stats)
     times = []
     for _ in range(a.inits + 1):
         t = time.perf_counter()
-        run = wandb.init(mode="offline", dir=directory, project="bench", reinit="create_new")
+        run = wandb.init(
+            mode="offline", dir=directory, project="bench", reinit="create_new", settings=settings
+        )
         run.finish()
         times.append((time.perf_counter() - t) * 1000)
 
-    run = wandb.init(mode="offline", dir=directory, project="bench", reinit="create_new")
+    run = wandb.init(
+        mode="offline", dir=directory, project="bench", reinit="create_new", settings=settings
+    )
     t = time.perf_counter()
     for i in range(a.logs):
         run.log({"loss": i})
@@ -119,6 +128,7 @@ def main():
                 "logCalls": a.logs,
                 "logCallsPerSec": round(a.logs / loop),
                 "logCallsPerSecInclFinish": round(a.logs / total),
+                "systemMetricsInInitAndLogRuns": not a.no_stats,
             }
         )
     )
