@@ -6,12 +6,12 @@
  * without writing twice (history is appended, so a second write would double points).
  */
 
+import type { BatchResult, HistoryColumns, Op } from "../protocol/batch.js";
 import { AmltkError } from "../shared/errors.js";
 import type { HistoryBatch, NumberColumn } from "../store/history-batch.js";
 import type { RunPatch, RunRecord, Store, StoreTransaction } from "../store/types.js";
 import { StoreError } from "../store/types.js";
 import { ApiError } from "./errors.js";
-import type { BatchResult, HistoryColumns, Op } from "./protocol.js";
 
 /**
  * A check of a write against the run as it is, in the write's transaction: `prev` is the run

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { decodeJson } from "../shared/json-numbers.js";
 import { SqliteStore } from "../store/sqlite/index.js";
-import { decodeJson } from "./protocol.js";
 import { rows, startTestServer, type TestServer } from "./server.test-helpers.js";
 
 let ts: TestServer | undefined;

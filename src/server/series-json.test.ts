@@ -1,6 +1,6 @@
 /** The hand-written series body is the same JSON the generic encoder gives. */
 import { expect, it } from "vitest";
-import { encodeJson } from "./protocol.js";
+import { encodeJson } from "../shared/json-numbers.js";
 import { numbersJson, seriesJson } from "./series-json.js";
 
 it("writes what encodeJson writes, tagging non-finite numbers and keeping field order", () => {

@@ -4,7 +4,7 @@
  * arrays are joined (the same text JSON.stringify gives a finite number); an array holding a
  * non-finite number (buckets never do, but the contract allows it) goes through `encodeJson`.
  */
-import { encodeJson } from "./protocol.js";
+import { encodeJson } from "../shared/json-numbers.js";
 
 export interface ColumnarSeries {
   run: string;

@@ -6,9 +6,9 @@
  * its last seen `nextStep` through `Store.readHistory`.
  */
 
+import { encodeJson } from "../shared/json-numbers.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { RunRecord, Store } from "../store/types.js";
-import { encodeJson } from "./protocol.js";
 
 export interface HistoryPoint {
   run: string;

@@ -4,6 +4,7 @@
  * bad queries with the same message), an owner-liveness test, and a run-query matcher over
  * records held in memory (the SQLite backend compiles the same checks to SQL instead).
  */
+import { encodeJson } from "../shared/json-numbers.js";
 import {
   type RunFilter,
   type RunInit,
@@ -166,7 +167,7 @@ export function checkPaging(q: RunQuery): void {
 /**
  * A value as SQLite's `json_extract` would see it, so that memory and SQLite filter and sort
  * alike: booleans are 1/0, objects and arrays JSON text, a missing value null. A non-finite
- * number is the tagged JSON text SQLite stores it as (`sqlite/values.ts`): it sorts after every
+ * number is the tagged JSON text SQLite stores it as (`shared/json-numbers.ts`): it sorts after every
  * number, and no filter value equals it.
  */
 type SqlValue = number | string | null;
@@ -174,7 +175,7 @@ type SqlValue = number | string | null;
 function sqlValue(v: unknown): SqlValue {
   if (v === undefined || v === null) return null;
   if (typeof v === "boolean") return v ? 1 : 0;
-  if (typeof v === "number") return Number.isFinite(v) ? v : `{"$amltk_num":"${v}"}`;
+  if (typeof v === "number") return Number.isFinite(v) ? v : encodeJson(v);
   if (typeof v === "string") return v;
   return JSON.stringify(v);
 }

@@ -5,7 +5,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeJson, type Op } from "../../src/server/protocol.js";
+import type { Op } from "../../src/protocol/batch.js";
+import { decodeJson } from "../../src/shared/json-numbers.js";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
 
 /** The keys the writer logs at every step, and the value it logs for each. */

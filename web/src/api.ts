@@ -3,6 +3,7 @@
  * (docs/api.md). Shapes mirror the store's records, serialized as JSON.
  */
 
+import { decodeJson } from "../../src/shared/json-numbers.js";
 import type { RunRecord, RunState } from "../../src/store/types.js";
 
 export type { RunState };
@@ -127,14 +128,8 @@ async function request<T>(path: string, init?: RequestInit, reviveNumbers = true
   }
   // Series never carry non-finite values (the server leaves them out of buckets), so their
   // large bodies skip the reviver, which costs a call per value.
-  return (reviveNumbers ? JSON.parse(await res.text(), revive) : await res.json()) as T;
-}
-
-/** NaN and ±Infinity travel as `{"$amltk_num": "NaN"}` (JSON has no literal for them). */
-function revive(_key: string, v: unknown): unknown {
-  if (v && typeof v === "object" && "$amltk_num" in v)
-    return Number((v as { $amltk_num: string }).$amltk_num);
-  return v;
+  // NaN and ±Infinity travel tagged (JSON has no literal for them): the server's own codec.
+  return (reviveNumbers ? decodeJson<T>(await res.text()) : await res.json()) as T;
 }
 
 export function listProjects(): Promise<Project[]> {

@@ -7,11 +7,12 @@
  */
 
 import type { Statement } from "better-sqlite3";
+import { encodeJson } from "../../shared/json-numbers.js";
 import type { HistoryBatch } from "../history-batch.js";
 import { StoreError } from "../types.js";
 import { type Db, stmt } from "./connection.js";
 import { requireRun } from "./runs.js";
-import { checkKey, checkValue, KIND_JSON, toJson } from "./values.js";
+import { checkKey, checkValue, KIND_JSON } from "./values.js";
 
 /** Points per chunk: big enough to make inserts cheap, small enough for partial decodes. */
 export const CHUNK = 4096;
@@ -110,7 +111,7 @@ export function writeBatch(db: Db, runId: string, b: HistoryBatch, fresh = false
        VALUES (?, ?, ?, ${KIND_JSON}, NULL, ?, ?)`,
     );
     for (const o of b.others) {
-      ins.run(runId, o.key, b.steps[o.row], toJson(o.value), b.timestamps[o.row]);
+      ins.run(runId, o.key, b.steps[o.row], encodeJson(o.value), b.timestamps[o.row]);
     }
   }
 }

@@ -1,5 +1,6 @@
 /** History rows/values, system samples and console lines. */
 
+import { decodeJson } from "../../shared/json-numbers.js";
 import { type HistoryBatch, rowsToBatch } from "../history-batch.js";
 import {
   type ConsoleLine,
@@ -14,7 +15,7 @@ import {
 import { chunkSteps, f64, mergeByStep, writeBatch } from "./chunks.js";
 import { type Db, writeTx } from "./connection.js";
 import { requireRun } from "./runs.js";
-import { checkKey, checkValue, fromJson, KIND_JSON } from "./values.js";
+import { checkKey, checkValue, KIND_JSON } from "./values.js";
 
 function checkStep(step: unknown, where: string): void {
   if (!Number.isSafeInteger(step) || (step as number) < 0) {
@@ -146,7 +147,7 @@ export function readHistoryRows(
     .all(runId, lo, hi) as JsonRow[];
   for (const v of json) {
     const row = byStep.get(v.step);
-    if (row) row.values[v.key] = fromJson<StoredValue>(v.json);
+    if (row) row.values[v.key] = decodeJson<StoredValue>(v.json);
   }
   return rows;
 }
@@ -187,7 +188,7 @@ export function readPointRows(db: Db, q: PointQuery): Point[] {
     parts.push({
       id: Number.MAX_SAFE_INTEGER,
       steps: json.map((j) => j.step),
-      items: json.map((j) => ({ step: j.step, timestamp: j.ts ?? 0, value: fromJson(j.json) })),
+      items: json.map((j) => ({ step: j.step, timestamp: j.ts ?? 0, value: decodeJson(j.json) })),
     });
   }
   parts.sort((a, b) => a.id - b.id);

@@ -1,5 +1,6 @@
 /** Run rows: create, read, patch, query. */
 import { hostname } from "node:os";
+import { decodeJson, encodeJson } from "../../shared/json-numbers.js";
 import {
   checkPaging,
   checkRunFilter,
@@ -21,7 +22,7 @@ import {
   StoreError,
 } from "../types.js";
 import { type Db, stmt, writeTx } from "./connection.js";
-import { checkValue, fromJson, toJson } from "./values.js";
+import { checkValue } from "./values.js";
 
 interface RunRow {
   id: string;
@@ -74,9 +75,9 @@ function toRecord(row: RunRow): RunRecord {
     jobType: row.job_type,
     name: row.name,
     notes: row.notes,
-    tags: fromJson(row.tags),
-    config: fromJson(row.config),
-    summary: fromJson(row.summary),
+    tags: decodeJson(row.tags),
+    config: decodeJson(row.config),
+    summary: decodeJson(row.summary),
     state: row.state,
     exitCode: row.exit_code,
     createdAt: row.created_at,
@@ -149,8 +150,8 @@ export function insertRun(db: Db, run: RunInit): RunRecord {
   if (!Number.isFinite(run.createdAt)) {
     throw new StoreError(`run ${run.id}: invalid createdAt ${run.createdAt}`, "invalid");
   }
-  const tags = toJson(run.tags ?? []);
-  const config = toJson(run.config ?? {});
+  const tags = encodeJson(run.tags ?? []);
+  const config = encodeJson(run.config ?? {});
   const host = run.host ?? (run.pid !== undefined ? hostname() : null);
   writeTx(db, () => {
     if (stmt(db, "SELECT 1 FROM runs WHERE id = ?").get(run.id)) {
@@ -179,7 +180,7 @@ export function insertRun(db: Db, run: RunInit): RunRecord {
     );
   });
   // What was just written, without reading it back (a new run has no summary or history).
-  return newRunRecord(run, { tags: fromJson(tags), config: fromJson(config), host });
+  return newRunRecord(run, { tags: decodeJson(tags), config: decodeJson(config), host });
 }
 
 export function patchRun(db: Db, id: string, patch: RunPatch): void {
@@ -209,15 +210,15 @@ export function patchRun(db: Db, id: string, patch: RunPatch): void {
   }
   if (patch.tags !== undefined) {
     checkTags(patch.tags, "tags");
-    set("tags", toJson(patch.tags));
+    set("tags", encodeJson(patch.tags));
   }
   if (patch.config !== undefined) {
     checkRecord(patch.config, "config");
-    set("config", toJson(patch.config));
+    set("config", encodeJson(patch.config));
   }
   if (patch.summary !== undefined) {
     checkRecord(patch.summary, "summary");
-    set("summary", toJson(patch.summary));
+    set("summary", encodeJson(patch.summary));
   }
   if (patch.state !== undefined) {
     if (!RUN_STATES.includes(patch.state)) {

@@ -1,7 +1,6 @@
 /** Validation and encoding of stored values (NaN / +-Infinity must round-trip). */
+import { decodeJson, encodeJson } from "../../shared/json-numbers.js";
 import { type StoredValue, StoreError } from "../types.js";
-
-const NUM_TAG = "$amltk_num";
 
 export const KIND_FINITE = 0;
 export const KIND_NAN = 1;
@@ -45,23 +44,6 @@ export function checkKey(key: unknown, where: string): void {
   }
 }
 
-/** JSON text where non-finite numbers become `{"$amltk_num":"NaN"}` etc. */
-export function toJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x) =>
-    typeof x === "number" && !Number.isFinite(x) ? { [NUM_TAG]: String(x) } : x,
-  );
-}
-
-export function fromJson<T = unknown>(text: string): T {
-  return JSON.parse(text, (_k, x) => {
-    if (x && typeof x === "object" && !Array.isArray(x)) {
-      const keys = Object.keys(x);
-      if (keys.length === 1 && keys[0] === NUM_TAG) return Number(x[NUM_TAG]);
-    }
-    return x;
-  }) as T;
-}
-
 /** Splits a value into (kind, num, json) columns. */
 export function encodeValue(v: StoredValue): [number, number | null, string | null] {
   if (typeof v === "number") {
@@ -69,7 +51,7 @@ export function encodeValue(v: StoredValue): [number, number | null, string | nu
     if (Number.isNaN(v)) return [KIND_NAN, null, null];
     return [v > 0 ? KIND_POS_INF : KIND_NEG_INF, null, null];
   }
-  return [KIND_JSON, null, toJson(v)];
+  return [KIND_JSON, null, encodeJson(v)];
 }
 
 export function decodeValue(kind: number, num: number | null, json: string | null): StoredValue {
@@ -83,6 +65,6 @@ export function decodeValue(kind: number, num: number | null, json: string | nul
     case KIND_NEG_INF:
       return Number.NEGATIVE_INFINITY;
     default:
-      return fromJson<StoredValue>(json ?? "null");
+      return decodeJson<StoredValue>(json ?? "null");
   }
 }

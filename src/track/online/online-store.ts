@@ -6,7 +6,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { decodeJson, type HistoryColumns, tagNumbers, tagValue } from "../../server/protocol.js";
+import type { HistoryColumns } from "../../protocol/batch.js";
+import { decodeJson, tagNumbers, tagValue } from "../../shared/json-numbers.js";
 import type { HistoryBatch } from "../../store/history-batch.js";
 import { newRunRecord, processStartToken } from "../../store/run-record.js";
 import {

@@ -1,5 +1,5 @@
 /** Per-op facts the outbox needs without parsing its JSON again: request sizing and reports. */
-import { type Op, opRows, opWeight } from "../../server/protocol.js";
+import { type Op, opRows, opWeight } from "../../protocol/batch.js";
 
 /** Counts of ops and of history points (one per logged value). */
 export interface OpCounts {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { HistoryColumns } from "../../server/protocol.js";
+import type { HistoryColumns } from "../../protocol/batch.js";
 import { sliceColumns } from "./slice-columns.js";
 
 describe("sliceColumns", () => {

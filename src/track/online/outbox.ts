@@ -12,7 +12,7 @@
  * unref'd timers and sockets (post.ts), so an unreachable or hung server neither stalls training
  * nor keeps the process alive; `close` (run.finish) and the exit drain wait a bounded time.
  */
-import type { Op } from "../../server/protocol.js";
+import type { Op } from "../../protocol/batch.js";
 import { chunkEnd, type OpCounts, opInfo } from "./op-info.js";
 import { type Outcome, sendBatch } from "./post.js";
 import { type Segment, SegmentQueue } from "./segment-queue.js";

@@ -1,5 +1,5 @@
 /** Cutting columnar history (the wire form of `history_cols` ops) into row ranges. */
-import type { HistoryColumns } from "../../server/protocol.js";
+import type { HistoryColumns } from "../../protocol/batch.js";
 
 /** Rows [from, to) of columnar history, row indices rebased. Column rows ascend. */
 export function sliceColumns(c: HistoryColumns, from: number, to: number): HistoryColumns {

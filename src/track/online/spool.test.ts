@@ -3,7 +3,7 @@ import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Op } from "../../server/protocol.js";
+import type { Op } from "../../protocol/batch.js";
 import { startTestServer, type TestServer, tempDir } from "../../server/server.test-helpers.js";
 import { processStartToken } from "../../store/run-record.js";
 import { ownerGone, Spool, SpoolError, type SpoolMeta, segmentName } from "./spool.js";

@@ -28,7 +28,7 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Op } from "../../server/protocol.js";
+import type { Op } from "../../protocol/batch.js";
 import { AmltkError, type AmltkErrorOptions } from "../../shared/errors.js";
 import { ownerDead, processStartToken } from "../../store/run-record.js";
 
