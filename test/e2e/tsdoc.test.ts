@@ -1,7 +1,7 @@
 /**
  * Every export of every package entry point carries TSDoc with an `@example`.
  *
- * The exports are resolved by the TypeScript compiler itself (the v7 sync API), so `export *`,
+ * The exports are resolved by the TypeScript compiler itself (the v7 sync API), so barrels,
  * named and renamed re-exports all land on the declaration a reader's editor would show; a
  * hand-rolled regex over `export { ... }` lists silently missed those.
  */
@@ -62,7 +62,7 @@ const docs = new Map(entries.map((e) => [e.specifier, exportsOf(e.file)]));
 describe("public API TSDoc", () => {
   it("resolves re-exports to their declarations", () => {
     const names = (s: string) => (docs.get(s) ?? []).map((d) => d.name);
-    // `export *` from src/trial and src/optim, and named re-exports from src/scheduling.
+    // Named re-exports from feature barrels (src/trial, src/optim) and from single files.
     expect(names("amltk")).toEqual(expect.arrayContaining(["Trial", "History", "Scheduler"]));
     expect(names("amltk/track")).toEqual(expect.arrayContaining(["init", "Run", "StoreError"]));
     expect(names("amltk/wandb")).toEqual(expect.arrayContaining(["WandbPlugin", "WandbParams"]));
