@@ -1,13 +1,23 @@
 /** Read endpoints: projects, runs (filter/sort/page), one run, keys, raw points, series, system, console. */
 import type { Context, Hono } from "hono";
+import type * as v from "valibot";
+import { LIMITS } from "../protocol/batch.js";
+import { encodeJson } from "../shared/json-numbers.js";
 import type { RunQuery, RunRecord, Series, Store } from "../store/types.js";
 import { grantOf, needAllProjects, needProject } from "./access.js";
 import { allowsProject } from "./auth.js";
 import { ApiError, invalid } from "./errors.js";
-import { decodeJson, encodeJson, LIMITS } from "./protocol.js";
+import {
+  consoleQuerySchema,
+  historyQuerySchema,
+  runIdSchema,
+  SERIES_FIELDS,
+  seriesSchema,
+  systemQuerySchema,
+} from "./request-schemas.js";
 import { runQueryFromParams } from "./run-query.js";
 import { type ColumnarSeries, numbersJson, seriesJson } from "./series-json.js";
-import { obj, runId } from "./validate.js";
+import { jsonBody, parseOr400, query } from "./validator.js";
 
 /** A JSON response that keeps NaN/±Infinity (tagged, see docs/api.md). */
 export function json(c: Context, body: unknown, status: 200 | 201 = 200): Response {
@@ -28,19 +38,9 @@ export function apiRun(r: RunRecord): RunRecord & { updatedAt: number } {
   return { ...r, updatedAt: Math.max(r.createdAt, r.heartbeatAt, r.finishedAt ?? 0) };
 }
 
-function intParam(c: Context, name: string, def: number, max: number, min = 0): number {
-  const raw = c.req.query(name);
-  if (raw === undefined || raw === "") return def;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw invalid(name, `must be an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
-  }
-  return n;
-}
-
 /** The run `id` names, when it exists and the request's key may see its project. */
 async function needRun(c: Context, store: Store, id: string): Promise<RunRecord> {
-  runId(id, "id");
+  parseOr400(runIdSchema, id, () => "id");
   const r = await store.getRun(id);
   if (!r) throw new ApiError(404, "not_found", `unknown run id ${JSON.stringify(id)}`, "id");
   needProject(c, r.project, "id");
@@ -53,8 +53,7 @@ function needQueryProject(c: Context, q: RunQuery, field: string): void {
   else needProject(c, q.project, field);
 }
 
-/** Per-bucket columns a series request can ask for (`x` always comes). */
-export const SERIES_FIELDS = ["min", "max", "last", "count"] as const;
+export { SERIES_FIELDS };
 export type SeriesField = (typeof SERIES_FIELDS)[number];
 
 export interface SeriesRequest {
@@ -74,66 +73,25 @@ export interface SeriesRequest {
   runsQuery?: RunQuery;
 }
 
-export function parseSeriesRequest(body: unknown): SeriesRequest {
-  const o = obj(body, "body");
-  const list = (v: unknown, f: string, max: number) => {
-    if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
-      throw invalid(f, "must be an array of strings");
-    }
-    if (v.length > max) throw invalid(f, `at most ${max} entries`);
-    return v as string[];
-  };
+/** A series request from its checked body: the rules that tie its fields together. */
+export function seriesRequest(o: v.InferOutput<typeof seriesSchema>): SeriesRequest {
+  const { runsQuery: rawQuery, runs, fields, ...rest } = o;
   let runsQuery: RunQuery | undefined;
-  if (o.runsQuery !== undefined) {
-    if (typeof o.runsQuery !== "string") throw invalid("runsQuery", "must be a query string");
-    if (o.runs !== undefined) throw invalid("runsQuery", "give runs or runsQuery, not both");
-    runsQuery = runQueryFromParams(new URLSearchParams(o.runsQuery), "runsQuery.");
+  if (rawQuery !== undefined) {
+    if (runs !== undefined) throw invalid("runsQuery", "give runs or runsQuery, not both");
+    runsQuery = runQueryFromParams(new URLSearchParams(rawQuery), "runsQuery.");
     if ((runsQuery.limit ?? 100) > LIMITS.seriesRuns) {
       throw invalid("runsQuery.limit", `at most ${LIMITS.seriesRuns} runs`);
     }
+  } else if (runs === undefined) {
+    throw invalid("runs", "must be an array of strings");
   }
-  const runs = runsQuery ? [] : list(o.runs, "runs", LIMITS.seriesRuns);
-  for (let i = 0; i < runs.length; i++) runId(runs[i], `runs[${i}]`);
-  const keys = list(o.keys, "keys", LIMITS.seriesKeys);
-  const x = o.x ?? "step";
-  if (x !== "step" && x !== "time" && x !== "relative") {
-    throw invalid("x", 'must be "step", "time" or "relative"');
-  }
-  const buckets = o.buckets ?? 500;
-  if (
-    !Number.isInteger(buckets) ||
-    (buckets as number) < 1 ||
-    (buckets as number) > LIMITS.buckets
-  ) {
-    throw invalid("buckets", `must be an integer in 1..${LIMITS.buckets}`);
-  }
-  const source = o.source ?? "history";
-  if (source !== "history" && source !== "system") {
-    throw invalid("source", 'must be "history" or "system"');
-  }
-  if (source === "system" && x === "step") throw invalid("x", "system metrics have no step");
-  for (const f of ["xMin", "xMax"] as const) {
-    if (o[f] !== undefined && (typeof o[f] !== "number" || !Number.isFinite(o[f]))) {
-      throw invalid(f, "must be a finite number");
-    }
-  }
-  let fields: SeriesField[] | undefined;
-  if (o.fields !== undefined) {
-    fields = list(o.fields, "fields", SERIES_FIELDS.length) as SeriesField[];
-    for (let i = 0; i < fields.length; i++) {
-      if (!SERIES_FIELDS.includes(fields[i]!)) {
-        throw invalid(`fields[${i}]`, `must be one of ${SERIES_FIELDS.join(", ")}`);
-      }
-    }
+  if (rest.source === "system" && rest.x === "step") {
+    throw invalid("x", "system metrics have no step");
   }
   return {
-    runs,
-    keys,
-    x,
-    buckets: buckets as number,
-    source,
-    xMin: o.xMin as number | undefined,
-    xMax: o.xMax as number | undefined,
+    ...rest,
+    runs: runs ?? [],
     ...(fields ? { fields } : {}),
     ...(runsQuery ? { runsQuery } : {}),
   };
@@ -250,19 +208,11 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
     );
   });
 
-  app.get("/api/runs/:id/history", async (c) => {
+  app.get("/api/runs/:id/history", query(historyQuerySchema), async (c) => {
     const id = c.req.param("id");
     await needRun(c, store, id);
-    const key = c.req.query("key");
-    if (!key) throw invalid("key", "is required");
-    if (key.length > 512) throw invalid("key", `is ${key.length} characters long; at most 512`);
-    const pts = await store.readPoints({
-      runId: id,
-      key,
-      minStep: intParam(c, "minStep", 0, Number.MAX_SAFE_INTEGER),
-      maxStep: intParam(c, "maxStep", Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
-      limit: intParam(c, "limit", 10_000, 100_000),
-    });
+    const { key, minStep, maxStep, limit } = c.req.valid("query");
+    const pts = await store.readPoints({ runId: id, key, minStep, maxStep, limit });
     // Up to 100,000 points: joined number arrays, not a replacer call per number.
     const body = `{"run":${JSON.stringify(id)},"key":${JSON.stringify(key)},"step":${numbersJson(
       pts.map((p) => p.step),
@@ -272,8 +222,8 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
     return c.body(body, 200, { "content-type": "application/json; charset=utf-8" });
   });
 
-  app.post("/api/series", async (c) => {
-    const q = parseSeriesRequest(await readJson(c));
+  app.post("/api/series", jsonBody(seriesSchema), async (c) => {
+    const q = seriesRequest(c.req.valid("json"));
     const t0 = performance.now();
     if (q.runsQuery) {
       needQueryProject(c, q.runsQuery, "runsQuery.project");
@@ -291,29 +241,26 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
     });
   });
 
-  app.get("/api/runs/:id/system", async (c) => {
+  app.get("/api/runs/:id/system", query(systemQuerySchema), async (c) => {
     const id = c.req.param("id");
     await needRun(c, store, id);
-    const keysParam = c.req.query("keys");
+    const { keys: keysParam, buckets } = c.req.valid("query");
     const keys = keysParam ? keysParam.split(",") : await systemKeys(store, id);
     const series = await readSeries(store, {
       runs: [id],
       keys,
       x: "time",
-      buckets: intParam(c, "buckets", 200, LIMITS.buckets, 1),
+      buckets,
       source: "system",
     });
     return json(c, { series });
   });
 
-  app.get("/api/runs/:id/console", async (c) => {
+  app.get("/api/runs/:id/console", query(consoleQuerySchema), async (c) => {
     const id = c.req.param("id");
     await needRun(c, store, id);
-    const offset = intParam(c, "offset", 0, Number.MAX_SAFE_INTEGER);
-    const lines = await store.readConsole(id, {
-      offset,
-      limit: intParam(c, "limit", 1000, 10_000),
-    });
+    const { offset, limit } = c.req.valid("query");
+    const lines = await store.readConsole(id, { offset, limit });
     return json(c, {
       lines: lines.map((l) => ({ stream: l.stream, time: l.timestamp * 1000, text: l.text })),
       offset,
@@ -333,20 +280,4 @@ async function systemKeys(store: Store, id: string): Promise<string[]> {
     source: "system",
   });
   return series.filter((s) => s.buckets.length > 0).map((s) => s.key);
-}
-
-/** Parses a JSON body (tags restored), mapping bad JSON to a 400. */
-export async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.length === 0) throw new ApiError(400, "bad_json", "request body is empty", "body");
-  try {
-    return decodeJson(text);
-  } catch (e) {
-    throw new ApiError(
-      400,
-      "bad_json",
-      `request body is not valid JSON: ${(e as Error).message}`,
-      "body",
-    );
-  }
 }

@@ -1,8 +1,10 @@
 /** The runs query of `GET /api/runs` (filter, sort, paging), also accepted by `/api/series`. */
+
+import * as v from "valibot";
 import { checkRunFilter, parseRunPath } from "../store/run-record.js";
 import type { RunFilter, RunQuery, RunState } from "../store/types.js";
 import { invalid } from "./errors.js";
-import { obj } from "./validate.js";
+import { parseOr400 } from "./validator.js";
 
 const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
 const OPS: Record<string, RunFilter["op"]> = {
@@ -16,6 +18,21 @@ const OPS: Record<string, RunFilter["op"]> = {
   contains: "contains",
 };
 
+const filtersSchema = v.pipe(
+  v.array(
+    v.object({
+      field: v.pipe(
+        v.string("must be a non-empty string"),
+        v.minLength(1, "must be a non-empty string"),
+      ),
+      op: v.picklist(Object.keys(OPS), `must be one of ${Object.keys(OPS).join(", ")}`),
+      value: v.unknown(),
+    }),
+    "must be a JSON array",
+  ),
+  v.maxLength(100, "at most 100 filters"),
+);
+
 function parseFilters(raw: string | undefined, prefix: string): RunFilter[] {
   if (raw === undefined || raw === "") return [];
   let parsed: unknown;
@@ -24,28 +41,25 @@ function parseFilters(raw: string | undefined, prefix: string): RunFilter[] {
   } catch {
     throw invalid(`${prefix}filter`, "must be a JSON array of {field, op, value}");
   }
-  if (!Array.isArray(parsed)) throw invalid(`${prefix}filter`, "must be a JSON array");
-  if (parsed.length > 100) throw invalid(`${prefix}filter`, "at most 100 filters");
-  return parsed.map((f, i) => {
-    const o = obj(f, `${prefix}filter[${i}]`);
-    if (typeof o.field !== "string" || o.field === "") {
-      throw invalid(`${prefix}filter[${i}].field`, "must be a non-empty string");
-    }
-    const op = typeof o.op === "string" ? OPS[o.op] : undefined;
-    if (!op)
-      throw invalid(`${prefix}filter[${i}].op`, `must be one of ${Object.keys(OPS).join(", ")}`);
-    const v = o.value;
+  const filters = parseOr400(filtersSchema, parsed, () => `${prefix}filter`);
+  return filters.map((o, i) => {
+    const op = OPS[o.op];
+    const value = o.value;
     const scalar = (x: unknown) => ["string", "number", "boolean"].includes(typeof x);
-    if (op === "in" ? !Array.isArray(v) || !v.every(scalar) : !(v === null || scalar(v))) {
+    if (
+      op === "in"
+        ? !Array.isArray(value) || !value.every(scalar)
+        : !(value === null || scalar(value))
+    ) {
       throw invalid(
         `${prefix}filter[${i}].value`,
         op === "in" ? "must be an array of strings/numbers/booleans" : "must be a scalar or null",
       );
     }
-    if (op === "in" && (v as unknown[]).length > 1000) {
+    if (op === "in" && (value as unknown[]).length > 1000) {
       throw invalid(`${prefix}filter[${i}].value`, "at most 1,000 values");
     }
-    const filter: RunFilter = { path: o.field, op, value: v as RunFilter["value"] };
+    const filter: RunFilter = { path: o.field, op, value: value as RunFilter["value"] };
     checked(() => checkRunFilter(filter), `${prefix}filter[${i}]`, o.field);
     return filter;
   });

@@ -1,26 +1,28 @@
 /** Write endpoints (online mode): batch, create/resume, history, system, console, patch. */
 import type { Context, Hono } from "hono";
+import type { Op } from "../protocol/batch.js";
 import type { Store } from "../store/types.js";
 import { needProject } from "./access.js";
 import { ApiError } from "./errors.js";
+import { checkOps, historyRows } from "./history-check.js";
 import type { Ingestor, WriteGuard } from "./ingest.js";
-import type { Op } from "./protocol.js";
-import { apiRun, json, readJson } from "./read-routes.js";
+import { apiRun, json } from "./read-routes.js";
 import {
-  batchBody,
-  consoleLines,
-  createBody,
-  historyRows,
-  obj,
-  runId,
-  runPatch,
-  seqNo,
-  systemSamples,
-  writerId,
-} from "./validate.js";
+  batchSchema,
+  consoleRequestSchema,
+  createRequestSchema,
+  historyRequestSchema,
+  patchRequestSchema,
+  runIdSchema,
+  systemRequestSchema,
+} from "./request-schemas.js";
+import { jsonBody, parseOr400 } from "./validator.js";
 
-/** `writer`/`seq` of a single-op request: both or neither. */
-function dedup(o: Record<string, unknown>): { writer?: string; seq: number } {
+/**
+ * The exactly-once identity of a single-op request: its `writer` and `seq`, both or neither
+ * (neither = seq 1 with no writer, so the ledger is not consulted).
+ */
+function writerAndSeq(o: { writer?: string; seq?: number }): { writer?: string; seq: number } {
   if (o.writer === undefined && o.seq === undefined) return { seq: 1 };
   if (o.writer === undefined || o.seq === undefined) {
     throw new ApiError(
@@ -30,8 +32,15 @@ function dedup(o: Record<string, unknown>): { writer?: string; seq: number } {
       o.writer === undefined ? "writer" : "seq",
     );
   }
-  return { writer: writerId(o.writer), seq: seqNo(o.seq, "seq") };
+  return { writer: o.writer, seq: o.seq };
 }
+
+/** The run id of the path. */
+const idParam = (c: Context) => parseOr400(runIdSchema, c.req.param("id"), () => "id");
+
+/** Fields of a single-op body other than `writer`, `seq` and `resume` are named `body.<field>`. */
+const ENVELOPE = new Set(["writer", "seq", "resume"]);
+const inBody = (first: string) => (ENVELOPE.has(first) ? "" : "body.");
 
 /**
  * The header that says a write to a closed (finished, failed or crashed) run that this writer
@@ -83,51 +92,52 @@ export function registerWriteRoutes(
     return res;
   };
 
-  app.post("/api/runs/:id/batch", async (c) => {
-    const id = runId(c.req.param("id"));
-    const body = batchBody(await readJson(c));
-    return json(c, await run(c, id, body.writer, body.ops));
+  app.post("/api/runs/:id/batch", jsonBody(batchSchema), async (c) => {
+    const id = idParam(c);
+    const body = c.req.valid("json");
+    // The schema leaves history payloads unchecked; checkOps checks them (the hot path).
+    const ops = checkOps(body.ops as Op[], (i) => `ops[${i}]`);
+    return json(c, await run(c, id, body.writer, ops));
   });
 
-  app.post("/api/runs", async (c) => {
-    const o = obj(await readJson(c), "body");
-    const { writer, seq } = dedup(o);
-    const { writer: _w, seq: _s, resume, ...rest } = o;
-    if (resume !== undefined && typeof resume !== "boolean") {
-      throw new ApiError(400, "invalid", "resume: must be a boolean", "resume");
-    }
-    const body = createBody(rest, "body");
-    const id = runId(body.id, "id");
+  app.post("/api/runs", jsonBody(createRequestSchema, inBody), async (c) => {
+    const { writer: _w, seq: _s, resume, ...body } = c.req.valid("json");
+    const { writer, seq } = writerAndSeq(c.req.valid("json"));
+    const id = parseOr400(runIdSchema, body.id, () => "id");
     const existed = (await store.getRun(id)) !== undefined;
-    await run(c, id, writer, [{ seq, type: "create", run: body, resume: resume === true }], true);
+    await run(c, id, writer, [{ seq, type: "create", run: body, resume }], true);
     const rec = await store.getRun(id);
     return json(c, apiRun(rec!), existed ? 200 : 201);
   });
 
-  const single =
-    (field: "rows" | "samples" | "lines") =>
-    async (c: Context): Promise<Response> => {
-      const id = runId(c.req.param("id"));
-      const o = obj(await readJson(c), "body");
-      const { writer, seq } = dedup(o);
-      const op: Op =
-        field === "rows"
-          ? { seq, type: "history", rows: historyRows(o.rows, "rows") }
-          : field === "samples"
-            ? { seq, type: "system", samples: systemSamples(o.samples, "samples") }
-            : { seq, type: "console", lines: consoleLines(o.lines, "lines") };
-      return json(c, await run(c, id, writer, [op], true));
-    };
-  app.post("/api/runs/:id/history", single("rows"));
-  app.post("/api/runs/:id/system", single("samples"));
-  app.post("/api/runs/:id/console", single("lines"));
+  app.post("/api/runs/:id/history", jsonBody(historyRequestSchema), async (c) => {
+    const o = c.req.valid("json");
+    const { writer, seq } = writerAndSeq(o);
+    const rows = historyRows(o.rows, "rows");
+    return json(c, await run(c, idParam(c), writer, [{ seq, type: "history", rows }], true));
+  });
+  app.post("/api/runs/:id/system", jsonBody(systemRequestSchema), async (c) => {
+    const o = c.req.valid("json");
+    const { writer, seq } = writerAndSeq(o);
+    return json(
+      c,
+      await run(c, idParam(c), writer, [{ seq, type: "system", samples: o.samples }], true),
+    );
+  });
+  app.post("/api/runs/:id/console", jsonBody(consoleRequestSchema), async (c) => {
+    const o = c.req.valid("json");
+    const { writer, seq } = writerAndSeq(o);
+    return json(
+      c,
+      await run(c, idParam(c), writer, [{ seq, type: "console", lines: o.lines }], true),
+    );
+  });
 
-  app.patch("/api/runs/:id", async (c) => {
-    const id = runId(c.req.param("id"));
-    const o = obj(await readJson(c), "body");
-    const { writer, seq } = dedup(o);
-    const { writer: _w, seq: _s, ...patch } = o;
-    await run(c, id, writer, [{ seq, type: "patch", patch: runPatch(patch, "body") }], true);
+  app.patch("/api/runs/:id", jsonBody(patchRequestSchema, inBody), async (c) => {
+    const id = idParam(c);
+    const { writer: _w, seq: _s, ...patch } = c.req.valid("json");
+    const { writer, seq } = writerAndSeq(c.req.valid("json"));
+    await run(c, id, writer, [{ seq, type: "patch", patch }], true);
     return json(c, apiRun((await store.getRun(id))!));
   });
 }
