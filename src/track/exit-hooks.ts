@@ -4,7 +4,8 @@
  *
  * - it exits (`process.exit`, the event loop runs dry, an uncaught error): one
  *   `process.on("exit")` hook writes every live run synchronously and closes it with the exit
- *   code, then runs tasks such as closing the default stores;
+ *   code, then runs tasks such as closing the default stores (when the loop runs dry the runs
+ *   are closed one turn earlier, at `beforeExit`, so online runs deliver their closing state);
  * - it gets SIGINT, SIGTERM or SIGHUP (Ctrl-C, `kill`, a closed terminal), whose default action
  *   skips `exit` hooks: while runs are live, `onTermination` (src/shared/termination.ts) runs
  *   the same write first, closing the runs as `failed` with 130, 143 or 129 (W&B's record of a
@@ -45,10 +46,24 @@ function closeAll(code: number): void {
   for (const task of tasks) guarded(task);
 }
 
+/**
+ * The event loop ran dry with runs still open: the script ended without `finish()`. Closing
+ * them now rather than at `exit` leaves the event loop one more turn, so a store that delivers
+ * asynchronously (online) sends the closing state too, within its bounded wait, instead of
+ * only spooling it for a later `amltk sync`. W&B's atexit hook finishes runs the same way.
+ * `beforeExit` never comes from `process.exit()` or a signal; those take the paths above.
+ */
+function closeBeforeExit(): void {
+  const code = typeof process.exitCode === "number" ? process.exitCode : 0;
+  for (const r of [...live]) guarded(() => r._flushSyncOnExit(code));
+}
+
 function hook(): void {
   if (hooked) return;
   hooked = true;
   process.on("exit", closeAll);
+  // First in line, so the online outbox's own beforeExit drain sees the closing ops.
+  process.prependListener("beforeExit", closeBeforeExit);
 }
 
 function onSignal(t: Termination): void {

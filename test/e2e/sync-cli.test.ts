@@ -211,6 +211,19 @@ describe("amltk sync and online mode across process deaths", () => {
     expect(spoolFiles(clientDir)).toEqual(before);
   });
 
+  it("a script that ends without finish: the server gets every point and the run finished", async () => {
+    const [serverDir, clientDir, port] = [folder("srv-"), folder("cli-"), await freePort()];
+    const server = await startServer(serverDir, port);
+    const w = await startWriter(clientDir, port, "nofinish");
+    await w.command("log 3000", "logged");
+    w.proc.stdin!.end(); // the script ends: no finish(), no sync afterwards
+    expect((await w.ended).code).toBe(0);
+    const rec = await expectAllOnce(serverDir, "nofinish", 3_000);
+    expect(rec).toMatchObject({ state: "finished", exitCode: 0 });
+    expect(spoolFiles(clientDir).size).toBe(0);
+    server.kill("SIGTERM");
+  });
+
   it("server killed mid-run and restarted: nothing lost, nothing doubled", async () => {
     const [serverDir, clientDir, port] = [folder("srv-"), folder("cli-"), await freePort()];
     let server = await startServer(serverDir, port);
