@@ -29,3 +29,11 @@ export function markOnce(name: Mark): void {
   done.add(name);
   performance.mark(name);
 }
+
+/** Resolves after the next frame has been rendered (or soon, in a hidden tab that has none). */
+export function nextPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 250);
+  });
+}
