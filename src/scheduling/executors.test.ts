@@ -3,6 +3,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { skipBecause } from "../../test/skip.js";
+import { UnknownOptionError } from "../shared/options.js";
 import { UnknownEventError } from "./events.js";
 import {
   CpuTimeExceeded,
@@ -10,6 +11,7 @@ import {
   UnsupportedLimitError,
   WallTimeExceeded,
 } from "./executors/limits.js";
+import { ProcessExecutor } from "./executors/processes.js";
 import { UncloneableError } from "./executors/wire.js";
 import { Comm, type CommMessage, CommTimeoutError } from "./plugins/comm.js";
 import { Limits } from "./plugins/limits.js";
@@ -398,7 +400,17 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     expect(() => t.on("onNope", () => {})).toThrow(UnknownEventError);
     expect(() => new Limits({ wallTime: -1 })).toThrow(RangeError);
     expect(() => new Limits({ cpuTime: Number.NaN })).toThrow(/cpuTime/);
-    expect(() => new Limits({ wallTme: 1 } as never)).toThrow(/unknown option\(s\) wallTme/);
+    expect(() => new Limits({ wallTme: 1 } as never)).toThrow(
+      /Limits: unknown option "wallTme" \(did you mean "wallTime"\?\)/,
+    );
+    expect(() => new Comm.Plugin({ requestTimeuot: 1 } as never)).toThrow(UnknownOptionError);
+    expect(() => Scheduler.withThreads({ maxWorker: 2 } as never)).toThrow(/"maxWorkers"/);
+    expect(() => new ProcessExecutor({ maxWorkers: 1, graceSecs: 1 } as never)).toThrow(
+      /ProcessExecutor: unknown option "graceSecs" \(did you mean "graceSeconds"\?\)/,
+    );
+    await expect(s.run({ endOnEmtpy: true } as never)).rejects.toThrow(
+      /Scheduler.run: unknown option "endOnEmtpy" \(did you mean "endOnEmpty"\?\)/,
+    );
     expect(() => new Comm.Plugin({ requestTimeout: 0 })).toThrow(RangeError);
     expect(() => Scheduler.withThreads({ maxWorkers: 0 })).toThrow(/maxWorkers/);
     expect(() => Scheduler.withProcesses({ maxWorkers: 1.5 })).toThrow(/maxWorkers/);

@@ -1,4 +1,5 @@
 /** Options of `Scheduler.run`, and the exception-handling modes they name. */
+import { optionKeys } from "../shared/options.js";
 
 /**
  * What a run does with an error: `"raise"` ends the run and rejects `run()` with it, `"end"`
@@ -50,12 +51,51 @@ export type OnException = ExceptionMode | readonly (readonly [ErrorClass, Except
 export interface RunOptions {
   /** Seconds before the run ends with TIMEOUT. */
   timeout?: number;
+  /**
+   * End the run (EXHAUSTED) once nothing is queued or running.
+   * @defaultValue true
+   */
   endOnEmpty?: boolean;
-  /** false: cancel pending work at the end instead of waiting for it. */
+  /**
+   * false: cancel pending work at the end instead of waiting for it.
+   * @defaultValue true
+   */
   wait?: boolean;
+  /**
+   * What an error in a call or a handler does.
+   * @defaultValue "raise"
+   */
   onException?: OnException;
+  /**
+   * What a cancelled call does.
+   * @defaultValue "raise"
+   */
   onCancelled?: ExceptionMode;
 }
+
+/**
+ * The defaults of {@link RunOptions}, the ones `Scheduler.run` uses.
+ *
+ * @example
+ * ```ts
+ * RUN_DEFAULTS.onException; // "raise"
+ * ```
+ */
+export const RUN_DEFAULTS = Object.freeze({
+  endOnEmpty: true,
+  wait: true,
+  onException: "raise",
+  onCancelled: "raise",
+} as const);
+
+/** The keys of {@link RunOptions}, for the unknown-key check of `Scheduler.run`. */
+export const RUN_OPTION_KEYS = optionKeys<RunOptions>({
+  timeout: true,
+  endOnEmpty: true,
+  wait: true,
+  onException: true,
+  onCancelled: true,
+});
 
 /** The mode `spec` gives `err`: the string mode itself, or the first pair whose class `err` is an instance of ("raise" when none is). */
 export function resolveMode(spec: OnException, err: unknown): ExceptionMode {

@@ -15,6 +15,7 @@
  *   `ExitState.drainErrors`.
  */
 
+import { checkOptionKeys } from "../shared/options.js";
 import { Emitter, type Handler, type SubscribeOptions } from "./events.js";
 import {
   type Call,
@@ -23,11 +24,18 @@ import {
   type Future,
   moduleOf,
 } from "./executors/executor.js";
+import type { WorkerPoolOptions } from "./executors/pool-options.js";
 import { ProcessExecutor } from "./executors/processes.js";
 import { SequentialExecutor } from "./executors/sequential.js";
 import { ThreadExecutor } from "./executors/threads.js";
 import type { ExitState } from "./exit-state.js";
-import { type ExceptionMode, type RunOptions, resolveMode } from "./run-options.js";
+import {
+  type ExceptionMode,
+  RUN_DEFAULTS,
+  RUN_OPTION_KEYS,
+  type RunOptions,
+  resolveMode,
+} from "./run-options.js";
 
 export type { ExitCode, ExitState } from "./exit-state.js";
 export type { ErrorClass, ExceptionMode, OnException, RunOptions } from "./run-options.js";
@@ -145,12 +153,12 @@ export class Scheduler {
   }
 
   /** Each call runs in a worker thread; functions must be wrapped with `importable`. */
-  static withThreads(opts: { maxWorkers: number; graceSeconds?: number }): Scheduler {
+  static withThreads(opts: WorkerPoolOptions): Scheduler {
     return new Scheduler(new ThreadExecutor(opts));
   }
 
   /** Each call runs in a forked worker; functions must be wrapped with `importable`. */
-  static withProcesses(opts: { maxWorkers: number; graceSeconds?: number }): Scheduler {
+  static withProcesses(opts: WorkerPoolOptions): Scheduler {
     return new Scheduler(new ProcessExecutor(opts));
   }
 
@@ -296,10 +304,11 @@ export class Scheduler {
 
   async run(options: RunOptions = {}): Promise<ExitState> {
     if (this.#running || this.#draining) throw new Error("Scheduler is already running");
-    const { timeout, endOnEmpty = true, wait = true } = options;
+    checkOptionKeys(options, RUN_OPTION_KEYS, "Scheduler.run");
+    const { timeout, endOnEmpty = RUN_DEFAULTS.endOnEmpty, wait = RUN_DEFAULTS.wait } = options;
     this.#opts = {
-      onException: options.onException ?? "raise",
-      onCancelled: options.onCancelled ?? "raise",
+      onException: options.onException ?? RUN_DEFAULTS.onException,
+      onCancelled: options.onCancelled ?? RUN_DEFAULTS.onCancelled,
     };
     this.#exit = undefined;
     this.#raise = undefined;

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { procUsage } from "./limits.js";
 import { type PoolWorker, type WorkerHooks, WorkerPool } from "./pool.js";
+import { resolvePoolOptions, type WorkerPoolOptions } from "./pool-options.js";
 import { fromJsonWire, toJsonWire, type WorkerMsg } from "./wire.js";
 import { guardWorkerGroup } from "./worker-groups.js";
 
@@ -58,11 +59,9 @@ export class ProcessExecutor extends WorkerPool {
   /** Seconds between SIGTERM and SIGKILL when workers are stopped without waiting. */
   readonly graceSeconds: number;
 
-  constructor({ maxWorkers, graceSeconds = 1 }: { maxWorkers: number; graceSeconds?: number }) {
+  constructor(options: WorkerPoolOptions) {
+    const { maxWorkers, graceSeconds } = resolvePoolOptions(options, "ProcessExecutor");
     super(maxWorkers);
-    if (typeof graceSeconds !== "number" || !(graceSeconds >= 0)) {
-      throw new RangeError(`graceSeconds must be a number >= 0, got ${graceSeconds}`);
-    }
     this.graceSeconds = graceSeconds;
   }
 

@@ -18,6 +18,7 @@ import { linkThreadTermination } from "../../shared/termination-threads.js";
 import type { LimitSpec } from "./executor.js";
 import { procUsage, UnsupportedLimitError } from "./limits.js";
 import { type PoolWorker, type WorkerHooks, WorkerPool } from "./pool.js";
+import { resolvePoolOptions, type WorkerPoolOptions } from "./pool-options.js";
 import { parentRunsTsx } from "./processes.js";
 import type { WorkerMsg } from "./wire.js";
 
@@ -48,11 +49,9 @@ export class ThreadExecutor extends WorkerPool {
    */
   readonly graceSeconds: number;
 
-  constructor({ maxWorkers, graceSeconds = 1 }: { maxWorkers: number; graceSeconds?: number }) {
+  constructor(options: WorkerPoolOptions) {
+    const { maxWorkers, graceSeconds } = resolvePoolOptions(options, "ThreadExecutor");
     super(maxWorkers);
-    if (typeof graceSeconds !== "number" || !(graceSeconds >= 0)) {
-      throw new RangeError(`graceSeconds must be a number >= 0, got ${graceSeconds}`);
-    }
     this.graceSeconds = graceSeconds;
   }
 

@@ -4,6 +4,8 @@
  * The host side is here (task events `onCommOpen`, `onCommMessage`, `onCommRequest`,
  * `onCommClose`); the running call's side is {@link CommHandle}.
  */
+
+import { checkOptionKeys, optionKeys } from "../../shared/options.js";
 import type { CallChannel, CallExtras, ChannelMsg, Future } from "../executors/executor.js";
 import { assertCloneable } from "../executors/wire.js";
 import { type AnyFn, Plugin, type Task } from "../task.js";
@@ -152,9 +154,24 @@ export class HostChannel implements CallChannel {
  * ```
  */
 export interface CommOptions {
-  /** Seconds a `comm.request` waits for a response unless it passes its own (default 30). */
+  /**
+   * Seconds a `comm.request` waits for a response unless it passes its own.
+   * @defaultValue 30
+   */
   requestTimeout?: number;
 }
+
+/**
+ * The defaults of {@link CommOptions}, the ones {@link CommPlugin} uses.
+ *
+ * @example
+ * ```ts
+ * COMM_DEFAULTS.requestTimeout; // 30
+ * ```
+ */
+export const COMM_DEFAULTS = Object.freeze({ requestTimeout: 30 });
+
+const COMM_KEYS = optionKeys<CommOptions>({ requestTimeout: true });
 
 /**
  * Gives each call of the task a two-way channel to the host. Works on the sequential,
@@ -179,7 +196,8 @@ export class CommPlugin extends Plugin {
 
   constructor(options: CommOptions = {}) {
     super();
-    const t = options.requestTimeout ?? 30;
+    checkOptionKeys(options, COMM_KEYS, "Comm.Plugin");
+    const t = options.requestTimeout ?? COMM_DEFAULTS.requestTimeout;
     if (typeof t !== "number" || Number.isNaN(t) || t <= 0) {
       throw new RangeError(`Comm.Plugin: requestTimeout must be a number of seconds > 0, got ${t}`);
     }

@@ -1,6 +1,8 @@
 /**
  * `Limits`: resource limits for each call of a task (wall time, CPU time, memory).
  */
+
+import { checkOptionKeys, optionKeys } from "../../shared/options.js";
 import type { CallExtras, LimitSpec } from "../executors/executor.js";
 import { checkLimits } from "../executors/limits.js";
 import { type AnyFn, Plugin, type Task } from "../task.js";
@@ -23,6 +25,8 @@ export {
  * ```
  */
 export type LimitsOptions = LimitSpec;
+
+const LIMITS_KEYS = optionKeys<LimitsOptions>({ wallTime: true, cpuTime: true, memory: true });
 
 /**
  * Stops a call that goes over a limit. On threads and processes the worker running it is
@@ -55,19 +59,7 @@ export class Limits extends Plugin {
 
   constructor(limits: LimitsOptions = {}) {
     super();
-    if (typeof limits !== "object" || limits === null) {
-      throw new TypeError(
-        `Limits: expected { wallTime?, cpuTime?, memory? }, got ${String(limits)}`,
-      );
-    }
-    const unknown = Object.keys(limits).filter(
-      (k) => !["wallTime", "cpuTime", "memory"].includes(k),
-    );
-    if (unknown.length > 0) {
-      throw new TypeError(
-        `Limits: unknown option(s) ${unknown.join(", ")} (known: wallTime, cpuTime, memory)`,
-      );
-    }
+    checkOptionKeys(limits, LIMITS_KEYS, "Limits");
     checkLimits(limits);
     this.limits = Object.freeze({ ...limits });
   }
