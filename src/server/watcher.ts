@@ -24,6 +24,12 @@ export interface Subscriber {
   send(event: "run" | "history", data: unknown): void;
 }
 
+/** One look's news: runs whose record changed, and new history points. */
+interface Changes {
+  runs: { run: RunRecord; historyTruncated?: boolean }[];
+  points: HistoryPoint[];
+}
+
 interface Seen {
   fp: string;
   nextStep: number;
@@ -137,12 +143,27 @@ export class Watcher {
    * run whose record changed, and the history points logged since the last look.
    */
   async #sendChangesSince(since: number): Promise<void> {
-    // Only the projects someone watches (undefined: someone watches all).
-    let wanted: Set<string> | undefined = new Set();
+    const wanted = this.#watchedProjects();
+    const runs = await this.#runsToLookAt(wanted, since);
+    const changes = await this.#changesOf(runs, wanted);
+    if (changes.runs.length > 0 || changes.points.length > 0) this.#send(changes);
+  }
+
+  /** The projects someone watches; undefined when someone watches all. */
+  #watchedProjects(): Set<string> | undefined {
+    const wanted = new Set<string>();
     for (const sub of this.#subs) {
-      if (sub.project === undefined) wanted = undefined;
-      else wanted?.add(sub.project);
+      if (sub.project === undefined) return undefined;
+      wanted.add(sub.project);
     }
+    return wanted;
+  }
+
+  /**
+   * The runs that may have news: those running now, those finished since `since`, and those
+   * that were running at the last look.
+   */
+  async #runsToLookAt(wanted: Set<string> | undefined, since: number): Promise<RunRecord[]> {
     const only = wanted?.size === 1 ? { project: [...wanted][0] } : {};
     const running = await this.store.listRuns({ ...only, state: "running" });
     const recent = await this.store.listRuns({
@@ -159,41 +180,56 @@ export class Watcher {
       }
     }
     this.#running = new Set(running.runs.map((r) => r.id));
-    const points: HistoryPoint[] = [];
-    const changedRuns: { run: RunRecord; historyTruncated?: boolean }[] = [];
-    for (const r of runs.values()) {
+    return [...runs.values()];
+  }
+
+  /** What is new in `runs` against what was seen, which then becomes what was seen. */
+  async #changesOf(runs: readonly RunRecord[], wanted: Set<string> | undefined): Promise<Changes> {
+    const changes: Changes = { runs: [], points: [] };
+    for (const r of runs) {
       if (wanted && !wanted.has(r.project)) continue;
       const fp = encodeJson([r.state, r.exitCode, r.summary, r.config, r.tags, r.notes, r.name]);
       const prev = this.#seen.get(r.id);
       // A run first seen now: stream its history from 0 if it was created after we started
       // watching (a client could not have fetched it yet), else from where it is.
       const from = prev ? prev.nextStep : r.createdAt >= this.#startedAt ? 0 : r.nextStep;
-      let truncated = false;
-      if (r.nextStep > from) {
-        const minStep = Math.max(from, r.nextStep - MAX_ROWS_PER_TICK);
-        truncated = minStep > from;
-        const rows = await this.store.readHistory(r.id, { minStep, limit: MAX_ROWS_PER_TICK });
-        for (const row of rows) {
-          for (const [key, value] of Object.entries(row.values)) {
-            if (typeof value === "number" || typeof value === "boolean") {
-              points.push({ run: r.id, key, step: row.step, value, time: row.timestamp * 1000 });
-            }
-          }
-        }
-      }
+      const truncated = r.nextStep > from && (await this.#readPoints(r, from, changes.points));
       if (!prev || prev.fp !== fp || r.nextStep !== prev.nextStep) {
-        changedRuns.push(truncated ? { run: r, historyTruncated: true } : { run: r });
+        changes.runs.push(truncated ? { run: r, historyTruncated: true } : { run: r });
       }
       this.#seen.set(r.id, { fp, nextStep: Math.max(r.nextStep, from), project: r.project });
     }
-    if (changedRuns.length === 0 && points.length === 0) return;
+    return changes;
+  }
+
+  /**
+   * Appends run `r`'s numeric and boolean points from step `from` to `points`, at most the last
+   * MAX_ROWS_PER_TICK rows; true when older rows were left out (the client then refetches).
+   */
+  async #readPoints(r: RunRecord, from: number, points: HistoryPoint[]): Promise<boolean> {
+    const minStep = Math.max(from, r.nextStep - MAX_ROWS_PER_TICK);
+    const rows = await this.store.readHistory(r.id, { minStep, limit: MAX_ROWS_PER_TICK });
+    for (const row of rows) {
+      for (const [key, value] of Object.entries(row.values)) {
+        if (typeof value === "number" || typeof value === "boolean") {
+          points.push({ run: r.id, key, step: row.step, value, time: row.timestamp * 1000 });
+        }
+      }
+    }
+    return minStep > from;
+  }
+
+  /** Each subscriber gets the changes of its project (or all). */
+  #send(changes: Changes): void {
     const projectOf = (id: string) => this.#seen.get(id)?.project;
     for (const sub of this.#subs) {
-      for (const ev of changedRuns) {
+      for (const ev of changes.runs) {
         if (sub.project === undefined || ev.run.project === sub.project) sub.send("run", ev);
       }
       const mine =
-        sub.project === undefined ? points : points.filter((p) => projectOf(p.run) === sub.project);
+        sub.project === undefined
+          ? changes.points
+          : changes.points.filter((p) => projectOf(p.run) === sub.project);
       if (mine.length > 0) sub.send("history", mine);
     }
   }
