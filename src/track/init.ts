@@ -1,100 +1,16 @@
 import { statSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
+import { checkOptionKeys } from "../shared/options.js";
 import { newRunRecord, processStartToken } from "../store/run-record.js";
 import type { RunInit, RunRecord, Store } from "../store/types.js";
 import { TrackError } from "./errors.js";
 import { atExitAfterRuns } from "./exit-hooks.js";
+import { INIT_DEFAULTS, INIT_OPTION_KEYS, type InitOptions, type Mode } from "./init-options.js";
 import { Run, setFinishHook } from "./run.js";
 import { checkRunId, randomId } from "./run-id.js";
 
-/**
- * Where a run writes: "offline" (the embedded SQLite store in `dir`; the default), "disabled"
- * (same API, writes nothing), "online" (through an amltk server, see `amltk ui`).
- *
- * @example
- * ```ts
- * const mode: Mode = process.env.CI ? "disabled" : "offline";
- * const run = await init({ project: "demo", mode });
- * ```
- */
-export type Mode = "offline" | "disabled" | "online";
-
-/**
- * What `init` does while this process has an unfinished run (W&B `reinit`): "default" /
- * "return_previous" / false return it, "finish_previous" / true finish it first, "create_new"
- * starts another alongside it.
- *
- * @example
- * ```ts
- * const a = await init({ project: "p" });
- * const b = await init({ project: "p", reinit: "create_new" }); // a keeps running
- * ```
- */
-export type Reinit = "default" | "return_previous" | "finish_previous" | "create_new" | boolean;
-
-/**
- * Options of `init` (W&B names, camelCase).
- *
- * @example
- * ```ts
- * const opts: InitOptions = {
- *   project: "mnist",
- *   group: "sweep-1",
- *   config: { lr: 0.01 },
- *   tags: ["baseline"],
- *   dir: "./amltk-runs",
- *   systemInterval: 0, // no system/ metrics
- * };
- * const run = await init(opts);
- * ```
- */
-export interface InitOptions {
-  project?: string;
-  entity?: string;
-  group?: string;
-  jobType?: string;
-  name?: string;
-  id?: string;
-  notes?: string;
-  tags?: string[];
-  config?: Record<string, unknown>;
-  /** Default "offline" (writes through a local store). */
-  mode?: Mode;
-  /** Online mode: the server (default env AMLTK_BASE_URL) and API key (env AMLTK_API_KEY). */
-  baseUrl?: string;
-  apiKey?: string;
-  /**
-   * Online mode: the longest `finish()` waits for the server to acknowledge what is left, in ms
-   * (default 5 000, or env `AMLTK_FINISH_TIMEOUT_MS`). Less when the server is down; the rest
-   * stays in `<dir>/spool/` for the next online `init` or `amltk sync`.
-   */
-  finishTimeoutMs?: number;
-  /** Store directory; default env AMLTK_DIR, then "./amltk-runs". */
-  dir?: string;
-  /** Reopen an existing run by `id`: "allow" (or true), "must", "never". */
-  resume?: "allow" | "must" | "never" | boolean;
-  /** W&B reinit: default returns the previous unfinished run of this process. */
-  reinit?: Reinit;
-  /** Inject a store (tests, custom backends); not closed by `finish`. */
-  store?: Store;
-  /**
-   * System metrics (`system/cpu`, `system/rss_mib`, `system/memory`, and `system/gpu.<i>.*`
-   * when `nvidia-smi` is on PATH): sampling interval in ms (default 10 000; 0 turns them off).
-   */
-  systemInterval?: number;
-  /**
-   * "capture" records what the process writes to stdout/stderr as the run's console lines
-   * (output still reaches the terminal; restored at `finish`). Default "off".
-   */
-  console?: "capture" | "off";
-  /** Heartbeat interval in ms (default 5 000). */
-  heartbeatInterval?: number;
-  /** Rows buffered in memory before `log` applies backpressure (default: no row cap). */
-  maxBufferedRows?: number;
-  /** Bytes of buffered history before `log` applies backpressure (default 1 MiB, ~29k one-key rows). */
-  maxBufferedBytes?: number;
-}
+export type { InitOptions, Mode, Reinit } from "./init-options.js";
 
 let current: Run | null = null;
 setFinishHook((r) => {
@@ -150,6 +66,7 @@ async function loadSqlite(): Promise<SqliteModule> {
   } catch (e) {
     throw new TrackError(
       `init: no default store available (src/store/sqlite could not be loaded: ${(e as Error).message}); pass { store } or mode "disabled"`,
+      { cause: e },
     );
   }
   if (!mod.SqliteStore?.open) {
@@ -210,7 +127,8 @@ async function reapDeadOwners(store: Store): Promise<void> {
  * ```
  */
 export async function init(opts: InitOptions = {}): Promise<Run> {
-  const mode = opts.mode ?? "offline";
+  checkOptionKeys(opts, INIT_OPTION_KEYS, "init");
+  const mode = opts.mode ?? INIT_DEFAULTS.mode;
   if (mode !== "offline" && mode !== "disabled" && mode !== "online")
     throw new TrackError(`init: unknown mode "${mode}"`);
   if (opts.console !== undefined && opts.console !== "capture" && opts.console !== "off") {
@@ -218,15 +136,15 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
       `init: console must be "capture" or "off", got ${JSON.stringify(opts.console)}`,
     );
   }
-  const reinit = opts.reinit ?? "default";
+  const reinit = opts.reinit ?? INIT_DEFAULTS.reinit;
   if (current && !current.finished) {
     if (reinit === "default" || reinit === "return_previous" || reinit === false) return current;
     if (reinit === "finish_previous" || reinit === true) await current.finish();
   }
   const id = opts.id ?? randomId();
   checkRunId(id);
-  const dir = opts.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs";
-  const project = opts.project ?? process.env.AMLTK_PROJECT ?? "uncategorized";
+  const dir = opts.dir ?? process.env.AMLTK_DIR ?? INIT_DEFAULTS.dir;
+  const project = opts.project ?? process.env.AMLTK_PROJECT ?? INIT_DEFAULTS.project;
   const now = Date.now();
   // What the run starts as, in every mode; the store adds the host (disabled runs have none).
   const init: RunInit = {
@@ -299,7 +217,9 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
       record = await store.createRun({ ...init, host: hostname(), ...ownerToken(mode) });
     } catch (e) {
       if (ownsStore) await store.close();
-      throw new TrackError(`init: could not create run "${id}": ${(e as Error).message}`);
+      throw new TrackError(`init: could not create run "${id}": ${(e as Error).message}`, {
+        cause: e,
+      });
     }
   }
   current = new Run({
@@ -307,7 +227,7 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
     store,
     dir,
     ownsStore,
-    systemInterval: opts.systemInterval ?? 10_000,
+    systemInterval: opts.systemInterval ?? INIT_DEFAULTS.systemInterval,
     heartbeatInterval: opts.heartbeatInterval,
     maxBufferedRows: opts.maxBufferedRows,
     maxBufferedBytes: opts.maxBufferedBytes,

@@ -7,15 +7,13 @@ import { addLive, type ExitClose, removeLive } from "./exit-hooks.js";
 import { closeIfFullSync, finishWrite } from "./finish-write.js";
 import type { HistoryBuffer } from "./history-buffer.js";
 import { HistoryWriter } from "./history-writer.js";
+import { INIT_DEFAULTS } from "./init-options.js";
 import { flattenLog, MAX_KEY } from "./log-payload.js";
 import type { LogOptions, RunInternals, SyncStore } from "./run-types.js";
 import { type MetricOptions, SummaryState } from "./summary.js";
 import { SystemSampler } from "./system-metrics.js";
 
 export type { LogOptions, RunInternals } from "./run-types.js";
-
-/** Default cap on buffered history before `log` writes synchronously (see `backpressure`). */
-const DEFAULT_MAX_BYTES = 1024 * 1024;
 
 /**
  * A tracked run (W&B `Run`). Create with `init`; `log` rows, read and set `summary`, update
@@ -112,7 +110,7 @@ export class Run {
     this._step = rec.nextStep;
     this.freshRun = rec.nextStep === 0;
     this.maxRows = o.maxBufferedRows ?? Number.POSITIVE_INFINITY;
-    this.maxBytes = o.maxBufferedBytes ?? DEFAULT_MAX_BYTES;
+    this.maxBytes = o.maxBufferedBytes ?? INIT_DEFAULTS.maxBufferedBytes;
     this.historyWriter = this.disabled
       ? null
       : new HistoryWriter(this.store!, this.id, (e) => this.warn(e), this.maxBytes);
@@ -142,7 +140,7 @@ export class Run {
         void this.flush();
       }
     });
-    t(o.heartbeatInterval ?? 5_000, () => {
+    t(o.heartbeatInterval ?? INIT_DEFAULTS.heartbeatInterval, () => {
       void this.store!.updateRun(this.id, { heartbeatAt: Date.now() }).catch((e) => this.warn(e));
     });
     if (o.systemInterval > 0) {
