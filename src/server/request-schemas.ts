@@ -26,6 +26,21 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === "object" && !Array.isArray(x);
 }
 
+function kindOf(x: unknown): string {
+  return x === null ? "null" : Array.isArray(x) ? "array" : typeof x;
+}
+
+/** `schema` for a JSON object only: valibot's object and record schemas also take arrays. */
+function obj<S extends v.GenericSchema>(schema: S) {
+  return v.pipe(
+    v.custom<v.InferInput<S>>(isPlainObject, (i) => `must be an object, got ${kindOf(i.input)}`),
+    schema,
+  );
+}
+
+/** Any number, NaN and ±Infinity included (they arrive as tags; `v.number()` refuses NaN). */
+export const anyNumber = v.custom<number>((x) => typeof x === "number", "not a number");
+
 /**
  * What JSON can carry is a StoredValue; the one limit left to check is nesting depth. Kept as
  * sent (not `v.record`, which drops `__proto__` and `constructor` keys: those are data here).
@@ -113,21 +128,25 @@ const most = (max: number) => (i: { received: string }) =>
 
 export const samplesSchema = v.pipe(
   v.array(
-    v.object({
-      timestamp: finite,
-      values: v.record(metricKey, v.number("not a number")),
-    }),
+    obj(
+      v.object({
+        timestamp: finite,
+        values: obj(v.record(metricKey, anyNumber)),
+      }),
+    ),
   ),
   v.maxLength(LIMITS.samplesPerRequest, most(LIMITS.samplesPerRequest)),
 );
 
 export const linesSchema = v.pipe(
   v.array(
-    v.object({
-      stream: v.picklist(["stdout", "stderr"], 'must be "stdout" or "stderr"'),
-      timestamp: finite,
-      text: text(LIMITS.consoleLine),
-    }),
+    obj(
+      v.object({
+        stream: v.picklist(["stdout", "stderr"], 'must be "stdout" or "stderr"'),
+        timestamp: finite,
+        text: text(LIMITS.consoleLine),
+      }),
+    ),
   ),
   v.maxLength(LIMITS.linesPerRequest, most(LIMITS.linesPerRequest)),
 );
@@ -138,7 +157,7 @@ export const rowsSchema = v.pipe(
   v.maxLength(LIMITS.rowsPerRequest, most(LIMITS.rowsPerRequest)),
 );
 /** Columnar history: only the envelope here; its columns are checked in `history-check.ts`. */
-export const colsSchema = v.record(v.string(), v.unknown());
+export const colsSchema = obj(v.record(v.string(), v.unknown()));
 
 const opTypes = "create, history, history_cols, system, console, patch";
 export const opSchema = v.variant(
@@ -147,23 +166,28 @@ export const opSchema = v.variant(
     v.object({
       seq: seqSchema,
       type: v.literal("create"),
-      run: createSchema,
+      run: obj(createSchema),
       resume: v.optional(v.boolean("must be a boolean"), false),
     }),
     v.object({ seq: seqSchema, type: v.literal("history"), rows: rowsSchema }),
     v.object({ seq: seqSchema, type: v.literal("history_cols"), cols: colsSchema }),
     v.object({ seq: seqSchema, type: v.literal("system"), samples: samplesSchema }),
     v.object({ seq: seqSchema, type: v.literal("console"), lines: linesSchema }),
-    v.object({ seq: seqSchema, type: v.literal("patch"), patch: patchSchema }),
+    v.object({ seq: seqSchema, type: v.literal("patch"), patch: obj(patchSchema) }),
   ],
   (i) => `must be one of ${opTypes}; got ${JSON.stringify(i.input)}`,
 );
 
 /** `POST /api/runs/:id/batch`. */
-export const batchSchema = v.object({
-  writer: writerSchema,
-  ops: v.pipe(v.array(opSchema), v.maxLength(LIMITS.opsPerRequest, most(LIMITS.opsPerRequest))),
-});
+export const batchSchema = obj(
+  v.object({
+    writer: writerSchema,
+    ops: v.pipe(
+      v.array(obj(opSchema)),
+      v.maxLength(LIMITS.opsPerRequest, most(LIMITS.opsPerRequest)),
+    ),
+  }),
+);
 
 /** `writer`/`seq` of a single-op request (both or neither; `writerAndSeq` in write-routes checks that). */
 const single = {
@@ -172,32 +196,33 @@ const single = {
 };
 
 /** `POST /api/runs`: a create body plus `writer`, `seq` and `resume`. */
-export const createRequestSchema = v.object({
-  ...createSchema.entries,
-  ...single,
-  resume: v.optional(v.boolean("must be a boolean"), false),
-});
-
-/** `PATCH /api/runs/:id`: a patch plus `writer` and `seq`. */
-export const patchRequestSchema = v.strictObject(
-  { ...patchSchema.entries, ...single },
-  "is not a field a writer may change",
+export const createRequestSchema = obj(
+  v.object({
+    ...createSchema.entries,
+    ...single,
+    resume: v.optional(v.boolean("must be a boolean"), false),
+  }),
 );
 
-export const historyRequestSchema = v.object({ ...single, rows: rowsSchema });
-export const systemRequestSchema = v.object({ ...single, samples: samplesSchema });
-export const consoleRequestSchema = v.object({ ...single, lines: linesSchema });
+/** `PATCH /api/runs/:id`: a patch plus `writer` and `seq`. */
+export const patchRequestSchema = obj(
+  v.strictObject({ ...patchSchema.entries, ...single }, "is not a field a writer may change"),
+);
+
+export const historyRequestSchema = obj(v.object({ ...single, rows: rowsSchema }));
+export const systemRequestSchema = obj(v.object({ ...single, samples: samplesSchema }));
+export const consoleRequestSchema = obj(v.object({ ...single, lines: linesSchema }));
 
 /** An integer query parameter in `min..max`, `def` when absent or empty. */
 export function intQuery(def: number, max: number, min = 0) {
-  const msg = (i: { input: unknown }) =>
-    `must be an integer in ${min}..${max}, got ${JSON.stringify(i.input)}`;
+  const inRange = (s: string) => {
+    const n = Number(s);
+    return s === "" || (Number.isSafeInteger(n) && n >= min && n <= max);
+  };
   return v.pipe(
     v.optional(v.string(), ""),
+    v.check(inRange, (i) => `must be an integer in ${min}..${max}, got ${JSON.stringify(i.input)}`),
     v.transform((s) => (s === "" ? def : Number(s))),
-    v.safeInteger(msg),
-    v.minValue(min, msg),
-    v.maxValue(max, msg),
   );
 }
 
@@ -238,38 +263,43 @@ const strings = (max: number) =>
  * `POST /api/series`, before the rules that tie fields together (`runs` or `runsQuery`,
  * no step for system metrics), which `parseSeriesRequest` in read-routes checks.
  */
-export const seriesSchema = v.object({
-  runs: v.optional(
-    v.pipe(
-      v.array(runIdSchema, "must be an array of strings"),
-      v.maxLength(LIMITS.seriesRuns, `at most ${LIMITS.seriesRuns} entries`),
-    ),
-  ),
-  keys: strings(LIMITS.seriesKeys),
-  x: v.optional(
-    v.picklist(["step", "time", "relative"], 'must be "step", "time" or "relative"'),
-    "step",
-  ),
-  buckets: v.optional(
-    v.pipe(
-      v.number(`must be an integer in 1..${LIMITS.buckets}`),
-      v.integer(`must be an integer in 1..${LIMITS.buckets}`),
-      v.minValue(1, `must be an integer in 1..${LIMITS.buckets}`),
-      v.maxValue(LIMITS.buckets, `must be an integer in 1..${LIMITS.buckets}`),
-    ),
-    500,
-  ),
-  source: v.optional(v.picklist(["history", "system"], 'must be "history" or "system"'), "history"),
-  xMin: v.optional(finite),
-  xMax: v.optional(finite),
-  fields: v.optional(
-    v.pipe(
-      v.array(
-        v.picklist(SERIES_FIELDS, `must be one of ${SERIES_FIELDS.join(", ")}`),
-        "must be an array of strings",
+export const seriesSchema = obj(
+  v.object({
+    runs: v.optional(
+      v.pipe(
+        v.array(runIdSchema, "must be an array of strings"),
+        v.maxLength(LIMITS.seriesRuns, `at most ${LIMITS.seriesRuns} entries`),
       ),
-      v.maxLength(SERIES_FIELDS.length, `at most ${SERIES_FIELDS.length} entries`),
     ),
-  ),
-  runsQuery: v.optional(v.string("must be a query string")),
-});
+    keys: strings(LIMITS.seriesKeys),
+    x: v.optional(
+      v.picklist(["step", "time", "relative"], 'must be "step", "time" or "relative"'),
+      "step",
+    ),
+    buckets: v.optional(
+      v.pipe(
+        v.number(`must be an integer in 1..${LIMITS.buckets}`),
+        v.integer(`must be an integer in 1..${LIMITS.buckets}`),
+        v.minValue(1, `must be an integer in 1..${LIMITS.buckets}`),
+        v.maxValue(LIMITS.buckets, `must be an integer in 1..${LIMITS.buckets}`),
+      ),
+      500,
+    ),
+    source: v.optional(
+      v.picklist(["history", "system"], 'must be "history" or "system"'),
+      "history",
+    ),
+    xMin: v.optional(finite),
+    xMax: v.optional(finite),
+    fields: v.optional(
+      v.pipe(
+        v.array(
+          v.picklist(SERIES_FIELDS, `must be one of ${SERIES_FIELDS.join(", ")}`),
+          "must be an array of strings",
+        ),
+        v.maxLength(SERIES_FIELDS.length, `at most ${SERIES_FIELDS.length} entries`),
+      ),
+    ),
+    runsQuery: v.optional(v.string("must be a query string")),
+  }),
+);

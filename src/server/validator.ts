@@ -18,12 +18,11 @@ type AnySchema = v.GenericSchema<unknown, unknown>;
 /** Where a field sits: `ops[2].rows` from the path `ops`, 2, `rows`; "" is the whole body. */
 function fieldOf(issue: v.BaseIssue<unknown>, prefix: (first: string) => string): string {
   let path: readonly v.IssuePathItem[] = issue.path ?? [];
-  // A bad record key is reported at its record (the key itself may be empty or huge); an
-  // unknown key of a strict object is named, as the key is the fault.
+  // A bad record key is reported at its record (the key itself may be empty or huge); a
+  // missing key of an object, or an unknown key of a strict object, is named: it is the fault.
   const last = path[path.length - 1];
-  if (issue.type !== "strict_object" && last && "origin" in last && last.origin === "key") {
-    path = path.slice(0, -1);
-  }
+  const keyIsFault = issue.type === "object" || issue.type === "strict_object";
+  if (!keyIsFault && last && "origin" in last && last.origin === "key") path = path.slice(0, -1);
   let field = "";
   for (const item of path) {
     const key = item.key;
@@ -41,10 +40,13 @@ function kindOf(x: unknown): string {
 
 /** The message of an issue its schema gave no words for: what was expected, what came. */
 function defaultMessage(issue: v.BaseIssue<unknown>): string {
+  if (issue.type === "object" && issue.input === undefined) return "is required";
   if (issue.kind === "schema") {
-    const expected = issue.expected?.replace(/^"|"$/g, "") ?? "something else";
-    const article = /^[aeiou]/.test(expected) ? "an" : "a";
-    return `must be ${article} ${expected}, got ${kindOf(issue.input)}`;
+    // valibot names types as "Object", "Array", "string"...; literals come quoted.
+    const expected = (issue.expected ?? "something else").replace(/^"|"$/g, "");
+    const lower = /^[A-Z][a-z]+$/.test(expected) ? expected.toLowerCase() : expected;
+    const article = /^[aeiou]/.test(lower) ? "an" : "a";
+    return `must be ${article} ${lower}, got ${kindOf(issue.input)}`;
   }
   return `must be ${issue.expected ?? "valid"}, got ${issue.received}`;
 }
