@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkOptionKeys, optionKeys } from "../shared/options.js";
 import type { Mode } from "../track/index.js";
 
 /**
@@ -47,22 +48,22 @@ export interface WandbParamsInit {
 
 const MODES: readonly Mode[] = ["offline", "online", "disabled"];
 
-const FIELDS: readonly (keyof WandbParamsInit)[] = [
-  "project",
-  "group",
-  "entity",
-  "mode",
-  "baseUrl",
-  "apiKey",
-  "dir",
-  "jobType",
-  "tags",
-  "notes",
-  "name",
-  "configInclude",
-  "configExclude",
-  "resume",
-];
+const FIELDS = optionKeys<WandbParamsInit>({
+  project: true,
+  group: true,
+  entity: true,
+  mode: true,
+  baseUrl: true,
+  apiKey: true,
+  dir: true,
+  jobType: true,
+  tags: true,
+  notes: true,
+  name: true,
+  configInclude: true,
+  configExclude: true,
+  resume: true,
+});
 
 /**
  * The parameters a run is created with; {@link WandbParams.modify} returns a changed copy.
@@ -95,11 +96,7 @@ export class WandbParams implements WandbParamsInit {
   readonly resume?: "allow" | "must" | "never" | boolean;
 
   constructor(init: WandbParamsInit = {}) {
-    for (const key of Object.keys(init)) {
-      if (!FIELDS.includes(key as keyof WandbParamsInit)) {
-        throw new TypeError(`WandbParams: unknown field "${key}" (known: ${FIELDS.join(", ")})`);
-      }
-    }
+    checkOptionKeys(init, FIELDS, "WandbParams");
     if (init.mode !== undefined && !MODES.includes(init.mode)) {
       throw new TypeError(
         `WandbParams: mode must be one of ${MODES.join(", ")}, got ${show(init.mode)}`,

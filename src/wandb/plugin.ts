@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { moduleOf } from "../scheduling/executors/executor.js";
 import { type AnyFn, Plugin, type Task } from "../scheduling/task.js";
+import { checkOptionKeys, optionKeys } from "../shared/options.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { Trial } from "../trial/trial.js";
 import type { TrialWrapperRef } from "../trial/trial-wrappers.js";
@@ -48,11 +49,26 @@ export type ModifyFn = (trial: Trial, params: WandbParams) => WandbParams;
  * ```
  */
 export interface TrialTrackerOptions {
-  /** The runs' job type (default "trial"). */
+  /**
+   * The runs' job type.
+   * @defaultValue "trial"
+   */
   jobType?: string;
   /** Changes the params per trial; see {@link ModifyFn}. */
   modify?: ModifyFn;
 }
+
+/**
+ * The defaults of {@link TrialTrackerOptions}, the ones `trialTracker` uses.
+ *
+ * @example
+ * ```ts
+ * TRIAL_TRACKER_DEFAULTS.jobType; // "trial"
+ * ```
+ */
+export const TRIAL_TRACKER_DEFAULTS = Object.freeze({ jobType: "trial" });
+
+const TRIAL_TRACKER_KEYS = optionKeys<TrialTrackerOptions>({ jobType: true, modify: true });
 
 /**
  * The seed's W&B plugin: `plugin.trialTracker()` gives a `Trial.Task` plugin that tracks
@@ -83,13 +99,14 @@ export class WandbPlugin {
 
   /** A plugin for `Trial.Task` that tracks each trial as a run. */
   trialTracker(options: TrialTrackerOptions = {}): WandbTrialTracker {
+    checkOptionKeys(options, TRIAL_TRACKER_KEYS, "WandbPlugin.trialTracker");
     if (options.modify !== undefined && typeof options.modify !== "function") {
       throw new TypeError(
         `WandbPlugin.trialTracker: modify must be a function, got ${typeof options.modify}`,
       );
     }
     return new WandbTrialTracker(
-      this.params.modify({ jobType: options.jobType ?? "trial" }),
+      this.params.modify({ jobType: options.jobType ?? TRIAL_TRACKER_DEFAULTS.jobType }),
       options.modify,
     );
   }

@@ -138,7 +138,12 @@ describe("WandbPlugin", () => {
     expect(() => new WandbParams({ mode: "offlne" as never })).toThrow(
       /mode must be one of offline, online, disabled, got "offlne"/,
     );
-    expect(() => new WandbParams({ tag: ["x"] } as never)).toThrow(/unknown field "tag"/);
+    expect(() => new WandbParams({ tag: ["x"] } as never)).toThrow(
+      /WandbParams: unknown option "tag" \(did you mean "tags"\?\)/,
+    );
+    expect(() => new WandbPlugin({}).trialTracker({ jobtype: "x" } as never)).toThrow(
+      /trialTracker: unknown option "jobtype" \(did you mean "jobType"\?\)/,
+    );
     expect(() => new WandbParams({ tags: "x" as never })).toThrow(/tags must be an array/);
     expect(() => new WandbPlugin({ project: "p" }).trialTracker({ modify: 3 as never })).toThrow(
       /modify must be a function, got number/,
