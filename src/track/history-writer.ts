@@ -72,7 +72,7 @@ function bytesOf(b: HistoryBatch): number {
 }
 
 export class HistoryWriter {
-  readonly buf = new HistoryBuffer();
+  readonly buffer = new HistoryBuffer();
   /** The highest step the store has confirmed written (-1 before the first write). */
   flushedStep = -1;
   private unsent: HistoryBatch[] = [];
@@ -113,7 +113,7 @@ export class HistoryWriter {
 
   fullFailure(): StoreFullError | undefined {
     if (this.fullError === null) return undefined;
-    let waiting = this.buf.rows > 0 ? pointsOf(this.buf.take()) : 0;
+    let waiting = this.buffer.rows > 0 ? pointsOf(this.buffer.take()) : 0;
     for (const b of this.unsent) waiting += pointsOf(b);
     // Space came back and everything got written: the run finishes normally.
     if (this.lost + waiting === 0) return undefined;
@@ -122,7 +122,7 @@ export class HistoryWriter {
 
   /** Rows waiting: in the buffer or from a failed write. */
   get pending(): boolean {
-    return this.buf.rows > 0 || this.unsent.length > 0;
+    return this.buffer.rows > 0 || this.unsent.length > 0;
   }
 
   get canWriteSync(): boolean {
@@ -176,11 +176,11 @@ export class HistoryWriter {
 
   /** The buffer's rows as a batch; none once rows are discarded (counted as lost instead). */
   private takeBuffer(): HistoryBatch | undefined {
-    if (this.buf.rows === 0) return undefined;
-    const b = this.buf.take();
+    if (this.buffer.rows === 0) return undefined;
+    const b = this.buffer.take();
     if (!this.discarding) return b;
     this.lost += pointsOf(b);
-    this.buf.recycle(b);
+    this.buffer.recycle(b);
     return undefined;
   }
 
@@ -244,7 +244,7 @@ export class HistoryWriter {
 
   private written(b: HistoryBatch): void {
     this.flushedStep = b.steps[b.rows - 1];
-    this.buf.recycle(b);
+    this.buffer.recycle(b);
   }
 
   /**

@@ -114,7 +114,7 @@ export class Run {
     this.historyWriter = this.disabled
       ? null
       : new HistoryWriter(this.store!, this.id, (e) => this.warn(e), this.maxBytes);
-    this.historyBuffer = this.historyWriter?.buf ?? null;
+    this.historyBuffer = this.historyWriter?.buffer ?? null;
     this.startMs = rec.createdAt;
     this.startPerf = performance.now() - (Date.now() - rec.createdAt);
     Object.assign(this.summaryState.values, rec.summary);
