@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { TERMINATION_SIGNALS, type TerminationSignal } from "./termination.js";
+import { onTermination, TERMINATION_SIGNALS, type TerminationSignal } from "./termination.js";
 
 const child = join(import.meta.dirname, "test-fixtures", "termination-child.ts");
 const running: ChildProcess[] = [];
@@ -15,7 +15,9 @@ afterEach(() => {
 });
 
 /** Starts the child and resolves once it has registered its cleanup. */
-async function start(mode: "plain" | "user"): Promise<{ p: ChildProcess; out: string }> {
+async function start(
+  mode: "plain" | "user" | "linger" | "linger-user",
+): Promise<{ p: ChildProcess; out: string }> {
   const dir = mkdtempSync(join(tmpdir(), "amltk-term-"));
   dirs.push(dir);
   const out = join(dir, "out.jsonl");
@@ -38,6 +40,7 @@ function exited(p: ChildProcess): Promise<{ code: number | null; signal: string 
 }
 
 function lines(out: string): unknown[] {
+  if (!existsSync(out)) return [];
   return readFileSync(out, "utf8")
     .trim()
     .split("\n")
@@ -64,5 +67,35 @@ describe("onTermination", () => {
     expect(lines(out)).toContainEqual({ signal: "SIGINT", exitCode: 130, ending: false });
     expect(lines(out)).toContainEqual({ signal: "SIGINT", exitCode: 130, ending: true });
     expect(lines(out)).toContainEqual({ user: true });
+  });
+
+  it("with lingerMs keeps its handlers for the next registration to reuse", () => {
+    const count = () => process.listenerCount("SIGTERM");
+    const before = count();
+    const stop = onTermination(() => {}, { lingerMs: 60_000 });
+    expect(count()).toBe(before + 1);
+    stop();
+    expect(count()).toBe(before + 1); // lingering
+    const again = onTermination(() => {});
+    expect(count()).toBe(before + 1); // reused, not a second listener
+    again(); // no linger asked: removed now
+    expect(count()).toBe(before);
+  });
+
+  it("lingering handlers with no cleanup act as Node's default: the signal ends the process", async () => {
+    const { p, out } = await start("linger");
+    p.kill("SIGTERM");
+    expect(await exited(p)).toEqual({ code: null, signal: "SIGTERM" });
+    expect(lines(out)).toEqual([]); // no cleanup ran: there was none
+  });
+
+  it("lingering handlers leave a user's handler alone, even at a second signal", async () => {
+    const { p, out } = await start("linger-user");
+    p.kill("SIGINT");
+    await expect.poll(() => lines(out).length).toBe(1);
+    p.kill("SIGINT");
+    await expect.poll(() => lines(out).length).toBe(2);
+    expect(lines(out)).toEqual([{ user: true }, { user: true }]);
+    expect([p.exitCode, p.signalCode]).toEqual([null, null]); // still running: the user decides
   });
 });

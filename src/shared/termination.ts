@@ -62,13 +62,55 @@ const seen = new Set<TerminationSignal>();
  * stop();
  * ```
  */
-export function onTermination(cleanup: TerminationCleanup): () => void {
+export function onTermination(
+  cleanup: TerminationCleanup,
+  options: TerminationOptions = {},
+): () => void {
   cleanups.add(cleanup);
+  stopLingering();
   installHandlers();
   return () => {
     cleanups.delete(cleanup);
-    if (cleanups.size === 0) removeHandlers();
+    if (cleanups.size > 0) return;
+    if (options.lingerMs !== undefined && options.lingerMs > 0) linger(options.lingerMs);
+    else removeHandlers();
   };
+}
+
+/**
+ * Options of `onTermination`.
+ *
+ * @example
+ * ```ts
+ * // A run per trial: the next trial's run reuses the handlers instead of reinstalling them.
+ * const stop = onTermination(flushRuns, { lingerMs: 1_000 });
+ * ```
+ */
+export interface TerminationOptions {
+  /**
+   * Keep the signal handlers this many ms after the last cleanup is unregistered, for the next
+   * registration to reuse (installing and removing a signal listener costs a libuv watcher
+   * each time, a visible share of a short tracked trial). Meanwhile a signal acts as if they
+   * were gone: Node's default action, or the user's own handler alone.
+   * @defaultValue undefined (removed at once)
+   */
+  lingerMs?: number;
+}
+
+let lingering: NodeJS.Timeout | null = null;
+
+function linger(ms: number): void {
+  stopLingering();
+  lingering = setTimeout(() => {
+    lingering = null;
+    if (cleanups.size === 0) removeHandlers();
+  }, ms);
+  lingering.unref();
+}
+
+function stopLingering(): void {
+  if (lingering) clearTimeout(lingering);
+  lingering = null;
 }
 
 function installHandlers(): void {
@@ -89,6 +131,11 @@ function removeHandlers(): void {
 
 function handleSignal(signal: TerminationSignal): void {
   const userListens = process.listenerCount(signal) > 1;
+  // Lingering handlers with nothing to clean up: as if they were gone (see `lingerMs`).
+  if (cleanups.size === 0) {
+    if (!userListens) endBySignal(signal);
+    return;
+  }
   const again = seen.has(signal);
   seen.add(signal);
   const ending = !userListens || again;

@@ -75,7 +75,9 @@ function onSignal(t: Termination): void {
 export function addLive(r: ExitFlusher): void {
   live.add(r);
   hook();
-  stopSignals ??= onTermination(onSignal);
+  // A process that runs a trial per run (the W&B plugin) would reinstall the signal handlers for
+  // every run: they linger a second after the last run, for the next one to reuse.
+  stopSignals ??= onTermination(onSignal, { lingerMs: 1_000 });
 }
 
 /** Forgets a run (it is finished); the last one gone removes the signal handler. */

@@ -3,10 +3,16 @@
 import { appendFileSync } from "node:fs";
 import { onTermination } from "../termination.js";
 
-const [out, withUserHandler] = [process.argv[2]!, process.argv[3] === "user"];
-onTermination(({ signal, exitCode, ending }) => {
-  appendFileSync(out, `${JSON.stringify({ signal, exitCode, ending })}\n`);
-});
+const [out, mode] = [process.argv[2]!, process.argv[3]];
+const withUserHandler = mode === "user" || mode === "linger-user";
+const stop = onTermination(
+  ({ signal, exitCode, ending }) => {
+    appendFileSync(out, `${JSON.stringify({ signal, exitCode, ending })}\n`);
+  },
+  { lingerMs: mode?.startsWith("linger") ? 60_000 : undefined },
+);
+// "linger" modes: the cleanup is gone, its handlers linger; a signal must act as without them.
+if (mode?.startsWith("linger")) stop();
 if (withUserHandler) {
   process.on("SIGINT", () => appendFileSync(out, `${JSON.stringify({ user: true })}\n`));
 }
