@@ -63,6 +63,39 @@ describe("server over a store without transactions", () => {
   });
 });
 
+describe("server writes on a full SQLite store", () => {
+  it("answers 503 busy, keeps nothing, and applies the same batch once space comes back", async () => {
+    const sq = await startTestServer();
+    ts = sq;
+    const created = await sq.call("POST", "/api/runs/g1/batch", {
+      writer: "writer-0001",
+      ops: [createOp(1), { seq: 2, type: "history", rows: rows(0, 10) }],
+    });
+    expect(created.status).toBe(200);
+    // No page may be added: the next batch cannot fit (SQLITE_FULL, a StoreFullError).
+    const pages = sq.store.db.pragma("page_count", { simple: true }) as number;
+    sq.store.db.pragma(`max_page_count = ${pages}`);
+    const big = {
+      writer: "writer-0001",
+      ops: [
+        { seq: 3, type: "history", rows: rows(10, 5_000) },
+        { seq: 4, type: "patch", patch: { notes: "after the rows" } },
+      ],
+    };
+    const full = await sq.call("POST", "/api/runs/g1/batch", big);
+    expect(full.status).toBe(503);
+    expect(full.body.error.code).toBe("busy");
+    expect(full.body.error.message).toContain(sq.dir);
+    expect((await sq.store.getRun("g1"))?.notes).toBeNull();
+    expect(await sq.store.readHistory("g1")).toHaveLength(10);
+    // The client retries as it does after any 503: nothing was recorded, so all of it applies.
+    sq.store.db.pragma("max_page_count = 1073741823");
+    const retried = await sq.call("POST", "/api/runs/g1/batch", big);
+    expect(retried.body).toEqual({ applied: 2, skipped: 0, lastSeq: 4, nextStep: 5_010 });
+    expect((await sq.store.getRun("g1"))?.notes).toBe("after the rows");
+  });
+});
+
 describe.each(STORE_BACKENDS)("server writes on $name", (backend) => {
   it("applies a batch exactly once per (writer, seq)", async () => {
     ts = await startServerOn(backend);
