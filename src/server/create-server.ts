@@ -8,73 +8,18 @@ import { LIMITS } from "../protocol/batch.js";
 import { encodeJson } from "../shared/json-numbers.js";
 import { VERSION } from "../shared/version.js";
 import { SqliteStore } from "../store/sqlite/index.js";
-import type { Store } from "../store/types.js";
 import { keyAuth, needAllProjects, needProject } from "./access.js";
 import { ApiKeys } from "./auth.js";
 import { ApiError, toApiError } from "./errors.js";
 import { COMMON_HEADERS, isLoopbackAddress, requestGuard } from "./guard.js";
 import { makeIngestor } from "./ingest.js";
 import { apiRun, registerReadRoutes } from "./read-routes.js";
+import { checkServerOptions, SERVER_DEFAULTS, type ServerOptions } from "./server-options.js";
 import { defaultWebDir, registerStatic } from "./static.js";
 import { Watcher } from "./watcher.js";
 import { registerWriteRoutes } from "./write-routes.js";
 
-/**
- * Who may use the API: by default writes need a key and reads are open.
- *
- * @example
- * ```ts
- * const auth: AuthOptions = { reads: true }; // keys for reads too
- * const server = await createServer({ store, auth });
- * ```
- */
-export interface AuthOptions {
-  /** Require a key for reads as well (default false: reads are open, writes need a key). */
-  reads?: boolean;
-  /** Where keys are checked; default: the SqliteStore's own database (`amltk keys`). */
-  keys?: ApiKeys;
-}
-
-/**
- * Options of {@link createServer} and {@link createApp}; only `store` is required.
- *
- * @example
- * ```ts
- * const options: ServerOptions = {
- *   store: await SqliteStore.open("./amltk-runs"),
- *   port: 8080,
- *   host: "0.0.0.0", // reachable from other machines
- *   closeStore: true,
- * };
- * const server = await createServer(options);
- * ```
- */
-export interface ServerOptions {
-  store: Store;
-  /** 0 (default) picks a free port. */
-  port?: number;
-  /** Default "127.0.0.1" (loopback only). */
-  host?: string;
-  /** API keys (default: writes need a key). `false` turns auth off entirely (local development). */
-  auth?: AuthOptions | false;
-  /** The built dashboard; default `dist/web` next to this module. */
-  webDir?: string;
-  /** Close the store when the server closes (default false). */
-  closeStore?: boolean;
-  /** Mark runs with a heartbeat older than this crashed, checked every 30 s (default 120 000; 0 = never). */
-  staleAfterMs?: number;
-  /**
-   * More `Host` names to accept (`"amltk.lan"` or `"amltk.lan:8080"`). A server on a loopback
-   * address otherwise answers only to `localhost`, `127.x.x.x` and `[::1]` with its own port
-   * (403 else), which stops DNS-rebinding pages.
-   */
-  allowedHosts?: string[];
-  /**
-   * Page origins besides the server's own (`"https://dash.example"`) whose browser requests
-   * are accepted; a request with any other `Origin` is refused with 403.
-   */
-  allowedOrigins?: string[];
-}
+export type { AuthOptions, ServerOptions } from "./server-options.js";
 
 /**
  * A started server, from {@link createServer}: where it listens and how to stop it.
@@ -118,6 +63,7 @@ interface App {
 
 /** `port()`: the port the server listens on, once known (the Host check compares it). */
 function buildApp(opts: ServerOptions, port: () => number | undefined): App {
+  checkServerOptions(opts);
   const { store } = opts;
   const app = new Hono();
   const watcher = new Watcher(store);
@@ -127,7 +73,7 @@ function buildApp(opts: ServerOptions, port: () => number | undefined): App {
     keys = opts.auth?.keys;
     if (!keys && store instanceof SqliteStore) keys = new ApiKeys(store.db);
   }
-  const readsNeedKey = opts.auth !== false && opts.auth?.reads === true;
+  const readsNeedKey = opts.auth !== false && (opts.auth?.reads ?? SERVER_DEFAULTS.reads);
 
   app.onError((err, c) => {
     const e = toApiError(err);
@@ -140,7 +86,7 @@ function buildApp(opts: ServerOptions, port: () => number | undefined): App {
     for (const [k, v] of Object.entries(COMMON_HEADERS)) c.res.headers.set(k, v);
   });
   const guard = {
-    loopback: isLoopbackAddress(opts.host ?? "127.0.0.1"),
+    loopback: isLoopbackAddress(opts.host ?? SERVER_DEFAULTS.host),
     port,
     allowedHosts: opts.allowedHosts,
     allowedOrigins: opts.allowedOrigins,
@@ -229,10 +175,10 @@ function buildApp(opts: ServerOptions, port: () => number | undefined): App {
  * ```
  */
 export async function createServer(opts: ServerOptions): Promise<RunningServer> {
-  const host = opts.host ?? "127.0.0.1";
+  const host = opts.host ?? SERVER_DEFAULTS.host;
   let listening: number | undefined;
   const { app, closeStreams } = buildApp(opts, () => listening);
-  const staleAfter = opts.staleAfterMs ?? 120_000;
+  const staleAfter = opts.staleAfterMs ?? SERVER_DEFAULTS.staleAfterMs;
   const reaper =
     staleAfter > 0
       ? setInterval(() => void opts.store.reapCrashed(staleAfter).catch(() => {}), 30_000)
@@ -242,8 +188,9 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
     server: ReturnType<typeof serve>;
     info: AddressInfo;
   }>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: opts.port ?? 0, hostname: host }, (info) =>
-      resolve({ server: s, info }),
+    const s = serve(
+      { fetch: app.fetch, port: opts.port ?? SERVER_DEFAULTS.port, hostname: host },
+      (info) => resolve({ server: s, info }),
     );
     s.once("error", reject);
   });
@@ -267,7 +214,7 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
           server.close(() => resolve());
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
-        if (opts.closeStore) await opts.store.close();
+        if (opts.closeStore ?? SERVER_DEFAULTS.closeStore) await opts.store.close();
       })();
       return closing;
     },

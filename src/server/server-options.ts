@@ -1,0 +1,120 @@
+/** The options of `createServer` and `createApp`, their defaults and their keys. */
+import { checkOptionKeys, optionKeys } from "../shared/options.js";
+import type { Store } from "../store/types.js";
+import type { ApiKeys } from "./auth.js";
+
+/**
+ * Who may use the API: by default writes need a key and reads are open.
+ *
+ * @example
+ * ```ts
+ * const auth: AuthOptions = { reads: true }; // keys for reads too
+ * const server = await createServer({ store, auth });
+ * ```
+ */
+export interface AuthOptions {
+  /**
+   * Require a key for reads as well; by default reads are open and writes need a key.
+   * @defaultValue false
+   */
+  reads?: boolean;
+  /** Where keys are checked; default: the SqliteStore's own database (`amltk keys`). */
+  keys?: ApiKeys;
+}
+
+/**
+ * Options of {@link createServer} and {@link createApp}; only `store` is required.
+ *
+ * @example
+ * ```ts
+ * const options: ServerOptions = {
+ *   store: await SqliteStore.open("./amltk-runs"),
+ *   port: 8080,
+ *   host: "0.0.0.0", // reachable from other machines
+ *   closeStore: true,
+ * };
+ * const server = await createServer(options);
+ * ```
+ */
+export interface ServerOptions {
+  store: Store;
+  /**
+   * The port; 0 picks a free one.
+   * @defaultValue 0
+   */
+  port?: number;
+  /**
+   * The address to listen on; the default is loopback only.
+   * @defaultValue "127.0.0.1"
+   */
+  host?: string;
+  /** API keys (default: writes need a key). `false` turns auth off entirely (local development). */
+  auth?: AuthOptions | false;
+  /** The built dashboard; default `dist/web` next to this module. */
+  webDir?: string;
+  /**
+   * Close the store when the server closes.
+   * @defaultValue false
+   */
+  closeStore?: boolean;
+  /**
+   * Mark runs with a heartbeat older than this (ms) crashed, checked every 30 s; 0 = never.
+   * @defaultValue 120000
+   */
+  staleAfterMs?: number;
+  /**
+   * More `Host` names to accept (`"amltk.lan"` or `"amltk.lan:8080"`). A server on a loopback
+   * address otherwise answers only to `localhost`, `127.x.x.x` and `[::1]` with its own port
+   * (403 else), which stops DNS-rebinding pages.
+   */
+  allowedHosts?: string[];
+  /**
+   * Page origins besides the server's own (`"https://dash.example"`) whose browser requests
+   * are accepted; a request with any other `Origin` is refused with 403.
+   */
+  allowedOrigins?: string[];
+}
+
+/**
+ * The defaults of {@link ServerOptions} (and `auth.reads`), the ones the server uses.
+ *
+ * @example
+ * ```ts
+ * SERVER_DEFAULTS.host; // "127.0.0.1": loopback only
+ * ```
+ */
+export const SERVER_DEFAULTS = Object.freeze({
+  port: 0,
+  host: "127.0.0.1",
+  closeStore: false,
+  staleAfterMs: 120_000,
+  reads: false,
+});
+
+const SERVER_OPTION_KEYS = optionKeys<ServerOptions>({
+  store: true,
+  port: true,
+  host: true,
+  auth: true,
+  webDir: true,
+  closeStore: true,
+  staleAfterMs: true,
+  allowedHosts: true,
+  allowedOrigins: true,
+});
+
+const AUTH_OPTION_KEYS = optionKeys<AuthOptions>({ reads: true, keys: true });
+
+/**
+ * Refuses server options with a key they do not have (and `auth` options likewise), naming
+ * the closest valid key.
+ *
+ * @example
+ * ```ts
+ * checkServerOptions({ store, prot: 8080 } as ServerOptions); // UnknownOptionError: ... "port"?
+ * ```
+ */
+export function checkServerOptions(opts: ServerOptions): void {
+  checkOptionKeys(opts, SERVER_OPTION_KEYS, "createServer");
+  if (opts.auth !== false) checkOptionKeys(opts.auth, AUTH_OPTION_KEYS, "createServer auth");
+}
