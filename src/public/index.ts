@@ -8,6 +8,8 @@
  * @module amltk
  */
 
+export { OPTIMIZER_DEFAULTS } from "../optim/base-optimizer.js";
+export { GRID_SEARCH_DEFAULTS } from "../optim/grid.js";
 // --- optim (src/optim) ---
 export {
   BaseOptimizer,
@@ -56,6 +58,12 @@ export {
   type TPEOptions,
   type When,
 } from "../optim/index.js";
+export { NSGA2_DEFAULTS } from "../optim/nsga2/nsga2.js";
+export { OPTIMIZE_DEFAULTS } from "../optim/optimize.js";
+export { DIRECTION_DEFAULTS } from "../optim/pruners/curves.js";
+export { MEDIAN_PRUNER_DEFAULTS } from "../optim/pruners/median.js";
+export { SUCCESSIVE_HALVING_DEFAULTS } from "../optim/pruners/successive-halving.js";
+export { TPE_DEFAULTS } from "../optim/tpe/tpe.js";
 // --- scheduling (src/scheduling) ---
 export {
   type Emitter,
@@ -87,11 +95,16 @@ export {
   WallTimeExceeded,
 } from "../scheduling/executors/limits.js";
 export { WorkerDiedError } from "../scheduling/executors/pool.js";
+export {
+  WORKER_POOL_DEFAULTS,
+  type WorkerPoolOptions,
+} from "../scheduling/executors/pool-options.js";
 export { ProcessExecutor } from "../scheduling/executors/processes.js";
 export { AbandonedCallError, SequentialExecutor } from "../scheduling/executors/sequential.js";
 export { ThreadExecutor } from "../scheduling/executors/threads.js";
 export { RemoteError, UncloneableError } from "../scheduling/executors/wire.js";
 export {
+  COMM_DEFAULTS,
   Comm,
   CommClosedError,
   type CommEvents,
@@ -102,6 +115,7 @@ export {
   CommTimeoutError,
 } from "../scheduling/plugins/comm.js";
 export { Limits, type LimitsOptions } from "../scheduling/plugins/limits.js";
+export { RUN_DEFAULTS } from "../scheduling/run-options.js";
 export {
   type ErrorClass,
   type ExceptionMode,
@@ -123,7 +137,7 @@ export {
   type TaskOptions,
 } from "../scheduling/task.js";
 // --- errors and version (src/shared) ---
-export { AmltkError, hasCode } from "../shared/errors.js";
+export { AmltkError, type AmltkErrorOptions, hasCode } from "../shared/errors.js";
 export { OptionError, UnknownOptionError } from "../shared/options.js";
 export { VERSION } from "../shared/version.js";
 // --- trial (src/trial) ---

@@ -22,5 +22,6 @@ export {
   type RunningServer,
   type ServerOptions,
 } from "../server/index.js";
+export { SERVER_DEFAULTS } from "../server/server-options.js";
 // --- store (src/store) ---
 export { SqliteStore } from "../store/sqlite/index.js";

@@ -28,7 +28,6 @@ export type {
   StoredValue,
 } from "../store/types.js";
 export { StoreError } from "../store/types.js";
-// --- track (src/track) ---
 export {
   type InitOptions,
   init,
@@ -41,3 +40,5 @@ export {
   type SummaryAgg,
   TrackError,
 } from "../track/index.js";
+// --- track (src/track) ---
+export { INIT_DEFAULTS } from "../track/init-options.js";

@@ -16,3 +16,4 @@ export {
   WandbPlugin,
   WandbTrialTracker,
 } from "../wandb/index.js";
+export { TRIAL_TRACKER_DEFAULTS } from "../wandb/plugin.js";
