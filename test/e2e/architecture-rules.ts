@@ -92,10 +92,4 @@ export const RULES: IForbiddenRuleType[] = [
     from: { pathNot: rooms("server", "public", "cli") },
     to: { path: rooms("server") },
   },
-  {
-    name: "server-protocol-moved",
-    comment: "server/protocol.js moved to protocol/batch.js and shared/json-numbers.js",
-    from: {},
-    to: { path: "^dist/server/protocol\\.js$" },
-  },
 ];
