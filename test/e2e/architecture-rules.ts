@@ -69,8 +69,8 @@ export const RULES: IForbiddenRuleType[] = [
     to: { path: roomsBut("store", "shared") },
   },
   {
-    name: "track-never-imports-scheduling",
-    comment: "the tracker stands alone (init/log/finish): it writes a store or the protocol",
+    name: "track-stands-alone",
+    comment: "track never imports scheduling (nor trials, the server...): it writes a store or the wire",
     from: { path: rooms("track") },
     to: { path: roomsBut("track", "store", "protocol", "shared") },
   },
