@@ -5,12 +5,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { decodeJson, encodeJson } from "../shared/json-numbers.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { Store } from "../store/types.js";
 import { MemoryStore } from "../track/memory-store.js";
 import { ApiKeys } from "./auth.js";
 import { createServer, type RunningServer, type ServerOptions } from "./create-server.js";
-import { decodeJson, encodeJson } from "../shared/json-numbers.js";
 
 /** A store the server can run on, as the write-API and fuzz tests open it. */
 export interface StoreBackend<S extends Store = Store> {
@@ -64,13 +64,14 @@ export async function startServerOn<S extends Store>(
   backend: StoreBackend<S>,
   opts: Partial<ServerOptions> & { dir?: string } = {},
 ): Promise<TestServer<S>> {
-  const dir = opts.dir ?? tempDir();
+  const { dir: given, ...serverOpts } = opts;
+  const dir = given ?? tempDir();
   const store = await backend.open(dir);
   const keyStore = store instanceof SqliteStore ? store : SqliteStore.openSync(dir);
   const keys = new ApiKeys(keyStore.db);
   const { key } = keys.create("test");
   const auth = opts.auth === false ? false : { ...opts.auth, keys };
-  const server = await createServer({ ...opts, auth, store, port: opts.port ?? 0 });
+  const server = await createServer({ ...serverOpts, auth, store, port: opts.port ?? 0 });
   const call: TestServer["call"] = async (method, path, body, k) => {
     const headers: Record<string, string> = { "content-type": "application/json" };
     const useKey = k === undefined ? key : k;
