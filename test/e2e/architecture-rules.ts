@@ -70,7 +70,7 @@ export const RULES: IForbiddenRuleType[] = [
   },
   {
     name: "track-stands-alone",
-    comment: "track never imports scheduling (nor trials, the server...): it writes a store or the wire",
+    comment: "track never imports scheduling, trials or the server: it writes a store or the wire",
     from: { path: rooms("track") },
     to: { path: roomsBut("track", "store", "protocol", "shared") },
   },
