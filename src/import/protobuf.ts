@@ -12,7 +12,7 @@ export type WireField =
   | { no: number; wire: 2; value: Uint8Array }
   | { no: number; wire: 5; value: Uint8Array };
 
-/** Thrown for bytes that are not a valid protobuf message. */
+/** Thrown for bytes that are not a valid protobuf message. Code `bad_protobuf`. */
 export class ProtobufError extends AmltkError<"bad_protobuf"> {
   override name = "ProtobufError";
   constructor(message: string) {

@@ -78,6 +78,7 @@ export const OPTIMIZER_OPTION_KEYS = optionKeys<OptimizerOptions>(OPTIMIZER_OPTI
 
 /**
  * An optimizer was asked for a trial it cannot give (e.g. a grid search with no points left).
+ * Code `optimizer_exhausted`.
  *
  * @example
  * ```ts

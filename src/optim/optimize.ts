@@ -140,6 +140,7 @@ export interface OptimizeResult {
 
 /**
  * A bad {@link optimize} option: names the option and the value given.
+ * Code `invalid_option`.
  *
  * @example
  * ```ts

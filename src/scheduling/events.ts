@@ -63,6 +63,7 @@ interface Subscriber<A extends unknown[]> {
 /**
  * Thrown when subscribing to or emitting an event that was never declared; the message lists
  * the known events, so a typo such as `"onResults"` is caught at once.
+ * Code `unknown_event`.
  *
  * @example
  * ```ts

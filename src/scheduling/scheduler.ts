@@ -15,6 +15,7 @@
  *   `ExitState.drainErrors`.
  */
 
+import { AmltkError } from "../shared/errors.js";
 import { checkOptionKeys } from "../shared/options.js";
 import { Emitter, type Handler, type SubscribeOptions } from "./events.js";
 import {
@@ -83,6 +84,7 @@ export const SCHEDULER_EVENTS = [
 
 /**
  * Thrown by `submit` outside a run: work is submitted from `onStart` or a later handler.
+ * Code `scheduler_not_running`.
  *
  * @example
  * ```ts
@@ -93,9 +95,12 @@ export const SCHEDULER_EVENTS = [
  * }
  * ```
  */
-export class SchedulerNotRunningError extends Error {
+export class SchedulerNotRunningError extends AmltkError<"scheduler_not_running"> {
   constructor(what = "submit") {
-    super(`Scheduler is not running: cannot ${what}. Submit from onStart or later handlers.`);
+    super(
+      "scheduler_not_running",
+      `Scheduler is not running: cannot ${what}. Submit from onStart or later handlers.`,
+    );
     this.name = "SchedulerNotRunningError";
   }
 }

@@ -93,6 +93,7 @@ export interface KeyOptions {
 
 /**
  * A bad scope or project list given to {@link ApiKeys.create}; the message names the value.
+ * Code `invalid_option`.
  *
  * @example
  * ```ts

@@ -19,6 +19,7 @@ export type ApiErrorCode =
  * An HTTP API error: its status, a stable `code`, a message and, for bad input, the field
  * at fault; `cause` is the error it was made from (a store refusal), which is never sent.
  * Serialized as `{ error: { code, message, field? } }`.
+ * Its `code` is the `ApiErrorCode` of the answer.
  *
  * @example
  * ```ts

@@ -42,9 +42,10 @@ const defaultOpField = (i: number) => `ops[${i}]`;
  */
 function opError(err: unknown, i: number, opField: (i: number) => string): unknown {
   if (!(err instanceof StoreError)) return err;
-  if (err.code === "not_found") return new ApiError(404, "not_found", err.message, "id");
-  if (err.code === "duplicate") return new ApiError(409, "duplicate", err.message, "id");
-  if (err.code === "invalid") return new ApiError(400, "invalid", err.message, opField(i));
+  const cause = { cause: err };
+  if (err.code === "not_found") return new ApiError(404, "not_found", err.message, "id", cause);
+  if (err.code === "duplicate") return new ApiError(409, "duplicate", err.message, "id", cause);
+  if (err.code === "invalid") return new ApiError(400, "invalid", err.message, opField(i), cause);
   return err;
 }
 

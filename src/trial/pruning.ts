@@ -49,6 +49,7 @@ export const PRUNING_MESSAGE = "amltk:pruning";
 
 /**
  * The error a pruned trial fails with.
+ * Code `pruned`.
  *
  * @example
  * ```ts

@@ -30,6 +30,7 @@ export interface DirectionOptions {
 
 /**
  * A bad pruner option: names the pruner, the option and the value given.
+ * Code `invalid_option`.
  *
  * @example
  * ```ts

@@ -174,6 +174,7 @@ export type FutureState = "pending" | "running" | "done" | "cancelled";
 
 /**
  * The error a cancelled {@link Future}'s promise rejects with.
+ * Code `cancelled`.
  *
  * @example
  * ```ts

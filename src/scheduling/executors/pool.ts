@@ -41,6 +41,7 @@ export const DEPTH = 32;
 /**
  * A worker died or was stopped while running a call; the message says how
  * (e.g. "Worker process exited (code null, signal SIGKILL) while running a call").
+ * Code `worker_died`.
  *
  * @example
  * ```ts

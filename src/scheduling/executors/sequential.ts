@@ -25,6 +25,7 @@ import { Queue } from "./queue.js";
 
 /**
  * The call was still running when the sequential executor shut down without waiting.
+ * Code `call_abandoned`.
  *
  * @example
  * ```ts

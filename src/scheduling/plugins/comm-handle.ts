@@ -10,6 +10,7 @@ import { assertCloneable } from "../executors/wire.js";
 
 /**
  * A `request` got no response in time.
+ * Code `comm_timeout`.
  *
  * @example
  * ```ts
@@ -30,6 +31,7 @@ export class CommTimeoutError extends AmltkError<"comm_timeout"> {
 
 /**
  * The channel was closed (by `close()` or because the call ended).
+ * Code `comm_closed`.
  *
  * @example
  * ```ts

@@ -51,7 +51,7 @@ export interface SegmentContent {
   tornTail: boolean;
 }
 
-/** A spool segment that cannot be read; it is kept on disk, never deleted. */
+/** A spool segment that cannot be read; it is kept on disk, never deleted. Code `spool_unreadable`. */
 export class SpoolError extends AmltkError<"spool_unreadable"> {
   constructor(
     message: string,
