@@ -408,6 +408,10 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     expect(() => new ProcessExecutor({ maxWorkers: 1, graceSecs: 1 } as never)).toThrow(
       /ProcessExecutor: unknown option "graceSecs" \(did you mean "graceSeconds"\?\)/,
     );
+    expect(() => s.task(square, { plugin: [] } as never)).toThrow(
+      /Task: unknown option "plugin" \(did you mean "plugins"\?\)/,
+    );
+    expect(() => new Limiter({ maxCall: 1 } as never)).toThrow(/"maxCalls"/);
     await expect(s.run({ endOnEmtpy: true } as never)).rejects.toThrow(
       /Scheduler.run: unknown option "endOnEmtpy" \(did you mean "endOnEmpty"\?\)/,
     );

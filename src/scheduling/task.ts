@@ -1,6 +1,7 @@
 /**
  * Task: a function bound to a scheduler, with its own events and plugins.
  */
+import { checkOptionKeys, optionKeys } from "../shared/options.js";
 import { Emitter, type Handler, type SubscribeOptions } from "./events.js";
 import {
   type Call,
@@ -119,6 +120,13 @@ export interface TaskOptions {
   handlesExceptions?: boolean;
 }
 
+const TASK_OPTION_KEYS = optionKeys<TaskOptions>({
+  plugins: true,
+  module: true,
+  name: true,
+  handlesExceptions: true,
+});
+
 /**
  * A function bound to a scheduler, with its own events and plugins. `submit` runs it on the
  * scheduler's executor (plugins may veto or wrap the call); `Trial.Task` builds on it.
@@ -148,6 +156,7 @@ export class Task<F extends AnyFn> {
   readonly #hooks: SubmitHooks;
 
   constructor(fn: F, scheduler: Scheduler, options: TaskOptions = {}) {
+    checkOptionKeys(options, TASK_OPTION_KEYS, "Task");
     this.fn = fn;
     this.scheduler = scheduler;
     this.plugins = options.plugins ?? [];
@@ -239,6 +248,12 @@ export interface LimiterOptions {
   notWhileRunning?: Task<AnyFn> | Task<AnyFn>[];
 }
 
+const LIMITER_OPTION_KEYS = optionKeys<LimiterOptions>({
+  maxCalls: true,
+  maxConcurrent: true,
+  notWhileRunning: true,
+});
+
 /**
  * Limits a task's submissions. Only real submissions count towards `maxCalls`.
  * Events: callLimitReached, concurrentLimitReached, disabledDueToRunningTask (args: task, args).
@@ -259,6 +274,7 @@ export class Limiter extends Plugin {
 
   constructor(options: LimiterOptions = {}) {
     super();
+    checkOptionKeys(options, LIMITER_OPTION_KEYS, "Limiter");
     this.maxCalls = options.maxCalls;
     this.maxConcurrent = options.maxConcurrent;
     const n = options.notWhileRunning;
