@@ -13,7 +13,8 @@
  *   older than src/), init, log 10 points and finish; wall time from spawn to exit.
  * - logs: one scalar key, `logs` `run.log` calls in a fresh `node` process on dist/, all
  *   persisted at finish (counted afterwards); calls/s with and without finish, and peak RSS.
- * - wandb: the Python client on the same counts when wandb is installed, else a note.
+ * - wandb: the Python client on the same counts when wandb is installed (in `python3`, or the
+ *   Python named by AMLTK_PEER_PYTHON), else a note.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -175,9 +176,12 @@ async function logs(n: number) {
   }
 }
 
+/** The Python that has wandb (the seed bench's peer uses the same variable). */
+const PYTHON = process.env.AMLTK_PEER_PYTHON ?? "python3";
+
 function wandb(): unknown {
   const probe = spawnSync(
-    "python3",
+    PYTHON,
     ["-c", "import importlib.util as u; print(u.find_spec('wandb') is not None)"],
     {
       encoding: "utf8",
@@ -190,15 +194,11 @@ function wandb(): unknown {
     ...["--cold", String(COUNTS.cold), "--no-stats"],
   ];
   try {
-    const out = execFileSync(
-      "python3",
-      [join(root, "bench", "python", "track_wandb.py"), ...args],
-      {
-        encoding: "utf8",
-        timeout: 1_800_000,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const out = execFileSync(PYTHON, [join(root, "bench", "python", "track_wandb.py"), ...args], {
+      encoding: "utf8",
+      timeout: 1_800_000,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     return JSON.parse(out.trim().split("\n").pop()!);
   } catch (e) {
     return { note: `wandb bench failed: ${(e as Error).message.split("\n")[0]}` };
