@@ -9,6 +9,7 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Scheduler } from "../scheduling/scheduler.js";
+import { defaultStoreDir } from "../track/init-options.js";
 import { History } from "../trial/history.js";
 import { Metric } from "../trial/metric.js";
 import { Progress } from "../trial/progress.js";
@@ -105,7 +106,7 @@ export function registerDemoCommand(program: Command): void {
     .description("run the seed sweep tracked by the WandbPlugin, then serve the dashboard")
     .option("--trials <n>", "number of x,y,z configurations", "24")
     .option("--workers <n>", "worker processes", String(Math.min(4, availableParallelism())))
-    .option("--dir <path>", "store folder", process.env.AMLTK_DIR ?? "./amltk-runs")
+    .option("--dir <path>", "store folder", defaultStoreDir())
     .option("--project <name>", "project of the runs", "amltk-demo")
     .option("--no-serve", "do not serve the dashboard afterwards")
     .option("--port <n>", "dashboard port on 127.0.0.1 (0 = any free port)", "0")

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { findWandbRunFiles } from "../import/find-runs.js";
 import { importWandbRun } from "../import/import-run.js";
 import { SqliteStore } from "../store/sqlite/index.js";
+import { defaultStoreDir } from "../track/init-options.js";
 
 interface ImportOptions {
   dir?: string;
@@ -21,7 +22,7 @@ export function registerImportCommands(program: Command): void {
     .option("--force", "replace runs already in the store (default: skip them)")
     .action(async (paths: string[], opts: ImportOptions) => {
       const files = await findWandbRunFiles(paths);
-      const dir = opts.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs";
+      const dir = opts.dir ?? defaultStoreDir();
       const store = await SqliteStore.open(dir);
       let imported = 0;
       let failed = 0;

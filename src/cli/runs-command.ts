@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { HistoryRow, RunRecord, RunState, Store } from "../store/types.js";
+import { defaultStoreDir } from "../track/init-options.js";
 import { toCSV } from "../trial/csv.js";
 import type { RowValue } from "../trial/report.js";
 
@@ -13,7 +14,7 @@ interface DirOption {
 }
 
 function storeDir(opts: DirOption): string {
-  return opts.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs";
+  return opts.dir ?? defaultStoreDir();
 }
 
 async function withStore<T>(opts: DirOption, fn: (store: Store) => Promise<T>): Promise<T> {

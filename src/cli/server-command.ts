@@ -4,6 +4,7 @@ import { ApiKeys, type KeyScope } from "../server/auth.js";
 import { createServer } from "../server/create-server.js";
 import { isLoopbackAddress } from "../server/guard.js";
 import { SqliteStore } from "../store/sqlite/index.js";
+import { defaultStoreDir } from "../track/init-options.js";
 import { deliverSpools, formatSyncReport } from "../track/online/index.js";
 
 interface DirOption {
@@ -11,7 +12,7 @@ interface DirOption {
 }
 
 function storeDir(opts: DirOption): string {
-  return opts.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs";
+  return opts.dir ?? defaultStoreDir();
 }
 
 /** `--timeout` of `amltk sync`: positive seconds. */

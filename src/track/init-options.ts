@@ -131,6 +131,19 @@ export const INIT_DEFAULTS = Object.freeze({
   maxBufferedBytes: 1024 * 1024,
 } as const);
 
+/**
+ * The store folder used when none is given: `AMLTK_DIR` when set, else
+ * {@link INIT_DEFAULTS}.dir. The one place the CLI, the W&B plugin and `init` take it from.
+ *
+ * @example
+ * ```ts
+ * const dir = opts.dir ?? defaultStoreDir(); // "./amltk-runs" unless AMLTK_DIR is set
+ * ```
+ */
+export function defaultStoreDir(): string {
+  return process.env.AMLTK_DIR ?? INIT_DEFAULTS.dir;
+}
+
 /** The keys of {@link InitOptions}, for `init`'s unknown-key check. */
 export const INIT_OPTION_KEYS = optionKeys<InitOptions>({
   project: true,

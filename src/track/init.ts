@@ -6,7 +6,13 @@ import { newRunRecord, processStartToken } from "../store/run-record.js";
 import type { RunInit, RunRecord, Store } from "../store/types.js";
 import { TrackError } from "./errors.js";
 import { atExitAfterRuns } from "./exit-hooks.js";
-import { INIT_DEFAULTS, INIT_OPTION_KEYS, type InitOptions, type Mode } from "./init-options.js";
+import {
+  defaultStoreDir,
+  INIT_DEFAULTS,
+  INIT_OPTION_KEYS,
+  type InitOptions,
+  type Mode,
+} from "./init-options.js";
 import { Run, setFinishHook } from "./run.js";
 import { checkRunId, randomId } from "./run-id.js";
 
@@ -143,7 +149,7 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
   }
   const id = opts.id ?? randomId();
   checkRunId(id);
-  const dir = opts.dir ?? process.env.AMLTK_DIR ?? INIT_DEFAULTS.dir;
+  const dir = opts.dir ?? defaultStoreDir();
   const project = opts.project ?? process.env.AMLTK_PROJECT ?? INIT_DEFAULTS.project;
   const now = Date.now();
   // What the run starts as, in every mode; the store adds the host (disabled runs have none).

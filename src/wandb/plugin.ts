@@ -12,6 +12,7 @@ import { moduleOf } from "../scheduling/executors/executor.js";
 import { type AnyFn, Plugin, type Task } from "../scheduling/task.js";
 import { checkOptionKeys, optionKeys } from "../shared/options.js";
 import { SqliteStore } from "../store/sqlite/index.js";
+import { defaultStoreDir } from "../track/init-options.js";
 import type { Trial } from "../trial/trial.js";
 import type { TrialWrapperRef } from "../trial/trial-wrappers.js";
 import { registerLocalModifier } from "./local-modifiers.js";
@@ -163,7 +164,7 @@ export class WandbTrialTracker extends Plugin {
   override attachTask(task: Task<AnyFn>): void {
     if (this.params.mode === "disabled") return;
     task.on("onException", () => {
-      const dir = resolve(this.params.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs");
+      const dir = resolve(this.params.dir ?? defaultStoreDir());
       if (!existsSync(join(dir, "amltk.db"))) return; // the worker died before its first run
       try {
         const store = SqliteStore.openSync(dir);

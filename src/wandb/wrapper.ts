@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import type { ModuleRef } from "../scheduling/executors/executor.js";
 import type { SqliteStore } from "../store/sqlite/index.js";
 import { init, type Run } from "../track/index.js";
+import { defaultStoreDir } from "../track/init-options.js";
 import type { TrialReport } from "../trial/report.js";
 import type { Trial } from "../trial/trial.js";
 import { localModifier } from "./local-modifiers.js";
@@ -133,7 +134,7 @@ export async function wandbTrialWrapper(
   let params = new WandbParams(options.params);
   const modify = await resolveModify(options.modify);
   if (modify) params = applyModify(modify, trial, params);
-  const dir = params.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs";
+  const dir = params.dir ?? defaultStoreDir();
   const run = await init({
     project: params.project,
     group: params.group,

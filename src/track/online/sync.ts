@@ -6,6 +6,7 @@
  * ever deleted: a segment goes only once the server acknowledged all of it.
  */
 import { hostname } from "node:os";
+import { defaultStoreDir } from "../init-options.js";
 import { liveOutboxes, type OpCounts, Outbox, opPoints } from "./outbox.js";
 import { ownerGone, Spool } from "./spool.js";
 
@@ -52,7 +53,7 @@ export interface SyncHandle {
 
 /** Starts delivering every orphaned spool under `dir`; returns at once. */
 export function deliverSpools(opts: SyncOptions = {}): SyncHandle {
-  const dir = opts.dir ?? process.env.AMLTK_DIR ?? "./amltk-runs";
+  const dir = opts.dir ?? defaultStoreDir();
   const boxes: Outbox[] = [];
   // Counted only when reported: `init` skips other live writers' spools on every start.
   const skipped: { spool: Spool; reason: string }[] = [];
