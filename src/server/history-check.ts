@@ -3,13 +3,16 @@
  * rest of every request is a valibot schema (`request-schemas.ts`); these two are schemas there
  * only as far as "an array" / "an object", then every point is checked here.
  *
- * Why by hand: validating 10,000 rows x 10 numeric keys (one full `history` op, already
- * parsed) took 5-20 ms by hand against 50-130 ms with a valibot schema of the same rules
- * (`v.object` per row, `v.record` of values, `abortEarly`), about 10x, on the shared 2-core
- * dev machine (JSON.parse of that body alone: 30-70 ms); the columnar form (what the SDK
- * sends) was 4-8 ms by hand against 8-15 ms. The server is single-threaded, so that time is
- * taken from every other request. Everything is still checked before anything is written:
- * bad input is a 400 naming the field, never a partial write.
+ * Why by hand (`node --import tsx bench/validate.ts`, best of 60, one op of 10,000 rows x 10
+ * numeric keys, on the shared 2-core dev machine at load 7-10): checking the columnar form the
+ * SDK sends costs 0.3-1 ms by hand against ~7.5 ms as the same rules in valibot (its
+ * `JSON.parse`: 11 ms, so the schema adds ~70% to the request's CPU); the row form costs ~2 ms
+ * by hand against 30-44 ms in valibot (its parse: 19 ms, the schema more than doubles it).
+ * The server is single-threaded: that time is taken from every other request. End to end
+ * (`bench/ingest.ts --seconds 10`, 50 runs, twice each way) the two were within the noise of
+ * that loaded machine (hand 126-160k, valibot 141-152k points/s), so the case rests on the
+ * per-request cost above. Everything is still checked before anything is written: bad input
+ * is a 400 naming the field, never a partial write.
  */
 
 import { type HistoryColumns, LIMITS, type Op, opRows } from "../protocol/batch.js";
@@ -24,7 +27,7 @@ function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
-export function obj(v: unknown, field: string): Obj {
+function obj(v: unknown, field: string): Obj {
   if (!isObj(v)) throw invalid(field, `must be an object, got ${kind(v)}`);
   return v;
 }
@@ -66,7 +69,7 @@ function key(k: string, field: string): void {
 }
 
 /** A StoredValue (numbers incl. NaN/±Inf after decoding, strings, booleans, null, arrays, plain objects). */
-export function storedValue(v: unknown, field: string, depth = 0): StoredValue {
+function storedValue(v: unknown, field: string, depth = 0): StoredValue {
   if (depth > MAX_DEPTH) throw invalid(field, `nested deeper than ${MAX_DEPTH} levels`);
   switch (typeof v) {
     case "number":
@@ -86,6 +89,7 @@ export function storedValue(v: unknown, field: string, depth = 0): StoredValue {
   }
 }
 
+/** History rows, every point (`field` is e.g. `ops[2].rows`); returns them as typed. */
 export function historyRows(v: unknown, field: string): HistoryRow[] {
   const rows = arr(v, field, LIMITS.rowsPerRequest);
   for (let i = 0; i < rows.length; i++) {
