@@ -190,6 +190,11 @@ describe("query validation on the server", () => {
     expect(bad.body.error).toMatchObject({ code: "invalid", field: "limit" });
     expect((await ts.call("GET", "/api/runs/q1/history")).body.error.field).toBe("key");
     expect((await ts.call("GET", "/api/runs/q1/console?offset=x")).body.error.field).toBe("offset");
+    const twice = await ts.call("GET", "/api/runs/q1/console?limit=1&limit=2");
+    expect(twice.body.error).toMatchObject({
+      field: "limit",
+      message: "limit: given 2 times; give it once",
+    });
     const all = await ts.call("GET", "/api/runs/q1/history?key=loss&minStep=1");
     expect(all.body.step).toEqual([1, 2]);
   });

@@ -124,5 +124,10 @@ export function jsonBody<S extends AnySchema>(
  * ```
  */
 export function query<S extends AnySchema>(schema: S) {
-  return validator("query", (value) => parseOr400(schema, value) as v.InferOutput<S>);
+  return validator("query", (value) => {
+    for (const [name, given] of Object.entries(value)) {
+      if (Array.isArray(given)) throw invalid(name, `given ${given.length} times; give it once`);
+    }
+    return parseOr400(schema, value) as v.InferOutput<S>;
+  });
 }
