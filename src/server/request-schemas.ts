@@ -79,6 +79,13 @@ export const seqSchema = v.pipe(
   v.minValue(1, (i) => `must be a positive integer, got ${JSON.stringify(i.input)}`),
 );
 
+/** Absent or null (as a client may send a field it has no value for), read as absent. */
+const orUndefined = <S extends v.GenericSchema>(schema: S) =>
+  v.pipe(
+    v.nullish(schema),
+    v.transform((x) => x ?? undefined),
+  );
+
 /** A run as a `create` names it (the server fills state, summary and timestamps). */
 export const createSchema = v.object({
   id: v.optional(runIdSchema),
@@ -88,11 +95,11 @@ export const createSchema = v.object({
   entity: optText(512),
   group: optText(512),
   jobType: optText(512),
-  host: v.optional(text(512)),
+  host: orUndefined(text(512)),
   notes: optText(1_000_000),
   tags: v.optional(tags),
   config: v.optional(storedRecord),
-  pid: v.optional(v.pipe(v.number(), v.safeInteger("must be an integer"))),
+  pid: orUndefined(v.pipe(v.number(), v.safeInteger("must be an integer"))),
   ownerStart: optText(512),
 });
 

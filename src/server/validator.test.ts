@@ -179,6 +179,22 @@ describe("query validation on the server", () => {
     ts = undefined;
   });
 
+  it("takes null for a create's optional fields and drops keys it does not know", async () => {
+    ts = await startTestServer();
+    const nulls = {
+      host: null,
+      pid: null,
+      entity: null,
+      group: null,
+      notes: null,
+      ownerStart: null,
+    };
+    const created = await ts.call("POST", "/api/runs", { id: "n1", ...run, ...nulls, colour: 1 });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ id: "n1", entity: null, group: null, notes: null });
+    expect(created.body).not.toHaveProperty("colour");
+  });
+
   it("names the parameter of a bad query and applies the defaults of a missing one", async () => {
     ts = await startTestServer();
     expect((await ts.call("POST", "/api/runs", { id: "q1", ...run })).status).toBe(201);
