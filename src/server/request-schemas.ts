@@ -123,22 +123,43 @@ export const patchSchema = v.strictObject(
   "is not a field a writer may change",
 );
 
-const metricKey = v.pipe(
-  v.string(),
-  v.minLength(1, `key must be 1..${LIMITS.keyLength} characters`),
-  v.maxLength(LIMITS.keyLength, `key must be 1..${LIMITS.keyLength} characters`),
-);
-
 /** The message of a list over its limit. */
 const most = (max: number) => (i: { received: string }) =>
   `at most ${max} items per request, got ${i.received}`;
+
+/**
+ * Metric values by key, kept as sent: `v.record` would drop keys such as "constructor" or
+ * "__proto__", and a metric may be called that. A bad key is named at the record (the key
+ * itself may be empty or huge), a bad value at its key.
+ */
+const metricValues = v.pipe(
+  v.custom<Record<string, number>>(
+    isPlainObject,
+    (i) => `must be an object, got ${kindOf(i.input)}`,
+  ),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const o = dataset.value;
+    for (const k in o) {
+      if (k.length === 0 || k.length > LIMITS.keyLength) {
+        addIssue({ message: `key must be 1..${LIMITS.keyLength} characters` });
+        return;
+      }
+      if (typeof o[k] !== "number") {
+        const at = { type: "object", origin: "value", input: o, key: k, value: o[k] } as const;
+        addIssue({ message: "not a number", path: [at] });
+        return;
+      }
+    }
+  }),
+);
 
 export const samplesSchema = v.pipe(
   v.array(
     obj(
       v.object({
         timestamp: finite,
-        values: obj(v.record(metricKey, anyNumber)),
+        values: metricValues,
       }),
     ),
   ),

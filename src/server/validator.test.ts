@@ -14,6 +14,7 @@ import {
   createRequestSchema,
   historyQuerySchema,
   patchRequestSchema,
+  samplesSchema,
   seriesSchema,
 } from "./request-schemas.js";
 import { startTestServer, type TestServer } from "./server.test-helpers.js";
@@ -100,6 +101,15 @@ describe("parseOr400", () => {
       "seq | must be a positive integer, got -1",
     );
     expect(refusal(patchRequestSchema, [], inBody)).toBe("body | must be an object, got array");
+  });
+
+  it("keeps system metrics named like Object members, and names a bad value at its key", () => {
+    const values = JSON.parse('{"constructor": 1, "__proto__": 2, "cpu": 3}');
+    const [sample] = parseOr400(samplesSchema, [{ timestamp: 1, values }]);
+    expect(Object.keys(sample.values)).toEqual(["constructor", "__proto__", "cpu"]);
+    expect(refusal(samplesSchema, [{ timestamp: 1, values: { cpu: "3" } }])).toBe(
+      "[0].values.cpu | not a number",
+    );
   });
 
   it("refuses config nested deeper than 32 levels, and keeps __proto__ keys as data", () => {
