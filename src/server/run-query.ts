@@ -4,6 +4,7 @@ import * as v from "valibot";
 import { checkRunFilter, parseRunPath } from "../store/run-record.js";
 import type { RunFilter, RunQuery, RunState } from "../store/types.js";
 import { invalid } from "./errors.js";
+import { intQuery } from "./request-schemas.js";
 import { parseOr400 } from "./validator.js";
 
 const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
@@ -32,6 +33,31 @@ const filtersSchema = v.pipe(
   ),
   v.maxLength(100, "at most 100 filters"),
 );
+
+/** A comma-separated list of run states. */
+const stateList = v.pipe(
+  v.string(),
+  v.check(
+    (s) => s.split(",").every((x) => STATES.includes(x as RunState)),
+    (i) => {
+      const bad = (i.input as string).split(",").find((x) => !STATES.includes(x as RunState));
+      return `must be among ${STATES.join(", ")}; got ${JSON.stringify(bad)}`;
+    },
+  ),
+);
+
+/** The parameters of `GET /api/runs` (docs/api.md), one string each except `tag`. */
+const runsQuerySchema = v.object({
+  limit: intQuery(100, 10_000),
+  offset: intQuery(0, Number.MAX_SAFE_INTEGER),
+  project: v.optional(v.string()),
+  state: v.optional(stateList),
+  group: v.optional(v.string()),
+  tag: v.pipe(v.array(v.string()), v.maxLength(100, "at most 100 tags")),
+  q: v.optional(v.string()),
+  filter: v.optional(v.string()),
+  sort: v.optional(v.string()),
+});
 
 function parseFilters(raw: string | undefined, prefix: string): RunFilter[] {
   if (raw === undefined || raw === "") return [];
@@ -86,47 +112,26 @@ function checked(check: () => unknown, field: string, path: string): void {
  * came from in errors (`runsQuery.` when a series request carries them).
  */
 export function runQueryFromParams(p: URLSearchParams, prefix = ""): RunQuery {
-  const int = (name: string, def: number, max: number) => {
-    const raw = p.get(name);
-    if (raw === null || raw === "") return def;
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n < 0 || n > max) {
-      throw invalid(
-        `${prefix}${name}`,
-        `must be an integer in 0..${max}, got ${JSON.stringify(raw)}`,
-      );
+  // One value per parameter, as every query of the API takes (a null prototype: a parameter
+  // may be called "constructor"); `tag` is the one that repeats.
+  const given: Record<string, unknown> = Object.create(null);
+  for (const [name, value] of p) {
+    if (name in given && name !== "tag") {
+      throw invalid(`${prefix}${name}`, `given ${p.getAll(name).length} times; give it once`);
     }
-    return n;
-  };
-  const q: RunQuery = {
-    limit: int("limit", 100, 10_000),
-    offset: int("offset", 0, Number.MAX_SAFE_INTEGER),
-  };
-  const project = p.get("project");
-  if (project) q.project = project;
-  const state = p.get("state");
-  if (state) {
-    const states = state.split(",");
-    for (const s of states) {
-      if (!STATES.includes(s as RunState)) {
-        throw invalid(
-          `${prefix}state`,
-          `must be among ${STATES.join(", ")}; got ${JSON.stringify(s)}`,
-        );
-      }
-    }
-    q.state = states as RunState[];
+    given[name] = value;
   }
-  const group = p.get("group");
-  if (group) q.group = group;
-  const tags = p.getAll("tag");
-  if (tags.length > 100) throw invalid(`${prefix}tag`, "at most 100 tags");
-  if (tags.length) q.tags = tags;
-  const search = p.get("q");
-  if (search) q.search = search;
-  const where = parseFilters(p.get("filter") ?? undefined, prefix);
+  given.tag = p.getAll("tag");
+  const o = parseOr400(runsQuerySchema, given, () => prefix);
+  const q: RunQuery = { limit: o.limit, offset: o.offset };
+  if (o.project) q.project = o.project;
+  if (o.state) q.state = o.state.split(",") as RunState[];
+  if (o.group) q.group = o.group;
+  if (o.tag.length) q.tags = o.tag;
+  if (o.q) q.search = o.q;
+  const where = parseFilters(o.filter, prefix);
   if (where.length) q.where = where;
-  const sort = p.get("sort");
+  const sort = o.sort;
   if (sort) {
     checked(() => parseRunPath(sort.startsWith("-") ? sort.slice(1) : sort), `${prefix}sort`, sort);
     q.sort = sort;

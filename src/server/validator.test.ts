@@ -221,6 +221,13 @@ describe("query validation on the server", () => {
       field: "limit",
       message: "limit: given 2 times; give it once",
     });
+    const states = await ts.call("GET", "/api/runs?state=running,zombie");
+    expect(states.body.error).toMatchObject({ field: "state" });
+    expect(states.body.error.message).toContain('got "zombie"');
+    const limits = await ts.call("GET", "/api/runs?limit=1&limit=2");
+    expect(limits.body.error).toMatchObject({ field: "limit" });
+    const tagged = await ts.call("GET", "/api/runs?tag=a&tag=b&limit=5");
+    expect(tagged.status).toBe(200);
     const all = await ts.call("GET", "/api/runs/q1/history?key=loss&minStep=1");
     expect(all.body.step).toEqual([1, 2]);
   });
