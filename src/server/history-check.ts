@@ -16,10 +16,9 @@
  */
 
 import { type HistoryColumns, LIMITS, type Op, opRows } from "../protocol/batch.js";
-import type { HistoryRow, StoredValue } from "../store/types.js";
+import type { HistoryRow } from "../store/types.js";
 import { invalid } from "./errors.js";
-
-const MAX_DEPTH = 32;
+import { checkDepth, kindOf } from "./json-value.js";
 
 type Obj = Record<string, unknown>;
 
@@ -28,29 +27,25 @@ function isObj(v: unknown): v is Obj {
 }
 
 function obj(v: unknown, field: string): Obj {
-  if (!isObj(v)) throw invalid(field, `must be an object, got ${kind(v)}`);
+  if (!isObj(v)) throw invalid(field, `must be an object, got ${kindOf(v)}`);
   return v;
 }
 
-function kind(v: unknown): string {
-  return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
-}
-
 function arr(v: unknown, field: string, max: number): unknown[] {
-  if (!Array.isArray(v)) throw invalid(field, `must be an array, got ${kind(v)}`);
+  if (!Array.isArray(v)) throw invalid(field, `must be an array, got ${kindOf(v)}`);
   if (v.length > max) throw invalid(field, `at most ${max} items per request, got ${v.length}`);
   return v;
 }
 
 function str(v: unknown, field: string, max = 4096): string {
-  if (typeof v !== "string") throw invalid(field, `must be a string, got ${kind(v)}`);
+  if (typeof v !== "string") throw invalid(field, `must be a string, got ${kindOf(v)}`);
   if (v.length > max) throw invalid(field, `longer than ${max} characters`);
   return v;
 }
 
 function num(v: unknown, field: string): number {
   if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw invalid(field, `must be a finite number, got ${JSON.stringify(v) ?? kind(v)}`);
+    throw invalid(field, `must be a finite number, got ${JSON.stringify(v) ?? kindOf(v)}`);
   }
   return v;
 }
@@ -68,27 +63,6 @@ function key(k: string, field: string): void {
   }
 }
 
-/** A StoredValue (numbers incl. NaN/±Inf after decoding, strings, booleans, null, arrays, plain objects). */
-function storedValue(v: unknown, field: string, depth = 0): StoredValue {
-  if (depth > MAX_DEPTH) throw invalid(field, `nested deeper than ${MAX_DEPTH} levels`);
-  switch (typeof v) {
-    case "number":
-    case "string":
-    case "boolean":
-      return v;
-    case "object":
-      if (v === null) return null;
-      if (Array.isArray(v)) {
-        for (let i = 0; i < v.length; i++) storedValue(v[i], `${field}[${i}]`, depth + 1);
-        return v as StoredValue;
-      }
-      for (const k in v as Obj) storedValue((v as Obj)[k], `${field}.${k}`, depth + 1);
-      return v as StoredValue;
-    default:
-      throw invalid(field, `cannot store a ${typeof v}`);
-  }
-}
-
 /** History rows, every point (`field` is e.g. `ops[2].rows`); returns them as typed. */
 export function historyRows(v: unknown, field: string): HistoryRow[] {
   const rows = arr(v, field, LIMITS.rowsPerRequest);
@@ -102,14 +76,14 @@ export function historyRows(v: unknown, field: string): HistoryRow[] {
     for (const k in vals) {
       key(k, `${f}.values`);
       const x = vals[k];
-      if (typeof x !== "number") storedValue(x, `${f}.values.${k}`);
+      if (typeof x !== "number") checkDepth(x, `${f}.values.${k}`);
     }
   }
   return rows as HistoryRow[];
 }
 
 function numArray(v: unknown, field: string, n: number, finite: boolean): number[] {
-  if (!Array.isArray(v)) throw invalid(field, `must be an array, got ${kind(v)}`);
+  if (!Array.isArray(v)) throw invalid(field, `must be an array, got ${kindOf(v)}`);
   if (v.length !== n) throw invalid(field, `must have ${n} entries, got ${v.length}`);
   for (let i = 0; i < n; i++) {
     const x = v[i];
@@ -160,7 +134,7 @@ export function historyColumns(v: unknown, field: string): HistoryColumns {
       throw invalid(`${field}.others[${i}].row`, `must be a row index below ${n}`);
     }
     key(str(x.key, `${field}.others[${i}].key`, LIMITS.keyLength), `${field}.others[${i}].key`);
-    storedValue(x.value, `${field}.others[${i}].value`);
+    checkDepth(x.value, `${field}.others[${i}].value`);
   }
   return { ...(o as unknown as HistoryColumns), others: others as HistoryColumns["others"] };
 }

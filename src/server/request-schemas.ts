@@ -7,27 +7,11 @@
 import * as v from "valibot";
 import { LIMITS } from "../protocol/batch.js";
 import type { RunState, StoredValue } from "../store/types.js";
+import { depthOf, kindOf, MAX_DEPTH } from "./json-value.js";
 
 const STATES = ["running", "finished", "failed", "crashed"] as const satisfies readonly RunState[];
-const MAX_DEPTH = 32;
-
-/** Depth of nesting of a parsed JSON value (stops counting past `MAX_DEPTH`). */
-function depthOf(x: unknown, depth = 0): number {
-  if (depth > MAX_DEPTH || x === null || typeof x !== "object") return depth;
-  let deepest = depth;
-  for (const k in x as Record<string, unknown>) {
-    deepest = Math.max(deepest, depthOf((x as Record<string, unknown>)[k], depth + 1));
-    if (deepest > MAX_DEPTH) break;
-  }
-  return deepest;
-}
-
 function isPlainObject(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === "object" && !Array.isArray(x);
-}
-
-function kindOf(x: unknown): string {
-  return x === null ? "null" : Array.isArray(x) ? "array" : typeof x;
 }
 
 /** `schema` for a JSON object only: valibot's object and record schemas also take arrays. */
@@ -52,7 +36,9 @@ const storedRecord = v.pipe(
 
 const text = (max: number) => v.pipe(v.string(), v.maxLength(max, `longer than ${max} characters`));
 const optText = (max: number) => v.nullish(text(max));
-const finite = v.pipe(v.number(), v.finite("must be a finite number"));
+const notFinite = (i: { input: unknown }) =>
+  `must be a finite number, got ${JSON.stringify(i.input) ?? kindOf(i.input)}`;
+const finite = v.pipe(v.number(notFinite), v.finite(notFinite));
 const tags = v.pipe(v.array(text(512)), v.maxLength(1000, "at most 1000 items per request"));
 
 /**
@@ -74,7 +60,7 @@ export const writerSchema = v.pipe(
 );
 
 export const seqSchema = v.pipe(
-  v.number(),
+  v.number((i) => `must be a positive integer, got ${JSON.stringify(i.input) ?? kindOf(i.input)}`),
   v.safeInteger((i) => `must be a positive integer, got ${JSON.stringify(i.input)}`),
   v.minValue(1, (i) => `must be a positive integer, got ${JSON.stringify(i.input)}`),
 );

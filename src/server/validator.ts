@@ -12,6 +12,7 @@ import { validator } from "hono/validator";
 import * as v from "valibot";
 import { decodeJson } from "../shared/json-numbers.js";
 import { ApiError, invalid } from "./errors.js";
+import { kindOf } from "./json-value.js";
 
 type AnySchema = v.GenericSchema<unknown, unknown>;
 
@@ -32,10 +33,6 @@ function fieldOf(issue: v.BaseIssue<unknown>, prefix: (first: string) => string)
   if (field === "") return prefix("").replace(/\.$/, "") || "body";
   const first = String(path[0]?.key ?? "");
   return prefix(first) + field;
-}
-
-function kindOf(x: unknown): string {
-  return x === null ? "null" : Array.isArray(x) ? "array" : typeof x;
 }
 
 /** The message of an issue its schema gave no words for: what was expected, what came. */
