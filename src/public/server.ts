@@ -22,6 +22,7 @@ export {
   type RunningServer,
   type ServerOptions,
 } from "../server/index.js";
+export { StoreWithoutTransactionError } from "../server/ingest.js";
 export { SERVER_DEFAULTS } from "../server/server-options.js";
 // --- store (src/store) ---
 export { SqliteStore } from "../store/sqlite/index.js";

@@ -26,6 +26,7 @@ export type {
   RunState,
   Store,
   StoredValue,
+  StoreTransaction,
 } from "../store/types.js";
 export { StoreError } from "../store/types.js";
 export {

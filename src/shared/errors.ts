@@ -8,7 +8,15 @@
  * @module
  */
 
-/** What an {@link AmltkError} may carry besides its code and message. */
+/**
+ * What an {@link AmltkError} may carry besides its code and message.
+ *
+ * @example
+ * ```ts
+ * const options: AmltkErrorOptions = { cause: new Error("disk full") };
+ * throw new AmltkError("write_failed", "could not write the run", options);
+ * ```
+ */
 export interface AmltkErrorOptions {
   /** The error this one wraps (a store failure behind an API error, a fetch failure...). */
   cause?: unknown;
