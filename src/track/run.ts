@@ -79,6 +79,13 @@ export class Run {
   private readonly maxBytes: number;
   private readonly ownsStore: boolean;
   private configDirty = false;
+  /**
+   * `config.update` was called since init: the store's copy (written by `init`) may be behind,
+   * so every state patch carries the config. Without it the final patch leaves config out.
+   */
+  private configChanged = false;
+  /** The config's plain data behind the `run.config` proxy (copied without proxy traps). */
+  private readonly configData: Record<string, unknown>;
   private finishing: Promise<void> | null = null;
   /** The code `finish` was called with: an exit while it is under way closes the run with it. */
   private finishCode: number | null = null;
@@ -121,8 +128,10 @@ export class Run {
     this.summary = this.summaryState.proxy();
     const cfg = makeConfig(rec.config, () => {
       this.configDirty = true;
+      this.configChanged = true;
     });
     this.config = cfg.config;
+    this.configData = cfg.data;
     if (this.disabled) return;
     const t = (ms: number, f: () => void) => {
       const h = setInterval(f, ms);
@@ -333,7 +342,7 @@ export class Run {
     }
     if (this.configDirty) {
       this.configDirty = false;
-      patch.config = { ...(this.config as unknown as Record<string, unknown>) };
+      patch.config = { ...this.configData };
     }
     const lines = this.capture?.take() ?? [];
     const hasPatch = patch.summary !== undefined || patch.config !== undefined;
@@ -457,16 +466,20 @@ export class Run {
     removeLive(this);
   }
 
-  /** Summary, config and heartbeat, plus the closing state when `exitCode` is not null. */
+  /**
+   * Summary, heartbeat and (when it changed since init) config, plus the closing state when
+   * `exitCode` is not null. An unchanged config is left out: `init` wrote it, and encoding and
+   * checking it again is a good part of a trial-sized run's finish.
+   */
   private statePatch(exitCode: number | null): RunPatch {
     const now = Date.now();
-    const patch: RunPatch = {
-      summary: { ...this.summaryState.values },
-      config: { ...(this.config as unknown as Record<string, unknown>) },
-      heartbeatAt: now,
-    };
+    const patch: RunPatch = { summary: { ...this.summaryState.values }, heartbeatAt: now };
+    if (this.configChanged) patch.config = { ...this.configData };
     if (exitCode === null) return patch;
-    return { ...patch, state: exitCode === 0 ? "finished" : "failed", exitCode, finishedAt: now };
+    patch.state = exitCode === 0 ? "finished" : "failed";
+    patch.exitCode = exitCode;
+    patch.finishedAt = now;
+    return patch;
   }
 
   private sampleSystem(): void {
