@@ -72,3 +72,27 @@ it("a flush during the run goes through the same one-call write", async () => {
   await run.finish();
   expect(once).toHaveBeenCalledTimes(2);
 });
+
+it("finish leaves a config init wrote alone, and writes one that changed", async () => {
+  const store = open();
+  const once = vi.spyOn(store, "writeRunSync");
+  const config = { lr: 0.1, layers: [64, 32] };
+  const kept = await init({ store, project: "p", config, systemInterval: 0, reinit: "create_new" });
+  await kept.finish();
+  expect(once.mock.calls.at(-1)?.[1].patch).not.toHaveProperty("config");
+  expect((await store.getRun(kept.id))?.config).toEqual(config);
+
+  const changed = await init({
+    store,
+    project: "p",
+    config,
+    systemInterval: 0,
+    reinit: "create_new",
+  });
+  changed.config.update({ batch: 32 });
+  await changed.flush();
+  await changed.finish();
+  // Once changed, every later patch carries the config (a failed flush must not lose it).
+  expect(once.mock.calls.at(-1)?.[1].patch?.config).toEqual({ ...config, batch: 32 });
+  expect((await store.getRun(changed.id))?.config).toEqual({ ...config, batch: 32 });
+});
