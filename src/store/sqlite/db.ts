@@ -89,11 +89,6 @@ function configure(db: Db): void {
   // better-sqlite3 defaults to a 16 MB page cache per connection; a tracked process mostly
   // appends, so 4 MB keeps its peak RSS low without slowing reads of recent chunks.
   db.pragma("cache_size = -4000");
-  // Pages read through a memory map instead of a read() each. Every commit of another process
-  // (the other workers of a sweep) empties this connection's page cache, so without it each
-  // tracked trial re-reads ~14 pages with pread (strace: 14 -> 2 per trial on processes x2).
-  // Address space only (no memory is taken up front); writes still go through the WAL.
-  db.pragma("mmap_size = 268435456");
   db.pragma("foreign_keys = OFF");
   migrate(db);
 }
