@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { decodeValue, encodeValue } from "../store/sqlite/values.js";
+import { decodeValue, encodeValue } from "../store/sqlite/stored-values.js";
 import {
   decodeJson,
   encodeJson,

@@ -1,5 +1,5 @@
 import { applyRunPatch, newRunRecord, ownerDead, queryRunRecords } from "../store/run-record.js";
-import { checkKey, checkValue } from "../store/sqlite/values.js";
+import { checkKey, checkValue } from "../store/sqlite/stored-values.js";
 import { TransactionQueue } from "../store/transaction-queue.js";
 import type {
   ConsoleLine,

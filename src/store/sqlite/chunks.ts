@@ -12,7 +12,7 @@ import type { HistoryBatch } from "../history-batch.js";
 import { StoreError } from "../types.js";
 import { type Db, stmt } from "./connection.js";
 import { requireRun } from "./runs.js";
-import { checkKey, checkValue, KIND_JSON } from "./values.js";
+import { checkKey, checkValue, KIND_JSON } from "./stored-values.js";
 
 /** Points per chunk: big enough to make inserts cheap, small enough for partial decodes. */
 export const CHUNK = 4096;

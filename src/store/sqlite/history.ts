@@ -15,7 +15,7 @@ import {
 import { chunkSteps, f64, mergeByStep, writeBatch } from "./chunks.js";
 import { type Db, writeTx } from "./connection.js";
 import { requireRun } from "./runs.js";
-import { checkKey, checkValue, KIND_JSON } from "./values.js";
+import { checkKey, checkValue, KIND_JSON } from "./stored-values.js";
 
 function checkStep(step: unknown, where: string): void {
   if (!Number.isSafeInteger(step) || (step as number) < 0) {

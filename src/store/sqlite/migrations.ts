@@ -8,7 +8,7 @@ import type { HistoryRow } from "../types.js";
 import { writeBatch } from "./chunks.js";
 import { type Db, pathOf, withRetry } from "./connection.js";
 import { storeWriteError } from "./faults.js";
-import { decodeValue } from "./values.js";
+import { decodeValue } from "./stored-values.js";
 
 /** Ordered migrations; `user_version` records how many have been applied. Never edit one that shipped. */
 export const MIGRATIONS: readonly string[] = [

@@ -22,7 +22,7 @@ import {
   StoreError,
 } from "../types.js";
 import { type Db, stmt, writeTx } from "./connection.js";
-import { checkValue } from "./values.js";
+import { checkValue } from "./stored-values.js";
 
 interface RunRow {
   id: string;
