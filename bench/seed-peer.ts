@@ -4,8 +4,9 @@
  * otherwise the reference number, printed as a reference with where it came from.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 
 /** The peer's overhead measured once in this project (see the README next to the script). */
 const REFERENCE = {
@@ -70,11 +71,15 @@ export function runPeer(root: string, trials: number, workers: number): PeerResu
   const setup = peerSetup(root);
   const why = missing(setup);
   if (why !== null) return { measured: false, reason: why, reference: REFERENCE };
-  const out = spawnSync(setup.python, [setup.script, String(trials), String(workers)], {
+  // Python amltk writes a folder per trial into its working directory: give it a scratch one.
+  const scratch = mkdtempSync(join(tmpdir(), "amltk-seed-peer-"));
+  const out = spawnSync(setup.python, [resolve(setup.script), String(trials), String(workers)], {
     encoding: "utf8",
     timeout: 600_000,
-    env: { ...process.env, AMLTK_SRC: setup.amltkSrc },
+    cwd: scratch,
+    env: { ...process.env, AMLTK_SRC: resolve(setup.amltkSrc ?? "") },
   });
+  rmSync(scratch, { recursive: true, force: true });
   const line = out.stdout?.trim().split("\n").pop() ?? "";
   let r: { plain_s?: number; tracked_s?: number; overhead_per_trial_s?: number };
   try {
