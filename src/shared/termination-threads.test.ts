@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { exited, jsonLines, whenReady } from "./child.test-helpers.js";
 import { TERMINATION_SIGNALS, type TerminationSignal } from "./termination.js";
 import { linkThreadTermination } from "./termination-threads.js";
 
@@ -36,26 +37,8 @@ function spawnHost(mode: string, graceMs?: number): { p: ChildProcess; out: stri
 /** Starts a host with one linked thread in `mode`; resolves once the thread listens. */
 async function start(mode: string, graceMs?: number): Promise<{ p: ChildProcess; out: string }> {
   const { p, out } = spawnHost(mode, graceMs);
-  await new Promise<void>((resolve, reject) => {
-    p.stdout!.on("data", (b: Buffer) => b.toString().includes("ready") && resolve());
-    p.once("exit", () => reject(new Error("host exited before its thread was ready")));
-  });
+  await whenReady(p, "host");
   return { p, out };
-}
-
-function exited(p: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
-  if (p.exitCode !== null || p.signalCode !== null) {
-    return Promise.resolve({ code: p.exitCode, signal: p.signalCode });
-  }
-  return new Promise((resolve) => p.once("exit", (code, signal) => resolve({ code, signal })));
-}
-
-function lines(out: string): unknown[] {
-  if (!existsSync(out)) return [];
-  return readFileSync(out, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l));
 }
 
 describe("worker threads and the host's termination", () => {
@@ -65,7 +48,7 @@ describe("worker threads and the host's termination", () => {
       p.kill(signal);
       expect(await exited(p)).toEqual({ code: null, signal });
       const exitCode = TERMINATION_SIGNALS[signal];
-      expect(lines(out)).toEqual([{ thread: true, signal, exitCode, ending: true }]);
+      expect(jsonLines(out)).toEqual([{ thread: true, signal, exitCode, ending: true }]);
     });
   }
 
@@ -73,17 +56,19 @@ describe("worker threads and the host's termination", () => {
     const { p, out } = await start("idle");
     p.kill("SIGTERM");
     expect(await exited(p)).toEqual({ code: null, signal: "SIGTERM" });
-    expect(lines(out)).toEqual([{ thread: true, signal: "SIGTERM", exitCode: 143, ending: true }]);
+    expect(jsonLines(out)).toEqual([
+      { thread: true, signal: "SIGTERM", exitCode: 143, ending: true },
+    ]);
   });
 
   it("leaves threads alone while a user's handler decides; a second signal reaches them", async () => {
     const { p, out } = await start("user");
     p.kill("SIGINT");
-    await expect.poll(() => lines(out)).toEqual([{ user: true }]);
+    await expect.poll(() => jsonLines(out)).toEqual([{ user: true }]);
     expect(p.exitCode).toBeNull();
     p.kill("SIGINT");
     expect(await exited(p)).toEqual({ code: null, signal: "SIGINT" });
-    expect(lines(out)).toContainEqual({
+    expect(jsonLines(out)).toContainEqual({
       thread: true,
       signal: "SIGINT",
       exitCode: 130,
@@ -95,7 +80,9 @@ describe("worker threads and the host's termination", () => {
     const { p, out } = await start("hang", 200);
     p.kill("SIGTERM");
     expect(await exited(p)).toEqual({ code: null, signal: "SIGTERM" });
-    expect(lines(out)).toEqual([{ thread: true, signal: "SIGTERM", exitCode: 143, ending: true }]);
+    expect(jsonLines(out)).toEqual([
+      { thread: true, signal: "SIGTERM", exitCode: 143, ending: true },
+    ]);
   });
 
   for (const kind of ["a busy", "an idle"]) {
@@ -104,7 +91,7 @@ describe("worker threads and the host's termination", () => {
       const { p, out } = spawnHost(`exit-${kind.split(" ")[1]}`);
       expect(await exited(p)).toEqual({ code: 3, signal: null });
       const expected = { thread: true, signal: "SIGTERM", exitCode: 143, ending: true };
-      expect(lines(out)).toEqual([expected]);
+      expect(jsonLines(out)).toEqual([expected]);
     });
   }
 

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { exited, jsonLines, whenReady } from "./child.test-helpers.js";
 import { onTermination, TERMINATION_SIGNALS, type TerminationSignal } from "./termination.js";
 
 const child = join(import.meta.dirname, "test-fixtures", "termination-child.ts");
@@ -25,26 +26,8 @@ async function start(
     stdio: ["ignore", "pipe", "inherit"],
   });
   running.push(p);
-  await new Promise<void>((resolve, reject) => {
-    p.stdout!.on("data", (b: Buffer) => b.toString().includes("ready") && resolve());
-    p.once("exit", () => reject(new Error("child exited before it was ready")));
-  });
+  await whenReady(p, "child");
   return { p, out };
-}
-
-function exited(p: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
-  if (p.exitCode !== null || p.signalCode !== null) {
-    return Promise.resolve({ code: p.exitCode, signal: p.signalCode });
-  }
-  return new Promise((resolve) => p.once("exit", (code, signal) => resolve({ code, signal })));
-}
-
-function lines(out: string): unknown[] {
-  if (!existsSync(out)) return [];
-  return readFileSync(out, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l));
 }
 
 describe("onTermination", () => {
@@ -53,20 +36,22 @@ describe("onTermination", () => {
       const { p, out } = await start("plain");
       p.kill(signal);
       expect(await exited(p)).toEqual({ code: null, signal });
-      expect(lines(out)).toEqual([{ signal, exitCode: TERMINATION_SIGNALS[signal], ending: true }]);
+      expect(jsonLines(out)).toEqual([
+        { signal, exitCode: TERMINATION_SIGNALS[signal], ending: true },
+      ]);
     });
   }
 
   it("leaves the exit to a user's own handler, and a second signal ends the process", async () => {
     const { p, out } = await start("user");
     p.kill("SIGINT");
-    await expect.poll(() => lines(out).length).toBe(2);
+    await expect.poll(() => jsonLines(out).length).toBe(2);
     expect(p.exitCode).toBeNull();
     p.kill("SIGINT");
     expect(await exited(p)).toEqual({ code: null, signal: "SIGINT" });
-    expect(lines(out)).toContainEqual({ signal: "SIGINT", exitCode: 130, ending: false });
-    expect(lines(out)).toContainEqual({ signal: "SIGINT", exitCode: 130, ending: true });
-    expect(lines(out)).toContainEqual({ user: true });
+    expect(jsonLines(out)).toContainEqual({ signal: "SIGINT", exitCode: 130, ending: false });
+    expect(jsonLines(out)).toContainEqual({ signal: "SIGINT", exitCode: 130, ending: true });
+    expect(jsonLines(out)).toContainEqual({ user: true });
   });
 
   it("with lingerMs keeps its handlers for the next registration to reuse", () => {
@@ -86,16 +71,16 @@ describe("onTermination", () => {
     const { p, out } = await start("linger");
     p.kill("SIGTERM");
     expect(await exited(p)).toEqual({ code: null, signal: "SIGTERM" });
-    expect(lines(out)).toEqual([]); // no cleanup ran: there was none
+    expect(jsonLines(out)).toEqual([]); // no cleanup ran: there was none
   });
 
   it("lingering handlers leave a user's handler alone, even at a second signal", async () => {
     const { p, out } = await start("linger-user");
     p.kill("SIGINT");
-    await expect.poll(() => lines(out).length).toBe(1);
+    await expect.poll(() => jsonLines(out).length).toBe(1);
     p.kill("SIGINT");
-    await expect.poll(() => lines(out).length).toBe(2);
-    expect(lines(out)).toEqual([{ user: true }, { user: true }]);
+    await expect.poll(() => jsonLines(out).length).toBe(2);
+    expect(jsonLines(out)).toEqual([{ user: true }, { user: true }]);
     expect([p.exitCode, p.signalCode]).toEqual([null, null]); // still running: the user decides
   });
 });
