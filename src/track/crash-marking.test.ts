@@ -5,31 +5,19 @@
  * reaps nothing itself.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { skipBecause } from "../../test/skip.js";
 import { type Subscriber, Watcher } from "../server/watcher.js";
 import { processStartToken } from "../store/owner.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import { init } from "./init.js";
+import { processHarness } from "./process.test-helpers.js";
 
 const logger = join(import.meta.dirname, "test-fixtures", "logger.ts");
-const kids: ChildProcess[] = [];
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const k of kids.splice(0))
-    if (k.exitCode === null && k.signalCode === null) k.kill("SIGKILL");
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
-
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "amltk-crash-"));
-  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
+const { kids, cleanups, tmp } = processHarness("amltk-crash-");
 
 /** The run's state as stored, read without any store code (nothing reaped on the way). */
 function storedState(dir: string, id: string): string | undefined {

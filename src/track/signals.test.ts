@@ -4,30 +4,18 @@
  * on the child's output and exit, never on sleeps.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../server/server.test-helpers.js";
 import { TERMINATION_SIGNALS, type TerminationSignal } from "../shared/termination.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { Store } from "../store/types.js";
 import { deliverSpools } from "./online/index.js";
+import { processHarness } from "./process.test-helpers.js";
 
 const fixture = join(import.meta.dirname, "test-fixtures", "signal-child.ts");
-const kids: ChildProcess[] = [];
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const k of kids.splice(0))
-    if (k.exitCode === null && k.signalCode === null) k.kill("SIGKILL");
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
-
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "amltk-signals-"));
-  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
+const { kids, cleanups, tmp } = processHarness("amltk-signals-");
 
 interface Child {
   p: ChildProcess;
