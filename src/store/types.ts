@@ -320,6 +320,13 @@ export interface Store {
    * transaction.
    */
   transaction?<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /**
+   * A number that changes whenever any writer of this store, in this process or another, has
+   * committed since the last call (SQLite: `PRAGMA data_version` plus this connection's own
+   * writes; PostgreSQL: LISTEN/NOTIFY). Optional: the server's live watcher polls it to know
+   * when to look for news, and without it looks every tick.
+   */
+  changeVersion?(): Promise<number>;
   close(): Promise<void>;
 }
 
