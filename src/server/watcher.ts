@@ -1,13 +1,14 @@
 /**
- * Change detection for live updates. Offline writers are other processes writing the SQLite
- * file, so the server cannot rely on its own writes: every tick (250 ms) it asks SQLite whether
- * any connection committed (`PRAGMA data_version`, free), and only then lists the running and
- * recently finished runs and diffs them against what it saw. New history is read per run from
- * its last seen `nextStep` through `Store.readHistory`.
+ * Change detection for live updates. Writers may be other processes (offline trackers on the
+ * SQLite file, other server processes on one PostgreSQL database), so the server cannot rely on
+ * its own writes: every tick (250 ms) it asks the store whether anyone committed
+ * (`Store.changeVersion`: SQLite's `PRAGMA data_version`, PostgreSQL's LISTEN/NOTIFY; a store
+ * without it is looked at every tick), and only then lists the running and recently finished
+ * runs and diffs them against what it saw. New history is read per run from its last seen
+ * `nextStep` through `Store.readHistory`.
  */
 
 import { encodeJson } from "../shared/json-numbers.js";
-import { SqliteStore } from "../store/sqlite/index.js";
 import type { RunRecord, Store } from "../store/types.js";
 
 export interface HistoryPoint {
@@ -63,7 +64,11 @@ export class Watcher {
     private readonly intervalMs = 250,
   ) {}
 
-  /** The server's own writes do not change `data_version` for its own connection. */
+  /**
+   * Called after the server's own writes: a store's change version may not show them (SQLite's
+   * `data_version` ignores its own connection's commits), and reads may go through other
+   * connections (a read pool) that must look again.
+   */
   changed(): void {
     this.#local++;
   }
@@ -91,10 +96,9 @@ export class Watcher {
     this.#timer = undefined;
   }
 
-  #dataVersion(): number {
-    const s = this.store;
-    if (s instanceof SqliteStore) return s.db.pragma("data_version", { simple: true }) as number;
-    return Date.now(); // unknown backends: always look
+  /** The store's change version; a store that cannot tell is looked at every tick. */
+  async #changeVersion(): Promise<number> {
+    return this.store.changeVersion ? this.store.changeVersion() : Date.now();
   }
 
   /** One check; exported for tests through `Watcher.prototype.tick`. */
@@ -103,7 +107,7 @@ export class Watcher {
     this.#busy = true;
     try {
       const reaped = await this.#reapDeadOwners();
-      const version = this.#dataVersion();
+      const version = await this.#changeVersion();
       // Heartbeat-driven crash marking changes nothing in the file, so look every 5 s anyway.
       const stale = Date.now() - this.#lastTick > 5_000;
       if (version === this.#lastVersion && this.#local === this.#lastLocal && !stale && !reaped) {

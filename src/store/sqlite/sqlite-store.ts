@@ -23,7 +23,7 @@ import {
   type SystemSample,
 } from "../types.js";
 import { writeBatch } from "./chunks.js";
-import { type Db, openDb, withRetry, writeTx } from "./db.js";
+import { type Db, openDb, stmt, withRetry, writeTx } from "./db.js";
 import { isFull, isReadOnly } from "./faults.js";
 import {
   appendConsoleRows,
@@ -76,6 +76,8 @@ export class SqliteStore implements Store, BatchWriter {
   readonly kind = "sqlite";
   #db: Db | undefined;
   readonly #transactions = new TransactionQueue();
+  /** What {@link SqliteStore.changeVersion} last saw, and the number it gave out. */
+  readonly #change = { dataVersion: -1, ownChanges: -1, version: 0 };
 
   private constructor(
     db: Db,
@@ -365,6 +367,35 @@ export class SqliteStore implements Store, BatchWriter {
 
   async reapCrashed(staleAfterMs?: number): Promise<string[]> {
     return this.reapCrashedSync(staleAfterMs);
+  }
+
+  /**
+   * A number that changes when anything was committed since the last call: by another
+   * connection (`PRAGMA data_version`, which a connection's own commits leave alone) or by this
+   * one (`total_changes()`). Both are free to ask, so a live watcher polls this every tick.
+   *
+   * @example
+   * ```ts
+   * const before = await store.changeVersion();
+   * await store.updateRun(id, { notes: "x" });
+   * (await store.changeVersion()) !== before; // true
+   * ```
+   */
+  async changeVersion(): Promise<number> {
+    return this.changeVersionSync();
+  }
+
+  changeVersionSync(): number {
+    const db = this.db;
+    const dataVersion = db.pragma("data_version", { simple: true }) as number;
+    const ownChanges = (stmt(db, "SELECT total_changes() AS n").get() as { n: number }).n;
+    const c = this.#change;
+    if (dataVersion !== c.dataVersion || ownChanges !== c.ownChanges) {
+      c.dataVersion = dataVersion;
+      c.ownChanges = ownChanges;
+      c.version++;
+    }
+    return c.version;
   }
 
   /** One write transaction (BEGIN IMMEDIATE) on this connection; see {@link Store.transaction}. */
