@@ -11,6 +11,7 @@ import { SqliteStore } from "../store/sqlite/index.js";
 import { keyAuth, needAllProjects, needProject } from "./access.js";
 import { ApiKeys } from "./auth.js";
 import { ApiError, toApiError } from "./errors.js";
+import { registerGroupSeriesRoute } from "./group-series.js";
 import { COMMON_HEADERS, isLoopbackAddress, requestGuard } from "./guard.js";
 import { makeIngestor } from "./ingest.js";
 import { apiRun, registerReadRoutes } from "./read-routes.js";
@@ -108,6 +109,7 @@ function buildApp(opts: ServerOptions, port: () => number | undefined): App {
   );
 
   registerReadRoutes(app, store, VERSION);
+  registerGroupSeriesRoute(app, store);
   registerWriteRoutes(app, store, makeIngestor(store), () => watcher.changed());
 
   app.get("/api/stream", (c) => {

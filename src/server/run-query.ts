@@ -1,7 +1,8 @@
 /** The runs query of `GET /api/runs` (filter, sort, paging), also accepted by `/api/series`. */
 
 import * as v from "valibot";
-import { checkRunFilter, parseRunPath } from "../store/run-record.js";
+import { decodeJson } from "../shared/json-numbers.js";
+import { checkQueryFilter, parseRunPath } from "../store/run-record.js";
 import type { RunFilter, RunQuery, RunState } from "../store/types.js";
 import { invalid } from "./errors.js";
 import { intQuery } from "./request-schemas.js";
@@ -63,7 +64,8 @@ function parseFilters(raw: string | undefined, prefix: string): RunFilter[] {
   if (raw === undefined || raw === "") return [];
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw);
+    // NaN/±Infinity travel tagged (`{"$amltk_num":"NaN"}`), so `cost = NaN` can be asked.
+    parsed = decodeJson(raw);
   } catch {
     throw invalid(`${prefix}filter`, "must be a JSON array of {field, op, value}");
   }
@@ -86,7 +88,7 @@ function parseFilters(raw: string | undefined, prefix: string): RunFilter[] {
       throw invalid(`${prefix}filter[${i}].value`, "at most 1,000 values");
     }
     const filter: RunFilter = { path: o.field, op, value: value as RunFilter["value"] };
-    checked(() => checkRunFilter(filter), `${prefix}filter[${i}]`, o.field);
+    checked(() => checkQueryFilter(filter), `${prefix}filter[${i}]`, o.field);
     return filter;
   });
 }

@@ -75,6 +75,14 @@ const queries: RunQuery[] = [
   { search: "run 1" },
   { project: "p", state: ["running"], tags: ["Odd"] },
   { group: "odd", sort: "-name" },
+  { where: [{ path: "tags", op: "=", value: "Odd" }] },
+  { where: [{ path: "tags", op: "!=", value: "Odd" }] },
+  { where: [{ path: "tags", op: "contains", value: "d" }] },
+  { where: [{ path: "tags", op: "in", value: ["Odd", "zz"] }] },
+  { where: [{ path: "tags", op: "=", value: null }] },
+  { where: [{ path: "summary.acc", op: "=", value: Number.NaN }] },
+  { where: [{ path: "summary.acc", op: "!=", value: Number.NaN }] },
+  { where: [{ path: "summary.acc", op: "=", value: Number.POSITIVE_INFINITY }] },
 ];
 
 describe("queryRunRecords (memory) and queryRuns (SQLite)", () => {
@@ -83,6 +91,39 @@ describe("queryRunRecords (memory) and queryRuns (SQLite)", () => {
     const got = await memory.listRuns(q);
     expect(got.total).toBe(want.total);
     expect(got.runs.map((r) => r.id)).toEqual(want.runs.map((r) => r.id));
+  });
+
+  it("filters on tags and matches NaN/Infinity", async () => {
+    const ids = async (q: RunQuery) => (await sqlite.listRuns(q)).runs.map((r) => r.id).sort();
+    expect(await ids({ where: [{ path: "tags", op: "=", value: "Odd" }] })).toEqual([
+      "r1",
+      "r3",
+      "r5",
+    ]);
+    expect(await ids({ where: [{ path: "tags", op: "contains", value: "dd" }] })).toEqual([
+      "r1",
+      "r3",
+      "r5",
+    ]);
+    expect(await ids({ where: [{ path: "tags", op: "!=", value: "Odd" }] })).toEqual([
+      "r0",
+      "r2",
+      "r4",
+    ]);
+    expect(await ids({ where: [{ path: "summary.acc", op: "=", value: Number.NaN }] })).toEqual([
+      "r2",
+    ]);
+    expect(await ids({ where: [{ path: "summary.acc", op: "=", value: Infinity }] })).toEqual([
+      "r5",
+    ]);
+    for (const store of [sqlite, memory]) {
+      await expect(
+        store.listRuns({ where: [{ path: "tags", op: ">", value: "a" }] }),
+      ).rejects.toThrow(/tags/);
+      await expect(
+        store.listRuns({ where: [{ path: "summary.acc", op: "<", value: Number.NaN }] }),
+      ).rejects.toThrow(/= or != only/);
+    }
   });
 
   it("builds a new run's record with the defaults both stores return", async () => {

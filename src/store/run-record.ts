@@ -103,6 +103,43 @@ export function parseRunPath(path: string): RunPath {
 
 const OPS: readonly RunFilter["op"][] = ["=", "!=", "<", "<=", ">", ">=", "contains", "in"];
 
+/**
+ * Whether `f` filters on the run's tags (path `tags`): `=` the run has the tag, `!=` it has
+ * not, `contains` one of its tags contains the text, `in` it has one of the tags; `= null`
+ * means no tags at all. A backend checks it with {@link checkTagFilter}, not
+ * {@link checkRunFilter} (tags are a list, not a value with a path).
+ */
+export function isTagFilter(f: RunFilter): boolean {
+  return f.path === "tags";
+}
+
+/** Checks a tag filter's op and value (see {@link isTagFilter}). */
+export function checkTagFilter(f: RunFilter): void {
+  const ok = (v: unknown) => typeof v === "string";
+  if (
+    f.op === "in"
+      ? !Array.isArray(f.value) || !f.value.every(ok)
+      : !["=", "!=", "contains"].includes(f.op)
+  ) {
+    throw new StoreError(
+      `filter on tags: use = != contains or in with tag names (got op ${JSON.stringify(f.op)})`,
+      "invalid",
+    );
+  }
+  if (f.op !== "in" && !ok(f.value) && !(f.value === null && f.op !== "contains")) {
+    throw new StoreError("filter on tags: the value must be a tag name", "invalid");
+  }
+}
+
+/** Checks any filter of a run query: a tag filter, or one with a field path (returned). */
+export function checkQueryFilter(f: RunFilter): RunPath | undefined {
+  if (isTagFilter(f)) {
+    checkTagFilter(f);
+    return undefined;
+  }
+  return checkRunFilter(f);
+}
+
 /** Checks a filter's path, op and value shape; returns the parsed path. */
 export function checkRunFilter(f: RunFilter): RunPath {
   const path = parseRunPath(f.path);
@@ -121,6 +158,14 @@ export function checkRunFilter(f: RunFilter): RunPath {
     throw new StoreError(`filter on ${f.path}: op ${f.op} needs a single value`, "invalid");
   } else if (f.value === null && f.op !== "=" && f.op !== "!=" && f.op !== "contains") {
     throw new StoreError(`filter on ${f.path}: op ${f.op} needs a non-null value`, "invalid");
+  } else if (
+    typeof f.value === "number" &&
+    !Number.isFinite(f.value) &&
+    f.op !== "=" &&
+    f.op !== "!="
+  ) {
+    // Stored NaN/±Infinity are tagged JSON text: only (in)equality means something.
+    throw new StoreError(`filter on ${f.path}: ${f.value} matches with = or != only`, "invalid");
   }
   return path;
 }
@@ -196,7 +241,16 @@ function compare(a: number | string, b: number | string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function matchFilter(rec: RunRecord, f: RunFilter, path: RunPath): boolean {
+/** A tag filter's test (see {@link isTagFilter}). */
+function matchTags(rec: RunRecord, f: RunFilter): boolean {
+  if (f.op === "in") return rec.tags.some((t) => (f.value as readonly unknown[]).includes(t));
+  if (f.op === "contains") return rec.tags.some((t) => t.includes(String(f.value)));
+  const has = f.value === null ? rec.tags.length === 0 : rec.tags.includes(f.value as string);
+  return f.op === "=" ? has : !has;
+}
+
+function matchFilter(rec: RunRecord, f: RunFilter, path: RunPath | undefined): boolean {
+  if (!path) return matchTags(rec, f);
   const v = valueAt(rec, path);
   if (f.op === "in") {
     const vals = (f.value as readonly (string | number | boolean)[]).map(sqlValue);
@@ -239,7 +293,7 @@ export function queryRunRecords(
 ): { runs: RunRecord[]; total: number } {
   const states = queryStates(q.state);
   const needle = querySearch(q.search);
-  const filters = (q.where ?? []).map((f) => ({ f, path: checkRunFilter(f) }));
+  const filters = (q.where ?? []).map((f) => ({ f, path: checkQueryFilter(f) }));
   const sort = querySort(q.sort);
   checkPaging(q);
   const hit = (r: RunRecord) =>

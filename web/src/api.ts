@@ -174,6 +174,9 @@ export async function series(req: {
   buckets: number;
   /** Columns to fetch (default all); the others come back as empty arrays. */
   fields?: SeriesField[];
+  /** The x range to bucket (a zoom), in the API's x unit (steps, or ms for time/relative). */
+  xMin?: number;
+  xMax?: number;
 }): Promise<SeriesData[]> {
   const r = await request<{ series: SeriesData[] }>(
     "series",
@@ -189,6 +192,47 @@ export async function series(req: {
     }
   }
   return r.series;
+}
+
+/** One group's aggregate of one key: parallel arrays over the buckets where a run had a value. */
+export interface GroupSeriesData {
+  group: string;
+  key: string;
+  x: number[];
+  mean: number[];
+  std: number[];
+  min: number[];
+  max: number[];
+  /** The low and high percentile asked for. */
+  lo: number[];
+  hi: number[];
+  /** Runs of the group with a value in the bucket. */
+  n: number[];
+}
+
+export interface GroupSeriesResult {
+  /** Every group in order, with its number of runs (the whole group, as the table counts it). */
+  groups: { label: string; runs: number }[];
+  series: GroupSeriesData[];
+}
+
+/** Group aggregates computed by the server over every run of each group (one request). */
+export function groupSeries(req: {
+  runs?: string[];
+  runsQuery?: string;
+  by: string;
+  keys: string[];
+  x: XMode;
+  buckets: number;
+  xMin?: number;
+  xMax?: number;
+  percentiles?: [number, number];
+}): Promise<GroupSeriesResult> {
+  return request<GroupSeriesResult>(
+    "series/groups",
+    { method: "POST", body: JSON.stringify(req) },
+    false,
+  );
 }
 
 /** System metrics of one run, one series per key (x = epoch milliseconds). */

@@ -192,42 +192,8 @@ function groupRow(label: string, runs: Run[], width: number, o: TableOptions): H
   );
 }
 
-/** Groups runs by `group`, `tags` (a run with several tags appears under each) or `config.<key>`. */
-export function groupRuns(runs: readonly Run[], by: string): Map<string, Run[]> {
-  const groups = new Map<string, Run[]>();
-  const add = (label: string, r: Run) => {
-    const g = groups.get(label) ?? [];
-    groups.set(label, g);
-    g.push(r);
-  };
-  for (const r of runs) {
-    if (by === "tags") {
-      if (r.tags.length === 0) add("(no tags)", r);
-      for (const t of r.tags) add(t, r);
-    } else {
-      const v = by === "group" ? r.group : pathValue(r, by);
-      // `lr=0.1` reads better than a bare `0.1` in a legend.
-      const name = by.replace(/^(config|summary)\./, "");
-      add(
-        v === null || v === undefined
-          ? `(no ${name})`
-          : by === "group"
-            ? fmt(v)
-            : `${name}=${fmt(v)}`,
-        r,
-      );
-    }
-  }
-  // Natural order (2 before 10), runs without a value last.
-  const order = [...groups.keys()].sort((a, b) =>
-    a.startsWith("(no ") !== b.startsWith("(no ")
-      ? a.startsWith("(no ")
-        ? 1
-        : -1
-      : a.localeCompare(b, undefined, { numeric: true }),
-  );
-  return new Map(order.map((k) => [k, groups.get(k)!]));
-}
+/** Groups runs as the server's group aggregates do (one function, so labels and counts agree). */
+export { groupRuns } from "../../src/server/run-groups.js";
 
 /** Columns offered by the chooser: every config and summary key seen in the loaded runs. */
 export function availableColumns(runs: readonly Run[]): string[] {

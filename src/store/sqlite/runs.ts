@@ -4,6 +4,8 @@ import { decodeJson, encodeJson } from "../../shared/json-numbers.js";
 import {
   checkPaging,
   checkRunFilter,
+  checkTagFilter,
+  isTagFilter,
   newRunRecord,
   querySearch,
   querySort,
@@ -258,10 +260,30 @@ function pathExpr(path: RunPath): { sql: string; args: unknown[] } {
 }
 
 function sqlArg(v: unknown): unknown {
+  // A stored NaN/±Infinity is its tagged JSON text, which json_extract returns as is.
+  if (typeof v === "number" && !Number.isFinite(v)) return encodeJson(v);
   return typeof v === "boolean" ? (v ? 1 : 0) : v;
 }
 
+/** A filter on tags (`isTagFilter`), as the JS matcher reads it. */
+function tagFilterSql(f: RunFilter): { sql: string; args: unknown[] } {
+  checkTagFilter(f);
+  const any = (cond: string) => `EXISTS (SELECT 1 FROM json_each(r.tags) WHERE ${cond})`;
+  if (f.op === "in") {
+    const vals = f.value as readonly string[];
+    if (vals.length === 0) return { sql: "0", args: [] };
+    return { sql: any(`value IN (${vals.map(() => "?").join(",")})`), args: [...vals] };
+  }
+  if (f.op === "contains") return { sql: any("instr(value, ?) > 0"), args: [String(f.value)] };
+  const has = f.value === null ? any("1") : any("value = ?");
+  const args = f.value === null ? [] : [f.value];
+  // `= null`: no tags; `!= null`: some tag.
+  const negate = (f.op === "=") === (f.value === null);
+  return { sql: negate ? `NOT ${has}` : has, args };
+}
+
 function filterSql(f: RunFilter): { sql: string; args: unknown[] } {
+  if (isTagFilter(f)) return tagFilterSql(f);
   const e = pathExpr(checkRunFilter(f));
   if (f.op === "in") {
     const vals = f.value as readonly (string | number | boolean)[];

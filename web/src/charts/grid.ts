@@ -4,6 +4,8 @@
  * key is one series request, so panels appear as their data arrives.
  */
 import {
+  type GroupSeriesResult,
+  groupSeries,
   type Run,
   runKeys,
   type SeriesData,
@@ -15,6 +17,18 @@ import { colorFor, PALETTE } from "../colors.js";
 import { h } from "../element.js";
 import { markOnce } from "../perf.js";
 import { createPanel, drawsBands, type Panel, type PanelOptions } from "./panel.js";
+import type { GroupBand, PanelInput } from "./panel-data.js";
+
+/**
+ * Grouped charts: the groups of `by` over every run the runs query (or the run list) names,
+ * aggregated by the server, one request per key.
+ */
+export interface Grouping {
+  by: string;
+  runsQuery?: string;
+  runs?: string[];
+  band: GroupBand;
+}
 
 export interface GridOptions {
   runs: readonly Run[];
@@ -23,7 +37,12 @@ export interface GridOptions {
   xMode: XMode;
   smoothing: number;
   log: boolean;
-  groups: Map<string, string[]> | null;
+  /** Grouped charts (one mean line and band per group), or null for one line per run. */
+  grouping: Grouping | null;
+  /** The x range shown (panel units: steps or seconds), fetched at full resolution; null: all. */
+  zoom?: [number, number] | null;
+  /** A panel was zoomed (or reset): the page keeps the range in the view and reloads. */
+  onZoom?: (range: [number, number] | null) => void;
   /** Run colors; default a stable hash of the id. */
   color?: (runId: string) => string;
   onFirstDraw?: () => void;
@@ -40,12 +59,12 @@ const bucketsFor = (runs: number) => (runs > 20 ? 200 : 400);
 /** The buckets and columns a panel of `runs` runs asks for. */
 export function seriesShape(
   runs: number,
-  o: Pick<GridOptions, "groups" | "smoothing">,
+  o: { grouped: boolean; smoothing: number },
 ): { buckets: number; fields?: SeriesField[] } {
   return {
     buckets: bucketsFor(runs),
     // Many runs draw lines only: `last` is a quarter of the payload.
-    ...(drawsBands(runs, (o.groups?.size ?? 0) > 0, o.smoothing) ? {} : { fields: ["last"] }),
+    ...(drawsBands(runs, o.grouped, o.smoothing) ? {} : { fields: ["last"] }),
   };
 }
 
@@ -87,7 +106,8 @@ export class ChartGrid {
       log: this.o.log,
       label: (id) => names.get(id) ?? id,
       color: this.o.color ?? colorFor,
-      groups: this.o.groups,
+      band: this.o.grouping?.band,
+      onZoom: this.o.onZoom,
       // Groups are few: give them distinct palette entries in order, not hashed ones.
       groupColor: (label) => {
         const c = groupColors.get(label) ?? PALETTE[groupColors.size % PALETTE.length]!;
@@ -119,41 +139,71 @@ export class ChartGrid {
       this.keys = keys;
       if (keys.length === 0) this.el.append(h("p", { class: "muted" }, "No history logged yet."));
     }
-    const ids = runs.map((r) => r.id);
     const prefetched = this.o.prefetched;
     this.o = { ...this.o, prefetched: undefined };
     await Promise.all(
       keys.map(async (key) => {
-        const shape = seriesShape(ids.length, this.o);
-        // A prefetch is used when it asked for exactly this: same shape, same runs in order.
-        const pre = prefetched?.get(key);
-        const early =
-          pre && sameShape(pre.shape, shape)
-            ? await pre.data.then(
-                (d) => (d.map((s) => s.run).join("\n") === ids.join("\n") ? d : undefined),
-                () => undefined,
-              )
-            : undefined;
-        const data: SeriesData[] =
-          early ?? (await series({ runs: ids, keys: [key], x: this.o.xMode, ...shape }));
+        const input = await this.fetchKey(key, prefetched);
         if (gen !== this.generation) return;
         markOnce("amltk:chart-data");
-        const withData = data.filter((s) => s.x.length > 0);
-        const opts = this.panelOptions(key);
-        const existing = this.panels.get(key);
-        if (existing) existing.update(withData, opts);
-        else {
-          const p = createPanel(withData, opts);
-          this.panels.set(key, p);
-          // Keep key order stable whatever order the responses arrive in.
-          const after = keys
-            .slice(keys.indexOf(key) + 1)
-            .find((k) => this.panels.get(k)?.el.isConnected);
-          const ref = after ? this.panels.get(after)!.el : null;
-          this.el.insertBefore(p.el, ref);
-        }
+        this.place(key, keys, input);
       }),
     );
+  }
+
+  /** The API's x range of the zoom: steps as they are, seconds as milliseconds. */
+  private range(): { xMin?: number; xMax?: number } {
+    const z = this.o.zoom;
+    if (!z) return {};
+    const f = this.o.xMode === "step" ? 1 : 1000;
+    return { xMin: z[0] * f, xMax: z[1] * f };
+  }
+
+  /** One key's data: group aggregates, a prefetched response, or a series request. */
+  private async fetchKey(key: string, prefetched: Prefetched | undefined): Promise<PanelInput> {
+    const g = this.o.grouping;
+    if (g) {
+      const groups: GroupSeriesResult = await groupSeries({
+        ...(g.runsQuery !== undefined ? { runsQuery: g.runsQuery } : { runs: g.runs ?? [] }),
+        by: g.by,
+        keys: [key],
+        x: this.o.xMode,
+        buckets: 200,
+        ...this.range(),
+        ...(g.band === "pct" ? { percentiles: [10, 90] as [number, number] } : {}),
+      });
+      return { groups };
+    }
+    const ids = this.o.runs.map((r) => r.id);
+    const shape = seriesShape(ids.length, { grouped: false, smoothing: this.o.smoothing });
+    // A prefetch is used when it asked for exactly this: same shape, same runs in order.
+    const pre = this.o.zoom ? undefined : prefetched?.get(key);
+    const early =
+      pre && sameShape(pre.shape, shape)
+        ? await pre.data.then(
+            (d) => (d.map((s) => s.run).join("\n") === ids.join("\n") ? d : undefined),
+            () => undefined,
+          )
+        : undefined;
+    const data: SeriesData[] =
+      early ??
+      (await series({ runs: ids, keys: [key], x: this.o.xMode, ...shape, ...this.range() }));
+    return { runs: data.filter((s) => s.x.length > 0) };
+  }
+
+  /** Updates the key's panel in place, or creates it in key order. */
+  private place(key: string, keys: readonly string[], input: PanelInput): void {
+    const opts = this.panelOptions(key);
+    const existing = this.panels.get(key);
+    if (existing) {
+      existing.update(input, opts);
+      return;
+    }
+    const p = createPanel(input, opts);
+    this.panels.set(key, p);
+    // Keep key order stable whatever order the responses arrive in.
+    const after = keys.slice(keys.indexOf(key) + 1).find((k) => this.panels.get(k)?.el.isConnected);
+    this.el.insertBefore(p.el, after ? this.panels.get(after)!.el : null);
   }
 
   clear(): void {

@@ -3,8 +3,14 @@
  * line and min–max band per group) and the bands, built from the server's bucketed series.
  */
 import type uPlot from "uplot";
-import type { SeriesData, XMode } from "../api.js";
-import { align, type Column, ema, groupStats, interpolate, positiveOnly } from "./transform.js";
+import type { GroupSeriesResult, SeriesData, XMode } from "../api.js";
+import { align, type Column, ema, positiveOnly } from "./transform.js";
+
+/** What a panel draws: runs' series, or the server's group aggregates. */
+export type PanelInput = { runs: readonly SeriesData[] } | { groups: GroupSeriesResult };
+
+/** The band drawn around a group's mean. */
+export type GroupBand = "minmax" | "std" | "pct" | "none";
 
 /** How a panel draws: see {@link createPanel}. */
 export interface PanelOptions {
@@ -15,13 +21,15 @@ export interface PanelOptions {
   log: boolean;
   label: (runId: string) => string;
   color: (runId: string) => string;
-  /** Group label -> run ids; when set, one mean line and min–max band per group. */
-  groups?: Map<string, string[]> | null;
+  /** The band around each group's mean (grouped panels); default min–max. */
+  band?: GroupBand;
   /** Group label -> color. */
   groupColor?: (label: string) => string;
   height?: number;
   /** Called after the first draw that had data (for performance marks). */
   onDrawn?: () => void;
+  /** The user dragged out an x range (panel units), or reset it (null) by double click. */
+  onZoom?: (range: [number, number] | null) => void;
 }
 
 /** uPlot's data, series and bands for one panel. */
@@ -61,12 +69,13 @@ interface Draft {
   fix: (c: Column) => Column;
 }
 
-/** Builds a panel's uPlot data from the server's series for it. */
-export function buildPlotData(data: readonly SeriesData[], o: PanelOptions): PlotData {
-  const grouped = o.groups !== null && o.groups !== undefined && o.groups.size > 0;
+/** Builds a panel's uPlot data from the server's series (or group aggregates) for it. */
+export function buildPlotData(input: PanelInput, o: PanelOptions): PlotData {
+  if ("groups" in input) return buildGroupPlotData(input.groups, o);
+  const data = input.runs;
   // Bands need the min/max columns, which a request for many runs leaves out.
   const withBands =
-    drawsBands(data.length, grouped, o.smoothing) &&
+    drawsBands(data.length, false, o.smoothing) &&
     data.every((s) => s.min.length === s.x.length && s.max.length === s.x.length);
   const { x, ys } = align(alignedColumns(data, o.xMode, withBands));
   const draft: Draft = {
@@ -78,9 +87,62 @@ export function buildPlotData(data: readonly SeriesData[], o: PanelOptions): Plo
     lines: [],
     fix: (c) => (o.log ? positiveOnly(c) : c),
   };
-  if (grouped && o.groups) addGroupSeries(draft, data, o, o.groups);
-  else addRunSeries(draft, data, o, withBands);
+  addRunSeries(draft, data, o, withBands);
   const { series, out, bands, lines } = draft;
+  return { data: [x, ...out] as uPlot.AlignedData, series, bands, lines };
+}
+
+/** A bucket edge as the panel's x: steps rounded up to a whole step, times in seconds. */
+function panelX(xMode: XMode, xs: readonly number[]): number[] {
+  return xMode === "step" ? xs.map((v) => Math.ceil(v - 1e-9)) : xs.map((v) => v / 1000);
+}
+
+/** The band's low and high edge of a group series. */
+function bandEdges(s: GroupSeriesResult["series"][number], band: GroupBand): [number[], number[]] {
+  if (band === "std") {
+    return [s.mean.map((m, i) => m - s.std[i]!), s.mean.map((m, i) => m + s.std[i]!)];
+  }
+  return band === "pct" ? [s.lo, s.hi] : [s.min, s.max];
+}
+
+/**
+ * One mean line per group and its band (min–max, ±1 std or the percentile band), from the
+ * server's aggregates over every run of the group; the legend counts the whole group.
+ */
+function buildGroupPlotData(g: GroupSeriesResult, o: PanelOptions): PlotData {
+  const band = o.band ?? "minmax";
+  const cols = g.series.flatMap((s) => {
+    const x = panelX(o.xMode, s.x);
+    const [lo, hi] = bandEdges(s, band);
+    return [
+      { x, y: s.mean },
+      { x, y: lo },
+      { x, y: hi },
+    ];
+  });
+  const { x, ys } = align(cols);
+  const fix = (c: Column) => (o.log ? positiveOnly(c) : c);
+  const runsOf = new Map(g.groups.map((gr) => [gr.label, gr.runs]));
+  const series: uPlot.Series[] = [{ label: o.xMode }];
+  const out: Column[] = [];
+  const bands: uPlot.Band[] = [];
+  const lines: number[] = [];
+  g.series.forEach((s, i) => {
+    const color = o.groupColor?.(s.group) ?? "#1f77b4";
+    const base = out.length + 1;
+    out.push(fix(ema(ys[3 * i]!, o.smoothing)));
+    series.push({
+      label: `${s.group} (${runsOf.get(s.group) ?? 0})`,
+      stroke: color,
+      width: 2,
+      spanGaps: true,
+    });
+    lines.push(base);
+    if (band === "none") return;
+    out.push(fix(ema(ys[3 * i + 1]!, o.smoothing)), fix(ema(ys[3 * i + 2]!, o.smoothing)));
+    series.push(bandEdge(`${s.group} low`), bandEdge(`${s.group} high`));
+    bands.push({ series: [base + 2, base + 1], fill: alpha(color, 0.15) });
+  });
   return { data: [x, ...out] as uPlot.AlignedData, series, bands, lines };
 }
 
@@ -89,41 +151,13 @@ function alignedColumns(data: readonly SeriesData[], xMode: XMode, withBands: bo
   // The server speaks milliseconds for time and relative x; axes read better in seconds.
   // A bucket's left edge is not a step: when buckets are narrower than a step, the step in
   // the bucket is the edge rounded up (and wider buckets move by less than one step).
-  const xs = data.map((s) =>
-    xMode === "step" ? s.x.map((v) => Math.ceil(v - 1e-9)) : s.x.map((v) => v / 1000),
-  );
+  const xs = data.map((s) => panelX(xMode, s.x));
   // Bucket min/max columns are only drawn as per-run bands; skip aligning them otherwise.
   return [
     ...data.map((s, i) => ({ x: xs[i]!, y: s.last })),
     ...(withBands ? data.map((s, i) => ({ x: xs[i]!, y: s.min })) : []),
     ...(withBands ? data.map((s, i) => ({ x: xs[i]!, y: s.max })) : []),
   ];
-}
-
-/** One mean line and min–max band per group, over its members' smoothed, interpolated runs. */
-function addGroupSeries(
-  d: Draft,
-  data: readonly SeriesData[],
-  o: PanelOptions,
-  groups: Map<string, string[]>,
-): void {
-  const byRun = new Map(data.map((s, i) => [s.run, i]));
-  for (const [label, ids] of groups) {
-    const members = ids.map((id) => byRun.get(id)).filter((i): i is number => i !== undefined);
-    if (members.length === 0) continue;
-    const smoothed = members.map((i) => ema(interpolate(d.x, d.ys[i]!), o.smoothing));
-    const st = groupStats(smoothed);
-    const color = o.groupColor?.(label) ?? "#1f77b4";
-    const base = d.out.length + 1;
-    d.out.push(d.fix(st.mean), d.fix(st.min), d.fix(st.max));
-    d.series.push(
-      { label: `${label} (${members.length})`, stroke: color, width: 2, spanGaps: true },
-      { label: `${label} min`, stroke: alpha(color, 0.3), width: 0, points: { show: false } },
-      { label: `${label} max`, stroke: alpha(color, 0.3), width: 0, points: { show: false } },
-    );
-    d.bands.push({ series: [base + 2, base + 1], fill: alpha(color, 0.15) });
-    d.lines.push(base);
-  }
 }
 
 /** One smoothed line per run, each with its own faint min–max band when `withBands`. */

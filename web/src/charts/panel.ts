@@ -4,17 +4,22 @@
  * axis, double click resets; cursors are synced across panels.
  */
 import uPlot from "uplot";
-import type { SeriesData } from "../api.js";
 import { h } from "../element.js";
 import { fmt } from "../format.js";
 import { markOnce } from "../perf.js";
-import { buildPlotData, LEGEND_LIMIT, type PanelOptions, type PlotData } from "./panel-data.js";
+import {
+  buildPlotData,
+  LEGEND_LIMIT,
+  type PanelInput,
+  type PanelOptions,
+  type PlotData,
+} from "./panel-data.js";
 
 export { drawsBands, type PanelOptions } from "./panel-data.js";
 
 export interface Panel {
   el: HTMLElement;
-  update(data: readonly SeriesData[], o: PanelOptions): void;
+  update(data: PanelInput, o: PanelOptions): void;
   destroy(): void;
 }
 
@@ -22,7 +27,7 @@ export interface Panel {
  * Creates a panel; `el` carries `data-key`, `data-series-count` (lines drawn: runs, or groups
  * when grouped) and `data-points` (x positions), which tests and scripts read.
  */
-export function createPanel(data: readonly SeriesData[], o: PanelOptions): Panel {
+export function createPanel(data: PanelInput, o: PanelOptions): Panel {
   return new ChartPanel(data, o);
 }
 
@@ -39,7 +44,7 @@ class ChartPanel implements Panel {
   private drawnOnce = false;
 
   constructor(
-    private data: readonly SeriesData[],
+    private data: PanelInput,
     private opts: PanelOptions,
   ) {
     this.el = h(
@@ -60,7 +65,7 @@ class ChartPanel implements Panel {
    * Draws new data: in place while the lines, x mode and scale stay the same (keeping a zoom),
    * else a new plot.
    */
-  update(next: readonly SeriesData[], o: PanelOptions): void {
+  update(next: PanelInput, o: PanelOptions): void {
     this.data = next;
     const nb = buildPlotData(next, o);
     const labels = (b: PlotData) => b.series.map((s) => s.label).join("\n");
@@ -91,7 +96,10 @@ class ChartPanel implements Panel {
     this.show(built);
     const width = Math.max(280, this.plotBox.clientWidth || this.el.clientWidth || 420);
     const plot = new uPlot(this.plotOptions(built, width), built.data, this.plotBox);
-    plot.over.addEventListener("dblclick", () => (this.zoomed = false));
+    plot.over.addEventListener("dblclick", () => {
+      this.zoomed = false;
+      this.opts.onZoom?.(null);
+    });
     plot.over.addEventListener("mouseleave", () => (this.tip.hidden = true));
     this.plot = plot;
   }
@@ -125,7 +133,7 @@ class ChartPanel implements Panel {
       },
       hooks: {
         setCursor: [(u) => this.showTooltip(u)],
-        setSelect: [(u) => (this.zoomed = u.select.width > 0 || this.zoomed)],
+        setSelect: [(u) => this.selected(u)],
         // The visible x range, for tests and scripts (zoom changes it).
         setScale: [
           (u, key) => {
@@ -135,6 +143,18 @@ class ChartPanel implements Panel {
         draw: [() => this.markFirstDraw()],
       },
     };
+  }
+
+  /**
+   * A drag selected an x range: uPlot zooms to it, and the page refetches that range at full
+   * resolution (buckets over the range, not over the whole run) and keeps it in the address.
+   */
+  private selected(u: uPlot): void {
+    if (!(u.select.width > 0)) return;
+    this.zoomed = true;
+    const lo = u.posToVal(u.select.left, "x");
+    const hi = u.posToVal(u.select.left + u.select.width, "x");
+    if (hi > lo) this.opts.onZoom?.([lo, hi]);
   }
 
   /** The first draw with data marks the performance timeline and tells the caller. */

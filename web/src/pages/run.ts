@@ -94,7 +94,7 @@ export async function runPage(root: HTMLElement, id: string, params: URLSearchPa
     xMode,
     smoothing: Number(params.get("smooth") ?? "0"),
     log: params.get("log") === "1",
-    groups: null,
+    grouping: null,
   });
   const systemPanels = new Map<string, Panel>();
 
@@ -136,9 +136,9 @@ export async function runPage(root: HTMLElement, id: string, params: URLSearchPa
         height: 160,
       };
       const p = systemPanels.get(s.key);
-      if (p) p.update([s], opts);
+      if (p) p.update({ runs: [s] }, opts);
       else {
-        const np = createPanel([s], opts);
+        const np = createPanel({ runs: [s] }, opts);
         systemPanels.set(s.key, np);
         systemBox.append(np.el);
       }

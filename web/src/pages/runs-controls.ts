@@ -90,6 +90,30 @@ export function chartControls(v: ViewState, on: { rerender(): void; redraw(): vo
     ),
     h(
       "label",
+      { title: "the band around each group's mean (grouped charts)" },
+      "band ",
+      h(
+        "select",
+        {
+          name: "band",
+          onchange: (e: Event) => {
+            const b = (e.target as HTMLSelectElement).value;
+            v.set("band", b === "minmax" ? null : b);
+            rerender();
+          },
+        },
+        ...[
+          ["minmax", "min–max"],
+          ["std", "±1 std"],
+          ["pct", "10–90th pct"],
+          ["none", "none"],
+        ].map(([b, label]) =>
+          h("option", { value: b, selected: b === v.get("band", "minmax") }, label!),
+        ),
+      ),
+    ),
+    h(
+      "label",
       null,
       "metrics ",
       h("input", {

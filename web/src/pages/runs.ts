@@ -12,7 +12,8 @@ import {
   series,
   type XMode,
 } from "../api.js";
-import { ChartGrid, type Prefetched, seriesShape } from "../charts/grid.js";
+import { ChartGrid, type Grouping, type Prefetched, seriesShape } from "../charts/grid.js";
+import type { GroupBand } from "../charts/panel-data.js";
 import { colorFor, PALETTE } from "../colors.js";
 import { h } from "../element.js";
 import { FilterSyntaxError, parseFilter } from "../filter.js";
@@ -74,7 +75,7 @@ class RunsPage {
     xMode: "step",
     smoothing: 0,
     log: false,
-    groups: null,
+    grouping: null,
     onFirstDraw: () => markPainted("amltk:chart"),
   });
   private bar: HTMLElement = h("div");
@@ -240,11 +241,35 @@ class RunsPage {
     void this.drawContent();
   }
 
-  private chartGroups(): Map<string, string[]> | null {
+  /**
+   * Grouped charts cover every run of each group: the runs the table's query names (all of
+   * them, not only the loaded page), or the runs the user picked.
+   */
+  private grouping(): Grouping | null {
     const by = this.groupBy();
     if (!by) return null;
-    const g = groupRuns(this.selectedRuns(), by);
-    return new Map([...g].map(([k, rs]) => [k, rs.map((r) => r.id)]));
+    const band = (this.view.get("band") || "minmax") as GroupBand;
+    return this.explicit
+      ? { by, runs: [...this.selected], band }
+      : { by, runsQuery: runsQueryString(this.runQuery(this.fullLimit())), band };
+  }
+
+  /** The zoomed x range of this x mode (`zoom=step:0,3000`), or null. */
+  private zoom(): [number, number] | null {
+    const m = /^(\w+):(-?[\d.e+-]+),(-?[\d.e+-]+)$/.exec(this.view.get("zoom"));
+    if (!m || m[1] !== this.xMode()) return null;
+    const lo = Number(m[2]);
+    const hi = Number(m[3]);
+    return Number.isFinite(lo) && Number.isFinite(hi) && hi > lo ? [lo, hi] : null;
+  }
+
+  /**
+   * The charts' x: wall time is not a shared axis for a group (its runs ran at different
+   * times, so their mean jumps from run to run), so grouped charts use time since each start.
+   */
+  private xMode(): XMode {
+    const x = (this.view.get("x", "step") as XMode) || "step";
+    return x === "time" && this.groupBy() ? "relative" : x;
   }
 
   /**
@@ -254,12 +279,12 @@ class RunsPage {
   private prefetchCharts(): Prefetched | undefined {
     const get = this.view.get;
     const keys = this.view.list("keys");
-    if (get("view") === "hpo" || this.explicit || this.groupBy() || keys.length === 0) {
+    if (get("view") === "hpo" || this.explicit || this.groupBy() || this.zoom() || !keys.length) {
       return undefined;
     }
     const n = Math.min(Number(get("top", String(DEFAULT_TOP))), MAX_CHARTED, this.fullLimit());
     if (!(n > 0)) return undefined;
-    const shape = seriesShape(n, { groups: null, smoothing: Number(get("smooth", "0")) });
+    const shape = seriesShape(n, { grouped: false, smoothing: Number(get("smooth", "0")) });
     const runsQuery = runsQueryString(this.runQuery(n));
     const x = (get("x", "step") as XMode) || "step";
     return new Map(
@@ -312,10 +337,18 @@ class RunsPage {
     await this.grid.load({
       runs: this.selectedRuns(),
       keys: this.view.list("keys"),
-      xMode: (get("x", "step") as XMode) || "step",
+      xMode: this.xMode(),
       smoothing: Number(get("smooth", "0")),
       log: get("log") === "1",
-      groups: this.chartGroups(),
+      grouping: this.grouping(),
+      zoom: this.zoom(),
+      onZoom: (r) => {
+        this.view.set(
+          "zoom",
+          r ? `${this.xMode()}:${+r[0].toPrecision(8)},${+r[1].toPrecision(8)}` : null,
+        );
+        void this.drawContent();
+      },
       color: this.colorMap(),
       prefetched,
     });
@@ -387,8 +420,10 @@ class RunsPage {
     await nextPaint();
     await this.load();
     this.drawTable();
-    // Views over all runs (sweep, grouping) need the rest; default charts do not.
-    if (this.view.get("view") === "hpo" || this.groupBy()) await this.drawContent();
+    // The sweep views need every run; default charts do not, and grouped charts ask the
+    // server for every run of their groups already.
+    if (this.view.get("view") === "hpo" || (this.groupBy() && this.explicit))
+      await this.drawContent();
   }
 
   private replaceToolbar(): void {

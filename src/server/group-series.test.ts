@@ -1,0 +1,142 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Store } from "../store/types.js";
+import { groupRuns } from "./run-groups.js";
+import {
+  MEMORY_BACKEND,
+  SQLITE_BACKEND,
+  type StoreBackend,
+  startServerOn,
+  T0,
+  type TestServer,
+} from "./server.test-helpers.js";
+
+let ts: TestServer<Store> | undefined;
+afterEach(async () => {
+  await ts?.stop();
+  ts = undefined;
+});
+
+/**
+ * 30 runs: optimizer adam (20 runs) or sgd (10), each logging loss = k + step for 100 steps
+ * (k = the run's index), except that sgd runs log every other step only.
+ */
+async function fill(t: TestServer<Store>): Promise<void> {
+  for (let k = 0; k < 30; k++) {
+    const id = `r${String(k).padStart(2, "0")}`;
+    const opt = k < 20 ? "adam" : "sgd";
+    await t.store.createRun({
+      id,
+      project: "p",
+      name: id,
+      config: { opt, lr: 10 ** -(k % 5) },
+      createdAt: T0 + k,
+    });
+    const rows = [];
+    for (let s = 0; s < 100; s += opt === "sgd" ? 2 : 1) {
+      rows.push({ step: s, runtime: s, timestamp: T0 / 1000 + s, values: { loss: k + s } });
+    }
+    await t.store.appendHistory(id, rows);
+  }
+}
+
+describe.each<StoreBackend>([SQLITE_BACKEND, MEMORY_BACKEND])(
+  "POST /api/series/groups ($name)",
+  (backend) => {
+    it("aggregates every run of each group per bucket, in one request", async () => {
+      ts = await startServerOn(backend);
+      await fill(ts);
+      const res = await ts.call("POST", "/api/series/groups", {
+        runsQuery: "project=p&limit=1000",
+        by: "config.opt",
+        keys: ["loss"],
+        buckets: 100,
+        percentiles: [10, 90],
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.groups).toEqual([
+        { label: "opt=adam", runs: 20 },
+        { label: "opt=sgd", runs: 10 },
+      ]);
+      const [adam, sgd] = res.body.series;
+      expect(adam.group).toBe("opt=adam");
+      expect(adam.x[0]).toBe(0);
+      expect(adam.x).toHaveLength(100);
+      // adam: k = 0..19, loss = k + step: mean 9.5 + step, min step, max 19 + step.
+      expect(adam.mean[10]).toBeCloseTo(19.5);
+      expect(adam.min[10]).toBe(10);
+      expect(adam.max[10]).toBe(29);
+      expect(adam.n[10]).toBe(20);
+      // Population std of 0..19.
+      expect(adam.std[10]).toBeCloseTo(Math.sqrt((20 * 20 - 1) / 12));
+      expect(adam.lo[10]).toBeCloseTo(10 + 0.1 * 19);
+      expect(adam.hi[10]).toBeCloseTo(10 + 0.9 * 19);
+      // sgd logs even steps only; its odd buckets are interpolated, so all 10 runs count there.
+      expect(sgd.n[11]).toBe(10);
+      expect(sgd.mean[11]).toBeCloseTo(24.5 + 11);
+    });
+
+    it("bins the range asked for (zoom) and refuses bad input naming the field", async () => {
+      ts = await startServerOn(backend);
+      await fill(ts);
+      const res = await ts.call("POST", "/api/series/groups", {
+        runs: ["r00", "r01", "r25"],
+        by: "config.opt",
+        keys: ["loss"],
+        buckets: 10,
+        xMin: 40,
+        xMax: 60,
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.groups).toEqual([
+        { label: "opt=adam", runs: 2 },
+        { label: "opt=sgd", runs: 1 },
+      ]);
+      expect(res.body.series[0].x).toEqual([40, 42, 44, 46, 48, 50, 52, 54, 56, 58]);
+      expect(res.body.series[0].mean[0]).toBeCloseTo(41.5);
+      const bad = await ts.call("POST", "/api/series/groups", {
+        runs: [],
+        by: "nope",
+        keys: ["loss"],
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.field).toBe("by");
+      const both = await ts.call("POST", "/api/series/groups", {
+        runs: [],
+        runsQuery: "project=p",
+        by: "group",
+        keys: ["loss"],
+      });
+      expect(both.status).toBe(400);
+      expect(both.body.error.field).toBe("runsQuery");
+    });
+  },
+);
+
+describe("groupRuns", () => {
+  const run = (id: string, config: Record<string, unknown>) => ({
+    id,
+    group: null,
+    tags: [],
+    config,
+    summary: {},
+  });
+
+  it("bins a numeric key of many values into ordered ranges, log-spaced over decades", () => {
+    const runs = Array.from({ length: 40 }, (_, i) =>
+      run(`r${i}`, { lr: 10 ** (-5 + (i % 20) / 5) }),
+    );
+    runs.push(run("none", {}));
+    const g = groupRuns(runs, "config.lr");
+    const labels = [...g.keys()];
+    expect(labels).toHaveLength(7);
+    expect(labels[0]).toMatch(/^lr ∈ \[1e-5, 4\.\d+e-5\)$/);
+    expect(labels[5]).toBe("lr ∈ [0.0147, 0.0631]");
+    expect(labels.at(-1)).toBe("(no lr)");
+    expect([...g.values()].reduce((n, rs) => n + rs.length, 0)).toBe(41);
+  });
+
+  it("keeps few numeric values as they are, in numeric order", () => {
+    const runs = [10, 2, 2, 1].map((w, i) => run(`r${i}`, { width: w }));
+    expect([...groupRuns(runs, "config.width").keys()]).toEqual(["width=1", "width=2", "width=10"]);
+  });
+});

@@ -1,0 +1,294 @@
+/**
+ * `POST /api/series/groups`: grouped charts over EVERY run of each group, in one request. The
+ * server reads each run's bucketed series (`Store.readSeries`, so any backend serves it, and
+ * SQLite's bucket cache is shared with the plain charts), puts each run's per-bucket last
+ * value on one common x grid (gaps inside a run's own range interpolated, so a run that logs
+ * less often still counts), and per bucket sends the group's mean, std, min, max, a chosen
+ * percentile band and how many runs had a value.
+ */
+import type { Context, Hono } from "hono";
+import * as v from "valibot";
+import { LIMITS } from "../protocol/batch.js";
+import type { RunRecord, Store } from "../store/types.js";
+import { grantOf, needAllProjects, needProject } from "./access.js";
+import { invalid } from "./errors.js";
+import { json, readSeries } from "./read-routes.js";
+import { runIdSchema } from "./request-schemas.js";
+import { groupRuns } from "./run-groups.js";
+import { runQueryFromParams } from "./run-query.js";
+import { jsonBody } from "./validator.js";
+
+/** The most runs one grouped request covers (the runs list's own cap). */
+export const GROUP_RUNS_MAX = 10_000;
+/** Buckets of a grouped chart at most. */
+const GROUP_BUCKETS_MAX = 2_000;
+
+const finite = v.pipe(v.number("must be a finite number"), v.finite("must be a finite number"));
+const percent = v.pipe(
+  finite,
+  v.minValue(0, "must be in 0..100"),
+  v.maxValue(100, "must be in 0..100"),
+);
+
+/** The request body (docs/api.md, "POST /api/series/groups"). */
+export const groupSeriesSchema = v.object({
+  runsQuery: v.optional(v.string("must be a query string")),
+  runs: v.optional(
+    v.pipe(
+      v.array(runIdSchema, "must be an array of strings"),
+      v.maxLength(GROUP_RUNS_MAX, `at most ${GROUP_RUNS_MAX} entries`),
+    ),
+  ),
+  by: v.pipe(
+    v.string("must be group, tags, config.<key> or summary.<key>"),
+    v.regex(
+      /^(group|tags|(config|summary)\..+)$/,
+      "must be group, tags, config.<key> or summary.<key>",
+    ),
+  ),
+  keys: v.pipe(
+    v.array(v.string(), "must be an array of strings"),
+    v.minLength(1, "name at least one key"),
+    v.maxLength(LIMITS.seriesKeys, `at most ${LIMITS.seriesKeys} entries`),
+  ),
+  x: v.optional(
+    v.picklist(["step", "time", "relative"], 'must be "step", "time" or "relative"'),
+    "step",
+  ),
+  buckets: v.optional(
+    v.pipe(
+      v.number(`must be an integer in 1..${GROUP_BUCKETS_MAX}`),
+      v.integer(`must be an integer in 1..${GROUP_BUCKETS_MAX}`),
+      v.minValue(1, `must be an integer in 1..${GROUP_BUCKETS_MAX}`),
+      v.maxValue(GROUP_BUCKETS_MAX, `must be an integer in 1..${GROUP_BUCKETS_MAX}`),
+    ),
+    200,
+  ),
+  xMin: v.optional(finite),
+  xMax: v.optional(finite),
+  percentiles: v.optional(v.pipe(v.tuple([percent, percent], "must be [low, high]")), [25, 75]),
+});
+
+export type GroupSeriesRequest = v.InferOutput<typeof groupSeriesSchema>;
+
+/** One (group, key) aggregate: parallel arrays over the buckets where some run had a value. */
+export interface GroupSeries {
+  group: string;
+  key: string;
+  x: number[];
+  mean: number[];
+  std: number[];
+  min: number[];
+  max: number[];
+  /** The `percentiles` band: low and high percentile of the runs' values. */
+  lo: number[];
+  hi: number[];
+  /** How many of the group's runs had a value in the bucket. */
+  n: number[];
+}
+
+export interface GroupSeriesResponse {
+  /** Every group, in order, with its run count (runs without the key included). */
+  groups: { label: string; runs: number }[];
+  series: GroupSeries[];
+}
+
+/** The runs a request names, as records (the grouping reads their config, tags, group). */
+async function requestRuns(c: Context, store: Store, q: GroupSeriesRequest): Promise<RunRecord[]> {
+  if (q.runsQuery !== undefined) {
+    if (q.runs !== undefined) throw invalid("runsQuery", "give runs or runsQuery, not both");
+    const query = runQueryFromParams(new URLSearchParams(q.runsQuery), "runsQuery.");
+    if (query.project === undefined) needAllProjects(c, "runsQuery.project");
+    else needProject(c, query.project, "runsQuery.project");
+    return (await store.listRuns(query)).runs;
+  }
+  if (q.runs === undefined) throw invalid("runs", "must be an array of strings");
+  const out: RunRecord[] = [];
+  const limited = grantOf(c)?.projects;
+  for (let i = 0; i < q.runs.length; i++) {
+    const r = await store.getRun(q.runs[i]!);
+    if (!r) continue;
+    if (limited) needProject(c, r.project, `runs[${i}]`);
+    out.push(r);
+  }
+  return out;
+}
+
+/** Each run's values on the common grid: NaN where it has none, gaps inside its range filled. */
+function onGrid(
+  xs: readonly number[],
+  last: readonly number[],
+  lo: number,
+  width: number,
+  buckets: number,
+): Float64Array {
+  const out = new Float64Array(buckets).fill(Number.NaN);
+  for (let i = 0; i < xs.length; i++) {
+    const val = last[i]!;
+    if (!Number.isFinite(val)) continue;
+    // A bucket's left edge lands on a grid edge up to rounding: a tiny nudge keeps it there.
+    const k = width > 0 ? Math.floor((xs[i]! - lo) / width + 1e-9) : 0;
+    out[Math.min(buckets - 1, Math.max(0, k))] = val;
+  }
+  let prev = -1;
+  for (let k = 0; k < buckets; k++) {
+    if (Number.isNaN(out[k]!)) continue;
+    if (prev >= 0 && k - prev > 1) {
+      const a = out[prev]!;
+      const step = (out[k]! - a) / (k - prev);
+      for (let j = prev + 1; j < k; j++) out[j] = a + step * (j - prev);
+    }
+    prev = k;
+  }
+  return out;
+}
+
+/** The p-th percentile of sorted values, linearly interpolated. */
+function percentile(sorted: readonly number[], p: number): number {
+  const at = ((sorted.length - 1) * p) / 100;
+  const i = Math.floor(at);
+  const f = at - i;
+  return i + 1 < sorted.length ? sorted[i]! * (1 - f) + sorted[i + 1]! * f : sorted[i]!;
+}
+
+/** The group's statistics per bucket over its members' grid values. */
+function aggregate(
+  group: string,
+  key: string,
+  grids: readonly Float64Array[],
+  lo: number,
+  width: number,
+  pct: readonly [number, number],
+): GroupSeries {
+  const s: GroupSeries = {
+    group,
+    key,
+    x: [],
+    mean: [],
+    std: [],
+    min: [],
+    max: [],
+    lo: [],
+    hi: [],
+    n: [],
+  };
+  const buckets = grids[0]?.length ?? 0;
+  const vals: number[] = [];
+  for (let k = 0; k < buckets; k++) {
+    vals.length = 0;
+    for (const g of grids) {
+      const val = g[k]!;
+      if (!Number.isNaN(val)) vals.push(val);
+    }
+    if (vals.length === 0) continue;
+    vals.sort((a, b) => a - b);
+    let sum = 0;
+    for (const val of vals) sum += val;
+    const mean = sum / vals.length;
+    let sq = 0;
+    for (const val of vals) sq += (val - mean) ** 2;
+    s.x.push(lo + k * width);
+    s.mean.push(mean);
+    s.std.push(Math.sqrt(sq / vals.length));
+    s.min.push(vals[0]!);
+    s.max.push(vals[vals.length - 1]!);
+    s.lo.push(percentile(vals, pct[0]));
+    s.hi.push(percentile(vals, pct[1]));
+    s.n.push(vals.length);
+  }
+  return s;
+}
+
+/**
+ * Computes the grouped series of a checked request over `runs` (the records it names).
+ *
+ * @example
+ * ```ts
+ * const body = await groupSeries(store, runs, { by: "config.opt", keys: ["loss"], x: "step", buckets: 200, percentiles: [25, 75] });
+ * ```
+ */
+export async function groupSeries(
+  store: Store,
+  runs: readonly RunRecord[],
+  q: Omit<GroupSeriesRequest, "runs" | "runsQuery">,
+): Promise<GroupSeriesResponse> {
+  const groups = groupRuns(runs, q.by);
+  const out: GroupSeriesResponse = {
+    groups: [...groups].map(([label, rs]) => ({ label, runs: rs.length })),
+    series: [],
+  };
+  const ids = runs.map((r) => r.id);
+  const lowPct = Math.min(q.percentiles[0], q.percentiles[1]);
+  const highPct = Math.max(q.percentiles[0], q.percentiles[1]);
+  for (const key of q.keys) {
+    const range = await commonRange(store, ids, key, q);
+    if (!range) continue;
+    const [lo, hi] = range;
+    const got = await readSeries(store, {
+      runs: ids,
+      keys: [key],
+      x: q.x,
+      buckets: hi > lo ? q.buckets : 1,
+      xMin: lo,
+      xMax: hi,
+      source: "history",
+      fields: ["last"],
+    });
+    const buckets = hi > lo ? q.buckets : 1;
+    const width = (hi - lo) / buckets;
+    const grid = new Map(got.map((s) => [s.run, onGrid(s.x, s.last ?? [], lo, width, buckets)]));
+    for (const [label, members] of groups) {
+      const grids = members.map((r) => grid.get(r.id)).filter((g) => g !== undefined);
+      const agg = aggregate(label, key, grids, lo, width, [lowPct, highPct]);
+      if (agg.x.length > 0) out.series.push(agg);
+    }
+  }
+  return out;
+}
+
+/**
+ * The x range every run of the chart shares: the asked one, else from each run's own first
+ * and last x. Two buckets per run give both exactly (the second bucket starts half-way), at
+ * the cost of one cheap read; then every run is read on the same bucket edges.
+ */
+async function commonRange(
+  store: Store,
+  ids: readonly string[],
+  key: string,
+  q: Pick<GroupSeriesRequest, "x" | "xMin" | "xMax">,
+): Promise<[number, number] | undefined> {
+  let lo = q.xMin ?? Number.POSITIVE_INFINITY;
+  let hi = q.xMax ?? Number.NEGATIVE_INFINITY;
+  if (q.xMin === undefined || q.xMax === undefined) {
+    const spans = await readSeries(store, {
+      runs: [...ids],
+      keys: [key],
+      x: q.x,
+      buckets: 2,
+      source: "history",
+      fields: ["last"],
+    });
+    for (const s of spans) {
+      const first = s.x[0];
+      if (first === undefined) continue;
+      // Own-range buckets: [first, mid) and [mid, last]; one bucket when first = last.
+      let last = s.x.length > 1 ? 2 * s.x[1]! - first : first;
+      if (q.x === "step") last = Math.round(last);
+      if (q.xMin === undefined) lo = Math.min(lo, first);
+      if (q.xMax === undefined) hi = Math.max(hi, last);
+    }
+  }
+  return hi >= lo ? [lo, hi] : undefined;
+}
+
+/** Registers `POST /api/series/groups` (docs/api.md). */
+export function registerGroupSeriesRoute(app: Hono, store: Store): void {
+  app.post("/api/series/groups", jsonBody(groupSeriesSchema), async (c) => {
+    const q = c.req.valid("json");
+    const t0 = performance.now();
+    const runs = await requestRuns(c, store, q);
+    const res = json(c, await groupSeries(store, runs, q));
+    res.headers.set("server-timing", `app;dur=${(performance.now() - t0).toFixed(1)}`);
+    return res;
+  });
+}
