@@ -8,6 +8,8 @@ import { LIMITS } from "../protocol/batch.js";
 import { encodeJson } from "../shared/json-numbers.js";
 import { VERSION } from "../shared/version.js";
 import { SqliteStore } from "../store/sqlite/index.js";
+import { withReadPool } from "../store/sqlite/read-pool-store.js";
+import type { Store } from "../store/types.js";
 import { keyAuth, needAllProjects, needProject } from "./access.js";
 import { ApiKeys } from "./auth.js";
 import { ApiError, toApiError } from "./errors.js";
@@ -62,17 +64,20 @@ interface App {
   closeStreams: () => void;
 }
 
-/** `port()`: the port the server listens on, once known (the Host check compares it). */
-function buildApp(opts: ServerOptions, port: () => number | undefined): App {
+/**
+ * `port()`: the port the server listens on, once known (the Host check compares it). `served`:
+ * the store the routes and the watcher use, when not `opts.store` itself (a read pool over it).
+ */
+function buildApp(opts: ServerOptions, port: () => number | undefined, served?: Store): App {
   checkServerOptions(opts);
-  const { store } = opts;
+  const store = served ?? opts.store;
   const app = new Hono();
   const watcher = new Watcher(store);
   const closers = new Set<() => void>();
   let keys: ApiKeys | undefined;
   if (opts.auth !== false) {
     keys = opts.auth?.keys;
-    if (!keys && store instanceof SqliteStore) keys = new ApiKeys(store.db);
+    if (!keys && opts.store instanceof SqliteStore) keys = new ApiKeys(opts.store.db);
   }
   const readsNeedKey = opts.auth !== false && (opts.auth?.reads ?? SERVER_DEFAULTS.reads);
 
@@ -177,9 +182,12 @@ function buildApp(opts: ServerOptions, port: () => number | undefined): App {
  * ```
  */
 export async function createServer(opts: ServerOptions): Promise<RunningServer> {
+  checkServerOptions(opts);
   const host = opts.host ?? SERVER_DEFAULTS.host;
   let listening: number | undefined;
-  const { app, closeStreams } = buildApp(opts, () => listening);
+  const threads = opts.readThreads ?? SERVER_DEFAULTS.readThreads;
+  const pooled = opts.store instanceof SqliteStore ? withReadPool(opts.store, threads) : undefined;
+  const { app, closeStreams } = buildApp(opts, () => listening, pooled);
   const staleAfter = opts.staleAfterMs ?? SERVER_DEFAULTS.staleAfterMs;
   const reaper =
     staleAfter > 0
@@ -216,6 +224,7 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
           server.close(() => resolve());
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
+        await pooled?.closeReads();
         if (opts.closeStore ?? SERVER_DEFAULTS.closeStore) await opts.store.close();
       })();
       return closing;

@@ -1,5 +1,5 @@
 /** The options of `createServer` and `createApp`, their defaults and their keys. */
-import { checkOptionKeys, optionKeys } from "../shared/options.js";
+import { checkOptionKeys, OptionError, optionKeys } from "../shared/options.js";
 import type { Store } from "../store/types.js";
 import type { ApiKeys } from "./auth.js";
 
@@ -63,6 +63,14 @@ export interface ServerOptions {
    */
   staleAfterMs?: number;
   /**
+   * Worker threads that serve a `SqliteStore`'s reads (runs, series, history, console) with
+   * read-only connections of their own, so that busy writers do not slow the dashboard; they
+   * start with the first reads. 0 reads on the event loop, as other stores always do
+   * (PostgreSQL's own connection pool plays this part). `createApp` never starts threads.
+   * @defaultValue 2
+   */
+  readThreads?: number;
+  /**
    * More `Host` names to accept (`"amltk.lan"` or `"amltk.lan:8080"`). A server on a loopback
    * address otherwise answers only to `localhost`, `127.x.x.x` and `[::1]` with its own port
    * (403 else), which stops DNS-rebinding pages.
@@ -88,6 +96,7 @@ export const SERVER_DEFAULTS = Object.freeze({
   host: "127.0.0.1",
   closeStore: false,
   staleAfterMs: 120_000,
+  readThreads: 2,
   reads: false,
 });
 
@@ -99,6 +108,7 @@ const SERVER_OPTION_KEYS = optionKeys<ServerOptions>({
   webDir: true,
   closeStore: true,
   staleAfterMs: true,
+  readThreads: true,
   allowedHosts: true,
   allowedOrigins: true,
 });
@@ -116,5 +126,13 @@ const AUTH_OPTION_KEYS = optionKeys<AuthOptions>({ reads: true, keys: true });
  */
 export function checkServerOptions(opts: ServerOptions): void {
   checkOptionKeys(opts, SERVER_OPTION_KEYS, "createServer");
+  const t = opts.readThreads;
+  if (t !== undefined && !(Number.isInteger(t) && t >= 0 && t <= 64)) {
+    throw new OptionError(
+      "invalid_option",
+      `createServer: readThreads must be an integer from 0 to 64, got ${typeof t === "number" ? t : JSON.stringify(t)}`,
+      "readThreads",
+    );
+  }
   if (opts.auth !== false) checkOptionKeys(opts.auth, AUTH_OPTION_KEYS, "createServer auth");
 }

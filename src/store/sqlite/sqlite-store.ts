@@ -35,6 +35,7 @@ import {
   readHistoryRows,
   readPointRows,
 } from "./history.js";
+import { consoleCountRow, projectRows, systemKeyRows } from "./read-pool-queries.js";
 import { releaseReserve } from "./reserve.js";
 import { getRunRow, insertRun, patchRun, queryRuns, requireRun } from "./runs.js";
 import { readSeriesRows } from "./series.js";
@@ -281,18 +282,7 @@ export class SqliteStore implements Store, BatchWriter {
   async listProjects(): Promise<ProjectInfo[]> {
     this.#reapDeadPids();
     const db = this.db;
-    return withRetry(
-      () =>
-        db
-          .prepare(
-            `SELECT project, COUNT(*) AS runCount,
-               SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END) AS runningCount,
-               MAX(created_at) AS lastCreatedAt,
-               MAX(MAX(created_at), MAX(heartbeat_at), COALESCE(MAX(finished_at), 0)) AS lastActivityAt
-             FROM runs GROUP BY project ORDER BY lastCreatedAt DESC`,
-          )
-          .all() as ProjectInfo[],
-    );
+    return withRetry(() => projectRows(db));
   }
 
   async appendHistory(runId: string, rows: readonly HistoryRow[]): Promise<void> {
@@ -340,29 +330,12 @@ export class SqliteStore implements Store, BatchWriter {
 
   async consoleCount(runId: string): Promise<number> {
     const db = this.db;
-    return withRetry(() => {
-      requireRun(db, runId);
-      // seq runs 0..n-1 per run (primary key), so this is one index lookup.
-      return (
-        db
-          .prepare("SELECT COALESCE(MAX(seq) + 1, 0) AS n FROM console_lines WHERE run = ?")
-          .get(runId) as { n: number }
-      ).n;
-    });
+    return withRetry(() => consoleCountRow(db, runId));
   }
 
   async systemKeys(runId: string): Promise<string[]> {
     const db = this.db;
-    return withRetry(() => {
-      requireRun(db, runId);
-      return (
-        db
-          .prepare("SELECT DISTINCT key FROM system_values WHERE run = ? ORDER BY key")
-          .all(runId) as {
-          key: string;
-        }[]
-      ).map((r) => r.key);
-    });
+    return withRetry(() => systemKeyRows(db, runId));
   }
 
   async reapCrashed(staleAfterMs?: number): Promise<string[]> {

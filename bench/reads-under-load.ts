@@ -1,0 +1,274 @@
+/**
+ * Reads while writers are busy (issue 13): `WRITERS` online runs (default 20) log through the
+ * real SDK into one server while a dashboard-like reader asks, one request at a time,
+ * for a page of the runs table (`GET /api/runs`, 100 of 1,000 finished runs sorted by a summary
+ * value) and for the live chart (`POST /api/series`, one metric of the live runs, 200 buckets).
+ * Reports each read's p50/p99 and the server's peak memory, once per server configuration
+ * (`readThreads` 0: every read on the event loop that also ingests; and the default read pool),
+ * side by side. Goal: p99 <= 50 ms for both reads.
+ *
+ * Run: `npx tsx bench/reads-under-load.ts [--seconds 15] [--writers 20] [--rate 6000] [--keys 10]
+ * [--store sqlite] [--threads 0,default]`. Prints one JSON object.
+ *
+ * Processes: the server (`createServer` over the store, as `amltk ui`), two writer processes
+ * (bench/ingest.ts's client role, each with half the runs), and this one as the reader. The
+ * reader starts once every writer's run is running on the server, and stops after `seconds`,
+ * while the writers still log.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { HistoryBatch, NumberColumn } from "../src/store/history-batch.js";
+import type { Store } from "../src/store/types.js";
+
+const argv = process.argv.slice(2);
+function arg(name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+const num = (name: string, def: number) => Number(arg(name) ?? def);
+
+const self = fileURLToPath(import.meta.url);
+const ingest = fileURLToPath(new URL("./ingest.ts", import.meta.url));
+const TABLE_RUNS = 1_000;
+const TABLE_STEPS = 200;
+const LIVE_PROJECT = "ingest"; // bench/ingest.ts's writers log there
+
+/** Lines of a child's stdout as they come, and its end. */
+function start(args: string[]): { proc: ChildProcess; lines: AsyncIterator<string> } {
+  const proc = spawn(process.execPath, ["--import", "tsx", ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const queue: string[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  let buf = "";
+  proc.stdout!.on("data", (d: Buffer) => {
+    buf += d.toString();
+    for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+      queue.push(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+    wake?.();
+  });
+  proc.once("close", () => {
+    ended = true;
+    if (buf.trim()) queue.push(buf);
+    wake?.();
+  });
+  const lines: AsyncIterator<string> = {
+    async next() {
+      while (queue.length === 0 && !ended) await new Promise<void>((r) => (wake = r));
+      const value = queue.shift();
+      return value === undefined ? { done: true, value: undefined } : { done: false, value };
+    },
+  };
+  return { proc, lines };
+}
+
+async function line(it: AsyncIterator<string>, what: string): Promise<string> {
+  const r = await it.next();
+  if (r.done) throw new Error(`${what} ended without a line`);
+  return r.value;
+}
+
+/** 1,000 finished runs with a config, a summary and a short history: the runs table's rows. */
+async function preload(store: Store): Promise<void> {
+  const rows = new Int32Array(TABLE_STEPS).map((_, i) => i);
+  const steps = new Float64Array(TABLE_STEPS).map((_, i) => i);
+  for (let r = 0; r < TABLE_RUNS; r++) {
+    const id = `table${String(r).padStart(5, "0")}`;
+    const createdAt = Date.now() - (TABLE_RUNS - r) * 60_000;
+    const columns = new Map<string, NumberColumn>();
+    for (let k = 0; k < 5; k++) {
+      const values = new Float64Array(TABLE_STEPS).map((_, i) => Math.exp(-i / 50) + k + r / 1e4);
+      columns.set(`m${k}`, { n: TABLE_STEPS, rows, values });
+    }
+    const batch: HistoryBatch = {
+      rows: TABLE_STEPS,
+      steps,
+      runtimes: steps.map((s) => s * 0.1),
+      timestamps: steps.map((s) => createdAt / 1000 + s * 0.1),
+      columns,
+      others: [],
+    };
+    await store.transaction!(async (tx) => {
+      await tx.createRun({
+        id,
+        project: "table",
+        name: `trial-${r}`,
+        createdAt,
+        config: { lr: 10 ** (-4 + (3 * ((r * 7919) % 1000)) / 1000), layers: 1 + (r % 6) },
+      });
+      await tx.appendHistoryBatch(id, batch);
+      await tx.updateRun(id, {
+        summary: { cost: (r * 7919) % 1000, m0: r },
+        state: "finished",
+        exitCode: 0,
+        finishedAt: createdAt + 30_000,
+      });
+    });
+  }
+}
+
+/** The server role: opens the store, preloads it, serves it, reports its peak memory at the end. */
+async function serverRole(): Promise<void> {
+  const { SqliteStore } = await import("../src/store/sqlite/index.js");
+  const { ApiKeys, createServer } = await import("../src/server/index.js");
+  const store = await SqliteStore.open(arg("dir")!);
+  await preload(store);
+  const { key } = new ApiKeys(store.db).create("bench");
+  const threads = arg("read-threads");
+  const readThreads =
+    threads === undefined || threads === "default" ? {} : { readThreads: +threads };
+  const server = await createServer({ store, port: 0, ...readThreads } as never);
+  let peakSampled = 0;
+  const sampler = setInterval(() => {
+    peakSampled = Math.max(peakSampled, process.memoryUsage().rss);
+  }, 50);
+  console.log(JSON.stringify({ url: server.url, key }));
+  await new Promise<void>((r) => process.once("SIGTERM", () => r()));
+  clearInterval(sampler);
+  await server.close();
+  await store.close();
+  console.log(JSON.stringify({ peakRssMiB: Math.round(peakRss(peakSampled) / 2 ** 20) }));
+  process.exit(0);
+}
+
+/** The process's peak resident memory: the kernel's high-water mark where there is one. */
+function peakRss(sampled: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux: the sampled peak
+  }
+  return sampled;
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return +s[Math.min(s.length - 1, Math.floor(q * s.length))]!.toFixed(1);
+}
+
+const stats = (xs: number[]) => ({
+  p50: quantile(xs, 0.5),
+  p99: quantile(xs, 0.99),
+  max: quantile(xs, 1),
+  n: xs.length,
+});
+
+async function timed(url: string, init?: RequestInit): Promise<number> {
+  const t = performance.now();
+  const res = await fetch(url, init);
+  await res.arrayBuffer();
+  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  return performance.now() - t;
+}
+
+/** Waits until `n` runs of the live project are running (the writers have started). */
+async function writersRunning(url: string, n: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const res = await fetch(`${url}/api/runs?project=${LIVE_PROJECT}&state=running&limit=1`);
+    const { total } = (await res.json()) as { total: number };
+    if (total >= n) return;
+    if (Date.now() > deadline) throw new Error(`only ${total} of ${n} writers started in 120 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** One server configuration under load: the reads' latencies, the server's peak memory. */
+async function measure(threads: string): Promise<Record<string, unknown>> {
+  const seconds = num("seconds", 15);
+  const writers = num("writers", 20);
+  const base = mkdtempSync(join(tmpdir(), "amltk-reads-"));
+  const server = start([
+    self,
+    "--role",
+    "server",
+    "--dir",
+    join(base, "server"),
+    "--read-threads",
+    threads,
+  ]);
+  try {
+    const { url, key } = JSON.parse(await line(server.lines, "server")) as {
+      url: string;
+      key: string;
+    };
+    const clients = [0, 1].map((c) =>
+      start([
+        ingest,
+        ...["--role", "client", "--url", url, "--key", key, "--dir", join(base, `client${c}`)],
+        ...["--prefix", `w${c}`, "--runs", String(Math.ceil(writers / 2) - c * (writers % 2))],
+        // The writers log on past the reader's window (start-up and the reads' own time).
+        ...["--seconds", String(seconds + 10), "--rate", String(num("rate", 6000))],
+        ...["--keys", String(num("keys", 10))],
+      ]),
+    );
+    await writersRunning(url, writers);
+    const runs: number[] = [];
+    const series: number[] = [];
+    const chart = JSON.stringify({
+      runsQuery: `project=${LIVE_PROJECT}&state=running&limit=${writers}`,
+      keys: ["m0"],
+      x: "step",
+      buckets: 200,
+      fields: ["last"],
+    });
+    const t0 = performance.now();
+    while (performance.now() - t0 < seconds * 1000) {
+      runs.push(await timed(`${url}/api/runs?project=table&limit=100&sort=-summary.cost`));
+      series.push(
+        await timed(`${url}/api/series`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: chart,
+        }),
+      );
+    }
+    const reports = [];
+    for (const c of clients) reports.push(JSON.parse(await line(c.lines, "writer")));
+    const logged = reports.reduce(
+      (s, r) => s + r.rows.reduce((a: number, b: number) => a + b, 0) * r.keys,
+      0,
+    );
+    const wall =
+      Math.max(...reports.map((r) => r.deliveredAt)) - Math.min(...reports.map((r) => r.start));
+    server.proc.kill("SIGTERM");
+    const { peakRssMiB } = JSON.parse(await line(server.lines, "server"));
+    return {
+      readThreads: threads,
+      runsPage: stats(runs),
+      liveChart: stats(series),
+      writerPointsPerSec: Math.round(logged / (wall / 1000)),
+      serverPeakRssMiB: peakRssMiB,
+      goalP99Le50ms: quantile(runs, 0.99) <= 50 && quantile(series, 0.99) <= 50,
+    };
+  } finally {
+    server.proc.kill("SIGTERM");
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const out: Record<string, unknown> = {
+    bench: "reads-under-load",
+    store: arg("store") ?? "sqlite",
+    writers: num("writers", 20),
+    pointsPerSecPerWriter: num("rate", 6000),
+    seconds: num("seconds", 15),
+    tableRuns: TABLE_RUNS,
+  };
+  const configs = (arg("threads") ?? "0,default").split(",");
+  out.results = [];
+  for (const t of configs) (out.results as unknown[]).push(await measure(t));
+  out.machine = { cores: cpus().length, loadAverage1m: +loadavg()[0]!.toFixed(2) };
+  console.log(JSON.stringify(out, null, 2));
+}
+
+if (arg("role") === "server") await serverRole();
+else await main();
