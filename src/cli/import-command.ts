@@ -1,6 +1,7 @@
+import { join } from "node:path";
 import type { Command } from "commander";
-import { findWandbRunFiles } from "../import/find-runs.js";
-import { importWandbRun } from "../import/import-run.js";
+import { findWandbRunFiles, groupWandbRunParts } from "../import/find-runs.js";
+import { importWandbRun, type WandbImportResult } from "../import/import-run.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import { defaultStoreDir } from "../track/init-options.js";
 
@@ -24,24 +25,23 @@ export function registerImportCommands(program: Command): void {
       const files = await findWandbRunFiles(paths);
       const dir = opts.dir ?? defaultStoreDir();
       const store = await SqliteStore.open(dir);
+      const runs = groupWandbRunParts(files);
       let imported = 0;
       let failed = 0;
       try {
-        for (const file of files) {
-          // One bad file must not stop the others: report it and go on.
+        for (const parts of runs) {
+          // One bad run must not stop the others: report it and go on.
           try {
-            const r = await importWandbRun(file, store, { force: opts.force });
+            const r = await importWandbRun(parts, store, {
+              force: opts.force,
+              filesDir: join(dir, "files"),
+            });
             if (r.status === "skipped") {
               console.log(`skipped ${r.runId}: already in the store (--force replaces it)`);
               continue;
             }
             imported++;
-            const run = await store.getRun(r.runId);
-            console.log(
-              `${r.status} ${r.runId} (${run?.name}, project ${run?.project}): ${r.steps} steps, ${r.state}`,
-            );
-            if (r.droppedSteps > 0)
-              console.log(`  ${r.droppedSteps} rows with a repeated step dropped`);
+            console.log(await describeImport(r, store));
             if (r.error) {
               failed++;
               console.error(`error: ${r.error.message}; kept the ${r.steps} steps before it`);
@@ -54,7 +54,29 @@ export function registerImportCommands(program: Command): void {
       } finally {
         await store.close();
       }
-      console.log(`imported ${imported} of ${files.length} W&B runs into ${dir}`);
+      console.log(`imported ${imported} of ${runs.length} W&B runs into ${dir}`);
       if (failed > 0) process.exitCode = 1;
     });
+}
+
+/** What one import wrote, and what it dropped, in a few lines. */
+async function describeImport(r: WandbImportResult, store: SqliteStore): Promise<string> {
+  const run = await store.getRun(r.runId);
+  const lines = [
+    `${r.status} ${r.runId} (${run?.name}, project ${run?.project}): ${r.steps} steps, ${r.state}`,
+  ];
+  if (r.files.length > 1) lines.push(`  merged ${r.files.length} parts of a resumed run`);
+  const kept = [
+    r.systemSamples > 0 ? `${r.systemSamples} system samples` : "",
+    r.consoleLines > 0 ? `${r.consoleLines} console lines` : "",
+    r.filesCopied > 0 ? `${r.filesCopied} files` : "",
+  ].filter((k) => k !== "");
+  if (kept.length > 0) lines.push(`  with ${kept.join(", ")}`);
+  if (r.droppedSteps > 0) lines.push(`  ${r.droppedSteps} rows with a repeated step dropped`);
+  if (r.droppedRows > 0) {
+    lines.push(
+      `  ${r.droppedRows} rows the store cannot hold dropped (a step above 2^53 - 1 or a key over 512 characters)`,
+    );
+  }
+  return lines.join("\n");
 }

@@ -1,5 +1,5 @@
 import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { WandbImportError } from "./errors.js";
 
 const MAX_DEPTH = 3;
@@ -49,4 +49,27 @@ export async function findWandbRunFiles(paths: readonly string[]): Promise<strin
     for (const f of here) if (!found.includes(f)) found.push(f);
   }
   return found;
+}
+
+/**
+ * `files` grouped by run id (`run-<id>.wandb`), in first-seen order: a resumed run written
+ * offline has one folder per part, all with the same id, and is imported as one run.
+ *
+ * @example
+ * ```ts
+ * const runs = groupWandbRunParts(await findWandbRunFiles(["./wandb"]));
+ * for (const parts of runs) await importWandbRun(parts, store);
+ * ```
+ */
+export function groupWandbRunParts(files: readonly string[]): string[][] {
+  const byId = new Map<string, string[]>();
+  for (const f of files) {
+    const id = basename(f)
+      .replace(/^run-/, "")
+      .replace(/\.wandb$/, "");
+    const parts = byId.get(id);
+    if (parts) parts.push(f);
+    else byId.set(id, [f]);
+  }
+  return [...byId.values()];
 }

@@ -1,31 +1,31 @@
-import { basename } from "node:path";
-import type { HistoryRow, RunState, Store, StoredValue } from "../store/types.js";
+import { cp, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { RunState, Store } from "../store/types.js";
 import { WandbLogError } from "./errors.js";
 import { readWandbLog } from "./read-wandb-log.js";
-import { deletePath, setPath, unwrapConfig } from "./wandb-config.js";
-import type { WandbItem, WandbRecord, WandbRunInfo } from "./wandb-records.js";
-
-/** Rows written per `appendHistory` call: bounds memory on long runs. */
-const BATCH = 2000;
-/** Keys W&B adds to every summary; our summary holds only what the user logged or set. */
-const SUMMARY_INTERNAL = new Set(["_wandb", "_runtime", "_step", "_timestamp"]);
+import { type ImportCounts, type ImportWriter, RunImport } from "./run-import.js";
 
 /**
  * Options of `importWandbRun`.
  *
  * @example
  * ```ts
- * const options: WandbImportOptions = { force: true }; // re-import over an earlier copy
+ * const options: WandbImportOptions = { force: true, filesDir: "./amltk-runs/files" };
  * await importWandbRun("wandb/offline-run-20240101_000000-abc/run-abc.wandb", store, options);
  * ```
  */
 export interface WandbImportOptions {
   /** Replace a run with the same id already in the store (default: skip it). */
   force?: boolean;
+  /**
+   * Copy each run folder's `files/` (media, tables, W&B's own files) to `<filesDir>/<run-id>/`
+   * (default: not copied). `amltk import wandb` uses `<store dir>/files`.
+   */
+  filesDir?: string;
 }
 
 /**
- * What `importWandbRun` did with one `.wandb` file.
+ * What `importWandbRun` did with one run (one `.wandb` file, or the parts of a resumed run).
  *
  * @example
  * ```ts
@@ -35,17 +35,18 @@ export interface WandbImportOptions {
  * }
  * ```
  */
-export interface WandbImportResult {
+export interface WandbImportResult extends ImportCounts {
+  /** The first file of the run (its first part). */
   file: string;
+  /** Every part read, in start-time order. */
+  files: string[];
   runId: string;
   /** `skipped`: a run with this id was already in the store (and `force` was not set). */
   status: "imported" | "replaced" | "skipped";
-  /** History rows written. */
-  steps: number;
-  /** History rows dropped because their step was not above the previous one. */
-  droppedSteps: number;
   state: RunState | null;
-  /** Set when the file was damaged: everything before `error.offset` was imported. */
+  /** Files copied into `filesDir`. */
+  filesCopied: number;
+  /** Set when a file was damaged: everything before `error.offset` was imported. */
   error?: WandbLogError;
 }
 
@@ -57,12 +58,21 @@ function idFromFile(file: string): string {
 }
 
 /**
- * Imports one W&B run (`run-<id>.wandb`) into `store`, keeping W&B's run id, name, project,
- * group, job type, tags, notes, config, history (`_step`, `_runtime`, `_timestamp`), summary
- * (incl. `define_metric` aggregate dicts) and exit code. A run already in the store is skipped
- * unless `force`. A damaged log does not throw: what came before the damage is imported, the
- * run is marked `crashed` unless its exit was read, and `result.error` says where. It throws
- * `WandbLogError` only when nothing could be read (not a W&B file, damage before the run record).
+ * Imports one W&B run into `store`, keeping W&B's run id, name, project, group, job type, tags,
+ * notes (the last ones written, when they changed mid-run), config, history (`_step`,
+ * `_runtime`, `_timestamp`; media and histograms as one value each), summary (incl.
+ * `define_metric` aggregate dicts), system metrics, console output and exit code. `file` is a
+ * `run-<id>.wandb` file, or the files of the parts of a resumed run (same id, one folder per
+ * part), merged in start-time order as `wandb sync` does.
+ *
+ * The run is written in one store transaction (where the store has them): a failed import
+ * leaves nothing behind, and a run already in the store is skipped unless `force`. A history row
+ * the store cannot hold (a step above 2^53 - 1, a key over 512 characters) is dropped and counted
+ * in `droppedRows`; a row whose step does not increase in `droppedSteps`. A damaged log does not
+ * throw: what came before the damage is imported, the run is marked `crashed` unless its exit
+ * was read, and `result.error` says where. It throws `WandbLogError` only when nothing could be
+ * read (not a W&B file, damage before the run record). While the transaction is open (SQLite:
+ * the write lock), other writes of the same process join it: import from a process of its own.
  *
  * @example
  * ```ts
@@ -70,230 +80,149 @@ function idFromFile(file: string): string {
  * import { importWandbRun } from "amltk/track";
  * const store = await SqliteStore.open("./amltk-runs");
  * const res = await importWandbRun("wandb/offline-run-20240101_000000-abc/run-abc.wandb", store);
- * console.log(res.runId, res.status, res.steps, res.error?.message);
+ * console.log(res.runId, res.status, res.steps, res.droppedRows, res.error?.message);
  * await store.close();
  * ```
  */
 export async function importWandbRun(
-  file: string,
+  file: string | readonly string[],
   store: Store,
   opts: WandbImportOptions = {},
 ): Promise<WandbImportResult> {
-  const run = new RunImport(file, store, opts);
-  const error = await run.readLog();
-  if (!(await run.flushOrMarkCrashed())) return run.skippedResult(error);
-  return run.close(error);
+  const files = typeof file === "string" ? [file] : await inStartOrder(file);
+  const runId = (await peekRunInfo(files[0]!)).id || idFromFile(files[0]!);
+  let status: WandbImportResult["status"] = "imported";
+  if (await store.getRun(runId)) {
+    if (!opts.force) return skipped(files, runId);
+    await store.deleteRun(runId);
+    status = "replaced";
+  }
+  const read = await writeRun(store, (w) => readParts(w, runId, files));
+  const filesCopied = opts.filesDir ? await copyRunFiles(files, join(opts.filesDir, runId)) : 0;
+  return {
+    file: files[0]!,
+    files,
+    runId,
+    status,
+    ...read.counts,
+    state: read.state,
+    filesCopied,
+    error: read.error,
+  };
 }
 
-/** What a history record holds, in the form a store row needs. */
-type HistoryRecord = Extract<WandbRecord, { kind: "history" }>;
+interface PartsRead {
+  counts: ImportCounts;
+  state: RunState;
+  error?: WandbLogError;
+}
 
 /**
- * One import in progress: the run's record, config, summary and history as read so far, and
- * whether the run exists in the store yet. The run is created on first need: the run record
- * comes second in a log, and history rows before it wait.
+ * Reads every part into one run; stops at the first damage (keeping what came before it).
+ * Throws the damage itself when nothing of the run came before it.
  */
-class RunImport {
-  private info: WandbRunInfo | undefined;
-  private readonly config: Record<string, unknown> = {};
-  private readonly summary: Record<string, StoredValue> = {};
-  /** History rows read and not yet written. */
-  private rows: HistoryRow[] = [];
-  private runId: string | undefined;
-  private created = false;
-  private status: WandbImportResult["status"] = "imported";
-  private steps = 0;
-  private droppedSteps = 0;
-  private lastStep = -1;
-  private lastTimestamp: number | undefined;
-  private exit: { exitCode: number; runtime?: number } | undefined;
-
-  constructor(
-    private readonly file: string,
-    private readonly store: Store,
-    private readonly opts: WandbImportOptions,
-  ) {}
-
-  /**
-   * Reads the log to its end (or until the run turns out to be skipped). Returns the damage
-   * that ended it early; throws when nothing usable came before the damage, and any store error.
-   */
-  async readLog(): Promise<WandbLogError | undefined> {
+async function readParts(w: ImportWriter, runId: string, files: string[]): Promise<PartsRead> {
+  const run = new RunImport(w, runId);
+  let error: WandbLogError | undefined;
+  for (const f of files) {
+    run.startPart();
     try {
-      for await (const rec of readWandbLog(this.file)) {
-        if (!(await this.apply(rec))) break;
-      }
-      return undefined;
+      for await (const rec of readWandbLog(f)) await run.apply(rec);
     } catch (e) {
-      if (!(e instanceof WandbLogError)) {
-        await this.markCrashed();
-        throw e;
-      }
-      // Nothing usable before the damage (e.g. not a W&B file at all): no run to create.
-      if (!this.info && this.rows.length === 0 && !this.created) throw e;
-      return e;
+      if (!(e instanceof WandbLogError) || !run.started) throw e;
+      error = e;
+      break;
     }
   }
+  const state = await run.close();
+  return { counts: run.counts, state, error };
+}
 
-  /** Applies one record; false when the run is to be skipped and reading can stop. */
-  private async apply(rec: WandbRecord): Promise<boolean> {
-    switch (rec.kind) {
-      case "run":
-        this.info = rec.run;
-        this.applyConfig(rec.run.config);
-        this.applySummary(rec.run.summary);
-        // Create (or find the run already stored) now: a skip needs no further reading.
-        return this.ensureRun();
-      case "config":
-        this.applyConfig(rec.update);
-        for (const p of rec.remove) deletePath(this.config, p);
+/**
+ * Runs `fn` as one transaction where the store has them; otherwise removes the run again when
+ * `fn` fails, so that no half-written stub is left to make the next import skip it.
+ */
+async function writeRun<T>(store: Store, fn: (w: ImportWriter) => Promise<T>): Promise<T> {
+  if (store.transaction) return store.transaction((tx) => fn(tx));
+  let runId: string | undefined;
+  const tracking: ImportWriter = {
+    createRun: async (r) => {
+      await store.createRun(r);
+      runId = r.id;
+    },
+    updateRun: (id, p) => store.updateRun(id, p),
+    appendHistory: (id, rows) => store.appendHistory(id, rows),
+    appendSystem: (id, s) => store.appendSystem(id, s),
+    appendConsole: (id, l) => store.appendConsole(id, l),
+  };
+  try {
+    return await fn(tracking);
+  } catch (e) {
+    if (runId !== undefined) await store.deleteRun(runId).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** What the first run record of a log says (empty when the log has none). */
+async function peekRunInfo(file: string): Promise<{ id: string; startTime?: number }> {
+  try {
+    for await (const rec of readWandbLog(file)) {
+      if (rec.kind === "run") return { id: rec.run.id, startTime: rec.run.startTime };
+      if (rec.kind === "history") break;
+    }
+  } catch (e) {
+    // A log damaged in its first records: the import proper reports it (or throws, for no run).
+    if (!(e instanceof WandbLogError) || e.code === "bad_header") throw e;
+  }
+  return { id: "" };
+}
+
+/** The parts of a resumed run, earliest start first (the folder name's time when no record says). */
+async function inStartOrder(files: readonly string[]): Promise<string[]> {
+  const keyed = await Promise.all(
+    files.map(async (f) => ({ f, t: (await peekRunInfo(f)).startTime ?? folderTime(f) })),
+  );
+  return keyed.sort((a, b) => a.t - b.t || a.f.localeCompare(b.f)).map((k) => k.f);
+}
+
+/** Epoch ms from `offline-run-YYYYMMDD_HHMMSS-<id>`, or +Infinity. */
+function folderTime(file: string): number {
+  const m = /-(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})-/.exec(basename(dirname(file)));
+  if (!m) return Number.POSITIVE_INFINITY;
+  const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
+  return Date.UTC(y!, mo! - 1, d, h, mi, s);
+}
+
+/** Copies each part's `files/` folder (later parts over earlier ones); returns the file count. */
+async function copyRunFiles(files: readonly string[], to: string): Promise<number> {
+  let copied = 0;
+  for (const f of files) {
+    const from = join(dirname(f), "files");
+    if (!(await stat(from).catch(() => undefined))?.isDirectory()) continue;
+    await cp(from, to, {
+      recursive: true,
+      force: true,
+      filter: async (src) => {
+        if ((await stat(src)).isFile()) copied++;
         return true;
-      case "summary":
-        this.applySummary(rec.update);
-        for (const p of rec.remove) delete this.summary[p.join("/")];
-        return true;
-      case "history":
-        this.addHistory(rec);
-        return this.rows.length < BATCH || this.flush();
-      case "exit":
-        this.exit = { exitCode: rec.exitCode, runtime: rec.runtime };
-        return true;
-      default:
-        return true;
-    }
-  }
-
-  private applyConfig(update: readonly WandbItem[]): void {
-    for (const it of update) setPath(this.config, it.path, it.value);
-  }
-
-  private applySummary(update: readonly WandbItem[]): void {
-    for (const it of update) {
-      if (!SUMMARY_INTERNAL.has(it.path[0]!)) {
-        this.summary[it.path.join("/")] = it.value as StoredValue;
-      }
-    }
-  }
-
-  /**
-   * Queues a history row; a step not above the previous one is dropped (and counted). Missing
-   * `_timestamp`/`_runtime` are carried over from the previous row or the run's start.
-   */
-  private addHistory(rec: HistoryRecord): void {
-    const values: Record<string, StoredValue> = {};
-    for (const it of rec.items) values[it.path.join("/")] = it.value as StoredValue;
-    const { _step, _runtime, _timestamp, ...rest } = values;
-    const step = rec.step ?? (typeof _step === "number" ? _step : this.lastStep + 1);
-    if (step <= this.lastStep) {
-      this.droppedSteps++;
-      return;
-    }
-    this.lastStep = step;
-    const timestamp =
-      typeof _timestamp === "number" ? _timestamp : (this.lastTimestamp ?? this.startMs() / 1000);
-    this.lastTimestamp = timestamp;
-    const runtime = typeof _runtime === "number" ? _runtime : timestamp - this.startMs() / 1000;
-    this.rows.push({ step, runtime, timestamp, values: rest });
-  }
-
-  private startMs(): number {
-    return this.info?.startTime ?? (this.rows[0] ? this.rows[0].timestamp * 1000 : Date.now());
-  }
-
-  /** Creates the run if not done yet; false when it is already stored and is to be skipped. */
-  private async ensureRun(): Promise<boolean> {
-    if (this.created) return true;
-    const info = this.info;
-    const runId = info?.id || idFromFile(this.file);
-    this.runId = runId;
-    if (await this.store.getRun(runId)) {
-      if (!this.opts.force) {
-        this.status = "skipped";
-        return false;
-      }
-      await this.store.deleteRun(runId);
-      this.status = "replaced";
-    }
-    await this.store.createRun({
-      id: runId,
-      project: info?.project ?? "uncategorized",
-      entity: info?.entity ?? null,
-      group: info?.group ?? null,
-      jobType: info?.jobType ?? null,
-      name: info?.name ?? runId,
-      notes: info?.notes ?? null,
-      tags: info?.tags ?? [],
-      config: {},
-      createdAt: this.startMs(),
-      host: info?.host,
+      },
     });
-    this.created = true;
-    return true;
   }
+  return copied;
+}
 
-  /** Writes the queued rows (creating the run first); false when the run is skipped. */
-  private async flush(): Promise<boolean> {
-    if (!(await this.ensureRun())) return false;
-    if (this.rows.length > 0) await this.store.appendHistory(this.runId!, this.rows);
-    this.steps += this.rows.length;
-    this.rows = [];
-    return true;
-  }
-
-  /** The last {@link flush}, marking the run crashed if the store refuses it. */
-  async flushOrMarkCrashed(): Promise<boolean> {
-    try {
-      return await this.flush();
-    } catch (e) {
-      await this.markCrashed();
-      throw e;
-    }
-  }
-
-  /**
-   * A store error (e.g. a value it refuses) after the run was created leaves the rows written so
-   * far; the run must not look alive, so it is closed as crashed before the error goes up.
-   */
-  private async markCrashed(): Promise<void> {
-    if (this.created) {
-      await this.store.updateRun(this.runId!, { state: "crashed" }).catch(() => undefined);
-    }
-  }
-
-  skippedResult(error: WandbLogError | undefined): WandbImportResult {
-    const { file, runId } = this;
-    return {
-      file,
-      runId: runId!,
-      status: "skipped",
-      steps: 0,
-      droppedSteps: 0,
-      state: null,
-      error,
-    };
-  }
-
-  /**
-   * Writes the config, summary and end state: finished or failed by the exit code read, crashed
-   * when the log ended without one; the end time is the exit's runtime or the last row's time.
-   */
-  async close(error: WandbLogError | undefined): Promise<WandbImportResult> {
-    delete this.config._wandb;
-    const createdAt = this.startMs();
-    const lastMs = this.lastTimestamp !== undefined ? this.lastTimestamp * 1000 : createdAt;
-    const exit = this.exit;
-    const state: RunState = exit ? (exit.exitCode === 0 ? "finished" : "failed") : "crashed";
-    const endMs = exit?.runtime ? Math.max(createdAt + exit.runtime * 1000, lastMs) : lastMs;
-    await this.store.updateRun(this.runId!, {
-      config: unwrapConfig(this.config),
-      summary: this.summary,
-      state,
-      exitCode: exit ? exit.exitCode : null,
-      finishedAt: exit ? endMs : null,
-      heartbeatAt: endMs,
-      pid: null,
-    });
-    const { file, runId, status, steps, droppedSteps } = this;
-    return { file, runId: runId!, status, steps, droppedSteps, state, error };
-  }
+function skipped(files: string[], runId: string): WandbImportResult {
+  return {
+    file: files[0]!,
+    files,
+    runId,
+    status: "skipped",
+    steps: 0,
+    droppedSteps: 0,
+    droppedRows: 0,
+    systemSamples: 0,
+    consoleLines: 0,
+    state: null,
+    filesCopied: 0,
+  };
 }

@@ -66,10 +66,17 @@ describe("synthetic .wandb logs", () => {
     expect((await store.readHistory("steps")).map((r) => r.step)).toEqual([2, 3]);
   });
 
-  it("closes the run as crashed when the store refuses a value, and says why", async () => {
+  it("drops and counts a row the store cannot hold, keeping the rows around it", async () => {
     const file = join(dir, "run-refused.wandb");
-    writeLog(file, [runRecord("refused"), historyRecord(3, 0, { ["k".repeat(600)]: "1" })]);
-    await expect(importWandbRun(file, store)).rejects.toThrow(/invalid key/);
-    expect((await store.getRun("refused"))!.state).toBe("crashed");
+    writeLog(file, [
+      runRecord("refused"),
+      historyRecord(3, 0, { a: "1" }),
+      historyRecord(4, 1, { ["k".repeat(600)]: "1" }),
+      historyRecord(5, 2, { a: "3" }),
+      record(6, 18, msg(field(1, 0))),
+    ]);
+    const res = await importWandbRun(file, store);
+    expect(res).toMatchObject({ steps: 2, droppedRows: 1, droppedSteps: 0, state: "finished" });
+    expect((await store.readHistory("refused")).map((r) => r.step)).toEqual([0, 2]);
   });
 });

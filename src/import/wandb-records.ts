@@ -4,12 +4,16 @@
  *
  * - Record: num 1, history 2, summary 3, config 5, files 6, stats 7, telemetry 11, metric 12,
  *   output_raw 13, control 16, run 17, exit 18, header 21, environment 26, _info 200.
+ * - StatsRecord: stats_type 1, timestamp 2 (seconds 1, nanos 2), item 3 (key 1, value_json 16).
+ * - OutputRawRecord: output_type 1 (STDERR 0, STDOUT 1), timestamp 2, line 3.
+ * - FilesRecord: files 1 (repeated FilesItem: path 1, policy 2, type 3).
  * - HistoryRecord: item 1 (repeated HistoryItem), step 2 (HistoryStep: num 1).
  * - History/Summary/ConfigItem: key 1, nested_key 2 (repeated), value_json 16.
  *   wandb-core writes every history and summary key as nested_key, even flat ones.
  * - SummaryRecord and ConfigRecord: update 1, remove 2.
  * - RunRecord: run_id 1, entity 2, project 3, config 4, summary 5, group 6, job_type 7,
- *   display_name 8, notes 9, tags 10 (repeated), host 13, start_time 17 (seconds 1, nanos 2).
+ *   display_name 8, notes 9, tags 10 (repeated), host 13, starting_step 14, start_time 17
+ *   (seconds 1, nanos 2), resumed 18, resume 24.
  * - RunExitRecord: exit_code 1, runtime 2. MetricRecord: name 1.
  */
 import { Message, ProtobufError } from "./protobuf.js";
@@ -57,6 +61,8 @@ export interface WandbRunInfo {
   host?: string;
   /** Epoch milliseconds. */
   startTime?: number;
+  /** Set on the run record of a resumed run's later part. */
+  resumed: boolean;
   config: WandbItem[];
   summary: WandbItem[];
 }
@@ -78,11 +84,14 @@ export interface WandbRunInfo {
 export type WandbRecord = { offset: number; num: number } & (
   | { kind: "header"; version?: string }
   | { kind: "run"; run: WandbRunInfo }
-  | { kind: "history"; step?: number; items: WandbItem[] }
+  | { kind: "history"; step?: number | bigint; items: WandbItem[] }
   | { kind: "summary"; update: WandbItem[]; remove: string[][] }
   | { kind: "config"; update: WandbItem[]; remove: string[][] }
   | { kind: "metric"; name: string }
   | { kind: "exit"; exitCode: number; runtime?: number }
+  | { kind: "stats"; timestamp: number; items: WandbItem[] }
+  | { kind: "output"; stream: "stdout" | "stderr"; timestamp: number; text: string }
+  | { kind: "files"; paths: string[] }
   | { kind: "other"; field: number }
 );
 
@@ -90,6 +99,9 @@ const RECORD_KINDS: Record<number, string> = {
   2: "history",
   3: "summary",
   5: "config",
+  6: "files",
+  7: "stats",
+  13: "output",
   12: "metric",
   17: "run",
   18: "exit",
@@ -118,8 +130,21 @@ function items(list: Message[]): WandbItem[] {
   });
 }
 
+/** A `google.protobuf.Timestamp` (seconds 1, nanos 2) in epoch milliseconds. */
+function timestampMs(m: Message | undefined): number | undefined {
+  return m ? (m.int(1) ?? 0) * 1000 + (m.int(2) ?? 0) / 1e6 : undefined;
+}
+
+/** A step as a number when it is a safe integer, else the exact bigint (the importer drops those). */
+function stepOf(m: Message | undefined): number | bigint | undefined {
+  const v = m?.bigint(1);
+  if (v === undefined) return m ? 0 : undefined;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
+}
+
 function runInfo(m: Message): WandbRunInfo {
-  const start = m.message(17);
+  const start = timestampMs(m.message(17));
   const cfg = m.message(4);
   const sum = m.message(5);
   return {
@@ -132,9 +157,8 @@ function runInfo(m: Message): WandbRunInfo {
     notes: m.string(9) || undefined,
     tags: m.strings(10),
     host: m.string(13) || undefined,
-    startTime: start
-      ? (start.int(1) ?? 0) * 1000 + Math.floor((start.int(2) ?? 0) / 1e6)
-      : undefined,
+    startTime: start === undefined ? undefined : Math.floor(start),
+    resumed: (m.int(18) ?? 0) !== 0 || (m.int(24) ?? 0) !== 0,
     config: cfg ? items(cfg.messages(1)) : [],
     summary: sum ? items(sum.messages(1)) : [],
   };
@@ -151,16 +175,33 @@ export function decodeWandbRecord(payload: Uint8Array, offset: number): WandbRec
     return { offset, num, kind: "other", field: other };
   }
   switch (field) {
-    case 2: {
-      const step = body.message(2);
+    case 2:
       return {
         offset,
         num,
         kind: "history",
-        step: step ? (step.int(1) ?? 0) : undefined,
+        step: stepOf(body.message(2)),
         items: items(body.messages(1)),
       };
-    }
+    case 6:
+      return { offset, num, kind: "files", paths: body.messages(1).map((f) => f.string(1) ?? "") };
+    case 7:
+      return {
+        offset,
+        num,
+        kind: "stats",
+        timestamp: (timestampMs(body.message(2)) ?? 0) / 1000,
+        items: items(body.messages(3)),
+      };
+    case 13:
+      return {
+        offset,
+        num,
+        kind: "output",
+        stream: body.int(1) === 1 ? "stdout" : "stderr",
+        timestamp: (timestampMs(body.message(2)) ?? 0) / 1000,
+        text: body.string(3) ?? "",
+      };
     case 3:
     case 5:
       return {

@@ -8,6 +8,7 @@
 // --- import (src/import) ---
 export {
   findWandbRunFiles,
+  groupWandbRunParts,
   importWandbRun,
   readWandbLog,
   WandbImportError,
