@@ -259,13 +259,29 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
   app.get("/api/runs/:id/console", query(consoleQuerySchema), async (c) => {
     const id = c.req.param("id");
     await needRun(c, store, id);
-    const { offset, limit } = c.req.valid("query");
-    const lines = await store.readConsole(id, { offset, limit });
+    const q = c.req.valid("query");
+    const total = await consoleCount(store, id);
+    // `tail=N` starts N lines before the end (docs/api.md); otherwise at `offset`.
+    const offset = q.tail >= 0 ? Math.max(0, total - q.tail) : q.offset;
+    const limit = q.tail >= 0 ? Math.max(q.tail, 1) : q.limit;
+    const lines = q.tail === 0 ? [] : await store.readConsole(id, { offset, limit });
     return json(c, {
       lines: lines.map((l) => ({ stream: l.stream, time: l.timestamp * 1000, text: l.text })),
       offset,
+      total,
     });
   });
+}
+
+/** The run's console line count; a store without `consoleCount` is counted page by page. */
+async function consoleCount(store: Store, id: string): Promise<number> {
+  if (store.consoleCount) return store.consoleCount(id);
+  let n = 0;
+  for (;;) {
+    const page = await store.readConsole(id, { offset: n, limit: 10_000 });
+    n += page.length;
+    if (page.length < 10_000) return n;
+  }
 }
 
 /** The run's system keys; for a store without `systemKeys`, the keys the tracker's sampler writes. */

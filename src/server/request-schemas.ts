@@ -262,6 +262,8 @@ export const systemQuerySchema = v.object({
 export const consoleQuerySchema = v.object({
   offset: intQuery(0, Number.MAX_SAFE_INTEGER),
   limit: intQuery(1000, 10_000),
+  /** The last N lines (-1: not asked; then `offset` says where to start). */
+  tail: intQuery(-1, 10_000),
 });
 
 /** Per-bucket columns a series request can ask for (`x` always comes). */
