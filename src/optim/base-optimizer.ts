@@ -109,6 +109,19 @@ function checkMetrics(metrics: Metric | readonly Metric[], who: string): Metric[
   return list;
 }
 
+/** The JSON-safe form of an optimizer's options: functions by name, no space or metrics. */
+function settingsOf(options: OptimizerOptions): Readonly<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (key === "space" || key === "metrics" || value === undefined) continue;
+    out[key] =
+      typeof value === "function"
+        ? `function ${value.name || "(anonymous)"}`
+        : JSON.parse(JSON.stringify(value));
+  }
+  return Object.freeze(out);
+}
+
 /**
  * Base class of the optimizers: subclasses implement {@link BaseOptimizer.propose} (and may
  * override {@link BaseOptimizer.tell}, calling `super.tell`).
@@ -134,6 +147,7 @@ export abstract class BaseOptimizer implements Optimizer {
   readonly #prefix: string;
   readonly #storageDir: string | undefined;
   readonly #fidelities: Record<string, unknown>;
+  readonly #settings: Readonly<Record<string, unknown>>;
   #count = 0;
   /** Asked trials whose report has not been told yet, by name. */
   protected readonly pending = new Map<string, Trial>();
@@ -154,6 +168,16 @@ export abstract class BaseOptimizer implements Optimizer {
     this.#prefix = options.prefix ?? OPTIMIZER_DEFAULTS.prefix;
     this.#storageDir = options.storageDir;
     this.#fidelities = { ...(options.fidelities ?? {}) };
+    this.#settings = settingsOf(options);
+  }
+
+  /**
+   * The options this optimizer was built with, as JSON (besides `space` and `metrics`, which
+   * have their own JSON): a function option is its name. A durable sweep compares them with
+   * the ones it was started with.
+   */
+  get settings(): Readonly<Record<string, unknown>> {
+    return this.#settings;
   }
 
   /** How many trials were asked so far. */

@@ -27,5 +27,13 @@ export * from "./pruners/index.js";
 export { RandomSearch } from "./random.js";
 export { Rng } from "./rng.js";
 export * from "./space/index.js";
+export { DurableSweep, type SweepOptions } from "./sweep/durable-sweep.js";
+export {
+  SweepBusyError,
+  SweepDriverLostError,
+  SweepMismatchError,
+  SweepOptionError,
+  SweepReplayError,
+} from "./sweep/errors.js";
 export { TPE, type TPEOptions } from "./tpe/index.js";
 export type { Choice, Condition, Config, Distribution, Optimizer, Param, Pruner } from "./types.js";

@@ -16,20 +16,17 @@ import { checkOptionKeys, OptionError, optionKeys } from "../shared/options.js";
 import { History } from "../trial/history.js";
 import type { Metric } from "../trial/metric.js";
 import { Progress, type ProgressOptions } from "../trial/progress.js";
-import { answerPruning, attachPruner, intermediateValues } from "../trial/pruning.js";
-import type { TrialReport, TrialStatus } from "../trial/report.js";
+import { answerPruning } from "../trial/pruning.js";
+import type { TrialReport } from "../trial/report.js";
 // Trial (not trial-task.js) first: trial.ts and trial-task.ts import each other, and only
 // entering through trial.ts initializes them in a working order.
 import { Trial } from "../trial/trial.js";
 import type { TrialFn, TrialTask } from "../trial/trial-task.js";
+import { runLoop, type StatusAwarePruner } from "./optimize-loop.js";
 import { paretoFront } from "./pareto.js";
 import type { SearchSpace } from "./space/search-space.js";
+import { DurableSweep, type SweepOptions } from "./sweep/durable-sweep.js";
 import type { Optimizer, Pruner } from "./types.js";
-
-/** A {@link Pruner} whose `complete` may also take the trial's final status. */
-interface StatusAwarePruner extends Pruner {
-  complete(trialName: string, status?: TrialStatus): void;
-}
 
 /**
  * What an optimizer factory receives (the options `RandomSearch`, `TPE`, ... take).
@@ -109,6 +106,15 @@ export interface OptimizeOptions<C extends Record<string, unknown> = Record<stri
   wait?: boolean;
   /** Called with each report after the History got it (e.g. to log or to stop early). */
   onReport?: (report: TrialReport, history: History) => void;
+  /**
+   * Makes the sweep durable: its asks and tells are journaled in `store` under `name` (one
+   * run per trial), and calling `optimize` again with the same name after the driver died
+   * resumes it: the optimizer is rebuilt from the journal, no trial is asked twice, trials in
+   * flight are collected (queue executor) or reported crashed, and `maxTrials` counts the
+   * trials of every driver. The History then holds the earlier drivers' reports too.
+   * See docs/guides/durable-sweeps.md.
+   */
+  sweep?: SweepOptions;
 }
 
 /**
@@ -182,6 +188,7 @@ const OPTIMIZE_KEYS = optionKeys<OptimizeOptions>({
   plugins: true,
   wait: true,
   onReport: true,
+  sweep: true,
 });
 
 function positiveInt(name: string, v: unknown): number {
@@ -301,84 +308,56 @@ export async function optimize<C extends Record<string, unknown> = Record<string
   const scheduler = task.scheduler;
   const workers = askedWorkers ?? scheduler.executor.maxWorkers ?? 1;
   const metric = optimizer.metrics[0];
+  const sweep = options.sweep ? await DurableSweep.open(options.sweep, optimizer) : undefined;
   const history = new History();
+  for (const report of sweep?.told ?? []) history.add(report);
   const progress = makeProgress(options.progress ?? OPTIMIZE_DEFAULTS.progress, maxTrials, metric);
 
-  const ours = new Set<string>();
-  let submitted = 0;
-  let asking = true;
-
-  const submit = (trial: Trial): void => {
-    if (pruner && !task.remote) attachPruner(trial, pruner);
-    ours.add(trial.name);
-    if (task.submit(trial as Trial<C>) === undefined) {
-      // A plugin (e.g. a Limiter) refused it: the trial is not evaluated, and asking more
-      // would only be refused again, so the loop winds down with what runs.
-      ours.delete(trial.name);
-      asking = false;
-      return;
-    }
-    submitted++;
-  };
-
-  const askAndSubmit = (n: number): void => {
-    const want = Math.min(n, maxTrials - submitted);
-    if (!asking || want <= 0 || !scheduler.running() || optimizer.exhausted) return;
-    for (const trial of optimizer.ask(want)) {
-      if (!asking) break;
-      submit(trial);
-    }
-  };
-
-  const off: (() => void)[] = [];
-  off.push(scheduler.on("onStart", () => askAndSubmit(workers)));
-  off.push(
-    task.on("onReport", (report) => {
-      if (!ours.delete(report.name)) return; // the task may also run trials of its own
-      optimizer.tell(report);
-      history.add(report);
-      if (pruner) {
-        // The report carries every value, also those whose Comm message never arrived.
-        for (const [step, value] of intermediateValues(report))
-          pruner.report(report.name, step, value);
-        pruner.complete(report.name, report.status);
-      }
-      progress?.report(report);
-      options.onReport?.(report, history);
-      askAndSubmit(1);
-    }),
-  );
-  off.push(
-    task.on("onCancelled", (trial) => {
-      if (ours.delete(trial.name)) pruner?.complete(trial.name, "unknown");
-    }),
-  );
-  if (pruner) {
-    const answer = (msg: { data: unknown; respond?: (v: unknown) => void }) => {
-      const r = answerPruning(pruner, msg.data);
-      if (r.handled && r.answer !== undefined) msg.respond?.(r.answer);
-    };
-    if (task.task.events.has("onCommRequest")) {
-      off.push(task.task.on("onCommRequest", answer));
-      off.push(
-        task.task.on("onCommMessage", (msg: { data: unknown }) => answerPruning(pruner, msg.data)),
-      );
-    }
-  }
-
+  const offPruning = pruner ? answerPruningQuestions(task, pruner) : [];
   let exitState: ExitState;
+  let ok = false;
   try {
-    exitState = await scheduler.run({ timeout, wait: options.wait ?? OPTIMIZE_DEFAULTS.wait });
+    exitState = await runLoop(
+      {
+        task,
+        optimizer,
+        workers,
+        maxTrials,
+        history,
+        pruner,
+        progress,
+        sweep,
+        onReport: options.onReport,
+      },
+      { timeout, wait: options.wait ?? OPTIMIZE_DEFAULTS.wait },
+    );
+    ok = true;
   } finally {
-    // Handlers persist across runs: remove ours so the scheduler and task can be reused.
-    for (const f of off) f();
+    for (const f of offPruning) f();
     progress?.finish();
+    await sweep?.close(ok ? "finished" : "failed");
   }
   let best: TrialReport | undefined;
   if (metric && history.length > 0 && [...history].some((r) => metric.name in r.values))
     best = history.best(metric.name);
   const front = history.length > 0 ? paretoFront(history, optimizer.metrics) : [];
   return { history, best, front, exitState };
+}
+
+/** Answers the pruning questions trials ask through Comm; returns the unsubscribers. */
+function answerPruningQuestions(
+  task: TrialTask<never> | TrialTask<Record<string, unknown>>,
+  pruner: StatusAwarePruner,
+): (() => void)[] {
+  if (!task.task.events.has("onCommRequest")) return [];
+  const answer = (msg: { data: unknown; respond?: (v: unknown) => void }) => {
+    const r = answerPruning(pruner, msg.data);
+    if (r.handled && r.answer !== undefined) msg.respond?.(r.answer);
+  };
+  return [
+    task.task.on("onCommRequest", answer),
+    task.task.on("onCommMessage", (msg: { data: unknown }) => answerPruning(pruner, msg.data)),
+  ];
 }
 
 function makeProgress(
