@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { encodeJson } from "../shared/json-numbers.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { HistoryRow, RunRecord, RunState, Store } from "../store/types.js";
 import { defaultStoreDir } from "../track/init-options.js";
@@ -71,11 +72,19 @@ export function historyToCsv(rows: readonly HistoryRow[]): string {
       Object.fromEntries(
         Object.entries(rec).map(([k, v]) => [
           k,
-          v !== null && typeof v === "object" ? JSON.stringify(v) : (v as RowValue),
+          v !== null && typeof v === "object" ? encodeJson(v) : (v as RowValue),
         ]),
       ),
     ),
   );
+}
+
+/**
+ * Indented JSON with NaN and ±Infinity kept as the project's tags (`{"$amltk_num": "NaN"}`, as
+ * the API writes them), not turned into `null` as `JSON.stringify` would.
+ */
+function jsonText(v: unknown): string {
+  return JSON.stringify(JSON.parse(encodeJson(v)), null, 2);
 }
 
 async function requireRun(store: Store, id: string): Promise<RunRecord> {
@@ -121,7 +130,7 @@ export function registerRunsCommands(program: Command): void {
           ...run,
           historyKeys: Object.fromEntries(keys.map((k) => [k.key, k.count])),
         };
-        console.log(JSON.stringify(out, null, 2));
+        console.log(jsonText(out));
       });
     });
 
@@ -138,9 +147,7 @@ export function registerRunsCommands(program: Command): void {
         await requireRun(store, id);
         const rows = await store.readHistory(id);
         process.stdout.write(
-          opts.format === "csv"
-            ? historyToCsv(rows)
-            : `${JSON.stringify(historyRecords(rows), null, 2)}\n`,
+          opts.format === "csv" ? historyToCsv(rows) : `${jsonText(historyRecords(rows))}\n`,
         );
       });
     });
