@@ -18,6 +18,8 @@
 import { AmltkError } from "../shared/errors.js";
 import { checkOptionKeys } from "../shared/options.js";
 import { Emitter, type Handler, type SubscribeOptions } from "./events.js";
+import type { QueueExecutorOptions } from "./executors/distributed/options.js";
+import { QueueExecutor } from "./executors/distributed/queue-executor.js";
 import {
   type Call,
   CancelledError,
@@ -165,6 +167,21 @@ export class Scheduler {
   /** Each call runs in a forked worker; functions must be wrapped with `importable`. */
   static withProcesses(opts: WorkerPoolOptions): Scheduler {
     return new Scheduler(new ProcessExecutor(opts));
+  }
+
+  /**
+   * Each call runs as a BullMQ job on Redis, in a child process of an `amltk worker` on any
+   * machine that reaches Redis; functions must be wrapped with `importable` and exist at the
+   * same path on the workers. See {@link QueueExecutor}.
+   *
+   * @example
+   * ```ts
+   * const scheduler = Scheduler.withQueue({ connection: "redis://127.0.0.1:6379", queue: "sweep", maxWorkers: 8 });
+   * // on each machine: amltk worker --redis redis://127.0.0.1:6379 --queue sweep --concurrency 4
+   * ```
+   */
+  static withQueue(opts: QueueExecutorOptions): Scheduler {
+    return new Scheduler(new QueueExecutor(opts));
   }
 
   readonly tasks: Task<AnyFn>[] = [];

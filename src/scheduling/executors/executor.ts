@@ -49,6 +49,15 @@ export interface FunctionCall {
 export interface CallExtras {
   limits?: LimitSpec;
   channel?: CallChannel;
+  /**
+   * A stable id for this call, for executors that keep calls outside the process (the queue
+   * executor: the BullMQ job id). Submitting a call whose id is already queued, running or
+   * finished-but-not-taken never runs it twice: the queue executor hands back the same
+   * future in this process, and BullMQ ignores a second add of the id across processes, so a
+   * driver that resumes a sweep can submit again safely and re-attach with
+   * `QueueExecutor.attach(jobId)`. No `:` and not all digits. Other executors ignore it.
+   */
+  jobId?: string;
 }
 
 /**

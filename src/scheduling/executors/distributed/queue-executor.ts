@@ -1,0 +1,506 @@
+/**
+ * Host ("driver") side of the distributed executor: each call becomes a BullMQ job that an
+ * `amltk worker` on any machine reaching Redis runs in a child process (see `queue-worker.ts`).
+ *
+ * Where results come from (the fast path and the safe one):
+ * - Fast: every worker pushes a finished job's outcome onto this driver's own Redis list
+ *   (after BullMQ recorded the job as completed); the driver pops up to 1,000 at a time with
+ *   one blocking `BLMPOP`. Measured in `bench/distributed.ts`: this beats reading BullMQ's
+ *   QueueEvents stream, which every driver reads whole (one `XREAD` per batch of all jobs'
+ *   events, several events per job) and which is capped, so an event can be trimmed unseen.
+ * - Safe: a result never depends on a message being seen. The outcome is also the job's
+ *   return value, kept in Redis until this driver took it and removed the job (the
+ *   acknowledgement). A reconciliation pass, on a timer and on every reconnect, reads the
+ *   ids in the completed/failed sets and settles any call still waiting; it also finds jobs
+ *   lost with their worker (stalled) when no worker is left to fail them.
+ *
+ * Every future settles once: the first of the two paths wins, the other finds nothing to do.
+ */
+import { type Job, Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import {
+  type Call,
+  type ChannelMsg,
+  type Executor,
+  Future,
+  type ShutdownOptions,
+} from "../executor.js";
+import { toModuleCall, WorkerDiedError } from "../pool.js";
+import { assertCloneable } from "../wire.js";
+import { assertJobId, listQueueJobs, type QueuedJob } from "./job-ids.js";
+import {
+  type QueueExecutorOptions,
+  type ResolvedQueueOptions,
+  resolveQueueOptions,
+} from "./options.js";
+import { isOutcome, lostJobError, settleWithOutcome } from "./outcome.js";
+import {
+  type CallMsg,
+  type DriverMsg,
+  decodeChannelMsg,
+  driverKey,
+  encodeArgs,
+  encodeChannelMsg,
+  JOB_NAME,
+  type QueueJobData,
+  workerChannel,
+} from "./protocol.js";
+import { closeRedis, connectRedis } from "./redis.js";
+
+export type { QueuedJob } from "./job-ids.js";
+
+/** Messages popped per `BLMPOP`. */
+const POP_BATCH = 1000;
+
+interface Pending {
+  future: Future<unknown>;
+  channel?: Call["channel"];
+  /** The worker running it (known for calls with a channel, from their start message). */
+  workerId?: string;
+  /** Channel messages posted before the worker was known. */
+  outbox: ChannelMsg[];
+  /** The job is in Redis (its add resolved). */
+  added: boolean;
+  /** The future was cancelled; the job's outcome, if it ran anyway, is still acknowledged. */
+  cancelled: boolean;
+}
+
+interface Connections {
+  /** Commands: BullMQ's queue, publishes, reconciliation reads. */
+  cmd: Redis;
+  /** Blocking pops of this driver's list. */
+  reader: Redis;
+  queue: Queue;
+  /** Runs BullMQ's stalled-job check from here too, so a lost job fails with no worker left. */
+  checker: Worker;
+  checkerConnection: Redis;
+  timer: ReturnType<typeof setInterval>;
+  popping: Promise<void>;
+}
+
+/**
+ * Runs each call as a BullMQ job on Redis, served by `amltk worker` processes on any machine.
+ * Functions must be importable, at the same path on the workers (same checkout or a shared
+ * file system). Results, errors, limits, Comm messages and lost workers come back as on the
+ * processes executor.
+ *
+ * Durable sweeps: give calls stable ids (`CallExtras.jobId`, e.g. set in a plugin's
+ * `prepareCall`); a job id already in the queue is never run twice. A driver started again
+ * (same `driverId` to also get the messages sent while it was away) finds its jobs with
+ * {@link QueueExecutor.listJobs} and re-attaches with {@link QueueExecutor.attach}. A finished
+ * job stays in Redis until a driver took its result.
+ *
+ * @example
+ * ```ts
+ * const executor = new QueueExecutor({ connection: "redis://127.0.0.1:6379", queue: "sweep", maxWorkers: 8 });
+ * const scheduler = new Scheduler(executor); // what Scheduler.withQueue(...) does
+ * // elsewhere: amltk worker --redis redis://127.0.0.1:6379 --queue sweep --concurrency 4
+ * ```
+ */
+export class QueueExecutor implements Executor {
+  readonly maxWorkers: number;
+  readonly requiresImportable = true;
+  readonly options: Readonly<ResolvedQueueOptions>;
+  #pending = new Map<string, Pending>();
+  #toAdd: { id: string; data: QueueJobData }[] = [];
+  #flushing?: Promise<void>;
+  #acks: string[] = [];
+  #acking?: Promise<void>;
+  #conn?: Connections;
+  #seq = 0;
+  #idle: (() => void)[] = [];
+  #reconciling = false;
+
+  constructor(options: QueueExecutorOptions) {
+    this.options = Object.freeze(resolveQueueOptions(options));
+    this.maxWorkers = this.options.maxWorkers;
+  }
+
+  /** This driver's id (its message list); pass it again to a new driver to resume. */
+  get driverId(): string {
+    return this.options.driverId;
+  }
+
+  submit<T = unknown>(call: Call): Future<T> {
+    const mc = toModuleCall(call);
+    assertCloneable(mc.args, `The arguments of "${mc.exportName}"`, "args");
+    const id = call.jobId ?? `${this.options.driverId}.${++this.#seq}`;
+    assertJobId(id);
+    const known = this.#pending.get(id);
+    if (known) return known.future as Future<T>;
+    const future = new Future<T>();
+    const limits = call.limits && Object.keys(call.limits).length > 0 ? call.limits : undefined;
+    const data: QueueJobData = {
+      m: mc.moduleUrl,
+      e: mc.exportName,
+      ...encodeArgs(mc.args),
+      d: this.options.driverId,
+      r: this.options.retries,
+    };
+    if (limits) data.l = limits;
+    if (call.channel) data.c = call.channel.requestTimeout;
+    const p: Pending = {
+      future: future as Future<unknown>,
+      channel: call.channel,
+      outbox: [],
+      added: false,
+      cancelled: false,
+    };
+    this.#pending.set(id, p);
+    call.channel?.open((msg) => this.#postToCall(id, p, msg), p.future);
+    future.setCanceller(() => this.#cancel(id, p));
+    this.#toAdd.push({ id, data });
+    this.#flushing ??= this.#flushAdds();
+    return future;
+  }
+
+  /**
+   * Re-attaches to job `jobId` (enqueued by this or an earlier driver): a future that settles
+   * with the job's result whether it finished while no driver listened, is still waiting or
+   * running, or was lost with its worker (a `WorkerDiedError`). Undefined when no such job is
+   * in Redis (never enqueued, or its result was already taken).
+   *
+   * @example
+   * ```ts
+   * for (const job of await executor.listJobs("sweep-7.")) {
+   *   const future = await executor.attach(job.id);
+   *   future?.promise.then((report) => history.add(report));
+   * }
+   * ```
+   */
+  async attach<T = unknown>(jobId: string): Promise<Future<T> | undefined> {
+    assertJobId(jobId);
+    const known = this.#pending.get(jobId);
+    if (known) return known.future as Future<T>;
+    const conn = this.#open();
+    const job = await conn.queue.getJob(jobId);
+    if (!job) return undefined;
+    const again = this.#pending.get(jobId);
+    if (again) return again.future as Future<T>;
+    const p: Pending = { future: new Future(), outbox: [], added: true, cancelled: false };
+    this.#pending.set(jobId, p);
+    p.future.state = "running";
+    await this.#settleFromJob(job);
+    return p.future as Future<T>;
+  }
+
+  /**
+   * The jobs in the queue whose id starts with `prefix`, with their BullMQ state ("waiting",
+   * "active", "completed", "failed", ...): what a driver resuming a sweep looks for.
+   *
+   * @example
+   * ```ts
+   * const running = (await executor.listJobs("sweep-7.")).filter((j) => j.state === "active");
+   * ```
+   */
+  async listJobs(prefix = ""): Promise<QueuedJob[]> {
+    return listQueueJobs(this.#open().queue, prefix);
+  }
+
+  async shutdown({ wait }: ShutdownOptions): Promise<void> {
+    if (wait) {
+      if (this.#waiting() > 0) await new Promise<void>((r) => this.#idle.push(r));
+    } else {
+      for (const [id, p] of this.#pending) {
+        if (p.cancelled || p.future.done) continue;
+        if (!p.future.cancel()) {
+          p.channel?.end();
+          p.future.setException(
+            new WorkerDiedError(
+              `The driver stopped without waiting while job ${id} ran on worker ` +
+                `${p.workerId ?? "(unknown)"}; its result stays in Redis for attach()`,
+            ),
+          );
+        }
+      }
+    }
+    await this.#close();
+  }
+
+  // ---- connections --------------------------------------------------------------------
+
+  #open(): Connections {
+    if (this.#conn) return this.#conn;
+    const { connection, queue: name, prefix, driverId } = this.options;
+    const cmd = connectRedis(connection, `amltk-driver-${driverId}`);
+    const reader = connectRedis(connection, `amltk-driver-${driverId}-reader`);
+    const queue = new Queue(name, { connection: cmd, prefix });
+    const checkerConnection = connectRedis(connection, `amltk-driver-${driverId}-checker`);
+    const checker = new Worker(name, null, {
+      connection: checkerConnection,
+      prefix,
+      autorun: false,
+      maxStalledCount: 0,
+      stalledInterval: this.options.stalledIntervalSeconds * 1000,
+    });
+    checker.on("error", () => {}); // reconnects are BullMQ's; errors are retried there
+    checker.on("stalled", () => this.#reconcileSoon());
+    queue.on("error", () => {});
+    cmd.on("error", () => {});
+    reader.on("error", () => {});
+    checkerConnection.on("error", () => {});
+    // A reconnect may follow a Redis restart: look for what finished meanwhile.
+    cmd.on("ready", () => this.#reconcileSoon());
+    const timer = setInterval(() => this.#reconcileSoon(), this.options.reconcileSeconds * 1000);
+    timer.unref();
+    const conn: Connections = {
+      cmd,
+      reader,
+      queue,
+      checker,
+      checkerConnection,
+      timer,
+      popping: Promise.resolve(),
+    };
+    this.#conn = conn;
+    conn.popping = this.#popLoop(conn);
+    void checker.startStalledCheckTimer().catch(() => {});
+    return conn;
+  }
+
+  async #close(): Promise<void> {
+    const conn = this.#conn;
+    if (!conn) return;
+    clearInterval(conn.timer);
+    await this.#flushing;
+    await this.#ackNow();
+    this.#conn = undefined;
+    conn.reader.disconnect();
+    await conn.popping;
+    await conn.checker.close(true).catch(() => {});
+    await conn.queue.close().catch(() => {});
+    await Promise.all([closeRedis(conn.cmd), closeRedis(conn.checkerConnection)]);
+  }
+
+  // ---- enqueue --------------------------------------------------------------------------
+
+  async #flushAdds(): Promise<void> {
+    // Calls submitted in the same turn go in one addBulk (one round trip).
+    await Promise.resolve();
+    while (this.#toAdd.length > 0) {
+      const batch = this.#toAdd.splice(0);
+      const conn = this.#open();
+      try {
+        await conn.queue.addBulk(
+          batch.map(({ id, data }) => ({
+            name: JOB_NAME,
+            data,
+            opts: {
+              jobId: id,
+              attempts: data.r + 1,
+              removeOnComplete: false,
+              removeOnFail: false,
+            },
+          })),
+        );
+        for (const { id } of batch) {
+          const p = this.#pending.get(id);
+          if (p) p.added = true;
+        }
+      } catch (e) {
+        for (const { id } of batch) {
+          const p = this.#pending.get(id);
+          this.#pending.delete(id);
+          p?.channel?.end();
+          p?.future.setException(e);
+        }
+        this.#checkIdle();
+      }
+    }
+    this.#flushing = undefined;
+  }
+
+  #cancel(id: string, p: Pending): boolean {
+    if (p.workerId !== undefined) return false; // running: it cannot be taken back
+    p.cancelled = true;
+    p.channel?.end();
+    const queued = this.#toAdd.findIndex((a) => a.id === id);
+    if (queued >= 0) {
+      this.#toAdd.splice(queued, 1);
+      this.#pending.delete(id);
+    } else {
+      // Removed unless a worker holds it; then it runs, and its outcome is acknowledged unseen.
+      void this.#flushing
+        ?.then(() => this.#conn?.queue.remove(id))
+        .then((removed) => {
+          if (removed === 1) this.#pending.delete(id);
+        })
+        .catch(() => {});
+      if (!this.#flushing) {
+        void this.#conn?.queue
+          .remove(id)
+          .then((removed) => removed === 1 && this.#pending.delete(id))
+          .catch(() => {});
+      }
+    }
+    queueMicrotask(() => this.#checkIdle());
+    return true;
+  }
+
+  // ---- messages from workers -------------------------------------------------------------
+
+  async #popLoop(conn: Connections): Promise<void> {
+    const key = driverKey(this.options.prefix, this.options.queue, this.options.driverId);
+    while (this.#conn === conn) {
+      let popped: unknown;
+      try {
+        popped = await conn.reader.call("BLMPOP", 1, 1, key, "RIGHT", "COUNT", POP_BATCH);
+      } catch {
+        if (this.#conn !== conn) return;
+        // Redis is away; ioredis reconnects. Wait for it instead of spinning.
+        await new Promise<void>((r) => {
+          conn.reader.once("ready", r);
+          setTimeout(r, 1000).unref();
+        });
+        continue;
+      }
+      if (!popped) continue;
+      const [, items] = popped as [string, string[]];
+      for (const raw of items) this.#onMessage(JSON.parse(raw) as DriverMsg);
+    }
+  }
+
+  #onMessage(msg: DriverMsg): void {
+    const p = this.#pending.get(msg.j);
+    if (!p) return; // an earlier driver's job, not attached (yet): its result stays in Redis
+    if (msg.t === "s") {
+      p.workerId = msg.w;
+      p.future.state = "running";
+      for (const m of p.outbox.splice(0)) this.#postToCall(msg.j, p, m);
+    } else if (msg.t === "c") {
+      p.channel?.receive(decodeChannelMsg(msg));
+    } else {
+      const { j, t, ...outcome } = msg;
+      this.#settle(j, p, () => settleWithOutcome(p.future, outcome));
+    }
+  }
+
+  #postToCall(id: string, p: Pending, msg: ChannelMsg): void {
+    if (p.workerId === undefined) {
+      p.outbox.push(msg);
+      return;
+    }
+    const conn = this.#open();
+    const out: CallMsg = { ...encodeChannelMsg(msg), j: id };
+    const channel = workerChannel(this.options.prefix, this.options.queue, p.workerId);
+    void conn.cmd.publish(channel, JSON.stringify(out)).catch(() => {});
+  }
+
+  /** Settles a pending call once (whichever path comes first) and acknowledges its job. */
+  #settle(id: string, p: Pending, settle: () => void): void {
+    if (this.#pending.get(id) !== p) return;
+    this.#pending.delete(id);
+    if (!p.cancelled) {
+      p.channel?.end();
+      settle();
+    }
+    this.#acks.push(id);
+    this.#acking ??= this.#ackSoon();
+    this.#checkIdle();
+  }
+
+  // ---- acknowledgements -----------------------------------------------------------------
+
+  async #ackSoon(): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r));
+    await this.#ackNow();
+  }
+
+  async #ackNow(): Promise<void> {
+    while (this.#acks.length > 0 && this.#conn) {
+      const ids = this.#acks.splice(0);
+      const queue = this.#conn.queue;
+      // Sent together: ioredis pipelines them on one connection.
+      await Promise.all(ids.map((id) => queue.remove(id).catch(() => 0)));
+    }
+    this.#acking = undefined;
+  }
+
+  // ---- reconciliation ---------------------------------------------------------------------
+
+  #reconcileSoon(): void {
+    if (this.#reconciling || this.#pending.size === 0 || !this.#conn) return;
+    this.#reconciling = true;
+    void this.#reconcile(this.#conn)
+      .catch(() => {})
+      .finally(() => {
+        this.#reconciling = false;
+      });
+  }
+
+  /** Settles every waiting call whose job finished or was lost, reading Redis directly. */
+  async #reconcile(conn: Connections): Promise<void> {
+    const [completed, failed] = await Promise.all([
+      conn.cmd.zrange(conn.queue.keys.completed, 0, -1),
+      conn.cmd.zrange(conn.queue.keys.failed, 0, -1),
+    ]);
+    const finished = [...completed, ...failed].filter((id) => this.#pending.has(id));
+    const jobs = await Promise.all(finished.map((id) => conn.queue.getJob(id)));
+    for (const job of jobs) if (job) await this.#settleFromJob(job);
+    await this.#settleStalledOrVanished(conn);
+  }
+
+  /**
+   * Jobs whose worker was lost are marked by BullMQ's stalled check (`defa`) and moved back to
+   * wait, where the next worker fails them; with no worker left, the driver takes them out
+   * itself (a remove succeeds only while no worker holds the job) and reports them lost. A job
+   * gone from Redis altogether (a Redis without persistence restarted) is reported lost too.
+   */
+  async #settleStalledOrVanished(conn: Connections): Promise<void> {
+    const ids = [...this.#pending].filter(([, p]) => p.added && !p.cancelled).map(([id]) => id);
+    if (ids.length === 0) return;
+    const pipeline = conn.cmd.pipeline();
+    for (const id of ids) pipeline.hmget(conn.queue.toKey(id), "defa", "name");
+    const rows = (await pipeline.exec()) ?? [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string;
+      const [err, fields] = rows[i] ?? [];
+      if (err) continue;
+      const [defa, name] = fields as [string | null, string | null];
+      const p = this.#pending.get(id);
+      if (!p) continue;
+      if (name === null) {
+        this.#settle(id, p, () =>
+          p.future.setException(
+            new WorkerDiedError(
+              `Job ${id} is gone from Redis (was Redis restarted without persistence?)`,
+            ),
+          ),
+        );
+      } else if (defa && (await conn.queue.remove(id)) === 1) {
+        this.#settle(id, p, () => p.future.setException(lostJobError(id, defa)));
+      }
+    }
+  }
+
+  async #settleFromJob(job: Job): Promise<void> {
+    const id = job.id as string;
+    const p = this.#pending.get(id);
+    if (!p) return;
+    const state = await job.getState();
+    if (state === "completed") {
+      const value = job.returnvalue as unknown;
+      this.#settle(id, p, () =>
+        isOutcome(value)
+          ? settleWithOutcome(p.future, value)
+          : p.future.setException(
+              new WorkerDiedError(`Job ${id} finished without an amltk outcome`),
+            ),
+      );
+    } else if (state === "failed") {
+      this.#settle(id, p, () => p.future.setException(lostJobError(id, job.failedReason)));
+    }
+  }
+
+  // ---- idle -----------------------------------------------------------------------------
+
+  #waiting(): number {
+    let n = 0;
+    for (const p of this.#pending.values()) if (!p.cancelled) n++;
+    return n;
+  }
+
+  #checkIdle(): void {
+    if (this.#idle.length > 0 && this.#waiting() === 0) for (const r of this.#idle.splice(0)) r();
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * Worker side of the distributed executor (`amltk worker`): takes jobs from a BullMQ queue
+ * and runs each in a child process of a local {@link ProcessExecutor}, so limits (wall time,
+ * CPU time, memory), process groups and crash detection are the processes executor's own, and
+ * a trial that crashes or runs out of memory never takes the worker down.
+ *
+ * Per job: the modules it names are checked against the allowed roots (`allow.ts`) before
+ * anything is imported; the call runs; its {@link Outcome} becomes the job's return value
+ * (a user error is an outcome, so BullMQ never retries it) and, once BullMQ recorded the job
+ * as completed, is pushed onto the driver's list. Comm messages go to the driver's list and
+ * come back on this worker's pub/sub channel.
+ *
+ * Stopping ({@link QueueWorker.stop}, SIGTERM in `amltk worker`): take no new job, let the
+ * running ones finish for `graceSeconds`, then stop their processes; a stopped call whose job
+ * has a retry left (the driver's `retries`) is handed back (BullMQ moves it to wait and
+ * another worker runs it), any other is reported crashed (`WorkerDiedError`) once.
+ */
+import { randomUUID } from "node:crypto";
+import { type Job, Worker } from "bullmq";
+import type { RedisOptions } from "ioredis";
+import { checkOptionKeys, optionKeys } from "../../../shared/options.js";
+import type { CallChannel, ChannelMsg } from "../executor.js";
+import { LimitExceededError } from "../limits.js";
+import { WorkerDiedError } from "../pool.js";
+import { ProcessExecutor } from "../processes.js";
+import { RemoteError, serializeError, type WireError } from "../wire.js";
+import { assertJobAllowed, resolveRoots } from "./allow.js";
+import {
+  type CallMsg,
+  type DriverMsg,
+  decodeArgs,
+  decodeChannelMsg,
+  driverKey,
+  encodeChannelMsg,
+  type Outcome,
+  type QueueJobData,
+  valueOutcome,
+  workerChannel,
+} from "./protocol.js";
+import { closeRedis, connectRedis } from "./redis.js";
+
+/**
+ * Options of {@link startQueueWorker} (the flags of `amltk worker`).
+ *
+ * @example
+ * ```ts
+ * const options: QueueWorkerOptions = { connection: "redis://127.0.0.1:6379", queue: "sweep", concurrency: 4 };
+ * const worker = await startQueueWorker(options);
+ * ```
+ */
+export interface QueueWorkerOptions {
+  /** Redis: a `redis://` URL or ioredis options. */
+  connection: string | RedisOptions;
+  /** The BullMQ queue to serve. */
+  queue: string;
+  /**
+   * Jobs run at once (each in its own child process).
+   * @defaultValue 1
+   */
+  concurrency?: number;
+  /**
+   * Folders whose modules jobs may run (realpath-checked); amltk's own modules are allowed.
+   * @defaultValue [process.cwd()]
+   */
+  allow?: string[];
+  /**
+   * Seconds running jobs get to finish when the worker stops, before they are handed back or
+   * reported crashed.
+   * @defaultValue 30
+   */
+  graceSeconds?: number;
+  /**
+   * Seconds a job's lock lasts without renewal (renewed every half of it while the job runs):
+   * how soon a killed worker's job is found stalled.
+   * @defaultValue 30
+   */
+  lockSeconds?: number;
+  /**
+   * Seconds between stalled-job checks.
+   * @defaultValue 30
+   */
+  stalledIntervalSeconds?: number;
+  /**
+   * BullMQ key prefix.
+   * @defaultValue "bull"
+   */
+  prefix?: string;
+  /** This worker's id (its Comm channel). @defaultValue a random UUID */
+  workerId?: string;
+}
+
+/**
+ * The defaults of {@link QueueWorkerOptions}.
+ *
+ * @example
+ * ```ts
+ * QUEUE_WORKER_DEFAULTS.graceSeconds; // 30
+ * ```
+ */
+export const QUEUE_WORKER_DEFAULTS = Object.freeze({
+  concurrency: 1,
+  graceSeconds: 30,
+  lockSeconds: 30,
+  stalledIntervalSeconds: 30,
+  prefix: "bull",
+});
+
+const KEYS = optionKeys<QueueWorkerOptions>({
+  connection: true,
+  queue: true,
+  concurrency: true,
+  allow: true,
+  graceSeconds: true,
+  lockSeconds: true,
+  stalledIntervalSeconds: true,
+  prefix: true,
+  workerId: true,
+});
+
+/**
+ * A running queue worker.
+ *
+ * @example
+ * ```ts
+ * const worker = await startQueueWorker({ connection: url, queue: "sweep" });
+ * process.once("SIGTERM", () => void worker.stop());
+ * await worker.closed;
+ * ```
+ */
+export interface QueueWorker {
+  readonly id: string;
+  /** The realpath'd roots jobs' modules must be under. */
+  readonly roots: readonly string[];
+  /** Stop taking jobs, finish or hand back the running ones (see the module comment). */
+  stop(): Promise<void>;
+  /** Resolves once the worker stopped. */
+  readonly closed: Promise<void>;
+}
+
+/** The host end of a running call's Comm channel, relayed through Redis to the driver. */
+class RelayChannel implements CallChannel {
+  #post?: (msg: ChannelMsg) => void;
+  constructor(
+    readonly requestTimeout: number,
+    private readonly push: (msg: DriverMsg) => void,
+    private readonly jobId: string,
+    private readonly onEnd: () => void,
+  ) {}
+  open(post: (msg: ChannelMsg) => void): void {
+    this.#post = post;
+  }
+  receive(msg: ChannelMsg): void {
+    this.push({ ...encodeChannelMsg(msg), j: this.jobId, t: "c" } as DriverMsg);
+  }
+  deliver(msg: ChannelMsg): void {
+    try {
+      this.#post?.(msg);
+    } catch {
+      // The call ended meanwhile.
+    }
+  }
+  end(): void {
+    this.onEnd();
+  }
+}
+
+function wireOf(e: unknown): WireError {
+  if (!(e instanceof RemoteError)) return serializeError(e);
+  const out: WireError = { name: e.name, message: e.message, stack: e.stack };
+  if (e.remoteCode) out.code = e.remoteCode;
+  if (e.cause !== undefined) out.cause = wireOf(e.cause);
+  return out;
+}
+
+/** What the driver gets for a call that ended with `error` in the local pool. */
+function errorOutcome(error: unknown): Outcome {
+  if (error instanceof LimitExceededError) return { limit: error.limit, value: error.value };
+  if (error instanceof WorkerDiedError) return { died: error.message };
+  return { e: wireOf(error) };
+}
+
+/**
+ * Starts serving `queue`: see the module comment.
+ *
+ * @example
+ * ```ts
+ * const worker = await startQueueWorker({ connection: "redis://127.0.0.1:6379", queue: "sweep", concurrency: 4, allow: ["."] });
+ * ```
+ */
+export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
+  checkOptionKeys(options, KEYS, "amltk worker");
+  const o = { ...QUEUE_WORKER_DEFAULTS, ...options };
+  const id = o.workerId ?? randomUUID();
+  const roots = resolveRoots(o.allow ?? [process.cwd()]);
+  const local = new ProcessExecutor({ maxWorkers: o.concurrency, graceSeconds: 1 });
+  const cmd = connectRedis(o.connection, `amltk-worker-${id}`);
+  const sub = connectRedis(o.connection, `amltk-worker-${id}-sub`);
+  cmd.on("error", () => {});
+  sub.on("error", () => {});
+  const relays = new Map<string, RelayChannel>();
+  let handingBack = false;
+
+  const push = (driver: string, msg: DriverMsg) =>
+    void cmd.lpush(driverKey(o.prefix, o.queue, driver), JSON.stringify(msg)).catch(() => {});
+
+  await sub.subscribe(workerChannel(o.prefix, o.queue, id));
+  sub.on("message", (_channel: string, raw: string) => {
+    const msg = JSON.parse(raw) as CallMsg;
+    relays.get(msg.j)?.deliver(decodeChannelMsg(msg));
+  });
+
+  async function run(job: Job<QueueJobData>): Promise<Outcome> {
+    const data = job.data;
+    const jobId = job.id as string;
+    let args: unknown[];
+    try {
+      args = decodeArgs(data);
+      assertJobAllowed(data.m, args, roots);
+    } catch (e) {
+      return errorOutcome(e);
+    }
+    let channel: RelayChannel | undefined;
+    if (data.c !== undefined) {
+      channel = new RelayChannel(
+        data.c,
+        (m) => push(data.d, m),
+        jobId,
+        () => relays.delete(jobId),
+      );
+      relays.set(jobId, channel);
+      push(data.d, { j: jobId, t: "s", w: id });
+    }
+    const future = local.submit({
+      moduleUrl: data.m,
+      exportName: data.e,
+      args,
+      limits: data.l,
+      channel,
+    });
+    try {
+      return valueOutcome(await future.promise);
+    } catch (e) {
+      if (handingBack && e instanceof WorkerDiedError) {
+        if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+          // BullMQ retries a failed job with attempts left: it goes back to wait.
+          throw new Error(`amltk worker ${id} stopped before job ${jobId} ended: handed back`);
+        }
+        return {
+          died:
+            `amltk worker ${id} stopped (graceSeconds ${o.graceSeconds} passed) before job ` +
+            `${jobId} ended; not run again: the call allows no retries`,
+        };
+      }
+      return errorOutcome(e);
+    }
+  }
+
+  const bullConnection = connectRedis(o.connection, `amltk-worker-${id}-bull`);
+  bullConnection.on("error", () => {});
+  const bull = new Worker<QueueJobData, Outcome>(o.queue, run, {
+    connection: bullConnection,
+    prefix: o.prefix,
+    concurrency: o.concurrency,
+    lockDuration: o.lockSeconds * 1000,
+    stalledInterval: o.stalledIntervalSeconds * 1000,
+    // A lost job is reported crashed once, never silently run again: every checker uses 0.
+    maxStalledCount: 0,
+  });
+  bull.on("error", () => {}); // connection errors: BullMQ reconnects
+  // After BullMQ recorded the job as completed: the driver may take and remove it at once.
+  bull.on("completed", (job, outcome) => {
+    push(job.data.d, { ...outcome, j: job.id as string, t: "r" } as DriverMsg);
+  });
+  await bull.waitUntilReady();
+
+  let stopping: Promise<void> | undefined;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => {
+    resolveClosed = r;
+  });
+
+  async function stop(): Promise<void> {
+    const closing = bull.close();
+    const timer = setTimeout(() => {
+      handingBack = true;
+      void local.shutdown({ wait: false });
+    }, o.graceSeconds * 1000);
+    try {
+      await closing;
+    } finally {
+      clearTimeout(timer);
+    }
+    await local.shutdown({ wait: true });
+    await Promise.all([closeRedis(sub), closeRedis(cmd), closeRedis(bullConnection)]);
+    resolveClosed();
+  }
+
+  return {
+    id,
+    roots,
+    stop: () => {
+      stopping ??= stop();
+      return stopping;
+    },
+    closed,
+  };
+}
