@@ -1,0 +1,285 @@
+/**
+ * History, system and console writes in PostgreSQL. A batch becomes chunks of up to
+ * {@link CHUNK} points per (run, key) as `float8[]` with their min/max/last/count, written with
+ * one multi-row INSERT per table (not a row per point); non-numeric values are one JSON row each.
+ * Every write locks the run's row first (through the `next_step` update or `requireRun`), so
+ * two transactions writing one run take turns.
+ */
+import { encodeJson } from "../../shared/json-numbers.js";
+import type { HistoryBatch } from "../history-batch.js";
+import { type ConsoleLine, StoreError, type SystemSample } from "../types.js";
+import { checkKey, checkTime, checkValue } from "./run-checks.js";
+import { type Queryable, requireRun } from "./runs.js";
+
+/** Points per chunk, as in the SQLite store. */
+export const CHUNK = 4096;
+
+/** Rows per INSERT statement (PostgreSQL allows 65,535 parameters; chunk rows use 14). */
+const ROWS_PER_INSERT = 1000;
+
+/** A float8[] literal: `{1,NaN,Infinity}` (JS prints NaN and ±Infinity as PostgreSQL reads them). */
+export function floatArray(a: ArrayLike<number>): string {
+  return `{${Array.prototype.join.call(a, ",")}}`;
+}
+
+function validate(b: HistoryBatch): void {
+  for (let i = 0; i < b.rows; i++) {
+    const s = b.steps[i]!;
+    if (!Number.isSafeInteger(s) || s < 0) {
+      throw new StoreError(`history row ${i}: invalid step ${JSON.stringify(s)}`, "invalid");
+    }
+    if (!Number.isFinite(b.runtimes[i]) || !Number.isFinite(b.timestamps[i])) {
+      throw new StoreError(`history row ${i}: invalid runtime or timestamp`, "invalid");
+    }
+  }
+  for (const key of b.columns.keys()) checkKey(key, "history");
+  for (const o of b.others) {
+    checkKey(o.key, `history row ${o.row}`);
+    checkValue(o.value, `history row ${o.row} key ${JSON.stringify(o.key)}`);
+  }
+}
+
+/** [min, max, consecutive] of a[from..to). */
+function stepRange(a: Float64Array): [number, number, boolean] {
+  let mn = a[0]!;
+  let mx = a[0]!;
+  let consecutive = true;
+  for (let i = 1; i < a.length; i++) {
+    const s = a[i]!;
+    if (s !== a[0]! + i) consecutive = false;
+    if (s < mn) mn = s;
+    if (s > mx) mx = s;
+  }
+  return [mn, mx, consecutive];
+}
+
+/** Inserts `rows` (each `width` values) into `sql`'s VALUES list, ROWS_PER_INSERT at a time. */
+async function insertRows(
+  db: Queryable,
+  head: string,
+  casts: readonly string[],
+  rows: unknown[][],
+  tail = "",
+): Promise<void> {
+  const width = casts.length;
+  for (let a = 0; a < rows.length; a += ROWS_PER_INSERT) {
+    const part = rows.slice(a, a + ROWS_PER_INSERT);
+    const values = part.map(
+      (_, r) => `(${casts.map((c, i) => `$${r * width + i + 1}${c}`).join(", ")})`,
+    );
+    await db.query(`${head} VALUES ${values.join(", ")}${tail}`, part.flat());
+  }
+}
+
+const STEP_CASTS = ["", "::bigint", "::bigint", "::int", "::float8[]", "::float8[]", "::float8[]"];
+const CHUNK_CASTS = [
+  "",
+  "",
+  "::bigint",
+  "::bigint",
+  "::int",
+  "::float8[]",
+  "::float8[]",
+  "::float8[]",
+  "::float8",
+  "::float8",
+  "::int",
+  "::float8",
+  "::float8",
+  "::float8",
+];
+
+/** One (run, key) chunk row: steps, values, timestamps and the finite values' aggregates. */
+function chunkRow(
+  runId: string,
+  key: string,
+  steps: Float64Array,
+  vals: Float64Array,
+  ts: Float64Array,
+): unknown[] {
+  const n = steps.length;
+  let nfin = 0;
+  let vmin = Number.POSITIVE_INFINITY;
+  let vmax = Number.NEGATIVE_INFINITY;
+  let vlast = 0;
+  let minTs = Number.POSITIVE_INFINITY;
+  let maxTs = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    const t = ts[i]!;
+    if (t < minTs) minTs = t;
+    if (t > maxTs) maxTs = t;
+    const v = vals[i]!;
+    if (Number.isFinite(v)) {
+      nfin++;
+      if (v < vmin) vmin = v;
+      if (v > vmax) vmax = v;
+      vlast = v;
+    }
+  }
+  const [mn, mx, consecutive] = stepRange(steps);
+  return [
+    runId,
+    key,
+    mn,
+    mx,
+    n,
+    consecutive ? null : floatArray(steps),
+    floatArray(vals),
+    floatArray(ts),
+    minTs,
+    maxTs,
+    nfin,
+    nfin > 0 ? vmin : null,
+    nfin > 0 ? vmax : null,
+    nfin > 0 ? vlast : null,
+  ];
+}
+
+/** Writes a batch in the caller's transaction. Validates everything before writing. */
+export async function writeHistoryBatch(
+  db: Queryable,
+  runId: string,
+  b: HistoryBatch,
+): Promise<void> {
+  validate(b);
+  if (b.rows === 0) return requireRun(db, runId, true);
+  let maxStep = 0;
+  for (let i = 0; i < b.rows; i++) if (b.steps[i]! > maxStep) maxStep = b.steps[i]!;
+  // The run's row lock, its `nextStep`, and the not-found check, in one statement.
+  const up = await db.query("UPDATE runs SET next_step = GREATEST(next_step, $2) WHERE id = $1", [
+    runId,
+    maxStep + 1,
+  ]);
+  if (up.rowCount === 0)
+    throw new StoreError(`unknown run id ${JSON.stringify(runId)}`, "not_found");
+  const stepRows: unknown[][] = [];
+  for (let a = 0; a < b.rows; a += CHUNK) {
+    const e = Math.min(b.rows, a + CHUNK);
+    const steps = b.steps.subarray(a, e);
+    const [mn, mx, consecutive] = stepRange(steps);
+    stepRows.push([
+      runId,
+      mn,
+      mx,
+      e - a,
+      consecutive ? null : floatArray(steps),
+      floatArray(b.runtimes.subarray(a, e)),
+      floatArray(b.timestamps.subarray(a, e)),
+    ]);
+  }
+  await insertRows(
+    db,
+    "INSERT INTO history_steps (run, min_step, max_step, n, steps, runtimes, ts)",
+    STEP_CASTS,
+    stepRows,
+  );
+  const chunkRows: unknown[][] = [];
+  for (const [key, col] of b.columns) {
+    for (let a = 0; a < col.n; a += CHUNK) {
+      const n = Math.min(col.n, a + CHUNK) - a;
+      const steps = new Float64Array(n);
+      const vals = new Float64Array(n);
+      const ts = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const r = col.rows[a + i]!;
+        steps[i] = b.steps[r]!;
+        ts[i] = b.timestamps[r]!;
+        vals[i] = col.values[a + i]!;
+      }
+      chunkRows.push(chunkRow(runId, key, steps, vals, ts));
+    }
+  }
+  await insertRows(
+    db,
+    `INSERT INTO history_chunks (run, key, min_step, max_step, n, steps, vals, ts, min_ts, max_ts,
+       nfin, vmin, vmax, vlast)`,
+    CHUNK_CASTS,
+    chunkRows,
+  );
+  if (b.others.length > 0) {
+    // Later writes of one (key, step) win, as a second statement would; one row each here.
+    const last = new Map<string, unknown[]>();
+    for (const o of b.others) {
+      const step = b.steps[o.row]!;
+      last.set(`${o.key}\u0000${step}`, [
+        runId,
+        o.key,
+        step,
+        encodeJson(o.value),
+        b.timestamps[o.row],
+      ]);
+    }
+    await insertRows(
+      db,
+      "INSERT INTO history_values (run, key, step, json, ts)",
+      ["", "", "::bigint", "", "::float8"],
+      [...last.values()],
+      " ON CONFLICT (run, key, step) DO UPDATE SET json = excluded.json, ts = excluded.ts",
+    );
+  }
+}
+
+export async function writeSystem(
+  db: Queryable,
+  runId: string,
+  samples: readonly SystemSample[],
+): Promise<void> {
+  samples.forEach((s, i) => {
+    checkTime(s?.timestamp, `system sample ${i}`);
+    for (const [k, v] of Object.entries(s.values ?? {})) {
+      checkKey(k, `system sample ${i}`);
+      if (typeof v !== "number") {
+        throw new StoreError(
+          `system sample ${i} key ${JSON.stringify(k)}: not a number`,
+          "invalid",
+        );
+      }
+    }
+  });
+  await requireRun(db, runId, true);
+  const last = new Map<string, unknown[]>();
+  for (const s of samples) {
+    for (const [k, v] of Object.entries(s.values)) {
+      last.set(`${k}\u0000${s.timestamp}`, [runId, k, s.timestamp, Number.isFinite(v) ? v : null]);
+    }
+  }
+  await insertRows(
+    db,
+    "INSERT INTO system_values (run, key, ts, num)",
+    ["", "", "::float8", "::float8"],
+    [...last.values()],
+    " ON CONFLICT (run, key, ts) DO UPDATE SET num = excluded.num",
+  );
+}
+
+export async function writeConsole(
+  db: Queryable,
+  runId: string,
+  lines: readonly ConsoleLine[],
+): Promise<void> {
+  lines.forEach((l, i) => {
+    if (l?.stream !== "stdout" && l?.stream !== "stderr") {
+      throw new StoreError(
+        `console line ${i}: invalid stream ${JSON.stringify(l?.stream)}`,
+        "invalid",
+      );
+    }
+    checkTime(l.timestamp, `console line ${i}`);
+    if (typeof l.text !== "string") {
+      throw new StoreError(`console line ${i}: text must be a string`, "invalid");
+    }
+  });
+  // Locked: the next seq is read, then written; a second writer waits for this one.
+  await requireRun(db, runId, true);
+  const r = await db.query<{ s: number }>(
+    "SELECT COALESCE(MAX(seq) + 1, 0)::int AS s FROM console_lines WHERE run = $1",
+    [runId],
+  );
+  let seq = r.rows[0]!.s;
+  await insertRows(
+    db,
+    "INSERT INTO console_lines (run, seq, stream, ts, text)",
+    ["", "::int", "", "::float8", ""],
+    lines.map((l) => [runId, seq++, l.stream, l.timestamp, l.text]),
+  );
+}

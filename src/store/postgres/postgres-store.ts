@@ -1,0 +1,338 @@
+/** `PostgresStore`: the team server's backend (many server processes, many writers, one database). */
+import { hostname } from "node:os";
+import type pg from "pg";
+import { checkOptionKeys, optionKeys } from "../../shared/options.js";
+import type { BatchWriter, HistoryBatch } from "../history-batch.js";
+import { ownerDead } from "../run-record.js";
+import {
+  type ConsoleLine,
+  type HistoryKeyInfo,
+  type HistoryRow,
+  type Point,
+  type PointQuery,
+  type ProjectInfo,
+  type RunInit,
+  type RunPatch,
+  type RunQuery,
+  type RunRecord,
+  type Series,
+  type SeriesQuery,
+  type Store,
+  StoreError,
+  type StoreTransaction,
+  type SystemSample,
+} from "../types.js";
+import { ChangeCounter } from "./changes.js";
+import { inTransaction, makePool, redact, storeErrorOf, withRetries } from "./connection.js";
+import {
+  consoleCountOf,
+  historyKeyRows,
+  readConsoleRows,
+  readHistoryRows,
+  readPointRows,
+  systemKeyRows,
+} from "./history-read.js";
+import { migrate } from "./migrations.js";
+import { projectRows, queryRunRows } from "./run-query.js";
+import { getRunRow, type Queryable } from "./runs.js";
+import { readSeriesRows } from "./series.js";
+import { PgTransaction } from "./transaction.js";
+
+/**
+ * Options of {@link PostgresStore.open}.
+ *
+ * @example
+ * ```ts
+ * const opts: PostgresStoreOptions = { maxConnections: 20, retryForMs: 30_000 };
+ * const store = await PostgresStore.open("postgres://amltk@db/amltk", opts);
+ * ```
+ */
+export interface PostgresStoreOptions {
+  /**
+   * Connections the store's pool may hold at most (one more for live-update LISTEN). Requests
+   * beyond it wait for a free connection; the pool never grows past it.
+   * @defaultValue 10
+   */
+  maxConnections?: number;
+  /**
+   * How long a write (a transaction) and a read keep retrying after a transient failure (lost
+   * connection, database restarting, deadlock, serialization failure) before failing with
+   * `StoreError("busy")` (a 503 from the server).
+   * @defaultValue 15000
+   */
+  retryForMs?: number;
+  /**
+   * `application_name` of the connections (shown in `pg_stat_activity`).
+   * @defaultValue "amltk"
+   */
+  applicationName?: string;
+}
+
+/** The defaults of {@link PostgresStoreOptions}. */
+export const POSTGRES_STORE_DEFAULTS: Readonly<Required<PostgresStoreOptions>> = Object.freeze({
+  maxConnections: 10,
+  retryForMs: 15_000,
+  applicationName: "amltk",
+});
+
+const OPTION_KEYS = optionKeys<PostgresStoreOptions>({
+  maxConnections: true,
+  retryForMs: true,
+  applicationName: true,
+});
+
+function checkOptions(o: PostgresStoreOptions): Required<PostgresStoreOptions> {
+  checkOptionKeys(o, OPTION_KEYS, "PostgresStore.open");
+  const out = { ...POSTGRES_STORE_DEFAULTS, ...o };
+  if (!Number.isInteger(out.maxConnections) || out.maxConnections < 1) {
+    throw new StoreError(
+      `PostgresStore.open: maxConnections must be a whole number >= 1, got ${JSON.stringify(o.maxConnections)}`,
+      "invalid",
+    );
+  }
+  if (typeof out.retryForMs !== "number" || !(out.retryForMs >= 0)) {
+    throw new StoreError(
+      `PostgresStore.open: retryForMs must be a number >= 0, got ${JSON.stringify(o.retryForMs)}`,
+      "invalid",
+    );
+  }
+  return out;
+}
+
+/**
+ * The {@link Store} on PostgreSQL: for a team's tracking server (`amltk ui --store
+ * postgres://...`), several server processes on one database, backups as operators know them.
+ * Same contract and conformance suite as the SQLite store; versioned migrations applied on open.
+ *
+ * @example
+ * ```ts
+ * import { createServer, PostgresStore } from "amltk/server";
+ *
+ * const store = await PostgresStore.open("postgres://amltk@db.internal/amltk");
+ * const server = await createServer({ store, port: 8080 });
+ * // ...
+ * await server.close();
+ * await store.close();
+ * ```
+ */
+export class PostgresStore implements Store, BatchWriter {
+  readonly kind = "postgres";
+  readonly #pool: pg.Pool;
+  readonly #changes: ChangeCounter;
+  readonly #opts: Required<PostgresStoreOptions>;
+  #closed = false;
+
+  private constructor(
+    readonly url: string,
+    pool: pg.Pool,
+    opts: Required<PostgresStoreOptions>,
+  ) {
+    this.#pool = pool;
+    this.#opts = opts;
+    this.#changes = new ChangeCounter(url);
+  }
+
+  /**
+   * Connects to `url` (`postgres://user:password@host:port/database`, or `?host=/socket/dir`)
+   * and applies pending migrations.
+   *
+   * @throws StoreSchemaTooNewError when the database was migrated by a newer amltk.
+   */
+  static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const o = checkOptions(opts);
+    const pool = makePool(url, o.maxConnections, o.applicationName);
+    try {
+      await withRetries(o, () => migrate(pool, redact(url)));
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw storeErrorOf(err, url);
+    }
+    return new PostgresStore(url, pool, o);
+  }
+
+  /** The pool, for the server's key table (`amltk keys` on PostgreSQL). */
+  get pool(): Queryable {
+    this.#check();
+    return this.#pool;
+  }
+
+  #check(): void {
+    if (this.#closed) throw new StoreError(`store at ${redact(this.url)} is closed`, "closed");
+  }
+
+  /** A read on the pool, retried over a restart like writes are. */
+  async #read<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
+    this.#check();
+    try {
+      return await withRetries(this.#opts, () => fn(this.#pool));
+    } catch (err) {
+      throw storeErrorOf(err, this.url);
+    }
+  }
+
+  /** One transaction; see {@link Store.transaction} and `transaction.ts` for how turns are taken. */
+  async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    this.#check();
+    let committed = false;
+    try {
+      const out = await withRetries(this.#opts, () =>
+        inTransaction(this.#pool, async (client) => {
+          const tx = new PgTransaction(client);
+          try {
+            const result = await fn(tx);
+            await tx.notifyIfWritten();
+            committed = tx.wrote;
+            return result;
+          } finally {
+            tx.ended = true;
+          }
+        }),
+      );
+      return out;
+    } catch (err) {
+      committed = false;
+      throw storeErrorOf(err, this.url);
+    } finally {
+      if (committed) this.#changes.bump();
+    }
+  }
+
+  async createRun(run: RunInit): Promise<RunRecord> {
+    return this.transaction((tx) => (tx as PgTransaction).createRunRecord(run));
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const run = await this.#read((db) => getRunRow(db, id));
+    if (run?.state === "running" && ownerDead(run)) {
+      await this.#markCrashed([run.id]);
+      return this.#read((db) => getRunRow(db, id));
+    }
+    return run;
+  }
+
+  async updateRun(id: string, patch: RunPatch): Promise<void> {
+    await this.transaction((tx) => tx.updateRun(id, patch));
+  }
+
+  async deleteRun(id: string): Promise<void> {
+    await this.transaction((tx) => (tx as PgTransaction).deleteRun(id));
+  }
+
+  async listRuns(query?: RunQuery): Promise<{ runs: RunRecord[]; total: number }> {
+    await this.#reapDeadPids();
+    return this.#read((db) => queryRunRows(db, query));
+  }
+
+  async listProjects(): Promise<ProjectInfo[]> {
+    await this.#reapDeadPids();
+    return this.#read((db) => projectRows(db));
+  }
+
+  async appendHistory(runId: string, rows: readonly HistoryRow[]): Promise<void> {
+    await this.transaction((tx) => tx.appendHistory(runId, rows));
+  }
+
+  async appendHistoryBatch(runId: string, batch: HistoryBatch): Promise<void> {
+    await this.transaction((tx) => tx.appendHistoryBatch(runId, batch));
+  }
+
+  async readHistory(
+    runId: string,
+    opts?: { minStep?: number; maxStep?: number; limit?: number },
+  ): Promise<HistoryRow[]> {
+    return this.#read((db) => readHistoryRows(db, runId, opts));
+  }
+
+  async readPoints(query: PointQuery): Promise<Point[]> {
+    return this.#read((db) => readPointRows(db, query));
+  }
+
+  async historyKeys(runId: string): Promise<HistoryKeyInfo[]> {
+    return this.#read((db) => historyKeyRows(db, runId));
+  }
+
+  async readSeries(query: SeriesQuery): Promise<Series[]> {
+    return this.#read((db) => readSeriesRows(db, query));
+  }
+
+  async appendSystem(runId: string, samples: readonly SystemSample[]): Promise<void> {
+    await this.transaction((tx) => tx.appendSystem(runId, samples));
+  }
+
+  async appendConsole(runId: string, lines: readonly ConsoleLine[]): Promise<void> {
+    await this.transaction((tx) => tx.appendConsole(runId, lines));
+  }
+
+  async readConsole(
+    runId: string,
+    opts?: { offset?: number; limit?: number },
+  ): Promise<ConsoleLine[]> {
+    return this.#read((db) => readConsoleRows(db, runId, opts));
+  }
+
+  async consoleCount(runId: string): Promise<number> {
+    return this.#read((db) => consoleCountOf(db, runId));
+  }
+
+  async systemKeys(runId: string): Promise<string[]> {
+    return this.#read((db) => systemKeyRows(db, runId));
+  }
+
+  /**
+   * Running runs with a heartbeat older than `staleAfterMs` (any host: the only sign a remote
+   * writer gives), or owned by a dead process of this host, are marked crashed.
+   */
+  async reapCrashed(staleAfterMs = 30_000): Promise<string[]> {
+    const running = await this.#read((db) =>
+      db.query<RunRecord & { heartbeat_at: number; owner_start: string | null }>(
+        "SELECT id, pid, host, owner_start, heartbeat_at FROM runs WHERE state = 'running'",
+      ),
+    );
+    const now = Date.now();
+    const ids = running.rows
+      .filter(
+        (r) =>
+          ownerDead({ pid: r.pid, host: r.host, ownerStart: r.owner_start }) ||
+          now - r.heartbeat_at > staleAfterMs,
+      )
+      .map((r) => r.id);
+    return this.#markCrashed(ids);
+  }
+
+  /** A number that changes when any process committed a write (LISTEN/NOTIFY; `changes.ts`). */
+  changeVersion(): Promise<number> {
+    this.#check();
+    return this.#changes.version();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#changes.close();
+    await this.#pool.end();
+  }
+
+  /** Runs of this host whose owner process is gone (what `getRun` checks one at a time). */
+  async #reapDeadPids(): Promise<void> {
+    const running = await this.#read((db) =>
+      db.query<{ id: string; pid: number | null; host: string | null; owner_start: string | null }>(
+        "SELECT id, pid, host, owner_start FROM runs WHERE state = 'running' AND host = $1",
+        [hostname()],
+      ),
+    );
+    const dead = running.rows.filter((r) =>
+      ownerDead({ pid: r.pid, host: r.host, ownerStart: r.owner_start }),
+    );
+    await this.#markCrashed(dead.map((r) => r.id));
+  }
+
+  /** Best effort, as in the SQLite store: readers call it, and a failed mark marks nothing. */
+  async #markCrashed(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    try {
+      return await this.transaction((tx) => (tx as PgTransaction).markCrashed(ids));
+    } catch {
+      return [];
+    }
+  }
+}

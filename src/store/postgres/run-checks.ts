@@ -1,0 +1,72 @@
+/**
+ * The checks a run's fields pass before they are written, with the same messages as the SQLite
+ * store's (so both backends refuse the same input the same way), plus the history checks.
+ */
+import { checkKey, checkValue } from "../sqlite/stored-values.js";
+import { type RunInit, StoreError } from "../types.js";
+
+export { checkKey, checkValue };
+
+export function checkString(v: unknown, field: string, nullable: boolean): void {
+  if (v === undefined || (nullable && v === null)) return;
+  if (typeof v !== "string") {
+    throw new StoreError(`${field} must be a string, got ${JSON.stringify(v)}`, "invalid");
+  }
+}
+
+/** An owner token is a short string (owner.ts makes them), or null. */
+export function checkOwnerStart(v: unknown): void {
+  if (v === undefined || v === null) return;
+  if (typeof v !== "string" || v.length > 200) {
+    throw new StoreError(
+      `ownerStart must be a string of at most 200 characters, got ${JSON.stringify(v).slice(0, 100)}`,
+      "invalid",
+    );
+  }
+}
+
+export function checkTags(tags: unknown, field: string): void {
+  if (tags === undefined) return;
+  if (!Array.isArray(tags) || tags.some((t) => typeof t !== "string")) {
+    throw new StoreError(`${field} must be an array of strings`, "invalid");
+  }
+}
+
+export function checkRecord(v: unknown, field: string): void {
+  if (v === undefined) return;
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    throw new StoreError(`${field} must be an object`, "invalid");
+  }
+  checkValue(v, field);
+}
+
+/** Everything `createRun` checks before writing. */
+export function checkRunInit(run: RunInit): void {
+  if (typeof run?.id !== "string" || !/^[A-Za-z0-9_.-]{1,128}$/.test(run.id)) {
+    throw new StoreError(`invalid run id ${JSON.stringify(run?.id)}`, "invalid");
+  }
+  checkString(run.project, "project", false);
+  checkString(run.name, "name", false);
+  if (!run.project) throw new StoreError(`run ${run.id}: project must not be empty`, "invalid");
+  for (const f of ["entity", "group", "jobType", "notes", "host"] as const) {
+    checkString(run[f], f, true);
+  }
+  checkOwnerStart(run.ownerStart);
+  checkTags(run.tags, "tags");
+  checkRecord(run.config, "config");
+  if (!Number.isFinite(run.createdAt)) {
+    throw new StoreError(`run ${run.id}: invalid createdAt ${run.createdAt}`, "invalid");
+  }
+}
+
+export function checkStep(step: unknown, where: string): void {
+  if (!Number.isSafeInteger(step) || (step as number) < 0) {
+    throw new StoreError(`${where}: invalid step ${JSON.stringify(step)}`, "invalid");
+  }
+}
+
+export function checkTime(t: unknown, where: string): void {
+  if (typeof t !== "number" || !Number.isFinite(t)) {
+    throw new StoreError(`${where}: invalid time ${JSON.stringify(t)}`, "invalid");
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * `listRuns` in SQL, with the SQLite store's semantics (its `json_extract` comparisons, which
+ * the in-memory matcher of `run-record.ts` copies): a config or summary value is a number
+ * (booleans as 1/0) or a text (strings; objects and arrays as JSON text), numbers order before
+ * texts, a missing value or JSON null is NULL and sorts last. Texts compare bytewise (`"C"`).
+ */
+import {
+  checkPaging,
+  checkRunFilter,
+  querySearch,
+  querySort,
+  queryStates,
+  type RunField,
+  type RunPath,
+} from "../run-record.js";
+import type { ProjectInfo, RunFilter, RunQuery, RunRecord } from "../types.js";
+import { type Queryable, RUN_COLUMNS, type RunRow, toRecord } from "./runs.js";
+
+const COLUMNS: Record<RunField, { sql: string; numeric: boolean }> = {
+  id: { sql: "r.id", numeric: false },
+  project: { sql: "r.project", numeric: false },
+  entity: { sql: "r.entity", numeric: false },
+  group: { sql: "r.grp", numeric: false },
+  jobType: { sql: "r.job_type", numeric: false },
+  name: { sql: "r.name", numeric: false },
+  notes: { sql: "r.notes", numeric: false },
+  state: { sql: "r.state", numeric: false },
+  exitCode: { sql: "r.exit_code", numeric: true },
+  createdAt: { sql: "r.created_at", numeric: true },
+  heartbeatAt: { sql: "r.heartbeat_at", numeric: true },
+  finishedAt: { sql: "r.finished_at", numeric: true },
+  pid: { sql: "r.pid", numeric: true },
+  host: { sql: "r.host", numeric: false },
+};
+
+/** Query arguments, numbered as they are added. */
+class Args {
+  readonly values: unknown[] = [];
+  add(v: unknown): string {
+    this.values.push(v);
+    return `$${this.values.length}`;
+  }
+}
+
+/** A value as two SQL expressions: its number (or NULL) and its text (or NULL). */
+interface Typed {
+  num: string;
+  txt: string;
+}
+
+function typedPath(path: RunPath, args: Args): Typed {
+  if ("field" in path) {
+    const c = COLUMNS[path.field];
+    return c.numeric
+      ? { num: `${c.sql}::float8`, txt: "NULL::text" }
+      : { num: "NULL::float8", txt: c.sql };
+  }
+  const e = `((r.${path.root})::jsonb #> ${args.add(path.keys)}::text[])`;
+  return {
+    num: `(CASE jsonb_typeof(${e}) WHEN 'number' THEN (${e} #>> '{}')::float8
+            WHEN 'boolean' THEN (CASE WHEN ${e} = 'true'::jsonb THEN 1 ELSE 0 END)::float8 END)`,
+    txt: `(CASE jsonb_typeof(${e}) WHEN 'string' THEN ${e} #>> '{}'
+            WHEN 'object' THEN ${e}::text WHEN 'array' THEN ${e}::text END)`,
+  };
+}
+
+type Scalar = string | number | boolean;
+
+function scalar(v: Scalar): number | string {
+  return typeof v === "boolean" ? (v ? 1 : 0) : v;
+}
+
+/** `e op v` as SQLite compares a json_extract value with a bound value. */
+function compareSql(t: Typed, op: RunFilter["op"], v: number | string, args: Args): string {
+  const notNull = `(${t.num} IS NOT NULL OR ${t.txt} IS NOT NULL)`;
+  if (typeof v === "number") {
+    const p = `${args.add(v)}::float8`;
+    switch (op) {
+      case "=":
+        return `${t.num} = ${p}`;
+      case "!=":
+        return `(${notNull} AND (${t.num} IS NULL OR ${t.num} <> ${p}))`;
+      case "<":
+      case "<=":
+        return `${t.num} ${op} ${p}`;
+      default:
+        // Every text is greater than every number.
+        return `(${t.num} ${op} ${p} OR ${t.txt} IS NOT NULL)`;
+    }
+  }
+  const p = `${args.add(v)}::text COLLATE "C"`;
+  const txt = `${t.txt} COLLATE "C"`;
+  switch (op) {
+    case "=":
+      return `${txt} = ${p}`;
+    case "!=":
+      return `(${notNull} AND (${t.txt} IS NULL OR ${txt} <> ${p}))`;
+    case "<":
+    case "<=":
+      return `(${t.num} IS NOT NULL OR ${txt} ${op} ${p})`;
+    default:
+      return `${txt} ${op} ${p}`;
+  }
+}
+
+function filterSql(f: RunFilter, args: Args): string {
+  const path = checkRunFilter(f);
+  // Before the path's own argument is added: an unused argument has no type PostgreSQL can infer.
+  if (f.op === "in" && (f.value as readonly Scalar[]).length === 0) return "FALSE";
+  const t = typedPath(path, args);
+  if (f.op === "in") {
+    const vals = f.value as readonly Scalar[];
+    return `(${vals.map((v) => compareSql(t, "=", scalar(v), args)).join(" OR ")})`;
+  }
+  if (f.op === "contains") {
+    // SQLite's CAST(... AS TEXT) of a number is its shortest form; PostgreSQL's float8 text too.
+    return `strpos(COALESCE(${t.txt}, ${t.num}::text), ${args.add(String(f.value))}) > 0`;
+  }
+  if (f.value === null) {
+    return `(${t.num} IS NULL AND ${t.txt} IS NULL) = ${f.op === "=" ? "TRUE" : "FALSE"}`;
+  }
+  return compareSql(t, f.op, scalar(f.value as Scalar), args);
+}
+
+function whereSql(q: RunQuery, args: Args): string {
+  const where: string[] = [];
+  if (q.project !== undefined) where.push(`r.project = ${args.add(q.project)}`);
+  const states = queryStates(q.state);
+  if (states !== undefined) where.push(`r.state = ANY(${args.add(states)}::text[])`);
+  if (q.group !== undefined) where.push(`r.grp = ${args.add(q.group)}`);
+  if (q.tags !== undefined && q.tags.length > 0) {
+    where.push(`r.tags @> ${args.add([...q.tags])}::text[]`);
+  }
+  const needle = querySearch(q.search);
+  if (needle !== undefined) {
+    const p = args.add(needle);
+    where.push(
+      `(strpos(lower(r.id), ${p}) > 0 OR strpos(lower(r.name), ${p}) > 0
+        OR strpos(lower(COALESCE(r.notes, '')), ${p}) > 0
+        OR EXISTS (SELECT 1 FROM unnest(r.tags) AS tag WHERE strpos(lower(tag), ${p}) > 0))`,
+    );
+  }
+  for (const f of q.where ?? []) where.push(filterSql(f, args));
+  return where.length ? ` WHERE ${where.join(" AND ")}` : "";
+}
+
+function orderSql(q: RunQuery, args: Args): string {
+  const sort = querySort(q.sort);
+  if (!sort) return 'r.created_at DESC, r.id COLLATE "C"';
+  const t = typedPath(sort.path, args);
+  const dir = sort.desc ? "DESC" : "ASC";
+  // Missing last; then numbers before texts (reversed when descending), as SQLite orders them.
+  return `(${t.num} IS NULL AND ${t.txt} IS NULL), (${t.num} IS NULL) ${dir}, ${t.num} ${dir},
+    ${t.txt} COLLATE "C" ${dir}, r.id COLLATE "C"`;
+}
+
+export async function queryRunRows(
+  db: Queryable,
+  q: RunQuery = {},
+): Promise<{ runs: RunRecord[]; total: number }> {
+  const args = new Args();
+  const where = whereSql(q, args);
+  const whereArgs = args.values.length;
+  const order = orderSql(q, args);
+  checkPaging(q);
+  const limit = q.limit === undefined ? "" : ` LIMIT ${args.add(q.limit)}`;
+  const offset = ` OFFSET ${args.add(q.offset ?? 0)}`;
+  // One statement: the page and the total (a window count over the filtered rows).
+  const r = await db.query<RunRow & { total: string }>(
+    `SELECT ${RUN_COLUMNS}, count(*) OVER () AS total FROM runs r${where}
+     ORDER BY ${order}${limit}${offset}`,
+    args.values,
+  );
+  let total = r.rows.length > 0 ? Number(r.rows[0]!.total) : 0;
+  if (r.rows.length === 0 && (q.offset ?? 0) > 0) {
+    // Past the last page: the window saw no row, so count apart.
+    const c = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM runs r${where}`,
+      args.values.slice(0, whereArgs),
+    );
+    total = c.rows[0]!.n;
+  }
+  return { runs: r.rows.map(toRecord), total };
+}
+
+export async function projectRows(db: Queryable): Promise<ProjectInfo[]> {
+  const r = await db.query<ProjectInfo>(
+    `SELECT project, count(*)::int AS "runCount",
+       count(*) FILTER (WHERE state = 'running')::int AS "runningCount",
+       max(created_at) AS "lastCreatedAt",
+       GREATEST(max(created_at), max(heartbeat_at), COALESCE(max(finished_at), 0)) AS "lastActivityAt"
+     FROM runs GROUP BY project ORDER BY "lastCreatedAt" DESC`,
+  );
+  return r.rows;
+}

@@ -1,0 +1,227 @@
+/** Run rows in PostgreSQL: create, read, patch, delete. Queries live in `run-query.ts`. */
+import { hostname } from "node:os";
+import type pg from "pg";
+import { decodeJson, encodeJson } from "../../shared/json-numbers.js";
+import { newRunRecord, RUN_STATES } from "../run-record.js";
+import {
+  type RunInit,
+  type RunPatch,
+  type RunRecord,
+  type RunState,
+  StoreError,
+} from "../types.js";
+import {
+  checkOwnerStart,
+  checkRecord,
+  checkRunInit,
+  checkString,
+  checkTags,
+} from "./run-checks.js";
+
+/** Anything that runs a query: the pool, or one client inside a transaction. */
+export type Queryable = Pick<pg.ClientBase, "query">;
+
+export interface RunRow {
+  id: string;
+  project: string;
+  entity: string | null;
+  grp: string | null;
+  job_type: string | null;
+  name: string;
+  notes: string | null;
+  tags: string[];
+  config: string;
+  summary: string;
+  state: RunState;
+  exit_code: number | null;
+  created_at: number;
+  heartbeat_at: number;
+  finished_at: number | null;
+  pid: number | null;
+  host: string | null;
+  owner_start: string | null;
+  next_step: number;
+}
+
+/** The columns of a run record (bigint cast so the driver hands back a number, not a string). */
+export const RUN_COLUMNS = `r.id, r.project, r.entity, r.grp, r.job_type, r.name, r.notes, r.tags,
+  r.config, r.summary, r.state, r.exit_code, r.created_at, r.heartbeat_at, r.finished_at, r.pid,
+  r.host, r.owner_start, r.next_step::float8 AS next_step`;
+
+export function toRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    project: row.project,
+    entity: row.entity,
+    group: row.grp,
+    jobType: row.job_type,
+    name: row.name,
+    notes: row.notes,
+    tags: row.tags,
+    config: decodeJson(row.config),
+    summary: decodeJson(row.summary),
+    state: row.state,
+    exitCode: row.exit_code,
+    createdAt: row.created_at,
+    heartbeatAt: row.heartbeat_at,
+    finishedAt: row.finished_at,
+    pid: row.pid,
+    host: row.host,
+    ownerStart: row.owner_start,
+    nextStep: row.next_step,
+  };
+}
+
+/**
+ * The run, or undefined. `lock`: inside a transaction, hold the run's row lock until it ends,
+ * so writers of one run (two server processes, two requests) take turns.
+ */
+export async function getRunRow(
+  db: Queryable,
+  id: string,
+  lock = false,
+): Promise<RunRecord | undefined> {
+  if (typeof id !== "string") return undefined;
+  const r = await db.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id = $1${lock ? " FOR UPDATE" : ""}`,
+    [id],
+  );
+  return r.rows[0] && toRecord(r.rows[0]);
+}
+
+/**
+ * Throws StoreError("not_found") unless the run exists. `lock` (writers, in a transaction):
+ * hold its row lock until the transaction ends; readers never wait on a writer.
+ */
+export async function requireRun(db: Queryable, id: string, lock = false): Promise<void> {
+  const r =
+    typeof id === "string"
+      ? await db.query(`SELECT 1 FROM runs WHERE id = $1${lock ? " FOR UPDATE" : ""}`, [id])
+      : { rowCount: 0 };
+  if (!r.rowCount) throw new StoreError(`unknown run id ${JSON.stringify(id)}`, "not_found");
+}
+
+export async function insertRun(db: Queryable, run: RunInit): Promise<RunRecord> {
+  checkRunInit(run);
+  const tags = [...(run.tags ?? [])];
+  const config = encodeJson(run.config ?? {});
+  const host = run.host ?? (run.pid !== undefined ? hostname() : null);
+  const r = await db.query(
+    `INSERT INTO runs (id, project, entity, grp, job_type, name, notes, tags, config, summary,
+       state, exit_code, created_at, heartbeat_at, finished_at, pid, host, owner_start)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '{}', 'running', NULL, $10, $10, NULL, $11, $12, $13)
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      run.id,
+      run.project,
+      run.entity ?? null,
+      run.group ?? null,
+      run.jobType ?? null,
+      run.name,
+      run.notes ?? null,
+      tags,
+      config,
+      run.createdAt,
+      run.pid ?? null,
+      host,
+      run.ownerStart ?? null,
+    ],
+  );
+  if (r.rowCount === 0) {
+    throw new StoreError(`run id ${JSON.stringify(run.id)} already exists`, "duplicate");
+  }
+  return newRunRecord(run, { tags, config: decodeJson(config), host });
+}
+
+/** The SET list and arguments of a patch, checked; `args` continue after `first - 1`. */
+function patchSets(patch: RunPatch): { sets: string[]; args: unknown[] } {
+  const sets: string[] = [];
+  const args: unknown[] = [];
+  const set = (col: string, v: unknown) => {
+    args.push(v);
+    sets.push(`${col} = $${args.length + 1}`);
+  };
+  for (const [f, col] of [
+    ["name", "name"],
+    ["notes", "notes"],
+    ["group", "grp"],
+    ["jobType", "job_type"],
+    ["host", "host"],
+  ] as const) {
+    if (patch[f] === undefined) continue;
+    checkString(patch[f], f, f !== "name");
+    set(col, patch[f]);
+  }
+  if (patch.ownerStart !== undefined) {
+    checkOwnerStart(patch.ownerStart);
+    set("owner_start", patch.ownerStart);
+  } else if (patch.pid !== undefined) {
+    // The token names the old pid's process: kept with a new pid it would read as PID reuse.
+    set("owner_start", null);
+  }
+  if (patch.tags !== undefined) {
+    checkTags(patch.tags, "tags");
+    set("tags", [...patch.tags]);
+  }
+  if (patch.config !== undefined) {
+    checkRecord(patch.config, "config");
+    set("config", encodeJson(patch.config));
+  }
+  if (patch.summary !== undefined) {
+    checkRecord(patch.summary, "summary");
+    set("summary", encodeJson(patch.summary));
+  }
+  if (patch.state !== undefined) {
+    if (!RUN_STATES.includes(patch.state)) {
+      throw new StoreError(`invalid state ${JSON.stringify(patch.state)}`, "invalid");
+    }
+    set("state", patch.state);
+  }
+  for (const [f, col] of [
+    ["exitCode", "exit_code"],
+    ["finishedAt", "finished_at"],
+    ["heartbeatAt", "heartbeat_at"],
+    ["pid", "pid"],
+  ] as const) {
+    const v = patch[f];
+    if (v === undefined) continue;
+    if ((v !== null || f === "heartbeatAt") && !Number.isFinite(v)) {
+      throw new StoreError(`${f}: invalid number ${JSON.stringify(v)}`, "invalid");
+    }
+    set(col, v);
+  }
+  return { sets, args };
+}
+
+export async function patchRun(db: Queryable, id: string, patch: RunPatch): Promise<void> {
+  const { sets, args } = patchSets(patch ?? {});
+  if (sets.length === 0 || typeof id !== "string") return requireRun(db, id, true);
+  const r = await db.query(`UPDATE runs SET ${sets.join(", ")} WHERE id = $1`, [id, ...args]);
+  if (r.rowCount === 0) throw new StoreError(`unknown run id ${JSON.stringify(id)}`, "not_found");
+}
+
+const RUN_TABLES = [
+  "history_steps",
+  "history_chunks",
+  "history_values",
+  "system_values",
+  "console_lines",
+  "server_ingest",
+];
+
+export async function deleteRunRows(db: Queryable, id: string): Promise<void> {
+  await requireRun(db, id, true);
+  for (const t of RUN_TABLES) await db.query(`DELETE FROM ${t} WHERE run = $1`, [id]);
+  await db.query("DELETE FROM runs WHERE id = $1", [id]);
+}
+
+/** Marks the runs crashed if still running; returns those changed. */
+export async function markCrashed(db: Queryable, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const r = await db.query<{ id: string }>(
+    `UPDATE runs SET state = 'crashed', finished_at = COALESCE(finished_at, $2)
+     WHERE id = ANY($1) AND state = 'running' RETURNING id`,
+    [ids, Date.now()],
+  );
+  return r.rows.map((x) => x.id);
+}

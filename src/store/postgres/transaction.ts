@@ -1,0 +1,118 @@
+/**
+ * `PostgresStore.transaction`: the callback's writes on one pooled connection between BEGIN and
+ * COMMIT, a `NOTIFY` for the live watchers of every process, and the server's exactly-once
+ * ledger (`server_ingest`) in the same transaction.
+ *
+ * Transactions run concurrently on the pool (that is what the pool is for), so the turns the
+ * `Store` contract promises are taken by locks, per what a transaction touches: the ledger of a
+ * (run, writer) by a transaction-scoped advisory lock taken when it is first read, a run by its
+ * row lock (taken by `getRun` and every write). Two transactions on the same run, from this
+ * process or another server process, therefore run one after the other; on different runs they
+ * run side by side. A deadlock or a restarted database aborts the transaction, and the store
+ * runs the callback again (the ledger makes a retried batch a no-op when the first try did
+ * commit).
+ */
+import type pg from "pg";
+import type { HistoryBatch } from "../history-batch.js";
+import { rowsToBatch } from "../history-batch.js";
+import type {
+  ConsoleLine,
+  HistoryRow,
+  RunInit,
+  RunPatch,
+  RunRecord,
+  StoreTransaction,
+  SystemSample,
+} from "../types.js";
+import { StoreError } from "../types.js";
+import { CHANGES_CHANNEL } from "./changes.js";
+import { writeConsole, writeHistoryBatch, writeSystem } from "./history-write.js";
+import { checkKey, checkStep, checkTime, checkValue } from "./run-checks.js";
+import { deleteRunRows, getRunRow, insertRun, markCrashed, patchRun } from "./runs.js";
+
+/** Checks rows the way the SQLite store does before packing them into a batch. */
+export function checkHistoryRows(rows: readonly HistoryRow[]): void {
+  if (!Array.isArray(rows)) throw new StoreError("history rows must be an array", "invalid");
+  rows.forEach((row, i) => {
+    checkStep(row?.step, `history row ${i}`);
+    checkTime(row.runtime, `history row ${i} runtime`);
+    checkTime(row.timestamp, `history row ${i} timestamp`);
+    if (!row.values || typeof row.values !== "object") {
+      throw new StoreError(`history row ${i}: values must be an object`, "invalid");
+    }
+    for (const [k, v] of Object.entries(row.values)) {
+      checkKey(k, `history row ${i}`);
+      checkValue(v, `history row ${i} key ${JSON.stringify(k)}`);
+    }
+  });
+}
+
+export class PgTransaction implements StoreTransaction {
+  ended = false;
+  /** Whether anything was written (only then is a NOTIFY sent). */
+  wrote = false;
+  constructor(private readonly client: pg.PoolClient) {}
+
+  #open(write: boolean): pg.PoolClient {
+    if (this.ended) throw new Error("this transaction has ended; use the one now open");
+    if (write) this.wrote = true;
+    return this.client;
+  }
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    return getRunRow(this.#open(false), id, true);
+  }
+  async createRun(run: RunInit): Promise<void> {
+    await insertRun(this.#open(true), run);
+  }
+  /** `createRun` answering the record (the store's own `createRun` uses it). */
+  createRunRecord(run: RunInit): Promise<RunRecord> {
+    return insertRun(this.#open(true), run);
+  }
+  async updateRun(id: string, patch: RunPatch): Promise<void> {
+    await patchRun(this.#open(true), id, patch);
+  }
+  /** The run and everything stored for it (the store's `deleteRun`). */
+  deleteRun(id: string): Promise<void> {
+    return deleteRunRows(this.#open(true), id);
+  }
+  /** Marks these runs crashed if still running; answers those changed (the reapers). */
+  markCrashed(ids: readonly string[]): Promise<string[]> {
+    return markCrashed(this.#open(true), ids);
+  }
+  async appendHistory(runId: string, rows: readonly HistoryRow[]): Promise<void> {
+    checkHistoryRows(rows);
+    await writeHistoryBatch(this.#open(true), runId, rowsToBatch(rows));
+  }
+  async appendHistoryBatch(runId: string, batch: HistoryBatch): Promise<void> {
+    await writeHistoryBatch(this.#open(true), runId, batch);
+  }
+  async appendSystem(runId: string, samples: readonly SystemSample[]): Promise<void> {
+    await writeSystem(this.#open(true), runId, samples);
+  }
+  async appendConsole(runId: string, lines: readonly ConsoleLine[]): Promise<void> {
+    await writeConsole(this.#open(true), runId, lines);
+  }
+  async ingestSeq(runId: string, writer: string): Promise<number | undefined> {
+    const c = this.#open(false);
+    // Held to the end of the transaction: a second request of this (run, writer), here or in
+    // another server process, reads the ledger only after this one committed or rolled back.
+    await c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`${runId}/${writer}`]);
+    const r = await c.query<{ last_seq: number }>(
+      "SELECT last_seq::float8 AS last_seq FROM server_ingest WHERE run = $1 AND writer = $2",
+      [runId, writer],
+    );
+    return r.rows[0]?.last_seq;
+  }
+  async setIngestSeq(runId: string, writer: string, seq: number): Promise<void> {
+    await this.#open(true).query(
+      `INSERT INTO server_ingest (run, writer, last_seq, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (run, writer) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
+      [runId, writer, seq, Date.now()],
+    );
+  }
+
+  /** Before COMMIT: tell every listener (they hear it once the commit is done). */
+  async notifyIfWritten(): Promise<void> {
+    if (this.wrote) await this.client.query(`NOTIFY ${CHANGES_CHANNEL}`);
+  }
+}
