@@ -1,0 +1,90 @@
+/**
+ * A durable sweep's driver for the sweep tests: `node --import tsx sweep-driver.ts <json>` with
+ * `{ dir, name, optimizer: "tpe" | "nsga2" | "random", maxTrials, workers, killAfterAsks? }`.
+ * Runs `optimize` on worker processes with the sweep journaled in the SQLite store in `dir`,
+ * prints `told <n>` after each report and `done <json>` at the end. With `killAfterAsks: k`
+ * it SIGKILLs itself right after the k-th ask of this driver is committed, before the trial
+ * is submitted.
+ */
+
+import { NSGA2 } from "../../src/optim/nsga2/nsga2.js";
+import { optimize } from "../../src/optim/optimize.js";
+import { RandomSearch } from "../../src/optim/random.js";
+import { float, space } from "../../src/optim/space/index.js";
+import { TPE } from "../../src/optim/tpe/tpe.js";
+import type { Optimizer } from "../../src/optim/types.js";
+import { Scheduler } from "../../src/scheduling/scheduler.js";
+import { SqliteStore } from "../../src/store/sqlite/index.js";
+import type { Store, StoreTransaction } from "../../src/store/types.js";
+import { Metric } from "../../src/trial/metric.js";
+import { evaluate } from "./sweep-trial.js";
+
+interface DriverArgs {
+  dir: string;
+  name: string;
+  optimizer: "tpe" | "nsga2" | "random";
+  maxTrials: number;
+  workers: number;
+  killAfterAsks?: number;
+}
+
+const args = JSON.parse(process.argv[2] as string) as DriverArgs;
+const s = space({ x: float(0, 1), y: float(-1, 1) });
+const loss = new Metric("loss");
+const optimizers: Record<DriverArgs["optimizer"], () => Optimizer> = {
+  tpe: () => new TPE({ space: s, metrics: loss, seed: 7, nStartupTrials: 4 }),
+  random: () => new RandomSearch({ space: s, metrics: loss, seed: 7 }),
+  nsga2: () =>
+    new NSGA2({ space: s, metrics: [loss, new Metric("f2")], seed: 7, populationSize: 6 }),
+};
+
+/**
+ * The store, with a SIGKILL of this process right after the transaction that journaled the
+ * `k`-th ask commits: the trial is journaled and never submitted.
+ */
+function killingAfterAsks(store: SqliteStore, k: number): Store {
+  let asks = 0;
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === "transaction")
+        return async <T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> => {
+          let here = 0;
+          const result = await target.transaction((tx) =>
+            fn(
+              new Proxy(tx, {
+                get(t, p) {
+                  const v = Reflect.get(t, p, t);
+                  if (p === "createRun") here++;
+                  return typeof v === "function" ? v.bind(t) : v;
+                },
+              }),
+            ),
+          );
+          asks += here;
+          if (here > 0 && asks >= k) process.kill(process.pid, "SIGKILL");
+          return result;
+        };
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  }) as Store;
+}
+
+const sqlite = await SqliteStore.open(args.dir);
+const store = args.killAfterAsks ? killingAfterAsks(sqlite, args.killAfterAsks) : sqlite;
+const optimizer = optimizers[args.optimizer]();
+let told = 0;
+const result = await optimize({
+  fn: evaluate,
+  optimizer,
+  scheduler: Scheduler.withProcesses({ maxWorkers: args.workers }),
+  maxTrials: args.maxTrials,
+  sweep: { name: args.name, store },
+  onReport: () => process.stdout.write(`told ${++told}\n`),
+});
+const generation = optimizer instanceof NSGA2 ? optimizer.generation : null;
+const successes = [...result.history].filter((r) => r.status === "success").length;
+process.stdout.write(
+  `done ${JSON.stringify({ exit: result.exitState.code, history: result.history.length, generation, successes })}\n`,
+);
+await sqlite.close();
