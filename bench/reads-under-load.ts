@@ -19,6 +19,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import type { HistoryBatch, NumberColumn } from "../src/store/history-batch.js";
 import type { Store } from "../src/store/types.js";
@@ -128,12 +129,26 @@ async function serverRole(): Promise<void> {
   const sampler = setInterval(() => {
     peakSampled = Math.max(peakSampled, process.memoryUsage().rss);
   }, 50);
+  // How long callbacks waited for the event loop: what every request on it waits at least.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   console.log(JSON.stringify({ url: server.url, key }));
   await new Promise<void>((r) => process.once("SIGTERM", () => r()));
+  loopDelay.disable();
   clearInterval(sampler);
   await server.close();
   await store.close();
-  console.log(JSON.stringify({ peakRssMiB: Math.round(peakRss(peakSampled) / 2 ** 20) }));
+  const ms = (ns: number) => +(ns / 1e6).toFixed(1);
+  console.log(
+    JSON.stringify({
+      peakRssMiB: Math.round(peakRss(peakSampled) / 2 ** 20),
+      eventLoopDelayMs: {
+        p50: ms(loopDelay.percentile(50)),
+        p99: ms(loopDelay.percentile(99)),
+        max: ms(loopDelay.max),
+      },
+    }),
+  );
   process.exit(0);
 }
 
@@ -160,11 +175,14 @@ const stats = (xs: number[]) => ({
   n: xs.length,
 });
 
-async function timed(url: string, init?: RequestInit): Promise<number> {
+/** A read's time, and the handler's own share of it (the server's `Server-Timing: app`). */
+async function timed(url: string, handler: number[], init?: RequestInit): Promise<number> {
   const t = performance.now();
   const res = await fetch(url, init);
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  const app = /app;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "");
+  if (app) handler.push(Number(app[1]));
   return performance.now() - t;
 }
 
@@ -212,6 +230,8 @@ async function measure(threads: string): Promise<Record<string, unknown>> {
     await writersRunning(url, writers);
     const runs: number[] = [];
     const series: number[] = [];
+    const runsHandler: number[] = [];
+    const seriesHandler: number[] = [];
     const chart = JSON.stringify({
       runsQuery: `project=${LIVE_PROJECT}&state=running&limit=${writers}`,
       keys: ["m0"],
@@ -221,9 +241,11 @@ async function measure(threads: string): Promise<Record<string, unknown>> {
     });
     const t0 = performance.now();
     while (performance.now() - t0 < seconds * 1000) {
-      runs.push(await timed(`${url}/api/runs?project=table&limit=100&sort=-summary.cost`));
+      runs.push(
+        await timed(`${url}/api/runs?project=table&limit=100&sort=-summary.cost`, runsHandler),
+      );
       series.push(
-        await timed(`${url}/api/series`, {
+        await timed(`${url}/api/series`, seriesHandler, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: chart,
@@ -239,11 +261,15 @@ async function measure(threads: string): Promise<Record<string, unknown>> {
     const wall =
       Math.max(...reports.map((r) => r.deliveredAt)) - Math.min(...reports.map((r) => r.start));
     server.proc.kill("SIGTERM");
-    const { peakRssMiB } = JSON.parse(await line(server.lines, "server"));
+    const { peakRssMiB, eventLoopDelayMs } = JSON.parse(await line(server.lines, "server"));
     return {
       readThreads: threads,
       runsPage: stats(runs),
       liveChart: stats(series),
+      // The handler's own time (query, encoding): the rest is waiting for the event loop.
+      runsPageHandler: stats(runsHandler),
+      liveChartHandler: stats(seriesHandler),
+      serverEventLoopDelayMs: eventLoopDelayMs,
       writerPointsPerSec: Math.round(logged / (wall / 1000)),
       serverPeakRssMiB: peakRssMiB,
       goalP99Le50ms: quantile(runs, 0.99) <= 50 && quantile(series, 0.99) <= 50,
