@@ -32,6 +32,26 @@ describe("parseFilter", () => {
     expect(parseFilter("  ")).toEqual([]);
   });
 
+  it("reads tags, nested config keys, quotes around and/;, or, NaN and Infinity", () => {
+    expect(parseFilter("tags = wide; tags ~ wi; schedule.kind = cosine")).toEqual([
+      { field: "tags", op: "eq", value: "wide" },
+      { field: "tags", op: "contains", value: "wi" },
+      { field: "config.schedule.kind", op: "eq", value: "cosine" },
+    ]);
+    expect(parseFilter('note = "a and b; c" and opt in "x,y",z')).toEqual([
+      { field: "config.note", op: "eq", value: "a and b; c" },
+      { field: "config.opt", op: "in", value: ["x,y", "z"] },
+    ]);
+    expect(parseFilter("opt = adam or opt = sgd OR opt in a,b")).toEqual([
+      { field: "config.opt", op: "in", value: ["adam", "sgd", "a", "b"] },
+    ]);
+    const [nan, inf] = parseFilter("summary.cost = NaN; summary.cost != -Infinity");
+    expect(Number.isNaN(nan!.value)).toBe(true);
+    expect(inf!.value).toBe(Number.NEGATIVE_INFINITY);
+    expect(() => parseFilter("opt = a or lr = 1")).toThrow(/one field/);
+    expect(() => parseFilter('note = "open')).toThrow(/unclosed quote/);
+  });
+
   it("names the clause it cannot read", () => {
     expect(() => parseFilter("lr 0.1")).toThrow(FilterSyntaxError);
     expect(() => parseFilter("lr 0.1")).toThrow(/"lr 0.1"/);

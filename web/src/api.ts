@@ -3,7 +3,7 @@
  * (docs/api.md). Shapes mirror the store's records, serialized as JSON.
  */
 
-import { decodeJson } from "../../src/shared/json-numbers.js";
+import { decodeJson, encodeJson } from "../../src/shared/json-numbers.js";
 import type { RunRecord, RunState } from "../../src/store/types.js";
 
 export type { RunState };
@@ -147,7 +147,8 @@ export function runsQueryString(q: RunQuery): string {
   if (q.group) p.set("group", q.group);
   for (const t of q.tags ?? []) p.append("tag", t);
   if (q.q) p.set("q", q.q);
-  if (q.filter?.length) p.set("filter", JSON.stringify(q.filter));
+  // NaN/±Infinity tagged, as the server reads them (`cost = NaN`).
+  if (q.filter?.length) p.set("filter", encodeJson(q.filter));
   if (q.sort) p.set("sort", q.sort);
   if (q.limit !== undefined) p.set("limit", String(q.limit));
   if (q.offset !== undefined) p.set("offset", String(q.offset));

@@ -4,34 +4,28 @@
  * state lives in the hash query, so a reload or a shared link shows the same view.
  */
 import {
+  ApiError,
   listRuns,
   type Run,
   type RunFilter,
   type RunQuery,
   runsQueryString,
-  series,
-  type XMode,
 } from "../api.js";
-import { ChartGrid, type Grouping, type Prefetched, seriesShape } from "../charts/grid.js";
-import type { GroupBand } from "../charts/panel-data.js";
+import type { Prefetched } from "../charts/grid.js";
 import { colorFor, PALETTE } from "../colors.js";
 import { h } from "../element.js";
 import { FilterSyntaxError, parseFilter } from "../filter.js";
-import { renderHpo } from "../hpo/view.js";
 import { subscribe, throttle } from "../live.js";
 import { markOnce, markPainted, nextPaint } from "../perf.js";
 import { availableColumns, defaultColumns, groupRuns, renderTable } from "../runs-table.js";
 import { HashView } from "./hash-view.js";
-import { chartControls, toolbar } from "./runs-controls.js";
+import { DEFAULT_TOP, MAX_CHARTED, RunsCharts } from "./runs-charts.js";
+import { toolbar } from "./runs-controls.js";
 
-/** Runs charted when the user has not picked any: the first rows of the table, like W&B. */
-const DEFAULT_TOP = 10;
 /** The server's cap on one runs request. */
 const MAX_LIMIT = 10_000;
 /** Runs in the first request; the rest follow (see `loadAndDraw`). */
 const FIRST_PAGE = 100;
-/** A chart request names at most this many runs (the server's limit is 1,000). */
-const MAX_CHARTED = 500;
 const LIVE_INTERVAL_MS = 1000;
 
 /**
@@ -54,6 +48,8 @@ class RunsPage {
   private runs: Run[] = [];
   private total = 0;
   private filter: RunFilter[] = [];
+  /** The runs query the server refused last (live updates do not send it again). */
+  private refused: string | null = null;
   /** Whether the user picked the charted runs (else the first `top` rows are charted). */
   private explicit: boolean;
   private selected: Set<string>;
@@ -69,15 +65,7 @@ class RunsPage {
   private readonly tableWrap = h("div", { class: "table-wrap" });
   private readonly content = h("div", { class: "content" });
   private readonly filterError = h("span", { class: "error", role: "alert" });
-  private readonly grid = new ChartGrid({
-    runs: [],
-    keys: [],
-    xMode: "step",
-    smoothing: 0,
-    log: false,
-    grouping: null,
-    onFirstDraw: () => markPainted("amltk:chart"),
-  });
+  private readonly charts: RunsCharts;
   private bar: HTMLElement = h("div");
 
   constructor(
@@ -88,6 +76,16 @@ class RunsPage {
     this.view = new HashView(params);
     this.explicit = params.has("sel");
     this.selected = new Set(this.view.list("sel"));
+    this.charts = new RunsCharts(this.view, this.content, {
+      runs: () => this.runs,
+      selectedRuns: () => this.selectedRuns(),
+      selected: () => this.selected,
+      explicit: () => this.explicit,
+      runsQuery: (limit) => runsQueryString(this.runQuery(limit)),
+      fullLimit: () => this.fullLimit(),
+      color: () => this.colorMap(),
+      width: () => this.root.clientWidth,
+    });
   }
 
   /** Builds the page and draws its first view (the toolbar comes with the first page of runs). */
@@ -112,11 +110,14 @@ class RunsPage {
   watchLive(): () => void {
     let tableDirty = false;
     let chartsDirty = false;
+    let ticks = 0;
     const liveRefresh = throttle(async () => {
+      // A test hook: how many live refreshes ran (one may send no request at all).
+      this.root.dataset.liveTicks = String(++ticks);
       if (tableDirty) {
         tableDirty = false;
         const before = [...this.selected].join(",");
-        await this.load();
+        if (!(await this.load())) return;
         this.drawTable();
         if ([...this.selected].join(",") !== before) chartsDirty = true;
       }
@@ -132,7 +133,7 @@ class RunsPage {
     });
     return () => {
       unsubscribe();
-      this.grid.clear();
+      this.charts.clear();
     };
   }
 
@@ -191,8 +192,27 @@ class RunsPage {
     };
   }
 
-  private async load(limit = this.fullLimit()): Promise<void> {
-    const res = await listRuns(this.runQuery(limit));
+  /**
+   * Loads the runs; false when the server refused the query (a filter it cannot run): the
+   * refusal is shown next to the filter box, the last result stays, and live updates do not
+   * send the same query again.
+   */
+  private async load(limit = this.fullLimit()): Promise<boolean> {
+    const q = this.runQuery(limit);
+    // A refusal is about the query, not the page size: the full list would be refused too.
+    const qs = runsQueryString({ ...q, limit: undefined });
+    if (qs === this.refused) return false;
+    let res: Awaited<ReturnType<typeof listRuns>>;
+    try {
+      res = await listRuns(q);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 400) throw e;
+      this.refused = qs;
+      this.filterError.textContent = `The server refused this filter: ${e.message.replace(/^[^:]*: /, "")}`;
+      return false;
+    }
+    this.refused = null;
+    this.filterError.textContent = "";
     markOnce("amltk:runs-data");
     this.runs = res.runs;
     this.total = res.total;
@@ -205,6 +225,7 @@ class RunsPage {
     const { more, total } = this;
     more.hidden = !(total > this.runs.length && limit === this.fullLimit() && limit < MAX_LIMIT);
     more.textContent = `load ${Math.min(total, MAX_LIMIT)}`;
+    return true;
   }
 
   private drawTable = (): void => {
@@ -241,118 +262,8 @@ class RunsPage {
     void this.drawContent();
   }
 
-  /**
-   * Grouped charts cover every run of each group: the runs the table's query names (all of
-   * them, not only the loaded page), or the runs the user picked.
-   */
-  private grouping(): Grouping | null {
-    const by = this.groupBy();
-    if (!by) return null;
-    const band = (this.view.get("band") || "minmax") as GroupBand;
-    return this.explicit
-      ? { by, runs: [...this.selected], band }
-      : { by, runsQuery: runsQueryString(this.runQuery(this.fullLimit())), band };
-  }
-
-  /** The zoomed x range of this x mode (`zoom=step:0,3000`), or null. */
-  private zoom(): [number, number] | null {
-    const m = /^(\w+):(-?[\d.e+-]+),(-?[\d.e+-]+)$/.exec(this.view.get("zoom"));
-    if (!m || m[1] !== this.xMode()) return null;
-    const lo = Number(m[2]);
-    const hi = Number(m[3]);
-    return Number.isFinite(lo) && Number.isFinite(hi) && hi > lo ? [lo, hi] : null;
-  }
-
-  /**
-   * The charts' x: wall time is not a shared axis for a group (its runs ran at different
-   * times, so their mean jumps from run to run), so grouped charts use time since each start.
-   */
-  private xMode(): XMode {
-    const x = (this.view.get("x", "step") as XMode) || "step";
-    return x === "time" && this.groupBy() ? "relative" : x;
-  }
-
-  /**
-   * The default charts (the first `top` runs, keys named in the view) asked for by query, at
-   * the same time as the runs: the chart does not wait for the runs list to arrive first.
-   */
-  private prefetchCharts(): Prefetched | undefined {
-    const get = this.view.get;
-    const keys = this.view.list("keys");
-    if (get("view") === "hpo" || this.explicit || this.groupBy() || this.zoom() || !keys.length) {
-      return undefined;
-    }
-    const n = Math.min(Number(get("top", String(DEFAULT_TOP))), MAX_CHARTED, this.fullLimit());
-    if (!(n > 0)) return undefined;
-    const shape = seriesShape(n, { grouped: false, smoothing: Number(get("smooth", "0")) });
-    const runsQuery = runsQueryString(this.runQuery(n));
-    const x = (get("x", "step") as XMode) || "step";
-    return new Map(
-      keys.map((key) => {
-        const data = series({ runsQuery, keys: [key], x, ...shape });
-        data.catch(() => {}); // a failed prefetch falls back to a normal request
-        return [key, { shape, data }];
-      }),
-    );
-  }
-
   /** Below the table: the sweep views, or the chart grid of the selected runs. */
-  private drawContent = async (prefetched?: Prefetched): Promise<void> => {
-    if (this.view.get("view") === "hpo") this.drawSweep();
-    else await this.drawCharts(prefetched);
-  };
-
-  private drawSweep(): void {
-    const { get, set } = this.view;
-    this.grid.clear();
-    this.content.replaceChildren(
-      renderHpo(
-        {
-          runs: this.runs,
-          metric: get("metric"),
-          dir: get("dir") === "max" ? "max" : "min",
-          param: get("param"),
-          onChange: (next) => {
-            for (const [k, v] of Object.entries(next)) set(k, v ?? null);
-            void this.drawContent();
-          },
-        },
-        Math.max(480, this.root.clientWidth - 24),
-      ),
-    );
-  }
-
-  private async drawCharts(prefetched?: Prefetched): Promise<void> {
-    const { get } = this.view;
-    if (!this.grid.el.isConnected) {
-      const controls = chartControls(this.view, {
-        rerender: () => {
-          this.grid.clear();
-          void this.drawContent();
-        },
-        redraw: () => void this.drawContent(),
-      });
-      this.content.replaceChildren(controls, this.grid.el);
-    }
-    await this.grid.load({
-      runs: this.selectedRuns(),
-      keys: this.view.list("keys"),
-      xMode: this.xMode(),
-      smoothing: Number(get("smooth", "0")),
-      log: get("log") === "1",
-      grouping: this.grouping(),
-      zoom: this.zoom(),
-      onZoom: (r) => {
-        this.view.set(
-          "zoom",
-          r ? `${this.xMode()}:${+r[0].toPrecision(8)},${+r[1].toPrecision(8)}` : null,
-        );
-        void this.drawContent();
-      },
-      color: this.colorMap(),
-      prefetched,
-    });
-  }
+  private drawContent = (prefetched?: Prefetched): Promise<void> => this.charts.draw(prefetched);
 
   private async reload(): Promise<void> {
     if (!this.parseFilterBox()) return;
@@ -368,8 +279,11 @@ class RunsPage {
     const partial = this.firstPage() < this.fullLimit();
     // The runs request goes first (the server answers in order), the charts' right after it.
     const loading = this.load(partial ? this.firstPage() : this.fullLimit());
-    const prefetched = this.prefetchCharts();
-    await loading;
+    const prefetched = this.charts.prefetch();
+    if (!(await loading)) {
+      onFirstPage?.();
+      return;
+    }
     let charts: Promise<void>;
     if (prefetched) {
       onFirstPage?.();
@@ -418,7 +332,7 @@ class RunsPage {
   private async loadTheRest(charts: Promise<void>): Promise<void> {
     await charts;
     await nextPaint();
-    await this.load();
+    if (!(await this.load())) return;
     this.drawTable();
     // The sweep views need every run; default charts do not, and grouped charts ask the
     // server for every run of their groups already.
