@@ -8,7 +8,10 @@
  * side by side. Goal: p99 <= 50 ms for both reads.
  *
  * Run: `npx tsx bench/reads-under-load.ts [--seconds 15] [--writers 20] [--rate 6000] [--keys 10]
- * [--store sqlite] [--threads 0,default]`. Prints one JSON object.
+ * [--store all|sqlite|postgres] [--threads 0,default]`. Prints one JSON object. `--threads`: the
+ * SQLite server's `readThreads` settings to compare; PostgreSQL (a private cluster started in a
+ * temp folder, as the tests do; skipped with the reason when not installed) reads through its
+ * connection pool. The server takes no API keys (loopback), so both stores see the same requests.
  *
  * Processes: the server (`createServer` over the store, as `amltk ui`), two writer processes
  * (bench/ingest.ts's client role, each with half the runs), and this one as the reader. The
@@ -116,15 +119,17 @@ async function preload(store: Store): Promise<void> {
 
 /** The server role: opens the store, preloads it, serves it, reports its peak memory at the end. */
 async function serverRole(): Promise<void> {
-  const { SqliteStore } = await import("../src/store/sqlite/index.js");
-  const { ApiKeys, createServer } = await import("../src/server/index.js");
-  const store = await SqliteStore.open(arg("dir")!);
+  const { createServer } = await import("../src/server/index.js");
+  const target = arg("target")!;
+  const store = target.startsWith("postgres://")
+    ? await (await import("../src/store/postgres/index.js")).PostgresStore.open(target)
+    : await (await import("../src/store/sqlite/index.js")).SqliteStore.open(target);
   await preload(store);
-  const { key } = new ApiKeys(store.db).create("bench");
   const threads = arg("read-threads");
   const readThreads =
     threads === undefined || threads === "default" ? {} : { readThreads: +threads };
-  const server = await createServer({ store, port: 0, ...readThreads } as never);
+  // No keys: the same request path on both stores (loopback only).
+  const server = await createServer({ store, port: 0, auth: false, ...readThreads });
   let peakSampled = 0;
   const sampler = setInterval(() => {
     peakSampled = Math.max(peakSampled, process.memoryUsage().rss);
@@ -132,7 +137,7 @@ async function serverRole(): Promise<void> {
   // How long callbacks waited for the event loop: what every request on it waits at least.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  console.log(JSON.stringify({ url: server.url, key }));
+  console.log(JSON.stringify({ url: server.url }));
   await new Promise<void>((r) => process.once("SIGTERM", () => r()));
   loopDelay.disable();
   clearInterval(sampler);
@@ -199,24 +204,15 @@ async function writersRunning(url: string, n: number): Promise<void> {
 }
 
 /** One server configuration under load: the reads' latencies, the server's peak memory. */
-async function measure(threads: string): Promise<Record<string, unknown>> {
+async function measure(store: string, threads: string): Promise<Record<string, unknown>> {
   const seconds = num("seconds", 15);
   const writers = num("writers", 20);
   const base = mkdtempSync(join(tmpdir(), "amltk-reads-"));
-  const server = start([
-    self,
-    "--role",
-    "server",
-    "--dir",
-    join(base, "server"),
-    "--read-threads",
-    threads,
-  ]);
+  const target = store === "sqlite" ? join(base, "server") : store;
+  const server = start([self, "--role", "server", "--target", target, "--read-threads", threads]);
   try {
-    const { url, key } = JSON.parse(await line(server.lines, "server")) as {
-      url: string;
-      key: string;
-    };
+    const { url } = JSON.parse(await line(server.lines, "server")) as { url: string };
+    const key = "unused"; // the bench server takes no keys
     const clients = [0, 1].map((c) =>
       start([
         ingest,
@@ -281,17 +277,36 @@ async function measure(threads: string): Promise<Record<string, unknown>> {
 }
 
 async function main(): Promise<void> {
+  const which = arg("store") ?? "all";
   const out: Record<string, unknown> = {
     bench: "reads-under-load",
-    store: arg("store") ?? "sqlite",
     writers: num("writers", 20),
     pointsPerSecPerWriter: num("rate", 6000),
     seconds: num("seconds", 15),
     tableRuns: TABLE_RUNS,
   };
-  const configs = (arg("threads") ?? "0,default").split(",");
-  out.results = [];
-  for (const t of configs) (out.results as unknown[]).push(await measure(t));
+  const results: unknown[] = [];
+  out.results = results;
+  if (which === "sqlite" || which === "all") {
+    for (const t of (arg("threads") ?? "0,default").split(",")) {
+      results.push({ store: "sqlite", ...(await measure("sqlite", t)) });
+    }
+  }
+  if (which === "postgres" || which === "all") {
+    const { postgresAvailability, startPostgres } = await import("../test/services/postgres.js");
+    const pg = postgresAvailability("reads-under-load bench");
+    if (!pg.found) out.postgres = `skipped: ${pg.reason}`;
+    else {
+      const cluster = await startPostgres();
+      try {
+        // The server's connection pool serves reads beside ingest; no threads to choose.
+        const url = await cluster.createDatabase();
+        results.push({ store: "postgres", ...(await measure(url, "0")) });
+      } finally {
+        await cluster.stop();
+      }
+    }
+  }
   out.machine = { cores: cpus().length, loadAverage1m: +loadavg()[0]!.toFixed(2) };
   console.log(JSON.stringify(out, null, 2));
 }
