@@ -4,7 +4,7 @@
  * raw Request) so routes can check projects once they know the run.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { type ApiKeys, allowsProject, type KeyGrant } from "./auth.js";
+import { type ApiKeys, allowsProject, type KeyGrant, keyFromBasic } from "./auth.js";
 import { ApiError } from "./errors.js";
 
 /** The only route that takes `?key=`: `EventSource` cannot send an Authorization header. */
@@ -19,11 +19,15 @@ export function grantOf(c: Context): KeyGrant | undefined {
 
 /**
  * The key a request presents: `Authorization: Bearer <key>` (scheme name in any case, as
- * RFC 9110 says), or `?key=` on the live stream only, so keys stay out of URLs and logs.
+ * RFC 9110 says), `Authorization: Basic base64(api:<key>)` (the W&B client's way), or `?key=`
+ * on the live stream only, so keys stay out of URLs and logs.
  */
 export function presentedKey(c: Context): string | undefined {
-  const m = /^bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
+  const authorization = c.req.header("authorization");
+  const m = /^bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
   if (m) return m[1];
+  const basic = keyFromBasic(authorization); // the W&B client's `api:<key>`
+  if (basic !== undefined) return basic;
   if (c.req.path === STREAM_PATH) return c.req.query("key") || undefined;
   return undefined;
 }

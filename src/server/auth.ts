@@ -125,6 +125,34 @@ export function allowsProject(grant: KeyGrant, project: string): boolean {
 
 const KEY_RE = /^amltk_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/;
 
+/**
+ * A key's 256-bit secret, 43 characters of `[A-Za-z0-9_]`: base64url with `-` written as `_`.
+ * No `-`, because the W&B client refuses a key with a `-` unless 40+ characters follow the first
+ * one (it takes what precedes it for an on-prem prefix), and our keys must work as
+ * `WANDB_API_KEY`. Keys made before this may hold a `-`; they still verify.
+ */
+function newSecret(): string {
+  return randomBytes(32).toString("base64url").replaceAll("-", "_");
+}
+
+/**
+ * The key inside an HTTP Basic credential (`Authorization: Basic base64(user:key)`), as the
+ * W&B client sends it (user `api`): the part after the first `:`. Undefined when the header is
+ * not Basic or holds no `:`.
+ *
+ * @example
+ * ```ts
+ * keyFromBasic(`Basic ${Buffer.from("api:amltk_0123456789ab_x").toString("base64")}`); // "amltk_0123456789ab_x"
+ * ```
+ */
+export function keyFromBasic(header: string | undefined): string | undefined {
+  const m = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? "");
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return colon < 0 || colon === decoded.length - 1 ? undefined : decoded.slice(colon + 1);
+}
+
 /** `last_used_at` is informational: written at most this often per key, not per request. */
 const TOUCH_MS = 10_000;
 
@@ -186,7 +214,7 @@ export class ApiKeys {
   create(name = "default", opts: KeyOptions = {}): { id: string; key: string } {
     const { scope, projects } = checkOptions(opts);
     const id = randomBytes(6).toString("hex");
-    const secret = randomBytes(32).toString("base64url");
+    const secret = newSecret();
     const salt = randomBytes(16);
     this.db
       .prepare(

@@ -1,5 +1,6 @@
 /** `createServer`: the HTTP API (docs/api.md) and the dashboard over one `Store`. */
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -19,6 +20,7 @@ import { makeIngestor } from "./ingest.js";
 import { apiRun, registerReadRoutes } from "./read-routes.js";
 import { checkServerOptions, SERVER_DEFAULTS, type ServerOptions } from "./server-options.js";
 import { defaultWebDir, registerStatic } from "./static.js";
+import { registerWandbRoutes } from "./wandb-protocol/index.js";
 import { Watcher } from "./watcher.js";
 import { registerWriteRoutes } from "./write-routes.js";
 
@@ -116,6 +118,14 @@ function buildApp(opts: ServerOptions, port: () => number | undefined, served?: 
   registerReadRoutes(app, store, VERSION);
   registerGroupSeriesRoute(app, store);
   registerWriteRoutes(app, store, makeIngestor(store), () => watcher.changed());
+  registerWandbRoutes(app, {
+    store,
+    keys,
+    auth: opts.auth !== false,
+    readsNeedKey,
+    filesDir: opts.store instanceof SqliteStore ? join(opts.store.dir, "files") : undefined,
+    changed: () => watcher.changed(),
+  });
 
   app.get("/api/stream", (c) => {
     const project = c.req.query("project") || undefined;

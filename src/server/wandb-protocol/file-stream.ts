@@ -1,0 +1,161 @@
+/**
+ * The file_stream ingest: each streamed file's lines into our run, exactly once by line index.
+ * For each (run, file) the store's ingest ledger (`Store.transaction`'s `ingestSeq`, the same
+ * one our batch ingest uses) holds how many lines were taken; a request's lines below that
+ * count are a retry's and are skipped, the rest are applied, and the count moves on, all in one
+ * transaction with the data, so a server restart neither doubles nor loses lines.
+ */
+import {
+  decodeEventsLine,
+  decodeHistoryLine,
+  decodeOutputLine,
+  decodeSummaryLine,
+  FILE_STREAM_FILES,
+  type FileStreamChunk,
+  type FileStreamRequest,
+  WandbLineError,
+} from "../../protocol/wandb/index.js";
+import type {
+  HistoryRow,
+  RunPatch,
+  RunRecord,
+  StoredValue,
+  StoreTransaction,
+} from "../../store/types.js";
+import { ApiError } from "../errors.js";
+import { fileWriter } from "./buckets.js";
+
+/** What one request wrote, for the answer's bookkeeping and the live watcher. */
+export interface FileStreamApplied {
+  lines: number;
+  skipped: number;
+}
+
+function lineError(file: string, index: number, e: unknown): ApiError {
+  const message = e instanceof WandbLineError ? e.message : `${file}: ${(e as Error).message}`;
+  return new ApiError(400, "invalid", `${message} (line ${index})`, `files.${file}.content`);
+}
+
+/** Decodes `lines` of `file` with `decode`, naming the file and line index of a bad one. */
+function decodeAll<T>(
+  file: string,
+  offset: number,
+  lines: readonly string[],
+  decode: (l: string) => T,
+): T[] {
+  return lines.map((line, i) => {
+    try {
+      return decode(line);
+    } catch (e) {
+      throw lineError(file, offset + i, e);
+    }
+  });
+}
+
+async function applyLines(
+  tx: StoreTransaction,
+  runId: string,
+  file: string,
+  offset: number,
+  lines: readonly string[],
+): Promise<void> {
+  switch (file) {
+    case FILE_STREAM_FILES.history: {
+      const rows: HistoryRow[] = decodeAll(file, offset, lines, decodeHistoryLine).map((h) => ({
+        step: h.step,
+        runtime: h.runtime,
+        timestamp: h.timestamp,
+        values: h.values as Record<string, StoredValue>,
+      }));
+      return tx.appendHistory(runId, rows);
+    }
+    case FILE_STREAM_FILES.events: {
+      const samples = decodeAll(file, offset, lines, decodeEventsLine);
+      return tx.appendSystem(
+        runId,
+        samples.filter((s) => Object.keys(s.values).length > 0),
+      );
+    }
+    case FILE_STREAM_FILES.output:
+      return tx.appendConsole(
+        runId,
+        decodeAll(file, offset, lines, (l) => decodeOutputLine(l)),
+      );
+  }
+}
+
+/** The summary is whole in each request (offset 0): its last line replaces the run's. */
+async function applySummary(
+  tx: StoreTransaction,
+  runId: string,
+  chunk: FileStreamChunk,
+): Promise<number> {
+  const last = chunk.content.at(-1);
+  if (last === undefined) return 0;
+  const file = FILE_STREAM_FILES.summary;
+  const [summary] = decodeAll(
+    file,
+    chunk.offset + chunk.content.length - 1,
+    [last],
+    decodeSummaryLine,
+  );
+  await tx.updateRun(runId, { summary: summary as Record<string, StoredValue> });
+  return 1;
+}
+
+/** Applies one file's chunk once: lines below the ledger's count are a retry's. */
+async function applyChunk(
+  tx: StoreTransaction,
+  runId: string,
+  file: string,
+  chunk: FileStreamChunk,
+  done: FileStreamApplied,
+): Promise<void> {
+  if (file === FILE_STREAM_FILES.summary) {
+    done.lines += await applySummary(tx, runId, chunk);
+    return;
+  }
+  if (!isStreamedFile(file)) return; // other files (wandb-metadata, config.yaml) come as uploads
+  const writer = fileWriter(file);
+  const taken = (await tx.ingestSeq(runId, writer)) ?? 0;
+  const end = chunk.offset + chunk.content.length;
+  const skip = Math.min(chunk.content.length, Math.max(0, taken - chunk.offset));
+  done.skipped += skip;
+  if (skip === chunk.content.length) return;
+  const fresh = chunk.content.slice(skip);
+  await applyLines(tx, runId, file, chunk.offset + skip, fresh);
+  done.lines += fresh.length;
+  await tx.setIngestSeq(runId, writer, end);
+}
+
+function isStreamedFile(file: string): boolean {
+  return (
+    file === FILE_STREAM_FILES.history ||
+    file === FILE_STREAM_FILES.events ||
+    file === FILE_STREAM_FILES.output
+  );
+}
+
+/** How a `complete` request closes the run: exit code 0 is finished, any other failed. */
+function closePatch(exitcode: number | null | undefined): RunPatch {
+  const exitCode = exitcode ?? 0;
+  return { state: exitCode === 0 ? "finished" : "failed", exitCode, finishedAt: Date.now() };
+}
+
+/**
+ * Applies a file_stream request to `run` in `tx`: each file's new lines, a heartbeat, and the
+ * close when `complete`.
+ */
+export async function applyFileStream(
+  tx: StoreTransaction,
+  run: RunRecord,
+  body: FileStreamRequest,
+): Promise<FileStreamApplied> {
+  const done: FileStreamApplied = { lines: 0, skipped: 0 };
+  for (const [file, chunk] of Object.entries(body.files ?? {})) {
+    await applyChunk(tx, run.id, file, chunk, done);
+  }
+  if (body.complete) await tx.updateRun(run.id, closePatch(body.exitcode));
+  else if (run.state === "running") await tx.updateRun(run.id, { heartbeatAt: Date.now() });
+  return done;
+}
