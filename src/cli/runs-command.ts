@@ -10,15 +10,16 @@ import type { RowValue } from "../trial/report.js";
 
 const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
 
-interface DirOption {
+export interface DirOption {
   dir?: string;
 }
 
-function storeDir(opts: DirOption): string {
+export function storeDir(opts: DirOption): string {
   return opts.dir ?? defaultStoreDir();
 }
 
-async function withStore<T>(opts: DirOption, fn: (store: Store) => Promise<T>): Promise<T> {
+/** Opens the store of `--dir` for reading (never creating one), runs `fn`, closes it. */
+export async function withStore<T>(opts: DirOption, fn: (store: Store) => Promise<T>): Promise<T> {
   const dir = storeDir(opts);
   // Reading commands never create a store (nor its folder): that would be a write, and on a
   // read-only or full disk a confusing failure instead of this answer.

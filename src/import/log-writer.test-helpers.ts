@@ -1,9 +1,9 @@
 /**
- * Test-only: writes small synthetic `.wandb` logs (protobuf encoding + LevelDB framing), for
- * cases the real fixtures lack (a record over several blocks, bytes that are not a record).
+ * Test-only: small synthetic `.wandb` logs (hand-encoded records, framed by the export's
+ * writer), for cases the real fixtures lack (a record over several blocks, bytes that are not
+ * a record, a key the store refuses).
  */
-import { writeFileSync } from "node:fs";
-import { BLOCK_SIZE, crc32 } from "./leveldb-log.js";
+import { WandbLogWriter } from "../export/leveldb-writer.js";
 
 const enc = new TextEncoder();
 
@@ -51,28 +51,9 @@ export function historyRecord(
   return record(num, 2, msg(...items, field(2, msg(field(1, step)))));
 }
 
-/** Frames `payloads` as a `.wandb` file: header, then FULL or FIRST/MIDDLE.../LAST chunks. */
+/** Frames `payloads` as a `.wandb` file with the product's writer (`src/export/leveldb-writer.ts`). */
 export function writeLog(file: string, payloads: readonly Uint8Array[]): void {
-  const parts: number[] = [0x3a, 0x57, 0x26, 0x42, 0xe1, 0xbe, 0x00];
-  for (const p of payloads) {
-    let rest = p;
-    let first = true;
-    do {
-      let left = BLOCK_SIZE - (parts.length % BLOCK_SIZE);
-      if (left < 7) {
-        for (let i = 0; i < left; i++) parts.push(0);
-        left = BLOCK_SIZE;
-      }
-      const take = Math.min(rest.length, left - 7);
-      const last = take === rest.length;
-      const type = first && last ? 1 : first ? 2 : last ? 4 : 3;
-      const chunk = rest.subarray(0, take);
-      const crc = crc32(chunk, crc32(Uint8Array.of(type)));
-      parts.push(crc & 0xff, (crc >>> 8) & 0xff, (crc >>> 16) & 0xff, crc >>> 24);
-      parts.push(take & 0xff, take >>> 8, type, ...chunk);
-      rest = rest.subarray(take);
-      first = false;
-    } while (rest.length > 0);
-  }
-  writeFileSync(file, Uint8Array.from(parts));
+  const log = new WandbLogWriter(file);
+  for (const p of payloads) log.append(p);
+  log.close();
 }

@@ -43,3 +43,18 @@ export function parseWandbJson(text: string): unknown {
     return JSON.parse(tagSpecialNumbers(text), revive);
   }
 }
+
+/**
+ * JSON as W&B writes it in `value_json`: non-finite numbers as Python's bare `NaN`, `Infinity`
+ * and `-Infinity` tokens (plain `JSON.stringify` would write `null`).
+ */
+export function toWandbJson(value: unknown): string {
+  const text = JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === "number" && !Number.isFinite(v) ? TAG + String(v) : v,
+  );
+  if (text === undefined) return "null";
+  // The tag starts with a NUL character, which JSON writes as \u0000: no user text matches.
+  return text.includes("wandb-num:")
+    ? text.replace(/"\\u0000wandb-num:(NaN|Infinity|-Infinity)"/g, "$1")
+    : text;
+}

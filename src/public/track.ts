@@ -5,6 +5,13 @@
  * @module amltk/track
  */
 
+// --- export (src/export) ---
+export {
+  exportWandbRun,
+  WandbExportError,
+  type WandbExportOptions,
+  type WandbExportResult,
+} from "../export/index.js";
 // --- import (src/import) ---
 export {
   findWandbRunFiles,
