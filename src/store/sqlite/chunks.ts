@@ -50,7 +50,8 @@ function stepRange(a: Float64Array, from: number, to: number): [number, number, 
   return [mn, mx, consecutive];
 }
 
-function validate(b: HistoryBatch): void {
+/** Throws StoreError("invalid") naming the first bad step, time, key or value of a batch. */
+export function validateBatch(b: HistoryBatch): void {
   for (let i = 0; i < b.rows; i++) {
     const s = b.steps[i];
     if (!Number.isSafeInteger(s) || s < 0) {
@@ -84,8 +85,13 @@ const gTs = new Float64Array(CHUNK);
  * (a hint that saves a query per key; wrong only costs an extra chunk row, never a point).
  */
 export function writeBatch(db: Db, runId: string, b: HistoryBatch, fresh = false): void {
-  validate(b);
+  validateBatch(b);
   requireRun(db, runId);
+  writeChunks(db, runId, b, fresh);
+}
+
+/** {@link writeBatch} for a batch already validated, of a run known to exist. */
+export function writeChunks(db: Db, runId: string, b: HistoryBatch, fresh = false): void {
   if (b.rows === 0) return;
   const w = new ChunkWriter(db, runId, fresh);
   for (let a = 0; a < b.rows; a += CHUNK) {

@@ -12,8 +12,10 @@ import {
   StoreError,
   type SystemSample,
 } from "../types.js";
-import { chunkSteps, f64, mergeByStep, writeBatch } from "./chunks.js";
+import { chunkSteps, f64, mergeByStep } from "./chunks.js";
 import { type Db, writeTx } from "./connection.js";
+import { appendBatch, loadPackedBatch } from "./packed-history.js";
+import { packKeys, packPoints, packRows } from "./packed-reads.js";
 import { requireRun } from "./runs.js";
 import { checkKey, checkValue, KIND_JSON } from "./stored-values.js";
 
@@ -46,7 +48,7 @@ export function appendHistoryRows(db: Db, runId: string, rows: readonly HistoryR
 }
 
 export function appendHistoryBatch(db: Db, runId: string, batch: HistoryBatch): void {
-  writeTx(db, () => writeBatch(db, runId, batch));
+  writeTx(db, () => appendBatch(db, runId, batch));
 }
 
 interface ChunkRow {
@@ -98,9 +100,10 @@ export function readHistoryRows(
   runId: string,
   opts: { minStep?: number; maxStep?: number; limit?: number } = {},
 ): HistoryRow[] {
-  requireRun(db, runId);
   const lo = opts.minStep ?? 0;
   let hi = opts.maxStep ?? Number.MAX_SAFE_INTEGER;
+  const pack = loadPackedBatch(db, runId);
+  if (pack) return packRows(pack, lo, hi, opts.limit);
   const metas = db
     .prepare(
       `SELECT id, min_step, n, steps, runtimes, ts FROM history_steps
@@ -153,11 +156,12 @@ export function readHistoryRows(
 }
 
 export function readPointRows(db: Db, q: PointQuery): Point[] {
-  requireRun(db, q.runId);
+  const pack = loadPackedBatch(db, q.runId);
   checkKey(q.key, "readPoints");
   const lo = q.minStep ?? 0;
   const hi = q.maxStep ?? Number.MAX_SAFE_INTEGER;
   const limit = q.limit !== undefined && q.limit >= 0 ? q.limit : Number.POSITIVE_INFINITY;
+  if (pack) return packPoints(pack, q.key, lo, hi, limit);
   const parts: Part<Point>[] = [];
   const chunks = db
     .prepare(
@@ -197,7 +201,8 @@ export function readPointRows(db: Db, q: PointQuery): Point[] {
 }
 
 export function historyKeyRows(db: Db, runId: string): HistoryKeyInfo[] {
-  requireRun(db, runId);
+  const pack = loadPackedBatch(db, runId);
+  if (pack) return packKeys(pack);
   return db
     .prepare(
       `SELECT key, SUM(n) AS count, MIN(lo) AS minStep, MAX(hi) AS maxStep FROM (

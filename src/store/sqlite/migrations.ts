@@ -117,6 +117,15 @@ export const MIGRATIONS: readonly string[] = [
   // 6: the owner's process start token (owner.ts), so a run whose PID was reused by another
   // process is seen as crashed. Older rows have none and fall back to the PID and heartbeat.
   `ALTER TABLE runs ADD COLUMN owner_start TEXT;`,
+  // 7: a short run's whole history packed into its own row (history-pack.ts), written with the
+  // run's closing patch: one row update instead of a steps row and a chunk row per key, each
+  // with its index entries. pack_last_step keeps the next step a plain column read, and
+  // history_rows includes packed runs.
+  `ALTER TABLE runs ADD COLUMN history_pack BLOB;
+   ALTER TABLE runs ADD COLUMN pack_last_step INTEGER;
+   DROP VIEW history_rows;
+   CREATE VIEW history_rows AS SELECT run, max_step AS step FROM history_steps
+     UNION ALL SELECT id AS run, pack_last_step AS step FROM runs WHERE pack_last_step IS NOT NULL;`,
 ];
 
 /** Data moves that SQL alone cannot do, run right after the migration at the same index. */

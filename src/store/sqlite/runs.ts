@@ -48,7 +48,14 @@ interface RunRow {
   next_step: number | null;
 }
 
-const SELECT = `SELECT r.*, (SELECT MAX(step) + 1 FROM history_rows h WHERE h.run = r.id) AS next_step FROM runs r`;
+/**
+ * The run columns (not the packed history, which only history reads decode) and the next
+ * step: after the pack's last step, else after the last chunked row.
+ */
+const SELECT = `SELECT r.id, r.project, r.entity, r.grp, r.job_type, r.name, r.notes, r.tags, r.config,
+  r.summary, r.state, r.exit_code, r.created_at, r.heartbeat_at, r.finished_at, r.pid, r.host,
+  r.owner_start, COALESCE(r.pack_last_step,
+    (SELECT MAX(max_step) FROM history_steps h WHERE h.run = r.id)) + 1 AS next_step FROM runs r`;
 
 /** The column of each top-level field usable in filters and sorts. */
 const COLUMNS: Record<RunField, string> = {

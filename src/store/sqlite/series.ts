@@ -6,10 +6,13 @@
  */
 
 import type { Statement } from "better-sqlite3";
+import type { HistoryBatch } from "../history-batch.js";
 import { type Series, type SeriesBucket, type SeriesQuery, StoreError } from "../types.js";
 import { bucketChunks, type ChunkMeta, type DecodedChunk } from "./chunk-buckets.js";
 import { f64 } from "./chunks.js";
 import { type Db, stmt } from "./db.js";
+import { decodePack } from "./history-pack.js";
+import { packChunk } from "./packed-reads.js";
 
 export function readSeriesRows(db: Db, q: SeriesQuery): Series[] {
   if (!Number.isInteger(q.buckets) || q.buckets < 1 || q.buckets > 100_000) {
@@ -39,15 +42,27 @@ export function readSeriesRows(db: Db, q: SeriesQuery): Series[] {
   // memory while nothing was written.
   const cache = cacheOf(db, dbVersion(db));
   const shape = `${q.x}\u0000${q.buckets}\u0000${q.minX}\u0000${q.maxX}`;
+  const packStmt = stmt(db, "SELECT history_pack AS pack FROM runs WHERE id = ?");
   for (const runId of q.runIds) {
+    let pack: HistoryBatch | null | undefined;
     for (const key of q.keys) {
       const id = `${runId}\u0000${key}\u0000${shape}`;
       let buckets = cache.get(id);
       if (!buckets) {
-        const decoded = q.x === "step" ? decodeAllByStep(db, q, runId, key, dataStmt) : undefined;
-        buckets = decoded
-          ? bucketChunks(q, decoded.metas, dataStmt, decoded.data)
-          : bucketChunks(q, metaStmt.all(runId, key, lo, hi) as ChunkMeta[], dataStmt);
+        if (pack === undefined) {
+          const row = packStmt.get(runId) as { pack: Buffer | null } | undefined;
+          pack = row?.pack ? decodePack(row.pack) : null;
+        }
+        if (pack !== null) {
+          // A packed run: its key's numbers are what one chunk would hold (packed-reads.ts).
+          const one = packChunk(pack, key, q.x === "time");
+          buckets = one ? bucketChunks(q, [one.meta], dataStmt, new Map([[-1, one.data]])) : [];
+        } else {
+          const decoded = q.x === "step" ? decodeAllByStep(db, q, runId, key, dataStmt) : undefined;
+          buckets = decoded
+            ? bucketChunks(q, decoded.metas, dataStmt, decoded.data)
+            : bucketChunks(q, metaStmt.all(runId, key, lo, hi) as ChunkMeta[], dataStmt);
+        }
         cache.set(id, buckets);
       }
       // Copies: the cached buckets must not change under a caller that edits its result.

@@ -22,7 +22,6 @@ import {
   type StoreTransaction,
   type SystemSample,
 } from "../types.js";
-import { writeBatch } from "./chunks.js";
 import { type Db, openDb, stmt, withRetry, writeTx } from "./db.js";
 import { isFull, isReadOnly } from "./faults.js";
 import {
@@ -35,6 +34,7 @@ import {
   readHistoryRows,
   readPointRows,
 } from "./history.js";
+import { writeRunHistory } from "./packed-history.js";
 import { consoleCountRow, projectRows, systemKeyRows } from "./read-pool-queries.js";
 import { releaseReserve } from "./reserve.js";
 import { getRunRow, insertRun, patchRun, queryRuns, requireRun } from "./runs.js";
@@ -189,12 +189,10 @@ export class SqliteStore implements Store, BatchWriter {
     },
   ): void {
     const db = this.db;
+    // A write that closes the run may store its whole history as a pack (packed-history.ts).
+    const closing = write.patch?.state !== undefined && write.patch.state !== "running";
     writeTx(db, () => {
-      let fresh = write.fresh === true;
-      for (const b of write.history) {
-        writeBatch(db, runId, b, fresh);
-        fresh = false;
-      }
+      writeRunHistory(db, runId, write.history, write.fresh === true, closing);
       if (write.patch) patchRun(db, runId, write.patch);
       if (write.console && write.console.length > 0) appendConsoleRows(db, runId, write.console);
     });

@@ -1,0 +1,147 @@
+/**
+ * A packed history: a short run's whole history (rows, numeric columns, other values) as one
+ * small binary value, stored in the run's own row (`runs.history_pack`, migration 7). A
+ * trial-sized run that writes its history together with its closing patch then costs one
+ * row update instead of a chunk row and two index entries per key (see `packed-history.ts`
+ * for when a pack is written and when it is moved into chunks).
+ *
+ * Layout, little-endian: u8 version, 3 bytes padding, u32 rows, u32 numeric keys, u32 bytes
+ * of the other values' JSON; f64 steps, runtimes and timestamps (one each per row); per key
+ * u16 key bytes, the key (UTF-8), u16 points, u16 row of each point, f64 value of each point;
+ * then the other values as JSON `[[row, key, value], ...]` (the NaN/Infinity codec). Binary,
+ * not JSON, so -0 and every float64 come back bit for bit, as they do from a chunk.
+ */
+import { decodeJson, encodeJson } from "../../shared/json-numbers.js";
+import type { HistoryBatch, NumberColumn, OtherValue } from "../history-batch.js";
+import { StoreError } from "../types.js";
+
+/**
+ * The most bytes a pack may take. It shares the run's row with the summary and the config,
+ * and the row should stay within one 4 KiB page: a row that overflows writes more pages.
+ */
+export const PACK_MAX_BYTES = 2048;
+
+const VERSION = 1;
+const HEADER = 16;
+
+/** A pack's rows never exceed what u16 row indexes can name (the byte cap keeps it far lower). */
+const MAX_ROWS = 0xffff;
+
+/** The batches as one pack, or undefined when they do not fit one (see {@link packable}). */
+export function encodePack(batches: readonly HistoryBatch[]): Buffer | undefined {
+  if (!packable(batches)) return undefined;
+  const keys = new Map<string, { bytes: Buffer; n: number }>();
+  const others: [number, string, unknown][] = [];
+  let rows = 0;
+  for (const b of batches) {
+    for (const [key, col] of b.columns) {
+      const k = keys.get(key) ?? { bytes: Buffer.from(key, "utf8"), n: 0 };
+      k.n += col.n;
+      keys.set(key, k);
+    }
+    for (const o of b.others) others.push([rows + o.row, o.key, o.value]);
+    rows += b.rows;
+  }
+  const json = others.length > 0 ? Buffer.from(encodeJson(others), "utf8") : undefined;
+  let size = HEADER + 24 * rows + (json?.length ?? 0);
+  for (const k of keys.values()) size += 4 + k.bytes.length + 10 * k.n;
+  if (size > PACK_MAX_BYTES || rows > MAX_ROWS) return undefined;
+  for (const k of keys.values()) if (k.n > MAX_ROWS || k.bytes.length > 0xffff) return undefined;
+
+  const out = Buffer.alloc(size);
+  out.writeUInt8(VERSION, 0);
+  out.writeUInt32LE(rows, 4);
+  out.writeUInt32LE(keys.size, 8);
+  out.writeUInt32LE(json?.length ?? 0, 12);
+  let at = HEADER;
+  for (const field of ["steps", "runtimes", "timestamps"] as const) {
+    for (const b of batches) {
+      for (let i = 0; i < b.rows; i++) at = out.writeDoubleLE(b[field][i], at);
+    }
+  }
+  for (const [key, k] of keys) {
+    at = out.writeUInt16LE(k.bytes.length, at);
+    at += k.bytes.copy(out, at);
+    at = out.writeUInt16LE(k.n, at);
+    const valuesAt = at + 2 * k.n;
+    let offset = 0;
+    for (const b of batches) {
+      const col = b.columns.get(key);
+      for (let i = 0; i < (col?.n ?? 0); i++) {
+        at = out.writeUInt16LE(offset + col!.rows[i], at);
+      }
+      offset += b.rows;
+    }
+    at = valuesAt;
+    for (const b of batches) {
+      const col = b.columns.get(key);
+      for (let i = 0; i < (col?.n ?? 0); i++) at = out.writeDoubleLE(col!.values[i], at);
+    }
+  }
+  json?.copy(out, at);
+  return out;
+}
+
+/**
+ * Whether the batches can be one pack before counting bytes: some rows, and steps strictly
+ * increasing across all of them, so a pack never holds two writes of one step (chunks resolve
+ * those by write order; a pack need not).
+ */
+function packable(batches: readonly HistoryBatch[]): boolean {
+  let prev = -1;
+  let rows = 0;
+  for (const b of batches) {
+    for (let i = 0; i < b.rows; i++) {
+      if (!(b.steps[i] > prev)) return false;
+      prev = b.steps[i];
+    }
+    rows += b.rows;
+  }
+  return rows > 0;
+}
+
+/** The largest step in a pack made by {@link encodePack} from these batches. */
+export function lastStepOf(batches: readonly HistoryBatch[]): number {
+  for (let i = batches.length - 1; i >= 0; i--) {
+    const b = batches[i];
+    if (b.rows > 0) return b.steps[b.rows - 1];
+  }
+  return -1;
+}
+
+/** A pack as a batch (rows in step order, numeric columns in first-written order). */
+export function decodePack(pack: Buffer): HistoryBatch {
+  if (pack.length < HEADER || pack.readUInt8(0) !== VERSION) {
+    throw new StoreError(`unreadable packed history (version ${pack[0]})`, "invalid");
+  }
+  const rows = pack.readUInt32LE(4);
+  const keyCount = pack.readUInt32LE(8);
+  const jsonBytes = pack.readUInt32LE(12);
+  let at = HEADER;
+  const f64s = (n: number): Float64Array => {
+    const a = new Float64Array(n);
+    for (let i = 0; i < n; i++, at += 8) a[i] = pack.readDoubleLE(at);
+    return a;
+  };
+  const steps = f64s(rows);
+  const runtimes = f64s(rows);
+  const timestamps = f64s(rows);
+  const columns = new Map<string, NumberColumn>();
+  for (let k = 0; k < keyCount; k++) {
+    const keyBytes = pack.readUInt16LE(at);
+    const key = pack.toString("utf8", at + 2, at + 2 + keyBytes);
+    at += 2 + keyBytes;
+    const n = pack.readUInt16LE(at);
+    at += 2;
+    const rowsOf = new Int32Array(n);
+    for (let i = 0; i < n; i++, at += 2) rowsOf[i] = pack.readUInt16LE(at);
+    columns.set(key, { n, rows: rowsOf, values: f64s(n) });
+  }
+  const others: OtherValue[] =
+    jsonBytes === 0
+      ? []
+      : decodeJson<[number, string, OtherValue["value"]][]>(
+          pack.toString("utf8", at, at + jsonBytes),
+        ).map(([row, key, value]) => ({ row, key, value }));
+  return { rows, steps, runtimes, timestamps, columns, others };
+}

@@ -1,0 +1,99 @@
+/**
+ * Where a run's history is written: chunks (`chunks.ts`), or, for a short run whose history
+ * comes with the write that closes it, a pack in the run's own row (`history-pack.ts`).
+ *
+ * A run holds either a pack or chunks, never both: any later write to a packed run (a resumed
+ * run logging again, a server batch) first moves the pack into chunks, then appends as usual.
+ * The seed's trial-sized runs write everything at `finish`, so their finish commit changes the
+ * run row alone (and its state index) instead of a steps row and a chunk row per key with their
+ * index entries: about 8 pages fewer per commit, the main cost of a short run (bench/seed.ts).
+ */
+import type { HistoryBatch } from "../history-batch.js";
+import { StoreError } from "../types.js";
+import { validateBatch, writeChunks } from "./chunks.js";
+import { type Db, stmt } from "./connection.js";
+import { decodePack, encodePack, lastStepOf } from "./history-pack.js";
+
+function unknownRun(runId: unknown): StoreError {
+  return new StoreError(`unknown run id ${JSON.stringify(runId)}`, "not_found");
+}
+
+/** The run's packed history, or null when its history (if any) is in chunks. */
+export function loadPack(db: Db, runId: string): Buffer | null {
+  if (typeof runId !== "string") throw unknownRun(runId);
+  const row = stmt(db, "SELECT history_pack AS pack FROM runs WHERE id = ?").get(runId) as
+    | { pack: Buffer | null }
+    | undefined;
+  if (!row) throw unknownRun(runId);
+  return row.pack;
+}
+
+/** The run's packed history decoded, or undefined (see {@link loadPack}). */
+export function loadPackedBatch(db: Db, runId: string): HistoryBatch | undefined {
+  const pack = loadPack(db, runId);
+  return pack === null ? undefined : decodePack(pack);
+}
+
+/** Moves a pack into chunks (the run then has no pack), before more history is appended. */
+function unpack(db: Db, runId: string, pack: Buffer): void {
+  writeChunks(db, runId, decodePack(pack), true);
+  stmt(db, "UPDATE runs SET history_pack = NULL, pack_last_step = NULL WHERE id = ?").run(runId);
+}
+
+/**
+ * Appends a batch to a run's history (the caller holds the write transaction). Validates it
+ * first. `fresh`: the run has no history stored yet (a hint, see `writeBatch`).
+ */
+export function appendBatch(db: Db, runId: string, b: HistoryBatch, fresh = false): void {
+  validateBatch(b);
+  appendValid(db, runId, b, fresh);
+}
+
+function appendValid(db: Db, runId: string, b: HistoryBatch, fresh: boolean): void {
+  const pack = loadPack(db, runId);
+  if (pack !== null) {
+    unpack(db, runId, pack);
+    fresh = false;
+  }
+  writeChunks(db, runId, b, fresh);
+}
+
+/**
+ * Writes the history of one `writeRunSync` call. When the same write closes the run
+ * (`closing`), the run has no chunks, and its history (its pack, if any, plus `batches`) fits
+ * a pack with steps strictly increasing, it is stored as the run's pack; otherwise in chunks.
+ */
+export function writeRunHistory(
+  db: Db,
+  runId: string,
+  batches: readonly HistoryBatch[],
+  fresh: boolean,
+  closing: boolean,
+): void {
+  for (const b of batches) validateBatch(b);
+  if (closing && batches.some((b) => b.rows > 0) && writePack(db, runId, batches)) return;
+  for (const b of batches) {
+    appendValid(db, runId, b, fresh);
+    fresh = false;
+  }
+}
+
+/** Stores the run's whole history as its pack when it fits (see {@link writeRunHistory}). */
+function writePack(db: Db, runId: string, batches: readonly HistoryBatch[]): boolean {
+  const state = stmt(
+    db,
+    `SELECT history_pack AS pack, EXISTS (SELECT 1 FROM history_steps WHERE run = ?) AS chunked
+     FROM runs WHERE id = ?`,
+  ).get(runId, runId) as { pack: Buffer | null; chunked: number } | undefined;
+  if (!state) throw unknownRun(runId);
+  if (state.chunked) return false;
+  const all = state.pack === null ? batches : [decodePack(state.pack), ...batches];
+  const pack = encodePack(all);
+  if (pack === undefined) return false;
+  stmt(db, "UPDATE runs SET history_pack = ?, pack_last_step = ? WHERE id = ?").run(
+    pack,
+    lastStepOf(all),
+    runId,
+  );
+  return true;
+}
