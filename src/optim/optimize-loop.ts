@@ -17,7 +17,7 @@ import type { Trial } from "../trial/trial.js";
 import type { TrialTask } from "../trial/trial-task.js";
 import type { DurableSweep } from "./sweep/durable-sweep.js";
 import { SweepDriverLostError } from "./sweep/errors.js";
-import { resumesJobs, withJobId } from "./sweep/job-ids.js";
+import { resumesJobs, useJobIds, withJobId } from "./sweep/job-ids.js";
 import type { Optimizer, Pruner } from "./types.js";
 
 /** A {@link Pruner} whose `complete` may also take the trial's final status. */
@@ -67,7 +67,7 @@ export async function runLoop<C extends Record<string, unknown>>(
     if (pruner && !task.remote) attachPruner(trial, pruner);
     ours.add(trial.name);
     const accepted = sweep
-      ? withJobId(trial.name, sweep.jobId(trial.name), () => task.submit(trial as Trial<C>))
+      ? withJobId(sweep.jobId(trial.name), () => task.submit(trial as Trial<C>))
       : task.submit(trial as Trial<C>);
     if (accepted !== undefined) return true;
     // A plugin (e.g. a Limiter) refused it: the trial is not evaluated, and asking more
@@ -125,16 +125,20 @@ export async function runLoop<C extends Record<string, unknown>>(
     parts.onReport?.(report, parts.history);
   };
 
-  /** Trials an earlier driver left in flight: collected from the queue, or crashed. */
+  /**
+   * Trials an earlier driver left in flight: submitted again under their job ids on a queue
+   * (which hands back the job's result, or enqueues a trial that never got there), reported
+   * crashed on executors whose workers died with that driver.
+   */
   const resume = (durable: DurableSweep): void => {
-    const collect = resumesJobs(scheduler.executor);
     for (const trial of durable.inFlight) {
-      if (collect) submit(trial);
+      if (collects) submit(trial);
       else take(trial.crashed(new SweepDriverLostError(durable.name)));
     }
   };
 
-  const off: (() => void)[] = [];
+  const collects = sweep !== undefined && resumesJobs(scheduler.executor);
+  const off: (() => void)[] = collects ? [useJobIds(task.task)] : [];
   off.push(
     scheduler.on("onStart", () => {
       if (sweep) resume(sweep);

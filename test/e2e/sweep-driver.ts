@@ -1,7 +1,8 @@
 /**
  * A durable sweep's driver for the sweep tests: `node --import tsx sweep-driver.ts <json>` with
- * `{ dir, name, optimizer: "tpe" | "nsga2" | "random", maxTrials, workers, killAfterAsks? }`.
- * Runs `optimize` on worker processes with the sweep journaled in the SQLite store in `dir`,
+ * `{ dir, name, optimizer: "tpe" | "nsga2" | "random", maxTrials, workers, killAfterAsks?, redis? }`.
+ * Runs `optimize` on worker processes (or, with `redis`, on the queue executor: queue
+ * "sweeps", driver id "driver-<name>") with the sweep journaled in the SQLite store in `dir`,
  * prints `told <n>` after each report and `done <json>` at the end. With `killAfterAsks: k`
  * it SIGKILLs itself right after the k-th ask of this driver is committed, before the trial
  * is submitted.
@@ -26,6 +27,7 @@ interface DriverArgs {
   maxTrials: number;
   workers: number;
   killAfterAsks?: number;
+  redis?: string;
 }
 
 const args = JSON.parse(process.argv[2] as string) as DriverArgs;
@@ -77,7 +79,15 @@ let told = 0;
 const result = await optimize({
   fn: evaluate,
   optimizer,
-  scheduler: Scheduler.withProcesses({ maxWorkers: args.workers }),
+  scheduler: args.redis
+    ? Scheduler.withQueue({
+        connection: args.redis,
+        queue: "sweeps",
+        maxWorkers: args.workers,
+        driverId: `driver-${args.name}`,
+        stalledIntervalSeconds: 1,
+      })
+    : Scheduler.withProcesses({ maxWorkers: args.workers }),
   maxTrials: args.maxTrials,
   sweep: { name: args.name, store },
   onReport: () => process.stdout.write(`told ${++told}\n`),

@@ -1,7 +1,8 @@
 /**
  * The trial function of the durable-sweep tests, imported by worker processes: it appends
  * `<pid> <trial name>` to the file `AMLTK_SWEEP_LOG` names (so a test can count evaluations and
- * kill leftover workers), waits `AMLTK_SWEEP_TRIAL_MS`, and reports two metrics.
+ * kill leftover workers), waits `AMLTK_SWEEP_TRIAL_MS`, appends `<pid> <trial name> end`, and
+ * reports two metrics.
  */
 import { appendFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,6 +16,7 @@ export const evaluate = importable(
     if (log) appendFileSync(log, `${process.pid} ${trial.name}\n`);
     const ms = Number(process.env.AMLTK_SWEEP_TRIAL_MS ?? 0);
     if (ms > 0) await sleep(ms);
+    if (log) appendFileSync(log, `${process.pid} ${trial.name} end\n`);
     const x = trial.config.x as number;
     const y = trial.config.y as number;
     const values: Record<string, number> = { loss: (x - 0.3) ** 2 + (y + 0.2) ** 2 };

@@ -1,21 +1,53 @@
 /**
- * How a durable sweep's trials reach an executor that keeps jobs beyond its driver (the queue
- * executor): each call carries the trial's job id, so a driver that resubmits a trial an
- * earlier driver enqueued reaches that job (its result, or the job still running) instead of
- * running the trial twice. Executors that lose their calls with the driver (threads,
- * processes) take no job ids: a resumed sweep reports their in-flight trials crashed.
+ * How a durable sweep's trials reach an executor that keeps calls beyond its driver (the queue
+ * executor): each call carries the trial's job id (`CallExtras.jobId`), so a driver that
+ * submits again a trial an earlier driver enqueued reaches that job (its result, or the job
+ * still waiting or running) instead of running the trial twice, and a trial journaled but never
+ * enqueued (the driver died in between) is enqueued now. Executors that lose their calls with
+ * the driver (threads, processes) take no job ids: a resumed sweep reports their in-flight
+ * trials crashed.
  *
  * @module
  */
 
-import type { Executor } from "../../scheduling/executors/executor.js";
+import type { CallExtras, Executor } from "../../scheduling/executors/executor.js";
+import { type AnyFn, Plugin, type Task } from "../../scheduling/task.js";
 
-/** Whether `executor` keeps calls by job id across drivers (it has `attach`). */
+/** The job id of the call being submitted now (set only around one synchronous submit). */
+let current: string | undefined;
+
+/** Puts the job id {@link withJobId} names on the call being prepared. */
+class SweepJobIds extends Plugin {
+  readonly name = "sweep-job-ids";
+  override prepareCall(call: CallExtras): void {
+    if (current !== undefined) call.jobId = current;
+  }
+}
+
+/** Whether `executor` keeps calls by job id across drivers (the queue executor: `attach`). */
 export function resumesJobs(executor: Executor): boolean {
   return typeof (executor as { attach?: unknown }).attach === "function";
 }
 
-/** Submits through `submit` with `jobId` as the call's job id (where the executor takes one). */
-export function withJobId<T>(_trial: string, _jobId: string, submit: () => T): T {
-  return submit();
+/**
+ * Makes `task`'s calls carry the job ids {@link withJobId} gives; returns the function that
+ * takes the plugin off again.
+ */
+export function useJobIds(task: Task<AnyFn>): () => void {
+  const plugin = new SweepJobIds();
+  task.plugins.push(plugin);
+  return () => {
+    const i = task.plugins.indexOf(plugin);
+    if (i >= 0) task.plugins.splice(i, 1);
+  };
+}
+
+/** Runs `submit` (a synchronous task submission) with `jobId` as its call's job id. */
+export function withJobId<T>(jobId: string, submit: () => T): T {
+  current = jobId;
+  try {
+    return submit();
+  } finally {
+    current = undefined;
+  }
 }
