@@ -223,6 +223,24 @@ describe("optimize with a sweep", () => {
     expect(third.best?.name).toBe(second.best?.name);
   });
 
+  it("opens a run folder given by path, and closes it after", async () => {
+    const folder = join(dir, "by-path");
+    const result = await optimize({
+      fn: f,
+      optimizer: new RandomSearch({ space: s, metrics: loss, seed: 2 }),
+      maxTrials: 3,
+      sweep: { name: "by-path", store: folder },
+    });
+    expect(result.history.length).toBe(3);
+    const other = await SqliteStore.open(folder);
+    try {
+      const { runs } = await other.listRuns({ group: "by-path", state: "finished" });
+      expect(runs).toHaveLength(4);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("journals a grid that runs out, and ends EXHAUSTED", async () => {
     const result = await optimize({
       fn: f,

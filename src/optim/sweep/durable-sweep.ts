@@ -34,8 +34,11 @@ const TRIAL_NAME = /^[A-Za-z0-9_.-]{1,56}$/;
 export interface SweepOptions {
   /** The sweep's name, `[A-Za-z0-9_-]{1,64}`: starting again with the same name resumes it. */
   name: string;
-  /** The run store that keeps the journal (SQLite, or any `Store`). */
-  store: Store;
+  /**
+   * The run store that keeps the journal: a `Store`, or where one is: a run folder (the
+   * embedded SQLite store) or a `postgres://` URL, opened for the sweep and closed after it.
+   */
+  store: Store | string;
   /**
    * The project its runs are listed under (one run per trial, plus the sweep's own record).
    * @defaultValue the sweep's name
@@ -72,6 +75,8 @@ export class DurableSweep {
   /** Trials an earlier driver asked and no one told: to collect (queue) or report crashed. */
   readonly inFlight: Trial[];
   readonly #journal: SweepJournal;
+  /** Set when the sweep opened the store itself (from a path or URL): closed with it. */
+  #ownStore: Store | undefined;
   #asked: number;
   #seq: number;
 
@@ -97,17 +102,23 @@ export class DurableSweep {
    * the optimizer; a sweep a live driver holds is a `SweepBusyError`.
    */
   static async open(options: SweepOptions, optimizer: Optimizer): Promise<DurableSweep> {
-    const { name, store } = checkOptions(options);
-    const journal = await SweepJournal.open(store, {
-      name,
-      project: options.project ?? name,
-      spec: specOf(optimizer),
-    });
+    const { name } = checkOptions(options);
+    const own = typeof options.store === "string" ? await openByName(options.store) : undefined;
+    const store = own ?? (options.store as Store);
+    let journal: SweepJournal | undefined;
     try {
+      journal = await SweepJournal.open(store, {
+        name,
+        project: options.project ?? name,
+        spec: specOf(optimizer),
+      });
       const replayed = replay(name, optimizer, await journal.load());
-      return new DurableSweep(name, optimizer, journal, replayed);
+      const sweep = new DurableSweep(name, optimizer, journal, replayed);
+      sweep.#ownStore = own;
+      return sweep;
     } catch (e) {
-      await journal.close("failed", {}).catch(() => {});
+      await journal?.close("failed", {}).catch(() => {});
+      await own?.close();
       throw e;
     }
   }
@@ -154,13 +165,17 @@ export class DurableSweep {
   /** Commits what is queued and marks the sweep's record finished (or failed). */
   async close(state: "finished" | "failed" = "finished"): Promise<void> {
     const count = (s: TrialReport["status"]) => this.told.filter((r) => r.status === s).length;
-    await this.#journal.close(state, {
-      asked: this.#asked,
-      told: this.told.length,
-      success: count("success"),
-      failed: count("fail"),
-      crashed: count("crashed"),
-    });
+    try {
+      await this.#journal.close(state, {
+        asked: this.#asked,
+        told: this.told.length,
+        success: count("success"),
+        failed: count("fail"),
+        crashed: count("crashed"),
+      });
+    } finally {
+      await this.#ownStore?.close();
+    }
   }
 }
 
@@ -222,6 +237,12 @@ function replayAsk(
   return trial;
 }
 
+/** Opens a run folder or PostgreSQL URL (loaded only then: `amltk` alone needs no driver). */
+async function openByName(target: string): Promise<Store> {
+  const { openStore } = await import("../../store/open-store.js");
+  return openStore(target);
+}
+
 function checkOptions(options: SweepOptions): SweepOptions {
   if (!options || typeof options !== "object")
     throw new SweepOptionError("expected { name, store }");
@@ -230,9 +251,18 @@ function checkOptions(options: SweepOptions): SweepOptions {
       `\`name\` must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(options.name)}`,
       "name",
     );
-  const store = options.store as Partial<Store> | undefined;
-  if (!store || typeof store.createRun !== "function" || typeof store.listRuns !== "function")
-    throw new SweepOptionError("`store` must be a run Store (e.g. SqliteStore.open(dir))", "store");
+  const store = options.store as Partial<Store> | string | undefined;
+  const isStore =
+    typeof store === "object" &&
+    store !== null &&
+    typeof store.createRun === "function" &&
+    typeof store.listRuns === "function";
+  if (!isStore && !(typeof store === "string" && store.length > 0))
+    throw new SweepOptionError(
+      "`store` must be a run Store, a run folder or a postgres:// URL, got " +
+        (typeof store === "string" ? '""' : String(store)),
+      "store",
+    );
   if (options.project !== undefined && (typeof options.project !== "string" || !options.project))
     throw new SweepOptionError(
       `\`project\` must be a non-empty string, got ${JSON.stringify(options.project)}`,
