@@ -11,21 +11,19 @@
  * and for 100 runs and one key (200 buckets: what the dashboard asks for). Goals: table <= 500
  * ms, chart <= 500 ms, history query p99 <= 50 ms.
  *
- * `--reuse <dir>` (or AMLTK_BENCH_UI_DIR=<dir>) keeps the generated store there and reuses it
- * on the next run. The server caches computed series until the database changes, so the query
+ * `--store postgres` puts the runs in PostgreSQL instead (a private cluster in a temp folder,
+ * started and removed by the bench; see `bench/ui-store.ts`). `--reuse <dir>` (or
+ * AMLTK_BENCH_UI_DIR=<dir>) keeps a generated SQLite store there and reuses it on the next run.
+ * The server caches computed series until the database changes, so the query
  * timings below ask for runs not asked for before (cold), and `seriesQuery100RunsCached` shows
  * a repeat; the page loads after the first chart the same 100 runs (as a reload does).
  * `chart100RunsBreakdown` and `runsTableBreakdown`: where a page load's time went (Resource
  * Timing per request, the server's `Server-Timing`, the app's marks; medians; see
  * `loadBreakdown`).
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createServer } from "../src/server/index.js";
-import type { HistoryBatch, NumberColumn } from "../src/store/history-batch.js";
-import { SqliteStore } from "../src/store/sqlite/index.js";
+import { rmSync } from "node:fs";
 import { buildDashboard, CHROMIUM, hasChromium, launchChromium } from "../test/browser/browser.js";
+import { openBenchStore, serveInChild } from "./ui-store.js";
 
 const RUNS = Number(process.env.AMLTK_BENCH_RUNS ?? 1000);
 const STEPS = Number(process.env.AMLTK_BENCH_STEPS ?? 10_000);
@@ -37,58 +35,6 @@ const PROJECT = "bench";
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return +s[Math.min(s.length - 1, Math.floor(q * s.length))]!.toFixed(2);
-}
-
-/** Writes the runs through the store's columnar batch path (what the tracker's flusher uses). */
-function generate(store: SqliteStore): number {
-  const t0 = performance.now();
-  const start = Date.now() - RUNS * 60_000;
-  const steps = new Float64Array(STEPS);
-  const rows = new Int32Array(STEPS);
-  for (let i = 0; i < STEPS; i++) {
-    steps[i] = i;
-    rows[i] = i;
-  }
-  for (let r = 0; r < RUNS; r++) {
-    const id = `run${String(r).padStart(5, "0")}`;
-    const createdAt = start + r * 60_000;
-    const lr = 10 ** (-4 + 3 * Math.random());
-    const layers = 1 + (r % 6);
-    store.createRunSync({
-      id,
-      project: PROJECT,
-      name: `trial-${r}`,
-      group: `sweep-${r % 4}`,
-      tags: r % 10 === 0 ? ["baseline"] : [],
-      createdAt,
-      config: { lr, layers, batch: 2 ** (4 + (r % 5)), opt: r % 3 === 0 ? "sgd" : "adam" },
-    });
-    const runtimes = new Float64Array(STEPS);
-    const timestamps = new Float64Array(STEPS);
-    for (let i = 0; i < STEPS; i++) {
-      runtimes[i] = i * 0.05;
-      timestamps[i] = createdAt / 1000 + i * 0.05;
-    }
-    const columns = new Map<string, NumberColumn>();
-    const last: Record<string, number> = {};
-    for (let k = 0; k < METRICS; k++) {
-      const v = new Float64Array(STEPS);
-      const tau = STEPS / (2 + k + lr * 100);
-      for (let i = 0; i < STEPS; i++)
-        v[i] = Math.exp(-i / tau) + 0.05 * Math.random() + 0.01 * layers;
-      columns.set(`m${k}`, { n: STEPS, rows, values: v });
-      last[`m${k}`] = v[STEPS - 1]!;
-    }
-    const batch: HistoryBatch = { rows: STEPS, steps, runtimes, timestamps, columns, others: [] };
-    store.appendHistoryBatchSync(id, batch);
-    store.updateRunSync(id, {
-      summary: { ...last, cost: last.m0! },
-      state: "finished",
-      exitCode: 0,
-      finishedAt: createdAt + STEPS * 50,
-    });
-  }
-  return performance.now() - t0;
 }
 
 async function post(url: string, body: unknown): Promise<number> {
@@ -168,26 +114,27 @@ async function main(): Promise<void> {
   const flag = process.argv.indexOf("--reuse");
   const keep = flag >= 0 ? process.argv[flag + 1] : process.env.AMLTK_BENCH_UI_DIR;
   if (flag >= 0 && !keep) throw new Error("--reuse needs a directory");
-  const dir = keep ?? mkdtempSync(join(tmpdir(), "amltk-bench-ui-"));
-  const reuse = keep !== undefined && existsSync(join(dir, "amltk.db"));
-  const store = SqliteStore.openSync(dir);
+  const storeFlag = process.argv.indexOf("--store");
+  const kind = storeFlag >= 0 ? process.argv[storeFlag + 1] : "sqlite";
+  if (kind !== "sqlite" && kind !== "postgres") throw new Error("--store is sqlite or postgres");
+  if (kind === "postgres" && keep) throw new Error("--reuse is for the SQLite store only");
+  const shape = { runs: RUNS, metrics: METRICS, steps: STEPS, project: PROJECT };
+  const bench = await openBenchStore(kind, shape, keep);
+  const { store } = bench;
   const out: Record<string, unknown> = {
     bench: "ui",
+    store: kind,
     runs: RUNS,
     metrics: METRICS,
     steps: STEPS,
     points: RUNS * METRICS * STEPS,
+    generateMs: bench.generateMs,
   };
   try {
-    if (reuse && (await store.listRuns({ project: PROJECT, limit: 0 })).total === RUNS) {
-      out.generateMs = "reused";
-    } else {
-      out.generateMs = Math.round(generate(store));
-    }
     const webDir = hasChromium ? await buildDashboard() : undefined;
     // The server runs in a process of its own, as `amltk ui` does: in this one, the bench's
     // loops and playwright's client would share its event loop and delay its answers.
-    const server = await serveInChild(dir, webDir);
+    const server = await serveInChild(bench.target, webDir);
     try {
       const api = `${server.url}/api/series`;
       const runId = (i: number) => `run${String(i).padStart(5, "0")}`;
@@ -322,12 +269,11 @@ async function main(): Promise<void> {
         }
       }
     } finally {
-      await server.close();
+      out.serverPeakRssMiB = (await server.close()).peakRssMiB;
       if (webDir) rmSync(webDir, { recursive: true, force: true });
     }
   } finally {
-    await store.close();
-    if (!keep) rmSync(dir, { recursive: true, force: true });
+    await bench.close();
   }
   const goal = (v: unknown, max: number, pick: (o: never) => number) =>
     typeof v === "object" && v !== null ? pick(v as never) <= max : null;
@@ -346,54 +292,4 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(out, null, 2));
 }
 
-/**
- * Starts `createServer` over the store in `dir` in a child process (this file with `--serve`)
- * and resolves with its URL and a `close` that ends it.
- */
-async function serveInChild(
-  dir: string,
-  webDir: string | undefined,
-): Promise<{ url: string; close(): Promise<void> }> {
-  const { spawn } = await import("node:child_process");
-  const { fileURLToPath } = await import("node:url");
-  const args = [...process.execArgv, fileURLToPath(import.meta.url), "--serve", dir, webDir ?? ""];
-  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let buf = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      buf += d.toString();
-      const m = /^listening (\S+)$/m.exec(buf);
-      if (m) resolve(m[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`bench server exited (${code})`)));
-  });
-  return {
-    url,
-    async close() {
-      child.stdin!.end(); // the child closes when its stdin does
-      await exited;
-    },
-  };
-}
-
-/** The child's side of {@link serveInChild}. */
-async function serve(dir: string, webDir: string): Promise<void> {
-  const store = SqliteStore.openSync(dir);
-  const server = await createServer({
-    store,
-    port: 0,
-    host: "127.0.0.1",
-    auth: false,
-    ...(webDir ? { webDir } : {}),
-  });
-  console.log(`listening ${server.url}`);
-  process.stdin.resume();
-  await new Promise((resolve) => process.stdin.once("end", resolve));
-  await server.close();
-  await store.close();
-}
-
-const serveFlag = process.argv.indexOf("--serve");
-if (serveFlag >= 0) await serve(process.argv[serveFlag + 1]!, process.argv[serveFlag + 2] ?? "");
-else await main();
+await main();
