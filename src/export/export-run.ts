@@ -2,7 +2,7 @@ import { cp, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { AmltkError, type AmltkErrorOptions } from "../shared/errors.js";
 import { VERSION } from "../shared/version.js";
-import type { RunRecord, Store, SystemSample } from "../store/types.js";
+import type { HistoryRow, RunRecord, Store, SystemSample } from "../store/types.js";
 import { WandbLogWriter } from "./leveldb-writer.js";
 import { RecordEncoder } from "./wandb-record-writer.js";
 
@@ -20,7 +20,7 @@ export interface WandbExportOptions {
   out: string;
   /** Where run files live as `<filesDir>/<run-id>/`; they are copied into the run's `files/`. */
   filesDir?: string;
-  /** History rows read per store call (default 1,000): bounds memory on long runs. */
+  /** History rows read per store call (default 4,096, one stored chunk): bounds memory on long runs. */
   pageSize?: number;
 }
 
@@ -100,7 +100,7 @@ export async function exportWandbRun(
   const partial = `${file}.partial`;
   const log = new WandbLogWriter(partial);
   try {
-    const counts = await writeRun(store, run, files, log, opts.pageSize ?? 1000);
+    const counts = await writeRun(store, run, files, log, opts.pageSize ?? 4096);
     log.close();
     await rename(partial, file);
     return { runId: run.id, dir, file, ...counts, files: files.length };
@@ -123,12 +123,9 @@ async function writeRun(
   log.append(enc.header());
   log.append(enc.run(run));
   let steps = 0;
-  for (let minStep = 0; ; ) {
-    const rows = await store.readHistory(run.id, { minStep, limit: pageSize });
+  for await (const rows of historyPages(store, run, pageSize)) {
     for (const row of rows) log.append(enc.history(row));
     steps += rows.length;
-    if (rows.length < pageSize) break;
-    minStep = rows[rows.length - 1]!.step + 1;
   }
   const samples = await systemSamples(store, run);
   for (const s of samples) log.append(enc.stats(s));
@@ -147,6 +144,34 @@ async function writeRun(
     log.append(enc.exit(exitCode, (endMs - run.createdAt) / 1000));
   }
   return { steps, systemSamples: samples.length, consoleLines };
+}
+
+/**
+ * The run's history, page by page, each page a step window of at most `pageSize` rows. A read
+ * bounded by `maxStep` as well as `limit` costs only its window (an open-ended read materializes
+ * every later step before taking `limit`); a window that comes back sparse doubles.
+ */
+async function* historyPages(
+  store: Store,
+  run: RunRecord,
+  pageSize: number,
+): AsyncGenerator<HistoryRow[]> {
+  const keys = await store.historyKeys(run.id);
+  const last = Math.max(run.nextStep - 1, ...keys.map((k) => k.maxStep));
+  let lo = 0;
+  let width = pageSize;
+  while (lo <= last) {
+    const maxStep = Math.min(lo + width - 1, Number.MAX_SAFE_INTEGER);
+    const rows = await store.readHistory(run.id, { minStep: lo, maxStep, limit: pageSize });
+    if (rows.length > 0) yield rows;
+    if (rows.length === pageSize) {
+      lo = rows[rows.length - 1]!.step + 1;
+      width = pageSize;
+    } else {
+      lo = maxStep + 1;
+      if (rows.length < pageSize / 4) width *= 2;
+    }
+  }
 }
 
 /**

@@ -32,6 +32,10 @@ const POLICY_END = 1;
 /** Numbers each record (W&B's `num`, 1, 2, 3, ... in log order) and encodes it. */
 export class RecordEncoder {
   private num = 0;
+  /** Reused for every history row (`finish` resets it): no writer allocated per row. */
+  private readonly rowWriter = new MessageWriter();
+  /** UTF-8 bytes of each history key seen: a long run repeats the same few keys. */
+  private readonly keyBytes = new Map<string, Uint8Array>();
 
   constructor(private readonly producer: string) {}
 
@@ -69,15 +73,24 @@ export class RecordEncoder {
     return this.record(R.run, body);
   }
 
+  /** The hot path of a long export: one writer, nested messages opened and closed in place. */
   history(row: HistoryRow): Uint8Array {
-    const body = new MessageWriter();
-    for (const [key, value] of Object.entries(row.values)) body.message(1, item(key, value));
-    body
-      .message(1, item("_step", row.step))
-      .message(1, item("_runtime", row.runtime))
-      .message(1, item("_timestamp", row.timestamp))
-      .message(2, new MessageWriter().int(1, row.step));
-    return this.record(R.history, body);
+    const w = this.rowWriter.int(1, ++this.num).begin(R.history);
+    for (const key in row.values) this.putItem(w, key, row.values[key]);
+    this.putItem(w, "_step", row.step);
+    this.putItem(w, "_runtime", row.runtime);
+    this.putItem(w, "_timestamp", row.timestamp);
+    return w.begin(2).int(1, row.step).end().end().finish();
+  }
+
+  /** A history item as field 1 of the message `w` is writing. */
+  private putItem(w: MessageWriter, key: string, value: unknown): void {
+    let bytes = this.keyBytes.get(key);
+    if (!bytes) {
+      bytes = utf8.encode(key);
+      if (this.keyBytes.size < 10_000) this.keyBytes.set(key, bytes);
+    }
+    w.begin(1).utf8(2, bytes).string(16, toWandbJson(value)).end();
   }
 
   summary(summary: Record<string, unknown>): Uint8Array {
@@ -121,6 +134,8 @@ export class RecordEncoder {
 function item(key: string, value: unknown): MessageWriter {
   return new MessageWriter().strings(2, [key]).string(16, toWandbJson(value));
 }
+
+const utf8 = new TextEncoder();
 
 /** A `google.protobuf.Timestamp` from epoch seconds. */
 function timestamp(seconds: number): MessageWriter {

@@ -128,9 +128,24 @@ export class MessageWriter {
     if (value) this.w.tag(no, WireType.LengthDelimited).string(value);
     return this;
   }
+  /** A string field already UTF-8 encoded (the same bytes on the wire): for keys written often. */
+  utf8(no: number, bytes: Uint8Array): this {
+    this.w.tag(no, WireType.LengthDelimited).bytes(bytes);
+    return this;
+  }
   /** A repeated string field. */
   strings(no: number, values: readonly string[]): this {
     for (const v of values) this.w.tag(no, WireType.LengthDelimited).string(v);
+    return this;
+  }
+  /** Opens a nested message field: the fields written until {@link end} go inside it. */
+  begin(no: number): this {
+    this.w.tag(no, WireType.LengthDelimited).fork();
+    return this;
+  }
+  /** Closes the nested message {@link begin} opened. */
+  end(): this {
+    this.w.join();
     return this;
   }
   /** A nested message field (written even when empty: presence matters for messages). */

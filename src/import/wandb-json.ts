@@ -49,6 +49,9 @@ export function parseWandbJson(text: string): unknown {
  * and `-Infinity` tokens (plain `JSON.stringify` would write `null`).
  */
 export function toWandbJson(value: unknown): string {
+  // Numbers are most values: String() writes them as JSON does, and the non-finite ones as
+  // exactly Python's tokens.
+  if (typeof value === "number") return String(value);
   const text = JSON.stringify(value, (_key, v: unknown) =>
     typeof v === "number" && !Number.isFinite(v) ? TAG + String(v) : v,
   );
