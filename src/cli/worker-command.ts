@@ -8,6 +8,16 @@
  */
 import { type Command, InvalidArgumentError } from "commander";
 import { startQueueWorker } from "../scheduling/executors/distributed/queue-worker.js";
+import { parentRunsTsx } from "../scheduling/executors/processes.js";
+
+/**
+ * Jobs' modules may be TypeScript (a sweep started with tsx names `.ts` files): the trial
+ * processes load tsx (an amltk dependency) unless this process already runs under it, which the
+ * processes executor reads off `process.execArgv` when it forks.
+ */
+function loadTsxInTrialProcesses(): void {
+  if (!parentRunsTsx()) process.execArgv.push("--import", import.meta.resolve("tsx"));
+}
 
 interface WorkerFlags {
   redis: string;
@@ -101,6 +111,7 @@ export function registerWorkerCommand(program: Command): void {
     )
     .option("--prefix <prefix>", "BullMQ key prefix", "bull")
     .action(async (flags: WorkerFlags) => {
+      loadTsxInTrialProcesses();
       const worker = await startQueueWorker({
         connection: flags.redis,
         queue: flags.queue,

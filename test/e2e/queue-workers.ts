@@ -1,6 +1,6 @@
 /**
  * Real `amltk worker` processes for the queue executor's tests and bench, run from source
- * (`node --import tsx test/e2e/fault-cli.ts worker ...`, the CLI `bin/amltk.js` runs from
+ * (`node --import tsx test/e2e/queue-worker-cli.ts worker ...`: the command `bin/amltk.js` runs from
  * `dist/`). Each worker leads its own process group; {@link stopAllWorkers} (call it in
  * `afterEach`/`afterAll`) SIGKILLs every group still alive, and the trials' own processes end
  * themselves when their worker dies (`parent-watch.ts`).
@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const CLI = join(ROOT, "test", "e2e", "fault-cli.ts");
+const CLI = join(ROOT, "test", "e2e", "queue-worker-cli.ts");
 
 /** Options of {@link startWorker}: the `amltk worker` flags (seconds) and the process's env. */
 export interface WorkerProcOptions {

@@ -10,6 +10,18 @@ import { WorkerDiedError } from "../pool.js";
 import { RemoteError } from "../wire.js";
 import { type Outcome, outcomeValue } from "./protocol.js";
 
+/** BullMQ's stalled limit: high, so that BullMQ never fails a stalled job by itself. */
+export const STALLED_REQUEUES = 1_000_000;
+
+/** Why a job is not run again: it was started `runs` times, each lost with its worker. */
+export function lostRunMessage(jobId: string, runs: number, retries: number): string {
+  return (
+    `The worker running job ${jobId} stopped responding (its lock expired: the worker was ` +
+    `killed, ran out of memory or lost Redis); the call was not run again ` +
+    `(${runs} lost run${runs === 1 ? "" : "s"}, retries: ${retries})`
+  );
+}
+
 /** BullMQ's failed reason for a job whose worker stopped renewing its lock too often. */
 export const STALLED_REASON = "job stalled more than allowable limit";
 

@@ -33,7 +33,13 @@ import {
   type ResolvedQueueOptions,
   resolveQueueOptions,
 } from "./options.js";
-import { isOutcome, lostJobError, settleWithOutcome } from "./outcome.js";
+import {
+  isOutcome,
+  lostJobError,
+  lostRunMessage,
+  STALLED_REQUEUES,
+  settleWithOutcome,
+} from "./outcome.js";
 import {
   type CallMsg,
   type DriverMsg,
@@ -49,8 +55,14 @@ import { closeRedis, connectRedis } from "./redis.js";
 
 export type { QueuedJob } from "./job-ids.js";
 
+/** Reconciliation passes between checks for lost runs when no stalled job was seen here. */
+const LOST_CHECK_EVERY = 10;
+
 /** Messages popped per `BLMPOP`. */
 const POP_BATCH = 1000;
+
+/** States of a job no worker holds yet. */
+const WAITING = new Set(["waiting", "prioritized", "delayed", "waiting-children"]);
 
 interface Pending {
   future: Future<unknown>;
@@ -61,6 +73,8 @@ interface Pending {
   outbox: ChannelMsg[];
   /** The job is in Redis (its add resolved). */
   added: boolean;
+  /** Runs allowed after a run lost with its worker (the job's `r`). */
+  retries: number;
   /** The future was cancelled; the job's outcome, if it ran anyway, is still acknowledged. */
   cancelled: boolean;
 }
@@ -110,6 +124,10 @@ export class QueueExecutor implements Executor {
   #seq = 0;
   #idle: (() => void)[] = [];
   #reconciling = false;
+  /** Reconciliation passes so far; every {@link LOST_CHECK_EVERY}th also looks for lost runs. */
+  #passes = 0;
+  /** This driver's stalled check moved jobs back to wait: look for lost runs now. */
+  #lostCheckDue = false;
 
   constructor(options: QueueExecutorOptions) {
     this.options = Object.freeze(resolveQueueOptions(options));
@@ -144,6 +162,7 @@ export class QueueExecutor implements Executor {
       channel: call.channel,
       outbox: [],
       added: false,
+      retries: this.options.retries,
       cancelled: false,
     };
     this.#pending.set(id, p);
@@ -177,7 +196,8 @@ export class QueueExecutor implements Executor {
     if (!job) return undefined;
     const again = this.#pending.get(jobId);
     if (again) return again.future as Future<T>;
-    const p: Pending = { future: new Future(), outbox: [], added: true, cancelled: false };
+    const retries = (job.data as Partial<QueueJobData>).r ?? 0;
+    const p: Pending = { future: new Future(), outbox: [], added: true, retries, cancelled: false };
     this.#pending.set(jobId, p);
     p.future.state = "running";
     await this.#settleFromJob(job);
@@ -230,11 +250,14 @@ export class QueueExecutor implements Executor {
       connection: checkerConnection,
       prefix,
       autorun: false,
-      maxStalledCount: 0,
+      maxStalledCount: STALLED_REQUEUES,
       stalledInterval: this.options.stalledIntervalSeconds * 1000,
     });
     checker.on("error", () => {}); // reconnects are BullMQ's; errors are retried there
-    checker.on("stalled", () => this.#reconcileSoon());
+    checker.on("stalled", () => {
+      this.#lostCheckDue = true;
+      this.#reconcileSoon();
+    });
     queue.on("error", () => {});
     cmd.on("error", () => {});
     reader.on("error", () => {});
@@ -437,28 +460,33 @@ export class QueueExecutor implements Executor {
     const finished = [...completed, ...failed].filter((id) => this.#pending.has(id));
     const jobs = await Promise.all(finished.map((id) => conn.queue.getJob(id)));
     for (const job of jobs) if (job) await this.#settleFromJob(job);
-    await this.#settleStalledOrVanished(conn);
+    if (this.#lostCheckDue || ++this.#passes % LOST_CHECK_EVERY === 0) {
+      this.#lostCheckDue = false;
+      await this.#settleLostRuns(conn);
+    }
   }
 
   /**
-   * Jobs whose worker was lost are marked by BullMQ's stalled check (`defa`) and moved back to
-   * wait, where the next worker fails them; with no worker left, the driver takes them out
-   * itself (a remove succeeds only while no worker holds the job) and reports them lost. A job
-   * gone from Redis altogether (a Redis without persistence restarted) is reported lost too.
+   * A job whose worker was lost goes back to wait (BullMQ's stalled check, run here too); the
+   * next worker to take it runs it again only if it never started (`ams`, its start count) or
+   * a retry is left, and otherwise reports it lost. With no worker left the driver does the
+   * same: a waiting job that stalled and used up its runs is removed (which fails while a
+   * worker holds it) and reported lost. A job gone from Redis altogether (a Redis without
+   * persistence restarted) is reported lost too. One pipelined read per waiting call, so this
+   * runs when a stalled job was seen here and every {@link LOST_CHECK_EVERY}th pass.
    */
-  async #settleStalledOrVanished(conn: Connections): Promise<void> {
+  async #settleLostRuns(conn: Connections): Promise<void> {
     const ids = [...this.#pending].filter(([, p]) => p.added && !p.cancelled).map(([id]) => id);
     if (ids.length === 0) return;
     const pipeline = conn.cmd.pipeline();
-    for (const id of ids) pipeline.hmget(conn.queue.toKey(id), "defa", "name");
+    for (const id of ids) pipeline.hmget(conn.queue.toKey(id), "name", "stc", "ams");
     const rows = (await pipeline.exec()) ?? [];
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string;
       const [err, fields] = rows[i] ?? [];
-      if (err) continue;
-      const [defa, name] = fields as [string | null, string | null];
       const p = this.#pending.get(id);
-      if (!p) continue;
+      if (err || !p) continue;
+      const [name, stalled, starts] = fields as (string | null)[];
       if (name === null) {
         this.#settle(id, p, () =>
           p.future.setException(
@@ -467,8 +495,16 @@ export class QueueExecutor implements Executor {
             ),
           ),
         );
-      } else if (defa && (await conn.queue.remove(id)) === 1) {
-        this.#settle(id, p, () => p.future.setException(lostJobError(id, defa)));
+        continue;
+      }
+      const runs = starts ? starts.split(",").length : 0; // the takes that started it
+      if (Number(stalled ?? 0) === 0 || runs < p.retries + 1) continue;
+      if (!WAITING.has(await conn.queue.getJobState(id))) continue;
+      const removed = await conn.queue.remove(id).catch(() => 0);
+      if (removed === 1) {
+        this.#settle(id, p, () =>
+          p.future.setException(new WorkerDiedError(lostRunMessage(id, runs, p.retries))),
+        );
       }
     }
   }

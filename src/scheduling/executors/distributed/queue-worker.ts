@@ -17,7 +17,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { type Job, Worker } from "bullmq";
-import type { RedisOptions } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import { checkOptionKeys, optionKeys } from "../../../shared/options.js";
 import type { CallChannel, ChannelMsg } from "../executor.js";
 import { LimitExceededError } from "../limits.js";
@@ -25,6 +25,7 @@ import { WorkerDiedError } from "../pool.js";
 import { ProcessExecutor } from "../processes.js";
 import { RemoteError, serializeError, type WireError } from "../wire.js";
 import { assertJobAllowed, resolveRoots } from "./allow.js";
+import { lostRunMessage, STALLED_REQUEUES } from "./outcome.js";
 import {
   type CallMsg,
   type DriverMsg,
@@ -172,6 +173,26 @@ function wireOf(e: unknown): WireError {
   return out;
 }
 
+/**
+ * Adds `token` (this take of the job: BullMQ's lock token) to the job's start list (`ams`) and
+ * returns how many takes started it. Idempotent per token, because ioredis sends a command
+ * again after a reconnect when its reply was lost (a Redis restart), and a second count of
+ * one start would report a lost run that never was.
+ */
+const RECORD_START = `
+local v = redis.call('HGET', KEYS[1], 'ams') or ''
+if not string.find(',' .. v .. ',', ',' .. ARGV[1] .. ',', 1, true) then
+  if v == '' then v = ARGV[1] else v = v .. ',' .. ARGV[1] end
+  redis.call('HSET', KEYS[1], 'ams', v)
+end
+local n = 0
+for _ in string.gmatch(v, '[^,]+') do n = n + 1 end
+return n`;
+
+async function recordStart(cmd: Redis, jobKey: string, token: string): Promise<number> {
+  return Number(await cmd.eval(RECORD_START, 1, jobKey, token));
+}
+
 /** What the driver gets for a call that ended with `error` in the local pool. */
 function errorOutcome(error: unknown): Outcome {
   if (error instanceof LimitExceededError) return { limit: error.limit, value: error.value };
@@ -209,7 +230,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     relays.get(msg.j)?.deliver(decodeChannelMsg(msg));
   });
 
-  async function run(job: Job<QueueJobData>): Promise<Outcome> {
+  async function run(job: Job<QueueJobData>, token?: string): Promise<Outcome> {
     const data = job.data;
     const jobId = job.id as string;
     let args: unknown[];
@@ -219,6 +240,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     } catch (e) {
       return errorOutcome(e);
     }
+    // Counted before the call starts, by the lock holder only: a job BullMQ hands out again
+    // after its worker was lost had started (a lost run, reported crashed unless retries
+    // allow another), or had not (its worker never got it, e.g. a reply lost in a Redis
+    // restart: it simply runs now).
+    const starts = await recordStart(cmd, bull.toKey(jobId), token ?? id);
+    if (starts > data.r + 1) return { died: lostRunMessage(jobId, starts - 1, data.r) };
     let channel: RelayChannel | undefined;
     if (data.c !== undefined) {
       channel = new RelayChannel(
@@ -263,8 +290,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     concurrency: o.concurrency,
     lockDuration: o.lockSeconds * 1000,
     stalledInterval: o.stalledIntervalSeconds * 1000,
-    // A lost job is reported crashed once, never silently run again: every checker uses 0.
-    maxStalledCount: 0,
+    // A stalled job always goes back to wait: whether it may run again is decided per job
+    // from its start count (see run), so a job whose worker never began it is not lost.
+    maxStalledCount: STALLED_REQUEUES,
   });
   bull.on("error", () => {}); // connection errors: BullMQ reconnects
   // After BullMQ recorded the job as completed: the driver may take and remove it at once.
