@@ -112,6 +112,30 @@ describe.each<StoreBackend>([SQLITE_BACKEND, MEMORY_BACKEND])(
   },
 );
 
+describe("POST /api/keys", () => {
+  it("unites the runs' keys, counts who logged each, and tells numeric keys from text", async () => {
+    ts = await startServerOn(SQLITE_BACKEND);
+    for (const [id, values] of [
+      ["a", { loss: 1, status: "ok", _runtime: 3 }],
+      ["b", { loss: 2, only_b: Number.NaN }],
+      ["c", { acc: 0.5, status: "failed" }],
+    ] as const) {
+      await ts.store.createRun({ id, project: "p", name: id, createdAt: T0 });
+      await ts.store.appendHistory(id, [{ step: 0, runtime: 0, timestamp: T0 / 1000, values }]);
+    }
+    const res = await ts.call("POST", "/api/keys", { runs: ["a", "b", "c"] });
+    expect(res.status).toBe(200);
+    expect(res.body.keys).toEqual([
+      { key: "acc", runs: 1, numeric: true },
+      { key: "loss", runs: 2, numeric: true },
+      { key: "only_b", runs: 1, numeric: false },
+      { key: "status", runs: 2, numeric: false },
+    ]);
+    const byQuery = await ts.call("POST", "/api/keys", { runsQuery: "project=p&limit=2" });
+    expect(byQuery.body.keys.length).toBeGreaterThan(0);
+  });
+});
+
 describe("groupRuns", () => {
   const run = (id: string, config: Record<string, unknown>) => ({
     id,

@@ -15,6 +15,7 @@ import { invalid } from "./errors.js";
 import { json, readSeries } from "./read-routes.js";
 import { runIdSchema } from "./request-schemas.js";
 import { groupRuns } from "./run-groups.js";
+import { registerRunKeysRoute } from "./run-keys.js";
 import { runQueryFromParams } from "./run-query.js";
 import { jsonBody } from "./validator.js";
 
@@ -281,8 +282,12 @@ async function commonRange(
   return hi >= lo ? [lo, hi] : undefined;
 }
 
-/** Registers `POST /api/series/groups` (docs/api.md). */
+/**
+ * Registers the dashboard's many-run reads (docs/api.md): `POST /api/series/groups`, and
+ * `POST /api/keys` (`run-keys.ts`).
+ */
 export function registerGroupSeriesRoute(app: Hono, store: Store): void {
+  registerRunKeysRoute(app, store);
   app.post("/api/series/groups", jsonBody(groupSeriesSchema), async (c) => {
     const q = c.req.valid("json");
     const t0 = performance.now();

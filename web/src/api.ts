@@ -217,6 +217,22 @@ export interface GroupSeriesResult {
   series: GroupSeriesData[];
 }
 
+/** A history key of several runs (`POST /api/keys`). */
+export interface UnionKey {
+  key: string;
+  /** How many of the runs logged it. */
+  runs: number;
+  /** Whether some run logged a finite number under it. */
+  numeric: boolean;
+}
+
+/** The union of the history keys of the runs (ids, or the runs a runs query names). */
+export async function keysOf(req: { runs?: string[]; runsQuery?: string }): Promise<UnionKey[]> {
+  return (
+    await request<{ keys: UnionKey[] }>("keys", { method: "POST", body: JSON.stringify(req) })
+  ).keys;
+}
+
 /** Group aggregates computed by the server over every run of each group (one request). */
 export function groupSeries(req: {
   runs?: string[];

@@ -6,11 +6,12 @@
 import {
   type GroupSeriesResult,
   groupSeries,
+  keysOf,
   type Run,
-  runKeys,
   type SeriesData,
   type SeriesField,
   series,
+  type UnionKey,
   type XMode,
 } from "../api.js";
 import { colorFor, PALETTE } from "../colors.js";
@@ -41,6 +42,8 @@ export interface GridOptions {
   grouping: Grouping | null;
   /** The x range shown (panel units: steps or seconds), fetched at full resolution; null: all. */
   zoom?: [number, number] | null;
+  /** What an empty chart area says (default: select runs). */
+  emptyText?: string;
   /** A panel was zoomed (or reset): the page keeps the range in the view and reloads. */
   onZoom?: (range: [number, number] | null) => void;
   /** Run colors; default a stable hash of the id. */
@@ -77,20 +80,31 @@ export type Prefetched = Map<
   { shape: ReturnType<typeof seriesShape>; data: Promise<SeriesData[]> }
 >;
 
-/** Key discovery asks this many runs; a key logged by none of them needs `keys=`. */
-const KEY_PROBE_RUNS = 4;
-
-export async function discoverKeys(runs: readonly Run[]): Promise<string[]> {
-  const lists = await Promise.all(runs.slice(0, KEY_PROBE_RUNS).map((r) => runKeys(r.id)));
-  const keys = new Set<string>();
-  for (const l of lists) for (const k of l) if (!k.key.startsWith("_")) keys.add(k.key);
-  return [...keys].sort();
+/**
+ * The keys to chart: the union of the runs' history keys (every selected run, or every run of
+ * the groups), numeric ones in name order; the others, with why they get no panel.
+ */
+export async function discoverKeys(
+  runs: readonly Run[],
+  grouping: Grouping | null,
+): Promise<{ keys: string[]; skipped: UnionKey[] }> {
+  const all = await keysOf(
+    grouping?.runsQuery !== undefined
+      ? { runsQuery: grouping.runsQuery }
+      : { runs: grouping?.runs ?? runs.map((r) => r.id) },
+  );
+  return {
+    keys: all.filter((k) => k.numeric).map((k) => k.key),
+    skipped: all.filter((k) => !k.numeric),
+  };
 }
 
 export class ChartGrid {
   readonly el = h("div", { class: "grid" });
   private panels = new Map<string, Panel>();
   private keys: string[] = [];
+  /** Which keys get no panel, and why (or that nothing was logged). */
+  private readonly note = h("p", { class: "muted keys-note", hidden: true });
   private generation = 0;
   private firstDrawn = false;
 
@@ -127,18 +141,22 @@ export class ChartGrid {
     if (next) this.o = { ...this.o, ...next };
     const gen = ++this.generation;
     const runs = this.o.runs;
-    if (runs.length === 0) {
+    if (runs.length === 0 && !this.o.grouping) {
       this.clear();
-      this.el.append(h("p", { class: "muted" }, "Select runs in the table to chart them."));
+      this.el.append(
+        h(
+          "p",
+          { class: "muted empty" },
+          this.o.emptyText ?? "Select runs in the table to chart them.",
+        ),
+      );
       return;
     }
-    const keys = this.o.keys.length > 0 ? [...this.o.keys] : await discoverKeys(runs);
+    let keys = [...this.o.keys];
+    let skipped: UnionKey[] = [];
+    if (keys.length === 0) ({ keys, skipped } = await discoverKeys(runs, this.o.grouping));
     if (gen !== this.generation) return;
-    if (keys.join("\n") !== this.keys.join("\n")) {
-      this.clear();
-      this.keys = keys;
-      if (keys.length === 0) this.el.append(h("p", { class: "muted" }, "No history logged yet."));
-    }
+    this.setKeys(keys, skipped);
     const prefetched = this.o.prefetched;
     this.o = { ...this.o, prefetched: undefined };
     await Promise.all(
@@ -194,6 +212,8 @@ export class ChartGrid {
   /** Updates the key's panel in place, or creates it in key order. */
   private place(key: string, keys: readonly string[], input: PanelInput): void {
     const opts = this.panelOptions(key);
+    const empty = "groups" in input ? input.groups.series.length === 0 : input.runs.length === 0;
+    if (empty) void this.explainEmpty(key);
     const existing = this.panels.get(key);
     if (existing) {
       existing.update(input, opts);
@@ -204,6 +224,47 @@ export class ChartGrid {
     // Keep key order stable whatever order the responses arrive in.
     const after = keys.slice(keys.indexOf(key) + 1).find((k) => this.panels.get(k)?.el.isConnected);
     this.el.insertBefore(p.el, after ? this.panels.get(after)!.el : null);
+  }
+
+  /**
+   * Keeps the panels of keys still charted (no flicker, no panel vanishing and coming back
+   * during a live sweep), drops the others, and says which keys get no panel and why.
+   */
+  private setKeys(keys: string[], skipped: readonly UnionKey[]): void {
+    if (!this.el.contains(this.note)) this.el.replaceChildren(this.note);
+    for (const [key, p] of this.panels) {
+      if (keys.includes(key)) continue;
+      p.destroy();
+      p.el.remove();
+      this.panels.delete(key);
+    }
+    this.keys = keys;
+    const names = skipped.map((k) => k.key);
+    this.note.textContent =
+      keys.length === 0 && names.length === 0
+        ? "No history logged yet."
+        : names.length > 0
+          ? `Not charted (no numbers: text, objects or only NaN): ${names.join(", ")}`
+          : "";
+    this.note.hidden = this.note.textContent === "";
+  }
+
+  /** An empty panel says why: the key holds no numbers, or no charted run logged it. */
+  private async explainEmpty(key: string): Promise<void> {
+    const g = this.o.grouping;
+    const all = await keysOf(
+      g?.runsQuery !== undefined
+        ? { runsQuery: g.runsQuery }
+        : { runs: g?.runs ?? this.o.runs.map((r) => r.id) },
+    ).catch(() => []);
+    const k = all.find((x) => x.key === key);
+    this.panels
+      .get(key)
+      ?.explain(
+        k
+          ? `No numbers to draw: "${key}" holds text, objects or only NaN in these runs.`
+          : `No charted run logged "${key}".`,
+      );
   }
 
   clear(): void {

@@ -7,6 +7,7 @@ import uPlot from "uplot";
 import { h } from "../element.js";
 import { fmt } from "../format.js";
 import { markOnce } from "../perf.js";
+import { xNumberAxis, yAxis } from "./axis.js";
 import {
   buildPlotData,
   LEGEND_LIMIT,
@@ -20,6 +21,8 @@ export { drawsBands, type PanelOptions } from "./panel-data.js";
 export interface Panel {
   el: HTMLElement;
   update(data: PanelInput, o: PanelOptions): void;
+  /** Says why the panel is empty (shown while it has no points). */
+  explain(reason: string): void;
   destroy(): void;
 }
 
@@ -34,6 +37,7 @@ export function createPanel(data: PanelInput, o: PanelOptions): Panel {
 class ChartPanel implements Panel {
   readonly el: HTMLElement;
   private readonly tip = h("div", { class: "tip", hidden: true });
+  private readonly emptyNote = h("p", { class: "muted empty-note", hidden: true });
   private readonly plotBox = h("div", { class: "plot" });
   private readonly legend = h("div", { class: "legend" });
   private readonly resizeObserver: ResizeObserver;
@@ -51,6 +55,7 @@ class ChartPanel implements Panel {
       "section",
       { class: "panel", "data-key": opts.title },
       h("h3", null, opts.title),
+      this.emptyNote,
       this.plotBox,
       this.legend,
       this.tip,
@@ -84,6 +89,12 @@ class ChartPanel implements Panel {
     }
   }
 
+  explain(reason: string): void {
+    this.emptyNote.textContent = reason;
+    this.emptyNote.hidden = this.built !== null && this.built.data[0].length > 0;
+    this.el.dataset.empty = reason;
+  }
+
   destroy(): void {
     this.resizeObserver.disconnect();
     this.plot?.destroy();
@@ -109,6 +120,10 @@ class ChartPanel implements Panel {
     this.built = built;
     this.el.dataset.seriesCount = String(built.lines.length);
     this.el.dataset.points = String(built.data[0].length);
+    if (built.data[0].length > 0) {
+      this.emptyNote.hidden = true;
+      delete this.el.dataset.empty;
+    }
     this.drawLegend(built);
   }
 
@@ -122,7 +137,13 @@ class ChartPanel implements Panel {
         x: { time: opts.xMode === "time" },
         y: opts.log ? { distr: 3 } : {},
       },
-      axes: [{ size: 30 }, { size: 56 }],
+      axes: [
+        opts.xMode === "time" ? { size: 30 } : xNumberAxis(),
+        yAxis((labels, size) => {
+          this.el.dataset.yLabels = labels.join("|");
+          this.el.dataset.yGutter = String(size);
+        }),
+      ],
       series: built.series,
       bands: built.bands,
       cursor: {

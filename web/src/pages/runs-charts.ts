@@ -170,6 +170,8 @@ export class RunsCharts {
         },
         color: this.page.color(),
         prefetched,
+        emptyText:
+          this.page.runs().length === 0 ? "No runs match this filter or search." : undefined,
       })
       .catch((e: unknown) => {
         // Shown above the charts (a refused filter is also shown by the filter box).
