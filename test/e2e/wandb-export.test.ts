@@ -4,13 +4,16 @@
  * client's own log reader (`wandb leet inspect`, wandb-core's transaction-log reader) where a
  * Python with wandb is found (`AMLTK_PEER_PYTHON`, else `python3`).
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { exportWandbRun } from "../../src/export/export-run.js";
 import { importWandbRun } from "../../src/import/import-run.js";
+import { ApiKeys } from "../../src/server/auth.js";
+import { createServer } from "../../src/server/create-server.js";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
 import { tempDirs } from "../../src/store/sqlite/sqlite.test-helpers.js";
 import type { ConsoleLine, HistoryRow, Store, SystemSample } from "../../src/store/types.js";
@@ -179,6 +182,66 @@ describe("export to W&B offline run folders", () => {
     spawnSync(python, ["-c", "import wandb; assert wandb.__version__.startswith('0.30')"], {
       stdio: "ignore",
     }).status === 0;
+  const skipNoWandb = (what: string) =>
+    skipBecause(
+      !hasWandb,
+      what,
+      `no Python with wandb 0.30 at ${python} (set AMLTK_PEER_PYTHON; pip install wandb==0.30.0 from the local mirror, see ../shared/peers/README.md)`,
+    );
+
+  it.skipIf(skipNoWandb("wandb sync uploads the export"))(
+    "is uploaded by the real wandb sync to a W&B-protocol server (ours) without an error",
+    async () => {
+      const home = tmp();
+      const a = await SqliteStore.open(join(home, "a"));
+      await seedRun(a, join(home, "a", "files"), "exp3", 200);
+      const exported = await exportWandbRun(a, "exp3", {
+        out: join(home, "wandb"),
+        filesDir: join(home, "a", "files"),
+      });
+      const dst = await SqliteStore.open(join(home, "server"));
+      const { key } = new ApiKeys(dst.db).create("sync");
+      const server = await createServer({ store: dst, port: 0 });
+      try {
+        // Async: the server answers from this process's event loop while wandb syncs.
+        const { stdout, stderr } = await promisify(execFile)(
+          python,
+          ["-m", "wandb", "sync", exported.dir],
+          {
+            cwd: home,
+            timeout: 120_000,
+            env: {
+              ...process.env,
+              WANDB_BASE_URL: server.url,
+              WANDB_API_KEY: key,
+              WANDB_CONFIG_DIR: join(home, "wandb-config"),
+              WANDB_CACHE_DIR: join(home, "wandb-cache"),
+            },
+          },
+        );
+        expect(`${stdout}${stderr}`).toContain("Finished syncing");
+        expect(`${stdout}${stderr}`).not.toMatch(/error|failed/i);
+        const got = (await dst.getRun("exp3"))!;
+        const want = (await a.getRun("exp3"))!;
+        expect(got).toMatchObject({ name: want.name, project: want.project, tags: want.tags });
+        const rows = await dst.readHistory("exp3");
+        expect(rows.map((r) => r.step)).toEqual((await a.readHistory("exp3")).map((r) => r.step));
+        expect(rows.map((r) => r.values.loss)).toEqual(
+          (await a.readHistory("exp3")).map((r) => r.values.loss),
+        );
+        // An empty console line does not arrive through wandb sync's output.log stream.
+        const texts = (await a.readConsole("exp3")).map((l) => l.text).filter((t) => t !== "");
+        expect((await dst.readConsole("exp3")).map((l) => l.text)).toEqual(texts);
+        expect(existsSync(join(home, "server", "files", "exp3", "media", "images", "x.png"))).toBe(
+          true,
+        );
+      } finally {
+        await server.close();
+        await a.close();
+      }
+    },
+  );
+
   it.skipIf(
     skipBecause(
       !hasWandb,
