@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Limiter } from "../../scheduling/task.js";
 import { hasCode } from "../../shared/errors.js";
 import { SqliteStore } from "../../store/sqlite/index.js";
 import { Metric } from "../../trial/metric.js";
@@ -239,6 +240,29 @@ describe("optimize with a sweep", () => {
     } finally {
       await other.close();
     }
+  });
+
+  it("takes back an ask a plugin vetoed, so the resumed sweep asks that trial again", async () => {
+    const opts = () => ({
+      fn: f,
+      optimizer: new TPE({ space: s, metrics: loss, seed: 5, nStartupTrials: 2 }),
+      maxTrials: 6,
+      sweep: { name: "veto", store },
+    });
+    const first = await optimize({ ...opts(), plugins: [new Limiter({ maxCalls: 3 })] });
+    expect(first.history.length).toBe(3);
+    const { runs } = await store.listRuns({ group: "veto" });
+    // The vetoed fourth ask left no run behind: it never ran.
+    expect(
+      runs
+        .filter((r) => r.jobType === "trial")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["trial-0001", "trial-0002", "trial-0003"]);
+    const second = await optimize(opts());
+    expect([...second.history].map((r) => r.name)).toEqual(
+      Array.from({ length: 6 }, (_, i) => `trial-000${i + 1}`),
+    );
   });
 
   it("journals a grid that runs out, and ends EXHAUSTED", async () => {
