@@ -79,6 +79,19 @@ export {
   type SubscribeOptions,
   UnknownEventError,
 } from "../scheduling/events.js";
+export { ModuleNotAllowedError } from "../scheduling/executors/distributed/allow.js";
+export { InvalidJobIdError, type QueuedJob } from "../scheduling/executors/distributed/job-ids.js";
+export {
+  QUEUE_EXECUTOR_DEFAULTS,
+  type QueueExecutorOptions,
+} from "../scheduling/executors/distributed/options.js";
+export { QueueExecutor } from "../scheduling/executors/distributed/queue-executor.js";
+export {
+  QUEUE_WORKER_DEFAULTS,
+  type QueueWorker,
+  type QueueWorkerOptions,
+  startQueueWorker,
+} from "../scheduling/executors/distributed/queue-worker.js";
 export {
   type Call,
   type CallChannel,

@@ -16,7 +16,7 @@
  *
  * Every future settles once: the first of the two paths wins, the other finds nothing to do.
  */
-import { type Job, Queue, Worker } from "bullmq";
+import type { Job, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import {
   type Call,
@@ -51,7 +51,7 @@ import {
   type QueueJobData,
   workerChannel,
 } from "./protocol.js";
-import { closeRedis, connectRedis } from "./redis.js";
+import { closeRedis, loadEngine } from "./redis.js";
 
 export type { QueuedJob } from "./job-ids.js";
 
@@ -121,6 +121,7 @@ export class QueueExecutor implements Executor {
   #acks: string[] = [];
   #acking?: Promise<void>;
   #conn?: Connections;
+  #opening?: Promise<Connections>;
   #seq = 0;
   #idle: (() => void)[] = [];
   #reconciling = false;
@@ -191,7 +192,7 @@ export class QueueExecutor implements Executor {
     assertJobId(jobId);
     const known = this.#pending.get(jobId);
     if (known) return known.future as Future<T>;
-    const conn = this.#open();
+    const conn = await this.#open();
     const job = await conn.queue.getJob(jobId);
     if (!job) return undefined;
     const again = this.#pending.get(jobId);
@@ -214,7 +215,7 @@ export class QueueExecutor implements Executor {
    * ```
    */
   async listJobs(prefix = ""): Promise<QueuedJob[]> {
-    return listQueueJobs(this.#open().queue, prefix);
+    return listQueueJobs((await this.#open()).queue, prefix);
   }
 
   async shutdown({ wait }: ShutdownOptions): Promise<void> {
@@ -239,13 +240,18 @@ export class QueueExecutor implements Executor {
 
   // ---- connections --------------------------------------------------------------------
 
-  #open(): Connections {
-    if (this.#conn) return this.#conn;
+  #open(): Promise<Connections> {
+    this.#opening ??= this.#connect();
+    return this.#opening;
+  }
+
+  async #connect(): Promise<Connections> {
+    const { Queue, Worker, connect } = await loadEngine();
     const { connection, queue: name, prefix, driverId } = this.options;
-    const cmd = connectRedis(connection, `amltk-driver-${driverId}`);
-    const reader = connectRedis(connection, `amltk-driver-${driverId}-reader`);
+    const cmd = connect(connection, `amltk-driver-${driverId}`);
+    const reader = connect(connection, `amltk-driver-${driverId}-reader`);
     const queue = new Queue(name, { connection: cmd, prefix });
-    const checkerConnection = connectRedis(connection, `amltk-driver-${driverId}-checker`);
+    const checkerConnection = connect(connection, `amltk-driver-${driverId}-checker`);
     const checker = new Worker(name, null, {
       connection: checkerConnection,
       prefix,
@@ -259,11 +265,11 @@ export class QueueExecutor implements Executor {
       this.#reconcileSoon();
     });
     queue.on("error", () => {});
-    cmd.on("error", () => {});
-    reader.on("error", () => {});
-    checkerConnection.on("error", () => {});
-    // A reconnect may follow a Redis restart: look for what finished meanwhile.
-    cmd.on("ready", () => this.#reconcileSoon());
+    // A reconnect may follow a Redis restart: look for what finished (or vanished) meanwhile.
+    cmd.on("ready", () => {
+      this.#lostCheckDue = true;
+      this.#reconcileSoon();
+    });
     const timer = setInterval(() => this.#reconcileSoon(), this.options.reconcileSeconds * 1000);
     timer.unref();
     const conn: Connections = {
@@ -282,7 +288,9 @@ export class QueueExecutor implements Executor {
   }
 
   async #close(): Promise<void> {
+    await this.#opening?.catch(() => {});
     const conn = this.#conn;
+    this.#opening = undefined;
     if (!conn) return;
     clearInterval(conn.timer);
     await this.#flushing;
@@ -302,8 +310,8 @@ export class QueueExecutor implements Executor {
     await Promise.resolve();
     while (this.#toAdd.length > 0) {
       const batch = this.#toAdd.splice(0);
-      const conn = this.#open();
       try {
+        const conn = await this.#open();
         await conn.queue.addBulk(
           batch.map(({ id, data }) => ({
             name: JOB_NAME,
@@ -403,7 +411,8 @@ export class QueueExecutor implements Executor {
       p.outbox.push(msg);
       return;
     }
-    const conn = this.#open();
+    const conn = this.#conn;
+    if (!conn) return;
     const out: CallMsg = { ...encodeChannelMsg(msg), j: id };
     const channel = workerChannel(this.options.prefix, this.options.queue, p.workerId);
     void conn.cmd.publish(channel, JSON.stringify(out)).catch(() => {});

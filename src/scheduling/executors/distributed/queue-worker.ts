@@ -16,7 +16,7 @@
  * another worker runs it), any other is reported crashed (`WorkerDiedError`) once.
  */
 import { randomUUID } from "node:crypto";
-import { type Job, Worker } from "bullmq";
+import type { Job } from "bullmq";
 import type { Redis, RedisOptions } from "ioredis";
 import { checkOptionKeys, optionKeys } from "../../../shared/options.js";
 import type { CallChannel, ChannelMsg } from "../executor.js";
@@ -38,7 +38,7 @@ import {
   valueOutcome,
   workerChannel,
 } from "./protocol.js";
-import { closeRedis, connectRedis } from "./redis.js";
+import { closeRedis, loadEngine } from "./redis.js";
 
 /**
  * Options of {@link startQueueWorker} (the flags of `amltk worker`).
@@ -214,10 +214,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const id = o.workerId ?? randomUUID();
   const roots = resolveRoots(o.allow ?? [process.cwd()]);
   const local = new ProcessExecutor({ maxWorkers: o.concurrency, graceSeconds: 1 });
-  const cmd = connectRedis(o.connection, `amltk-worker-${id}`);
-  const sub = connectRedis(o.connection, `amltk-worker-${id}-sub`);
-  cmd.on("error", () => {});
-  sub.on("error", () => {});
+  const { Worker, connect } = await loadEngine();
+  const cmd = connect(o.connection, `amltk-worker-${id}`);
+  const sub = connect(o.connection, `amltk-worker-${id}-sub`);
   const relays = new Map<string, RelayChannel>();
   let handingBack = false;
 
@@ -282,8 +281,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     }
   }
 
-  const bullConnection = connectRedis(o.connection, `amltk-worker-${id}-bull`);
-  bullConnection.on("error", () => {});
+  const bullConnection = connect(o.connection, `amltk-worker-${id}-bull`);
   const bull = new Worker<QueueJobData, Outcome>(o.queue, run, {
     connection: bullConnection,
     prefix: o.prefix,
