@@ -2,11 +2,13 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { findWandbRunFiles, groupWandbRunParts } from "../import/find-runs.js";
 import { importWandbRun, type WandbImportResult } from "../import/import-run.js";
-import { SqliteStore } from "../store/sqlite/index.js";
+import { describeStoreTarget, isPostgresUrl, openStore, sqliteDirOf } from "../store/open-store.js";
+import type { Store } from "../store/types.js";
 import { defaultStoreDir } from "../track/init-options.js";
 
 interface ImportOptions {
   dir?: string;
+  store?: string;
   force?: boolean;
 }
 
@@ -20,11 +22,17 @@ export function registerImportCommands(program: Command): void {
       "import W&B offline runs: run-<id>.wandb files, offline-run-* folders, or a wandb/ folder",
     )
     .option("--dir <dir>", "store folder (default: $AMLTK_DIR or ./amltk-runs)")
+    .option(
+      "--store <dir|url>",
+      "run folder or postgres:// URL (default: --dir, $AMLTK_DIR or ./amltk-runs)",
+    )
     .option("--force", "replace runs already in the store (default: skip them)")
     .action(async (paths: string[], opts: ImportOptions) => {
       const files = await findWandbRunFiles(paths);
-      const dir = opts.dir ?? defaultStoreDir();
-      const store = await SqliteStore.open(dir);
+      const target = opts.store ?? opts.dir ?? defaultStoreDir();
+      const store = await openStore(target);
+      // Run files live beside a SQLite store (where the server's W&B routes keep uploads too).
+      const filesDir = isPostgresUrl(target) ? undefined : join(sqliteDirOf(target), "files");
       const runs = groupWandbRunParts(files);
       let imported = 0;
       let failed = 0;
@@ -34,7 +42,7 @@ export function registerImportCommands(program: Command): void {
           try {
             const r = await importWandbRun(parts, store, {
               force: opts.force,
-              filesDir: join(dir, "files"),
+              filesDir,
             });
             if (r.status === "skipped") {
               console.log(`skipped ${r.runId}: already in the store (--force replaces it)`);
@@ -54,13 +62,15 @@ export function registerImportCommands(program: Command): void {
       } finally {
         await store.close();
       }
-      console.log(`imported ${imported} of ${runs.length} W&B runs into ${dir}`);
+      console.log(
+        `imported ${imported} of ${runs.length} W&B runs into ${describeStoreTarget(target)}`,
+      );
       if (failed > 0) process.exitCode = 1;
     });
 }
 
 /** What one import wrote, and what it dropped, in a few lines. */
-async function describeImport(r: WandbImportResult, store: SqliteStore): Promise<string> {
+async function describeImport(r: WandbImportResult, store: Store): Promise<string> {
   const run = await store.getRun(r.runId);
   const lines = [
     `${r.status} ${r.runId} (${run?.name}, project ${run?.project}): ${r.steps} steps, ${r.state}`,

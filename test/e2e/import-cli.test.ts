@@ -119,4 +119,54 @@ describe("amltk import wandb", () => {
       await store.close();
     }
   });
+
+  it("imports the runs that used to lose data, once each: big steps, a resumed run, media", async () => {
+    const store = join(dir, "edge");
+    const edge = join(root, "test", "fixtures", "wandb-0.30-edge");
+    const out = await amltk("import", "wandb", edge, "--dir", store);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain("imported bigstep0 (big, project edge): 2 steps, finished");
+    expect(out.stdout).toMatch(/2 rows the store cannot hold dropped \(a step above 2\^53 - 1/);
+    expect(out.stdout).toContain("imported resumed0 (resumed, project edge): 10 steps, finished");
+    expect(out.stdout).toContain("merged 2 parts of a resumed run");
+    expect(out.stdout).toContain("with 13 system samples, 3 console lines, 2 files");
+    expect(out.stdout).toContain(`imported 4 of 4 W&B runs into ${store}`);
+
+    // Nothing half-done stays behind to be skipped: a second import finds whole runs.
+    const again = await amltk("import", "wandb", edge, "--dir", store);
+    expect(again.stdout).toContain("skipped bigstep0: already in the store");
+    const shown = JSON.parse((await amltk("runs", "show", "renamed0", "--dir", store)).stdout);
+    expect(shown).toMatchObject({ name: "second-name", tags: ["t2", "t3"], state: "finished" });
+  });
+
+  it("exports a run with amltk export wandb that imports back whole", async () => {
+    const store = join(dir, "store");
+    const out = join(dir, "exported");
+    const exp = await amltk(
+      "export",
+      "wandb",
+      "rulesrun",
+      "seedrun0",
+      "--out",
+      out,
+      "--dir",
+      store,
+    );
+    expect(exp.code).toBe(0);
+    expect(exp.stdout).toMatch(/exported rulesrun: 4 steps, 0 system samples, 0 console lines/);
+    const back = join(dir, "reimported");
+    const imp = await amltk("import", "wandb", out, "--dir", back);
+    expect(imp.stdout).toContain("imported rulesrun (rules, project rules): 4 steps, failed");
+    expect(imp.stdout).toContain(
+      "imported seedrun0 (trial-0, project amltk-test2): 10 steps, finished",
+    );
+    const a = JSON.parse(
+      (await amltk("runs", "export", "rulesrun", "--format", "json", "--dir", store)).stdout,
+    );
+    const b = JSON.parse(
+      (await amltk("runs", "export", "rulesrun", "--format", "json", "--dir", back)).stdout,
+    );
+    expect(b).toEqual(a);
+    expect(JSON.stringify(b)).toContain('{"$amltk_num":"NaN"}');
+  });
 });
