@@ -8,6 +8,7 @@
  * @module
  */
 
+import { CancelledError } from "../scheduling/executors/executor.js";
 import type { ExitState } from "../scheduling/exit-state.js";
 import type { History } from "../trial/history.js";
 import type { Progress } from "../trial/progress.js";
@@ -38,12 +39,18 @@ export interface LoopParts<C extends Record<string, unknown>> {
   sweep?: DurableSweep;
 }
 
+/** Tells the pruner a finished trial's values (all of them: some Comm messages may be lost). */
+function completeForPruner(pruner: StatusAwarePruner, report: TrialReport): void {
+  for (const [step, value] of intermediateValues(report)) pruner.report(report.name, step, value);
+  pruner.complete(report.name, report.status);
+}
+
 /** The message of the stop a durable loop makes when it is done (reported as EXHAUSTED). */
 const SWEEP_DONE = "optimize: the sweep is done";
 
 /**
- * Wires the loop to the task's and scheduler's events and runs the scheduler; returns the
- * exit state and a function that removes the handlers.
+ * Wires the loop to the task's and scheduler's events, runs the scheduler and returns its exit
+ * state (a durable loop that ended the run itself: EXHAUSTED); the handlers are removed after.
  */
 export async function runLoop<C extends Record<string, unknown>>(
   parts: LoopParts<C>,
@@ -115,12 +122,7 @@ export async function runLoop<C extends Record<string, unknown>>(
     if (sweep) sweep.tell(report).catch(fail);
     else optimizer.tell(report);
     parts.history.add(report);
-    if (pruner) {
-      // The report carries every value, also those whose Comm message never arrived.
-      for (const [step, value] of intermediateValues(report))
-        pruner.report(report.name, step, value);
-      pruner.complete(report.name, report.status);
-    }
+    if (pruner) completeForPruner(pruner, report);
     parts.progress?.report(report);
     parts.onReport?.(report, parts.history);
   };
@@ -137,6 +139,8 @@ export async function runLoop<C extends Record<string, unknown>>(
     }
   };
 
+  // A resumed sweep's pruner learns the curves of the trials earlier drivers finished.
+  if (pruner) for (const report of sweep?.told ?? []) completeForPruner(pruner, report);
   const collects = sweep !== undefined && resumesJobs(scheduler.executor);
   const off: (() => void)[] = collects ? [useJobIds(task.task)] : [];
   off.push(
@@ -160,7 +164,9 @@ export async function runLoop<C extends Record<string, unknown>>(
       pruner?.complete(trial.name, "unknown");
       // Its ask is journaled and later asks may follow it: it is told as failed (not kept in
       // this run's History, as cancelled trials are not), so a resumed sweep replays it.
-      sweep?.tell(trial.fail(new Error("cancelled: the run ended before it finished"))).catch(fail);
+      sweep
+        ?.tell(trial.fail(new CancelledError("cancelled: the run ended before it finished")))
+        .catch(fail);
       finishIfDone();
     }),
   );
