@@ -21,6 +21,8 @@ export interface WorkerProcOptions {
   stalledInterval?: number;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** The CLI script to run: default the source entry; `bin/amltk.js` runs the build. */
+  cli?: string;
 }
 
 /** A running `amltk worker` process. */
@@ -43,7 +45,10 @@ export async function startWorker(
   queue: string,
   opts: WorkerProcOptions = {},
 ): Promise<WorkerProc> {
-  const args = ["--import", "tsx", CLI, "worker", "--redis", url, "--queue", queue];
+  const cli = opts.cli ?? CLI;
+  // The source entry needs tsx; the built bin runs as a user runs it.
+  const node = cli === CLI ? ["--import", "tsx", CLI] : [cli];
+  const args = [...node, "worker", "--redis", url, "--queue", queue];
   args.push("--concurrency", String(opts.concurrency ?? 1));
   for (const dir of opts.allow ?? [ROOT]) args.push("--allow", dir);
   args.push("--grace", String(opts.grace ?? 5));
