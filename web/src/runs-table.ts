@@ -8,6 +8,7 @@ import { h } from "./element.js";
 import { fmt, fmtTime } from "./format.js";
 import { runHref } from "./router.js";
 import { flatEntries, pathValue } from "./run-fields.js";
+import { runStatus } from "./run-status.js";
 
 export interface TableOptions {
   runs: readonly Run[];
@@ -56,7 +57,7 @@ function row(run: Run, o: TableOptions): HTMLTableRowElement {
       }),
       h("a", { href: runHref(run.id) }, run.name),
     ),
-    h("td", null, stateBadge(run.state, run.exitCode)),
+    h("td", null, stateBadge(runStatus(run), run.exitCode)),
     ...o.columns.map((c) => {
       const v =
         c === "createdAt"

@@ -12,10 +12,25 @@ export interface Axis {
   values: unknown[];
 }
 
+/**
+ * A brush on one axis, in the axis' own values (so it survives new runs that move the axis'
+ * ends): a numeric range, or the categories inside it.
+ */
+export type Brush = { range: [number, number] } | { cats: string[] };
+
+/** Whether `v` lies inside the brush. */
+export function brushHas(b: Brush, v: unknown): boolean {
+  if ("cats" in b) return v !== undefined && v !== null && b.cats.includes(fmt(v));
+  return typeof v === "number" && v >= b.range[0] && v <= b.range[1];
+}
+
 interface Scaled {
   name: string;
   pos: (v: unknown) => number | null;
   ticks: [number, string][];
+  /** A brushed span of positions (0..1) as a brush in values, and back. */
+  toBrush: (a: number, b: number) => Brush;
+  span: (b: Brush) => [number, number] | null;
 }
 
 function scaleAxis(a: Axis): Scaled {
@@ -35,9 +50,22 @@ function scaleAxis(a: Axis): Scaled {
     const [flo, fhi] = [f(lo), f(hi)];
     const pos = (v: unknown) =>
       typeof v === "number" && Number.isFinite(v) ? (f(v) - flo) / (fhi - flo) : null;
+    const value = (p: number) => {
+      const x = flo + p * (fhi - flo);
+      return log ? 10 ** x : x;
+    };
     return {
       name: a.name + (log ? " (log)" : ""),
       pos,
+      toBrush: (p, q) => ({ range: [value(p), value(q)] }),
+      span: (b) => {
+        if (!("range" in b)) return null;
+        const at = (v: number) => {
+          const x = log ? Math.log10(Math.max(v, Number.MIN_VALUE)) : v;
+          return Math.max(0, Math.min(1, (x - flo) / (fhi - flo)));
+        };
+        return [at(b.range[0]), at(b.range[1])];
+      },
       ticks: [
         [0, fmt(lo)],
         [1, fmt(hi)],
@@ -50,15 +78,37 @@ function scaleAxis(a: Axis): Scaled {
     name: a.name,
     pos: (v) => (v === undefined ? null : (at.get(fmt(v)) ?? null)),
     ticks: cats.slice(0, 12).map((c) => [at.get(c)!, c]),
+    toBrush: (p, q) => ({ cats: cats.filter((c) => at.get(c)! >= p && at.get(c)! <= q) }),
+    span: (b) => {
+      if (!("cats" in b)) return null;
+      const ps = b.cats.map((c) => at.get(c)).filter((x) => x !== undefined);
+      return ps.length
+        ? [Math.max(0, Math.min(...ps) - 0.02), Math.min(1, Math.max(...ps) + 0.02)]
+        : null;
+    },
   };
+}
+
+/** Brushes by axis name, and who hears about a change. */
+export interface BrushOptions {
+  brushes?: ReadonlyMap<string, Brush>;
+  /** A drag ended or a double click cleared: the brushes now (empty: none). */
+  onBrush?: (brushes: Map<string, Brush>) => void;
 }
 
 /**
  * Draws runs across `axes`; the last axis is the metric. `quality[i]` in [0,1], 0 = best.
  * Dragging along an axis brushes a range: runs outside every brush are greyed out, and
- * `data-selected` on the returned element counts the runs left; double click clears.
+ * `data-selected` on the returned element counts the runs left; double click clears. Brushes
+ * are kept in axis values (`o.brushes`, told through `o.onBrush`), so a redraw with more runs
+ * keeps them.
  */
-export function parallelCoordinates(axes: Axis[], quality: number[], width: number): HTMLElement {
+export function parallelCoordinates(
+  axes: Axis[],
+  quality: number[],
+  width: number,
+  o: BrushOptions = {},
+): HTMLElement {
   const height = 300;
   const dpr = window.devicePixelRatio || 1;
   const canvas = h("canvas", {
@@ -85,13 +135,14 @@ export function parallelCoordinates(axes: Axis[], quality: number[], width: numb
   const ay = (p: number) => height - pad.b - p * (height - pad.t - pad.b);
   const pOf = (y: number) => (height - pad.b - y) / (height - pad.t - pad.b);
   const pos = axes.map((a, k) => a.values.map((v) => scaled[k]!.pos(v)));
-  /** Axis index -> brushed [lo, hi] in axis units (0..1). */
-  const brushes = new Map<number, [number, number]>();
-  const inBrushes = (i: number) =>
-    [...brushes].every(([k, [lo, hi]]) => {
-      const p = pos[k]![i];
-      return p !== null && p !== undefined && p >= lo && p <= hi;
-    });
+  /** Axis index -> its brush, in axis values. */
+  const brushes = new Map<number, Brush>();
+  axes.forEach((a, k) => {
+    const b = o.brushes?.get(a.name);
+    if (b) brushes.set(k, b);
+  });
+  const inBrushes = (i: number) => [...brushes].every(([k, b]) => brushHas(b, axes[k]!.values[i]));
+  const tell = () => o.onBrush?.(new Map([...brushes].map(([k, b]) => [axes[k]!.name, b])));
   // Worst first, so the best runs are painted on top.
   const order = quality.map((q, i) => [q, i] as const).sort((a, b) => b[0] - a[0]);
 
@@ -133,7 +184,8 @@ export function parallelCoordinates(axes: Axis[], quality: number[], width: numb
       ctx.moveTo(x, ay(0));
       ctx.lineTo(x, ay(1));
       ctx.stroke();
-      const b = brushes.get(k);
+      const brush = brushes.get(k);
+      const b = brush ? scaled[k]!.span(brush) : null;
       if (b) {
         ctx.fillStyle = "rgba(20,99,197,0.25)";
         ctx.fillRect(x - 6, ay(b[1]), 12, ay(b[0]) - ay(b[1]));
@@ -147,7 +199,7 @@ export function parallelCoordinates(axes: Axis[], quality: number[], width: numb
     }
   };
 
-  let drag: { k: number; y0: number } | null = null;
+  let drag: { k: number; y0: number; moved: boolean } | null = null;
   const local = (e: MouseEvent) => {
     const r = canvas.getBoundingClientRect();
     return { x: e.clientX - r.left, y: e.clientY - r.top };
@@ -155,24 +207,29 @@ export function parallelCoordinates(axes: Axis[], quality: number[], width: numb
   canvas.addEventListener("mousedown", (e) => {
     const { x, y } = local(e);
     const k = axes.findIndex((_, i) => Math.abs(ax(i) - x) < 14);
-    if (k >= 0) drag = { k, y0: y };
+    if (k >= 0) drag = { k, y0: y, moved: false };
   });
   canvas.addEventListener("mousemove", (e) => {
     if (!drag) return;
     const { y } = local(e);
     const a = Math.max(0, Math.min(1, pOf(drag.y0)));
     const b = Math.max(0, Math.min(1, pOf(y)));
-    if (Math.abs(a - b) > 0.01) brushes.set(drag.k, [Math.min(a, b), Math.max(a, b)]);
+    if (Math.abs(a - b) > 0.01) {
+      brushes.set(drag.k, scaled[drag.k]!.toBrush(Math.min(a, b), Math.max(a, b)));
+      drag.moved = true;
+    }
     draw();
   });
   for (const end of ["mouseup", "mouseleave"]) {
     canvas.addEventListener(end, () => {
+      if (drag?.moved) tell();
       drag = null;
     });
   }
   canvas.addEventListener("dblclick", () => {
     brushes.clear();
     draw();
+    tell();
   });
   draw();
   return wrap;

@@ -3,20 +3,24 @@
  * (config -> metric), one parameter against the metric, and the best-so-far curve in the
  * order the runs were created. The metric is a summary key; lower is better unless `dir=max`.
  */
-import uPlot from "uplot";
 import type { Run } from "../api.js";
 import { h } from "../element.js";
 import { fmt } from "../format.js";
 import { flatEntries, pathValue } from "../run-fields.js";
+import { bestSoFar } from "./best-so-far.js";
 import { importance, importanceBars } from "./importance.js";
-import { parallelCoordinates } from "./parallel.js";
+import { type Brush, brushHas, parallelCoordinates } from "./parallel.js";
+import { paramVsMetric } from "./param-metric.js";
 
 export interface HpoOptions {
   runs: readonly Run[];
   metric: string;
   dir: "min" | "max";
   param: string;
+  /** Parallel-coordinate brushes by axis name (kept in the address as `brush`). */
+  brushes: ReadonlyMap<string, Brush>;
   onChange(next: { metric?: string; dir?: "min" | "max"; param?: string }): void;
+  onBrush(brushes: Map<string, Brush>): void;
 }
 
 /** Summary keys with a numeric value in some run: the metric candidates. */
@@ -25,8 +29,10 @@ export function metricKeys(runs: readonly Run[]): string[] {
   for (const r of runs)
     for (const [k, v] of Object.entries(r.summary ?? {}))
       if (!k.startsWith("_") && typeof v === "number") keys.add(k);
-  // The objective first: `cost`, then a namespaced one (the W&B plugin's `metric/cost`).
-  const rank = (k: string) => (k === "cost" ? 0 : k.endsWith("/cost") ? 1 : 2);
+  // The sweep's objective first: the W&B plugin logs a trial's metrics as `metric/<name>`,
+  // then the usual names of one.
+  const rank = (k: string) =>
+    k.startsWith("metric/") ? 0 : ["cost", "loss"].includes(k) || /\/(cost|loss)$/.test(k) ? 1 : 2;
   return [...keys].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
@@ -59,23 +65,58 @@ function select(label: string, value: string, options: string[], on: (v: string)
   );
 }
 
-function chart(
-  title: string,
-  opts: Omit<uPlot.Options, "width" | "height">,
-  data: uPlot.AlignedData,
-  width: number,
-) {
-  const box = h("section", { class: "panel", "data-key": title }, h("h3", null, title));
-  queueMicrotask(
-    () => new uPlot({ ...opts, width, height: 260, legend: { show: false } }, data, box),
-  );
-  return box;
+/** The metric the views use: the one asked for when runs have it, else the objective. */
+export function pickMetric(runs: readonly Run[], asked: string): string {
+  const metrics = metricKeys(runs);
+  return metrics.includes(asked) ? asked : (metrics[0] ?? "");
+}
+
+/**
+ * The runs inside every brush (a brush on the metric's axis reads the summary, the others the
+ * config); all runs when there is no brush.
+ */
+export function brushedRuns(
+  runs: readonly Run[],
+  metric: string,
+  brushes: ReadonlyMap<string, Brush>,
+): Run[] {
+  if (brushes.size === 0) return [...runs];
+  return runs.filter((r) => {
+    const y = pathValue(r, `summary.${metric}`);
+    if (typeof y !== "number" || !Number.isFinite(y)) return false;
+    return [...brushes].every(([name, b]) =>
+      brushHas(b, name === metric ? y : pathValue(r, `config.${name}`)),
+    );
+  });
+}
+
+/** `brush` in the address: JSON `{"lr": {"range": [0.001, 0.01]}, "opt": {"cats": ["adam"]}}`. */
+export function parseBrushes(text: string): Map<string, Brush> {
+  if (!text) return new Map();
+  try {
+    const o = JSON.parse(text) as Record<string, Brush>;
+    return new Map(
+      Object.entries(o).filter(
+        ([, b]) =>
+          b &&
+          ((Array.isArray((b as { range?: unknown }).range) &&
+            (b as { range: unknown[] }).range.length === 2) ||
+            Array.isArray((b as { cats?: unknown }).cats)),
+      ),
+    );
+  } catch {
+    return new Map();
+  }
+}
+
+export function brushesParam(brushes: ReadonlyMap<string, Brush>): string | null {
+  return brushes.size === 0 ? null : JSON.stringify(Object.fromEntries(brushes));
 }
 
 export function renderHpo(o: HpoOptions, width: number): HTMLElement {
   const metrics = metricKeys(o.runs);
   const params = paramKeys(o.runs);
-  const metric = metrics.includes(o.metric) ? o.metric : (metrics[0] ?? "");
+  const metric = pickMetric(o.runs, o.metric);
   const param = params.includes(o.param) ? o.param : (params[0] ?? "");
   const controls = h(
     "div",
@@ -110,71 +151,16 @@ export function renderHpo(o: HpoOptions, width: number): HTMLElement {
     "section",
     { class: "panel wide" },
     h("h3", null, "parallel coordinates"),
-    parallelCoordinates(axes, quality, width),
+    parallelCoordinates(axes, quality, width, { brushes: o.brushes, onBrush: o.onBrush }),
   );
 
-  // Parameter vs metric: categorical values are placed at their index and labelled.
-  const raw = scored.map((s) => pathValue(s.r, `config.${param}`));
-  const numeric = raw.every((v) => typeof v === "number");
-  const cats = numeric ? [] : [...new Set(raw.map((v) => fmt(v)))].sort();
-  const px = raw.map((v) => (numeric ? (v as number) : cats.indexOf(fmt(v))));
-  const order = px.map((_, i) => i).sort((a, b) => px[a]! - px[b]!);
-  // A parameter searched on a log scale (learning rates) is shown on one.
-  const pmin = Math.min(...px);
-  const logX = numeric && pmin > 0 && Math.max(...px) / pmin > 100;
-  const scatter = chart(
-    `${param || "(no varying parameter)"} vs ${metric}`,
-    {
-      scales: { x: logX ? { time: false, distr: 3 } : { time: false } },
-      axes: [
-        { values: numeric ? undefined : (_u, splits) => splits.map((v) => cats[v] ?? "") },
-        { size: 56 },
-      ],
-      series: [
-        { label: param },
-        {
-          label: metric,
-          stroke: "#1f77b4",
-          paths: () => null,
-          points: { show: true, size: 6, fill: "#1f77b4" },
-        },
-      ],
-    },
-    [order.map((i) => px[i]!), order.map((i) => ys[i]!)],
-    width / 2 - 8,
-  );
-
-  // Best so far, in creation order: what a sweep has found after n trials.
-  const byTime = scored.slice().sort((a, b) => a.r.createdAt - b.r.createdAt);
-  let best = Number.POSITIVE_INFINITY;
-  const bestCol = byTime.map((s) => {
-    best = Math.min(best, sign * s.y);
-    return best * sign;
-  });
-  const incumbent = chart(
-    `best ${metric} so far (${o.dir})`,
-    {
-      scales: { x: { time: false } },
-      // Trials are counted: whole-number ticks only.
-      axes: [{ incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, { size: 56 }],
-      series: [
-        { label: "trial" },
-        {
-          label: metric,
-          stroke: "#999",
-          paths: () => null,
-          points: { show: true, size: 4, fill: "#999" },
-        },
-        { label: "best", stroke: "#d62728", width: 2, paths: uPlot.paths.stepped!({ align: 1 }) },
-      ],
-    },
-    [byTime.map((_, i) => i + 1), byTime.map((s) => s.y), bestCol],
-    width / 2 - 8,
-  );
-  const bestRun = byTime.find((s) => s.y === bestCol[bestCol.length - 1]);
+  const scatter = paramVsMetric(scored, param, metric, width / 2 - 8);
+  const incumbent = bestSoFar(o.runs, metric, o.dir, width / 2 - 8);
+  const ranked = scored.slice().sort((a, b) => sign * (a.y - b.y));
+  const bestRun = ranked[0];
   return h(
     "div",
-    { class: "hpo", "data-runs": scored.length },
+    { class: "hpo", "data-runs": scored.length, "data-total": o.runs.length },
     controls,
     bestRun
       ? h("p", null, `best ${metric}: `, h("b", null, fmt(bestRun.y)), ` (${bestRun.r.name})`)

@@ -18,6 +18,7 @@ import { fmt, fmtDuration, fmtTime } from "../format.js";
 import { subscribe, throttle } from "../live.js";
 import { markPainted } from "../perf.js";
 import { replaceParams, runsHref } from "../router.js";
+import { runStatus } from "../run-status.js";
 import { stateBadge } from "../runs-table.js";
 
 const CONSOLE_PAGE = 10_000;
@@ -63,7 +64,7 @@ function header(run: Run): HTMLElement {
       h("span", { class: "sw", style: `background:${colorFor(run.id)}` }),
       run.name,
       " ",
-      stateBadge(run.state, run.exitCode),
+      stateBadge(runStatus(run), run.exitCode),
     ),
     h(
       "dl",

@@ -7,7 +7,7 @@ import { type Run, series, type XMode } from "../api.js";
 import { ChartGrid, type Grouping, type Prefetched, seriesShape } from "../charts/grid.js";
 import type { GroupBand } from "../charts/panel-data.js";
 import { h } from "../element.js";
-import { renderHpo } from "../hpo/view.js";
+import { brushesParam, parseBrushes, renderHpo } from "../hpo/view.js";
 import { markPainted } from "../perf.js";
 import type { HashView } from "./hash-view.js";
 import { chartControls } from "./runs-controls.js";
@@ -29,6 +29,7 @@ export interface RunsContext {
   fullLimit(): number;
   color(): (id: string) => string;
   width(): number;
+  redrawTable(): void;
 }
 
 export class RunsCharts {
@@ -131,9 +132,15 @@ export class RunsCharts {
           metric: get("metric"),
           dir: get("dir") === "max" ? "max" : "min",
           param: get("param"),
+          brushes: parseBrushes(get("brush")),
           onChange: (next) => {
             for (const [k, v] of Object.entries(next)) set(k, v ?? null);
             void this.draw();
+          },
+          // Brushes narrow the table (not the sweep, which keeps showing every run greyed).
+          onBrush: (b) => {
+            set("brush", brushesParam(b));
+            this.page.redrawTable();
           },
         },
         Math.max(480, this.page.width() - 24),

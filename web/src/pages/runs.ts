@@ -15,6 +15,7 @@ import type { Prefetched } from "../charts/grid.js";
 import { colorFor, PALETTE } from "../colors.js";
 import { h } from "../element.js";
 import { FilterSyntaxError, parseFilter } from "../filter.js";
+import { brushedRuns, parseBrushes, pickMetric } from "../hpo/view.js";
 import { subscribe, throttle } from "../live.js";
 import { markOnce, markPainted, nextPaint } from "../perf.js";
 import { availableColumns, defaultColumns, groupRuns, renderTable } from "../runs-table.js";
@@ -85,6 +86,7 @@ class RunsPage {
       fullLimit: () => this.fullLimit(),
       color: () => this.colorMap(),
       width: () => this.root.clientWidth,
+      redrawTable: () => this.drawTable(),
     });
   }
 
@@ -120,6 +122,8 @@ class RunsPage {
         if (!(await this.load())) return;
         this.drawTable();
         if ([...this.selected].join(",") !== before) chartsDirty = true;
+        // The sweep views show every run (their brushes are kept in the address).
+        if (this.view.get("view") === "hpo") chartsDirty = true;
       }
       if (chartsDirty) {
         chartsDirty = false;
@@ -228,18 +232,26 @@ class RunsPage {
     return true;
   }
 
+  /** The table's rows: the loaded runs, narrowed by the sweep view's brushes. */
+  private tableRuns(): Run[] {
+    const get = this.view.get;
+    const brushes = get("view") === "hpo" ? parseBrushes(get("brush")) : new Map();
+    if (brushes.size === 0) return this.runs;
+    return brushedRuns(this.runs, pickMetric(this.runs, get("metric")), brushes);
+  }
+
   private drawTable = (): void => {
     const by = this.groupBy();
     const { get, set } = this.view;
     this.tableWrap.replaceChildren(
       renderTable(
         {
-          runs: this.runs,
+          runs: this.tableRuns(),
           columns: this.columns(),
           sort: get("sort", "-createdAt"),
           selected: this.selected,
           color: this.colorMap(),
-          groups: by ? groupRuns(this.runs, by) : null,
+          groups: by ? groupRuns(this.tableRuns(), by) : null,
           onSort: (path) => {
             const cur = get("sort", "-createdAt");
             set("sort", cur === `-${path}` ? path : `-${path}`);
