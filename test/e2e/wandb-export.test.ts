@@ -182,14 +182,9 @@ describe("export to W&B offline run folders", () => {
     spawnSync(python, ["-c", "import wandb; assert wandb.__version__.startswith('0.30')"], {
       stdio: "ignore",
     }).status === 0;
-  const skipNoWandb = (what: string) =>
-    skipBecause(
-      !hasWandb,
-      what,
-      `no Python with wandb 0.30 at ${python} (set AMLTK_PEER_PYTHON; pip install wandb==0.30.0 from the local mirror, see ../shared/peers/README.md)`,
-    );
+  const noWandb = `no Python with wandb 0.30 at ${python} (set AMLTK_PEER_PYTHON; pip install wandb==0.30.0 from the local mirror, see ../shared/peers/README.md)`;
 
-  it.skipIf(skipNoWandb("wandb sync uploads the export"))(
+  it.skipIf(skipBecause(!hasWandb, "wandb sync uploads the export", noWandb))(
     "is uploaded by the real wandb sync to a W&B-protocol server (ours) without an error",
     async () => {
       const home = tmp();
@@ -242,31 +237,28 @@ describe("export to W&B offline run folders", () => {
     },
   );
 
-  it.skipIf(
-    skipBecause(
-      !hasWandb,
-      "wandb client reads the export",
-      `no Python with wandb 0.30 at ${python} (set AMLTK_PEER_PYTHON; pip install wandb==0.30.0 from the local mirror, see ../shared/peers/README.md)`,
-    ),
-  )("is read by the real wandb 0.30 client's log reader without an error", async () => {
-    const { a, b, exported } = await roundTrip("exp2", 500);
-    await a.close();
-    await b.close();
-    const text = execFileSync(python, ["-m", "wandb", "leet", "inspect", exported.file], {
-      encoding: "utf8",
-      maxBuffer: 64 << 20,
-    });
-    // wandb-core reports a bad chunk, CRC or record as "# skipped corrupt data: ..." and goes on.
-    expect(text).not.toMatch(/corrupt|error/i);
-    const kinds = [...text.matchAll(/^# record \d+: (\w+)$/gm)].map((m) => m[1]);
-    const count = (k: string) => kinds.filter((x) => x === k).length;
-    expect(kinds.slice(0, 2)).toEqual(["header", "run"]);
-    expect(count("history")).toBe(500);
-    expect(count("stats")).toBe(20);
-    expect(count("output_raw")).toBe(3);
-    expect(kinds.slice(-3)).toEqual(["files", "summary", "exit"]);
-    expect(text).toContain('display_name: "the run"');
-    expect(text).toContain('value_json: "NaN"');
-    expect(text).toContain('value_json: "-Infinity"');
-  });
+  it.skipIf(skipBecause(!hasWandb, "wandb client reads the export", noWandb))(
+    "is read by the real wandb 0.30 client's log reader without an error",
+    async () => {
+      const { a, b, exported } = await roundTrip("exp2", 500);
+      await a.close();
+      await b.close();
+      const text = execFileSync(python, ["-m", "wandb", "leet", "inspect", exported.file], {
+        encoding: "utf8",
+        maxBuffer: 64 << 20,
+      });
+      // wandb-core reports a bad chunk, CRC or record as "# skipped corrupt data: ..." and goes on.
+      expect(text).not.toMatch(/corrupt|error/i);
+      const kinds = [...text.matchAll(/^# record \d+: (\w+)$/gm)].map((m) => m[1]);
+      const count = (k: string) => kinds.filter((x) => x === k).length;
+      expect(kinds.slice(0, 2)).toEqual(["header", "run"]);
+      expect(count("history")).toBe(500);
+      expect(count("stats")).toBe(20);
+      expect(count("output_raw")).toBe(3);
+      expect(kinds.slice(-3)).toEqual(["files", "summary", "exit"]);
+      expect(text).toContain('display_name: "the run"');
+      expect(text).toContain('value_json: "NaN"');
+      expect(text).toContain('value_json: "-Infinity"');
+    },
+  );
 });
