@@ -3,9 +3,12 @@
  * loopback through the real SDK (`init({ mode: "online" })`), then finish; afterwards every
  * run's points are counted in the server's store (none lost, none doubled).
  *
- * Run: `npx tsx bench/ingest.ts [--seconds 30] [--runs 50] [--clients 2] [--rate 6000] [--keys 10]`
- * Prints one JSON object. Processes: one server (`createServer` over a SqliteStore), `clients`
- * client processes sharing the runs. Each run logs rows of `keys` numeric metrics, paced to
+ * Run: `npx tsx bench/ingest.ts [--seconds 30] [--runs 50] [--clients 2] [--rate 6000] [--keys 10]
+ * [--store sqlite|postgres]`. Prints one JSON object. Processes: one server (`createServer` over a
+ * SqliteStore, or a PostgresStore), `clients` client processes sharing the runs. `--store
+ * postgres` starts a private PostgreSQL cluster (`test/services/postgres.ts`) and runs the same
+ * load against SQLite first and PostgreSQL second, side by side in one JSON object. The server
+ * samples its own peak RSS (PostgreSQL's own processes are not in it). Each run logs rows of `keys` numeric metrics, paced to
  * `rate` points/s per run, for `seconds`. Throughput = points stored / (first log -> last
  * point acknowledged), so a server that falls behind lowers it (clients buffer and spill).
  */
@@ -57,16 +60,40 @@ function child(args: string[]): {
   return { firstLine, output, kill: () => p.kill("SIGTERM") };
 }
 
-async function serverRole(dir: string): Promise<void> {
+/** The server: over SQLite in `dir`, or over PostgreSQL at `pgUrl` (keys in the database). */
+async function serverRole(dir: string, pgUrl: string | undefined): Promise<void> {
   const { SqliteStore } = await import("../src/store/sqlite/index.js");
   const { ApiKeys, createServer } = await import("../src/server/index.js");
-  const store = await SqliteStore.open(dir);
-  const { key } = new ApiKeys(store.db).create("bench");
-  const server = await createServer({ store, port: 0 });
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 100);
+  let server: Awaited<ReturnType<typeof createServer>>;
+  let close: () => Promise<void>;
+  let key: string;
+  if (pgUrl) {
+    const { PostgresStore } = await import("../src/store/postgres/index.js");
+    const { PostgresKeyAdmin, PostgresServerKeys } = await import("../src/server/postgres-keys.js");
+    const store = await PostgresStore.open(pgUrl);
+    ({ key } = await new PostgresKeyAdmin(store).create("bench"));
+    const keys = await PostgresServerKeys.open(store);
+    server = await createServer({ store, port: 0, auth: { keys: keys.keys } });
+    close = async () => {
+      await keys.close();
+      await store.close();
+    };
+  } else {
+    const store = await SqliteStore.open(dir);
+    ({ key } = new ApiKeys(store.db).create("bench"));
+    server = await createServer({ store, port: 0 });
+    close = () => store.close();
+  }
   console.log(JSON.stringify({ url: server.url, key }));
   await new Promise<void>((r) => process.once("SIGTERM", () => r()));
+  clearInterval(sampler);
   await server.close();
-  await store.close();
+  await close();
+  console.log(JSON.stringify({ peakRssMiB: Math.round(peakRss / 2 ** 20) }));
 }
 
 async function clientRole(): Promise<void> {
@@ -133,7 +160,8 @@ async function clientRole(): Promise<void> {
   process.exit(0);
 }
 
-async function main(): Promise<void> {
+/** One round of the load against one store; `pgUrl` set: PostgreSQL, else SQLite. */
+async function round(pgUrl: string | undefined): Promise<Record<string, unknown>> {
   const seconds = arg("seconds", 30);
   const runs = arg("runs", 50);
   const clients = Math.max(1, Math.min(arg("clients", 2), runs));
@@ -141,7 +169,7 @@ async function main(): Promise<void> {
   const keys = arg("keys", 10);
   const base = mkdtempSync(join(tmpdir(), "amltk-ingest-"));
   const serverDir = join(base, "server");
-  const srv = child(["--role", "server", "--dir", serverDir]);
+  const srv = child(["--role", "server", "--dir", serverDir, ...(pgUrl ? ["--pg", pgUrl] : [])]);
   const { url, key } = JSON.parse(await srv.firstLine) as { url: string; key: string };
   const per = Math.ceil(runs / clients);
   const cs = [];
@@ -187,10 +215,11 @@ async function main(): Promise<void> {
     );
   }
   srv.kill();
-  await srv.output;
+  const serverOut = (await srv.output).out.trim().split("\n");
+  const { peakRssMiB } = JSON.parse(serverOut[serverOut.length - 1]!) as { peakRssMiB: number };
   // Count what the server stored: every key of every run must hold exactly the logged rows.
-  const { SqliteStore } = await import("../src/store/sqlite/index.js");
-  const store = await SqliteStore.open(serverDir);
+  const { openStore } = await import("../src/store/open-store.js");
+  const store = await openStore(pgUrl ?? serverDir);
   let expected = 0;
   let stored = 0;
   let lostOrDoubled = 0;
@@ -212,33 +241,48 @@ async function main(): Promise<void> {
   const end = Math.max(...reports.map((r) => r.deliveredAt));
   const logged = Math.max(...reports.map((r) => r.loggedAt));
   rmSync(base, { recursive: true, force: true });
-  console.log(
-    JSON.stringify(
-      {
-        bench: "ingest",
-        runs,
-        clients: cs.length,
-        seconds,
-        keysPerRow: keys,
-        targetPointsPerSecPerRun: rate,
-        cpus: cpus().length,
-        pointsLogged: expected,
-        pointsStored: stored,
-        seriesWithLostOrDoubledPoints: lostOrDoubled,
-        runsNotFinished: unfinished,
-        noPointLost: stored === expected && lostOrDoubled === 0,
-        drainAfterLoggingMs: end - logged,
-        wallMs: end - start,
-        pointsPerSec: Math.round(stored / ((end - start) / 1000)),
-        goalPointsPerSec: 200_000,
-      },
-      null,
-      2,
-    ),
-  );
+  return {
+    store: store.kind,
+    runs,
+    clients: cs.length,
+    seconds,
+    keysPerRow: keys,
+    targetPointsPerSecPerRun: rate,
+    cpus: cpus().length,
+    pointsLogged: expected,
+    pointsStored: stored,
+    seriesWithLostOrDoubledPoints: lostOrDoubled,
+    runsNotFinished: unfinished,
+    noPointLost: stored === expected && lostOrDoubled === 0,
+    drainAfterLoggingMs: end - logged,
+    wallMs: end - start,
+    pointsPerSec: Math.round(stored / ((end - start) / 1000)),
+    goalPointsPerSec: 200_000,
+    serverPeakRssMiB: peakRssMiB,
+  };
+}
+
+async function main(): Promise<void> {
+  const which = sarg("store") ?? "sqlite";
+  if (which !== "sqlite" && which !== "postgres") {
+    throw new Error(`--store must be sqlite or postgres, got ${JSON.stringify(which)}`);
+  }
+  if (which === "sqlite") {
+    console.log(JSON.stringify({ bench: "ingest", ...(await round(undefined)) }, null, 2));
+    return;
+  }
+  const { startPostgres } = await import("../test/services/postgres.js");
+  const pg = await startPostgres();
+  try {
+    const sqlite = await round(undefined);
+    const postgres = await round(await pg.createDatabase({ name: "ingest" }));
+    console.log(JSON.stringify({ bench: "ingest", stores: { sqlite, postgres } }, null, 2));
+  } finally {
+    await pg.stop();
+  }
 }
 
 const role = sarg("role");
-if (role === "server") await serverRole(sarg("dir")!);
+if (role === "server") await serverRole(sarg("dir")!, sarg("pg"));
 else if (role === "client") await clientRole();
 else await main();

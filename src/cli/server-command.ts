@@ -1,19 +1,34 @@
-/** `amltk ui` (the server + dashboard over a folder), `amltk keys ...`, `amltk sync`. */
+/**
+ * `amltk ui` (the server + dashboard over a folder or a PostgreSQL database), `amltk keys ...`,
+ * `amltk sync`.
+ */
 import { type Command, InvalidArgumentError } from "commander";
-import { ApiKeys, type KeyScope } from "../server/auth.js";
+import { type ApiKeyInfo, ApiKeys, type KeyOptions, type KeyScope } from "../server/auth.js";
 import { createServer } from "../server/create-server.js";
 import { isLoopbackAddress } from "../server/guard.js";
+import { PostgresKeyAdmin, PostgresServerKeys } from "../server/postgres-keys.js";
+import { describeStoreTarget, isPostgresUrl, openStore, sqliteDirOf } from "../store/open-store.js";
+import { PostgresStore } from "../store/postgres/index.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import { defaultStoreDir } from "../track/init-options.js";
 import { deliverSpools, formatSyncReport } from "../track/online/index.js";
 
 interface DirOption {
   dir?: string;
+  /** A run folder or a `postgres://` URL; wins over `dir`. */
+  store?: string;
 }
 
 function storeDir(opts: DirOption): string {
   return opts.dir ?? defaultStoreDir();
 }
+
+/** What `--store` (or `--dir`) names: a PostgreSQL URL or a run folder. */
+function storeTarget(opts: DirOption): string {
+  return opts.store ?? storeDir(opts);
+}
+
+const STORE_HELP = "run folder or postgres:// URL (default: --dir, $AMLTK_DIR or ./amltk-runs)";
 
 /** `--timeout` of `amltk sync`: positive seconds. */
 function parseSeconds(v: string): number {
@@ -43,10 +58,29 @@ function parseScope(v: string): KeyScope {
   return v;
 }
 
-function withKeys<T>(opts: DirOption, fn: (keys: ApiKeys) => T): T {
-  const store = SqliteStore.openSync(storeDir(opts));
+/** The key commands over either store: `ApiKeys` on a SQLite file, `PostgresKeyAdmin` on a database. */
+interface KeyAdmin {
+  create(
+    name: string,
+    opts: KeyOptions,
+  ): { id: string; key: string } | Promise<{ id: string; key: string }>;
+  list(): ApiKeyInfo[] | Promise<ApiKeyInfo[]>;
+  revoke(id: string): boolean | Promise<boolean>;
+}
+
+async function withKeys<T>(opts: DirOption, fn: (keys: KeyAdmin) => T | Promise<T>): Promise<T> {
+  const target = storeTarget(opts);
+  if (isPostgresUrl(target)) {
+    const store = await PostgresStore.open(target);
+    try {
+      return await fn(new PostgresKeyAdmin(store));
+    } finally {
+      await store.close();
+    }
+  }
+  const store = SqliteStore.openSync(sqliteDirOf(target));
   try {
-    return fn(new ApiKeys(store.db));
+    return await fn(new ApiKeys(store.db));
   } finally {
     store.closeSync();
   }
@@ -56,8 +90,9 @@ export function registerServerCommands(program: Command): void {
   program
     .command("ui")
     .alias("serve")
-    .description("serve the dashboard and the HTTP API over a run folder")
+    .description("serve the dashboard and the HTTP API over a run folder or a PostgreSQL database")
     .option("--dir <dir>", "run folder (default $AMLTK_DIR or ./amltk-runs)")
+    .option("--store <dir|url>", STORE_HELP)
     .option("--port <port>", "port (0 = any free one)", parsePort, 8080)
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--auth-reads", "require an API key for reads too")
@@ -83,21 +118,27 @@ export function registerServerCommands(program: Command): void {
           allowOrigin?: string[];
         },
       ) => {
-        const store = await SqliteStore.open(storeDir(opts));
+        const target = storeTarget(opts);
+        const store = await openStore(target);
+        // On PostgreSQL the keys live in the database; the server checks a live copy of them.
+        const pgKeys =
+          store instanceof PostgresStore ? await PostgresServerKeys.open(store) : undefined;
+        const reads = opts.authReads === true;
         const server = await createServer({
           store,
           port: opts.port,
           host: opts.host,
-          auth: opts.auth === false ? false : { reads: opts.authReads === true },
+          auth: opts.auth === false ? false : pgKeys ? { reads, keys: pgKeys.keys } : { reads },
           allowedHosts: opts.allowHost,
           allowedOrigins: opts.allowOrigin,
           closeStore: true,
         });
-        console.log(`amltk ui: ${server.url} (store ${storeDir(opts)})`);
+        console.log(`amltk ui: ${server.url} (store ${describeStoreTarget(target)})`);
         if (opts.auth === false && !isLoopbackAddress(opts.host)) {
           console.warn(`--no-auth on ${opts.host}: anyone who reaches this port can write runs`);
         }
-        if (opts.auth !== false && !new ApiKeys(store.db).any()) {
+        const anyKey = pgKeys ? pgKeys.keys.any() : new ApiKeys((store as SqliteStore).db).any();
+        if (opts.auth !== false && !anyKey) {
           console.log("no API keys yet: online writers need one (`amltk keys create`)");
         }
         await new Promise<void>((resolve) => {
@@ -106,6 +147,7 @@ export function registerServerCommands(program: Command): void {
           process.once("SIGTERM", stop);
         });
         await server.close();
+        await pgKeys?.close();
       },
     );
 
@@ -114,11 +156,12 @@ export function registerServerCommands(program: Command): void {
     .command("create")
     .description("create an API key (printed once; only its hash is stored)")
     .option("--dir <dir>", "run folder")
+    .option("--store <dir|url>", STORE_HELP)
     .option("--name <name>", "a label for the key", "default")
     .option("--scope <scope>", "read (reads only) or write (reads and writes)", parseScope, "write")
     .option("--project <project>", "limit the key to this project; repeatable", collect)
-    .action((opts: DirOption & { name: string; scope: KeyScope; project?: string[] }) => {
-      const { id, key } = withKeys(opts, (k) =>
+    .action(async (opts: DirOption & { name: string; scope: KeyScope; project?: string[] }) => {
+      const { id, key } = await withKeys(opts, (k) =>
         k.create(opts.name, { scope: opts.scope, projects: opts.project }),
       );
       console.log(key);
@@ -131,8 +174,9 @@ export function registerServerCommands(program: Command): void {
     .command("list")
     .description("list API keys (ids and labels, never the secrets)")
     .option("--dir <dir>", "run folder")
-    .action((opts: DirOption) => {
-      const list = withKeys(opts, (k) => k.list());
+    .option("--store <dir|url>", STORE_HELP)
+    .action(async (opts: DirOption) => {
+      const list = await withKeys(opts, (k) => k.list());
       if (list.length === 0) console.log("no keys");
       for (const k of list) {
         const used = k.lastUsedAt ? new Date(k.lastUsedAt).toISOString() : "never";
@@ -147,8 +191,9 @@ export function registerServerCommands(program: Command): void {
     .command("revoke <id>")
     .description("revoke an API key by id (a running server refuses it from the next request)")
     .option("--dir <dir>", "run folder")
-    .action((id: string, opts: DirOption) => {
-      if (!withKeys(opts, (k) => k.revoke(id))) {
+    .option("--store <dir|url>", STORE_HELP)
+    .action(async (id: string, opts: DirOption) => {
+      if (!(await withKeys(opts, (k) => k.revoke(id)))) {
         console.error(`no active key ${id}`);
         process.exitCode = 1;
         return;

@@ -5,6 +5,7 @@
  */
 import type { Rng } from "../optim/rng.js";
 import { encodeJson } from "../shared/json-numbers.js";
+import { PostgresStore } from "../store/postgres/index.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { Store } from "../store/types.js";
 import { MemoryStore } from "../track/memory-store.js";
@@ -24,10 +25,36 @@ export interface Sent {
  * (all fuzzed writes aim there), and per such run its history, system samples, console lines
  * and ledger entries. Equal strings = nothing changed.
  */
-export function fingerprint(store: Store): string {
+export async function fingerprint(store: Store): Promise<string> {
   if (store instanceof SqliteStore) return sqliteFingerprint(store);
   if (store instanceof MemoryStore) return memoryFingerprint(store);
+  if (store instanceof PostgresStore) return postgresFingerprint(store);
   throw new Error(`no fuzz fingerprint for a ${store.kind} store`);
+}
+
+/** For PostgreSQL, the same reads as for SQLite (chunk counts show a chunk written in vain). */
+async function postgresFingerprint(store: PostgresStore): Promise<string> {
+  const fz = "(SELECT id FROM runs WHERE project = 'fz')";
+  const q = async (sql: string) => (await store.pool.query(sql)).rows;
+  return encodeJson([
+    await q("SELECT COUNT(*) AS n FROM runs"),
+    await q("SELECT COUNT(*) AS n FROM server_ingest"),
+    await q("SELECT * FROM runs WHERE project = 'fz' ORDER BY id"),
+    await q(
+      `SELECT run, COUNT(*), SUM(n), SUM(cardinality(vals)) FROM history_chunks WHERE run IN ${fz} GROUP BY run ORDER BY run`,
+    ),
+    await q(
+      `SELECT run, COUNT(*), SUM(n) FROM history_steps WHERE run IN ${fz} GROUP BY run ORDER BY run`,
+    ),
+    await q(
+      `SELECT run, COUNT(*) FROM history_values WHERE run IN ${fz} GROUP BY run ORDER BY run`,
+    ),
+    await q(`SELECT run, COUNT(*) FROM system_values WHERE run IN ${fz} GROUP BY run ORDER BY run`),
+    await q(`SELECT run, COUNT(*) FROM console_lines WHERE run IN ${fz} GROUP BY run ORDER BY run`),
+    await q(
+      `SELECT run, COUNT(*), SUM(last_seq) FROM server_ingest WHERE run IN ${fz} GROUP BY run ORDER BY run`,
+    ),
+  ]);
 }
 
 /** For SQLite, the history chunks too (count, points, bytes): a merge into the tail chunk shows. */

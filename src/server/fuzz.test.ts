@@ -126,7 +126,7 @@ describe.each(STORE_BACKENDS)("server fuzz on $name", (backend) => {
       };
       const nextWriter = () => `fuzz-writer-${++writerN}`;
       const counts = { write: 0, raw: 0, read: 0, valid: 0, exact: 0, accepted: 0 };
-      let before = fp();
+      let before = await fp();
       for (let i = 0; i < N && failures.length < 25; i++) {
         const r = rng.next();
         let c: FuzzCase;
@@ -156,7 +156,7 @@ describe.each(STORE_BACKENDS)("server fuzz on $name", (backend) => {
           const problems = await exactWrite(rng, i, ts.store, send);
           counts.exact++;
           failures.push(...problems.map((p) => `seed ${SEED} case ${i} (valid write): ${p}`));
-          before = fp();
+          before = await fp();
           continue;
         }
         const got = await send(c);
@@ -164,7 +164,7 @@ describe.each(STORE_BACKENDS)("server fuzz on $name", (backend) => {
         if (c.noKey && got.status !== 401)
           problems.push("a write without a key was not refused with 401");
         const isWrite = c.method !== "GET" && c.path !== "/api/series";
-        const after = isWrite || i % 50 === 0 ? fp() : before;
+        const after = isWrite || i % 50 === 0 ? await fp() : before;
         if (got.status >= 300 || !isWrite) {
           if (after !== before)
             problems.push("the store changed although the request was refused (or was a read)");
@@ -183,7 +183,7 @@ describe.each(STORE_BACKENDS)("server fuzz on $name", (backend) => {
             report(-1, { method: "POST", path, label: "oversized" }, got, "not a 413 too_large"),
           );
         }
-        if (fp() !== before)
+        if ((await fp()) !== before)
           failures.push(`seed ${SEED}: oversized body to ${path} changed the store`);
       }
       // Streamed (chunked, no content-length): the limit must hold while reading, not only by header.
@@ -210,7 +210,7 @@ describe.each(STORE_BACKENDS)("server fuzz on $name", (backend) => {
           `seed ${SEED}: a streamed 40 MiB body got ${streamed.status} ${streamedText.slice(0, 200)}`,
         );
       }
-      if (fp() !== before)
+      if ((await fp()) !== before)
         failures.push(`seed ${SEED}: a streamed oversized body changed the store`);
       console.log(`server fuzz seed ${SEED}: ${N} requests`, counts);
       expect(failures, failures.join("\n\n")).toEqual([]);
@@ -224,7 +224,7 @@ describe.each(STORE_BACKENDS)("server fuzz on $name", (backend) => {
       const rng = new Rng(SEED + 1);
       const failures: string[] = [];
       const run = "fz-0";
-      let before = fp();
+      let before = await fp();
       for (let i = 0; i < 200; i++) {
         const t = writeTemplate(rng, run, 1e6 + i * 100, `refusal-writer-${i}`);
         // Valid ops first, then one the store refuses: nothing of the batch may stay.
@@ -272,7 +272,7 @@ describe.each(STORE_BACKENDS)("server fuzz on $name", (backend) => {
         if (got.status !== want.status || got.body?.error?.field !== want.field) {
           problems.push(`wanted ${want.status} naming ${want.field}`);
         }
-        const after = fp();
+        const after = await fp();
         if (after !== before) problems.push("part of a refused batch was written");
         before = after;
         if (problems.length) failures.push(report(i, c, got, problems.join("; ")));
@@ -295,11 +295,11 @@ describe.each(STORE_BACKENDS)("server fuzz on $name", (backend) => {
         failures.push(report(i, c, first, "a valid write was refused"));
         continue;
       }
-      const before = fp();
+      const before = await fp();
       const again = await send(c);
       const problems = checkAnswer(c, again);
       if (again.status >= 300) problems.push("the replay was refused");
-      if (fp() !== before) problems.push("the replay wrote again");
+      if ((await fp()) !== before) problems.push("the replay wrote again");
       if (problems.length) failures.push(report(i, c, again, problems.join("; ")));
     }
     expect(failures, failures.join("\n\n")).toEqual([]);

@@ -5,7 +5,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { postgresAvailability } from "../../test/services/postgres.js";
+import { skipBecause } from "../../test/skip.js";
 import { decodeJson, encodeJson } from "../shared/json-numbers.js";
+import type { PostgresStore } from "../store/postgres/index.js";
+import { freshPostgresStore } from "../store/postgres/postgres.test-helpers.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { Store } from "../store/types.js";
 import { MemoryStore } from "../track/memory-store.js";
@@ -28,8 +32,26 @@ export const MEMORY_BACKEND: StoreBackend<MemoryStore> = {
   open: async () => new MemoryStore(),
 };
 
+/**
+ * PostgreSQL: a fresh database per store on one private cluster per test process
+ * (`test/services/postgres.ts`, stopped when the process ends). Its API keys stay in a SQLite
+ * file of the test folder, as for the memory store (the PostgreSQL key table has its own tests).
+ */
+export const POSTGRES_BACKEND: StoreBackend<PostgresStore> = {
+  name: "postgres",
+  open: () => freshPostgresStore(),
+};
+
+const PG = postgresAvailability("server tests on PostgreSQL");
+/** Whether PostgreSQL tests are skipped here (reason printed; under CI=true a missing one fails). */
+export const NO_POSTGRES = skipBecause(!PG.found, "server tests on PostgreSQL", PG.reason);
+
 /** Every store the project has that a server can write (the online client store is not one). */
-export const STORE_BACKENDS: readonly StoreBackend[] = [SQLITE_BACKEND, MEMORY_BACKEND];
+export const STORE_BACKENDS: readonly StoreBackend[] = [
+  SQLITE_BACKEND,
+  MEMORY_BACKEND,
+  ...(NO_POSTGRES ? [] : [POSTGRES_BACKEND]),
+];
 
 export interface TestServer<S extends Store = SqliteStore> {
   dir: string;

@@ -25,7 +25,7 @@
  * });
  * ```
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -162,6 +162,11 @@ export interface PgCluster {
   startServer(): void;
   /** {@link stopServer} then {@link startServer}. */
   restart(mode?: "fast" | "immediate"): void;
+  /**
+   * {@link restart} without blocking this process's event loop (an in-process server and its
+   * clients keep running while the database goes down and comes back).
+   */
+  restartAsync(mode?: "fast" | "immediate"): Promise<void>;
   /** Stops the cluster for good and removes its folder. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -261,6 +266,26 @@ export async function startPostgres(opts: PgClusterOptions = {}): Promise<PgClus
     restart(mode = "fast") {
       stopServer(mode);
       startServer();
+    },
+    async restartAsync(mode = "fast") {
+      const argv = asOwner(owner, [
+        join(bin, "pg_ctl"),
+        "-D",
+        data,
+        "-m",
+        mode,
+        "-l",
+        log,
+        "-w",
+        "-t",
+        "60",
+        "restart",
+      ]);
+      await new Promise<void>((resolve, reject) =>
+        execFile(argv[0]!, argv.slice(1), (err, _out, stderr) =>
+          err ? reject(new Error(`pg_ctl restart failed: ${stderr}`, { cause: err })) : resolve(),
+        ),
+      );
     },
     async stop() {
       process.removeListener("exit", cleanup);

@@ -149,6 +149,9 @@ export async function inTransaction<T>(
     if (isTransient(err)) broken ??= err as Error;
     throw err;
   } finally {
+    // A client released broken is ended by the pool, which stops listening to it; its socket may
+    // still report the server's goodbye (57P01), which must not become an uncaught error.
+    if (broken) client.on("error", () => {});
     client.removeListener("error", onError);
     client.release(broken);
   }

@@ -26,11 +26,11 @@ export const PG_MIGRATIONS: readonly string[] = [
      config text NOT NULL DEFAULT '{}',
      summary text NOT NULL DEFAULT '{}',
      state text NOT NULL,
-     exit_code integer,
+     exit_code bigint,
      created_at float8 NOT NULL,
      heartbeat_at float8 NOT NULL,
      finished_at float8,
-     pid integer,
+     pid bigint,
      host text,
      owner_start text,
      next_step bigint NOT NULL DEFAULT 0

@@ -285,7 +285,7 @@ export class PostgresStore implements Store, BatchWriter {
   async reapCrashed(staleAfterMs = 30_000): Promise<string[]> {
     const running = await this.#read((db) =>
       db.query<RunRecord & { heartbeat_at: number; owner_start: string | null }>(
-        "SELECT id, pid, host, owner_start, heartbeat_at FROM runs WHERE state = 'running'",
+        "SELECT id, pid::float8 AS pid, host, owner_start, heartbeat_at FROM runs WHERE state = 'running'",
       ),
     );
     const now = Date.now();
@@ -316,7 +316,7 @@ export class PostgresStore implements Store, BatchWriter {
   async #reapDeadPids(): Promise<void> {
     const running = await this.#read((db) =>
       db.query<{ id: string; pid: number | null; host: string | null; owner_start: string | null }>(
-        "SELECT id, pid, host, owner_start FROM runs WHERE state = 'running' AND host = $1",
+        "SELECT id, pid::float8 AS pid, host, owner_start FROM runs WHERE state = 'running' AND host = $1",
         [hostname()],
       ),
     );

@@ -55,7 +55,8 @@ function typedPath(path: RunPath, args: Args): Typed {
       ? { num: `${c.sql}::float8`, txt: "NULL::text" }
       : { num: "NULL::float8", txt: c.sql };
   }
-  const e = `((r.${path.root})::jsonb #> ${args.add(path.keys)}::text[])`;
+  // jsonb refuses the escape of U+0000 that JSON text may hold; read it as U+FFFD instead.
+  const e = `(replace(r.${path.root}, '\\u0000', '\\ufffd')::jsonb #> ${args.add(path.keys)}::text[])`;
   return {
     num: `(CASE jsonb_typeof(${e}) WHEN 'number' THEN (${e} #>> '{}')::float8
             WHEN 'boolean' THEN (CASE WHEN ${e} = 'true'::jsonb THEN 1 ELSE 0 END)::float8 END)`,

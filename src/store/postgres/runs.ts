@@ -45,7 +45,8 @@ export interface RunRow {
 
 /** The columns of a run record (bigint cast so the driver hands back a number, not a string). */
 export const RUN_COLUMNS = `r.id, r.project, r.entity, r.grp, r.job_type, r.name, r.notes, r.tags,
-  r.config, r.summary, r.state, r.exit_code, r.created_at, r.heartbeat_at, r.finished_at, r.pid,
+  r.config, r.summary, r.state, r.exit_code::float8 AS exit_code, r.created_at, r.heartbeat_at,
+  r.finished_at, r.pid::float8 AS pid,
   r.host, r.owner_start, r.next_step::float8 AS next_step`;
 
 export function toRecord(row: RunRow): RunRecord {

@@ -98,6 +98,77 @@ const SYSTEM_SQL = `
   FROM p JOIN g USING (run, key)
   GROUP BY p.run, p.key, 3, g.lo, g.hi`;
 
+/**
+ * The finite points in range of every (run, key), for the fallback below. Same parameters as
+ * {@link historySql}; the unused ones are referenced so their types are known.
+ */
+function pointsSql(q: SeriesQuery): string {
+  if (q.source === "system") {
+    return `SELECT run, key, ts AS x, num AS v FROM system_values
+      WHERE run = ANY($1::text[]) AND key = ANY($2::text[]) AND num IS NOT NULL
+        AND ts >= $3 AND ts <= $4 AND $5::int IS NOT NULL AND ($6::float8 IS NULL OR TRUE)
+        AND ($7::float8 IS NULL OR TRUE)`;
+  }
+  const points =
+    q.x === "time"
+      ? "unnest(c.vals, c.ts) AS u(v, x)"
+      : "LATERAL (SELECT COALESCE(s, c.min_step + i - 1)::float8 AS x, v FROM unnest(c.vals, c.steps) WITH ORDINALITY AS w(v, s, i)) u";
+  return `SELECT c.run, c.key, u.x, u.v FROM history_chunks c CROSS JOIN ${points}
+    WHERE c.run = ANY($1::text[]) AND c.key = ANY($2::text[]) AND c.nfin > 0
+      AND u.v NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)
+      AND u.x >= $3 AND u.x <= $4 AND $5::int IS NOT NULL AND ($6::float8 IS NULL OR TRUE)
+      AND ($7::float8 IS NULL OR TRUE)`;
+}
+
+/**
+ * Buckets computed in JS from the points, with the SQLite store's float arithmetic: used when
+ * PostgreSQL refuses the bucket arithmetic (x near ±1e308 overflows `(x - lo) * n`, which
+ * PostgreSQL reports as an error where JS gives Infinity).
+ */
+function bucketInJs(
+  q: SeriesQuery,
+  points: readonly { run: string; key: string; x: number; v: number }[],
+): BucketRow[] {
+  const groups = new Map<string, { run: string; key: string; xs: number[]; vs: number[] }>();
+  for (const p of points) {
+    const id = `${p.run}\u0000${p.key}`;
+    let g = groups.get(id);
+    if (!g) {
+      g = { run: p.run, key: p.key, xs: [], vs: [] };
+      groups.set(id, g);
+    }
+    g.xs.push(p.x);
+    g.vs.push(p.v);
+  }
+  const out: BucketRow[] = [];
+  const n = q.buckets;
+  for (const g of groups.values()) {
+    const lo = q.minX ?? Math.min(...g.xs);
+    const hi = q.maxX ?? Math.max(...g.xs);
+    if (!(hi >= lo)) continue;
+    const span = hi - lo;
+    const rows = new Map<number, BucketRow & { lastX: number }>();
+    g.xs.forEach((x, i) => {
+      const v = g.vs[i]!;
+      const bi = span > 0 ? Math.min(Math.floor(((x - lo) * n) / span), n - 1) : 0;
+      const b = rows.get(bi);
+      if (!b) {
+        rows.set(bi, { run: g.run, key: g.key, bi, lo, hi, mn: v, mx: v, c: 1, last: v, lastX: x });
+        return;
+      }
+      b.mn = Math.min(b.mn, v);
+      b.mx = Math.max(b.mx, v);
+      b.c++;
+      if (x >= b.lastX) {
+        b.last = v;
+        b.lastX = x;
+      }
+    });
+    out.push(...rows.values());
+  }
+  return out;
+}
+
 export async function readSeriesRows(db: Queryable, q: SeriesQuery): Promise<Series[]> {
   if (!Number.isInteger(q.buckets) || q.buckets < 1 || q.buckets > 100_000) {
     throw new StoreError(`invalid bucket count ${JSON.stringify(q.buckets)}`, "invalid");
@@ -107,7 +178,7 @@ export async function readSeriesRows(db: Queryable, q: SeriesQuery): Promise<Ser
   }
   if (q.runIds.length === 0 || q.keys.length === 0) return [];
   const sql = q.source === "system" ? SYSTEM_SQL : historySql(q.x);
-  const r = await db.query<BucketRow>(sql, [
+  const params = [
     [...q.runIds],
     [...q.keys],
     q.minX ?? -Number.MAX_VALUE,
@@ -115,7 +186,19 @@ export async function readSeriesRows(db: Queryable, q: SeriesQuery): Promise<Ser
     q.buckets,
     q.minX ?? null,
     q.maxX ?? null,
-  ]);
+  ];
+  let rows: BucketRow[];
+  try {
+    rows = (await db.query<BucketRow>(sql, params)).rows;
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== "22003") throw err;
+    const pts = await db.query<{ run: string; key: string; x: number; v: number }>(
+      pointsSql(q),
+      params,
+    );
+    rows = bucketInJs(q, pts.rows);
+  }
+  const r = { rows };
   const out = new Map<string, Series>();
   for (const runId of q.runIds) {
     for (const key of q.keys) out.set(`${runId}\u0000${key}`, { runId, key, buckets: [] });
