@@ -93,16 +93,19 @@ export async function runLoop<C extends Record<string, unknown>>(
   const askDurably = (durable: DurableSweep): void => {
     submitted++;
     committing++;
-    durable.ask().then((trial) => {
-      committing--;
-      if (!trial) submitted--;
-      else if (!asking || !scheduler.running() || !submit(trial)) {
-        // Never submitted: taken back, so a resumed sweep does not think it ran.
-        submitted--;
-        durable.abandon(trial).catch(fail);
-      }
-      finishIfDone();
-    }, fail);
+    durable
+      .ask()
+      .then((trial) => {
+        committing--;
+        if (!trial) submitted--;
+        else if (!asking || !scheduler.running() || !submit(trial)) {
+          // Never submitted: taken back, so a resumed sweep does not think it ran.
+          submitted--;
+          durable.abandon(trial).catch(fail);
+        }
+        finishIfDone();
+      })
+      .catch(fail); // the journal failed, or the trial could not be submitted
   };
 
   const askAndSubmit = (n: number): void => {

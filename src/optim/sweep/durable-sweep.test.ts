@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Limiter } from "../../scheduling/task.js";
 import { hasCode } from "../../shared/errors.js";
 import { SqliteStore } from "../../store/sqlite/index.js";
+import { type Store, StoreError } from "../../store/types.js";
 import { Metric } from "../../trial/metric.js";
 import type { TrialReport } from "../../trial/report.js";
 import type { Trial } from "../../trial/trial.js";
@@ -263,6 +264,33 @@ describe("optimize with a sweep", () => {
     expect([...second.history].map((r) => r.name)).toEqual(
       Array.from({ length: 6 }, (_, i) => `trial-000${i + 1}`),
     );
+  });
+
+  it("stops on a journal that cannot be written, with the store's error, and resumes after", async () => {
+    let writes = 0;
+    const failing = new Proxy(store, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop, target);
+        if (prop !== "transaction") return typeof v === "function" ? v.bind(target) : v;
+        return (fn: Parameters<SqliteStore["transaction"]>[0]) => {
+          if (++writes > 4) throw new StoreError("no space left on the device", "full");
+          return target.transaction(fn);
+        };
+      },
+    });
+    const opts = (st: Store) => ({
+      fn: f,
+      optimizer: new RandomSearch({ space: s, metrics: loss, seed: 9 }),
+      maxTrials: 8,
+      sweep: { name: "full", store: st },
+    });
+    const error = await optimize(opts(failing)).catch((e) => e);
+    expect(hasCode(error, "full")).toBe(true);
+    expect((await store.getRun(sweepRunId("full")))?.state).toBe("failed");
+    const resumed = await optimize(opts(store));
+    expect(resumed.history.length).toBe(8);
+    const { runs } = await store.listRuns({ group: "full", state: "running" });
+    expect(runs).toEqual([]);
   });
 
   it("journals a grid that runs out, and ends EXHAUSTED", async () => {
