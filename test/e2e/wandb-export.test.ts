@@ -14,9 +14,11 @@ import { exportWandbRun } from "../../src/export/export-run.js";
 import { importWandbRun } from "../../src/import/import-run.js";
 import { ApiKeys } from "../../src/server/auth.js";
 import { createServer } from "../../src/server/create-server.js";
+import { freshPostgresStore } from "../../src/store/postgres/postgres.test-helpers.js";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
 import { tempDirs } from "../../src/store/sqlite/sqlite.test-helpers.js";
 import type { ConsoleLine, HistoryRow, Store, SystemSample } from "../../src/store/types.js";
+import { postgresAvailability } from "../services/postgres.js";
 import { skipBecause } from "../skip.js";
 
 const tmp = tempDirs("amltk-wandb-export-");
@@ -175,6 +177,29 @@ describe("export to W&B offline run folders", () => {
     );
     expect(out[1]).toMatch(/^exported r2: 7 steps/);
     expect(out[2]).toContain("wandb sync");
+  });
+
+  const PG = postgresAvailability("W&B export and import on PostgreSQL");
+  const noPg = skipBecause(!PG.found, "W&B export and import on PostgreSQL", PG.reason);
+  it.skipIf(noPg)("imports into and exports from a PostgreSQL store the same way", async () => {
+    const home = tmp();
+    const a = await SqliteStore.open(join(home, "a"));
+    const pg = await freshPostgresStore();
+    const c = await SqliteStore.open(join(home, "c"));
+    try {
+      await seedRun(a, join(home, "a", "files"), "pg1", 150);
+      const first = await exportWandbRun(a, "pg1", { out: join(home, "w1") });
+      expect(await importWandbRun(first.file, pg)).toMatchObject({ steps: 150, consoleLines: 3 });
+      const second = await exportWandbRun(pg, "pg1", { out: join(home, "w2") });
+      expect(second).toMatchObject({ steps: 150, systemSamples: 20, consoleLines: 3 });
+      await importWandbRun(second.file, c);
+      expect(await c.readHistory("pg1")).toEqual(await a.readHistory("pg1"));
+      expect((await c.getRun("pg1"))!.summary).toEqual((await a.getRun("pg1"))!.summary);
+    } finally {
+      await a.close();
+      await pg.close();
+      await c.close();
+    }
   });
 
   const python = process.env.AMLTK_PEER_PYTHON ?? "python3";
