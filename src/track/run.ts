@@ -1,14 +1,17 @@
+/**
+ * `Run`, the tracked run of `init`: its public API, its lifecycle (timers, finish, the exit
+ * path) and the wiring of its parts: the step and commit rules (`run-steps.ts`) and the writes
+ * to its store (`run-sink.ts`).
+ */
 import { checkTermination } from "../shared/termination-threads.js";
-import type { ConsoleLine, RunPatch, Store, StoredValue } from "../store/types.js";
+import type { StoredValue } from "../store/types.js";
 import { makeConfig, type RunConfig } from "./config.js";
 import type { ConsoleCapture } from "./console-capture.js";
 import { TrackError } from "./errors.js";
 import { addLive, type ExitClose, removeLive } from "./exit-hooks.js";
-import { closeIfFullSync, finishWrite } from "./finish-write.js";
-import type { HistoryBuffer } from "./history-buffer.js";
-import { HistoryWriter } from "./history-writer.js";
 import { INIT_DEFAULTS } from "./init-options.js";
-import { flattenLog, MAX_KEY } from "./log-payload.js";
+import { RunSink } from "./run-sink.js";
+import { RunSteps } from "./run-steps.js";
 import type { LogOptions, RunInternals, SyncStore } from "./run-types.js";
 import { type MetricOptions, SummaryState } from "./summary.js";
 import { SystemSampler } from "./system-metrics.js";
@@ -62,47 +65,22 @@ export class Run {
   readonly config: RunConfig;
   /** Display name (default `run-<id>`), e.g. `console.log(run.name)`. */
   name: string;
-  private _step: number;
-  private pending: Record<string, StoredValue> | null = null;
-  /** Sends logged rows to the store; null when the run is disabled. */
-  private readonly historyWriter: HistoryWriter | null;
-  /** The writer's buffer of rows not yet flushed (`log` appends to it directly). */
-  private readonly historyBuffer: HistoryBuffer | null;
-  private flushing: Promise<void> | null = null;
-  private readonly store: SyncStore | null;
+  /** Step and commit rules: the rows in the making. */
+  private readonly steps: RunSteps;
+  /** Writes to the store; null when the run is disabled. */
+  private readonly sink: RunSink | null;
   /** Summary values and their per-key aggregates, behind `run.summary`. */
   private readonly summaryState = new SummaryState();
   private readonly startMs: number;
-  private readonly startPerf: number;
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly maxRows: number;
-  private readonly maxBytes: number;
   private readonly ownsStore: boolean;
-  private configDirty = false;
-  /**
-   * `config.update` was called since init: the store's copy (written by `init`) may be behind,
-   * so every state patch carries the config. Without it the final patch leaves config out.
-   */
-  private configChanged = false;
-  /** The config's plain data behind the `run.config` proxy (copied without proxy traps). */
-  private readonly configData: Record<string, unknown>;
   private finishing: Promise<void> | null = null;
   /** The code `finish` was called with: an exit while it is under way closes the run with it. */
   private finishCode: number | null = null;
   /** Closed by the exit path (process exit or a signal): nothing more to write. */
   private exitClosed = false;
-  /** `finish` has written the final state; an exit while it still waits adds nothing. */
-  private finalWritten = false;
-  private warnedError = false;
-  private readonly sampler: SystemSampler | null = null;
-  /**
-   * Wall clock minus the monotonic clock: timestamps cost one `performance.now()` per row, and
-   * re-anchoring at every flush keeps them within a flush interval of clock adjustments.
-   */
-  private wallOffset = Date.now() - performance.now();
+  private sampler: SystemSampler | null = null;
   private sampling = false;
-  /** The store had no history of this run at init (a new run, or a resumed one without rows). */
-  private readonly freshRun: boolean;
   private readonly capture: ConsoleCapture | null = null;
 
   constructor(o: RunInternals) {
@@ -111,52 +89,57 @@ export class Run {
     this.project = rec.project;
     this.name = rec.name;
     this.dir = o.dir;
-    this.store = o.store as SyncStore | null;
     this.disabled = o.store === null;
     this.ownsStore = o.ownsStore;
-    this._step = rec.nextStep;
-    this.freshRun = rec.nextStep === 0;
-    this.maxRows = o.maxBufferedRows ?? Number.POSITIVE_INFINITY;
-    this.maxBytes = o.maxBufferedBytes ?? INIT_DEFAULTS.maxBufferedBytes;
-    this.historyWriter = this.disabled
-      ? null
-      : new HistoryWriter(this.store!, this.id, (e) => this.warn(e), this.maxBytes);
-    this.historyBuffer = this.historyWriter?.buffer ?? null;
     this.startMs = rec.createdAt;
-    this.startPerf = performance.now() - (Date.now() - rec.createdAt);
     Object.assign(this.summaryState.values, rec.summary);
     this.summary = this.summaryState.proxy();
-    const cfg = makeConfig(rec.config, () => {
-      this.configDirty = true;
-      this.configChanged = true;
-    });
+    const cfg = makeConfig(rec.config, () => this.sink?.configUpdated());
     this.config = cfg.config;
-    this.configData = cfg.data;
-    if (this.disabled) return;
-    const t = (ms: number, f: () => void) => {
+    if (o.capture && o.store !== null) this.capture = o.capture;
+    const maxBytes = o.maxBufferedBytes ?? INIT_DEFAULTS.maxBufferedBytes;
+    this.sink =
+      o.store === null
+        ? null
+        : new RunSink(o.store as SyncStore, {
+            id: this.id,
+            summary: this.summaryState,
+            configData: cfg.data,
+            onFlush: () => this.steps.reanchorClock(),
+            capture: this.capture,
+            freshRun: rec.nextStep === 0,
+            maxBytes,
+          });
+    this.steps = new RunSteps(
+      rec.nextStep,
+      rec.createdAt,
+      this.sink?.history.buffer ?? null,
+      this.summaryState,
+      { maxRows: o.maxBufferedRows ?? Number.POSITIVE_INFINITY, maxBytes },
+      () => this.sink!.backpressure(),
+    );
+    if (this.sink === null) return;
+    this.startTimers(this.sink, o);
+    addLive(this);
+  }
+
+  /** Background work: flushes every ~100 ms, heartbeats, system metric samples. */
+  private startTimers(sink: RunSink, o: RunInternals): void {
+    const every = (ms: number, f: () => void) => {
       const h = setInterval(f, ms);
       h.unref();
       this.timers.push(h);
     };
-    if (o.capture) this.capture = o.capture;
-    t(o.flushInterval ?? 100, () => {
-      if (
-        this.historyWriter!.pending ||
-        this.summaryState.dirty ||
-        this.configDirty ||
-        this.capture?.pending
-      ) {
-        void this.flush();
-      }
+    every(o.flushInterval ?? 100, () => {
+      if (sink.pending) void sink.flush();
     });
-    t(o.heartbeatInterval ?? INIT_DEFAULTS.heartbeatInterval, () => {
-      void this.store!.updateRun(this.id, { heartbeatAt: Date.now() }).catch((e) => this.warn(e));
+    every(o.heartbeatInterval ?? INIT_DEFAULTS.heartbeatInterval, () => {
+      void sink.store.updateRun(this.id, { heartbeatAt: Date.now() }).catch((e) => sink.warn(e));
     });
     if (o.systemInterval > 0) {
       this.sampler = new SystemSampler(o.gpuCommand === undefined ? "nvidia-smi" : o.gpuCommand);
-      t(o.systemInterval, () => this.sampleSystem());
+      every(o.systemInterval, () => this.sampleSystem(sink));
     }
-    addLive(this);
   }
 
   /**
@@ -169,7 +152,7 @@ export class Run {
    * ```
    */
   get step(): number {
-    return this._step;
+    return this.steps.step;
   }
 
   /**
@@ -183,7 +166,7 @@ export class Run {
    * ```
    */
   get flushedStep(): number {
-    return this.historyWriter?.flushedStep ?? -1;
+    return this.sink?.history.flushedStep ?? -1;
   }
 
   /**
@@ -213,98 +196,7 @@ export class Run {
     // (a busy logging loop never gets back to the event loop that would hear of it).
     checkTermination();
     if (this.finishing) throw new TrackError(`run ${this.id} is finished; log() ignored`);
-    if (
-      opts === undefined &&
-      this.pending === null &&
-      this.historyBuffer !== null &&
-      this.logFast(data)
-    ) {
-      return;
-    }
-    const values = this.disabled ? null : flattenLog(data);
-    const step = opts?.step;
-    let commit = opts?.commit;
-    if (step !== undefined) {
-      if (!Number.isInteger(step) || step < 0) {
-        throw new TrackError(`log: step must be a non-negative integer, got ${step}`);
-      }
-      if (step < this._step) {
-        console.warn(
-          `amltk: log step ${step} is less than the current step ${this._step}; data dropped`,
-        );
-        return;
-      }
-      if (step > this._step) {
-        if (this.pending) this.commitPending();
-        this._step = step;
-      }
-      if (commit === undefined) commit = false;
-    } else if (commit === undefined) commit = true;
-    if (values !== null) {
-      if (this.pending === null) this.pending = values;
-      else Object.assign(this.pending, values);
-    } else if (this.pending === null) this.pending = {};
-    if (commit) this.commitPending();
-  }
-
-  /**
-   * The common case, a plain `log({ a: 1, b: 2 })` of top-level numbers with nothing pending:
-   * straight into the column buffer without building a flattened object. Returns false (nothing
-   * done) for anything else, which then takes the general path.
-   */
-  private logFast(data: Record<string, unknown>): boolean {
-    if (
-      typeof data !== "object" ||
-      data === null ||
-      Object.getPrototypeOf(data) !== Object.prototype
-    ) {
-      return false;
-    }
-    for (const k in data) {
-      const bad = k.length === 0 || k.length > MAX_KEY || k.charCodeAt(0) === 95;
-      if (bad || typeof data[k] !== "number") return false;
-    }
-    const buf = this.historyBuffer!;
-    const now = performance.now();
-    const row = buf.addRow(
-      this._step++,
-      (now - this.startPerf) / 1000,
-      (this.wallOffset + now) / 1000,
-    );
-    for (const k in data) {
-      const v = data[k] as number;
-      buf.addNumber(row, k, v);
-      this.summaryState.observeOne(k, v);
-    }
-    this.summaryState.dirty = true;
-    if (buf.bytes >= this.maxBytes || buf.rows >= this.maxRows) this.backpressure();
-    return true;
-  }
-
-  private commitPending(): void {
-    const values = this.pending;
-    this.pending = null;
-    const step = this._step++;
-    const buf = this.historyBuffer;
-    if (values === null || buf === null) return;
-    const now = performance.now();
-    const row = buf.addRow(step, (now - this.startPerf) / 1000, (this.wallOffset + now) / 1000);
-    buf.addValues(row, values);
-    this.summaryState.observe(values);
-    if (buf.bytes >= this.maxBytes || buf.rows >= this.maxRows) this.backpressure();
-  }
-
-  /**
-   * The buffer is full. Start a flush; if one is already in flight (a synchronous `log` loop
-   * never lets it finish), write synchronously so memory stays bounded. A store without sync
-   * writes lets the buffer grow until its in-flight flush ends.
-   */
-  private backpressure(): void {
-    if (this.flushing === null) {
-      void this.flush();
-      return;
-    }
-    if (this.historyWriter!.canWriteSync) this.historyWriter!.writeSync();
+    this.steps.log(data, opts);
   }
 
   /**
@@ -332,49 +224,7 @@ export class Run {
    * ```
    */
   flush(): Promise<void> {
-    if (this.disabled) return Promise.resolve();
-    this.wallOffset = Date.now() - performance.now();
-    if (this.flushing) return this.flushing.then(() => this.flush());
-    const patch: Parameters<Store["updateRun"]>[1] = {};
-    if (this.summaryState.dirty) {
-      this.summaryState.dirty = false;
-      patch.summary = { ...this.summaryState.values };
-    }
-    if (this.configDirty) {
-      this.configDirty = false;
-      patch.config = { ...this.configData };
-    }
-    const lines = this.capture?.take() ?? [];
-    const hasPatch = patch.summary !== undefined || patch.config !== undefined;
-    if (this.writeOnce(hasPatch ? patch : undefined, lines)) return Promise.resolve();
-    const history = this.historyWriter!.write();
-    const s = this.store!;
-    const p = (async () => {
-      await history;
-      if (patch.summary || patch.config) await s.updateRun(this.id, patch);
-      if (lines.length > 0) await s.appendConsole(this.id, lines);
-    })()
-      .catch((e) => this.warn(e))
-      .finally(() => {
-        this.flushing = null;
-      });
-    this.flushing = p;
-    return p;
-  }
-
-  /**
-   * Writes history, `patch` and console `lines` in one store transaction when the store can
-   * (`writeRunSync`); false when it cannot or that write failed, and then nothing was taken
-   * except `patch` and `lines`, which the caller writes its separate way.
-   */
-  private writeOnce(patch: RunPatch | undefined, lines: ConsoleLine[]): boolean {
-    const s = this.store!;
-    if (s.writeRunSync === undefined) return false;
-    if (!this.historyWriter!.pending && patch === undefined && lines.length === 0) return true;
-    const fresh = this.freshRun && this.historyWriter!.flushedStep < 0;
-    return this.historyWriter!.writeSyncWith((history) =>
-      s.writeRunSync!(this.id, { history, fresh, patch, console: lines }),
-    );
+    return this.sink?.flush() ?? Promise.resolve();
   }
 
   /**
@@ -392,34 +242,14 @@ export class Run {
    */
   finish(exitCode = 0): Promise<void> {
     if (this.finishing) return this.finishing;
-    if (this.pending) this.commitPending();
+    if (this.steps.hasPending) this.steps.commitPending();
     for (const h of this.timers) clearInterval(h);
     this.capture?.restore();
     this.finishCode = exitCode;
+    const sink = this.sink;
+    // The common case: remaining history, summary, config and state in one transaction.
     this.finishing = (async () => {
-      if (this.disabled) return;
-      const s = this.store!;
-      if (this.flushing) await this.flushing;
-      const final = (): RunPatch => {
-        this.summaryState.dirty = false;
-        this.configDirty = false;
-        return this.statePatch(exitCode);
-      };
-      // The common case: remaining history, summary, config and state in one transaction.
-      const lines = this.capture?.take() ?? [];
-      this.historyWriter!.retryNow(); // the last chance for held batches, even right after a full disk
-      try {
-        const written = this.writeOnce(final(), lines);
-        if (!written) {
-          if (lines.length > 0) await s.appendConsole(this.id, lines).catch((e) => this.warn(e));
-          await this.flush();
-        }
-        // A full store closes the run as failed and rejects typed (finish-write.ts).
-        await finishWrite(s, this.id, this.historyWriter!, written ? null : final);
-        this.finalWritten = true;
-      } finally {
-        if (this.ownsStore) await s.close();
-      }
+      if (sink) await sink.finish(exitCode, this.ownsStore);
     })().finally(() => removeLive(this));
     // Live until written: a signal or an exit while finish waits (an online store delivering)
     // still writes the run out through `_flushSyncOnExit`.
@@ -436,71 +266,30 @@ export class Run {
    * exit spools the rest), and its pending row stays pending.
    */
   _flushSyncOnExit(code: number, how: ExitClose = {}): void {
-    const s = this.store;
-    if (!s || this.exitClosed || this.finalWritten) return;
+    const sink = this.sink;
+    if (!sink || this.exitClosed || sink.finalWritten) return;
     const close = how.keepOpen !== true;
-    if (close && this.pending) this.commitPending();
-    try {
-      if (close) this.capture?.restore();
-      const lines = this.capture?.take() ?? [];
-      const patch = this.statePatch(close ? (this.finishCode ?? code) : null);
-      this.historyWriter!.retryNow(); // held batches get their last try even right after a full disk
-      if (!this.writeOnce(patch, lines)) {
-        if (this.historyWriter!.canWriteSync) this.historyWriter!.writeSync();
-        if (lines.length > 0) s.appendConsoleSync?.(this.id, lines);
-        s.updateRunSync?.(this.id, patch);
-      }
-    } catch {
-      // the process is ending; nothing left to do
-    }
+    if (close && this.steps.hasPending) this.steps.commitPending();
+    sink.writeOnExit(close, this.finishCode ?? code);
     if (!close) return;
-    closeIfFullSync(s, this.id, this.historyWriter!); // a full store: failed (74), loss reported
-    try {
-      // A store that queues writes (online) puts them on disk now: the process ends next.
-      s.persistSync?.();
-    } catch {
-      // as above
-    }
     this.exitClosed = true;
     for (const h of this.timers) clearInterval(h);
     removeLive(this);
   }
 
-  /**
-   * Summary, heartbeat and (when it changed since init) config, plus the closing state when
-   * `exitCode` is not null. An unchanged config is left out: `init` wrote it, and encoding and
-   * checking it again is a good part of a trial-sized run's finish.
-   */
-  private statePatch(exitCode: number | null): RunPatch {
-    const now = Date.now();
-    const patch: RunPatch = { summary: { ...this.summaryState.values }, heartbeatAt: now };
-    if (this.configChanged) patch.config = { ...this.configData };
-    if (exitCode === null) return patch;
-    patch.state = exitCode === 0 ? "finished" : "failed";
-    patch.exitCode = exitCode;
-    patch.finishedAt = now;
-    return patch;
-  }
-
-  private sampleSystem(): void {
+  private sampleSystem(sink: RunSink): void {
     // One sample at a time: a slow nvidia-smi must not pile up calls.
     if (this.sampling || this.finishing) return;
     this.sampling = true;
     const timestamp = Date.now() / 1000;
     void this.sampler!.sample()
       .then((values) => {
-        if (!this.finishing) return this.store!.appendSystem(this.id, [{ timestamp, values }]);
+        if (!this.finishing) return sink.store.appendSystem(this.id, [{ timestamp, values }]);
       })
-      .catch((e) => this.warn(e))
+      .catch((e) => sink.warn(e))
       .finally(() => {
         this.sampling = false;
       });
-  }
-
-  private warn(e: unknown): void {
-    if (this.warnedError) return;
-    this.warnedError = true;
-    console.warn(`amltk: run ${this.id}: store write failed: ${(e as Error)?.message ?? e}`);
   }
 
   /**

@@ -1,0 +1,215 @@
+/**
+ * A run's writes to its store: flushes (history, changed summary and config, console lines),
+ * the closing write of `finish`, and the exit path's synchronous write. One store transaction
+ * when the store offers `writeRunSync` (a short run's flush or finish is then one commit),
+ * separate writes otherwise.
+ */
+import type { ConsoleLine, RunPatch } from "../store/types.js";
+import type { ConsoleCapture } from "./console-capture.js";
+import { closeIfFullSync, finishWrite } from "./finish-write.js";
+import { HistoryWriter } from "./history-writer.js";
+import type { SyncStore } from "./run-types.js";
+import type { SummaryState } from "./summary.js";
+
+/** What a sink writes for: the run's id and the state behind its summary and config. */
+export interface SinkSources {
+  id: string;
+  summary: SummaryState;
+  /** The config's plain data behind the `run.config` proxy (copied without proxy traps). */
+  configData: Record<string, unknown>;
+  /** Called as each flush starts (the run re-reads the wall clock for its timestamps). */
+  onFlush: () => void;
+  capture: ConsoleCapture | null;
+  /** The store had no history of this run at init (a new run, or a resumed one without rows). */
+  freshRun: boolean;
+  maxBytes: number;
+}
+
+/**
+ * The write side of a `Run` that has a store.
+ *
+ * @example
+ * ```ts
+ * const sink = new RunSink(store, { id, summary, configData, onFlush, capture: null, freshRun: true, maxBytes });
+ * await sink.flush();
+ * await sink.finish(0, false);
+ * ```
+ */
+export class RunSink {
+  readonly history: HistoryWriter;
+  /** The flush under way (one at a time). */
+  flushing: Promise<void> | null = null;
+  /** Config changed since the last write. */
+  configDirty = false;
+  /**
+   * `config.update` was called since init: the store's copy (written by `init`) may be behind,
+   * so every state patch carries the config. Without it the final patch leaves config out.
+   */
+  configChanged = false;
+  /** `finish` has written the final state; an exit while it still waits adds nothing. */
+  finalWritten = false;
+  private warnedError = false;
+
+  constructor(
+    readonly store: SyncStore,
+    private readonly src: SinkSources,
+  ) {
+    this.history = new HistoryWriter(store, src.id, (e) => this.warn(e), src.maxBytes);
+  }
+
+  /** Something waits to be written (what the flush timer checks). */
+  get pending(): boolean {
+    return (
+      this.history.pending ||
+      this.src.summary.dirty ||
+      this.configDirty ||
+      !!this.src.capture?.pending
+    );
+  }
+
+  /** `config.update` was called. */
+  configUpdated(): void {
+    this.configDirty = true;
+    this.configChanged = true;
+  }
+
+  /**
+   * The buffer is full. Start a flush; if one is already in flight (a synchronous `log` loop
+   * never lets it finish), write synchronously so memory stays bounded. A store without sync
+   * writes lets the buffer grow until its in-flight flush ends.
+   */
+  backpressure(): void {
+    if (this.flushing === null) {
+      void this.flush();
+      return;
+    }
+    if (this.history.canWriteSync) this.history.writeSync();
+  }
+
+  /** Writes buffered rows (and changed summary/config, console lines) now. */
+  flush(): Promise<void> {
+    this.src.onFlush();
+    if (this.flushing) return this.flushing.then(() => this.flush());
+    const patch: RunPatch = {};
+    const summary = this.src.summary;
+    if (summary.dirty) {
+      summary.dirty = false;
+      patch.summary = { ...summary.values };
+    }
+    if (this.configDirty) {
+      this.configDirty = false;
+      patch.config = { ...this.src.configData };
+    }
+    const lines = this.src.capture?.take() ?? [];
+    const hasPatch = patch.summary !== undefined || patch.config !== undefined;
+    if (this.writeOnce(hasPatch ? patch : undefined, lines)) return Promise.resolve();
+    const history = this.history.write();
+    const s = this.store;
+    const p = (async () => {
+      await history;
+      if (patch.summary || patch.config) await s.updateRun(this.src.id, patch);
+      if (lines.length > 0) await s.appendConsole(this.src.id, lines);
+    })()
+      .catch((e) => this.warn(e))
+      .finally(() => {
+        this.flushing = null;
+      });
+    this.flushing = p;
+    return p;
+  }
+
+  /**
+   * Writes history, `patch` and console `lines` in one store transaction when the store can
+   * (`writeRunSync`); false when it cannot or that write failed, and then nothing was taken
+   * except `patch` and `lines`, which the caller writes its separate way.
+   */
+  private writeOnce(patch: RunPatch | undefined, lines: ConsoleLine[]): boolean {
+    const s = this.store;
+    if (s.writeRunSync === undefined) return false;
+    if (!this.history.pending && patch === undefined && lines.length === 0) return true;
+    const fresh = this.src.freshRun && this.history.flushedStep < 0;
+    return this.history.writeSyncWith((history) =>
+      s.writeRunSync!(this.src.id, { history, fresh, patch, console: lines }),
+    );
+  }
+
+  /**
+   * `finish`'s write: the remaining history, summary, config and closing state, in one
+   * transaction when it can; a full store closes the run as failed and rejects typed
+   * (finish-write.ts). Closes the store after when the run owns it.
+   */
+  async finish(exitCode: number, ownsStore: boolean): Promise<void> {
+    const s = this.store;
+    if (this.flushing) await this.flushing;
+    const final = (): RunPatch => {
+      this.src.summary.dirty = false;
+      this.configDirty = false;
+      return this.statePatch(exitCode);
+    };
+    const lines = this.src.capture?.take() ?? [];
+    this.history.retryNow(); // the last chance for held batches, even right after a full disk
+    try {
+      const written = this.writeOnce(final(), lines);
+      if (!written) {
+        if (lines.length > 0) await s.appendConsole(this.src.id, lines).catch((e) => this.warn(e));
+        await this.flush();
+      }
+      await finishWrite(s, this.src.id, this.history, written ? null : final);
+      this.finalWritten = true;
+    } finally {
+      if (ownsStore) await s.close();
+    }
+  }
+
+  /**
+   * The exit path's write (synchronous): everything the run holds, and when `close`, the run
+   * closed with `code` (otherwise it stays open). Never throws: the process is ending.
+   */
+  writeOnExit(close: boolean, code: number): void {
+    const s = this.store;
+    try {
+      if (close) this.src.capture?.restore();
+      const lines = this.src.capture?.take() ?? [];
+      const patch = this.statePatch(close ? code : null);
+      this.history.retryNow(); // held batches get their last try even right after a full disk
+      if (!this.writeOnce(patch, lines)) {
+        if (this.history.canWriteSync) this.history.writeSync();
+        if (lines.length > 0) s.appendConsoleSync?.(this.src.id, lines);
+        s.updateRunSync?.(this.src.id, patch);
+      }
+    } catch {
+      // the process is ending; nothing left to do
+    }
+    if (!close) return;
+    closeIfFullSync(s, this.src.id, this.history); // a full store: failed (74), loss reported
+    try {
+      // A store that queues writes (online) puts them on disk now: the process ends next.
+      s.persistSync?.();
+    } catch {
+      // as above
+    }
+  }
+
+  /**
+   * Summary, heartbeat and (when it changed since init) config, plus the closing state when
+   * `exitCode` is not null. An unchanged config is left out: `init` wrote it, and encoding and
+   * checking it again is a good part of a trial-sized run's finish.
+   */
+  private statePatch(exitCode: number | null): RunPatch {
+    const now = Date.now();
+    const patch: RunPatch = { summary: { ...this.src.summary.values }, heartbeatAt: now };
+    if (this.configChanged) patch.config = { ...this.src.configData };
+    if (exitCode === null) return patch;
+    patch.state = exitCode === 0 ? "finished" : "failed";
+    patch.exitCode = exitCode;
+    patch.finishedAt = now;
+    return patch;
+  }
+
+  /** Reports the first failed write of the run (one warning per run). */
+  warn(e: unknown): void {
+    if (this.warnedError) return;
+    this.warnedError = true;
+    console.warn(`amltk: run ${this.src.id}: store write failed: ${(e as Error)?.message ?? e}`);
+  }
+}
