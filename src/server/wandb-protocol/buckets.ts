@@ -185,7 +185,9 @@ export async function resumeStatus(store: Store, raw: unknown, checkProject: (p:
         logLineCount: counts.output,
         historyTail: JSON.stringify(tail),
         eventsTail: "[]",
-        wandbConfig: null,
+        // The client takes a run as started only when `_wandb.t` is present; its value is the
+        // client's telemetry, which we do not keep.
+        wandbConfig: JSON.stringify({ t: {} }),
       },
     },
   };
