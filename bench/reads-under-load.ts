@@ -131,9 +131,10 @@ async function serverRole(): Promise<void> {
   // No keys: the same request path on both stores (loopback only).
   const server = await createServer({ store, port: 0, auth: false, ...readThreads });
   let peakSampled = 0;
+  // memoryUsage.rss() alone: process.memoryUsage() walks the heap, a visible cost at this rate.
   const sampler = setInterval(() => {
-    peakSampled = Math.max(peakSampled, process.memoryUsage().rss);
-  }, 50);
+    peakSampled = Math.max(peakSampled, process.memoryUsage.rss());
+  }, 100);
   // How long callbacks waited for the event loop: what every request on it waits at least.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -209,7 +210,14 @@ async function measure(store: string, threads: string): Promise<Record<string, u
   const writers = num("writers", 20);
   const base = mkdtempSync(join(tmpdir(), "amltk-reads-"));
   const target = store === "sqlite" ? join(base, "server") : store;
-  const server = start([self, "--role", "server", "--target", target, "--read-threads", threads]);
+  // AMLTK_BENCH_PROF=<dir>: a V8 CPU profile of the server process, written there at its end.
+  const prof = process.env.AMLTK_BENCH_PROF;
+  const profile = prof ? ["--cpu-prof", "--cpu-prof-dir", prof] : [];
+  const server = start([
+    ...profile,
+    self,
+    ...["--role", "server", "--target", target, "--read-threads", threads],
+  ]);
   try {
     const { url } = JSON.parse(await line(server.lines, "server")) as { url: string };
     const key = "unused"; // the bench server takes no keys
@@ -258,6 +266,7 @@ async function measure(store: string, threads: string): Promise<Record<string, u
       Math.max(...reports.map((r) => r.deliveredAt)) - Math.min(...reports.map((r) => r.start));
     server.proc.kill("SIGTERM");
     const { peakRssMiB, eventLoopDelayMs } = JSON.parse(await line(server.lines, "server"));
+    await line(server.lines, "server").catch(() => {}); // its end (a profile is written by then)
     return {
       readThreads: threads,
       runsPage: stats(runs),
@@ -271,7 +280,7 @@ async function measure(store: string, threads: string): Promise<Record<string, u
       goalP99Le50ms: quantile(runs, 0.99) <= 50 && quantile(series, 0.99) <= 50,
     };
   } finally {
-    server.proc.kill("SIGTERM");
+    if (server.proc.exitCode === null) server.proc.kill("SIGKILL");
     rmSync(base, { recursive: true, force: true });
   }
 }
