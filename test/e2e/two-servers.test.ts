@@ -8,10 +8,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeJson } from "../../src/shared/json-numbers.js";
-import { freePort, ProcGroup, reapAll } from "./fault-processes.js";
+import { postgresAvailability, sharedPostgres } from "../services/postgres.js";
+import { skipBecause } from "../skip.js";
+import { CLI_SCRIPT, freePort, ProcGroup, reapAll } from "./fault-processes.js";
 import { type EventStream, openEventStream, streamedPoints, streamedRuns } from "./sse-events.js";
 
 const T0 = 1_764_000_000_000;
+const PG = postgresAvailability("two servers on PostgreSQL");
+const noPg = skipBecause(!PG.found, "two servers on PostgreSQL", PG.reason);
 let group: ProcGroup | undefined;
 let stream: EventStream | undefined;
 const dirs: string[] = [];
@@ -89,6 +93,17 @@ async function writeThroughOneReadThroughOther(a: string, b: string): Promise<vo
   ]);
 }
 
+/** `amltk ui --no-auth --store <url>` in `group`; resolves with its URL once it listens. */
+async function serveStore(g: ProcGroup, store: string): Promise<string> {
+  const args = ["ui", "--no-auth", "--port", String(await freePort()), "--store", store];
+  const proc = g.start("server", CLI_SCRIPT, args);
+  return proc.waitFor(
+    "the server's URL",
+    () => /amltk ui: (http:\/\/\S+)/.exec(proc.output)?.[1],
+    30_000,
+  );
+}
+
 describe("two server processes on one store", () => {
   it("SQLite: a write through one is read and streamed live through the other", async () => {
     const dir = mkdtempSync(join(tmpdir(), "amltk-two-servers-"));
@@ -100,4 +115,16 @@ describe("two server processes on one store", () => {
     ]);
     await writeThroughOneReadThroughOther(a.url, b.url);
   });
+
+  it.skipIf(noPg)(
+    "PostgreSQL: a write through one is read and streamed live through the other",
+    async () => {
+      const url = await (await sharedPostgres()).createDatabase();
+      group = new ProcGroup();
+      // One after the other: the first applies the migrations (both would, under a lock).
+      const a = await serveStore(group, url);
+      const b = await serveStore(group, url);
+      await writeThroughOneReadThroughOther(a, b);
+    },
+  );
 });
