@@ -116,6 +116,10 @@ export function makePool(url: string, max: number, applicationName: string): pg.
   });
   // An idle client whose server went away emits "error" on the pool; the pool drops it.
   pool.on("error", () => {});
+  // Every client, checked out or not, has a listener: a connection cut between two queries
+  // (57P01 while the database restarts) is seen by the next query and retried, never thrown at
+  // the process as an unhandled "error" event.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
 
