@@ -29,14 +29,19 @@ describe("WandbLogWriter", () => {
     const file = join(dir, "edges.wandb");
     const log = new WandbLogWriter(file);
     const written: Uint8Array[] = [];
-    // After the 7-byte file header, a FULL chunk of n bytes ends at 14 + n: sizes that leave
-    // 0..7 bytes in the first block, then the same against later blocks.
+    // Each record is one FULL chunk that ends `gap` bytes before its block's end: under 7
+    // bytes the writer pads the tail with zeros, at 7 it writes an empty FIRST chunk there.
+    let pos = 7; // after the file header
     for (let gap = 0; gap <= 7; gap++) {
-      const used = written.reduce((s, p) => s + p.length + 7, 7) % BLOCK_SIZE;
-      const payload = bytes(BLOCK_SIZE - used - 7 - gap, gap);
+      const blockEnd = (Math.floor(pos / BLOCK_SIZE) + 1) * BLOCK_SIZE;
+      const payload = bytes(blockEnd - gap - pos - 7, gap);
       written.push(payload);
       log.append(payload);
+      pos = gap < 7 ? blockEnd : blockEnd - gap;
     }
+    const tail = bytes(100, 99); // after the 7-byte gap: an empty FIRST chunk, then its LAST
+    written.push(tail);
+    log.append(tail);
     log.close();
     expect(await readBack(file)).toEqual(written.map(digest));
   });

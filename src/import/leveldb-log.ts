@@ -2,9 +2,11 @@
  * Reads the framing of W&B's `.wandb` file: a 7-byte header, then LevelDB's log format
  * (32 KiB blocks; chunks with a 7-byte header `crc32 u32 LE | length u16 LE | type u8`;
  * a record is one FULL chunk or FIRST, MIDDLE..., LAST). W&B's CRC is plain CRC-32 (zlib's),
- * over the type byte then the payload, not LevelDB's masked CRC-32C.
+ * over the type byte then the payload, not LevelDB's masked CRC-32C. No npm library reads (or
+ * writes) this framing, so it is done here; the writer is `src/export/leveldb-writer.ts`.
  */
 import { open } from "node:fs/promises";
+import * as zlib from "node:zlib";
 import { WandbLogError } from "./errors.js";
 
 export const BLOCK_SIZE = 32 * 1024;
@@ -14,6 +16,9 @@ const FULL = 1;
 const FIRST = 2;
 const MIDDLE = 3;
 const LAST = 4;
+
+/** zlib's own CRC-32 (Node 20.15+); the table below only serves older Node 20 releases. */
+const zlibCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -27,6 +32,9 @@ const CRC_TABLE = (() => {
 
 /** CRC-32 (IEEE, as zlib), continuing from `crc`. */
 export function crc32(bytes: Uint8Array, crc = 0): number {
+  // Node 20's zlib.crc32 answers 0 for an empty view of an empty buffer, whatever `crc` is.
+  if (bytes.length === 0) return crc >>> 0;
+  if (zlibCrc32) return zlibCrc32(bytes, crc);
   let c = ~crc >>> 0;
   for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;

@@ -3,26 +3,16 @@
  * writer), for cases the real fixtures lack (a record over several blocks, bytes that are not
  * a record, a key the store refuses).
  */
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { WandbLogWriter } from "../export/leveldb-writer.js";
 
-const enc = new TextEncoder();
-
-function varint(n: number): number[] {
-  const out: number[] = [];
-  let v = BigInt.asUintN(64, BigInt(n));
-  do {
-    const b = Number(v & 0x7fn);
-    v >>= 7n;
-    out.push(v > 0n ? b | 0x80 : b);
-  } while (v > 0n);
-  return out;
-}
-
-/** A protobuf field: a number is a varint, a string or bytes length-delimited. */
+/** A protobuf field: a number is a varint (0 written too), a string or bytes length-delimited. */
 export function field(no: number, value: number | string | Uint8Array): Uint8Array {
-  if (typeof value === "number") return Uint8Array.from([...varint(no << 3), ...varint(value)]);
-  const bytes = typeof value === "string" ? enc.encode(value) : value;
-  return Uint8Array.from([...varint((no << 3) | 2), ...varint(bytes.length), ...bytes]);
+  const w = new BinaryWriter();
+  if (typeof value === "number") w.tag(no, WireType.Varint).int64(value);
+  else if (typeof value === "string") w.tag(no, WireType.LengthDelimited).string(value);
+  else w.tag(no, WireType.LengthDelimited).bytes(value);
+  return w.finish();
 }
 
 export function msg(...fields: Uint8Array[]): Uint8Array {

@@ -14,6 +14,8 @@ describe("crc32", () => {
     // Continuing from a previous CRC equals one pass over the joined bytes.
     const enc = new TextEncoder();
     expect(crc32(enc.encode("6789"), crc32(enc.encode("12345")))).toBe(0xcbf43926);
+    // An empty input leaves the CRC as it was (an empty FULL chunk's CRC is its type byte's).
+    expect(crc32(new Uint8Array(new ArrayBuffer(0)), 0xa505df1b)).toBe(0xa505df1b);
   });
 });
 
