@@ -1,7 +1,7 @@
 /**
  * Keys on requests: which key a request presents, whether it may read or write, and which
- * projects it may touch. The grant of a request's key is kept per request (a WeakMap on the
- * raw Request) so routes can check projects once they know the run.
+ * projects it may touch. The grant of a request's key is kept per request (on Hono's context)
+ * so routes can check projects once they know the run.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { type ApiKeys, allowsProject, type KeyGrant, keyFromBasic } from "./auth.js";
@@ -10,11 +10,16 @@ import { ApiError } from "./errors.js";
 /** The only route that takes `?key=`: `EventSource` cannot send an Authorization header. */
 export const STREAM_PATH = "/api/stream";
 
-const grants = new WeakMap<Request, KeyGrant>();
+/**
+ * Where a request's grant is kept: on Hono's per-request context, not on the raw Request, which
+ * middleware may replace (the body limit does, for a body without Content-Length), which would
+ * drop the grant and with it the key's project limit.
+ */
+const GRANT = "amltkKeyGrant";
 
 /** The grant of the request's key; undefined when the request needed none (open reads, no auth). */
 export function grantOf(c: Context): KeyGrant | undefined {
-  return grants.get(c.req.raw);
+  return c.get(GRANT) as KeyGrant | undefined;
 }
 
 /**
@@ -75,7 +80,7 @@ export function keyAuth(
     if (write && grant.scope !== "write") {
       throw new ApiError(403, "forbidden", `API key ${grant.id} is read-only (scope "read")`);
     }
-    grants.set(c.req.raw, grant);
+    c.set(GRANT, grant);
     return next();
   };
 }

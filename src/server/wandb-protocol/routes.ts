@@ -89,6 +89,8 @@ function transactional(store: Store): NonNullable<Store["transaction"]> {
 export function registerWandbRoutes(app: Hono, o: WandbRoutesOptions): void {
   const files = new RunFiles(o.filesDir);
   const tx = transactional(o.store);
+  app.use("/graphql", limit);
+  app.use("/files/*", (c, next) => (UPLOAD_PATH.test(c.req.path) ? next() : limit(c, next)));
   if (o.auth) {
     const writes = keyAuth(o.keys, { readsNeedKey: true });
     const reads = keyAuth(o.keys, { readsNeedKey: o.readsNeedKey });
@@ -101,8 +103,6 @@ export function registerWandbRoutes(app: Hono, o: WandbRoutesOptions): void {
           : writes(c, next),
     );
   }
-  app.use("/graphql", limit);
-  app.use("/files/*", (c, next) => (UPLOAD_PATH.test(c.req.path) ? next() : limit(c, next)));
 
   app.post("/graphql", async (c) => {
     needJson(c);
