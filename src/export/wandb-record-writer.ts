@@ -102,7 +102,8 @@ export class RecordEncoder {
   stats(sample: SystemSample): Uint8Array {
     const body = new MessageWriter().message(2, timestamp(sample.timestamp));
     for (const [key, value] of Object.entries(sample.values)) {
-      body.message(3, new MessageWriter().string(1, key).string(16, toWandbJson(value)));
+      const statsKey = wandbStatsKey(key);
+      body.message(3, new MessageWriter().string(1, statsKey).string(16, toWandbJson(value)));
     }
     return this.record(R.stats, body);
   }
@@ -136,6 +137,14 @@ function item(key: string, value: unknown): MessageWriter {
 }
 
 const utf8 = new TextEncoder();
+
+/**
+ * A system metric's key as a StatsRecord item: W&B adds `system.` itself, so a key imported
+ * from W&B (`system.cpu`) or one of our tracker's (`system/cpu`) loses its prefix.
+ */
+function wandbStatsKey(key: string): string {
+  return key.startsWith("system.") || key.startsWith("system/") ? key.slice(7) : key;
+}
 
 /** A `google.protobuf.Timestamp` from epoch seconds. */
 function timestamp(seconds: number): MessageWriter {

@@ -75,7 +75,7 @@ describe("importing real wandb 0.30 runs that used to lose data", () => {
     ]);
     const system = await store.readSeries({
       runIds: ["mediarun"],
-      keys: ["cpu", "proc.memory.rssMB"],
+      keys: ["system.cpu", "system.proc.memory.rssMB"],
       x: "time",
       buckets: 1000,
       source: "system",

@@ -187,10 +187,14 @@ export class RunImport {
     }
   }
 
+  /**
+   * A StatsRecord as a system sample. Its keys (`cpu`, `proc.memory.rssMB`) get W&B's
+   * `system.` prefix, as in W&B's events file and so as our server's W&B routes store them.
+   */
   private addSample(timestamp: number, items: readonly WandbItem[]): void {
     const values: Record<string, number> = {};
     for (const { path, value } of items) {
-      const key = path.join("/");
+      const key = `system.${path.join("/")}`;
       if (typeof value === "number" && key.length > 0 && key.length <= MAX_KEY_LENGTH) {
         values[key] = value;
       }

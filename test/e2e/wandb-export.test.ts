@@ -122,9 +122,10 @@ describe("export to W&B offline run folders", () => {
       const cb = await b.readConsole("exp1");
       expect(cb.map((l) => [l.stream, l.text])).toEqual(ca.map((l) => [l.stream, l.text]));
       for (const [i, l] of cb.entries()) expect(l.timestamp).toBeCloseTo(ca[i]!.timestamp, 5);
+      // W&B names system metrics `system.<key>`: our tracker's `system/cpu` comes back so.
       const sys = await b.readSeries({
         runIds: ["exp1"],
-        keys: ["system/cpu", "system/rss_mib"],
+        keys: ["system.cpu", "system.rss_mib"],
         x: "time",
         buckets: 20,
         source: "system",
@@ -249,6 +250,8 @@ describe("export to W&B offline run folders", () => {
         expect(rows.map((r) => r.values.loss)).toEqual(
           (await a.readHistory("exp3")).map((r) => r.values.loss),
         );
+        // wandb turns StatsRecords into `system.<key>` events: the same names as an import gives.
+        expect(await dst.systemKeys("exp3")).toEqual(["system.cpu", "system.rss_mib"]);
         // An empty console line does not arrive through wandb sync's output.log stream.
         const texts = (await a.readConsole("exp3")).map((l) => l.text).filter((t) => t !== "");
         expect((await dst.readConsole("exp3")).map((l) => l.text)).toEqual(texts);
