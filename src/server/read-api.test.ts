@@ -1,17 +1,30 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { rows, startTestServer, T0, type TestServer, tempDir } from "./server.test-helpers.js";
+import type { Store } from "../store/types.js";
+import {
+  NO_POSTGRES,
+  POSTGRES_BACKEND,
+  rows,
+  SQLITE_BACKEND,
+  startServerOn,
+  startTestServer,
+  T0,
+  type TestServer,
+  tempDir,
+} from "./server.test-helpers.js";
 
-let ts: TestServer | undefined;
+let ts: TestServer<Store> | undefined;
+/** The stores a server reads in production (the memory store has no `systemKeys`). */
+const READ_BACKENDS = [SQLITE_BACKEND, ...(NO_POSTGRES ? [] : [POSTGRES_BACKEND])];
 afterEach(async () => {
   await ts?.stop();
   ts = undefined;
 });
 
-describe("server read API", () => {
+describe.each(READ_BACKENDS)("server read API ($name)", (backend) => {
   it("answers unknown API routes and methods with a JSON 404 naming the path", async () => {
-    ts = await startTestServer();
+    ts = await startServerOn<Store>(backend);
     for (const [method, path] of [
       ["PUT", "/api/runs/x"],
       ["DELETE", "/api/runs/x"],
@@ -28,7 +41,7 @@ describe("server read API", () => {
   });
 
   it("lists projects and runs with filter, sort and paging", async () => {
-    ts = await startTestServer();
+    ts = await startServerOn<Store>(backend);
     for (let i = 0; i < 6; i++) {
       await ts.store.createRun({
         id: `r${i}`,
@@ -87,7 +100,7 @@ describe("server read API", () => {
   });
 
   it("downsamples series keeping spikes, reads keys, points, system and console", async () => {
-    ts = await startTestServer();
+    ts = await startServerOn<Store>(backend);
     await ts.store.createRun({ id: "s1", project: "p", name: "s1", createdAt: T0 });
     // 1000 steps of loss = 1, one spike of 100 at step 537.
     await ts.store.appendHistory(
