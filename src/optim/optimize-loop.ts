@@ -18,7 +18,6 @@ import type { Trial } from "../trial/trial.js";
 import type { TrialTask } from "../trial/trial-task.js";
 import type { DurableSweep } from "./sweep/durable-sweep.js";
 import { SweepDriverLostError } from "./sweep/errors.js";
-import { resumesJobs, useJobIds, withJobId } from "./sweep/job-ids.js";
 import type { Optimizer, Pruner } from "./types.js";
 
 /** A {@link Pruner} whose `complete` may also take the trial's final status. */
@@ -73,9 +72,7 @@ export async function runLoop<C extends Record<string, unknown>>(
   const submit = (trial: Trial): boolean => {
     if (pruner && !task.remote) attachPruner(trial, pruner);
     ours.add(trial.name);
-    const accepted = sweep
-      ? withJobId(sweep.jobId(trial.name), () => task.submit(trial as Trial<C>))
-      : task.submit(trial as Trial<C>);
+    const accepted = sweep ? sweep.submit(task, trial as Trial<C>) : task.submit(trial as Trial<C>);
     if (accepted !== undefined) return true;
     // A plugin (e.g. a Limiter) refused it: the trial is not evaluated, and asking more
     // would only be refused again, so the loop winds down with what runs.
@@ -144,8 +141,8 @@ export async function runLoop<C extends Record<string, unknown>>(
 
   // A resumed sweep's pruner learns the curves of the trials earlier drivers finished.
   if (pruner) for (const report of sweep?.told ?? []) completeForPruner(pruner, report);
-  const collects = sweep !== undefined && resumesJobs(scheduler.executor);
-  const off: (() => void)[] = collects ? [useJobIds(task.task)] : [];
+  const collects = sweep?.collectsOn(scheduler.executor) ?? false;
+  const off: (() => void)[] = [];
   off.push(
     scheduler.on("onStart", () => {
       if (sweep) resume(sweep);

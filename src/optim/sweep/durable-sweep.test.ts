@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Scheduler } from "../../scheduling/scheduler.js";
 import { Limiter } from "../../scheduling/task.js";
 import { hasCode } from "../../shared/errors.js";
 import { SqliteStore } from "../../store/sqlite/index.js";
@@ -16,6 +17,7 @@ import { type Store, StoreError } from "../../store/types.js";
 import { Metric } from "../../trial/metric.js";
 import type { TrialReport } from "../../trial/report.js";
 import type { Trial } from "../../trial/trial.js";
+import { TrialTask } from "../../trial/trial-task.js";
 import { GridSearch } from "../grid.js";
 import { NSGA2 } from "../nsga2/nsga2.js";
 import { optimize } from "../optimize.js";
@@ -191,6 +193,43 @@ describe("opening a sweep", () => {
       await expect(DurableSweep.open({ name, store }, makers.random())).rejects.toThrow(
         /sweep: `name` must match/,
       );
+  });
+});
+
+describe("a plain Trial.Task sweep", () => {
+  /** Runs the TSDoc's loop until `stopAt` trials are asked (then leaves, as a dead driver). */
+  async function drivePlain(stopAt: number, close: boolean): Promise<DurableSweep> {
+    const sweep = await DurableSweep.open({ name: "plain", store }, makers.tpe());
+    const scheduler = Scheduler.withSequential();
+    const task = new TrialTask(evaluate, scheduler);
+    const next = async () => {
+      const trial = sweep.asked < stopAt ? await sweep.ask() : undefined;
+      if (trial) sweep.submit(task, trial);
+      else scheduler.stop();
+    };
+    task.on("onReport", (report) => void sweep.tell(report).then(next));
+    scheduler.on("onStart", () => {
+      for (const trial of sweep.inFlight) {
+        if (sweep.collectsOn(scheduler.executor)) sweep.submit(task, trial);
+        else void sweep.tell(trial.crashed("its driver died")).then(next);
+      }
+      if (sweep.inFlight.length === 0) void next();
+    });
+    await scheduler.run({ endOnEmpty: false });
+    if (close) await sweep.close();
+    else await killDriver("plain");
+    return sweep;
+  }
+
+  it("resumes where its driver stopped, every trial once", async () => {
+    const first = await drivePlain(7, false);
+    expect(first.told.length).toBe(7);
+    const second = await drivePlain(12, true);
+    expect(second.told.map((r) => r.name)).toEqual(
+      Array.from({ length: 12 }, (_, i) => `trial-${String(i + 1).padStart(4, "0")}`),
+    );
+    const { runs } = await store.listRuns({ group: "plain", state: "running" });
+    expect(runs).toEqual([]);
   });
 });
 

@@ -8,12 +8,15 @@
  * @module
  */
 
+import type { Executor, Future } from "../../scheduling/executors/executor.js";
 import type { Store } from "../../store/types.js";
 import type { TrialReport } from "../../trial/report.js";
 import type { Trial } from "../../trial/trial.js";
+import type { TrialTask } from "../../trial/trial-task.js";
 import { configKey } from "../space/key.js";
 import type { Config, Optimizer } from "../types.js";
 import { SweepOptionError, SweepReplayError } from "./errors.js";
+import { resumesJobs, useJobIds, withJobId } from "./job-ids.js";
 import { type JournaledTrial, SweepJournal, trialRunId } from "./journal.js";
 import { specOf } from "./spec.js";
 
@@ -53,6 +56,25 @@ export interface SweepOptions {
  *
  * @example
  * ```ts
+ * // With a Trial.Task on a scheduler (any executor; on the queue, in-flight trials are collected):
+ * const sweep = await DurableSweep.open({ name: "s2", store: "./runs" }, optimizer);
+ * const task = new Trial.Task(evaluate, scheduler);
+ * const next = async () => {
+ *   const trial = sweep.asked < 100 ? await sweep.ask() : undefined;
+ *   if (trial) sweep.submit(task, trial);
+ * };
+ * task.on("onReport", (report) => void sweep.tell(report).then(next));
+ * scheduler.on("onStart", () => {
+ *   for (const trial of sweep.inFlight) {
+ *     if (sweep.collectsOn(scheduler.executor)) sweep.submit(task, trial);
+ *     else void sweep.tell(trial.crashed("its driver died")).then(next);
+ *   }
+ *   void next();
+ * });
+ * await scheduler.run({ endOnEmpty: false }); // call scheduler.stop() when done
+ * await sweep.close();
+ *
+ * // Or by hand:
  * const store = await SqliteStore.open("./runs");
  * const sweep = await DurableSweep.open(
  *   { name: "s1", store },
@@ -147,6 +169,32 @@ export class DurableSweep {
     this.#asked++;
     await this.#journal.ask(trial, this.#seq++);
     return trial;
+  }
+
+  /**
+   * Submits `trial` (one this sweep asked) to `task` with its job id on the call, so a queue
+   * executor never runs it twice, also when a later driver submits it again. `undefined`: a
+   * plugin vetoed it (then {@link DurableSweep.abandon} it).
+   */
+  submit<C extends Record<string, unknown>>(
+    task: TrialTask<C>,
+    trial: Trial<C>,
+  ): Future<unknown> | undefined {
+    const off = useJobIds(task.task);
+    try {
+      return withJobId(this.jobId(trial.name), () => task.submit(trial));
+    } finally {
+      off();
+    }
+  }
+
+  /**
+   * Whether the trials in {@link DurableSweep.inFlight} can be collected on `executor` (it
+   * keeps jobs beyond their driver: submit them again) or died with the earlier driver (tell
+   * them crashed).
+   */
+  collectsOn(executor: Executor): boolean {
+    return resumesJobs(executor);
   }
 
   /** Tells the optimizer now; resolves once the report is committed. */

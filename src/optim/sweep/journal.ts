@@ -322,9 +322,18 @@ export class SweepJournal {
     if (this.#broken) return Promise.reject(this.#broken);
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ write, alone, resolve, reject });
-      this.#draining ??= this.#drainQueue().finally(() => {
-        this.#draining = undefined;
-      });
+      this.#kick();
+    });
+  }
+
+  /** Starts draining unless a drain runs; one that ends with writes queued starts again. */
+  #kick(): void {
+    if (this.#draining) return;
+    this.#draining = this.#drainQueue().finally(() => {
+      this.#draining = undefined;
+      // A write queued after the loop's last look (by a handler of its last resolved write)
+      // but before this ran would otherwise wait for the next write.
+      if (this.#queue.length > 0) this.#kick();
     });
   }
 
