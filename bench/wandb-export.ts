@@ -3,12 +3,14 @@
  * and then, 200 system samples, 1,000 console lines) in a SQLite store is exported with
  * `exportWandbRun` to a W&B offline run folder, then imported with `importWandbRun` into a
  * fresh store. Each phase runs in a process of its own, so its peak RSS is its own.
- * Prints one JSON object: per phase wall time, points per second and peak RSS (MiB).
+ * Prints one JSON object: per phase wall time, points per second and peak RSS (MiB). With
+ * `--heap-cap N`, export and import run again with V8's old space capped at N MiB: that they
+ * finish shows their memory is bounded (RSS alone grows with a lazy garbage collector).
  *
- * Run: `node --import tsx bench/wandb-export.ts [--steps 200000]`
+ * Run: `node --import tsx bench/wandb-export.ts [--steps 200000] [--heap-cap 40]`
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -86,10 +88,10 @@ async function exportPhase(home: string): Promise<Phase> {
 }
 
 async function importPhase(home: string): Promise<Phase> {
-  const store = await SqliteStore.open(join(home, "b"));
-  const file = execFileSync("sh", ["-c", `ls ${join(home, "wandb")}/*/run-${RUN}.wandb`], {
-    encoding: "utf8",
-  }).trim();
+  // A store of its own per run of this phase (a second import would skip the run).
+  const store = await SqliteStore.open(join(home, `b-${process.pid}`));
+  const [folder] = readdirSync(join(home, "wandb"));
+  const file = join(home, "wandb", folder!, `run-${RUN}.wandb`);
   const t0 = performance.now();
   const res = await importWandbRun(file, store);
   const seconds = (performance.now() - t0) / 1000;
@@ -101,12 +103,18 @@ async function importPhase(home: string): Promise<Phase> {
 const phases = { seed, export: exportPhase, import: importPhase } as const;
 
 /** Runs one phase in a fresh process and returns what it printed. */
-function inChild(phase: keyof typeof phases, home: string): Phase {
+function inChild(phase: keyof typeof phases, home: string, heapCapMiB?: number): Phase {
   const self = fileURLToPath(import.meta.url);
   const out = execFileSync(
     process.execPath,
     ["--import", "tsx", self, "--phase", phase, "--home", home, "--steps", String(STEPS)],
-    { encoding: "utf8", maxBuffer: 1 << 20 },
+    {
+      encoding: "utf8",
+      maxBuffer: 1 << 20,
+      env: heapCapMiB
+        ? { ...process.env, NODE_OPTIONS: `--max-old-space-size=${heapCapMiB}` }
+        : process.env,
+    },
   );
   return JSON.parse(out.trim().split("\n").at(-1)!) as Phase;
 }
@@ -121,6 +129,14 @@ if (phaseArg) {
     inChild("seed", home);
     const exp = inChild("export", home);
     const imp = inChild("import", home);
+    const cap = arg("--heap-cap") ? Number(arg("--heap-cap")) : undefined;
+    const capped = cap
+      ? {
+          heapCapMiB: cap,
+          exportSeconds: inChild("export", home, cap).seconds,
+          importSeconds: inChild("import", home, cap).seconds,
+        }
+      : undefined;
     const points = STEPS * KEYS;
     const rate = (p: Phase) => Math.round(points / p.seconds);
     console.log(
@@ -131,6 +147,7 @@ if (phaseArg) {
         export: { ...exp, pointsPerSecond: rate(exp) },
         import: { ...imp, pointsPerSecond: rate(imp) },
         roundTripSeconds: Math.round((exp.seconds + imp.seconds) * 100) / 100,
+        ...(capped ? { underHeapCap: capped } : {}),
       }),
     );
   } finally {
