@@ -24,18 +24,15 @@ export const PACK_MAX_BYTES = 2048;
 const VERSION = 1;
 const HEADER = 16;
 
-/** A pack's rows never exceed what u16 row indexes can name (the byte cap keeps it far lower). */
-const MAX_ROWS = 0xffff;
-
 /** The batches as one pack, or undefined when they do not fit one (see {@link packable}). */
 export function encodePack(batches: readonly HistoryBatch[]): Buffer | undefined {
   if (!packable(batches)) return undefined;
-  const keys = new Map<string, { bytes: Buffer; n: number }>();
+  const keys = new Map<string, { bytes: number; n: number }>();
   const others: [number, string, unknown][] = [];
   let rows = 0;
   for (const b of batches) {
     for (const [key, col] of b.columns) {
-      const k = keys.get(key) ?? { bytes: Buffer.from(key, "utf8"), n: 0 };
+      const k = keys.get(key) ?? { bytes: Buffer.byteLength(key, "utf8"), n: 0 };
       k.n += col.n;
       keys.set(key, k);
     }
@@ -44,9 +41,9 @@ export function encodePack(batches: readonly HistoryBatch[]): Buffer | undefined
   }
   const json = others.length > 0 ? Buffer.from(encodeJson(others), "utf8") : undefined;
   let size = HEADER + 24 * rows + (json?.length ?? 0);
-  for (const k of keys.values()) size += 4 + k.bytes.length + 10 * k.n;
-  if (size > PACK_MAX_BYTES || rows > MAX_ROWS) return undefined;
-  for (const k of keys.values()) if (k.n > MAX_ROWS || k.bytes.length > 0xffff) return undefined;
+  for (const k of keys.values()) size += 4 + k.bytes + 10 * k.n;
+  // Within the byte cap every count fits its u16.
+  if (size > PACK_MAX_BYTES) return undefined;
 
   const out = Buffer.alloc(size);
   out.writeUInt8(VERSION, 0);
@@ -60,8 +57,8 @@ export function encodePack(batches: readonly HistoryBatch[]): Buffer | undefined
     }
   }
   for (const [key, k] of keys) {
-    at = out.writeUInt16LE(k.bytes.length, at);
-    at += k.bytes.copy(out, at);
+    at = out.writeUInt16LE(k.bytes, at);
+    at += out.write(key, at, "utf8");
     at = out.writeUInt16LE(k.n, at);
     const valuesAt = at + 2 * k.n;
     let offset = 0;

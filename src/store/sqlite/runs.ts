@@ -192,7 +192,22 @@ export function insertRun(db: Db, run: RunInit): RunRecord {
   return newRunRecord(run, { tags: decodeJson(tags), config: decodeJson(config), host });
 }
 
+/** Checks and applies a run patch in its own write transaction (see {@link patchRunRow}). */
 export function patchRun(db: Db, id: string, patch: RunPatch): void {
+  const update = runUpdate(patch);
+  writeTx(db, () => applyRunUpdate(db, id, update));
+}
+
+/**
+ * Checks and applies a run patch; the caller holds the write transaction (a nested one would
+ * cost a SAVEPOINT and a RELEASE, a visible share of a short run's finish).
+ */
+export function patchRunRow(db: Db, id: string, patch: RunPatch): void {
+  applyRunUpdate(db, id, runUpdate(patch));
+}
+
+/** The columns a patch sets, checked (StoreError "invalid" naming the bad field). */
+function runUpdate(patch: RunPatch): { sets: string[]; args: unknown[] } {
   const sets: string[] = [];
   const args: unknown[] = [];
   const set = (col: string, v: unknown) => {
@@ -248,15 +263,17 @@ export function patchRun(db: Db, id: string, patch: RunPatch): void {
     }
     set(col, v);
   }
-  writeTx(db, () => {
-    // No change means no such run (the UPDATE's own lookup answers that: no extra SELECT).
-    if (sets.length === 0 || typeof id !== "string") requireRun(db, id);
-    else if (
-      stmt(db, `UPDATE runs SET ${sets.join(", ")} WHERE id = ?`).run(...args, id).changes === 0
-    ) {
-      throw new StoreError(`unknown run id ${JSON.stringify(id)}`, "not_found");
-    }
-  });
+  return { sets, args };
+}
+
+function applyRunUpdate(db: Db, id: string, { sets, args }: ReturnType<typeof runUpdate>): void {
+  // No change means no such run (the UPDATE's own lookup answers that: no extra SELECT).
+  if (sets.length === 0 || typeof id !== "string") requireRun(db, id);
+  else if (
+    stmt(db, `UPDATE runs SET ${sets.join(", ")} WHERE id = ?`).run(...args, id).changes === 0
+  ) {
+    throw new StoreError(`unknown run id ${JSON.stringify(id)}`, "not_found");
+  }
 }
 
 /** SQL expression for a parsed filter/sort path. */

@@ -37,7 +37,7 @@ import {
 import { writeRunHistory } from "./packed-history.js";
 import { consoleCountRow, projectRows, systemKeyRows } from "./read-pool-queries.js";
 import { releaseReserve } from "./reserve.js";
-import { getRunRow, insertRun, patchRun, queryRuns, requireRun } from "./runs.js";
+import { getRunRow, insertRun, patchRun, patchRunRow, queryRuns, requireRun } from "./runs.js";
 import { readSeriesRows } from "./series.js";
 import { sqliteTransaction } from "./transaction.js";
 
@@ -193,7 +193,7 @@ export class SqliteStore implements Store, BatchWriter {
     const closing = write.patch?.state !== undefined && write.patch.state !== "running";
     writeTx(db, () => {
       writeRunHistory(db, runId, write.history, write.fresh === true, closing);
-      if (write.patch) patchRun(db, runId, write.patch);
+      if (write.patch) patchRunRow(db, runId, write.patch);
       if (write.console && write.console.length > 0) appendConsoleRows(db, runId, write.console);
     });
   }
