@@ -1,14 +1,59 @@
 /**
- * `Store.changeVersion` for PostgreSQL: every write transaction sends `NOTIFY amltk_changes`
- * (delivered at its commit, to every listening connection of every process), and one dedicated
- * connection per store LISTENs and counts them. Its own commits count at once, without waiting
- * for the round trip. A lost listening connection (the database restarted) counts as a change
- * (notifications may have been missed) and is opened again on the next call.
+ * `Store.changeVersion` for PostgreSQL: after a write transaction commits, the store sends
+ * `NOTIFY amltk_changes` (to every listening connection of every process), at most once per
+ * {@link NOTIFY_EVERY_MS} per store and always once after the last write (a NOTIFY inside each
+ * transaction would take PostgreSQL's global notify lock at every commit: the commits of all
+ * connections would queue on it). One dedicated connection per store LISTENs and counts the
+ * notices; its own commits count at once. A lost listening connection (the database restarted)
+ * counts as a change (notices may have been missed) and is opened again on the next call.
  */
 import pg from "pg";
 
 /** The channel every write transaction notifies. */
 export const CHANGES_CHANNEL = "amltk_changes";
+
+/** The most often one store notifies (a live view refreshes at most this often anyway). */
+export const NOTIFY_EVERY_MS = 50;
+
+/** Sends `NOTIFY` after commits: the first at once, then at most one per window, the last always. */
+export class ChangeNotifier {
+  #last = 0;
+  #pending: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(private readonly send: () => Promise<unknown>) {}
+
+  /** A write committed. */
+  committed(): void {
+    if (this.#closed || this.#pending) return;
+    const wait = this.#last + NOTIFY_EVERY_MS - Date.now();
+    if (wait <= 0) {
+      this.#fire();
+      return;
+    }
+    this.#pending = setTimeout(() => {
+      this.#pending = undefined;
+      this.#fire();
+    }, wait);
+    this.#pending.unref();
+  }
+
+  #fire(): void {
+    this.#last = Date.now();
+    // Best effort: a lost notice only delays a live view until its next poll or notice.
+    this.send().catch(() => {});
+  }
+
+  /** Sends what is still pending, then stops. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#pending) {
+      clearTimeout(this.#pending);
+      this.#pending = undefined;
+      await this.send().catch(() => {});
+    }
+  }
+}
 
 export class ChangeCounter {
   #version = 0;

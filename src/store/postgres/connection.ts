@@ -43,7 +43,9 @@ export function isTransient(err: unknown): boolean {
   if (typeof code === "string" && (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_NODE_CODES.has(code)))
     return true;
   // pg's own messages for a connection that went away (no code attached).
-  return /Connection terminated|connection error|Client has encountered a connection error|not queryable/i.test(
+  // "timeout exceeded when trying to connect": every pooled connection stayed busy (a server
+  // under more load than its pool): worth waiting for, like a lock.
+  return /Connection terminated|connection error|Client has encountered a connection error|not queryable|timeout exceeded when trying to connect/i.test(
     err.message,
   );
 }
@@ -112,7 +114,7 @@ export function makePool(url: string, max: number, applicationName: string): pg.
     max,
     application_name: applicationName,
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: 30_000,
   });
   // An idle client whose server went away emits "error" on the pool; the pool drops it.
   pool.on("error", () => {});

@@ -22,7 +22,7 @@ import {
   type StoreTransaction,
   type SystemSample,
 } from "../types.js";
-import { ChangeCounter } from "./changes.js";
+import { CHANGES_CHANNEL, ChangeCounter, ChangeNotifier } from "./changes.js";
 import { inTransaction, makePool, redact, storeErrorOf, withRetries } from "./connection.js";
 import {
   consoleCountOf,
@@ -119,6 +119,7 @@ export class PostgresStore implements Store, BatchWriter {
   readonly kind = "postgres";
   readonly #pool: pg.Pool;
   readonly #changes: ChangeCounter;
+  readonly #notifier: ChangeNotifier;
   readonly #opts: Required<PostgresStoreOptions>;
   #closed = false;
 
@@ -130,6 +131,7 @@ export class PostgresStore implements Store, BatchWriter {
     this.#pool = pool;
     this.#opts = opts;
     this.#changes = new ChangeCounter(url);
+    this.#notifier = new ChangeNotifier(() => pool.query(`NOTIFY ${CHANGES_CHANNEL}`));
   }
 
   /**
@@ -180,7 +182,6 @@ export class PostgresStore implements Store, BatchWriter {
           const tx = new PgTransaction(client);
           try {
             const result = await fn(tx);
-            await tx.notifyIfWritten();
             committed = tx.wrote;
             return result;
           } finally {
@@ -193,7 +194,10 @@ export class PostgresStore implements Store, BatchWriter {
       committed = false;
       throw storeErrorOf(err, this.url);
     } finally {
-      if (committed) this.#changes.bump();
+      if (committed) {
+        this.#changes.bump();
+        this.#notifier.committed();
+      }
     }
   }
 
@@ -308,6 +312,7 @@ export class PostgresStore implements Store, BatchWriter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#notifier.close();
     await this.#changes.close();
     await this.#pool.end();
   }

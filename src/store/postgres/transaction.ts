@@ -1,7 +1,7 @@
 /**
  * `PostgresStore.transaction`: the callback's writes on one pooled connection between BEGIN and
- * COMMIT, a `NOTIFY` for the live watchers of every process, and the server's exactly-once
- * ledger (`server_ingest`) in the same transaction.
+ * COMMIT, the server's exactly-once ledger (`server_ingest`) in the same transaction, and after
+ * the commit a `NOTIFY` for the live watchers of every process (`changes.ts`).
  *
  * Transactions run concurrently on the pool (that is what the pool is for), so the turns the
  * `Store` contract promises are taken by locks, per what a transaction touches: the ledger of a
@@ -25,7 +25,6 @@ import type {
   SystemSample,
 } from "../types.js";
 import { StoreError } from "../types.js";
-import { CHANGES_CHANNEL } from "./changes.js";
 import { writeConsole, writeHistoryBatch, writeSystem } from "./history-write.js";
 import { checkKey, checkStep, checkTime, checkValue } from "./run-checks.js";
 import { deleteRunRows, getRunRow, insertRun, markCrashed, patchRun } from "./runs.js";
@@ -109,10 +108,5 @@ export class PgTransaction implements StoreTransaction {
        ON CONFLICT (run, writer) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
       [runId, writer, seq, Date.now()],
     );
-  }
-
-  /** Before COMMIT: tell every listener (they hear it once the commit is done). */
-  async notifyIfWritten(): Promise<void> {
-    if (this.wrote) await this.client.query(`NOTIFY ${CHANGES_CHANNEL}`);
   }
 }
