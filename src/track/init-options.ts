@@ -1,6 +1,7 @@
 /** The options of `init`, their defaults and their keys. */
 import { optionKeys } from "../shared/options.js";
 import type { Store } from "../store/types.js";
+import { TrackError } from "./errors.js";
 
 /**
  * Where a run writes: "offline" (the embedded SQLite store in `dir`; the default), "disabled"
@@ -62,9 +63,20 @@ export interface InitOptions {
    * @defaultValue "offline"
    */
   mode?: Mode;
-  /** Online mode: the server (default env AMLTK_BASE_URL) and API key (env AMLTK_API_KEY). */
+  /**
+   * Online mode: the server (default env AMLTK_BASE_URL; with `protocol: "wandb"`,
+   * WANDB_BASE_URL, else https://api.wandb.ai) and API key (env AMLTK_API_KEY; with
+   * `protocol: "wandb"`, WANDB_API_KEY).
+   */
   baseUrl?: string;
   apiKey?: string;
+  /**
+   * Online mode: which protocol the server speaks. `"amltk"` is our server's batch API;
+   * `"wandb"` is W&B's (W&B itself, or `amltk ui`'s W&B routes), written through a spool in
+   * `<dir>/wandb-spool/`. Default: env `AMLTK_PROTOCOL` when set, else `"wandb"` when
+   * `WANDB_BASE_URL` is set and neither `baseUrl` nor `AMLTK_BASE_URL` is, else `"amltk"`.
+   */
+  protocol?: OnlineProtocol;
   /**
    * Online mode: the longest `finish()` waits for the server to acknowledge what is left, in ms
    * (default 5 000, or env `AMLTK_FINISH_TIMEOUT_MS`). Less when the server is down; the rest
@@ -144,6 +156,42 @@ export function defaultStoreDir(): string {
   return process.env.AMLTK_DIR ?? INIT_DEFAULTS.dir;
 }
 
+/**
+ * The protocol of an online server: our batch API, or W&B's.
+ *
+ * @example
+ * ```ts
+ * const p: OnlineProtocol = "wandb"; // init({ mode: "online", protocol: p }) logs to W&B
+ * ```
+ */
+export type OnlineProtocol = "amltk" | "wandb";
+
+/**
+ * The protocol an online run uses (see {@link InitOptions.protocol}); a bad value names it.
+ *
+ * @example
+ * ```ts
+ * onlineProtocol({ protocol: "wandb" }); // "wandb"
+ * ```
+ */
+export function onlineProtocol(
+  opts: Pick<InitOptions, "protocol" | "baseUrl">,
+  env: NodeJS.ProcessEnv = process.env,
+): OnlineProtocol {
+  const given = opts.protocol ?? (env.AMLTK_PROTOCOL || undefined);
+  if (given !== undefined) {
+    if (given !== "amltk" && given !== "wandb") {
+      const from = opts.protocol !== undefined ? "protocol" : "AMLTK_PROTOCOL";
+      throw new TrackError(
+        `init: ${from} must be "amltk" or "wandb", got ${JSON.stringify(given)}`,
+      );
+    }
+    return given;
+  }
+  const wandbOnly = !!env.WANDB_BASE_URL && opts.baseUrl === undefined && !env.AMLTK_BASE_URL;
+  return wandbOnly ? "wandb" : "amltk";
+}
+
 /** The keys of {@link InitOptions}, for `init`'s unknown-key check. */
 export const INIT_OPTION_KEYS = optionKeys<InitOptions>({
   project: true,
@@ -158,6 +206,7 @@ export const INIT_OPTION_KEYS = optionKeys<InitOptions>({
   mode: true,
   baseUrl: true,
   apiKey: true,
+  protocol: true,
   finishTimeoutMs: true,
   dir: true,
   resume: true,

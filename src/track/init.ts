@@ -12,6 +12,7 @@ import {
   INIT_OPTION_KEYS,
   type InitOptions,
   type Mode,
+  onlineProtocol,
 } from "./init-options.js";
 import { Run, setFinishHook } from "./run.js";
 import { checkRunId, randomId } from "./run-id.js";
@@ -79,6 +80,27 @@ async function loadSqlite(): Promise<SqliteModule> {
     throw new TrackError("init: src/store/sqlite does not export SqliteStore.open");
   }
   return mod as SqliteModule;
+}
+
+/** The store of an online run, in the protocol its server speaks (loaded on demand: offline runs, the cold-start path, never pay for it). */
+async function openOnline(opts: InitOptions, dir: string, project: string): Promise<Store> {
+  if (onlineProtocol(opts) === "wandb") {
+    return (await import("./wandb-online/index.js")).openWandbOnlineStore({
+      dir,
+      project,
+      entity: opts.entity,
+      baseUrl: opts.baseUrl,
+      apiKey: opts.apiKey,
+      finishTimeoutMs: opts.finishTimeoutMs,
+    });
+  }
+  return (await import("./online/index.js")).openOnlineStore({
+    dir,
+    baseUrl: opts.baseUrl,
+    apiKey: opts.apiKey,
+    finishTimeoutMs: opts.finishTimeoutMs,
+    resume: opts.resume,
+  });
 }
 
 let ownStart: string | null | undefined;
@@ -175,16 +197,7 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
   const ownsStore = mode === "online" && opts.store === undefined;
   const store =
     opts.store ??
-    (mode === "online"
-      ? // Loaded on demand: offline runs (the cold-start path) never pay for it.
-        (await import("./online/index.js")).openOnlineStore({
-          dir,
-          baseUrl: opts.baseUrl,
-          apiKey: opts.apiKey,
-          finishTimeoutMs: opts.finishTimeoutMs,
-          resume: opts.resume,
-        })
-      : await openDefaultStore(dir));
+    (mode === "online" ? await openOnline(opts, dir, project) : await openDefaultStore(dir));
   const resume = opts.resume === true ? "allow" : opts.resume === false ? undefined : opts.resume;
   let record: RunRecord | undefined;
   if (resume !== undefined) {
