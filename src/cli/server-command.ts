@@ -12,6 +12,7 @@ import { PostgresStore } from "../store/postgres/index.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import { defaultStoreDir } from "../track/init-options.js";
 import { deliverSpools, formatSyncReport } from "../track/online/index.js";
+import { syncWandbSpools } from "../track/wandb-online/index.js";
 
 interface DirOption {
   dir?: string;
@@ -227,16 +228,28 @@ export function registerServerCommands(program: Command): void {
       const ok = await sync.done(ms);
       // Nothing undelivered is deleted: what is left stays in the spool for the next sync.
       const reports = sync.stop(ok ? undefined : `no acknowledgement for ${opts.timeout} s`);
-      if (reports.length === 0) console.log("nothing to sync");
+      // Runs logged with protocol "wandb" spool in <dir>/wandb-spool/ (each names its server).
+      const wandb = await syncWandbSpools({
+        dir,
+        apiKey: opts.apiKey ?? process.env.WANDB_API_KEY,
+        timeoutMs: ms,
+      });
+      if (reports.length + wandb.length === 0) console.log("nothing to sync");
       for (const line of formatSyncReport(reports)) console.log(line);
-      const left = reports.filter((r) => r.status !== "delivered").length;
+      for (const w of wandb) {
+        const what = w.delivered ? "delivered" : "left in the spool";
+        console.log(`${w.runId}: W&B protocol, ${w.lines} lines sent to ${w.baseUrl}, ${what}`);
+      }
+      const left =
+        reports.filter((r) => r.status !== "delivered").length +
+        wandb.filter((w) => !w.delivered).length;
       if (left > 0) {
         console.error(
-          `${left} of ${reports.length} spool(s) not fully delivered; kept in ${dir}/spool for a later \`amltk sync\``,
+          `${left} of ${reports.length + wandb.length} spool(s) not fully delivered; kept in ${dir}/spool (W&B protocol: ${dir}/wandb-spool) for a later \`amltk sync\``,
         );
         process.exitCode = 1;
-      } else if (reports.length > 0) {
-        console.log(`synced ${reports.length} spool(s); nothing left`);
+      } else if (reports.length + wandb.length > 0) {
+        console.log(`synced ${reports.length + wandb.length} spool(s); nothing left`);
       }
       // requests in flight were aborted and retry timers are unref'd; exit now
       process.exit();
