@@ -37,6 +37,13 @@ function revive(_key: string, v: unknown): unknown {
 
 /** Parses a W&B `value_json`; throws `SyntaxError` for text that is not (W&B-flavoured) JSON. */
 export function parseWandbJson(text: string): unknown {
+  // Most values are one number (`0.5`, `1.79e+09`, `-Infinity`, `NaN`): Number() reads them
+  // without a parser, and JSON's number grammar is a subset of what it takes.
+  const c = text.charCodeAt(0);
+  if ((c >= 48 && c <= 57) || c === 45 || text === "NaN" || text === "Infinity") {
+    const n = Number(text);
+    if (!Number.isNaN(n) || text === "NaN") return n;
+  }
   try {
     return JSON.parse(text);
   } catch {

@@ -66,6 +66,13 @@ describe("parseWandbJson", () => {
       s: 'NaN " Infinity',
     });
     expect(() => parseWandbJson("{nope")).toThrow(SyntaxError);
+    // The plain-number fast path agrees with JSON, and leaves what is not a number to JSON.
+    for (const t of ["0", "-0.5", "1.7964261419794936e+09", "1152921504606846977", "-1e-7"]) {
+      expect(parseWandbJson(t)).toBe(JSON.parse(t));
+    }
+    expect(parseWandbJson("Infinity")).toBe(Number.POSITIVE_INFINITY);
+    expect(() => parseWandbJson("-5x")).toThrow(SyntaxError);
+    expect(parseWandbJson("[1,NaN]")).toEqual([1, Number.NaN]);
   });
 });
 
