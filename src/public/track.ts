@@ -50,4 +50,11 @@ export {
   TrackError,
 } from "../track/index.js";
 // --- track (src/track) ---
-export { INIT_DEFAULTS } from "../track/init-options.js";
+export { INIT_DEFAULTS, type OnlineProtocol } from "../track/init-options.js";
+// --- W&B-protocol online mode (src/track/wandb-online) ---
+export {
+  syncWandbSpools,
+  WandbSendError,
+  type WandbSyncOptions,
+  type WandbSyncReport,
+} from "../track/wandb-online/index.js";
