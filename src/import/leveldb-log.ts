@@ -5,7 +5,7 @@
  * over the type byte then the payload, not LevelDB's masked CRC-32C. No npm library reads (or
  * writes) this framing, so it is done here; the writer is `src/export/leveldb-writer.ts`.
  */
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import * as zlib from "node:zlib";
 import { WandbLogError } from "./errors.js";
 
@@ -63,17 +63,20 @@ export async function* readLogRecords(file: string): AsyncGenerator<LogRecord> {
         0,
       );
     }
-    const block = new Uint8Array(BLOCK_SIZE);
+    const blocks = readBlocks(fh);
     let blockStart = 0;
     let pending: Uint8Array[] | null = null;
     let pendingOffset = 0;
     for (;;) {
-      const { bytesRead: n } = await fh.read(block, 0, BLOCK_SIZE, blockStart);
+      const next = await blocks.next();
+      if (next.done) break;
+      const block = next.value;
+      const n = block.length;
       if (n === 0) break;
       let pos = blockStart === 0 ? FILE_HEADER.length : 0;
       while (pos + CHUNK_HEADER <= n) {
         const at = blockStart + pos;
-        const view = new DataView(block.buffer, pos, CHUNK_HEADER);
+        const view = new DataView(block.buffer, block.byteOffset + pos, CHUNK_HEADER);
         const crc = view.getUint32(0, true);
         const len = view.getUint16(4, true);
         const type = view.getUint8(6);
@@ -159,6 +162,27 @@ export async function* readLogRecords(file: string): AsyncGenerator<LogRecord> {
     }
   } finally {
     await fh.close();
+  }
+}
+
+/** Blocks read this many at a time: one read per MiB instead of one per 32 KiB block. */
+const BLOCKS_PER_READ = 32;
+
+/**
+ * The file's 32 KiB blocks in order (the last one possibly shorter), as views of one reused
+ * buffer: a view is valid until the next one is asked for (payloads are copied out).
+ */
+async function* readBlocks(fh: FileHandle): AsyncGenerator<Uint8Array> {
+  const buf = new Uint8Array(BLOCK_SIZE * BLOCKS_PER_READ);
+  for (let at = 0; ; at += buf.length) {
+    let n = 0;
+    while (n < buf.length) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, at + n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    for (let b = 0; b < n; b += BLOCK_SIZE) yield buf.subarray(b, Math.min(b + BLOCK_SIZE, n));
+    if (n < buf.length) return;
   }
 }
 
