@@ -7,7 +7,15 @@ import { basename, dirname } from "node:path";
 import { PostgresStore, type PostgresStoreOptions } from "./postgres/index.js";
 import { SqliteStore } from "./sqlite/index.js";
 
-/** True for a `postgres://` or `postgresql://` URL. */
+/**
+ * True for a `postgres://` or `postgresql://` URL (what {@link openStore} opens as PostgreSQL).
+ *
+ * @example
+ * ```ts
+ * isPostgresUrl("postgres://amltk@db/amltk"); // true
+ * isPostgresUrl("./amltk-runs"); // false
+ * ```
+ */
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
 }

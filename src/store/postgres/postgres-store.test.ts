@@ -2,14 +2,35 @@
 import { describe, expect, it } from "vitest";
 import { postgresAvailability } from "../../../test/services/postgres.js";
 import { skipBecause } from "../../../test/skip.js";
+import { defaultsDisagreeing } from "../../shared/documented-defaults.test-helpers.js";
+import { UnknownOptionError } from "../../shared/options.js";
 import { describeStoreConformance } from "../conformance.js";
 import { describeTransactionConformance } from "../transaction-conformance.js";
 import { StoreSchemaTooNewError } from "./migrations.js";
 import { freshPostgresStore, freshPostgresUrl } from "./postgres.test-helpers.js";
-import { PostgresStore } from "./postgres-store.js";
+import { POSTGRES_STORE_DEFAULTS, PostgresStore } from "./postgres-store.js";
 
 const PG = postgresAvailability("PostgreSQL store conformance");
 const noPg = skipBecause(!PG.found, "PostgreSQL store conformance", PG.reason);
+
+describe("PostgresStore options", () => {
+  it("refuses an unknown option before connecting, naming the closest one", async () => {
+    const err = await PostgresStore.open("postgres://nowhere.invalid/x", {
+      maxConnection: 3,
+    } as never).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnknownOptionError);
+    expect((err as Error).message).toMatch(/"maxConnection" \(did you mean "maxConnections"\?\)/);
+    await expect(
+      PostgresStore.open("postgres://nowhere.invalid/x", { maxConnections: 0 }),
+    ).rejects.toThrow(/maxConnections must be a whole number >= 1, got 0/);
+  });
+
+  it("documents the defaults it uses", () => {
+    expect(
+      defaultsDisagreeing(new URL("./postgres-store.ts", import.meta.url), POSTGRES_STORE_DEFAULTS),
+    ).toEqual([]);
+  });
+});
 
 describe.skipIf(noPg)("PostgresStore", () => {
   describeStoreConformance("postgres", () => freshPostgresStore());

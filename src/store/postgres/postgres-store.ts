@@ -68,7 +68,14 @@ export interface PostgresStoreOptions {
   applicationName?: string;
 }
 
-/** The defaults of {@link PostgresStoreOptions}. */
+/**
+ * The defaults of {@link PostgresStoreOptions}.
+ *
+ * @example
+ * ```ts
+ * const store = await PostgresStore.open(url, { maxConnections: POSTGRES_STORE_DEFAULTS.maxConnections * 2 });
+ * ```
+ */
 export const POSTGRES_STORE_DEFAULTS: Readonly<Required<PostgresStoreOptions>> = Object.freeze({
   maxConnections: 10,
   retryForMs: 15_000,
