@@ -5,19 +5,21 @@
  * Where results come from (the fast path and the safe one):
  * - Fast: every worker pushes a finished job's outcome onto this driver's own Redis list
  *   (after BullMQ recorded the job as completed); the driver pops up to 1,000 at a time with
- *   one blocking `BLMPOP`. Measured in `bench/distributed.ts`: this beats reading BullMQ's
- *   QueueEvents stream, which every driver reads whole (one `XREAD` per batch of all jobs'
- *   events, several events per job) and which is capped, so an event can be trimmed unseen.
+ *   one blocking `BLMPOP` (`driver-connections.ts`). For one driver this is as fast as
+ *   BullMQ's QueueEvents stream (`bench/distributed.ts`, `resultsPath`: 172 vs 177 jobs/s on
+ *   a loaded 2-core machine, equal within noise); it is used because it scales and keeps: each
+ *   driver reads only its own results (every driver reads the whole event stream, several
+ *   events per job of every driver), the list keeps results while the driver is away (the
+ *   stream is capped and trimmed), and it carries the outcome, so the job need not be read
+ *   again.
  * - Safe: a result never depends on a message being seen. The outcome is also the job's
  *   return value, kept in Redis until this driver took it and removed the job (the
- *   acknowledgement). A reconciliation pass, on a timer and on every reconnect, reads the
- *   ids in the completed/failed sets and settles any call still waiting; it also finds jobs
- *   lost with their worker (stalled) when no worker is left to fail them.
+ *   acknowledgement). A reconciliation pass (`reconcile.ts`), on a timer and on every
+ *   reconnect, reads the ids in the completed/failed sets and settles any call still waiting;
+ *   it also finds jobs lost with their worker when no worker is left to report them.
  *
  * Every future settles once: the first of the two paths wins, the other finds nothing to do.
  */
-import type { Job, Queue, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import {
   type Call,
   type ChannelMsg,
@@ -27,42 +29,30 @@ import {
 } from "../executor.js";
 import { toModuleCall, WorkerDiedError } from "../pool.js";
 import { assertCloneable } from "../wire.js";
+import { type DriverConnections, openDriverConnections } from "./driver-connections.js";
 import { assertJobId, listQueueJobs, type QueuedJob } from "./job-ids.js";
 import {
   type QueueExecutorOptions,
   type ResolvedQueueOptions,
   resolveQueueOptions,
 } from "./options.js";
-import {
-  isOutcome,
-  lostJobError,
-  lostRunMessage,
-  STALLED_REQUEUES,
-  settleWithOutcome,
-} from "./outcome.js";
+import { settleWithOutcome } from "./outcome.js";
 import {
   type CallMsg,
   type DriverMsg,
   decodeChannelMsg,
-  driverKey,
   encodeArgs,
   encodeChannelMsg,
   JOB_NAME,
   type QueueJobData,
   workerChannel,
 } from "./protocol.js";
-import { closeRedis, loadEngine } from "./redis.js";
+import { finishedJobs, lostRuns, settlementOf } from "./reconcile.js";
 
 export type { QueuedJob } from "./job-ids.js";
 
 /** Reconciliation passes between checks for lost runs when no stalled job was seen here. */
 const LOST_CHECK_EVERY = 10;
-
-/** Messages popped per `BLMPOP`. */
-const POP_BATCH = 1000;
-
-/** States of a job no worker holds yet. */
-const WAITING = new Set(["waiting", "prioritized", "delayed", "waiting-children"]);
 
 interface Pending {
   future: Future<unknown>;
@@ -77,19 +67,6 @@ interface Pending {
   retries: number;
   /** The future was cancelled; the job's outcome, if it ran anyway, is still acknowledged. */
   cancelled: boolean;
-}
-
-interface Connections {
-  /** Commands: BullMQ's queue, publishes, reconciliation reads. */
-  cmd: Redis;
-  /** Blocking pops of this driver's list. */
-  reader: Redis;
-  queue: Queue;
-  /** Runs BullMQ's stalled-job check from here too, so a lost job fails with no worker left. */
-  checker: Worker;
-  checkerConnection: Redis;
-  timer: ReturnType<typeof setInterval>;
-  popping: Promise<void>;
 }
 
 /**
@@ -120,8 +97,8 @@ export class QueueExecutor implements Executor {
   #flushing?: Promise<void>;
   #acks: string[] = [];
   #acking?: Promise<void>;
-  #conn?: Connections;
-  #opening?: Promise<Connections>;
+  #conn?: DriverConnections;
+  #opening?: Promise<DriverConnections>;
   #seq = 0;
   #idle: (() => void)[] = [];
   #reconciling = false;
@@ -201,7 +178,8 @@ export class QueueExecutor implements Executor {
     const p: Pending = { future: new Future(), outbox: [], added: true, retries, cancelled: false };
     this.#pending.set(jobId, p);
     p.future.state = "running";
-    await this.#settleFromJob(job);
+    const settle = await settlementOf(job);
+    if (settle) this.#settle(jobId, p, () => settle(p.future));
     return p.future as Future<T>;
   }
 
@@ -240,51 +218,18 @@ export class QueueExecutor implements Executor {
 
   // ---- connections --------------------------------------------------------------------
 
-  #open(): Promise<Connections> {
-    this.#opening ??= this.#connect();
+  #open(): Promise<DriverConnections> {
+    this.#opening ??= openDriverConnections(this.options, {
+      message: (msg) => this.#onMessage(msg),
+      reconcile: (lost) => {
+        if (lost) this.#lostCheckDue = true;
+        this.#reconcileSoon();
+      },
+    }).then((conn) => {
+      this.#conn = conn;
+      return conn;
+    });
     return this.#opening;
-  }
-
-  async #connect(): Promise<Connections> {
-    const { Queue, Worker, connect } = await loadEngine();
-    const { connection, queue: name, prefix, driverId } = this.options;
-    const cmd = connect(connection, `amltk-driver-${driverId}`);
-    const reader = connect(connection, `amltk-driver-${driverId}-reader`);
-    const queue = new Queue(name, { connection: cmd, prefix });
-    const checkerConnection = connect(connection, `amltk-driver-${driverId}-checker`);
-    const checker = new Worker(name, null, {
-      connection: checkerConnection,
-      prefix,
-      autorun: false,
-      maxStalledCount: STALLED_REQUEUES,
-      stalledInterval: this.options.stalledIntervalSeconds * 1000,
-    });
-    checker.on("error", () => {}); // reconnects are BullMQ's; errors are retried there
-    checker.on("stalled", () => {
-      this.#lostCheckDue = true;
-      this.#reconcileSoon();
-    });
-    queue.on("error", () => {});
-    // A reconnect may follow a Redis restart: look for what finished (or vanished) meanwhile.
-    cmd.on("ready", () => {
-      this.#lostCheckDue = true;
-      this.#reconcileSoon();
-    });
-    const timer = setInterval(() => this.#reconcileSoon(), this.options.reconcileSeconds * 1000);
-    timer.unref();
-    const conn: Connections = {
-      cmd,
-      reader,
-      queue,
-      checker,
-      checkerConnection,
-      timer,
-      popping: Promise.resolve(),
-    };
-    this.#conn = conn;
-    conn.popping = this.#popLoop(conn);
-    void checker.startStalledCheckTimer().catch(() => {});
-    return conn;
   }
 
   async #close(): Promise<void> {
@@ -292,15 +237,10 @@ export class QueueExecutor implements Executor {
     const conn = this.#conn;
     this.#opening = undefined;
     if (!conn) return;
-    clearInterval(conn.timer);
     await this.#flushing;
     await this.#ackNow();
     this.#conn = undefined;
-    conn.reader.disconnect();
-    await conn.popping;
-    await conn.checker.close(true).catch(() => {});
-    await conn.queue.close().catch(() => {});
-    await Promise.all([closeRedis(conn.cmd), closeRedis(conn.checkerConnection)]);
+    await conn.close();
   }
 
   // ---- enqueue --------------------------------------------------------------------------
@@ -369,27 +309,6 @@ export class QueueExecutor implements Executor {
   }
 
   // ---- messages from workers -------------------------------------------------------------
-
-  async #popLoop(conn: Connections): Promise<void> {
-    const key = driverKey(this.options.prefix, this.options.queue, this.options.driverId);
-    while (this.#conn === conn) {
-      let popped: unknown;
-      try {
-        popped = await conn.reader.call("BLMPOP", 1, 1, key, "RIGHT", "COUNT", POP_BATCH);
-      } catch {
-        if (this.#conn !== conn) return;
-        // Redis is away; ioredis reconnects. Wait for it instead of spinning.
-        await new Promise<void>((r) => {
-          conn.reader.once("ready", r);
-          setTimeout(r, 1000).unref();
-        });
-        continue;
-      }
-      if (!popped) continue;
-      const [, items] = popped as [string, string[]];
-      for (const raw of items) this.#onMessage(JSON.parse(raw) as DriverMsg);
-    }
-  }
 
   #onMessage(msg: DriverMsg): void {
     const p = this.#pending.get(msg.j);
@@ -461,79 +380,21 @@ export class QueueExecutor implements Executor {
   }
 
   /** Settles every waiting call whose job finished or was lost, reading Redis directly. */
-  async #reconcile(conn: Connections): Promise<void> {
-    const [completed, failed] = await Promise.all([
-      conn.cmd.zrange(conn.queue.keys.completed, 0, -1),
-      conn.cmd.zrange(conn.queue.keys.failed, 0, -1),
-    ]);
-    const finished = [...completed, ...failed].filter((id) => this.#pending.has(id));
-    const jobs = await Promise.all(finished.map((id) => conn.queue.getJob(id)));
-    for (const job of jobs) if (job) await this.#settleFromJob(job);
+  async #reconcile(conn: DriverConnections): Promise<void> {
+    for (const job of await finishedJobs(conn.cmd, conn.queue, (id) => this.#pending.has(id))) {
+      const p = this.#pending.get(job.id as string);
+      const settle = p && (await settlementOf(job));
+      if (p && settle) this.#settle(job.id as string, p, () => settle(p.future));
+    }
     if (this.#lostCheckDue || ++this.#passes % LOST_CHECK_EVERY === 0) {
       this.#lostCheckDue = false;
-      await this.#settleLostRuns(conn);
-    }
-  }
-
-  /**
-   * A job whose worker was lost goes back to wait (BullMQ's stalled check, run here too); the
-   * next worker to take it runs it again only if it never started (`ams`, its start count) or
-   * a retry is left, and otherwise reports it lost. With no worker left the driver does the
-   * same: a waiting job that stalled and used up its runs is removed (which fails while a
-   * worker holds it) and reported lost. A job gone from Redis altogether (a Redis without
-   * persistence restarted) is reported lost too. One pipelined read per waiting call, so this
-   * runs when a stalled job was seen here and every {@link LOST_CHECK_EVERY}th pass.
-   */
-  async #settleLostRuns(conn: Connections): Promise<void> {
-    const ids = [...this.#pending].filter(([, p]) => p.added && !p.cancelled).map(([id]) => id);
-    if (ids.length === 0) return;
-    const pipeline = conn.cmd.pipeline();
-    for (const id of ids) pipeline.hmget(conn.queue.toKey(id), "name", "stc", "ams");
-    const rows = (await pipeline.exec()) ?? [];
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i] as string;
-      const [err, fields] = rows[i] ?? [];
-      const p = this.#pending.get(id);
-      if (err || !p) continue;
-      const [name, stalled, starts] = fields as (string | null)[];
-      if (name === null) {
-        this.#settle(id, p, () =>
-          p.future.setException(
-            new WorkerDiedError(
-              `Job ${id} is gone from Redis (was Redis restarted without persistence?)`,
-            ),
-          ),
-        );
-        continue;
+      const calls = [...this.#pending]
+        .filter(([, p]) => p.added && !p.cancelled)
+        .map(([id, p]) => ({ id, retries: p.retries }));
+      for (const { id, settle } of await lostRuns(conn.cmd, conn.queue, calls)) {
+        const p = this.#pending.get(id);
+        if (p) this.#settle(id, p, () => settle(p.future));
       }
-      const runs = starts ? starts.split(",").length : 0; // the takes that started it
-      if (Number(stalled ?? 0) === 0 || runs < p.retries + 1) continue;
-      if (!WAITING.has(await conn.queue.getJobState(id))) continue;
-      const removed = await conn.queue.remove(id).catch(() => 0);
-      if (removed === 1) {
-        this.#settle(id, p, () =>
-          p.future.setException(new WorkerDiedError(lostRunMessage(id, runs, p.retries))),
-        );
-      }
-    }
-  }
-
-  async #settleFromJob(job: Job): Promise<void> {
-    const id = job.id as string;
-    const p = this.#pending.get(id);
-    if (!p) return;
-    const state = await job.getState();
-    if (state === "completed") {
-      const value = job.returnvalue as unknown;
-      this.#settle(id, p, () =>
-        isOutcome(value)
-          ? settleWithOutcome(p.future, value)
-          : p.future.setException(
-              new WorkerDiedError(`Job ${id} finished without an amltk outcome`),
-            ),
-      );
-    } else if (state === "failed") {
-      this.#settle(id, p, () => p.future.setException(lostJobError(id, job.failedReason)));
     }
   }
 
