@@ -24,6 +24,7 @@
 import { rmSync } from "node:fs";
 import { buildDashboard, CHROMIUM, hasChromium, launchChromium } from "../test/browser/browser.js";
 import { openBenchStore, serveInChild } from "./ui-store.js";
+import { addLongRun, groupAndZoomGoals, measureGroupsAndZoom } from "./ui-views.js";
 
 const RUNS = Number(process.env.AMLTK_BENCH_RUNS ?? 1000);
 const STEPS = Number(process.env.AMLTK_BENCH_STEPS ?? 10_000);
@@ -121,6 +122,7 @@ async function main(): Promise<void> {
   const shape = { runs: RUNS, metrics: METRICS, steps: STEPS, project: PROJECT };
   const bench = await openBenchStore(kind, shape, keep);
   const { store } = bench;
+  await addLongRun(store);
   const out: Record<string, unknown> = {
     bench: "ui",
     store: kind,
@@ -202,6 +204,10 @@ async function main(): Promise<void> {
 
       if (!hasChromium) {
         out.browser = `skipped: no Chromium at ${CHROMIUM}`;
+        Object.assign(
+          out,
+          await measureGroupsAndZoom(server.url, PROJECT, RUNS, REPEAT, undefined),
+        );
       } else {
         const browser = await launchChromium();
         try {
@@ -264,6 +270,10 @@ async function main(): Promise<void> {
             breakdowns,
           );
           out.chart100RunsBreakdown = medians(breakdowns);
+          Object.assign(
+            out,
+            await measureGroupsAndZoom(server.url, PROJECT, RUNS, REPEAT, browser),
+          );
         } finally {
           await browser.close();
         }
@@ -282,6 +292,7 @@ async function main(): Promise<void> {
     chart100RunsLe500ms: goal(out.chart100RunsMs, 500, (o: { median: number }) => o.median),
     historyQueryP99Le50ms: goal(out.seriesQuery1Run, 50, (o: { p99: number }) => o.p99),
     rawHistoryQueryP99Le50ms: goal(out.historyRaw1Run, 50, (o: { p99: number }) => o.p99),
+    ...groupAndZoomGoals(out),
   };
   const os = await import("node:os");
   out.machine = {

@@ -37,10 +37,13 @@ export function presentedKey(c: Context): string | undefined {
   return undefined;
 }
 
-/** A write is anything but a read; `POST /api/series` is a read with a body. */
+/** Reads that take a body (a list of runs), so they are POSTs. */
+const POST_READS = new Set(["/api/series", "/api/series/groups", "/api/keys"]);
+
+/** A write is anything but a read; `POST /api/series` (and its kin) is a read with a body. */
 export function isWrite(c: Context): boolean {
   const m = c.req.method;
-  return m !== "GET" && m !== "HEAD" && c.req.path !== "/api/series";
+  return m !== "GET" && m !== "HEAD" && !POST_READS.has(c.req.path);
 }
 
 function missingKey(c: Context): ApiError {

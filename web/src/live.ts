@@ -41,7 +41,8 @@ export function subscribe(project: string, fn: Listener): () => void {
   if (sourceProject !== project) {
     source?.close();
     const key = localStorage.getItem("amltk.apiKey");
-    const q = new URLSearchParams({ project });
+    // "" is every project (the projects page).
+    const q = new URLSearchParams(project ? { project } : {});
     // EventSource cannot send headers; the server also accepts the key as a query parameter.
     if (key) q.set("key", key);
     source = new EventSource(`api/stream?${q}`);

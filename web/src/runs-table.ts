@@ -30,6 +30,7 @@ export function stateBadge(state: string, exitCode?: number | null): HTMLElement
 
 /** Short header text: `config.lr` shows as `lr`, with the source as a tooltip. */
 function headerLabel(path: string): string {
+  if (path === "createdAt") return "created (UTC)";
   return path.replace(/^(config|summary)\./, "");
 }
 
@@ -65,7 +66,8 @@ function row(run: Run, o: TableOptions): HTMLTableRowElement {
           : c === "tags"
             ? run.tags.join(", ")
             : fmt(pathValue(run, c));
-      return h("td", { class: "num", "data-col": c }, v);
+      // Long values are cut by CSS; the whole value is the cell's tooltip.
+      return h("td", { class: "num", "data-col": c, title: v.length > 24 ? v : undefined }, v);
     }),
   );
 }
@@ -77,17 +79,32 @@ function row(run: Run, o: TableOptions): HTMLTableRowElement {
 export function renderTable(o: TableOptions, scroller: HTMLElement): HTMLTableElement {
   const sortKey = o.sort.replace(/^-/, "");
   const desc = o.sort.startsWith("-");
-  const th = (path: string, label: string) =>
-    h(
+  const th = (path: string, label: string) => {
+    const sorted = sortKey === path ? (desc ? "descending" : "ascending") : "none";
+    const source = /^(config|summary)\./.exec(path)?.[1];
+    // Headers sort on click and, for keyboard users, on Enter or Space.
+    return h(
       "th",
       {
         "data-col": path,
-        title: path,
+        title: source ? `${path} (from the run's ${source})` : path,
         class: `sortable${sortKey === path ? (desc ? " desc" : " asc") : ""}`,
+        tabindex: 0,
+        "aria-sort": sorted,
         onclick: () => o.onSort(path),
+        onkeydown: (e: Event) => {
+          const key = (e as KeyboardEvent).key;
+          if (key !== "Enter" && key !== " ") return;
+          e.preventDefault();
+          o.onSort(path);
+        },
       },
       label,
+      source
+        ? h("small", { class: `col-src src-${source}` }, source === "config" ? "config" : "summary")
+        : null,
     );
+  };
   const allIds = o.runs.map((r) => r.id);
   const allOn = allIds.length > 0 && allIds.every((id) => o.selected.has(id));
   const head = h(
@@ -206,12 +223,24 @@ export function availableColumns(runs: readonly Run[]): string[] {
   return [...cols];
 }
 
-/** Default columns: up to 5 config keys and 4 summary keys of the first runs. */
+/**
+ * Default columns, the same whatever the sort, filter or page: the objective first (the W&B
+ * plugin's `metric/<name>` summary keys, else `cost`/`loss`), then up to 5 config keys and 3
+ * more summary keys, each in name order, then the creation time.
+ */
 export function defaultColumns(runs: readonly Run[]): string[] {
   const all = availableColumns(runs);
+  const summary = all.filter((c) => c.startsWith("summary.")).sort();
+  const objective = summary.filter((c) => c.startsWith("summary.metric/"));
+  if (objective.length === 0) {
+    objective.push(...summary.filter((c) => /^summary\.(.*\/)?(cost|loss)$/.test(c)).slice(0, 1));
+  }
+  const config = all.filter((c) => c.startsWith("config.")).sort();
+  const rest = summary.filter((c) => !objective.includes(c) && !c.startsWith("summary.profile/"));
   return [
-    ...all.filter((c) => c.startsWith("config.")).slice(0, 5),
-    ...all.filter((c) => c.startsWith("summary.")).slice(0, 4),
+    ...objective.slice(0, 2),
+    ...config.slice(0, 5),
+    ...rest.slice(0, Math.max(0, 4 - Math.min(2, objective.length))),
     "createdAt",
   ];
 }

@@ -133,12 +133,16 @@ class ChartPanel implements Panel {
       width,
       height: opts.height ?? 220,
       legend: { show: false },
+      ...(opts.xMode === "time"
+        ? { tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC") }
+        : {}),
       scales: {
         x: { time: opts.xMode === "time" },
         y: opts.log ? { distr: 3 } : {},
       },
       axes: [
-        opts.xMode === "time" ? { size: 30 } : xNumberAxis(),
+        // One time zone everywhere (the table's times are UTC too), and said so.
+        opts.xMode === "time" ? { size: 30, label: "time (UTC)", labelSize: 16 } : xNumberAxis(),
         yAxis((labels, size) => {
           this.el.dataset.yLabels = labels.join("|");
           this.el.dataset.yGutter = String(size);
@@ -203,15 +207,32 @@ class ChartPanel implements Panel {
     this.legend.replaceChildren(
       ...(b.lines.length > LEGEND_LIMIT
         ? [h("span", { class: "muted" }, `${b.lines.length} runs — hover for values`)]
-        : b.lines.map((si) =>
+        : b.lines.map((si, j) =>
             h(
               "span",
-              null,
+              {
+                role: "button",
+                tabindex: 0,
+                title: "show or hide",
+                "data-series": si,
+                onclick: (e: Event) =>
+                  this.toggle(e.currentTarget as HTMLElement, si, b.lines[j + 1]),
+              },
               h("span", { class: "sw", style: `background:${b.series[si]!.stroke as string}` }),
               String(b.series[si]!.label),
             ),
           )),
     );
+  }
+
+  /** Shows or hides a line and its band (the series from `si` up to the next line). */
+  private toggle(item: HTMLElement, si: number, next: number | undefined): void {
+    const plot = this.plot;
+    if (!plot) return;
+    const show = !(plot.series[si]!.show ?? true);
+    const end = next ?? plot.series.length;
+    for (let i = si; i < end; i++) plot.setSeries(i, { show });
+    item.classList.toggle("off", !show);
   }
 
   /** The values of the (at most 12 highest) lines at the cursor, beside it. */
@@ -234,7 +255,8 @@ class ChartPanel implements Panel {
     }
     const xv = u.data[0][idx]!;
     const xMode = this.opts.xMode;
-    const xs = xMode === "time" ? new Date(xv * 1000).toISOString().slice(11, 19) : fmt(xv);
+    const xs =
+      xMode === "time" ? `${new Date(xv * 1000).toISOString().slice(11, 19)} UTC` : fmt(xv);
     tip.replaceChildren(
       h("div", { class: "tip-x" }, `${xMode} ${xs}`),
       ...rows.map((r) =>

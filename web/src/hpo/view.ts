@@ -29,10 +29,16 @@ export function metricKeys(runs: readonly Run[]): string[] {
   for (const r of runs)
     for (const [k, v] of Object.entries(r.summary ?? {}))
       if (!k.startsWith("_") && typeof v === "number") keys.add(k);
-  // The sweep's objective first: the W&B plugin logs a trial's metrics as `metric/<name>`,
-  // then the usual names of one.
+  // The sweep's objective first: `cost` (what amltk's targets report), then the metrics the
+  // W&B plugin logs as `metric/<name>`, then other names of one.
   const rank = (k: string) =>
-    k.startsWith("metric/") ? 0 : ["cost", "loss"].includes(k) || /\/(cost|loss)$/.test(k) ? 1 : 2;
+    k === "cost"
+      ? 0
+      : k.startsWith("metric/")
+        ? 1
+        : k === "loss" || /\/(cost|loss)$/.test(k)
+          ? 2
+          : 3;
   return [...keys].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 

@@ -2,9 +2,18 @@
 import { listProjects } from "../api.js";
 import { h } from "../element.js";
 import { fmtTime } from "../format.js";
+import { subscribe, throttle } from "../live.js";
 import { runsHref } from "../router.js";
 
+/** Draws the projects and keeps them live (every project's stream); returns the stop function. */
 export async function projectsPage(root: HTMLElement): Promise<() => void> {
+  await drawProjects(root);
+  const refresh = throttle(() => drawProjects(root), 1000);
+  // "" is every project's stream: a new project or run shows up without a reload.
+  return subscribe("", () => refresh());
+}
+
+async function drawProjects(root: HTMLElement): Promise<void> {
   const projects = await listProjects();
   root.replaceChildren(
     h("h2", null, "Projects"),
@@ -26,7 +35,7 @@ export async function projectsPage(root: HTMLElement): Promise<() => void> {
               h("th", null, "project"),
               h("th", null, "runs"),
               h("th", null, "running"),
-              h("th", null, "last activity"),
+              h("th", null, "last activity (UTC)"),
             ),
           ),
           h(
@@ -45,5 +54,4 @@ export async function projectsPage(root: HTMLElement): Promise<() => void> {
           ),
         ),
   );
-  return () => {};
 }

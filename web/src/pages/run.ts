@@ -2,7 +2,9 @@
  * One run: state, exit code, metadata, tags, notes, config and summary, a chart per history
  * key, system metric charts and the console output. Updates live while the run is running.
  */
+import { ansiNodes } from "../ansi.js";
 import {
+  type ConsoleLine,
   consoleLines,
   getRun,
   type Run,
@@ -18,13 +20,42 @@ import { fmt, fmtDuration, fmtTime } from "../format.js";
 import { subscribe, throttle } from "../live.js";
 import { markPainted } from "../perf.js";
 import { replaceParams, runsHref } from "../router.js";
+import { flatEntries } from "../run-fields.js";
 import { runStatus } from "../run-status.js";
 import { stateBadge } from "../runs-table.js";
 
 const CONSOLE_PAGE = 10_000;
 const CONSOLE_KEEP = 20_000;
 
-function kvTable(obj: Record<string, unknown>, name: string): HTMLElement {
+/** One console line: its time (UTC), then its text with ANSI colours rendered. */
+function consoleLine(l: ConsoleLine): HTMLElement {
+  return h(
+    "span",
+    { class: `line${l.stream === "stderr" ? " err" : ""}`, "data-text": l.text.toLowerCase() },
+    h("span", { class: "ts" }, `${fmtTime(l.time).slice(11)} `),
+    ...ansiNodes(l.text),
+    "\n",
+  );
+}
+
+/** Hides the console lines without `needle` (case-insensitive); says how many match. */
+function searchConsole(box: HTMLElement, needle: string, count: HTMLElement): void {
+  const q = needle.trim().toLowerCase();
+  let n = 0;
+  for (const el of box.querySelectorAll<HTMLElement>("span.line")) {
+    const hit = !q || (el.dataset.text ?? "").includes(q);
+    el.hidden = !hit;
+    if (hit) n++;
+  }
+  count.textContent = q ? `${n} matching` : "";
+}
+
+/**
+ * A key/value table; nested config is flattened to dotted keys, as the runs table's columns
+ * and the filter box name them (`schedule.kind`); summary values stay whole (as its columns).
+ */
+function kvTable(nested: Record<string, unknown>, name: string): HTMLElement {
+  const obj = name === "config" ? Object.fromEntries(flatEntries(nested)) : nested;
   const keys = Object.keys(obj).sort();
   if (keys.length === 0) return h("p", { class: "muted" }, `no ${name}`);
   return h(
@@ -88,6 +119,7 @@ export async function runPage(root: HTMLElement, id: string, params: URLSearchPa
   const summary = h("div");
   const systemBox = h("div", { class: "grid" });
   const consoleBox = h("pre", { class: "console" });
+  const consoleCount = h("span", { class: "muted", id: "console-count" });
   const xMode = (params.get("x") as XMode) || "step";
   const grid = new ChartGrid({
     runs: [run],
@@ -154,11 +186,7 @@ export async function runPage(root: HTMLElement, id: string, params: URLSearchPa
       const lines = await consoleLines(id, consoleRead, CONSOLE_PAGE);
       if (consoleRead === 0 && lines.length > 0) consoleBox.replaceChildren();
       consoleRead += lines.length;
-      consoleBox.append(
-        ...lines.map((l) =>
-          h("span", { class: l.stream === "stderr" ? "err" : "" }, `${l.text}\n`),
-        ),
-      );
+      consoleBox.append(...lines.map(consoleLine));
       if (lines.length < CONSOLE_PAGE) break;
     }
     // A very long log keeps its tail in the page.
@@ -181,7 +209,20 @@ export async function runPage(root: HTMLElement, id: string, params: URLSearchPa
     grid.el,
     h("h3", null, "system"),
     systemBox,
-    h("h3", null, "console"),
+    h(
+      "h3",
+      null,
+      "console (UTC) ",
+      h("input", {
+        name: "console-search",
+        type: "search",
+        placeholder: "search",
+        oninput: (e: Event) =>
+          searchConsole(consoleBox, (e.target as HTMLInputElement).value, consoleCount),
+      }),
+      " ",
+      consoleCount,
+    ),
     consoleBox,
   );
   markPainted("amltk:run-page");

@@ -85,7 +85,8 @@ class RunsPage {
       runsQuery: (limit) => runsQueryString(this.runQuery(limit)),
       fullLimit: () => this.fullLimit(),
       color: () => this.colorMap(),
-      width: () => this.root.clientWidth,
+      // The content box's own width (the page's minus its padding).
+      width: () => this.content.clientWidth || this.root.clientWidth - 32,
       redrawTable: () => this.drawTable(),
     });
   }
@@ -141,8 +142,14 @@ class RunsPage {
     };
   }
 
-  private columns = (): string[] =>
-    this.view.has("cols") ? this.view.list("cols") : defaultColumns(this.runs);
+  /** The default columns, chosen once from the first runs loaded (sorting or filtering keeps them). */
+  private defaults: string[] | null = null;
+
+  private columns = (): string[] => {
+    if (this.view.has("cols")) return this.view.list("cols");
+    if (this.defaults === null && this.runs.length > 0) this.defaults = defaultColumns(this.runs);
+    return this.defaults ?? defaultColumns(this.runs);
+  };
 
   private groupBy(): string {
     return this.view.get("by");
