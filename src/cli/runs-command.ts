@@ -2,6 +2,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { encodeJson } from "../shared/json-numbers.js";
+import { isPostgresUrl, sqliteDirOf } from "../store/open-store.js";
+import { PostgresStore } from "../store/postgres/index.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { HistoryRow, RunRecord, RunState, Store } from "../store/types.js";
 import { defaultStoreDir } from "../track/init-options.js";
@@ -12,7 +14,11 @@ const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"]
 
 export interface DirOption {
   dir?: string;
+  /** A run folder or a `postgres://` URL (wins over `dir`). */
+  store?: string;
 }
+
+const STORE_HELP = "run folder or postgres:// URL (default: --dir, $AMLTK_DIR or ./amltk-runs)";
 
 export function storeDir(opts: DirOption): string {
   return opts.dir ?? defaultStoreDir();
@@ -20,7 +26,16 @@ export function storeDir(opts: DirOption): string {
 
 /** Opens the store of `--dir` for reading (never creating one), runs `fn`, closes it. */
 export async function withStore<T>(opts: DirOption, fn: (store: Store) => Promise<T>): Promise<T> {
-  const dir = storeDir(opts);
+  if (opts.store !== undefined && isPostgresUrl(opts.store)) {
+    const pg = await PostgresStore.open(opts.store);
+    try {
+      await pg.reapCrashed();
+      return await fn(pg);
+    } finally {
+      await pg.close();
+    }
+  }
+  const dir = opts.store !== undefined ? sqliteDirOf(opts.store) : storeDir(opts);
   // Reading commands never create a store (nor its folder): that would be a write, and on a
   // read-only or full disk a confusing failure instead of this answer.
   if (!existsSync(join(dir, "amltk.db"))) {
@@ -94,7 +109,7 @@ async function requireRun(store: Store, id: string): Promise<RunRecord> {
   return run;
 }
 
-/** `amltk runs list|show|export`: read the embedded store of a folder. */
+/** `amltk runs list|show|export`: read the store of a folder, or a PostgreSQL database. */
 export function registerRunsCommands(program: Command): void {
   const runs = program.command("runs").description("list, show and export tracked runs");
 
@@ -102,6 +117,7 @@ export function registerRunsCommands(program: Command): void {
     .command("list")
     .description("list runs, newest first")
     .option("--dir <dir>", "store folder (default: $AMLTK_DIR or ./amltk-runs)")
+    .option("--store <dir|url>", STORE_HELP)
     .option("--project <project>", "only this project")
     .option("--state <state>", `only runs in this state (${STATES.join(", ")})`)
     .action(async (opts: DirOption & { project?: string; state?: string }) => {
@@ -123,6 +139,7 @@ export function registerRunsCommands(program: Command): void {
     .command("show <id>")
     .description("config, summary, state, exit code and history keys of one run")
     .option("--dir <dir>", "store folder (default: $AMLTK_DIR or ./amltk-runs)")
+    .option("--store <dir|url>", STORE_HELP)
     .action(async (id: string, opts: DirOption) => {
       await withStore(opts, async (store) => {
         const run = await requireRun(store, id);
@@ -139,6 +156,7 @@ export function registerRunsCommands(program: Command): void {
     .command("export <id>")
     .description("print a run's history as CSV or JSON")
     .option("--dir <dir>", "store folder (default: $AMLTK_DIR or ./amltk-runs)")
+    .option("--store <dir|url>", STORE_HELP)
     .option("--format <format>", "csv or json", "csv")
     .action(async (id: string, opts: DirOption & { format: string }) => {
       if (opts.format !== "csv" && opts.format !== "json") {
