@@ -5,6 +5,8 @@
  * count are a retry's and are skipped, the rest are applied, and the count moves on, all in one
  * transaction with the data, so a server restart neither doubles nor loses lines.
  */
+
+import type { HistoryColumns } from "../../protocol/batch.js";
 import {
   decodeEventsLine,
   decodeHistoryLine,
@@ -13,16 +15,12 @@ import {
   FILE_STREAM_FILES,
   type FileStreamChunk,
   type FileStreamRequest,
+  type WandbHistoryLine,
   WandbLineError,
 } from "../../protocol/wandb/index.js";
-import type {
-  HistoryRow,
-  RunPatch,
-  RunRecord,
-  StoredValue,
-  StoreTransaction,
-} from "../../store/types.js";
+import type { RunPatch, RunRecord, StoredValue, StoreTransaction } from "../../store/types.js";
 import { ApiError } from "../errors.js";
+import { toBatch } from "../ingest.js";
 import { fileWriter } from "./buckets.js";
 
 /** What one request wrote, for the answer's bookkeeping and the live watcher. */
@@ -34,6 +32,32 @@ export interface FileStreamApplied {
 function lineError(file: string, index: number, e: unknown): ApiError {
   const message = e instanceof WandbLineError ? e.message : `${file}: ${(e as Error).message}`;
   return new ApiError(400, "invalid", `${message} (line ${index})`, `files.${file}.content`);
+}
+
+/**
+ * History lines as columns (the store's fast batch path, as our own wire's `history_cols`):
+ * numbers per key with the rows they are at, anything else one by one.
+ */
+function historyColumns(lines: readonly WandbHistoryLine[]): HistoryColumns {
+  const cols: HistoryColumns = { steps: [], runtimes: [], timestamps: [], columns: {}, others: [] };
+  lines.forEach((h, row) => {
+    cols.steps.push(h.step);
+    cols.runtimes.push(h.runtime);
+    cols.timestamps.push(h.timestamp);
+    for (const key in h.values) {
+      const value = h.values[key];
+      if (typeof value === "number") {
+        let col = cols.columns[key];
+        if (!col) {
+          col = { rows: [], values: [] };
+          cols.columns[key] = col;
+        }
+        col.rows!.push(row);
+        col.values.push(value);
+      } else cols.others.push({ row, key, value: value as StoredValue });
+    }
+  });
+  return cols;
 }
 
 /** Decodes `lines` of `file` with `decode`, naming the file and line index of a bad one. */
@@ -60,15 +84,11 @@ async function applyLines(
   lines: readonly string[],
 ): Promise<void> {
   switch (file) {
-    case FILE_STREAM_FILES.history: {
-      const rows: HistoryRow[] = decodeAll(file, offset, lines, decodeHistoryLine).map((h) => ({
-        step: h.step,
-        runtime: h.runtime,
-        timestamp: h.timestamp,
-        values: h.values as Record<string, StoredValue>,
-      }));
-      return tx.appendHistory(runId, rows);
-    }
+    case FILE_STREAM_FILES.history:
+      return tx.appendHistoryBatch(
+        runId,
+        toBatch(historyColumns(decodeAll(file, offset, lines, decodeHistoryLine))),
+      );
     case FILE_STREAM_FILES.events: {
       const samples = decodeAll(file, offset, lines, decodeEventsLine);
       return tx.appendSystem(
