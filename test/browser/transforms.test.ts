@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Run } from "../../web/src/api.js";
+import { axisLabels } from "../../web/src/charts/axis.js";
 import {
   align,
   ema,
@@ -56,6 +57,17 @@ describe("parseFilter", () => {
     expect(() => parseFilter("lr 0.1")).toThrow(FilterSyntaxError);
     expect(() => parseFilter("lr 0.1")).toThrow(/"lr 0.1"/);
     expect(() => parseFilter("lr >")).toThrow(/missing value/);
+  });
+});
+
+describe("axis labels", () => {
+  it("uses the fewest significant digits that tell ticks apart, SI and scientific forms", () => {
+    expect(axisLabels([1e-5, 1e-4, 2e-4, 3e-4])).toEqual(["1e-5", "1e-4", "2e-4", "3e-4"]);
+    expect(axisLabels([0.002, 0.0025, 0.003])).toEqual(["0.002", "0.0025", "0.003"]);
+    expect(axisLabels([1e8, 1.5e8, 2e8])).toEqual(["100M", "150M", "200M"]);
+    expect(axisLabels([100000, 100500, 101000])).toEqual(["100k", "100.5k", "101k"]);
+    expect(axisLabels([0, 0.5, 1])).toEqual(["0", "0.5", "1"]);
+    expect(axisLabels([-2000, 0, 2000])).toEqual(["-2000", "0", "2000"]);
   });
 });
 
