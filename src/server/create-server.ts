@@ -8,6 +8,7 @@ import { streamSSE } from "hono/streaming";
 import { LIMITS } from "../protocol/batch.js";
 import { encodeJson } from "../shared/json-numbers.js";
 import { VERSION } from "../shared/version.js";
+import { PostgresStore } from "../store/postgres/index.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import { withReadPool } from "../store/sqlite/read-pool-store.js";
 import type { Store } from "../store/types.js";
@@ -17,6 +18,7 @@ import { ApiError, toApiError } from "./errors.js";
 import { registerGroupSeriesRoute } from "./group-series.js";
 import { COMMON_HEADERS, isLoopbackAddress, requestGuard } from "./guard.js";
 import { makeIngestor } from "./ingest.js";
+import { PostgresServerKeys } from "./postgres-keys.js";
 import { apiRun, registerReadRoutes } from "./read-routes.js";
 import { checkServerOptions, SERVER_DEFAULTS, type ServerOptions } from "./server-options.js";
 import { defaultWebDir, registerStatic } from "./static.js";
@@ -197,7 +199,13 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
   let listening: number | undefined;
   const threads = opts.readThreads ?? SERVER_DEFAULTS.readThreads;
   const pooled = opts.store instanceof SqliteStore ? withReadPool(opts.store, threads) : undefined;
-  const { app, closeStreams } = buildApp(opts, () => listening, pooled);
+  // On PostgreSQL the keys live in the database (`amltk keys --store postgres://...`).
+  const pgKeys =
+    opts.auth !== false && !opts.auth?.keys && opts.store instanceof PostgresStore
+      ? await PostgresServerKeys.open(opts.store)
+      : undefined;
+  const appOpts = pgKeys ? { ...opts, auth: { ...opts.auth, keys: pgKeys.keys } } : opts;
+  const { app, closeStreams } = buildApp(appOpts, () => listening, pooled);
   const staleAfter = opts.staleAfterMs ?? SERVER_DEFAULTS.staleAfterMs;
   const reaper =
     staleAfter > 0
@@ -235,6 +243,7 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
         await pooled?.closeReads();
+        await pgKeys?.close();
         if (opts.closeStore ?? SERVER_DEFAULTS.closeStore) await opts.store.close();
       })();
       return closing;

@@ -95,6 +95,31 @@ describe.skipIf(noPg)("API keys in PostgreSQL", () => {
     expect(await new PostgresKeyAdmin(store).any()).toBe(false);
   });
 
+  it("is where createServer({ store }) checks keys on PostgreSQL when none are given", async () => {
+    const own = await createServer({ store, port: 0 });
+    try {
+      const { key } = await new PostgresKeyAdmin(store).create("default-keys");
+      const post = () =>
+        fetch(`${own.url}/api/runs/k2/batch`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+          body: JSON.stringify({
+            writer: "writer-0002",
+            ops: [
+              {
+                seq: 1,
+                type: "create",
+                run: { project: "p", name: "k2", createdAt: 1_764_000_000_000 },
+              },
+            ],
+          }),
+        }).then((r) => r.status);
+      expect(await until(post, 200)).toBe(200);
+    } finally {
+      await own.close();
+    }
+  });
+
   it("refuses a key that was never made, and a malformed one", async () => {
     expect(await write("amltk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).toBe(401);
     expect(await write("nonsense")).toBe(401);

@@ -18,7 +18,10 @@ export interface AuthOptions {
    * @defaultValue false
    */
   reads?: boolean;
-  /** Where keys are checked; default: the SqliteStore's own database (`amltk keys`). */
+  /**
+   * Where keys are checked; default: the store's own database (`amltk keys`): a SqliteStore's
+   * file, or a PostgresStore's key table (`createServer` only; `createApp` has no default there).
+   */
   keys?: ApiKeys;
 }
 
