@@ -216,8 +216,7 @@ export class WandbOnlineStore implements Store {
     const { spool, sender, createdAt } = this.#entry(runId);
     const lines = samples.map((s) => {
       const values: Record<string, number> = {};
-      for (const [k, v] of Object.entries(s.values))
-        values[k.startsWith("system.") ? k : `system.${k}`] = v;
+      for (const [k, v] of Object.entries(s.values)) values[wandbSystemKey(k)] = v;
       return encodeEventsLine({
         timestamp: s.timestamp,
         runtime: Math.max(0, s.timestamp - createdAt / 1000),
@@ -302,6 +301,12 @@ export class WandbOnlineStore implements Store {
       Promise.race([this.#leftovers, new Promise((r) => setTimeout(r, t).unref())]),
     ]);
   }
+}
+
+/** Our system metric names (`system/cpu`) as W&B's events file names them (`system.cpu`). */
+function wandbSystemKey(key: string): string {
+  if (key.startsWith("system/")) return `system.${key.slice("system/".length)}`;
+  return key.startsWith("system.") ? key : `system.${key}`;
 }
 
 /** RunResumeStatus for `id`: the run's record and line counts, or undefined when absent. */
