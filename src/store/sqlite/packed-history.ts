@@ -58,10 +58,17 @@ function appendValid(db: Db, runId: string, b: HistoryBatch, fresh: boolean): vo
   writeChunks(db, runId, b, fresh);
 }
 
+/** A run's new pack: what the run row's `history_pack` and `pack_last_step` become. */
+export interface PackColumns {
+  pack: Buffer;
+  lastStep: number;
+}
+
 /**
  * Writes the history of one `writeRunSync` call. When the same write closes the run
  * (`closing`), the run has no chunks, and its history (its pack, if any, plus `batches`) fits
- * a pack with steps strictly increasing, it is stored as the run's pack; otherwise in chunks.
+ * a pack with steps strictly increasing, it becomes the run's pack: returned, for the caller
+ * to write with the closing patch (one row update); otherwise it is written to chunks here.
  */
 export function writeRunHistory(
   db: Db,
@@ -69,31 +76,29 @@ export function writeRunHistory(
   batches: readonly HistoryBatch[],
   fresh: boolean,
   closing: boolean,
-): void {
+): PackColumns | undefined {
   for (const b of batches) validateBatch(b);
-  if (closing && batches.some((b) => b.rows > 0) && writePack(db, runId, batches)) return;
+  if (closing && batches.some((b) => b.rows > 0)) {
+    const pack = packOf(db, runId, batches);
+    if (pack) return pack;
+  }
   for (const b of batches) {
     appendValid(db, runId, b, fresh);
     fresh = false;
   }
+  return undefined;
 }
 
-/** Stores the run's whole history as its pack when it fits (see {@link writeRunHistory}). */
-function writePack(db: Db, runId: string, batches: readonly HistoryBatch[]): boolean {
+/** The run's whole history as a pack, when it fits one (see {@link writeRunHistory}). */
+function packOf(db: Db, runId: string, batches: readonly HistoryBatch[]): PackColumns | undefined {
   const state = stmt(
     db,
     `SELECT history_pack AS pack, EXISTS (SELECT 1 FROM history_steps WHERE run = ?) AS chunked
      FROM runs WHERE id = ?`,
   ).get(runId, runId) as { pack: Buffer | null; chunked: number } | undefined;
   if (!state) throw unknownRun(runId);
-  if (state.chunked) return false;
+  if (state.chunked) return undefined;
   const all = state.pack === null ? batches : [decodePack(state.pack), ...batches];
   const pack = encodePack(all);
-  if (pack === undefined) return false;
-  stmt(db, "UPDATE runs SET history_pack = ?, pack_last_step = ? WHERE id = ?").run(
-    pack,
-    lastStepOf(all),
-    runId,
-  );
-  return true;
+  return pack === undefined ? undefined : { pack, lastStep: lastStepOf(all) };
 }

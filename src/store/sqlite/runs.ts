@@ -24,6 +24,7 @@ import {
   StoreError,
 } from "../types.js";
 import { type Db, stmt, writeTx } from "./connection.js";
+import type { PackColumns } from "./packed-history.js";
 import { checkValue } from "./stored-values.js";
 
 interface RunRow {
@@ -163,14 +164,13 @@ export function insertRun(db: Db, run: RunInit): RunRecord {
   const config = encodeJson(run.config ?? {});
   const host = run.host ?? (run.pid !== undefined ? hostname() : null);
   writeTx(db, () => {
-    if (stmt(db, "SELECT 1 FROM runs WHERE id = ?").get(run.id)) {
-      throw new StoreError(`run id ${JSON.stringify(run.id)} already exists`, "duplicate");
-    }
-    stmt(
+    // An existing id is the conflict the insert itself finds (no SELECT first).
+    const { changes } = stmt(
       db,
       `INSERT INTO runs (id, project, entity, grp, job_type, name, notes, tags, config, summary,
          state, exit_code, created_at, heartbeat_at, finished_at, pid, host, owner_start)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', 'running', NULL, ?, ?, NULL, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', 'running', NULL, ?, ?, NULL, ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
     ).run(
       run.id,
       run.project,
@@ -187,6 +187,9 @@ export function insertRun(db: Db, run: RunInit): RunRecord {
       host,
       run.ownerStart ?? null,
     );
+    if (changes === 0) {
+      throw new StoreError(`run id ${JSON.stringify(run.id)} already exists`, "duplicate");
+    }
   });
   // What was just written, without reading it back (a new run has no summary or history).
   return newRunRecord(run, { tags: decodeJson(tags), config: decodeJson(config), host });
@@ -199,11 +202,17 @@ export function patchRun(db: Db, id: string, patch: RunPatch): void {
 }
 
 /**
- * Checks and applies a run patch; the caller holds the write transaction (a nested one would
- * cost a SAVEPOINT and a RELEASE, a visible share of a short run's finish).
+ * Checks and applies a run patch, and the run's new packed history when given (the same row
+ * update); the caller holds the write transaction (a nested one would cost a SAVEPOINT and a
+ * RELEASE, a visible share of a short run's finish).
  */
-export function patchRunRow(db: Db, id: string, patch: RunPatch): void {
-  applyRunUpdate(db, id, runUpdate(patch));
+export function patchRunRow(db: Db, id: string, patch: RunPatch, packed?: PackColumns): void {
+  const update = runUpdate(patch);
+  if (packed) {
+    update.sets.push("history_pack = ?", "pack_last_step = ?");
+    update.args.push(packed.pack, packed.lastStep);
+  }
+  applyRunUpdate(db, id, update);
 }
 
 /** The columns a patch sets, checked (StoreError "invalid" naming the bad field). */

@@ -192,8 +192,9 @@ export class SqliteStore implements Store, BatchWriter {
     // A write that closes the run may store its whole history as a pack (packed-history.ts).
     const closing = write.patch?.state !== undefined && write.patch.state !== "running";
     writeTx(db, () => {
-      writeRunHistory(db, runId, write.history, write.fresh === true, closing);
-      if (write.patch) patchRunRow(db, runId, write.patch);
+      const packed = writeRunHistory(db, runId, write.history, write.fresh === true, closing);
+      // A pack comes only with a closing patch, and is written by its row update.
+      if (write.patch) patchRunRow(db, runId, write.patch, packed);
       if (write.console && write.console.length > 0) appendConsoleRows(db, runId, write.console);
     });
   }
