@@ -138,7 +138,7 @@ describe("queue wire encoding", () => {
     const settled = async (outcome: Parameters<typeof settleWithOutcome>[1]) => {
       const f = new Future<unknown>();
       settleWithOutcome(f, outcome);
-      return f.promise.catch((e: unknown) => e) as Promise<RemoteError & WorkerDiedError>;
+      return f.promise.catch((e: unknown) => e) as Promise<Error & { remoteCode?: string }>;
     };
     expect(await settled(valueOutcome(9))).toBe(9);
     const remote = await settled({ e: { name: "ValueError", message: "bad", code: "E1" } });
