@@ -99,6 +99,18 @@ describe.skipIf(noBrowser)("dashboard: groups, zoom, filters", () => {
     await suite.done(page);
   });
 
+  it("groups over time since each run's start when x is wall time (no sawtooth)", async () => {
+    const page = await suite.open("/p/sweep?by=config.opt&x=time&keys=loss");
+    const bodies: { x: string }[] = [];
+    page.on("request", (r) => {
+      if (r.url().endsWith("/api/series/groups")) bodies.push(JSON.parse(r.postData()!));
+    });
+    await page.reload();
+    await page.waitForSelector('.panel[data-key="loss"][data-series-count="2"] canvas');
+    expect(bodies.map((b) => b.x)).toEqual(["relative"]);
+    await suite.done(page);
+  });
+
   it("bins a numeric group-by key and orders the groups", async () => {
     const page = await suite.open("/p/sweep?by=config.lr");
     await page.waitForSelector(`table.runs[data-rows="${ADAM + SGD}"]`);

@@ -173,7 +173,12 @@ export class RunsCharts {
       });
       this.content.replaceChildren(controls, this.error, this.grid.el);
     }
-    this.error.textContent = "";
+    // Said, since the x select still reads "time".
+    this.error.className = "muted";
+    this.error.textContent =
+      this.xMode() !== ((get("x", "step") as XMode) || "step")
+        ? "Grouped: x is the time since each run's start (wall time would jump from run to run)."
+        : "";
     await this.grid
       .load({
         runs: this.page.selectedRuns(),
@@ -195,6 +200,7 @@ export class RunsCharts {
       })
       .catch((e: unknown) => {
         // Shown above the charts (a refused filter is also shown by the filter box).
+        this.error.className = "error";
         this.error.textContent = `Charts: ${(e as Error).message}`;
       });
   }
