@@ -109,6 +109,9 @@ it("moves a pack into chunks before any later write, and keeps every point", asy
       timestamp: 1_800_000_000 + step,
       values: { loss: step, extra: `e${step}` },
     }));
+  // A write with no rows (a flush of summary only) leaves the pack as it is.
+  store.writeRunSync("packed", { history: [rowsToBatch([])], patch: { summary: { a: 1 } } });
+  expect(packOf(store, "packed")).not.toBeNull();
   // A resumed run logs again (a flush: not closing), then closes with more.
   for (const id of ["packed", "chunked"]) {
     store.updateRunSync(id, { state: "running", exitCode: null });
