@@ -11,8 +11,11 @@ import { optionKeys } from "../shared/options.js";
 import { Metric } from "../trial/metric.js";
 import type { TrialReport } from "../trial/report.js";
 import { Trial } from "../trial/trial.js";
+import { lossesOf } from "./pareto.js";
 import { Rng } from "./rng.js";
+import { show } from "./space/errors.js";
 import { SearchSpace } from "./space/search-space.js";
+import { TellError } from "./tell-error.js";
 import type { Config, Optimizer } from "./types.js";
 
 /**
@@ -96,6 +99,20 @@ export class OptimizerExhaustedError extends AmltkError<"optimizer_exhausted"> {
   }
 }
 
+/** A report by shape (a copy of the package elsewhere makes reports of another class). */
+function isReport(x: unknown): x is TrialReport {
+  if (typeof x !== "object" || x === null) return false;
+  const r = x as Partial<TrialReport>;
+  return (
+    typeof r.name === "string" &&
+    typeof r.status === "string" &&
+    typeof r.values === "object" &&
+    r.values !== null &&
+    typeof r.config === "object" &&
+    r.config !== null
+  );
+}
+
 function checkMetrics(metrics: Metric | readonly Metric[], who: string): Metric[] {
   const list = metrics instanceof Metric ? [metrics] : Array.isArray(metrics) ? [...metrics] : [];
   if (list.length === 0) throw new TypeError(`${who}: \`metrics\` needs at least one Metric`);
@@ -149,6 +166,8 @@ export abstract class BaseOptimizer implements Optimizer {
   readonly #fidelities: Record<string, unknown>;
   readonly #settings: Readonly<Record<string, unknown>>;
   #count = 0;
+  /** Names of the trials told so far (a second report of one is refused). */
+  readonly #told = new Set<string>();
   /** Asked trials whose report has not been told yet, by name. */
   protected readonly pending = new Map<string, Trial>();
 
@@ -229,10 +248,60 @@ export abstract class BaseOptimizer implements Optimizer {
     return trial;
   }
 
-  /** Records the outcome: the trial is no longer pending. Subclasses learn from it. */
+  /**
+   * Records the outcome of a trial; the contract every optimizer keeps (checked by
+   * `src/optim/tell-conformance.ts` against each):
+   *
+   * - not a `TrialReport` (`undefined`, a plain object...): {@link TellError} `invalid_report`;
+   * - a report whose trial was told before: {@link TellError} `duplicate_report`;
+   * - a successful report without a value for one of the optimizer's metrics: {@link TellError}
+   *   `missing_metric` (the report's metrics do not match the optimizer's);
+   * - a report of a trial this optimizer did not ask (warm start, another optimizer's trial,
+   *   a finished grid's trial) is accepted when its config lies in the space, else a
+   *   `SpaceError` (`invalid_space`) naming the parameter and value;
+   * - a successful report with a NaN or ±Infinity value is accepted as a failed trial: it
+   *   never becomes the best or enters a front;
+   * - a report of an asked trial is accepted even once the optimizer is exhausted.
+   *
+   * A refused report changes nothing. Subclasses learn from accepted reports in
+   * {@link BaseOptimizer.observe}.
+   */
   tell(report: TrialReport): void {
-    if (!report || typeof report.name !== "string")
-      throw new TypeError(`${this.constructor.name}.tell: expected a TrialReport`);
+    const config = this.#accept(report);
+    const losses = lossesOf(report, this.metrics);
     this.pending.delete(report.name);
+    this.#told.add(report.name);
+    this.observe(report, config, losses);
+  }
+
+  /**
+   * Learns from an accepted report: `config` is the asked trial's config (or the checked
+   * config of a foreign report); `losses` one per metric (lower is better), `undefined` unless
+   * the report is a success with a finite value for every metric.
+   */
+  protected observe(_report: TrialReport, _config: Config, _losses: number[] | undefined): void {}
+
+  /** The checks of {@link BaseOptimizer.tell}, before any state changes: the report's config. */
+  #accept(report: TrialReport): Config {
+    const who = `${this.constructor.name}.tell`;
+    if (!isReport(report))
+      throw new TellError("invalid_report", `${who}: expected a TrialReport, got ${show(report)}`, {
+        value: report,
+      });
+    if (this.#told.has(report.name))
+      throw new TellError("duplicate_report", `${who}: trial "${report.name}" was already told`, {
+        value: report.name,
+      });
+    if (report.status === "success")
+      for (const m of this.metrics)
+        if (!Object.hasOwn(report.values, m.name))
+          throw new TellError(
+            "missing_metric",
+            `${who}: successful trial "${report.name}" has no value for metric "${m.name}" (values: ${show(report.values)})`,
+            { value: m.name },
+          );
+    const asked = this.pending.get(report.name);
+    if (asked) return asked.config as Config;
+    return { ...this.space.validate(report.config) };
   }
 }

@@ -35,5 +35,12 @@ export {
   SweepOptionError,
   SweepReplayError,
 } from "./sweep/errors.js";
+export {
+  conformanceSpace,
+  type TellCase,
+  type TellSubject,
+  tellConformance,
+} from "./tell-conformance.js";
+export { TellError, type TellErrorCode } from "./tell-error.js";
 export { TPE, type TPEOptions } from "./tpe/index.js";
 export type { Choice, Condition, Config, Distribution, Optimizer, Param, Pruner } from "./types.js";

@@ -15,8 +15,9 @@ const MAX_REDRAWS = 100;
 
 /**
  * Random search. Each asked configuration is new (not asked before) as long as the space has
- * unseen points: a duplicate draw is redrawn up to 100 times, after which a repeat is allowed,
- * so a tiny space never makes `ask` fail. Reports are recorded but do not steer the search.
+ * unseen points (told foreign configs count as seen): a duplicate draw is redrawn up to 100
+ * times, after which a repeat is allowed, so a tiny space never makes `ask` fail. Reports are
+ * recorded but do not steer the search; `tell` keeps the contract of {@link BaseOptimizer.tell}.
  *
  * @example
  * ```ts
@@ -55,8 +56,8 @@ export class RandomSearch extends BaseOptimizer {
     return out;
   }
 
-  override tell(report: TrialReport): void {
-    super.tell(report);
+  protected override observe(report: TrialReport, config: Config): void {
+    this.#seen.add(configKey(config));
     this.#reports.push(report);
   }
 }

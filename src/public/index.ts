@@ -61,8 +61,13 @@ export {
   type SweepOptions,
   SweepReplayError,
   space,
+  type TellCase,
+  TellError,
+  type TellErrorCode,
+  type TellSubject,
   TPE,
   type TPEOptions,
+  tellConformance,
   type When,
 } from "../optim/index.js";
 export { NSGA2_DEFAULTS } from "../optim/nsga2/nsga2.js";

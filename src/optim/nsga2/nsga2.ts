@@ -8,7 +8,7 @@
 import { checkOptionKeys, optionKeys } from "../../shared/options.js";
 import type { TrialReport } from "../../trial/report.js";
 import { BaseOptimizer, OPTIMIZER_OPTION_FLAGS, type OptimizerOptions } from "../base-optimizer.js";
-import { crowdingDistance, lossesOf, nonDominatedSort, paretoFront } from "../pareto.js";
+import { crowdingDistance, nonDominatedSort, paretoFront } from "../pareto.js";
 import { configKey } from "../space/key.js";
 import type { Config } from "../types.js";
 import { type VariationOptions, vary } from "./variation.js";
@@ -74,8 +74,9 @@ const MAX_BREED_TRIES = 20;
  * successfully, parents and children are ranked by non-dominated sorting and crowding distance
  * and the best `populationSize` become the new parents. Failed and crashed trials are not
  * selected. Asks never wait for tells: a worker always gets a trial. Reports of trials it did not
- * ask (e.g. from a `History`) are welcome; a successful one whose config does not fit the space
- * is refused with a `SpaceError`.
+ * ask (e.g. from a `History`) are welcome; one whose config does not fit the space is refused
+ * with a `SpaceError`, and a trial told twice with a `TellError` (the contract of
+ * {@link BaseOptimizer.tell}).
  *
  * @example
  * ```ts
@@ -181,14 +182,10 @@ export class NSGA2 extends BaseOptimizer {
     return this.#parents[Math.min(i, j)];
   }
 
-  override tell(report: TrialReport): void {
-    const losses = lossesOf(report, this.metrics);
-    // Checked first, so a report from another space is refused without changing any state.
-    const config = losses ? this.space.validate(report.config) : undefined;
-    super.tell(report);
+  protected override observe(report: TrialReport, config: Config, losses?: number[]): void {
     this.#told.push(report);
-    if (!losses || !config) return;
     this.#seen.add(configKey(config));
+    if (!losses) return;
     this.#children.push({ report, config, losses });
     if (this.#children.length >= this.populationSize) {
       this.#parents = this.#select([...this.#parents, ...this.#children]);

@@ -11,7 +11,7 @@ import { checkOptionKeys, optionKeys } from "../../shared/options.js";
 import { isPruned } from "../../trial/pruning.js";
 import type { TrialReport } from "../../trial/report.js";
 import { BaseOptimizer, OPTIMIZER_OPTION_FLAGS, type OptimizerOptions } from "../base-optimizer.js";
-import { lossesOf, paretoFront } from "../pareto.js";
+import { paretoFront } from "../pareto.js";
 import { configKey } from "../space/key.js";
 import type { Choice, Config } from "../types.js";
 import { defaultGamma, defaultWeights, type Ranked, split } from "./good-bad-split.js";
@@ -184,7 +184,8 @@ const FAILED_WIDEN = 4;
  * Metrics to maximize are negated first. {@link TPE.front} gives the Pareto front of the
  * successful reports; failed, crashed and pruned trials never enter it.
  *
- * Reports of trials it did not ask for are accepted when their config is valid (warm start).
+ * Reports of trials it did not ask for are accepted when their config is valid (warm start);
+ * `tell` keeps the contract of {@link BaseOptimizer.tell}.
  *
  * @example
  * ```ts
@@ -218,7 +219,6 @@ export class TPE extends BaseOptimizer {
   readonly #told: Observation[] = [];
   /** Successful reports, for {@link TPE.front}. */
   readonly #successes: TrialReport[] = [];
-  readonly #toldNames = new Set<string>();
   readonly #seen = new Set<string>();
   readonly #nStartup: number;
   readonly #nCandidates: number;
@@ -285,22 +285,12 @@ export class TPE extends BaseOptimizer {
     return batch;
   }
 
-  override tell(report: TrialReport): void {
-    if (!report || typeof report.name !== "string")
-      throw new TypeError("TPE.tell: expected a TrialReport");
-    if (this.#toldNames.has(report.name))
-      throw new Error(`TPE.tell: trial "${report.name}" was already told`);
-    // Not one of ours: accepted as an extra observation (warm start) if its config is valid.
-    const asked = this.pending.get(report.name)?.config;
-    const config = asked ?? this.space.validate(report.config as Record<string, unknown>);
-    super.tell(report);
-    const losses = lossesOf(report, this.metrics);
-    this.#toldNames.add(report.name);
+  protected override observe(report: TrialReport, config: Config, losses?: number[]): void {
     if (losses !== undefined) this.#successes.push(report);
-    this.#seen.add(configKey(config as Config));
+    this.#seen.add(configKey(config));
     this.#told.push({
       index: this.#told.length,
-      row: encode(this.space, config as Config),
+      row: encode(this.space, config),
       losses,
       // Pruned trials were merely worse than others so far: bad, but not a region to shun.
       failed: losses === undefined && !isPruned(report),
