@@ -9,7 +9,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BaseOptimizer } from "../../src/optim/base-optimizer.js";
+import { optimize } from "../../src/optim/optimize.js";
+import { MedianPruner } from "../../src/optim/pruners/index.js";
+import { float, space } from "../../src/optim/space/index.js";
+import { curve } from "../../src/optim/test-fixtures/objectives.js";
+import type { Config } from "../../src/optim/types.js";
 import { InvalidJobIdError } from "../../src/scheduling/executors/distributed/job-ids.js";
 import { QueueExecutor } from "../../src/scheduling/executors/distributed/queue-executor.js";
 import { moduleOf } from "../../src/scheduling/executors/executor.js";
@@ -19,12 +25,29 @@ import { Comm, type CommMessage } from "../../src/scheduling/plugins/comm.js";
 import { Limits } from "../../src/scheduling/plugins/limits.js";
 import { Scheduler } from "../../src/scheduling/scheduler.js";
 import { chatty, fail, nap, square } from "../../src/scheduling/test-fixtures/fns.js";
+import { Metric } from "../../src/trial/metric.js";
 import { type RedisServer, redisAvailability, startRedis } from "../services/redis.js";
 import { skipBecause } from "../skip.js";
 import { countedSquare } from "./queue-fixtures.js";
 import { ROOT, startWorker, stopAllWorkers } from "./queue-workers.js";
 
 const REDIS = redisAvailability("queue executor");
+
+/** Proposes the given configurations in order. */
+class Fixed extends BaseOptimizer {
+  #next = 0;
+  constructor(private readonly configs: Config[]) {
+    super({ space: space({ x: float(0, 100) }), metrics: new Metric("loss") });
+  }
+  protected propose(n: number): Config[] {
+    const out = this.configs.slice(this.#next, this.#next + n);
+    this.#next += out.length;
+    return out;
+  }
+  override get exhausted(): boolean {
+    return this.#next >= this.configs.length;
+  }
+}
 const noRedis = skipBecause(!REDIS.found, "queue executor", REDIS.reason);
 
 let queues = 0;
@@ -38,13 +61,14 @@ function tmp(): string {
 
 describe.skipIf(noRedis)("Scheduler.withQueue on amltk worker processes", () => {
   let redis: RedisServer;
+  /** Served by 4 worker processes x concurrency 2 for the whole file. */
+  const SHARED = `shared${process.pid}`;
   beforeAll(async () => {
     redis = await startRedis();
-  });
-  afterEach(async () => {
-    await stopAllWorkers();
+    await Promise.all([1, 2, 3, 4].map(() => startWorker(redis.url, SHARED, { concurrency: 2 })));
   });
   afterAll(async () => {
+    await stopAllWorkers();
     await redis?.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
@@ -54,8 +78,7 @@ describe.skipIf(noRedis)("Scheduler.withQueue on amltk worker processes", () => 
   }
 
   it("runs calls on a worker: results, errors as RemoteError, the scheduler's events", async () => {
-    const queue = nextQueue();
-    await startWorker(redis.url, queue, { concurrency: 2 });
+    const queue = SHARED;
     const s = scheduler(queue);
     const squares = s.task(square);
     const fails = s.task(fail);
@@ -76,9 +99,8 @@ describe.skipIf(noRedis)("Scheduler.withQueue on amltk worker processes", () => 
   });
 
   it("4 worker processes x concurrency 2 run 400 calls, each exactly once", async () => {
-    const queue = nextQueue();
+    const queue = SHARED;
     const dir = tmp();
-    await Promise.all([1, 2, 3, 4].map(() => startWorker(redis.url, queue, { concurrency: 2 })));
     const s = scheduler(queue, 8);
     const task = s.task(countedSquare);
     const results: number[] = [];
@@ -97,8 +119,7 @@ describe.skipIf(noRedis)("Scheduler.withQueue on amltk worker processes", () => 
   });
 
   it("enforces limits on the worker: a wallTime breach is a WallTimeExceeded here", async () => {
-    const queue = nextQueue();
-    await startWorker(redis.url, queue);
+    const queue = SHARED;
     const s = scheduler(queue, 1);
     const task = s.task(nap, { plugins: [new Limits({ wallTime: 0.3 })] });
     const errors: unknown[] = [];
@@ -110,8 +131,7 @@ describe.skipIf(noRedis)("Scheduler.withQueue on amltk worker processes", () => 
   });
 
   it("carries Comm both ways: messages, a request answered by the driver, close before the result", async () => {
-    const queue = nextQueue();
-    await startWorker(redis.url, queue);
+    const queue = SHARED;
     const s = scheduler(queue, 1);
     const task = s.task(chatty, { plugins: [new Comm.Plugin({ requestTimeout: 20 })] });
     const log: string[] = [];
@@ -128,9 +148,30 @@ describe.skipIf(noRedis)("Scheduler.withQueue on amltk worker processes", () => 
     expect(log).toEqual(["open", "msg:0", "msg:1", "msg:2", "request", "close", "result:30"]);
   });
 
+  it("pruning over Comm: MedianPruner stops the bad curves at their first step", async () => {
+    // As in optimize.test.ts on processes: two good curves together, then bad ones, each asked
+    // after a good one finished, so each is pruned at step 0 by the driver's pruner.
+    const { history } = await optimize({
+      fn: curve,
+      optimizer: new Fixed([{ x: 0 }, { x: 0 }, { x: 10 }, { x: 11 }]),
+      scheduler: scheduler(SHARED, 2),
+      maxTrials: 4,
+      pruner: new MedianPruner({ nStartupTrials: 1 }),
+    });
+    const rows = history
+      .toArray()
+      .map((r) => [r.config.x, r.status, r.exception])
+      .sort((a, b) => (a[0] as number) - (b[0] as number));
+    expect(rows).toEqual([
+      [0, "success", null],
+      [0, "success", null],
+      [10, "fail", "Pruned at step 0"],
+      [11, "fail", "Pruned at step 0"],
+    ]);
+  });
+
   it("a module that cannot be imported fails the call, saying why", async () => {
-    const queue = nextQueue();
-    await startWorker(redis.url, queue);
+    const queue = SHARED;
     const executor = new QueueExecutor({ connection: redis.url, queue, maxWorkers: 1 });
     const missing = pathToFileURL(join(tmp(), "nowhere.mjs")).href;
     const broken = join(tmp(), "broken.mjs");
@@ -201,7 +242,7 @@ describe.skipIf(noRedis)("Scheduler.withQueue on amltk worker processes", () => 
   });
 
   it("stable job ids: a second submit of an id is the same future and runs once", async () => {
-    const queue = nextQueue();
+    const queue = SHARED;
     const dir = tmp();
     const executor = new QueueExecutor({ connection: redis.url, queue, maxWorkers: 1 });
     const call = { fn: countedSquare, module: moduleOf(countedSquare), args: [dir, 7] };
@@ -209,7 +250,6 @@ describe.skipIf(noRedis)("Scheduler.withQueue on amltk worker processes", () => 
     expect(executor.submit({ ...call, jobId: "sweep-a.t1" })).toBe(f1);
     expect(() => executor.submit({ ...call, jobId: "a:b" })).toThrow(InvalidJobIdError);
     expect(() => executor.submit({ ...call, jobId: "12" })).toThrow(/Invalid job id "12"/);
-    await startWorker(redis.url, queue);
     expect(await f1.promise).toBe(49);
     expect(readFileSync(join(dir, "runs"), "utf8")).toBe("7\n");
     await executor.shutdown({ wait: true });
