@@ -9,7 +9,7 @@
  * test/fixtures/wandb-protocol/wandb-0.30-requests.json, which wandb-client-replay.test.ts
  * replays without Python.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -56,7 +56,8 @@ describe.skipIf(skip)("the real wandb client logs to our server", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function runPart(part: 1 | 2): Promise<void> {
+  async function runPart(part: 1 | 2): Promise<{ artifact_error: string | null }> {
+    const report = join(dir, `report-${part}.json`);
     const proxy = record ? await startRecorder(server.url) : undefined;
     try {
       const r = await runPython(CLIENT_SCRIPT, {
@@ -66,8 +67,10 @@ describe.skipIf(skip)("the real wandb client logs to our server", () => {
         RUN_ID: RUN,
         PART: String(part),
         STEPS: String(STEPS),
+        REPORT: report,
       });
       expect(r.code, r.output).toBe(0);
+      return JSON.parse(readFileSync(report, "utf8"));
     } finally {
       if (proxy) {
         recorded.push(...proxy.requests);
@@ -76,8 +79,9 @@ describe.skipIf(skip)("the real wandb client logs to our server", () => {
     }
   }
 
-  it("init, log, config, summary, console, system metrics, an image and finish", async () => {
-    await runPart(1);
+  it("init, log, config, summary, console, system metrics, an image, a refused artifact, finish", async () => {
+    const report = await runPart(1);
+    expect(report.artifact_error).toMatch(/artifacts are not supported by this amltk server/);
     const run = await store.getRun(RUN);
     expect(run).toMatchObject({
       project: "wb-proj",
