@@ -332,3 +332,37 @@ async function waitFor(done: () => boolean, ms: number, what: () => string): Pro
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe("amltk worker flags", () => {
+  const cli = join(ROOT, "test", "e2e", "queue-worker-cli.ts");
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, ["--import", "tsx", cli, "worker", ...args], {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout?.on("data", (d: Buffer) => {
+        out += d.toString();
+      });
+      child.stderr?.on("data", (d: Buffer) => {
+        out += d.toString();
+      });
+      child.once("exit", (code) => resolve({ code, out }));
+    });
+
+  it("refuses bad flags before connecting, naming the value", async () => {
+    const url = ["--redis", "redis://127.0.0.1:1"];
+    const [zero, noRedis, badQueue, noDir] = await Promise.all([
+      run([...url, "--queue", "q", "--concurrency", "0"]),
+      run(["--queue", "q"]),
+      run([...url, "--queue", "a:b"]),
+      run([...url, "--queue", "q", "--allow", "/nonexistent-amltk-dir"]),
+    ]);
+    expect(zero.code).toBe(1);
+    expect(zero.out).toMatch(/--concurrency must be a positive integer, got "0"/);
+    expect(noRedis.out).toMatch(/required option '--redis <url>'/);
+    expect(badQueue.out).toMatch(/queue must be a name .* got "a:b"/);
+    expect(noDir.out).toMatch(/--allow \/nonexistent-amltk-dir: no such folder/);
+  });
+});

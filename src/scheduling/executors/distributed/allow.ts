@@ -13,6 +13,7 @@ import { realpathSync } from "node:fs";
 import { isAbsolute, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AmltkError } from "../../../shared/errors.js";
+import { OptionError } from "../../../shared/options.js";
 
 /**
  * A queue job named a module outside the worker's allowed roots (or one that is not a file):
@@ -37,7 +38,15 @@ const AMLTK_ROOT = realpathSync(fileURLToPath(new URL("../../../../", import.met
 
 /** The roots, resolved against `cwd` and realpath'd; a root that does not exist is an error. */
 export function resolveRoots(roots: readonly string[], cwd = process.cwd()): string[] {
-  return roots.map((r) => realpathSync(isAbsolute(r) ? r : resolve(cwd, r)));
+  return roots.map((r) => {
+    try {
+      return realpathSync(isAbsolute(r) ? r : resolve(cwd, r));
+    } catch (e) {
+      throw new OptionError("invalid_option", `--allow ${r}: no such folder`, "allow", {
+        cause: e,
+      });
+    }
+  });
 }
 
 function inside(path: string, root: string): boolean {

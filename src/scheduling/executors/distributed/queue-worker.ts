@@ -18,7 +18,7 @@
 import { randomUUID } from "node:crypto";
 import type { Job } from "bullmq";
 import type { Redis, RedisOptions } from "ioredis";
-import { checkOptionKeys, optionKeys } from "../../../shared/options.js";
+import { checkOptionKeys, OptionError, optionKeys } from "../../../shared/options.js";
 import type { CallChannel, ChannelMsg } from "../executor.js";
 import { LimitExceededError } from "../limits.js";
 import { WorkerDiedError } from "../pool.js";
@@ -211,6 +211,13 @@ function errorOutcome(error: unknown): Outcome {
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
   checkOptionKeys(options, KEYS, "amltk worker");
   const o = { ...QUEUE_WORKER_DEFAULTS, ...options };
+  if (!/^[A-Za-z0-9_.-]+$/.test(o.queue)) {
+    throw new OptionError(
+      "invalid_option",
+      `amltk worker: the queue must be a name of letters, digits, "-", "_" or ".", got ${JSON.stringify(o.queue)}`,
+      "queue",
+    );
+  }
   const id = o.workerId ?? randomUUID();
   const roots = resolveRoots(o.allow ?? [process.cwd()]);
   const local = new ProcessExecutor({ maxWorkers: o.concurrency, graceSeconds: 1 });
