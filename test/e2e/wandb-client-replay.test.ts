@@ -33,6 +33,7 @@ async function replay(
   app: App,
   key: string,
   requests: readonly RecordedRequest[],
+  answers: string[] = [],
 ): Promise<number[]> {
   const uploads = new Map<string, string>();
   const statuses: number[] = [];
@@ -183,6 +184,50 @@ describe("the wandb client's recorded requests, replayed", () => {
         body: JSON.stringify({ id: "limited1", project: "p", name: "x", createdAt: 1 }),
       });
       expect(res.status).toBe(403);
+    } finally {
+      closeStreams();
+    }
+  });
+
+  it("run files: names stay inside the run's folder; an upload needs the token it was given", async () => {
+    const { app, closeStreams } = createApp({ store });
+    try {
+      const createFiles = (files: string[]) =>
+        app.request("http://127.0.0.1/graphql", {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: basic(key) },
+          body: JSON.stringify({
+            query: "mutation CreateRunFiles { x }",
+            variables: { entity: "wb-team", project: "wb-proj", run: RUN, files },
+          }),
+        });
+      for (const bad of ["../escape.txt", "a//b", "/abs", "a\\b"]) {
+        const res = await createFiles([bad]);
+        expect(res.status, bad).toBe(400);
+        expect(await res.text()).toContain("bad file name");
+      }
+      const ok = (await (await createFiles(["notes/n.txt"])).json()) as {
+        data: { createRunFiles: { files: { uploadUrl: string }[] } };
+      };
+      const url = new URL(ok.data.createRunFiles.files[0]!.uploadUrl);
+      const forged = `${url.pathname}?token=forged`;
+      expect(
+        (await app.request(`http://127.0.0.1${forged}`, { method: "PUT", body: "x" })).status,
+      ).toBe(403);
+      const put = await app.request(`http://127.0.0.1${url.pathname}${url.search}`, {
+        method: "PUT",
+        body: "hello",
+      });
+      expect(put.status).toBe(200);
+      const again = await app.request(`http://127.0.0.1${url.pathname}${url.search}`, {
+        method: "PUT",
+        body: "x",
+      });
+      expect(again.status).toBe(403); // one use only
+      const raw = await app.request(
+        `http://127.0.0.1/files/wb-team/wb-proj/${RUN}/raw/notes/n.txt`,
+      );
+      expect(await raw.text()).toBe("hello");
     } finally {
       closeStreams();
     }

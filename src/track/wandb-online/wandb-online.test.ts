@@ -151,6 +151,37 @@ describe("init({ mode: 'online', protocol: 'wandb' })", () => {
     expect(existsSync(spoolRoot(dir)) ? readdirSync(spoolRoot(dir)) : []).toEqual([]);
   }, 90_000);
 
+  it("resumes a run by id: its steps go on after the server's, config and tags kept", async () => {
+    const ts = await server();
+    const dir = folder("amltk-wbo-");
+    const common = {
+      dir,
+      id: "wbo4",
+      project: "wb-online",
+      mode: "online" as const,
+      protocol: "wandb" as const,
+      baseUrl: ts.server.url,
+      apiKey: ts.key,
+      systemInterval: 0,
+    };
+    const first = await init({ ...common, config: { lr: 0.1 }, tags: ["a"] });
+    for (let i = 0; i < 10; i++) first.log({ x: i });
+    await first.finish();
+    const again = await init({ ...common, resume: "must", config: { batch: 8 } });
+    expect(again.step).toBe(10);
+    for (let i = 0; i < 10; i++) again.log({ x: 10 + i });
+    await again.finish();
+    expect(await steps(ts.store, "wbo4", "x")).toEqual(range(20));
+    expect(await ts.store.getRun("wbo4")).toMatchObject({
+      state: "finished",
+      tags: ["a"],
+      config: { lr: 0.1, batch: 8 },
+    });
+    await expect(init({ ...common, id: "wbo-none", resume: "must" })).rejects.toThrow(
+      /does not exist/,
+    );
+  });
+
   it("chooses the protocol from the option, AMLTK_PROTOCOL or WANDB_BASE_URL", () => {
     expect(onlineProtocol({ protocol: "wandb" }, {})).toBe("wandb");
     expect(onlineProtocol({}, { WANDB_BASE_URL: "http://w" })).toBe("wandb");
