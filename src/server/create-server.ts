@@ -22,6 +22,7 @@ import { PostgresServerKeys } from "./postgres-keys.js";
 import { apiRun, registerReadRoutes } from "./read-routes.js";
 import { checkServerOptions, SERVER_DEFAULTS, type ServerOptions } from "./server-options.js";
 import { defaultWebDir, registerStatic } from "./static.js";
+import { registerViewRoutes, viewStorageFor } from "./view-routes.js";
 import { registerWandbRoutes } from "./wandb-protocol/index.js";
 import { Watcher } from "./watcher.js";
 import { registerWriteRoutes } from "./write-routes.js";
@@ -119,6 +120,7 @@ function buildApp(opts: ServerOptions, port: () => number | undefined, served?: 
 
   registerReadRoutes(app, store, VERSION);
   registerGroupSeriesRoute(app, store);
+  registerViewRoutes(app, viewStorageFor(opts.store));
   registerWriteRoutes(app, store, makeIngestor(store), () => watcher.changed());
   registerWandbRoutes(app, {
     store,

@@ -111,7 +111,11 @@ async function request<T>(path: string, init?: RequestInit, reviveNumbers = true
   const send = () =>
     fetch(`api/${path}`, {
       ...init,
-      headers: { ...authHeaders(), ...(init?.body ? { "content-type": "application/json" } : {}) },
+      headers: {
+        ...authHeaders(),
+        ...(init?.body ? { "content-type": "application/json" } : {}),
+        ...(init?.headers as Record<string, string> | undefined),
+      },
     });
   // An early request that failed to arrive is sent again.
   const res = await (takeEarly(path, init?.body)?.catch(send) ?? send());
@@ -266,4 +270,48 @@ export async function consoleLines(id: string, offset = 0, limit = 10_000): Prom
     `runs/${encodeURIComponent(id)}/console?offset=${offset}&limit=${limit}`,
   );
   return r.lines;
+}
+
+/** A saved view of a project (`/api/projects/:p/views`): a name and a runs-page hash query. */
+export interface SavedView {
+  project: string;
+  name: string;
+  state: string;
+  updatedAt: number;
+}
+
+const viewsPath = (project: string) => `projects/${encodeURIComponent(project)}/views`;
+
+export async function listViews(project: string): Promise<SavedView[]> {
+  return (await request<{ views: SavedView[] }>(viewsPath(project))).views;
+}
+
+export function putView(project: string, name: string, state: string): Promise<SavedView> {
+  return request<SavedView>(`${viewsPath(project)}/${encodeURIComponent(name)}`, {
+    method: "PUT",
+    body: JSON.stringify({ state }),
+  });
+}
+
+export async function deleteView(project: string, name: string): Promise<void> {
+  // The server's guard wants every write to say JSON, bodiless ones too.
+  await request(`${viewsPath(project)}/${encodeURIComponent(name)}`, {
+    method: "DELETE",
+    headers: { "content-type": "application/json" },
+  });
+}
+
+/** What the dashboard lets a user edit on a run. */
+export type RunEdit = Partial<Pick<Run, "name" | "notes" | "tags">>;
+
+/**
+ * Renames a run or sets its notes or tags (`PATCH /api/runs/:id`). A finished run is edited
+ * too: the page's edit is meant, so it sends the header that says so.
+ */
+export function editRun(id: string, edit: RunEdit): Promise<Run> {
+  return request<Run>(`runs/${encodeURIComponent(id)}`, {
+    method: "PATCH",
+    body: JSON.stringify(edit),
+    headers: { "x-amltk-allow-finished": "true" },
+  });
 }

@@ -6,6 +6,7 @@ import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import { ApiError, dropEarly } from "./api.js";
 import { h } from "./element.js";
+import { comparePage } from "./pages/compare.js";
 import { projectsPage } from "./pages/projects.js";
 import { runPage } from "./pages/run.js";
 import { runsPage } from "./pages/runs.js";
@@ -23,7 +24,9 @@ async function route(): Promise<void> {
   cleanup?.();
   cleanup = null;
   const r = parseHash(location.hash);
-  crumbs.replaceChildren(r.page === "runs" ? h("a", { href: runsHref(r.project) }, r.project) : "");
+  crumbs.replaceChildren(
+    r.page === "runs" || r.page === "compare" ? h("a", { href: runsHref(r.project) }, r.project) : "",
+  );
   document.body.dataset.page = r.page;
   try {
     const done =
@@ -31,7 +34,9 @@ async function route(): Promise<void> {
         ? await runsPage(app, r.project, r.params)
         : r.page === "run"
           ? await runPage(app, r.id, r.params)
-          : await projectsPage(app);
+          : r.page === "compare"
+            ? await comparePage(app, r.project, r.params)
+            : await projectsPage(app);
     // A newer navigation started while this page loaded: drop this one.
     if (nav !== navigation) done();
     else cleanup = done;

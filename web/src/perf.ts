@@ -11,6 +11,7 @@ export type Mark =
   | "amltk:chart"
   | "amltk:chart-data"
   | "amltk:run-page"
+  | "amltk:compare"
   // Steps of a load, for bench/ui.ts's breakdown: the app's script runs, the first page of
   // runs is parsed, the chart's uPlot is built.
   | "amltk:app-start"

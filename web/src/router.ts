@@ -1,5 +1,6 @@
 /**
- * Hash routing: `#/` projects, `#/p/<project>?<view state>` runs, `#/run/<id>` one run.
+ * Hash routing: `#/` projects, `#/p/<project>?<view state>` runs, `#/run/<id>` one run,
+ * `#/p/<project>/compare?ids=a,b` runs side by side.
  * View state (columns, sort, filter, chart options) lives in the hash's query so that a
  * view can be bookmarked and shared, and a reload restores it.
  */
@@ -7,7 +8,8 @@
 export type Route =
   | { page: "projects" }
   | { page: "runs"; project: string; params: URLSearchParams }
-  | { page: "run"; id: string; params: URLSearchParams };
+  | { page: "run"; id: string; params: URLSearchParams }
+  | { page: "compare"; project: string; params: URLSearchParams };
 
 export function parseHash(hash: string): Route {
   const raw = hash.replace(/^#\/?/, "");
@@ -15,6 +17,8 @@ export function parseHash(hash: string): Route {
   const path = q < 0 ? raw : raw.slice(0, q);
   const params = new URLSearchParams(q < 0 ? "" : raw.slice(q + 1));
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === "p" && parts[1] && parts[2] === "compare")
+    return { page: "compare", project: parts[1], params };
   if (parts[0] === "p" && parts[1]) return { page: "runs", project: parts[1], params };
   if (parts[0] === "run" && parts[1]) return { page: "run", id: parts[1], params };
   return { page: "projects" };

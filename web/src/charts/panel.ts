@@ -5,6 +5,7 @@
  */
 import uPlot from "uplot";
 import { h } from "../element.js";
+import { panelExportButtons } from "../export.js";
 import { fmt } from "../format.js";
 import { markOnce } from "../perf.js";
 import { xNumberAxis, yAxis } from "./axis.js";
@@ -54,7 +55,12 @@ class ChartPanel implements Panel {
     this.el = h(
       "section",
       { class: "panel", "data-key": opts.title },
-      h("h3", null, opts.title),
+      h(
+        "h3",
+        null,
+        opts.title,
+        panelExportButtons(opts.title, () => this.plot),
+      ),
       this.emptyNote,
       this.plotBox,
       this.legend,

@@ -20,6 +20,7 @@ import { subscribe, throttle } from "../live.js";
 import { markOnce, markPainted, nextPaint } from "../perf.js";
 import { availableColumns, defaultColumns, groupRuns, renderTable } from "../runs-table.js";
 import { HashView } from "./hash-view.js";
+import { runsActions } from "./runs-actions.js";
 import { DEFAULT_TOP, MAX_CHARTED, RunsCharts } from "./runs-charts.js";
 import { toolbar } from "./runs-controls.js";
 
@@ -96,7 +97,7 @@ class RunsPage {
     this.parseFilterBox();
     const { root, project, count, more } = this;
     root.replaceChildren(
-      h("h2", null, project, " ", count, " ", more),
+      h("h2", null, project, " ", count, " ", more, this.actions()),
       this.bar,
       this.tableWrap,
       this.content,
@@ -237,6 +238,16 @@ class RunsPage {
     more.hidden = !(total > this.runs.length && limit === this.fullLimit() && limit < MAX_LIMIT);
     more.textContent = `load ${Math.min(total, MAX_LIMIT)}`;
     return true;
+  }
+
+  /** Compare, CSV export and saved views (runs-actions.ts). */
+  private actions(): HTMLElement {
+    return runsActions({
+      project: this.project,
+      selected: () => this.selected,
+      tableRuns: () => this.tableRuns(),
+      columns: () => this.columns(),
+    });
   }
 
   /** The table's rows: the loaded runs, narrowed by the sweep view's brushes. */
