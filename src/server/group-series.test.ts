@@ -75,6 +75,19 @@ describe.each<StoreBackend>([SQLITE_BACKEND, MEMORY_BACKEND])(
       expect(sgd.mean[11]).toBeCloseTo(24.5 + 11);
     });
 
+    it("answers a repeated request again after the store changed (no stale cached groups)", async () => {
+      ts = await startServerOn(backend);
+      await fill(ts);
+      const body = { runs: ["r00", "r01"], by: "config.opt", keys: ["loss"], buckets: 10 };
+      const first = await ts.call("POST", "/api/series/groups", body);
+      expect((await ts.call("POST", "/api/series/groups", body)).body).toEqual(first.body);
+      await ts.store.appendHistory("r00", [
+        { step: 100, runtime: 100, timestamp: T0 / 1000 + 100, values: { loss: 1000 } },
+      ]);
+      const after = await ts.call("POST", "/api/series/groups", body);
+      expect(Math.max(...after.body.series[0].max)).toBe(1000);
+    });
+
     it("bins the range asked for (zoom) and refuses bad input naming the field", async () => {
       ts = await startServerOn(backend);
       await fill(ts);

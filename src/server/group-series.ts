@@ -247,10 +247,40 @@ export async function groupSeries(
   return out;
 }
 
+/** What a grouped response depends on: its runs (in order) and the request's shape. */
+function cacheId(runs: readonly RunRecord[], q: GroupSeriesRequest): string {
+  const { runs: _ids, runsQuery: _query, ...shape } = q;
+  return `${JSON.stringify(shape)}\u0000${runs.map((r) => r.id).join("\u0000")}`;
+}
+
+/**
+ * The last few grouped responses, valid while the store's `changeVersion` stays the same: a
+ * reload of a finished sweep's grouped charts (1,000 runs) is then served from memory. A store
+ * without `changeVersion` is never cached.
+ */
+class GroupCache {
+  private readonly entries = new Map<string, { version: number; body: GroupSeriesResponse }>();
+
+  get(id: string, version: number): GroupSeriesResponse | undefined {
+    const e = this.entries.get(id);
+    if (!e || e.version !== version) return undefined;
+    // Most recently used last.
+    this.entries.delete(id);
+    this.entries.set(id, e);
+    return e.body;
+  }
+
+  set(id: string, version: number, body: GroupSeriesResponse): void {
+    this.entries.delete(id);
+    this.entries.set(id, { version, body });
+    while (this.entries.size > 16) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
 /**
  * The x range every run of the chart shares: the asked one, else from each run's own first
- * and last x. Two buckets per run give both exactly (the second bucket starts half-way), at
- * the cost of one cheap read; then every run is read on the same bucket edges.
+ * and last x: for steps from the store's key list, for times from two buckets per run (the
+ * second starts half-way, so both ends are exact); then every run is read on the same edges.
  */
 async function commonRange(
   store: Store,
@@ -260,7 +290,15 @@ async function commonRange(
 ): Promise<[number, number] | undefined> {
   let lo = q.xMin ?? Number.POSITIVE_INFINITY;
   let hi = q.xMax ?? Number.NEGATIVE_INFINITY;
-  if (q.xMin === undefined || q.xMax === undefined) {
+  if ((q.xMin === undefined || q.xMax === undefined) && q.x === "step") {
+    // Steps: each run's key list has the key's first and last step (no chunk is read).
+    for (const id of ids) {
+      const k = (await store.historyKeys(id)).find((h) => h.key === key);
+      if (!k) continue;
+      if (q.xMin === undefined) lo = Math.min(lo, k.minStep);
+      if (q.xMax === undefined) hi = Math.max(hi, k.maxStep);
+    }
+  } else if (q.xMin === undefined || q.xMax === undefined) {
     const spans = await readSeries(store, {
       runs: [...ids],
       keys: [key],
@@ -288,11 +326,19 @@ async function commonRange(
  */
 export function registerGroupSeriesRoute(app: Hono, store: Store): void {
   registerRunKeysRoute(app, store);
+  const cache = new GroupCache();
   app.post("/api/series/groups", jsonBody(groupSeriesSchema), async (c) => {
     const q = c.req.valid("json");
     const t0 = performance.now();
     const runs = await requestRuns(c, store, q);
-    const res = json(c, await groupSeries(store, runs, q));
+    const version = await store.changeVersion?.();
+    const id = cacheId(runs, q);
+    let body = version === undefined ? undefined : cache.get(id, version);
+    if (!body) {
+      body = await groupSeries(store, runs, q);
+      if (version !== undefined) cache.set(id, version, body);
+    }
+    const res = json(c, body);
     res.headers.set("server-timing", `app;dur=${(performance.now() - t0).toFixed(1)}`);
     return res;
   });
