@@ -190,7 +190,18 @@ for _ in string.gmatch(v, '[^,]+') do n = n + 1 end
 return n`;
 
 async function recordStart(cmd: Redis, jobKey: string, token: string): Promise<number> {
-  return Number(await cmd.eval(RECORD_START, 1, jobKey, token));
+  // EVALSHA once the script is cached (ioredis falls back to EVAL when Redis lost it).
+  const scripted = cmd as Redis & {
+    amltkRecordStart?: (key: string, token: string) => Promise<unknown>;
+  };
+  if (!scripted.amltkRecordStart)
+    cmd.defineCommand("amltkRecordStart", { numberOfKeys: 1, lua: RECORD_START });
+  return Number(
+    await (scripted.amltkRecordStart as (key: string, token: string) => Promise<unknown>)(
+      jobKey,
+      token,
+    ),
+  );
 }
 
 /** What the driver gets for a call that ended with `error` in the local pool. */
