@@ -23,6 +23,7 @@ import { replaceParams, runsHref } from "../router.js";
 import { flatEntries } from "../run-fields.js";
 import { runStatus } from "../run-status.js";
 import { stateBadge } from "../runs-table.js";
+import { runEditor } from "./run-edit.js";
 
 const CONSOLE_PAGE = 10_000;
 const CONSOLE_KEEP = 20_000;
@@ -199,6 +200,13 @@ export async function runPage(root: HTMLElement, id: string, params: URLSearchPa
   drawMeta();
   root.replaceChildren(
     head,
+    runEditor(
+      () => run,
+      (r) => {
+        run = r;
+        drawMeta();
+      },
+    ),
     h(
       "div",
       { class: "row" },
