@@ -180,7 +180,40 @@ def run(name, config, trials, seed):
     return study.best_value, time.perf_counter() - start, time.process_time() - cpu
 
 
+def serve():
+    """Ask/tell loops driven by the caller over stdin/stdout, one JSON object a line, so that
+    the objective (e.g. the BBOB functions of bench/bbob/) is evaluated by the caller, the same
+    code for both sides. The caller sends {"dims", "low", "high", "trials", "seed"}; for each
+    trial this prints {"x": [...]} and reads {"y": value}; then prints {"done": true,
+    "seconds": sampler wall time}. An empty line or end of input stops.
+    """
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    print(json.dumps({"ready": True, "optuna": optuna.__version__}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        job = json.loads(line)
+        sampler = optuna.samplers.TPESampler(seed=job["seed"])
+        study = optuna.create_study(sampler=sampler, direction="minimize")
+        names = [f"x{i}" for i in range(job["dims"])]
+        dists = {n: optuna.distributions.FloatDistribution(job["low"], job["high"]) for n in names}
+        seconds = 0.0
+        for _ in range(job["trials"]):
+            start = time.perf_counter()
+            trial = study.ask(dists)
+            seconds += time.perf_counter() - start
+            print(json.dumps({"x": [trial.params[n] for n in names]}), flush=True)
+            y = json.loads(sys.stdin.readline())["y"]
+            start = time.perf_counter()
+            study.tell(trial, y)
+            seconds += time.perf_counter() - start
+        print(json.dumps({"done": True, "seconds": seconds}), flush=True)
+
+
 def main():
+    if "--serve" in sys.argv:
+        serve()
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--seeds", type=int, default=20)
