@@ -99,6 +99,8 @@ export class QueueExecutor implements Executor {
   #acking?: Promise<void>;
   #conn?: DriverConnections;
   #opening?: Promise<DriverConnections>;
+  /** Removals of cancelled jobs under way: closing waits for them. */
+  #removals = new Set<Promise<void>>();
   #seq = 0;
   #idle: (() => void)[] = [];
   #reconciling = false;
@@ -238,6 +240,7 @@ export class QueueExecutor implements Executor {
     this.#opening = undefined;
     if (!conn) return;
     await this.#flushing;
+    await Promise.all(this.#removals);
     await this.#ackNow();
     this.#conn = undefined;
     await conn.close();
@@ -290,22 +293,20 @@ export class QueueExecutor implements Executor {
       this.#toAdd.splice(queued, 1);
       this.#pending.delete(id);
     } else {
-      // Removed unless a worker holds it; then it runs, and its outcome is acknowledged unseen.
-      void this.#flushing
-        ?.then(() => this.#conn?.queue.remove(id))
-        .then((removed) => {
-          if (removed === 1) this.#pending.delete(id);
-        })
-        .catch(() => {});
-      if (!this.#flushing) {
-        void this.#conn?.queue
-          .remove(id)
-          .then((removed) => removed === 1 && this.#pending.delete(id))
-          .catch(() => {});
-      }
+      const removal = this.#removeCancelled(id);
+      this.#removals.add(removal);
+      void removal.finally(() => this.#removals.delete(removal));
     }
     queueMicrotask(() => this.#checkIdle());
     return true;
+  }
+
+  /** Takes a cancelled job out of the queue, unless a worker holds it: then it runs, and its
+   * outcome is acknowledged unseen. */
+  async #removeCancelled(id: string): Promise<void> {
+    await this.#flushing; // its add may still be on the way
+    const removed = await this.#conn?.queue.remove(id).catch(() => 0);
+    if (removed === 1) this.#pending.delete(id);
   }
 
   // ---- messages from workers -------------------------------------------------------------
