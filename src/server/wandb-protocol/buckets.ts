@@ -179,7 +179,11 @@ export async function resumeStatus(store: Store, raw: unknown, checkProject: (p:
         notes: run.notes,
         tags: run.tags,
         config: bucket.config,
-        summaryMetrics: stringifyWandbJson(run.summary),
+        // `_wandb.runtime` (whole seconds) is where a resuming client reads the run's runtime.
+        summaryMetrics: stringifyWandbJson({
+          ...run.summary,
+          _wandb: { runtime: Math.floor(last.at(-1)?.runtime ?? 0) },
+        }),
         historyLineCount: counts.history,
         eventsLineCount: counts.events,
         logLineCount: counts.output,
