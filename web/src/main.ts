@@ -12,8 +12,10 @@ import { runPage } from "./pages/run.js";
 import { runsPage } from "./pages/runs.js";
 import { markOnce } from "./perf.js";
 import { parseHash, runsHref } from "./router.js";
+import { installTheme } from "./theme.js";
 
 markOnce("amltk:app-start");
+installTheme(document.querySelector("header.top")!);
 const app = document.getElementById("app")!;
 const crumbs = document.getElementById("crumbs")!;
 let cleanup: (() => void) | null = null;
@@ -25,7 +27,9 @@ async function route(): Promise<void> {
   cleanup = null;
   const r = parseHash(location.hash);
   crumbs.replaceChildren(
-    r.page === "runs" || r.page === "compare" ? h("a", { href: runsHref(r.project) }, r.project) : "",
+    r.page === "runs" || r.page === "compare"
+      ? h("a", { href: runsHref(r.project) }, r.project)
+      : "",
   );
   document.body.dataset.page = r.page;
   try {
