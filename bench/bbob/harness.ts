@@ -41,7 +41,8 @@ export function trainingSuite(fids = ALL_FIDS, dims = [2, 5], instances = [1, 2]
 
 /**
  * The test suite, disjoint from the training one: every function in dimensions 3 and 6,
- * instance 3, plus bench/functions.ts's four box functions (not BBOB, never used for tuning
+ * instance 3, plus bench/functions.ts's box functions with one range for all coordinates (hartmann6,
+ * rosenbrock4, ackley5; not BBOB, never used for tuning
  * since the defaults moved to this harness).
  */
 export function testSuite(fids = ALL_FIDS, dims = [3, 6], instances = [3]): BoxProblem[] {
