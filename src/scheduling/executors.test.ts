@@ -53,14 +53,13 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     afterAll(() => queue.stop());
   }
   /** A running call on a queue worker cannot be stopped from the driver: it runs to its end. */
-  const onQueue = (what: string) =>
-    skipBecause(
-      kind === "queue",
-      `${what} on queue`,
-      "a job already running on an amltk worker cannot be stopped from the driver (its " +
-        "future ends at once; the call runs to its end or its Limits): it would hold a worker " +
-        "slot of this suite forever",
-    );
+  const runsToItsEnd = skipBecause(
+    kind === "queue",
+    "stopping a running call (timeout with wait: false, no child left) on queue",
+    "a job already running on an amltk worker cannot be stopped from the driver (its " +
+      "future ends at once; the call runs to its end or its Limits): it would hold a worker " +
+      "slot of this suite forever",
+  );
   /** The sequential executor runs each call in this process: there is no worker to use. */
   const noWorker = skipBecause(
     kind === "sequential",
@@ -136,19 +135,16 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     expect(s.eventCounts.onTimeout).toBe(1);
   });
 
-  it.skipIf(onQueue("timeout with wait: false"))(
-    "timeout with wait: false stops the running call",
-    async () => {
-      const s = make(kind);
-      const t = s.task(hang);
-      s.on("onStart", () => t.submit());
-      const exit = await s.run({ timeout: 0.1, wait: false });
-      expect(exit.code).toBe("TIMEOUT");
-      expect(s.eventCounts.onFutureException).toBe(1);
-      expect(s.eventCounts.onFutureResult).toBeUndefined();
-      expect(s.empty()).toBe(true);
-    },
-  );
+  it.skipIf(runsToItsEnd)("timeout with wait: false stops the running call", async () => {
+    const s = make(kind);
+    const t = s.task(hang);
+    s.on("onStart", () => t.submit());
+    const exit = await s.run({ timeout: 0.1, wait: false });
+    expect(exit.code).toBe("TIMEOUT");
+    expect(s.eventCounts.onFutureException).toBe(1);
+    expect(s.eventCounts.onFutureResult).toBeUndefined();
+    expect(s.empty()).toBe(true);
+  });
 
   it("chains submissions from onResult", async () => {
     const s = make(kind);
@@ -452,7 +448,7 @@ describe.each(KINDS)("Scheduler on %s", (kind) => {
     expect((err as Error).message).toMatch(/args\[0\] \(a function/);
   });
 
-  it.skipIf(onQueue("no child process behind"))("leaves no child process behind", async () => {
+  it.skipIf(runsToItsEnd)("leaves no child process behind", async () => {
     const before = childPids(process.pid);
     const s = make(kind);
     const t = s.task(square);
