@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeys } from "../../src/server/auth.js";
 import { createApp } from "../../src/server/create-server.js";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
+import { MemoryStore } from "../../src/track/memory-store.js";
 import type { RecordedRequest } from "../fixtures/wandb-protocol/recorder.js";
 
 const FIXTURE = fileURLToPath(
@@ -230,6 +231,28 @@ describe("the wandb client's recorded requests, replayed", () => {
       expect(await raw.text()).toBe("hello");
     } finally {
       closeStreams();
+    }
+  });
+
+  it("a store without a folder refuses run files by a GraphQL error (the client does not retry)", async () => {
+    const memory = new MemoryStore();
+    const { app, closeStreams } = createApp({ store: memory, auth: false });
+    try {
+      const res = await app.request("http://127.0.0.1/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          query: "mutation CreateRunFiles { x }",
+          variables: { project: "p", run: "r", files: ["a.txt"] },
+        }),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({
+        errors: [{ message: expect.stringMatching(/not kept by this server/) }],
+      });
+    } finally {
+      closeStreams();
+      await memory.close();
     }
   });
 

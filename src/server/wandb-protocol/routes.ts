@@ -72,6 +72,9 @@ const limit = bodyLimit({
   },
 });
 
+const NO_FILES_AREA =
+  "run files are not kept by this server: its store has no folder (files live beside a SQLite store)";
+
 const UPLOAD_PATH = /^\/files\/[^/]+\/[^/]+\/[^/]+\/upload\//;
 
 function transactional(store: Store): NonNullable<Store["transaction"]> {
@@ -145,6 +148,10 @@ export function registerWandbRoutes(app: Hono, o: WandbRoutesOptions): void {
       case "CreateRunFiles": {
         const v = parseOr400(createRunFilesSchema, vars, () => "variables.");
         needProject(c, v.project, "variables.project");
+        if (files.dir === undefined) {
+          // A GraphQL error, not a 5xx: the client gives up on the files at once, no retries.
+          return json(c, graphqlError(NO_FILES_AREA));
+        }
         const run = await o.store.getRun(v.run);
         if (!run || run.project !== v.project) {
           throw new ApiError(
