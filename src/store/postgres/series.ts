@@ -24,79 +24,104 @@ interface BucketRow {
   last: number;
 }
 
-/** `bucket(x)` over the range columns `g.lo`, `g.hi` and the bucket count `$5`. */
+/** `bucket(x)` over the range columns `c.lo`, `c.hi` and the bucket count `$5`. */
 function bucketOf(x: string): string {
-  return `(CASE WHEN g.hi > g.lo THEN LEAST(floor(((${x} - g.lo) * $5) / (g.hi - g.lo)), $5 - 1)
+  return `(CASE WHEN c.hi > c.lo THEN LEAST(floor(((${x} - c.lo) * $5) / (c.hi - c.lo)), $5 - 1)
     ELSE 0 END)::int`;
 }
 
-/** The history statement; parameters: runs, keys, minX, maxX, buckets, given lo, given hi. */
-function historySql(x: "step" | "time"): string {
-  const [xlo, xhi] = x === "time" ? ["min_ts", "max_ts"] : ["min_step::float8", "max_step::float8"];
-  // Points of a chunk as (x, v).
-  const points =
-    x === "time"
-      ? "unnest(c.vals, c.ts) AS u(v, x)"
-      : "LATERAL (SELECT COALESCE(s, c.min_step + i - 1)::float8 AS x, v FROM unnest(c.vals, c.steps) WITH ORDINALITY AS w(v, s, i)) u";
-  const finite = "u.v NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)";
+/** A chunk's points as `u(x, v)` (a LATERAL source over chunk row `c`). */
+function pointsOf(x: "step" | "time"): string {
+  return x === "time"
+    ? "unnest(c.vals, c.ts) AS u(v, x)"
+    : "LATERAL (SELECT COALESCE(s, c.min_step + i - 1)::float8 AS x, v FROM unnest(c.vals, c.steps) WITH ORDINALITY AS w(v, s, i)) u";
+}
+
+const FINITE = "u.v NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)";
+
+function chunkX(x: "step" | "time"): [string, string] {
+  return x === "time" ? ["min_ts", "max_ts"] : ["min_step::float8", "max_step::float8"];
+}
+
+/**
+ * Step 1, the bucket range of each (run, key) when the query leaves it open: from the chunks'
+ * stored x bounds where every point is finite and in range ("exact"), else from their points.
+ * Parameters: runs, keys, minX, maxX.
+ */
+function rangeSql(x: "step" | "time"): string {
+  const [xlo, xhi] = chunkX(x);
   return `
     WITH c AS (
-      SELECT run, key, id, min_step, n, steps, vals, ts, nfin, vmin, vmax, vlast,
-        ${xlo} AS xlo, ${xhi} AS xhi,
+      SELECT run, key, min_step, n, steps, vals, ts, ${xlo} AS xlo, ${xhi} AS xhi,
         (nfin = n AND ${xlo} >= $3 AND ${xhi} <= $4) AS exact
       FROM history_chunks
       WHERE run = ANY($1::text[]) AND key = ANY($2::text[]) AND nfin > 0
         AND ${xhi} >= $3 AND ${xlo} <= $4
-    ),
-    p AS (
-      SELECT c.run, c.key, u.x, u.v FROM c CROSS JOIN ${points}
-      WHERE NOT c.exact AND ${finite} AND u.x >= $3 AND u.x <= $4
-    ),
-    g AS (
-      SELECT run, key, COALESCE($6::float8, min(x)) AS lo, COALESCE($7::float8, max(x)) AS hi
-      FROM (
-        SELECT run, key, xlo AS x FROM c WHERE exact
-        UNION ALL SELECT run, key, xhi FROM c WHERE exact
-        UNION ALL SELECT run, key, x FROM p
-      ) r GROUP BY run, key
-    ),
-    whole AS (
-      SELECT c.*, ${bucketOf("c.xlo")} AS bi FROM c JOIN g USING (run, key)
-      WHERE c.exact AND ${bucketOf("c.xlo")} = ${bucketOf("c.xhi")}
-    ),
-    q AS (
-      SELECT c.run, c.key, u.x, u.v FROM c CROSS JOIN ${points}
-      WHERE c.exact AND c.id NOT IN (SELECT id FROM whole)
-    ),
-    contrib AS (
-      SELECT run, key, bi, vmin AS mn, vmax AS mx, nfin AS cnt, vlast AS last, xhi AS lastx
-      FROM whole
-      UNION ALL
-      SELECT t.run, t.key, ${bucketOf("t.x")}, t.v, t.v, 1, t.v, t.x
-      FROM (SELECT * FROM p UNION ALL SELECT * FROM q) t JOIN g ON g.run = t.run AND g.key = t.key
     )
-    SELECT k.run, k.key, k.bi, g.lo, g.hi, min(k.mn) AS mn, max(k.mx) AS mx,
-      sum(k.cnt)::float8 AS c, (max(ARRAY[k.lastx, k.last]))[2] AS last
-    FROM contrib k JOIN g ON g.run = k.run AND g.key = k.key
-    WHERE g.hi >= g.lo
-    GROUP BY k.run, k.key, k.bi, g.lo, g.hi`;
+    SELECT run, key, min(lo) AS lo, max(hi) AS hi FROM (
+      SELECT run, key, xlo AS lo, xhi AS hi FROM c WHERE exact
+      UNION ALL
+      SELECT c.run, c.key, u.x, u.x FROM c CROSS JOIN ${pointsOf(x)}
+      WHERE NOT c.exact AND ${FINITE} AND u.x >= $3 AND u.x <= $4
+    ) r GROUP BY run, key`;
 }
 
-/** System samples (few per run): bucketed over time. Same parameters as {@link historySql}. */
+/**
+ * Step 2, the buckets. Parameters: minX, maxX, buckets as $3..$5, and the ranges as parallel
+ * arrays $1 runs, $2 keys, $6 lo, $7 hi. A chunk inside one bucket adds its stored aggregates;
+ * any other is bucketed point by point inside a LATERAL, so only per-chunk partial buckets
+ * reach the outer GROUP BY.
+ */
+function bucketSql(x: "step" | "time"): string {
+  const [xlo, xhi] = chunkX(x);
+  return `
+    WITH g AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $6::float8[], $7::float8[]) AS g(run, key, lo, hi)
+    ),
+    c AS (
+      SELECT h.id, h.run, h.key, h.min_step, h.n, h.steps, h.vals, h.ts, h.nfin, h.vmin, h.vmax,
+        h.vlast, ${xlo} AS xlo, ${xhi} AS xhi, g.lo, g.hi,
+        (h.nfin = h.n AND ${xlo} >= $3 AND ${xhi} <= $4) AS exact
+      FROM history_chunks h JOIN g ON h.run = g.run AND h.key = g.key
+      WHERE h.nfin > 0 AND ${xhi} >= $3 AND ${xlo} <= $4
+    ),
+    w AS (
+      SELECT c.*, (c.exact AND ${bucketOf("c.xlo")} = ${bucketOf("c.xhi")}) AS whole FROM c
+    ),
+    parts AS (
+      SELECT run, key, lo, hi, ${bucketOf("xlo").replaceAll("c.", "")} AS bi, vmin AS mn, vmax AS mx,
+        nfin::float8 AS cnt, vlast AS last, xhi AS lastx
+      FROM w WHERE whole
+      UNION ALL
+      SELECT c.run, c.key, c.lo, c.hi, p.bi, p.mn, p.mx, p.cnt, p.last, p.lastx
+      FROM w c CROSS JOIN LATERAL (
+        SELECT ${bucketOf("u.x")} AS bi, min(u.v) AS mn, max(u.v) AS mx, count(*)::float8 AS cnt,
+          (max(ARRAY[u.x, u.v]))[2] AS last, max(u.x) AS lastx
+        FROM ${pointsOf(x).replace("LATERAL ", "")}
+        WHERE ${FINITE} AND u.x >= GREATEST($3, c.lo) AND u.x <= LEAST($4, c.hi)
+        GROUP BY 1
+      ) p WHERE NOT c.whole
+    )
+    SELECT run, key, bi, lo, hi, min(mn) AS mn, max(mx) AS mx, sum(cnt) AS c,
+      (max(ARRAY[lastx, last]))[2] AS last
+    FROM parts WHERE hi >= lo GROUP BY run, key, bi, lo, hi`;
+}
+
+/** System samples (few per run): bucketed over time in one statement. Parameters as rangeSql, $5 buckets, $6/$7 given lo/hi. */
 const SYSTEM_SQL = `
   WITH p AS (
     SELECT run, key, ts AS x, num AS v FROM system_values
     WHERE run = ANY($1::text[]) AND key = ANY($2::text[]) AND num IS NOT NULL
       AND ts >= $3 AND ts <= $4
   ),
-  g AS (
+  c AS (
     SELECT run, key, COALESCE($6::float8, min(x)) AS lo, COALESCE($7::float8, max(x)) AS hi
     FROM p GROUP BY run, key
   )
-  SELECT p.run, p.key, ${bucketOf("p.x")} AS bi, g.lo, g.hi, min(p.v) AS mn, max(p.v) AS mx,
+  SELECT p.run, p.key, ${bucketOf("p.x")} AS bi, c.lo, c.hi, min(p.v) AS mn, max(p.v) AS mx,
     count(*)::float8 AS c, (max(ARRAY[p.x, p.v]))[2] AS last
-  FROM p JOIN g USING (run, key)
-  GROUP BY p.run, p.key, 3, g.lo, g.hi`;
+  FROM p JOIN c USING (run, key)
+  GROUP BY p.run, p.key, 3, c.lo, c.hi`;
 
 /**
  * The finite points in range of every (run, key), for the fallback below. Same parameters as
@@ -169,6 +194,35 @@ function bucketInJs(
   return out;
 }
 
+/** History buckets in two statements: the ranges (unless given), then the buckets. */
+async function historyBuckets(db: Queryable, q: SeriesQuery): Promise<BucketRow[]> {
+  const minX = q.minX ?? -Number.MAX_VALUE;
+  const maxX = q.maxX ?? Number.MAX_VALUE;
+  let ranges: { run: string; key: string; lo: number; hi: number }[];
+  if (q.minX !== undefined && q.maxX !== undefined) {
+    ranges = q.runIds.flatMap((run) => q.keys.map((key) => ({ run, key, lo: minX, hi: maxX })));
+  } else {
+    const r = await db.query<{ run: string; key: string; lo: number; hi: number }>(rangeSql(q.x), [
+      [...q.runIds],
+      [...q.keys],
+      minX,
+      maxX,
+    ]);
+    ranges = r.rows.map((g) => ({ ...g, lo: q.minX ?? g.lo, hi: q.maxX ?? g.hi }));
+  }
+  if (ranges.length === 0) return [];
+  const r = await db.query<BucketRow>(bucketSql(q.x), [
+    ranges.map((g) => g.run),
+    ranges.map((g) => g.key),
+    minX,
+    maxX,
+    q.buckets,
+    ranges.map((g) => g.lo),
+    ranges.map((g) => g.hi),
+  ]);
+  return r.rows;
+}
+
 export async function readSeriesRows(db: Queryable, q: SeriesQuery): Promise<Series[]> {
   if (!Number.isInteger(q.buckets) || q.buckets < 1 || q.buckets > 100_000) {
     throw new StoreError(`invalid bucket count ${JSON.stringify(q.buckets)}`, "invalid");
@@ -177,7 +231,6 @@ export async function readSeriesRows(db: Queryable, q: SeriesQuery): Promise<Ser
     throw new StoreError(`invalid x ${JSON.stringify(q.x)}`, "invalid");
   }
   if (q.runIds.length === 0 || q.keys.length === 0) return [];
-  const sql = q.source === "system" ? SYSTEM_SQL : historySql(q.x);
   const params = [
     [...q.runIds],
     [...q.keys],
@@ -189,7 +242,10 @@ export async function readSeriesRows(db: Queryable, q: SeriesQuery): Promise<Ser
   ];
   let rows: BucketRow[];
   try {
-    rows = (await db.query<BucketRow>(sql, params)).rows;
+    rows =
+      q.source === "system"
+        ? (await db.query<BucketRow>(SYSTEM_SQL, params)).rows
+        : await historyBuckets(db, q);
   } catch (err) {
     if ((err as { code?: unknown }).code !== "22003") throw err;
     const pts = await db.query<{ run: string; key: string; x: number; v: number }>(
