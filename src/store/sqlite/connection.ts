@@ -50,6 +50,9 @@ export function rememberPath(db: Db, file: string): void {
   paths.set(db, file);
 }
 
+/** How long SQLite itself waits for a lock another connection holds (`busy_timeout`). */
+export const BUSY_TIMEOUT_MS = 10_000;
+
 /** Per-connection caches: prepared statements by SQL text, and one reusable transaction. */
 interface DbCache {
   stmts: Map<string, BetterSqlite3.Statement<unknown[]>>;

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { StoreError } from "../types.js";
-import { type Db, rememberPath, withRetry } from "./connection.js";
+import { BUSY_TIMEOUT_MS, type Db, rememberPath, withRetry } from "./connection.js";
 import { canFallBackToReading, openForReading, storeWriteError } from "./faults.js";
 import { MIGRATIONS, migrate } from "./migrations.js";
 import { keepReserve } from "./reserve.js";
@@ -48,7 +48,10 @@ export function openDb(dir: string): Db {
   } catch (err) {
     if (!canFallBackToReading(err) || !existsSync(file)) throw storeWriteError(file, err);
     try {
-      db = openForReading(Database, file, { timeout: 10_000, nativeBinding: nativeBinding() });
+      db = openForReading(Database, file, {
+        timeout: BUSY_TIMEOUT_MS,
+        nativeBinding: nativeBinding(),
+      });
     } catch (readErr) {
       throw new StoreError(
         `store ${file} can be opened neither for writing (${(err as Error).message}) nor for ` +
@@ -68,7 +71,7 @@ export function openDb(dir: string): Db {
 
 function openForWriting(dir: string, file: string): Db {
   mkdirSync(dir, { recursive: true });
-  const db = new Database(file, { timeout: 10_000, nativeBinding: nativeBinding() });
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS, nativeBinding: nativeBinding() });
   try {
     configure(db);
     return db;
@@ -80,7 +83,7 @@ function openForWriting(dir: string, file: string): Db {
 
 function configure(db: Db): void {
   withRetry(() => db.pragma("journal_mode = WAL"));
-  db.pragma("busy_timeout = 10000");
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   // Durability: WAL + NORMAL syncs at checkpoints, not at every commit. A commit survives the
   // death of the process that made it (kill -9, OOM, crash): it is in the WAL file, in the OS's
   // page cache. Only a power loss or OS crash may lose the last commits (never corrupting the

@@ -1,0 +1,51 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { expect, it } from "vitest";
+import { processHarness } from "../../track/process.test-helpers.js";
+import { BUSY_TIMEOUT_MS } from "./connection.js";
+import { SqliteStore } from "./index.js";
+
+const { kids, tmp } = processHarness("amltk-write-lock-");
+
+/**
+ * A child process that takes the store's write lock (BEGIN IMMEDIATE), writes a run, says
+ * "locked", and commits `holdMs` later.
+ */
+function lockHolder(file: string, holdMs: number) {
+  const sqlite = createRequire(import.meta.url).resolve("better-sqlite3");
+  const code = `
+    const Database = require(${JSON.stringify(sqlite)});
+    const db = new Database(${JSON.stringify(file)}, { timeout: 10000 });
+    db.prepare("BEGIN IMMEDIATE").run();
+    db.prepare("INSERT INTO runs (id, project, name, state, created_at, heartbeat_at) VALUES ('child', 'p', 'child', 'finished', 1, 1)").run();
+    process.stdout.write("locked\\n");
+    setTimeout(() => { db.prepare("COMMIT").run(); db.close(); }, ${holdMs});
+  `;
+  const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+  kids.push(child);
+  const lines = createInterface({ input: child.stdout });
+  const locked = new Promise<void>((resolve, reject) => {
+    lines.on("line", (l) => l === "locked" && resolve());
+    child.on("exit", (c) => reject(new Error(`lock holder exited (${c}) before locking`)));
+  });
+  return { child, locked };
+}
+
+it("waits out another process's write lock, then writes", async () => {
+  const dir = tmp();
+  const store = SqliteStore.openSync(dir);
+  const { child, locked } = lockHolder(join(dir, "amltk.db"), 300);
+  const exited = once(child, "exit");
+  await locked;
+  // Blocks (no "database is locked") until the child commits.
+  store.createRunSync({ id: "parent", project: "p", name: "parent", createdAt: 2 });
+  const [code] = await exited;
+  expect(code).toBe(0);
+  const { runs } = await store.listRuns({ project: "p" });
+  expect(runs.map((r) => r.id).sort()).toEqual(["child", "parent"]);
+  expect(store.db.pragma("busy_timeout", { simple: true })).toBe(BUSY_TIMEOUT_MS);
+  store.closeSync();
+});
