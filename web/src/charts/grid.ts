@@ -99,12 +99,34 @@ export async function discoverKeys(
   };
 }
 
+/** The API's x range of a zoom: steps as they are, seconds as milliseconds. */
+function apiRange(zoom: [number, number] | null | undefined, xMode: XMode) {
+  if (!zoom) return {};
+  const f = xMode === "step" ? 1 : 1000;
+  return { xMin: zoom[0] * f, xMax: zoom[1] * f };
+}
+
+/** The `POST /api/series/groups` body of one key's grouped panel. */
+function groupRequest(key: string, g: Grouping, xMode: XMode, zoom: [number, number] | null) {
+  return {
+    ...(g.runsQuery !== undefined ? { runsQuery: g.runsQuery } : { runs: g.runs ?? [] }),
+    by: g.by,
+    keys: [key],
+    x: xMode,
+    buckets: 200,
+    ...apiRange(zoom, xMode),
+    ...(g.band === "pct" ? { percentiles: [10, 90] as [number, number] } : {}),
+  };
+}
+
 export class ChartGrid {
   readonly el = h("div", { class: "grid" });
   private panels = new Map<string, Panel>();
   private keys: string[] = [];
   /** Which keys get no panel, and why (or that nothing was logged). */
   private readonly note = h("p", { class: "muted keys-note", hidden: true });
+  /** Grouped requests sent ahead (`prefetchGroups`), by request body. */
+  private readonly earlyGroups = new Map<string, Promise<GroupSeriesResult>>();
   private generation = 0;
   private firstDrawn = false;
 
@@ -171,25 +193,31 @@ export class ChartGrid {
 
   /** The API's x range of the zoom: steps as they are, seconds as milliseconds. */
   private range(): { xMin?: number; xMax?: number } {
-    const z = this.o.zoom;
-    if (!z) return {};
-    const f = this.o.xMode === "step" ? 1 : 1000;
-    return { xMin: z[0] * f, xMax: z[1] * f };
+    return apiRange(this.o.zoom, this.o.xMode);
+  }
+
+  /**
+   * Sends the grouped charts' requests before the runs list has arrived (they name their runs
+   * by query, not by id): `load` then takes each response for the identical request.
+   */
+  prefetchGroups(keys: readonly string[], g: Grouping, xMode: XMode): void {
+    for (const key of keys) {
+      const body = groupRequest(key, g, xMode, null);
+      const data = groupSeries(body);
+      data.catch(() => {}); // a failed prefetch falls back to a normal request
+      this.earlyGroups.set(JSON.stringify(body), data);
+    }
   }
 
   /** One key's data: group aggregates, a prefetched response, or a series request. */
   private async fetchKey(key: string, prefetched: Prefetched | undefined): Promise<PanelInput> {
     const g = this.o.grouping;
     if (g) {
-      const groups: GroupSeriesResult = await groupSeries({
-        ...(g.runsQuery !== undefined ? { runsQuery: g.runsQuery } : { runs: g.runs ?? [] }),
-        by: g.by,
-        keys: [key],
-        x: this.o.xMode,
-        buckets: 200,
-        ...this.range(),
-        ...(g.band === "pct" ? { percentiles: [10, 90] as [number, number] } : {}),
-      });
+      const body = groupRequest(key, g, this.o.xMode, this.o.zoom ?? null);
+      const id = JSON.stringify(body);
+      const early = this.earlyGroups.get(id);
+      this.earlyGroups.delete(id);
+      const groups = (await early?.catch(() => undefined)) ?? (await groupSeries(body));
       return { groups };
     }
     const ids = this.o.runs.map((r) => r.id);

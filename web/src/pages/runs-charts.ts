@@ -103,10 +103,15 @@ export class RunsCharts {
   prefetch(): Prefetched | undefined {
     const get = this.view.get;
     const keys = this.view.list("keys");
-    if (get("view") === "hpo" || this.page.explicit() || this.groupBy() || this.zoom()) {
+    if (get("view") === "hpo" || this.page.explicit() || this.zoom() || !keys.length) {
       return undefined;
     }
-    if (keys.length === 0) return undefined;
+    const grouping = this.grouping();
+    if (grouping) {
+      // Grouped charts name their runs by query: ask now, while the runs list loads.
+      this.grid.prefetchGroups(keys, grouping, this.xMode());
+      return undefined;
+    }
     const top = Number(get("top", String(DEFAULT_TOP)));
     const n = Math.min(top, MAX_CHARTED, this.page.fullLimit());
     if (!(n > 0)) return undefined;
