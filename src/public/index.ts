@@ -25,6 +25,8 @@ export {
   float,
   GridSearch,
   type GridSearchOptions,
+  HyperbandPruner,
+  type HyperbandPrunerOptions,
   hypervolume2D,
   int,
   isPruned,
@@ -73,6 +75,7 @@ export {
 export { NSGA2_DEFAULTS } from "../optim/nsga2/nsga2.js";
 export { OPTIMIZE_DEFAULTS } from "../optim/optimize.js";
 export { DIRECTION_DEFAULTS } from "../optim/pruners/curves.js";
+export { HYPERBAND_DEFAULTS } from "../optim/pruners/hyperband.js";
 export { MEDIAN_PRUNER_DEFAULTS } from "../optim/pruners/median.js";
 export { SUCCESSIVE_HALVING_DEFAULTS } from "../optim/pruners/successive-halving.js";
 export { TPE_DEFAULTS } from "../optim/tpe/tpe.js";

@@ -17,6 +17,11 @@ export {
   type PruningChannel,
 } from "../../trial/pruning.js";
 export { type DirectionOptions, PrunerOptionError } from "./curves.js";
+export {
+  HYPERBAND_DEFAULTS,
+  HyperbandPruner,
+  type HyperbandPrunerOptions,
+} from "./hyperband.js";
 export { MedianPruner, type MedianPrunerOptions } from "./median.js";
 export {
   SuccessiveHalvingPruner,
