@@ -56,6 +56,8 @@ export interface CallExtras {
    * future in this process, and BullMQ ignores a second add of the id across processes, so a
    * driver that resumes a sweep can submit again safely and re-attach with
    * `QueueExecutor.attach(jobId)`. No `:` and not all digits. Other executors ignore it.
+   * Through a `Scheduler`, submit an id once per process: each submission emits its own
+   * events for the one shared future.
    */
   jobId?: string;
 }
