@@ -22,6 +22,7 @@ const ALL_ROOMS = [
   "server",
   "wandb",
   "import",
+  "export",
   "protocol",
   "shared",
 ];
