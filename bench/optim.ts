@@ -19,6 +19,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { CmaEs } from "../src/optim/cmaes/index.js";
 import { NSGA2 } from "../src/optim/nsga2/index.js";
 import { lossesOf, paretoFront } from "../src/optim/pareto.js";
 import { RandomSearch } from "../src/optim/random.js";
@@ -208,7 +209,9 @@ function list(name: string, fallback: number[]): number[] {
 }
 
 /** Our optimizers besides TPE and random search in the held-out comparison. */
-const bbobExtras: Record<string, MakeOptimizer> = {};
+const bbobExtras: Record<string, MakeOptimizer> = {
+  cmaEs: (s, metrics, seed) => new CmaEs({ space: s, metrics, seed }),
+};
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -12,6 +12,7 @@ export {
   OptimizerExhaustedError,
   type OptimizerOptions,
 } from "./base-optimizer.js";
+export { CMA_ES_DEFAULTS, CmaEs, type CmaEsOptions } from "./cmaes/index.js";
 export { GridSearch, type GridSearchOptions, gridValues } from "./grid.js";
 export * from "./nsga2/index.js";
 export * from "./optimize.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Metric } from "../trial/metric.js";
+import { CmaEs } from "./cmaes/cmaes.js";
 import { GridSearch } from "./grid.js";
 import { NSGA2 } from "./nsga2/nsga2.js";
 import { RandomSearch } from "./random.js";
@@ -20,6 +21,7 @@ const subjects: TellSubject[] = [
     make: (o) => new TPE({ ...o, nStartupTrials: 5, multivariate: false }),
     best: (opt) => (opt as TPE).front(),
   },
+  { name: "CmaEs", make: (o) => new CmaEs({ ...o, populationSize: 4 }) },
   {
     name: "NSGA2",
     make: (o) => new NSGA2({ ...o, populationSize: 4 }),

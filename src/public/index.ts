@@ -9,12 +9,15 @@
  */
 
 export { OPTIMIZER_DEFAULTS } from "../optim/base-optimizer.js";
+export { CMA_ES_DEFAULTS } from "../optim/cmaes/cmaes.js";
 export { GRID_SEARCH_DEFAULTS } from "../optim/grid.js";
 // --- optim (src/optim) ---
 export {
   BaseOptimizer,
   type Choice,
   type ChoiceOptions,
+  CmaEs,
+  type CmaEsOptions,
   type Condition,
   type Config,
   categorical,
