@@ -110,7 +110,12 @@ export interface Optimizer {
   ask(): Trial;
   /** `n` new, distinct trials (for parallel workers; pending ones are taken into account). */
   ask(n: number): Trial[];
-  /** The outcome of a trial this optimizer asked for (success, fail or crashed). */
+  /**
+   * The outcome of a trial (success, fail or crashed), told once. Every optimizer keeps the
+   * contract of `BaseOptimizer.tell` (checked by `tellConformance`): a non-report, a second
+   * report of a trial or a success lacking a metric is refused with a `TellError`, a foreign
+   * config outside the space with a `SpaceError`; NaN/±Infinity values count as a failure.
+   */
   tell(report: TrialReport): void;
   /**
    * `true` once the optimizer has nothing left to propose (e.g. a grid search that asked every
