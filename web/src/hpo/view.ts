@@ -8,6 +8,7 @@ import { h } from "../element.js";
 import { fmt } from "../format.js";
 import { flatEntries, pathValue } from "../run-fields.js";
 import { bestSoFar } from "./best-so-far.js";
+import { hpoExtras } from "./extras.js";
 import { importance, importanceBars } from "./importance.js";
 import { type Brush, brushHas, parallelCoordinates } from "./parallel.js";
 import { paramVsMetric } from "./param-metric.js";
@@ -184,5 +185,6 @@ export function renderHpo(o: HpoOptions, width: number): HTMLElement {
         ),
       ),
     ),
+    hpoExtras({ runs: o.runs, scored, metrics, params, metric, dir: o.dir, width }),
   );
 }
