@@ -1,14 +1,18 @@
 /**
- * Series downsampled inside PostgreSQL: N equal x buckets per (run, key) with min/max/last/count
- * of finite values, over step or time, for many runs in one statement. Only buckets leave the
- * database. The semantics are the SQLite store's (`sqlite/chunk-buckets.ts`):
- *
- * - The bucket range is [minX, maxX] when given, else the smallest and largest x of a finite
- *   point in range; bucket of x = min(floor((x - lo) * n / (hi - lo)), n - 1).
- * - A chunk whose points are all finite and inside the asked range ("exact") and whose whole x
- *   span falls in one bucket adds its stored aggregates; any other chunk is `unnest`ed.
- * - `last` is the value at the largest x of the bucket.
+ * Series reads in PostgreSQL: N equal x buckets per (run, key) with min/max/last/count of finite
+ * values, over step or time, for many runs at once, with the SQLite store's semantics and code
+ * (`../chunk-buckets.ts`). History takes two round trips for all runs of a query: the chunks'
+ * stored bounds and aggregates (from the index), then the points of only those chunks that do
+ * not lie inside one bucket, as binary arrays (`array_send`: no number printed or parsed). A
+ * chunk inside one bucket adds its stored min/max/last/count. System samples (few per run) are
+ * bucketed in SQL.
  */
+import {
+  bucketChunks,
+  type ChunkMeta,
+  chunksToDecode,
+  type DecodedChunk,
+} from "../chunk-buckets.js";
 import { type Series, type SeriesQuery, StoreError } from "../types.js";
 import type { Queryable } from "./runs.js";
 
@@ -30,83 +34,6 @@ function bucketOf(x: string): string {
     ELSE 0 END)::int`;
 }
 
-/** A chunk's points as `u(x, v)` (a LATERAL source over chunk row `c`). */
-function pointsOf(x: "step" | "time"): string {
-  return x === "time"
-    ? "unnest(c.vals, c.ts) AS u(v, x)"
-    : "LATERAL (SELECT COALESCE(s, c.min_step + i - 1)::float8 AS x, v FROM unnest(c.vals, c.steps) WITH ORDINALITY AS w(v, s, i)) u";
-}
-
-const FINITE = "u.v NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)";
-
-function chunkX(x: "step" | "time"): [string, string] {
-  return x === "time" ? ["min_ts", "max_ts"] : ["min_step::float8", "max_step::float8"];
-}
-
-/**
- * Step 1, the bucket range of each (run, key) when the query leaves it open: from the chunks'
- * stored x bounds where every point is finite and in range ("exact"), else from their points.
- * Parameters: runs, keys, minX, maxX.
- */
-function rangeSql(x: "step" | "time"): string {
-  const [xlo, xhi] = chunkX(x);
-  return `
-    WITH c AS (
-      SELECT run, key, min_step, n, steps, vals, ts, ${xlo} AS xlo, ${xhi} AS xhi,
-        (nfin = n AND ${xlo} >= $3 AND ${xhi} <= $4) AS exact
-      FROM history_chunks
-      WHERE run = ANY($1::text[]) AND key = ANY($2::text[]) AND nfin > 0
-        AND ${xhi} >= $3 AND ${xlo} <= $4
-    )
-    SELECT run, key, min(lo) AS lo, max(hi) AS hi FROM (
-      SELECT run, key, xlo AS lo, xhi AS hi FROM c WHERE exact
-      UNION ALL
-      SELECT c.run, c.key, u.x, u.x FROM c CROSS JOIN ${pointsOf(x)}
-      WHERE NOT c.exact AND ${FINITE} AND u.x >= $3 AND u.x <= $4
-    ) r GROUP BY run, key`;
-}
-
-/**
- * Step 2, the buckets. Parameters: minX, maxX, buckets as $3..$5, and the ranges as parallel
- * arrays $1 runs, $2 keys, $6 lo, $7 hi. A chunk inside one bucket adds its stored aggregates;
- * any other is bucketed point by point inside a LATERAL, so only per-chunk partial buckets
- * reach the outer GROUP BY.
- */
-function bucketSql(x: "step" | "time"): string {
-  const [xlo, xhi] = chunkX(x);
-  return `
-    WITH g AS (
-      SELECT * FROM unnest($1::text[], $2::text[], $6::float8[], $7::float8[]) AS g(run, key, lo, hi)
-    ),
-    c AS (
-      SELECT h.id, h.run, h.key, h.min_step, h.n, h.steps, h.vals, h.ts, h.nfin, h.vmin, h.vmax,
-        h.vlast, ${xlo} AS xlo, ${xhi} AS xhi, g.lo, g.hi,
-        (h.nfin = h.n AND ${xlo} >= $3 AND ${xhi} <= $4) AS exact
-      FROM history_chunks h JOIN g ON h.run = g.run AND h.key = g.key
-      WHERE h.nfin > 0 AND ${xhi} >= $3 AND ${xlo} <= $4
-    ),
-    w AS (
-      SELECT c.*, (c.exact AND ${bucketOf("c.xlo")} = ${bucketOf("c.xhi")}) AS whole FROM c
-    ),
-    parts AS (
-      SELECT run, key, lo, hi, ${bucketOf("xlo").replaceAll("c.", "")} AS bi, vmin AS mn, vmax AS mx,
-        nfin::float8 AS cnt, vlast AS last, xhi AS lastx
-      FROM w WHERE whole
-      UNION ALL
-      SELECT c.run, c.key, c.lo, c.hi, p.bi, p.mn, p.mx, p.cnt, p.last, p.lastx
-      FROM w c CROSS JOIN LATERAL (
-        SELECT ${bucketOf("u.x")} AS bi, min(u.v) AS mn, max(u.v) AS mx, count(*)::float8 AS cnt,
-          (max(ARRAY[u.x, u.v]))[2] AS last, max(u.x) AS lastx
-        FROM ${pointsOf(x).replace("LATERAL ", "")}
-        WHERE ${FINITE} AND u.x >= GREATEST($3, c.lo) AND u.x <= LEAST($4, c.hi)
-        GROUP BY 1
-      ) p WHERE NOT c.whole
-    )
-    SELECT run, key, bi, lo, hi, min(mn) AS mn, max(mx) AS mx, sum(cnt) AS c,
-      (max(ARRAY[lastx, last]))[2] AS last
-    FROM parts WHERE hi >= lo GROUP BY run, key, bi, lo, hi`;
-}
-
 /** System samples (few per run): bucketed over time in one statement. Parameters as rangeSql, $5 buckets, $6/$7 given lo/hi. */
 const SYSTEM_SQL = `
   WITH p AS (
@@ -124,30 +51,17 @@ const SYSTEM_SQL = `
   GROUP BY p.run, p.key, 3, c.lo, c.hi`;
 
 /**
- * The finite points in range of every (run, key), for the fallback below. Same parameters as
- * {@link historySql}; the unused ones are referenced so their types are known.
+ * The system samples in range of every (run, key), for the fallback below. Same parameters as
+ * {@link SYSTEM_SQL}; the unused ones are referenced so their types are known.
  */
-function pointsSql(q: SeriesQuery): string {
-  if (q.source === "system") {
-    return `SELECT run, key, ts AS x, num AS v FROM system_values
-      WHERE run = ANY($1::text[]) AND key = ANY($2::text[]) AND num IS NOT NULL
-        AND ts >= $3 AND ts <= $4 AND $5::int IS NOT NULL AND ($6::float8 IS NULL OR TRUE)
-        AND ($7::float8 IS NULL OR TRUE)`;
-  }
-  const points =
-    q.x === "time"
-      ? "unnest(c.vals, c.ts) AS u(v, x)"
-      : "LATERAL (SELECT COALESCE(s, c.min_step + i - 1)::float8 AS x, v FROM unnest(c.vals, c.steps) WITH ORDINALITY AS w(v, s, i)) u";
-  return `SELECT c.run, c.key, u.x, u.v FROM history_chunks c CROSS JOIN ${points}
-    WHERE c.run = ANY($1::text[]) AND c.key = ANY($2::text[]) AND c.nfin > 0
-      AND u.v NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)
-      AND u.x >= $3 AND u.x <= $4 AND $5::int IS NOT NULL AND ($6::float8 IS NULL OR TRUE)
-      AND ($7::float8 IS NULL OR TRUE)`;
-}
+const SYSTEM_POINTS_SQL = `SELECT run, key, ts AS x, num AS v FROM system_values
+  WHERE run = ANY($1::text[]) AND key = ANY($2::text[]) AND num IS NOT NULL
+    AND ts >= $3 AND ts <= $4 AND $5::int IS NOT NULL AND ($6::float8 IS NULL OR TRUE)
+    AND ($7::float8 IS NULL OR TRUE)`;
 
 /**
- * Buckets computed in JS from the points, with the SQLite store's float arithmetic: used when
- * PostgreSQL refuses the bucket arithmetic (x near ±1e308 overflows `(x - lo) * n`, which
+ * System buckets computed in JS from the samples, with the SQLite store's float arithmetic: used
+ * when PostgreSQL refuses the bucket arithmetic (x near ±1e308 overflows `(x - lo) * n`, which
  * PostgreSQL reports as an error where JS gives Infinity).
  */
 function bucketInJs(
@@ -194,43 +108,95 @@ function bucketInJs(
   return out;
 }
 
-/** History buckets in two statements: the ranges (unless given), then the buckets. */
-async function historyBuckets(db: Queryable, q: SeriesQuery): Promise<BucketRow[]> {
-  const minX = q.minX ?? -Number.MAX_VALUE;
-  const maxX = q.maxX ?? Number.MAX_VALUE;
-  let ranges: { run: string; key: string; lo: number; hi: number }[];
-  if (q.minX !== undefined && q.maxX !== undefined) {
-    ranges = q.runIds.flatMap((run) => q.keys.map((key) => ({ run, key, lo: minX, hi: maxX })));
-  } else {
-    const r = await db.query<{ run: string; key: string; lo: number; hi: number }>(rangeSql(q.x), [
-      [...q.runIds],
-      [...q.keys],
-      minX,
-      maxX,
-    ]);
-    ranges = r.rows.map((g) => ({ ...g, lo: q.minX ?? g.lo, hi: q.maxX ?? g.hi }));
-  }
-  if (ranges.length === 0) return [];
-  const r = await db.query<BucketRow>(bucketSql(q.x), [
-    ranges.map((g) => g.run),
-    ranges.map((g) => g.key),
-    minX,
-    maxX,
-    q.buckets,
-    ranges.map((g) => g.lo),
-    ranges.map((g) => g.hi),
-  ]);
-  return r.rows;
+/** A chunk's stored bounds and aggregates, with the (run, key) it belongs to. */
+interface ChunkRow extends ChunkMeta {
+  run: string;
+  key: string;
 }
 
-export async function readSeriesRows(db: Queryable, q: SeriesQuery): Promise<Series[]> {
-  if (!Number.isInteger(q.buckets) || q.buckets < 1 || q.buckets > 100_000) {
-    throw new StoreError(`invalid bucket count ${JSON.stringify(q.buckets)}`, "invalid");
+/** Round trip 1: the chunks in range of every (run, key), without their arrays (index columns). */
+function metaSql(x: "step" | "time"): string {
+  const [xlo, xhi] = x === "time" ? ["min_ts", "max_ts"] : ["min_step", "max_step"];
+  return `SELECT id::float8 AS id, run, key, min_step::float8 AS min_step,
+      max_step::float8 AS max_step, n, min_ts, max_ts, nfin, vmin, vmax, vlast
+    FROM history_chunks
+    WHERE run = ANY($1::text[]) AND key = ANY($2::text[]) AND nfin > 0
+      AND ${xhi} >= $3::float8 AND ${xlo} <= $4::float8
+    ORDER BY run, key, min_step, id`;
+}
+
+/**
+ * Round trip 2: the points of the chunks named, as `float8[]` in PostgreSQL's binary array
+ * format (`array_send`, a bytea; measured: the text form `{1,2,...}` costs more to print in
+ * the database and to parse here than the whole bucketing).
+ */
+function dataSql(x: "step" | "time"): string {
+  return `SELECT id::float8 AS id, array_send(${x === "time" ? "ts" : "steps"}) AS x,
+      array_send(vals) AS v
+    FROM history_chunks WHERE id = ANY($1::bigint[])`;
+}
+
+/**
+ * A `float8[]` from `array_send`: a 20-byte header (dimensions, null flag, element type, length,
+ * lower bound), then per element a 4-byte length and 8 big-endian bytes.
+ */
+export function decodeFloatArray(buf: Buffer): Float64Array {
+  const dims = buf.readInt32BE(0);
+  if (dims === 0) return new Float64Array(0);
+  const n = buf.readInt32BE(12);
+  const out = new Float64Array(n);
+  let o = 20 + 4;
+  for (let i = 0; i < n; i++, o += 12) out[i] = buf.readDoubleBE(o);
+  return out;
+}
+
+/** History buckets of every (run, key) of the query, in two round trips. */
+async function historySeries(db: Queryable, q: SeriesQuery): Promise<Map<string, Series>> {
+  const metas = await db.query<ChunkRow>(metaSql(q.x), [
+    [...q.runIds],
+    [...q.keys],
+    q.minX ?? -Number.MAX_VALUE,
+    q.maxX ?? Number.MAX_VALUE,
+  ]);
+  const groups = new Map<string, ChunkRow[]>();
+  for (const m of metas.rows) {
+    const id = `${m.run}\u0000${m.key}`;
+    const g = groups.get(id);
+    if (g) g.push(m);
+    else groups.set(id, [m]);
   }
-  if (q.x !== "step" && q.x !== "time") {
-    throw new StoreError(`invalid x ${JSON.stringify(q.x)}`, "invalid");
+  const needed = [...groups.values()].flatMap((g) => chunksToDecode(q, g).map((m) => m.id));
+  const decoded = new Map<number, DecodedChunk>();
+  if (needed.length > 0) {
+    const data = await db.query<{ id: number; x: Buffer | null; v: Buffer }>(dataSql(q.x), [
+      needed,
+    ]);
+    for (const d of data.rows) {
+      decoded.set(d.id, {
+        // By step, a chunk of consecutive steps stores none: x = min_step + i.
+        consecutive: d.x === null,
+        x: d.x === null ? null : decodeFloatArray(d.x),
+        v: decodeFloatArray(d.v),
+      });
+    }
   }
-  if (q.runIds.length === 0 || q.keys.length === 0) return [];
+  const out = new Map<string, Series>();
+  for (const [id, g] of groups) {
+    const buckets = bucketChunks(
+      q,
+      g,
+      (m) => {
+        throw new StoreError(`chunk ${m.id} of run ${JSON.stringify(g[0]!.run)} vanished`, "busy");
+      },
+      decoded,
+    );
+    out.set(id, { runId: g[0]!.run, key: g[0]!.key, buckets });
+  }
+  return out;
+}
+
+/** System buckets of every (run, key) of the query, in SQL (JS past a float overflow). */
+async function systemSeries(db: Queryable, q: SeriesQuery): Promise<Map<string, Series>> {
   const params = [
     [...q.runIds],
     [...q.keys],
@@ -242,26 +208,25 @@ export async function readSeriesRows(db: Queryable, q: SeriesQuery): Promise<Ser
   ];
   let rows: BucketRow[];
   try {
-    rows =
-      q.source === "system"
-        ? (await db.query<BucketRow>(SYSTEM_SQL, params)).rows
-        : await historyBuckets(db, q);
+    rows = (await db.query<BucketRow>(SYSTEM_SQL, params)).rows;
   } catch (err) {
     if ((err as { code?: unknown }).code !== "22003") throw err;
     const pts = await db.query<{ run: string; key: string; x: number; v: number }>(
-      pointsSql(q),
+      SYSTEM_POINTS_SQL,
       params,
     );
     rows = bucketInJs(q, pts.rows);
   }
-  const r = { rows };
+  rows.sort((a, b) => a.bi - b.bi);
   const out = new Map<string, Series>();
-  for (const runId of q.runIds) {
-    for (const key of q.keys) out.set(`${runId}\u0000${key}`, { runId, key, buckets: [] });
-  }
-  r.rows.sort((a, b) => a.bi - b.bi);
-  for (const b of r.rows) {
-    out.get(`${b.run}\u0000${b.key}`)?.buckets.push({
+  for (const b of rows) {
+    const id = `${b.run}\u0000${b.key}`;
+    let s = out.get(id);
+    if (!s) {
+      s = { runId: b.run, key: b.key, buckets: [] };
+      out.set(id, s);
+    }
+    s.buckets.push({
       x: b.lo + (b.bi * (b.hi - b.lo)) / q.buckets,
       min: b.mn,
       max: b.mx,
@@ -269,5 +234,24 @@ export async function readSeriesRows(db: Queryable, q: SeriesQuery): Promise<Ser
       count: b.c,
     });
   }
-  return [...out.values()];
+  return out;
+}
+
+export async function readSeriesRows(db: Queryable, q: SeriesQuery): Promise<Series[]> {
+  if (!Number.isInteger(q.buckets) || q.buckets < 1 || q.buckets > 100_000) {
+    throw new StoreError(`invalid bucket count ${JSON.stringify(q.buckets)}`, "invalid");
+  }
+  if (q.x !== "step" && q.x !== "time") {
+    throw new StoreError(`invalid x ${JSON.stringify(q.x)}`, "invalid");
+  }
+  if (q.runIds.length === 0 || q.keys.length === 0) return [];
+  const found = q.source === "system" ? await systemSeries(db, q) : await historySeries(db, q);
+  // One series per asked (run, key), in the order asked, empty where nothing is stored.
+  const out: Series[] = [];
+  for (const runId of q.runIds) {
+    for (const key of q.keys) {
+      out.push(found.get(`${runId}\u0000${key}`) ?? { runId, key, buckets: [] });
+    }
+  }
+  return out;
 }
