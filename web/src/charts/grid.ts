@@ -38,6 +38,8 @@ export interface GridOptions {
   xMode: XMode;
   smoothing: number;
   log: boolean;
+  /** A y range that ignores outliers. */
+  robustY?: boolean;
   /** Grouped charts (one mean line and band per group), or null for one line per run. */
   grouping: Grouping | null;
   /** The x range shown (panel units: steps or seconds), fetched at full resolution; null: all. */
@@ -140,6 +142,7 @@ export class ChartGrid {
       xMode: this.o.xMode,
       smoothing: this.o.smoothing,
       log: this.o.log,
+      robustY: this.o.robustY,
       label: (id) => names.get(id) ?? id,
       color: this.o.color ?? colorFor,
       band: this.o.grouping?.band,

@@ -19,6 +19,8 @@ export interface PanelOptions {
   /** EMA weight in [0, 1). */
   smoothing: number;
   log: boolean;
+  /** A y range that ignores outliers (robust-range.ts). */
+  robustY?: boolean;
   label: (runId: string) => string;
   color: (runId: string) => string;
   /** The band around each group's mean (grouped panels); default min–max. */

@@ -16,6 +16,7 @@ import {
   type PanelOptions,
   type PlotData,
 } from "./panel-data.js";
+import { robustYRange } from "./robust-range.js";
 
 export { drawsBands, type PanelOptions } from "./panel-data.js";
 
@@ -144,7 +145,7 @@ class ChartPanel implements Panel {
         : {}),
       scales: {
         x: { time: opts.xMode === "time" },
-        y: opts.log ? { distr: 3 } : {},
+        y: opts.log ? { distr: 3 } : opts.robustY ? { range: robustYRange } : {},
       },
       axes: [
         // One time zone everywhere (the table's times are UTC too), and said so.

@@ -9,6 +9,7 @@ import type { GroupBand } from "../charts/panel-data.js";
 import { h } from "../element.js";
 import { brushesParam, parseBrushes, renderHpo } from "../hpo/view.js";
 import { markPainted, nextPaint } from "../perf.js";
+import { chartTools } from "./chart-tools.js";
 import type { HashView } from "./hash-view.js";
 import { chartControls } from "./runs-controls.js";
 
@@ -176,7 +177,14 @@ export class RunsCharts {
         },
         redraw: () => void this.draw(),
       });
-      this.content.replaceChildren(controls, this.error, this.grid.el);
+      const tools = chartTools(this.view, this.grid.el, {
+        runs: () => this.page.runs(),
+        rerender: () => {
+          this.grid.clear();
+          void this.draw();
+        },
+      });
+      this.content.replaceChildren(controls, tools, this.error, this.grid.el);
     }
     // Said, since the x select still reads "time".
     this.error.className = "muted";
@@ -191,6 +199,7 @@ export class RunsCharts {
         xMode: this.xMode(),
         smoothing: Number(get("smooth", "0")),
         log: get("log") === "1",
+        robustY: get("yclip") === "1",
         grouping: this.grouping(),
         zoom: this.zoom(),
         onZoom: (r) => {
