@@ -121,7 +121,7 @@ describe.each(READ_BACKENDS)("server read API ($name)", (backend) => {
       x: "step",
       buckets: 10,
     });
-    expect(res.status).toBe(200);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
     const s = res.body.series[0];
     expect(s).toMatchObject({ run: "s1", key: "loss" });
     expect(s.x).toHaveLength(10);
