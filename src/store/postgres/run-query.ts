@@ -4,9 +4,12 @@
  * (booleans as 1/0) or a text (strings; objects and arrays as JSON text), numbers order before
  * texts, a missing value or JSON null is NULL and sorts last. Texts compare bytewise (`"C"`).
  */
+import { encodeJson } from "../../shared/json-numbers.js";
 import {
   checkPaging,
   checkRunFilter,
+  checkTagFilter,
+  isTagFilter,
   querySearch,
   querySort,
   queryStates,
@@ -48,6 +51,12 @@ interface Typed {
   txt: string;
 }
 
+/** The jsonb value at a config/summary path. */
+function jsonAt(path: Extract<RunPath, { root: string }>, args: Args): string {
+  // jsonb refuses the escape of U+0000 that JSON text may hold; read it as U+FFFD instead.
+  return `(replace(r.${path.root}, '\\u0000', '\\ufffd')::jsonb #> ${args.add(path.keys)}::text[])`;
+}
+
 function typedPath(path: RunPath, args: Args): Typed {
   if ("field" in path) {
     const c = COLUMNS[path.field];
@@ -55,8 +64,7 @@ function typedPath(path: RunPath, args: Args): Typed {
       ? { num: `${c.sql}::float8`, txt: "NULL::text" }
       : { num: "NULL::float8", txt: c.sql };
   }
-  // jsonb refuses the escape of U+0000 that JSON text may hold; read it as U+FFFD instead.
-  const e = `(replace(r.${path.root}, '\\u0000', '\\ufffd')::jsonb #> ${args.add(path.keys)}::text[])`;
+  const e = jsonAt(path, args);
   return {
     num: `(CASE jsonb_typeof(${e}) WHEN 'number' THEN (${e} #>> '{}')::float8
             WHEN 'boolean' THEN (CASE WHEN ${e} = 'true'::jsonb THEN 1 ELSE 0 END)::float8 END)`,
@@ -104,8 +112,38 @@ function compareSql(t: Typed, op: RunFilter["op"], v: number | string, args: Arg
   }
 }
 
+/** A filter on tags, as `run-record.ts`'s `isTagFilter` defines it (tags are a `text[]`). */
+function tagFilterSql(f: RunFilter, args: Args): string {
+  checkTagFilter(f);
+  if (f.op === "in") {
+    const vals = f.value as readonly string[];
+    return vals.length === 0 ? "FALSE" : `r.tags && ${args.add([...vals])}::text[]`;
+  }
+  if (f.op === "contains") {
+    return `EXISTS (SELECT 1 FROM unnest(r.tags) t WHERE strpos(t, ${args.add(String(f.value))}) > 0)`;
+  }
+  if (f.value === null) return f.op === "=" ? "cardinality(r.tags) = 0" : "cardinality(r.tags) > 0";
+  const has = `${args.add(f.value)}::text = ANY(r.tags)`;
+  return f.op === "=" ? has : `NOT (${has})`;
+}
+
+/**
+ * `= NaN`/`!= Infinity`...: a stored NaN/±Infinity is the codec's tagged object, so it is
+ * compared as jsonb (its text form in PostgreSQL differs from SQLite's compact text).
+ */
+function nonFiniteSql(path: RunPath, f: RunFilter, args: Args): string {
+  if ("field" in path) return f.op === "=" ? "FALSE" : `${COLUMNS[path.field].sql} IS NOT NULL`;
+  const e = jsonAt(path, args);
+  const same = `${e} = ${args.add(encodeJson(f.value))}::jsonb`;
+  return f.op === "="
+    ? same
+    : `(${e} IS NOT NULL AND jsonb_typeof(${e}) <> 'null' AND NOT (${same}))`;
+}
+
 function filterSql(f: RunFilter, args: Args): string {
+  if (isTagFilter(f)) return tagFilterSql(f, args);
   const path = checkRunFilter(f);
+  if (typeof f.value === "number" && !Number.isFinite(f.value)) return nonFiniteSql(path, f, args);
   // Before the path's own argument is added: an unused argument has no type PostgreSQL can infer.
   if (f.op === "in" && (f.value as readonly Scalar[]).length === 0) return "FALSE";
   const t = typedPath(path, args);
