@@ -16,6 +16,7 @@ import { Progress } from "../trial/progress.js";
 import { Trial } from "../trial/trial.js";
 import { TrialTask } from "../trial/trial-task.js";
 import { WandbPlugin } from "../wandb/index.js";
+import { DEMO_EXAMPLES, demoExample, runExampleScript } from "./demo/example.js";
 import { serveDashboard } from "./demo/serve.js";
 import { historyTable } from "./demo/table.js";
 import { type DemoConfig, demoTarget } from "./demo/target.js";
@@ -60,6 +61,7 @@ interface DemoOptions {
   project: string;
   serve: boolean;
   port: string;
+  example: string;
 }
 
 /** Runs the sweep; returns the History (every report, in submission order). */
@@ -99,12 +101,22 @@ export async function runDemoSweep(options: {
   return new History(reports.toArray().sort((a, b) => order(a.name) - order(b.name)));
 }
 
+/** The `--example` choices for the help: each name and what it runs. */
+function exampleHelp(): string {
+  return Object.entries(DEMO_EXAMPLES)
+    .map(([name, what]) => `"${name}" (${what})`)
+    .join("; ");
+}
+
 /** Registers `amltk demo`. */
 export function registerDemoCommand(program: Command): void {
   program
     .command("demo")
-    .description("run the seed sweep tracked by the WandbPlugin, then serve the dashboard")
-    .option("--trials <n>", "number of x,y,z configurations", "24")
+    .description(
+      "run the seed sweep (or another --example) tracked by the WandbPlugin, then serve the dashboard",
+    )
+    .option("--example <name>", `what to run: ${exampleHelp()}`, "seed")
+    .option("--trials <n>", "number of trials (x,y,z configurations in the seed's sweep)", "24")
     .option("--workers <n>", "worker processes", String(Math.min(4, availableParallelism())))
     .option("--dir <path>", "store folder", defaultStoreDir())
     .option("--project <name>", "project of the runs", "amltk-demo")
@@ -115,6 +127,16 @@ export function registerDemoCommand(program: Command): void {
       const workers = positiveInt("--workers", opts.workers);
       const port = positiveInt("--port", opts.port, 0);
       const dir = resolve(opts.dir);
+      const example = demoExample(opts.example);
+      if (example !== "seed") {
+        console.log(
+          `Running the "${example}" example: ${trials} trials, tracked offline in ${dir}`,
+        );
+        await runExampleScript(example, { trials, workers, dir, project: opts.project });
+        console.log(`Runs are stored in ${dir} (project "${opts.project}")`);
+        if (opts.serve) await serveDashboard(dir, port, (line) => console.log(line));
+        return;
+      }
       console.log(
         `Running ${trials} trials on ${workers} worker processes, tracked offline in ${dir}`,
       );

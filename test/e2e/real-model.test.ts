@@ -16,6 +16,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadIris, VALIDATION_FRACTION } from "../../examples/tune-model/data.js";
 import { Mlp } from "../../examples/tune-model/mlp.js";
 import { SqliteStore } from "../../src/store/sqlite/index.js";
+import type { RunRecord } from "../../src/store/types.js";
 
 const exec = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -117,6 +118,26 @@ describe("the example's data", () => {
   });
 });
 
+/** The runs of `project` in the store at `dir`, with each one's history keys. */
+async function storedRuns(dir: string, project: string) {
+  const store = await SqliteStore.open(dir);
+  try {
+    const { runs } = await store.listRuns({ project });
+    const out: {
+      run: RunRecord;
+      keys: Map<string, { count: number; minStep: number; maxStep: number }>;
+    }[] = [];
+    for (const run of runs) {
+      out.push({ run, keys: new Map((await store.historyKeys(run.id)).map((k) => [k.key, k])) });
+    }
+    return out;
+  } finally {
+    await store.close();
+  }
+}
+
+const CURVES = ["train_loss", "train_accuracy", "val_loss", "val_accuracy"];
+
 describe("examples/tune-model (built package, run as a user would)", () => {
   it("tunes the MLP with TPE: trains, prunes, and stores every trial's per-epoch curve", async () => {
     const dir = mkdtempSync(join(tmpdir(), "amltk-tune-model-"));
@@ -149,28 +170,51 @@ describe("examples/tune-model (built package, run as a user would)", () => {
     // Three balanced classes: chance is 1/3.
     expect(summary.best?.val_accuracy).toBeGreaterThanOrEqual(0.8);
 
-    const store = await SqliteStore.open(dir);
-    try {
-      const { runs } = await store.listRuns({ project: "tune-model" });
-      expect(runs).toHaveLength(16);
-      expect(runs.filter((r) => r.state === "failed")).toHaveLength(summary.pruned);
-      for (const run of runs) {
-        expect(run.config).toHaveProperty("learning_rate");
-        const keys = new Map((await store.historyKeys(run.id)).map((k) => [k.key, k]));
-        for (const key of ["train_loss", "train_accuracy", "val_loss", "val_accuracy"]) {
-          const info = keys.get(key);
-          expect(info, `${run.name} has ${key}`).toBeDefined();
-          // One point per epoch trained, from epoch 1 on: all of them unless pruned.
-          expect(info!.minStep).toBe(1);
-          expect(info!.count).toBe(info!.maxStep);
-          if (run.state === "finished") expect(info!.count).toBe(epochs);
-          else expect(info!.count).toBeLessThan(epochs);
-        }
+    const runs = await storedRuns(dir, "tune-model");
+    expect(runs).toHaveLength(16);
+    expect(runs.filter(({ run }) => run.state === "failed")).toHaveLength(summary.pruned);
+    for (const { run, keys } of runs) {
+      expect(run.config).toHaveProperty("learning_rate");
+      for (const key of CURVES) {
+        const info = keys.get(key);
+        expect(info, `${run.name} has ${key}`).toBeDefined();
+        // One point per epoch trained, from epoch 1 on: all of them unless pruned.
+        expect(info!.minStep).toBe(1);
+        expect(info!.count).toBe(info!.maxStep);
+        if (run.state === "finished") expect(info!.count).toBe(epochs);
+        else expect(info!.count).toBeLessThan(epochs);
       }
-      const best = runs.find((r) => r.summary.val_loss === summary.best?.val_loss);
-      expect(best?.state).toBe("finished");
-    } finally {
-      await store.close();
     }
+    const best = runs.find(({ run }) => run.summary.val_loss === summary.best?.val_loss);
+    expect(best?.run.state).toBe("finished");
+  });
+});
+
+describe("amltk demo --example tune-model (built bin)", () => {
+  it("runs the example into the demo's store, every trial with its curves", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "amltk-demo-tune-"));
+    dirs.push(dir);
+    const bin = join(root, "bin", "amltk.js");
+    const args = ["demo", "--example", "tune-model", "--trials", "6", "--workers", "2"];
+    const { stdout } = await exec(
+      process.execPath,
+      [bin, ...args, "--project", "demo-tune", "--no-serve", "--dir", dir],
+      { env: { ...process.env, EPOCHS: "8" } },
+    );
+    expect(stdout).toContain(`Runs are stored in ${dir} (project "demo-tune")`);
+    const runs = await storedRuns(dir, "demo-tune");
+    expect(runs).toHaveLength(6);
+    for (const { run, keys } of runs) {
+      for (const key of CURVES)
+        expect(keys.get(key)?.count, `${run.name} ${key}`).toBeGreaterThan(0);
+    }
+  });
+
+  it("refuses an unknown example, naming the known ones", async () => {
+    const bin = join(root, "bin", "amltk.js");
+    const failed = exec(process.execPath, [bin, "demo", "--example", "nope", "--no-serve"]);
+    await expect(failed).rejects.toMatchObject({
+      stderr: expect.stringContaining('unknown --example "nope" (known: seed, tune-model)'),
+    });
   });
 });
