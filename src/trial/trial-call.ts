@@ -6,6 +6,7 @@
  */
 
 import { importable, type ModuleRef } from "../scheduling/executors/executor.js";
+import { importFunction } from "../scheduling/executors/import-error.js";
 import { importOnce } from "../scheduling/executors/import-once.js";
 import { isCommHandle } from "../scheduling/plugins/comm-handle.js";
 import type { TrialReportJSON } from "./report.js";
@@ -14,8 +15,9 @@ import { type TrialWrapperRef, wrapTrialFn } from "./trial-wrappers.js";
 
 /**
  * Imports `fnRef`, rebuilds the trial from `trialJson`, awaits `fn(trial)` and returns the
- * report's JSON. `Trial.Task` submits it to worker executors; an error or a non-report return
- * comes back as a crashed report, never a rejection.
+ * report's JSON. `Trial.Task` submits it to worker executors; a function that cannot be imported
+ * comes back as a failed report naming the module, export and why; an error or a non-report
+ * return as a crashed report; never a rejection.
  *
  * @example
  * ```ts
@@ -33,14 +35,15 @@ export const callTrial = importable(
     const trial = Trial.fromJSON(trialJson);
     // With a Comm plugin the worker passes the call's handle last: the trial gets it.
     if (isCommHandle(comm)) trial.plugins.comm = comm;
-    let fn: unknown;
+    let fn: (trial: Trial) => unknown;
     try {
-      const mod = await importOnce(fnRef.moduleUrl);
-      fn = mod[fnRef.exportName];
-      if (typeof fn !== "function") {
-        throw new TypeError(`${fnRef.moduleUrl} has no exported function "${fnRef.exportName}"`);
-      }
-      const wrapped = await wrapTrialFn(fn as (trial: Trial) => unknown, wrappers);
+      fn = (await importFunction(importOnce, fnRef.moduleUrl, fnRef.exportName)) as typeof fn;
+    } catch (error) {
+      // The function never ran: the trial failed (saying why), it did not crash.
+      return trial.fail(error).toJSON();
+    }
+    try {
+      const wrapped = await wrapTrialFn(fn, wrappers);
       return (await wrapped(trial)).toJSON();
     } catch (error) {
       return trial.crashed(error).toJSON();

@@ -2,6 +2,10 @@
  * `Trial.Task` on each executor: the seed's scheduling pattern, limits as failed reports,
  * dead workers as crashed reports, Comm through `trial.plugins.comm`, and bad configs.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queueSuite } from "../../test/e2e/queue-suite.js";
 import { skipBecause } from "../../test/skip.js";
@@ -128,6 +132,46 @@ describe.each(["sequential", "threads", "processes", ...queue.kinds] as Kind[])(
         expect(reports[0]?.exception).toMatch(kind === "threads" ? /exited \(code 9\)/ : /SIGKILL/);
         expect(reports[1]?.values.cost).toBe(5);
         expect(childPids(process.pid)).toEqual(before);
+      },
+    );
+
+    it.skipIf(noWorker)(
+      "a function that cannot be imported gives a failed report naming module, export and why",
+      async () => {
+        const at = (name: string) => new URL(`./test-fixtures/${name}`, import.meta.url).href;
+        const outside = join(mkdtempSync(join(tmpdir(), "amltk-import-")), "outside.mjs");
+        writeFileSync(outside, "export const evaluate = () => 1;\n");
+        const refs = [
+          { moduleUrl: at("nowhere.ts"), exportName: "evaluate" },
+          { moduleUrl: at("trial-fns.ts"), exportName: "noSuchExport" },
+          { moduleUrl: at("throws-at-import.ts"), exportName: "evaluate" },
+          // Only an `amltk worker` has roots (its working directory here).
+          ...(kind === "queue"
+            ? [{ moduleUrl: pathToFileURL(outside).href, exportName: "f" }]
+            : []),
+        ];
+        const s = make(kind, 2);
+        const reports = new Map<string, TrialReport>();
+        s.on("onStart", () => {
+          refs.forEach((module, i) => {
+            const task = new Trial.Task<XYZ>(costYZ, s, { module });
+            task.on("onReport", (r) => reports.set(r.name, r));
+            task.submit(new Trial({ name: `t${i}`, config: { x: 0, y: 1, z: 2 } }));
+          });
+        });
+        await s.run();
+        const why = [
+          /Cannot import "evaluate" from .*nowhere\.ts: the module was not found/,
+          /Cannot import "noSuchExport" from .*trial-fns\.ts: the module has no exported function/,
+          /Cannot import "evaluate" from .*throws-at-import\.ts: the module threw while it was imported: broken at import/,
+          /Cannot import "f" from .*outside\.mjs: the worker is not allowed to import it.*outside the allowed roots/,
+        ];
+        expect([...reports.keys()].sort()).toEqual(refs.map((_, i) => `t${i}`));
+        refs.forEach((_, i) => {
+          const report = reports.get(`t${i}`);
+          expect(report?.status, `t${i}`).toBe("fail");
+          expect(report?.exception, `t${i}`).toMatch(why[i] as RegExp);
+        });
       },
     );
 

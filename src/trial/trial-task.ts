@@ -11,8 +11,9 @@ import {
   UnknownEventError,
 } from "../scheduling/events.js";
 import { type Future, type ModuleRef, moduleOf } from "../scheduling/executors/executor.js";
+import { FunctionImportError } from "../scheduling/executors/import-error.js";
 import { LimitExceededError } from "../scheduling/executors/limits.js";
-import { assertCloneable } from "../scheduling/executors/wire.js";
+import { assertCloneable, RemoteError } from "../scheduling/executors/wire.js";
 import { isCommHandle } from "../scheduling/plugins/comm-handle.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import { type AnyFn, Task, type TaskOptions } from "../scheduling/task.js";
@@ -38,6 +39,24 @@ export const CALL_TRIAL: ModuleRef = {
 /** Stands for `callTrial` in the host, which never runs it: executors that import run it. */
 function workerTrampoline(): never {
   throw new Error("callTrial runs in worker threads or processes only (imported by CALL_TRIAL)");
+}
+
+/** An `amltk worker` refused a module the call names (outside `--allow`, or missing there). */
+function isRefusedImport(error: unknown): error is RemoteError {
+  return error instanceof RemoteError && error.remoteCode === "module_not_allowed";
+}
+
+/** The refusal as the {@link FunctionImportError} of the trial's function, saying why. */
+function refusal(ref: ModuleRef, error: RemoteError): FunctionImportError {
+  const missing = error.cause instanceof RemoteError && error.cause.remoteCode === "ENOENT";
+  return new FunctionImportError(
+    ref.moduleUrl,
+    ref.exportName,
+    missing ? "not_found" : "not_allowed",
+    {
+      cause: error,
+    },
+  );
 }
 
 /** A plugin that contributes a worker-side trial wrapper (see {@link TrialWrapperRef}). */
@@ -103,8 +122,10 @@ export type TrialFn<C extends Record<string, unknown> = Record<string, unknown>>
 /**
  * Runs `fn(trial)` on a scheduler and emits the report. In-process executors call `fn` with
  * the very trial object; worker-process executors send `trial.toJSON()` to a trampoline
- * that imports `fn` (wrap it with `importable`) and rebuild the report on the host. An error
- * escaping `fn`, a non-report return, or a dead worker gives a crashed report.
+ * that imports `fn` (wrap it with `importable`) and rebuild the report on the host. A function
+ * a worker cannot import (not found, refused by `amltk worker --allow`, no such export) gives
+ * a failed report saying why; an error escaping `fn`, a non-report return, or a dead worker
+ * gives a crashed report.
  *
  * @example
  * ```ts
@@ -179,9 +200,13 @@ export class TrialTask<C extends Record<string, unknown> = Record<string, unknow
       const trial = this.#trials.get(f);
       if (!trial) return;
       this.#trials.delete(f);
-      // A resource limit is the trial's failure (its report names the limit); anything else
-      // (a dead worker, an error escaping the function) is a crash.
-      this.#emit(error instanceof LimitExceededError ? trial.fail(error) : trial.crashed(error));
+      // A resource limit is the trial's failure (its report names the limit), and so is a
+      // function a queue worker refused to import (it never ran); anything else (a dead
+      // worker, an error escaping the function) is a crash.
+      if (error instanceof LimitExceededError) this.#emit(trial.fail(error));
+      else if (this.#ref && isRefusedImport(error))
+        this.#emit(trial.fail(refusal(this.#ref, error)));
+      else this.#emit(trial.crashed(error));
     });
     this.task.on("onCancelled", (f) => {
       const trial = this.#trials.get(f);

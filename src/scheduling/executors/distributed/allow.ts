@@ -27,8 +27,8 @@ import { OptionError } from "../../../shared/options.js";
  * ```
  */
 export class ModuleNotAllowedError extends AmltkError<"module_not_allowed"> {
-  constructor(url: string, why: string) {
-    super("module_not_allowed", `amltk worker refused to import ${url}: ${why}`);
+  constructor(url: string, why: string, options?: { cause?: unknown }) {
+    super("module_not_allowed", `amltk worker refused to import ${url}: ${why}`, options);
     this.name = "ModuleNotAllowedError";
   }
 }
@@ -69,6 +69,7 @@ export function assertModuleAllowed(url: string, roots: readonly string[]): void
     throw new ModuleNotAllowedError(
       url,
       `it does not exist on this worker (${(e as Error).message})`,
+      { cause: e }, // its ENOENT code crosses to the driver: "not found", not "not allowed"
     );
   }
   if (inside(real, AMLTK_ROOT)) return; // amltk's own modules (trampolines, wrappers)
