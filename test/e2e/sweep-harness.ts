@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
-import { SqliteStore } from "../../src/store/sqlite/index.js";
+import { openStore } from "../../src/store/open-store.js";
 
 const DRIVER = fileURLToPath(new URL("./sweep-driver.ts", import.meta.url));
 const WORKER = fileURLToPath(new URL("./sweep-queue-worker.ts", import.meta.url));
@@ -21,7 +21,9 @@ export interface DriverArgs {
   optimizer: "tpe" | "nsga2" | "random";
   maxTrials: number;
   killAfterAsks?: number;
+  killBeforeTell?: number;
   redis?: string;
+  postgres?: string;
 }
 
 /** A seeded draw in [lo, hi], the n-th of a run with `seed`. */
@@ -158,10 +160,15 @@ export class SweepHarness {
   /**
    * The store's account of the sweep: every trial asked once (the optimizer's names, each
    * once), none left running, each told, none evaluated twice, a finished one evaluated, any
-   * other crashed; the sweep's record finished. Returns the crashed ones.
+   * other crashed; the sweep's record finished. Returns the crashed ones. `target`: the store
+   * (a `postgres://` URL), when not the SQLite store in the test's folder.
    */
-  async checkStore(name: string, maxTrials: number): Promise<{ crashed: string[] }> {
-    const store = await SqliteStore.open(this.dir);
+  async checkStore(
+    name: string,
+    maxTrials: number,
+    target: string = this.dir,
+  ): Promise<{ crashed: string[] }> {
+    const store = await openStore(target);
     try {
       const { runs } = await store.listRuns({ project: name, group: name });
       const trials = runs.filter((r) => r.jobType === "trial");

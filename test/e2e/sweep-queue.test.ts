@@ -3,11 +3,14 @@
  * processes): a driver killed with SIGKILL leaves its trials running on the workers; started
  * again with the same name it collects the ones that finished while it was away (finished,
  * not crashed), enqueues a trial it had journaled but not yet enqueued, and a worker killed
- * mid-trial gives that trial a crashed report once, never a second run. Checked against the
+ * mid-trial gives that trial a crashed report once, never a second run; a driver killed after
+ * a result arrived and before its report was journaled leaves the result in Redis, and the next
+ * driver collects it (the journal in SQLite, and once in PostgreSQL). Checked against the
  * store and the workers' evaluation log. `AMLTK_FAULT_SEED` replays a run.
  */
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type PgCluster, postgresAvailability, startPostgres } from "../services/postgres.js";
 import { type RedisServer, redisAvailability, startRedis } from "../services/redis.js";
 import { skipBecause } from "../skip.js";
 import { draw, ended, killGroup, SweepHarness } from "./sweep-harness.js";
@@ -22,6 +25,9 @@ const skipped =
     "durable sweeps on the queue executor",
     `written for Linux (process groups, /proc); this is ${process.platform}`,
   ) || skipBecause(!REDIS.found, "durable sweeps on the queue executor", REDIS.reason);
+
+const PG = postgresAvailability("a durable sweep's journal in PostgreSQL");
+const noPostgres = skipBecause(!PG.found, "a durable sweep's journal in PostgreSQL", PG.reason);
 
 /** The parent pid of `pid` (0 once it is gone). */
 function parentOf(pid: number): number {
@@ -87,6 +93,49 @@ describe.skipIf(skipped)("a durable sweep on the queue executor", () => {
     expect(crashed, `seed ${SEED}, k ${k}`).toEqual([]);
     expect(h.evaluations().length).toBe(10);
   }, 60_000);
+
+  it("a driver killed between a result's arrival and its journal commit: collected, not rerun", async () => {
+    h = new SweepHarness(2, 5);
+    await Promise.all([h.queueWorker(redis.url), h.queueWorker(redis.url)]);
+    const args = { name: "window", optimizer: "random", maxTrials: 8, redis: redis.url } as const;
+    const k = draw(SEED, 2, 1, 6);
+    const { child, lines } = h.driver({ ...args, killBeforeTell: k });
+    expect((await ended(child)).signal, lines.join("\n")).toBe("SIGKILL");
+    expect(await h.runToEnd(args)).toMatchObject({ exit: "EXHAUSTED", history: 8 });
+    // 0 lost (every trial told, none crashed), 0 doubled (checkStore), 0 left running.
+    const { crashed } = await h.checkStore("window", 8);
+    expect(crashed, `seed ${SEED}, k ${k}`).toEqual([]);
+    expect(h.evaluations().length).toBe(8);
+    expect(h.running()).toEqual([]);
+  }, 60_000);
+
+  describe.skipIf(noPostgres)("with the journal in PostgreSQL", () => {
+    let pg: PgCluster;
+    beforeAll(async () => {
+      pg = await startPostgres();
+    }, 60_000);
+    afterAll(() => pg?.stop());
+
+    it("resumes a driver killed before a tell committed: every trial once", async () => {
+      const postgres = await pg.createDatabase();
+      h = new SweepHarness(2, 5);
+      await Promise.all([h.queueWorker(redis.url), h.queueWorker(redis.url)]);
+      const args = {
+        name: "pg",
+        optimizer: "tpe",
+        maxTrials: 8,
+        redis: redis.url,
+        postgres,
+      } as const;
+      const k = draw(SEED, 3, 1, 6);
+      const { child, lines } = h.driver({ ...args, killBeforeTell: k });
+      expect((await ended(child)).signal, lines.join("\n")).toBe("SIGKILL");
+      expect(await h.runToEnd(args)).toMatchObject({ exit: "EXHAUSTED", history: 8 });
+      const { crashed } = await h.checkStore("pg", 8, postgres);
+      expect(crashed, `seed ${SEED}, k ${k}`).toEqual([]);
+      expect(h.evaluations().length).toBe(8);
+    }, 90_000);
+  });
 
   it("reports a trial whose worker was killed crashed, once, and finishes the sweep", async () => {
     h = new SweepHarness(2, 400);

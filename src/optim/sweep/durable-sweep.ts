@@ -16,7 +16,7 @@ import type { TrialTask } from "../../trial/trial-task.js";
 import { configKey } from "../space/key.js";
 import type { Config, Optimizer } from "../types.js";
 import { SweepOptionError, SweepReplayError } from "./errors.js";
-import { resumesJobs, useJobIds, withJobId } from "./job-ids.js";
+import { acknowledgeJob, resumesJobs, useJobIds, withJobId } from "./job-ids.js";
 import { type JournaledTrial, SweepJournal, trialRunId } from "./journal.js";
 import { specOf } from "./spec.js";
 
@@ -101,6 +101,8 @@ export class DurableSweep {
   #ownStore: Store | undefined;
   #asked: number;
   #seq: number;
+  /** The executor each submitted, untold trial runs on: told, its job is acknowledged there. */
+  readonly #executors = new Map<string, Executor>();
 
   private constructor(
     name: string,
@@ -173,8 +175,10 @@ export class DurableSweep {
 
   /**
    * Submits `trial` (one this sweep asked) to `task` with its job id on the call, so a queue
-   * executor never runs it twice, also when a later driver submits it again. `undefined`: a
-   * plugin vetoed it (then {@link DurableSweep.abandon} it).
+   * executor never runs it twice, also when a later driver submits it again, and keeps its
+   * result until {@link DurableSweep.tell} committed the report (a driver that dies in between
+   * leaves the result for the next one to collect). `undefined`: a plugin vetoed it (then
+   * {@link DurableSweep.abandon} it).
    */
   submit<C extends Record<string, unknown>>(
     task: TrialTask<C>,
@@ -182,7 +186,9 @@ export class DurableSweep {
   ): Future<unknown> | undefined {
     const off = useJobIds(task.task);
     try {
-      return withJobId(this.jobId(trial.name), () => task.submit(trial));
+      const future = withJobId(this.jobId(trial.name), () => task.submit(trial));
+      if (future) this.#executors.set(trial.name, task.scheduler.executor);
+      return future;
     } finally {
       off();
     }
@@ -197,11 +203,19 @@ export class DurableSweep {
     return resumesJobs(executor);
   }
 
-  /** Tells the optimizer now; resolves once the report is committed. */
-  tell(report: TrialReport): Promise<void> {
+  /**
+   * Tells the optimizer now; resolves once the report is committed. Then, and only then, the
+   * executor may drop the trial's job (see {@link DurableSweep.submit}).
+   */
+  async tell(report: TrialReport): Promise<void> {
     this.optimizer.tell(report);
     this.told.push(report);
-    return this.#journal.tell(report, this.#seq++);
+    await this.#journal.tell(report, this.#seq++);
+    const executor = this.#executors.get(report.name);
+    if (executor) {
+      this.#executors.delete(report.name);
+      acknowledgeJob(executor, this.jobId(report.name));
+    }
   }
 
   /** Takes back an asked trial that never ran (the run ended first): it was never asked. */

@@ -7,6 +7,11 @@
  * the driver (threads, processes) take no job ids: a resumed sweep reports their in-flight
  * trials crashed.
  *
+ * Exactly once: the executor keeps a trial's finished job (its result) until the sweep has
+ * journaled the report and acknowledges it. A driver killed between the result's arrival and
+ * the journal's commit leaves the job in Redis, and the next driver collects its result
+ * instead of running the trial again.
+ *
  * @module
  */
 
@@ -20,8 +25,25 @@ let current: string | undefined;
 class SweepJobIds extends Plugin {
   readonly name = "sweep-job-ids";
   override prepareCall(call: CallExtras): void {
-    if (current !== undefined) call.jobId = current;
+    if (current === undefined) return;
+    call.jobId = current;
+    // The result stays in Redis until the sweep journaled the report (see acknowledgeJob).
+    call.holdResult = true;
   }
+}
+
+/** An executor that holds results until acknowledged (`CallExtras.holdResult`). */
+interface Acknowledging {
+  acknowledge(jobId: string): void;
+}
+
+/**
+ * Lets `executor` drop job `jobId`'s result: the sweep's journal committed its report, so a
+ * resumed driver finds the trial told and never needs the job again. No-op elsewhere.
+ */
+export function acknowledgeJob(executor: Executor, jobId: string): void {
+  const a = executor as Partial<Acknowledging>;
+  if (typeof a.acknowledge === "function") a.acknowledge(jobId);
 }
 
 /** Whether `executor` keeps calls by job id across drivers (the queue executor: `attach`). */

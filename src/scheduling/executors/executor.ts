@@ -60,6 +60,14 @@ export interface CallExtras {
    * events for the one shared future.
    */
   jobId?: string;
+  /**
+   * With a `jobId`: the executor keeps the call's result where a later driver can collect it
+   * until the caller confirms it is safe elsewhere (`QueueExecutor.acknowledge(jobId)`), instead
+   * of dropping it as soon as the future settles. A durable sweep sets it and acknowledges
+   * after its journal committed the report, so a driver that dies in between leaves the result
+   * to collect, and the trial is never run twice. Executors that keep nothing ignore it.
+   */
+  holdResult?: boolean;
 }
 
 /**

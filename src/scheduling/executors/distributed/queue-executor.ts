@@ -29,6 +29,7 @@ import {
 } from "../executor.js";
 import { toModuleCall, WorkerDiedError } from "../pool.js";
 import { assertCloneable } from "../wire.js";
+import { Acknowledgements } from "./acks.js";
 import { type DriverConnections, openDriverConnections } from "./driver-connections.js";
 import { assertJobId, listQueueJobs, type QueuedJob } from "./job-ids.js";
 import {
@@ -67,6 +68,8 @@ interface Pending {
   retries: number;
   /** The future was cancelled; the job's outcome, if it ran anyway, is still acknowledged. */
   cancelled: boolean;
+  /** Settled, the job stays in Redis until {@link QueueExecutor.acknowledge} (`holdResult`). */
+  hold: boolean;
 }
 
 /**
@@ -79,7 +82,8 @@ interface Pending {
  * `prepareCall`); a job id already in the queue is never run twice. A driver started again
  * (same `driverId` to also get the messages sent while it was away) finds its jobs with
  * {@link QueueExecutor.listJobs} and re-attaches with {@link QueueExecutor.attach}. A finished
- * job stays in Redis until a driver took its result.
+ * job stays in Redis until a driver took its result, and, for a call with `holdResult`, until
+ * the caller said the result is durable ({@link QueueExecutor.acknowledge}).
  *
  * @example
  * ```ts
@@ -95,8 +99,7 @@ export class QueueExecutor implements Executor {
   #pending = new Map<string, Pending>();
   #toAdd: { id: string; data: QueueJobData }[] = [];
   #flushing?: Promise<void>;
-  #acks: string[] = [];
-  #acking?: Promise<void>;
+  #acks = new Acknowledgements(() => this.#conn?.queue);
   #conn?: DriverConnections;
   #opening?: Promise<DriverConnections>;
   /** Removals of cancelled jobs under way: closing waits for them. */
@@ -144,6 +147,7 @@ export class QueueExecutor implements Executor {
       added: false,
       retries: this.options.retries,
       cancelled: false,
+      hold: call.holdResult === true && call.jobId !== undefined,
     };
     this.#pending.set(id, p);
     call.channel?.open((msg) => this.#postToCall(id, p, msg), p.future);
@@ -157,7 +161,8 @@ export class QueueExecutor implements Executor {
    * Re-attaches to job `jobId` (enqueued by this or an earlier driver): a future that settles
    * with the job's result whether it finished while no driver listened, is still waiting or
    * running, or was lost with its worker (a `WorkerDiedError`). Undefined when no such job is
-   * in Redis (never enqueued, or its result was already taken).
+   * in Redis (never enqueued, or its result was already taken). `holdResult`: as on a call
+   * (`CallExtras.holdResult`), the job stays until {@link QueueExecutor.acknowledge}.
    *
    * @example
    * ```ts
@@ -167,7 +172,10 @@ export class QueueExecutor implements Executor {
    * }
    * ```
    */
-  async attach<T = unknown>(jobId: string): Promise<Future<T> | undefined> {
+  async attach<T = unknown>(
+    jobId: string,
+    options: { holdResult?: boolean } = {},
+  ): Promise<Future<T> | undefined> {
     assertJobId(jobId);
     const known = this.#pending.get(jobId);
     if (known) return known.future as Future<T>;
@@ -177,7 +185,14 @@ export class QueueExecutor implements Executor {
     const again = this.#pending.get(jobId);
     if (again) return again.future as Future<T>;
     const retries = (job.data as Partial<QueueJobData>).r ?? 0;
-    const p: Pending = { future: new Future(), outbox: [], added: true, retries, cancelled: false };
+    const p: Pending = {
+      future: new Future(),
+      outbox: [],
+      added: true,
+      retries,
+      cancelled: false,
+      hold: options.holdResult === true,
+    };
     this.#pending.set(jobId, p);
     p.future.state = "running";
     const settle = await settlementOf(job);
@@ -196,6 +211,39 @@ export class QueueExecutor implements Executor {
    */
   async listJobs(prefix = ""): Promise<QueuedJob[]> {
     return listQueueJobs((await this.#open()).queue, prefix);
+  }
+
+  /**
+   * Takes job `jobId`'s result out of Redis: for a call submitted with `holdResult` (or
+   * attached so), once the caller put its result somewhere durable. Until then a driver that
+   * dies leaves the finished job in Redis, and the next driver collects it instead of running
+   * the call again. Acknowledging a job that is not held, or not settled yet, does nothing
+   * (a call is acknowledged once it settled and was acknowledged, in either order).
+   *
+   * @example
+   * ```ts
+   * const future = executor.submit({ ...call, jobId: "sweep-7.trial-3", holdResult: true });
+   * const report = await future.promise;
+   * await journal.commit(report);
+   * executor.acknowledge("sweep-7.trial-3");
+   * ```
+   */
+  acknowledge(jobId: string): void {
+    this.#acks.release(jobId, this.#pending.get(jobId)?.hold === true);
+  }
+
+  /**
+   * Resolves once the acknowledgements made so far reached Redis (a closing executor does
+   * this by itself).
+   *
+   * @example
+   * ```ts
+   * executor.acknowledge(id);
+   * await executor.flushAcknowledgements(); // the job is gone from Redis
+   * ```
+   */
+  async flushAcknowledgements(): Promise<void> {
+    await this.#acks.flush();
   }
 
   async shutdown({ wait }: ShutdownOptions): Promise<void> {
@@ -241,7 +289,7 @@ export class QueueExecutor implements Executor {
     if (!conn) return;
     await this.#flushing;
     await Promise.all(this.#removals);
-    await this.#ackNow();
+    await this.#acks.sendNow();
     this.#conn = undefined;
     await conn.close();
   }
@@ -346,26 +394,8 @@ export class QueueExecutor implements Executor {
       p.channel?.end();
       settle();
     }
-    this.#acks.push(id);
-    this.#acking ??= this.#ackSoon();
+    this.#acks.settled(id, p.hold && !p.cancelled);
     this.#checkIdle();
-  }
-
-  // ---- acknowledgements -----------------------------------------------------------------
-
-  async #ackSoon(): Promise<void> {
-    await new Promise<void>((r) => setImmediate(r));
-    await this.#ackNow();
-  }
-
-  async #ackNow(): Promise<void> {
-    while (this.#acks.length > 0 && this.#conn) {
-      const ids = this.#acks.splice(0);
-      const queue = this.#conn.queue;
-      // Sent together: ioredis pipelines them on one connection.
-      await Promise.all(ids.map((id) => queue.remove(id).catch(() => 0)));
-    }
-    this.#acking = undefined;
   }
 
   // ---- reconciliation ---------------------------------------------------------------------
