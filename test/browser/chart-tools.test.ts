@@ -1,6 +1,7 @@
 /**
- * Issue 15, "Missing" (chart control) in real Chromium: a regex search over panels, a y scale
- * that ignores outliers, and a scatter of two summary values across runs.
+ * Issue 15, "Missing" (chart control) in real Chromium: a regex search over panels, a logged
+ * metric (epoch) as x, a y scale that ignores outliers, and a scatter of two summary values
+ * across runs.
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +13,10 @@ import { hashParams, type Suite, startSuite } from "./suite.js";
 const T0 = 1_764_000_000;
 const SPIKE = 10_000;
 
-/** Project "tools": 3 runs logging loss (run 0 starts with a spike), val/loss, val/acc, lr. */
+/**
+ * Project "tools": 3 runs of 100 steps logging loss (run 0 starts with a spike), val/loss,
+ * val/acc (= step / 100), lr and epoch (= floor(step / 10)).
+ */
 async function fill(store: SqliteStore): Promise<void> {
   for (let k = 0; k < 3; k++) {
     const id = `t${k}`;
@@ -34,6 +38,7 @@ async function fill(store: SqliteStore): Promise<void> {
           "val/loss": 2 - s / 100,
           "val/acc": s / 100,
           lr: 0.1,
+          epoch: Math.floor(s / 10),
         },
       })),
     );
@@ -76,23 +81,38 @@ describe.skipIf(noBrowser)("dashboard: chart tools", () => {
     const page = await suite.open("/p/tools?sel=t0,t1,t2");
     await page.waitForSelector('.grid .panel[data-key="val/acc"]');
     await page.waitForFunction(
-      () => document.querySelectorAll(".grid .panel[data-key]").length === 4,
+      () => document.querySelectorAll(".grid .panel[data-key]").length === 5,
     );
     await page.fill('input[name="panels"]', "^VAL/");
     expect(await visiblePanels(page)).toEqual(["val/acc", "val/loss"]);
-    expect(await page.textContent("#panel-count")).toBe("2 of 4 panels");
+    expect(await page.textContent("#panel-count")).toBe("2 of 5 panels");
     expect(hashParams(page).get("panels")).toBe("^VAL/");
     await page.fill('input[name="panels"]', "loss(");
     expect(await page.textContent(".chart-tools [role=alert]")).toContain("panel search");
-    expect(await visiblePanels(page)).toHaveLength(4);
+    expect(await visiblePanels(page)).toHaveLength(5);
     await suite.done(page);
     // Reloaded from the address, the search holds for panels drawn after it.
     const again = await suite.open("/p/tools?sel=t0,t1,t2&panels=acc%7Clr");
     await again.waitForFunction(
-      () => document.querySelectorAll(".grid .panel[data-key]").length === 4,
+      () => document.querySelectorAll(".grid .panel[data-key]").length === 5,
     );
     expect(await visiblePanels(again)).toEqual(["lr", "val/acc"]);
     await suite.done(again);
+  });
+
+  it("puts a logged metric on x: each point at the epoch of its step", async () => {
+    const page = await suite.open("/p/tools?sel=t1&keys=val/acc");
+    const panel = '.grid .panel[data-key="val/acc"]';
+    await page.waitForSelector(`${panel}[data-x-range]`);
+    expect(await page.getAttribute(panel, "data-x-range")).toBe("0..99");
+    await page.fill('input[name="xkey"]', "epoch");
+    await page.press('input[name="xkey"]', "Enter");
+    await page.waitForFunction(
+      (sel) => document.querySelector<HTMLElement>(sel)?.dataset.xRange === "0..9",
+      panel,
+    );
+    expect(hashParams(page).get("xkey")).toBe("epoch");
+    await suite.done(page);
   });
 
   it("ignores outliers on the y scale when asked", async () => {

@@ -19,6 +19,7 @@ import { h } from "../element.js";
 import { markOnce } from "../perf.js";
 import { createPanel, drawsBands, type Panel, type PanelOptions } from "./panel.js";
 import type { GroupBand, PanelInput } from "./panel-data.js";
+import { remapX } from "./x-metric.js";
 
 /**
  * Grouped charts: the groups of `by` over every run the runs query (or the run list) names,
@@ -40,6 +41,8 @@ export interface GridOptions {
   log: boolean;
   /** A y range that ignores outliers. */
   robustY?: boolean;
+  /** A logged metric to put on x instead of the step (ungrouped charts; x-metric.ts). */
+  xKey?: string;
   /** Grouped charts (one mean line and band per group), or null for one line per run. */
   grouping: Grouping | null;
   /** The x range shown (panel units: steps or seconds), fetched at full resolution; null: all. */
@@ -139,7 +142,8 @@ export class ChartGrid {
     const groupColors = new Map<string, string>();
     return {
       title: key,
-      xMode: this.o.xMode,
+      // A metric on x is a plain number axis.
+      xMode: this.o.xKey ? "step" : this.o.xMode,
       smoothing: this.o.smoothing,
       log: this.o.log,
       robustY: this.o.robustY,
@@ -234,6 +238,14 @@ export class ChartGrid {
             () => undefined,
           )
         : undefined;
+    const xKey = this.o.xKey;
+    if (xKey) {
+      // Both keys over the same steps and buckets, so each point finds its x value.
+      const ask = (k: string) =>
+        series({ runs: ids, keys: [k], x: "step", ...shape, fields: ["last"] });
+      const [ys, xs] = await Promise.all([ask(key), ask(xKey)]);
+      return { runs: remapX(ys, xs).filter((s) => s.x.length > 0) };
+    }
     const data: SeriesData[] =
       early ??
       (await series({ runs: ids, keys: [key], x: this.o.xMode, ...shape, ...this.range() }));

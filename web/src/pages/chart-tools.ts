@@ -1,6 +1,7 @@
 /**
  * Chart tools beside the chart controls: a regex search over the panels (`panels` in the
- * address; panels whose key does not match are hidden, as they come and go), a y scale that
+ * address; panels whose key does not match are hidden, as they come and go), a logged metric
+ * as x (`xkey`, e.g. `epoch`: charts-only, not grouped charts), a y scale that
  * ignores outliers (`yclip=1`), and a scatter of two summary values across the loaded runs
  * (`sx`, `sy`, open while `scatter=1`).
  */
@@ -83,6 +84,21 @@ export function chartTools(v: ViewState, grid: HTMLElement, on: ChartToolsHooks)
       ),
       count,
       error,
+      h(
+        "label",
+        { title: "a logged metric to use as x instead of the step (e.g. epoch)" },
+        "x metric ",
+        h("input", {
+          name: "xkey",
+          placeholder: "step",
+          value: v.get("xkey"),
+          style: "width:8em",
+          onchange: (e: Event) => {
+            v.set("xkey", (e.target as HTMLInputElement).value.trim());
+            on.rerender();
+          },
+        }),
+      ),
       h(
         "label",
         { title: "y range from the 2nd to the 98th percentile of the points drawn" },

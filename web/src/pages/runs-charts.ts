@@ -200,6 +200,7 @@ export class RunsCharts {
         smoothing: Number(get("smooth", "0")),
         log: get("log") === "1",
         robustY: get("yclip") === "1",
+        xKey: get("xkey") || undefined,
         grouping: this.grouping(),
         zoom: this.zoom(),
         onZoom: (r) => {
