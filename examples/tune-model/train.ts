@@ -65,7 +65,9 @@ export const trainModel = importable(
         val_loss: val.loss,
         val_accuracy: val.accuracy,
       };
-      run?.log({ ...last }, { step: epoch });
+      // The epoch is the step: logged as the step, not as a curve of its own.
+      const { epoch: _, ...curves } = last;
+      run?.log(curves, { step: epoch });
       trial.report(epoch, val.loss);
       if (await trial.shouldPrune()) {
         trial.summary.val_accuracy = val.accuracy;
