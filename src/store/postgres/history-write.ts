@@ -110,6 +110,11 @@ const CHUNK_CASTS = [
   "::float8",
 ];
 
+/** A float8 text parameter that keeps -0 (the driver prints `String(-0)`, which is "0"). */
+function exactParam(v: number): number | string {
+  return Object.is(v, -0) ? "-0" : v;
+}
+
 /** One (run, key) chunk row: steps, values, timestamps and the finite values' aggregates. */
 function chunkRow(
   runId: string,
@@ -150,9 +155,9 @@ function chunkRow(
     minTs,
     maxTs,
     nfin,
-    nfin > 0 ? vmin : null,
-    nfin > 0 ? vmax : null,
-    nfin > 0 ? vlast : null,
+    nfin > 0 ? exactParam(vmin) : null,
+    nfin > 0 ? exactParam(vmax) : null,
+    nfin > 0 ? exactParam(vlast) : null,
   ];
 }
 

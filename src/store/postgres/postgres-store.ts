@@ -35,7 +35,8 @@ import {
 import { migrate } from "./migrations.js";
 import { projectRows, queryRunRows } from "./run-query.js";
 import { getRunRow, type Queryable } from "./runs.js";
-import { readSeriesRows } from "./series.js";
+import { checkSeriesQuery, readSeriesRows } from "./series.js";
+import { SeriesCache } from "./series-cache.js";
 import { PgTransaction } from "./transaction.js";
 
 /**
@@ -128,6 +129,7 @@ export class PostgresStore implements Store, BatchWriter {
   readonly #changes: ChangeCounter;
   readonly #notifier: ChangeNotifier;
   readonly #opts: Required<PostgresStoreOptions>;
+  readonly #seriesCache = new SeriesCache();
   #closed = false;
 
   private constructor(
@@ -262,8 +264,34 @@ export class PostgresStore implements Store, BatchWriter {
     return this.#read((db) => historyKeyRows(db, runId));
   }
 
+  /** Series, computed for the (run, key) pairs not in the cache of this `changeVersion`. */
   async readSeries(query: SeriesQuery): Promise<Series[]> {
-    return this.#read((db) => readSeriesRows(db, query));
+    checkSeriesQuery(query);
+    const version = await this.changeVersion();
+    const cache = this.#seriesCache.at(version);
+    const idOf = (runId: string, key: string) => SeriesCache.idOf(query, runId, key);
+    const missing = [
+      ...new Set(query.runIds.filter((r) => query.keys.some((k) => !cache.get(idOf(r, k))))),
+    ];
+    if (missing.length > 0) {
+      const fresh = await this.#read((db) => readSeriesRows(db, { ...query, runIds: missing }));
+      // Kept only under the version read before: a later version drops them unread.
+      if (cache.stillAt(version)) for (const s of fresh) cache.set(idOf(s.runId, s.key), s.buckets);
+      const byId = new Map(fresh.map((s) => [idOf(s.runId, s.key), s.buckets]));
+      return this.#seriesOf(query, (id) => byId.get(id) ?? cache.get(id));
+    }
+    return this.#seriesOf(query, (id) => cache.get(id));
+  }
+
+  /** One series per asked (run, key), in the order asked; copies, so a caller may edit them. */
+  #seriesOf(q: SeriesQuery, bucketsOf: (id: string) => Series["buckets"] | undefined): Series[] {
+    return q.runIds.flatMap((runId) =>
+      q.keys.map((key) => ({
+        runId,
+        key,
+        buckets: (bucketsOf(SeriesCache.idOf(q, runId, key)) ?? []).map((b) => ({ ...b })),
+      })),
+    );
   }
 
   async appendSystem(runId: string, samples: readonly SystemSample[]): Promise<void> {

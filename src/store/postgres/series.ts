@@ -150,6 +150,10 @@ export function decodeFloatArray(buf: Buffer): Float64Array {
   return out;
 }
 
+/** At most this many chunk queries at once, each of at least CHUNKS_PER_QUERY chunks. */
+const DATA_QUERIES = 4;
+const CHUNKS_PER_QUERY = 32;
+
 /** History buckets of every (run, key) of the query, in two round trips. */
 async function historySeries(db: Queryable, q: SeriesQuery): Promise<Map<string, Series>> {
   const metas = await db.query<ChunkRow>(metaSql(q.x), [
@@ -167,10 +171,18 @@ async function historySeries(db: Queryable, q: SeriesQuery): Promise<Map<string,
   }
   const needed = [...groups.values()].flatMap((g) => chunksToDecode(q, g).map((m) => m.id));
   const decoded = new Map<number, DecodedChunk>();
-  if (needed.length > 0) {
-    const data = await db.query<{ id: number; x: Buffer | null; v: Buffer }>(dataSql(q.x), [
-      needed,
-    ]);
+  // Many chunks: split over a few pooled connections, whose backends detoast them in parallel.
+  const parts = Math.min(DATA_QUERIES, Math.ceil(needed.length / CHUNKS_PER_QUERY));
+  const slices = Array.from({ length: parts }, (_, p) =>
+    needed.slice(
+      Math.floor((p * needed.length) / parts),
+      Math.floor(((p + 1) * needed.length) / parts),
+    ),
+  );
+  const answers = await Promise.all(
+    slices.map((ids) => db.query<{ id: number; x: Buffer | null; v: Buffer }>(dataSql(q.x), [ids])),
+  );
+  for (const data of answers) {
     for (const d of data.rows) {
       decoded.set(d.id, {
         // By step, a chunk of consecutive steps stores none: x = min_step + i.
@@ -237,13 +249,18 @@ async function systemSeries(db: Queryable, q: SeriesQuery): Promise<Map<string, 
   return out;
 }
 
-export async function readSeriesRows(db: Queryable, q: SeriesQuery): Promise<Series[]> {
+/** Refuses a bucket count or x axis the store does not serve (as the SQLite store does). */
+export function checkSeriesQuery(q: SeriesQuery): void {
   if (!Number.isInteger(q.buckets) || q.buckets < 1 || q.buckets > 100_000) {
     throw new StoreError(`invalid bucket count ${JSON.stringify(q.buckets)}`, "invalid");
   }
   if (q.x !== "step" && q.x !== "time") {
     throw new StoreError(`invalid x ${JSON.stringify(q.x)}`, "invalid");
   }
+}
+
+export async function readSeriesRows(db: Queryable, q: SeriesQuery): Promise<Series[]> {
+  checkSeriesQuery(q);
   if (q.runIds.length === 0 || q.keys.length === 0) return [];
   const found = q.source === "system" ? await systemSeries(db, q) : await historySeries(db, q);
   // One series per asked (run, key), in the order asked, empty where nothing is stored.
