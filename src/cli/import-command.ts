@@ -26,7 +26,10 @@ export function registerImportCommands(program: Command): void {
       "--store <dir|url>",
       "run folder or postgres:// URL (default: --dir, $AMLTK_DIR or ./amltk-runs)",
     )
-    .option("--force", "replace runs already in the store (default: skip them)")
+    .option(
+      "--force",
+      "replace runs already in the store (default: skip them, merging parts of a resumed run not yet imported)",
+    )
     .action(async (paths: string[], opts: ImportOptions) => {
       const files = await findWandbRunFiles(paths);
       const target = opts.store ?? opts.dir ?? defaultStoreDir();
@@ -45,7 +48,9 @@ export function registerImportCommands(program: Command): void {
               filesDir,
             });
             if (r.status === "skipped") {
-              console.log(`skipped ${r.runId}: already in the store (--force replaces it)`);
+              console.log(
+                `skipped ${r.runId}: already in the store, every part given (--force replaces it)`,
+              );
               continue;
             }
             imported++;
@@ -75,7 +80,9 @@ async function describeImport(r: WandbImportResult, store: Store): Promise<strin
   const lines = [
     `${r.status} ${r.runId} (${run?.name}, project ${run?.project}): ${r.steps} steps, ${r.state}`,
   ];
-  if (r.files.length > 1) lines.push(`  merged ${r.files.length} parts of a resumed run`);
+  if (r.status === "merged") {
+    lines.push(`  added ${r.files.length} later part(s) of a resumed run to the stored run`);
+  } else if (r.files.length > 1) lines.push(`  merged ${r.files.length} parts of a resumed run`);
   const kept = [
     r.systemSamples > 0 ? `${r.systemSamples} system samples` : "",
     r.consoleLines > 0 ? `${r.consoleLines} console lines` : "",

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../store/sqlite/index.js";
+import { WandbPartOrderError } from "./errors.js";
 import { findWandbRunFiles, groupWandbRunParts } from "./find-runs.js";
 import { FIXTURES, tempDir } from "./fixtures.test-helpers.js";
 import { importWandbRun } from "./import-run.js";
@@ -62,6 +63,36 @@ describe("importing real wandb 0.30 runs that used to lose data", () => {
     const run = (await store.getRun("resumed0"))!;
     expect(run).toMatchObject({ state: "finished", exitCode: 0, name: "resumed" });
     expect(run.summary).toMatchObject({ part: 2, x: 9 });
+  });
+
+  it("merges a resumed run's later part imported by a second command, once", async () => {
+    const [first, second] = await partsOf("resumed0");
+    expect((await importWandbRun(first!, store)).status).toBe("imported");
+    const res = await importWandbRun(second!, store);
+    expect(res).toMatchObject({ status: "merged", steps: 5, droppedSteps: 0, files: [second] });
+    const expected = Array.from({ length: 10 }, (_, i) => [i, i]);
+    const rows = async () => (await store.readHistory("resumed0")).map((r) => [r.step, r.values.x]);
+    expect(await rows()).toEqual(expected);
+    const run = (await store.getRun("resumed0"))!;
+    expect(run).toMatchObject({ state: "finished", exitCode: 0, name: "resumed" });
+    expect(run.summary).toMatchObject({ part: 2, x: 9 });
+    // Either part again, or both: nothing doubles and nothing fails.
+    expect((await importWandbRun(second!, store)).status).toBe("skipped");
+    expect((await importWandbRun([first!, second!], store)).status).toBe("skipped");
+    expect(await rows()).toEqual(expected);
+  });
+
+  it("refuses an earlier part imported after a later one, naming its folder", async () => {
+    const [first, second] = await partsOf("resumed0");
+    await importWandbRun(second!, store);
+    const before = await store.readHistory("resumed0");
+    const err = await importWandbRun(first!, store).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WandbPartOrderError);
+    expect((err as Error).message).toContain(basename(dirname(first!)));
+    expect(await store.readHistory("resumed0")).toEqual(before);
+    // --force replaces the run with both parts merged in start order.
+    const res = await importWandbRun([second!, first!], store, { force: true });
+    expect(res).toMatchObject({ status: "replaced", steps: 10 });
   });
 
   it("imports system metrics, console lines, media and histograms whole, and copies files", async () => {

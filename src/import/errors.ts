@@ -56,3 +56,25 @@ export class WandbImportError extends AmltkError<"not_a_wandb_run"> {
     super("not_a_wandb_run", message, options);
   }
 }
+
+/**
+ * Thrown when a part of a resumed W&B run is imported after a later part of the same run: its
+ * rows would have to go before rows already stored. Code `part_out_of_order`; the message names
+ * the folder refused and when the stored part started. Import all the run's folders in one
+ * command with `--force` (which replaces the stored run and merges the parts in start order).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await importWandbRun("wandb/offline-run-20240101_000000-abc/run-abc.wandb", store);
+ * } catch (e) {
+ *   if (e instanceof WandbPartOrderError) console.error(e.message);
+ * }
+ * ```
+ */
+export class WandbPartOrderError extends AmltkError<"part_out_of_order"> {
+  override name = "WandbPartOrderError";
+  constructor(message: string, options?: AmltkErrorOptions) {
+    super("part_out_of_order", message, options);
+  }
+}

@@ -1,7 +1,8 @@
 import { cp, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { RunState, Store } from "../store/types.js";
+import type { RunRecord, RunState, Store, StoreTransaction } from "../store/types.js";
 import { WandbLogError } from "./errors.js";
+import { markPartsImported, partsToMerge, type RunPart } from "./part-ledger.js";
 import { readWandbLog } from "./read-wandb-log.js";
 import { type ImportCounts, type ImportWriter, RunImport } from "./run-import.js";
 
@@ -15,7 +16,11 @@ import { type ImportCounts, type ImportWriter, RunImport } from "./run-import.js
  * ```
  */
 export interface WandbImportOptions {
-  /** Replace a run with the same id already in the store (default: skip it). */
+  /**
+   * Replace a run with the same id already in the store. Default: a part of a resumed run not
+   * yet imported (started after the stored parts) is merged into it; parts already imported
+   * are skipped; a part that started before the stored ones throws `WandbPartOrderError`.
+   */
   force?: boolean;
   /**
    * Copy each run folder's `files/` (media, tables, W&B's own files) to `<filesDir>/<run-id>/`
@@ -41,8 +46,12 @@ export interface WandbImportResult extends ImportCounts {
   /** Every part read, in start-time order. */
   files: string[];
   runId: string;
-  /** `skipped`: a run with this id was already in the store (and `force` was not set). */
-  status: "imported" | "replaced" | "skipped";
+  /**
+   * `skipped`: the run (each part given) was already in the store and `force` was not set;
+   * `merged`: later parts of a resumed run were added to the run already stored (`files` lists
+   * them, and the counts are theirs).
+   */
+  status: "imported" | "replaced" | "merged" | "skipped";
   state: RunState | null;
   /** Files copied into `filesDir`. */
   filesCopied: number;
@@ -66,13 +75,20 @@ function idFromFile(file: string): string {
  * part), merged in start-time order as `wandb sync` does.
  *
  * The run is written in one store transaction (where the store has them): a failed import
- * leaves nothing behind, and a run already in the store is skipped unless `force`. A history row
+ * leaves nothing behind, and a run already in the store is skipped unless `force` (but see
+ * below for resumed runs). A history row
  * the store cannot hold (a step above 2^53 - 1, a key over 512 characters) is dropped and counted
  * in `droppedRows`; a row whose step does not increase in `droppedSteps`. A damaged log does not
  * throw: what came before the damage is imported, the run is marked `crashed` unless its exit
  * was read, and `result.error` says where. It throws `WandbLogError` only when nothing could be
  * read (not a W&B file, damage before the run record). While the transaction is open (SQLite:
  * the write lock), other writes of the same process join it: import from a process of its own.
+ *
+ * A resumed run imported one folder per call: a part not yet in the stored run that started
+ * after its parts is merged into it (status `merged`, on stores with transactions; the parts
+ * imported are marked in the ingest ledger), a part already imported is skipped, and a part that
+ * started before the stored ones throws `WandbPartOrderError` (import all the folders together
+ * with `force`).
  *
  * @example
  * ```ts
@@ -89,21 +105,75 @@ export async function importWandbRun(
   store: Store,
   opts: WandbImportOptions = {},
 ): Promise<WandbImportResult> {
-  const files = typeof file === "string" ? [file] : await inStartOrder(file);
+  const parts = await inStartOrder(typeof file === "string" ? [file] : file);
+  const files = parts.map((p) => p.file);
   const runId = (await peekRunInfo(files[0]!)).id || idFromFile(files[0]!);
   let status: WandbImportResult["status"] = "imported";
-  if (await store.getRun(runId)) {
-    if (!opts.force) return skipped(files, runId);
+  const stored = await store.getRun(runId);
+  if (stored && opts.force) {
     await store.deleteRun(runId);
     status = "replaced";
+  } else if (stored) {
+    return store.transaction ? mergeLaterParts(store, stored, parts, opts) : skipped(files, runId);
   }
-  const read = await writeRun(store, (w) => readParts(w, runId, files));
+  const read = await writeRun(store, async (w) => {
+    const got = await readParts(new RunImport(w, runId), files);
+    if (isTransaction(w)) await markPartsImported(w, runId, parts);
+    return got;
+  });
   const filesCopied = opts.filesDir ? await copyRunFiles(files, join(opts.filesDir, runId)) : 0;
   return {
     file: files[0]!,
     files,
     runId,
     status,
+    ...read.counts,
+    state: read.state,
+    filesCopied,
+    error: read.error,
+  };
+}
+
+/**
+ * Imports the parts of a run already stored that are not in it yet (a resumed run imported one
+ * folder per command): they continue the stored run in one transaction. Parts already imported
+ * are left out; when none is left the result is `skipped`.
+ */
+async function mergeLaterParts(
+  store: Store,
+  stored: RunRecord,
+  parts: readonly RunPart[],
+  opts: WandbImportOptions,
+): Promise<WandbImportResult> {
+  const runId = stored.id;
+  const last =
+    stored.nextStep > 0
+      ? (await store.readHistory(runId, { minStep: stored.nextStep - 1, limit: 1 }))[0]
+      : undefined;
+  const merged = await store.transaction!(async (tx) => {
+    const fresh = await partsToMerge(tx, stored, parts);
+    if (fresh.length === 0) return undefined;
+    const run = new RunImport(tx, runId);
+    run.resumeFrom(stored, last);
+    const read = await readParts(
+      run,
+      fresh.map((p) => p.file),
+    );
+    await markPartsImported(tx, runId, fresh);
+    return { read, files: fresh.map((p) => p.file) };
+  });
+  if (!merged)
+    return skipped(
+      parts.map((p) => p.file),
+      runId,
+    );
+  const { read, files } = merged;
+  const filesCopied = opts.filesDir ? await copyRunFiles(files, join(opts.filesDir, runId)) : 0;
+  return {
+    file: files[0]!,
+    files,
+    runId,
+    status: "merged",
     ...read.counts,
     state: read.state,
     filesCopied,
@@ -121,8 +191,7 @@ interface PartsRead {
  * Reads every part into one run; stops at the first damage (keeping what came before it).
  * Throws the damage itself when nothing of the run came before it.
  */
-async function readParts(w: ImportWriter, runId: string, files: string[]): Promise<PartsRead> {
-  const run = new RunImport(w, runId);
+async function readParts(run: RunImport, files: readonly string[]): Promise<PartsRead> {
   let error: WandbLogError | undefined;
   for (const f of files) {
     run.startPart();
@@ -136,6 +205,10 @@ async function readParts(w: ImportWriter, runId: string, files: string[]): Promi
   }
   const state = await run.close();
   return { counts: run.counts, state, error };
+}
+
+function isTransaction(w: ImportWriter): w is StoreTransaction {
+  return "setIngestSeq" in w;
 }
 
 /**
@@ -178,11 +251,14 @@ async function peekRunInfo(file: string): Promise<{ id: string; startTime?: numb
 }
 
 /** The parts of a resumed run, earliest start first (the folder name's time when no record says). */
-async function inStartOrder(files: readonly string[]): Promise<string[]> {
+async function inStartOrder(files: readonly string[]): Promise<RunPart[]> {
   const keyed = await Promise.all(
-    files.map(async (f) => ({ f, t: (await peekRunInfo(f)).startTime ?? folderTime(f) })),
+    files.map(async (file) => ({
+      file,
+      start: (await peekRunInfo(file)).startTime ?? folderTime(file),
+    })),
   );
-  return keyed.sort((a, b) => a.t - b.t || a.f.localeCompare(b.f)).map((k) => k.f);
+  return keyed.sort((a, b) => a.start - b.start || a.file.localeCompare(b.file));
 }
 
 /** Epoch ms from `offline-run-YYYYMMDD_HHMMSS-<id>`, or +Infinity. */

@@ -9,6 +9,7 @@ import type {
   ConsoleLine,
   HistoryRow,
   RunPatch,
+  RunRecord,
   RunState,
   StoredValue,
   StoreTransaction,
@@ -72,6 +73,36 @@ export class RunImport {
     private readonly w: ImportWriter,
     readonly runId: string,
   ) {}
+
+  /**
+   * Continues `stored` (a run imported earlier) with later parts: their rows follow its last
+   * row (`last`) as a resumed part's follow the earlier parts' in one import, and its name,
+   * config and summary are the starting point that the new parts' records update.
+   */
+  resumeFrom(stored: RunRecord, last: HistoryRow | undefined): void {
+    this.info = {
+      id: stored.id,
+      project: stored.project,
+      entity: stored.entity ?? undefined,
+      group: stored.group ?? undefined,
+      jobType: stored.jobType ?? undefined,
+      name: stored.name,
+      notes: stored.notes ?? undefined,
+      tags: stored.tags,
+      host: stored.host ?? undefined,
+      startTime: stored.createdAt,
+      resumed: false,
+      config: [],
+      summary: [],
+    };
+    Object.assign(this.config, structuredClone(stored.config));
+    Object.assign(this.summary, stored.summary);
+    this.created = true;
+    this.lastStep = stored.nextStep - 1;
+    this.lastRuntime = last?.runtime ?? 0;
+    this.lastTimestamp = last?.timestamp;
+    this.part = { index: 0, stepOffset: 0, runtimeOffset: 0, decided: true };
+  }
 
   /** Starts the next part (file) of the run. */
   startPart(): void {
