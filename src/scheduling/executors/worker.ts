@@ -26,7 +26,13 @@ type Fn = (...args: unknown[]) => unknown;
 // Threads: structured clone. Processes: a JSON channel (see toJsonWire).
 const post: (m: WorkerMsg) => void = parentPort
   ? (m) => parentPort?.postMessage(m)
-  : (m) => process.send?.(toJsonWire(m));
+  : (m) => {
+      const wire = toJsonWire(m); // throws for an uncloneable value: reply() says which part
+      // The host is gone (its channel closed): nothing can reach it, and this worker ends
+      // itself (the disconnect handler, the parent watch). A send now would only raise an
+      // unhandled ERR_IPC_CHANNEL_CLOSED.
+      if (process.connected) process.send?.(wire);
+    };
 
 const fns = new Map<string, Fn>();
 const queue: WireJob[] = [];
@@ -131,9 +137,16 @@ if (parentPort) {
   post({ t: "hello", tid: threadId() });
 } else {
   process.on("message", (m) => onMessage(fromJsonWire<HostMsg>(m)));
+  // A send whose channel closed midway fails later, as an "error" event of the process.
+  process.on("error", (e) => {
+    if ((e as { code?: string }).code !== "ERR_IPC_CHANNEL_CLOSED" && process.connected) throw e;
+  });
   // A graceful stop: exit, leaving alone what finished trials started. Otherwise the channel
   // closed because the host died: end everything this worker's trials started, too.
   process.on("disconnect", () => (farewell ? process.exit(0) : endOwnGroup()));
+  // The host died while this worker started: its channel closed before the handler above
+  // listened, and the parent watch would take the new parent (init) for the host.
+  if (!process.connected) endOwnGroup();
   post({ t: "hello" });
   // After hello, so that the watchdog's start-up does not delay the first call.
   watchParent();
