@@ -7,6 +7,7 @@
  */
 import type { Run } from "../api.js";
 import { h } from "../element.js";
+import type { ViewState } from "../pages/runs-controls.js";
 import { replaceParams } from "../router.js";
 import { contourPlot, numericParams } from "./contour.js";
 import { intermediateValues } from "./intermediate.js";
@@ -21,12 +22,25 @@ export interface ExtrasInput {
   metric: string;
   dir: Direction;
   width: number;
+  /** Where the choices live (the runs page's view state); else the address directly. */
+  view?: ViewState;
 }
 
-/** The address's hash query, read and written in place (the runs page keeps the rest). */
-function hashParams(): URLSearchParams {
-  const q = location.hash.indexOf("?");
-  return new URLSearchParams(q < 0 ? "" : location.hash.slice(q + 1));
+/** The address's hash query, read and written in place (without a page's view state). */
+function addressView(): ViewState {
+  const params = () => {
+    const q = location.hash.indexOf("?");
+    return new URLSearchParams(q < 0 ? "" : location.hash.slice(q + 1));
+  };
+  return {
+    get: (k, d = "") => params().get(k) ?? d,
+    set: (k, v) => {
+      const p = params();
+      if (v === null || v === "") p.delete(k);
+      else p.set(k, v);
+      replaceParams(p);
+    },
+  };
 }
 
 function choice(
@@ -49,14 +63,13 @@ function choice(
 
 export function hpoExtras(o: ExtrasInput): HTMLElement {
   const box = h("div", { class: "hpo-extras" });
+  const view = o.view ?? addressView();
   const set = (k: string, v: string) => {
-    const p = hashParams();
-    p.set(k, v);
-    replaceParams(p);
+    view.set(k, v);
     draw();
   };
   const draw = () => {
-    const p = hashParams();
+    const p = { get: (k: string) => view.get(k) || null };
     const half = o.width / 2 - 8;
     const numeric = numericParams(o.runs, o.params);
     const cx = numeric.includes(p.get("cx") ?? "") ? p.get("cx")! : (numeric[0] ?? "");

@@ -6,6 +6,7 @@
 import type { Run } from "../api.js";
 import { h } from "../element.js";
 import { fmt } from "../format.js";
+import type { ViewState } from "../pages/runs-controls.js";
 import { flatEntries, pathValue } from "../run-fields.js";
 import { bestSoFar } from "./best-so-far.js";
 import { hpoExtras } from "./extras.js";
@@ -22,6 +23,8 @@ export interface HpoOptions {
   brushes: ReadonlyMap<string, Brush>;
   onChange(next: { metric?: string; dir?: "min" | "max"; param?: string }): void;
   onBrush(brushes: Map<string, Brush>): void;
+  /** The page's view state, where the extra views keep their choices (extras.ts). */
+  view?: ViewState;
 }
 
 /** Summary keys with a numeric value in some run: the metric candidates. */
@@ -185,6 +188,6 @@ export function renderHpo(o: HpoOptions, width: number): HTMLElement {
         ),
       ),
     ),
-    hpoExtras({ runs: o.runs, scored, metrics, params, metric, dir: o.dir, width }),
+    hpoExtras({ runs: o.runs, scored, metrics, params, metric, dir: o.dir, width, view: o.view }),
   );
 }

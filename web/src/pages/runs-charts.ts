@@ -152,6 +152,7 @@ export class RunsCharts {
           dir: get("dir") === "max" ? "max" : "min",
           param: get("param"),
           brushes: parseBrushes(get("brush")),
+          view: this.view,
           onChange: (next) => {
             for (const [k, v] of Object.entries(next)) set(k, v ?? null);
             void this.draw();
