@@ -10,6 +10,7 @@ interface ImportOptions {
   dir?: string;
   store?: string;
   force?: boolean;
+  files?: string;
 }
 
 /** `amltk import wandb <path...>`: copy W&B offline runs into the embedded store. */
@@ -30,12 +31,17 @@ export function registerImportCommands(program: Command): void {
       "--force",
       "replace runs already in the store (default: skip them, merging parts of a resumed run not yet imported)",
     )
+    .option(
+      "--files <dir>",
+      "copy run folders' files/ here (default: <run folder>/files; not copied into a PostgreSQL store without it)",
+    )
     .action(async (paths: string[], opts: ImportOptions) => {
       const files = await findWandbRunFiles(paths);
       const target = opts.store ?? opts.dir ?? defaultStoreDir();
       const store = await openStore(target);
       // Run files live beside a SQLite store (where the server's W&B routes keep uploads too).
-      const filesDir = isPostgresUrl(target) ? undefined : join(sqliteDirOf(target), "files");
+      const filesDir =
+        opts.files ?? (isPostgresUrl(target) ? undefined : join(sqliteDirOf(target), "files"));
       const runs = groupWandbRunParts(files);
       let imported = 0;
       let failed = 0;

@@ -108,6 +108,10 @@ export function registerServerCommands(program: Command): void {
       "also accept requests from this page origin (https://host:port); repeatable",
       collect,
     )
+    .option(
+      "--files <dir>",
+      "where run files uploaded by wandb clients are kept (default: <run folder>/files; a PostgreSQL store keeps none without it)",
+    )
     .action(
       async (
         opts: DirOption & {
@@ -117,6 +121,7 @@ export function registerServerCommands(program: Command): void {
           auth: boolean;
           allowHost?: string[];
           allowOrigin?: string[];
+          files?: string;
         },
       ) => {
         const target = storeTarget(opts);
@@ -132,6 +137,7 @@ export function registerServerCommands(program: Command): void {
           auth: opts.auth === false ? false : pgKeys ? { reads, keys: pgKeys.keys } : { reads },
           allowedHosts: opts.allowHost,
           allowedOrigins: opts.allowOrigin,
+          filesDir: opts.files,
           closeStore: true,
         });
         console.log(`amltk ui: ${server.url} (store ${describeStoreTarget(target)})`);

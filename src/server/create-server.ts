@@ -127,7 +127,9 @@ function buildApp(opts: ServerOptions, port: () => number | undefined, served?: 
     keys,
     auth: opts.auth !== false,
     readsNeedKey,
-    filesDir: opts.store instanceof SqliteStore ? join(opts.store.dir, "files") : undefined,
+    filesDir:
+      opts.filesDir ??
+      (opts.store instanceof SqliteStore ? join(opts.store.dir, "files") : undefined),
     changed: () => watcher.changed(),
   });
 

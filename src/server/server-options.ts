@@ -84,6 +84,18 @@ export interface ServerOptions {
    * are accepted; a request with any other `Origin` is refused with 403.
    */
   allowedOrigins?: string[];
+  /**
+   * Where run files uploaded through the W&B routes (media, tables, `config.yaml`; W&B's
+   * `CreateRunFiles`) are kept, as `<filesDir>/<run-id>/<name>`. Default: `files/` beside a
+   * SqliteStore's database; a store without a folder (PostgreSQL, memory) keeps no run files
+   * (uploads are refused) unless this is set.
+   *
+   * @example
+   * ```ts
+   * const server = await createServer({ store: await PostgresStore.open(url), filesDir: "/srv/amltk-files" });
+   * ```
+   */
+  filesDir?: string;
 }
 
 /**
@@ -114,6 +126,7 @@ const SERVER_OPTION_KEYS = optionKeys<ServerOptions>({
   readThreads: true,
   allowedHosts: true,
   allowedOrigins: true,
+  filesDir: true,
 });
 
 const AUTH_OPTION_KEYS = optionKeys<AuthOptions>({ reads: true, keys: true });
