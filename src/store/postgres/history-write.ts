@@ -8,6 +8,15 @@
 import { encodeJson } from "../../shared/json-numbers.js";
 import type { HistoryBatch } from "../history-batch.js";
 import { type ConsoleLine, StoreError, type SystemSample } from "../types.js";
+import {
+  canJoin,
+  JOIN_CHUNKS,
+  JOIN_STEPS,
+  MERGE_MAX,
+  readTails,
+  staysConsecutive,
+  type TailChunk,
+} from "./chunk-merge.js";
 import { checkKey, checkTime, checkValue } from "./run-checks.js";
 import { type Queryable, requireRun } from "./runs.js";
 
@@ -171,27 +180,36 @@ export async function writeHistoryBatch(
   if (b.rows === 0) return requireRun(db, runId, true);
   let maxStep = 0;
   for (let i = 0; i < b.rows; i++) if (b.steps[i]! > maxStep) maxStep = b.steps[i]!;
-  // The run's row lock, its `nextStep`, and the not-found check, in one statement.
-  const up = await db.query("UPDATE runs SET next_step = GREATEST(next_step, $2) WHERE id = $1", [
-    runId,
-    maxStep + 1,
-  ]);
+  // The run's row lock, its `nextStep`, and the not-found check, in one statement; the old
+  // `next_step` says whether the run has history yet (none: no last chunk to join).
+  const up = await db.query<{ before: number }>(
+    `UPDATE runs AS r SET next_step = GREATEST(o.next_step, $2)
+     FROM (SELECT id, next_step FROM runs WHERE id = $1 FOR UPDATE) AS o
+     WHERE r.id = o.id RETURNING o.next_step::float8 AS before`,
+    [runId, maxStep + 1],
+  );
   if (up.rowCount === 0)
     throw new StoreError(`unknown run id ${JSON.stringify(runId)}`, "not_found");
+  const small = b.rows < MERGE_MAX;
+  const tails =
+    small && up.rows[0]!.before > 0
+      ? await readTails(db, runId, [...b.columns.keys()])
+      : new Map<string | null, TailChunk>();
   const stepRows: unknown[][] = [];
+  const stepJoins: unknown[][] = [];
   for (let a = 0; a < b.rows; a += CHUNK) {
     const e = Math.min(b.rows, a + CHUNK);
     const steps = b.steps.subarray(a, e);
     const [mn, mx, consecutive] = stepRange(steps);
-    stepRows.push([
-      runId,
-      mn,
-      mx,
-      e - a,
-      consecutive ? null : floatArray(steps),
-      floatArray(b.runtimes.subarray(a, e)),
-      floatArray(b.timestamps.subarray(a, e)),
-    ]);
+    const runtimes = floatArray(b.runtimes.subarray(a, e));
+    const ts = floatArray(b.timestamps.subarray(a, e));
+    const t = tails.get(null);
+    if (canJoin(t, steps)) {
+      const cons = staysConsecutive(t, steps);
+      stepJoins.push([t.id, mx, e - a, cons, floatArray(steps), runtimes, ts]);
+      continue;
+    }
+    stepRows.push([runId, mn, mx, e - a, consecutive ? null : floatArray(steps), runtimes, ts]);
   }
   await insertRows(
     db,
@@ -199,7 +217,9 @@ export async function writeHistoryBatch(
     STEP_CASTS,
     stepRows,
   );
+  await insertRows(db, JOIN_STEPS.head, JOIN_STEPS.casts, stepJoins, JOIN_STEPS.tail);
   const chunkRows: unknown[][] = [];
+  const chunkJoins: unknown[][] = [];
   for (const [key, col] of b.columns) {
     for (let a = 0; a < col.n; a += CHUNK) {
       const n = Math.min(col.n, a + CHUNK) - a;
@@ -212,7 +232,21 @@ export async function writeHistoryBatch(
         ts[i] = b.timestamps[r]!;
         vals[i] = col.values[a + i]!;
       }
-      chunkRows.push(chunkRow(runId, key, steps, vals, ts));
+      const row = chunkRow(runId, key, steps, vals, ts);
+      const t = tails.get(key);
+      if (canJoin(t, steps)) {
+        // [id, max_step, n, consecutive, steps, then vals..vlast as chunkRow has them]
+        chunkJoins.push([
+          t.id,
+          row[3],
+          n,
+          staysConsecutive(t, steps),
+          floatArray(steps),
+          ...row.slice(6),
+        ]);
+        continue;
+      }
+      chunkRows.push(row);
     }
   }
   await insertRows(
@@ -222,6 +256,7 @@ export async function writeHistoryBatch(
     CHUNK_CASTS,
     chunkRows,
   );
+  await insertRows(db, JOIN_CHUNKS.head, JOIN_CHUNKS.casts, chunkJoins, JOIN_CHUNKS.tail);
   if (b.others.length > 0) {
     // Later writes of one (key, step) win, as a second statement would; one row each here.
     const last = new Map<string, unknown[]>();
