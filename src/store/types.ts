@@ -311,9 +311,18 @@ export interface Store {
   reapCrashed(staleAfterMs?: number): Promise<string[]>;
   /**
    * Runs `fn` as one transaction: when it resolves, everything it wrote through `tx` is committed
-   * at once; when it throws, nothing is, and the error is passed on. Transactions of one store
-   * run one after another. The server's ingest needs this (it refuses a store without one);
-   * a client-side store (online mode) has none.
+   * at once; when it throws, nothing is, and the error is passed on. The server's ingest needs
+   * this (it refuses a store without one); a client-side store (online mode) has none.
+   *
+   * What every backend guarantees: transactions are serializable where they meet. Two that
+   * touch the same run (its record, history, system metrics or console) or the same (run,
+   * writer) ledger entry take turns: the second sees everything the first committed, and a
+   * ledger read by `ingestSeq` stays valid until this transaction ends, so a batch is applied
+   * exactly once even when two server processes receive it. Transactions on different runs may
+   * run at the same time (PostgreSQL runs them in parallel on its pool, under row and advisory
+   * locks; SQLite and the in-memory store run all of a store's transactions one after another).
+   * A backend may run `fn` again after a transient failure (a deadlock, a restarted database)
+   * that rolled the first try back, so `fn` must have no effects outside `tx`.
    *
    * `fn` should wait on nothing but `tx`: a backend on one connection (SQLite) holds its write
    * lock until `fn` ends, and another write of the same process made meanwhile joins the
