@@ -7,6 +7,7 @@
 
 import { checkOptionKeys, optionKeys } from "../shared/options.js";
 import type { Mode } from "../track/index.js";
+import type { OnlineProtocol } from "../track/init-options.js";
 
 /**
  * Plain-data fields of {@link WandbParams} (all optional; `init`'s defaults apply).
@@ -30,8 +31,29 @@ export interface WandbParamsInit {
   mode?: Mode;
   /** Online mode: the server's URL (default env AMLTK_BASE_URL). */
   baseUrl?: string;
-  /** Online mode: an API key (default env AMLTK_API_KEY). */
+  /**
+   * Online mode: an API key (default env AMLTK_API_KEY; with `protocol: "wandb"`,
+   * WANDB_API_KEY).
+   */
   apiKey?: string;
+  /**
+   * Online mode: the protocol the server speaks, so that no environment variable is needed to
+   * send trials to W&B (or any W&B-protocol server): `"amltk"` (our server's batch API) or
+   * `"wandb"` (W&B's; `baseUrl` defaults to env WANDB_BASE_URL, else https://api.wandb.ai).
+   * Default: env AMLTK_PROTOCOL, else as `init` decides (see `InitOptions.protocol`).
+   *
+   * @example
+   * ```ts
+   * const plugin = new WandbPlugin({
+   *   project: "my-sweep",
+   *   mode: "online",
+   *   protocol: "wandb",
+   *   baseUrl: "https://api.wandb.ai",
+   *   apiKey: process.env.MY_WANDB_KEY,
+   * });
+   * ```
+   */
+  protocol?: OnlineProtocol;
   /** Store folder (default `$AMLTK_DIR`, then `./amltk-runs`). */
   dir?: string;
   jobType?: string;
@@ -47,6 +69,7 @@ export interface WandbParamsInit {
 }
 
 const MODES: readonly Mode[] = ["offline", "online", "disabled"];
+const PROTOCOLS: readonly OnlineProtocol[] = ["amltk", "wandb"];
 
 const FIELDS = optionKeys<WandbParamsInit>({
   project: true,
@@ -55,6 +78,7 @@ const FIELDS = optionKeys<WandbParamsInit>({
   mode: true,
   baseUrl: true,
   apiKey: true,
+  protocol: true,
   dir: true,
   jobType: true,
   tags: true,
@@ -86,6 +110,7 @@ export class WandbParams implements WandbParamsInit {
   readonly mode?: Mode;
   readonly baseUrl?: string;
   readonly apiKey?: string;
+  readonly protocol?: OnlineProtocol;
   readonly dir?: string;
   readonly jobType?: string;
   readonly tags?: string[];
@@ -100,6 +125,11 @@ export class WandbParams implements WandbParamsInit {
     if (init.mode !== undefined && !MODES.includes(init.mode)) {
       throw new TypeError(
         `WandbParams: mode must be one of ${MODES.join(", ")}, got ${show(init.mode)}`,
+      );
+    }
+    if (init.protocol !== undefined && !PROTOCOLS.includes(init.protocol)) {
+      throw new TypeError(
+        `WandbParams: protocol must be one of ${PROTOCOLS.join(", ")}, got ${show(init.protocol)}`,
       );
     }
     if (init.tags !== undefined && !isStringArray(init.tags)) {

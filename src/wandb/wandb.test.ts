@@ -138,6 +138,10 @@ describe("WandbPlugin", () => {
     expect(() => new WandbParams({ mode: "offlne" as never })).toThrow(
       /mode must be one of offline, online, disabled, got "offlne"/,
     );
+    expect(() => new WandbParams({ protocol: "w&b" as never })).toThrow(
+      /protocol must be one of amltk, wandb, got "w&b"/,
+    );
+    expect(new WandbParams({ protocol: "wandb" }).modify({ tags: ["a"] }).protocol).toBe("wandb");
     expect(() => new WandbParams({ tag: ["x"] } as never)).toThrow(
       /WandbParams: unknown option "tag" \(did you mean "tags"\?\)/,
     );

@@ -142,6 +142,7 @@ export async function wandbTrialWrapper(
     mode: params.mode,
     baseUrl: params.baseUrl,
     apiKey: params.apiKey,
+    protocol: params.protocol,
     dir,
     jobType: params.jobType,
     tags: params.tags ? [...params.tags] : undefined,

@@ -1,6 +1,6 @@
 /**
  * The seed's `WandbPlugin` sends its trials through the W&B protocol: with `mode: "online"` and
- * `AMLTK_PROTOCOL=wandb` in the environment (which the worker processes inherit), each trial's
+ * `protocol: "wandb"` in its params (no environment variable: AMLTK_PROTOCOL is unset), each trial's
  * run goes to a W&B-protocol server (here our own server's W&B routes) through the tracker's
  * W&B-online mode, with its config, history, summary and exit.
  */
@@ -33,7 +33,8 @@ describe("WandbPlugin over the W&B protocol", () => {
     const dir = tempDir("amltk-wandb-plugin-");
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const before = process.env.AMLTK_PROTOCOL;
-    process.env.AMLTK_PROTOCOL = "wandb";
+    // The params alone choose the protocol: an inherited "amltk" must not win over them.
+    process.env.AMLTK_PROTOCOL = "amltk";
     cleanup.push(() => {
       if (before === undefined) delete process.env.AMLTK_PROTOCOL;
       else process.env.AMLTK_PROTOCOL = before;
@@ -42,6 +43,7 @@ describe("WandbPlugin over the W&B protocol", () => {
       project: "seed-wandb",
       dir,
       mode: "online",
+      protocol: "wandb",
       baseUrl: ts.server.url,
       apiKey: ts.key,
     });
