@@ -3,9 +3,18 @@ import { type AddressInfo, createServer as createNetServer, type Socket } from "
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer, tempDir } from "../../server/server.test-helpers.js";
+import {
+  NO_POSTGRES,
+  SQLITE_BACKEND,
+  type StoreBackend,
+  startServerOn,
+  type TestServer,
+  tempDir,
+} from "../../server/server.test-helpers.js";
 import { runTsx } from "../../store/child-process.test-helpers.js";
-import type { SqliteStore } from "../../store/sqlite/index.js";
+import { freshPostgresUrl } from "../../store/postgres/postgres.test-helpers.js";
+import { PostgresStore } from "../../store/postgres/postgres-store.js";
+import type { Store } from "../../store/types.js";
 import { init } from "../init.js";
 import { allDelivered, deliverSpools, OnlineStore } from "./index.js";
 
@@ -15,14 +24,17 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function server(opts: { dir?: string; port?: number } = {}): Promise<TestServer> {
-  const ts = await startTestServer(opts);
+async function server(
+  opts: { dir?: string; port?: number } = {},
+  backend: StoreBackend = SQLITE_BACKEND,
+): Promise<TestServer<Store>> {
+  const ts = await startServerOn(backend, opts);
   cleanup.push(() => ts.stop());
   return ts;
 }
 
 /** Every step of `key` exactly once: 0..n-1, none missing, none doubled. */
-async function expectSteps(store: SqliteStore, runId: string, key: string, n: number) {
+async function expectSteps(store: Store, runId: string, key: string, n: number) {
   const info = (await store.historyKeys(runId)).find((k) => k.key === key);
   expect(info?.count).toBe(n);
   const pts = await store.readPoints({ runId, key });
@@ -52,9 +64,9 @@ function folders(): { dir: string; clientDir: string } {
  * Folders, plus the port, URL and key of a server on `dir` that was started and stopped:
  * nothing answers there until the test starts a server on that port again.
  */
-async function downServer() {
+async function downServer(backend: StoreBackend = SQLITE_BACKEND) {
   const { dir, clientDir } = folders();
-  const probe = await startTestServer({ dir });
+  const probe = await startServerOn(backend, { dir });
   const { port, url } = probe.server;
   await probe.stop();
   return { dir, clientDir, port, url, key: probe.key };
@@ -97,105 +109,6 @@ describe("online mode", () => {
     ]);
     expect((await ts.store.readPoints({ runId: run.id, key: "label" }))[0].value).toBe("x");
     expect(existsSync(join(dir, "spool")) ? readdirSync(join(dir, "spool")) : []).toEqual([]);
-  });
-
-  it("delivers exactly once a run that finished while the server was down", async () => {
-    const { dir, clientDir } = folders();
-    let ts: TestServer | undefined = await startTestServer({ dir });
-    const { port } = ts.server;
-    const key = ts.key;
-    const run = await init({
-      mode: "online",
-      dir: clientDir,
-      baseUrl: ts.server.url,
-      apiKey: key,
-      project: "down",
-      systemInterval: 0,
-    });
-    for (let i = 0; i < 500; i++) run.log({ loss: i });
-    await run.flush();
-    await allDelivered();
-    await expectSteps(ts.store, run.id, "loss", 500);
-    await ts.stop();
-    ts = undefined;
-    // the server is gone: logging and finishing must not wait for it
-    for (let i = 500; i < 1500; i++) run.log({ loss: i });
-    await run.finish();
-    // same port, same store, same key
-    const ts2 = await startTestServer({ dir, port });
-    cleanup.push(() => ts2.stop());
-    // finish stopped delivery; the spool is this process's to deliver again (as the next init does)
-    expect(await deliverSpools({ dir: clientDir, apiKey: key }).done()).toBe(true);
-    await expectSteps(ts2.store, run.id, "loss", 1500);
-    expect((await ts2.store.getRun(run.id))?.state).toBe("finished");
-  });
-
-  it("leaves a spool when the process exits with the server down; sync delivers it once", async () => {
-    // a port with no server behind it (a server that was started and stopped)
-    const { dir, clientDir, port, url, key } = await downServer();
-    const a = await runWriter([clientDir, url, key, "spooled-1", "2000", "finish"]);
-    expect(a.out).toContain("done");
-    const b = await runWriter([clientDir, url, key, "spooled-2", "700", "exit"]);
-    expect(b.out).toContain("done");
-    expect(readdirSync(join(clientDir, "spool"))).toHaveLength(2);
-
-    const ts = await server({ dir, port });
-    const first = deliverSpools({ dir: clientDir, apiKey: key });
-    expect(first.spools).toHaveLength(2);
-    expect(await first.done()).toBe(true);
-    await expectSteps(ts.store, "spooled-1", "loss", 2000);
-    await expectSteps(ts.store, "spooled-2", "i", 700);
-    expect((await ts.store.getRun("spooled-1"))?.state).toBe("finished");
-    // the exit hook finished the second run with the exit code
-    expect(await ts.store.getRun("spooled-2")).toMatchObject({ state: "finished", exitCode: 0 });
-    expect(readdirSync(join(clientDir, "spool"))).toEqual([]);
-    // nothing left: a second sync finds nothing and nothing doubles
-    expect(deliverSpools({ dir: clientDir, apiKey: key }).spools).toHaveLength(0);
-    await expectSteps(ts.store, "spooled-1", "loss", 2000);
-  });
-
-  it("the next online init in the same dir delivers a spool an exited process left", async () => {
-    const { dir, clientDir, port, url, key } = await downServer();
-    const child = await runWriter([clientDir, url, key, "left-1", "300", "finish"]);
-    expect(child.out).toContain("done");
-    const ts = await server({ dir, port });
-    const run = await init({
-      mode: "online",
-      dir: clientDir,
-      baseUrl: url,
-      apiKey: key,
-      systemInterval: 0,
-    });
-    await run.finish();
-    await allDelivered();
-    await expectSteps(ts.store, "left-1", "loss", 300);
-    expect((await ts.store.getRun("left-1"))?.state).toBe("finished");
-    expect(readdirSync(join(clientDir, "spool"))).toEqual([]);
-  });
-
-  it("spills to disk past its memory bound while the server is down, then delivers once", async () => {
-    const { dir, clientDir, port, url, key } = await downServer();
-    const store = new OnlineStore({
-      dir: clientDir,
-      baseUrl: url,
-      apiKey: key,
-      maxMemoryPoints: 2_000,
-    });
-    const run = await init({ store, id: "spill-1", project: "spill", systemInterval: 0 });
-    for (let i = 0; i < 10_000; i++) {
-      run.log({ loss: i });
-      if (i % 1000 === 999) await run.flush();
-    }
-    const spool = join(clientDir, "spool", `spill-1~${store.writer}`);
-    const segments = readdirSync(spool).filter((f) => /^\d{12}\.jsonl$/.test(f));
-    expect(segments.length).toBeGreaterThan(1);
-    await run.finish();
-    await store.close(); // server down: returns at once, the rest stays spooled
-    const ts = await server({ dir, port });
-    expect(await deliverSpools({ dir: clientDir, apiKey: key }).done()).toBe(true);
-    await expectSteps(ts.store, "spill-1", "loss", 10_000);
-    expect((await ts.store.getRun("spill-1"))?.state).toBe("finished");
-    expect(existsSync(spool)).toBe(false);
   });
 
   it("lists runs through the server with the same query as the local store", async () => {
@@ -331,5 +244,129 @@ describe("online mode", () => {
       if (saved !== undefined) process.env.AMLTK_BASE_URL = saved;
       delete process.env.AMLTK_FINISH_TIMEOUT_MS;
     }
+  });
+});
+
+/**
+ * PostgreSQL for the exactly-once tests: one database per server folder, so a server started
+ * again on the same folder finds the same data (as a SQLite server does in its file).
+ */
+const pgUrls = new Map<string, Promise<string>>();
+const POSTGRES_BY_DIR: StoreBackend<PostgresStore> = {
+  name: "postgres",
+  open: async (dir) => {
+    let url = pgUrls.get(dir);
+    if (!url) {
+      url = freshPostgresUrl();
+      pgUrls.set(dir, url);
+    }
+    return PostgresStore.open(await url);
+  },
+};
+
+/** The exactly-once tests run on every store a server writes through its ledger. */
+const EXACTLY_ONCE_BACKENDS: readonly StoreBackend[] = [
+  SQLITE_BACKEND,
+  ...(NO_POSTGRES ? [] : [POSTGRES_BY_DIR]),
+];
+
+describe.each(EXACTLY_ONCE_BACKENDS)("online mode exactly once on $name", (backend) => {
+  it("delivers exactly once a run that finished while the server was down", async () => {
+    const { dir, clientDir } = folders();
+    let ts: TestServer<Store> | undefined = await startServerOn(backend, { dir });
+    const { port } = ts.server;
+    const key = ts.key;
+    const run = await init({
+      mode: "online",
+      dir: clientDir,
+      baseUrl: ts.server.url,
+      apiKey: key,
+      project: "down",
+      systemInterval: 0,
+    });
+    for (let i = 0; i < 500; i++) run.log({ loss: i });
+    await run.flush();
+    await allDelivered();
+    await expectSteps(ts.store, run.id, "loss", 500);
+    await ts.stop();
+    ts = undefined;
+    // the server is gone: logging and finishing must not wait for it
+    for (let i = 500; i < 1500; i++) run.log({ loss: i });
+    await run.finish();
+    // same port, same store, same key
+    const ts2 = await startServerOn(backend, { dir, port });
+    cleanup.push(() => ts2.stop());
+    // finish stopped delivery; the spool is this process's to deliver again (as the next init does)
+    expect(await deliverSpools({ dir: clientDir, apiKey: key }).done()).toBe(true);
+    await expectSteps(ts2.store, run.id, "loss", 1500);
+    expect((await ts2.store.getRun(run.id))?.state).toBe("finished");
+  });
+
+  it("leaves a spool when the process exits with the server down; sync delivers it once", async () => {
+    // a port with no server behind it (a server that was started and stopped)
+    const { dir, clientDir, port, url, key } = await downServer(backend);
+    const a = await runWriter([clientDir, url, key, "spooled-1", "2000", "finish"]);
+    expect(a.out).toContain("done");
+    const b = await runWriter([clientDir, url, key, "spooled-2", "700", "exit"]);
+    expect(b.out).toContain("done");
+    expect(readdirSync(join(clientDir, "spool"))).toHaveLength(2);
+
+    const ts = await server({ dir, port }, backend);
+    const first = deliverSpools({ dir: clientDir, apiKey: key });
+    expect(first.spools).toHaveLength(2);
+    expect(await first.done()).toBe(true);
+    await expectSteps(ts.store, "spooled-1", "loss", 2000);
+    await expectSteps(ts.store, "spooled-2", "i", 700);
+    expect((await ts.store.getRun("spooled-1"))?.state).toBe("finished");
+    // the exit hook finished the second run with the exit code
+    expect(await ts.store.getRun("spooled-2")).toMatchObject({ state: "finished", exitCode: 0 });
+    expect(readdirSync(join(clientDir, "spool"))).toEqual([]);
+    // nothing left: a second sync finds nothing and nothing doubles
+    expect(deliverSpools({ dir: clientDir, apiKey: key }).spools).toHaveLength(0);
+    await expectSteps(ts.store, "spooled-1", "loss", 2000);
+  });
+
+  it("the next online init in the same dir delivers a spool an exited process left", async () => {
+    const { dir, clientDir, port, url, key } = await downServer(backend);
+    const child = await runWriter([clientDir, url, key, "left-1", "300", "finish"]);
+    expect(child.out).toContain("done");
+    const ts = await server({ dir, port }, backend);
+    const run = await init({
+      mode: "online",
+      dir: clientDir,
+      baseUrl: url,
+      apiKey: key,
+      systemInterval: 0,
+    });
+    await run.finish();
+    await allDelivered();
+    await expectSteps(ts.store, "left-1", "loss", 300);
+    expect((await ts.store.getRun("left-1"))?.state).toBe("finished");
+    expect(readdirSync(join(clientDir, "spool"))).toEqual([]);
+  });
+
+  it("spills to disk past its memory bound while the server is down, then delivers once", async () => {
+    const { dir, clientDir, port, url, key } = await downServer(backend);
+    const store = new OnlineStore({
+      dir: clientDir,
+      baseUrl: url,
+      apiKey: key,
+      maxMemoryPoints: 2_000,
+    });
+    const run = await init({ store, id: "spill-1", project: "spill", systemInterval: 0 });
+    for (let i = 0; i < 10_000; i++) {
+      run.log({ loss: i });
+      if (i % 1000 === 999) await run.flush();
+    }
+    const spool = join(clientDir, "spool", `spill-1~${store.writer}`);
+    const segments = readdirSync(spool).filter((f) => /^\d{12}\.jsonl$/.test(f));
+    expect(segments.length).toBeGreaterThan(1);
+    await run.finish();
+    await store.close(); // server down: returns at once, the rest stays spooled
+    const ts = await server({ dir, port }, backend);
+    expect(await deliverSpools({ dir: clientDir, apiKey: key }).done()).toBe(true);
+    await expectSteps(ts.store, "spill-1", "loss", 10_000);
+    expect((await ts.store.getRun("spill-1"))?.state).toBe("finished");
+    expect(existsSync(spool)).toBe(false);
   });
 });
