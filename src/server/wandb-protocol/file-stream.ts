@@ -15,6 +15,7 @@ import {
   FILE_STREAM_FILES,
   type FileStreamChunk,
   type FileStreamRequest,
+  parseWandbJson,
   type WandbHistoryLine,
   WandbLineError,
 } from "../../protocol/wandb/index.js";
@@ -27,6 +28,11 @@ import { fileWriter } from "./buckets.js";
 export interface FileStreamApplied {
   lines: number;
   skipped: number;
+  /**
+   * History lines taken but not stored: a `_step` the store cannot hold (above 2^53 - 1,
+   * negative or fractional), dropped and counted as `amltk import wandb` does.
+   */
+  dropped: number;
 }
 
 function lineError(file: string, index: number, e: unknown): ApiError {
@@ -76,19 +82,39 @@ function decodeAll<T>(
   });
 }
 
+/**
+ * Whether a history line's `_step` is a number the store cannot hold as a step (W&B steps are
+ * 64-bit; ours are exact only up to 2^53 - 1). Such a line is dropped, not the request: a 400
+ * would make the client resend it forever, and the import drops the same rows.
+ */
+function hasUnstorableStep(line: string): boolean {
+  try {
+    const o = parseWandbJson(line) as { _step?: unknown } | null;
+    const step = o?._step;
+    return typeof step === "number" && !(Number.isSafeInteger(step) && step >= 0);
+  } catch {
+    return false;
+  }
+}
+
 async function applyLines(
   tx: StoreTransaction,
   runId: string,
   file: string,
   offset: number,
   lines: readonly string[],
+  done: FileStreamApplied,
 ): Promise<void> {
   switch (file) {
-    case FILE_STREAM_FILES.history:
-      return tx.appendHistoryBatch(
-        runId,
-        toBatch(historyColumns(decodeAll(file, offset, lines, decodeHistoryLine))),
+    case FILE_STREAM_FILES.history: {
+      const decoded = decodeAll(file, offset, lines, (l) =>
+        hasUnstorableStep(l) ? undefined : decodeHistoryLine(l),
       );
+      const kept = decoded.filter((h) => h !== undefined);
+      done.dropped += decoded.length - kept.length;
+      if (kept.length === 0) return;
+      return tx.appendHistoryBatch(runId, toBatch(historyColumns(kept)));
+    }
     case FILE_STREAM_FILES.events: {
       const samples = decodeAll(file, offset, lines, decodeEventsLine);
       return tx.appendSystem(
@@ -143,7 +169,7 @@ async function applyChunk(
   done.skipped += skip;
   if (skip === chunk.content.length) return;
   const fresh = chunk.content.slice(skip);
-  await applyLines(tx, runId, file, chunk.offset + skip, fresh);
+  await applyLines(tx, runId, file, chunk.offset + skip, fresh, done);
   done.lines += fresh.length;
   await tx.setIngestSeq(runId, writer, end);
 }
@@ -171,7 +197,7 @@ export async function applyFileStream(
   run: RunRecord,
   body: FileStreamRequest,
 ): Promise<FileStreamApplied> {
-  const done: FileStreamApplied = { lines: 0, skipped: 0 };
+  const done: FileStreamApplied = { lines: 0, skipped: 0, dropped: 0 };
   for (const [file, chunk] of Object.entries(body.files ?? {})) {
     await applyChunk(tx, run.id, file, chunk, done);
   }

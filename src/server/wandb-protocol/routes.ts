@@ -187,7 +187,7 @@ export function registerWandbRoutes(app: Hono, o: WandbRoutesOptions): void {
     const runId = c.req.param("run");
     needProject(c, project);
     const body = parseOr400(fileStreamRequestSchema, await readJson(c), () => "body.");
-    await tx(async (t) => {
+    const applied = await tx(async (t) => {
       const run = await t.getRun(runId);
       if (!run || run.project !== project) {
         throw new ApiError(
@@ -199,6 +199,11 @@ export function registerWandbRoutes(app: Hono, o: WandbRoutesOptions): void {
       }
       return applyFileStream(t, run, body);
     });
+    if (applied.dropped > 0) {
+      console.warn(
+        `run ${runId}: ${applied.dropped} history lines with a step above 2^53 - 1 (or not a non-negative integer) dropped`,
+      );
+    }
     o.changed();
     return json(c, fileStreamAnswer());
   });
