@@ -139,6 +139,28 @@ describe("amltk import wandb", () => {
     expect(shown).toMatchObject({ name: "second-name", tags: ["t2", "t3"], state: "finished" });
   });
 
+  it("merges a resumed run's second folder imported by a later command, once; refuses an earlier one", async () => {
+    const wandb = join(root, "test", "fixtures", "wandb-0.30-edge", "wandb");
+    const first = join(wandb, "offline-run-20261204_231547-resumed0");
+    const second = join(wandb, "offline-run-20261204_231548-resumed0");
+    const store = join(dir, "parts");
+    expect((await amltk("import", "wandb", first, "--dir", store)).code).toBe(0);
+    const merged = await amltk("import", "wandb", second, "--dir", store);
+    expect(merged.code).toBe(0);
+    expect(merged.stdout).toContain("merged resumed0 (resumed, project edge): 5 steps, finished");
+    const again = await amltk("import", "wandb", wandb, "--dir", store);
+    expect(again.stdout).toContain("skipped resumed0: already in the store");
+    const shown = JSON.parse((await amltk("runs", "show", "resumed0", "--dir", store)).stdout);
+    expect(shown).toMatchObject({ state: "finished", nextStep: 10 });
+
+    const reversed = join(dir, "parts-reversed");
+    expect((await amltk("import", "wandb", second, "--dir", reversed)).code).toBe(0);
+    const refused = await amltk("import", "wandb", first, "--dir", reversed);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("offline-run-20261204_231547-resumed0");
+    expect(refused.stderr).toContain("--force");
+  });
+
   it("exports a run with amltk export wandb that imports back whole", async () => {
     const store = join(dir, "store");
     const out = join(dir, "exported");
