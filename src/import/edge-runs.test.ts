@@ -1,7 +1,12 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { postgresAvailability } from "../../test/services/postgres.js";
+import { skipBecause } from "../../test/skip.js";
+import { freshPostgresStore } from "../store/postgres/postgres.test-helpers.js";
 import { SqliteStore } from "../store/sqlite/index.js";
+import type { Store } from "../store/types.js";
+import { MemoryStore } from "../track/memory-store.js";
 import { WandbPartOrderError } from "./errors.js";
 import { findWandbRunFiles, groupWandbRunParts } from "./find-runs.js";
 import { FIXTURES, tempDir } from "./fixtures.test-helpers.js";
@@ -126,4 +131,31 @@ describe("importing real wandb 0.30 runs that used to lose data", () => {
     expect(hist.bins.length).toBe(hist.values.length + 1);
     expect(hist.values.reduce((a, b) => a + b, 0)).toBe(10);
   });
+});
+
+const PG = postgresAvailability("W&B import on PostgreSQL");
+const noPg = skipBecause(!PG.found, "W&B import on PostgreSQL", PG.reason);
+
+describe("a resumed run's parts imported one at a time, on other stores", () => {
+  const cases: [string, boolean, () => Promise<Store>][] = [
+    ["memory", false, async () => new MemoryStore()],
+    ["PostgreSQL", noPg, () => freshPostgresStore()],
+  ];
+  for (const [name, skip, open] of cases) {
+    it.skipIf(skip)(`${name}: the later part is merged once`, async () => {
+      const other = await open();
+      try {
+        const [first, second] = await partsOf("resumed0");
+        await importWandbRun(first!, other);
+        expect((await importWandbRun(second!, other)).status).toBe("merged");
+        expect((await importWandbRun(second!, other)).status).toBe("skipped");
+        const rows = await other.readHistory("resumed0");
+        expect(rows.map((r) => [r.step, r.values.x])).toEqual(
+          Array.from({ length: 10 }, (_, i) => [i, i]),
+        );
+      } finally {
+        await other.close();
+      }
+    });
+  }
 });
