@@ -7,9 +7,12 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WorkerDiedError } from "../../src/scheduling/executors/pool.js";
+import { Comm, type CommMessage } from "../../src/scheduling/plugins/comm.js";
 import { Scheduler } from "../../src/scheduling/scheduler.js";
+import { gated } from "../../src/scheduling/test-fixtures/fns.js";
 import { Metric } from "../../src/trial/metric.js";
 import type { TrialReport } from "../../src/trial/report.js";
 import { Trial } from "../../src/trial/trial.js";
@@ -233,5 +236,34 @@ describe.skipIf(noRedis)("queue executor faults", () => {
     expect((errors[0] as Error).message).toMatch(/not run again: the call allows no retries/);
     expect(await worker.exited).toEqual({ code: 0, signal: null });
     expect(runsIn(dir)).toEqual(["a"]);
+  });
+  it("a Comm reply sent while the worker's Redis connection is down still reaches the call", async () => {
+    const queue = nextQueue();
+    await startWorker(redis.url, queue, { concurrency: 1 });
+    const s = Scheduler.withQueue({ connection: redis.url, queue, maxWorkers: 1 });
+    const task = s.task(gated, { plugins: [new Comm.Plugin({ requestTimeout: 60 })] });
+    const admin = new Redis(redis.url);
+    let cut = 0;
+    try {
+      task.on("onCommRequest", async (m: CommMessage) => {
+        // Drop the worker's Comm connection, as a Redis restart does, and answer at once:
+        // the answer is sent before that connection is back.
+        const clients = String(await admin.client("LIST")).split("\n");
+        for (const line of clients.filter((l) => /name=amltk-worker-\S+-sub /.test(l))) {
+          await admin.client("KILL", "ID", /id=(\d+)/.exec(line)?.[1] as string);
+          cut++;
+        }
+        m.respond(true);
+      });
+      const results: unknown[] = [];
+      task.on("onResult", (_f, v) => results.push(v));
+      s.on("onStart", () => task.submit("through"));
+      const exit = await s.run({ timeout: 30 });
+      expect(cut).toBe(1);
+      expect(exit.code).toBe("EXHAUSTED");
+      expect(results).toEqual(["through"]);
+    } finally {
+      admin.disconnect();
+    }
   });
 });

@@ -12,9 +12,10 @@
  *   the job started, Comm messages, and the outcome once BullMQ has recorded it. A list, not
  *   pub/sub, so that nothing the driver has not read is lost while it is away; BullMQ's event
  *   stream is not used for results at all (it is capped).
- * - The driver sends Comm messages to the running call by publishing {@link CallMsg}s on the
- *   worker's channel (`workerChannel`); those are live-only (a Comm request times out if Redis
- *   restarts in between).
+ * - The driver sends Comm messages to the running call by pushing {@link CallMsg}s onto the
+ *   worker's inbox list (`workerInbox`), which the worker reads with a blocking pop: a list,
+ *   not pub/sub, so a message sent while the worker's connection is down (a Redis restart)
+ *   waits for it instead of being lost.
  */
 import type { ChannelMsg, LimitSpec } from "../executor.js";
 import { fromJsonWire, toJsonWire, type WireError, type WireJob, type WorkerMsg } from "../wire.js";
@@ -70,10 +71,13 @@ export function driverKey(prefix: string, queue: string, driverId: string): stri
   return `${prefix}:${queue}:driver:${driverId}`;
 }
 
-/** The pub/sub channel a worker reads its calls' Comm messages from. */
-export function workerChannel(prefix: string, queue: string, workerId: string): string {
-  return `${prefix}:${queue}:worker:${workerId}`;
+/** The Redis list a worker reads its calls' Comm messages from. */
+export function workerInbox(prefix: string, queue: string, workerId: string): string {
+  return `${prefix}:${queue}:worker:${workerId}:inbox`;
 }
+
+/** Seconds a worker's inbox outlives its last message (a worker that died leaves it behind). */
+export const INBOX_TTL_SECONDS = 24 * 3600;
 
 /** The arguments of a call as job data fields (`a`, or `A` when JSON would change them). */
 export function encodeArgs(args: unknown[]): Pick<QueueJobData, "a" | "A"> {

@@ -44,9 +44,10 @@ import {
   decodeChannelMsg,
   encodeArgs,
   encodeChannelMsg,
+  INBOX_TTL_SECONDS,
   JOB_NAME,
   type QueueJobData,
-  workerChannel,
+  workerInbox,
 } from "./protocol.js";
 import { finishedJobs, lostRuns, settlementOf } from "./reconcile.js";
 
@@ -382,8 +383,14 @@ export class QueueExecutor implements Executor {
     const conn = this.#conn;
     if (!conn) return;
     const out: CallMsg = { ...encodeChannelMsg(msg), j: id };
-    const channel = workerChannel(this.options.prefix, this.options.queue, p.workerId);
-    void conn.cmd.publish(channel, JSON.stringify(out)).catch(() => {});
+    const inbox = workerInbox(this.options.prefix, this.options.queue, p.workerId);
+    // Queued by ioredis while Redis is away, kept in the list until the worker reads it.
+    void conn.cmd
+      .multi()
+      .rpush(inbox, JSON.stringify(out))
+      .expire(inbox, INBOX_TTL_SECONDS)
+      .exec()
+      .catch(() => {});
   }
 
   /** Settles a pending call once (whichever path comes first) and acknowledges its job. */

@@ -36,7 +36,7 @@ import {
   type Outcome,
   type QueueJobData,
   valueOutcome,
-  workerChannel,
+  workerInbox,
 } from "./protocol.js";
 import { closeRedis, loadEngine } from "./redis.js";
 
@@ -204,6 +204,44 @@ async function recordStart(cmd: Redis, jobKey: string, token: string): Promise<n
   );
 }
 
+/**
+ * Reads `key` (this worker's inbox) with blocking pops on `conn`, its own connection, handing
+ * each message to `deliver`, until stopped. A pop cut by a lost connection is sent again by
+ * ioredis once Redis is back, and messages pushed meanwhile wait in the list.
+ */
+function readInbox(
+  conn: Redis,
+  key: string,
+  deliver: (msg: CallMsg) => void,
+): { stop(): Promise<void> } {
+  let reading = true;
+  const loop = (async () => {
+    while (reading) {
+      let popped: [string, string] | null;
+      try {
+        // Bounded, so that a stop is never stuck behind the pop for long.
+        popped = await conn.blpop(key, 5);
+      } catch {
+        if (!reading || conn.status === "end") return;
+        continue;
+      }
+      if (!popped) continue;
+      try {
+        deliver(JSON.parse(popped[1]) as CallMsg);
+      } catch {
+        // A message that is not ours: skipped.
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      reading = false;
+      conn.disconnect(); // a blocked pop holds the connection: no polite QUIT behind it
+      await loop;
+    },
+  };
+}
+
 /** What the driver gets for a call that ended with `error` in the local pool. */
 function errorOutcome(error: unknown): Outcome {
   if (error instanceof LimitExceededError) return { limit: error.limit, value: error.value };
@@ -241,11 +279,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const push = (driver: string, msg: DriverMsg) =>
     void cmd.lpush(driverKey(o.prefix, o.queue, driver), JSON.stringify(msg)).catch(() => {});
 
-  await sub.subscribe(workerChannel(o.prefix, o.queue, id));
-  sub.on("message", (_channel: string, raw: string) => {
-    const msg = JSON.parse(raw) as CallMsg;
-    relays.get(msg.j)?.deliver(decodeChannelMsg(msg));
-  });
+  const inbox = readInbox(sub, workerInbox(o.prefix, o.queue, id), (msg) =>
+    relays.get(msg.j)?.deliver(decodeChannelMsg(msg)),
+  );
 
   async function run(job: Job<QueueJobData>, token?: string): Promise<Outcome> {
     const data = job.data;
@@ -335,7 +371,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       clearTimeout(timer);
     }
     await local.shutdown({ wait: true });
-    await Promise.all([closeRedis(sub), closeRedis(cmd), closeRedis(bullConnection)]);
+    await inbox.stop();
+    await Promise.all([closeRedis(cmd), closeRedis(bullConnection)]);
     resolveClosed();
   }
 
