@@ -10,16 +10,16 @@ const PG = postgresAvailability("PostgreSQL chunk joins");
 const noPg = skipBecause(!PG.found, "PostgreSQL chunk joins", PG.reason);
 
 describe.skipIf(noPg)("PostgreSQL chunk joins", () => {
-  it("joins 300 writes of 3 rows into a few chunks, keeping every point exactly once", async () => {
+  it("joins 150 writes of 3 rows into a few chunks, keeping every point exactly once", async () => {
     const store = await freshPostgresStore();
     try {
       await store.createRun({ id: "j1", project: "p", name: "j1", createdAt: 1 });
       const all: HistoryRow[] = [];
-      for (let w = 0; w < 300; w++) {
+      for (let w = 0; w < 150; w++) {
         const rows: HistoryRow[] = [];
         for (let i = 0; i < 3; i++) {
           // Consecutive steps for the first half, then gaps (the steps array must appear).
-          const step = w < 150 ? w * 3 + i : 450 + (w - 150) * 7 + i * 2;
+          const step = w < 75 ? w * 3 + i : 225 + (w - 75) * 7 + i * 2;
           const values: Record<string, number> = { a: step % 13 === 0 ? Number.NaN : step / 2 };
           if (w % 2 === 0) values.b = -step; // a key not in every write
           rows.push({ step, runtime: step, timestamp: 10 + step, values });
@@ -32,13 +32,13 @@ describe.skipIf(noPg)("PostgreSQL chunk joins", () => {
       );
       expect(chunks.rows.map((r) => r.key)).toEqual(["a", "b"]);
       for (const r of chunks.rows) {
-        expect(r.c).toBeLessThanOrEqual(Math.ceil(900 / (MERGE_MAX - 3)));
+        expect(r.c).toBeLessThanOrEqual(Math.ceil(450 / (MERGE_MAX - 3)));
         expect(r.max).toBeLessThanOrEqual(MERGE_MAX);
       }
       const steps = await store.pool.query<{ c: number }>(
         "SELECT count(*)::int AS c FROM history_steps",
       );
-      expect(steps.rows[0]!.c).toBeLessThanOrEqual(Math.ceil(900 / (MERGE_MAX - 3)));
+      expect(steps.rows[0]!.c).toBeLessThanOrEqual(Math.ceil(450 / (MERGE_MAX - 3)));
       const a = await store.readPoints({ runId: "j1", key: "a" });
       expect(a.map((p) => [p.step, p.timestamp, p.value])).toEqual(
         all.map((r) => [r.step, r.timestamp, r.values.a]),
@@ -48,7 +48,7 @@ describe.skipIf(noPg)("PostgreSQL chunk joins", () => {
       const history = await store.readHistory("j1");
       expect(history.map((r) => [r.step, r.runtime])).toEqual(all.map((r) => [r.step, r.runtime]));
       const keys = await store.historyKeys("j1");
-      expect(keys.find((k) => k.key === "a")?.count).toBe(900);
+      expect(keys.find((k) => k.key === "a")?.count).toBe(450);
     } finally {
       await store.close();
     }

@@ -21,23 +21,38 @@ export interface TailChunk {
   consecutive: boolean;
 }
 
-/** The run's last step chunk and the last chunk of each key in `keys`, by key (null: steps). */
-export async function readTails(
+/**
+ * The start of a history write, in one round trip (`amltk_history_tails`, migration 2): locks
+ * the run's row, raises its `next_step` to `nextStep`, and, when `keys` is given and the run has
+ * history, answers the run's last step chunk (key null) and the last chunk of each key.
+ * Undefined when the run does not exist.
+ */
+export async function beginHistoryWrite(
   db: Queryable,
   runId: string,
-  keys: readonly string[],
-): Promise<Map<string | null, TailChunk>> {
-  const r = await db.query<TailChunk>(
-    `(SELECT id::float8 AS id, NULL::text AS key, n, max_step::float8 AS max_step,
-        steps IS NULL AS consecutive
-      FROM history_steps WHERE run = $1 ORDER BY max_step DESC, id DESC LIMIT 1)
-     UNION ALL
-     (SELECT DISTINCT ON (key) id::float8, key, n, max_step::float8, steps IS NULL
-      FROM history_chunks WHERE run = $1 AND key = ANY($2::text[])
-      ORDER BY key, max_step DESC, id DESC)`,
-    [runId, [...keys]],
-  );
-  return new Map(r.rows.map((t) => [t.key, t]));
+  nextStep: number,
+  keys: readonly string[] | null,
+): Promise<Map<string | null, TailChunk> | undefined> {
+  const r = await db.query<{
+    t_id: number | null;
+    t_key: string | null;
+    t_n: number;
+    t_max: number;
+    t_cons: boolean;
+  }>("SELECT * FROM amltk_history_tails($1, $2, $3)", [runId, nextStep, keys && [...keys]]);
+  if (r.rows.length === 0) return undefined;
+  const tails = new Map<string | null, TailChunk>();
+  for (const t of r.rows) {
+    if (t.t_id === null) continue; // the first row: only says the run exists
+    tails.set(t.t_key, {
+      id: t.t_id,
+      key: t.t_key,
+      n: t.t_n,
+      max_step: t.t_max,
+      consecutive: t.t_cons,
+    });
+  }
+  return tails;
 }
 
 /** Whether `steps` (this write's, in order) can join `tail`: few, strictly after it, increasing. */

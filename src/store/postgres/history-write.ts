@@ -9,13 +9,12 @@ import { encodeJson } from "../../shared/json-numbers.js";
 import type { HistoryBatch } from "../history-batch.js";
 import { type ConsoleLine, StoreError, type SystemSample } from "../types.js";
 import {
+  beginHistoryWrite,
   canJoin,
   JOIN_CHUNKS,
   JOIN_STEPS,
   MERGE_MAX,
-  readTails,
   staysConsecutive,
-  type TailChunk,
 } from "./chunk-merge.js";
 import { checkKey, checkTime, checkValue } from "./run-checks.js";
 import { type Queryable, requireRun } from "./runs.js";
@@ -180,21 +179,16 @@ export async function writeHistoryBatch(
   if (b.rows === 0) return requireRun(db, runId, true);
   let maxStep = 0;
   for (let i = 0; i < b.rows; i++) if (b.steps[i]! > maxStep) maxStep = b.steps[i]!;
-  // The run's row lock, its `nextStep`, and the not-found check, in one statement; the old
-  // `next_step` says whether the run has history yet (none: no last chunk to join).
-  const up = await db.query<{ before: number }>(
-    `UPDATE runs AS r SET next_step = GREATEST(o.next_step, $2)
-     FROM (SELECT id, next_step FROM runs WHERE id = $1 FOR UPDATE) AS o
-     WHERE r.id = o.id RETURNING o.next_step::float8 AS before`,
-    [runId, maxStep + 1],
-  );
-  if (up.rowCount === 0)
-    throw new StoreError(`unknown run id ${JSON.stringify(runId)}`, "not_found");
+  // The run's row lock, its `nextStep`, the not-found check and, for a small write, the
+  // chunks it may join, in one round trip.
   const small = b.rows < MERGE_MAX;
-  const tails =
-    small && up.rows[0]!.before > 0
-      ? await readTails(db, runId, [...b.columns.keys()])
-      : new Map<string | null, TailChunk>();
+  const tails = await beginHistoryWrite(
+    db,
+    runId,
+    maxStep + 1,
+    small ? [...b.columns.keys()] : null,
+  );
+  if (!tails) throw new StoreError(`unknown run id ${JSON.stringify(runId)}`, "not_found");
   const stepRows: unknown[][] = [];
   const stepJoins: unknown[][] = [];
   for (let a = 0; a < b.rows; a += CHUNK) {

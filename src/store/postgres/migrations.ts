@@ -112,6 +112,37 @@ export const PG_MIGRATIONS: readonly string[] = [
      scope text NOT NULL DEFAULT 'write',
      projects text
    );`,
+  // 2: the first statements of an ingest batch as functions, one round trip each instead of two
+  // or three (PL/pgSQL takes a fresh snapshot per statement, so a read after a lock wait sees
+  // what the lock holder committed).
+  `CREATE OR REPLACE FUNCTION amltk_ingest_seq(p_run text, p_writer text) RETURNS float8
+   LANGUAGE plpgsql VOLATILE AS $$
+   BEGIN
+     PERFORM pg_advisory_xact_lock(hashtextextended(p_run || '/' || p_writer, 0));
+     RETURN (SELECT i.last_seq::float8 FROM server_ingest i
+             WHERE i.run = p_run AND i.writer = p_writer);
+   END $$;
+   CREATE OR REPLACE FUNCTION amltk_history_tails(p_run text, p_next bigint, p_keys text[])
+   RETURNS TABLE (t_before float8, t_id float8, t_key text, t_n integer, t_max float8,
+     t_cons boolean)
+   LANGUAGE plpgsql VOLATILE AS $$
+   DECLARE b bigint;
+   BEGIN
+     SELECT r.next_step INTO b FROM runs r WHERE r.id = p_run FOR UPDATE;
+     IF NOT FOUND THEN RETURN; END IF;
+     UPDATE runs r SET next_step = GREATEST(r.next_step, p_next) WHERE r.id = p_run;
+     RETURN QUERY SELECT b::float8, NULL::float8, NULL::text, NULL::integer, NULL::float8,
+       NULL::boolean;
+     IF b > 0 AND p_keys IS NOT NULL THEN
+       RETURN QUERY (SELECT b::float8, s.id::float8, NULL::text, s.n, s.max_step::float8,
+           s.steps IS NULL
+         FROM history_steps s WHERE s.run = p_run ORDER BY s.max_step DESC, s.id DESC LIMIT 1);
+       RETURN QUERY (SELECT DISTINCT ON (c.key) b::float8, c.id::float8, c.key, c.n,
+           c.max_step::float8, c.steps IS NULL
+         FROM history_chunks c WHERE c.run = p_run AND c.key = ANY(p_keys)
+         ORDER BY c.key, c.max_step DESC, c.id DESC);
+     END IF;
+   END $$;`,
 ];
 
 /**

@@ -5,7 +5,8 @@
  *
  * Transactions run concurrently on the pool (that is what the pool is for), so the turns the
  * `Store` contract promises are taken by locks, per what a transaction touches: the ledger of a
- * (run, writer) by a transaction-scoped advisory lock taken when it is first read, a run by its
+ * (run, writer) by a transaction-scoped advisory lock taken when it is first read (on
+ * `hashtextextended('<run>/<writer>', 0)`), a run by its
  * row lock (taken by `getRun` and every write). Two transactions on the same run, from this
  * process or another server process, therefore run one after the other; on different runs they
  * run side by side. A deadlock or a restarted database aborts the transaction, and the store
@@ -95,12 +96,12 @@ export class PgTransaction implements StoreTransaction {
     const c = this.#open(false);
     // Held to the end of the transaction: a second request of this (run, writer), here or in
     // another server process, reads the ledger only after this one committed or rolled back.
-    await c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`${runId}/${writer}`]);
-    const r = await c.query<{ last_seq: number }>(
-      "SELECT last_seq::float8 AS last_seq FROM server_ingest WHERE run = $1 AND writer = $2",
+    // One round trip: the lock, then the read (`amltk_ingest_seq`, migration 2).
+    const r = await c.query<{ last_seq: number | null }>(
+      "SELECT amltk_ingest_seq($1, $2) AS last_seq",
       [runId, writer],
     );
-    return r.rows[0]?.last_seq;
+    return r.rows[0]?.last_seq ?? undefined;
   }
   async setIngestSeq(runId: string, writer: string, seq: number): Promise<void> {
     await this.#open(true).query(
