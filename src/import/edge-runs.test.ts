@@ -87,6 +87,15 @@ describe("importing real wandb 0.30 runs that used to lose data", () => {
     expect(await rows()).toEqual(expected);
   });
 
+  it("a run imported whole before parts were marked: neither part is merged again", async () => {
+    const parts = await partsOf("resumed0");
+    await importWandbRun(parts, store);
+    // As a store written before this release: no part marks in the ingest ledger.
+    store.db.prepare("DELETE FROM server_ingest WHERE run = ?").run("resumed0");
+    for (const p of parts) expect((await importWandbRun(p, store)).status).toBe("skipped");
+    expect(await store.readHistory("resumed0")).toHaveLength(10);
+  });
+
   it("refuses an earlier part imported after a later one, naming its folder", async () => {
     const [first, second] = await partsOf("resumed0");
     await importWandbRun(second!, store);

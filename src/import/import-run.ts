@@ -151,7 +151,8 @@ async function mergeLaterParts(
       ? (await store.readHistory(runId, { minStep: stored.nextStep - 1, limit: 1 }))[0]
       : undefined;
   const merged = await store.transaction!(async (tx) => {
-    const fresh = await partsToMerge(tx, stored, parts);
+    const lastRowMs = last ? last.timestamp * 1000 : undefined;
+    const fresh = await partsToMerge(tx, stored, parts, lastRowMs);
     if (fresh.length === 0) return undefined;
     const run = new RunImport(tx, runId);
     run.resumeFrom(stored, last);

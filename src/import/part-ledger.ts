@@ -37,19 +37,24 @@ export async function markPartsImported(
 /**
  * The parts of `parts` not yet in `stored`, which must all have started after the latest part
  * stored. A part already imported is left out (so importing it again changes nothing); an
- * earlier part not yet imported throws `WandbPartOrderError` naming its folder. A run imported
- * before parts were marked counts its first part (its start is the run's `createdAt`).
+ * earlier part not yet imported throws `WandbPartOrderError` naming its folder. A run with no
+ * marks (imported before parts were marked, or written by a tracker) holds every part that
+ * started by its last row (`lastRowMs`): only later ones are merged.
  */
 export async function partsToMerge(
   tx: Ledger,
   stored: RunRecord,
   parts: readonly RunPart[],
+  lastRowMs: number | undefined,
 ): Promise<RunPart[]> {
-  const latest = (await tx.ingestSeq(stored.id, LATEST_PART)) ?? stored.createdAt;
+  const latest = await tx.ingestSeq(stored.id, LATEST_PART);
+  if (latest === undefined) {
+    const held = Math.max(stored.createdAt, lastRowMs ?? Number.NEGATIVE_INFINITY);
+    return parts.filter((p) => p.start > held);
+  }
   const fresh: RunPart[] = [];
   for (const p of parts) {
-    const marked = (await tx.ingestSeq(stored.id, partWriter(p.start))) !== undefined;
-    if (marked || p.start === stored.createdAt) continue;
+    if ((await tx.ingestSeq(stored.id, partWriter(p.start))) !== undefined) continue;
     if (!(p.start > latest)) throw outOfOrder(stored, p, latest);
     fresh.push(p);
   }
