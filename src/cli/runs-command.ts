@@ -4,13 +4,14 @@ import type { Command } from "commander";
 import { encodeJson } from "../shared/json-numbers.js";
 import { isPostgresUrl, sqliteDirOf } from "../store/open-store.js";
 import { PostgresStore } from "../store/postgres/index.js";
+import { RUN_STATES } from "../store/run-record.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import type { HistoryRow, RunRecord, RunState, Store } from "../store/types.js";
 import { defaultStoreDir } from "../track/init-options.js";
 import { toCSV } from "../trial/csv.js";
 import type { RowValue } from "../trial/report.js";
 
-const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
+const STATES: readonly RunState[] = RUN_STATES;
 
 export interface DirOption {
   dir?: string;

@@ -38,6 +38,8 @@ export type {
 } from "../store/types.js";
 export { StoreError } from "../store/types.js";
 export {
+  type FinishOptions,
+  type FinishState,
   type InitOptions,
   init,
   type LogOptions,

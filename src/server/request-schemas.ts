@@ -9,7 +9,13 @@ import { LIMITS } from "../protocol/batch.js";
 import type { RunState, StoredValue } from "../store/types.js";
 import { depthOf, kindOf, MAX_DEPTH } from "./json-value.js";
 
-const STATES = ["running", "finished", "failed", "crashed"] as const satisfies readonly RunState[];
+const STATES = [
+  "running",
+  "finished",
+  "failed",
+  "crashed",
+  "pruned",
+] as const satisfies readonly RunState[];
 function isPlainObject(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === "object" && !Array.isArray(x);
 }

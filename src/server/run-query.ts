@@ -2,13 +2,13 @@
 
 import * as v from "valibot";
 import { decodeJson } from "../shared/json-numbers.js";
-import { checkQueryFilter, parseRunPath } from "../store/run-record.js";
+import { checkQueryFilter, parseRunPath, RUN_STATES } from "../store/run-record.js";
 import type { RunFilter, RunQuery, RunState } from "../store/types.js";
 import { invalid } from "./errors.js";
 import { intQuery } from "./request-schemas.js";
 import { parseOr400 } from "./validator.js";
 
-const STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
+const STATES: readonly RunState[] = RUN_STATES;
 const OPS: Record<string, RunFilter["op"]> = {
   eq: "=",
   ne: "!=",

@@ -18,7 +18,17 @@ import {
 // Owner liveness lives in owner.ts; re-exported here, where every backend already imports from.
 export { isPidDead, ownerDead, processStartToken, type RunOwner } from "./owner.js";
 
-export const RUN_STATES: readonly RunState[] = ["running", "finished", "failed", "crashed"];
+/**
+ * Every run state. Only `running` is live; the others are terminal (`pruned`: stopped early on
+ * purpose by a pruner, Optuna's PRUNED, neither a success nor a failure).
+ */
+export const RUN_STATES: readonly RunState[] = [
+  "running",
+  "finished",
+  "failed",
+  "crashed",
+  "pruned",
+];
 
 /** Top-level record fields usable in filters and sorts (tags, config and summary are not). */
 export const RUN_FIELDS = [

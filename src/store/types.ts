@@ -11,7 +11,9 @@ import { AmltkError, type AmltkErrorOptions } from "../shared/errors.js";
 import type { HistoryBatch } from "./history-batch.js";
 
 /**
- * Lifecycle of a run. `crashed` = its process died without `finish` (stale heartbeat / dead pid).
+ * Lifecycle of a run. `crashed` = its process died without `finish` (stale heartbeat / dead pid);
+ * `pruned` = stopped early on purpose by a pruner (`run.finish({ state: "pruned" })`), terminal
+ * like `finished` and `failed`. Only `running` runs are live (counted running, reaped).
  *
  * @example
  * ```ts
@@ -19,7 +21,7 @@ import type { HistoryBatch } from "./history-batch.js";
  * const { runs } = await store.listRuns({ state: live });
  * ```
  */
-export type RunState = "running" | "finished" | "failed" | "crashed";
+export type RunState = "running" | "finished" | "failed" | "crashed" | "pruned";
 
 /**
  * A stored history or summary value. NaN and +/-Infinity must round-trip as numbers.

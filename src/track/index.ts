@@ -30,4 +30,5 @@ export { type InitOptions, init, type Mode, type Reinit } from "./init.js";
 export { flattenLog } from "./log-payload.js";
 export { MemoryStore } from "./memory-store.js";
 export { type LogOptions, Run } from "./run.js";
+export type { FinishOptions, FinishState } from "./run-close.js";
 export type { MetricOptions, SummaryAgg } from "./summary.js";

@@ -8,6 +8,7 @@ import type { ConsoleLine, RunPatch } from "../store/types.js";
 import type { ConsoleCapture } from "./console-capture.js";
 import { closeIfFullSync, finishWrite } from "./finish-write.js";
 import { HistoryWriter } from "./history-writer.js";
+import type { RunClose } from "./run-close.js";
 import type { SyncStore } from "./run-types.js";
 import type { SummaryState } from "./summary.js";
 
@@ -32,7 +33,7 @@ export interface SinkSources {
  * ```ts
  * const sink = new RunSink(store, { id, summary, configData, onFlush, capture: null, freshRun: true, maxBytes });
  * await sink.flush();
- * await sink.finish(0, false);
+ * await sink.finish({ state: "finished", exitCode: 0 }, false);
  * ```
  */
 export class RunSink {
@@ -138,13 +139,13 @@ export class RunSink {
    * transaction when it can; a full store closes the run as failed and rejects typed
    * (finish-write.ts). Closes the store after when the run owns it.
    */
-  async finish(exitCode: number, ownsStore: boolean): Promise<void> {
+  async finish(how: RunClose, ownsStore: boolean): Promise<void> {
     const s = this.store;
     if (this.flushing) await this.flushing;
     const final = (): RunPatch => {
       this.src.summary.dirty = false;
       this.configDirty = false;
-      return this.statePatch(exitCode);
+      return this.statePatch(how);
     };
     const lines = this.src.capture?.take() ?? [];
     this.history.retryNow(); // the last chance for held batches, even right after a full disk
@@ -163,14 +164,14 @@ export class RunSink {
 
   /**
    * The exit path's write (synchronous): everything the run holds, and when `close`, the run
-   * closed with `code` (otherwise it stays open). Never throws: the process is ending.
+   * closed as `how` says (otherwise it stays open). Never throws: the process is ending.
    */
-  writeOnExit(close: boolean, code: number): void {
+  writeOnExit(close: boolean, how: RunClose): void {
     const s = this.store;
     try {
       if (close) this.src.capture?.restore();
       const lines = this.src.capture?.take() ?? [];
-      const patch = this.statePatch(close ? code : null);
+      const patch = this.statePatch(close ? how : null);
       this.history.retryNow(); // held batches get their last try even right after a full disk
       if (!this.writeOnce(patch, lines)) {
         if (this.history.canWriteSync) this.history.writeSync();
@@ -191,17 +192,17 @@ export class RunSink {
   }
 
   /**
-   * Summary, heartbeat and (when it changed since init) config, plus the closing state when
-   * `exitCode` is not null. An unchanged config is left out: `init` wrote it, and encoding and
+   * Summary, heartbeat and (when it changed since init) config, plus the closing state and code
+   * when `how` is not null. An unchanged config is left out: `init` wrote it, and encoding and
    * checking it again is a good part of a trial-sized run's finish.
    */
-  private statePatch(exitCode: number | null): RunPatch {
+  private statePatch(how: RunClose | null): RunPatch {
     const now = Date.now();
     const patch: RunPatch = { summary: { ...this.src.summary.values }, heartbeatAt: now };
     if (this.configChanged) patch.config = { ...this.src.configData };
-    if (exitCode === null) return patch;
-    patch.state = exitCode === 0 ? "finished" : "failed";
-    patch.exitCode = exitCode;
+    if (how === null) return patch;
+    patch.state = how.state;
+    patch.exitCode = how.exitCode;
     patch.finishedAt = now;
     return patch;
   }

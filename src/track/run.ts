@@ -10,6 +10,7 @@ import type { ConsoleCapture } from "./console-capture.js";
 import { TrackError } from "./errors.js";
 import { addLive, type ExitClose, removeLive } from "./exit-hooks.js";
 import { INIT_DEFAULTS } from "./init-options.js";
+import { type FinishOptions, type RunClose, runClose } from "./run-close.js";
 import { RunSink } from "./run-sink.js";
 import { RunSteps } from "./run-steps.js";
 import type { LogOptions, RunInternals, SyncStore } from "./run-types.js";
@@ -75,8 +76,8 @@ export class Run {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly ownsStore: boolean;
   private finishing: Promise<void> | null = null;
-  /** The code `finish` was called with: an exit while it is under way closes the run with it. */
-  private finishCode: number | null = null;
+  /** How `finish` closes the run: an exit while it is under way closes the run that way. */
+  private finishClose: RunClose | null = null;
   /** Closed by the exit path (process exit or a signal): nothing more to write. */
   private exitClosed = false;
   private sampler: SystemSampler | null = null;
@@ -228,7 +229,10 @@ export class Run {
   }
 
   /**
-   * Flushes, writes the summary and marks the run finished (0) or failed. Idempotent.
+   * Flushes, writes the summary and marks the run finished (0) or failed, or with options the
+   * state it ends in: `{ state: "pruned" }` for a trial a pruner stopped early (exit code 0:
+   * stopping was the plan). Idempotent: a second call returns the first one's promise. A bad
+   * code or option throws a `TrackError` and leaves the run open.
    *
    * @example
    * ```ts
@@ -238,18 +242,21 @@ export class Run {
    * } catch {
    *   await run.finish(1); // state "failed", exitCode 1
    * }
+   * // a pruned trial:
+   * await run.finish({ state: "pruned" }); // state "pruned", exitCode 0
    * ```
    */
-  finish(exitCode = 0): Promise<void> {
+  finish(how: number | FinishOptions = 0): Promise<void> {
     if (this.finishing) return this.finishing;
+    const close = runClose(how);
     if (this.steps.hasPending) this.steps.commitPending();
     for (const h of this.timers) clearInterval(h);
     this.capture?.restore();
-    this.finishCode = exitCode;
+    this.finishClose = close;
     const sink = this.sink;
     // The common case: remaining history, summary, config and state in one transaction.
     this.finishing = (async () => {
-      if (sink) await sink.finish(exitCode, this.ownsStore);
+      if (sink) await sink.finish(close, this.ownsStore);
     })().finally(() => removeLive(this));
     // Live until written: a signal or an exit while finish waits (an online store delivering)
     // still writes the run out through `_flushSyncOnExit`.
@@ -270,7 +277,10 @@ export class Run {
     if (!sink || this.exitClosed || sink.finalWritten) return;
     const close = how.keepOpen !== true;
     if (close && this.steps.hasPending) this.steps.commitPending();
-    sink.writeOnExit(close, this.finishCode ?? code);
+    sink.writeOnExit(
+      close,
+      this.finishClose ?? { state: code === 0 ? "finished" : "failed", exitCode: code },
+    );
     if (!close) return;
     this.exitClosed = true;
     for (const h of this.timers) clearInterval(h);

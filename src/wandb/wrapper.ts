@@ -12,6 +12,7 @@ import type { ModuleRef } from "../scheduling/executors/executor.js";
 import type { SqliteStore } from "../store/sqlite/index.js";
 import { init, type Run } from "../track/index.js";
 import { defaultStoreDir } from "../track/init-options.js";
+import { isPruned } from "../trial/pruning.js";
 import type { TrialReport } from "../trial/report.js";
 import type { Trial } from "../trial/trial.js";
 import { localModifier } from "./local-modifiers.js";
@@ -100,12 +101,20 @@ function reportRow(report: TrialReport): Record<string, unknown> {
 }
 
 /**
- * Exit code 0 for success, 1 otherwise. A crashed trial's run is then marked crashed (W&B
- * would say failed: we keep "the function threw" apart from "the trial reported a failure");
- * an offline run only, since that is the store this worker can write directly.
+ * Exit code 0 for success, 1 otherwise. A pruned trial (a fail report with `Pruned`) closes
+ * as `pruned` with exit code 0, as Optuna keeps PRUNED apart from FAIL: the pruner stopped it
+ * on purpose. A crashed trial's run is then marked crashed (W&B would say failed: we keep "the
+ * function threw" apart from "the trial reported a failure"); an offline run only, since that
+ * is the store this worker can write directly.
  */
-async function closeRun(run: Run, params: WandbParams, dir: string, status: string) {
-  await run.finish(status === "success" ? 0 : 1);
+async function closeRun(
+  run: Run,
+  params: WandbParams,
+  dir: string,
+  report: Pick<TrialReport, "status" | "exception">,
+) {
+  const status = report.status;
+  await run.finish(isPruned(report) ? { state: "pruned" } : status === "success" ? 0 : 1);
   if (status === "crashed" && (params.mode ?? "offline") === "offline") {
     await (await crashStore(dir)).updateRun(run.id, { state: "crashed" });
   }
@@ -158,7 +167,7 @@ export async function wandbTrialWrapper(
   try {
     report = await next(trial);
   } catch (error) {
-    await closeRun(run, params, dir, "crashed");
+    await closeRun(run, params, dir, { status: "crashed", exception: null });
     throw error;
   }
   try {
@@ -175,7 +184,7 @@ export async function wandbTrialWrapper(
     // Tracking must not turn the trial's outcome into something else; say what was lost.
     console.warn(`amltk/wandb: trial "${trial.name}": report not logged: ${String(error)}`);
   } finally {
-    await closeRun(run, params, dir, report.status);
+    await closeRun(run, params, dir, report);
   }
   return report;
 }

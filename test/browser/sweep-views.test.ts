@@ -15,12 +15,16 @@ const T0 = 1_764_000_000;
 const TRIALS = 24;
 const FAILED = [5, 11];
 const PRUNED = [7, 13];
+/** The pruned trial stored with the state `pruned` (the other one the old way). */
+const STORED_PRUNED = 13;
 
 /**
  * Project "hpo": 24 trials in creation order; sgd trials (odd) have a momentum, adam ones none;
  * `metric/cost` (the objective, as the W&B plugin logs it) = |log10(lr) + 3|; `accuracy` too
  * (alphabetically first, so a default by name would pick it). Trials 5 and 11 failed, 7 and
- * 13 were pruned: none of them has a cost.
+ * 13 were pruned: none of them has a cost. Trial 13 has the stored state `pruned` (how the W&B
+ * plugin closes a pruned trial now, no exception needed); trial 7 is stored as before that
+ * state existed, failed with the exception "Pruned at step 3", and must still read pruned.
  */
 async function fill(store: SqliteStore): Promise<void> {
   for (let k = 0; k < TRIALS; k++) {
@@ -35,6 +39,10 @@ async function fill(store: SqliteStore): Promise<void> {
     });
     const failed = FAILED.includes(k);
     const pruned = PRUNED.includes(k);
+    if (k === STORED_PRUNED) {
+      await store.updateRun(id, { state: "pruned", exitCode: 0 });
+      continue;
+    }
     await store.updateRun(id, {
       state: failed || pruned ? "failed" : "finished",
       exitCode: failed || pruned ? 1 : 0,
@@ -72,6 +80,19 @@ describe.skipIf(noBrowser)("dashboard: sweep views", () => {
       ).toBe("pruned");
     }
     expect(await page.textContent('tr[data-run-id="t05"] .badge')).toBe("failed");
+    await suite.done(page);
+  });
+
+  it("filters on the stored pruned state", async () => {
+    const page = await suite.open("/p/hpo");
+    await page.waitForSelector('tr[data-run-id="t00"]');
+    await page.selectOption('select[name="state"]', "pruned");
+    await page.waitForFunction(() => document.querySelectorAll("tr[data-run-id]").length === 1);
+    const ids = await page.$$eval("tr[data-run-id]", (rows) =>
+      rows.map((r) => r.getAttribute("data-run-id")),
+    );
+    expect(ids).toEqual([`t${STORED_PRUNED}`]);
+    expect(await page.textContent(`tr[data-run-id="t${STORED_PRUNED}"] .badge`)).toBe("pruned");
     await suite.done(page);
   });
 

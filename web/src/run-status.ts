@@ -1,15 +1,15 @@
 /**
- * A run's state as the dashboard shows it: the store's state, except that a failed trial the
- * pruner stopped reads `pruned` (amltk records a pruned trial as a failed report whose
- * exception is "Pruned at step N", and the W&B plugin logs it as the run's `exception`).
- * The store has no `pruned` state of its own yet.
+ * A run's state as the dashboard shows it: the store's state (`pruned` is a state of its own
+ * since the W&B plugin and sweeps close a pruned trial's run `pruned`), except that a run
+ * stored before that, failed with the exception "Pruned at step N" (how a pruned trial was
+ * recorded then), still reads `pruned`.
  */
 import type { Run } from "./api.js";
 
-export type RunStatus = Run["state"] | "pruned";
+export type RunStatus = Run["state"];
 
 export function runStatus(r: Pick<Run, "state" | "summary">): RunStatus {
+  if (r.state !== "failed") return r.state;
   const ex = r.summary?.exception;
-  if (r.state === "failed" && typeof ex === "string" && /^Pruned\b/.test(ex)) return "pruned";
-  return r.state;
+  return typeof ex === "string" && /^Pruned\b/.test(ex) ? "pruned" : r.state;
 }

@@ -23,6 +23,7 @@ import {
   StoreError,
   type StoreTransaction,
 } from "../../store/types.js";
+import { isPruned } from "../../trial/pruning.js";
 import type { TrialReport, TrialReportJSON, TrialStatus } from "../../trial/report.js";
 import { TrialReport as Report } from "../../trial/report.js";
 import type { Trial } from "../../trial/trial.js";
@@ -260,9 +261,11 @@ export class SweepJournal {
     };
     this.#marks.set(report.name, mark);
     const summary: Record<string, StoredValue> = { ...report.values, _sweep: { ...mark } };
+    // A pruned trial's run is `pruned` (exit 0), as the W&B plugin closes it; its report stays a fail.
+    const pruned = isPruned(report);
     const patch: RunPatch = {
-      state: RUN_STATE[report.status],
-      exitCode: report.status === "success" ? 0 : 1,
+      state: pruned ? "pruned" : RUN_STATE[report.status],
+      exitCode: report.status === "success" || pruned ? 0 : 1,
       finishedAt: report.reportedAt,
       summary,
     };

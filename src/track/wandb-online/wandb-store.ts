@@ -174,8 +174,10 @@ export class WandbOnlineStore implements Store {
       run.summary = { version: run.summary.version + 1, line: stringifyWandbJson(patch.summary) };
       changed = true;
     }
-    if (patch.state === "finished" || patch.state === "failed" || patch.state === "crashed") {
-      run.exitcode = patch.exitCode ?? (patch.state === "finished" ? 0 : 1);
+    if (patch.state !== undefined && patch.state !== "running") {
+      // W&B has no pruned state: a pruned run ends with its code (0), like a finished one.
+      run.exitcode =
+        patch.exitCode ?? (patch.state === "finished" || patch.state === "pruned" ? 0 : 1);
       changed = true;
     } else if (patch.state === "running") {
       run.exitcode = null;

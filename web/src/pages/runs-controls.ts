@@ -161,7 +161,7 @@ export function toolbar(v: ViewState, on: ToolbarHooks): HTMLElement {
           on.reload();
         },
       },
-      ...["", "running", "finished", "failed", "crashed"].map((s) =>
+      ...["", "running", "finished", "failed", "crashed", "pruned"].map((s) =>
         h("option", { value: s, selected: s === v.get("state") }, s || "any state"),
       ),
     ),
