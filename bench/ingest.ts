@@ -4,7 +4,7 @@
  * run's points are counted in the server's store (none lost, none doubled).
  *
  * Run: `npx tsx bench/ingest.ts [--seconds 30] [--runs 50] [--clients 2] [--rate 6000] [--keys 10]
- * [--store sqlite|postgres]`. Prints one JSON object. Processes: one server (`createServer` over a
+ * [--store sqlite|postgres] [--server-cpu-prof DIR]`. Prints one JSON object. Processes: one server (`createServer` over a
  * SqliteStore, or a PostgresStore), `clients` client processes sharing the runs. `--store
  * postgres` starts a private PostgreSQL cluster (`test/services/postgres.ts`) and runs the same
  * load against SQLite first and PostgreSQL second, side by side in one JSON object. The server
@@ -31,12 +31,15 @@ function sarg(name: string): string | undefined {
 const self = fileURLToPath(import.meta.url);
 
 /** A child of this script in another role; `output` resolves with all its stdout at exit. */
-function child(args: string[]): {
+function child(
+  args: string[],
+  nodeArgs: string[] = [],
+): {
   firstLine: Promise<string>;
   output: Promise<{ code: number | null; out: string }>;
   kill: () => void;
 } {
-  const p = spawn(process.execPath, ["--import", "tsx", self, ...args], {
+  const p = spawn(process.execPath, [...nodeArgs, "--import", "tsx", self, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
@@ -169,7 +172,12 @@ async function round(pgUrl: string | undefined): Promise<Record<string, unknown>
   const keys = arg("keys", 10);
   const base = mkdtempSync(join(tmpdir(), "amltk-ingest-"));
   const serverDir = join(base, "server");
-  const srv = child(["--role", "server", "--dir", serverDir, ...(pgUrl ? ["--pg", pgUrl] : [])]);
+  // `--server-cpu-prof DIR`: a V8 CPU profile of the server process (what a batch costs there).
+  const prof = sarg("server-cpu-prof");
+  const srv = child(
+    ["--role", "server", "--dir", serverDir, ...(pgUrl ? ["--pg", pgUrl] : [])],
+    prof ? ["--cpu-prof", "--cpu-prof-dir", prof] : [],
+  );
   const { url, key } = JSON.parse(await srv.firstLine) as { url: string; key: string };
   const per = Math.ceil(runs / clients);
   const cs = [];
