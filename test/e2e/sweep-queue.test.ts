@@ -9,6 +9,7 @@
  * store and the workers' evaluation log. `AMLTK_FAULT_SEED` replays a run.
  */
 import { readFileSync } from "node:fs";
+import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type PgCluster, postgresAvailability, startPostgres } from "../services/postgres.js";
 import { type RedisServer, redisAvailability, startRedis } from "../services/redis.js";
@@ -107,6 +108,13 @@ describe.skipIf(skipped)("a durable sweep on the queue executor", () => {
     expect(crashed, `seed ${SEED}, k ${k}`).toEqual([]);
     expect(h.evaluations().length).toBe(8);
     expect(h.running()).toEqual([]);
+    // Every job was acknowledged once journaled, the last ones too: none is left in Redis.
+    const admin = new Redis(redis.url);
+    try {
+      expect(await admin.keys("bull:sweeps:sweep.window.*")).toEqual([]);
+    } finally {
+      admin.disconnect();
+    }
   }, 60_000);
 
   describe.skipIf(noPostgres)("with the journal in PostgreSQL", () => {

@@ -103,6 +103,8 @@ export class DurableSweep {
   #seq: number;
   /** The executor each submitted, untold trial runs on: told, its job is acknowledged there. */
   readonly #executors = new Map<string, Executor>();
+  /** Acknowledgements on their way (a tell's, after its commit): close waits for them. */
+  readonly #acks = new Set<Promise<void>>();
 
   private constructor(
     name: string,
@@ -214,7 +216,9 @@ export class DurableSweep {
     const executor = this.#executors.get(report.name);
     if (executor) {
       this.#executors.delete(report.name);
-      acknowledgeJob(executor, this.jobId(report.name));
+      const ack = acknowledgeJob(executor, this.jobId(report.name)).catch(() => {});
+      this.#acks.add(ack);
+      void ack.finally(() => this.#acks.delete(ack));
     }
   }
 
@@ -236,6 +240,7 @@ export class DurableSweep {
         crashed: count("crashed"),
       });
     } finally {
+      await Promise.all(this.#acks);
       await this.#ownStore?.close();
     }
   }

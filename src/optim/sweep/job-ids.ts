@@ -34,16 +34,17 @@ class SweepJobIds extends Plugin {
 
 /** An executor that holds results until acknowledged (`CallExtras.holdResult`). */
 interface Acknowledging {
-  acknowledge(jobId: string): void;
+  acknowledge(jobId: string): Promise<void>;
 }
 
 /**
  * Lets `executor` drop job `jobId`'s result: the sweep's journal committed its report, so a
- * resumed driver finds the trial told and never needs the job again. No-op elsewhere.
+ * resumed driver finds the trial told and never needs the job again. Resolves once it is
+ * dropped (a failure leaves the job in Redis: harmless, the trial is told). No-op elsewhere.
  */
-export function acknowledgeJob(executor: Executor, jobId: string): void {
+export async function acknowledgeJob(executor: Executor, jobId: string): Promise<void> {
   const a = executor as Partial<Acknowledging>;
-  if (typeof a.acknowledge === "function") a.acknowledge(jobId);
+  if (typeof a.acknowledge === "function") await a.acknowledge(jobId);
 }
 
 /** Whether `executor` keeps calls by job id across drivers (the queue executor: `attach`). */

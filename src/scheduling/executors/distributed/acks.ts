@@ -5,6 +5,21 @@
  * sweep's journal); until then a driver that dies leaves the job for the next one to collect.
  */
 import type { Queue } from "bullmq";
+import type { ResolvedQueueOptions } from "./options.js";
+import { closeRedis, loadEngine } from "./redis.js";
+
+/** Removes jobs `ids` on a connection opened for it (the executor's own are closed). */
+export async function removeJobs(o: ResolvedQueueOptions, ids: string[]): Promise<void> {
+  const { Queue, connect } = await loadEngine();
+  const cmd = connect(o.connection, `amltk-driver-${o.driverId}-acks`);
+  const queue = new Queue(o.queue, { connection: cmd, prefix: o.prefix });
+  try {
+    await Promise.all(ids.map((id) => queue.remove(id).catch(() => 0)));
+  } finally {
+    await queue.close().catch(() => {});
+    await closeRedis(cmd);
+  }
+}
 
 export class Acknowledgements {
   #ids: string[] = [];
@@ -14,8 +29,14 @@ export class Acknowledgements {
   /** Released before they settled. */
   readonly #early = new Set<string>();
 
-  /** `queue`: the open queue, or undefined once the executor closed. */
-  constructor(private readonly queue: () => Queue | undefined) {}
+  /**
+   * `queue`: the open queue, or undefined once the executor closed; `removeClosed` removes
+   * jobs released after that (a sweep's last tells commit after its scheduler stopped).
+   */
+  constructor(
+    private readonly queue: () => Queue | undefined,
+    private readonly removeClosed: (ids: string[]) => Promise<void>,
+  ) {}
 
   /** A job settled: acknowledge it now, or keep it until released when `hold`. */
   settled(id: string, hold: boolean): void {
@@ -39,10 +60,10 @@ export class Acknowledgements {
   async sendNow(): Promise<void> {
     while (this.#ids.length > 0) {
       const queue = this.queue();
-      if (!queue) break;
       const ids = this.#ids.splice(0);
       // Sent together: ioredis pipelines them on one connection.
-      await Promise.all(ids.map((id) => queue.remove(id).catch(() => 0)));
+      if (queue) await Promise.all(ids.map((id) => queue.remove(id).catch(() => 0)));
+      else await this.removeClosed(ids).catch(() => {});
     }
     this.#sending = undefined;
   }

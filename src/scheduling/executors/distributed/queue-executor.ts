@@ -29,7 +29,7 @@ import {
 } from "../executor.js";
 import { toModuleCall, WorkerDiedError } from "../pool.js";
 import { assertCloneable } from "../wire.js";
-import { Acknowledgements } from "./acks.js";
+import { Acknowledgements, removeJobs } from "./acks.js";
 import { type DriverConnections, openDriverConnections } from "./driver-connections.js";
 import { assertJobId, listQueueJobs, type QueuedJob } from "./job-ids.js";
 import {
@@ -100,7 +100,10 @@ export class QueueExecutor implements Executor {
   #pending = new Map<string, Pending>();
   #toAdd: { id: string; data: QueueJobData }[] = [];
   #flushing?: Promise<void>;
-  #acks = new Acknowledgements(() => this.#conn?.queue);
+  #acks = new Acknowledgements(
+    () => this.#conn?.queue,
+    (ids) => removeJobs(this.options, ids),
+  );
   #conn?: DriverConnections;
   #opening?: Promise<DriverConnections>;
   /** Removals of cancelled jobs under way: closing waits for them. */
@@ -219,7 +222,8 @@ export class QueueExecutor implements Executor {
    * attached so), once the caller put its result somewhere durable. Until then a driver that
    * dies leaves the finished job in Redis, and the next driver collects it instead of running
    * the call again. Acknowledging a job that is not held, or not settled yet, does nothing
-   * (a call is acknowledged once it settled and was acknowledged, in either order).
+   * (a call is acknowledged once it settled and was acknowledged, in either order). Resolves
+   * once the removal reached Redis (after the executor closed too, on a connection of its own).
    *
    * @example
    * ```ts
@@ -229,8 +233,9 @@ export class QueueExecutor implements Executor {
    * executor.acknowledge("sweep-7.trial-3");
    * ```
    */
-  acknowledge(jobId: string): void {
+  acknowledge(jobId: string): Promise<void> {
     this.#acks.release(jobId, this.#pending.get(jobId)?.hold === true);
+    return this.#acks.flush();
   }
 
   /**
