@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Scheduler } from "../scheduling/scheduler.js";
 import { SqliteStore } from "../store/sqlite/index.js";
+import { isPruned } from "../trial/pruning.js";
 import type { TrialReport } from "../trial/report.js";
 import { Trial } from "../trial/trial.js";
 import type { TrialFn } from "../trial/trial-task.js";
@@ -17,6 +18,7 @@ import {
   fails,
   killsWorker,
   modifyReturnsNothing,
+  pruned,
   targetFunction,
   throws,
   waitsForPeers,
@@ -153,6 +155,22 @@ describe("WandbPlugin run lifecycle", () => {
     expect(run.state).toBe("failed");
     expect(run.exitCode).toBe(1);
     expect(keys.find((k) => k.key === "loss")?.count).toBe(10);
+  });
+
+  it("a pruned trial closes its run as pruned (exit code 0); its report stays a fail", async () => {
+    const dir = tmp();
+    const reports = await runAll(
+      Scheduler.withProcesses({ maxWorkers: 1 }),
+      pruned,
+      XYZ.slice(0, 1),
+      dir,
+    );
+    expect(reports[0]!.status).toBe("fail");
+    expect(isPruned(reports[0]!)).toBe(true);
+    const [{ run, keys }] = (await readRuns(dir)) as [Awaited<ReturnType<typeof readRuns>>[0]];
+    expect(run.state).toBe("pruned");
+    expect(run.exitCode).toBe(0);
+    expect(keys.find((k) => k.key === "loss")?.count).toBe(3);
   });
 
   it("a function that throws closes its run as crashed, with the error logged", async () => {

@@ -36,6 +36,8 @@ beforeAll(async () => {
   await store.updateRun("run-a", { state: "finished", exitCode: 0, summary: { cost: 5 } });
   await store.createRun({ id: "run-b", project: "p2", name: "trial-1", createdAt: now + 1 });
   await store.updateRun("run-b", { state: "failed", exitCode: 2 });
+  await store.createRun({ id: "run-c", project: "p2", name: "trial-2", createdAt: now + 2 });
+  await store.updateRun("run-c", { state: "pruned", exitCode: 0 });
   await store.close();
 });
 
@@ -52,6 +54,10 @@ describe("amltk runs", () => {
     const failed = await amltk("runs", "list", "--state", "failed");
     expect(failed).toContain("run-b");
     expect(failed).not.toContain("run-a");
+    expect(failed).not.toContain("run-c");
+    const pruned = await amltk("runs", "list", "--state", "pruned");
+    expect(pruned).toContain("run-c");
+    expect(pruned).not.toContain("run-b");
   });
 
   it("rejects an unknown state by name", async () => {

@@ -1,6 +1,7 @@
 /** Fixture trial functions imported by worker processes in wandb tests. */
 import { importable } from "../../scheduling/executors/executor.js";
 import type { Run } from "../../track/index.js";
+import { Pruned } from "../../trial/pruning.js";
 import type { Trial } from "../../trial/trial.js";
 import type { WandbParams } from "../index.js";
 
@@ -49,6 +50,17 @@ export const fails = importable(
   },
   import.meta.url,
   "fails",
+);
+
+/** Logs three steps, then fails as pruned (`Pruned at step 2`), as a pruner's stop does. */
+export const pruned = importable(
+  async (trial: Trial<XYZ>) => {
+    const run = trial.plugins.wandb as Run;
+    for (let i = 0; i < 3; i++) run.log({ loss: i });
+    return trial.fail(new Pruned(2));
+  },
+  import.meta.url,
+  "pruned",
 );
 
 /** Opens its run, then the worker process dies (as an OOM kill would) before finishing. */
