@@ -1,5 +1,6 @@
 import { cp, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { withPrunedTag } from "../protocol/wandb/run-state.js";
 import { AmltkError, type AmltkErrorOptions } from "../shared/errors.js";
 import { VERSION } from "../shared/version.js";
 import type { HistoryRow, RunRecord, Store, SystemSample } from "../store/types.js";
@@ -121,7 +122,8 @@ async function writeRun(
 ): Promise<{ steps: number; systemSamples: number; consoleLines: number }> {
   const enc = new RecordEncoder(`amltk ${VERSION}`);
   log.append(enc.header());
-  log.append(enc.run(run));
+  // W&B has no pruned state: a pruned run leaves finished (exit 0) and tagged "pruned".
+  log.append(enc.run(run.state === "pruned" ? { ...run, tags: withPrunedTag(run.tags) } : run));
   let steps = 0;
   for await (const rows of historyPages(store, run, pageSize)) {
     for (const row of rows) log.append(enc.history(row));
@@ -175,12 +177,12 @@ async function* historyPages(
 }
 
 /**
- * The exit code W&B should record: a finished run's (0 unless one was set), a failed run's (1
+ * The exit code W&B should record: a finished or pruned run's (0 unless one was set), a failed run's (1
  * unless one was set). A crashed or running run gets no exit record, so W&B shows it as it is
  * here: not ended cleanly.
  */
 function exitCodeOf(run: RunRecord): number | undefined {
-  if (run.state === "finished") return run.exitCode ?? 0;
+  if (run.state === "finished" || run.state === "pruned") return run.exitCode ?? 0;
   if (run.state === "failed") return run.exitCode ?? 1;
   return undefined;
 }

@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+import { wandbEndState } from "../protocol/wandb/run-state.js";
 import type {
   ConsoleLine,
   HistoryRow,
@@ -275,8 +277,8 @@ export class RunImport {
 
   /**
    * Writes the rest, then the run's last name, tags and notes, config, summary and end state:
-   * finished or failed by the exit code read, crashed when the log ended without one; the end
-   * time is the exit's runtime or the last row's time.
+   * finished or failed by the exit code read (0 with the tag "pruned": pruned), crashed when the
+   * log ended without one; the end time is the exit's runtime or the last row's time.
    */
   async close(): Promise<RunState> {
     this.lines.push(...this.console.flush());
@@ -285,7 +287,7 @@ export class RunImport {
     const createdAt = this.startMs();
     const lastMs = this.lastTimestamp !== undefined ? this.lastTimestamp * 1000 : createdAt;
     const exit = this.exit;
-    const state: RunState = exit ? (exit.exitCode === 0 ? "finished" : "failed") : "crashed";
+    const state: RunState = wandbEndState(exit?.exitCode, this.info?.tags ?? []);
     const endMs = exit?.runtime ? Math.max(createdAt + exit.runtime * 1000, lastMs) : lastMs;
     const info = this.info;
     const patch: RunPatch = {

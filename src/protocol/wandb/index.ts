@@ -10,3 +10,4 @@ export * from "./file-stream.js";
 export * from "./graphql.js";
 export * from "./json.js";
 export * from "./lines.js";
+export * from "./run-state.js";
