@@ -18,6 +18,7 @@ import {
   parseWandbJson,
   type WandbHistoryLine,
   WandbLineError,
+  wandbEndState,
 } from "../../protocol/wandb/index.js";
 import type { RunPatch, RunRecord, StoredValue, StoreTransaction } from "../../store/types.js";
 import { ApiError } from "../errors.js";
@@ -182,10 +183,13 @@ function isStreamedFile(file: string): boolean {
   );
 }
 
-/** How a `complete` request closes the run: exit code 0 is finished, any other failed. */
-function closePatch(exitcode: number | null | undefined): RunPatch {
+/**
+ * How a `complete` request closes the run: exit code 0 is finished (pruned when the run has the
+ * tag "pruned": W&B has no such state, our W&B-protocol tracker tags it), any other failed.
+ */
+function closePatch(exitcode: number | null | undefined, tags: readonly string[]): RunPatch {
   const exitCode = exitcode ?? 0;
-  return { state: exitCode === 0 ? "finished" : "failed", exitCode, finishedAt: Date.now() };
+  return { state: wandbEndState(exitCode, tags), exitCode, finishedAt: Date.now() };
 }
 
 /**
@@ -201,7 +205,7 @@ export async function applyFileStream(
   for (const [file, chunk] of Object.entries(body.files ?? {})) {
     await applyChunk(tx, run.id, file, chunk, done);
   }
-  if (body.complete) await tx.updateRun(run.id, closePatch(body.exitcode));
+  if (body.complete) await tx.updateRun(run.id, closePatch(body.exitcode, run.tags));
   else if (run.state === "running") await tx.updateRun(run.id, { heartbeatAt: Date.now() });
   return done;
 }

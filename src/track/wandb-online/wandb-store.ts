@@ -16,6 +16,7 @@ import {
   FILE_STREAM_FILES,
   parseWandbJson,
   stringifyWandbJson,
+  withPrunedTag,
 } from "../../protocol/wandb/index.js";
 import { batchToRows, type HistoryBatch } from "../../store/history-batch.js";
 import { newRunRecord, processStartToken } from "../../store/run-record.js";
@@ -165,6 +166,9 @@ export class WandbOnlineStore implements Store {
     if (patch.tags !== undefined) vars.tags = [...patch.tags];
     if (patch.group !== undefined) vars.groupName = patch.group;
     if (patch.jobType !== undefined) vars.jobType = patch.jobType;
+    // W&B has no pruned state: the run ends with exit code 0 and the tag "pruned".
+    if (patch.state === "pruned")
+      vars.tags = withPrunedTag((vars.tags as string[] | undefined) ?? []);
     let changed = false;
     if (JSON.stringify(vars) !== JSON.stringify(run.vars.value)) {
       run.vars = { version: run.vars.version + 1, value: vars };
