@@ -97,8 +97,8 @@ export function historyToCsv(rows: readonly HistoryRow[]): string {
 }
 
 /**
- * Indented JSON with NaN and ±Infinity kept as the project's tags (`{"$amltk_num": "NaN"}`, as
- * the API writes them), not turned into `null` as `JSON.stringify` would.
+ * Indented JSON with NaN and ±Infinity kept as the project's tags (the codec of `shared/json-numbers.ts`,
+ * as the API writes them), not turned into `null` as `JSON.stringify` would.
  */
 function jsonText(v: unknown): string {
   return JSON.stringify(JSON.parse(encodeJson(v)), null, 2);

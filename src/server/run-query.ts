@@ -64,7 +64,7 @@ function parseFilters(raw: string | undefined, prefix: string): RunFilter[] {
   if (raw === undefined || raw === "") return [];
   let parsed: unknown;
   try {
-    // NaN/±Infinity travel tagged (`{"$amltk_num":"NaN"}`), so `cost = NaN` can be asked.
+    // NaN/±Infinity travel tagged by the one codec, so `cost = NaN` can be asked.
     parsed = decodeJson(raw);
   } catch {
     throw invalid(`${prefix}filter`, "must be a JSON array of {field, op, value}");

@@ -94,11 +94,29 @@ const fromRow = (r: ViewRow): SavedView => ({
 
 /** Views in the SQLite store's own file (table `server_saved_views`). */
 export class SqliteViewStorage implements ViewStorage {
-  constructor(private readonly db: Db) {
-    db.exec(SQLITE_TABLE);
+  #tableMade = false;
+
+  // The table is made by the first write, not here: a server on a store it cannot write (read
+  // only, a snapshot) must start, and it then simply has no saved views.
+  constructor(private readonly db: Db) {}
+
+  #hasTable(): boolean {
+    if (this.#tableMade) return true;
+    const row = this.db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'server_saved_views'")
+      .get();
+    this.#tableMade = row !== undefined;
+    return this.#tableMade;
+  }
+
+  #makeTable(): void {
+    if (this.#hasTable()) return;
+    this.db.exec(SQLITE_TABLE);
+    this.#tableMade = true;
   }
 
   async list(project: string): Promise<SavedView[]> {
+    if (!this.#hasTable()) return [];
     const rows = this.db
       .prepare("SELECT * FROM server_saved_views WHERE project = ? ORDER BY name")
       .all(project) as ViewRow[];
@@ -106,6 +124,7 @@ export class SqliteViewStorage implements ViewStorage {
   }
 
   async get(project: string, name: string): Promise<SavedView | undefined> {
+    if (!this.#hasTable()) return undefined;
     const row = this.db
       .prepare("SELECT * FROM server_saved_views WHERE project = ? AND name = ?")
       .get(project, name) as ViewRow | undefined;
@@ -113,6 +132,7 @@ export class SqliteViewStorage implements ViewStorage {
   }
 
   async put(project: string, name: string, state: string): Promise<SavedView> {
+    this.#makeTable();
     const updatedAt = Date.now();
     this.db
       .prepare(
@@ -124,6 +144,7 @@ export class SqliteViewStorage implements ViewStorage {
   }
 
   async delete(project: string, name: string): Promise<boolean> {
+    if (!this.#hasTable()) return false;
     const r = this.db
       .prepare("DELETE FROM server_saved_views WHERE project = ? AND name = ?")
       .run(project, name);
