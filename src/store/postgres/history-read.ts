@@ -1,5 +1,6 @@
 /** History, console and system-key reads in PostgreSQL (series are in `series.ts`). */
 import { decodeJson } from "../../shared/json-numbers.js";
+import { checkKey } from "../run-checks.js";
 import { mergeByStep } from "../sqlite/chunks.js";
 import type {
   ConsoleLine,
@@ -9,7 +10,6 @@ import type {
   PointQuery,
   StoredValue,
 } from "../types.js";
-import { checkKey } from "./run-checks.js";
 import { type Queryable, requireRun } from "./runs.js";
 
 /** Steps of a chunk: stored, or `min..min+n-1` when NULL (consecutive steps). */

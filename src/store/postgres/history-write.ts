@@ -7,6 +7,7 @@
  */
 import { encodeJson } from "../../shared/json-numbers.js";
 import type { HistoryBatch } from "../history-batch.js";
+import { checkKey, checkTime, checkValue } from "../run-checks.js";
 import { type ConsoleLine, StoreError, type SystemSample } from "../types.js";
 import {
   beginHistoryWrite,
@@ -16,7 +17,6 @@ import {
   MERGE_MAX,
   staysConsecutive,
 } from "./chunk-merge.js";
-import { checkKey, checkTime, checkValue } from "./run-checks.js";
 import { type Queryable, requireRun } from "./runs.js";
 
 /** Points per chunk, as in the SQLite store. */

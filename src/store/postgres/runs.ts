@@ -2,6 +2,13 @@
 import { hostname } from "node:os";
 import type pg from "pg";
 import { decodeJson, encodeJson } from "../../shared/json-numbers.js";
+import {
+  checkOwnerStart,
+  checkRecord,
+  checkRunInit,
+  checkString,
+  checkTags,
+} from "../run-checks.js";
 import { newRunRecord, RUN_STATES } from "../run-record.js";
 import {
   type RunInit,
@@ -10,13 +17,6 @@ import {
   type RunState,
   StoreError,
 } from "../types.js";
-import {
-  checkOwnerStart,
-  checkRecord,
-  checkRunInit,
-  checkString,
-  checkTags,
-} from "./run-checks.js";
 
 /** Anything that runs a query: the pool, or one client inside a transaction. */
 export type Queryable = Pick<pg.ClientBase, "query">;

@@ -16,6 +16,7 @@
 import type pg from "pg";
 import type { HistoryBatch } from "../history-batch.js";
 import { rowsToBatch } from "../history-batch.js";
+import { checkKey, checkStep, checkTime, checkValue } from "../run-checks.js";
 import type {
   ConsoleLine,
   HistoryRow,
@@ -27,7 +28,6 @@ import type {
 } from "../types.js";
 import { StoreError } from "../types.js";
 import { writeConsole, writeHistoryBatch, writeSystem } from "./history-write.js";
-import { checkKey, checkStep, checkTime, checkValue } from "./run-checks.js";
 import { deleteRunRows, getRunRow, insertRun, markCrashed, patchRun } from "./runs.js";
 
 /** Checks rows the way the SQLite store does before packing them into a batch. */

@@ -2,6 +2,13 @@
 import { hostname } from "node:os";
 import { decodeJson, encodeJson } from "../../shared/json-numbers.js";
 import {
+  checkOwnerStart,
+  checkRecord,
+  checkRunInit,
+  checkString,
+  checkTags,
+} from "../run-checks.js";
+import {
   checkPaging,
   checkRunFilter,
   checkTagFilter,
@@ -25,7 +32,6 @@ import {
 } from "../types.js";
 import { type Db, stmt, writeTx } from "./connection.js";
 import type { PackColumns } from "./packed-history.js";
-import { checkValue } from "./stored-values.js";
 
 interface RunRow {
   id: string;
@@ -100,39 +106,6 @@ function toRecord(row: RunRow): RunRecord {
   };
 }
 
-function checkString(v: unknown, field: string, nullable: boolean): void {
-  if (v === undefined || (nullable && v === null)) return;
-  if (typeof v !== "string") {
-    throw new StoreError(`${field} must be a string, got ${JSON.stringify(v)}`, "invalid");
-  }
-}
-
-/** An owner token is a short string (owner.ts makes them), or null. */
-function checkOwnerStart(v: unknown): void {
-  if (v === undefined || v === null) return;
-  if (typeof v !== "string" || v.length > 200) {
-    throw new StoreError(
-      `ownerStart must be a string of at most 200 characters, got ${JSON.stringify(v).slice(0, 100)}`,
-      "invalid",
-    );
-  }
-}
-
-function checkTags(tags: unknown, field: string): void {
-  if (tags === undefined) return;
-  if (!Array.isArray(tags) || tags.some((t) => typeof t !== "string")) {
-    throw new StoreError(`${field} must be an array of strings`, "invalid");
-  }
-}
-
-function checkRecord(v: unknown, field: string): void {
-  if (v === undefined) return;
-  if (v === null || typeof v !== "object" || Array.isArray(v)) {
-    throw new StoreError(`${field} must be an object`, "invalid");
-  }
-  checkValue(v, field);
-}
-
 export function getRunRow(db: Db, id: string): RunRecord | undefined {
   const row = stmt(db, `${SELECT} WHERE r.id = ?`).get(id) as RunRow | undefined;
   return row && toRecord(row);
@@ -145,21 +118,7 @@ export function requireRun(db: Db, id: string): void {
 }
 
 export function insertRun(db: Db, run: RunInit): RunRecord {
-  if (typeof run?.id !== "string" || !/^[A-Za-z0-9_.-]{1,128}$/.test(run.id)) {
-    throw new StoreError(`invalid run id ${JSON.stringify(run?.id)}`, "invalid");
-  }
-  checkString(run.project, "project", false);
-  checkString(run.name, "name", false);
-  if (!run.project) throw new StoreError(`run ${run.id}: project must not be empty`, "invalid");
-  for (const f of ["entity", "group", "jobType", "notes", "host"] as const) {
-    checkString(run[f], f, true);
-  }
-  checkOwnerStart(run.ownerStart);
-  checkTags(run.tags, "tags");
-  checkRecord(run.config, "config");
-  if (!Number.isFinite(run.createdAt)) {
-    throw new StoreError(`run ${run.id}: invalid createdAt ${run.createdAt}`, "invalid");
-  }
+  checkRunInit(run);
   const tags = encodeJson(run.tags ?? []);
   const config = encodeJson(run.config ?? {});
   const host = run.host ?? (run.pid !== undefined ? hostname() : null);

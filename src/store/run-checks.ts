@@ -1,9 +1,9 @@
 /**
- * The checks a run's fields pass before they are written, with the same messages as the SQLite
- * store's (so both backends refuse the same input the same way), plus the history checks.
+ * The checks a run's fields pass before they are written, shared by every backend (so all refuse
+ * the same input with the same message), plus the history checks.
  */
-import { checkKey, checkValue } from "../sqlite/stored-values.js";
-import { type RunInit, StoreError } from "../types.js";
+import { checkKey, checkValue } from "./sqlite/stored-values.js";
+import { type RunInit, StoreError } from "./types.js";
 
 export { checkKey, checkValue };
 
