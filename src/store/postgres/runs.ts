@@ -2,14 +2,9 @@
 import { hostname } from "node:os";
 import type pg from "pg";
 import { decodeJson, encodeJson } from "../../shared/json-numbers.js";
-import {
-  checkOwnerStart,
-  checkRecord,
-  checkRunInit,
-  checkString,
-  checkTags,
-} from "../run-checks.js";
-import { newRunRecord, RUN_STATES } from "../run-record.js";
+import { checkRunInit } from "../run-checks.js";
+import { runPatchColumns } from "../run-patch.js";
+import { newRunRecord } from "../run-record.js";
 import {
   type RunInit,
   type RunPatch,
@@ -134,64 +129,13 @@ export async function insertRun(db: Queryable, run: RunInit): Promise<RunRecord>
   return newRunRecord(run, { tags, config: decodeJson(config), host });
 }
 
-/** The SET list and arguments of a patch, checked; `args` continue after `first - 1`. */
+/** The SET list and arguments of a patch, checked; `args` continue after `$1` (the run id). */
 function patchSets(patch: RunPatch): { sets: string[]; args: unknown[] } {
-  const sets: string[] = [];
-  const args: unknown[] = [];
-  const set = (col: string, v: unknown) => {
-    args.push(v);
-    sets.push(`${col} = $${args.length + 1}`);
+  const columns = runPatchColumns(patch, (tags) => [...tags]);
+  return {
+    sets: columns.map(([col], i) => `${col} = $${i + 2}`),
+    args: columns.map(([, v]) => v),
   };
-  for (const [f, col] of [
-    ["name", "name"],
-    ["notes", "notes"],
-    ["group", "grp"],
-    ["jobType", "job_type"],
-    ["host", "host"],
-  ] as const) {
-    if (patch[f] === undefined) continue;
-    checkString(patch[f], f, f !== "name");
-    set(col, patch[f]);
-  }
-  if (patch.ownerStart !== undefined) {
-    checkOwnerStart(patch.ownerStart);
-    set("owner_start", patch.ownerStart);
-  } else if (patch.pid !== undefined) {
-    // The token names the old pid's process: kept with a new pid it would read as PID reuse.
-    set("owner_start", null);
-  }
-  if (patch.tags !== undefined) {
-    checkTags(patch.tags, "tags");
-    set("tags", [...patch.tags]);
-  }
-  if (patch.config !== undefined) {
-    checkRecord(patch.config, "config");
-    set("config", encodeJson(patch.config));
-  }
-  if (patch.summary !== undefined) {
-    checkRecord(patch.summary, "summary");
-    set("summary", encodeJson(patch.summary));
-  }
-  if (patch.state !== undefined) {
-    if (!RUN_STATES.includes(patch.state)) {
-      throw new StoreError(`invalid state ${JSON.stringify(patch.state)}`, "invalid");
-    }
-    set("state", patch.state);
-  }
-  for (const [f, col] of [
-    ["exitCode", "exit_code"],
-    ["finishedAt", "finished_at"],
-    ["heartbeatAt", "heartbeat_at"],
-    ["pid", "pid"],
-  ] as const) {
-    const v = patch[f];
-    if (v === undefined) continue;
-    if ((v !== null || f === "heartbeatAt") && !Number.isFinite(v)) {
-      throw new StoreError(`${f}: invalid number ${JSON.stringify(v)}`, "invalid");
-    }
-    set(col, v);
-  }
-  return { sets, args };
 }
 
 export async function patchRun(db: Queryable, id: string, patch: RunPatch): Promise<void> {

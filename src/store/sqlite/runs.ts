@@ -1,13 +1,8 @@
 /** Run rows: create, read, patch, query. */
 import { hostname } from "node:os";
 import { decodeJson, encodeJson } from "../../shared/json-numbers.js";
-import {
-  checkOwnerStart,
-  checkRecord,
-  checkRunInit,
-  checkString,
-  checkTags,
-} from "../run-checks.js";
+import { checkRunInit } from "../run-checks.js";
+import { runPatchColumns } from "../run-patch.js";
 import {
   checkPaging,
   checkRunFilter,
@@ -17,7 +12,6 @@ import {
   querySearch,
   querySort,
   queryStates,
-  RUN_STATES,
   type RunField,
   type RunPath,
 } from "../run-record.js";
@@ -176,62 +170,8 @@ export function patchRunRow(db: Db, id: string, patch: RunPatch, packed?: PackCo
 
 /** The columns a patch sets, checked (StoreError "invalid" naming the bad field). */
 function runUpdate(patch: RunPatch): { sets: string[]; args: unknown[] } {
-  const sets: string[] = [];
-  const args: unknown[] = [];
-  const set = (col: string, v: unknown) => {
-    sets.push(`${col} = ?`);
-    args.push(v);
-  };
-  for (const [f, col] of [
-    ["name", "name"],
-    ["notes", "notes"],
-    ["group", "grp"],
-    ["jobType", "job_type"],
-    ["host", "host"],
-  ] as const) {
-    if (patch[f] === undefined) continue;
-    checkString(patch[f], f, f !== "name");
-    set(col, patch[f]);
-  }
-  if (patch.ownerStart !== undefined) {
-    checkOwnerStart(patch.ownerStart);
-    set("owner_start", patch.ownerStart);
-  } else if (patch.pid !== undefined) {
-    // The token names the old pid's process: kept with a new pid it would read as PID reuse.
-    set("owner_start", null);
-  }
-  if (patch.tags !== undefined) {
-    checkTags(patch.tags, "tags");
-    set("tags", encodeJson(patch.tags));
-  }
-  if (patch.config !== undefined) {
-    checkRecord(patch.config, "config");
-    set("config", encodeJson(patch.config));
-  }
-  if (patch.summary !== undefined) {
-    checkRecord(patch.summary, "summary");
-    set("summary", encodeJson(patch.summary));
-  }
-  if (patch.state !== undefined) {
-    if (!RUN_STATES.includes(patch.state)) {
-      throw new StoreError(`invalid state ${JSON.stringify(patch.state)}`, "invalid");
-    }
-    set("state", patch.state);
-  }
-  for (const [f, col] of [
-    ["exitCode", "exit_code"],
-    ["finishedAt", "finished_at"],
-    ["heartbeatAt", "heartbeat_at"],
-    ["pid", "pid"],
-  ] as const) {
-    const v = patch[f];
-    if (v === undefined) continue;
-    if ((v !== null || f === "heartbeatAt") && !Number.isFinite(v)) {
-      throw new StoreError(`${f}: invalid number ${JSON.stringify(v)}`, "invalid");
-    }
-    set(col, v);
-  }
-  return { sets, args };
+  const columns = runPatchColumns(patch, encodeJson);
+  return { sets: columns.map(([col]) => `${col} = ?`), args: columns.map(([, v]) => v) };
 }
 
 function applyRunUpdate(db: Db, id: string, { sets, args }: ReturnType<typeof runUpdate>): void {

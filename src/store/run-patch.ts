@@ -1,0 +1,74 @@
+/**
+ * A run patch, checked, as the columns it sets: one place for every backend, so all refuse the
+ * same patch with the same message. Each backend only writes the SQL and encodes the tags (JSON
+ * text in SQLite, `text[]` in PostgreSQL).
+ */
+import { encodeJson } from "../shared/json-numbers.js";
+import { checkOwnerStart, checkRecord, checkString, checkTags } from "./run-checks.js";
+import { RUN_STATES } from "./run-record.js";
+import { type RunPatch, StoreError } from "./types.js";
+
+/** One column a patch sets and the value to store in it. */
+export type RunPatchColumn = [column: string, value: unknown];
+
+/**
+ * The columns a patch sets, in a fixed order, with checked values (StoreError "invalid" naming
+ * the bad field); `encodeTags` turns the checked tags into the backend's column value.
+ */
+export function runPatchColumns(
+  patch: RunPatch,
+  encodeTags: (tags: readonly string[]) => unknown,
+): RunPatchColumn[] {
+  const columns: RunPatchColumn[] = [];
+  const set = (col: string, v: unknown) => columns.push([col, v]);
+  for (const [f, col] of [
+    ["name", "name"],
+    ["notes", "notes"],
+    ["group", "grp"],
+    ["jobType", "job_type"],
+    ["host", "host"],
+  ] as const) {
+    if (patch[f] === undefined) continue;
+    checkString(patch[f], f, f !== "name");
+    set(col, patch[f]);
+  }
+  if (patch.ownerStart !== undefined) {
+    checkOwnerStart(patch.ownerStart);
+    set("owner_start", patch.ownerStart);
+  } else if (patch.pid !== undefined) {
+    // The token names the old pid's process: kept with a new pid it would read as PID reuse.
+    set("owner_start", null);
+  }
+  if (patch.tags !== undefined) {
+    checkTags(patch.tags, "tags");
+    set("tags", encodeTags(patch.tags));
+  }
+  if (patch.config !== undefined) {
+    checkRecord(patch.config, "config");
+    set("config", encodeJson(patch.config));
+  }
+  if (patch.summary !== undefined) {
+    checkRecord(patch.summary, "summary");
+    set("summary", encodeJson(patch.summary));
+  }
+  if (patch.state !== undefined) {
+    if (!RUN_STATES.includes(patch.state)) {
+      throw new StoreError(`invalid state ${JSON.stringify(patch.state)}`, "invalid");
+    }
+    set("state", patch.state);
+  }
+  for (const [f, col] of [
+    ["exitCode", "exit_code"],
+    ["finishedAt", "finished_at"],
+    ["heartbeatAt", "heartbeat_at"],
+    ["pid", "pid"],
+  ] as const) {
+    const v = patch[f];
+    if (v === undefined) continue;
+    if ((v !== null || f === "heartbeatAt") && !Number.isFinite(v)) {
+      throw new StoreError(`${f}: invalid number ${JSON.stringify(v)}`, "invalid");
+    }
+    set(col, v);
+  }
+  return columns;
+}
