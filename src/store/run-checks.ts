@@ -1,6 +1,6 @@
 /**
  * The checks a run's fields pass before they are written, shared by every backend (so all refuse
- * the same input with the same message), plus the history checks.
+ * the same input with the same message); the history checks are in `history-checks.ts`.
  */
 import { checkKey, checkValue } from "./sqlite/stored-values.js";
 import { type RunInit, StoreError } from "./types.js";
@@ -56,17 +56,5 @@ export function checkRunInit(run: RunInit): void {
   checkRecord(run.config, "config");
   if (!Number.isFinite(run.createdAt)) {
     throw new StoreError(`run ${run.id}: invalid createdAt ${run.createdAt}`, "invalid");
-  }
-}
-
-export function checkStep(step: unknown, where: string): void {
-  if (!Number.isSafeInteger(step) || (step as number) < 0) {
-    throw new StoreError(`${where}: invalid step ${JSON.stringify(step)}`, "invalid");
-  }
-}
-
-export function checkTime(t: unknown, where: string): void {
-  if (typeof t !== "number" || !Number.isFinite(t)) {
-    throw new StoreError(`${where}: invalid time ${JSON.stringify(t)}`, "invalid");
   }
 }

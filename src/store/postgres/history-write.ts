@@ -7,7 +7,7 @@
  */
 import { encodeJson } from "../../shared/json-numbers.js";
 import type { HistoryBatch } from "../history-batch.js";
-import { checkKey, checkTime, checkValue } from "../run-checks.js";
+import { checkConsoleLines, checkHistoryBatch, checkSystemSamples } from "../history-checks.js";
 import { type ConsoleLine, StoreError, type SystemSample } from "../types.js";
 import {
   beginHistoryWrite,
@@ -49,23 +49,6 @@ export function floatArray(a: ArrayLike<number>): Buffer {
     o += 12;
   }
   return buf;
-}
-
-function validate(b: HistoryBatch): void {
-  for (let i = 0; i < b.rows; i++) {
-    const s = b.steps[i]!;
-    if (!Number.isSafeInteger(s) || s < 0) {
-      throw new StoreError(`history row ${i}: invalid step ${JSON.stringify(s)}`, "invalid");
-    }
-    if (!Number.isFinite(b.runtimes[i]) || !Number.isFinite(b.timestamps[i])) {
-      throw new StoreError(`history row ${i}: invalid runtime or timestamp`, "invalid");
-    }
-  }
-  for (const key of b.columns.keys()) checkKey(key, "history");
-  for (const o of b.others) {
-    checkKey(o.key, `history row ${o.row}`);
-    checkValue(o.value, `history row ${o.row} key ${JSON.stringify(o.key)}`);
-  }
 }
 
 /** [min, max, consecutive] of a[from..to). */
@@ -175,7 +158,7 @@ export async function writeHistoryBatch(
   runId: string,
   b: HistoryBatch,
 ): Promise<void> {
-  validate(b);
+  checkHistoryBatch(b);
   if (b.rows === 0) return requireRun(db, runId, true);
   let maxStep = 0;
   for (let i = 0; i < b.rows; i++) if (b.steps[i]! > maxStep) maxStep = b.steps[i]!;
@@ -279,18 +262,7 @@ export async function writeSystem(
   runId: string,
   samples: readonly SystemSample[],
 ): Promise<void> {
-  samples.forEach((s, i) => {
-    checkTime(s?.timestamp, `system sample ${i}`);
-    for (const [k, v] of Object.entries(s.values ?? {})) {
-      checkKey(k, `system sample ${i}`);
-      if (typeof v !== "number") {
-        throw new StoreError(
-          `system sample ${i} key ${JSON.stringify(k)}: not a number`,
-          "invalid",
-        );
-      }
-    }
-  });
+  checkSystemSamples(samples);
   await requireRun(db, runId, true);
   const last = new Map<string, unknown[]>();
   for (const s of samples) {
@@ -312,18 +284,7 @@ export async function writeConsole(
   runId: string,
   lines: readonly ConsoleLine[],
 ): Promise<void> {
-  lines.forEach((l, i) => {
-    if (l?.stream !== "stdout" && l?.stream !== "stderr") {
-      throw new StoreError(
-        `console line ${i}: invalid stream ${JSON.stringify(l?.stream)}`,
-        "invalid",
-      );
-    }
-    checkTime(l.timestamp, `console line ${i}`);
-    if (typeof l.text !== "string") {
-      throw new StoreError(`console line ${i}: text must be a string`, "invalid");
-    }
-  });
+  checkConsoleLines(lines);
   // Locked: the next seq is read, then written; a second writer waits for this one.
   await requireRun(db, runId, true);
   const r = await db.query<{ s: number }>(

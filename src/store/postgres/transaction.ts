@@ -16,7 +16,7 @@
 import type pg from "pg";
 import type { HistoryBatch } from "../history-batch.js";
 import { rowsToBatch } from "../history-batch.js";
-import { checkKey, checkStep, checkTime, checkValue } from "../run-checks.js";
+import { checkHistoryRows } from "../history-checks.js";
 import type {
   ConsoleLine,
   HistoryRow,
@@ -26,26 +26,8 @@ import type {
   StoreTransaction,
   SystemSample,
 } from "../types.js";
-import { StoreError } from "../types.js";
 import { writeConsole, writeHistoryBatch, writeSystem } from "./history-write.js";
 import { deleteRunRows, getRunRow, insertRun, markCrashed, patchRun } from "./runs.js";
-
-/** Checks rows the way the SQLite store does before packing them into a batch. */
-export function checkHistoryRows(rows: readonly HistoryRow[]): void {
-  if (!Array.isArray(rows)) throw new StoreError("history rows must be an array", "invalid");
-  rows.forEach((row, i) => {
-    checkStep(row?.step, `history row ${i}`);
-    checkTime(row.runtime, `history row ${i} runtime`);
-    checkTime(row.timestamp, `history row ${i} timestamp`);
-    if (!row.values || typeof row.values !== "object") {
-      throw new StoreError(`history row ${i}: values must be an object`, "invalid");
-    }
-    for (const [k, v] of Object.entries(row.values)) {
-      checkKey(k, `history row ${i}`);
-      checkValue(v, `history row ${i} key ${JSON.stringify(k)}`);
-    }
-  });
-}
 
 export class PgTransaction implements StoreTransaction {
   ended = false;

@@ -9,10 +9,10 @@
 import type { Statement } from "better-sqlite3";
 import { encodeJson } from "../../shared/json-numbers.js";
 import type { HistoryBatch } from "../history-batch.js";
-import { StoreError } from "../types.js";
+import { checkHistoryBatch } from "../history-checks.js";
 import { type Db, stmt } from "./connection.js";
 import { requireRun } from "./runs.js";
-import { checkKey, checkValue, KIND_JSON } from "./stored-values.js";
+import { KIND_JSON } from "./stored-values.js";
 
 /** Points per chunk: big enough to make inserts cheap, small enough for partial decodes. */
 export const CHUNK = 4096;
@@ -50,24 +50,6 @@ function stepRange(a: Float64Array, from: number, to: number): [number, number, 
   return [mn, mx, consecutive];
 }
 
-/** Throws StoreError("invalid") naming the first bad step, time, key or value of a batch. */
-export function validateBatch(b: HistoryBatch): void {
-  for (let i = 0; i < b.rows; i++) {
-    const s = b.steps[i];
-    if (!Number.isSafeInteger(s) || s < 0) {
-      throw new StoreError(`history row ${i}: invalid step ${JSON.stringify(s)}`, "invalid");
-    }
-    if (!Number.isFinite(b.runtimes[i]) || !Number.isFinite(b.timestamps[i])) {
-      throw new StoreError(`history row ${i}: invalid runtime or timestamp`, "invalid");
-    }
-  }
-  for (const key of b.columns.keys()) checkKey(key, "history");
-  for (const o of b.others) {
-    checkKey(o.key, `history row ${o.row}`);
-    checkValue(o.value, `history row ${o.row} key ${JSON.stringify(o.key)}`);
-  }
-}
-
 /**
  * A write smaller than this joins the key's last chunk when that stays under it, so a live run
  * flushed every ~100 ms builds chunks of up to MERGE_MAX points instead of one row per flush.
@@ -85,7 +67,7 @@ const gTs = new Float64Array(CHUNK);
  * (a hint that saves a query per key; wrong only costs an extra chunk row, never a point).
  */
 export function writeBatch(db: Db, runId: string, b: HistoryBatch, fresh = false): void {
-  validateBatch(b);
+  checkHistoryBatch(b);
   requireRun(db, runId);
   writeChunks(db, runId, b, fresh);
 }

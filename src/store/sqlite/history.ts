@@ -2,48 +2,25 @@
 
 import { decodeJson } from "../../shared/json-numbers.js";
 import { type HistoryBatch, rowsToBatch } from "../history-batch.js";
-import {
-  type ConsoleLine,
-  type HistoryKeyInfo,
-  type HistoryRow,
-  type Point,
-  type PointQuery,
-  type StoredValue,
-  StoreError,
-  type SystemSample,
+import { checkConsoleLines, checkHistoryRows, checkSystemSamples } from "../history-checks.js";
+import type {
+  ConsoleLine,
+  HistoryKeyInfo,
+  HistoryRow,
+  Point,
+  PointQuery,
+  StoredValue,
+  SystemSample,
 } from "../types.js";
 import { chunkSteps, f64, mergeByStep } from "./chunks.js";
 import { type Db, writeTx } from "./connection.js";
 import { appendBatch, loadPackedBatch } from "./packed-history.js";
 import { packKeys, packPoints, packRows } from "./packed-reads.js";
 import { requireRun } from "./runs.js";
-import { checkKey, checkValue, KIND_JSON } from "./stored-values.js";
-
-function checkStep(step: unknown, where: string): void {
-  if (!Number.isSafeInteger(step) || (step as number) < 0) {
-    throw new StoreError(`${where}: invalid step ${JSON.stringify(step)}`, "invalid");
-  }
-}
-
-function checkTime(t: unknown, where: string): void {
-  if (typeof t !== "number" || !Number.isFinite(t)) {
-    throw new StoreError(`${where}: invalid time ${JSON.stringify(t)}`, "invalid");
-  }
-}
+import { checkKey, KIND_JSON } from "./stored-values.js";
 
 export function appendHistoryRows(db: Db, runId: string, rows: readonly HistoryRow[]): void {
-  rows.forEach((row, i) => {
-    checkStep(row?.step, `history row ${i}`);
-    checkTime(row.runtime, `history row ${i} runtime`);
-    checkTime(row.timestamp, `history row ${i} timestamp`);
-    if (!row.values || typeof row.values !== "object") {
-      throw new StoreError(`history row ${i}: values must be an object`, "invalid");
-    }
-    for (const [k, v] of Object.entries(row.values)) {
-      checkKey(k, `history row ${i}`);
-      checkValue(v, `history row ${i} key ${JSON.stringify(k)}`);
-    }
-  });
+  checkHistoryRows(rows);
   appendHistoryBatch(db, runId, rowsToBatch(rows));
 }
 
@@ -215,18 +192,7 @@ export function historyKeyRows(db: Db, runId: string): HistoryKeyInfo[] {
 }
 
 export function appendSystemRows(db: Db, runId: string, samples: readonly SystemSample[]): void {
-  samples.forEach((s, i) => {
-    checkTime(s?.timestamp, `system sample ${i}`);
-    for (const [k, v] of Object.entries(s.values ?? {})) {
-      checkKey(k, `system sample ${i}`);
-      if (typeof v !== "number") {
-        throw new StoreError(
-          `system sample ${i} key ${JSON.stringify(k)}: not a number`,
-          "invalid",
-        );
-      }
-    }
-  });
+  checkSystemSamples(samples);
   writeTx(db, () => {
     requireRun(db, runId);
     const ins = db.prepare(
@@ -241,18 +207,7 @@ export function appendSystemRows(db: Db, runId: string, samples: readonly System
 }
 
 export function appendConsoleRows(db: Db, runId: string, lines: readonly ConsoleLine[]): void {
-  lines.forEach((l, i) => {
-    if (l?.stream !== "stdout" && l?.stream !== "stderr") {
-      throw new StoreError(
-        `console line ${i}: invalid stream ${JSON.stringify(l?.stream)}`,
-        "invalid",
-      );
-    }
-    checkTime(l.timestamp, `console line ${i}`);
-    if (typeof l.text !== "string") {
-      throw new StoreError(`console line ${i}: text must be a string`, "invalid");
-    }
-  });
+  checkConsoleLines(lines);
   writeTx(db, () => {
     requireRun(db, runId);
     let seq = (

@@ -10,8 +10,9 @@
  * 35 pwrite64 per tracked trial before packs and 14 with them (fsyncs of checkpoints halved).
  */
 import type { HistoryBatch } from "../history-batch.js";
+import { checkHistoryBatch } from "../history-checks.js";
 import { StoreError } from "../types.js";
-import { validateBatch, writeChunks } from "./chunks.js";
+import { writeChunks } from "./chunks.js";
 import { type Db, stmt } from "./connection.js";
 import { decodePack, encodePack, lastStepOf } from "./history-pack.js";
 
@@ -46,7 +47,7 @@ function unpack(db: Db, runId: string, pack: Buffer): void {
  * first. `fresh`: the run has no history stored yet (a hint, see `writeBatch`).
  */
 export function appendBatch(db: Db, runId: string, b: HistoryBatch, fresh = false): void {
-  validateBatch(b);
+  checkHistoryBatch(b);
   appendValid(db, runId, b, fresh);
 }
 
@@ -78,7 +79,7 @@ export function writeRunHistory(
   fresh: boolean,
   closing: boolean,
 ): PackColumns | undefined {
-  for (const b of batches) validateBatch(b);
+  for (const b of batches) checkHistoryBatch(b);
   if (closing && batches.some((b) => b.rows > 0)) {
     const pack = packOf(db, runId, batches);
     if (pack) return pack;
