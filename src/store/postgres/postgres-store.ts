@@ -4,6 +4,7 @@ import type pg from "pg";
 import { checkOptionKeys, optionKeys } from "../../shared/options.js";
 import type { BatchWriter, HistoryBatch } from "../history-batch.js";
 import { ownerDead } from "../run-record.js";
+import { checkSeriesQuery } from "../series-query.js";
 import {
   type ConsoleLine,
   type HistoryKeyInfo,
@@ -35,7 +36,7 @@ import {
 import { migrate } from "./migrations.js";
 import { projectRows, queryRunRows } from "./run-query.js";
 import { getRunRow, type Queryable } from "./runs.js";
-import { checkSeriesQuery, readSeriesRows } from "./series.js";
+import { readSeriesRows } from "./series.js";
 import { SeriesCache } from "./series-cache.js";
 import { PgTransaction } from "./transaction.js";
 

@@ -13,20 +13,9 @@ import {
   chunksToDecode,
   type DecodedChunk,
 } from "../chunk-buckets.js";
+import { type BucketRow, checkSeriesQuery } from "../series-query.js";
 import { type Series, type SeriesQuery, StoreError } from "../types.js";
 import type { Queryable } from "./runs.js";
-
-interface BucketRow {
-  run: string;
-  key: string;
-  bi: number;
-  lo: number;
-  hi: number;
-  mn: number;
-  mx: number;
-  c: number;
-  last: number;
-}
 
 /** `bucket(x)` over the range columns `c.lo`, `c.hi` and the bucket count `$5`. */
 function bucketOf(x: string): string {
@@ -247,16 +236,6 @@ async function systemSeries(db: Queryable, q: SeriesQuery): Promise<Map<string, 
     });
   }
   return out;
-}
-
-/** Refuses a bucket count or x axis the store does not serve (as the SQLite store does). */
-export function checkSeriesQuery(q: SeriesQuery): void {
-  if (!Number.isInteger(q.buckets) || q.buckets < 1 || q.buckets > 100_000) {
-    throw new StoreError(`invalid bucket count ${JSON.stringify(q.buckets)}`, "invalid");
-  }
-  if (q.x !== "step" && q.x !== "time") {
-    throw new StoreError(`invalid x ${JSON.stringify(q.x)}`, "invalid");
-  }
 }
 
 export async function readSeriesRows(db: Queryable, q: SeriesQuery): Promise<Series[]> {

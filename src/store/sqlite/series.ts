@@ -7,7 +7,8 @@
 
 import type { Statement } from "better-sqlite3";
 import type { HistoryBatch } from "../history-batch.js";
-import { type Series, type SeriesBucket, type SeriesQuery, StoreError } from "../types.js";
+import { type BucketRow, checkSeriesQuery } from "../series-query.js";
+import type { Series, SeriesBucket, SeriesQuery } from "../types.js";
 import { bucketChunks, type ChunkMeta, type DecodedChunk } from "./chunk-buckets.js";
 import { f64 } from "./chunks.js";
 import { type Db, stmt } from "./db.js";
@@ -15,12 +16,7 @@ import { decodePack } from "./history-pack.js";
 import { packChunk } from "./packed-reads.js";
 
 export function readSeriesRows(db: Db, q: SeriesQuery): Series[] {
-  if (!Number.isInteger(q.buckets) || q.buckets < 1 || q.buckets > 100_000) {
-    throw new StoreError(`invalid bucket count ${JSON.stringify(q.buckets)}`, "invalid");
-  }
-  if (q.x !== "step" && q.x !== "time") {
-    throw new StoreError(`invalid x ${JSON.stringify(q.x)}`, "invalid");
-  }
+  checkSeriesQuery(q);
   if (q.runIds.length === 0 || q.keys.length === 0) return [];
   if (q.source === "system") return readSystemSeries(db, q);
   const out: Series[] = [];
@@ -186,18 +182,6 @@ function decodeAllByStep(
     metas.push({ ...f, nfin, vmin, vmax, vlast, min_ts: Number.NaN, max_ts: Number.NaN });
   }
   return { metas, data };
-}
-
-interface BucketRow {
-  run: string;
-  key: string;
-  bi: number;
-  lo: number;
-  hi: number;
-  mn: number;
-  mx: number;
-  c: number;
-  last: number;
 }
 
 function readSystemSeries(db: Db, q: SeriesQuery): Series[] {
