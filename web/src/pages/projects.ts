@@ -7,14 +7,24 @@ import { runsHref } from "../router.js";
 
 /** Draws the projects and keeps them live (every project's stream); returns the stop function. */
 export async function projectsPage(root: HTMLElement): Promise<() => void> {
-  await drawProjects(root);
-  const refresh = throttle(() => drawProjects(root), 1000);
+  const page = { left: false };
+  await drawProjects(root, page);
+  const refresh = throttle(() => drawProjects(root, page), 1000);
   // "" is every project's stream: a new project or run shows up without a reload.
-  return subscribe("", () => refresh());
+  const unsubscribe = subscribe("", () => refresh());
+  return () => {
+    page.left = true;
+    unsubscribe();
+  };
 }
 
-async function drawProjects(root: HTMLElement): Promise<void> {
+/**
+ * Draws the list unless the user left the page while it loaded: a refresh still in flight then
+ * would paint the projects over the page the user went to.
+ */
+async function drawProjects(root: HTMLElement, page: { left: boolean }): Promise<void> {
   const projects = await listProjects();
+  if (page.left) return;
   root.replaceChildren(
     h("h2", null, "Projects"),
     projects.length === 0
