@@ -7,7 +7,15 @@ import { checkOptionKeys, optionKeys } from "../shared/options.js";
 import type { RunState } from "../store/types.js";
 import { TrackError } from "./errors.js";
 
-/** The states a run can be closed with by `finish` (`crashed` is a reader's verdict). */
+/**
+ * The states a run can be closed with by `finish` (`crashed` is a reader's verdict).
+ *
+ * @example
+ * ```ts
+ * const state: FinishState = trialWasPruned ? "pruned" : "finished";
+ * await run.finish({ state });
+ * ```
+ */
 export type FinishState = "finished" | "failed" | "pruned";
 
 /**
