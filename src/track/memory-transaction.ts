@@ -5,6 +5,7 @@
  * those back; a commit just drops the log.
  */
 import { batchToRows, type HistoryBatch } from "../store/history-batch.js";
+import { checkTransactionOpen } from "../store/transaction-ended.js";
 import type {
   ConsoleLine,
   HistoryRow,
@@ -35,7 +36,7 @@ export class MemoryTransaction implements StoreTransaction {
 
   /** The store, after noting run `id` as it is now (once per transaction). */
   #touch(id: string): MemoryStore {
-    if (this.#ended) throw new Error("this transaction has ended; use the one now open");
+    checkTransactionOpen(this.#ended);
     const s = this.store;
     if (!this.#runs.has(id)) {
       const run = s.runs.get(id);

@@ -17,6 +17,7 @@ import type pg from "pg";
 import type { HistoryBatch } from "../history-batch.js";
 import { rowsToBatch } from "../history-batch.js";
 import { checkHistoryRows } from "../history-checks.js";
+import { checkTransactionOpen } from "../transaction-ended.js";
 import type {
   ConsoleLine,
   HistoryRow,
@@ -36,7 +37,7 @@ export class PgTransaction implements StoreTransaction {
   constructor(private readonly client: pg.PoolClient) {}
 
   #open(write: boolean): pg.PoolClient {
-    if (this.ended) throw new Error("this transaction has ended; use the one now open");
+    checkTransactionOpen(this.ended);
     if (write) this.wrote = true;
     return this.client;
   }

@@ -5,6 +5,7 @@
  * exactly-once ledger (`server_ingest`) lives in the same file and commits with the data.
  */
 import type { HistoryBatch } from "../history-batch.js";
+import { checkTransactionOpen } from "../transaction-ended.js";
 import type {
   ConsoleLine,
   HistoryRow,
@@ -50,7 +51,7 @@ class SqliteTransaction implements StoreTransaction {
   constructor(private readonly s: SqliteWriter) {}
 
   #open(): SqliteWriter {
-    if (this.ended) throw new Error("this transaction has ended; use the one now open");
+    checkTransactionOpen(this.ended);
     return this.s;
   }
   async getRun(id: string): Promise<RunRecord | undefined> {
