@@ -6,6 +6,7 @@
  * two transactions writing one run take turns.
  */
 import { encodeJson } from "../../shared/json-numbers.js";
+import { chunkStats } from "../chunk-stats.js";
 import type { HistoryBatch } from "../history-batch.js";
 import { checkConsoleLines, checkHistoryBatch, checkSystemSamples } from "../history-checks.js";
 import { type ConsoleLine, StoreError, type SystemSample } from "../types.js";
@@ -115,24 +116,7 @@ function chunkRow(
   ts: Float64Array,
 ): unknown[] {
   const n = steps.length;
-  let nfin = 0;
-  let vmin = Number.POSITIVE_INFINITY;
-  let vmax = Number.NEGATIVE_INFINITY;
-  let vlast = 0;
-  let minTs = Number.POSITIVE_INFINITY;
-  let maxTs = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < n; i++) {
-    const t = ts[i]!;
-    if (t < minTs) minTs = t;
-    if (t > maxTs) maxTs = t;
-    const v = vals[i]!;
-    if (Number.isFinite(v)) {
-      nfin++;
-      if (v < vmin) vmin = v;
-      if (v > vmax) vmax = v;
-      vlast = v;
-    }
-  }
+  const stats = chunkStats(vals, ts, n);
   const [mn, mx, consecutive] = stepRange(steps);
   return [
     runId,
@@ -143,12 +127,12 @@ function chunkRow(
     consecutive ? null : floatArray(steps),
     floatArray(vals),
     floatArray(ts),
-    minTs,
-    maxTs,
-    nfin,
-    nfin > 0 ? exactParam(vmin) : null,
-    nfin > 0 ? exactParam(vmax) : null,
-    nfin > 0 ? exactParam(vlast) : null,
+    stats.minTs,
+    stats.maxTs,
+    stats.nfin,
+    stats.vmin === null ? null : exactParam(stats.vmin),
+    stats.vmax === null ? null : exactParam(stats.vmax),
+    stats.vlast === null ? null : exactParam(stats.vlast),
   ];
 }
 

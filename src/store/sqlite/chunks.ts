@@ -8,6 +8,7 @@
 
 import type { Statement } from "better-sqlite3";
 import { encodeJson } from "../../shared/json-numbers.js";
+import { chunkStats } from "../chunk-stats.js";
 import type { HistoryBatch } from "../history-batch.js";
 import { checkHistoryBatch } from "../history-checks.js";
 import { type Db, stmt } from "./connection.js";
@@ -182,23 +183,7 @@ class ChunkWriter {
       ts = concat(f64(t.ts), ts);
     }
     const n = steps.length;
-    let nfin = 0;
-    let vmin = Number.POSITIVE_INFINITY;
-    let vmax = Number.NEGATIVE_INFINITY;
-    let vlast = 0;
-    let minTs = Number.POSITIVE_INFINITY;
-    let maxTs = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < n; i++) {
-      if (ts[i] < minTs) minTs = ts[i];
-      if (ts[i] > maxTs) maxTs = ts[i];
-      const v = vals[i];
-      if (Number.isFinite(v)) {
-        nfin++;
-        if (v < vmin) vmin = v;
-        if (v > vmax) vmax = v;
-        vlast = v;
-      }
-    }
+    const stats = chunkStats(vals, ts, n);
     const [mn, mx, consecutive] = stepRange(steps, 0, n);
     const cols = [
       mn,
@@ -207,12 +192,12 @@ class ChunkWriter {
       consecutive ? null : buf(steps),
       buf(vals),
       buf(ts),
-      minTs,
-      maxTs,
-      nfin,
-      nfin > 0 ? vmin : null,
-      nfin > 0 ? vmax : null,
-      nfin > 0 ? vlast : null,
+      stats.minTs,
+      stats.maxTs,
+      stats.nfin,
+      stats.vmin,
+      stats.vmax,
+      stats.vlast,
     ];
     if (t) {
       this.stmt(

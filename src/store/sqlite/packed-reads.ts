@@ -4,6 +4,7 @@
  * (a pack is what one closing write would have made one chunk per key of). A pack holds each
  * step once, in increasing order, so nothing here needs the chunk reads' merge by write order.
  */
+import { chunkStats } from "../chunk-stats.js";
 import type { HistoryBatch, NumberColumn } from "../history-batch.js";
 import type { HistoryKeyInfo, HistoryRow, Point, StoredValue } from "../types.js";
 import type { ChunkMeta, DecodedChunk } from "./chunk-buckets.js";
@@ -119,33 +120,17 @@ export function packChunk(
 
 /** The whole-chunk fields the chunk writer stores (`ChunkWriter.column` in chunks.ts). */
 function chunkMeta(col: NumberColumn, steps: Float64Array, ts: Float64Array): ChunkMeta {
-  let nfin = 0;
-  let vmin = Number.POSITIVE_INFINITY;
-  let vmax = Number.NEGATIVE_INFINITY;
-  let vlast = 0;
-  let minTs = Number.POSITIVE_INFINITY;
-  let maxTs = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < col.n; i++) {
-    if (ts[i] < minTs) minTs = ts[i];
-    if (ts[i] > maxTs) maxTs = ts[i];
-    const v = col.values[i];
-    if (Number.isFinite(v)) {
-      nfin++;
-      if (v < vmin) vmin = v;
-      if (v > vmax) vmax = v;
-      vlast = v;
-    }
-  }
+  const stats = chunkStats(col.values, ts, col.n);
   return {
     id: -1,
     min_step: steps[0],
     max_step: steps[col.n - 1],
     n: col.n,
-    min_ts: minTs,
-    max_ts: maxTs,
-    nfin,
-    vmin: nfin > 0 ? vmin : null,
-    vmax: nfin > 0 ? vmax : null,
-    vlast: nfin > 0 ? vlast : null,
+    min_ts: stats.minTs,
+    max_ts: stats.maxTs,
+    nfin: stats.nfin,
+    vmin: stats.vmin,
+    vmax: stats.vmax,
+    vlast: stats.vlast,
   };
 }
