@@ -5,38 +5,14 @@ import { decodeJson, encodeJson } from "../../shared/json-numbers.js";
 import { checkRunInit } from "../run-checks.js";
 import { runPatchColumns } from "../run-patch.js";
 import { newRunRecord } from "../run-record.js";
-import {
-  type RunInit,
-  type RunPatch,
-  type RunRecord,
-  type RunState,
-  StoreError,
-} from "../types.js";
+import { runRowRecord, type RunRow as SharedRunRow } from "../run-row.js";
+import { type RunInit, type RunPatch, type RunRecord, StoreError } from "../types.js";
 
 /** Anything that runs a query: the pool, or one client inside a transaction. */
 export type Queryable = Pick<pg.ClientBase, "query">;
 
-export interface RunRow {
-  id: string;
-  project: string;
-  entity: string | null;
-  grp: string | null;
-  job_type: string | null;
-  name: string;
-  notes: string | null;
-  tags: string[];
-  config: string;
-  summary: string;
-  state: RunState;
-  exit_code: number | null;
-  created_at: number;
-  heartbeat_at: number;
-  finished_at: number | null;
-  pid: number | null;
-  host: string | null;
-  owner_start: string | null;
-  next_step: number;
-}
+/** A run row as PostgreSQL answers it (tags as `text[]`). */
+export type RunRow = SharedRunRow<string[]>;
 
 /** The columns of a run record (bigint cast so the driver hands back a number, not a string). */
 export const RUN_COLUMNS = `r.id, r.project, r.entity, r.grp, r.job_type, r.name, r.notes, r.tags,
@@ -45,27 +21,7 @@ export const RUN_COLUMNS = `r.id, r.project, r.entity, r.grp, r.job_type, r.name
   r.host, r.owner_start, r.next_step::float8 AS next_step`;
 
 export function toRecord(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    project: row.project,
-    entity: row.entity,
-    group: row.grp,
-    jobType: row.job_type,
-    name: row.name,
-    notes: row.notes,
-    tags: row.tags,
-    config: decodeJson(row.config),
-    summary: decodeJson(row.summary),
-    state: row.state,
-    exitCode: row.exit_code,
-    createdAt: row.created_at,
-    heartbeatAt: row.heartbeat_at,
-    finishedAt: row.finished_at,
-    pid: row.pid,
-    host: row.host,
-    ownerStart: row.owner_start,
-    nextStep: row.next_step,
-  };
+  return runRowRecord(row, row.tags);
 }
 
 /**

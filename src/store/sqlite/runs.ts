@@ -15,39 +15,20 @@ import {
   type RunField,
   type RunPath,
 } from "../run-record.js";
+import { runRowRecord, type RunRow as SharedRunRow } from "../run-row.js";
 import {
   type RunFilter,
   type RunInit,
   type RunPatch,
   type RunQuery,
   type RunRecord,
-  type RunState,
   StoreError,
 } from "../types.js";
 import { type Db, stmt, writeTx } from "./connection.js";
 import type { PackColumns } from "./packed-history.js";
 
-interface RunRow {
-  id: string;
-  project: string;
-  entity: string | null;
-  grp: string | null;
-  job_type: string | null;
-  name: string;
-  notes: string | null;
-  tags: string;
-  config: string;
-  summary: string;
-  state: RunState;
-  exit_code: number | null;
-  created_at: number;
-  heartbeat_at: number;
-  finished_at: number | null;
-  pid: number | null;
-  host: string | null;
-  owner_start: string | null;
-  next_step: number | null;
-}
+/** A run row as SQLite answers it (tags as JSON text). */
+type RunRow = SharedRunRow<string>;
 
 /**
  * The run columns (not the packed history, which only history reads decode) and the next
@@ -77,27 +58,7 @@ const COLUMNS: Record<RunField, string> = {
 };
 
 function toRecord(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    project: row.project,
-    entity: row.entity,
-    group: row.grp,
-    jobType: row.job_type,
-    name: row.name,
-    notes: row.notes,
-    tags: decodeJson(row.tags),
-    config: decodeJson(row.config),
-    summary: decodeJson(row.summary),
-    state: row.state,
-    exitCode: row.exit_code,
-    createdAt: row.created_at,
-    heartbeatAt: row.heartbeat_at,
-    finishedAt: row.finished_at,
-    pid: row.pid,
-    host: row.host,
-    ownerStart: row.owner_start,
-    nextStep: row.next_step ?? 0,
-  };
+  return runRowRecord(row, decodeJson(row.tags));
 }
 
 export function getRunRow(db: Db, id: string): RunRecord | undefined {
