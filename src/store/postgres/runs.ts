@@ -1,10 +1,6 @@
-/** Run rows in PostgreSQL: create, read, patch, delete. Queries live in `run-query.ts`. */
-import { hostname } from "node:os";
 import type pg from "pg";
-import { decodeJson, encodeJson } from "../../shared/json-numbers.js";
-import { checkRunInit } from "../run-checks.js";
+import { duplicateRunError, newRunInsert } from "../run-insert.js";
 import { runPatchColumns } from "../run-patch.js";
-import { newRunRecord } from "../run-record.js";
 import { runRowRecord, type RunRow as SharedRunRow } from "../run-row.js";
 import { type RunInit, type RunPatch, type RunRecord, StoreError } from "../types.js";
 
@@ -54,35 +50,14 @@ export async function requireRun(db: Queryable, id: string, lock = false): Promi
 }
 
 export async function insertRun(db: Queryable, run: RunInit): Promise<RunRecord> {
-  checkRunInit(run);
-  const tags = [...(run.tags ?? [])];
-  const config = encodeJson(run.config ?? {});
-  const host = run.host ?? (run.pid !== undefined ? hostname() : null);
-  const r = await db.query(
-    `INSERT INTO runs (id, project, entity, grp, job_type, name, notes, tags, config, summary,
-       state, exit_code, created_at, heartbeat_at, finished_at, pid, host, owner_start)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '{}', 'running', NULL, $10, $10, NULL, $11, $12, $13)
-     ON CONFLICT (id) DO NOTHING`,
-    [
-      run.id,
-      run.project,
-      run.entity ?? null,
-      run.group ?? null,
-      run.jobType ?? null,
-      run.name,
-      run.notes ?? null,
-      tags,
-      config,
-      run.createdAt,
-      run.pid ?? null,
-      host,
-      run.ownerStart ?? null,
-    ],
+  const insert = newRunInsert(
+    run,
+    (tags) => tags,
+    (i) => `$${i}`,
   );
-  if (r.rowCount === 0) {
-    throw new StoreError(`run id ${JSON.stringify(run.id)} already exists`, "duplicate");
-  }
-  return newRunRecord(run, { tags, config: decodeJson(config), host });
+  const r = await db.query(insert.sql, insert.values);
+  if (r.rowCount === 0) throw duplicateRunError(run.id);
+  return insert.record;
 }
 
 /** The SET list and arguments of a patch, checked; `args` continue after `$1` (the run id). */

@@ -1,14 +1,11 @@
-/** Run rows: create, read, patch, query. */
-import { hostname } from "node:os";
 import { decodeJson, encodeJson } from "../../shared/json-numbers.js";
-import { checkRunInit } from "../run-checks.js";
+import { duplicateRunError, newRunInsert } from "../run-insert.js";
 import { runPatchColumns } from "../run-patch.js";
 import {
   checkPaging,
   checkRunFilter,
   checkTagFilter,
   isTagFilter,
-  newRunRecord,
   querySearch,
   querySort,
   queryStates,
@@ -73,40 +70,12 @@ export function requireRun(db: Db, id: string): void {
 }
 
 export function insertRun(db: Db, run: RunInit): RunRecord {
-  checkRunInit(run);
-  const tags = encodeJson(run.tags ?? []);
-  const config = encodeJson(run.config ?? {});
-  const host = run.host ?? (run.pid !== undefined ? hostname() : null);
+  const insert = newRunInsert(run, encodeJson, () => "?");
   writeTx(db, () => {
     // An existing id is the conflict the insert itself finds (no SELECT first).
-    const { changes } = stmt(
-      db,
-      `INSERT INTO runs (id, project, entity, grp, job_type, name, notes, tags, config, summary,
-         state, exit_code, created_at, heartbeat_at, finished_at, pid, host, owner_start)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', 'running', NULL, ?, ?, NULL, ?, ?, ?)
-       ON CONFLICT (id) DO NOTHING`,
-    ).run(
-      run.id,
-      run.project,
-      run.entity ?? null,
-      run.group ?? null,
-      run.jobType ?? null,
-      run.name,
-      run.notes ?? null,
-      tags,
-      config,
-      run.createdAt,
-      run.createdAt,
-      run.pid ?? null,
-      host,
-      run.ownerStart ?? null,
-    );
-    if (changes === 0) {
-      throw new StoreError(`run id ${JSON.stringify(run.id)} already exists`, "duplicate");
-    }
+    if (stmt(db, insert.sql).run(...insert.values).changes === 0) throw duplicateRunError(run.id);
   });
-  // What was just written, without reading it back (a new run has no summary or history).
-  return newRunRecord(run, { tags: decodeJson(tags), config: decodeJson(config), host });
+  return insert.record;
 }
 
 /** Checks and applies a run patch in its own write transaction (see {@link patchRunRow}). */

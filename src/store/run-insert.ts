@@ -1,0 +1,51 @@
+/**
+ * A new run's INSERT for both SQL backends: the checks, the columns and values, and the record
+ * it writes (returned without reading the row back: a new run has no summary or history). Each
+ * backend only numbers its parameters and encodes the tags (JSON text in SQLite, `text[]` in
+ * PostgreSQL).
+ */
+import { hostname } from "node:os";
+import { decodeJson, encodeJson } from "../shared/json-numbers.js";
+import { checkRunInit } from "./run-checks.js";
+import { newRunRecord } from "./run-record.js";
+import { type RunInit, type RunRecord, StoreError } from "./types.js";
+
+/** The checked INSERT of `run` (an existing id inserts nothing), its values and its record. */
+export function newRunInsert(
+  run: RunInit,
+  encodeTags: (tags: readonly string[]) => unknown,
+  param: (index: number) => string,
+): { sql: string; values: unknown[]; record: RunRecord } {
+  checkRunInit(run);
+  const tags = [...(run.tags ?? [])];
+  const config = encodeJson(run.config ?? {});
+  const host = run.host ?? (run.pid !== undefined ? hostname() : null);
+  const p = Array.from({ length: 14 }, (_, i) => param(i + 1));
+  const sql = `INSERT INTO runs (id, project, entity, grp, job_type, name, notes, tags, config,
+       summary, state, exit_code, created_at, heartbeat_at, finished_at, pid, host, owner_start)
+     VALUES (${p.slice(0, 9).join(", ")}, '{}', 'running', NULL, ${p[9]}, ${p[10]}, NULL,
+       ${p.slice(11).join(", ")})
+     ON CONFLICT (id) DO NOTHING`;
+  const values = [
+    run.id,
+    run.project,
+    run.entity ?? null,
+    run.group ?? null,
+    run.jobType ?? null,
+    run.name,
+    run.notes ?? null,
+    encodeTags(tags),
+    config,
+    run.createdAt,
+    run.createdAt,
+    run.pid ?? null,
+    host,
+    run.ownerStart ?? null,
+  ];
+  return { sql, values, record: newRunRecord(run, { tags, config: decodeJson(config), host }) };
+}
+
+/** The refusal of a run id that is already stored (the INSERT changed no row). */
+export function duplicateRunError(id: string): StoreError {
+  return new StoreError(`run id ${JSON.stringify(id)} already exists`, "duplicate");
+}
