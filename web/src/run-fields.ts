@@ -1,25 +1,8 @@
 /** Reading a run's fields by dotted path, and the dotted paths of nested config. */
 
-/** Reads `config.a.b` / `summary.cost` / `name` from a run-like object. */
-export function pathValue(obj: object, path: string): unknown {
-  const [head, ...rest] = path.split(".");
-  // Own keys only: a run's config may hold "__proto__" or "constructor" as data, and a path
-  // must read that data, never what an object inherits.
-  const own = (o: unknown, k: string) =>
-    o && typeof o === "object" && Object.hasOwn(o, k)
-      ? (o as Record<string, unknown>)[k]
-      : undefined;
-  let v: unknown = own(obj, head!);
-  if (rest.length === 0) return v;
-  // Config keys may themselves contain dots (W&B flattens nested config), so try the whole tail first.
-  const tail = rest.join(".");
-  if (v && typeof v === "object" && Object.hasOwn(v, tail)) return own(v, tail);
-  for (const p of rest) {
-    if (!v || typeof v !== "object") return undefined;
-    v = own(v, p);
-  }
-  return v;
-}
+// One reader of dotted paths for the table, the sweep views and the server's grouping (own keys
+// only, a dotted tail tried whole first): the bundle takes it from the server's pure module.
+export { pathValue } from "../../src/server/run-groups.js";
 
 /**
  * Leaf entries of a nested object as dotted keys (`{ model: { layers: 3 } }` gives
