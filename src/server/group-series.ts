@@ -9,6 +9,11 @@
 import type { Context, Hono } from "hono";
 import * as v from "valibot";
 import { LIMITS } from "../protocol/batch.js";
+import type {
+  GroupSeries,
+  GroupSeriesRequestBody,
+  GroupSeriesResponse,
+} from "../protocol/dashboard.js";
 import type { RunRecord, Store } from "../store/types.js";
 import { grantOf, needAllProjects, needProject } from "./access.js";
 import { invalid } from "./errors.js";
@@ -71,28 +76,7 @@ export const groupSeriesSchema = v.object({
 });
 
 export type GroupSeriesRequest = v.InferOutput<typeof groupSeriesSchema>;
-
-/** One (group, key) aggregate: parallel arrays over the buckets where some run had a value. */
-export interface GroupSeries {
-  group: string;
-  key: string;
-  x: number[];
-  mean: number[];
-  std: number[];
-  min: number[];
-  max: number[];
-  /** The `percentiles` band: low and high percentile of the runs' values. */
-  lo: number[];
-  hi: number[];
-  /** How many of the group's runs had a value in the bucket. */
-  n: number[];
-}
-
-export interface GroupSeriesResponse {
-  /** Every group, in order, with its run count (runs without the key included). */
-  groups: { label: string; runs: number }[];
-  series: GroupSeries[];
-}
+export type { GroupSeries, GroupSeriesResponse };
 
 /** The runs a request names, as records (the grouping reads their config, tags, group). */
 async function requestRuns(c: Context, store: Store, q: GroupSeriesRequest): Promise<RunRecord[]> {
@@ -328,7 +312,8 @@ export function registerGroupSeriesRoute(app: Hono, store: Store): void {
   registerRunKeysRoute(app, store);
   const cache = new GroupCache();
   app.post("/api/series/groups", jsonBody(groupSeriesSchema), async (c) => {
-    const q = c.req.valid("json");
+    // Typed as the wire's request too: a schema that drifts from src/protocol/ fails to build.
+    const q: GroupSeriesRequest & GroupSeriesRequestBody = c.req.valid("json");
     const t0 = performance.now();
     const runs = await requestRuns(c, store, q);
     const version = await store.changeVersion?.();

@@ -3,6 +3,12 @@
  * (docs/api.md). Shapes mirror the store's records, serialized as JSON.
  */
 
+import type {
+  GroupSeries,
+  GroupSeriesRequestBody,
+  GroupSeriesResponse,
+  SeriesXMode,
+} from "../../src/protocol/dashboard.js";
 import { decodeJson, encodeJson } from "../../src/shared/json-numbers.js";
 import type { RunRecord, RunState } from "../../src/store/types.js";
 
@@ -50,7 +56,7 @@ export interface RunQuery {
   offset?: number;
 }
 
-export type XMode = "step" | "time" | "relative";
+export type XMode = SeriesXMode;
 
 /**
  * One downsampled series: parallel arrays, one entry per non-empty bucket. `x` is the step,
@@ -199,27 +205,9 @@ export async function series(req: {
   return r.series;
 }
 
-/** One group's aggregate of one key: parallel arrays over the buckets where a run had a value. */
-export interface GroupSeriesData {
-  group: string;
-  key: string;
-  x: number[];
-  mean: number[];
-  std: number[];
-  min: number[];
-  max: number[];
-  /** The low and high percentile asked for. */
-  lo: number[];
-  hi: number[];
-  /** Runs of the group with a value in the bucket. */
-  n: number[];
-}
-
-export interface GroupSeriesResult {
-  /** Every group in order, with its number of runs (the whole group, as the table counts it). */
-  groups: { label: string; runs: number }[];
-  series: GroupSeriesData[];
-}
+/** One group's aggregate of one key, and the whole answer: the server's wire types. */
+export type GroupSeriesData = GroupSeries;
+export type GroupSeriesResult = GroupSeriesResponse;
 
 /** A history key of several runs (`POST /api/keys`). */
 export interface UnionKey {
@@ -238,17 +226,7 @@ export async function keysOf(req: { runs?: string[]; runsQuery?: string }): Prom
 }
 
 /** Group aggregates computed by the server over every run of each group (one request). */
-export function groupSeries(req: {
-  runs?: string[];
-  runsQuery?: string;
-  by: string;
-  keys: string[];
-  x: XMode;
-  buckets: number;
-  xMin?: number;
-  xMax?: number;
-  percentiles?: [number, number];
-}): Promise<GroupSeriesResult> {
+export function groupSeries(req: GroupSeriesRequestBody): Promise<GroupSeriesResult> {
   return request<GroupSeriesResult>(
     "series/groups",
     { method: "POST", body: JSON.stringify(req) },

@@ -1,0 +1,56 @@
+/**
+ * The dashboard's many-run wire formats, shared by the server (`src/server/group-series.ts`,
+ * which computes them) and the dashboard (`web/src/api.ts`, which draws them): one
+ * declaration, so the two sides cannot drift. Types only: the server checks requests with its
+ * own valibot schema (`groupSeriesSchema`), whose output these requests match.
+ */
+
+/** The x axis of a chart: step, epoch ms (`time`), or ms since the run was created. */
+export type SeriesXMode = "step" | "time" | "relative";
+
+/**
+ * `POST /api/series/groups`'s body (docs/api.md): the runs (ids, or a runs query), how to
+ * group them, the keys to chart and the bucket grid.
+ */
+export interface GroupSeriesRequestBody {
+  /** A `GET /api/runs` query string: the runs it names. */
+  runsQuery?: string;
+  /** Run ids (give `runs` or `runsQuery`, not both). */
+  runs?: string[];
+  /** `group`, `tags`, `config.<key>` or `summary.<key>`. */
+  by: string;
+  /** The history keys to aggregate, one series per (group, key). */
+  keys: string[];
+  /** The x axis (default `step`). */
+  x?: SeriesXMode;
+  /** Buckets at most (default 200). */
+  buckets?: number;
+  /** The x range to bucket, in the x unit (a zoom). */
+  xMin?: number;
+  xMax?: number;
+  /** The percentile band `[low, high]` (default `[25, 75]`). */
+  percentiles?: [number, number];
+}
+
+/** One (group, key) aggregate: parallel arrays over the buckets where some run had a value. */
+export interface GroupSeries {
+  group: string;
+  key: string;
+  x: number[];
+  mean: number[];
+  std: number[];
+  min: number[];
+  max: number[];
+  /** The `percentiles` band: low and high percentile of the runs' values. */
+  lo: number[];
+  hi: number[];
+  /** How many of the group's runs had a value in the bucket. */
+  n: number[];
+}
+
+/** `POST /api/series/groups`'s answer. */
+export interface GroupSeriesResponse {
+  /** Every group, in order, with its run count (runs without the key included). */
+  groups: { label: string; runs: number }[];
+  series: GroupSeries[];
+}
