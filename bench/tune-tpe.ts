@@ -62,6 +62,16 @@ export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   uniformWeights: { weights: uniformWeights },
   startup5: { nStartupTrials: 5 },
   startup20: { nStartupTrials: 20 },
+  // Round 3: algorithmic changes, still TPE (Watanabe 2023 lists these components).
+  "spread-only0.5": { spreadBandwidth: { factor: 0.5, combine: "only" } },
+  "spread-only1": { spreadBandwidth: { factor: 1, combine: "only" } },
+  "spread-min1": { spreadBandwidth: { factor: 1, combine: "min" } },
+  "spread-max0.5": { spreadBandwidth: { factor: 0.5, combine: "max" } },
+  "spread-max0.25": { spreadBandwidth: { factor: 0.25, combine: "max" } },
+  local2: { localSearchRounds: 2 },
+  local4: { localSearchRounds: 4 },
+  incumbent8: { incumbentCandidates: 8 },
+  "incumbent8-local2": { incumbentCandidates: 8, localSearchRounds: 2 },
 };
 
 interface Job {

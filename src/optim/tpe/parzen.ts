@@ -39,6 +39,13 @@ export interface ParzenOptions {
   readonly minBandwidth: number | "magic";
   /** Scott's-rule bandwidth for `n` points in `d` dims: `bandwidthScale · n^(-1/(d+4))`. */
   readonly bandwidthScale: number;
+  /**
+   * Joint kernels' width per dimension from the points' own spread as well: `factor` × their
+   * weighted standard deviation in that dimension × `n^(-1/(d+4))` (Scott's rule proper),
+   * combined with the `bandwidthScale` width by `combine` ("min": narrower as the points
+   * concentrate; "max": wider while they are spread out; "only": the spread width alone). Absent: `bandwidthScale` alone.
+   */
+  readonly spread?: { readonly factor: number; readonly combine: "min" | "max" | "only" };
 }
 
 /** The prior kernel sits in the middle of the domain and spans all of it. */
@@ -117,7 +124,8 @@ export class Parzen {
     this.#invSigma = new Float64Array(k * nNum);
     const minSigma =
       options.minBandwidth === "magic" ? 1 / Math.min(100, k + 1) : options.minBandwidth;
-    const scott = options.bandwidthScale * Math.max(nObs, 1) ** (-1 / (d + 4));
+    const shrink = Math.max(nObs, 1) ** (-1 / (d + 4));
+    const scott = options.bandwidthScale * shrink;
     const mus = new Float64Array(k);
     const muA = this.#mu;
     const sigmaA = this.#sigma;
@@ -131,12 +139,13 @@ export class Parzen {
       const sigmas = options.multivariate
         ? undefined
         : neighbourBandwidths(mus, options.considerEndpoints);
+      const width = jointWidth(scott, shrink, mus, nObs, weights, options.spread);
       let lastSigma = Number.NaN;
       let logSigma = 0;
       for (let i = 0; i < k; i++) {
         const mu = mus[i];
         const raw =
-          i === nObs ? PRIOR_SIGMA : (sigmas ? sigmas[i] : scott) * (widen ? widen[i] : 1);
+          i === nObs ? PRIOR_SIGMA : (sigmas ? sigmas[i] : width) * (widen ? widen[i] : 1);
         const sigma = Math.min(1, Math.max(minSigma, raw));
         const at = i * nNum + j;
         muA[at] = mu;
@@ -210,21 +219,37 @@ export class Parzen {
     }
   }
 
-  /** `n` points drawn from the mixture, as a flat array of `n × dims.length`. */
-  sample(rng: Rng, n: number): Float64Array {
+  /**
+   * The first kernel's width per dimension (an observation's, or the prior's when there is
+   * none; joint kernels share theirs), 0 for categorical dimensions: the step size of a local
+   * search around a candidate.
+   */
+  widths(): Float64Array {
+    const out = new Float64Array(this.dims.length);
+    this.#numeric.forEach((dim, j) => {
+      out[dim] = this.#sigma[j];
+    });
+    return out;
+  }
+
+  /**
+   * `n` points drawn from the mixture (or, given `kernel`, from that one kernel), as a flat
+   * array of `n × dims.length`.
+   */
+  sample(rng: Rng, n: number, kernel?: number): Float64Array {
     const d = this.dims.length;
     const nNum = this.#numeric.length;
     const out = new Float64Array(n * d);
     for (let p = 0; p < n; p++) {
-      const kernel = pick(this.#cumW, 0, this.kernels, rng.next());
+      const from = kernel ?? pick(this.#cumW, 0, this.kernels, rng.next());
       for (let j = 0; j < nNum; j++) {
-        const at = kernel * nNum + j;
+        const at = from * nNum + j;
         out[p * d + this.#numeric[j]] = sampleTruncated(this.#mu[at], this.#sigma[at], rng);
       }
       for (let c = 0; c < this.#categorical.length; c++) {
         const dim = this.#categorical[c];
         const nc = (this.dims[dim] as { n: number }).n;
-        out[p * d + dim] = pick(this.#catCum[c], kernel * nc, nc, rng.next());
+        out[p * d + dim] = pick(this.#catCum[c], from * nc, nc, rng.next());
       }
     }
     return out;
@@ -305,6 +330,34 @@ export class Parzen {
     }
     return out;
   }
+}
+
+/**
+ * A joint kernel's width in one dimension: the `bandwidthScale` width, or (with `spread`) one
+ * from the observations' weighted standard deviation, so kernels narrow as the points gather.
+ */
+function jointWidth(
+  scott: number,
+  shrink: number,
+  mus: Float64Array,
+  nObs: number,
+  weights: ArrayLike<number>,
+  spread: ParzenOptions["spread"],
+): number {
+  if (!spread || nObs < 2) return scott;
+  let total = 0;
+  let mean = 0;
+  for (let i = 0; i < nObs; i++) {
+    total += weights[i];
+    mean += weights[i] * mus[i];
+  }
+  if (!(total > 0)) return scott;
+  mean /= total;
+  let variance = 0;
+  for (let i = 0; i < nObs; i++) variance += weights[i] * (mus[i] - mean) ** 2;
+  const fromSpread = spread.factor * Math.sqrt(variance / total) * shrink;
+  if (spread.combine === "min") return Math.min(scott, fromSpread);
+  return spread.combine === "max" ? Math.max(scott, fromSpread) : fromSpread;
 }
 
 let scratchBuffer = new Float64Array(4096);

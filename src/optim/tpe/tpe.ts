@@ -14,10 +14,11 @@ import { BaseOptimizer, OPTIMIZER_OPTION_FLAGS, type OptimizerOptions } from "..
 import { paretoFront } from "../pareto.js";
 import { configKey } from "../space/key.js";
 import type { Choice, Config } from "../types.js";
-import { defaultGamma, defaultWeights, type Ranked, split } from "./good-bad-split.js";
-import { encode, type Group, groupActive, groupsOf, snap } from "./groups.js";
-import { Parzen, type ParzenOptions } from "./parzen.js";
-import { thin } from "./thin-kernels.js";
+import { type AcquisitionOptions, acquire } from "./acquisition.js";
+import { defaultGamma, defaultWeights, split } from "./good-bad-split.js";
+import { type GoodAndBad, groupEstimators, type Observation } from "./group-estimators.js";
+import { encode, type Group, groupActive, groupsOf } from "./groups.js";
+import type { ParzenOptions } from "./parzen.js";
 
 /**
  * Options of {@link TPE} (besides the space, metrics, seed and naming every optimizer takes).
@@ -121,6 +122,29 @@ export interface TPEOptions extends OptimizerOptions {
    * @defaultValue 128
    */
   readonly maxKernels?: number;
+  /**
+   * Joint kernels' width per dimension also from the fitted points' own spread: `factor` ×
+   * their weighted standard deviation × n^(-1/(d+4)), combined with the `bandwidthScale` width
+   * by `combine` ("min", "max", or "only" the spread width). Unset: `bandwidthScale` alone.
+   * @defaultValue undefined
+   */
+  readonly spreadBandwidth?: { readonly factor: number; readonly combine: "min" | "max" | "only" };
+  /**
+   * With one metric, this many extra candidates drawn from the best trial's kernel alone.
+   * @defaultValue 0
+   */
+  readonly incumbentCandidates?: number;
+  /**
+   * Rounds of local search on l(x)/g(x) around the best candidate, each perturbing it
+   * `localSearchPoints` times by l(x)'s kernel width (halved every round).
+   * @defaultValue 0
+   */
+  readonly localSearchRounds?: number;
+  /**
+   * Perturbations per local-search round.
+   * @defaultValue 8
+   */
+  readonly localSearchPoints?: number;
 }
 
 /**
@@ -145,6 +169,9 @@ export const TPE_DEFAULTS = Object.freeze({
   considerEndpoints: false,
   hypervolumeWeights: false,
   maxKernels: 128,
+  incumbentCandidates: 0,
+  localSearchRounds: 0,
+  localSearchPoints: 8,
 });
 
 const TPE_KEYS = optionKeys<TPEOptions>({
@@ -161,24 +188,15 @@ const TPE_KEYS = optionKeys<TPEOptions>({
   bandwidthScale: true,
   hypervolumeWeights: true,
   maxKernels: true,
+  spreadBandwidth: true,
+  incumbentCandidates: true,
+  localSearchRounds: true,
+  localSearchPoints: true,
 });
-
-/** A told trial (or, while sampling, a pending one), as TPE ranks and fits it. */
-interface Observation extends Ranked {
-  /** Unit values / choice indices per space parameter; NaN where inactive. */
-  readonly row: Float64Array;
-  /** Failed or crashed (not merely pending). */
-  readonly failed: boolean;
-}
 
 /** Model draws, then uniform draws, before a repeated configuration is accepted. */
 const MODEL_REDRAWS = 8;
 const RANDOM_REDRAWS = 100;
-/**
- * A failure says more about a region than a point (a config that runs out of memory has
- * neighbours that do too), so failed trials' kernels in g(x) are this many times wider.
- */
-const FAILED_WIDEN = 4;
 
 /**
  * The TPE optimizer: models good and bad configurations with kernel densities l(x) and g(x) and
@@ -234,7 +252,7 @@ export class TPE extends BaseOptimizer {
   readonly #successes: TrialReport[] = [];
   readonly #seen = new Set<string>();
   readonly #nStartup: number;
-  readonly #nCandidates: number;
+  readonly #acquisition: AcquisitionOptions;
   readonly #constantLiar: boolean;
   readonly #gamma: (n: number) => number;
   readonly #weights: (n: number) => number[];
@@ -247,7 +265,7 @@ export class TPE extends BaseOptimizer {
     super(options);
     const d = TPE_DEFAULTS;
     this.#nStartup = intAtLeast("nStartupTrials", options.nStartupTrials ?? d.nStartupTrials, 0);
-    this.#nCandidates = intAtLeast("nEiCandidates", options.nEiCandidates ?? d.nEiCandidates, 1);
+    this.#acquisition = acquisitionOf(options);
     this.#maxKernels = intAtLeast("maxKernels", options.maxKernels ?? d.maxKernels, 2);
     this.#constantLiar = options.constantLiar ?? d.constantLiar;
     this.#hypervolumeWeights = options.hypervolumeWeights ?? d.hypervolumeWeights;
@@ -269,6 +287,7 @@ export class TPE extends BaseOptimizer {
       considerEndpoints: options.considerEndpoints ?? d.considerEndpoints,
       minBandwidth,
       bandwidthScale,
+      spread: options.spreadBandwidth,
     };
     this.#groups = groupsOf(this.space, multivariate);
   }
@@ -337,12 +356,7 @@ export class TPE extends BaseOptimizer {
         })),
       ];
     }
-    const { below, belowWeights, above, aboveWeights } = split(
-      observations,
-      this.#gamma,
-      this.#weights,
-      this.#hypervolumeWeights,
-    );
+    const goodAndBad = split(observations, this.#gamma, this.#weights, this.#hypervolumeWeights);
     const config: Config = {};
     let next = 0;
     for (const p of this.space.params) {
@@ -354,7 +368,7 @@ export class TPE extends BaseOptimizer {
       if (group?.params[0] !== p) continue; // sampled with its group's first member
       next++;
       if (!groupActive(group, config)) continue;
-      const values = this.#sampleGroup(group, below, belowWeights, above, aboveWeights);
+      const values = this.#sampleGroup(group, goodAndBad);
       group.params.forEach((q, j) => {
         config[q.name] = values[j];
       });
@@ -366,59 +380,34 @@ export class TPE extends BaseOptimizer {
     return ordered;
   }
 
-  /** The best of `nEiCandidates` draws from l(x) by l(x)/g(x), for one group. */
-  #sampleGroup(
-    group: Group,
-    below: readonly Observation[],
-    belowWeights: readonly number[],
-    above: readonly Observation[],
-    aboveWeights: readonly number[],
-  ): Choice[] {
-    // Only trials where the group was active say anything about it.
-    const first = group.slots[0];
-    const slots = group.slots;
-    const d = slots.length;
-    const good: Observation[] = [];
-    const goodWeights: number[] = [];
-    for (let i = 0; i < below.length; i++) {
-      if (Number.isNaN(below[i].row[first])) continue;
-      good.push(below[i]);
-      goodWeights.push(belowWeights[i]);
-    }
-    const goodRows = new Float64Array(good.length * d);
-    good.forEach((o, i) => {
-      for (let j = 0; j < d; j++) goodRows[i * d + j] = o.row[slots[j]];
-    });
-    const active: Observation[] = [];
-    const activeWeights: number[] = [];
-    for (let i = 0; i < above.length; i++) {
-      if (Number.isNaN(above[i].row[first])) continue;
-      active.push(above[i]);
-      activeWeights.push(aboveWeights[i]);
-    }
-    const { picks, weights } = thin(activeWeights, this.#maxKernels);
-    const badRows = new Float64Array(picks.length * d);
-    const widen = new Float64Array(picks.length);
-    picks.forEach((pick, i) => {
-      const o = active[pick];
-      for (let j = 0; j < d; j++) badRows[i * d + j] = o.row[slots[j]];
-      widen[i] = o.failed ? FAILED_WIDEN : 1;
-    });
-    const l = new Parzen(group.dims, goodRows, good.length, goodWeights, this.#parzen);
-    const g = new Parzen(group.dims, badRows, picks.length, weights, this.#parzen, widen);
-    const n = this.#nCandidates;
-    const points = l.sample(this.rng, n);
-    const lo = new Float64Array(n * d);
-    const hi = new Float64Array(n * d);
-    const values = Array.from({ length: n }, (_, c) =>
-      snap(this.space, group, points, c * d, lo, hi),
-    );
-    const ll = l.logPdf(points, n, lo, hi);
-    const lg = g.logPdf(points, n, lo, hi);
-    let best = 0;
-    for (let c = 1; c < n; c++) if (ll[c] - lg[c] > ll[best] - lg[best]) best = c;
-    return values[best];
+  /** The values of one group: the acquisition's best under l(x)/g(x). */
+  #sampleGroup(group: Group, goodAndBad: GoodAndBad): Choice[] {
+    const { l, g, incumbent } = groupEstimators(group, goodAndBad, this.#parzen, this.#maxKernels);
+    return acquire(this.space, group, l, g, this.rng, this.#acquisition, incumbent);
   }
+}
+
+/** The acquisition's options, checked, with defaults. */
+function acquisitionOf(options: TPEOptions): AcquisitionOptions {
+  const d = TPE_DEFAULTS;
+  return {
+    candidates: intAtLeast("nEiCandidates", options.nEiCandidates ?? d.nEiCandidates, 1),
+    incumbentCandidates: intAtLeast(
+      "incumbentCandidates",
+      options.incumbentCandidates ?? d.incumbentCandidates,
+      0,
+    ),
+    localRounds: intAtLeast(
+      "localSearchRounds",
+      options.localSearchRounds ?? d.localSearchRounds,
+      0,
+    ),
+    localPoints: intAtLeast(
+      "localSearchPoints",
+      options.localSearchPoints ?? d.localSearchPoints,
+      1,
+    ),
+  };
 }
 
 function intAtLeast(what: string, n: number, min: number): number {
