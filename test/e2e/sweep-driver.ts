@@ -3,9 +3,9 @@
  * `{ dir, name, optimizer: "tpe" | "nsga2" | "random", maxTrials, workers, killAfterAsks?, redis? }`.
  * Runs `optimize` on worker processes (or, with `redis`, on the queue executor: queue
  * "sweeps", driver id "driver-<name>") with the sweep journaled in the SQLite store in `dir`,
- * prints `told <n>` after each report and `done <json>` at the end. With `killAfterAsks: k`
- * it SIGKILLs itself right after the k-th ask of this driver is committed, before the trial
- * is submitted. With `killBeforeTell: k` it SIGKILLs itself when the k-th report arrived and
+ * prints `told <n>` and `reported <trial> <status>` after each report and `done <json>` at the
+ * end. With `killAfterAsks: k` it SIGKILLs itself right after the k-th ask of this driver is
+ * committed, before the trial is submitted. With `killBeforeTell: k` it SIGKILLs itself when the k-th report arrived and
  * is about to be journaled: after the executor sent every acknowledgement it had to send (the
  * window where a result dropped from Redis too early would make the trial run twice), before
  * the journal's transaction commits. With `postgres`, the journal is in that database instead.
@@ -157,7 +157,9 @@ const result = await optimize({
   scheduler,
   maxTrials: args.maxTrials,
   sweep: { name: args.name, store },
-  onReport: () => process.stdout.write(`told ${++told}\n`),
+  // `reported` names the trial, so a test can check the journal against what was told.
+  onReport: (report) =>
+    process.stdout.write(`told ${++told}\nreported ${report.name} ${report.status}\n`),
 });
 const generation = optimizer instanceof NSGA2 ? optimizer.generation : null;
 const successes = [...result.history].filter((r) => r.status === "success").length;
