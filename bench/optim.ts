@@ -9,11 +9,14 @@
  *
  * Run: `node --import tsx bench/optim.ts [--trials 100] [--seeds 20] [--timing-trials 1000]
  * [--timing-repeats 3] [--mo-trials 200] [--mo-seeds 10] [--no-optuna] [--no-bbob]
- * [--bbob-seeds 15] [--bbob-trials 100] [--bbob-dims 3,6] [--bbob-fids 1,...,24] [--bbob-jobs 1]`;
+ * [--bbob-seeds 15] [--bbob-trials 100] [--bbob-dims 3,6] [--bbob-fids 1,...,24] [--bbob-jobs 1]
+ * [--optuna-cache FILE | --no-optuna-cache]`;
  * prints JSON. `heldOut` is the honest comparison (bench/bbob/report.ts): BBOB test problems
  * the defaults were not chosen on (bench/tune-tpe.ts chose them on the training suite), with
  * Mann-Whitney wins/ties/losses against Optuna's TPE; the full run takes Optuna ~25 minutes
- * (1.7 s per 100-trial run): use --bbob-jobs, fewer --bbob-dims/--bbob-fids or seeds. Optuna runs through bench/python/optuna_bench.py when
+ * (1.7 s per 100-trial run): use --bbob-jobs, fewer --bbob-dims/--bbob-fids or seeds. Optuna's held-out runs are cached
+ * (bench/bbob/optuna-cache.ts; default node_modules/.cache/amltk-bench/optuna-heldout.json):
+ * a second run of ours against the same Optuna reuses them; `--no-optuna-cache` runs all. Optuna runs through bench/python/optuna_bench.py when
  * `python3 -c "import optuna"` works; otherwise only our numbers are printed.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -30,6 +33,7 @@ import { hypervolume } from "../src/optim/tpe/motpe.js";
 import type { Optimizer } from "../src/optim/types.js";
 import { Metric } from "../src/trial/metric.js";
 import type { MakeOptimizer } from "./bbob/harness.js";
+import { DEFAULT_OPTUNA_CACHE, OptunaCache } from "./bbob/optuna-cache.js";
 import { bbobReport } from "./bbob/report.js";
 import {
   type BenchFunction,
@@ -213,6 +217,11 @@ const bbobExtras: Record<string, MakeOptimizer> = {
   cmaEs: (s, metrics, seed) => new CmaEs({ space: s, metrics, seed }),
 };
 
+function textArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
@@ -283,6 +292,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
         ),
         jobs: arg("bbob-jobs", 1),
         extra: bbobExtras,
+        cache: process.argv.includes("--no-optuna-cache")
+          ? undefined
+          : OptunaCache.open(textArg("optuna-cache") ?? DEFAULT_OPTUNA_CACHE),
       });
   const theirMo = "multiObjective" in theirs ? theirs.multiObjective : undefined;
   const multiObjective = Object.fromEntries(

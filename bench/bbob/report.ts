@@ -19,6 +19,7 @@ import {
   testSuite,
   verdict,
 } from "./harness.js";
+import type { OptunaCache } from "./optuna-cache.js";
 
 export interface BbobReportOptions {
   readonly trials: number;
@@ -29,6 +30,8 @@ export interface BbobReportOptions {
   readonly jobs: number;
   /** Ours besides TPE (e.g. CMA-ES), by name. */
   readonly extra?: Record<string, MakeOptimizer>;
+  /** Optuna's runs kept from earlier invocations (bench/bbob/optuna-cache.ts); none: all fresh. */
+  readonly cache?: OptunaCache;
 }
 
 const round = (x: number) => Number(x.toPrecision(4));
@@ -50,7 +53,8 @@ export async function bbobReport(o: BbobReportOptions): Promise<Record<string, u
   for (const name of Object.keys(ours)) tally[name] = { win: 0, tie: 0, loss: 0 };
   const optunaMs: number[] = [];
   for (const p of problems) {
-    const theirs = live.length > 0 ? await optunaBests(live, p, o.trials, seeds, optunaMs) : [];
+    const theirs =
+      live.length > 0 ? await optunaBests(live, p, o.trials, seeds, optunaMs, o.cache) : [];
     const row: Record<string, unknown> = {};
     if (theirs.length > 0) row.optunaTpe = round(median(theirs));
     for (const [name, make] of Object.entries(ours)) {
@@ -66,6 +70,7 @@ export async function bbobReport(o: BbobReportOptions): Promise<Record<string, u
     console.error(`bbob ${p.name}: ${JSON.stringify(row)}`);
   }
   for (const s of live) s.close();
+  o.cache?.save();
   return {
     suite: `test: BBOB f${o.fids.join(",f")} in dims ${o.dims.join(",")}, instance 3, plus bench/functions.ts's box functions; defaults were chosen on dims 2,5 instances 1,2 (bench/tune-tpe.ts)`,
     trials: o.trials,
@@ -75,6 +80,14 @@ export async function bbobReport(o: BbobReportOptions): Promise<Record<string, u
     optuna: live[0]?.version ?? why,
     winsTiesLosses: live.length > 0 ? tally : null,
     optunaMsPerTrial: optunaMs.length > 0 ? round(median(optunaMs)) : null,
+    optunaCache: o.cache
+      ? {
+          file: o.cache.path,
+          reused: o.cache.hits,
+          ran: o.cache.added,
+          note: "Optuna's runs are deterministic per (Optuna version, problem sources, problem, trials, seed); reused runs (and their ms per trial) come from an earlier invocation",
+        }
+      : "off: every Optuna run made now",
     problems: perProblem,
   };
 }
@@ -86,14 +99,26 @@ async function optunaBests(
   trials: number,
   seeds: number[],
   ms: number[],
+  cache: OptunaCache | undefined,
 ): Promise<number[]> {
+  const version = servers[0].version;
   const out = new Array<number>(seeds.length);
+  const missing: number[] = [];
+  seeds.forEach((seed, i) => {
+    const kept = cache?.get(version, p.name, trials, seed);
+    if (kept) {
+      out[i] = kept.best;
+      ms.push(kept.ms);
+    } else missing.push(i);
+  });
   await Promise.all(
     servers.map(async (server, k) => {
-      for (let i = k; i < seeds.length; i += servers.length) {
+      for (let m = k; m < missing.length; m += servers.length) {
+        const i = missing[m];
         const r = await server.run(p, trials, seeds[i]);
         out[i] = r.best;
         ms.push(r.ms);
+        cache?.set(version, p.name, trials, seeds[i], r);
       }
     }),
   );
