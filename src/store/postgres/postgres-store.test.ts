@@ -23,6 +23,9 @@ describe("PostgresStore options", () => {
     await expect(
       PostgresStore.open("postgres://nowhere.invalid/x", { maxConnections: 0 }),
     ).rejects.toThrow(/maxConnections must be a whole number >= 1, got 0/);
+    await expect(
+      PostgresStore.open("postgres://nowhere.invalid/x", { readConnections: 1.5 }),
+    ).rejects.toThrow(/readConnections must be a whole number >= 1, got 1.5/);
   });
 
   it("documents the defaults it uses", () => {
@@ -38,6 +41,39 @@ describe.skipIf(noPg)("PostgresStore", () => {
 });
 
 describe.skipIf(noPg)("PostgresStore beyond the conformance suites", () => {
+  it("reads while every write connection is held by a transaction", async () => {
+    const store = await freshPostgresStore({ maxConnections: 1 });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    const writing = store.transaction(async (tx) => {
+      await tx.createRun({ id: "held", project: "p", name: "held", createdAt: 1 });
+      entered();
+      await held;
+    });
+    try {
+      await inside;
+      // The only write connection is in the transaction above: a read on a shared pool would
+      // wait for it until the deadline; the read pool answers at once.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error("the read waited for the write connection")),
+          10_000,
+        );
+      });
+      const page = await Promise.race([store.listRuns({ project: "p" }), deadline]);
+      clearTimeout(timer);
+      expect(page.total).toBe(0); // the transaction has not committed
+    } finally {
+      release();
+      await writing;
+      expect((await store.listRuns({ project: "p" })).total).toBe(1);
+      await store.close();
+    }
+  });
+
   it("changeVersion moves when another connection commits (LISTEN/NOTIFY)", async () => {
     const url = await freshPostgresUrl();
     const a = await PostgresStore.open(url);

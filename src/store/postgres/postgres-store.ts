@@ -57,6 +57,13 @@ export interface PostgresStoreOptions {
    */
   maxConnections?: number;
   /**
+   * Connections of a second pool that serves only reads (runs pages, charts, history), so a
+   * read never waits for a connection that a burst of ingest transactions holds. Beside
+   * `maxConnections`: the store holds at most `maxConnections + readConnections + 1`.
+   * @defaultValue 4
+   */
+  readConnections?: number;
+  /**
    * How long a write (a transaction) and a read keep retrying after a transient failure (lost
    * connection, database restarting, deadlock, serialization failure) before failing with
    * `StoreError("busy")` (a 503 from the server).
@@ -80,12 +87,14 @@ export interface PostgresStoreOptions {
  */
 export const POSTGRES_STORE_DEFAULTS: Readonly<Required<PostgresStoreOptions>> = Object.freeze({
   maxConnections: 10,
+  readConnections: 4,
   retryForMs: 15_000,
   applicationName: "amltk",
 });
 
 const OPTION_KEYS = optionKeys<PostgresStoreOptions>({
   maxConnections: true,
+  readConnections: true,
   retryForMs: true,
   applicationName: true,
 });
@@ -93,11 +102,13 @@ const OPTION_KEYS = optionKeys<PostgresStoreOptions>({
 function checkOptions(o: PostgresStoreOptions): Required<PostgresStoreOptions> {
   checkOptionKeys(o, OPTION_KEYS, "PostgresStore.open");
   const out = { ...POSTGRES_STORE_DEFAULTS, ...o };
-  if (!Number.isInteger(out.maxConnections) || out.maxConnections < 1) {
-    throw new StoreError(
-      `PostgresStore.open: maxConnections must be a whole number >= 1, got ${JSON.stringify(o.maxConnections)}`,
-      "invalid",
-    );
+  for (const name of ["maxConnections", "readConnections"] as const) {
+    if (!Number.isInteger(out[name]) || out[name] < 1) {
+      throw new StoreError(
+        `PostgresStore.open: ${name} must be a whole number >= 1, got ${JSON.stringify(o[name])}`,
+        "invalid",
+      );
+    }
   }
   if (typeof out.retryForMs !== "number" || !(out.retryForMs >= 0)) {
     throw new StoreError(
@@ -127,6 +138,8 @@ function checkOptions(o: PostgresStoreOptions): Required<PostgresStoreOptions> {
 export class PostgresStore implements Store, BatchWriter {
   readonly kind = "postgres";
   readonly #pool: pg.Pool;
+  /** Reads only: never queued behind ingest transactions holding `#pool`'s connections. */
+  readonly #readPool: pg.Pool;
   readonly #changes: ChangeCounter;
   readonly #notifier: ChangeNotifier;
   readonly #opts: Required<PostgresStoreOptions>;
@@ -136,9 +149,11 @@ export class PostgresStore implements Store, BatchWriter {
   private constructor(
     readonly url: string,
     pool: pg.Pool,
+    readPool: pg.Pool,
     opts: Required<PostgresStoreOptions>,
   ) {
     this.#pool = pool;
+    this.#readPool = readPool;
     this.#opts = opts;
     this.#changes = new ChangeCounter(url);
     this.#notifier = new ChangeNotifier(() => pool.query(`NOTIFY ${CHANGES_CHANNEL}`));
@@ -159,7 +174,8 @@ export class PostgresStore implements Store, BatchWriter {
       await pool.end().catch(() => {});
       throw storeErrorOf(err, url);
     }
-    return new PostgresStore(url, pool, o);
+    const readPool = makePool(url, o.readConnections, `${o.applicationName}-read`);
+    return new PostgresStore(url, pool, readPool, o);
   }
 
   /** The pool, for the server's key table (`amltk keys` on PostgreSQL). */
@@ -172,11 +188,11 @@ export class PostgresStore implements Store, BatchWriter {
     if (this.#closed) throw new StoreError(`store at ${redact(this.url)} is closed`, "closed");
   }
 
-  /** A read on the pool, retried over a restart like writes are. */
+  /** A read on the read pool, retried over a restart like writes are. */
   async #read<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
     this.#check();
     try {
-      return await withRetries(this.#opts, () => fn(this.#pool));
+      return await withRetries(this.#opts, () => fn(this.#readPool));
     } catch (err) {
       throw storeErrorOf(err, this.url);
     }
@@ -233,13 +249,21 @@ export class PostgresStore implements Store, BatchWriter {
   }
 
   async listRuns(query?: RunQuery): Promise<{ runs: RunRecord[]; total: number }> {
-    await this.#reapDeadPids();
-    return this.#read((db) => queryRunRows(db, query));
+    return this.#readAfterReap(() => this.#read((db) => queryRunRows(db, query)));
   }
 
   async listProjects(): Promise<ProjectInfo[]> {
-    await this.#reapDeadPids();
-    return this.#read((db) => projectRows(db));
+    return this.#readAfterReap(() => this.#read((db) => projectRows(db)));
+  }
+
+  /**
+   * `read` as if this host's runs with a dead owner were marked crashed first. The look for them
+   * and the read go out together (one round trip's wait, not two); only when a run was marked
+   * is the read made again, to show it crashed.
+   */
+  async #readAfterReap<T>(read: () => Promise<T>): Promise<T> {
+    const [marked, first] = await Promise.all([this.#reapDeadPids(), read()]);
+    return marked.length > 0 ? read() : first;
   }
 
   async appendHistory(runId: string, rows: readonly HistoryRow[]): Promise<void> {
@@ -350,11 +374,11 @@ export class PostgresStore implements Store, BatchWriter {
     this.#closed = true;
     await this.#notifier.close();
     await this.#changes.close();
-    await this.#pool.end();
+    await Promise.all([this.#pool.end(), this.#readPool.end()]);
   }
 
   /** Runs of this host whose owner process is gone (what `getRun` checks one at a time). */
-  async #reapDeadPids(): Promise<void> {
+  async #reapDeadPids(): Promise<string[]> {
     const running = await this.#read((db) =>
       db.query<{ id: string; pid: number | null; host: string | null; owner_start: string | null }>(
         "SELECT id, pid::float8 AS pid, host, owner_start FROM runs WHERE state = 'running' AND host = $1",
@@ -364,7 +388,7 @@ export class PostgresStore implements Store, BatchWriter {
     const dead = running.rows.filter((r) =>
       ownerDead({ pid: r.pid, host: r.host, ownerStart: r.owner_start }),
     );
-    await this.#markCrashed(dead.map((r) => r.id));
+    return this.#markCrashed(dead.map((r) => r.id));
   }
 
   /** Best effort, as in the SQLite store: readers call it, and a failed mark marks nothing. */
