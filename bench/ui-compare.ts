@@ -32,6 +32,7 @@ export async function measureCompare(
 ): Promise<Record<string, unknown>> {
   const times: number[] = [];
   const appStart: number[] = [];
+  const breakdowns: Record<string, number>[] = [];
   let rows = 0;
   for (let i = 0; i < repeat; i++) {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -50,6 +51,8 @@ export async function measureCompare(
     );
     times.push(painted!);
     appStart.push(started!);
+    // As source text: tsx's `__name(...)` wrappers of inner functions are not defined in the page.
+    breakdowns.push(await page.evaluate(`((__name) => (${compareBreakdown})())((f) => f)`));
     rows = await page.$$eval("table.compare tr[data-key]", (r) => r.length);
     await page.close();
   }
@@ -64,8 +67,44 @@ export async function measureCompare(
     // Where the time went: the app's script started running (the rest is the runs' requests
     // and the table's build and paint).
     compareAppStartMedianMs: Math.round(median(appStart)),
+    compareBreakdownMedians: medians(breakdowns),
     compareGoal: { ms: COMPARE_GOAL_MS, met: stats.median <= COMPARE_GOAL_MS },
   };
+}
+
+/**
+ * Where one comparison load spent its time (runs in the page): the document's arrival, the
+ * runs request(s) (`runsRequests` > 1 means the page did not take index.html's early request),
+ * the server's own time for them (`Server-Timing: app`), and the app's marks; ms from
+ * navigation start.
+ */
+function compareBreakdown(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
+  out.htmlResponseEndAt = r1(nav.responseEnd);
+  out.domContentLoadedAt = r1(nav.domContentLoadedEventStart);
+  out.runsRequests = 0;
+  for (const e of performance.getEntriesByType("resource") as PerformanceResourceTiming[]) {
+    if (!new URL(e.name).pathname.includes("/api/runs")) continue;
+    out.runsRequests++;
+    if (out.runsRequests > 1) continue;
+    out.runsStartAt = r1(e.startTime);
+    out.runsResponseEndAt = r1(e.responseEnd);
+    const app = e.serverTiming.find((t) => t.name === "app");
+    if (app) out.runsServerWorkMs = r1(app.duration);
+  }
+  for (const m of performance.getEntriesByType("mark"))
+    if (m.name.startsWith("amltk:")) out[`mark ${m.name.slice(6)}`] = r1(m.startTime);
+  return out;
+}
+
+/** Per field, the median over page loads. */
+function medians(rows: Record<string, number>[]): Record<string, number> {
+  const fields = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return Object.fromEntries(
+    fields.map((f) => [f, median(rows.map((r) => r[f]).filter((x) => x !== undefined))]),
+  );
 }
 
 /** Median `amltk:runs-table` of the bench project over 5 loads. */

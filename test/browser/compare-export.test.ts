@@ -38,6 +38,8 @@ async function fill(store: SqliteStore): Promise<void> {
     );
     await store.updateRun(id, { state: "finished", exitCode: 0, summary: { loss: (k + 1) / 20 } });
   }
+  // A run of another project (run ids are global: a comparison may name it).
+  await store.createRun({ id: "o1", project: "other", name: "elsewhere", createdAt: T0 * 1000 });
 }
 
 /** The text of the file the page downloads when `click` runs. */
@@ -82,6 +84,36 @@ describe.skipIf(noBrowser)("dashboard: comparison, export, saved views", () => {
     expect(await page.$('tr[data-key="config.opt"]')).toBeNull();
     expect(await page.$('tr[data-key="config.lr"]')).not.toBeNull();
     expect(hashParams(page).get("diff")).toBe("1");
+    await suite.done(page);
+  });
+
+  it("loads the compared runs in one request, started before the app's script runs", async () => {
+    const page = await suite.open("/p/cmp/compare?ids=c3,c0,c1");
+    await page.waitForSelector("table.compare th[data-run-id]");
+    const heads = await page.$$eval("table.compare th[data-run-id]", (ths) =>
+      ths.map((t) => (t as HTMLElement).dataset.runId),
+    );
+    // In the order asked, whatever order the server answers in.
+    expect(heads).toEqual(["c3", "c0", "c1"]);
+    const [requests, appStart] = await page.evaluate(() => [
+      performance
+        .getEntriesByType("resource")
+        .filter((e) => new URL(e.name).pathname.includes("/api/runs"))
+        .map((e) => ({ url: e.name, start: e.startTime })),
+      performance.getEntriesByName("amltk:app-start")[0]!.startTime,
+    ]);
+    expect(requests).toHaveLength(1);
+    expect(new URL(requests[0]!.url).searchParams.get("filter")).toContain('"op":"in"');
+    // index.html's early request: sent before the app's script started.
+    expect(requests[0]!.start).toBeLessThan(appStart);
+    await suite.done(page);
+  });
+
+  it("compares a run of another project named by id", async () => {
+    const page = await suite.open("/p/cmp/compare?ids=c0,o1");
+    await page.waitForSelector('table.compare th[data-run-id="o1"]');
+    expect(await page.$$("table.compare th[data-run-id]")).toHaveLength(2);
+    expect(await page.$('[role="alert"]')).toBeNull();
     await suite.done(page);
   });
 

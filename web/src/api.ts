@@ -165,6 +165,20 @@ export function runsQueryString(q: RunQuery): string {
   return p.toString();
 }
 
+/**
+ * The runs of `project` with these ids, in one request (`GET /api/runs` filtered by `id in
+ * [...]`): the comparison view's data. The order is the server's; ids not found are absent.
+ * index.html starts the identical request early on a comparison page.
+ */
+export async function runsByIds(project: string, ids: readonly string[]): Promise<Run[]> {
+  const q: RunQuery = {
+    project,
+    filter: [{ field: "id", op: "in", value: [...ids] }],
+    limit: ids.length,
+  };
+  return (await listRuns(q)).runs;
+}
+
 export function getRun(id: string): Promise<Run> {
   return request<Run>(`runs/${encodeURIComponent(id)}`);
 }

@@ -5,7 +5,7 @@
  * compared as the table shows them (`fmt`), so 0.1 and 0.10000000001 read as equal only
  * when they print the same.
  */
-import { getRun, type Run } from "../api.js";
+import { getRun, type Run, runsByIds } from "../api.js";
 import { colorFor } from "../colors.js";
 import { h } from "../element.js";
 import { fmt, fmtTime } from "../format.js";
@@ -68,9 +68,17 @@ export function compareRows(runs: readonly Run[]): CompareRow[] {
   ];
 }
 
-/** The runs in the order asked; ids the server does not know are listed apart. */
-async function loadRuns(ids: readonly string[]): Promise<{ runs: Run[]; missing: string[] }> {
-  const got = await Promise.all(ids.map((id) => getRun(id).catch(() => null)));
+/**
+ * The runs in the order asked, in one request for the project's runs by id; an id not in the
+ * project (run ids are global) is asked for on its own, and ids the server does not know are
+ * listed apart.
+ */
+async function loadRuns(
+  project: string,
+  ids: readonly string[],
+): Promise<{ runs: Run[]; missing: string[] }> {
+  const byId = new Map((await runsByIds(project, ids)).map((r) => [r.id, r]));
+  const got = await Promise.all(ids.map((id) => byId.get(id) ?? getRun(id).catch(() => null)));
   const runs = got.filter((r): r is Run => r !== null);
   return { runs, missing: ids.filter((_, i) => got[i] === null) };
 }
@@ -134,7 +142,7 @@ export async function comparePage(
     );
     return () => {};
   }
-  const { runs, missing } = await loadRuns(ids);
+  const { runs, missing } = await loadRuns(project, ids);
   const rows = compareRows(runs);
   const differing = rows.filter((r) => r.differs).length;
   const table = h("table", { class: "kv compare" });
