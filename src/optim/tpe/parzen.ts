@@ -12,6 +12,7 @@
  */
 
 import type { Rng } from "../rng.js";
+import { jointWidth, neighbourBandwidths } from "./bandwidths.js";
 import { logMass, normCdfFast, sampleTruncated } from "./normal.js";
 
 /** One dimension of the estimator's domain. */
@@ -332,34 +333,6 @@ export class Parzen {
   }
 }
 
-/**
- * A joint kernel's width in one dimension: the `bandwidthScale` width, or (with `spread`) one
- * from the observations' weighted standard deviation, so kernels narrow as the points gather.
- */
-function jointWidth(
-  scott: number,
-  shrink: number,
-  mus: Float64Array,
-  nObs: number,
-  weights: ArrayLike<number>,
-  spread: ParzenOptions["spread"],
-): number {
-  if (!spread || nObs < 2) return scott;
-  let total = 0;
-  let mean = 0;
-  for (let i = 0; i < nObs; i++) {
-    total += weights[i];
-    mean += weights[i] * mus[i];
-  }
-  if (!(total > 0)) return scott;
-  mean /= total;
-  let variance = 0;
-  for (let i = 0; i < nObs; i++) variance += weights[i] * (mus[i] - mean) ** 2;
-  const fromSpread = spread.factor * Math.sqrt(variance / total) * shrink;
-  if (spread.combine === "min") return Math.min(scott, fromSpread);
-  return spread.combine === "max" ? Math.max(scott, fromSpread) : fromSpread;
-}
-
 let scratchBuffer = new Float64Array(4096);
 
 /**
@@ -383,23 +356,4 @@ function pick(cum: Float64Array, from: number, len: number, u: number): number {
     else lo = mid + 1;
   }
   return lo;
-}
-
-/**
- * Per-kernel bandwidths from the original TPE heuristic: the larger of the distances to the
- * left and right neighbours in sorted order (the domain's ends count as neighbours only with
- * `considerEndpoints`; otherwise the outermost kernels use their one inner neighbour).
- */
-function neighbourBandwidths(mus: Float64Array, considerEndpoints: boolean): Float64Array {
-  const k = mus.length;
-  const order = Array.from(mus.keys()).sort((a, b) => mus[a] - mus[b]);
-  const out = new Float64Array(k);
-  for (let r = 0; r < k; r++) {
-    const x = mus[order[r]];
-    const left = r > 0 ? x - mus[order[r - 1]] : considerEndpoints ? x : -1;
-    const right = r < k - 1 ? mus[order[r + 1]] - x : considerEndpoints ? 1 - x : -1;
-    const gap = Math.max(left, right);
-    out[order[r]] = gap > 0 ? gap : 1;
-  }
-  return out;
 }

@@ -7,192 +7,28 @@
  * @module
  */
 
-import { checkOptionKeys, optionKeys } from "../../shared/options.js";
+import { checkOptionKeys } from "../../shared/options.js";
 import { isPruned } from "../../trial/pruning.js";
 import type { TrialReport } from "../../trial/report.js";
-import { BaseOptimizer, OPTIMIZER_OPTION_FLAGS, type OptimizerOptions } from "../base-optimizer.js";
+import { BaseOptimizer } from "../base-optimizer.js";
 import { paretoFront } from "../pareto.js";
 import { configKey } from "../space/key.js";
 import type { Choice, Config } from "../types.js";
 import { type AcquisitionOptions, acquire } from "./acquisition.js";
-import { defaultGamma, defaultWeights, split } from "./good-bad-split.js";
+import { split } from "./good-bad-split.js";
 import { type GoodAndBad, groupEstimators, type Observation } from "./group-estimators.js";
 import { encode, type Group, groupActive, groupsOf } from "./groups.js";
 import type { ParzenOptions } from "./parzen.js";
+import {
+  acquisitionOf,
+  intAtLeast,
+  parzenOf,
+  TPE_DEFAULTS,
+  TPE_KEYS,
+  type TPEOptions,
+} from "./tpe-options.js";
 
-/**
- * Options of {@link TPE} (besides the space, metrics, seed and naming every optimizer takes).
- *
- * @example
- * ```ts
- * const options: TPEOptions = {
- *   space: space({ lr: float(1e-5, 1e-1, { log: true }), layers: int(1, 4) }),
- *   metrics: new Metric("acc", { minimize: false }),
- *   seed: 7,
- *   nStartupTrials: 20, // more random exploration first
- *   multivariate: false, // one estimator per parameter (the 2011 paper's TPE)
- * };
- * const tpe = new TPE(options);
- * ```
- */
-export interface TPEOptions extends OptimizerOptions {
-  /**
-   * Trials told before the model takes over; until then configs are random. Optuna's 10, kept
-   * so the bench compares like with like; 5 and 20 ranked no better on the BBOB training suite
-   * (bench/tune-tpe.ts, round 2).
-   * @defaultValue 10
-   */
-  readonly nStartupTrials?: number;
-  /**
-   * Candidates drawn from l(x) per group and scored by l(x)/g(x). 24 ranked first on the BBOB
-   * training suite (bench/tune-tpe.ts, round 2, 10 seeds) against 64 and 96 (which also cost up
-   * to twice the time per ask); 12 and 48 ranked lower in the 3-seed screen.
-   * @defaultValue 24
-   */
-  readonly nEiCandidates?: number;
-  /**
-   * Joint kernels over the parameters active together.
-   * @defaultValue true
-   */
-  readonly multivariate?: boolean;
-  /**
-   * Count trials asked but not told as bad ones, so parallel asks spread out instead of all
-   * landing on the current optimum.
-   * @defaultValue true
-   */
-  readonly constantLiar?: boolean;
-  /**
-   * Size of the good group given the number of successes. Chosen on the BBOB training suite
-   * (bench/tune-tpe.ts, round 2): ahead of ⌈0.15 n⌉ and ⌈0.2 n⌉ (cap 25) and hyperopt's
-   * ⌈0.25 √n⌉; a cap of 10 is the same up to 100 trials.
-   * @defaultValue `defaultGamma`: min(⌈0.1 n⌉, 25)
-   */
-  readonly gamma?: (n: number) => number;
-  /**
-   * Weights of the bad group, oldest first. Ranked ahead of uniform weights on the BBOB
-   * training suite (bench/tune-tpe.ts, round 2).
-   * @defaultValue `defaultWeights`: the newest 25 weigh 1, older ones less
-   */
-  readonly weights?: (n: number) => number[];
-  /**
-   * Weight of the prior kernel, relative to one observation. Ranked ahead of 0.5 and 2 on the
-   * BBOB training suite (bench/tune-tpe.ts, round 2).
-   * @defaultValue 1
-   */
-  readonly priorWeight?: number;
-  /**
-   * Univariate bandwidths also consider the domain's ends.
-   * @defaultValue false
-   */
-  readonly considerEndpoints?: boolean;
-  /**
-   * Smallest kernel width, as a fraction of the range; `"magic"`: Optuna's "magic clip",
-   * 1/min(100, kernels + 1). Univariate kernels need the magic clip: their
-   * neighbour-distance widths collapse without it. For joint kernels 0.01 ranked ahead of
-   * 0.005, 0.02 and the magic clip on the BBOB training suite (bench/tune-tpe.ts).
-   * @defaultValue 0.01 for joint kernels, `"magic"` for univariate ones
-   */
-  readonly minBandwidth?: number | "magic";
-  /**
-   * Width of joint kernels, as a fraction of the range, for one point: Scott's rule shrinks it
-   * as `bandwidthScale · n^(-1/(d+4))` for `n` points in `d` dimensions. 0.04 with one
-   * metric (with `minBandwidth` 0.01) ranked first of 7 candidates on the BBOB training suite
-   * (bench/tune-tpe.ts: 24 functions, dimensions 2 and 5, instances 1 and 2), ahead of 0.1,
-   * 0.2, the magic clip and univariate kernels, and in round 2 ahead of 0.03 and 0.06 and of
-   * every other candidate (split, candidates, prior, weights, start-up: 23 in all);
-   * bench/optim.ts reports on the disjoint test suite (docs/guides/optimizers.md). Optuna documents 0.2 with the magic clip.
-   * With several metrics 0.1: a front needs spread more than a pinpoint, and 0.1 found larger
-   * hypervolumes on ZDT1, ZDT2 and DTLZ2 (100-200 trials, seeds other than the tests' and the
-   * bench's) than 0.04 or 0.2.
-   * @defaultValue 0.04 with one metric, 0.1 with several
-   */
-  readonly bandwidthScale?: number;
-  /**
-   * With several metrics, weigh each good trial's kernel in l(x) by its hypervolume
-   * contribution (relative to the largest, floored at 1e-12) as MOTPE (Ozaki et al. 2022) and
-   * Optuna do, instead of 1 each. Off by default: with this TPE's kernels it found slightly
-   * smaller hypervolumes on ZDT1, ZDT2 and DTLZ2 (e.g. 11.25 vs 11.29 on ZDT1 after 150
-   * trials, 32 seeds), as it leans l(x) on a few points of the front.
-   * @defaultValue false
-   */
-  readonly hypervolumeWeights?: boolean;
-  /**
-   * Most kernels in g(x): beyond it, older bad trials are thinned evenly (their weights summed
-   * into the ones kept), so an ask costs the same after 100 or 10,000 trials.
-   * @defaultValue 128
-   */
-  readonly maxKernels?: number;
-  /**
-   * Joint kernels' width per dimension also from the fitted points' own spread: `factor` ×
-   * their weighted standard deviation × n^(-1/(d+4)), combined with the `bandwidthScale` width
-   * by `combine` ("min", "max", or "only" the spread width). Unset: `bandwidthScale` alone.
-   * @defaultValue undefined
-   */
-  readonly spreadBandwidth?: { readonly factor: number; readonly combine: "min" | "max" | "only" };
-  /**
-   * With one metric, this many extra candidates drawn from the best trial's kernel alone.
-   * @defaultValue 0
-   */
-  readonly incumbentCandidates?: number;
-  /**
-   * Rounds of local search on l(x)/g(x) around the best candidate, each perturbing it
-   * `localSearchPoints` times by l(x)'s kernel width (halved every round).
-   * @defaultValue 0
-   */
-  readonly localSearchRounds?: number;
-  /**
-   * Perturbations per local-search round.
-   * @defaultValue 8
-   */
-  readonly localSearchPoints?: number;
-}
-
-/**
- * The defaults of {@link TPEOptions}, the ones the code uses, chosen on the BBOB training suite
- * only (bench/tune-tpe.ts; docs/guides/optimizers.md has the rankings). Two depend on the
- * problem and are not here: `minBandwidth` (0.01 for joint kernels, `"magic"` for univariate ones) and
- * `bandwidthScale` (0.04 with one metric, 0.1 with several).
- *
- * @example
- * ```ts
- * TPE_DEFAULTS.nStartupTrials; // 10
- * ```
- */
-export const TPE_DEFAULTS = Object.freeze({
-  nStartupTrials: 10,
-  nEiCandidates: 24,
-  multivariate: true,
-  constantLiar: true,
-  gamma: defaultGamma,
-  weights: defaultWeights,
-  priorWeight: 1,
-  considerEndpoints: false,
-  hypervolumeWeights: false,
-  maxKernels: 128,
-  incumbentCandidates: 0,
-  localSearchRounds: 0,
-  localSearchPoints: 8,
-});
-
-const TPE_KEYS = optionKeys<TPEOptions>({
-  ...OPTIMIZER_OPTION_FLAGS,
-  nStartupTrials: true,
-  nEiCandidates: true,
-  multivariate: true,
-  constantLiar: true,
-  gamma: true,
-  weights: true,
-  priorWeight: true,
-  considerEndpoints: true,
-  minBandwidth: true,
-  bandwidthScale: true,
-  hypervolumeWeights: true,
-  maxKernels: true,
-  spreadBandwidth: true,
-  incumbentCandidates: true,
-  localSearchRounds: true,
-  localSearchPoints: true,
-});
+export { TPE_DEFAULTS, type TPEOptions } from "./tpe-options.js";
 
 /** Model draws, then uniform draws, before a repeated configuration is accepted. */
 const MODEL_REDRAWS = 8;
@@ -271,25 +107,8 @@ export class TPE extends BaseOptimizer {
     this.#hypervolumeWeights = options.hypervolumeWeights ?? d.hypervolumeWeights;
     this.#gamma = options.gamma ?? d.gamma;
     this.#weights = options.weights ?? d.weights;
-    const multivariate = options.multivariate ?? d.multivariate;
-    const priorWeight = options.priorWeight ?? d.priorWeight;
-    if (!(priorWeight > 0))
-      throw new RangeError(`TPE: priorWeight must be > 0, got ${priorWeight}`);
-    const bandwidthScale = options.bandwidthScale ?? (this.metrics.length > 1 ? 0.1 : 0.04);
-    if (!(bandwidthScale > 0))
-      throw new RangeError(`TPE: bandwidthScale must be > 0, got ${bandwidthScale}`);
-    const minBandwidth = options.minBandwidth ?? (multivariate ? 0.01 : "magic");
-    if (minBandwidth !== "magic" && !(minBandwidth > 0 && minBandwidth <= 1))
-      throw new RangeError(`TPE: minBandwidth must be in (0, 1] or "magic", got ${minBandwidth}`);
-    this.#parzen = {
-      priorWeight,
-      multivariate,
-      considerEndpoints: options.considerEndpoints ?? d.considerEndpoints,
-      minBandwidth,
-      bandwidthScale,
-      spread: options.spreadBandwidth,
-    };
-    this.#groups = groupsOf(this.space, multivariate);
+    this.#parzen = parzenOf(options, this.metrics.length);
+    this.#groups = groupsOf(this.space, this.#parzen.multivariate);
   }
 
   /** How many reports were told so far. */
@@ -385,33 +204,4 @@ export class TPE extends BaseOptimizer {
     const { l, g, incumbent } = groupEstimators(group, goodAndBad, this.#parzen, this.#maxKernels);
     return acquire(this.space, group, l, g, this.rng, this.#acquisition, incumbent);
   }
-}
-
-/** The acquisition's options, checked, with defaults. */
-function acquisitionOf(options: TPEOptions): AcquisitionOptions {
-  const d = TPE_DEFAULTS;
-  return {
-    candidates: intAtLeast("nEiCandidates", options.nEiCandidates ?? d.nEiCandidates, 1),
-    incumbentCandidates: intAtLeast(
-      "incumbentCandidates",
-      options.incumbentCandidates ?? d.incumbentCandidates,
-      0,
-    ),
-    localRounds: intAtLeast(
-      "localSearchRounds",
-      options.localSearchRounds ?? d.localSearchRounds,
-      0,
-    ),
-    localPoints: intAtLeast(
-      "localSearchPoints",
-      options.localSearchPoints ?? d.localSearchPoints,
-      1,
-    ),
-  };
-}
-
-function intAtLeast(what: string, n: number, min: number): number {
-  if (!Number.isInteger(n) || n < min)
-    throw new RangeError(`TPE: ${what} must be an integer >= ${min}, got ${n}`);
-  return n;
 }
