@@ -205,6 +205,47 @@ describe.each(READ_BACKENDS)("server read API ($name)", (backend) => {
     }
     expect((await ts.call("POST", "/api/series", "{nope")).body.error.code).toBe("bad_json");
   });
+
+  it("sends NaN/±Infinity as sparse per-bucket counts, the finite columns as without them", async () => {
+    ts = await startServerOn<Store>(backend);
+    const odd = (s: number) =>
+      s === 3 || s === 4
+        ? Number.NaN
+        : s === 5
+          ? Number.POSITIVE_INFINITY
+          : s >= 18
+            ? -Infinity
+            : s;
+    await ts.store.createRun({ id: "n1", project: "p", name: "n1", createdAt: T0 });
+    await ts.store.appendHistory("n1", rows(0, 20, odd));
+    const ask = async (body: object) =>
+      (await ts!.call("POST", "/api/series", { runs: ["n1"], keys: ["loss"], buckets: 4, ...body }))
+        .body.series[0];
+    // Steps 0..19 in buckets of 4.75: [0-4] NaN ×2, [5-9] +Inf, [10-14], [15-19] -Inf ×2.
+    const all = await ask({});
+    expect(all.x).toEqual([0, 4.75, 9.5, 14.25]);
+    expect(all.count).toEqual([3, 4, 5, 3]);
+    expect(all.last).toEqual([2, 9, 14, 17]);
+    expect(all.nonFinite).toEqual({
+      x: [0, 4.75, 14.25],
+      nan: [2, 0, 0],
+      posInf: [0, 1, 0],
+      negInf: [0, 0, 2],
+    });
+    // A zoom onto the -Infinity tail: a bucket of only non-finite values is in `nonFinite`
+    // alone (the columns describe finite values), so the body needs no NaN tagging.
+    const tail = await ask({ xMin: 16, xMax: 19, buckets: 2, fields: ["last", "nonFinite"] });
+    expect(tail).toEqual({
+      run: "n1",
+      key: "loss",
+      x: [16],
+      last: [17],
+      nonFinite: { x: [17.5], nan: [0], posInf: [0], negInf: [2] },
+    });
+    // Not asked for, not sent; a series without non-finite values has none.
+    expect(Object.keys(await ask({ fields: ["last"] }))).toEqual(["run", "key", "x", "last"]);
+    expect((await ask({ keys: ["acc"] })).nonFinite).toBeUndefined();
+  });
 });
 
 describe("server static files", () => {

@@ -99,11 +99,33 @@ export function seriesRequest(o: v.InferOutput<typeof seriesSchema>): SeriesRequ
 
 type Columnar = ColumnarSeries;
 
-/** One series as columns: `x` in the API's unit, and only the bucket columns asked for. */
+/**
+ * One series as columns: `x` in the API's unit, and only the bucket columns asked for. The
+ * columns describe finite values, so buckets of only NaN/±Infinity are left out of them; the
+ * non-finite counts go apart, sparse (most series have none).
+ */
 function columnar(s: Series, scale: number, offset: number, fields: readonly SeriesField[]) {
-  const b = s.buckets;
+  let b = s.buckets;
+  let odd: Series["buckets"] | undefined;
+  for (const p of b) {
+    if (p.nonFinite) {
+      odd = b.filter((q) => q.nonFinite);
+      b = b.filter((q) => q.count > 0);
+      break;
+    }
+  }
   const out: Columnar = { run: s.runId, key: s.key, x: b.map((p) => p.x * scale - offset) };
-  for (const f of fields) out[f] = b.map((p) => p[f]);
+  for (const f of fields) {
+    if (f !== "nonFinite") out[f] = b.map((p) => p[f]);
+    else if (odd) {
+      out.nonFinite = {
+        x: odd.map((p) => p.x * scale - offset),
+        nan: odd.map((p) => p.nonFinite!.nan),
+        posInf: odd.map((p) => p.nonFinite!.posInf),
+        negInf: odd.map((p) => p.nonFinite!.negInf),
+      };
+    }
+  }
   return out;
 }
 

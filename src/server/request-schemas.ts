@@ -272,8 +272,11 @@ export const consoleQuerySchema = v.object({
   tail: intQuery(-1, 10_000),
 });
 
-/** Per-bucket columns a series request can ask for (`x` always comes). */
-export const SERIES_FIELDS = ["min", "max", "last", "count"] as const;
+/**
+ * Per-bucket columns a series request can ask for (`x` always comes); `nonFinite` is the sparse
+ * NaN/±Infinity counts (see `ColumnarSeries.nonFinite`).
+ */
+export const SERIES_FIELDS = ["min", "max", "last", "count", "nonFinite"] as const;
 
 const strings = (max: number) =>
   v.pipe(

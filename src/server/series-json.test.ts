@@ -23,6 +23,23 @@ it("writes what encodeJson writes, tagging non-finite numbers and keeping field 
   expect(slim.series[0].last[2]).toEqual({ $amltk_num: "Infinity" });
 });
 
+it("writes the sparse non-finite counts only where a series has them", () => {
+  const nonFinite = { x: [3, 9], nan: [2, 0], posInf: [0, 1], negInf: [1, 0] };
+  const series = [
+    { run: "a", key: "k", x: [0, 3], last: [1, 2], nonFinite },
+    { run: "b", key: "k", x: [0], last: [5] },
+  ];
+  const fields = ["last", "nonFinite"] as const;
+  expect(seriesJson(series, fields)).toBe(encodeJson({ series }));
+  // Not asked for: not sent.
+  expect(JSON.parse(seriesJson(series, ["last"])).series[0]).toEqual({
+    run: "a",
+    key: "k",
+    x: [0, 3],
+    last: [1, 2],
+  });
+});
+
 it("writes any value array (strings, booleans, tags) as encodeJson does", () => {
   for (const a of [
     [1, 2.5, -0],

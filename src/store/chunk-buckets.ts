@@ -1,7 +1,10 @@
 /**
  * Downsampling of one (run, key) history into N equal x buckets of min/max/last/count of
- * finite values, from its chunks: a chunk that falls inside one bucket adds its stored
- * aggregates, any other chunk is decoded, so cost follows the chunk count, not the point count.
+ * finite values plus counts of NaN/±Infinity, from its chunks: a whole-finite chunk that falls
+ * inside one bucket adds its stored aggregates, any other chunk is decoded (a chunk holding a
+ * non-finite value always is: its stored aggregates do not say which kinds), so cost follows the
+ * chunk count, not the point count. The range is that of all points, finite or not, so it comes
+ * from the chunks' stored x bounds without decoding.
  * Shared by both backends: SQLite decodes a chunk's BLOBs on demand, PostgreSQL fetches the
  * chunks {@link chunksToDecode} names in one round trip first, then buckets here.
  *
@@ -35,6 +38,11 @@ export interface DecodedChunk {
 /** Reads one chunk's points (x for the query's axis, or null for consecutive steps by step). */
 export type ChunkDecoder = (m: ChunkMeta) => DecodedChunk;
 
+/** A copy of a bucket a cache keeps, so a caller editing its result cannot edit the cache. */
+export function copyBucket(b: SeriesBucket): SeriesBucket {
+  return b.nonFinite ? { ...b, nonFinite: { ...b.nonFinite } } : { ...b };
+}
+
 /** Steps `min..min+n-1` of a chunk whose steps are consecutive (not stored). */
 export function consecutiveSteps(minStep: number, n: number): Float64Array {
   const out = new Float64Array(n);
@@ -55,8 +63,7 @@ export function bucketChunks(
   const chunks = new ChunkReader(q, decode, decoded);
   const metas = all.filter((m) => chunks.overlapsQuery(m));
   if (metas.length === 0) return [];
-  const lo = q.minX ?? chunks.smallestFiniteX(metas);
-  const hi = q.maxX ?? chunks.largestFiniteX(metas);
+  const [lo, hi] = chunks.range(metas);
   if (!(hi >= lo)) return [];
   const acc = new BucketAccumulator(q.buckets, lo, hi);
   // Points are taken from the overlap of the bucket range and the asked range.
@@ -76,9 +83,7 @@ export function bucketChunks(
 
 /**
  * The chunks of one (run, key) that {@link bucketChunks} will decode: those that do not lie
- * inside one bucket. When a range bound is open and some chunk's stored x bounds are not exact
- * (a non-finite value, or points outside the asked range), the range itself needs points, so
- * every chunk in range is named (rare: a NaN logged, with no x range given).
+ * inside one bucket whole, or hold a non-finite value.
  */
 export function chunksToDecode(q: SeriesQuery, all: readonly ChunkMeta[]): ChunkMeta[] {
   const chunks = new ChunkReader(
@@ -89,11 +94,8 @@ export function chunksToDecode(q: SeriesQuery, all: readonly ChunkMeta[]): Chunk
     new Map(),
   );
   const metas = all.filter((m) => chunks.overlapsQuery(m));
-  const open = q.minX === undefined || q.maxX === undefined;
-  if (open && metas.some((m) => !chunks.exact(m))) return metas;
   if (metas.length === 0) return [];
-  const lo = q.minX ?? chunks.smallestFiniteX(metas);
-  const hi = q.maxX ?? chunks.largestFiniteX(metas);
+  const [lo, hi] = chunks.range(metas);
   if (!(hi >= lo)) return [];
   const acc = new BucketAccumulator(q.buckets, lo, hi);
   return metas.filter((m) => !chunks.fitsOneBucket(m, acc));
@@ -127,7 +129,10 @@ class ChunkReader {
     return this.xHi(m) >= this.minX && this.xLo(m) <= this.maxX;
   }
 
-  /** Whole-chunk x bounds are exact only when every point is finite and inside [minX, maxX]. */
+  /**
+   * Whether the stored aggregates describe the chunk's points in range: every value is finite
+   * (the aggregates count no kinds of non-finite value) and every point is inside [minX, maxX].
+   */
   exact(m: ChunkMeta): boolean {
     return m.nfin === m.n && this.xLo(m) >= this.minX && this.xHi(m) <= this.maxX;
   }
@@ -155,32 +160,21 @@ class ChunkReader {
     return d.x;
   }
 
-  /** The smallest x of a finite point in range; a chunk can only lower it if its whole-chunk x does. */
-  smallestFiniteX(metas: readonly ChunkMeta[]): number {
+  /**
+   * The bucket range: the asked bounds, and for an open one the x bounds of the chunks in
+   * range (exact: every point of a chunk counts, finite or not, and an open side cuts none).
+   */
+  range(metas: readonly ChunkMeta[]): [number, number] {
     let lo = Number.POSITIVE_INFINITY;
-    for (const m of metas) if (this.xLo(m) < lo) lo = Math.min(lo, this.finiteX(m, false));
-    return lo;
-  }
-
-  /** The largest x of a finite point in range (see {@link smallestFiniteX}). */
-  largestFiniteX(metas: readonly ChunkMeta[]): number {
     let hi = Number.NEGATIVE_INFINITY;
-    for (const m of metas) if (this.xHi(m) > hi) hi = Math.max(hi, this.finiteX(m, true));
-    return hi;
-  }
-
-  /** The smallest (or largest) x of a finite point in range; decodes only when it must. */
-  private finiteX(m: ChunkMeta, largest: boolean): number {
-    if (this.exact(m)) return largest ? this.xHi(m) : this.xLo(m);
-    const d = this.decode(m);
-    const xs = this.xsOf(m, d);
-    let best = largest ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-    for (let i = 0; i < m.n; i++) {
-      const x = xs[i];
-      if (!Number.isFinite(d.v[i]) || x < this.minX || x > this.maxX) continue;
-      if (largest ? x > best : x < best) best = x;
+    for (const m of metas) {
+      if (this.xLo(m) < lo) lo = this.xLo(m);
+      if (this.xHi(m) > hi) hi = this.xHi(m);
     }
-    return best;
+    return [
+      Number.isFinite(this.minX) ? this.minX : lo,
+      Number.isFinite(this.maxX) ? this.maxX : hi,
+    ];
   }
 }
 
@@ -192,6 +186,8 @@ class BucketAccumulator {
   private readonly cnt: Float64Array;
   private readonly last: Float64Array;
   private readonly lastX: Float64Array;
+  /** NaN, +Infinity and -Infinity counts, three per bucket; made at the first non-finite value. */
+  private nonFinite: Float64Array | null = null;
 
   constructor(
     private readonly n: number,
@@ -223,6 +219,12 @@ class BucketAccumulator {
     }
   }
 
+  /** Counts the non-finite value `v` in bucket `bi` (off the hot path: rare). */
+  private addNonFinite(bi: number, v: number): void {
+    this.nonFinite ??= new Float64Array(this.n * 3);
+    this.nonFinite[bi * 3 + (Number.isNaN(v) ? 0 : v > 0 ? 1 : 2)]++;
+  }
+
   /**
    * The values `vs` of consecutive steps from `x0` (x = x0 + i), those with x in [from, to].
    * Walks bucket by bucket over index ranges, so the per-point work is a compare and a
@@ -247,7 +249,10 @@ class BucketAccumulator {
       let li = -1;
       for (let j = i; j < e; j++) {
         const v = vs[j];
-        if (!Number.isFinite(v)) continue;
+        if (!Number.isFinite(v)) {
+          this.addNonFinite(bi, v);
+          continue;
+        }
         if (v < bmn) bmn = v;
         if (v > bmx) bmx = v;
         c++;
@@ -258,15 +263,19 @@ class BucketAccumulator {
     }
   }
 
-  /** The points (`xs[i]`, `vs[i]`) with a finite value and x in [from, to]. */
+  /** The points (`xs[i]`, `vs[i]`) with x in [from, to]; non-finite values are only counted. */
   addPoints(xs: Float64Array, vs: Float64Array, count: number, from: number, to: number): void {
     // Locals and the bucket formula inline: this loop is the hot path for non-consecutive steps.
     const { n, lo, span, mn, mx, cnt, last, lastX } = this;
     for (let i = 0; i < count; i++) {
       const x = xs[i];
       const v = vs[i];
-      if (!(x >= from && x <= to) || !Number.isFinite(v)) continue;
+      if (!(x >= from && x <= to)) continue;
       const bi = span > 0 ? Math.min(Math.floor(((x - lo) * n) / span), n - 1) : 0;
+      if (!Number.isFinite(v)) {
+        this.addNonFinite(bi, v);
+        continue;
+      }
       if (v < mn[bi]) mn[bi] = v;
       if (v > mx[bi]) mx[bi] = v;
       cnt[bi]++;
@@ -277,18 +286,23 @@ class BucketAccumulator {
     }
   }
 
-  /** The non-empty buckets, each at its left edge. */
+  /** The non-empty buckets, each at its left edge (see {@link SeriesBucket} for count 0). */
   buckets(): SeriesBucket[] {
     const out: SeriesBucket[] = [];
+    const nf = this.nonFinite;
     for (let bi = 0; bi < this.n; bi++) {
-      if (this.cnt[bi] === 0) continue;
-      out.push({
+      const c = this.cnt[bi];
+      const odd = nf !== null && nf[bi * 3] + nf[bi * 3 + 1] + nf[bi * 3 + 2] > 0;
+      if (c === 0 && !odd) continue;
+      const b: SeriesBucket = {
         x: this.lo + (bi * this.span) / this.n,
-        min: this.mn[bi],
-        max: this.mx[bi],
-        last: this.last[bi],
-        count: this.cnt[bi],
-      });
+        min: c > 0 ? this.mn[bi] : Number.NaN,
+        max: c > 0 ? this.mx[bi] : Number.NaN,
+        last: c > 0 ? this.last[bi] : Number.NaN,
+        count: c,
+      };
+      if (odd) b.nonFinite = { nan: nf[bi * 3], posInf: nf[bi * 3 + 1], negInf: nf[bi * 3 + 2] };
+      out.push(b);
     }
     return out;
   }

@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { hostname } from "node:os";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { describeFilterConformance } from "./conformance-filters.js";
+import { describeSeriesConformance } from "./conformance-series.js";
 import { describeStateConformance } from "./conformance-states.js";
 import { processStartToken } from "./owner.js";
 import { type HistoryRow, type RunInit, type Store, StoreError } from "./types.js";
@@ -50,6 +51,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     });
     describeFilterConformance(() => store);
     describeStateConformance(() => store);
+    describeSeriesConformance(() => store);
 
     it("creates, gets and updates a run", async () => {
       const init = runInit({ tags: ["a", "b"], config: { lr: 0.1, opt: { name: "adam" } } });

@@ -212,7 +212,9 @@ export interface Point {
 
 /**
  * A downsampled read for charts: the x range is cut into `buckets` equal buckets and each
- * bucket keeps min, max and last, so spikes survive (W&B's "full fidelity").
+ * bucket keeps min, max and last, so spikes survive (W&B's "full fidelity"). Without
+ * `minX`/`maxX` the range is that of every numeric point, non-finite ones included, so a run
+ * whose loss turned NaN still shows where.
  */
 export interface SeriesQuery {
   runIds: readonly string[];
@@ -225,6 +227,12 @@ export interface SeriesQuery {
   maxX?: number;
 }
 
+/**
+ * One bucket of a {@link SeriesQuery}'s answer. `min`, `max`, `last` and `count` describe the
+ * bucket's finite values; NaN and ±Infinity are counted apart in `nonFinite`, so a chart can
+ * mark them without bending its line. A bucket that holds only non-finite values has `count` 0
+ * and NaN for `min`, `max` and `last`. History only: system metrics are finite samples.
+ */
 export interface SeriesBucket {
   /** Left edge of the bucket in x units (step, or epoch seconds for "time"). */
   x: number;
@@ -232,6 +240,15 @@ export interface SeriesBucket {
   max: number;
   last: number;
   count: number;
+  /** The bucket's NaN, +Infinity and -Infinity values; absent when it has none. */
+  nonFinite?: NonFiniteCounts;
+}
+
+/** How many NaN, +Infinity and -Infinity values a series bucket holds. */
+export interface NonFiniteCounts {
+  nan: number;
+  posInf: number;
+  negInf: number;
 }
 
 export interface Series {

@@ -230,36 +230,47 @@ export class MemoryStore implements Store {
 }
 
 /**
- * Cuts [minX, maxX] (default: the range of the finite points) into `buckets` equal buckets
- * and keeps min, max, last and count of the finite values in each, like the SQLite store.
+ * Cuts [minX, maxX] (default: the range of the numeric points; for system samples, of the
+ * finite ones) into `buckets` equal buckets and keeps min, max, last and count of the finite
+ * values in each and, for history, counts of NaN/±Infinity, like the SQLite store.
  */
 function bucketize(pts: readonly [number, unknown][], q: SeriesQuery): SeriesBucket[] {
   const minX = q.minX ?? Number.NEGATIVE_INFINITY;
   const maxX = q.maxX ?? Number.POSITIVE_INFINITY;
-  const fin = pts.filter(
+  // System samples are finite (as in the SQL stores): non-finite ones are left out.
+  const counted: (y: number) => boolean = q.source === "system" ? Number.isFinite : () => true;
+  const nums = pts.filter(
     (p): p is [number, number] =>
-      typeof p[1] === "number" && Number.isFinite(p[1]) && p[0] >= minX && p[0] <= maxX,
+      typeof p[1] === "number" && counted(p[1]) && p[0] >= minX && p[0] <= maxX,
   );
   // A loop, not Math.min(...xs): a long run has more points than a call takes arguments.
   let lo = q.minX ?? Number.POSITIVE_INFINITY;
   let hi = q.maxX ?? Number.NEGATIVE_INFINITY;
-  for (const [x] of fin) {
+  for (const [x] of nums) {
     if (q.minX === undefined && x < lo) lo = x;
     if (q.maxX === undefined && x > hi) hi = x;
   }
-  if (fin.length === 0 || !(hi >= lo)) return [];
+  if (nums.length === 0 || !(hi >= lo)) return [];
   const n = q.buckets;
   const span = hi - lo;
   const acc = new Map<number, SeriesBucket & { lastX: number }>();
-  for (const [x, y] of fin) {
+  for (const [x, y] of nums) {
     const bi = span > 0 ? Math.min(Math.floor(((x - lo) * n) / span), n - 1) : 0;
-    const b = acc.get(bi);
+    let b = acc.get(bi);
     if (!b) {
-      acc.set(bi, { x: lo + (bi * span) / n, min: y, max: y, last: y, count: 1, lastX: x });
+      const none = Number.NaN;
+      b = { x: lo + (bi * span) / n, min: none, max: none, last: none, count: 0, lastX: -Infinity };
+      acc.set(bi, b);
+    }
+    if (!Number.isFinite(y)) {
+      b.nonFinite ??= { nan: 0, posInf: 0, negInf: 0 };
+      if (Number.isNaN(y)) b.nonFinite.nan++;
+      else if (y > 0) b.nonFinite.posInf++;
+      else b.nonFinite.negInf++;
       continue;
     }
-    b.min = Math.min(b.min, y);
-    b.max = Math.max(b.max, y);
+    b.min = b.count === 0 ? y : Math.min(b.min, y);
+    b.max = b.count === 0 ? y : Math.max(b.max, y);
     b.count++;
     if (x >= b.lastX) {
       b.last = y;

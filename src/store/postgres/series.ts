@@ -1,6 +1,6 @@
 /**
  * Series reads in PostgreSQL: N equal x buckets per (run, key) with min/max/last/count of finite
- * values, over step or time, for many runs at once, with the SQLite store's semantics and code
+ * values (and counts of NaN/±Infinity: a chunk holding one is always decoded), over step or time, for many runs at once, with the SQLite store's semantics and code
  * (`../chunk-buckets.ts`). History takes two round trips for all runs of a query: the chunks'
  * stored bounds and aggregates (from the index), then the points of only those chunks that do
  * not lie inside one bucket, as binary arrays (`array_send`: no number printed or parsed). A
@@ -109,7 +109,7 @@ function metaSql(x: "step" | "time"): string {
   return `SELECT id::float8 AS id, run, key, min_step::float8 AS min_step,
       max_step::float8 AS max_step, n, min_ts, max_ts, nfin, vmin, vmax, vlast
     FROM history_chunks
-    WHERE run = ANY($1::text[]) AND key = ANY($2::text[]) AND nfin > 0
+    WHERE run = ANY($1::text[]) AND key = ANY($2::text[])
       AND ${xhi} >= $3::float8 AND ${xlo} <= $4::float8
     ORDER BY run, key, min_step, id`;
 }

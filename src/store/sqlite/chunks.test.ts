@@ -30,24 +30,38 @@ it("reads ranges, limits and buckets across many chunks exactly as point by poin
   expect((await store.getRun("c"))?.nextStep).toBe(n);
 
   const [s] = await store.readSeries({ runIds: ["c"], keys: ["y"], x: "step", buckets: 7 });
-  // Reference computed point by point.
-  const lo = 1;
-  const hi = n % 2 === 0 ? n - 1 : n - 2;
-  const want = new Map<number, { min: number; max: number; count: number; last: number }>();
+  // Reference computed point by point: the range is every point's (NaN included), finite
+  // values aggregated, NaN counted.
+  const lo = 0;
+  const hi = n - 1;
+  const want = new Map<
+    number,
+    { min: number; max: number; count: number; last: number; nan: number }
+  >();
   for (let step = 0; step < n; step++) {
     const v = y(step);
-    if (!Number.isFinite(v)) continue;
     const bi = Math.min(Math.floor(((step - lo) * 7) / (hi - lo)), 6);
-    const b = want.get(bi) ?? { min: v, max: v, count: 0, last: v };
-    b.min = Math.min(b.min, v);
-    b.max = Math.max(b.max, v);
+    const b = want.get(bi) ?? { min: v, max: v, count: 0, last: v, nan: 0 };
+    want.set(bi, b);
+    if (Number.isNaN(v)) {
+      b.nan++;
+      continue;
+    }
+    b.min = Number.isNaN(b.min) ? v : Math.min(b.min, v);
+    b.max = Number.isNaN(b.max) ? v : Math.max(b.max, v);
     b.count++;
     b.last = v;
-    want.set(bi, b);
   }
-  expect(s.buckets.map(({ min, max, count, last }) => ({ min, max, count, last }))).toEqual(
-    [...want.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b),
-  );
+  expect(
+    s.buckets.map(({ min, max, count, last, nonFinite }) => ({
+      min,
+      max,
+      count,
+      last,
+      nan: nonFinite?.nan,
+    })),
+  ).toEqual([...want.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b));
+  expect(s.buckets.every((b) => b.nonFinite?.posInf === 0 && b.nonFinite.negInf === 0)).toBe(true);
   expect(s.buckets[0].x).toBe(lo);
   // A range that cuts chunks in the middle, by time.
   const [t] = await store.readSeries({

@@ -96,7 +96,7 @@ export function packKeys(b: HistoryBatch): HistoryKeyInfo[] {
 
 /**
  * The key's numbers as the one chunk a closing write would have stored, meta and decoded data
- * for `bucketChunks`; undefined when the key has no finite value (such chunks are skipped).
+ * for `bucketChunks`; undefined when the key has no number.
  */
 export function packChunk(
   b: HistoryBatch,
@@ -112,7 +112,6 @@ export function packChunk(
     ts[i] = b.timestamps[col.rows[i]];
   }
   const meta = chunkMeta(col, steps, ts);
-  if (meta.nfin === 0) return undefined;
   const consecutive = !byTime && steps[col.n - 1] - steps[0] === col.n - 1;
   const values = col.values.subarray(0, col.n);
   return { meta, data: { consecutive, x: byTime ? ts : consecutive ? null : steps, v: values } };

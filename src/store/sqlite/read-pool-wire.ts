@@ -4,7 +4,7 @@
  * Float64Array each, transferred (no copy), because cloning tens of thousands of small objects
  * would cost the main thread about what the query saved it.
  */
-import type { Point, Series } from "../types.js";
+import type { Point, Series, SeriesBucket } from "../types.js";
 import { StoreError, type StoreErrorCode } from "../types.js";
 import type { PoolRead } from "./read-pool-queries.js";
 
@@ -30,7 +30,10 @@ export type ReadReply =
 /** What a thread says once, after start-up. */
 export type ThreadHello = { ready: true } | { failed: string };
 
-/** Series as names plus one column of (x, min, max, last, count) per bucket. */
+/**
+ * Series as names plus one column of (x, min, max, last, count, nan, +inf, -inf) per bucket;
+ * the non-finite counts are 0 where a bucket has none (it then gets no `nonFinite`).
+ */
 interface PackedSeries {
   names: { runId: string; key: string; n: number }[];
   data: Float64Array;
@@ -72,18 +75,28 @@ export function unpackAnswer(reply: { answer: unknown; packed?: "series" | "poin
   return { value: unpackPoints(value as PackedPoints) };
 }
 
+/** Numbers per bucket in a packed series. */
+const BUCKET_WIDTH = 8;
+
 function packSeries(series: Series[]): PackedSeries {
   let total = 0;
   for (const s of series) total += s.buckets.length;
-  const data = new Float64Array(total * 5);
+  const data = new Float64Array(total * BUCKET_WIDTH);
   let i = 0;
   for (const s of series) {
     for (const b of s.buckets) {
-      data[i++] = b.x;
-      data[i++] = b.min;
-      data[i++] = b.max;
-      data[i++] = b.last;
-      data[i++] = b.count;
+      data[i] = b.x;
+      data[i + 1] = b.min;
+      data[i + 2] = b.max;
+      data[i + 3] = b.last;
+      data[i + 4] = b.count;
+      const nf = b.nonFinite;
+      if (nf) {
+        data[i + 5] = nf.nan;
+        data[i + 6] = nf.posInf;
+        data[i + 7] = nf.negInf;
+      }
+      i += BUCKET_WIDTH;
     }
   }
   return { names: series.map((s) => ({ runId: s.runId, key: s.key, n: s.buckets.length })), data };
@@ -93,9 +106,19 @@ function unpackSeries(p: PackedSeries): Series[] {
   let i = 0;
   const d = p.data;
   return p.names.map(({ runId, key, n }) => {
-    const buckets = new Array(n);
-    for (let b = 0; b < n; b++, i += 5) {
-      buckets[b] = { x: d[i], min: d[i + 1], max: d[i + 2], last: d[i + 3], count: d[i + 4] };
+    const buckets: SeriesBucket[] = new Array(n);
+    for (let b = 0; b < n; b++, i += BUCKET_WIDTH) {
+      const one: SeriesBucket = {
+        x: d[i]!,
+        min: d[i + 1]!,
+        max: d[i + 2]!,
+        last: d[i + 3]!,
+        count: d[i + 4]!,
+      };
+      if (d[i + 5]! + d[i + 6]! + d[i + 7]! > 0) {
+        one.nonFinite = { nan: d[i + 5]!, posInf: d[i + 6]!, negInf: d[i + 7]! };
+      }
+      buckets[b] = one;
     }
     return { runId, key, buckets };
   });

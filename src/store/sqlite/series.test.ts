@@ -12,8 +12,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Deterministic values with NaNs and ±Infinity sprinkled in, so buckets skip some points. */
 const value = (s: number) =>
-  s % 97 === 3 ? Number.NaN : s % 131 === 7 ? Number.POSITIVE_INFINITY : Math.sin(s * 0.37) * s;
+  s % 97 === 3
+    ? Number.NaN
+    : s % 131 === 7
+      ? Number.POSITIVE_INFINITY
+      : s % 151 === 11
+        ? Number.NEGATIVE_INFINITY
+        : Math.sin(s * 0.37) * s;
 
+/** Point by point: the range of every point in range, finite values aggregated, others counted. */
 function reference(
   pts: { x: number; v: number }[],
   buckets: number,
@@ -21,10 +28,7 @@ function reference(
   maxX?: number,
 ): SeriesBucket[] {
   const ok = pts.filter(
-    (p) =>
-      Number.isFinite(p.v) &&
-      (minX === undefined || p.x >= minX) &&
-      (maxX === undefined || p.x <= maxX),
+    (p) => (minX === undefined || p.x >= minX) && (maxX === undefined || p.x <= maxX),
   );
   if (ok.length === 0) return [];
   const lo = minX ?? Math.min(...ok.map((p) => p.x));
@@ -33,15 +37,23 @@ function reference(
   const out = new Map<number, SeriesBucket>();
   for (const p of ok) {
     const bi = span > 0 ? Math.min(Math.floor(((p.x - lo) * buckets) / span), buckets - 1) : 0;
-    const b = out.get(bi);
-    const x = lo + (bi * span) / buckets;
-    if (!b) out.set(bi, { x, min: p.v, max: p.v, last: p.v, count: 1 });
-    else {
-      b.min = Math.min(b.min, p.v);
-      b.max = Math.max(b.max, p.v);
-      b.last = p.v;
-      b.count++;
+    let b = out.get(bi);
+    if (!b) {
+      const x = lo + (bi * span) / buckets;
+      b = { x, min: Number.NaN, max: Number.NaN, last: Number.NaN, count: 0 };
+      out.set(bi, b);
     }
+    if (!Number.isFinite(p.v)) {
+      b.nonFinite ??= { nan: 0, posInf: 0, negInf: 0 };
+      if (Number.isNaN(p.v)) b.nonFinite.nan++;
+      else if (p.v > 0) b.nonFinite.posInf++;
+      else b.nonFinite.negInf++;
+      continue;
+    }
+    b.min = b.count === 0 ? p.v : Math.min(b.min, p.v);
+    b.max = b.count === 0 ? p.v : Math.max(b.max, p.v);
+    b.last = p.v;
+    b.count++;
   }
   return [...out.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b);
 }

@@ -1,11 +1,13 @@
 /**
- * Series reads: N equal x buckets per (run, key), keeping min/max/last/count of finite values.
+ * Series reads: N equal x buckets per (run, key), keeping min/max/last/count of finite values
+ * and counts of NaN/±Infinity (history only; system samples are finite).
  * History is bucketed from its chunks (`chunk-buckets.ts`), with results cached per connection
  * while nothing is written; system samples (few) are bucketed in SQL. Duplicate writes of one
  * step are not deduplicated here (readPoints does that).
  */
 
 import type { Statement } from "better-sqlite3";
+import { copyBucket } from "../chunk-buckets.js";
 import type { HistoryBatch } from "../history-batch.js";
 import { type BucketRow, checkSeriesQuery } from "../series-query.js";
 import type { Series, SeriesBucket, SeriesQuery } from "../types.js";
@@ -24,7 +26,7 @@ export function readSeriesRows(db: Db, q: SeriesQuery): Series[] {
   const metaStmt = stmt(
     db,
     `SELECT id, min_step, max_step, n, min_ts, max_ts, nfin, vmin, vmax, vlast FROM history_chunks
-     WHERE run = ? AND key = ? AND nfin > 0 AND ${xmax} >= ? AND ${xmin} <= ? ORDER BY min_step, id`,
+     WHERE run = ? AND key = ? AND ${xmax} >= ? AND ${xmin} <= ? ORDER BY min_step, id`,
   );
   // Only the columns the x axis needs: a chunk's BLOBs are most of what a read costs.
   const dataStmt = stmt(
@@ -62,7 +64,7 @@ export function readSeriesRows(db: Db, q: SeriesQuery): Series[] {
         cache.set(id, buckets);
       }
       // Copies: the cached buckets must not change under a caller that edits its result.
-      out.push({ runId, key, buckets: buckets.map((b) => ({ ...b })) });
+      out.push({ runId, key, buckets: buckets.map(copyBucket) });
     }
   }
   return out;
@@ -175,11 +177,19 @@ function decodeAllByStep(
       if (y > vmax) vmax = y;
       vlast = y;
     }
-    if (nfin === 0) continue;
     const consecutive = r.steps === null;
     data.set(f.id, { consecutive, x: consecutive ? null : f64(r.steps!), v });
-    // min_ts/max_ts are only read for x = time.
-    metas.push({ ...f, nfin, vmin, vmax, vlast, min_ts: Number.NaN, max_ts: Number.NaN });
+    const any = nfin > 0;
+    metas.push({
+      ...f,
+      nfin,
+      vmin: any ? vmin : null,
+      vmax: any ? vmax : null,
+      vlast: any ? vlast : null,
+      // min_ts/max_ts are only read for x = time.
+      min_ts: Number.NaN,
+      max_ts: Number.NaN,
+    });
   }
   return { metas, data };
 }
