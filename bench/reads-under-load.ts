@@ -4,11 +4,12 @@
  * for a page of the runs table (`GET /api/runs`, 100 of 1,000 finished runs sorted by a summary
  * value) and for the live chart (`POST /api/series`, one metric of the live runs, 200 buckets).
  * Reports each read's p50/p99 and the server's peak memory, once per server configuration
- * (`readThreads` 0: every read on the event loop that also ingests; and the default read pool),
+ * (`readThreads` 0: every read on the event loop that also ingests; and 2 read threads; `default`
+ * is this machine's default, `defaultReadThreads()` in src/server/server-options.ts),
  * side by side. Goal: p99 <= 50 ms for both reads.
  *
  * Run: `npx tsx bench/reads-under-load.ts [--seconds 15] [--writers 20] [--rate 6000] [--keys 10]
- * [--store all|sqlite|postgres] [--threads 0,default]`. Prints one JSON object. `--threads`: the
+ * [--store all|sqlite|postgres] [--threads 0,2] [--pg-stats]`. Prints one JSON object. `--threads`: the
  * SQLite server's `readThreads` settings to compare; PostgreSQL (a private cluster started in a
  * temp folder, as the tests do; skipped with the reason when not installed) reads through its
  * connection pool. The server takes no API keys (loopback), so both stores see the same requests.
@@ -285,6 +286,20 @@ async function measure(store: string, threads: string): Promise<Record<string, u
   }
 }
 
+/** The statements PostgreSQL spent most time on, with calls and mean time. */
+async function topStatements(
+  cluster: { sql(text: string, db?: string): Promise<{ rows: unknown[] }> },
+  url: string,
+): Promise<unknown[]> {
+  const r = await cluster.sql(
+    `SELECT calls, round(total_exec_time) AS total_ms, round(mean_exec_time::numeric, 2) AS mean_ms,
+       round(max_exec_time::numeric, 1) AS max_ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
+     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`,
+    new URL(url).pathname.slice(1),
+  );
+  return r.rows;
+}
+
 async function main(): Promise<void> {
   const which = arg("store") ?? "all";
   const out: Record<string, unknown> = {
@@ -297,7 +312,7 @@ async function main(): Promise<void> {
   const results: unknown[] = [];
   out.results = results;
   if (which === "sqlite" || which === "all") {
-    for (const t of (arg("threads") ?? "0,default").split(",")) {
+    for (const t of (arg("threads") ?? "0,2").split(",")) {
       results.push({ store: "sqlite", ...(await measure("sqlite", t)) });
     }
   }
@@ -306,11 +321,17 @@ async function main(): Promise<void> {
     const pg = postgresAvailability("reads-under-load bench");
     if (!pg.found) out.postgres = `skipped: ${pg.reason}`;
     else {
-      const cluster = await startPostgres();
+      // --pg-stats: PostgreSQL's own time per statement (pg_stat_statements), the top ones.
+      const pgStats = argv.includes("--pg-stats");
+      const conf = pgStats ? ["shared_preload_libraries = 'pg_stat_statements'"] : [];
+      const cluster = await startPostgres({ conf });
       try {
         // The server's connection pool serves reads beside ingest; no threads to choose.
         const url = await cluster.createDatabase();
+        if (pgStats)
+          await cluster.sql("CREATE EXTENSION pg_stat_statements", new URL(url).pathname.slice(1));
         results.push({ store: "postgres", ...(await measure(url, "0")) });
+        if (pgStats) out.pgTopStatements = await topStatements(cluster, url);
       } finally {
         await cluster.stop();
       }

@@ -66,12 +66,33 @@ export async function openBenchStore(
   return { store, target: dir, reused, close, generateMs };
 }
 
-/** Writes the runs through the store's columnar batch path (what the tracker's flusher uses). */
-async function generate(
+/**
+ * Runs written at once into PostgreSQL: its backends (one per connection) and this process's
+ * encoding overlap; SQLite's writes are synchronous, one at a time.
+ */
+const POSTGRES_WRITERS = 4;
+
+/**
+ * Writes the runs through the store's columnar batch path (what the tracker's flusher uses: on
+ * PostgreSQL, multi-row INSERTs of 4,096-point `float8[]` chunks, not HTTP).
+ */
+async function generate(store: SqliteStore | PostgresStore, shape: BenchShape): Promise<number> {
+  const t0 = performance.now();
+  const writers = store instanceof PostgresStore ? POSTGRES_WRITERS : 1;
+  let next = 0;
+  const writer = async () => {
+    for (let r = next++; r < shape.runs; r = next++) await generateRun(store, shape, r);
+  };
+  await Promise.all(Array.from({ length: writers }, writer));
+  return Math.round(performance.now() - t0);
+}
+
+/** Run `r` of the bench: its row, its whole history in one batch, then its summary. */
+async function generateRun(
   store: SqliteStore | PostgresStore,
   { runs, metrics, steps: n, project }: BenchShape,
-): Promise<number> {
-  const t0 = performance.now();
+  r: number,
+): Promise<void> {
   const start = Date.now() - runs * 60_000;
   const steps = new Float64Array(n);
   const rows = new Int32Array(n);
@@ -79,45 +100,42 @@ async function generate(
     steps[i] = i;
     rows[i] = i;
   }
-  for (let r = 0; r < runs; r++) {
-    const id = `run${String(r).padStart(5, "0")}`;
-    const createdAt = start + r * 60_000;
-    const lr = 10 ** (-4 + 3 * Math.random());
-    const layers = 1 + (r % 6);
-    await store.createRun({
-      id,
-      project,
-      name: `trial-${r}`,
-      group: `sweep-${r % 4}`,
-      tags: r % 10 === 0 ? ["baseline"] : [],
-      createdAt,
-      config: { lr, layers, batch: 2 ** (4 + (r % 5)), opt: r % 3 === 0 ? "sgd" : "adam" },
-    });
-    const runtimes = new Float64Array(n);
-    const timestamps = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      runtimes[i] = i * 0.05;
-      timestamps[i] = createdAt / 1000 + i * 0.05;
-    }
-    const columns = new Map<string, NumberColumn>();
-    const last: Record<string, number> = {};
-    for (let k = 0; k < metrics; k++) {
-      const v = new Float64Array(n);
-      const tau = n / (2 + k + lr * 100);
-      for (let i = 0; i < n; i++) v[i] = Math.exp(-i / tau) + 0.05 * Math.random() + 0.01 * layers;
-      columns.set(`m${k}`, { n, rows, values: v });
-      last[`m${k}`] = v[n - 1]!;
-    }
-    const batch: HistoryBatch = { rows: n, steps, runtimes, timestamps, columns, others: [] };
-    await store.appendHistoryBatch(id, batch);
-    await store.updateRun(id, {
-      summary: { ...last, cost: last.m0! },
-      state: "finished",
-      exitCode: 0,
-      finishedAt: createdAt + n * 50,
-    });
+  const id = `run${String(r).padStart(5, "0")}`;
+  const createdAt = start + r * 60_000;
+  const lr = 10 ** (-4 + 3 * Math.random());
+  const layers = 1 + (r % 6);
+  await store.createRun({
+    id,
+    project,
+    name: `trial-${r}`,
+    group: `sweep-${r % 4}`,
+    tags: r % 10 === 0 ? ["baseline"] : [],
+    createdAt,
+    config: { lr, layers, batch: 2 ** (4 + (r % 5)), opt: r % 3 === 0 ? "sgd" : "adam" },
+  });
+  const runtimes = new Float64Array(n);
+  const timestamps = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    runtimes[i] = i * 0.05;
+    timestamps[i] = createdAt / 1000 + i * 0.05;
   }
-  return Math.round(performance.now() - t0);
+  const columns = new Map<string, NumberColumn>();
+  const last: Record<string, number> = {};
+  for (let k = 0; k < metrics; k++) {
+    const v = new Float64Array(n);
+    const tau = n / (2 + k + lr * 100);
+    for (let i = 0; i < n; i++) v[i] = Math.exp(-i / tau) + 0.05 * Math.random() + 0.01 * layers;
+    columns.set(`m${k}`, { n, rows, values: v });
+    last[`m${k}`] = v[n - 1]!;
+  }
+  const batch: HistoryBatch = { rows: n, steps, runtimes, timestamps, columns, others: [] };
+  await store.appendHistoryBatch(id, batch);
+  await store.updateRun(id, {
+    summary: { ...last, cost: last.m0! },
+    state: "finished",
+    exitCode: 0,
+    finishedAt: createdAt + n * 50,
+  });
 }
 
 /**

@@ -201,7 +201,7 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
   checkServerOptions(opts);
   const host = opts.host ?? SERVER_DEFAULTS.host;
   let listening: number | undefined;
-  const threads = opts.readThreads ?? SERVER_DEFAULTS.readThreads;
+  const threads = opts.readThreads ?? SERVER_DEFAULTS.readThreads();
   const pooled = opts.store instanceof SqliteStore ? withReadPool(opts.store, threads) : undefined;
   // On PostgreSQL the keys live in the database (`amltk keys --store postgres://...`).
   const pgKeys =

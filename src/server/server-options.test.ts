@@ -3,7 +3,7 @@ import { defaultsDisagreeing } from "../shared/documented-defaults.test-helpers.
 import { UnknownOptionError } from "../shared/options.js";
 import { MemoryStore } from "../track/memory-store.js";
 import { createApp, createServer } from "./create-server.js";
-import { SERVER_DEFAULTS } from "./server-options.js";
+import { defaultReadThreads, SERVER_DEFAULTS } from "./server-options.js";
 
 describe("server options", () => {
   it("refuses a misspelled key, naming the closest one, before listening", async () => {
@@ -27,5 +27,12 @@ describe("server options", () => {
     expect(
       defaultsDisagreeing(new URL("./server-options.ts", import.meta.url), SERVER_DEFAULTS),
     ).toEqual([]);
+  });
+
+  it("leaves two cores to the event loop and the writer before starting read threads", () => {
+    expect([1, 2, 3, 4, 8, 64].map((cores) => defaultReadThreads(cores))).toEqual([
+      0, 0, 1, 2, 2, 2,
+    ]);
+    expect(SERVER_DEFAULTS.readThreads()).toBe(defaultReadThreads());
   });
 });

@@ -1,4 +1,5 @@
 /** The options of `createServer` and `createApp`, their defaults and their keys. */
+import { availableParallelism } from "node:os";
 import { checkOptionKeys, OptionError, optionKeys } from "../shared/options.js";
 import type { Store } from "../store/types.js";
 import type { ApiKeys } from "./auth.js";
@@ -70,7 +71,8 @@ export interface ServerOptions {
    * read-only connections of their own, so that busy writers do not slow the dashboard; they
    * start with the first reads. 0 reads on the event loop, as other stores always do
    * (PostgreSQL's own connection pool plays this part). `createApp` never starts threads.
-   * @defaultValue 2
+   * The default depends on the machine: {@link defaultReadThreads}.
+   * @defaultValue `defaultReadThreads()`: 2 with 4 or more cores, 1 with 3, 0 with 2 or fewer
    */
   readThreads?: number;
   /**
@@ -99,6 +101,22 @@ export interface ServerOptions {
 }
 
 /**
+ * Read threads for this machine: as many as leave two cores to the event loop (which ingests
+ * and answers) and the database's writer, at most 2. Measured on 2 cores with 20 online writers
+ * (`bench/reads-under-load.ts`): no threads answered the runs page and the live chart at p99
+ * 38/42 ms, 2 threads at 50/56 ms — on a machine that small the threads take the event loop's
+ * core instead of a spare one.
+ *
+ * @example
+ * ```ts
+ * createServer({ store, readThreads: defaultReadThreads(os.availableParallelism()) });
+ * ```
+ */
+export function defaultReadThreads(cores = availableParallelism()): number {
+  return Math.max(0, Math.min(2, cores - 2));
+}
+
+/**
  * The defaults of {@link ServerOptions} (and `auth.reads`), the ones the server uses.
  *
  * @example
@@ -111,7 +129,8 @@ export const SERVER_DEFAULTS = Object.freeze({
   host: "127.0.0.1",
   closeStore: false,
   staleAfterMs: 120_000,
-  readThreads: 2,
+  /** A function: the default depends on the machine's cores. */
+  readThreads: defaultReadThreads,
   reads: false,
 });
 
