@@ -88,6 +88,44 @@ describe.each<StoreBackend>([SQLITE_BACKEND, MEMORY_BACKEND])(
       expect(Math.max(...after.body.series[0].max)).toBe(1000);
     });
 
+    it("aligns runs by time since each start, and counts every run of a group of 250", async () => {
+      ts = await startServerOn(backend);
+      // More runs than one store read takes (group-reads.ts): every slice must be counted.
+      for (let k = 0; k < 250; k++) {
+        const id = `t${k}`;
+        const createdAt = T0 + k * 60_000;
+        await ts.store.createRun({ id, project: "q", name: id, group: "g", createdAt });
+        const rows = Array.from({ length: 10 }, (_, s) => ({
+          step: s,
+          runtime: s,
+          timestamp: createdAt / 1000 + s,
+          values: { loss: k + s },
+        }));
+        await ts.store.appendHistory(id, rows);
+      }
+      for (const x of ["relative", "step"] as const) {
+        const res = await ts.call("POST", "/api/series/groups", {
+          runsQuery: "project=q&limit=1000",
+          by: "group",
+          keys: ["loss"],
+          x,
+          buckets: 10,
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        const [g] = res.body.series;
+        // 10 buckets over 0..9 steps, or 0..9 s since each run's start (ms), whatever its wall time.
+        const unit = x === "step" ? 1 : 1000;
+        expect(g.x.map((v: number) => +v.toFixed(6))).toEqual(
+          Array.from({ length: 10 }, (_, i) => +(i * 0.9 * unit).toFixed(6)),
+        );
+        expect(g.n).toEqual(Array(10).fill(250));
+        // loss = k + s: the mean of k = 0..249 is 124.5.
+        expect(g.mean[0]).toBeCloseTo(124.5);
+        expect(g.mean[9]).toBeCloseTo(133.5);
+        expect([g.min[0], g.max[0]]).toEqual([0, 249]);
+      }
+    });
+
     it("bins the range asked for (zoom) and refuses bad input naming the field", async () => {
       ts = await startServerOn(backend);
       await fill(ts);

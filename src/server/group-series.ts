@@ -17,7 +17,8 @@ import type {
 import type { RunRecord, Store } from "../store/types.js";
 import { grantOf, needAllProjects, needProject } from "./access.js";
 import { invalid } from "./errors.js";
-import { json, readSeries } from "./read-routes.js";
+import { apiX, commonRange, type RunBuckets, readRunBuckets } from "./group-reads.js";
+import { json } from "./read-routes.js";
 import { runIdSchema } from "./request-schemas.js";
 import { groupRuns } from "./run-groups.js";
 import { registerRunKeysRoute } from "./run-keys.js";
@@ -99,21 +100,15 @@ async function requestRuns(c: Context, store: Store, q: GroupSeriesRequest): Pro
   return out;
 }
 
-/** Each run's values on the common grid: NaN where it has none, gaps inside its range filled. */
-function onGrid(
-  xs: readonly number[],
-  last: readonly number[],
-  lo: number,
-  width: number,
-  buckets: number,
-): Float64Array {
+/** A run's last values on the common grid: NaN where it has none, gaps inside its range filled. */
+function onGrid(r: RunBuckets, lo: number, width: number, buckets: number): Float64Array {
   const out = new Float64Array(buckets).fill(Number.NaN);
-  for (let i = 0; i < xs.length; i++) {
-    const val = last[i]!;
-    if (!Number.isFinite(val)) continue;
+  for (const b of r.buckets) {
+    // Buckets of only NaN/±Infinity have no last value (count 0): the line skips them.
+    if (b.count === 0 || !Number.isFinite(b.last)) continue;
     // A bucket's left edge lands on a grid edge up to rounding: a tiny nudge keeps it there.
-    const k = width > 0 ? Math.floor((xs[i]! - lo) / width + 1e-9) : 0;
-    out[Math.min(buckets - 1, Math.max(0, k))] = val;
+    const k = width > 0 ? Math.floor((apiX(r, b) - lo) / width + 1e-9) : 0;
+    out[Math.min(buckets - 1, Math.max(0, k))] = b.last;
   }
   let prev = -1;
   for (let k = 0; k < buckets; k++) {
@@ -202,26 +197,16 @@ export async function groupSeries(
     groups: [...groups].map(([label, rs]) => ({ label, runs: rs.length })),
     series: [],
   };
-  const ids = runs.map((r) => r.id);
   const lowPct = Math.min(q.percentiles[0], q.percentiles[1]);
   const highPct = Math.max(q.percentiles[0], q.percentiles[1]);
   for (const key of q.keys) {
-    const range = await commonRange(store, ids, key, q);
+    const range = await commonRange(store, runs, key, q);
     if (!range) continue;
     const [lo, hi] = range;
-    const got = await readSeries(store, {
-      runs: ids,
-      keys: [key],
-      x: q.x,
-      buckets: hi > lo ? q.buckets : 1,
-      xMin: lo,
-      xMax: hi,
-      source: "history",
-      fields: ["last"],
-    });
     const buckets = hi > lo ? q.buckets : 1;
+    const got = await readRunBuckets(store, runs, key, q.x, { lo, hi, buckets });
     const width = (hi - lo) / buckets;
-    const grid = new Map(got.map((s) => [s.run, onGrid(s.x, s.last ?? [], lo, width, buckets)]));
+    const grid = new Map(got.map((r) => [r.run, onGrid(r, lo, width, buckets)]));
     for (const [label, members] of groups) {
       const grids = members.map((r) => grid.get(r.id)).filter((g) => g !== undefined);
       const agg = aggregate(label, key, grids, lo, width, [lowPct, highPct]);
@@ -259,49 +244,6 @@ class GroupCache {
     this.entries.set(id, { version, body });
     while (this.entries.size > 16) this.entries.delete(this.entries.keys().next().value!);
   }
-}
-
-/**
- * The x range every run of the chart shares: the asked one, else from each run's own first
- * and last x: for steps from the store's key list, for times from two buckets per run (the
- * second starts half-way, so both ends are exact); then every run is read on the same edges.
- */
-async function commonRange(
-  store: Store,
-  ids: readonly string[],
-  key: string,
-  q: Pick<GroupSeriesRequest, "x" | "xMin" | "xMax">,
-): Promise<[number, number] | undefined> {
-  let lo = q.xMin ?? Number.POSITIVE_INFINITY;
-  let hi = q.xMax ?? Number.NEGATIVE_INFINITY;
-  if ((q.xMin === undefined || q.xMax === undefined) && q.x === "step") {
-    // Steps: each run's key list has the key's first and last step (no chunk is read).
-    for (const id of ids) {
-      const k = (await store.historyKeys(id)).find((h) => h.key === key);
-      if (!k) continue;
-      if (q.xMin === undefined) lo = Math.min(lo, k.minStep);
-      if (q.xMax === undefined) hi = Math.max(hi, k.maxStep);
-    }
-  } else if (q.xMin === undefined || q.xMax === undefined) {
-    const spans = await readSeries(store, {
-      runs: [...ids],
-      keys: [key],
-      x: q.x,
-      buckets: 2,
-      source: "history",
-      fields: ["last"],
-    });
-    for (const s of spans) {
-      const first = s.x[0];
-      if (first === undefined) continue;
-      // Own-range buckets: [first, mid) and [mid, last]; one bucket when first = last.
-      let last = s.x.length > 1 ? 2 * s.x[1]! - first : first;
-      if (q.x === "step") last = Math.round(last);
-      if (q.xMin === undefined) lo = Math.min(lo, first);
-      if (q.xMax === undefined) hi = Math.max(hi, last);
-    }
-  }
-  return hi >= lo ? [lo, hi] : undefined;
 }
 
 /**
