@@ -72,11 +72,15 @@ export class OptunaCache {
     this.added++;
   }
 
-  /** Writes the file atomically (a temp file renamed over it). */
+  /**
+   * Writes the file atomically (a temp file renamed over it), merged with what another run may
+   * have written since this one opened it.
+   */
   save(): void {
     mkdirSync(dirname(this.path), { recursive: true });
+    const merged = { ...OptunaCache.open(this.path).#runs, ...this.#runs };
     const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.#runs));
+    writeFileSync(tmp, JSON.stringify(merged));
     renameSync(tmp, this.path);
   }
 }

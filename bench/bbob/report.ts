@@ -67,6 +67,7 @@ export async function bbobReport(o: BbobReportOptions): Promise<Record<string, u
       }
     }
     perProblem[p.name] = row;
+    o.cache?.save(); // after every problem, so an interrupted run keeps what it paid for
     console.error(`bbob ${p.name}: ${JSON.stringify(row)}`);
   }
   for (const s of live) s.close();
