@@ -72,6 +72,22 @@ export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   local4: { localSearchRounds: 4 },
   incumbent8: { incumbentCandidates: 8 },
   "incumbent8-local2": { incumbentCandidates: 8, localSearchRounds: 2 },
+  incumbent24: { incumbentCandidates: 24 },
+  "incumbent8-spread-max0.25": {
+    incumbentCandidates: 8,
+    spreadBandwidth: { factor: 0.25, combine: "max" },
+  },
+  rankGood: { goodWeights: "rank" },
+  "rankGood-incumbent8": { goodWeights: "rank", incumbentCandidates: 8 },
+  "rankGood-spread-max0.25": {
+    goodWeights: "rank",
+    spreadBandwidth: { factor: 0.25, combine: "max" },
+  },
+  "gamma0.05-cap25": { gamma: gammaOf(0.05, 25) },
+  "spread-max0.25-local4": {
+    spreadBandwidth: { factor: 0.25, combine: "max" },
+    localSearchRounds: 4,
+  },
 };
 
 interface Job {

@@ -126,6 +126,7 @@ describe("TPE with incumbent candidates and local search", () => {
       { incumbentCandidates: 1.5 },
       { spreadBandwidth: { factor: 0, combine: "min" as const } },
       { spreadBandwidth: { factor: 1, combine: "mean" as "min" } },
+      { goodWeights: "best" as "rank" },
     ];
     for (const options of bad) {
       const make = () => new TPE({ space: s, metrics: loss, ...options });

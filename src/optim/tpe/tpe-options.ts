@@ -131,6 +131,13 @@ export interface TPEOptions extends OptimizerOptions {
    */
   readonly localSearchRounds?: number;
   /**
+   * Weights of the good trials' kernels in l(x) with one metric: `"equal"` (1 each) or
+   * `"rank"` (linearly by rank, best 2n/(n+1) down to 2/(n+1), mean 1), which draws more
+   * candidates near the best trials.
+   * @defaultValue "equal"
+   */
+  readonly goodWeights?: "equal" | "rank";
+  /**
    * Perturbations per local-search round.
    * @defaultValue 8
    */
@@ -162,6 +169,7 @@ export const TPE_DEFAULTS = Object.freeze({
   incumbentCandidates: 0,
   localSearchRounds: 0,
   localSearchPoints: 8,
+  goodWeights: "equal",
 });
 
 export const TPE_KEYS = optionKeys<TPEOptions>({
@@ -182,6 +190,7 @@ export const TPE_KEYS = optionKeys<TPEOptions>({
   incumbentCandidates: true,
   localSearchRounds: true,
   localSearchPoints: true,
+  goodWeights: true,
 });
 
 /** The kernels' options, checked, with defaults (some depend on the number of metrics). */

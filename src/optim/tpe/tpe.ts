@@ -7,7 +7,7 @@
  * @module
  */
 
-import { checkOptionKeys } from "../../shared/options.js";
+import { checkOptionKeys, OptionError } from "../../shared/options.js";
 import { isPruned } from "../../trial/pruning.js";
 import type { TrialReport } from "../../trial/report.js";
 import { BaseOptimizer } from "../base-optimizer.js";
@@ -95,6 +95,7 @@ export class TPE extends BaseOptimizer {
   readonly #maxKernels: number;
   readonly #hypervolumeWeights: boolean;
   readonly #parzen: ParzenOptions;
+  readonly #goodWeights: "equal" | "rank";
 
   constructor(options: TPEOptions) {
     checkOptionKeys(options, TPE_KEYS, "TPE");
@@ -108,6 +109,13 @@ export class TPE extends BaseOptimizer {
     this.#gamma = options.gamma ?? d.gamma;
     this.#weights = options.weights ?? d.weights;
     this.#parzen = parzenOf(options, this.metrics.length);
+    this.#goodWeights = options.goodWeights ?? TPE_DEFAULTS.goodWeights;
+    if (this.#goodWeights !== "equal" && this.#goodWeights !== "rank")
+      throw new OptionError(
+        "invalid_option",
+        `TPE: goodWeights must be "equal" or "rank", got ${JSON.stringify(this.#goodWeights)}`,
+        "goodWeights",
+      );
     this.#groups = groupsOf(this.space, this.#parzen.multivariate);
   }
 
@@ -175,7 +183,10 @@ export class TPE extends BaseOptimizer {
         })),
       ];
     }
-    const goodAndBad = split(observations, this.#gamma, this.#weights, this.#hypervolumeWeights);
+    const goodAndBad = weighGood(
+      split(observations, this.#gamma, this.#weights, this.#hypervolumeWeights),
+      this.#goodWeights,
+    );
     const config: Config = {};
     let next = 0;
     for (const p of this.space.params) {
@@ -204,4 +215,21 @@ export class TPE extends BaseOptimizer {
     const { l, g, incumbent } = groupEstimators(group, goodAndBad, this.#parzen, this.#maxKernels);
     return acquire(this.space, group, l, g, this.rng, this.#acquisition, incumbent);
   }
+}
+
+/**
+ * With `"rank"` and one metric, the good trials' weights by rank (best first: 2n/(n+1) down to
+ * 2/(n+1), mean 1, so the prior keeps its share); otherwise the split as it is.
+ */
+function weighGood(split: GoodAndBad, how: "equal" | "rank"): GoodAndBad {
+  const n = split.below.length;
+  if (how === "equal" || n < 2 || split.below[0].losses?.length !== 1) return split;
+  const order = split.below
+    .map((o, i) => ({ i, loss: (o.losses as readonly number[])[0] }))
+    .sort((a, b) => a.loss - b.loss || a.i - b.i);
+  const belowWeights = new Array<number>(n);
+  order.forEach(({ i }, rank) => {
+    belowWeights[i] = (2 * (n - rank)) / (n + 1);
+  });
+  return { ...split, belowWeights };
 }
