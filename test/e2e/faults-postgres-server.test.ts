@@ -1,11 +1,13 @@
 /**
  * Fault suite, the server on PostgreSQL killed mid-ingest: `amltk ui --store postgres://...`
  * (a child process, on a private cluster of `test/services/postgres.ts`) is SIGKILLed while
- * online writers (real processes) stream to it, and started again on the same port and
- * database while they keep logging; then the writers finish their runs and `amltk sync`
- * delivers whatever their spools kept. Counted in the database: every logged point stored
- * once (0 lost, 0 doubled, counted in the chunks themselves), each value the one logged at its
- * step, every run finished. The faults suite does the same on SQLite (`faults-server.test.ts`).
+ * online writers (real processes: three on our batch protocol, one on the W&B protocol) stream
+ * to it, and started again on the same port and database while they keep logging; then the
+ * writers finish their runs (the W&B one by SIGTERM) and `amltk sync` delivers whatever their
+ * spools kept. Counted in the database: every logged point stored once (0 lost, 0 doubled,
+ * counted in the chunks themselves), each value the one logged at its step, every run closed
+ * as its writer ended (finished; failed 143). The faults suite does the same on SQLite
+ * (`faults-server.test.ts`).
  * A failure names the seed; `AMLTK_FAULT_SEED=<seed>` replays it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -18,11 +20,18 @@ import { PostgresStore } from "../../src/store/postgres/index.js";
 import { type PgCluster, postgresAvailability, startPostgres } from "../services/postgres.js";
 import { skipBecause } from "../skip.js";
 import { KEYS, loggedValue } from "./fault-count.js";
-import { BATCH, CLI_SCRIPT, type Proc, ProcGroup, reapAll } from "./fault-processes.js";
+import { CLI_SCRIPT, type Proc, ProcGroup, reapAll } from "./fault-processes.js";
 import { suiteSeed } from "./fault-scenarios.js";
 
 const WRITER = fileURLToPath(new URL("./fault-finishing-writer.ts", import.meta.url));
-const WRITERS = 4;
+const WANDB_WRITER = fileURLToPath(new URL("./wandb-fault-writer.ts", import.meta.url));
+/**
+ * Rows a writer logs per batch, about one batch a millisecond: a steady stream (a few thousand
+ * points a second each) that keeps the server busy without making the count slow.
+ */
+const ROWS_PER_MS = 4;
+/** Writers on our batch protocol; one more logs on the W&B protocol. */
+const WRITERS = 3;
 const DB = "server_kill";
 const seed = suiteSeed();
 const why = (more: string) => `seed ${seed} (replay: AMLTK_FAULT_SEED=${seed}): ${more}`;
@@ -58,6 +67,25 @@ function doneRows(w: Proc): number {
   return Number(m[1]);
 }
 
+/** Run `id` holds every step 0..rows-1 of each key once, with the logged values. */
+async function expectEveryPointOnce(store: PostgresStore, id: string, rows: number) {
+  for (const key of KEYS) {
+    const points = await store.readPoints({ runId: id, key });
+    const steps = points.map((p) => p.step);
+    const wrong = points.filter((p) => p.value !== loggedValue(key, p.step)).length;
+    expect(steps, why(`${id} ${key}: every step 0..${rows - 1}, once`)).toEqual(
+      Array.from({ length: rows }, (_, s) => s),
+    );
+    expect(wrong, why(`${id} ${key}: values not the logged ones`)).toBe(0);
+    // Counted in the chunks too: a batch applied twice would be merged away by reads.
+    const raw = await store.pool.query<{ n: number }>(
+      "SELECT coalesce(sum(n), 0)::int AS n FROM history_chunks WHERE run = $1 AND key = $2",
+      [id, key],
+    );
+    expect(raw.rows[0]?.n, why(`${id} ${key}: points written`)).toBe(rows);
+  }
+}
+
 describe.skipIf(noPg)(`the server on PostgreSQL SIGKILLed mid-ingest (seed ${seed})`, () => {
   let pg: PgCluster;
   let url: string;
@@ -79,17 +107,33 @@ describe.skipIf(noPg)(`the server on PostgreSQL SIGKILLed mid-ingest (seed ${see
     const procs = new ProcGroup();
     try {
       const first = await startServer(procs, url, 0);
-      const runIds = Array.from({ length: WRITERS }, (_, i) => `w${i}`);
-      const writers = runIds.map((id) =>
-        procs.start(`writer ${id}`, WRITER, [runs, id, String(BATCH), first.url]),
-      );
-      await Promise.all(writers.map((w) => w.started()));
+      const ours = Array.from({ length: WRITERS }, (_, i) => {
+        const id = `w${i}`;
+        return {
+          id,
+          proc: procs.start(`writer ${id}`, WRITER, [runs, id, String(ROWS_PER_MS), first.url]),
+        };
+      });
+      // One writer on the W&B protocol (file_stream, exactly once by line offset), ended by
+      // SIGTERM: its run closes failed 143 with every point it logged.
+      const wandb = {
+        id: "wb",
+        proc: procs.start("writer wb", WANDB_WRITER, [
+          runs,
+          "wb",
+          String(ROWS_PER_MS),
+          first.url,
+          "",
+        ]),
+      };
+      const writers = [...ours, wandb];
+      await Promise.all(writers.map((w) => w.proc.started()));
       // The server has stored points of every writer: the kill lands in a stream of ingests.
       await until(
         "points of every writer in the database",
         async () => {
           const r = await pg.sql("SELECT count(DISTINCT run)::int AS n FROM history_chunks", DB);
-          return r.rows[0].n === WRITERS;
+          return r.rows[0].n === writers.length;
         },
         30_000,
       );
@@ -97,15 +141,18 @@ describe.skipIf(noPg)(`the server on PostgreSQL SIGKILLed mid-ingest (seed ${see
       expect((await first.proc.ended).signal).toBe("SIGKILL");
       // Writers keep logging while nothing listens, and again once the server is back.
       const downAt = Date.now();
-      await Promise.all(writers.map((w) => w.waitLoggedAt(downAt + rng.int(200, 600))));
+      await Promise.all(writers.map((w) => w.proc.waitLoggedAt(downAt + rng.int(200, 600))));
       const second = await startServer(procs, url, first.port);
       const backAt = Date.now();
-      await Promise.all(writers.map((w) => w.waitLoggedAt(backAt + rng.int(200, 600))));
-      for (const w of writers) w.signal("SIGUSR2");
-      for (const w of writers) {
-        const ended = await w.endWithin(60_000);
-        expect(ended, why(`${w.name}:\n${w.tail()}`)).toEqual({ code: 0, signal: null });
+      await Promise.all(writers.map((w) => w.proc.waitLoggedAt(backAt + rng.int(200, 600))));
+      for (const w of ours) w.proc.signal("SIGUSR2");
+      wandb.proc.signal("SIGTERM");
+      for (const w of ours) {
+        const ended = await w.proc.endWithin(60_000);
+        expect(ended, why(`${w.id}:\n${w.proc.tail()}`)).toEqual({ code: 0, signal: null });
       }
+      const wbEnded = await wandb.proc.endWithin(10_000);
+      expect(wbEnded, why(`wb:\n${wandb.proc.tail()}`)).toEqual({ code: null, signal: "SIGTERM" });
       // What a finish could not deliver within its bound is in its spool: send it.
       const sync = procs.start("sync", CLI_SCRIPT, ["sync", "--dir", runs]);
       const synced = await sync.endWithin(60_000);
@@ -115,25 +162,19 @@ describe.skipIf(noPg)(`the server on PostgreSQL SIGKILLed mid-ingest (seed ${see
 
       const store = await PostgresStore.open(url);
       try {
-        for (const [i, id] of runIds.entries()) {
-          const rows = doneRows(writers[i] as Proc);
-          expect(await store.getRun(id), why(id)).toMatchObject({ state: "finished", exitCode: 0 });
-          for (const key of KEYS) {
-            const points = await store.readPoints({ runId: id, key });
-            const steps = points.map((p) => p.step);
-            const wrong = points.filter((p) => p.value !== loggedValue(key, p.step)).length;
-            expect(steps, why(`${id} ${key}: every step 0..${rows - 1}, once`)).toEqual(
-              Array.from({ length: rows }, (_, s) => s),
-            );
-            expect(wrong, why(`${id} ${key}: values not the logged ones`)).toBe(0);
-            // Counted in the chunks too: a batch applied twice would be merged away by reads.
-            const raw = await store.pool.query<{ n: number }>(
-              "SELECT coalesce(sum(n), 0)::int AS n FROM history_chunks WHERE run = $1 AND key = $2",
-              [id, key],
-            );
-            expect(raw.rows[0]?.n, why(`${id} ${key}: points written`)).toBe(rows);
-          }
+        for (const w of ours) {
+          expect(await store.getRun(w.id), why(w.id)).toMatchObject({
+            state: "finished",
+            exitCode: 0,
+          });
+          await expectEveryPointOnce(store, w.id, doneRows(w.proc));
         }
+        expect(await store.getRun("wb"), why("wb")).toMatchObject({
+          state: "failed",
+          exitCode: 143,
+        });
+        // A clean signal: the last progress line counts exactly what was logged.
+        await expectEveryPointOnce(store, "wb", wandb.proc.rows);
       } finally {
         await store.close();
       }
