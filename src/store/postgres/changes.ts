@@ -57,11 +57,17 @@ export class ChangeNotifier {
 
 export class ChangeCounter {
   #version = 0;
+  #epoch = 0;
   #client: pg.Client | undefined;
   #connecting: Promise<void> | undefined;
   #closed = false;
 
   constructor(private readonly url: string) {}
+
+  /** How many times a listening connection was opened: a new one may see another database. */
+  get epoch(): number {
+    return this.#epoch;
+  }
 
   /** This process committed a write. */
   bump(): void {
@@ -97,6 +103,7 @@ export class ChangeCounter {
       return;
     }
     this.#client = client;
+    this.#epoch++;
     // Writes made before LISTEN took effect were not notified to us.
     this.bump();
   }

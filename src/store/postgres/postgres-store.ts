@@ -37,7 +37,7 @@ import { migrate } from "./migrations.js";
 import { projectRows, queryRunRows } from "./run-query.js";
 import { getRunRow, type Queryable } from "./runs.js";
 import { readSeriesRows } from "./series.js";
-import { SeriesCache } from "./series-cache.js";
+import { ChunkCache, SeriesCache } from "./series-cache.js";
 import { PgTransaction } from "./transaction.js";
 
 /**
@@ -144,6 +144,9 @@ export class PostgresStore implements Store, BatchWriter {
   readonly #notifier: ChangeNotifier;
   readonly #opts: Required<PostgresStoreOptions>;
   readonly #seriesCache = new SeriesCache();
+  readonly #chunkCache = new ChunkCache();
+  /** The listening connection the chunk cache was filled under (`ChangeCounter.epoch`). */
+  #chunkEpoch = -1;
   #closed = false;
 
   private constructor(
@@ -299,7 +302,12 @@ export class PostgresStore implements Store, BatchWriter {
       ...new Set(query.runIds.filter((r) => query.keys.some((k) => !cache.get(idOf(r, k))))),
     ];
     if (missing.length > 0) {
-      const fresh = await this.#read((db) => readSeriesRows(db, { ...query, runIds: missing }));
+      // A new listening connection: the database may have been replaced (restored, recreated).
+      if (this.#chunkEpoch !== this.#changes.epoch) this.#chunkCache.clear();
+      this.#chunkEpoch = this.#changes.epoch;
+      const fresh = await this.#read((db) =>
+        readSeriesRows(db, { ...query, runIds: missing }, this.#chunkCache),
+      );
       // Kept only under the version read before: a later version drops them unread.
       if (cache.stillAt(version)) for (const s of fresh) cache.set(idOf(s.runId, s.key), s.buckets);
       const byId = new Map(fresh.map((s) => [idOf(s.runId, s.key), s.buckets]));

@@ -5,6 +5,7 @@
  * another server process when its NOTIFY arrives (within ~50 ms), after which every entry is
  * dropped. Least recently used entries go past a bucket budget.
  */
+import type { DecodedChunk } from "../chunk-buckets.js";
 import type { SeriesBucket, SeriesQuery } from "../types.js";
 
 /** ~500,000 buckets: a few dozen MB, a hundred 100-run charts (the SQLite store's budget). */
@@ -57,5 +58,56 @@ export class SeriesCache {
       this.#entries.delete(k);
       this.#size -= e.length + 1;
     }
+  }
+}
+
+/** ~2,000,000 points (16-32 MB): the chunks of a few 100-run charts of long runs. */
+const CACHE_POINTS = 2_000_000;
+
+/**
+ * Decoded history chunks by (axis, chunk id), kept across writes: a chunk only ever grows at its
+ * end (small writes join it, `chunk-merge.ts`) and ids are never reused, so a copy holding at
+ * least the `n` points a read's chunk list names is exactly that chunk's first `n` points (the
+ * bucketing reads no further). A live chart then fetches only the chunks that grew since it last
+ * asked, not every chunk of every live run. Least recently used chunks go past a point budget;
+ * `clear` when the database may have been replaced (the listening connection was lost).
+ */
+export class ChunkCache {
+  readonly #entries = new Map<string, DecodedChunk>();
+  #points = 0;
+
+  constructor(private readonly maxPoints = CACHE_POINTS) {}
+
+  static #id(x: "step" | "time", id: number): string {
+    return `${x}:${id}`;
+  }
+
+  /** The chunk's points, when the copy holds at least `n` of them. */
+  get(x: "step" | "time", id: number, n: number): DecodedChunk | undefined {
+    const key = ChunkCache.#id(x, id);
+    const e = this.#entries.get(key);
+    if (!e || e.v.length < n) return undefined;
+    this.#entries.delete(key);
+    this.#entries.set(key, e);
+    return e;
+  }
+
+  set(x: "step" | "time", id: number, chunk: DecodedChunk): void {
+    const key = ChunkCache.#id(x, id);
+    const old = this.#entries.get(key);
+    if (old) this.#points -= old.v.length;
+    this.#entries.delete(key);
+    this.#entries.set(key, chunk);
+    this.#points += chunk.v.length;
+    for (const [k, e] of this.#entries) {
+      if (this.#points <= this.maxPoints) break;
+      this.#entries.delete(k);
+      this.#points -= e.v.length;
+    }
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#points = 0;
   }
 }

@@ -75,6 +75,31 @@ describe.skipIf(noPg)("PostgreSQL series", () => {
     }
   });
 
+  it("stays exact while the chunks it keeps decoded grow between reads (a live chart)", async () => {
+    const pg = await freshPostgresStore();
+    const lite = SqliteStore.openSync(dirs());
+    try {
+      for (const store of [pg, lite]) {
+        await store.createRun({ id: "live", project: "p", name: "live", createdAt: 1 });
+      }
+      const rows = rowsOf(0).slice(0, 1200);
+      const step: SeriesQuery = { runIds: ["live"], keys: ["a"], x: "step", buckets: 50 };
+      const time: SeriesQuery = { ...step, x: "time", buckets: 30 };
+      // Writes of 23 rows join the last chunk (up to 256 points), then start a new one; each
+      // read in between keeps the chunks it decoded, and must still see every new point.
+      for (let a = 0; a < rows.length; a += 23) {
+        for (const store of [pg, lite]) await store.appendHistory("live", rows.slice(a, a + 23));
+        for (const q of [step, time]) {
+          const want = await lite.readSeries(q);
+          expect(await pg.readSeries(q), `${q.x} after ${a + 23} rows`).toEqual(want);
+        }
+      }
+    } finally {
+      await pg.close();
+      await lite.close();
+    }
+  });
+
   it("drops its cached series when another process's store writes", async () => {
     const url = await freshPostgresUrl();
     const a = await PostgresStore.open(url);

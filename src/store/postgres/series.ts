@@ -16,6 +16,7 @@ import {
 import { type BucketRow, checkSeriesQuery } from "../series-query.js";
 import { type Series, type SeriesQuery, StoreError } from "../types.js";
 import type { Queryable } from "./runs.js";
+import type { ChunkCache } from "./series-cache.js";
 
 /** `bucket(x)` over the range columns `c.lo`, `c.hi` and the bucket count `$5`. */
 function bucketOf(x: string): string {
@@ -143,8 +144,15 @@ export function decodeFloatArray(buf: Buffer): Float64Array {
 const DATA_QUERIES = 4;
 const CHUNKS_PER_QUERY = 32;
 
-/** History buckets of every (run, key) of the query, in two round trips. */
-async function historySeries(db: Queryable, q: SeriesQuery): Promise<Map<string, Series>> {
+/**
+ * History buckets of every (run, key) of the query, in two round trips (one when every chunk to
+ * decode is in `chunkCache`).
+ */
+async function historySeries(
+  db: Queryable,
+  q: SeriesQuery,
+  chunkCache?: ChunkCache,
+): Promise<Map<string, Series>> {
   const metas = await db.query<ChunkRow>(metaSql(q.x), [
     [...q.runIds],
     [...q.keys],
@@ -158,8 +166,15 @@ async function historySeries(db: Queryable, q: SeriesQuery): Promise<Map<string,
     if (g) g.push(m);
     else groups.set(id, [m]);
   }
-  const needed = [...groups.values()].flatMap((g) => chunksToDecode(q, g).map((m) => m.id));
   const decoded = new Map<number, DecodedChunk>();
+  const needed: number[] = [];
+  for (const g of groups.values()) {
+    for (const m of chunksToDecode(q, g)) {
+      const hit = chunkCache?.get(q.x, m.id, m.n);
+      if (hit) decoded.set(m.id, hit);
+      else needed.push(m.id);
+    }
+  }
   // Many chunks: split over a few pooled connections, whose backends detoast them in parallel.
   const parts = Math.min(DATA_QUERIES, Math.ceil(needed.length / CHUNKS_PER_QUERY));
   const slices = Array.from({ length: parts }, (_, p) =>
@@ -173,12 +188,14 @@ async function historySeries(db: Queryable, q: SeriesQuery): Promise<Map<string,
   );
   for (const data of answers) {
     for (const d of data.rows) {
-      decoded.set(d.id, {
+      const chunk = {
         // By step, a chunk of consecutive steps stores none: x = min_step + i.
         consecutive: d.x === null,
         x: d.x === null ? null : decodeFloatArray(d.x),
         v: decodeFloatArray(d.v),
-      });
+      };
+      decoded.set(d.id, chunk);
+      chunkCache?.set(q.x, d.id, chunk);
     }
   }
   const out = new Map<string, Series>();
@@ -238,10 +255,15 @@ async function systemSeries(db: Queryable, q: SeriesQuery): Promise<Map<string, 
   return out;
 }
 
-export async function readSeriesRows(db: Queryable, q: SeriesQuery): Promise<Series[]> {
+export async function readSeriesRows(
+  db: Queryable,
+  q: SeriesQuery,
+  chunkCache?: ChunkCache,
+): Promise<Series[]> {
   checkSeriesQuery(q);
   if (q.runIds.length === 0 || q.keys.length === 0) return [];
-  const found = q.source === "system" ? await systemSeries(db, q) : await historySeries(db, q);
+  const found =
+    q.source === "system" ? await systemSeries(db, q) : await historySeries(db, q, chunkCache);
   // One series per asked (run, key), in the order asked, empty where nothing is stored.
   const out: Series[] = [];
   for (const runId of q.runIds) {
