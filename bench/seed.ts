@@ -12,6 +12,8 @@
  * same trials in this process (`sequential`) give the tracking's own cost without IPC.
  *
  * Run: `node --import tsx bench/seed.ts [N=200] [repeats=5] [peerTrials=20]`.
+ * `--profile DIR` instead profiles one plain and one tracked sweep of N trials (host and
+ * workers, bench/seed-profile.ts) and prints where the time went.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +27,7 @@ import { Trial } from "../src/trial/trial.js";
 import { TrialTask } from "../src/trial/trial-task.js";
 import { WandbPlugin } from "../src/wandb/index.js";
 import { runPeer } from "./seed-peer.js";
+import { profileHost, profileReport, profileWorkers, type SelfTimes } from "./seed-profile.js";
 
 type XYZ = { x: number; y: number; z: number };
 
@@ -188,10 +191,41 @@ async function compare(n: number, repeats: number, inProcess: boolean) {
   return out;
 }
 
+/** `--profile DIR`: CPU profiles of one plain and one tracked sweep, side by side. */
+async function profile(n: number, dir: string): Promise<void> {
+  await sweep(Math.min(n, 20), null);
+  const warm = mkdtempSync(join(tmpdir(), "amltk-bench-seed-"));
+  await sweep(Math.min(n, 20), warm);
+  rmSync(warm, { recursive: true, force: true });
+  const sweeps = {
+    plain: { host: new Map(), workers: new Map() } as { host: SelfTimes; workers: SelfTimes },
+    tracked: { host: new Map(), workers: new Map() } as { host: SelfTimes; workers: SelfTimes },
+  };
+  const walls: Record<string, number> = {};
+  for (const label of ["plain", "tracked"] as const) {
+    const store = label === "tracked" ? mkdtempSync(join(tmpdir(), "amltk-bench-seed-")) : null;
+    try {
+      const into = sweeps[label];
+      const result = await profileWorkers(join(dir, `${label}-workers`), into.workers, () =>
+        profileHost(join(dir, `${label}-host.cpuprofile`), into.host, () => sweep(n, store)),
+      );
+      walls[label] = Math.round(result.wall * 1e4) / 1e4;
+    } finally {
+      if (store) rmSync(store, { recursive: true, force: true });
+    }
+  }
+  console.log(
+    JSON.stringify({ bench: "seed-profile", dir, wallSeconds: walls, ...profileReport(n, sweeps) }),
+  );
+}
+
 async function main(): Promise<void> {
+  const flag = process.argv.indexOf("--profile");
+  const profileDir = flag >= 0 ? process.argv.splice(flag, 2)[1] : undefined;
   const n = Number(process.argv[2] ?? 200);
   const repeats = Number(process.argv[3] ?? 5);
   const peerTrials = Number(process.argv[4] ?? 20);
+  if (profileDir !== undefined) return profile(n, profileDir);
   const processes = await compare(n, repeats, false);
   // The same trials in this process, one after another: the tracking's own cost per trial,
   // without IPC and without two workers sharing the CPUs.

@@ -26,7 +26,7 @@
  *   node:child_process) load on first use: a short script's cold start pays only for what it uses.
  */
 export { TrackError } from "./errors.js";
-export { type InitOptions, init, type Mode, type Reinit } from "./init.js";
+export { type InitOptions, init, initTrialRun, type Mode, type Reinit } from "./init.js";
 export { flattenLog } from "./log-payload.js";
 export { MemoryStore } from "./memory-store.js";
 export { type LogOptions, Run } from "./run.js";

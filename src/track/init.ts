@@ -1,7 +1,9 @@
 import { statSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
+import { decodeJson, encodeJson } from "../shared/json-numbers.js";
 import { checkOptionKeys } from "../shared/options.js";
+import { checkRunInit } from "../store/run-checks.js";
 import { newRunRecord, processStartToken } from "../store/run-record.js";
 import type { RunInit, RunRecord, Store } from "../store/types.js";
 import { TrackError } from "./errors.js";
@@ -16,6 +18,7 @@ import {
 } from "./init-options.js";
 import { Run, setFinishHook } from "./run.js";
 import { checkRunId, randomId } from "./run-id.js";
+import type { SyncStore } from "./run-types.js";
 
 export type { InitOptions, Mode, Reinit } from "./init-options.js";
 
@@ -155,6 +158,33 @@ async function reapDeadOwners(store: Store): Promise<void> {
  * ```
  */
 export async function init(opts: InitOptions = {}): Promise<Run> {
+  return startRun(opts, false);
+}
+
+/**
+ * @internal `init` for the W&B plugin's per-trial runs. A new offline run with a generated id
+ * is not committed here: its row is stored by the run's first write, in the same commit (the
+ * first flush, ~100 ms after init while anything is pending, which the unstored row always is;
+ * `finish`; or the exit path of a signal). A trial-sized run then commits once instead of
+ * twice, and two workers writing one store collide half as often. The window this opens: a
+ * process SIGKILLed within that first flush interval leaves no row at all (its points were never
+ * durable in that window either); the plugin's host side, which chose the run's `id`, then
+ * records the trial's run as crashed (`wandb/dead-worker-runs.ts`). A given `id` must be new
+ * (a clash shows at the first write, not here). Any other run (resume, online, an injected
+ * store) is created at init as with `init`.
+ *
+ * @example
+ * ```ts
+ * const run = await initTrialRun({ project: "p", name: trial.name, config: trial.config });
+ * run.log({ loss: 0.5 });
+ * await run.finish(); // one commit: the row, the history and the closing state
+ * ```
+ */
+export async function initTrialRun(opts: InitOptions = {}): Promise<Run> {
+  return startRun(opts, true);
+}
+
+async function startRun(opts: InitOptions, rowAtFirstWrite: boolean): Promise<Run> {
   checkOptionKeys(opts, INIT_OPTION_KEYS, "init");
   const mode = opts.mode ?? INIT_DEFAULTS.mode;
   if (mode !== "offline" && mode !== "disabled" && mode !== "online")
@@ -231,9 +261,22 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
     }
   }
   if (mode === "offline") await reapDeadOwners(store);
+  let create: RunInit | undefined;
   if (!record) {
+    const row: RunInit = { ...init, host: hostname(), ...ownerToken(mode) };
+    const atFirstWrite =
+      rowAtFirstWrite &&
+      mode === "offline" &&
+      opts.store === undefined &&
+      resume === undefined &&
+      (store as SyncStore).writeRunSync !== undefined;
     try {
-      record = await store.createRun({ ...init, host: hostname(), ...ownerToken(mode) });
+      if (atFirstWrite) {
+        // Checked now as the store would, so bad options still fail here, not at a later flush.
+        checkRunInit(row);
+        record = newRunRecord(row, { config: decodeJson(encodeJson(row.config ?? {})) });
+        create = { ...row, config: record.config };
+      } else record = await store.createRun(row);
     } catch (e) {
       if (ownsStore) await store.close();
       throw new TrackError(`init: could not create run "${id}": ${(e as Error).message}`, {
@@ -248,6 +291,7 @@ export async function init(opts: InitOptions = {}): Promise<Run> {
     ownsStore,
     systemInterval: opts.systemInterval ?? INIT_DEFAULTS.systemInterval,
     heartbeatInterval: opts.heartbeatInterval,
+    create,
     maxBufferedRows: opts.maxBufferedRows,
     maxBufferedBytes: opts.maxBufferedBytes,
     // Loaded only when asked for, like everything a plain offline run does not need.

@@ -4,7 +4,7 @@
  * when the store offers `writeRunSync` (a short run's flush or finish is then one commit),
  * separate writes otherwise.
  */
-import type { ConsoleLine, RunPatch } from "../store/types.js";
+import type { ConsoleLine, RunInit, RunPatch } from "../store/types.js";
 import type { ConsoleCapture } from "./console-capture.js";
 import { closeIfFullSync, finishWrite } from "./finish-write.js";
 import { HistoryWriter } from "./history-writer.js";
@@ -24,6 +24,8 @@ export interface SinkSources {
   /** The store had no history of this run at init (a new run, or a resumed one without rows). */
   freshRun: boolean;
   maxBytes: number;
+  /** The run's row, when `init` left it to the first write (RunInternals.create). */
+  create: RunInit | null;
 }
 
 /**
@@ -49,6 +51,11 @@ export class RunSink {
   configChanged = false;
   /** `finish` has written the final state; an exit while it still waits adds nothing. */
   finalWritten = false;
+  /**
+   * The run's row, until a write stored it. A trial-sized run then commits once (its finish)
+   * instead of twice; a longer one stores its row with its first flush (~100 ms after init).
+   */
+  pendingCreate: RunInit | null;
   private warnedError = false;
 
   constructor(
@@ -56,11 +63,13 @@ export class RunSink {
     private readonly src: SinkSources,
   ) {
     this.history = new HistoryWriter(store, src.id, (e) => this.warn(e), src.maxBytes);
+    this.pendingCreate = src.create;
   }
 
   /** Something waits to be written (what the flush timer checks). */
   get pending(): boolean {
     return (
+      this.pendingCreate !== null ||
       this.history.pending ||
       this.src.summary.dirty ||
       this.configDirty ||
@@ -104,8 +113,12 @@ export class RunSink {
     const lines = this.src.capture?.take() ?? [];
     const hasPatch = patch.summary !== undefined || patch.config !== undefined;
     if (this.writeOnce(hasPatch ? patch : undefined, lines)) return Promise.resolve();
-    const history = this.history.write();
     const s = this.store;
+    // The rows are taken now; a row still pending is stored first, the history needs it.
+    const history =
+      this.pendingCreate === null
+        ? this.history.write()
+        : this.createSeparately().then(() => this.history.write());
     const p = (async () => {
       await history;
       if (patch.summary || patch.config) await s.updateRun(this.src.id, patch);
@@ -127,11 +140,25 @@ export class RunSink {
   private writeOnce(patch: RunPatch | undefined, lines: ConsoleLine[]): boolean {
     const s = this.store;
     if (s.writeRunSync === undefined) return false;
-    if (!this.history.pending && patch === undefined && lines.length === 0) return true;
+    const create = this.pendingCreate ?? undefined;
+    if (!this.history.pending && patch === undefined && lines.length === 0 && !create) return true;
     const fresh = this.src.freshRun && this.history.flushedStep < 0;
-    return this.history.writeSyncWith((history) =>
-      s.writeRunSync!(this.src.id, { history, fresh, patch, console: lines }),
-    );
+    return this.history.writeSyncWith((history) => {
+      s.writeRunSync!(this.src.id, { create, history, fresh, patch, console: lines });
+      this.pendingCreate = null;
+    });
+  }
+
+  /**
+   * Stores the run's row on its own, when the write that would have carried it failed (busy
+   * for long, a full disk): the writes that follow need the row. A failure is reported like
+   * any other failed write, and the row stays pending for the next try.
+   */
+  private async createSeparately(): Promise<void> {
+    const create = this.pendingCreate;
+    if (create === null) return;
+    await this.store.createRun(create);
+    this.pendingCreate = null;
   }
 
   /**
@@ -152,6 +179,7 @@ export class RunSink {
     try {
       const written = this.writeOnce(final(), lines);
       if (!written) {
+        await this.createSeparately().catch((e) => this.warn(e));
         if (lines.length > 0) await s.appendConsole(this.src.id, lines).catch((e) => this.warn(e));
         await this.flush();
       }
@@ -174,6 +202,8 @@ export class RunSink {
       const patch = this.statePatch(close ? how : null);
       this.history.retryNow(); // held batches get their last try even right after a full disk
       if (!this.writeOnce(patch, lines)) {
+        if (this.pendingCreate && s.createRunSync) s.createRunSync(this.pendingCreate);
+        this.pendingCreate = null;
         if (this.history.canWriteSync) this.history.writeSync();
         if (lines.length > 0) s.appendConsoleSync?.(this.src.id, lines);
         s.updateRunSync?.(this.src.id, patch);

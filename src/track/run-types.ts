@@ -1,10 +1,18 @@
 /** Types around `Run`: its options, `log` options, and the optional sync methods of a store. */
 import type { BatchWriter, HistoryBatch } from "../store/history-batch.js";
-import type { ConsoleLine, HistoryRow, RunPatch, RunRecord, Store } from "../store/types.js";
+import type {
+  ConsoleLine,
+  HistoryRow,
+  RunInit,
+  RunPatch,
+  RunRecord,
+  Store,
+} from "../store/types.js";
 import type { ConsoleCapture } from "./console-capture.js";
 
 /** Optional sync variants a store may offer for `process.on("exit")` and backpressure. */
 export interface SyncStore extends Store, BatchWriter {
+  createRunSync?(run: RunInit): RunRecord;
   appendHistorySync?(runId: string, rows: readonly HistoryRow[]): void;
   updateRunSync?(id: string, patch: Parameters<Store["updateRun"]>[1]): void;
   appendConsoleSync?(runId: string, lines: readonly ConsoleLine[]): void;
@@ -23,6 +31,8 @@ export interface SyncStore extends Store, BatchWriter {
 
 /** What `SyncStore.writeRunSync` writes for one run. */
 export interface RunWrite {
+  /** The run is not stored yet: its row is inserted first, in the same write. */
+  create?: RunInit;
   history: readonly HistoryBatch[];
   /** True while the store holds no history of the run: nothing to append to (a hint). */
   fresh?: boolean;
@@ -62,4 +72,9 @@ export interface RunInternals {
   capture?: ConsoleCapture;
   /** nvidia-smi command for GPU metrics (default from PATH); null turns GPU sampling off. */
   gpuCommand?: string | null;
+  /**
+   * The run's row is not stored yet: the run's first write (a flush, `finish`, the exit path)
+   * inserts it in the same commit (`initTrialRun`). Only with a store that has `writeRunSync`.
+   */
+  create?: RunInit;
 }

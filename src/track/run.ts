@@ -110,6 +110,7 @@ export class Run {
             capture: this.capture,
             freshRun: rec.nextStep === 0,
             maxBytes,
+            create: o.create ?? null,
           });
     this.steps = new RunSteps(
       rec.nextStep,
@@ -135,6 +136,7 @@ export class Run {
       if (sink.pending) void sink.flush();
     });
     every(o.heartbeatInterval ?? INIT_DEFAULTS.heartbeatInterval, () => {
+      if (sink.pendingCreate) return; // no row yet: the next flush writes it, with its heartbeat
       void sink.store.updateRun(this.id, { heartbeatAt: Date.now() }).catch((e) => sink.warn(e));
     });
     if (o.systemInterval > 0) {

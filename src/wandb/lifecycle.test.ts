@@ -17,6 +17,7 @@ import { type TrialTrackerOptions, WandbPlugin } from "./index.js";
 import {
   fails,
   killsWorker,
+  killsWorkerAfterFlush,
   modifyReturnsNothing,
   pruned,
   targetFunction,
@@ -205,6 +206,43 @@ describe("WandbPlugin run lifecycle", () => {
     } finally {
       store.closeSync();
     }
+  });
+
+  it("a worker killed before its run's first write: the host records that run crashed, from the trial", async () => {
+    const dir = tmp();
+    const reports = await runAll(
+      Scheduler.withProcesses({ maxWorkers: 1 }),
+      killsWorker,
+      XYZ.slice(0, 1),
+      dir,
+      { jobType: "eval" },
+    );
+    expect(reports[0]!.status).toBe("crashed");
+    const runs = await readRuns(dir);
+    expect(runs).toHaveLength(1);
+    const [{ run, rows }] = runs as [(typeof runs)[0]];
+    expect(run).toMatchObject({ name: "trial-0", project: "life", jobType: "eval" });
+    expect(run.state).toBe("crashed");
+    expect(run.pid).toBeNull(); // written by the host, which does not own it
+    expect(run.config).toEqual(XYZ[0]);
+    expect(rows).toEqual([]); // the point was still in the worker's memory
+  });
+
+  it("a worker killed after its run's first write: one run, crashed, with what it stored", async () => {
+    const dir = tmp();
+    const reports = await runAll(
+      Scheduler.withProcesses({ maxWorkers: 1 }),
+      killsWorkerAfterFlush,
+      XYZ.slice(0, 1),
+      dir,
+    );
+    expect(reports[0]!.status).toBe("crashed");
+    const runs = await readRuns(dir);
+    expect(runs).toHaveLength(1);
+    const [{ run, rows }] = runs as [(typeof runs)[0]];
+    expect(run.state).toBe("crashed");
+    expect(run.pid).not.toBe(process.pid); // the worker's own row, not one the host wrote
+    expect(rows.map((r) => r.values.loss)).toEqual([1]);
   });
 
   it("a modify that returns no params crashes the trial with a message saying so", async () => {

@@ -6,15 +6,14 @@
  * @module
  */
 
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { moduleOf } from "../scheduling/executors/executor.js";
+import { type Future, moduleOf } from "../scheduling/executors/executor.js";
 import { type AnyFn, Plugin, type Task } from "../scheduling/task.js";
 import { checkOptionKeys, optionKeys } from "../shared/options.js";
-import { SqliteStore } from "../store/sqlite/index.js";
 import { defaultStoreDir } from "../track/init-options.js";
-import type { Trial } from "../trial/trial.js";
+import { randomId } from "../track/run-id.js";
+import type { Trial, TrialJSON } from "../trial/trial.js";
 import type { TrialWrapperRef } from "../trial/trial-wrappers.js";
+import { closeDeadWorkerRuns, type SubmittedRun } from "./dead-worker-runs.js";
 import { registerLocalModifier } from "./local-modifiers.js";
 import { WandbParams, type WandbParamsInit } from "./params.js";
 import { WRAPPER_URL, type WrapperOptions } from "./wrapper.js";
@@ -136,9 +135,13 @@ export class WandbTrialTracker extends Plugin {
     this.modify = modify;
   }
 
+  /** The options of the wrappers this tracker gave its tasks (found again in `preSubmit`). */
+  readonly #optionsGiven = new WeakSet<WrapperOptions>();
+
   /** Called by `Trial.Task`: what the worker runs around each trial. */
   trialWrapper(remote: boolean): TrialWrapperRef {
     const options: WrapperOptions = { params: this.params.toJSON() };
+    this.#optionsGiven.add(options);
     if (this.modify) {
       const ref = moduleOf(this.modify);
       if (ref) options.modify = ref;
@@ -156,26 +159,53 @@ export class WandbTrialTracker extends Plugin {
     return { moduleUrl: WRAPPER_URL, exportName: "wandbTrialWrapper", options };
   }
 
+  /** The run id given to the call being submitted, until the task says which future it is. */
+  #submitting: SubmittedRun | null = null;
+  /** Offline runs sent to a worker and not reported on yet, by call. */
+  readonly #inWorkers = new Map<Future, SubmittedRun>();
+
+  /**
+   * For a trial sent to a worker (thread or process) with an offline run: gives the run its
+   * id here, so that if the worker dies before storing the run's row (which it stores with
+   * the run's first write, see `initTrialRun`) this side can record the run as crashed.
+   */
+  override preSubmit(fn: AnyFn, args: unknown[]): [AnyFn, unknown[]] | undefined {
+    const [ref, trial, wrappers] = args as [unknown, TrialJSON, TrialWrapperRef[] | undefined];
+    const at = Array.isArray(wrappers)
+      ? wrappers.findIndex((w) => this.#optionsGiven.has(w.options as WrapperOptions))
+      : -1;
+    if (at < 0 || (this.params.mode ?? "offline") !== "offline" || this.params.resume) {
+      return [fn, args];
+    }
+    const runId = randomId();
+    this.#submitting = {
+      runId,
+      trialName: trial.name,
+      trialConfig: trial.config,
+      submittedAt: Date.now(),
+    };
+    const given = wrappers![at]!;
+    const mine = { ...given, options: { ...(given.options as WrapperOptions), runId } };
+    return [fn, [ref, trial, wrappers!.map((w, i) => (i === at ? mine : w))]];
+  }
+
   /**
    * A worker that dies mid-trial cannot finish its run; the task reports the trial as crashed,
-   * and here the run is closed as crashed too (its owner pid is dead), instead of waiting for
-   * a reader to notice the stale heartbeat.
+   * and here the run is closed as crashed too (dead-worker-runs.ts), instead of waiting for a
+   * reader to notice the stale heartbeat.
    */
   override attachTask(task: Task<AnyFn>): void {
     if (this.params.mode === "disabled") return;
-    task.on("onException", () => {
-      const dir = resolve(this.params.dir ?? defaultStoreDir());
-      if (!existsSync(join(dir, "amltk.db"))) return; // the worker died before its first run
-      try {
-        const store = SqliteStore.openSync(dir);
-        try {
-          store.reapCrashedSync(Number.POSITIVE_INFINITY);
-        } finally {
-          store.closeSync();
-        }
-      } catch (error) {
-        console.warn(`amltk/wandb: could not close crashed runs in ${dir}: ${String(error)}`);
-      }
+    task.on("onSubmitted", (f) => {
+      if (this.#submitting) this.#inWorkers.set(f, this.#submitting);
+      this.#submitting = null;
+    });
+    task.on("onResult", (f) => this.#inWorkers.delete(f));
+    task.on("onCancelled", (f) => this.#inWorkers.delete(f));
+    task.on("onException", (f) => {
+      const run = this.#inWorkers.get(f);
+      this.#inWorkers.delete(f);
+      closeDeadWorkerRuns(this.params.dir ?? defaultStoreDir(), this.params, run);
     });
   }
 }

@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ModuleRef } from "../scheduling/executors/executor.js";
 import type { SqliteStore } from "../store/sqlite/index.js";
-import { init, type Run } from "../track/index.js";
+import { initTrialRun, type Run } from "../track/index.js";
 import { defaultStoreDir } from "../track/init-options.js";
 import { isPruned } from "../trial/pruning.js";
 import type { TrialReport } from "../trial/report.js";
@@ -26,6 +26,8 @@ export const WRAPPER_URL = import.meta.url;
 export interface WrapperOptions {
   params: WandbParamsInit;
   modify?: ModuleRef;
+  /** The run's id, given by the host for a trial sent to a worker (`WandbTrialTracker.preSubmit`). */
+  runId?: string;
 }
 
 /**
@@ -144,7 +146,8 @@ export async function wandbTrialWrapper(
   const modify = await resolveModify(options.modify);
   if (modify) params = applyModify(modify, trial, params);
   const dir = params.dir ?? defaultStoreDir();
-  const run = await init({
+  const run = await initTrialRun({
+    id: options.runId,
     project: params.project,
     group: params.group,
     entity: params.entity,

@@ -70,11 +70,21 @@ export function requireRun(db: Db, id: string): void {
 }
 
 export function insertRun(db: Db, run: RunInit): RunRecord {
-  const insert = newRunInsert(run, encodeJson, () => "?");
+  let record: RunRecord | undefined;
   writeTx(db, () => {
-    // An existing id is the conflict the insert itself finds (no SELECT first).
-    if (stmt(db, insert.sql).run(...insert.values).changes === 0) throw duplicateRunError(run.id);
+    record = insertRunRow(db, run);
   });
+  return record!;
+}
+
+/**
+ * Checks and inserts a new run's row; the caller holds the write transaction (`insertRun`, or
+ * a tracker's first write that creates its run, `SqliteStore.writeRunSync`).
+ */
+export function insertRunRow(db: Db, run: RunInit): RunRecord {
+  const insert = newRunInsert(run, encodeJson, () => "?");
+  // An existing id is the conflict the insert itself finds (no SELECT first).
+  if (stmt(db, insert.sql).run(...insert.values).changes === 0) throw duplicateRunError(run.id);
   return insert.record;
 }
 

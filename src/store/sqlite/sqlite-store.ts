@@ -37,7 +37,15 @@ import {
 import { writeRunHistory } from "./packed-history.js";
 import { consoleCountRow, projectRows, systemKeyRows } from "./read-pool-queries.js";
 import { releaseReserve } from "./reserve.js";
-import { getRunRow, insertRun, patchRun, patchRunRow, queryRuns, requireRun } from "./runs.js";
+import {
+  getRunRow,
+  insertRun,
+  insertRunRow,
+  patchRun,
+  patchRunRow,
+  queryRuns,
+  requireRun,
+} from "./runs.js";
 import { readSeriesRows } from "./series.js";
 import { sqliteTransaction } from "./transaction.js";
 
@@ -181,6 +189,11 @@ export class SqliteStore implements Store, BatchWriter {
   writeRunSync(
     runId: string,
     write: {
+      /**
+       * The run is new and not stored yet: its row is inserted first, in the same commit (a
+       * tracker whose run row waits for its first write, see `RunWrite.create`).
+       */
+      create?: RunInit;
       history: readonly HistoryBatch[];
       /** The run has no history stored yet (see `writeBatch`). */
       fresh?: boolean;
@@ -192,7 +205,9 @@ export class SqliteStore implements Store, BatchWriter {
     // A write that closes the run may store its whole history as a pack (packed-history.ts).
     const closing = write.patch?.state !== undefined && write.patch.state !== "running";
     writeTx(db, () => {
-      const packed = writeRunHistory(db, runId, write.history, write.fresh === true, closing);
+      if (write.create) insertRunRow(db, { ...write.create, id: runId });
+      const fresh = write.fresh === true || write.create !== undefined;
+      const packed = writeRunHistory(db, runId, write.history, fresh, closing);
       // A pack comes only with a closing patch, and is written by its row update.
       if (write.patch) patchRunRow(db, runId, write.patch, packed);
       if (write.console && write.console.length > 0) appendConsoleRows(db, runId, write.console);

@@ -75,6 +75,19 @@ export const killsWorker = importable(
   "killsWorker",
 );
 
+/** Logs, waits until its run stored that point (the row comes with it), then kills its worker. */
+export const killsWorkerAfterFlush = importable(
+  async (trial: Trial<XYZ>) => {
+    const run = trial.plugins.wandb as Run;
+    run.log({ loss: 1 });
+    await run.flush();
+    process.kill(process.pid, "SIGKILL");
+    return trial.success({ cost: 0 });
+  },
+  import.meta.url,
+  "killsWorkerAfterFlush",
+);
+
 /**
  * The seed target, but each trial waits (with its run open) until `peers` trials have
  * started, so the runs are provably open at the same time. Start markers are files in
