@@ -70,6 +70,16 @@ export interface SeriesData {
   max: number[];
   last: number[];
   count: number[];
+  /** The buckets holding NaN/±Infinity (sparse; absent when none): charts mark them. */
+  nonFinite?: NonFiniteColumns;
+}
+
+/** Sparse per-bucket counts as the API sends them: bucket x and its NaN, +Inf, -Inf counts. */
+export interface NonFiniteColumns {
+  x: number[];
+  nan: number[];
+  posInf: number[];
+  negInf: number[];
 }
 
 export interface ConsoleLine {
@@ -187,8 +197,8 @@ export function runKeys(id: string): Promise<KeyInfo[]> {
   return request<KeyInfo[]>(`runs/${encodeURIComponent(id)}/keys`);
 }
 
-/** Bucket columns besides `x`; a chart of many runs draws only `last`. */
-export type SeriesField = "min" | "max" | "last" | "count";
+/** Bucket columns besides `x`; a chart of many runs draws only `last` (and `nonFinite` marks). */
+export type SeriesField = "min" | "max" | "last" | "count" | "nonFinite";
 
 export async function series(req: {
   /** Run ids, or `runsQuery`: the runs a runs query names (its first `limit`). */

@@ -71,8 +71,9 @@ export function seriesShape(
 ): { buckets: number; fields?: SeriesField[] } {
   return {
     buckets: bucketsFor(runs),
-    // Many runs draw lines only: `last` is a quarter of the payload.
-    ...(drawsBands(runs, o.grouped, o.smoothing) ? {} : { fields: ["last"] }),
+    // Many runs draw lines only: `last` is a quarter of the payload (`nonFinite` is sparse,
+    // sent only for series with NaN/±Infinity, which get markers).
+    ...(drawsBands(runs, o.grouped, o.smoothing) ? {} : { fields: ["last", "nonFinite"] }),
   };
 }
 
@@ -249,7 +250,8 @@ export class ChartGrid {
     const data: SeriesData[] =
       early ??
       (await series({ runs: ids, keys: [key], x: this.o.xMode, ...shape, ...this.range() }));
-    return { runs: data.filter((s) => s.x.length > 0) };
+    // A run with only NaN/±Infinity in view still gets its markers.
+    return { runs: data.filter((s) => s.x.length > 0 || s.nonFinite) };
   }
 
   /** Updates the key's panel in place, or creates it in key order. */

@@ -4,6 +4,7 @@
  */
 import type uPlot from "uplot";
 import type { GroupSeriesResult, SeriesData, XMode } from "../api.js";
+import { markColumn, marksOf, type NonFiniteMark } from "./non-finite.js";
 import { align, type Column, ema, positiveOnly } from "./transform.js";
 
 /** What a panel draws: runs' series, or the server's group aggregates. */
@@ -41,6 +42,8 @@ export interface PlotData {
   bands: uPlot.Band[];
   /** Series indexes that are lines a user reads (not band edges). */
   lines: number[];
+  /** NaN/±Infinity markers per line and bucket (non-finite.ts); empty for most panels. */
+  marks: NonFiniteMark[];
 }
 
 /** Past this many lines a panel shows no legend and no hover markers, and draws 1 px lines. */
@@ -79,7 +82,10 @@ export function buildPlotData(input: PanelInput, o: PanelOptions): PlotData {
   const withBands =
     drawsBands(data.length, false, o.smoothing) &&
     data.every((s) => s.min.length === s.x.length && s.max.length === s.x.length);
-  const { x, ys } = align(alignedColumns(data, o.xMode, withBands));
+  const toX = (xs: readonly number[]) => panelX(o.xMode, xs);
+  // Buckets of only non-finite values need an x of their own (their line has a gap there).
+  const markCols = data.flatMap((s) => markColumn(s.nonFinite, toX) ?? []);
+  const { x, ys } = align([...alignedColumns(data, o.xMode, withBands), ...markCols]);
   const draft: Draft = {
     x,
     ys,
@@ -91,11 +97,13 @@ export function buildPlotData(input: PanelInput, o: PanelOptions): PlotData {
   };
   addRunSeries(draft, data, o, withBands);
   const { series, out, bands, lines } = draft;
-  return { data: [x, ...out] as uPlot.AlignedData, series, bands, lines };
+  const index = markCols.length > 0 ? new Map(x.map((v, i) => [v, i])) : new Map();
+  const marks = data.flatMap((s, i) => marksOf(lines[i]!, s.nonFinite, toX, index));
+  return { data: [x, ...out] as uPlot.AlignedData, series, bands, lines, marks };
 }
 
 /** A bucket edge as the panel's x: steps rounded up to a whole step, times in seconds. */
-function panelX(xMode: XMode, xs: readonly number[]): number[] {
+export function panelX(xMode: XMode, xs: readonly number[]): number[] {
   return xMode === "step" ? xs.map((v) => Math.ceil(v - 1e-9)) : xs.map((v) => v / 1000);
 }
 
@@ -145,7 +153,7 @@ function buildGroupPlotData(g: GroupSeriesResult, o: PanelOptions): PlotData {
     series.push(bandEdge(`${s.group} low`), bandEdge(`${s.group} high`));
     bands.push({ series: [base + 2, base + 1], fill: alpha(color, 0.15) });
   });
-  return { data: [x, ...out] as uPlot.AlignedData, series, bands, lines };
+  return { data: [x, ...out] as uPlot.AlignedData, series, bands, lines, marks: [] };
 }
 
 /** Each run's (x, last) column, and with bands its (x, min) and (x, max) columns after them. */

@@ -9,6 +9,7 @@ import { panelExportButtons } from "../export.js";
 import { fmt } from "../format.js";
 import { markOnce } from "../perf.js";
 import { xNumberAxis, yAxis } from "./axis.js";
+import { drawMarks, markText, markTotals, type NonFiniteMark } from "./non-finite.js";
 import {
   buildPlotData,
   LEGEND_LIMIT,
@@ -30,7 +31,8 @@ export interface Panel {
 
 /**
  * Creates a panel; `el` carries `data-key`, `data-series-count` (lines drawn: runs, or groups
- * when grouped) and `data-points` (x positions), which tests and scripts read.
+ * when grouped), `data-points` (x positions), and with NaN/±Infinity points `data-non-finite`
+ * (their counts) and `data-marks` (marker shapes in the last draw), which tests and scripts read.
  */
 export function createPanel(data: PanelInput, o: PanelOptions): Panel {
   return new ChartPanel(data, o);
@@ -42,6 +44,10 @@ class ChartPanel implements Panel {
   private readonly emptyNote = h("p", { class: "muted empty-note", hidden: true });
   private readonly plotBox = h("div", { class: "plot" });
   private readonly legend = h("div", { class: "legend" });
+  /** Says what the NaN/±Infinity markers stand for, with their counts. */
+  private readonly marksNote = h("p", { class: "muted marks-note", hidden: true });
+  /** Marks by aligned x index, for the tooltip. */
+  private marksAt = new Map<number, NonFiniteMark[]>();
   private readonly resizeObserver: ResizeObserver;
   private plot: uPlot | null = null;
   private built: PlotData | null = null;
@@ -65,6 +71,7 @@ class ChartPanel implements Panel {
       this.emptyNote,
       this.plotBox,
       this.legend,
+      this.marksNote,
       this.tip,
     );
     this.resizeObserver = new ResizeObserver(() => this.fitWidth());
@@ -132,6 +139,26 @@ class ChartPanel implements Panel {
       delete this.el.dataset.empty;
     }
     this.drawLegend(built);
+    this.showMarks(built);
+  }
+
+  /** The markers' counts in the data attributes and the note; the tooltip's lookup. */
+  private showMarks(built: PlotData): void {
+    this.marksAt = new Map();
+    for (const m of built.marks) {
+      const at = this.marksAt.get(m.xi);
+      if (at) at.push(m);
+      else this.marksAt.set(m.xi, [m]);
+    }
+    if (built.marks.length === 0) {
+      this.marksNote.hidden = true;
+      delete this.el.dataset.nonFinite;
+      return;
+    }
+    const t = markTotals(built.marks);
+    this.el.dataset.nonFinite = `nan:${t.nan},posInf:${t.posInf},negInf:${t.negInf}`;
+    this.marksNote.textContent = `Not on the lines, marked instead: ${markText(t)} (◆ NaN, ▲ +Inf at the top, ▼ −Inf at the bottom).`;
+    this.marksNote.hidden = false;
   }
 
   private plotOptions(built: PlotData, width: number): uPlot.Options {
@@ -172,7 +199,14 @@ class ChartPanel implements Panel {
             if (key === "x") this.el.dataset.xRange = `${u.scales.x!.min}..${u.scales.x!.max}`;
           },
         ],
-        draw: [() => this.markFirstDraw()],
+        draw: [
+          (u) => {
+            const drawn = drawMarks(u, this.built?.marks ?? []);
+            if (drawn > 0 || this.el.dataset.marks !== undefined)
+              this.el.dataset.marks = String(drawn);
+            this.markFirstDraw();
+          },
+        ],
       },
     };
   }
@@ -251,10 +285,11 @@ class ChartPanel implements Panel {
       tip.hidden = true;
       return;
     }
+    const odd = new Map((this.marksAt.get(idx) ?? []).map((m) => [m.series, markText(m)]));
     const rows = built.lines
-      .map((si) => ({ si, v: u.data[si]![idx] }))
-      .filter((r): r is { si: number; v: number } => r.v !== null && r.v !== undefined)
-      .sort((a, b) => b.v - a.v)
+      .map((si) => ({ si, v: u.data[si]![idx] ?? null, odd: odd.get(si) }))
+      .filter((r) => r.v !== null || r.odd !== undefined)
+      .sort((a, b) => (b.v ?? Number.NEGATIVE_INFINITY) - (a.v ?? Number.NEGATIVE_INFINITY))
       .slice(0, 12);
     if (rows.length === 0) {
       tip.hidden = true;
@@ -272,7 +307,8 @@ class ChartPanel implements Panel {
           null,
           h("span", { class: "sw", style: `background:${built.series[r.si]!.stroke as string}` }),
           `${u.series[r.si]!.label} `,
-          h("b", null, fmt(r.v)),
+          r.v === null ? null : h("b", null, fmt(r.v)),
+          r.odd === undefined ? null : h("span", { class: "tip-odd" }, ` ${r.odd}`),
         ),
       ),
     );
