@@ -3,6 +3,7 @@
  * results in flight, in a real child process on worker processes (SIGKILL is
  * `sweep-resume.test.ts`). What must hold, counted from the SQLite journal:
  * - the driver ends by the signal itself (a shell sees 130/143), and no worker outlives it;
+ * - the sweep's own record is `failed` with 130/143, as a tracked run ended by a signal;
  * - the journal holds every trial a worker started (its ask was committed first) and every
  *   report the driver handed on (`reported <trial> <status>`), with that status: an SQLite
  *   commit finishes in the turn that told it, and a signal is handled between turns;
@@ -52,24 +53,29 @@ async function allGone(pids: number[], ms: number): Promise<void> {
   }
 }
 
-/** Per trial name: whether the journal holds its ask, and its told status if it was told. */
-async function journalOf(
-  dir: string,
-  name: string,
-): Promise<Map<string, { told?: string; state: string }>> {
+/** What the journal holds after the signal. */
+interface Journal {
+  /** Per asked trial: its told status, if it was told. */
+  trials: Map<string, { told?: string }>;
+  /** The sweep's own record. */
+  sweep: { state: string; exitCode: number | null } | undefined;
+}
+
+async function journalOf(dir: string, name: string): Promise<Journal> {
   const store = await SqliteStore.open(dir);
   try {
     const { runs } = await store.listRuns({ project: name, group: name });
-    const out = new Map<string, { told?: string; state: string }>();
+    const sweep = runs.find((r) => r.jobType === "sweep");
+    const trials = new Map<string, { told?: string }>();
     for (const run of runs.filter((r) => r.jobType === "trial")) {
       const mark = run.summary._sweep as { tell?: number; report?: string } | undefined;
       const told =
         mark?.tell !== undefined && mark.report
           ? (JSON.parse(mark.report) as { status: string }).status
           : undefined;
-      out.set(run.name, { told, state: run.state });
+      trials.set(run.name, { told });
     }
-    return out;
+    return { trials, sweep: sweep && { state: sweep.state, exitCode: sweep.exitCode } };
   } finally {
     await store.close();
   }
@@ -99,9 +105,12 @@ describe.skipIf(notLinux)("a durable sweep's driver ended by a signal", () => {
       );
 
       const journal = await journalOf(h.dir, name);
+      // The driver's own record closed as the tracker closes a run ended by a signal.
+      const code = signal === "SIGINT" ? 130 : 143;
+      expect(journal.sweep, why).toEqual({ state: "failed", exitCode: code });
       // Every trial a worker started was journaled before it was submitted.
       for (const e of h.evaluations())
-        expect(journal.has(e.trial), `${e.trial}; ${why}`).toBe(true);
+        expect(journal.trials.has(e.trial), `${e.trial}; ${why}`).toBe(true);
       // Every report the driver handed on is journaled as told, with its status; nothing else is.
       const reported = new Map(
         lines
@@ -110,7 +119,7 @@ describe.skipIf(notLinux)("a durable sweep's driver ended by a signal", () => {
       );
       expect(reported.size, why).toBeGreaterThanOrEqual(n);
       const told = new Map(
-        [...journal].filter(([, t]) => t.told !== undefined).map(([k, t]) => [k, t.told]),
+        [...journal.trials].filter(([, t]) => t.told !== undefined).map(([k, t]) => [k, t.told]),
       );
       expect(told, why).toEqual(reported);
 

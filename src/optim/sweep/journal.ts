@@ -28,6 +28,7 @@ import type { TrialReport, TrialReportJSON, TrialStatus } from "../../trial/repo
 import { TrialReport as Report } from "../../trial/report.js";
 import type { Trial } from "../../trial/trial.js";
 import { SweepBusyError } from "./errors.js";
+import { closeOnTermination } from "./signal-close.js";
 import { checkSameSpec, type SweepSpec } from "./spec.js";
 
 /** A heartbeat older than this, from another host, means the driver is gone (as the store reaps). */
@@ -113,6 +114,8 @@ export class SweepJournal {
   #draining: Promise<void> | undefined;
   #broken: unknown;
   #heartbeat: NodeJS.Timeout | undefined;
+  /** Unregisters the close of the sweep's record on a termination signal. */
+  #stopSignalClose: () => void = () => {};
 
   private constructor(store: Store, name: string, project: string) {
     this.#store = store;
@@ -132,6 +135,7 @@ export class SweepJournal {
     await journal.#take(sweep.spec);
     journal.#heartbeat = setInterval(() => journal.#beat(), STALE_AFTER_MS / 3);
     journal.#heartbeat.unref();
+    journal.#stopSignalClose = closeOnTermination(store, sweepRunId(sweep.name));
     return journal;
   }
 
@@ -295,6 +299,7 @@ export class SweepJournal {
   /** Drains, then marks the sweep's record `state` with `summary`; stops the heartbeat. */
   async close(state: "finished" | "failed", summary: Record<string, StoredValue>): Promise<void> {
     clearInterval(this.#heartbeat);
+    this.#stopSignalClose();
     try {
       await this.drain();
     } finally {
