@@ -46,6 +46,22 @@ export interface GroupSeries {
   hi: number[];
   /** How many of the group's runs had a value in the bucket. */
   n: number[];
+  /**
+   * The buckets where the group's runs logged NaN/±Infinity (sparse; absent when none): the
+   * bucket's left edge and the counts over all the group's runs. Not part of the statistics.
+   */
+  nonFinite?: NonFiniteColumns;
+}
+
+/**
+ * Sparse per-bucket counts of non-finite values (`POST /api/series` and `/api/series/groups`):
+ * parallel arrays of a bucket's left edge and its NaN, +Infinity and -Infinity counts.
+ */
+export interface NonFiniteColumns {
+  x: number[];
+  nan: number[];
+  posInf: number[];
+  negInf: number[];
 }
 
 /** `POST /api/series/groups`'s answer. */

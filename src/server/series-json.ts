@@ -5,6 +5,7 @@
  * non-finite number (the columns never do: non-finite values are counts of their own, but the
  * contract allows it) goes through `encodeJson`.
  */
+import type { NonFiniteColumns } from "../protocol/dashboard.js";
 import { encodeJson } from "../shared/json-numbers.js";
 
 export interface ColumnarSeries {
@@ -24,13 +25,7 @@ export interface ColumnarSeries {
   nonFinite?: NonFiniteColumns;
 }
 
-/** Parallel arrays: bucket left edge and its NaN, +Infinity and -Infinity counts. */
-export interface NonFiniteColumns {
-  x: number[];
-  nan: number[];
-  posInf: number[];
-  negInf: number[];
-}
+export type { NonFiniteColumns };
 
 /** The bucket columns of a series response. */
 export type SeriesColumn = "min" | "max" | "last" | "count" | "nonFinite";

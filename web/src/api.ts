@@ -7,6 +7,7 @@ import type {
   GroupSeries,
   GroupSeriesRequestBody,
   GroupSeriesResponse,
+  NonFiniteColumns,
   SeriesXMode,
 } from "../../src/protocol/dashboard.js";
 import { decodeJson, encodeJson } from "../../src/shared/json-numbers.js";
@@ -74,13 +75,7 @@ export interface SeriesData {
   nonFinite?: NonFiniteColumns;
 }
 
-/** Sparse per-bucket counts as the API sends them: bucket x and its NaN, +Inf, -Inf counts. */
-export interface NonFiniteColumns {
-  x: number[];
-  nan: number[];
-  posInf: number[];
-  negInf: number[];
-}
+export type { NonFiniteColumns };
 
 export interface ConsoleLine {
   stream: "stdout" | "stderr";
