@@ -143,6 +143,33 @@ export const PG_MIGRATIONS: readonly string[] = [
          ORDER BY c.key, c.max_step DESC, c.id DESC);
      END IF;
    END $$;`,
+  // 3: each key's last chunk by a backward index scan (one per key) instead of DISTINCT ON over
+  // every chunk of the run: the index (run, key, max_step) cannot give key ASC with max_step DESC,
+  // so that form read and sorted all the run's chunks on every write (measured under 20 online
+  // writers: the top statement, 0.8 ms a call and growing with the run's length).
+  `CREATE OR REPLACE FUNCTION amltk_history_tails(p_run text, p_next bigint, p_keys text[])
+   RETURNS TABLE (t_before float8, t_id float8, t_key text, t_n integer, t_max float8,
+     t_cons boolean)
+   LANGUAGE plpgsql VOLATILE AS $$
+   DECLARE b bigint;
+   BEGIN
+     SELECT r.next_step INTO b FROM runs r WHERE r.id = p_run FOR UPDATE;
+     IF NOT FOUND THEN RETURN; END IF;
+     UPDATE runs r SET next_step = GREATEST(r.next_step, p_next) WHERE r.id = p_run;
+     RETURN QUERY SELECT b::float8, NULL::float8, NULL::text, NULL::integer, NULL::float8,
+       NULL::boolean;
+     IF b > 0 AND p_keys IS NOT NULL THEN
+       RETURN QUERY (SELECT b::float8, s.id::float8, NULL::text, s.n, s.max_step::float8,
+           s.steps IS NULL
+         FROM history_steps s WHERE s.run = p_run ORDER BY s.max_step DESC, s.id DESC LIMIT 1);
+       RETURN QUERY (SELECT b::float8, c.id::float8, k.key, c.n, c.max_step::float8,
+           c.steps IS NULL
+         FROM unnest(p_keys) AS k(key)
+         CROSS JOIN LATERAL (SELECT h.id, h.n, h.max_step, h.steps FROM history_chunks h
+           WHERE h.run = p_run AND h.key = k.key
+           ORDER BY h.max_step DESC, h.id DESC LIMIT 1) c);
+     END IF;
+   END $$;`,
 ];
 
 /**
