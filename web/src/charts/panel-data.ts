@@ -130,7 +130,9 @@ function buildGroupPlotData(g: GroupSeriesResult, o: PanelOptions): PlotData {
       { x, y: hi },
     ];
   });
-  const { x, ys } = align(cols);
+  const toX = (xs: readonly number[]) => panelX(o.xMode, xs);
+  const markCols = g.series.flatMap((s) => markColumn(s.nonFinite, toX) ?? []);
+  const { x, ys } = align([...cols, ...markCols]);
   const fix = (c: Column) => (o.log ? positiveOnly(c) : c);
   const runsOf = new Map(g.groups.map((gr) => [gr.label, gr.runs]));
   const series: uPlot.Series[] = [{ label: o.xMode }];
@@ -153,7 +155,10 @@ function buildGroupPlotData(g: GroupSeriesResult, o: PanelOptions): PlotData {
     series.push(bandEdge(`${s.group} low`), bandEdge(`${s.group} high`));
     bands.push({ series: [base + 2, base + 1], fill: alpha(color, 0.15) });
   });
-  return { data: [x, ...out] as uPlot.AlignedData, series, bands, lines, marks: [] };
+  // Each group's NaN/±Infinity counts (all its runs together), marked on its mean line.
+  const index = markCols.length > 0 ? new Map(x.map((v, i) => [v, i])) : new Map();
+  const marks = g.series.flatMap((s, i) => marksOf(lines[i]!, s.nonFinite, toX, index));
+  return { data: [x, ...out] as uPlot.AlignedData, series, bands, lines, marks };
 }
 
 /** Each run's (x, last) column, and with bands its (x, min) and (x, max) columns after them. */
