@@ -150,6 +150,8 @@ describe.skipIf(noPg)(`the server on PostgreSQL SIGKILLed mid-ingest (seed ${see
       for (const w of ours) {
         const ended = await w.proc.endWithin(60_000);
         expect(ended, why(`${w.id}:\n${w.proc.tail()}`)).toEqual({ code: 0, signal: null });
+        // The kill reached it mid-stream: a send failed and was kept for a retry.
+        expect(w.proc.output, why(`${w.id} never missed the server`)).toMatch(/unreachable/);
       }
       const wbEnded = await wandb.proc.endWithin(10_000);
       expect(wbEnded, why(`wb:\n${wandb.proc.tail()}`)).toEqual({ code: null, signal: "SIGTERM" });
