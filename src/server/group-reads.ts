@@ -5,6 +5,9 @@
  * (a slice of the runs each): a store that reads in parallel (SQLite's read threads,
  * PostgreSQL's connection pool) then works on them side by side instead of one after another.
  */
+import { SqliteStore } from "../store/sqlite/index.js";
+import { type LastGrid, type LastGridQuery, readLastGridRows } from "../store/sqlite/last-grid.js";
+import { PooledSqliteStore } from "../store/sqlite/read-pool-store.js";
 import type { RunRecord, SeriesBucket, Store } from "../store/types.js";
 
 /** The x axis of a grouped chart, in the API's unit: steps, or epoch ms, or ms since start. */
@@ -43,60 +46,94 @@ function slices<T>(items: readonly T[], size: number): T[][] {
 }
 
 /**
- * One run's buckets of one key, and how a bucket's `x` (the store's unit: step, or epoch
- * seconds) becomes the API's: `x * scale - offset`.
+ * Each run's last finite value of `key` per bucket of the API range [lo, hi] (`buckets` equal
+ * ones; one when the range is a point), as one grid whose rows follow `runs`, with the
+ * NaN/±Infinity counts per bucket (`last-grid.ts`). SQLite computes it in one read per slice of
+ * runs (in its read threads when it has them); any other store from its bucketed series.
  */
-export interface RunBuckets {
-  run: string;
-  buckets: SeriesBucket[];
-  scale: number;
-  offset: number;
-}
-
-/** The API's x of a bucket of `r`. */
-export function apiX(r: RunBuckets, b: SeriesBucket): number {
-  return b.x * r.scale - r.offset;
-}
-
-/**
- * Each run's buckets of `key` on the API range [lo, hi] (`buckets` equal ones; one when the
- * range is a point): by step or time, the runs in slices read in parallel; by time since each
- * run's start, every run on its own range (its start differs), also in parallel.
- */
-export async function readRunBuckets(
+export async function readGroupGrid(
   store: Store,
   runs: readonly RunRecord[],
   key: string,
   x: GroupX,
   range: { lo: number; hi: number; buckets: number },
-): Promise<RunBuckets[]> {
-  const base = { keys: [key], buckets: range.buckets, source: "history" } as const;
-  if (x === "relative") {
-    const perRun = await mapLimit(runs, READS_IN_FLIGHT, async (r) => {
-      const t0 = r.createdAt;
-      const got = await store.readSeries({
-        ...base,
-        runIds: [r.id],
-        x: "time",
-        minX: (range.lo + t0) / 1000,
-        maxX: (range.hi + t0) / 1000,
-      });
-      return got.map((s) => ({ run: s.runId, buckets: s.buckets, scale: 1000, offset: t0 }));
-    });
-    return perRun.flat();
+): Promise<LastGrid> {
+  // Store units: steps, or epoch seconds (time since start: shifted by each run's start).
+  const scale = x === "step" ? 1 : 1000;
+  const gridOf = (part: readonly RunRecord[]): LastGridQuery => ({
+    runIds: part.map((r) => r.id),
+    key,
+    x: x === "step" ? "step" : "time",
+    buckets: range.buckets,
+    minX: range.lo / scale,
+    maxX: range.hi / scale,
+    ...(x === "relative" ? { offsets: part.map((r) => r.createdAt / 1000) } : {}),
+  });
+  const read = (part: readonly RunRecord[]): LastGrid | Promise<LastGrid> => {
+    const q = gridOf(part);
+    if (store instanceof SqliteStore) return readLastGridRows(store.db, q);
+    if (store instanceof PooledSqliteStore) return store.readLastGrid(q);
+    return gridFromSeries(store, q);
+  };
+  // One read on the event loop's own connection; slices where reads can run side by side.
+  if (store instanceof SqliteStore) return read(runs);
+  const parts = await mapLimit(slices(runs, RUNS_PER_READ), READS_IN_FLIGHT, async (p) => read(p));
+  return joinGrids(parts, range.buckets);
+}
+
+/** Grids of consecutive slices of runs as one. */
+function joinGrids(parts: readonly LastGrid[], buckets: number): LastGrid {
+  if (parts.length === 1) return parts[0]!;
+  const runIds = parts.flatMap((p) => p.runIds);
+  const last = new Float64Array(runIds.length * buckets);
+  const odd = parts.some((p) => p.nonFinite !== null);
+  const nonFinite = odd ? new Float64Array(runIds.length * buckets * 3) : null;
+  let at = 0;
+  for (const p of parts) {
+    last.set(p.last, at * buckets);
+    if (nonFinite && p.nonFinite) nonFinite.set(p.nonFinite, at * buckets * 3);
+    at += p.runIds.length;
   }
-  const byTime = x === "time";
-  const perSlice = await mapLimit(slices(runs, RUNS_PER_READ), READS_IN_FLIGHT, (part) =>
-    store.readSeries({
-      ...base,
-      runIds: part.map((r) => r.id),
-      x: byTime ? "time" : "step",
-      minX: byTime ? range.lo / 1000 : range.lo,
-      maxX: byTime ? range.hi / 1000 : range.hi,
-    }),
-  );
-  const scale = byTime ? 1000 : 1;
-  return perSlice.flat().map((s) => ({ run: s.runId, buckets: s.buckets, scale, offset: 0 }));
+  return { runIds, buckets, last, nonFinite };
+}
+
+/** The grid from a store's bucketed series: the same buckets, so the same last values. */
+async function gridFromSeries(store: Store, q: LastGridQuery): Promise<LastGrid> {
+  const n = q.buckets;
+  const grid: LastGrid = {
+    runIds: [...q.runIds],
+    buckets: n,
+    last: new Float64Array(q.runIds.length * n).fill(Number.NaN),
+    nonFinite: null,
+  };
+  const put = (row: number, buckets: readonly SeriesBucket[], lo: number, hi: number) => {
+    for (const b of buckets) {
+      // A bucket's x is its left edge, lo + k * (hi - lo) / n up to rounding.
+      const k =
+        hi > lo ? Math.min(n - 1, Math.max(0, Math.round(((b.x - lo) * n) / (hi - lo)))) : 0;
+      if (b.count > 0) grid.last[row * n + k] = b.last;
+      const nf = b.nonFinite;
+      if (!nf) continue;
+      grid.nonFinite ??= new Float64Array(q.runIds.length * n * 3);
+      grid.nonFinite.set([nf.nan, nf.posInf, nf.negInf], (row * n + k) * 3);
+    }
+  };
+  const base = { keys: [q.key], x: q.x, buckets: n, source: "history" } as const;
+  if (q.offsets) {
+    // Each run on its own range (time since its start).
+    await mapLimit(q.runIds, READS_IN_FLIGHT, async (id) => {
+      const row = grid.runIds.indexOf(id);
+      const off = q.offsets![row]!;
+      const [lo, hi] = [q.minX + off, q.maxX + off];
+      const [s] = await store.readSeries({ ...base, runIds: [id], minX: lo, maxX: hi });
+      if (s) put(row, s.buckets, lo, hi);
+    });
+    return grid;
+  }
+  const rows = new Map(q.runIds.map((id, i) => [id, i]));
+  const got = await store.readSeries({ ...base, runIds: q.runIds, minX: q.minX, maxX: q.maxX });
+  for (const s of got) put(rows.get(s.runId)!, s.buckets, q.minX, q.maxX);
+  return grid;
 }
 
 /**

@@ -14,10 +14,12 @@ import type {
   GroupSeriesRequestBody,
   GroupSeriesResponse,
 } from "../protocol/dashboard.js";
+import type { LastGrid } from "../store/sqlite/last-grid.js";
 import type { RunRecord, Store } from "../store/types.js";
 import { grantOf, needAllProjects, needProject } from "./access.js";
 import { invalid } from "./errors.js";
-import { apiX, commonRange, type RunBuckets, readRunBuckets } from "./group-reads.js";
+import { groupNonFinite } from "./group-non-finite.js";
+import { commonRange, readGroupGrid } from "./group-reads.js";
 import { json } from "./read-routes.js";
 import { runIdSchema } from "./request-schemas.js";
 import { groupRuns } from "./run-groups.js";
@@ -100,18 +102,12 @@ async function requestRuns(c: Context, store: Store, q: GroupSeriesRequest): Pro
   return out;
 }
 
-/** A run's last values on the common grid: NaN where it has none, gaps inside its range filled. */
-function onGrid(r: RunBuckets, lo: number, width: number, buckets: number): Float64Array {
-  const out = new Float64Array(buckets).fill(Number.NaN);
-  for (const b of r.buckets) {
-    // Buckets of only NaN/±Infinity have no last value (count 0): the line skips them.
-    if (b.count === 0 || !Number.isFinite(b.last)) continue;
-    // A bucket's left edge lands on a grid edge up to rounding: a tiny nudge keeps it there.
-    const k = width > 0 ? Math.floor((apiX(r, b) - lo) / width + 1e-9) : 0;
-    out[Math.min(buckets - 1, Math.max(0, k))] = b.last;
-  }
+/** A run's row of the grid (NaN where it has no value) with the gaps inside its range filled. */
+function filledRow(grid: LastGrid, row: number): Float64Array {
+  const n = grid.buckets;
+  const out = grid.last.slice(row * n, (row + 1) * n);
   let prev = -1;
-  for (let k = 0; k < buckets; k++) {
+  for (let k = 0; k < n; k++) {
     if (Number.isNaN(out[k]!)) continue;
     if (prev >= 0 && k - prev > 1) {
       const a = out[prev]!;
@@ -124,7 +120,7 @@ function onGrid(r: RunBuckets, lo: number, width: number, buckets: number): Floa
 }
 
 /** The p-th percentile of sorted values, linearly interpolated. */
-function percentile(sorted: readonly number[], p: number): number {
+function percentile(sorted: ArrayLike<number>, p: number): number {
   const at = ((sorted.length - 1) * p) / 100;
   const i = Math.floor(at);
   const f = at - i;
@@ -153,15 +149,16 @@ function aggregate(
     n: [],
   };
   const buckets = grids[0]?.length ?? 0;
-  const vals: number[] = [];
+  // One typed buffer for every bucket: its numeric sort beats a comparator's on 1,000 runs.
+  const buf = new Float64Array(grids.length);
   for (let k = 0; k < buckets; k++) {
-    vals.length = 0;
+    let m = 0;
     for (const g of grids) {
       const val = g[k]!;
-      if (!Number.isNaN(val)) vals.push(val);
+      if (!Number.isNaN(val)) buf[m++] = val;
     }
-    if (vals.length === 0) continue;
-    vals.sort((a, b) => a - b);
+    if (m === 0) continue;
+    const vals = buf.subarray(0, m).sort();
     let sum = 0;
     for (const val of vals) sum += val;
     const mean = sum / vals.length;
@@ -204,13 +201,21 @@ export async function groupSeries(
     if (!range) continue;
     const [lo, hi] = range;
     const buckets = hi > lo ? q.buckets : 1;
-    const got = await readRunBuckets(store, runs, key, q.x, { lo, hi, buckets });
+    const got = await readGroupGrid(store, runs, key, q.x, { lo, hi, buckets });
     const width = (hi - lo) / buckets;
-    const grid = new Map(got.map((r) => [r.run, onGrid(r, lo, width, buckets)]));
+    const grid = new Map(got.runIds.map((id, row) => [id, filledRow(got, row)]));
+    const rowOf = new Map(got.runIds.map((id, row) => [id, row]));
     for (const [label, members] of groups) {
       const grids = members.map((r) => grid.get(r.id)).filter((g) => g !== undefined);
       const agg = aggregate(label, key, grids, lo, width, [lowPct, highPct]);
-      if (agg.x.length > 0) out.series.push(agg);
+      const nonFinite = groupNonFinite(
+        got,
+        members.map((r) => rowOf.get(r.id)),
+        lo,
+        width,
+      );
+      if (nonFinite) agg.nonFinite = nonFinite;
+      if (agg.x.length > 0 || nonFinite) out.series.push(agg);
     }
   }
   return out;

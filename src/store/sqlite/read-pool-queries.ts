@@ -9,6 +9,7 @@ import { ownerDead } from "../owner.js";
 import type { PointQuery, ProjectInfo, RunQuery, SeriesQuery } from "../types.js";
 import { type Db, stmt, withRetry } from "./connection.js";
 import { historyKeyRows, readConsoleRows, readHistoryRows, readPointRows } from "./history.js";
+import { type LastGridQuery, readLastGridRows } from "./last-grid.js";
 import { getRunRow, queryRuns, requireRun } from "./runs.js";
 import { readSeriesRows } from "./series.js";
 
@@ -90,6 +91,7 @@ export const POOL_READS = {
   readPoints: (db: Db, q: PointQuery) => ({ value: withRetry(() => readPointRows(db, q)) }),
   historyKeys: (db: Db, runId: string) => ({ value: withRetry(() => historyKeyRows(db, runId)) }),
   readSeries: (db: Db, q: SeriesQuery) => ({ value: withRetry(() => readSeriesRows(db, q)) }),
+  readLastGrid: (db: Db, q: LastGridQuery) => ({ value: withRetry(() => readLastGridRows(db, q)) }),
   readConsole: (db: Db, runId: string, opts?: { offset?: number; limit?: number }) => ({
     value: withRetry(() => readConsoleRows(db, runId, opts)),
   }),

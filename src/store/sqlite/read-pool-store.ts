@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import type { Store, StoreTransaction } from "../types.js";
+import { type LastGrid, type LastGridQuery, readLastGridRows } from "./last-grid.js";
 import { ReadThreadGoneError, SqliteReadPool } from "./read-pool.js";
 import type { PoolArgs, PoolRead, PoolValue } from "./read-pool-queries.js";
 import type { SqliteStore } from "./sqlite-store.js";
@@ -62,6 +63,20 @@ export class PooledSqliteStore implements Store {
   consoleCount = this.#reader("consoleCount");
   systemKeys = this.#reader("systemKeys");
 
+  /** A grouped chart's grid of last values (`last-grid.ts`; not a `Store` method). */
+  async readLastGrid(q: LastGridQuery): Promise<LastGrid> {
+    const own = () => readLastGridRows(this.base.db, q);
+    const asked = this.pool.read("readLastGrid", [q]);
+    if (!asked) return own();
+    try {
+      const answer = await asked;
+      return "value" in answer ? answer.value : own();
+    } catch (err) {
+      if (err instanceof ReadThreadGoneError) return own();
+      throw err;
+    }
+  }
+
   // ---- writes and the rest: the store's own connection ----
   createRun: Store["createRun"] = (run) => this.base.createRun(run);
   updateRun: Store["updateRun"] = (id, patch) => this.base.updateRun(id, patch);
@@ -88,7 +103,9 @@ export class PooledSqliteStore implements Store {
   }
 
   /** Store method `M`, read in a thread when one is ready, else (or when it must) by `base`. */
-  #reader<M extends PoolRead>(method: M): (...args: PoolArgs<M>) => Promise<PoolValue<M>> {
+  #reader<M extends Exclude<PoolRead, "readLastGrid">>(
+    method: M,
+  ): (...args: PoolArgs<M>) => Promise<PoolValue<M>> {
     const own = (args: PoolArgs<M>) =>
       (this.base[method] as (...a: PoolArgs<M>) => Promise<PoolValue<M>>).apply(this.base, args);
     return async (...args) => {
