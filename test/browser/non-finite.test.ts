@@ -25,7 +25,10 @@ const dirty = (s: number) =>
         ? Number.NEGATIVE_INFINITY
         : finite(s);
 
-/** Project "odd": run "clean" logs `finite`; run "dirty" the same with non-finite points. */
+/**
+ * Project "odd": run "clean" logs `finite`; run "dirty" the same with non-finite points; each
+ * run's `config.side` is its id (two groups when grouped by it).
+ */
 async function fill(store: SqliteStore): Promise<void> {
   for (const [k, [id, f]] of (
     [
@@ -33,7 +36,8 @@ async function fill(store: SqliteStore): Promise<void> {
       ["dirty", dirty],
     ] as const
   ).entries()) {
-    await store.createRun({ id, project: "odd", name: id, createdAt: (T0 + k) * 1000 });
+    const config = { side: id };
+    await store.createRun({ id, project: "odd", name: id, config, createdAt: (T0 + k) * 1000 });
     await store.appendHistory(
       id,
       Array.from({ length: STEPS }, (_, s) => ({
@@ -110,6 +114,15 @@ describe.skipIf(noBrowser)("dashboard: NaN/Infinity markers", () => {
     // Hiding the dirty run's line in the legend hides its markers.
     await page.click(`${panel} .legend [role="button"]:has-text("dirty")`);
     await page.waitForSelector(`${panel}[data-marks="0"]`);
+    await suite.done(page);
+  });
+
+  it("marks a group's NaN/±Infinity on its mean line, counted over the group's runs", async () => {
+    const page = await suite.open("/p/odd?by=config.side&keys=loss");
+    const panel = '.panel[data-key="loss"]';
+    await page.waitForSelector(`${panel}[data-series-count="2"][data-marks="8"] canvas`);
+    expect(await page.getAttribute(panel, "data-non-finite")).toBe("nan:6,posInf:1,negInf:1");
+    expect(await page.textContent(`${panel} .marks-note`)).toContain("6 NaN, 1 +Inf, 1 −Inf");
     await suite.done(page);
   });
 });
