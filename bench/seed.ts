@@ -91,11 +91,11 @@ function totalCpu(): number | null {
  * processes the CPU seconds of this process plus its workers per trial, counted from the
  * WORKERS-th report (each worker's first trial loads modules and opens the store) to the last.
  */
-async function sweep(
+export async function sweep(
   n: number,
   dir: string | null,
   inProcess = false,
-): Promise<{ wall: number; cpu: number; allCpuPerTrial: number | null }> {
+): Promise<{ wall: number; steadyWall: number; cpu: number; allCpuPerTrial: number | null }> {
   const scheduler = inProcess
     ? Scheduler.withSequential()
     : Scheduler.withProcesses({ maxWorkers: WORKERS });
@@ -116,6 +116,8 @@ async function sweep(
     for (let w = 0; w < WORKERS; w++) submit();
   });
   let reports = 0;
+  /** When each worker has run its first trial (module loading, the store's opening). */
+  let warmAt = 0;
   let all0: number | null = null;
   let all1: number | null = null;
   task.on("onReport", (r) => {
@@ -124,17 +126,20 @@ async function sweep(
       if (failed === 1) console.error(`bench: trial ${r.name} ${r.status}: ${r.exception}`);
     }
     reports++;
+    if (reports === (inProcess ? 1 : WORKERS)) warmAt = performance.now();
     if (!inProcess && reports === WORKERS) all0 = totalCpu();
     if (!inProcess && reports === n) all1 = totalCpu();
     submit();
   });
   await scheduler.run();
-  const secs = (performance.now() - t0) / 1000;
+  const end = performance.now();
+  const secs = (end - t0) / 1000;
   const used = process.cpuUsage(cpu0);
   if (failed > 0) throw new Error(`bench: ${failed} trials did not succeed`);
   const allCpuPerTrial =
     all0 !== null && all1 !== null && n > WORKERS ? (all1 - all0) / (n - WORKERS) : null;
-  return { wall: secs, cpu: (used.user + used.system) / 1e6, allCpuPerTrial };
+  const steadyWall = (end - warmAt) / 1000;
+  return { wall: secs, steadyWall, cpu: (used.user + used.system) / 1e6, allCpuPerTrial };
 }
 
 /** Medians without and with the plugin over `repeats` alternating sweeps. */
@@ -164,6 +169,13 @@ async function compare(n: number, repeats: number, inProcess: boolean) {
   // Extra worker time per trial, each repeat's tracked sweep against the plain one next to it.
   const workers = inProcess ? 1 : WORKERS;
   const perRepeat = without.map((x, i) => ((withPlugin[i]!.wall - x.wall) * workers) / n);
+  // The same from each worker's first report on: what a trial costs once every worker has
+  // loaded its modules and opened the store (a once-per-worker cost the definition spreads
+  // over the sweep's trials).
+  const warmTrials = n - workers;
+  const steadyPerRepeat = without.map(
+    (x, i) => ((withPlugin[i]!.steadyWall - x.steadyWall) * workers) / warmTrials,
+  );
   const out: Record<string, unknown> = {
     withoutPluginSeconds: without.map((x) => round(x.wall)),
     withPluginSeconds: withPlugin.map((x) => round(x.wall)),
@@ -171,6 +183,8 @@ async function compare(n: number, repeats: number, inProcess: boolean) {
     msPerTrialWith: ms(b / n),
     overheadMsPerTrialPerRepeat: perRepeat.map(ms),
     overheadMsPerTrial: ms(median(perRepeat)),
+    steadyOverheadMsPerTrialPerRepeat: steadyPerRepeat.map(ms),
+    steadyOverheadMsPerTrial: ms(median(steadyPerRepeat)),
   };
   if (inProcess) {
     // CPU time is what the tracking costs whatever else the machine is doing (wall time on a
@@ -242,6 +256,8 @@ async function main(): Promise<void> {
           "(tracked wall - plain wall) x workers / trials, processes x2, median of repeats",
         msPerTrial: processes.overheadMsPerTrial,
         goalMs: GOAL_MS,
+        // The same after each worker's first trial (its module loading and store opening).
+        steadyMsPerTrial: processes.steadyOverheadMsPerTrial,
       },
       // The seed scenario: chained trials on 2 worker processes.
       processes: { workers: WORKERS, ...processes },
