@@ -9,13 +9,17 @@
  *   commit finishes in the turn that told it, and a signal is handled between turns;
  * - a resumed driver finishes the sweep: every trial asked once, none evaluated twice, none
  *   lost or left running, the same trial count as asked for.
+ * With the journal in PostgreSQL (SIGINT): a tell still on its way at the signal is not
+ * journaled (its trial is reported crashed on resume), but the journal holds nothing that was
+ * not reported, and the resumed sweep is whole.
  * `AMLTK_FAULT_SEED` replays a run's kill points.
  */
 import { readFileSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
-import { SqliteStore } from "../../src/store/sqlite/index.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { openStore } from "../../src/store/open-store.js";
+import { type PgCluster, postgresAvailability, startPostgres } from "../services/postgres.js";
 import { skipBecause } from "../skip.js";
-import { draw, ended, SweepHarness } from "./sweep-harness.js";
+import { type DriverArgs, draw, ended, SweepHarness } from "./sweep-harness.js";
 
 const SEED = Number(process.env.AMLTK_FAULT_SEED ?? Date.now() % 100_000);
 console.log(`faults-sweep-signals: AMLTK_FAULT_SEED=${SEED}`);
@@ -30,6 +34,13 @@ const notLinux = skipBecause(
   process.platform !== "linux",
   "durable sweep signal tests",
   `written for Linux (process groups, /proc); this is ${process.platform}`,
+);
+
+const PG = postgresAvailability("a durable sweep's driver signalled, journal in PostgreSQL");
+const noPostgres = skipBecause(
+  !PG.found,
+  "a durable sweep's driver signalled, journal in PostgreSQL",
+  PG.reason,
 );
 
 /** Whether `pid` is alive (a zombie counts as gone). */
@@ -61,8 +72,8 @@ interface Journal {
   sweep: { state: string; exitCode: number | null } | undefined;
 }
 
-async function journalOf(dir: string, name: string): Promise<Journal> {
-  const store = await SqliteStore.open(dir);
+async function journalOf(target: string, name: string): Promise<Journal> {
+  const store = await openStore(target);
   try {
     const { runs } = await store.listRuns({ project: name, group: name });
     const sweep = runs.find((r) => r.jobType === "sweep");
@@ -81,6 +92,45 @@ async function journalOf(dir: string, name: string): Promise<Journal> {
   }
 }
 
+/**
+ * Starts a driver, signals it once it printed `told <n>`, checks it ended by the signal with
+ * no worker left, and reads the journal: what was reported (`reported <trial> <status>`) and
+ * what the journal holds as told, each trial with its status. `target`: the journal's store.
+ */
+async function signalMidSweep(
+  harness: SweepHarness,
+  args: DriverArgs,
+  signal: "SIGINT" | "SIGTERM",
+  n: number,
+  target: string,
+) {
+  const { child, lines, waitFor } = harness.driver(args);
+  await waitFor(`told ${n}`);
+  child.kill(signal);
+  const end = await ended(child);
+  const why = `seed ${SEED}, n ${n}, driver output:\n${lines.join("\n")}`;
+  // Ended by the signal itself, as Node's default action would: a shell reports 128 + n.
+  expect(end, why).toEqual({ code: null, signal });
+  await allGone(
+    harness.evaluations().map((e) => e.pid),
+    5_000,
+  );
+  const journal = await journalOf(target, args.name);
+  // Every trial a worker started was journaled before it was submitted.
+  for (const e of harness.evaluations())
+    expect(journal.trials.has(e.trial), `${e.trial}; ${why}`).toBe(true);
+  const reported = new Map(
+    lines
+      .filter((l) => l.startsWith("reported "))
+      .map((l) => l.split(" ").slice(1) as [string, string]),
+  );
+  expect(reported.size, why).toBeGreaterThanOrEqual(n);
+  const told = new Map(
+    [...journal.trials].filter(([, t]) => t.told !== undefined).map(([k, t]) => [k, t.told]),
+  );
+  return { journal, reported, told, why };
+}
+
 describe.skipIf(notLinux)("a durable sweep's driver ended by a signal", () => {
   const cases = [
     ["SIGINT", 0],
@@ -92,35 +142,12 @@ describe.skipIf(notLinux)("a durable sweep's driver ended by a signal", () => {
       const name = `sig-${signal.toLowerCase()}`;
       const args = { name, optimizer: "tpe", maxTrials: 20 } as const;
       const n = draw(SEED, 10 + i, 2, 12);
-      const { child, lines, waitFor } = h.driver(args);
-      await waitFor(`told ${n}`);
-      child.kill(signal);
-      const end = await ended(child);
-      const why = `seed ${SEED}, n ${n}, driver output:\n${lines.join("\n")}`;
-      // Ended by the signal itself, as Node's default action would: a shell reports 128 + n.
-      expect(end, why).toEqual({ code: null, signal });
-      await allGone(
-        h.evaluations().map((e) => e.pid),
-        5_000,
-      );
-
-      const journal = await journalOf(h.dir, name);
+      const { journal, reported, told, why } = await signalMidSweep(h, args, signal, n, h.dir);
       // The driver's own record closed as the tracker closes a run ended by a signal.
       const code = signal === "SIGINT" ? 130 : 143;
       expect(journal.sweep, why).toEqual({ state: "failed", exitCode: code });
-      // Every trial a worker started was journaled before it was submitted.
-      for (const e of h.evaluations())
-        expect(journal.trials.has(e.trial), `${e.trial}; ${why}`).toBe(true);
-      // Every report the driver handed on is journaled as told, with its status; nothing else is.
-      const reported = new Map(
-        lines
-          .filter((l) => l.startsWith("reported "))
-          .map((l) => l.split(" ").slice(1) as [string, string]),
-      );
-      expect(reported.size, why).toBeGreaterThanOrEqual(n);
-      const told = new Map(
-        [...journal.trials].filter(([, t]) => t.told !== undefined).map(([k, t]) => [k, t.told]),
-      );
+      // Every report the driver handed on is journaled as told, with its status (an SQLite
+      // commit ends in the turn that made it); nothing else is.
       expect(told, why).toEqual(reported);
 
       expect(await h.runToEnd(args)).toMatchObject({ exit: "EXHAUSTED", history: 20 });
@@ -129,4 +156,28 @@ describe.skipIf(notLinux)("a durable sweep's driver ended by a signal", () => {
       expect(crashed.length, why).toBeGreaterThanOrEqual(1);
     }, 60_000);
   }
+
+  describe.skipIf(noPostgres)("with the journal in PostgreSQL", () => {
+    let pg: PgCluster;
+    beforeAll(async () => {
+      pg = await startPostgres();
+    }, 60_000);
+    afterAll(() => pg?.stop());
+
+    it("SIGINT mid-sweep: what was told is journaled, the resumed sweep whole", async () => {
+      const postgres = await pg.createDatabase();
+      h = new SweepHarness(2, 30);
+      const args = { name: "sig-pg", optimizer: "tpe", maxTrials: 16, postgres } as const;
+      const n = draw(SEED, 12, 2, 10);
+      const { reported, told, why } = await signalMidSweep(h, args, "SIGINT", n, postgres);
+      // A PostgreSQL commit takes round trips, and the signal ends the process between two
+      // turns: a report whose tell was still on its way is not journaled (the resumed driver
+      // reports that trial crashed), but nothing is journaled that was not reported, and
+      // each as reported.
+      for (const [trial, status] of told) expect(reported.get(trial), why).toBe(status);
+
+      expect(await h.runToEnd(args)).toMatchObject({ exit: "EXHAUSTED", history: 16 });
+      await h.checkStore("sig-pg", 16, postgres);
+    }, 60_000);
+  });
 });
