@@ -77,6 +77,10 @@ export function describeSeriesConformance(store: () => Store): void {
     expect(z).toHaveLength(10);
     expect(totals(z)).toEqual({ count: 0, nan: 50, posInf: 0, negInf: 50 });
 
+    // A caller editing its result does not edit what the next read answers (caches copy).
+    (await read({ x: "step" }))[0]![1]!.nonFinite!.nan = 99;
+    expect((await read({ x: "step" }))[0]![1]!.nonFinite!.nan).toBe(3);
+
     // By time, and a zoom that cuts the run: only the points in range are counted.
     const [yt] = await read({ x: "time" });
     expect(totals(yt!)).toEqual(totals(y));

@@ -2,6 +2,7 @@
 import { hostname } from "node:os";
 import type pg from "pg";
 import { checkOptionKeys, optionKeys } from "../../shared/options.js";
+import { copyBucket } from "../chunk-buckets.js";
 import type { BatchWriter, HistoryBatch } from "../history-batch.js";
 import { ownerDead } from "../run-record.js";
 import { checkSeriesQuery } from "../series-query.js";
@@ -322,7 +323,7 @@ export class PostgresStore implements Store, BatchWriter {
       q.keys.map((key) => ({
         runId,
         key,
-        buckets: (bucketsOf(SeriesCache.idOf(q, runId, key)) ?? []).map((b) => ({ ...b })),
+        buckets: (bucketsOf(SeriesCache.idOf(q, runId, key)) ?? []).map(copyBucket),
       })),
     );
   }
