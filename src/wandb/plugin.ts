@@ -7,6 +7,7 @@
  */
 
 import { type Future, moduleOf } from "../scheduling/executors/executor.js";
+import { WorkerPool } from "../scheduling/executors/pool.js";
 import { type AnyFn, Plugin, type Task } from "../scheduling/task.js";
 import { checkOptionKeys, optionKeys } from "../shared/options.js";
 import { defaultStoreDir } from "../track/init-options.js";
@@ -135,13 +136,19 @@ export class WandbTrialTracker extends Plugin {
     this.modify = modify;
   }
 
-  /** The options of the wrappers this tracker gave its tasks (found again in `preSubmit`). */
-  readonly #optionsGiven = new WeakSet<WrapperOptions>();
+  /** The options of the wrapper this tracker gave last (`attachTask` comes next, same task). */
+  #lastOptions: WrapperOptions | null = null;
+  /**
+   * The options of the wrappers this tracker gave tasks that run on a local worker pool
+   * (threads, processes), found again in `preSubmit`. Only there does the host give run ids:
+   * a pool never runs a call twice, while a queue may hand a call to another worker again.
+   */
+  readonly #onLocalPool = new WeakSet<WrapperOptions>();
 
   /** Called by `Trial.Task`: what the worker runs around each trial. */
   trialWrapper(remote: boolean): TrialWrapperRef {
     const options: WrapperOptions = { params: this.params.toJSON() };
-    this.#optionsGiven.add(options);
+    this.#lastOptions = options;
     if (this.modify) {
       const ref = moduleOf(this.modify);
       if (ref) options.modify = ref;
@@ -172,7 +179,7 @@ export class WandbTrialTracker extends Plugin {
   override preSubmit(fn: AnyFn, args: unknown[]): [AnyFn, unknown[]] | undefined {
     const [ref, trial, wrappers] = args as [unknown, TrialJSON, TrialWrapperRef[] | undefined];
     const at = Array.isArray(wrappers)
-      ? wrappers.findIndex((w) => this.#optionsGiven.has(w.options as WrapperOptions))
+      ? wrappers.findIndex((w) => this.#onLocalPool.has(w.options as WrapperOptions))
       : -1;
     if (at < 0 || (this.params.mode ?? "offline") !== "offline" || this.params.resume) {
       return [fn, args];
@@ -195,7 +202,10 @@ export class WandbTrialTracker extends Plugin {
    * reader to notice the stale heartbeat.
    */
   override attachTask(task: Task<AnyFn>): void {
+    const options = this.#lastOptions;
+    this.#lastOptions = null;
     if (this.params.mode === "disabled") return;
+    if (options && task.scheduler.executor instanceof WorkerPool) this.#onLocalPool.add(options);
     task.on("onSubmitted", (f) => {
       if (this.#submitting) this.#inWorkers.set(f, this.#submitting);
       this.#submitting = null;

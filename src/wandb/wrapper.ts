@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ModuleRef } from "../scheduling/executors/executor.js";
 import type { SqliteStore } from "../store/sqlite/index.js";
-import { initTrialRun, type Run } from "../track/index.js";
+import { init, initTrialRun, type Run } from "../track/index.js";
 import { defaultStoreDir } from "../track/init-options.js";
 import { isPruned } from "../trial/pruning.js";
 import type { TrialReport } from "../trial/report.js";
@@ -146,7 +146,11 @@ export async function wandbTrialWrapper(
   const modify = await resolveModify(options.modify);
   if (modify) params = applyModify(modify, trial, params);
   const dir = params.dir ?? defaultStoreDir();
-  const run = await initTrialRun({
+  // With a host-given id (a local worker pool), the host records the run if the worker dies
+  // before the run's first write, so the row can wait for that write (one commit per short
+  // trial). Elsewhere (in-process, a queue) the row is committed at init as with `init`.
+  const start = options.runId === undefined ? init : initTrialRun;
+  const run = await start({
     id: options.runId,
     project: params.project,
     group: params.group,
