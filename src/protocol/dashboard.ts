@@ -23,6 +23,12 @@ export interface GroupSeriesRequestBody {
   keys: string[];
   /** The x axis (default `step`). */
   x?: SeriesXMode;
+  /**
+   * A logged metric to put on x instead of the step (W&B's step metric, e.g. `epoch`): each
+   * run's step buckets are placed at that metric's value there, then binned on its range.
+   * Needs `x: "step"`; `xMin`/`xMax` are then in the metric's unit.
+   */
+  xKey?: string;
   /** Buckets at most (default 200). */
   buckets?: number;
   /** The x range to bucket, in the x unit (a zoom). */

@@ -38,6 +38,21 @@ async function mapLimit<T, R>(
   return out;
 }
 
+/** Fills each run of NaN between two values of `row` linearly (in place); returns `row`. */
+export function fillGaps(row: Float64Array): Float64Array {
+  let prev = -1;
+  for (let k = 0; k < row.length; k++) {
+    if (Number.isNaN(row[k]!)) continue;
+    if (prev >= 0 && k - prev > 1) {
+      const a = row[prev]!;
+      const step = (row[k]! - a) / (k - prev);
+      for (let j = prev + 1; j < k; j++) row[j] = a + step * (j - prev);
+    }
+    prev = k;
+  }
+  return row;
+}
+
 /** `items` cut into consecutive slices of at most `size`. */
 function slices<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];

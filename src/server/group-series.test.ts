@@ -126,6 +126,50 @@ describe.each<StoreBackend>([SQLITE_BACKEND, MEMORY_BACKEND])(
       }
     });
 
+    it("puts a logged metric on x (xKey): runs that log it at other step rates line up", async () => {
+      ts = await startServerOn(backend);
+      // Both log loss = 10 * epoch; "fast" has 10 steps per epoch, "slow" 20.
+      for (const [id, perEpoch] of [
+        ["fast", 10],
+        ["slow", 20],
+      ] as const) {
+        await ts.store.createRun({ id, project: "e", name: id, group: "g", createdAt: T0 });
+        const rows = Array.from({ length: 10 * perEpoch }, (_, s) => {
+          const epoch = Math.floor(s / perEpoch);
+          return {
+            step: s,
+            runtime: s,
+            timestamp: T0 / 1000 + s,
+            values: { epoch, loss: 10 * epoch },
+          };
+        });
+        await ts.store.appendHistory(id, rows);
+      }
+      const body = { runsQuery: "project=e", by: "group", keys: ["loss"], buckets: 10 };
+      const res = await ts.call("POST", "/api/series/groups", { ...body, xKey: "epoch" });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const [g] = res.body.series;
+      // Epochs 0..9 in 10 buckets: the same loss at the same epoch, whatever the step.
+      expect(g.x.map((x: number) => +x.toFixed(6))).toEqual(
+        Array.from({ length: 10 }, (_, k) => +(k * 0.9).toFixed(6)),
+      );
+      expect(g.mean.map((m: number) => Math.round(m))).toEqual([
+        0, 10, 20, 30, 40, 50, 60, 70, 80, 90,
+      ]);
+      expect(Math.max(...g.std)).toBeCloseTo(0);
+      expect(g.n.slice(1)).toEqual(Array(9).fill(2));
+      // By step the two runs disagree.
+      const bySteps = await ts.call("POST", "/api/series/groups", body);
+      expect(Math.max(...bySteps.body.series[0].std)).toBeGreaterThan(1);
+      const bad = await ts.call("POST", "/api/series/groups", {
+        ...body,
+        x: "time",
+        xKey: "epoch",
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.field).toBe("xKey");
+    });
+
     it("bins the range asked for (zoom) and refuses bad input naming the field", async () => {
       ts = await startServerOn(backend);
       await fill(ts);

@@ -19,7 +19,8 @@ import type { RunRecord, Store } from "../store/types.js";
 import { grantOf, needAllProjects, needProject } from "./access.js";
 import { invalid } from "./errors.js";
 import { groupNonFinite } from "./group-non-finite.js";
-import { commonRange, readGroupGrid } from "./group-reads.js";
+import { commonRange, fillGaps, readGroupGrid } from "./group-reads.js";
+import { type MetricGrid, metricGrid } from "./group-x-metric.js";
 import { json } from "./read-routes.js";
 import { runIdSchema } from "./request-schemas.js";
 import { groupRuns } from "./run-groups.js";
@@ -73,6 +74,13 @@ export const groupSeriesSchema = v.object({
     ),
     200,
   ),
+  xKey: v.optional(
+    v.pipe(
+      v.string("must be a history key"),
+      v.minLength(1, "must be a history key"),
+      v.maxLength(512, "at most 512 characters"),
+    ),
+  ),
   xMin: v.optional(finite),
   xMax: v.optional(finite),
   percentiles: v.optional(v.pipe(v.tuple([percent, percent], "must be [low, high]")), [25, 75]),
@@ -105,18 +113,7 @@ async function requestRuns(c: Context, store: Store, q: GroupSeriesRequest): Pro
 /** A run's row of the grid (NaN where it has no value) with the gaps inside its range filled. */
 function filledRow(grid: LastGrid, row: number): Float64Array {
   const n = grid.buckets;
-  const out = grid.last.slice(row * n, (row + 1) * n);
-  let prev = -1;
-  for (let k = 0; k < n; k++) {
-    if (Number.isNaN(out[k]!)) continue;
-    if (prev >= 0 && k - prev > 1) {
-      const a = out[prev]!;
-      const step = (out[k]! - a) / (k - prev);
-      for (let j = prev + 1; j < k; j++) out[j] = a + step * (j - prev);
-    }
-    prev = k;
-  }
-  return out;
+  return fillGaps(grid.last.slice(row * n, (row + 1) * n));
 }
 
 /** The p-th percentile of sorted values, linearly interpolated. */
@@ -197,28 +194,54 @@ export async function groupSeries(
   const lowPct = Math.min(q.percentiles[0], q.percentiles[1]);
   const highPct = Math.max(q.percentiles[0], q.percentiles[1]);
   for (const key of q.keys) {
-    const range = await commonRange(store, runs, key, q);
-    if (!range) continue;
-    const [lo, hi] = range;
-    const buckets = hi > lo ? q.buckets : 1;
-    const got = await readGroupGrid(store, runs, key, q.x, { lo, hi, buckets });
-    const width = (hi - lo) / buckets;
-    const grid = new Map(got.runIds.map((id, row) => [id, filledRow(got, row)]));
-    const rowOf = new Map(got.runIds.map((id, row) => [id, row]));
+    const onGrid: KeyGrid | undefined = q.xKey
+      ? await metricGrid(store, runs, key, q.xKey, q)
+      : await stepOrTimeGrid(store, runs, key, q);
+    if (!onGrid) continue;
+    const { lo, width, rows } = onGrid;
     for (const [label, members] of groups) {
-      const grids = members.map((r) => grid.get(r.id)).filter((g) => g !== undefined);
+      const grids = members.map((r) => rows.get(r.id)).filter((g) => g !== undefined);
       const agg = aggregate(label, key, grids, lo, width, [lowPct, highPct]);
-      const nonFinite = groupNonFinite(
-        got,
-        members.map((r) => rowOf.get(r.id)),
-        lo,
-        width,
-      );
+      const nonFinite =
+        onGrid.counts &&
+        groupNonFinite(
+          onGrid.counts,
+          members.map((r) => onGrid.rowOf?.get(r.id)),
+          lo,
+          width,
+        );
       if (nonFinite) agg.nonFinite = nonFinite;
       if (agg.x.length > 0 || nonFinite) out.series.push(agg);
     }
   }
   return out;
+}
+
+/** One key's rows on a common grid, and (by step or time) the runs' non-finite counts. */
+type KeyGrid = MetricGrid & { counts?: LastGrid; rowOf?: Map<string, number> };
+
+/**
+ * Each run's values of `key` on the common step or time grid, gaps filled, and the runs'
+ * NaN/±Infinity counts per bucket; undefined when no run has the key.
+ */
+async function stepOrTimeGrid(
+  store: Store,
+  runs: readonly RunRecord[],
+  key: string,
+  q: Pick<GroupSeriesRequest, "x" | "xMin" | "xMax" | "buckets">,
+): Promise<(MetricGrid & { counts?: LastGrid; rowOf?: Map<string, number> }) | undefined> {
+  const range = await commonRange(store, runs, key, q);
+  if (!range) return undefined;
+  const [lo, hi] = range;
+  const buckets = hi > lo ? q.buckets : 1;
+  const got = await readGroupGrid(store, runs, key, q.x, { lo, hi, buckets });
+  return {
+    lo,
+    width: (hi - lo) / buckets,
+    rows: new Map(got.runIds.map((id, row) => [id, filledRow(got, row)])),
+    counts: got,
+    rowOf: new Map(got.runIds.map((id, row) => [id, row])),
+  };
 }
 
 /** What a grouped response depends on: its runs (in order) and the request's shape. */
@@ -262,6 +285,7 @@ export function registerGroupSeriesRoute(app: Hono, store: Store): void {
     // Typed as the wire's request too: a schema that drifts from src/protocol/ fails to build.
     const q: GroupSeriesRequest & GroupSeriesRequestBody = c.req.valid("json");
     const t0 = performance.now();
+    if (q.xKey !== undefined && q.x !== "step") throw invalid("xKey", 'needs x "step"');
     const runs = await requestRuns(c, store, q);
     const version = await store.changeVersion?.();
     const id = cacheId(runs, q);
