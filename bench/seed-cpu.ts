@@ -12,18 +12,24 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { randomId } from "../src/track/run-id.js";
 import { Trial } from "../src/trial/trial.js";
 import { wandbTrialWrapper } from "../src/wandb/wrapper.js";
 import { target } from "./seed.js";
 
 type XYZ = { x: number; y: number; z: number };
 
-/** CPU seconds for `n` trials, tracked into `dir` or plain when `dir` is null. */
+/**
+ * CPU seconds for `n` trials, tracked into `dir` or plain when `dir` is null. Each trial gets a
+ * run id as the plugin's host side gives one on a worker pool (threads, processes: the seed's
+ * case), so the run is stored by its finish in one commit, as in a worker.
+ */
 async function trials(n: number, dir: string | null): Promise<number> {
-  const options = { params: { project: "bench-seed-cpu", dir } };
+  const params = { project: "bench-seed-cpu", dir };
   const t0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const trial = new Trial<XYZ>({ name: `trial-${i}`, config: { x: (i % 7) - 3, y: 2, z: 3 } });
+    const options = { params, runId: randomId() };
     const report =
       dir === null
         ? await target(trial)
