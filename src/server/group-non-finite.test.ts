@@ -47,11 +47,14 @@ async function fill(t: TestServer<Store>): Promise<void> {
   }
 }
 
-describe.each<StoreBackend>([SQLITE_BACKEND, MEMORY_BACKEND])(
+/** SQLite with read threads: the grid is read in a thread and crosses back. */
+const THREADS = { ...SQLITE_BACKEND, name: "sqlite, read threads" };
+
+describe.each<StoreBackend>([SQLITE_BACKEND, THREADS, MEMORY_BACKEND])(
   "POST /api/series/groups non-finite counts ($name)",
   (backend) => {
     it("sums each group's NaN/±Infinity per bucket, sparse, apart from the statistics", async () => {
-      ts = await startServerOn(backend);
+      ts = await startServerOn(backend, backend === THREADS ? { readThreads: 2 } : {});
       await fill(ts);
       const res = await ts.call("POST", "/api/series/groups", {
         runsQuery: "project=p&limit=100",
