@@ -9,7 +9,7 @@
  * side by side. Goal: p99 <= 50 ms for both reads.
  *
  * Run: `npx tsx bench/reads-under-load.ts [--seconds 15] [--writers 20] [--rate 6000] [--keys 10]
- * [--store all|sqlite|postgres] [--threads 0,2] [--pg-stats]`. Prints one JSON object. `--threads`: the
+ * [--store all|sqlite|postgres] [--threads 0,2] [--pg-stats] [--pg-max-connections N]`. Prints one JSON object. `--threads`: the
  * SQLite server's `readThreads` settings to compare; PostgreSQL (a private cluster started in a
  * temp folder, as the tests do; skipped with the reason when not installed) reads through its
  * connection pool. The server takes no API keys (loopback), so both stores see the same requests.
@@ -123,7 +123,11 @@ async function serverRole(): Promise<void> {
   const { createServer } = await import("../src/server/index.js");
   const target = arg("target")!;
   const store = target.startsWith("postgres://")
-    ? await (await import("../src/store/postgres/index.js")).PostgresStore.open(target)
+    ? await (await import("../src/store/postgres/index.js")).PostgresStore.open(
+        target,
+        // --pg-max-connections N: the ingest pool's size (the store's default otherwise).
+        arg("pg-max-connections") ? { maxConnections: Number(arg("pg-max-connections")) } : {},
+      )
     : await (await import("../src/store/sqlite/index.js")).SqliteStore.open(target);
   await preload(store);
   const threads = arg("read-threads");
@@ -218,6 +222,7 @@ async function measure(store: string, threads: string): Promise<Record<string, u
     ...profile,
     self,
     ...["--role", "server", "--target", target, "--read-threads", threads],
+    ...(arg("pg-max-connections") ? ["--pg-max-connections", arg("pg-max-connections")!] : []),
   ]);
   try {
     const { url } = JSON.parse(await line(server.lines, "server")) as { url: string };
