@@ -48,6 +48,27 @@ async function fill(store: SqliteStore): Promise<void> {
       summary: { loss: 0.5 + k, acc: 0.9 - k / 10, epochs: 10 + k },
     });
   }
+  // Project "epochs": groups a and b of two runs each, one with 10 steps per epoch and one with
+  // 20, each logging epoch and acc = epoch / 10 (+ 0.5 in group b) for 10 epochs.
+  for (const [k, [group, perEpoch]] of (
+    [
+      ["a", 10],
+      ["a", 20],
+      ["b", 10],
+      ["b", 20],
+    ] as const
+  ).entries()) {
+    const id = `e${k}`;
+    await store.createRun({ id, project: "epochs", name: id, group, createdAt: (T0 + k) * 1000 });
+    await store.appendHistory(
+      id,
+      Array.from({ length: 10 * perEpoch }, (_, s) => {
+        const epoch = Math.floor(s / perEpoch);
+        const acc = epoch / 10 + (group === "b" ? 0.5 : 0);
+        return { step: s, runtime: s, timestamp: T0 + s, values: { epoch, acc } };
+      }),
+    );
+  }
 }
 
 const visiblePanels = (page: Page) =>
@@ -113,6 +134,36 @@ describe.skipIf(noBrowser)("dashboard: chart tools", () => {
     );
     expect(hashParams(page).get("xkey")).toBe("epoch");
     await suite.done(page);
+  });
+
+  it("puts a logged metric on x of grouped charts too (binned by the server)", async () => {
+    const page = await suite.open("/p/epochs?by=group&keys=acc");
+    const panel = '.grid .panel[data-key="acc"]';
+    await page.waitForSelector(`${panel}[data-series-count="2"][data-x-range]`);
+    // By step: the slow runs' 200 steps.
+    const range = async () =>
+      (await page.getAttribute(panel, "data-x-range"))!.split("..").map(Number);
+    expect((await range())[1]).toBeGreaterThan(190);
+    await page.fill('input[name="xkey"]', "epoch");
+    await page.press('input[name="xkey"]', "Enter");
+    // By epoch: 0..9 (the last bucket's left edge just below 9), still one line per group.
+    await page.waitForFunction(
+      (sel) =>
+        Number(document.querySelector<HTMLElement>(sel)?.dataset.xRange?.split("..")[1]) < 10,
+      panel,
+    );
+    const [lo, hi] = await range();
+    expect(lo).toBe(0);
+    expect(hi).toBeGreaterThan(8.5);
+    expect(await page.getAttribute(panel, "data-series-count")).toBe("2");
+    expect(hashParams(page).get("xkey")).toBe("epoch");
+    await suite.done(page);
+    // From the address: the grouped chart comes up against the epoch directly.
+    const again = await suite.open("/p/epochs?by=group&keys=acc&xkey=epoch");
+    await again.waitForSelector(`${panel}[data-series-count="2"][data-x-range]`);
+    const hiAgain = Number((await again.getAttribute(panel, "data-x-range"))!.split("..")[1]);
+    expect(hiAgain).toBeLessThan(10);
+    await suite.done(again);
   });
 
   it("ignores outliers on the y scale when asked", async () => {

@@ -226,6 +226,7 @@ export async function series(req: {
 
 /** One group's aggregate of one key, and the whole answer: the server's wire types. */
 export type GroupSeriesData = GroupSeries;
+export type { GroupSeriesRequestBody };
 export type GroupSeriesResult = GroupSeriesResponse;
 
 /** A history key of several runs (`POST /api/keys`). */

@@ -4,6 +4,7 @@
  * key is one series request, so panels appear as their data arrives.
  */
 import {
+  type GroupSeriesRequestBody,
   type GroupSeriesResult,
   groupSeries,
   keysOf,
@@ -41,7 +42,7 @@ export interface GridOptions {
   log: boolean;
   /** A y range that ignores outliers. */
   robustY?: boolean;
-  /** A logged metric to put on x instead of the step (ungrouped charts; x-metric.ts). */
+  /** A logged metric to put on x instead of the step (x-metric.ts; grouped: the server's). */
   xKey?: string;
   /** Grouped charts (one mean line and band per group), or null for one line per run. */
   grouping: Grouping | null;
@@ -112,15 +113,26 @@ function apiRange(zoom: [number, number] | null | undefined, xMode: XMode) {
   return { xMin: zoom[0] * f, xMax: zoom[1] * f };
 }
 
-/** The `POST /api/series/groups` body of one key's grouped panel. */
-function groupRequest(key: string, g: Grouping, xMode: XMode, zoom: [number, number] | null) {
+/**
+ * The `POST /api/series/groups` body of one key's grouped panel; with a metric on x (`xKey`)
+ * the server bins by that metric's values, and a zoom is in its unit.
+ */
+function groupRequest(
+  key: string,
+  g: Grouping,
+  xMode: XMode,
+  zoom: [number, number] | null,
+  xKey?: string,
+): GroupSeriesRequestBody {
+  const x = xKey ? "step" : xMode;
   return {
     ...(g.runsQuery !== undefined ? { runsQuery: g.runsQuery } : { runs: g.runs ?? [] }),
     by: g.by,
     keys: [key],
-    x: xMode,
+    x,
+    ...(xKey ? { xKey } : {}),
     buckets: 200,
-    ...apiRange(zoom, xMode),
+    ...apiRange(zoom, x),
     ...(g.band === "pct" ? { percentiles: [10, 90] as [number, number] } : {}),
   };
 }
@@ -145,6 +157,7 @@ export class ChartGrid {
       title: key,
       // A metric on x is a plain number axis.
       xMode: this.o.xKey ? "step" : this.o.xMode,
+      xMetric: this.o.xKey,
       smoothing: this.o.smoothing,
       log: this.o.log,
       robustY: this.o.robustY,
@@ -208,9 +221,9 @@ export class ChartGrid {
    * Sends the grouped charts' requests before the runs list has arrived (they name their runs
    * by query, not by id): `load` then takes each response for the identical request.
    */
-  prefetchGroups(keys: readonly string[], g: Grouping, xMode: XMode): void {
+  prefetchGroups(keys: readonly string[], g: Grouping, xMode: XMode, xKey?: string): void {
     for (const key of keys) {
-      const body = groupRequest(key, g, xMode, null);
+      const body = groupRequest(key, g, xMode, null, xKey);
       const data = groupSeries(body);
       data.catch(() => {}); // a failed prefetch falls back to a normal request
       this.earlyGroups.set(JSON.stringify(body), data);
@@ -221,7 +234,7 @@ export class ChartGrid {
   private async fetchKey(key: string, prefetched: Prefetched | undefined): Promise<PanelInput> {
     const g = this.o.grouping;
     if (g) {
-      const body = groupRequest(key, g, this.o.xMode, this.o.zoom ?? null);
+      const body = groupRequest(key, g, this.o.xMode, this.o.zoom ?? null, this.o.xKey);
       const id = JSON.stringify(body);
       const early = this.earlyGroups.get(id);
       this.earlyGroups.delete(id);

@@ -17,6 +17,8 @@ export type GroupBand = "minmax" | "std" | "pct" | "none";
 export interface PanelOptions {
   title: string;
   xMode: XMode;
+  /** A logged metric on x (grouped panels: its values are drawn as they are, not as steps). */
+  xMetric?: string;
   /** EMA weight in [0, 1). */
   smoothing: number;
   log: boolean;
@@ -121,8 +123,10 @@ function bandEdges(s: GroupSeriesResult["series"][number], band: GroupBand): [nu
  */
 function buildGroupPlotData(g: GroupSeriesResult, o: PanelOptions): PlotData {
   const band = o.band ?? "minmax";
+  // A metric's bucket edges are its values: rounding them up to whole steps would merge them.
+  const toX = (xs: readonly number[]) => (o.xMetric ? [...xs] : panelX(o.xMode, xs));
   const cols = g.series.flatMap((s) => {
-    const x = panelX(o.xMode, s.x);
+    const x = toX(s.x);
     const [lo, hi] = bandEdges(s, band);
     return [
       { x, y: s.mean },
@@ -130,12 +134,11 @@ function buildGroupPlotData(g: GroupSeriesResult, o: PanelOptions): PlotData {
       { x, y: hi },
     ];
   });
-  const toX = (xs: readonly number[]) => panelX(o.xMode, xs);
   const markCols = g.series.flatMap((s) => markColumn(s.nonFinite, toX) ?? []);
   const { x, ys } = align([...cols, ...markCols]);
   const fix = (c: Column) => (o.log ? positiveOnly(c) : c);
   const runsOf = new Map(g.groups.map((gr) => [gr.label, gr.runs]));
-  const series: uPlot.Series[] = [{ label: o.xMode }];
+  const series: uPlot.Series[] = [{ label: o.xMetric ?? o.xMode }];
   const out: Column[] = [];
   const bands: uPlot.Band[] = [];
   const lines: number[] = [];

@@ -1,7 +1,7 @@
 /**
  * Chart tools beside the chart controls: a regex search over the panels (`panels` in the
  * address; panels whose key does not match are hidden, as they come and go), a logged metric
- * as x (`xkey`, e.g. `epoch`: charts-only, not grouped charts), a y scale that
+ * as x (`xkey`, e.g. `epoch`; grouped charts too, binned by the server), a y scale that
  * ignores outliers (`yclip=1`), and a scatter of two summary values across the loaded runs
  * (`sx`, `sy`, open while `scatter=1`).
  */

@@ -110,7 +110,7 @@ export class RunsCharts {
     const grouping = this.grouping();
     if (grouping) {
       // Grouped charts name their runs by query: ask now, while the runs list loads.
-      this.grid.prefetchGroups(keys, grouping, this.xMode());
+      this.grid.prefetchGroups(keys, grouping, this.xMode(), get("xkey") || undefined);
       return undefined;
     }
     const top = Number(get("top", String(DEFAULT_TOP)));
