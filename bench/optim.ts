@@ -13,11 +13,10 @@
  * [--optuna-cache FILE | --no-optuna-cache]`;
  * prints JSON. `heldOut` is the honest comparison (bench/bbob/report.ts): BBOB test problems
  * the defaults were not chosen on (bench/tune-tpe.ts chose them on the training suite), with
- * Mann-Whitney wins/ties/losses against Optuna's TPE; the full run takes Optuna ~25 minutes
- * (1.7 s per 100-trial run): use --bbob-jobs, fewer --bbob-dims/--bbob-fids or seeds. Optuna's held-out runs are cached
- * (bench/bbob/optuna-cache.ts; default node_modules/.cache/amltk-bench/optuna-heldout.json):
- * a second run of ours against the same Optuna reuses them; `--no-optuna-cache` runs all. Optuna runs through bench/python/optuna_bench.py when
- * `python3 -c "import optuna"` works; otherwise only our numbers are printed.
+ * Mann-Whitney wins/ties/losses against Optuna's TPE (bench/python/optuna_bench.py, when
+ * `python3 -c "import optuna"` works). Optuna's side costs ~1.7 s per 100-trial run (~22 min
+ * in all); its runs are cached (bench/bbob/optuna-cache.ts, default
+ * node_modules/.cache/amltk-bench/optuna-heldout.json; `--no-optuna-cache` runs all).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
