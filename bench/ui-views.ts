@@ -1,16 +1,19 @@
 /**
  * bench/ui.ts's measurements of the grouped chart and the zoom refetch (issue 15):
  *
- * - `groupedChart1000RunsMs`: a page grouping every run of the bench project (1,000 runs, in
- *   4 groups by `group`) charting one metric: `amltk:chart` from navigation start (first,
- *   median, max of REPEAT loads); the server computes the group aggregates in one request per
- *   key (`POST /api/series/groups`), whose HTTP latency is `groupSeriesQuery1000Runs` (the
- *   first request is cold, the rest served from the store's bucket cache).
+ * - `groupedChart1000RunsColdMs`: a page grouping every run of the bench project (1,000 runs,
+ *   in 4 groups by `group`) charting one metric: `amltk:chart` from navigation start (first,
+ *   median, max of REPEAT loads), each load the first after the database changed (`touch`
+ *   writes to another project), so the server computes the group aggregates afresh, as a user
+ *   opening the chart after new data would wait; `groupedChart1000RunsWarmMs` the same page
+ *   again with nothing written in between (the server's cached aggregate). The aggregate is
+ *   one request per key (`POST /api/series/groups`), whose HTTP latency is
+ *   `groupSeriesQuery1000Runs` (`cold`: after a write each time; `warm`: repeats).
  * - `zoomRefetch100kStepsMs`: one run of 100,000 steps, charted, then zoomed into 3,000 steps
  *   by a mouse drag: `amltk:zoom-refetch` (the drag to the refetched range painted), and the
  *   range's series request alone over HTTP (`zoomSeriesQuery`).
  *
- * Goals: grouped chart <= 500 ms, zoom refetch <= 150 ms.
+ * Goals: grouped chart (cold) <= 500 ms, zoom refetch <= 150 ms.
  */
 import type { Browser } from "playwright-core";
 import type { Store } from "../src/store/types.js";
@@ -68,13 +71,22 @@ async function timedPost(url: string, body: unknown): Promise<number> {
   return performance.now() - t;
 }
 
-/** The group and zoom measurements (HTTP always; the page ones when `browser` is given). */
+/** A write to the long run's project: the store changed, so no cached aggregate is valid. */
+export async function touchStore(store: Store): Promise<void> {
+  await store.updateRun(LONG_RUN, { notes: `touched ${Date.now()} ${Math.random()}` });
+}
+
+/**
+ * The group and zoom measurements (HTTP always; the page ones when `browser` is given);
+ * `touch` changes the database (see {@link touchStore}) before each cold measurement.
+ */
 export async function measureGroupsAndZoom(
   base: string,
   project: string,
   runs: number,
   repeat: number,
   browser: Browser | undefined,
+  touch: () => Promise<void>,
 ): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   const groupBody = {
@@ -84,9 +96,14 @@ export async function measureGroupsAndZoom(
     x: "step",
     buckets: 200,
   };
-  const group: number[] = [];
-  for (let i = 0; i < 10; i++) group.push(await timedPost(`${base}/api/series/groups`, groupBody));
-  out.groupSeriesQuery1000Runs = { cold: Math.round(group[0]!), warm: stats(group.slice(1)) };
+  const cold: number[] = [];
+  const warm: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await touch();
+    cold.push(await timedPost(`${base}/api/series/groups`, groupBody));
+    warm.push(await timedPost(`${base}/api/series/groups`, groupBody));
+  }
+  out.groupSeriesQuery1000Runs = { cold: stats(cold), warm: stats(warm) };
   const zoomBody = {
     runs: [LONG_RUN],
     keys: ["v"],
@@ -110,18 +127,24 @@ export async function measureGroupsAndZoom(
   out.zoomSeriesQuery = { p50: quantile(zoom, 0.5), p95: quantile(zoom, 0.95), n: zoom.length };
   if (!browser) return out;
 
-  const grouped: number[] = [];
-  for (let i = 0; i < repeat; i++) {
+  const groupedPage = async (): Promise<number> => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(`${base}/#/p/${project}?keys=m0&by=group`);
     await page.waitForSelector('.panel[data-key="m0"][data-series-count="4"]', { timeout: 60_000 });
     await page.waitForFunction(() => performance.getEntriesByName("amltk:chart").length > 0);
-    grouped.push(
-      await page.evaluate(() => performance.getEntriesByName("amltk:chart")[0]!.startTime),
-    );
+    const t = await page.evaluate(() => performance.getEntriesByName("amltk:chart")[0]!.startTime);
     await page.close();
+    return t;
+  };
+  const coldPages: number[] = [];
+  const warmPages: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    await touch();
+    coldPages.push(await groupedPage());
+    warmPages.push(await groupedPage());
   }
-  out.groupedChart1000RunsMs = stats(grouped);
+  out.groupedChart1000RunsColdMs = stats(coldPages);
+  out.groupedChart1000RunsWarmMs = stats(warmPages);
 
   const zoomed: number[] = [];
   for (let i = 0; i < repeat; i++) {
@@ -150,10 +173,10 @@ export async function measureGroupsAndZoom(
 /** The goals of these measurements, for bench/ui.ts's `goals`. */
 export function groupAndZoomGoals(o: Record<string, unknown>): Record<string, boolean | null> {
   const median = (v: unknown) => (v as { median?: number } | undefined)?.median;
-  const g = median(o.groupedChart1000RunsMs);
+  const g = median(o.groupedChart1000RunsColdMs);
   const z = median(o.zoomRefetch100kStepsMs);
   return {
-    groupedChart1000RunsLe500ms: g === undefined ? null : g <= 500,
+    groupedChart1000RunsColdLe500ms: g === undefined ? null : g <= 500,
     zoomRefetch100kStepsLe150ms: z === undefined ? null : z <= 150,
   };
 }

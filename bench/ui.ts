@@ -24,7 +24,7 @@
 import { rmSync } from "node:fs";
 import { buildDashboard, CHROMIUM, hasChromium, launchChromium } from "../test/browser/browser.js";
 import { openBenchStore, serveInChild } from "./ui-store.js";
-import { addLongRun, groupAndZoomGoals, measureGroupsAndZoom } from "./ui-views.js";
+import { addLongRun, groupAndZoomGoals, measureGroupsAndZoom, touchStore } from "./ui-views.js";
 
 const RUNS = Number(process.env.AMLTK_BENCH_RUNS ?? 1000);
 const STEPS = Number(process.env.AMLTK_BENCH_STEPS ?? 10_000);
@@ -206,7 +206,9 @@ async function main(): Promise<void> {
         out.browser = `skipped: no Chromium at ${CHROMIUM}`;
         Object.assign(
           out,
-          await measureGroupsAndZoom(server.url, PROJECT, RUNS, REPEAT, undefined),
+          await measureGroupsAndZoom(server.url, PROJECT, RUNS, REPEAT, undefined, () =>
+            touchStore(store),
+          ),
         );
       } else {
         const browser = await launchChromium();
@@ -272,7 +274,9 @@ async function main(): Promise<void> {
           out.chart100RunsBreakdown = medians(breakdowns);
           Object.assign(
             out,
-            await measureGroupsAndZoom(server.url, PROJECT, RUNS, REPEAT, browser),
+            await measureGroupsAndZoom(server.url, PROJECT, RUNS, REPEAT, browser, () =>
+              touchStore(store),
+            ),
           );
         } finally {
           await browser.close();
