@@ -6,7 +6,12 @@
  * PostgreSQL's connection pool) then works on them side by side instead of one after another.
  */
 import { SqliteStore } from "../store/sqlite/index.js";
-import { type LastGrid, type LastGridQuery, readLastGridRows } from "../store/sqlite/last-grid.js";
+import {
+  keyRangeRows,
+  type LastGrid,
+  type LastGridQuery,
+  readLastGridRows,
+} from "../store/sqlite/last-grid.js";
 import { PooledSqliteStore } from "../store/sqlite/read-pool-store.js";
 import type { RunRecord, SeriesBucket, Store } from "../store/types.js";
 
@@ -152,9 +157,10 @@ async function gridFromSeries(store: Store, q: LastGridQuery): Promise<LastGrid>
 }
 
 /**
- * The x range every run shares (API units), from each run's own first and last x: by step from
- * the store's key lists (no chunk is read), by time from two buckets per run over its own range
- * (the second starts half-way, so both ends are exact). A bound the request gives is kept.
+ * The x range every run shares (API units), from each run's own first and last x: on SQLite
+ * from the chunks' bounds (`keyRangeRows`); on other stores by step from the key lists (no
+ * chunk is read), by time from two buckets per run over its own range (the second starts
+ * half-way, so both ends are exact). A bound the request gives is kept.
  * Undefined when no run has the key.
  */
 export async function commonRange(
@@ -170,7 +176,28 @@ export async function commonRange(
     if (q.xMin === undefined) lo = Math.min(lo, first);
     if (q.xMax === undefined) hi = Math.max(hi, last);
   };
-  if (q.x === "step") {
+  const db =
+    store instanceof SqliteStore
+      ? store.db
+      : store instanceof PooledSqliteStore
+        ? store.base.db
+        : undefined;
+  if (db) {
+    // SQLite: the chunks' bounds from their covering index, one lookup per run (no point read).
+    const axis = q.x === "step" ? "step" : "time";
+    const { first, last } = keyRangeRows(
+      db,
+      runs.map((r) => r.id),
+      key,
+      axis,
+    );
+    const scale = axis === "step" ? 1 : 1000;
+    runs.forEach((r, i) => {
+      if (Number.isNaN(first[i]!)) return;
+      const offset = q.x === "relative" ? r.createdAt : 0;
+      widen(first[i]! * scale - offset, last[i]! * scale - offset);
+    });
+  } else if (q.x === "step") {
     const keys = await mapLimit(runs, KEY_READS_IN_FLIGHT, (r) => store.historyKeys(r.id));
     for (const list of keys) {
       const k = list.find((h) => h.key === key);

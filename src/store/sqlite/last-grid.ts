@@ -4,9 +4,9 @@
  * counts per bucket. It answers what `readSeries` would say of each bucket's `last` and
  * `nonFinite`, but does less: no bucket objects (1,000 runs x 200 buckets would be 200,000 for
  * the garbage collector), no min/max, and in a chunk of consecutive steps it reads only the
- * values at each bucket's end (walking back past non-finite ones) instead of aggregating every
- * point. Every value is still looked at once, to find the rare chunks that hold NaN/±Infinity
- * (those are then counted per bucket).
+ * values at each bucket's end (walking back past non-finite ones) instead of every point. A
+ * chunk's values are scanned whole only when it holds a non-finite value (to count them) or its
+ * steps are not consecutive.
  *
  * @module
  */
@@ -148,11 +148,12 @@ class RowFiller {
   }
 }
 
-/** Chunk metadata of the columns before the BLOBs (reaching later ones walks the BLOBs). */
+/** Chunk metadata, all in the covering index `history_chunks_meta` (no table page is read). */
 interface ChunkHead {
   id: number;
   min_step: number;
   n: number;
+  nfin: number;
 }
 
 /**
@@ -176,11 +177,9 @@ export function readLastGridRows(db: Db, q: LastGridQuery): LastGrid {
   const [xmin, xmax] = byTime ? ["min_ts", "max_ts"] : ["min_step", "max_step"];
   const heads = stmt(
     db,
-    `SELECT id, min_step, n FROM history_chunks
+    `SELECT id, min_step, n, nfin FROM history_chunks
      WHERE run = ? AND key = ? AND ${xmax} >= ? AND ${xmin} <= ? ORDER BY min_step, id`,
   );
-  // Not nfin: it is stored after the BLOBs, and reaching it walks their overflow pages (most
-  // of what a read costs); whether a chunk holds a non-finite value is found by a scan instead.
   const data = stmt(
     db,
     `SELECT ${byTime ? "NULL AS steps, ts" : "steps, NULL AS ts"}, vals
@@ -206,16 +205,10 @@ export function readLastGridRows(db: Db, q: LastGridQuery): LastGrid {
         : d.steps === null
           ? null
           : chunkSteps(d.steps, h.min_step, h.n);
-      row.add({ xs, x0: h.min_step, v, n: h.n, allFinite: allFinite(v) });
+      row.add({ xs, x0: h.min_step, v, n: h.n, allFinite: h.nfin === h.n });
     }
   });
   return grid;
-}
-
-/** Whether every value is finite (a tight loop: far cheaper than reading `nfin`). */
-function allFinite(v: Float64Array): boolean {
-  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) return false;
-  return true;
 }
 
 /** A packed run's numbers of `key` as one grid chunk (`packed-reads.ts`). */
@@ -230,4 +223,42 @@ function packedChunk(pack: HistoryBatch, key: string, byTime: boolean): GridChun
     n: meta.n,
     allFinite: meta.nfin === meta.n,
   };
+}
+
+/**
+ * Each run's first and last x of `key` (steps, or epoch seconds), NaN for a run without it:
+ * from the chunks' bounds in the covering index, or a packed run's pack; no point is read.
+ *
+ * @example
+ * ```ts
+ * const { first, last } = keyRangeRows(store.db, ["a", "b"], "loss", "step");
+ * ```
+ */
+export function keyRangeRows(
+  db: Db,
+  runIds: readonly string[],
+  key: string,
+  x: "step" | "time",
+): { first: Float64Array; last: Float64Array } {
+  const [lo, hi] = x === "time" ? ["min_ts", "max_ts"] : ["min_step", "max_step"];
+  const bounds = stmt(
+    db,
+    `SELECT MIN(${lo}) AS first, MAX(${hi}) AS last FROM history_chunks WHERE run = ? AND key = ?`,
+  );
+  const packOf = stmt(db, "SELECT history_pack AS pack FROM runs WHERE id = ?");
+  const first = new Float64Array(runIds.length).fill(Number.NaN);
+  const last = new Float64Array(runIds.length).fill(Number.NaN);
+  runIds.forEach((runId, r) => {
+    const pack = (packOf.get(runId) as { pack: Buffer | null } | undefined)?.pack;
+    if (pack) {
+      const one = packChunk(decodePack(pack), key, x === "time");
+      if (!one) return;
+      const m = one.meta;
+      [first[r], last[r]] = x === "time" ? [m.min_ts, m.max_ts] : [m.min_step, m.max_step];
+      return;
+    }
+    const b = bounds.get(runId, key) as { first: number | null; last: number | null };
+    if (b.first !== null && b.last !== null) [first[r], last[r]] = [b.first, b.last];
+  });
+  return { first, last };
 }
