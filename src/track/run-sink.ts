@@ -93,7 +93,8 @@ export class RunSink {
       void this.flush();
       return;
     }
-    if (this.history.canWriteSync) this.history.writeSync();
+    // A row still pending is being stored by that flush: the history must wait for it.
+    if (this.history.canWriteSync && this.pendingCreate === null) this.history.writeSync();
   }
 
   /** Writes buffered rows (and changed summary/config, console lines) now. */
