@@ -3,10 +3,12 @@
  * SQLite folder or a PostgreSQL database on a private cluster, written either as one batch per
  * run or as many small batches (`--batch N`, what online mode's ~100 ms flushes produce), then
  * the 100-run chart query (200 buckets by step, as the dashboard asks) and the one-run query
- * (400 buckets), by step, time, and a windowed range, each repeated; p50/p99 in ms.
+ * (400 buckets), by step, time, and a windowed range, each repeated; p50/p99 in ms. With
+ * `--non-finite`, a second metric with 1% NaN/±Infinity (counted per bucket, so its chunks are
+ * always decoded) and its 100-run chart by step.
  *
  * Usage: npx tsx bench/series-store.ts [--store postgres|sqlite] [--runs 100] [--steps 10000]
- *        [--batch 10000] [--reps 30]
+ *        [--batch 10000] [--reps 30] [--non-finite]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,6 +26,7 @@ const { values: a } = parseArgs({
     steps: { type: "string", default: "10000" },
     batch: { type: "string", default: "10000" },
     reps: { type: "string", default: "30" },
+    "non-finite": { type: "boolean", default: false },
   },
 });
 const runs = Number(a.runs);
@@ -78,6 +81,12 @@ async function generate(store: Store): Promise<string[]> {
         v[i] = Math.exp(-(s + i) / 3000) + 0.05 * Math.random();
       }
       const columns = new Map<string, NumberColumn>([["m0", { n, rows, values: v }]]);
+      if (a["non-finite"]) {
+        // 1% non-finite: NaN, +Infinity and -Infinity in turn.
+        const odd = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+        const w = v.map((x, i) => ((s + i) % 100 === 7 ? odd[(s + i) % 3]! : x));
+        columns.set("m1", { n, rows, values: w });
+      }
       const b: HistoryBatch = { rows: n, steps: stepsA, runtimes, timestamps, columns, others: [] };
       await (
         store as unknown as { appendHistoryBatch(id: string, b: HistoryBatch): Promise<void> }
@@ -131,6 +140,9 @@ try {
     chart100Time: await time(store, { ...all, x: "time" }),
     chart100Window: await time(store, { ...all, x: "step", minX: 2000, maxX: 2999 }),
     oneRun: await time(store, { runIds: [ids[0]!], keys: ["m0"], buckets: 400, x: "step" }),
+    ...(a["non-finite"]
+      ? { chart100StepNonFinite: await time(store, { ...all, keys: ["m1"], x: "step" }) }
+      : {}),
   };
   console.log(JSON.stringify(out));
 } finally {
