@@ -2,7 +2,10 @@
  * `TPE`: the Tree-structured Parzen Estimator (Bergstra et al. 2011) with the refinements Optuna
  * documents — random start-up trials, a prior kernel, a bandwidth floor, joint (multivariate)
  * kernels, per-condition groups for conditional parameters, a constant liar for trials still
- * running — written from the papers and the documentation.
+ * running — written from the papers and the documentation; plus, with one metric, rank-weighted
+ * good kernels and candidates drawn around the best trial (chosen on the BBOB training suite,
+ * bench/tune-tpe.ts round 3). The steps: split (good-bad-split.ts), per-group estimators
+ * (group-estimators.ts), acquisition (acquisition.ts); options in tpe-options.ts.
  *
  * @module
  */
