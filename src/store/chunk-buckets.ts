@@ -40,7 +40,11 @@ export type ChunkDecoder = (m: ChunkMeta) => DecodedChunk;
 
 /** A copy of a bucket a cache keeps, so a caller editing its result cannot edit the cache. */
 export function copyBucket(b: SeriesBucket): SeriesBucket {
-  return b.nonFinite ? { ...b, nonFinite: { ...b.nonFinite } } : { ...b };
+  const { x, min, max, last, count, nonFinite: nf } = b;
+  // Literals, not spreads: a cached 100-run chart copies 20,000 of them per read.
+  return nf
+    ? { x, min, max, last, count, nonFinite: { nan: nf.nan, posInf: nf.posInf, negInf: nf.negInf } }
+    : { x, min, max, last, count };
 }
 
 /** Steps `min..min+n-1` of a chunk whose steps are consecutive (not stored). */
