@@ -53,6 +53,8 @@ export async function measureCompare(
     appStart.push(started!);
     // As source text: tsx's `__name(...)` wrappers of inner functions are not defined in the page.
     breakdowns.push(await page.evaluate(`((__name) => (${compareBreakdown})())((f) => f)`));
+    // The rows below the fold follow the first paint: count them once all are there.
+    await page.waitForSelector('table.compare[data-complete="1"]');
     rows = await page.$$eval("table.compare tr[data-key]", (r) => r.length);
     await page.close();
   }

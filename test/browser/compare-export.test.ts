@@ -40,6 +40,11 @@ async function fill(store: SqliteStore): Promise<void> {
   }
   // A run of another project (run ids are global: a comparison may name it).
   await store.createRun({ id: "o1", project: "other", name: "elsewhere", createdAt: T0 * 1000 });
+  // Two runs of 80 config values each: more rows than the first paint draws.
+  for (const id of ["w1", "w2"]) {
+    const config = Object.fromEntries(Array.from({ length: 80 }, (_, j) => [`p${j}`, j]));
+    await store.createRun({ id, project: "wide", name: id, config, createdAt: T0 * 1000 });
+  }
 }
 
 /** The text of the file the page downloads when `click` runs. */
@@ -106,6 +111,15 @@ describe.skipIf(noBrowser)("dashboard: comparison, export, saved views", () => {
     expect(new URL(requests[0]!.url).searchParams.get("filter")).toContain('"op":"in"');
     // index.html's early request: sent before the app's script started.
     expect(requests[0]!.start).toBeLessThan(appStart);
+    await suite.done(page);
+  });
+
+  it("draws every row of a long comparison, those below the fold right after the first paint", async () => {
+    const page = await suite.open("/p/wide/compare?ids=w1,w2");
+    await page.waitForSelector('table.compare[data-complete="1"]');
+    // 5 run fields and 80 config values.
+    expect(await page.$$("table.compare tr[data-key]")).toHaveLength(85);
+    expect(await page.$('tr[data-key="config.p79"]')).not.toBeNull();
     await suite.done(page);
   });
 

@@ -18,6 +18,13 @@ import { stateBadge } from "../runs-table.js";
 /** The most runs one comparison shows (wider tables stop being readable). */
 export const MAX_COMPARED = 50;
 
+/**
+ * Rows drawn before the first paint: more than the scroll box (80% of the window, ~21 px a
+ * row) shows on a tall screen; the others follow in the next frame, so a wide config does not
+ * make the first paint wait for rows nobody sees yet.
+ */
+const FIRST_ROWS = 60;
+
 /** One row of the comparison: a field and each run's value as shown. */
 interface CompareRow {
   section: "run" | "config" | "summary";
@@ -146,10 +153,17 @@ export async function comparePage(
   const rows = compareRows(runs);
   const differing = rows.filter((r) => r.differs).length;
   const table = h("table", { class: "kv compare" });
-  const draw = (onlyDiff: boolean) =>
-    table.replaceChildren(headerRow(runs), ...bodyRows(rows, onlyDiff));
+  let drawn = 0;
+  /** Draws the header and the first `first` rows; the rest are returned to draw later. */
+  const draw = (onlyDiff: boolean, first = Number.POSITIVE_INFINITY): HTMLElement[] => {
+    drawn++;
+    const body = bodyRows(rows, onlyDiff);
+    table.replaceChildren(headerRow(runs), ...body.slice(0, first));
+    table.dataset.complete = body.length <= first ? "1" : "0";
+    return body.slice(first);
+  };
   const onlyDiff = params.get("diff") === "1";
-  draw(onlyDiff);
+  const rest = draw(onlyDiff, FIRST_ROWS);
   root.replaceChildren(
     h("h2", null, `Compare ${runs.length} runs `, h("span", { class: "muted" }, project)),
     h(
@@ -181,5 +195,15 @@ export async function comparePage(
     h("div", { class: "compare-wrap" }, table),
   );
   markPainted("amltk:compare");
+  // The rows below the scroll box's fold, once the first ones are on screen (unless the
+  // table was drawn again meanwhile).
+  const first = drawn;
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      if (drawn !== first) return;
+      table.append(...rest);
+      table.dataset.complete = "1";
+    }, 0),
+  );
   return () => {};
 }
