@@ -41,7 +41,7 @@ async function fill(t: TestServer<Store>): Promise<void> {
         step: s,
         runtime: s,
         timestamp: T0 / 1000 + s,
-        values: { loss: value(k, s) },
+        values: { loss: value(k, s), half: Math.floor(s / 2) },
       })),
     );
   }
@@ -82,6 +82,24 @@ describe.each<StoreBackend>([SQLITE_BACKEND, THREADS, MEMORY_BACKEND])(
         buckets: 5,
       });
       expect(clean.body.series.every((s: { nonFinite?: unknown }) => !s.nonFinite)).toBe(true);
+      // Against a logged metric (`half` = floor(step / 2): 0..4), the counts move with the
+      // values: steps 2-3 are at half 1, step 7 at 3, steps 8-9 at 4.
+      const byMetric = await ts.call("POST", "/api/series/groups", {
+        runsQuery: "project=p&limit=100",
+        by: "config.part",
+        keys: ["loss"],
+        xKey: "half",
+        buckets: 5,
+      });
+      expect(byMetric.status, JSON.stringify(byMetric.body)).toBe(200);
+      const [ma, mb] = byMetric.body.series;
+      expect(ma.nonFinite).toEqual({
+        x: [1 * 0.8, 3 * 0.8],
+        nan: [2, 0],
+        posInf: [0, 1],
+        negInf: [0, 0],
+      });
+      expect(mb.nonFinite).toEqual({ x: [4 * 0.8], nan: [0], posInf: [0], negInf: [2] });
     });
   },
 );

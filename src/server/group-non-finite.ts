@@ -45,3 +45,36 @@ export function groupNonFinite(
   }
   return out.x.length > 0 ? out : undefined;
 }
+
+/**
+ * Counts on a grid of `from.buckets` step buckets moved onto `buckets` buckets of another axis
+ * (grouped charts against a logged metric): step bucket k of row r goes to the bucket of
+ * `at(r)[k]`, the x metric's value there; counts where it has none or lies outside [lo, lo +
+ * buckets * width] are dropped, as the values there are. Undefined when there are none.
+ */
+export function placeNonFinite(
+  from: NonFiniteGrid,
+  rows: number,
+  at: (row: number) => Float64Array,
+  lo: number,
+  width: number,
+  buckets: number,
+): NonFiniteGrid | undefined {
+  const counts = from.nonFinite;
+  if (!counts) return undefined;
+  const n = from.buckets;
+  const hi = lo + buckets * width;
+  const out = new Float64Array(rows * buckets * 3);
+  for (let r = 0; r < rows; r++) {
+    const xs = at(r);
+    for (let k = 0; k < n; k++) {
+      const c = (r * n + k) * 3;
+      if (counts[c]! + counts[c + 1]! + counts[c + 2]! === 0) continue;
+      const xv = xs[k]!;
+      if (Number.isNaN(xv) || xv < lo || xv > hi) continue;
+      const b = width > 0 ? Math.min(buckets - 1, Math.floor((xv - lo) / width)) : 0;
+      for (let j = 0; j < 3; j++) out[(r * buckets + b) * 3 + j]! += counts[c + j]!;
+    }
+  }
+  return { buckets, nonFinite: out };
+}

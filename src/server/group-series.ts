@@ -217,8 +217,8 @@ export async function groupSeries(
   return out;
 }
 
-/** One key's rows on a common grid, and (by step or time) the runs' non-finite counts. */
-type KeyGrid = MetricGrid & { counts?: LastGrid; rowOf?: Map<string, number> };
+/** One key's rows on a common grid, and the runs' non-finite counts on it. */
+type KeyGrid = MetricGrid;
 
 /**
  * Each run's values of `key` on the common step or time grid, gaps filled, and the runs'
@@ -229,7 +229,7 @@ async function stepOrTimeGrid(
   runs: readonly RunRecord[],
   key: string,
   q: Pick<GroupSeriesRequest, "x" | "xMin" | "xMax" | "buckets">,
-): Promise<(MetricGrid & { counts?: LastGrid; rowOf?: Map<string, number> }) | undefined> {
+): Promise<KeyGrid | undefined> {
   const range = await commonRange(store, runs, key, q);
   if (!range) return undefined;
   const [lo, hi] = range;

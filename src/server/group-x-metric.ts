@@ -6,6 +6,7 @@
  * metric's own range, so runs that log the metric at different step rates still line up.
  */
 import type { RunRecord, Store } from "../store/types.js";
+import { type NonFiniteGrid, placeNonFinite } from "./group-non-finite.js";
 import { commonRange, fillGaps, readGroupGrid } from "./group-reads.js";
 
 /** Each run's values on buckets of the x metric's range: `lo + k * width` is bucket k's edge. */
@@ -13,6 +14,9 @@ export interface MetricGrid {
   lo: number;
   width: number;
   rows: Map<string, Float64Array>;
+  /** The runs' NaN/±Infinity counts on the same buckets (rows as `rowOf` says), when any. */
+  counts?: NonFiniteGrid;
+  rowOf?: Map<string, number>;
 }
 
 /**
@@ -74,5 +78,7 @@ export async function metricGrid(
     }
     rows.set(p.id, fillGaps(row));
   }
-  return { lo, width, rows };
+  const counts = placeNonFinite(ys, placed.length, (r) => placed[r]!.at, lo, width, buckets);
+  if (!counts) return { lo, width, rows };
+  return { lo, width, rows, counts, rowOf: new Map(ys.runIds.map((id, r) => [id, r])) };
 }
