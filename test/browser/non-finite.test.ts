@@ -27,7 +27,7 @@ const dirty = (s: number) =>
 
 /**
  * Project "odd": run "clean" logs `finite`; run "dirty" the same with non-finite points; each
- * run's `config.side` is its id (two groups when grouped by it).
+ * run's `config.side` is its id (two groups when grouped by it); both log `epoch` = 2 × step.
  */
 async function fill(store: SqliteStore): Promise<void> {
   for (const [k, [id, f]] of (
@@ -44,7 +44,7 @@ async function fill(store: SqliteStore): Promise<void> {
         step: s,
         runtime: s,
         timestamp: T0 + s,
-        values: { loss: f(s) },
+        values: { loss: f(s), epoch: 2 * s },
       })),
     );
     await store.updateRun(id, { state: "finished" });
@@ -114,6 +114,20 @@ describe.skipIf(noBrowser)("dashboard: NaN/Infinity markers", () => {
     // Hiding the dirty run's line in the legend hides its markers.
     await page.click(`${panel} .legend [role="button"]:has-text("dirty")`);
     await page.waitForSelector(`${panel}[data-marks="0"]`);
+    await suite.done(page);
+  });
+
+  it("marks them against a logged metric on x, where the values are placed", async () => {
+    const page = await suite.open("/p/odd?sel=clean,dirty&keys=loss&xkey=epoch");
+    const panel = '.panel[data-key="loss"]';
+    await page.waitForSelector(`${panel}[data-marks="8"] canvas`);
+    expect(await page.getAttribute(panel, "data-non-finite")).toBe("nan:6,posInf:1,negInf:1");
+    // The +Infinity at step 20 sits at epoch 40.
+    const over = (await (await page.$(`${panel} .u-over`))!.boundingBox())!;
+    const [lo, hi] = (await page.getAttribute(panel, "data-x-range"))!.split("..").map(Number);
+    await page.mouse.move(over.x + ((40 - lo!) / (hi! - lo!)) * over.width, over.y + 30);
+    await page.waitForSelector(`${panel} .tip:not([hidden]) .tip-odd`);
+    expect(await page.textContent(`${panel} .tip`)).toMatch(/dirty\s+1 \+Inf/);
     await suite.done(page);
   });
 

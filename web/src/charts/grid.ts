@@ -254,11 +254,12 @@ export class ChartGrid {
         : undefined;
     const xKey = this.o.xKey;
     if (xKey) {
-      // Both keys over the same steps and buckets, so each point finds its x value.
-      const ask = (k: string) =>
-        series({ runs: ids, keys: [k], x: "step", ...shape, fields: ["last"] });
-      const [ys, xs] = await Promise.all([ask(key), ask(xKey)]);
-      return { runs: remapX(ys, xs).filter((s) => s.x.length > 0) };
+      // Both keys over the same steps and buckets, so each point finds its x value (and each
+      // NaN/±Infinity marker too).
+      const ask = (k: string, fields: SeriesField[]) =>
+        series({ runs: ids, keys: [k], x: "step", ...shape, fields });
+      const [ys, xs] = await Promise.all([ask(key, ["last", "nonFinite"]), ask(xKey, ["last"])]);
+      return { runs: remapX(ys, xs).filter((s) => s.x.length > 0 || s.nonFinite) };
     }
     const data: SeriesData[] =
       early ??

@@ -5,7 +5,7 @@
  * dropped; the result is sorted by x (a step metric that goes back, such as a reset epoch,
  * still draws left to right).
  */
-import type { SeriesData } from "../api.js";
+import type { NonFiniteColumns, SeriesData } from "../api.js";
 
 /** The index of the last entry of sorted `xs` that is <= `x`, or -1. */
 function lastAtOrBefore(xs: readonly number[], x: number): number {
@@ -20,6 +20,29 @@ function lastAtOrBefore(xs: readonly number[], x: number): number {
     } else hi = mid - 1;
   }
   return found;
+}
+
+/** NaN/±Infinity counts re-placed as the values are; those before the x metric's first value dropped. */
+function remapNonFinite(c: NonFiniteColumns, xm: SeriesData): NonFiniteColumns | undefined {
+  const out: NonFiniteColumns = { x: [], nan: [], posInf: [], negInf: [] };
+  const order: number[] = [];
+  const at: number[] = [];
+  for (let i = 0; i < c.x.length; i++) {
+    const j = lastAtOrBefore(xm.x, c.x[i]!);
+    const v = j < 0 ? undefined : xm.last[j];
+    if (v === undefined || !Number.isFinite(v)) continue;
+    order.push(i);
+    at.push(v);
+  }
+  const idx = order.map((_, k) => k).sort((a, b) => at[a]! - at[b]!);
+  for (const k of idx) {
+    const i = order[k]!;
+    out.x.push(at[k]!);
+    out.nan.push(c.nan[i]!);
+    out.posInf.push(c.posInf[i]!);
+    out.negInf.push(c.negInf[i]!);
+  }
+  return out.x.length > 0 ? out : undefined;
 }
 
 /** `ys` (series over steps) re-placed on `xs`'s values (the x metric's series over steps). */
@@ -37,6 +60,7 @@ export function remapX(ys: readonly SeriesData[], xs: readonly SeriesData[]): Se
     }
     rows.sort((a, b) => a.x - b.x);
     const pick = (col: number[]) => (col.length ? rows.map((r) => col[r.i]!) : []);
+    const nonFinite = xm && s.nonFinite ? remapNonFinite(s.nonFinite, xm) : undefined;
     return {
       run: s.run,
       key: s.key,
@@ -45,6 +69,7 @@ export function remapX(ys: readonly SeriesData[], xs: readonly SeriesData[]): Se
       max: pick(s.max),
       last: pick(s.last),
       count: pick(s.count),
+      ...(nonFinite ? { nonFinite } : {}),
     };
   });
 }
