@@ -95,8 +95,17 @@ export async function readGroupGrid(
     if (store instanceof PooledSqliteStore) return store.readLastGrid(q);
     return gridFromSeries(store, q);
   };
-  // One read on the event loop's own connection; slices where reads can run side by side.
-  if (store instanceof SqliteStore) return read(runs);
+  if (store instanceof SqliteStore) {
+    // Reads on the event loop's own connection block it: a slice at a time, letting the
+    // requests that came with this one (the runs page) be answered in between.
+    const parts: LastGrid[] = [];
+    for (const part of slices(runs, RUNS_PER_READ)) {
+      parts.push(readLastGridRows(store.db, gridOf(part)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return joinGrids(parts, range.buckets);
+  }
+  // Slices where reads can run side by side.
   const parts = await mapLimit(slices(runs, RUNS_PER_READ), READS_IN_FLIGHT, async (p) => read(p));
   return joinGrids(parts, range.buckets);
 }
