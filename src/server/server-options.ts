@@ -102,10 +102,11 @@ export interface ServerOptions {
 
 /**
  * Read threads for this machine: as many as leave two cores to the event loop (which ingests
- * and answers) and the database's writer, at most 2. Measured on 2 cores with 20 online writers
- * (`bench/reads-under-load.ts`): no threads answered the runs page and the live chart at p99
- * 38/42 ms, 2 threads at 50/56 ms — on a machine that small the threads take the event loop's
- * core instead of a spare one.
+ * and answers) and the database's writer, at most 2. Measured on 2 quiet cores with 20 online
+ * writers (`bench/reads-under-load.ts`): no threads answered the runs page and the live chart at
+ * p99 38/42 ms, 2 threads at 50/56 ms — on a machine that small the threads take the event
+ * loop's core instead of a spare one. (On 2 cores shared with other work, load 13, both missed
+ * by far and the threads had shorter tails: give such a server `readThreads: 2` or more cores.)
  *
  * @example
  * ```ts
