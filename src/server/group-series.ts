@@ -1,10 +1,11 @@
 /**
  * `POST /api/series/groups`: grouped charts over EVERY run of each group, in one request. The
- * server reads each run's bucketed series (`Store.readSeries`, so any backend serves it, and
- * SQLite's bucket cache is shared with the plain charts), puts each run's per-bucket last
- * value on one common x grid (gaps inside a run's own range interpolated, so a run that logs
- * less often still counts), and per bucket sends the group's mean, std, min, max, a chosen
- * percentile band and how many runs had a value.
+ * server reads each run's last value per bucket of one common x grid (`group-reads.ts`: on
+ * SQLite straight from the chunks, `last-grid.ts`; on any other store from `Store.readSeries`),
+ * by step, time, time since start, or a logged metric (`group-x-metric.ts`), fills the gaps
+ * inside a run's own range (so a run that logs less often still counts), and per bucket sends
+ * the group's mean, std, min, max, a chosen percentile band, how many runs had a value, and
+ * the NaN/±Infinity counts (`group-non-finite.ts`).
  */
 import type { Context, Hono } from "hono";
 import * as v from "valibot";
