@@ -50,6 +50,9 @@ const uniformWeights = (n: number) => new Array<number>(n).fill(1);
  */
 export const BASELINE: Partial<TPEOptions> = { goodWeights: "equal", incumbentCandidates: 0 };
 
+/** The round-3 defaults (rank-weighted good kernels, 8 incumbent candidates) over {@link BASELINE}. */
+const ROUND3: Partial<TPEOptions> = { goodWeights: "rank", incumbentCandidates: 8 };
+
 export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   default: {},
   "scale0.1-min0.01": { bandwidthScale: 0.1 },
@@ -106,6 +109,48 @@ export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   "spread-max0.25-local4": {
     spreadBandwidth: { factor: 0.25, combine: "max" },
     localSearchRounds: 4,
+  },
+  // Round 4: rotated (full-covariance) kernels for l(x), on top of the round-3 defaults; run
+  // with `--against rankGood-incumbent8` so they are compared with the current defaults. The
+  // first screen shrank the correlations only (toward the diagonal, ν = c pseudo-points).
+  "cov-shape0.7": {
+    ...ROUND3,
+    covarianceKernels: { scale: "shape", factor: 0.7, target: "diagonal" },
+  },
+  "cov-shape1": { ...ROUND3, covarianceKernels: { scale: "shape", factor: 1, target: "diagonal" } },
+  "cov-shape1.5": {
+    ...ROUND3,
+    covarianceKernels: { scale: "shape", factor: 1.5, target: "diagonal" },
+  },
+  "cov-shape2": { ...ROUND3, covarianceKernels: { scale: "shape", factor: 2, target: "diagonal" } },
+  "cov-scott0.25": {
+    ...ROUND3,
+    covarianceKernels: { scale: "scott", factor: 0.25, target: "diagonal" },
+  },
+  "cov-scott0.5": {
+    ...ROUND3,
+    covarianceKernels: { scale: "scott", factor: 0.5, target: "diagonal" },
+  },
+  // Round 4b: shrinkage toward isotropy (pseudo-points per dimension), after the first screen.
+  "cov-shape1-diag-shrink3": {
+    ...ROUND3,
+    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 3, target: "diagonal" },
+  },
+  "cov-shape1-shrink1": {
+    ...ROUND3,
+    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 1 },
+  },
+  "cov-shape1-shrink3": {
+    ...ROUND3,
+    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 3 },
+  },
+  "cov-shape1-shrink10": {
+    ...ROUND3,
+    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 10 },
+  },
+  "cov-shape1.5-shrink3": {
+    ...ROUND3,
+    covarianceKernels: { scale: "shape", factor: 1.5, shrinkage: 3 },
   },
 };
 
@@ -184,15 +229,21 @@ function list(name: string, fallback: number[]): number[] {
   return i > 0 ? process.argv[i + 1].split(",").map(Number) : fallback;
 }
 
+/** The candidates to run, the reference first (`default`, or `--against NAME`). */
 function candidateNames(): string[] {
+  const at = process.argv.indexOf("--against");
+  const against = at > 0 ? process.argv[at + 1] : "default";
   const i = process.argv.indexOf("--only");
-  if (i < 0) return Object.keys(CANDIDATES);
-  const asked = process.argv[i + 1].split(",");
-  for (const n of asked) if (!(n in CANDIDATES)) throw new Error(`unknown candidate ${n}`);
-  return ["default", ...asked.filter((n) => n !== "default")];
+  const asked = i < 0 ? Object.keys(CANDIDATES) : process.argv[i + 1].split(",");
+  for (const n of [against, ...asked])
+    if (!(n in CANDIDATES)) throw new Error(`unknown candidate ${n}`);
+  return [against, ...asked.filter((n) => n !== against)];
 }
 
-/** Mean rank, median-beats count and Mann-Whitney verdicts against the default, per candidate. */
+/**
+ * Mean rank, median-beats count and Mann-Whitney verdicts against the reference (the first of
+ * `names`), per candidate.
+ */
 function summarize(names: string[], bests: Bests, problemCount: number) {
   const rankSum = new Array<number>(names.length).fill(0);
   const vsDefault = names.map(() => ({ win: 0, tie: 0, loss: 0, betterMedian: 0 }));
@@ -260,10 +311,11 @@ async function main(): Promise<void> {
         tried,
         picked: picked.candidate,
         baseline: BASELINE,
+        against: names[0],
         decision:
-          picked.candidate === "default"
-            ? "keep the baseline: no candidate ranked ahead of it"
-            : `${picked.candidate} ranked ahead of the baseline`,
+          picked.candidate === names[0]
+            ? `keep ${names[0]}: no candidate ranked ahead of it`
+            : `${picked.candidate} ranked ahead of ${names[0]}`,
       },
       null,
       1,

@@ -50,7 +50,9 @@ export function groupEstimators(
   const bad = Array.from(picks, (pick) => active.trials[pick]);
   const widen = Float64Array.from(bad, (o) => (o.failed ? FAILED_WIDEN : 1));
   const l = new Parzen(group.dims, goodRows, good.trials.length, good.weights, parzen);
-  const g = new Parzen(group.dims, rowsOf(group, bad), bad.length, weights, parzen, widen);
+  // Rotated kernels are for l(x) only: the bad trials fill the space, with no valley to follow.
+  const gOptions = parzen.covariance ? { ...parzen, covariance: undefined } : parzen;
+  const g = new Parzen(group.dims, rowsOf(group, bad), bad.length, weights, gOptions, widen);
   return { l, g, incumbent: bestOne(good.trials) };
 }
 

@@ -13,7 +13,15 @@
 
 import type { Rng } from "../rng.js";
 import { jointWidth, neighbourBandwidths } from "./bandwidths.js";
+import {
+  type CovarianceOptions,
+  type SharedKernel,
+  sampleShared,
+  sharedKernel,
+  whitenInto,
+} from "./covariance.js";
 import { logMass, normCdfFast, sampleTruncated } from "./normal.js";
+import { choiceTables, distinctPairs } from "./parzen-tables.js";
 
 /** One dimension of the estimator's domain. */
 export type Dim =
@@ -47,6 +55,12 @@ export interface ParzenOptions {
    * concentrate; "max": wider while they are spread out; "only": the spread width alone). Absent: `bandwidthScale` alone.
    */
   readonly spread?: { readonly factor: number; readonly combine: "min" | "max" | "only" };
+  /**
+   * Joint kernels share one full bandwidth matrix over the continuous dimensions, shaped by
+   * the observations' covariance (covariance.ts), instead of diagonal widths. Only with
+   * `multivariate`, two or more continuous dimensions and two or more observations.
+   */
+  readonly covariance?: CovarianceOptions;
 }
 
 /** The prior kernel sits in the middle of the domain and spans all of it. */
@@ -75,12 +89,15 @@ export class Parzen {
   readonly #catLogP: Float64Array[] = [];
   readonly #catCum: Float64Array[] = [];
   readonly #cumW: Float64Array;
-  /**
-   * Per numeric dim (discrete ones only): each kernel's index among the distinct (mu, sigma)
-   * pairs of that dim, and those pairs. Discrete kernels repeat a lot (many trials share an
-   * int value), and a cell's mass costs two CDFs, so each distinct pair is scored once.
-   */
+  /** Per numeric dim (discrete ones only): its distinct kernels (parzen-tables.ts). */
   readonly #distinct: ({ of: Int32Array; mu: number[]; sigma: number[] } | undefined)[] = [];
+  /** The rotated kernels' shared matrix over the continuous dims, when `covariance` applies. */
+  readonly #shared: SharedKernel | undefined;
+  /** Dimension indices of the continuous (float) dims, in order. */
+  readonly #floats: number[] = [];
+  /** Per observation: its continuous coordinates, raw and whitened by the shared matrix. */
+  #sharedMu = new Float64Array(0);
+  #sharedWhite = new Float64Array(0);
 
   /**
    * @param observations `nObs` rows of `dims.length` values, flat.
@@ -101,6 +118,7 @@ export class Parzen {
       else {
         this.#numeric.push(i);
         this.#continuous.push(d.kind === "float");
+        if (d.kind === "float") this.#floats.push(i);
       }
     });
     const d = dims.length;
@@ -132,6 +150,9 @@ export class Parzen {
     const sigmaA = this.#sigma;
     const invA = this.#invSigma;
     const constant = this.#constant;
+    this.#shared = this.#fitShared(observations, nObs, weights, options, minSigma, shrink);
+    const shared = this.#shared;
+    let floatAt = 0;
     for (let j = 0; j < nNum; j++) {
       const dim = this.#numeric[j];
       const continuous = this.#continuous[j];
@@ -143,11 +164,15 @@ export class Parzen {
       const width = jointWidth(scott, shrink, mus, nObs, weights, options.spread);
       let lastSigma = Number.NaN;
       let logSigma = 0;
+      const rotated = shared !== undefined && continuous;
       for (let i = 0; i < k; i++) {
         const mu = mus[i];
         const raw =
           i === nObs ? PRIOR_SIGMA : (sigmas ? sigmas[i] : width) * (widen ? widen[i] : 1);
-        const sigma = Math.min(1, Math.max(minSigma, raw));
+        const sigma =
+          rotated && i < nObs
+            ? Math.min(1, shared.marginal[floatAt])
+            : Math.min(1, Math.max(minSigma, raw));
         const at = i * nNum + j;
         muA[at] = mu;
         sigmaA[at] = sigma;
@@ -155,7 +180,9 @@ export class Parzen {
         // The truncation's normaliser; a kernel 8σ inside both ends loses < 1e-15 of its mass.
         const inside = mu > 8 * sigma && 1 - mu > 8 * sigma;
         let c = inside ? 0 : -Math.log(normCdfFast((1 - mu) / sigma) - normCdfFast(-mu / sigma));
-        if (continuous) {
+        if (rotated && i < nObs)
+          c -= LOG_SQRT_2PI; // log det L is added once, below
+        else if (continuous) {
           // Joint kernels share one width: take its log once.
           if (sigma !== lastSigma) {
             lastSigma = sigma;
@@ -165,59 +192,42 @@ export class Parzen {
         }
         constant[i] += c;
       }
+      if (continuous) floatAt++;
     }
+    if (shared) for (let i = 0; i < nObs; i++) constant[i] -= shared.logDetL;
 
-    for (let j = 0; j < nNum; j++) {
-      if (this.#continuous[j]) {
-        this.#distinct.push(undefined);
-        continue;
-      }
-      const byMu = new Map<number, number[]>();
-      const of = new Int32Array(k);
-      const m: number[] = [];
-      const sd: number[] = [];
-      for (let i = 0; i < k; i++) {
-        const mu = muA[i * nNum + j];
-        const sigma = sigmaA[i * nNum + j];
-        let same = byMu.get(mu);
-        if (!same) {
-          same = [];
-          byMu.set(mu, same);
-        }
-        let u = same.find((v) => sd[v] === sigma);
-        if (u === undefined) {
-          u = m.length;
-          same.push(u);
-          m.push(mu);
-          sd.push(sigma);
-        }
-        of[i] = u;
-      }
-      this.#distinct.push({ of, mu: m, sigma: sd });
-    }
-
+    for (let j = 0; j < nNum; j++)
+      this.#distinct.push(this.#continuous[j] ? undefined : distinctPairs(muA, sigmaA, k, nNum, j));
     for (const dim of this.#categorical) {
       const n = (dims[dim] as { n: number }).n;
-      const logP = new Float64Array(k * n);
-      const cum = new Float64Array(k * n);
-      // Each observation's kernel: its choice, plus priorWeight/k spread over all choices.
-      const smooth = options.priorWeight / k;
-      for (let i = 0; i < k; i++) {
-        const row = new Float64Array(n).fill(i === nObs ? 1 : smooth);
-        if (i < nObs) row[observations[i * d + dim]] += 1;
-        let sum = 0;
-        for (let c = 0; c < n; c++) sum += row[c];
-        let run = 0;
-        for (let c = 0; c < n; c++) {
-          const p = row[c] / sum;
-          logP[i * n + c] = Math.log(p);
-          run += p;
-          cum[i * n + c] = run;
-        }
-      }
-      this.#catLogP.push(logP);
-      this.#catCum.push(cum);
+      const tables = choiceTables(observations, d, dim, n, nObs, options.priorWeight);
+      this.#catLogP.push(tables.logP);
+      this.#catCum.push(tables.cum);
     }
+  }
+
+  /** The shared rotated kernel, when `options.covariance` applies; else undefined. */
+  #fitShared(
+    observations: ArrayLike<number>,
+    nObs: number,
+    weights: ArrayLike<number>,
+    options: ParzenOptions,
+    minSigma: number,
+    shrink: number,
+  ): SharedKernel | undefined {
+    const c = this.#floats.length;
+    if (!options.covariance || !options.multivariate || c < 2 || nObs < 2) return undefined;
+    const d = this.dims.length;
+    const rows = new Float64Array(nObs * c);
+    for (let i = 0; i < nObs; i++)
+      for (let a = 0; a < c; a++) rows[i * c + a] = observations[i * d + this.#floats[a]];
+    const width = Math.min(1, Math.max(minSigma, options.bandwidthScale * shrink));
+    const kernel = sharedKernel(rows, c, nObs, weights, width, shrink, options.covariance);
+    const ident = Array.from({ length: c }, (_, a) => a);
+    this.#sharedMu = rows;
+    this.#sharedWhite = new Float64Array(nObs * c);
+    for (let i = 0; i < nObs; i++) whitenInto(kernel, rows, i * c, ident, this.#sharedWhite, i * c);
+    return kernel;
   }
 
   /**
@@ -243,7 +253,13 @@ export class Parzen {
     const out = new Float64Array(n * d);
     for (let p = 0; p < n; p++) {
       const from = kernel ?? pick(this.#cumW, 0, this.kernels, rng.next());
+      const shared = this.#shared !== undefined && from < this.kernels - 1;
+      if (shared) {
+        const c = this.#floats.length;
+        sampleShared(this.#shared, this.#sharedMu, from * c, rng, out, p * d, this.#floats);
+      }
       for (let j = 0; j < nNum; j++) {
+        if (shared && this.#continuous[j]) continue;
         const at = from * nNum + j;
         out[p * d + this.#numeric[j]] = sampleTruncated(this.#mu[at], this.#sigma[at], rng);
       }
@@ -281,7 +297,8 @@ export class Parzen {
     for (let j = 0; j < nNum; j++) {
       const dim = numeric[j];
       if (continuous[j]) {
-        for (let i = 0; i < k; i++) {
+        // Rotated observation kernels are scored together below; only the prior stays here.
+        for (let i = this.#shared ? k - 1 : 0; i < k; i++) {
           const m = mu[i * nNum + j];
           const s = inv[i * nNum + j];
           for (let p = 0; p < n; p++) {
@@ -309,6 +326,7 @@ export class Parzen {
         }
       }
     }
+    if (this.#shared) this.#scoreShared(points, n, terms);
     this.#categorical.forEach((dim, c) => {
       const nc = (this.dims[dim] as { n: number }).n;
       const logP = this.#catLogP[c];
@@ -330,6 +348,26 @@ export class Parzen {
       out[p] = max + Math.log(sum);
     }
     return out;
+  }
+
+  /** Adds each rotated observation kernel's −½‖L⁻¹(x − μ)‖² to `terms` (kernel-major rows). */
+  #scoreShared(points: Float64Array, n: number, terms: Float64Array): void {
+    const shared = this.#shared as SharedKernel;
+    const c = shared.c;
+    const k = this.kernels;
+    const white = new Float64Array(n * c);
+    for (let p = 0; p < n; p++)
+      whitenInto(shared, points, p * this.dims.length, this.#floats, white, p * c);
+    const mus = this.#sharedWhite;
+    for (let i = 0; i < k - 1; i++)
+      for (let p = 0; p < n; p++) {
+        let q = 0;
+        for (let a = 0; a < c; a++) {
+          const z = white[p * c + a] - mus[i * c + a];
+          q += z * z;
+        }
+        terms[p * k + i] -= 0.5 * q;
+      }
   }
 }
 

@@ -7,6 +7,7 @@
 import { OptionError, optionKeys } from "../../shared/options.js";
 import { OPTIMIZER_OPTION_FLAGS, type OptimizerOptions } from "../base-optimizer.js";
 import type { AcquisitionOptions } from "./acquisition.js";
+import type { CovarianceOptions } from "./covariance.js";
 import { defaultGamma, defaultWeights } from "./good-bad-split.js";
 import type { ParzenOptions } from "./parzen.js";
 
@@ -146,6 +147,16 @@ export interface TPEOptions extends OptimizerOptions {
    */
   readonly goodWeights?: "equal" | "rank";
   /**
+   * Rotated kernels for l(x): the good trials' kernels share one full bandwidth matrix over the
+   * float parameters of a joint group, shaped by the good trials' weighted covariance (shrunk
+   * toward isotropy or its diagonal: `shrinkage`, `target`), so l(x) can follow a valley
+   * the axes do not. `scale: "shape"` keeps the diagonal kernels' volume (× `factor`);
+   * `"scott"` is Scott's rule in matrix form, `factor`² · n^(-2/(d+4)) · Σ. g(x) stays
+   * diagonal. Unset: diagonal kernels.
+   * @defaultValue undefined
+   */
+  readonly covarianceKernels?: CovarianceOptions;
+  /**
    * Perturbations per local-search round.
    * @defaultValue 8
    */
@@ -199,6 +210,7 @@ export const TPE_KEYS = optionKeys<TPEOptions>({
   localSearchRounds: true,
   localSearchPoints: true,
   goodWeights: true,
+  covarianceKernels: true,
 });
 
 /** The kernels' options, checked, with defaults (some depend on the number of metrics). */
@@ -215,6 +227,21 @@ export function parzenOf(options: TPEOptions, metrics: number): ParzenOptions {
   const spread = options.spreadBandwidth;
   if (spread !== undefined && !(spread.factor > 0 && SPREAD_COMBINE.includes(spread.combine)))
     throw invalid("spreadBandwidth", 'a factor > 0 and combine "min", "max" or "only"', spread);
+  const covariance = options.covarianceKernels;
+  if (
+    covariance !== undefined &&
+    !(
+      covariance.factor > 0 &&
+      (covariance.scale === "shape" || covariance.scale === "scott") &&
+      (covariance.shrinkage === undefined || covariance.shrinkage >= 0) &&
+      (covariance.target === undefined || COVARIANCE_TARGETS.includes(covariance.target))
+    )
+  )
+    throw invalid(
+      "covarianceKernels",
+      'a factor > 0, scale "shape" or "scott", shrinkage >= 0, target "isotropic" or "diagonal"',
+      covariance,
+    );
   return {
     priorWeight,
     multivariate,
@@ -222,10 +249,12 @@ export function parzenOf(options: TPEOptions, metrics: number): ParzenOptions {
     minBandwidth,
     bandwidthScale,
     spread,
+    covariance,
   };
 }
 
 const SPREAD_COMBINE: readonly string[] = ["min", "max", "only"];
+const COVARIANCE_TARGETS: readonly string[] = ["isotropic", "diagonal"];
 
 /** The acquisition's options, checked, with defaults. */
 export function acquisitionOf(options: TPEOptions): AcquisitionOptions {
