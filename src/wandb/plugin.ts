@@ -6,10 +6,12 @@
  * @module
  */
 
+import { join, resolve } from "node:path";
 import { type Future, moduleOf } from "../scheduling/executors/executor.js";
 import { WorkerPool } from "../scheduling/executors/pool.js";
 import { type AnyFn, Plugin, type Task } from "../scheduling/task.js";
 import { checkOptionKeys, optionKeys } from "../shared/options.js";
+import { WalCheckpointer } from "../store/sqlite/checkpointer.js";
 import { defaultStoreDir } from "../track/init-options.js";
 import { randomId } from "../track/run-id.js";
 import type { Trial, TrialJSON } from "../trial/trial.js";
@@ -185,6 +187,7 @@ export class WandbTrialTracker extends Plugin {
       return [fn, args];
     }
     const runId = randomId();
+    const hostCheckpoints = this.#checkpointing();
     this.#submitting = {
       runId,
       trialName: trial.name,
@@ -192,8 +195,33 @@ export class WandbTrialTracker extends Plugin {
       submittedAt: Date.now(),
     };
     const given = wrappers![at]!;
-    const mine = { ...given, options: { ...(given.options as WrapperOptions), runId } };
+    const mine = {
+      ...given,
+      options: { ...(given.options as WrapperOptions), runId, hostCheckpoints },
+    };
     return [fn, [ref, trial, wrappers!.map((w, i) => (i === at ? mine : w))]];
+  }
+
+  /** The thread checkpointing the store's WAL while the scheduler runs trials on a pool. */
+  #checkpointer: WalCheckpointer | null = null;
+
+  /**
+   * Starts the store's WAL checkpointer (if not running) and returns its file: the pool's
+   * workers then leave checkpoints to it, off their trials' commits (store/sqlite/checkpointer.ts).
+   */
+  #checkpointing(): string {
+    if (!this.#checkpointer) {
+      const file = join(resolve(this.params.dir ?? defaultStoreDir()), "amltk.db");
+      this.#checkpointer = new WalCheckpointer(file);
+    }
+    return this.#checkpointer.file;
+  }
+
+  /** Stops the checkpointer when the scheduler ends; resolves once its thread has exited. */
+  async #stopCheckpointer(): Promise<void> {
+    const checkpointer = this.#checkpointer;
+    this.#checkpointer = null;
+    await checkpointer?.stop();
   }
 
   /**
@@ -205,7 +233,10 @@ export class WandbTrialTracker extends Plugin {
     const options = this.#lastOptions;
     this.#lastOptions = null;
     if (this.params.mode === "disabled") return;
-    if (options && task.scheduler.executor instanceof WorkerPool) this.#onLocalPool.add(options);
+    if (options && task.scheduler.executor instanceof WorkerPool) {
+      this.#onLocalPool.add(options);
+      task.scheduler.on("onFinished", () => void this.#stopCheckpointer());
+    }
     task.on("onSubmitted", (f) => {
       if (this.#submitting) this.#inWorkers.set(f, this.#submitting);
       this.#submitting = null;

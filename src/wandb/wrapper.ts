@@ -9,6 +9,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ModuleRef } from "../scheduling/executors/executor.js";
+import { markHostCheckpointed } from "../store/sqlite/checkpointer.js";
 import type { SqliteStore } from "../store/sqlite/index.js";
 import { init, initTrialRun, type Run } from "../track/index.js";
 import { defaultStoreDir } from "../track/init-options.js";
@@ -28,6 +29,11 @@ export interface WrapperOptions {
   modify?: ModuleRef;
   /** The run's id, given by the host for a trial sent to a worker (`WandbTrialTracker.preSubmit`). */
   runId?: string;
+  /**
+   * The store file whose WAL the host checkpoints (a local worker pool's offline runs,
+   * `WandbTrialTracker.preSubmit`): this worker's connections to it leave checkpoints to the host.
+   */
+  hostCheckpoints?: string;
 }
 
 /**
@@ -146,6 +152,7 @@ export async function wandbTrialWrapper(
   const modify = await resolveModify(options.modify);
   if (modify) params = applyModify(modify, trial, params);
   const dir = params.dir ?? defaultStoreDir();
+  if (options.hostCheckpoints !== undefined) markHostCheckpointed(options.hostCheckpoints);
   // With a host-given id (a local worker pool), the host records the run if the worker dies
   // before the run's first write, so the row can wait for that write (one commit per short
   // trial). Elsewhere (in-process, a queue) the row is committed at init as with `init`.

@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { StoreError } from "../types.js";
+import { walAutocheckpointOf } from "./checkpointer.js";
 import { BUSY_TIMEOUT_MS, type Db, rememberPath, withRetry } from "./connection.js";
 import { canFallBackToReading, openForReading, storeWriteError } from "./faults.js";
 import { MIGRATIONS, migrate } from "./migrations.js";
@@ -73,7 +74,7 @@ function openForWriting(dir: string, file: string): Db {
   mkdirSync(dir, { recursive: true });
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS, nativeBinding: nativeBinding() });
   try {
-    configure(db);
+    configure(db, file);
     return db;
   } catch (err) {
     db.close();
@@ -81,7 +82,7 @@ function openForWriting(dir: string, file: string): Db {
   }
 }
 
-function configure(db: Db): void {
+function configure(db: Db, file: string): void {
   withRetry(() => db.pragma("journal_mode = WAL"));
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   // Durability: WAL + NORMAL syncs at checkpoints, not at every commit. A commit survives the
@@ -93,5 +94,9 @@ function configure(db: Db): void {
   // appends, so 4 MB keeps its peak RSS low without slowing reads of recent chunks.
   db.pragma("cache_size = -4000");
   db.pragma("foreign_keys = OFF");
+  // A host checkpoints this file off the commit path (checkpointer.ts): wait longer before
+  // checkpointing here, so a worker's commit rarely carries a checkpoint.
+  const walPages = walAutocheckpointOf(file);
+  if (walPages !== undefined) db.pragma(`wal_autocheckpoint = ${walPages}`);
   migrate(db);
 }
