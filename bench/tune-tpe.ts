@@ -45,10 +45,15 @@ const uniformWeights = (n: number) => new Array<number>(n).fill(1);
  */
 /**
  * What every candidate below changes: the round-2 defaults (equal good-trial weights, no
- * incumbent candidates), so the candidates and the baseline `default` mean the same runs after
- * round 3 changed the defaults (to `rankGood-incumbent8`).
+ * incumbent candidates, diagonal kernels), so the candidates and the baseline `default` mean
+ * the same runs after round 3 changed the defaults (to `rankGood-incumbent8`) and round 4 (to
+ * `cov-shape1-shrink3`).
  */
-export const BASELINE: Partial<TPEOptions> = { goodWeights: "equal", incumbentCandidates: 0 };
+export const BASELINE: Partial<TPEOptions> = {
+  goodWeights: "equal",
+  incumbentCandidates: 0,
+  covarianceKernels: false,
+};
 
 /** The round-3 defaults (rank-weighted good kernels, 8 incumbent candidates) over {@link BASELINE}. */
 const ROUND3: Partial<TPEOptions> = { goodWeights: "rank", incumbentCandidates: 8 };
@@ -140,6 +145,10 @@ export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
     ...ROUND3,
     covarianceKernels: { scale: "shape", factor: 1, shrinkage: 1 },
   },
+  "cov-shape1-shrink2": {
+    ...ROUND3,
+    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 2 },
+  },
   "cov-shape1-shrink3": {
     ...ROUND3,
     covarianceKernels: { scale: "shape", factor: 1, shrinkage: 3 },
@@ -147,6 +156,31 @@ export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   "cov-shape1-shrink10": {
     ...ROUND3,
     covarianceKernels: { scale: "shape", factor: 1, shrinkage: 10 },
+  },
+  "cov-shape1-shrink0.5": {
+    ...ROUND3,
+    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 0.5 },
+  },
+  "cov-shape1-shrink0.25": {
+    ...ROUND3,
+    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 0.25 },
+  },
+  "cov-shape0.8-shrink1": {
+    ...ROUND3,
+    covarianceKernels: { scale: "shape", factor: 0.8, shrinkage: 1 },
+  },
+  "cov-shape1.2-shrink1": {
+    ...ROUND3,
+    covarianceKernels: { scale: "shape", factor: 1.2, shrinkage: 1 },
+  },
+  "cov-shape1-shrink1-incumbent16": {
+    ...ROUND3,
+    incumbentCandidates: 16,
+    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 1 },
+  },
+  "cov-shape1-shrink5": {
+    ...ROUND3,
+    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 5 },
   },
   "cov-shape1.5-shrink3": {
     ...ROUND3,

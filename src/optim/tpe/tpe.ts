@@ -4,7 +4,8 @@
  * kernels, per-condition groups for conditional parameters, a constant liar for trials still
  * running — written from the papers and the documentation; plus, with one metric, rank-weighted
  * good kernels and candidates drawn around the best trial (chosen on the BBOB training suite,
- * bench/tune-tpe.ts round 3). The steps: split (good-bad-split.ts), per-group estimators
+ * bench/tune-tpe.ts round 3), and rotated (full-covariance) good kernels that follow a valley
+ * the axes do not (covariance.ts, round 4). The steps: split (good-bad-split.ts), per-group estimators
  * (group-estimators.ts), acquisition (acquisition.ts); options in tpe-options.ts.
  *
  * @module
