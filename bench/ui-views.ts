@@ -17,6 +17,7 @@
  */
 import type { Browser } from "playwright-core";
 import type { Store } from "../src/store/types.js";
+import { loadBreakdown, medians } from "./ui-breakdown.js";
 
 export const LONG_PROJECT = "bench-long";
 const LONG_RUN = "long100k";
@@ -127,24 +128,32 @@ export async function measureGroupsAndZoom(
   out.zoomSeriesQuery = { p50: quantile(zoom, 0.5), p95: quantile(zoom, 0.95), n: zoom.length };
   if (!browser) return out;
 
-  const groupedPage = async (): Promise<number> => {
+  const groupedPage = async (breakdowns?: Record<string, number>[]): Promise<number> => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(`${base}/#/p/${project}?keys=m0&by=group`);
     await page.waitForSelector('.panel[data-key="m0"][data-series-count="4"]', { timeout: 60_000 });
     await page.waitForFunction(() => performance.getEntriesByName("amltk:chart").length > 0);
     const t = await page.evaluate(() => performance.getEntriesByName("amltk:chart")[0]!.startTime);
+    // As source text: tsx's `__name(...)` wrappers are not defined in the page.
+    if (breakdowns)
+      breakdowns.push(await page.evaluate(`((__name) => (${loadBreakdown})())((f) => f)`));
     await page.close();
     return t;
   };
   const coldPages: number[] = [];
   const warmPages: number[] = [];
+  const coldBreakdowns: Record<string, number>[] = [];
+  const warmBreakdowns: Record<string, number>[] = [];
   for (let i = 0; i < repeat; i++) {
     await touch();
-    coldPages.push(await groupedPage());
-    warmPages.push(await groupedPage());
+    coldPages.push(await groupedPage(coldBreakdowns));
+    warmPages.push(await groupedPage(warmBreakdowns));
   }
   out.groupedChart1000RunsColdMs = stats(coldPages);
   out.groupedChart1000RunsWarmMs = stats(warmPages);
+  out.groupedChart1000RunsColdBreakdown = medians(coldBreakdowns);
+  out.groupedChart1000RunsWarmBreakdown = medians(warmBreakdowns);
+  if (process.env.AMLTK_BENCH_ONLY === "grouped") return out;
 
   const zoomed: number[] = [];
   for (let i = 0; i < repeat; i++) {

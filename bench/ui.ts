@@ -23,6 +23,7 @@
  */
 import { rmSync } from "node:fs";
 import { buildDashboard, CHROMIUM, hasChromium, launchChromium } from "../test/browser/browser.js";
+import { loadBreakdown, medians } from "./ui-breakdown.js";
 import { openBenchStore, serveInChild } from "./ui-store.js";
 import { addLongRun, groupAndZoomGoals, measureGroupsAndZoom, touchStore } from "./ui-views.js";
 
@@ -48,67 +49,6 @@ async function post(url: string, body: unknown): Promise<number> {
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`${url}: ${res.status}`);
   return performance.now() - t;
-}
-
-/**
- * Where a chart page load spends its time, from Resource Timing and the app's marks: ms from
- * navigation start (`*At`), durations (`*Ms`) and body sizes (`*Bytes`). Runs in the page.
- * `serverWait` is request sent to first byte: on the single-threaded server it includes the
- * time the request waited behind earlier ones.
- */
-function loadBreakdown(): Record<string, number> {
-  const out: Record<string, number> = {};
-  const r1 = (x: number) => Math.round(x * 10) / 10;
-  const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
-  out.htmlResponseEndAt = r1(nav.responseEnd);
-  out.domContentLoadedAt = r1(nav.domContentLoadedEventStart);
-  const res = performance.getEntriesByType("resource") as PerformanceResourceTiming[];
-  const name = (e: PerformanceResourceTiming): string | undefined => {
-    const u = new URL(e.name);
-    // Absent when the build inlines them into index.html (web/inline-assets.ts).
-    if (u.pathname.endsWith(".js")) return "script";
-    if (u.pathname.endsWith(".css")) return "css";
-    if (u.pathname.endsWith("/api/series")) return "series";
-    if (u.pathname.endsWith("/api/runs")) {
-      const limit = Number(u.searchParams.get("limit") ?? "100");
-      return limit <= 100 ? "runsFirstPage" : "runsAll";
-    }
-    return undefined;
-  };
-  for (const e of res) {
-    const n = name(e);
-    if (!n) continue;
-    // More than one means the app did not take index.html's early response (a second query).
-    out[`${n}Requests`] = (out[`${n}Requests`] ?? 0) + 1;
-    if (`${n}StartAt` in out) continue;
-    out[`${n}StartAt`] = r1(e.startTime);
-    // A new connection: 0 when the request reused one (on the server, accept waits for the
-    // event loop like any request).
-    out[`${n}ConnectMs`] = r1(e.connectEnd - e.connectStart);
-    out[`${n}RequestSentAt`] = r1(e.requestStart);
-    out[`${n}FirstByteAt`] = r1(e.responseStart);
-    out[`${n}ResponseEndAt`] = r1(e.responseEnd);
-    out[`${n}ServerWaitMs`] = r1(e.responseStart - e.requestStart);
-    out[`${n}Bytes`] = e.encodedBodySize;
-    // The handler's own time (the server's `Server-Timing: app`): the rest of the wait is
-    // queueing and the network stack.
-    const app = e.serverTiming.find((t) => t.name === "app");
-    if (app) out[`${n}ServerWorkMs`] = r1(app.duration);
-  }
-  for (const m of performance.getEntriesByType("mark"))
-    if (m.name.startsWith("amltk:")) out[`mark ${m.name.slice(6)}`] = r1(m.startTime);
-  return out;
-}
-
-/** Per field, the median over page loads. */
-function medians(rows: Record<string, number>[]): Record<string, number> {
-  const fields = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  return Object.fromEntries(
-    fields.map((f) => {
-      const xs = rows.map((r) => r[f]).filter((x): x is number => x !== undefined);
-      return [f, quantile(xs, 0.5)];
-    }),
-  );
 }
 
 async function main(): Promise<void> {

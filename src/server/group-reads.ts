@@ -5,15 +5,19 @@
  * (a slice of the runs each): a store that reads in parallel (SQLite's read threads,
  * PostgreSQL's connection pool) then works on them side by side instead of one after another.
  */
+
+import type { Db } from "../store/sqlite/connection.js";
 import { SqliteStore } from "../store/sqlite/index.js";
 import {
   keyRangeRows,
+  keyVersionRows,
   type LastGrid,
   type LastGridQuery,
   readLastGridRows,
 } from "../store/sqlite/last-grid.js";
 import { PooledSqliteStore } from "../store/sqlite/read-pool-store.js";
 import type { RunRecord, SeriesBucket, Store } from "../store/types.js";
+import { type GridShape, GroupRowCache } from "./group-row-cache.js";
 
 /** The x axis of a grouped chart, in the API's unit: steps, or epoch ms, or ms since start. */
 export type GroupX = "step" | "time" | "relative";
@@ -72,6 +76,87 @@ function slices<T>(items: readonly T[], size: number): T[][] {
  * runs (in its read threads when it has them); any other store from its bucketed series.
  */
 export async function readGroupGrid(
+  store: Store,
+  runs: readonly RunRecord[],
+  key: string,
+  x: GroupX,
+  range: { lo: number; hi: number; buckets: number },
+): Promise<LastGrid> {
+  const db = sqliteDb(store);
+  if (!db) return readGrid(store, runs, key, x, range);
+  // SQLite: the rows of runs whose points did not change since an earlier request come from
+  // the row cache; only the others are read.
+  const cache = rowCaches.get(db) ?? new GroupRowCache();
+  rowCaches.set(db, cache);
+  const shape: GridShape = { key, x, ...range };
+  const versions = keyVersionRows(
+    db,
+    runs.map((r) => r.id),
+    key,
+  );
+  const offsetOf = (r: RunRecord) => (x === "relative" ? r.createdAt : 0);
+  const hits = runs.map((r, i) => cache.get(r.id, shape, offsetOf(r), versions[i]!));
+  const missing = runs.flatMap((_r, i) => (hits[i] ? [] : [i]));
+  if (missing.length === runs.length) {
+    const grid = await readGrid(store, runs, key, x, range);
+    for (const [i, r] of runs.entries()) cache.set(grid, i, shape, offsetOf(r), versions[i]!);
+    return grid;
+  }
+  const read =
+    missing.length > 0
+      ? await readGrid(
+          store,
+          missing.map((i) => runs[i]!),
+          key,
+          x,
+          range,
+        )
+      : undefined;
+  for (const [j, i] of missing.entries())
+    cache.set(read!, j, shape, offsetOf(runs[i]!), versions[i]!);
+  return assembleGrid(runs, range.buckets, hits, missing, read);
+}
+
+/** The cached grid rows of each SQLite database (a server serves one store). */
+const rowCaches = new WeakMap<Db, GroupRowCache>();
+
+/** The SQLite database of `store`, or undefined for another kind of store. */
+function sqliteDb(store: Store): Db | undefined {
+  if (store instanceof SqliteStore) return store.db;
+  if (store instanceof PooledSqliteStore) return store.base.db;
+  return undefined;
+}
+
+/** One grid over `runs` from their cached rows (`hits`) and the grid `read` of the others. */
+function assembleGrid(
+  runs: readonly RunRecord[],
+  buckets: number,
+  hits: readonly ({ last: Float64Array; nonFinite: Float64Array | null } | undefined)[],
+  missing: readonly number[],
+  read: LastGrid | undefined,
+): LastGrid {
+  const grid: LastGrid = {
+    runIds: runs.map((r) => r.id),
+    buckets,
+    last: new Float64Array(runs.length * buckets),
+    nonFinite: null,
+  };
+  const odd = () => (grid.nonFinite ??= new Float64Array(runs.length * buckets * 3));
+  hits.forEach((h, i) => {
+    if (!h) return;
+    grid.last.set(h.last, i * buckets);
+    if (h.nonFinite) odd().set(h.nonFinite, i * buckets * 3);
+  });
+  missing.forEach((i, j) => {
+    grid.last.set(read!.last.subarray(j * buckets, (j + 1) * buckets), i * buckets);
+    const nf = read!.nonFinite?.subarray(j * buckets * 3, (j + 1) * buckets * 3);
+    if (nf?.some((c) => c > 0)) odd().set(nf, i * buckets * 3);
+  });
+  return grid;
+}
+
+/** {@link readGroupGrid}'s read of every run's row from the store (no cache). */
+async function readGrid(
   store: Store,
   runs: readonly RunRecord[],
   key: string,

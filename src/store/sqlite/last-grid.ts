@@ -262,3 +262,35 @@ export function keyRangeRows(
   });
   return { first, last };
 }
+
+/**
+ * Per run, a token that changes whenever its points of `key` change (`src/server/group-row-cache.ts`
+ * keys its cached grid rows on it), "" for a run without the key: from the covering index of
+ * its chunks (how many, their ids, point counts, last x and last values: an append grows `n`
+ * of the open chunk or adds one, a merge replaces ids), or a packed run's pack (its length and
+ * last step). No point is read.
+ *
+ * @example
+ * ```ts
+ * const [a, b] = keyVersionRows(store.db, ["a", "b"], "loss");
+ * ```
+ */
+export function keyVersionRows(db: Db, runIds: readonly string[], key: string): string[] {
+  const chunks = stmt(
+    db,
+    `SELECT COUNT(*) AS c, SUM(id) AS ids, MAX(id) AS top, SUM(n) AS n, MAX(max_step) AS hi,
+       MAX(max_ts) AS ts, TOTAL(vlast) AS vl, SUM(nfin) AS nf
+     FROM history_chunks WHERE run = ? AND key = ?`,
+  );
+  const packOf = stmt(
+    db,
+    "SELECT length(history_pack) AS len, pack_last_step AS last FROM runs WHERE id = ?",
+  );
+  return runIds.map((runId) => {
+    const p = packOf.get(runId) as { len: number | null; last: number | null } | undefined;
+    const c = chunks.get(runId, key) as Record<string, number | null>;
+    const packed = p?.len ? `p${p.len}:${p.last}` : "";
+    if (!c.c && !packed) return "";
+    return `${packed}|${c.c}:${c.ids}:${c.top}:${c.n}:${c.hi}:${c.ts}:${c.vl}:${c.nf}`;
+  });
+}
