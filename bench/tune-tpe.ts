@@ -13,11 +13,15 @@
  * (2026-12-05) tried algorithmic changes (kernel widths from the points' spread, incumbent
  * candidates, local search on l/g, rank-weighted good kernels): `rankGood-incumbent8` ranked
  * first in its screen and with 10 seeds, and became the default (docs/guides/optimizers.md).
+ * Round 4 (2026-12-05) tried rotated (full-covariance) good kernels against the round-3
+ * defaults (`--against rankGood-incumbent8`): three 3-seed screens, then 10 and 20 seeds;
+ * `cov-shape1-shrink3` became the default.
  *
  * Run: `node --import tsx bench/tune-tpe.ts [--seeds 5] [--trials 100] [--dims 2,5]
- * [--fids 1,2,...] [--instances 1,2] [--jobs 2] [--only name,name,...]`. `--only` runs a
- * subset of {@link CANDIDATES} (the baseline `default` always runs, first); `--jobs` splits the
- * problems across worker threads.
+ * [--fids 1,2,...] [--instances 1,2] [--jobs 2] [--only name,name,...] [--against name]`.
+ * `--only` runs a subset of {@link CANDIDATES}; the reference (`default`, or `--against`'s
+ * candidate) always runs, first, and the Mann-Whitney verdicts are against it; `--jobs` splits
+ * the problems across worker processes.
  */
 
 import { fork } from "node:child_process";

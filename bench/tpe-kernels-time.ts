@@ -1,0 +1,66 @@
+/**
+ * TPE's sampler time per trial with diagonal kernels (the round-3 defaults) and with rotated
+ * (full-covariance) good kernels (the round-4 default), side by side in one process: 1,000
+ * trials on a 6-d float space (a cheap quadratic), `--repeats` times alternating, so both see
+ * the same machine load. Prints one JSON object: per variant, wall and CPU ms per trial of each
+ * repeat and the fastest.
+ *
+ * Run: `node --import tsx bench/tpe-kernels-time.ts [--trials 1000] [--repeats 3]`.
+ */
+
+import { loadavg } from "node:os";
+import { float } from "../src/optim/space/builders.js";
+import { space } from "../src/optim/space/search-space.js";
+import { TPE, type TPEOptions } from "../src/optim/tpe/index.js";
+import { Metric } from "../src/trial/metric.js";
+
+const VARIANTS: Record<string, Partial<TPEOptions>> = {
+  diagonal: { covarianceKernels: false },
+  rotated: {},
+};
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** Wall and CPU ms per trial of `trials` asks and tells. */
+function timeOne(options: Partial<TPEOptions>, trials: number) {
+  const s = space(Object.fromEntries(Array.from({ length: 6 }, (_, j) => [`x${j}`, float(0, 1)])));
+  const tpe = new TPE({ space: s, metrics: new Metric("loss"), seed: 1, ...options });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < trials; i++) {
+    const trial = tpe.ask();
+    const c = trial.config as Record<string, number>;
+    let loss = 0;
+    for (let j = 0; j < 6; j++) loss += (j + 1) * (c[`x${j}`] - 0.3) ** 2;
+    tpe.tell(trial.success({ loss }));
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const round = (x: number) => Number(x.toFixed(4));
+  return {
+    msPerTrial: round((performance.now() - t0) / trials),
+    cpuMsPerTrial: round((cpu.user + cpu.system) / 1000 / trials),
+  };
+}
+
+const trials = flag("trials", 1000);
+const repeats = flag("repeats", 3);
+const runs: Record<string, ReturnType<typeof timeOne>[]> = { diagonal: [], rotated: [] };
+for (let r = 0; r < repeats; r++)
+  for (const [name, options] of Object.entries(VARIANTS)) runs[name].push(timeOne(options, trials));
+const fastest = (name: string) => ({
+  msPerTrial: Math.min(...runs[name].map((x) => x.msPerTrial)),
+  cpuMsPerTrial: Math.min(...runs[name].map((x) => x.cpuMsPerTrial)),
+});
+console.log(
+  JSON.stringify({
+    bench: "tpe-kernels-time",
+    trials,
+    repeats,
+    loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
+    runs,
+    fastest: { diagonal: fastest("diagonal"), rotated: fastest("rotated") },
+  }),
+);
