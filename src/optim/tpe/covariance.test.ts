@@ -6,6 +6,7 @@ import { categorical, float, int } from "../space/builders.js";
 import { space } from "../space/search-space.js";
 import { type Dim, Parzen, type ParzenOptions } from "./parzen.js";
 import { TPE } from "./tpe.js";
+import { parzenOf, TPE_DEFAULTS } from "./tpe-options.js";
 
 const opts = (covariance?: ParzenOptions["covariance"]): ParzenOptions => ({
   priorWeight: 1,
@@ -115,5 +116,19 @@ describe("rotated (full-covariance) kernels", () => {
       tpe.tell(t.success({ loss: value }));
     }
     expect(best).toBeLessThan(3);
+  });
+
+  it("are the default with one metric only; false turns them off", () => {
+    const s = space({ x: float(0, 1), y: float(0, 1) });
+    const one = new Metric("loss");
+    const two = [new Metric("a"), new Metric("b")];
+    expect(parzenOf({ space: s, metrics: one }, 1).covariance).toEqual(
+      TPE_DEFAULTS.covarianceKernels,
+    );
+    expect(parzenOf({ space: s, metrics: two }, 2).covariance).toBeUndefined();
+    expect(parzenOf({ space: s, metrics: one, covarianceKernels: false }, 1).covariance).toBe(
+      undefined,
+    );
+    expect(Object.isFrozen(TPE_DEFAULTS.covarianceKernels)).toBe(true);
   });
 });
