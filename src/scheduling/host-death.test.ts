@@ -39,7 +39,8 @@ let workers: number[] = [];
 afterEach(() => {
   // Whatever a failed test left behind must not outlive it.
   if (host?.exitCode === null && host.signalCode === null) host.kill("SIGKILL");
-  for (const w of workers) for (const pid of groupMembers(w)) process.kill(pid, "SIGKILL");
+  for (const w of workers)
+    if (w > 1) for (const pid of groupMembers(w)) process.kill(pid, "SIGKILL");
   if (dir) rmSync(dir, { recursive: true, force: true });
   host = undefined;
   dir = undefined;
@@ -62,6 +63,8 @@ async function startHost(mode?: string): Promise<ChildProcess> {
     child.once("exit", (code, signal) => reject(new Error(`host ended early: ${code} ${signal}`)));
   });
   workers = ["spin", "wait"].map((role) => Number(readFileSync(join(dir ?? "", `${role}.pid`))));
+  // A pid of 0 would make groupMembers list the kernel's threads (process group 0).
+  for (const w of workers) expect(w).toBeGreaterThan(1);
   // Each worker leads its own group, which holds the worker and its trial's grandchild.
   for (const w of workers) expect(groupMembers(w).length).toBeGreaterThanOrEqual(2);
   return child;

@@ -130,9 +130,12 @@ export const listens = importable(
 export const occupyWorker = importable(
   async (dir: string, role: string, how: "spin" | "wait") => {
     const { spawn } = await import("node:child_process");
-    const { writeFileSync } = await import("node:fs");
+    const { renameSync, writeFileSync } = await import("node:fs");
     spawn("sh", ["-c", 'trap "" INT TERM HUP; sleep 1000; :'], { stdio: "ignore" });
-    writeFileSync(`${dir}/${role}.pid`, String(process.pid));
+    // Written aside, then renamed: the host announces "running" as soon as the file exists, and
+    // a file that exists but is still empty would read as pid 0 (caught once on a loaded machine).
+    writeFileSync(`${dir}/${role}.pid.tmp`, String(process.pid));
+    renameSync(`${dir}/${role}.pid.tmp`, `${dir}/${role}.pid`);
     if (how === "spin") for (;;) {}
     return new Promise<never>(() => {});
   },
