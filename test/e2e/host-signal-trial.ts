@@ -3,7 +3,7 @@
  * (offline, in `dir`), says it is running (`<dir>/worker.pid`) once 1,000 points are logged,
  * and logs until a signal ends it, yielding every 100 points as a real training loop would.
  */
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { importable } from "../../src/scheduling/executors/executor.js";
 import { init } from "../../src/track/init.js";
 
@@ -12,7 +12,11 @@ export const logUntilSignalled = importable(
     const run = await init({ mode: "offline", dir, project: "host-signal", id: "trial" });
     for (let i = 0; ; i++) {
       run.log({ x: i });
-      if (i === 999) writeFileSync(`${dir}/worker.pid`, String(process.pid));
+      if (i === 999) {
+        // Aside, then renamed: the host announces as soon as the file exists, never half written.
+        writeFileSync(`${dir}/worker.pid.tmp`, String(process.pid));
+        renameSync(`${dir}/worker.pid.tmp`, `${dir}/worker.pid`);
+      }
       if (i % 100 === 99) await new Promise((r) => setImmediate(r));
     }
   },
