@@ -91,6 +91,18 @@ export function writeRunHistory(
   return undefined;
 }
 
+/**
+ * The pack of a run that has no history stored yet (a new run closed by its first write), or
+ * undefined when it does not fit one. Needs no database, so a caller can encode it before it
+ * takes the write lock (see `SqliteStore.writeRunSync`).
+ */
+export function freshPack(batches: readonly HistoryBatch[]): PackColumns | undefined {
+  for (const b of batches) checkHistoryBatch(b);
+  if (!batches.some((b) => b.rows > 0)) return undefined;
+  const pack = encodePack(batches);
+  return pack === undefined ? undefined : { pack, lastStep: lastStepOf(batches) };
+}
+
 /** The run's whole history as a pack, when it fits one (see {@link writeRunHistory}). */
 function packOf(db: Db, runId: string, batches: readonly HistoryBatch[]): PackColumns | undefined {
   const state = stmt(

@@ -82,9 +82,21 @@ export function insertRun(db: Db, run: RunInit): RunRecord {
  * a tracker's first write that creates its run, `SqliteStore.writeRunSync`).
  */
 export function insertRunRow(db: Db, run: RunInit): RunRecord {
-  const insert = newRunInsert(run, encodeJson, () => "?");
+  return runPreparedInsert(db, prepareRunInsert(run));
+}
+
+/** A new run's checked, encoded INSERT, made before the write lock is taken. */
+export type PreparedRunInsert = ReturnType<typeof prepareRunInsert>;
+
+/** Checks and encodes a new run's row (no database needed). */
+export function prepareRunInsert(run: RunInit) {
+  return { id: run.id, ...newRunInsert(run, encodeJson, () => "?") };
+}
+
+/** Runs a prepared INSERT; the caller holds the write transaction. */
+export function runPreparedInsert(db: Db, insert: PreparedRunInsert): RunRecord {
   // An existing id is the conflict the insert itself finds (no SELECT first).
-  if (stmt(db, insert.sql).run(...insert.values).changes === 0) throw duplicateRunError(run.id);
+  if (stmt(db, insert.sql).run(...insert.values).changes === 0) throw duplicateRunError(insert.id);
   return insert.record;
 }
 
@@ -100,11 +112,24 @@ export function patchRun(db: Db, id: string, patch: RunPatch): void {
  * RELEASE, a visible share of a short run's finish).
  */
 export function patchRunRow(db: Db, id: string, patch: RunPatch, packed?: PackColumns): void {
+  applyRunUpdate(db, id, prepareRunUpdate(patch, packed));
+}
+
+/** A patch's checked, encoded UPDATE columns (with the run's new pack), made before the lock. */
+export type PreparedRunUpdate = ReturnType<typeof runUpdate>;
+
+/** Checks and encodes a patch (and a pack) as the columns it sets; no database needed. */
+export function prepareRunUpdate(patch: RunPatch, packed?: PackColumns): PreparedRunUpdate {
   const update = runUpdate(patch);
   if (packed) {
     update.sets.push("history_pack = ?", "pack_last_step = ?");
     update.args.push(packed.pack, packed.lastStep);
   }
+  return update;
+}
+
+/** Applies a prepared patch; the caller holds the write transaction. */
+export function runPreparedUpdate(db: Db, id: string, update: PreparedRunUpdate): void {
   applyRunUpdate(db, id, update);
 }
 

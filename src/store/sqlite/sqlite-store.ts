@@ -34,6 +34,7 @@ import {
   readHistoryRows,
   readPointRows,
 } from "./history.js";
+import { writeNewClosedRun } from "./new-closed-run.js";
 import { writeRunHistory } from "./packed-history.js";
 import { consoleCountRow, projectRows, systemKeyRows } from "./read-pool-queries.js";
 import { releaseReserve } from "./reserve.js";
@@ -204,6 +205,10 @@ export class SqliteStore implements Store, BatchWriter {
     const db = this.db;
     // A write that closes the run may store its whole history as a pack (packed-history.ts).
     const closing = write.patch?.state !== undefined && write.patch.state !== "running";
+    if (write.create && write.patch && closing) {
+      writeNewClosedRun(db, runId, write.create, write.patch, write.history, write.console);
+      return;
+    }
     writeTx(db, () => {
       if (write.create) insertRunRow(db, { ...write.create, id: runId });
       const fresh = write.fresh === true || write.create !== undefined;
