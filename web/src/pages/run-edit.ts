@@ -83,7 +83,9 @@ export function runEditor(run: () => Run, saved: (r: Run) => void): HTMLElement 
       h("span", null, h("button", { type: "submit", name: "edit-save" }, "save"), " ", status),
     ),
   );
-  // Opened: the form starts from the run as it is now (it may have changed live).
+  // Filled now, so the form is right the moment it opens ("toggle" fires a task later), and
+  // again when opened: the form starts from the run as it is now (it may have changed live).
+  fill();
   box.addEventListener("toggle", () => {
     if (box.open) {
       fill();
