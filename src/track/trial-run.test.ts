@@ -76,10 +76,11 @@ it("bad options still fail at init, naming the value", async () => {
   await expect(initTrialRun({ dir: tmp(), project: "" })).rejects.toThrow(/project/);
 });
 
-it("SIGTERM before the first write: the exit path stores the row with every point, failed 143", async () => {
+/** A child that opened a trial run and logged 5 points, none written yet; ended by `signal`. */
+async function killBeforeFirstWrite(signal: NodeJS.Signals, id: string): Promise<string> {
   const dir = tmp();
   const fixture = join(import.meta.dirname, "test-fixtures", "trial-run-child.ts");
-  const p = spawn(process.execPath, ["--import", "tsx", fixture, dir, "t1"], {
+  const p = spawn(process.execPath, ["--import", "tsx", fixture, dir, id], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   kids.push(p);
@@ -92,10 +93,30 @@ it("SIGTERM before the first write: the exit path stores the row with every poin
     p.once("exit", () => reject(new Error(`child exited before it was ready: ${out}`)));
   });
   const ended = new Promise<string | null>((resolve) => p.once("exit", (_c, s) => resolve(s)));
-  p.kill("SIGTERM");
-  expect(await ended).toBe("SIGTERM");
+  p.kill(signal);
+  expect(await ended).toBe(signal);
+  return dir;
+}
+
+it.each([
+  ["SIGTERM", 143],
+  ["SIGINT", 130],
+] as const)(
+  "%s before the first write: the exit path stores the row with every point, failed %i",
+  async (signal, code) => {
+    const dir = await killBeforeFirstWrite(signal, "t1");
+    const store = reader(dir);
+    expect(store.getRunSync("t1")).toMatchObject({ state: "failed", exitCode: code, nextStep: 5 });
+    const points = await store.readPoints({ runId: "t1", key: "x" });
+    expect(points.map((q) => q.value)).toEqual([0, 1, 2, 3, 4]);
+  },
+);
+
+it("SIGKILL before the first write: nothing of the run is stored (its host records it crashed)", async () => {
+  // The points were only in memory, as they are for any run before its first flush; the row
+  // that used to come from init is now written by the worker pool's host when the worker dies
+  // (src/wandb/lifecycle.test.ts counts that record).
+  const dir = await killBeforeFirstWrite("SIGKILL", "t2");
   const store = reader(dir);
-  expect(store.getRunSync("t1")).toMatchObject({ state: "failed", exitCode: 143, nextStep: 5 });
-  const points = await store.readPoints({ runId: "t1", key: "x" });
-  expect(points.map((q) => q.value)).toEqual([0, 1, 2, 3, 4]);
+  expect(store.getRunSync("t2")).toBeUndefined();
 });
