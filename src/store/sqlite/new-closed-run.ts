@@ -11,12 +11,7 @@ import type { ConsoleLine, RunInit, RunPatch } from "../types.js";
 import { type Db, writeTx } from "./db.js";
 import { appendConsoleRows } from "./history.js";
 import { freshPack, writeRunHistory } from "./packed-history.js";
-import {
-  prepareRunInsert,
-  prepareRunUpdate,
-  runPreparedInsert,
-  runPreparedUpdate,
-} from "./runs.js";
+import { applyRunUpdate, prepareRunInsert, prepareRunUpdate, runPreparedInsert } from "./runs.js";
 
 /** Inserts, fills and closes a new run in one write transaction (see the module comment). */
 export function writeNewClosedRun(
@@ -34,7 +29,7 @@ export function writeNewClosedRun(
     runPreparedInsert(db, insert);
     // Too long for a pack: chunks, as any run's history (checked already by freshPack).
     if (!packed) writeRunHistory(db, runId, history, true, false);
-    runPreparedUpdate(db, runId, update);
+    applyRunUpdate(db, runId, update);
     if (console && console.length > 0) appendConsoleRows(db, runId, console);
   });
 }

@@ -128,18 +128,14 @@ export function prepareRunUpdate(patch: RunPatch, packed?: PackColumns): Prepare
   return update;
 }
 
-/** Applies a prepared patch; the caller holds the write transaction. */
-export function runPreparedUpdate(db: Db, id: string, update: PreparedRunUpdate): void {
-  applyRunUpdate(db, id, update);
-}
-
 /** The columns a patch sets, checked (StoreError "invalid" naming the bad field). */
 function runUpdate(patch: RunPatch): { sets: string[]; args: unknown[] } {
   const columns = runPatchColumns(patch, encodeJson);
   return { sets: columns.map(([col]) => `${col} = ?`), args: columns.map(([, v]) => v) };
 }
 
-function applyRunUpdate(db: Db, id: string, { sets, args }: ReturnType<typeof runUpdate>): void {
+/** Applies checked patch columns (see {@link prepareRunUpdate}); the caller holds the write transaction. */
+export function applyRunUpdate(db: Db, id: string, { sets, args }: PreparedRunUpdate): void {
   // No change means no such run (the UPDATE's own lookup answers that: no extra SELECT).
   if (sets.length === 0 || typeof id !== "string") requireRun(db, id);
   else if (
