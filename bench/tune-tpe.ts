@@ -18,7 +18,12 @@
  * `cov-shape1-shrink3` became the default.
  *
  * Run: `node --import tsx bench/tune-tpe.ts [--seeds 5] [--trials 100] [--dims 2,5]
- * [--fids 1,2,...] [--instances 1,2] [--jobs 2] [--only name,name,...] [--against name]`.
+ * [--fids 1,2,...] [--instances 1,2] [--jobs 2] [--only name,name,...] [--against name]
+ * [--vs-optuna [--per-problem]]`. `--vs-optuna` (round 5) also scores every candidate by its
+ * Mann-Whitney wins / ties / losses against Optuna's TPESampler on the same training problems
+ * and seeds (bench/bbob/optuna-training.ts, cached apart from the held-out runs) and picks by
+ * that: the most wins with no loss, then the mean rank; `--per-problem` prints each training
+ * problem's medians and verdicts.
  * `--only` runs a subset of {@link CANDIDATES}; the reference (`default`, or `--against`'s
  * candidate) always runs, first, and the Mann-Whitney verdicts are against it; `--jobs` splits
  * the problems across worker processes.
@@ -28,169 +33,9 @@ import { fork } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { TPE, type TPEOptions } from "../src/optim/tpe/index.js";
 import { median, runOurs, trainingSuite, verdict } from "./bbob/harness.js";
-
-/** Good-group size: `fraction` of the successes, at least 1, at most `cap`. */
-const gammaOf = (fraction: number, cap: number) =>
-  Object.assign((n: number) => Math.min(Math.ceil(fraction * n), cap), {
-    toString: () => `min(ceil(${fraction} n), ${cap})`,
-  });
-
-/** Every bad trial weighs 1 (no fading of old exploration). */
-const uniformWeights = (n: number) => new Array<number>(n).fill(1);
-
-/**
- * The candidates tried, by name, as changes to {@link BASELINE}; the first, `default`, is the
- * baseline itself (the defaults up to round 2). Round 1 (by helper O) tried
- * kernel widths only: bandwidthScale 0.04/0.1/0.2 × minBandwidth 0.01/"magic", and univariate
- * kernels; 0.04 with 0.01 ranked first. Round 2 widens the set: the good/bad split (gamma's
- * fraction and cap), candidates per ask, the prior's weight, the bad group's weights, the kernel
- * width around the round-1 winner, and start-up trials (Optuna's 10 stay the default for a fair
- * comparison unless another count wins clearly).
- */
-/**
- * What every candidate below changes: the round-2 defaults (equal good-trial weights, no
- * incumbent candidates, diagonal kernels), so the candidates and the baseline `default` mean
- * the same runs after round 3 changed the defaults (to `rankGood-incumbent8`) and round 4 (to
- * `cov-shape1-shrink3`).
- */
-export const BASELINE: Partial<TPEOptions> = {
-  goodWeights: "equal",
-  incumbentCandidates: 0,
-  covarianceKernels: false,
-};
-
-/** The round-3 defaults (rank-weighted good kernels, 8 incumbent candidates) over {@link BASELINE}. */
-const ROUND3: Partial<TPEOptions> = { goodWeights: "rank", incumbentCandidates: 8 };
-
-export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
-  default: {},
-  "scale0.1-min0.01": { bandwidthScale: 0.1 },
-  "scale0.04-magic": { minBandwidth: "magic" },
-  univariate: { multivariate: false },
-  "scale0.03": { bandwidthScale: 0.03 },
-  "scale0.06": { bandwidthScale: 0.06 },
-  "min0.005": { minBandwidth: 0.005 },
-  "min0.02": { minBandwidth: 0.02 },
-  "gamma0.15-cap25": { gamma: gammaOf(0.15, 25) },
-  "gamma0.2-cap25": { gamma: gammaOf(0.2, 25) },
-  "gamma0.1-cap10": { gamma: gammaOf(0.1, 10) },
-  "gamma0.25sqrt": { gamma: (n) => Math.ceil(0.25 * Math.sqrt(n)) },
-  nEi12: { nEiCandidates: 12 },
-  nEi48: { nEiCandidates: 48 },
-  nEi64: { nEiCandidates: 64 },
-  nEi96: { nEiCandidates: 96 },
-  "nEi96-min0.02": { nEiCandidates: 96, minBandwidth: 0.02 },
-  "nEi96-gamma0.15": { nEiCandidates: 96, gamma: gammaOf(0.15, 25) },
-  "prior0.5": { priorWeight: 0.5 },
-  prior2: { priorWeight: 2 },
-  uniformWeights: { weights: uniformWeights },
-  startup5: { nStartupTrials: 5 },
-  startup20: { nStartupTrials: 20 },
-  // Round 3: algorithmic changes, still TPE (Watanabe 2023 lists these components).
-  "spread-only0.5": { spreadBandwidth: { factor: 0.5, combine: "only" } },
-  "spread-only1": { spreadBandwidth: { factor: 1, combine: "only" } },
-  "spread-min1": { spreadBandwidth: { factor: 1, combine: "min" } },
-  "spread-max0.5": { spreadBandwidth: { factor: 0.5, combine: "max" } },
-  "spread-max0.25": { spreadBandwidth: { factor: 0.25, combine: "max" } },
-  local2: { localSearchRounds: 2 },
-  local4: { localSearchRounds: 4 },
-  incumbent8: { incumbentCandidates: 8 },
-  "incumbent8-local2": { incumbentCandidates: 8, localSearchRounds: 2 },
-  incumbent24: { incumbentCandidates: 24 },
-  "incumbent8-spread-max0.25": {
-    incumbentCandidates: 8,
-    spreadBandwidth: { factor: 0.25, combine: "max" },
-  },
-  rankGood: { goodWeights: "rank" },
-  "rankGood-incumbent8": { goodWeights: "rank", incumbentCandidates: 8 },
-  "rankGood-incumbent16": { goodWeights: "rank", incumbentCandidates: 16 },
-  "rankGood-incumbent24": { goodWeights: "rank", incumbentCandidates: 24 },
-  "rankGood-spread-max0.25": {
-    goodWeights: "rank",
-    spreadBandwidth: { factor: 0.25, combine: "max" },
-  },
-  "gamma0.05-cap25": { gamma: gammaOf(0.05, 25) },
-  "rankGood-incumbent8-spread-max0.25": {
-    goodWeights: "rank",
-    incumbentCandidates: 8,
-    spreadBandwidth: { factor: 0.25, combine: "max" },
-  },
-  "spread-max0.25-local4": {
-    spreadBandwidth: { factor: 0.25, combine: "max" },
-    localSearchRounds: 4,
-  },
-  // Round 4: rotated (full-covariance) kernels for l(x), on top of the round-3 defaults; run
-  // with `--against rankGood-incumbent8` so they are compared with the current defaults. The
-  // first screen shrank the correlations only (toward the diagonal, ν = c pseudo-points).
-  "cov-shape0.7": {
-    ...ROUND3,
-    covarianceKernels: { scale: "shape", factor: 0.7, target: "diagonal" },
-  },
-  "cov-shape1": { ...ROUND3, covarianceKernels: { scale: "shape", factor: 1, target: "diagonal" } },
-  "cov-shape1.5": {
-    ...ROUND3,
-    covarianceKernels: { scale: "shape", factor: 1.5, target: "diagonal" },
-  },
-  "cov-shape2": { ...ROUND3, covarianceKernels: { scale: "shape", factor: 2, target: "diagonal" } },
-  "cov-scott0.25": {
-    ...ROUND3,
-    covarianceKernels: { scale: "scott", factor: 0.25, target: "diagonal" },
-  },
-  "cov-scott0.5": {
-    ...ROUND3,
-    covarianceKernels: { scale: "scott", factor: 0.5, target: "diagonal" },
-  },
-  // Round 4b: shrinkage toward isotropy (pseudo-points per dimension), after the first screen.
-  "cov-shape1-diag-shrink3": {
-    ...ROUND3,
-    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 3, target: "diagonal" },
-  },
-  "cov-shape1-shrink1": {
-    ...ROUND3,
-    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 1 },
-  },
-  "cov-shape1-shrink2": {
-    ...ROUND3,
-    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 2 },
-  },
-  "cov-shape1-shrink3": {
-    ...ROUND3,
-    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 3 },
-  },
-  "cov-shape1-shrink10": {
-    ...ROUND3,
-    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 10 },
-  },
-  "cov-shape1-shrink0.5": {
-    ...ROUND3,
-    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 0.5 },
-  },
-  "cov-shape1-shrink0.25": {
-    ...ROUND3,
-    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 0.25 },
-  },
-  "cov-shape0.8-shrink1": {
-    ...ROUND3,
-    covarianceKernels: { scale: "shape", factor: 0.8, shrinkage: 1 },
-  },
-  "cov-shape1.2-shrink1": {
-    ...ROUND3,
-    covarianceKernels: { scale: "shape", factor: 1.2, shrinkage: 1 },
-  },
-  "cov-shape1-shrink1-incumbent16": {
-    ...ROUND3,
-    incumbentCandidates: 16,
-    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 1 },
-  },
-  "cov-shape1-shrink5": {
-    ...ROUND3,
-    covarianceKernels: { scale: "shape", factor: 1, shrinkage: 5 },
-  },
-  "cov-shape1.5-shrink3": {
-    ...ROUND3,
-    covarianceKernels: { scale: "shape", factor: 1.5, shrinkage: 3 },
-  },
-};
+import { optunaTrainingBests } from "./bbob/optuna-training.js";
+import { BASELINE, CANDIDATES } from "./bbob/tpe-candidates.js";
+import { type Bests, perProblem, pickByOptuna, versusOptuna } from "./bbob/vs-optuna.js";
 
 interface Job {
   readonly names: string[];
@@ -201,9 +46,6 @@ interface Job {
   readonly seeds: number[];
   readonly trials: number;
 }
-
-/** Best regret per candidate per problem index per seed. */
-type Bests = Record<string, Record<number, number[]>>;
 
 function runJob(job: Job): Bests {
   const problems = trainingSuite(job.fids, job.dims, job.instances);
@@ -332,12 +174,22 @@ async function main(): Promise<void> {
     seeds,
     trials,
   };
+  // Optuna's side first (cached after one fill: bench/bbob/optuna-training.ts), so the two
+  // never share the CPU.
+  const optuna = process.argv.includes("--vs-optuna")
+    ? await optunaTrainingBests(problems, seeds, trials, jobs)
+    : undefined;
+  if (typeof optuna === "string") throw new Error(`--vs-optuna: ${optuna}`);
   const bests = jobs > 1 ? await runParallel(job, jobs) : runJob(job);
+  const vs = optuna && versusOptuna(names, bests, optuna, problems.length);
   const tried = summarize(names, bests, problems.length).map((t) => ({
     ...t,
+    ...(vs ? { againstOptuna: vs[t.candidate] } : {}),
     options: describe(CANDIDATES[t.candidate]),
   }));
-  const picked = [...tried].sort((a, b) => a.meanRank - b.meanRank)[0];
+  const picked = vs
+    ? { candidate: pickByOptuna(tried, vs) }
+    : [...tried].sort((a, b) => a.meanRank - b.meanRank)[0];
   console.log(
     JSON.stringify(
       {
@@ -345,7 +197,9 @@ async function main(): Promise<void> {
         problems: problems.length,
         seeds,
         trials,
-        rule: "lowest mean rank of the median best regret over the training problems",
+        rule: vs
+          ? "most Mann-Whitney wins against Optuna's TPE on the training problems, no loss; then the lowest mean rank"
+          : "lowest mean rank of the median best regret over the training problems",
         tried,
         picked: picked.candidate,
         baseline: BASELINE,
@@ -354,6 +208,9 @@ async function main(): Promise<void> {
           picked.candidate === names[0]
             ? `keep ${names[0]}: no candidate ranked ahead of it`
             : `${picked.candidate} ranked ahead of ${names[0]}`,
+        ...(optuna && process.argv.includes("--per-problem")
+          ? { perProblem: perProblem(names, problems, bests, optuna) }
+          : {}),
       },
       null,
       1,

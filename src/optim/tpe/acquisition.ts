@@ -10,6 +10,7 @@ import type { SearchSpace } from "../space/index.js";
 import type { Choice } from "../types.js";
 import { type Group, snap } from "./groups.js";
 import type { Parzen } from "./parzen.js";
+import { contractToward } from "./trust-region.js";
 
 /** How candidates are drawn and refined. */
 export interface AcquisitionOptions {
@@ -39,7 +40,8 @@ interface Scored {
 /**
  * The group's values with the highest l(x)/g(x) found: the best of the drawn candidates,
  * refined by local search when `options.localRounds` > 0. `incumbent` is the index of the best
- * good trial's kernel in `l` (undefined when there is none or it is not known).
+ * good trial's kernel in `l` (undefined when there is none or it is not known); with `trust`
+ * (its unit point and a factor < 1) the incumbent candidates are pulled toward that point.
  */
 export function acquire(
   space: SearchSpace,
@@ -49,13 +51,20 @@ export function acquire(
   rng: Rng,
   options: AcquisitionOptions,
   incumbent?: number,
+  trust?: { readonly center: ArrayLike<number>; readonly factor: number },
 ): Choice[] {
   const d = group.slots.length;
   let best = bestOf(score(space, group, l, g, l.sample(rng, options.candidates)));
   if (incumbent !== undefined && options.incumbentCandidates > 0) {
-    const near = bestOf(
-      score(space, group, l, g, l.sample(rng, options.incumbentCandidates, incumbent)),
-    );
+    const drawn = l.sample(rng, options.incumbentCandidates, incumbent);
+    if (trust && trust.factor < 1)
+      contractToward(
+        drawn,
+        trust.center,
+        trust.factor,
+        group.dims.map((dim) => dim.kind !== "categorical"),
+      );
+    const near = bestOf(score(space, group, l, g, drawn));
     if (near.score > best.score) best = near;
   }
   if (options.localRounds === 0 || !group.dims.some((dim) => dim.kind !== "categorical"))

@@ -42,7 +42,7 @@ export function groupEstimators(
   split: GoodAndBad,
   parzen: ParzenOptions,
   maxKernels: number,
-): { l: Parzen; g: Parzen; incumbent: number | undefined } {
+): { l: Parzen; g: Parzen; incumbent: number | undefined; incumbentPoint?: Float64Array } {
   const good = activeIn(group, split.below, split.belowWeights);
   const goodRows = rowsOf(group, good.trials);
   const active = activeIn(group, split.above, split.aboveWeights);
@@ -53,7 +53,11 @@ export function groupEstimators(
   // Rotated kernels are for l(x) only: the bad trials fill the space, with no valley to follow.
   const gOptions = parzen.covariance ? { ...parzen, covariance: undefined } : parzen;
   const g = new Parzen(group.dims, rowsOf(group, bad), bad.length, weights, gOptions, widen);
-  return { l, g, incumbent: bestOne(good.trials) };
+  const incumbent = bestOne(good.trials);
+  const d = group.slots.length;
+  const incumbentPoint =
+    incumbent === undefined ? undefined : goodRows.subarray(incumbent * d, incumbent * d + d);
+  return { l, g, incumbent, incumbentPoint };
 }
 
 /** The trials (and their weights) where the group was active. */

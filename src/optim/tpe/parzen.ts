@@ -46,8 +46,10 @@ export interface ParzenOptions {
    * 1 / min(100, kernels + 1): neighbour bandwidths of close points would otherwise be spikes.
    */
   readonly minBandwidth: number | "magic";
-  /** Scott's-rule bandwidth for `n` points in `d` dims: `bandwidthScale · n^(-1/(d+4))`. */
+  /** Scott's-rule bandwidth for `n` points in `d` dims: `bandwidthScale · n^(-decay/(d+4))`. */
   readonly bandwidthScale: number;
+  /** Exponent of Scott's shrink (1: Scott's rule; above 1: narrower as points accumulate). */
+  readonly bandwidthDecay?: number;
   /**
    * Joint kernels' width per dimension from the points' own spread as well: `factor` × their
    * weighted standard deviation in that dimension × `n^(-1/(d+4))` (Scott's rule proper),
@@ -143,7 +145,7 @@ export class Parzen {
     this.#invSigma = new Float64Array(k * nNum);
     const minSigma =
       options.minBandwidth === "magic" ? 1 / Math.min(100, k + 1) : options.minBandwidth;
-    const shrink = Math.max(nObs, 1) ** (-1 / (d + 4));
+    const shrink = Math.max(nObs, 1) ** (-(options.bandwidthDecay ?? 1) / (d + 4));
     const scott = options.bandwidthScale * shrink;
     const mus = new Float64Array(k);
     const muA = this.#mu;

@@ -10,6 +10,7 @@ import type { AcquisitionOptions } from "./acquisition.js";
 import type { CovarianceOptions } from "./covariance.js";
 import { defaultGamma, defaultWeights } from "./good-bad-split.js";
 import type { ParzenOptions } from "./parzen.js";
+import { TrustRegion, type TrustRegionOptions } from "./trust-region.js";
 
 /**
  * Options of {@link TPE} (besides the space, metrics, seed and naming every optimizer takes).
@@ -161,6 +162,20 @@ export interface TPEOptions extends OptimizerOptions {
    */
   readonly covarianceKernels?: CovarianceOptions | false;
   /**
+   * With one metric, a trust region for the incumbent candidates (trust-region.ts): they are
+   * pulled toward the best trial by a factor that halves after `patience` told trials in a row
+   * without a better value (down to `min`) and doubles on an improvement. `false`: drawn from
+   * the incumbent's kernel as it is. Ignored with several metrics.
+   * @defaultValue false
+   */
+  readonly trustRegion?: TrustRegionOptions | false;
+  /**
+   * Exponent of Scott's shrink of joint kernel widths: `bandwidthScale · n^(-decay/(d+4))`
+   * for `n` points in `d` dimensions; above 1 the widths narrow faster as trials accumulate.
+   * @defaultValue 1
+   */
+  readonly bandwidthDecay?: number;
+  /**
    * Perturbations per local-search round.
    * @defaultValue 8
    */
@@ -194,6 +209,8 @@ export const TPE_DEFAULTS = Object.freeze({
   localSearchPoints: 8,
   goodWeights: "rank",
   covarianceKernels: Object.freeze<CovarianceOptions>({ scale: "shape", factor: 1, shrinkage: 3 }),
+  trustRegion: false,
+  bandwidthDecay: 1,
 });
 
 export const TPE_KEYS = optionKeys<TPEOptions>({
@@ -216,6 +233,8 @@ export const TPE_KEYS = optionKeys<TPEOptions>({
   localSearchPoints: true,
   goodWeights: true,
   covarianceKernels: true,
+  trustRegion: true,
+  bandwidthDecay: true,
 });
 
 /** The kernels' options, checked, with defaults (some depend on the number of metrics). */
@@ -249,9 +268,12 @@ export function parzenOf(options: TPEOptions, metrics: number): ParzenOptions {
       'a factor > 0, scale "shape" or "scott", shrinkage >= 0, target "isotropic" or "diagonal"',
       covariance,
     );
+  const bandwidthDecay = options.bandwidthDecay ?? d.bandwidthDecay;
+  if (!(bandwidthDecay > 0)) throw invalid("bandwidthDecay", "> 0", bandwidthDecay);
   return {
     priorWeight,
     multivariate,
+    bandwidthDecay,
     considerEndpoints: options.considerEndpoints ?? d.considerEndpoints,
     minBandwidth,
     bandwidthScale,
@@ -262,6 +284,16 @@ export function parzenOf(options: TPEOptions, metrics: number): ParzenOptions {
 
 const SPREAD_COMBINE: readonly string[] = ["min", "max", "only"];
 const COVARIANCE_TARGETS: readonly string[] = ["isotropic", "diagonal"];
+
+/** The trust region of the incumbent candidates, checked; undefined when off or with several metrics. */
+export function trustRegionOf(options: TPEOptions, metrics: number): TrustRegion | undefined {
+  const asked = options.trustRegion ?? TPE_DEFAULTS.trustRegion;
+  if (asked === false || metrics > 1) return undefined;
+  const min = asked.min ?? 1 / 64;
+  if (!(Number.isInteger(asked.patience) && asked.patience >= 1 && min > 0 && min <= 1))
+    throw invalid("trustRegion", "a patience integer >= 1 and min in (0, 1]", asked);
+  return new TrustRegion(asked);
+}
 
 /** The acquisition's options, checked, with defaults. */
 export function acquisitionOf(options: TPEOptions): AcquisitionOptions {

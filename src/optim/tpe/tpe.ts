@@ -30,7 +30,9 @@ import {
   TPE_DEFAULTS,
   TPE_KEYS,
   type TPEOptions,
+  trustRegionOf,
 } from "./tpe-options.js";
+import type { TrustRegion } from "./trust-region.js";
 
 export { TPE_DEFAULTS, type TPEOptions } from "./tpe-options.js";
 
@@ -100,6 +102,8 @@ export class TPE extends BaseOptimizer {
   readonly #hypervolumeWeights: boolean;
   readonly #parzen: ParzenOptions;
   readonly #goodWeights: "equal" | "rank";
+  /** With one metric and `trustRegion`: how far incumbent candidates may stray. */
+  readonly #trust: TrustRegion | undefined;
 
   constructor(options: TPEOptions) {
     checkOptionKeys(options, TPE_KEYS, "TPE");
@@ -121,6 +125,7 @@ export class TPE extends BaseOptimizer {
         "goodWeights",
       );
     this.#groups = groupsOf(this.space, this.#parzen.multivariate);
+    this.#trust = trustRegionOf(options, this.metrics.length);
   }
 
   /** How many reports were told so far. */
@@ -150,6 +155,7 @@ export class TPE extends BaseOptimizer {
 
   protected override observe(report: TrialReport, config: Config, losses?: number[]): void {
     if (losses !== undefined) this.#successes.push(report);
+    this.#trust?.observe(losses?.[0]);
     this.#seen.add(configKey(config));
     this.#told.push({
       index: this.#told.length,
@@ -216,8 +222,17 @@ export class TPE extends BaseOptimizer {
 
   /** The values of one group: the acquisition's best under l(x)/g(x). */
   #sampleGroup(group: Group, goodAndBad: GoodAndBad): Choice[] {
-    const { l, g, incumbent } = groupEstimators(group, goodAndBad, this.#parzen, this.#maxKernels);
-    return acquire(this.space, group, l, g, this.rng, this.#acquisition, incumbent);
+    const { l, g, incumbent, incumbentPoint } = groupEstimators(
+      group,
+      goodAndBad,
+      this.#parzen,
+      this.#maxKernels,
+    );
+    const trust =
+      this.#trust && incumbentPoint
+        ? { center: incumbentPoint, factor: this.#trust.factor }
+        : undefined;
+    return acquire(this.space, group, l, g, this.rng, this.#acquisition, incumbent, trust);
   }
 }
 

@@ -1,0 +1,77 @@
+/**
+ * bench/tune-tpe.ts's `--vs-optuna` scoring: each candidate's Mann-Whitney wins / ties /
+ * losses against Optuna's TPESampler on the TRAINING problems (the metric the issue reports on
+ * the test suite), and the pick by that metric.
+ *
+ * @module
+ */
+
+import { type BoxProblem, median, verdict } from "./harness.js";
+
+/** Best regret per candidate per problem index per seed. */
+export type Bests = Record<string, Record<number, number[]>>;
+
+export interface VersusOptuna {
+  readonly win: number;
+  readonly tie: number;
+  readonly loss: number;
+  /** Problems where the candidate's median is below Optuna's. */
+  readonly betterMedian: number;
+}
+
+/** Per candidate, its verdicts against Optuna's runs over every problem. */
+export function versusOptuna(
+  names: string[],
+  bests: Bests,
+  optuna: Record<number, number[]>,
+  problemCount: number,
+): Record<string, VersusOptuna> {
+  const out: Record<string, VersusOptuna> = {};
+  for (const name of names) {
+    const tally = { win: 0, tie: 0, loss: 0, betterMedian: 0 };
+    for (let p = 0; p < problemCount; p++) {
+      tally[verdict(bests[name][p], optuna[p])]++;
+      if (median(bests[name][p]) < median(optuna[p])) tally.betterMedian++;
+    }
+    out[name] = tally;
+  }
+  return out;
+}
+
+/**
+ * The pick by the issue's metric: the most wins against Optuna among the candidates with no
+ * loss (all of them when every one has a loss: then the fewest losses first), ties broken by
+ * the lower mean rank.
+ */
+export function pickByOptuna(
+  tried: readonly { candidate: string; meanRank: number }[],
+  vs: Record<string, VersusOptuna>,
+): string {
+  return [...tried].sort((a, b) => {
+    const x = vs[a.candidate];
+    const y = vs[b.candidate];
+    return x.loss - y.loss || y.win - x.win || a.meanRank - b.meanRank;
+  })[0].candidate;
+}
+
+const round = (x: number) => Number(x.toPrecision(4));
+
+/**
+ * Per training problem, Optuna's median and each candidate's with its verdict (for looking at
+ * where a candidate only ties; training problems only).
+ */
+export function perProblem(
+  names: string[],
+  problems: BoxProblem[],
+  bests: Bests,
+  optuna: Record<number, number[]>,
+): Record<string, Record<string, number | string>> {
+  const out: Record<string, Record<string, number | string>> = {};
+  problems.forEach((p, i) => {
+    const row: Record<string, number | string> = { optuna: round(median(optuna[i])) };
+    for (const n of names)
+      row[n] = `${round(median(bests[n][i]))} ${verdict(bests[n][i], optuna[i])}`;
+    out[p.name] = row;
+  });
+  return out;
+}

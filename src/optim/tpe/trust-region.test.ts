@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { OptionError } from "../../shared/options.js";
+import { Metric } from "../../trial/metric.js";
+import { float } from "../space/builders.js";
+import { space } from "../space/search-space.js";
+import { Parzen } from "./parzen.js";
+import { TPE } from "./tpe.js";
+import { parzenOf, trustRegionOf } from "./tpe-options.js";
+import { contractToward, TrustRegion } from "./trust-region.js";
+
+describe("TrustRegion", () => {
+  it("halves after `patience` trials without an improvement, down to `min`", () => {
+    const t = new TrustRegion({ patience: 2, min: 0.25 });
+    t.observe(5);
+    const factors = [6, 7, 8, 9, 10, 11].map((loss) => {
+      t.observe(loss);
+      return t.factor;
+    });
+    expect(factors).toEqual([1, 0.5, 0.5, 0.25, 0.25, 0.25]);
+  });
+
+  it("doubles (up to 1) on an improvement; failures count as no improvement", () => {
+    const t = new TrustRegion({ patience: 1 });
+    t.observe(5);
+    t.observe(undefined);
+    t.observe(undefined);
+    expect(t.factor).toBe(0.25);
+    t.observe(4);
+    expect(t.factor).toBe(0.5);
+    t.observe(3);
+    t.observe(2);
+    expect(t.factor).toBe(1);
+  });
+});
+
+describe("contractToward", () => {
+  it("pulls numeric coordinates toward the center and leaves choices as drawn", () => {
+    const points = new Float64Array([1, 0, 3, 0, 1, 2]);
+    contractToward(points, [0.5, 0.5, 0], 0.5, [true, true, false]);
+    expect([...points]).toEqual([0.75, 0.25, 3, 0.25, 0.75, 2]);
+  });
+});
+
+describe("TPE trustRegion and bandwidthDecay options", () => {
+  const s = space({ x: float(-5, 5), y: float(-5, 5) });
+  const metrics = new Metric("loss");
+
+  it("are off by default and ignored with several metrics", () => {
+    expect(trustRegionOf({ space: s, metrics }, 1)).toBeUndefined();
+    expect(trustRegionOf({ space: s, metrics, trustRegion: { patience: 4 } }, 2)).toBeUndefined();
+    expect(trustRegionOf({ space: s, metrics, trustRegion: { patience: 4 } }, 1)).toBeInstanceOf(
+      TrustRegion,
+    );
+    expect(parzenOf({ space: s, metrics }, 1).bandwidthDecay).toBe(1);
+  });
+
+  it("refuse bad values with an OptionError naming the option and the value", () => {
+    for (const bad of [
+      { trustRegion: { patience: 0 } },
+      { trustRegion: { patience: 2.5 } },
+      { trustRegion: { patience: 4, min: 0 } },
+      { bandwidthDecay: 0 },
+      { bandwidthDecay: Number.NaN },
+    ]) {
+      const make = () => new TPE({ space: s, metrics, ...bad });
+      expect(make).toThrow(OptionError);
+      expect(make).toThrow(Object.keys(bad)[0]);
+    }
+  });
+
+  it("with a faster bandwidthDecay, kernels of many points are narrower", () => {
+    const rows = new Float64Array(Array.from({ length: 40 }, (_, i) => (i % 20) / 20 + 0.02));
+    const weights = new Array<number>(20).fill(1);
+    const widthWith = (decay: number) =>
+      new Parzen([{ kind: "float" }, { kind: "float" }], rows, 20, weights, {
+        ...parzenOf({ space: s, metrics, covarianceKernels: false, bandwidthDecay: decay }, 1),
+      }).widths()[0];
+    expect(widthWith(2)).toBeLessThan(widthWith(1));
+  });
+
+  it("a trust region keeps a TPE run valid and seeded runs reproducible", () => {
+    const run = () => {
+      const tpe = new TPE({ space: s, metrics, seed: 3, trustRegion: { patience: 2 } });
+      const xs: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const t = tpe.ask();
+        const x = t.config.x as number;
+        const y = t.config.y as number;
+        expect(Math.abs(x)).toBeLessThanOrEqual(5);
+        expect(Math.abs(y)).toBeLessThanOrEqual(5);
+        xs.push(x);
+        tpe.tell(t.success({ loss: (x - 1) ** 2 + (y + 2) ** 2 }));
+      }
+      return xs;
+    };
+    const first = run();
+    expect(run()).toEqual(first);
+    // Late asks gather near the optimum (1, -2).
+    expect(Math.min(...first.slice(20).map((x) => Math.abs(x - 1)))).toBeLessThan(0.5);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * A trust region around the incumbent for TPE's incumbent candidates (TuRBO-like, Eriksson et
+ * al. 2019): the incumbent candidates are drawn from the best good trial's kernel, then pulled
+ * toward that trial by a factor that halves after `patience` trials in a row without an
+ * improvement and doubles (up to 1) on one. Late in a run with no progress, those candidates
+ * search an ever smaller neighbourhood of the best point, still scored by l(x)/g(x).
+ *
+ * @module
+ */
+
+/** How the trust region shrinks and grows. */
+export interface TrustRegionOptions {
+  /** Trials in a row without an improvement of the best value before the region halves. */
+  readonly patience: number;
+  /**
+   * Smallest factor (relative to the incumbent kernel's own spread).
+   * @defaultValue 1/64
+   */
+  readonly min?: number;
+}
+
+/** The trust factor over the trials told, one metric (lower is better). */
+export class TrustRegion {
+  readonly #patience: number;
+  readonly #min: number;
+  #best = Number.POSITIVE_INFINITY;
+  #stale = 0;
+  /** The current factor, in [min, 1]. */
+  factor = 1;
+
+  constructor(options: TrustRegionOptions) {
+    this.#patience = options.patience;
+    this.#min = options.min ?? 1 / 64;
+  }
+
+  /** Learns one told trial: its loss, or undefined for a failed (non-improving) one. */
+  observe(loss: number | undefined): void {
+    if (loss !== undefined && loss < this.#best) {
+      if (Number.isFinite(this.#best)) this.factor = Math.min(1, 2 * this.factor);
+      this.#best = loss;
+      this.#stale = 0;
+      return;
+    }
+    if (++this.#stale < this.#patience) return;
+    this.factor = Math.max(this.#min, this.factor / 2);
+    this.#stale = 0;
+  }
+}
+
+/**
+ * Pulls each of the `points` (n rows of `center.length` unit coordinates) toward `center` by
+ * `factor` in the dimensions `contractible` marks (numeric ones; choices stay as drawn). A
+ * point between two points of the unit cube stays inside it.
+ */
+export function contractToward(
+  points: Float64Array,
+  center: ArrayLike<number>,
+  factor: number,
+  contractible: readonly boolean[],
+): void {
+  const d = center.length;
+  for (let p = 0; p < points.length; p += d)
+    for (let j = 0; j < d; j++)
+      if (contractible[j]) points[p + j] = center[j] + factor * (points[p + j] - center[j]);
+}
