@@ -6,12 +6,12 @@
  * without writing twice (history is appended, so a second write would double points).
  */
 
-import type { BatchResult, HistoryColumns, Op } from "../protocol/batch.js";
+import type { BatchResult, Op } from "../protocol/batch.js";
 import { AmltkError } from "../shared/errors.js";
-import type { HistoryBatch, NumberColumn } from "../store/history-batch.js";
 import type { RunPatch, RunRecord, Store, StoreTransaction } from "../store/types.js";
 import { StoreError } from "../store/types.js";
 import { ApiError } from "./errors.js";
+import { joinable, joinColumns, toBatch } from "./history-merge.js";
 
 /**
  * A check of a write against the run as it is, in the write's transaction: `prev` is the run
@@ -73,30 +73,6 @@ function revive(patch: RunPatch, prev: RunRecord | undefined): RunPatch {
   return patch;
 }
 
-/** Columns from the wire into the store's batch form (typed arrays). */
-export function toBatch(c: HistoryColumns): HistoryBatch {
-  const columns = new Map<string, NumberColumn>();
-  for (const k in c.columns) {
-    const col = c.columns[k];
-    const n = col.values.length;
-    let rows: Int32Array;
-    if (col.rows) rows = Int32Array.from(col.rows);
-    else {
-      rows = new Int32Array(n);
-      for (let i = 0; i < n; i++) rows[i] = i;
-    }
-    columns.set(k, { n, rows, values: Float64Array.from(col.values) });
-  }
-  return {
-    rows: c.steps.length,
-    steps: Float64Array.from(c.steps),
-    runtimes: Float64Array.from(c.runtimes),
-    timestamps: Float64Array.from(c.timestamps),
-    columns,
-    others: c.others,
-  };
-}
-
 function checkOpRuns(runId: string, ops: readonly Op[], opField: (i: number) => string): void {
   ops.forEach((op, i) => {
     if (op.type === "create" && op.run.id !== undefined && op.run.id !== runId) {
@@ -155,25 +131,53 @@ class StoreIngestor implements Ingestor {
       let applied = 0;
       let skipped = 0;
       let lastSeq = last ?? 0;
-      for (let i = 0; i < ops.length; i++) {
+      const fresh = (op: Op) => writer === undefined || op.seq > (last ?? 0);
+      for (let i = 0; i < ops.length; ) {
         const op = ops[i]!;
-        if (writer !== undefined && op.seq <= (last ?? 0)) {
+        if (!fresh(op)) {
           skipped++;
+          i++;
           continue;
         }
+        // Consecutive history ops go in as one batch (history-merge.ts): same points, less work.
+        const end = historyRunEnd(ops, i, fresh);
         try {
-          await applyOp(tx, runId, op);
+          if (end > i + 1) await tx.appendHistoryBatch(runId, joinColumns(columnsOf(ops, i, end)));
+          else await applyOp(tx, runId, op);
         } catch (err) {
           throw opError(err, i, opField);
         }
-        applied++;
-        lastSeq = Math.max(lastSeq, op.seq);
+        for (let j = i; j < end; j++) lastSeq = Math.max(lastSeq, ops[j]!.seq);
+        applied += end - i;
+        i = end;
       }
       if (writer !== undefined && applied > 0) await tx.setIngestSeq(runId, writer, lastSeq);
       const rec = await tx.getRun(runId);
       return { applied, skipped, lastSeq, nextStep: rec?.nextStep ?? 0 };
     });
   }
+}
+
+type ColumnsOp = Extract<Op, { type: "history_cols" }>;
+
+/**
+ * The end (exclusive) of the run of `history_cols` ops from `i` that join into one batch: each
+ * to be applied and joinable to the one before; `i + 1` when `ops[i]` joins nothing.
+ */
+function historyRunEnd(ops: readonly Op[], i: number, fresh: (op: Op) => boolean): number {
+  let end = i + 1;
+  if (ops[i]!.type !== "history_cols") return end;
+  while (end < ops.length) {
+    const prev = ops[end - 1] as ColumnsOp;
+    const next = ops[end]!;
+    if (next.type !== "history_cols" || !fresh(next) || !joinable(prev.cols, next.cols)) break;
+    end++;
+  }
+  return end;
+}
+
+function columnsOf(ops: readonly Op[], from: number, to: number) {
+  return ops.slice(from, to).map((op) => (op as ColumnsOp).cols);
 }
 
 /**

@@ -22,7 +22,7 @@ import {
 } from "../../protocol/wandb/index.js";
 import type { RunPatch, RunRecord, StoredValue, StoreTransaction } from "../../store/types.js";
 import { ApiError } from "../errors.js";
-import { toBatch } from "../ingest.js";
+import { toBatch } from "../history-merge.js";
 import { fileWriter } from "./buckets.js";
 
 /** What one request wrote, for the answer's bookkeeping and the live watcher. */

@@ -47,6 +47,13 @@ export interface OutboxOptions {
    * delivers it, exactly once.
    */
   finishTimeoutMs?: number;
+  /**
+   * The shortest time between the starts of two requests while the ops wait in the segment
+   * being filled (default {@link DEFAULT_SEND_INTERVAL_MS}). A backlog (sealed segments waiting)
+   * and `close` send at once. Ops are spooled when pushed either way: this only decides how many
+   * of them share a request, so a server takes a few larger requests instead of one per flush.
+   */
+  sendIntervalMs?: number;
 }
 
 /** Rows of history per op: keeps any single op well inside a request. */
@@ -72,6 +79,14 @@ function hookDrain(): void {
 /** How long an online `finish()` waits at most for a server that does not answer. */
 export const DEFAULT_FINISH_TIMEOUT_MS = 5_000;
 
+/**
+ * Default {@link OutboxOptions.sendIntervalMs}. The tracker flushes every ~100 ms; sending each
+ * flush as its own request made the server's per-request work (HTTP, the transaction, joining
+ * each key's last chunk) most of its ingest CPU, taken from the reads it serves beside it
+ * (`bench/reads-under-load.ts`). Half a second keeps a live chart live.
+ */
+export const DEFAULT_SEND_INTERVAL_MS = 500;
+
 export class Outbox {
   readonly runId: string;
   readonly writer: string;
@@ -81,6 +96,10 @@ export class Outbox {
   #pumping = false;
   #retryTimer: NodeJS.Timeout | undefined;
   #soon: NodeJS.Immediate | undefined;
+  /** The next request waits for the send interval (see `sendIntervalMs`). */
+  #later: NodeJS.Timeout | undefined;
+  /** When the last request started (performance.now()). */
+  #lastSendAt = Number.NEGATIVE_INFINITY;
   #abort = new AbortController();
   #failures = 0;
   #down = false;
@@ -186,6 +205,9 @@ export class Outbox {
       this.#retryTimer = undefined;
       this.#down = false;
     }
+    // What waits for the send interval goes now.
+    clearTimeout(this.#later);
+    this.#later = undefined;
     this.#kick();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -207,6 +229,8 @@ export class Outbox {
     this.#abort.abort();
     clearImmediate(this.#soon);
     this.#soon = undefined;
+    clearTimeout(this.#later);
+    this.#later = undefined;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     live.delete(this);
@@ -225,6 +249,7 @@ export class Outbox {
 
   #kick(): void {
     if (this.#pumping || this.#retryTimer || this.#stopped || this.#blocked || this.#soon) return;
+    if (this.#later) return;
     // Started on the next turn, not now: the ops one flush pushes (history, then the summary
     // patch) go out as one request and one segment file instead of two.
     this.#soon = setImmediate(() => {
@@ -252,6 +277,7 @@ export class Outbox {
     try {
       for (;;) {
         if (this.#stopped || this.#blocked) return;
+        if (!this.#inflight && this.#waitForInterval()) return;
         if (!this.#inflight) this.#inflight = this.#takeNext();
         const f = this.#inflight;
         if (!f) break;
@@ -284,6 +310,23 @@ export class Outbox {
     } finally {
       this.#pumping = false;
     }
+  }
+
+  /**
+   * True when the next request must wait for the send interval: only ops of the segment being
+   * filled wait (none sealed, not closing); a timer then starts the pump when it has passed.
+   */
+  #waitForInterval(): boolean {
+    if (this.#closed || this.#segments.sealedWaiting) return false;
+    const wait =
+      this.#lastSendAt + (this.opts.sendIntervalMs ?? DEFAULT_SEND_INTERVAL_MS) - performance.now();
+    if (wait <= 0 || this.#segments.empty) return false;
+    this.#later = setTimeout(() => {
+      this.#later = undefined;
+      this.#kick();
+    }, wait);
+    this.#later.unref();
+    return true;
   }
 
   #retryLater(why: string): void {
@@ -326,6 +369,7 @@ export class Outbox {
   }
 
   async #post(lines: string[]): Promise<Outcome> {
+    this.#lastSendAt = performance.now();
     const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs ?? 60_000);
     const out = await sendBatch(
       { ...this.opts, runId: this.runId, writer: this.writer },

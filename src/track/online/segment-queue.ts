@@ -48,6 +48,11 @@ export class SegmentQueue {
     return this.#queue.length === 0 && this.#open === null;
   }
 
+  /** Sealed segments wait (a backlog, or ops left by another process): they go without delay. */
+  get sealedWaiting(): boolean {
+    return this.#queue.length > 0;
+  }
+
   /** Appends one op's line to the spool (sync) and to the segment being filled. */
   append(line: string, seq: number, info: OpInfo): void {
     let seg = this.#open;
