@@ -203,5 +203,9 @@ function round5(): Record<string, Partial<TPEOptions>> {
     "r5-decay3": { ...ROUND4, bandwidthDecay: 3 },
     "r5-nEi48": { ...ROUND4, nEiCandidates: 48 },
     "r5-inc16": { ...ROUND4, incumbentCandidates: 16 },
+    "r5-rotBad": {
+      ...ROUND4,
+      covarianceKernels: { scale: "shape", factor: 1, shrinkage: 3, bad: true },
+    },
   };
 }

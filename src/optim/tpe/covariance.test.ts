@@ -4,6 +4,8 @@ import { Metric } from "../../trial/metric.js";
 import { Rng } from "../rng.js";
 import { categorical, float, int } from "../space/builders.js";
 import { space } from "../space/search-space.js";
+import { groupEstimators } from "./group-estimators.js";
+import { groupsOf } from "./groups.js";
 import { type Dim, Parzen, type ParzenOptions } from "./parzen.js";
 import { TPE } from "./tpe.js";
 import { parzenOf, TPE_DEFAULTS } from "./tpe-options.js";
@@ -130,5 +132,42 @@ describe("rotated (full-covariance) kernels", () => {
       undefined,
     );
     expect(Object.isFrozen(TPE_DEFAULTS.covarianceKernels)).toBe(true);
+  });
+});
+
+describe("rotated kernels for g(x) (covarianceKernels.bad)", () => {
+  const s = space({ x: float(0, 1), y: float(0, 1) });
+  const [group] = groupsOf(s, true);
+  /** Bad trials along the diagonal x = y; `failed` marks the first one as failed. */
+  const split = (failed: boolean) => {
+    const { rows, n } = diagonal();
+    const above = Array.from({ length: n }, (_, i) => ({
+      index: i,
+      row: rows.subarray(2 * i, 2 * i + 2),
+      losses: failed && i === 0 ? undefined : [1],
+      failed: failed && i === 0,
+    }));
+    return { below: [], belowWeights: [], above, aboveWeights: above.map(() => 1) };
+  };
+  const options = (bad: boolean) =>
+    parzenOf(
+      {
+        space: s,
+        metrics: new Metric("loss"),
+        covarianceKernels: { scale: "shape", factor: 1, shrinkage: 1, bad },
+      },
+      1,
+    );
+  // Two probes equally far from (0.5, 0.5): along the bad trials' diagonal, and across it.
+  const probes = new Float64Array([0.53, 0.53, 0.53, 0.47]);
+  const alongMinusAcross = (bad: boolean, failed: boolean) => {
+    const { g } = groupEstimators(group, split(failed), options(bad), 128);
+    const [along, across] = g.logPdf(probes, 2);
+    return along - across;
+  };
+
+  it("follow the bad trials' valley when asked, stay diagonal otherwise or with a failed trial", () => {
+    expect(alongMinusAcross(true, false)).toBeGreaterThan(alongMinusAcross(false, false) + 0.5);
+    expect(alongMinusAcross(true, true)).toBeCloseTo(alongMinusAcross(false, true), 9);
   });
 });

@@ -29,6 +29,12 @@ export interface CovarianceOptions {
    * correlations shrink, Σ'_ab = (1 − α) Σ_ab for a ≠ b, α = ν / (ν + n)).
    */
   readonly target?: "isotropic" | "diagonal";
+  /**
+   * g(x) (the bad trials) gets rotated kernels too, shaped by the bad trials' own covariance;
+   * only while no bad trial failed (failed trials' kernels are wider, which a shared matrix
+   * cannot be). Default false: l(x) only.
+   */
+  readonly bad?: boolean;
 }
 
 /** A shared bandwidth matrix over `c` continuous dimensions, ready to score and sample. */

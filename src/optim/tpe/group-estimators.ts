@@ -50,8 +50,10 @@ export function groupEstimators(
   const bad = Array.from(picks, (pick) => active.trials[pick]);
   const widen = Float64Array.from(bad, (o) => (o.failed ? FAILED_WIDEN : 1));
   const l = new Parzen(group.dims, goodRows, good.trials.length, good.weights, parzen);
-  // Rotated kernels are for l(x) only: the bad trials fill the space, with no valley to follow.
-  const gOptions = parzen.covariance ? { ...parzen, covariance: undefined } : parzen;
+  // Rotated kernels are for l(x) only unless asked (the bad trials mostly fill the space), and
+  // never with failed trials, whose kernels are wider than a shared matrix allows.
+  const rotateBad = parzen.covariance?.bad === true && widen.every((w) => w === 1);
+  const gOptions = parzen.covariance && !rotateBad ? { ...parzen, covariance: undefined } : parzen;
   const g = new Parzen(group.dims, rowsOf(group, bad), bad.length, weights, gOptions, widen);
   const incumbent = bestOne(good.trials);
   const d = group.slots.length;
