@@ -68,12 +68,16 @@ async function allPoints(store: Store, run: string) {
 }
 
 describe.each(STORE_BACKENDS)("a request of many history ops on $name", (backend) => {
-  it("stores what one request per op stores, exactly once across a resend", async () => {
+  it("stores what one request per op stores (summary patches between), exactly once across a resend", async () => {
     ts = await startServerOn(backend);
     // Nine small flushes, then one that rewrites steps 40-41 (joins nothing), then two more.
     const parts = [...Array.from({ length: 9 }, (_, i) => cols(i * 5, 5)), cols(40, 4)];
     parts.push(cols(44, 6), cols(50, 3));
-    const ops = parts.map((c, i) => ({ seq: i + 2, type: "history_cols", cols: c }));
+    // Each flush's history, then its summary patch, as the SDK sends them.
+    const ops = parts.flatMap((c, i) => [
+      { seq: 2 * i + 2, type: "history_cols", cols: c },
+      { seq: 2 * i + 3, type: "patch", patch: { summary: { last: i }, heartbeatAt: T0 + i } },
+    ]);
     // One op per request: the reference.
     await ts.call("POST", "/api/runs/one/batch", { writer: "writer-0001", ops: [createOp(1)] });
     for (const op of ops) {
@@ -83,14 +87,14 @@ describe.each(STORE_BACKENDS)("a request of many history ops on $name", (backend
     // All in two requests, the second resending the first's last five ops.
     const first = await ts.call("POST", "/api/runs/all/batch", {
       writer: "writer-0001",
-      ops: [createOp(1), ...ops.slice(0, 8)],
+      ops: [createOp(1), ...ops.slice(0, 16)],
     });
-    expect(first.body).toMatchObject({ applied: 9, skipped: 0, lastSeq: 9 });
+    expect(first.body).toMatchObject({ applied: 17, skipped: 0, lastSeq: 17 });
     const second = await ts.call("POST", "/api/runs/all/batch", {
       writer: "writer-0001",
-      ops: ops.slice(3),
+      ops: ops.slice(6),
     });
-    expect(second.body).toMatchObject({ applied: 4, skipped: 5, lastSeq: 13, nextStep: 53 });
+    expect(second.body).toMatchObject({ applied: 8, skipped: 10, lastSeq: 25, nextStep: 53 });
     const reference = await allPoints(ts.store, "one");
     expect(reference.map((k) => k.key)).toEqual(["acc", "label", "loss"]);
     // Steps 0-52 (a store may keep a rewritten step once or as each write: the same for both runs).
@@ -98,5 +102,9 @@ describe.each(STORE_BACKENDS)("a request of many history ops on $name", (backend
     expect(new Set(lossSteps).size).toBe(53);
     expect(await allPoints(ts.store, "all")).toEqual(reference);
     expect(await ts.store.historyKeys("all")).toEqual(await ts.store.historyKeys("one"));
+    const { id: _a, ...all } = (await ts.store.getRun("all"))!;
+    const { id: _o, ...one } = (await ts.store.getRun("one"))!;
+    expect(all.summary).toEqual({ last: 11 });
+    expect(all).toEqual(one);
   });
 });

@@ -141,11 +141,13 @@ class StoreIngestor implements Ingestor {
         }
         // Consecutive history ops go in as one batch (history-merge.ts): same points, less work.
         const end = historyRunEnd(ops, i, fresh);
-        try {
-          if (end > i + 1) await tx.appendHistoryBatch(runId, joinColumns(columnsOf(ops, i, end)));
-          else await applyOp(tx, runId, op);
-        } catch (err) {
-          throw opError(err, i, opField);
+        if (end > i + 1) await applyJoined(tx, runId, ops, i, end, opField);
+        else {
+          try {
+            await applyOp(tx, runId, op);
+          } catch (err) {
+            throw opError(err, i, opField);
+          }
         }
         for (let j = i; j < end; j++) lastSeq = Math.max(lastSeq, ops[j]!.seq);
         applied += end - i;
@@ -161,23 +163,58 @@ class StoreIngestor implements Ingestor {
 type ColumnsOp = Extract<Op, { type: "history_cols" }>;
 
 /**
- * The end (exclusive) of the run of `history_cols` ops from `i` that join into one batch: each
- * to be applied and joinable to the one before; `i + 1` when `ops[i]` joins nothing.
+ * The end (exclusive) of the ops from `i` whose history joins into one batch: `history_cols`
+ * ops, each to be applied and joinable to the one before, with the `patch` ops between them
+ * (the SDK pushes a summary patch after each flush's history); it ends at a `history_cols` op.
+ * `i + 1` when `ops[i]` joins nothing.
  */
 function historyRunEnd(ops: readonly Op[], i: number, fresh: (op: Op) => boolean): number {
   let end = i + 1;
   if (ops[i]!.type !== "history_cols") return end;
-  while (end < ops.length) {
-    const prev = ops[end - 1] as ColumnsOp;
-    const next = ops[end]!;
-    if (next.type !== "history_cols" || !fresh(next) || !joinable(prev.cols, next.cols)) break;
-    end++;
+  let prev = ops[i] as ColumnsOp;
+  for (let j = i + 1; j < ops.length; j++) {
+    const next = ops[j]!;
+    if (!fresh(next)) break;
+    if (next.type === "patch") continue;
+    if (next.type !== "history_cols" || !joinable(prev.cols, next.cols)) break;
+    prev = next;
+    end = j + 1;
   }
   return end;
 }
 
-function columnsOf(ops: readonly Op[], from: number, to: number) {
-  return ops.slice(from, to).map((op) => (op as ColumnsOp).cols);
+/**
+ * Ops `from..to` (see {@link historyRunEnd}): their history as one batch, then their patches in
+ * order. A patch touches only the run's row (name, config, summary, state, heartbeat...) and a
+ * history write only its points and `nextStep`, so writing the patches after the history they
+ * sat between leaves the same run; a refusal still names its own op.
+ */
+async function applyJoined(
+  tx: StoreTransaction,
+  runId: string,
+  ops: readonly Op[],
+  from: number,
+  to: number,
+  opField: (i: number) => string,
+): Promise<void> {
+  const group = ops.slice(from, to);
+  const cols = group
+    .filter((op): op is ColumnsOp => op.type === "history_cols")
+    .map((op) => op.cols);
+  try {
+    await tx.appendHistoryBatch(runId, joinColumns(cols));
+  } catch (err) {
+    throw opError(err, from, opField);
+  }
+  for (let j = from; j < to; j++) {
+    const op = ops[j]!;
+    if (op.type !== "patch") continue;
+    try {
+      await applyOp(tx, runId, op);
+    } catch (err) {
+      throw opError(err, j, opField);
+    }
+  }
 }
 
 /**
