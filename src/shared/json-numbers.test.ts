@@ -75,6 +75,22 @@ describe("json-numbers: the one NaN/±Infinity codec", () => {
     });
   });
 
+  // encodeJson skips its replacer when plain JSON.stringify writes no "null": the text must be
+  // what the replacer writes for every value, with and without nulls and non-finite numbers.
+  it.each([
+    ["finite only", { x: 1, y: [2, 3], s: "a", b: true, o: { z: -0 } }],
+    ["a real null", { x: null, y: [null, 1] }],
+    ["a string holding null", { note: "nullable", n: Number.NaN }],
+    ["undefined and functions", { u: undefined, f: () => 1, a: [undefined] }],
+    ["a bare non-finite number", Number.NEGATIVE_INFINITY],
+    ["toJSON", { d: new Date(0), t: { toJSON: () => Number.NaN } }],
+    ["undefined itself", undefined],
+  ])("writes what the replacer writes: %s", (_name, v) => {
+    const replacer = (_k: string, x: unknown) =>
+      typeof x === "number" && !Number.isFinite(x) ? { [NUM_TAG]: String(x) } : x;
+    expect(encodeJson(v)).toBe(JSON.stringify(v, replacer));
+  });
+
   it("refuses text that is not JSON with a SyntaxError", () => {
     expect(() => decodeJson('{"$amltk_num":')).toThrow(SyntaxError);
   });

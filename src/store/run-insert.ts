@@ -10,22 +10,40 @@ import { checkRunInit } from "./run-checks.js";
 import { newRunRecord } from "./run-record.js";
 import { type RunInit, type RunRecord, StoreError } from "./types.js";
 
-/** The checked INSERT of `run` (an existing id inserts nothing), its values and its record. */
-export function newRunInsert(
+/**
+ * The columns {@link newRunValues} gives values for, in its order; the INSERT below adds the
+ * summary, state, exit code and finish time of a new run as constants.
+ */
+export const NEW_RUN_VALUE_COLUMNS = [
+  "id",
+  "project",
+  "entity",
+  "grp",
+  "job_type",
+  "name",
+  "notes",
+  "tags",
+  "config",
+  "created_at",
+  "heartbeat_at",
+  "pid",
+  "host",
+  "owner_start",
+] as const;
+
+/**
+ * A new run's checked values, one per {@link NEW_RUN_VALUE_COLUMNS} column, with the stored
+ * tags, config text and host they came from (for the record; a caller that needs no record,
+ * the SQLite store's new closed run, stops here).
+ */
+export function newRunValues(
   run: RunInit,
   encodeTags: (tags: readonly string[]) => unknown,
-  param: (index: number) => string,
-): { sql: string; values: unknown[]; record: RunRecord } {
+): { values: unknown[]; tags: string[]; config: string; host: string | null } {
   checkRunInit(run);
   const tags = [...(run.tags ?? [])];
   const config = encodeJson(run.config ?? {});
   const host = run.host ?? (run.pid !== undefined ? hostname() : null);
-  const p = Array.from({ length: 14 }, (_, i) => param(i + 1));
-  const sql = `INSERT INTO runs (id, project, entity, grp, job_type, name, notes, tags, config,
-       summary, state, exit_code, created_at, heartbeat_at, finished_at, pid, host, owner_start)
-     VALUES (${p.slice(0, 9).join(", ")}, '{}', 'running', NULL, ${p[9]}, ${p[10]}, NULL,
-       ${p.slice(11).join(", ")})
-     ON CONFLICT (id) DO NOTHING`;
   const values = [
     run.id,
     run.project,
@@ -42,6 +60,22 @@ export function newRunInsert(
     host,
     run.ownerStart ?? null,
   ];
+  return { values, tags, config, host };
+}
+
+/** The checked INSERT of `run` (an existing id inserts nothing), its values and its record. */
+export function newRunInsert(
+  run: RunInit,
+  encodeTags: (tags: readonly string[]) => unknown,
+  param: (index: number) => string,
+): { sql: string; values: unknown[]; record: RunRecord } {
+  const { values, tags, config, host } = newRunValues(run, encodeTags);
+  const p = Array.from({ length: 14 }, (_, i) => param(i + 1));
+  const sql = `INSERT INTO runs (id, project, entity, grp, job_type, name, notes, tags, config,
+       summary, state, exit_code, created_at, heartbeat_at, finished_at, pid, host, owner_start)
+     VALUES (${p.slice(0, 9).join(", ")}, '{}', 'running', NULL, ${p[9]}, ${p[10]}, NULL,
+       ${p.slice(11).join(", ")})
+     ON CONFLICT (id) DO NOTHING`;
   return { sql, values, record: newRunRecord(run, { tags, config: decodeJson(config), host }) };
 }
 

@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import { rowsToBatch } from "../history-batch.js";
-import type { HistoryRow } from "../types.js";
+import type { HistoryRow, RunPatch } from "../types.js";
 import { SqliteStore } from "./index.js";
 import { tempDirs } from "./sqlite.test-helpers.js";
 
@@ -58,5 +58,49 @@ it("a refused new closed run stores nothing and names the bad value", async () =
     store.writeRunSync("r", { create, history: [rowsToBatch(rows(3))], patch: CLOSE }),
   ).toThrow(/"r"/);
   expect((await store.readHistory("r")).length).toBe(3);
+  store.close();
+});
+
+it("a closing patch of every field gives the row an INSERT then an UPDATE gave, byte for byte", async () => {
+  const store = SqliteStore.openSync(tmp());
+  const init = {
+    project: "p",
+    name: "n",
+    createdAt: 1,
+    config: { lr: 0.1 },
+    tags: ["a"],
+    pid: 7,
+    host: "h",
+    ownerStart: "token",
+  };
+  const patch: RunPatch = {
+    ...CLOSE,
+    summary: { loss: Number.NaN, best: [1, 2], none: null },
+    config: { lr: 0.2, extra: Number.POSITIVE_INFINITY },
+    name: "renamed",
+    notes: "note",
+    group: "g",
+    jobType: "j",
+    tags: ["b", "c"],
+    heartbeatAt: 5,
+    finishedAt: 6,
+    pid: 8, // a new pid without an owner token clears the old token
+    exitCode: 3,
+    state: "failed",
+  };
+  store.writeRunSync("one", {
+    create: { ...init, id: "one" },
+    history: [rowsToBatch(rows(4))],
+    patch,
+  });
+  store.createRunSync({ ...init, id: "two" });
+  store.writeRunSync("two", { history: [rowsToBatch(rows(4))], fresh: true, patch });
+  const row = (id: string) =>
+    (store as unknown as { db: { prepare(s: string): { get(id: string): object } } }).db
+      .prepare("SELECT * FROM runs WHERE id = ?")
+      .get(id);
+  expect({ ...row("one"), id: "" }).toEqual({ ...row("two"), id: "" });
+  expect(row("one")).toMatchObject({ owner_start: null, state: "failed", pid: 8, notes: "note" });
+  expect(await store.readHistory("one")).toEqual(await store.readHistory("two"));
   store.close();
 });

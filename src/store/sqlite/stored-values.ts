@@ -10,6 +10,41 @@ export const KIND_JSON = 4;
 
 /** Throws StoreError("invalid") unless `v` is a StoredValue; `where` names it in the message. */
 export function checkValue(v: unknown, where: string): void {
+  // Nearly every value passes: walk it without building a path per value (a tracked trial
+  // checks its config and summary), and name the bad one only when something does not pass.
+  if (plainlyStorable(v)) return;
+  checkNamingValue(v, where);
+}
+
+/**
+ * True when `v` is certainly a StoredValue. False means "look closer": also for array holes and
+ * `undefined` elements, which {@link checkNamingValue} decides as it always did.
+ */
+function plainlyStorable(v: unknown): boolean {
+  if (v === null) return true;
+  switch (typeof v) {
+    case "number":
+    case "string":
+    case "boolean":
+      return true;
+    case "object": {
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (!plainlyStorable(v[i])) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return false;
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o)) if (!plainlyStorable(o[k])) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** {@link checkValue}'s walk that names the first bad value by its path. */
+function checkNamingValue(v: unknown, where: string): void {
   if (v === null) return;
   switch (typeof v) {
     case "number":
@@ -19,7 +54,7 @@ export function checkValue(v: unknown, where: string): void {
     case "object": {
       if (Array.isArray(v)) {
         v.forEach((x, i) => {
-          checkValue(x, `${where}[${i}]`);
+          checkNamingValue(x, `${where}[${i}]`);
         });
         return;
       }
@@ -30,7 +65,7 @@ export function checkValue(v: unknown, where: string): void {
           "invalid",
         );
       }
-      for (const [k, x] of Object.entries(v)) checkValue(x, `${where}.${k}`);
+      for (const [k, x] of Object.entries(v)) checkNamingValue(x, `${where}.${k}`);
       return;
     }
     default:
