@@ -22,7 +22,7 @@
  * [--vs-optuna [--per-problem]]`. `--vs-optuna` (round 5) also scores every candidate by its
  * Mann-Whitney wins / ties / losses against Optuna's TPESampler on the same training problems
  * and seeds (bench/bbob/optuna-training.ts, cached apart from the held-out runs) and picks by
- * that: the most wins with no loss, then the mean rank; `--per-problem` prints each training
+ * that: the most wins with no more losses than the reference, then the mean rank; `--per-problem` prints each training
  * problem's medians and verdicts.
  * `--only` runs a subset of {@link CANDIDATES}; the reference (`default`, or `--against`'s
  * candidate) always runs, first, and the Mann-Whitney verdicts are against it; `--jobs` splits
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
         seeds,
         trials,
         rule: vs
-          ? "most Mann-Whitney wins against Optuna's TPE on the training problems, no loss; then the lowest mean rank"
+          ? "most Mann-Whitney wins against Optuna's TPE on the training problems with no more losses against it than the reference; then the lowest mean rank"
           : "lowest mean rank of the median best regret over the training problems",
         tried,
         picked: picked.candidate,

@@ -203,6 +203,18 @@ function round5(): Record<string, Partial<TPEOptions>> {
     "r5-decay3": { ...ROUND4, bandwidthDecay: 3 },
     "r5-nEi48": { ...ROUND4, nEiCandidates: 48 },
     "r5-inc16": { ...ROUND4, incumbentCandidates: 16 },
+    // Screen 2: around the screen-1 leader (trust region, patience 8).
+    "r5-trust6": { ...ROUND4, trustRegion: { patience: 6 } },
+    "r5-trust10": { ...ROUND4, trustRegion: { patience: 10 } },
+    "r5-trust12": { ...ROUND4, trustRegion: { patience: 12 } },
+    "r5-trust8-min16": { ...ROUND4, trustRegion: { patience: 8, min: 1 / 16 } },
+    "r5-trust8-min256": { ...ROUND4, trustRegion: { patience: 8, min: 1 / 256 } },
+    "r5-trust8-nEi48": { ...ROUND4, trustRegion: { patience: 8 }, nEiCandidates: 48 },
+    "r5-trust8-rotBad": {
+      ...ROUND4,
+      trustRegion: { patience: 8 },
+      covarianceKernels: { scale: "shape", factor: 1, shrinkage: 3, bad: true },
+    },
     "r5-rotBad": {
       ...ROUND4,
       covarianceKernels: { scale: "shape", factor: 1, shrinkage: 3, bad: true },

@@ -40,18 +40,22 @@ export function versusOptuna(
 
 /**
  * The pick by the issue's metric: the most wins against Optuna among the candidates with no
- * loss (all of them when every one has a loss: then the fewest losses first), ties broken by
- * the lower mean rank.
+ * more losses against it than the reference (the first of `tried`, the current defaults: on
+ * the training suite even they lose a few, so "no loss" alone would rule out every
+ * candidate), ties broken by the lower mean rank.
  */
 export function pickByOptuna(
   tried: readonly { candidate: string; meanRank: number }[],
   vs: Record<string, VersusOptuna>,
 ): string {
-  return [...tried].sort((a, b) => {
-    const x = vs[a.candidate];
-    const y = vs[b.candidate];
-    return x.loss - y.loss || y.win - x.win || a.meanRank - b.meanRank;
-  })[0].candidate;
+  const allowed = vs[tried[0].candidate].loss;
+  return [...tried]
+    .filter((t) => vs[t.candidate].loss <= allowed)
+    .sort((a, b) => {
+      const x = vs[a.candidate];
+      const y = vs[b.candidate];
+      return y.win - x.win || a.meanRank - b.meanRank;
+    })[0].candidate;
 }
 
 const round = (x: number) => Number(x.toPrecision(4));
