@@ -22,8 +22,8 @@
  * [--vs-optuna [--per-problem]]`. `--vs-optuna` (round 5) also scores every candidate by its
  * Mann-Whitney wins / ties / losses against Optuna's TPESampler on the same training problems
  * and seeds (bench/bbob/optuna-training.ts, cached apart from the held-out runs) and picks by
- * that: the most wins with no more losses than the reference, then the mean rank; `--per-problem` prints each training
- * problem's medians and verdicts.
+ * that: the most wins with no more losses than the reference, then the mean rank;
+ * `--per-problem` prints each training problem's medians and verdicts.
  * `--only` runs a subset of {@link CANDIDATES}; the reference (`default`, or `--against`'s
  * candidate) always runs, first, and the Mann-Whitney verdicts are against it; `--jobs` splits
  * the problems across worker processes.
