@@ -8,15 +8,26 @@ import type { HistoryBatch, NumberColumn, OtherValue } from "../store/history-ba
 import type { StoredValue } from "../store/types.js";
 
 /**
- * Initial capacity (rows, and points per key). Small: a trial-sized run logs a handful of rows
- * and its arrays are garbage at finish; long runs double their way up in a few steps.
+ * Initial capacity in rows. Small: a trial-sized run logs a handful of rows and its arrays are
+ * garbage at finish; long runs double their way up in a few steps.
  */
-const START = 16;
+const ROWS_START = 16;
+/**
+ * Initial capacity of a key's points: 8, so a new column's arrays (64 and 32 bytes) live in V8's
+ * heap. A typed array over 64 bytes gets a separately allocated backing store, which costs a
+ * malloc and a free each; a trial's report logs several keys once each.
+ */
+const POINTS_START = 8;
 /** Rough cost of a non-numeric value kept as a JS object (bytes). */
 const OTHER_BYTES = 96;
+/**
+ * The row arrays of a buffer that holds no rows yet: allocated on the first row, so the empty
+ * buffer a finishing run's last `take` leaves allocates nothing. Length 0: never written.
+ */
+const NO_ROWS = new Float64Array(0);
 
-function grow<T extends Float64Array | Int32Array>(a: T, need: number): T {
-  let cap = a.length;
+function grow<T extends Float64Array | Int32Array>(a: T, need: number, start: number): T {
+  let cap = Math.max(a.length, start);
   while (cap < need) cap *= 2;
   const b = new (a.constructor as new (n: number) => T)(cap);
   b.set(a);
@@ -27,9 +38,9 @@ export class HistoryBuffer {
   rows = 0;
   /** Bytes of data held (not capacity): 24 per row, 12 per number, ~96 per other value. */
   bytes = 0;
-  private steps: Float64Array = new Float64Array(START);
-  private runtimes: Float64Array = new Float64Array(START);
-  private timestamps: Float64Array = new Float64Array(START);
+  private steps: Float64Array = NO_ROWS;
+  private runtimes: Float64Array = NO_ROWS;
+  private timestamps: Float64Array = NO_ROWS;
   private columns = new Map<string, NumberColumn>();
   private others: OtherValue[] = [];
   private lastKey = "";
@@ -40,9 +51,9 @@ export class HistoryBuffer {
   addRow(step: number, runtime: number, timestamp: number): number {
     const i = this.rows;
     if (i === this.steps.length) {
-      this.steps = grow(this.steps, i + 1);
-      this.runtimes = grow(this.runtimes, i + 1);
-      this.timestamps = grow(this.timestamps, i + 1);
+      this.steps = grow(this.steps, i + 1, ROWS_START);
+      this.runtimes = grow(this.runtimes, i + 1, ROWS_START);
+      this.timestamps = grow(this.timestamps, i + 1, ROWS_START);
     }
     this.steps[i] = step;
     this.runtimes[i] = runtime;
@@ -55,15 +66,15 @@ export class HistoryBuffer {
   addNumber(row: number, key: string, value: number): void {
     let col = key === this.lastKey ? this.lastCol : this.columns.get(key);
     if (col === undefined || col === null) {
-      col = { n: 0, rows: new Int32Array(START), values: new Float64Array(START) };
+      col = { n: 0, rows: new Int32Array(POINTS_START), values: new Float64Array(POINTS_START) };
       this.columns.set(key, col);
     }
     this.lastKey = key;
     this.lastCol = col;
     const n = col.n;
     if (n === col.values.length) {
-      col.rows = grow(col.rows, n + 1);
-      col.values = grow(col.values, n + 1);
+      col.rows = grow(col.rows, n + 1, POINTS_START);
+      col.values = grow(col.values, n + 1, POINTS_START);
     }
     col.rows[n] = row;
     col.values[n] = value;
@@ -111,9 +122,9 @@ export class HistoryBuffer {
       for (const c of spare.columns.values()) c.n = 0;
       this.columns = spare.columns;
     } else {
-      this.steps = new Float64Array(START);
-      this.runtimes = new Float64Array(START);
-      this.timestamps = new Float64Array(START);
+      this.steps = NO_ROWS;
+      this.runtimes = NO_ROWS;
+      this.timestamps = NO_ROWS;
       this.columns = new Map();
     }
     this.others = [];

@@ -24,59 +24,85 @@ export const PACK_MAX_BYTES = 2048;
 const VERSION = 1;
 const HEADER = 16;
 
+/** One numeric key of a pack being written: its UTF-8 name and how many points it has. */
+interface PackKey {
+  name: Buffer;
+  n: number;
+}
+
 /** The batches as one pack, or undefined when they do not fit one (see {@link packable}). */
 export function encodePack(batches: readonly HistoryBatch[]): Buffer | undefined {
   if (!packable(batches)) return undefined;
-  const keys = new Map<string, { bytes: number; n: number }>();
+  const { keys, rows, json } = packContents(batches);
+  let size = HEADER + 24 * rows + (json?.length ?? 0);
+  for (const k of keys.values()) size += 4 + k.name.length + 10 * k.n;
+  // Within the byte cap every count fits its u16.
+  if (size > PACK_MAX_BYTES) return undefined;
+  // Every byte is written below (the header's padding included), so no zeroing first.
+  const out = Buffer.allocUnsafe(size);
+  // A DataView's setters compile to plain stores; Buffer's write*LE methods are calls.
+  const view = new DataView(out.buffer, out.byteOffset, size);
+  view.setUint32(0, VERSION, true); // the version byte and 3 bytes of zero padding
+  view.setUint32(4, rows, true);
+  view.setUint32(8, keys.size, true);
+  view.setUint32(12, json?.length ?? 0, true);
+  let at = HEADER;
+  for (const field of ["steps", "runtimes", "timestamps"] as const) {
+    for (const b of batches) {
+      const values = b[field];
+      for (let i = 0; i < b.rows; i++, at += 8) view.setFloat64(at, values[i], true);
+    }
+  }
+  for (const [key, k] of keys) at = writeKey(view, out, at, key, k, batches);
+  json?.copy(out, at);
+  return out;
+}
+
+/** The numeric keys in first-written order, the row count and the other values' JSON. */
+function packContents(batches: readonly HistoryBatch[]) {
+  const keys = new Map<string, PackKey>();
   const others: [number, string, unknown][] = [];
   let rows = 0;
   for (const b of batches) {
     for (const [key, col] of b.columns) {
-      const k = keys.get(key) ?? { bytes: Buffer.byteLength(key, "utf8"), n: 0 };
-      k.n += col.n;
-      keys.set(key, k);
+      const k = keys.get(key);
+      if (k) k.n += col.n;
+      else keys.set(key, { name: Buffer.from(key, "utf8"), n: col.n });
     }
     for (const o of b.others) others.push([rows + o.row, o.key, o.value]);
     rows += b.rows;
   }
   const json = others.length > 0 ? Buffer.from(encodeJson(others), "utf8") : undefined;
-  let size = HEADER + 24 * rows + (json?.length ?? 0);
-  for (const k of keys.values()) size += 4 + k.bytes + 10 * k.n;
-  // Within the byte cap every count fits its u16.
-  if (size > PACK_MAX_BYTES) return undefined;
+  return { keys, rows, json };
+}
 
-  const out = Buffer.alloc(size);
-  out.writeUInt8(VERSION, 0);
-  out.writeUInt32LE(rows, 4);
-  out.writeUInt32LE(keys.size, 8);
-  out.writeUInt32LE(json?.length ?? 0, 12);
-  let at = HEADER;
-  for (const field of ["steps", "runtimes", "timestamps"] as const) {
-    for (const b of batches) {
-      for (let i = 0; i < b.rows; i++) at = out.writeDoubleLE(b[field][i], at);
-    }
-  }
-  for (const [key, k] of keys) {
-    at = out.writeUInt16LE(k.bytes, at);
-    at += out.write(key, at, "utf8");
-    at = out.writeUInt16LE(k.n, at);
-    const valuesAt = at + 2 * k.n;
-    let offset = 0;
-    for (const b of batches) {
-      const col = b.columns.get(key);
-      for (let i = 0; i < (col?.n ?? 0); i++) {
-        at = out.writeUInt16LE(offset + col!.rows[i], at);
+/** Writes one key's part at `at` (its name, point count, rows, values); returns where it ends. */
+function writeKey(
+  view: DataView,
+  out: Buffer,
+  at: number,
+  key: string,
+  k: PackKey,
+  batches: readonly HistoryBatch[],
+): number {
+  view.setUint16(at, k.name.length, true);
+  k.name.copy(out, at + 2);
+  at += 2 + k.name.length;
+  view.setUint16(at, k.n, true);
+  at += 2;
+  let valuesAt = at + 2 * k.n;
+  let offset = 0;
+  for (const b of batches) {
+    const col = b.columns.get(key);
+    if (col) {
+      for (let i = 0; i < col.n; i++, at += 2, valuesAt += 8) {
+        view.setUint16(at, offset + col.rows[i], true);
+        view.setFloat64(valuesAt, col.values[i], true);
       }
-      offset += b.rows;
     }
-    at = valuesAt;
-    for (const b of batches) {
-      const col = b.columns.get(key);
-      for (let i = 0; i < (col?.n ?? 0); i++) at = out.writeDoubleLE(col!.values[i], at);
-    }
+    offset += b.rows;
   }
-  json?.copy(out, at);
-  return out;
+  return valuesAt;
 }
 
 /**
