@@ -96,7 +96,13 @@ async function serverRole(dir: string, pgUrl: string | undefined): Promise<void>
   clearInterval(sampler);
   await server.close();
   await close();
-  console.log(JSON.stringify({ peakRssMiB: Math.round(peakRss / 2 ** 20) }));
+  const cpu = process.cpuUsage();
+  console.log(
+    JSON.stringify({
+      peakRssMiB: Math.round(peakRss / 2 ** 20),
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    }),
+  );
 }
 
 async function clientRole(): Promise<void> {
@@ -158,6 +164,8 @@ async function clientRole(): Promise<void> {
       deliveredAt: Date.now(),
       keys,
       ids: rs.map((r) => r.id),
+      // The SDK's own CPU in this process (logging, spooling, sending): the client's cost per point.
+      cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
     }),
   );
   process.exit(0);
@@ -219,12 +227,16 @@ async function round(pgUrl: string | undefined): Promise<Record<string, unknown>
         deliveredAt: number;
         keys: number;
         ids: string[];
+        cpuMs: number;
       },
     );
   }
   srv.kill();
   const serverOut = (await srv.output).out.trim().split("\n");
-  const { peakRssMiB } = JSON.parse(serverOut[serverOut.length - 1]!) as { peakRssMiB: number };
+  const { peakRssMiB, cpuMs } = JSON.parse(serverOut[serverOut.length - 1]!) as {
+    peakRssMiB: number;
+    cpuMs: number;
+  };
   // Count what the server stored: every key of every run must hold exactly the logged rows.
   const { openStore } = await import("../src/store/open-store.js");
   const store = await openStore(pgUrl ?? serverDir);
@@ -267,6 +279,9 @@ async function round(pgUrl: string | undefined): Promise<Record<string, unknown>
     pointsPerSec: Math.round(stored / ((end - start) / 1000)),
     goalPointsPerSec: 200_000,
     serverPeakRssMiB: peakRssMiB,
+    // CPU per stored point, in µs: the server's whole life (start-up included) and the clients'.
+    serverCpuUsPerPoint: +((cpuMs * 1000) / stored).toFixed(3),
+    clientCpuUsPerPoint: +((reports.reduce((s, r) => s + r.cpuMs, 0) * 1000) / stored).toFixed(3),
   };
 }
 

@@ -23,6 +23,7 @@ import { apiRun, registerReadRoutes } from "./read-routes.js";
 import { checkServerOptions, SERVER_DEFAULTS, type ServerOptions } from "./server-options.js";
 import { defaultWebDir, registerStatic } from "./static.js";
 import { registerViewRoutes, viewStorageFor } from "./view-routes.js";
+import { checkpointInThread } from "./wal-checkpoints.js";
 import { registerWandbRoutes } from "./wandb-protocol/index.js";
 import { Watcher } from "./watcher.js";
 import { registerWriteRoutes } from "./write-routes.js";
@@ -227,6 +228,7 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
     s.once("error", reject);
   });
   listening = info.port;
+  const checkpointer = checkpointInThread(opts.store);
   // Ingest can keep the event loop busy for seconds; with Node's 5 s keep-alive timeout an idle
   // socket whose next request already waits in the kernel gets closed under it (ECONNRESET).
   const http = server as { keepAliveTimeout?: number; headersTimeout?: number };
@@ -247,6 +249,7 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
         await pooled?.closeReads();
+        await checkpointer?.stop();
         await pgKeys?.close();
         if (opts.closeStore ?? SERVER_DEFAULTS.closeStore) await opts.store.close();
       })();
