@@ -4,7 +4,7 @@
  * run's points are counted in the server's store (none lost, none doubled).
  *
  * Run: `npx tsx bench/ingest.ts [--seconds 30] [--runs 50] [--clients 2] [--rate 6000] [--keys 10]
- * [--store sqlite|postgres] [--server-cpu-prof DIR]`. Prints one JSON object. Processes: one server (`createServer` over a
+ * [--store sqlite|postgres] [--server-cpu-prof DIR] [--client-cpu-prof DIR]`. Prints one JSON object. Processes: one server (`createServer` over a
  * SqliteStore, or a PostgresStore), `clients` client processes sharing the runs. `--store
  * postgres` starts a private PostgreSQL cluster (`test/services/postgres.ts`) and runs the same
  * load against SQLite first and PostgreSQL second, side by side in one JSON object. The server
@@ -193,26 +193,30 @@ async function round(pgUrl: string | undefined): Promise<Record<string, unknown>
     const n = Math.min(per, runs - c * per);
     if (n <= 0) break;
     cs.push(
-      child([
-        "--role",
-        "client",
-        "--url",
-        url,
-        "--key",
-        key,
-        "--dir",
-        join(base, `client${c}`),
-        "--prefix",
-        `c${c}`,
-        "--runs",
-        String(n),
-        "--seconds",
-        String(seconds),
-        "--rate",
-        String(rate),
-        "--keys",
-        String(keys),
-      ]),
+      child(
+        [
+          "--role",
+          "client",
+          "--url",
+          url,
+          "--key",
+          key,
+          "--dir",
+          join(base, `client${c}`),
+          "--prefix",
+          `c${c}`,
+          "--runs",
+          String(n),
+          "--seconds",
+          String(seconds),
+          "--rate",
+          String(rate),
+          "--keys",
+          String(keys),
+        ],
+        // `--client-cpu-prof DIR`: a V8 CPU profile of each client (the SDK's cost per point).
+        sarg("client-cpu-prof") ? ["--cpu-prof", "--cpu-prof-dir", sarg("client-cpu-prof")!] : [],
+      ),
     );
   }
   const reports = [];
