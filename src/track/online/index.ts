@@ -6,7 +6,8 @@
  *   `<dir>/spool/<run>~<writer>/` before it is sent and removed only once the server
  *   acknowledged it, so a process that dies at any moment (kill -9 too) loses nothing that
  *   reached the outbox. `log` never waits on the network; ops are delivered in order, exactly
- *   once, with retries and backoff.
+ *   once, with retries and backoff; at most one request per run every 500 ms while ops gather
+ *   (`sendIntervalMs`), so a server takes a few larger requests instead of one per flush.
  * - `finish()` waits at most `finishTimeoutMs` (default 5 s) for the server, less when it is
  *   down; the rest stays spooled for the next online `init` with the same dir and server (in
  *   this process or another) or `amltk sync`.
