@@ -77,12 +77,17 @@ function childrenCpu(): number | null {
   return ticks / 100;
 }
 
-/** CPU seconds of this process and its workers. */
-function totalCpu(): number | null {
-  const kids = childrenCpu();
-  if (kids === null) return null;
+/** CPU seconds of this process (the host, its threads included) and of its workers. */
+interface CpuSplit {
+  host: number;
+  workers: number;
+}
+
+function cpuNow(): CpuSplit | null {
+  const workers = childrenCpu();
+  if (workers === null) return null;
   const own = process.cpuUsage();
-  return (own.user + own.system) / 1e6 + kids;
+  return { host: (own.user + own.system) / 1e6, workers };
 }
 
 /**
@@ -95,7 +100,7 @@ export async function sweep(
   n: number,
   dir: string | null,
   inProcess = false,
-): Promise<{ wall: number; steadyWall: number; cpu: number; allCpuPerTrial: number | null }> {
+): Promise<{ wall: number; steadyWall: number; cpu: number; allCpuPerTrial: CpuSplit | null }> {
   const scheduler = inProcess
     ? Scheduler.withSequential()
     : Scheduler.withProcesses({ maxWorkers: WORKERS });
@@ -118,8 +123,8 @@ export async function sweep(
   let reports = 0;
   /** When each worker has run its first trial (module loading, the store's opening). */
   let warmAt = 0;
-  let all0: number | null = null;
-  let all1: number | null = null;
+  let all0 = null as CpuSplit | null;
+  let all1 = null as CpuSplit | null;
   task.on("onReport", (r) => {
     if (r.status !== "success") {
       failed++;
@@ -127,8 +132,8 @@ export async function sweep(
     }
     reports++;
     if (reports === (inProcess ? 1 : WORKERS)) warmAt = performance.now();
-    if (!inProcess && reports === WORKERS) all0 = totalCpu();
-    if (!inProcess && reports === n) all1 = totalCpu();
+    if (!inProcess && reports === WORKERS) all0 = cpuNow();
+    if (!inProcess && reports === n) all1 = cpuNow();
     submit();
   });
   await scheduler.run();
@@ -136,8 +141,14 @@ export async function sweep(
   const secs = (end - t0) / 1000;
   const used = process.cpuUsage(cpu0);
   if (failed > 0) throw new Error(`bench: ${failed} trials did not succeed`);
+  const steadyTrials = n - WORKERS;
   const allCpuPerTrial =
-    all0 !== null && all1 !== null && n > WORKERS ? (all1 - all0) / (n - WORKERS) : null;
+    all0 !== null && all1 !== null && steadyTrials > 0
+      ? {
+          host: (all1.host - all0.host) / steadyTrials,
+          workers: (all1.workers - all0.workers) / steadyTrials,
+        }
+      : null;
   const steadyWall = (end - warmAt) / 1000;
   return { wall: secs, steadyWall, cpu: (used.user + used.system) / 1e6, allCpuPerTrial };
 }
@@ -195,12 +206,22 @@ async function compare(n: number, repeats: number, inProcess: boolean) {
     out.cpuMsPerTrialWith = ms(cb / n);
     out.cpuOverheadMsPerTrial = ms((cb - ca) / n);
   } else if (without.every((x) => x.allCpuPerTrial !== null)) {
-    // Host + workers: what the trials cost the machine, whatever else it is running.
-    const ca = median(without.map((x) => x.allCpuPerTrial!));
-    const cb = median(withPlugin.map((x) => x.allCpuPerTrial!));
+    // Host + workers: what the trials cost the machine, whatever else it is running; and
+    // split, to say which side the tracking's CPU is on (the host's threads count as host).
+    const cpu = (xs: Sweep[], side: (c: CpuSplit) => number) =>
+      median(xs.map((x) => side(x.allCpuPerTrial!)));
+    const all = (c: CpuSplit) => c.host + c.workers;
+    const ca = cpu(without, all);
+    const cb = cpu(withPlugin, all);
     out.cpuMsPerTrialWithout = ms(ca);
     out.cpuMsPerTrialWith = ms(cb);
     out.cpuOverheadMsPerTrial = ms(cb - ca);
+    out.cpuOverheadMsPerTrialHost = ms(
+      cpu(withPlugin, (c) => c.host) - cpu(without, (c) => c.host),
+    );
+    out.cpuOverheadMsPerTrialWorkers = ms(
+      cpu(withPlugin, (c) => c.workers) - cpu(without, (c) => c.workers),
+    );
   }
   return out;
 }
