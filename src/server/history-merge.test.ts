@@ -107,4 +107,21 @@ describe.each(STORE_BACKENDS)("a request of many history ops on $name", (backend
     expect(all.summary).toEqual({ last: 11 });
     expect(all).toEqual(one);
   });
+
+  it("refuses a bad patch between joined history ops naming that op, and writes nothing", async () => {
+    ts = await startServerOn(backend);
+    const ops = [
+      createOp(1),
+      { seq: 2, type: "history_cols", cols: cols(0, 5) },
+      { seq: 3, type: "patch", patch: { summary: { last: 0 } } },
+      { seq: 4, type: "history_cols", cols: cols(5, 5) },
+      { seq: 5, type: "patch", patch: { summary: { last: 1 }, heartbeatAt: "soon" } },
+      { seq: 6, type: "history_cols", cols: cols(10, 5) },
+      { seq: 7, type: "patch", patch: { summary: { last: 2 } } },
+    ];
+    const refused = await ts.call("POST", "/api/runs/bad/batch", { writer: "writer-0001", ops });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.field).toMatch(/^ops\[4\]/);
+    expect(await ts.store.getRun("bad")).toBeUndefined();
+  });
 });

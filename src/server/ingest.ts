@@ -8,6 +8,7 @@
 
 import type { BatchResult, Op } from "../protocol/batch.js";
 import { AmltkError } from "../shared/errors.js";
+import { runPatchColumns } from "../store/run-patch.js";
 import type { RunPatch, RunRecord, Store, StoreTransaction } from "../store/types.js";
 import { StoreError } from "../store/types.js";
 import { ApiError } from "./errors.js";
@@ -206,15 +207,62 @@ async function applyJoined(
   } catch (err) {
     throw opError(err, from, opField);
   }
-  for (let j = from; j < to; j++) {
-    const op = ops[j]!;
-    if (op.type !== "patch") continue;
+  const patches: number[] = [];
+  for (let j = from; j < to; j++) if (ops[j]!.type === "patch") patches.push(j);
+  const joined = joinedPatch(ops, patches, opField);
+  if (joined) {
     try {
-      await applyOp(tx, runId, op);
+      await tx.updateRun(runId, revive(joined.patch, await tx.getRun(runId)));
+    } catch (err) {
+      throw opError(err, joined.last, opField);
+    }
+    return;
+  }
+  for (const j of patches) {
+    try {
+      await applyOp(tx, runId, ops[j]!);
     } catch (err) {
       throw opError(err, j, opField);
     }
   }
+}
+
+/** The fields a flush's patch sets (`run-sink.ts`): each later one replaces an earlier one. */
+const FLUSH_FIELDS = new Set(["summary", "heartbeatAt"]);
+
+/**
+ * The patches at `at` as one, when each sets only a summary and/or a heartbeat (the SDK's
+ * flushes and heartbeats): a field set by a later patch replaces an earlier one, so the last of
+ * each field is what applying them in turn leaves (a heartbeat's revival included: it depends
+ * only on the state, which these patches do not set). Each patch is still checked as the store
+ * checks it, so a bad one is refused naming its own op. Undefined when there is nothing to join
+ * or some patch sets anything else.
+ */
+function joinedPatch(
+  ops: readonly Op[],
+  at: readonly number[],
+  opField: (i: number) => string,
+): { patch: RunPatch; last: number } | undefined {
+  if (at.length < 2) return undefined;
+  const patch: RunPatch = {};
+  for (const j of at) {
+    const p = (ops[j] as Extract<Op, { type: "patch" }>).patch;
+    for (const k in p) if (!FLUSH_FIELDS.has(k)) return undefined;
+  }
+  for (const j of at) {
+    const p = (ops[j] as Extract<Op, { type: "patch" }>).patch;
+    // The last patch is checked by the store's write of the joined one.
+    if (j !== at[at.length - 1]) {
+      try {
+        runPatchColumns(p, (tags) => tags);
+      } catch (err) {
+        throw opError(err, j, opField);
+      }
+    }
+    if (p.summary !== undefined) patch.summary = p.summary;
+    if (p.heartbeatAt !== undefined) patch.heartbeatAt = p.heartbeatAt;
+  }
+  return { patch, last: at[at.length - 1]! };
 }
 
 /**
