@@ -13,7 +13,7 @@
  * point acknowledged), so a server that falls behind lowers it (clients buffer and spill).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -171,6 +171,32 @@ async function clientRole(): Promise<void> {
   process.exit(0);
 }
 
+/**
+ * CPU seconds used so far by PostgreSQL's processes (`postgres: ...` and the postmaster), read
+ * from /proc (Linux; 0 elsewhere): the database's share of a point's cost.
+ */
+function postgresCpuSeconds(): number {
+  let ticks = 0;
+  let pids: string[] = [];
+  try {
+    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+  } catch {
+    return 0;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (name !== "postgres") continue;
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(f[11]) + Number(f[12]); // utime + stime
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks / 100; // USER_HZ
+}
+
 /** One round of the load against one store; `pgUrl` set: PostgreSQL, else SQLite. */
 async function round(pgUrl: string | undefined): Promise<Record<string, unknown>> {
   const seconds = arg("seconds", 30);
@@ -187,6 +213,7 @@ async function round(pgUrl: string | undefined): Promise<Record<string, unknown>
     prof ? ["--cpu-prof", "--cpu-prof-dir", prof] : [],
   );
   const { url, key } = JSON.parse(await srv.firstLine) as { url: string; key: string };
+  const pgCpuBefore = pgUrl ? postgresCpuSeconds() : 0;
   const per = Math.ceil(runs / clients);
   const cs = [];
   for (let c = 0; c < clients; c++) {
@@ -235,6 +262,7 @@ async function round(pgUrl: string | undefined): Promise<Record<string, unknown>
       },
     );
   }
+  const pgCpu = pgUrl ? postgresCpuSeconds() - pgCpuBefore : 0;
   srv.kill();
   const serverOut = (await srv.output).out.trim().split("\n");
   const { peakRssMiB, cpuMs } = JSON.parse(serverOut[serverOut.length - 1]!) as {
@@ -286,6 +314,8 @@ async function round(pgUrl: string | undefined): Promise<Record<string, unknown>
     // CPU per stored point, in µs: the server's whole life (start-up included) and the clients'.
     serverCpuUsPerPoint: +((cpuMs * 1000) / stored).toFixed(3),
     clientCpuUsPerPoint: +((reports.reduce((s, r) => s + r.cpuMs, 0) * 1000) / stored).toFixed(3),
+    // PostgreSQL's own processes while the clients ran (its backends' parse, plan and write).
+    ...(pgUrl ? { postgresCpuUsPerPoint: +((pgCpu * 1e6) / stored).toFixed(3) } : {}),
   };
 }
 
