@@ -1,9 +1,9 @@
 /**
- * TPE's sampler time per trial with diagonal kernels (the round-3 defaults) and with rotated
- * (full-covariance) good kernels (the round-4 default), side by side in one process: 1,000
- * trials on a 6-d float space (a cheap quadratic), `--repeats` times alternating, so both see
- * the same machine load. Prints one JSON object: per variant, wall and CPU ms per trial of each
- * repeat and the fastest.
+ * TPE's sampler time per trial with diagonal kernels (the round-3 defaults), with rotated
+ * (full-covariance) good kernels (round 4), and with those plus the incumbent candidates'
+ * trust region (round 5), side by side in one process: 1,000 trials on a 6-d float space (a
+ * cheap quadratic), `--repeats` times alternating, so all see the same machine load. Prints
+ * one JSON object: per variant, wall and CPU ms per trial of each repeat and the fastest.
  *
  * Run: `node --import tsx bench/tpe-kernels-time.ts [--trials 1000] [--repeats 3]`.
  */
@@ -15,8 +15,10 @@ import { TPE, type TPEOptions } from "../src/optim/tpe/index.js";
 import { Metric } from "../src/trial/metric.js";
 
 const VARIANTS: Record<string, Partial<TPEOptions>> = {
-  diagonal: { covarianceKernels: false },
-  rotated: {},
+  diagonal: { covarianceKernels: false, trustRegion: false },
+  rotated: { trustRegion: false },
+  // Round 5: the incumbent candidates' trust region (patience 8) on top of rotated kernels.
+  "rotated+trust": { trustRegion: { patience: 8 } },
 };
 
 function flag(name: string, fallback: number): number {
@@ -47,7 +49,9 @@ function timeOne(options: Partial<TPEOptions>, trials: number) {
 
 const trials = flag("trials", 1000);
 const repeats = flag("repeats", 3);
-const runs: Record<string, ReturnType<typeof timeOne>[]> = { diagonal: [], rotated: [] };
+const runs: Record<string, ReturnType<typeof timeOne>[]> = Object.fromEntries(
+  Object.keys(VARIANTS).map((name) => [name, []]),
+);
 for (let r = 0; r < repeats; r++)
   for (const [name, options] of Object.entries(VARIANTS)) runs[name].push(timeOne(options, trials));
 const fastest = (name: string) => ({
@@ -61,6 +65,6 @@ console.log(
     repeats,
     loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
     runs,
-    fastest: { diagonal: fastest("diagonal"), rotated: fastest("rotated") },
+    fastest: Object.fromEntries(Object.keys(VARIANTS).map((name) => [name, fastest(name)])),
   }),
 );
