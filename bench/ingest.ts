@@ -13,10 +13,11 @@
  * point acknowledged), so a server that falls behind lowers it (clients buffer and spill).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { postgresCpuSeconds } from "./proc-cpu.js";
 
 const argv = process.argv.slice(2);
 function arg(name: string, def: number): number {
@@ -169,32 +170,6 @@ async function clientRole(): Promise<void> {
     }),
   );
   process.exit(0);
-}
-
-/**
- * CPU seconds used so far by PostgreSQL's processes (`postgres: ...` and the postmaster), read
- * from /proc (Linux; 0 elsewhere): the database's share of a point's cost.
- */
-function postgresCpuSeconds(): number {
-  let ticks = 0;
-  let pids: string[] = [];
-  try {
-    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
-  } catch {
-    return 0;
-  }
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      if (name !== "postgres") continue;
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(f[11]) + Number(f[12]); // utime + stime
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return ticks / 100; // USER_HZ
 }
 
 /** One round of the load against one store; `pgUrl` set: PostgreSQL, else SQLite. */

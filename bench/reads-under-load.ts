@@ -31,6 +31,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import type { HistoryBatch, NumberColumn } from "../src/store/history-batch.js";
 import type { Store } from "../src/store/types.js";
+import { postgresCpuSeconds } from "./proc-cpu.js";
 
 const argv = process.argv.slice(2);
 function arg(name: string): string | undefined {
@@ -148,7 +149,13 @@ async function serverRole(): Promise<void> {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   console.log(JSON.stringify({ url: server.url }));
+  // SIGUSR2: the reader starts now; the CPU from here to the end is the load's, not the preload's.
+  let cpuAtReads = process.cpuUsage();
+  process.once("SIGUSR2", () => {
+    cpuAtReads = process.cpuUsage();
+  });
   await new Promise<void>((r) => process.once("SIGTERM", () => r()));
+  const cpu = process.cpuUsage(cpuAtReads);
   loopDelay.disable();
   clearInterval(sampler);
   await server.close();
@@ -157,6 +164,7 @@ async function serverRole(): Promise<void> {
   console.log(
     JSON.stringify({
       peakRssMiB: Math.round(peakRss(peakSampled) / 2 ** 20),
+      cpuSecondsSinceReads: +((cpu.user + cpu.system) / 1e6).toFixed(2),
       eventLoopDelayMs: {
         p50: ms(loopDelay.percentile(50)),
         p99: ms(loopDelay.percentile(99)),
@@ -245,6 +253,8 @@ async function measure(store: string, threads: string): Promise<Record<string, u
     const writersNice = num("writers-nice", 0);
     if (writersNice !== 0) for (const c of clients) setPriority(c.proc.pid!, writersNice);
     await writersRunning(url, writers);
+    server.proc.kill("SIGUSR2");
+    const pgCpuAtReads = postgresCpuSeconds();
     const runs: number[] = [];
     const series: number[] = [];
     const runsHandler: number[] = [];
@@ -269,6 +279,8 @@ async function measure(store: string, threads: string): Promise<Record<string, u
         }),
       );
     }
+    const readSeconds = (performance.now() - t0) / 1000;
+    const pgCpu = postgresCpuSeconds() - pgCpuAtReads;
     const reports = [];
     for (const c of clients) reports.push(JSON.parse(await line(c.lines, "writer")));
     const logged = reports.reduce(
@@ -278,7 +290,9 @@ async function measure(store: string, threads: string): Promise<Record<string, u
     const wall =
       Math.max(...reports.map((r) => r.deliveredAt)) - Math.min(...reports.map((r) => r.start));
     server.proc.kill("SIGTERM");
-    const { peakRssMiB, eventLoopDelayMs } = JSON.parse(await line(server.lines, "server"));
+    const { peakRssMiB, eventLoopDelayMs, cpuSecondsSinceReads } = JSON.parse(
+      await line(server.lines, "server"),
+    );
     await line(server.lines, "server").catch(() => {}); // its end (a profile is written by then)
     return {
       readThreads: threads,
@@ -290,6 +304,19 @@ async function measure(store: string, threads: string): Promise<Record<string, u
       serverEventLoopDelayMs: eventLoopDelayMs,
       writerPointsPerSec: Math.round(logged / (wall / 1000)),
       serverPeakRssMiB: peakRssMiB,
+      // Cores each process kind used while the reader read (the writers' whole run, theirs):
+      // where the two cores went. The server's runs to its end, a little past the reads.
+      coresUsed: {
+        server: +(cpuSecondsSinceReads / readSeconds).toFixed(2),
+        writers: +(
+          (reports.reduce((s, r) => s + r.cpuMs, 0) /
+            1000 /
+            (Math.max(...reports.map((r) => r.deliveredAt)) -
+              Math.min(...reports.map((r) => r.start)))) *
+          1000
+        ).toFixed(2),
+        ...(store === "sqlite" ? {} : { postgres: +(pgCpu / readSeconds).toFixed(2) }),
+      },
       goalP99Le50ms: quantile(runs, 0.99) <= 50 && quantile(series, 0.99) <= 50,
     };
   } finally {
