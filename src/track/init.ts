@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { hostname } from "node:os";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { decodeJson, encodeJson } from "../shared/json-numbers.js";
 import { checkOptionKeys } from "../shared/options.js";
 import { checkRunInit } from "../store/run-checks.js";
@@ -27,33 +27,59 @@ setFinishHook((r) => {
   if (current === r) current = null;
 });
 
+/** A default store, open for the life of the process (see `openStores`). */
+interface OpenStore {
+  store: Promise<Store>;
+  /** The database file, `<dir>/amltk.db`. */
+  file: string;
+  /** Its inode once open: a deleted or replaced file means the connection is stale. */
+  ino: number | undefined;
+}
+
 /**
  * Default stores stay open for the life of the process, one per folder, so a process that runs
  * many short runs (a trial per run) pays for opening SQLite once; they are closed at exit after
  * the last run has flushed. A folder whose database was deleted meanwhile is opened afresh.
  */
-const openStores = new Map<string, { store: Promise<Store>; ino: number | undefined }>();
+const openStores = new Map<string, OpenStore>();
 
-/** The database file's inode: a deleted or replaced file means the cached connection is stale. */
-function dbInode(dir: string): number | undefined {
-  return statSync(join(dir, "amltk.db"), { throwIfNoEntry: false })?.ino;
+/** The database file's inode (one stat), or undefined when there is no such file. */
+function inodeOf(file: string): number | undefined {
+  return statSync(file, { throwIfNoEntry: false })?.ino;
+}
+
+/** The last folder `init` was given, with the working directory then and its absolute path. */
+let lastDir = { dir: "", cwd: "", abs: "" };
+
+/**
+ * `resolve(dir)`, kept for the next call with the same folder and working directory: a process
+ * that runs a trial per run asks for the same folder every time.
+ */
+function absoluteDir(dir: string): string {
+  // An absolute folder does not depend on the working directory (which may even be gone).
+  const cwd = isAbsolute(dir) ? "" : process.cwd();
+  if (dir !== lastDir.dir || cwd !== lastDir.cwd) lastDir = { dir, cwd, abs: resolve(dir) };
+  return lastDir.abs;
 }
 
 async function openDefaultStore(dir: string): Promise<Store> {
-  const key = resolve(dir);
+  const key = absoluteDir(dir);
   const cached = openStores.get(key);
+  // One stat per run, kept on purpose: a database deleted or replaced since the last run must
+  // not take this run's writes into a file no reader will ever see.
   if (cached) {
-    const ino = dbInode(key);
+    const ino = inodeOf(cached.file);
     if (ino !== undefined && (cached.ino === undefined || cached.ino === ino)) return cached.store;
   }
-  const entry = {
+  const entry: OpenStore = {
     store: loadSqlite().then((mod) => mod.SqliteStore.open(key)),
-    ino: undefined as number | undefined,
+    file: join(key, "amltk.db"),
+    ino: undefined,
   };
   openStores.set(key, entry);
   entry.store.then(
     (store) => {
-      entry.ino = dbInode(key);
+      entry.ino = inodeOf(entry.file);
       atExitAfterRuns(() => {
         if (openStores.get(key) === entry) openStores.delete(key);
         (store as Store & { closeSync?(): void }).closeSync?.();
@@ -117,6 +143,18 @@ function ownerToken(mode: Mode): { ownerStart?: string | null } {
   if (mode !== "offline") return {};
   ownStart ??= processStartToken(process.pid);
   return { ownerStart: ownStart };
+}
+
+let ownHost: string | undefined;
+
+/**
+ * This machine's name, read once per process (a system call per run otherwise). A host renamed
+ * while the process runs keeps its old name on this process's later runs, as W&B records the
+ * host once per run; owner checks then fall back to the run's heartbeat.
+ */
+function hostName(): string {
+  ownHost ??= hostname();
+  return ownHost;
 }
 
 /** When `init` last reaped each store (see `reapDeadOwners`). */
@@ -249,7 +287,7 @@ async function startRun(opts: InitOptions, rowAtFirstWrite: boolean): Promise<Ru
         finishedAt: null,
         heartbeatAt: now,
         pid: process.pid,
-        host: hostname(),
+        host: hostName(),
         ...ownerToken(mode),
         config,
         ...(opts.name !== undefined ? { name: opts.name } : {}),
@@ -263,7 +301,7 @@ async function startRun(opts: InitOptions, rowAtFirstWrite: boolean): Promise<Ru
   if (mode === "offline") await reapDeadOwners(store);
   let create: RunInit | undefined;
   if (!record) {
-    const row: RunInit = { ...init, host: hostname(), ...ownerToken(mode) };
+    const row: RunInit = { ...init, host: hostName(), ...ownerToken(mode) };
     const atFirstWrite =
       rowAtFirstWrite &&
       mode === "offline" &&
@@ -275,7 +313,10 @@ async function startRun(opts: InitOptions, rowAtFirstWrite: boolean): Promise<Ru
         // Checked now as the store would, so bad options still fail here, not at a later flush.
         checkRunInit(row);
         record = newRunRecord(row, { config: decodeJson(encodeJson(row.config ?? {})) });
-        create = { ...row, config: record.config };
+        // The row is this function's own object: it becomes the pending row, with the config
+        // as the store would give it back (the copy the run's config starts from).
+        row.config = record.config;
+        create = row;
       } else record = await store.createRun(row);
     } catch (e) {
       if (ownsStore) await store.close();

@@ -106,7 +106,7 @@ export class Run {
             id: this.id,
             summary: this.summaryState,
             configData: cfg.data,
-            onFlush: () => this.steps.reanchorClock(),
+            onFlush: this.reanchorClock.bind(this),
             capture: this.capture,
             freshRun: rec.nextStep === 0,
             maxBytes,
@@ -125,24 +125,30 @@ export class Run {
     addLive(this);
   }
 
-  /** Background work: flushes every ~100 ms, heartbeats, system metric samples. */
+  /** Each flush re-reads the wall clock for the next rows' timestamps. */
+  private reanchorClock(): void {
+    this.steps.reanchorClock();
+  }
+
+  /**
+   * Background work: flushes every ~100 ms, heartbeats, system metric samples. The ticks are
+   * module functions given their arguments by `setInterval`: a run per trial then makes no
+   * closures for its timers.
+   */
   private startTimers(sink: RunSink, o: RunInternals): void {
-    const every = (ms: number, f: () => void) => {
-      const h = setInterval(f, ms);
-      h.unref();
-      this.timers.push(h);
-    };
-    every(o.flushInterval ?? 100, () => {
-      if (sink.pending) void sink.flush();
-    });
-    every(o.heartbeatInterval ?? INIT_DEFAULTS.heartbeatInterval, () => {
-      if (sink.pendingCreate) return; // no row yet: the next flush writes it, with its heartbeat
-      void sink.store.updateRun(this.id, { heartbeatAt: Date.now() }).catch((e) => sink.warn(e));
-    });
+    this.keepTimer(setInterval(flushTick, o.flushInterval ?? 100, sink));
+    const heartbeat = o.heartbeatInterval ?? INIT_DEFAULTS.heartbeatInterval;
+    this.keepTimer(setInterval(heartbeatTick, heartbeat, sink, this.id));
     if (o.systemInterval > 0) {
       this.sampler = new SystemSampler(o.gpuCommand === undefined ? "nvidia-smi" : o.gpuCommand);
-      every(o.systemInterval, () => this.sampleSystem(sink));
+      this.keepTimer(setInterval(() => this.sampleSystem(sink), o.systemInterval));
     }
+  }
+
+  /** Keeps a started timer to clear at finish; it does not keep the process alive. */
+  private keepTimer(timer: NodeJS.Timeout): void {
+    timer.unref();
+    this.timers.push(timer);
   }
 
   /**
@@ -315,6 +321,17 @@ export class Run {
   get startedAt(): number {
     return this.startMs;
   }
+}
+
+/** The flush timer's tick: write what is pending (nothing when nothing is). */
+function flushTick(sink: RunSink): void {
+  if (sink.pending) void sink.flush();
+}
+
+/** The heartbeat timer's tick: the run's row says its process is alive. */
+function heartbeatTick(sink: RunSink, id: string): void {
+  if (sink.pendingCreate) return; // no row yet: the next flush writes it, with its heartbeat
+  void sink.store.updateRun(id, { heartbeatAt: Date.now() }).catch((e) => sink.warn(e));
 }
 
 let finishHook: (r: Run) => void = () => {};
