@@ -15,10 +15,10 @@ import { TPE, type TPEOptions } from "../src/optim/tpe/index.js";
 import { Metric } from "../src/trial/metric.js";
 
 const VARIANTS: Record<string, Partial<TPEOptions>> = {
-  diagonal: { covarianceKernels: false, trustRegion: false },
-  rotated: { trustRegion: false },
-  // Round 5: the incumbent candidates' trust region (patience 8) on top of rotated kernels.
-  "rotated+trust": { trustRegion: { patience: 8 } },
+  diagonal: { covarianceKernels: false, trustRegion: false, incumbentCandidates: 8 },
+  rotated: { trustRegion: false, incumbentCandidates: 8 },
+  // Round 5 (the defaults): 24 incumbent candidates in a trust region, on rotated kernels.
+  "rotated+trust": {},
 };
 
 function flag(name: string, fallback: number): number {

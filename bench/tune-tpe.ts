@@ -15,7 +15,10 @@
  * first in its screen and with 10 seeds, and became the default (docs/guides/optimizers.md).
  * Round 4 (2026-12-05) tried rotated (full-covariance) good kernels against the round-3
  * defaults (`--against rankGood-incumbent8`): three 3-seed screens, then 10 and 20 seeds;
- * `cov-shape1-shrink3` became the default.
+ * `cov-shape1-shrink3` became the default. Round 5 (2026-12-05) scored candidates by their wins
+ * against Optuna's TPE on the training suite (`--vs-optuna`, `--against cov-shape1-shrink3`):
+ * two 10-seed screens, then 20 seeds; `r5-trust8-inc24` (24 incumbent candidates in a trust
+ * region, patience 8) became the default.
  *
  * Run: `node --import tsx bench/tune-tpe.ts [--seeds 5] [--trials 100] [--dims 2,5]
  * [--fids 1,2,...] [--instances 1,2] [--jobs 2] [--only name,name,...] [--against name]

@@ -5,7 +5,7 @@ import { float } from "../space/builders.js";
 import { space } from "../space/search-space.js";
 import { Parzen } from "./parzen.js";
 import { TPE } from "./tpe.js";
-import { parzenOf, trustRegionOf } from "./tpe-options.js";
+import { parzenOf, TPE_DEFAULTS, trustRegionOf } from "./tpe-options.js";
 import { contractToward, TrustRegion } from "./trust-region.js";
 
 describe("TrustRegion", () => {
@@ -45,8 +45,11 @@ describe("TPE trustRegion and bandwidthDecay options", () => {
   const s = space({ x: float(-5, 5), y: float(-5, 5) });
   const metrics = new Metric("loss");
 
-  it("are off by default and ignored with several metrics", () => {
-    expect(trustRegionOf({ space: s, metrics }, 1)).toBeUndefined();
+  it("a trust region is the one-metric default (false turns it off); ignored with several metrics", () => {
+    expect(trustRegionOf({ space: s, metrics }, 1)).toBeInstanceOf(TrustRegion);
+    expect(trustRegionOf({ space: s, metrics, trustRegion: false }, 1)).toBeUndefined();
+    expect(trustRegionOf({ space: s, metrics }, 2)).toBeUndefined();
+    expect(Object.isFrozen(TPE_DEFAULTS.trustRegion)).toBe(true);
     expect(trustRegionOf({ space: s, metrics, trustRegion: { patience: 4 } }, 2)).toBeUndefined();
     expect(trustRegionOf({ space: s, metrics, trustRegion: { patience: 4 } }, 1)).toBeInstanceOf(
       TrustRegion,
