@@ -5,7 +5,8 @@
  * running — written from the papers and the documentation; plus, with one metric, rank-weighted
  * good kernels and candidates drawn around the best trial (chosen on the BBOB training suite,
  * bench/tune-tpe.ts round 3), and rotated (full-covariance) good kernels that follow a valley
- * the axes do not (covariance.ts, round 4). The steps: split (good-bad-split.ts), per-group estimators
+ * the axes do not (covariance.ts, round 4), and a trust region that pulls the candidates around
+ * the best trial closer while a run stalls (trust-region.ts, round 5). The steps: split (good-bad-split.ts), per-group estimators
  * (group-estimators.ts), acquisition (acquisition.ts); options in tpe-options.ts.
  *
  * @module
