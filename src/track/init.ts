@@ -62,7 +62,8 @@ function absoluteDir(dir: string): string {
   return lastDir.abs;
 }
 
-async function openDefaultStore(dir: string): Promise<Store> {
+/** The folder's default store (a promise that is already settled after the first run). */
+function openDefaultStore(dir: string): Promise<Store> {
   const key = absoluteDir(dir);
   const cached = openStores.get(key);
   // One stat per run, kept on purpose: a database deleted or replaced since the last run must
@@ -167,10 +168,15 @@ const reapedAt = new WeakMap<Store, number>();
  * run calls `init` many times a second. Best-effort: a store that cannot be written (read-only,
  * full) must not keep a run from starting, and the run's own writes will report that.
  */
-async function reapDeadOwners(store: Store): Promise<void> {
+function reapDeadOwners(store: Store): Promise<void> | undefined {
   const now = Date.now();
-  if (now - (reapedAt.get(store) ?? 0) < 1_000) return;
+  // Checked before any promise is made: nearly every call returns here.
+  if (now - (reapedAt.get(store) ?? 0) < 1_000) return undefined;
   reapedAt.set(store, now);
+  return reapNow(store);
+}
+
+async function reapNow(store: Store): Promise<void> {
   try {
     await store.reapCrashed(Number.POSITIVE_INFINITY);
   } catch {
@@ -298,7 +304,10 @@ async function startRun(opts: InitOptions, rowAtFirstWrite: boolean): Promise<Ru
       record = { ...prev, ...patch, tags: [...(opts.tags ?? prev.tags)] };
     }
   }
-  if (mode === "offline") await reapDeadOwners(store);
+  if (mode === "offline") {
+    const reaping = reapDeadOwners(store);
+    if (reaping) await reaping;
+  }
   let create: RunInit | undefined;
   if (!record) {
     const row: RunInit = { ...init, host: hostName(), ...ownerToken(mode) };
