@@ -11,6 +11,25 @@ import { type RunPatch, StoreError } from "./types.js";
 /** One column a patch sets and the value to store in it. */
 export type RunPatchColumn = [column: string, value: unknown];
 
+// The field tables below are made once: a patch is checked per run write (a trial's finish).
+
+/** The string fields of a patch and their columns. */
+const STRING_FIELDS = [
+  ["name", "name"],
+  ["notes", "notes"],
+  ["group", "grp"],
+  ["jobType", "job_type"],
+  ["host", "host"],
+] as const;
+
+/** The number fields of a patch and their columns. */
+const NUMBER_FIELDS = [
+  ["exitCode", "exit_code"],
+  ["finishedAt", "finished_at"],
+  ["heartbeatAt", "heartbeat_at"],
+  ["pid", "pid"],
+] as const;
+
 /**
  * The columns a patch sets, in a fixed order, with checked values (StoreError "invalid" naming
  * the bad field); `encodeTags` turns the checked tags into the backend's column value.
@@ -21,13 +40,7 @@ export function runPatchColumns(
 ): RunPatchColumn[] {
   const columns: RunPatchColumn[] = [];
   const set = (col: string, v: unknown) => columns.push([col, v]);
-  for (const [f, col] of [
-    ["name", "name"],
-    ["notes", "notes"],
-    ["group", "grp"],
-    ["jobType", "job_type"],
-    ["host", "host"],
-  ] as const) {
+  for (const [f, col] of STRING_FIELDS) {
     if (patch[f] === undefined) continue;
     checkString(patch[f], f, f !== "name");
     set(col, patch[f]);
@@ -57,12 +70,7 @@ export function runPatchColumns(
     }
     set("state", patch.state);
   }
-  for (const [f, col] of [
-    ["exitCode", "exit_code"],
-    ["finishedAt", "finished_at"],
-    ["heartbeatAt", "heartbeat_at"],
-    ["pid", "pid"],
-  ] as const) {
+  for (const [f, col] of NUMBER_FIELDS) {
     const v = patch[f];
     if (v === undefined) continue;
     if ((v !== null || f === "heartbeatAt") && !Number.isFinite(v)) {
