@@ -6,12 +6,18 @@
  * loaded machine does not hide a win: this is the bench used to find where bench/seed.ts's
  * overhead goes.
  *
+ * A third series, `...NoCommit`, encodes each trial's closed run as the store would (checks,
+ * JSON, history pack: `prepareClosedRun`) but commits nothing: the tracker's CPU apart from the
+ * SQLite commit, i.e. what a worker pays when another process writes its runs.
+ *
  * Run: `node --import tsx bench/seed-cpu.ts [n=2000] [repeats=5]`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { SqliteStore } from "../src/store/sqlite/index.js";
+import { prepareClosedRun } from "../src/store/sqlite/new-closed-run.js";
 import { randomId } from "../src/track/run-id.js";
 import { Trial } from "../src/trial/trial.js";
 import { wandbTrialWrapper } from "../src/wandb/wrapper.js";
@@ -40,6 +46,22 @@ async function trials(n: number, dir: string | null): Promise<number> {
   return (used.user + used.system) / 1e6;
 }
 
+/** Runs `work` with every new closed run encoded but not committed (see the module comment). */
+async function withoutCommits<T>(work: () => Promise<T>): Promise<T> {
+  const write = SqliteStore.prototype.writeRunSync;
+  SqliteStore.prototype.writeRunSync = function (runId, w) {
+    const closing = w.patch?.state !== undefined && w.patch.state !== "running";
+    if (w.create && w.patch && closing)
+      prepareClosedRun({ ...w.create, id: runId }, w.patch, w.history);
+    else write.call(this, runId, w);
+  };
+  try {
+    return await work();
+  } finally {
+    SqliteStore.prototype.writeRunSync = write;
+  }
+}
+
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 2000);
   const repeats = Number(process.argv[3] ?? 5);
@@ -49,13 +71,16 @@ async function main(): Promise<void> {
     await trials(Math.min(n, 200), null);
     const plain: number[] = [];
     const tracked: number[] = [];
+    const noCommit: number[] = [];
     for (let r = 0; r < repeats; r++) {
       plain.push(await trials(n, null));
       tracked.push(await trials(n, dir));
+      noCommit.push(await withoutCommits(() => trials(n, dir)));
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const ms = (s: number) => Math.round((s / n) * 1e6) / 1e3;
     const overheads = plain.map((p, i) => ms(tracked[i]! - p));
+    const noCommitOverheads = plain.map((p, i) => ms(noCommit[i]! - p));
     console.log(
       JSON.stringify({
         bench: "seed-cpu",
@@ -65,6 +90,8 @@ async function main(): Promise<void> {
         cpuMsPerTrialTracked: ms(median(tracked)),
         cpuOverheadMsPerTrialPerRepeat: overheads,
         cpuOverheadMsPerTrial: median(overheads),
+        cpuMsPerTrialTrackedNoCommit: ms(median(noCommit)),
+        cpuOverheadMsPerTrialNoCommit: median(noCommitOverheads),
       }),
     );
   } finally {
