@@ -26,7 +26,9 @@
  * Mann-Whitney wins / ties / losses against Optuna's TPESampler on the same training problems
  * and seeds (bench/bbob/optuna-training.ts, cached apart from the held-out runs) and picks by
  * that: the most wins with no more losses than the reference, then the mean rank;
- * `--per-problem` prints each training problem's medians and verdicts.
+ * `--per-problem` prints each training problem's medians and verdicts; `--fewer-losses`
+ * (round 6) picks only a candidate with fewer losses against Optuna than the reference and at
+ * least its wins.
  * `--only` runs a subset of {@link CANDIDATES}; the reference (`default`, or `--against`'s
  * candidate) always runs, first, and the Mann-Whitney verdicts are against it; `--jobs` splits
  * the problems across worker processes.
@@ -185,13 +187,14 @@ async function main(): Promise<void> {
   if (typeof optuna === "string") throw new Error(`--vs-optuna: ${optuna}`);
   const bests = jobs > 1 ? await runParallel(job, jobs) : runJob(job);
   const vs = optuna && versusOptuna(names, bests, optuna, problems.length);
+  const fewerLosses = vs !== undefined && process.argv.includes("--fewer-losses");
   const tried = summarize(names, bests, problems.length).map((t) => ({
     ...t,
     ...(vs ? { againstOptuna: vs[t.candidate] } : {}),
     options: describe(CANDIDATES[t.candidate]),
   }));
   const picked = vs
-    ? { candidate: pickByOptuna(tried, vs) }
+    ? { candidate: pickByOptuna(tried, vs, fewerLosses) }
     : [...tried].sort((a, b) => a.meanRank - b.meanRank)[0];
   console.log(
     JSON.stringify(
@@ -200,9 +203,11 @@ async function main(): Promise<void> {
         problems: problems.length,
         seeds,
         trials,
-        rule: vs
-          ? "most Mann-Whitney wins against Optuna's TPE on the training problems with no more losses against it than the reference; then the lowest mean rank"
-          : "lowest mean rank of the median best regret over the training problems",
+        rule: fewerLosses
+          ? "fewer Mann-Whitney losses against Optuna's TPE on the training problems than the reference and at least its wins; then the most wins, the fewest losses, the lowest mean rank; else keep the reference"
+          : vs
+            ? "most Mann-Whitney wins against Optuna's TPE on the training problems with no more losses against it than the reference; then the lowest mean rank"
+            : "lowest mean rank of the median best regret over the training problems",
         tried,
         picked: picked.candidate,
         baseline: BASELINE,

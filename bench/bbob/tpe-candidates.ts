@@ -54,6 +54,13 @@ export const ROUND4: Partial<TPEOptions> = {
   covarianceKernels: { scale: "shape", factor: 1, shrinkage: 3 },
 };
 
+/** The round-5 defaults over {@link BASELINE}. */
+export const ROUND5: Partial<TPEOptions> = {
+  ...ROUND4,
+  trustRegion: { patience: 8 },
+  incumbentCandidates: 24,
+};
+
 export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   default: {},
   "scale0.1-min0.01": { bandwidthScale: 0.1 },
@@ -186,7 +193,26 @@ export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   // mechanisms for more exploitation late: a trust region for the incumbent candidates, a
   // good group of c·√n, kernel widths that narrow faster, more candidates.
   ...round5(),
+  // Round 6: on top of the round-5 defaults (`--against r5-trust8-inc24 --vs-optuna`),
+  // mechanisms aimed at the multimodal 5-d training losses: wider kernels, more candidates
+  // from l(x) against the incumbent's 24, a restart of the trust region.
+  ...round6(),
 };
+
+function round6(): Record<string, Partial<TPEOptions>> {
+  return {
+    "r6-magic": { ...ROUND5, minBandwidth: "magic" },
+    "r6-scale0.06": { ...ROUND5, bandwidthScale: 0.06 },
+    "r6-nEi48": { ...ROUND5, nEiCandidates: 48 },
+    "r6-min0.02": { ...ROUND5, minBandwidth: 0.02 },
+    "r6-restart8-min8": { ...ROUND5, trustRegion: { patience: 8, min: 1 / 8, restart: 8 } },
+    "r6-restart16-min8": { ...ROUND5, trustRegion: { patience: 8, min: 1 / 8, restart: 16 } },
+    "r6-restart16-min16": { ...ROUND5, trustRegion: { patience: 8, min: 1 / 16, restart: 16 } },
+    "r6-wide2x3": { ...ROUND5, wideCandidates: { perDim: 2, scale: 3 } },
+    "r6-wide4x3": { ...ROUND5, wideCandidates: { perDim: 4, scale: 3 } },
+    "r6-wide2x6": { ...ROUND5, wideCandidates: { perDim: 2, scale: 6 } },
+  };
+}
 
 function round5(): Record<string, Partial<TPEOptions>> {
   return {

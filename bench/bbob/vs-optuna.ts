@@ -47,7 +47,9 @@ export function versusOptuna(
 export function pickByOptuna(
   tried: readonly { candidate: string; meanRank: number }[],
   vs: Record<string, VersusOptuna>,
+  fewerLosses = false,
 ): string {
+  if (fewerLosses) return pickFewerLosses(tried, vs);
   const allowed = vs[tried[0].candidate].loss;
   return [...tried]
     .filter((t) => vs[t.candidate].loss <= allowed)
@@ -78,4 +80,24 @@ export function perProblem(
     out[p.name] = row;
   });
   return out;
+}
+
+/**
+ * Round 6's rule (`--fewer-losses`): among the candidates with FEWER losses against Optuna than
+ * the reference and at least its wins, the most wins, then the fewest losses, then the lower
+ * mean rank; the reference (kept) when none qualifies.
+ */
+function pickFewerLosses(
+  tried: readonly { candidate: string; meanRank: number }[],
+  vs: Record<string, VersusOptuna>,
+): string {
+  const ref = vs[tried[0].candidate];
+  const better = tried
+    .filter((t) => vs[t.candidate].loss < ref.loss && vs[t.candidate].win >= ref.win)
+    .sort((a, b) => {
+      const x = vs[a.candidate];
+      const y = vs[b.candidate];
+      return y.win - x.win || x.loss - y.loss || a.meanRank - b.meanRank;
+    });
+  return better[0]?.candidate ?? tried[0].candidate;
 }

@@ -28,6 +28,11 @@ export interface AcquisitionOptions {
   readonly localRounds: number;
   /** Perturbations per local round. */
   readonly localPoints: number;
+  /**
+   * Extra candidates from l(x) with every kernel `scale` times wider, `perDim` per dimension of
+   * the group (rounded up; 0: none): wider steps from the good trials toward other basins.
+   */
+  readonly wide: { readonly perDim: number; readonly scale: number };
 }
 
 /** A scored batch of candidates: snapped unit points, their values and l(x)/g(x) in log. */
@@ -55,6 +60,13 @@ export function acquire(
 ): Choice[] {
   const d = group.slots.length;
   let best = bestOf(score(space, group, l, g, l.sample(rng, options.candidates)));
+  const wide = Math.ceil(options.wide.perDim * d);
+  if (wide > 0) {
+    const far = bestOf(
+      score(space, group, l, g, l.sample(rng, wide, undefined, options.wide.scale)),
+    );
+    if (far.score > best.score) best = far;
+  }
   if (incumbent !== undefined && options.incumbentCandidates > 0) {
     const drawn = l.sample(rng, options.incumbentCandidates, incumbent);
     if (trust && trust.factor < 1)

@@ -181,8 +181,8 @@ export function whitenInto(
 const REDRAWS = 16;
 
 /**
- * Writes a draw from N(mu, H) truncated to the unit cube into `out[at + dims[a]]`: redrawn
- * while it leaves the cube (at most {@link REDRAWS} times), then clipped.
+ * Writes a draw from N(mu, scale² H) truncated to the unit cube into `out[at + dims[a]]`:
+ * redrawn while it leaves the cube (at most {@link REDRAWS} times), then clipped.
  */
 export function sampleShared(
   kernel: SharedKernel,
@@ -192,11 +192,12 @@ export function sampleShared(
   out: Float64Array,
   at: number,
   dims: readonly number[],
+  scale = 1,
 ): void {
   const { c, chol } = kernel;
   const z = new Float64Array(c);
   for (let attempt = 0; ; attempt++) {
-    for (let a = 0; a < c; a++) z[a] = rng.normal();
+    for (let a = 0; a < c; a++) z[a] = scale * rng.normal();
     let inside = true;
     for (let a = 0; a < c; a++) {
       let v = mu[muAt + a];

@@ -247,9 +247,9 @@ export class Parzen {
 
   /**
    * `n` points drawn from the mixture (or, given `kernel`, from that one kernel), as a flat
-   * array of `n × dims.length`.
+   * array of `n × dims.length`; `scale` widens every numeric kernel by that factor.
    */
-  sample(rng: Rng, n: number, kernel?: number): Float64Array {
+  sample(rng: Rng, n: number, kernel?: number, scale = 1): Float64Array {
     const d = this.dims.length;
     const nNum = this.#numeric.length;
     const out = new Float64Array(n * d);
@@ -258,12 +258,12 @@ export class Parzen {
       const shared = this.#shared !== undefined && from < this.kernels - 1;
       if (shared) {
         const c = this.#floats.length;
-        sampleShared(this.#shared, this.#sharedMu, from * c, rng, out, p * d, this.#floats);
+        sampleShared(this.#shared, this.#sharedMu, from * c, rng, out, p * d, this.#floats, scale);
       }
       for (let j = 0; j < nNum; j++) {
         if (shared && this.#continuous[j]) continue;
         const at = from * nNum + j;
-        out[p * d + this.#numeric[j]] = sampleTruncated(this.#mu[at], this.#sigma[at], rng);
+        out[p * d + this.#numeric[j]] = sampleTruncated(this.#mu[at], scale * this.#sigma[at], rng);
       }
       for (let c = 0; c < this.#categorical.length; c++) {
         const dim = this.#categorical[c];

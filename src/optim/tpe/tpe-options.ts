@@ -186,6 +186,13 @@ export interface TPEOptions extends OptimizerOptions {
    * @defaultValue 8
    */
   readonly localSearchPoints?: number;
+  /**
+   * Extra candidates drawn from l(x) with kernels `scale` (> 1) times wider, `perDim` per
+   * dimension (so more in higher dimensions), scored by l(x)/g(x) with the others: steps from
+   * the good trials long enough to reach another basin. `false`: none.
+   * @defaultValue false
+   */
+  readonly wideCandidates?: { readonly perDim: number; readonly scale: number } | false;
 }
 
 /**
@@ -217,6 +224,7 @@ export const TPE_DEFAULTS = Object.freeze({
   covarianceKernels: Object.freeze<CovarianceOptions>({ scale: "shape", factor: 1, shrinkage: 3 }),
   trustRegion: Object.freeze<TrustRegionOptions | false>({ patience: 8 }),
   bandwidthDecay: 1,
+  wideCandidates: false as { readonly perDim: number; readonly scale: number } | false,
 });
 
 export const TPE_KEYS = optionKeys<TPEOptions>({
@@ -241,6 +249,7 @@ export const TPE_KEYS = optionKeys<TPEOptions>({
   covarianceKernels: true,
   trustRegion: true,
   bandwidthDecay: true,
+  wideCandidates: true,
 });
 
 /** The kernels' options, checked, with defaults (some depend on the number of metrics). */
@@ -296,8 +305,22 @@ export function trustRegionOf(options: TPEOptions, metrics: number): TrustRegion
   const asked = options.trustRegion ?? TPE_DEFAULTS.trustRegion;
   if (asked === false || metrics > 1) return undefined;
   const min = asked.min ?? 1 / 64;
-  if (!(Number.isInteger(asked.patience) && asked.patience >= 1 && min > 0 && min <= 1))
-    throw invalid("trustRegion", "a patience integer >= 1 and min in (0, 1]", asked);
+  const restart = asked.restart ?? 0;
+  if (
+    !(
+      Number.isInteger(asked.patience) &&
+      asked.patience >= 1 &&
+      min > 0 &&
+      min <= 1 &&
+      Number.isInteger(restart) &&
+      restart >= 0
+    )
+  )
+    throw invalid(
+      "trustRegion",
+      "a patience integer >= 1, min in (0, 1] and a restart integer >= 0",
+      asked,
+    );
   return new TrustRegion(asked);
 }
 
@@ -321,7 +344,16 @@ export function acquisitionOf(options: TPEOptions): AcquisitionOptions {
       options.localSearchPoints ?? d.localSearchPoints,
       1,
     ),
+    wide: wideOf(options.wideCandidates ?? d.wideCandidates),
   };
+}
+
+/** `wideCandidates`, checked; `false` as no wide candidates. */
+function wideOf(asked: TPEOptions["wideCandidates"]): AcquisitionOptions["wide"] {
+  if (asked === false || asked === undefined) return { perDim: 0, scale: 1 };
+  if (!(asked.perDim >= 0 && asked.scale > 0 && Number.isFinite(asked.perDim * asked.scale)))
+    throw invalid("wideCandidates", "a perDim >= 0 and a finite scale > 0", asked);
+  return asked;
 }
 
 /** `n` when it is an integer of at least `min`; else an {@link OptionError} naming `what`. */

@@ -234,7 +234,9 @@ export class TPE extends BaseOptimizer {
       this.#trust && incumbentPoint
         ? { center: incumbentPoint, factor: this.#trust.factor }
         : undefined;
-    return acquire(this.space, group, l, g, this.rng, this.#acquisition, incumbent, trust);
+    // A trust region just restarted: candidates from l(x) only, to leave an exhausted basin.
+    const near = this.#trust?.paused ? undefined : incumbent;
+    return acquire(this.space, group, l, g, this.rng, this.#acquisition, near, trust);
   }
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { OptionError } from "../../shared/options.js";
 import { Metric } from "../../trial/metric.js";
+import { Rng } from "../rng.js";
 import { float } from "../space/builders.js";
 import { space } from "../space/search-space.js";
 import { Parzen } from "./parzen.js";
@@ -30,6 +31,25 @@ describe("TrustRegion", () => {
     t.observe(3);
     t.observe(2);
     expect(t.factor).toBe(1);
+  });
+
+  it("with `restart`, restarts at full width after `patience` more stale trials at `min`, and pauses", () => {
+    const t = new TrustRegion({ patience: 1, min: 0.5, restart: 2 });
+    t.observe(5);
+    t.observe(6); // halves to the floor
+    expect([t.factor, t.paused]).toEqual([0.5, false]);
+    t.observe(6); // a stale trial at the floor: restart
+    expect([t.factor, t.paused]).toEqual([1, true]);
+    t.observe(4);
+    expect(t.paused).toBe(true);
+    t.observe(3);
+    expect([t.factor, t.paused]).toEqual([1, false]);
+  });
+
+  it("without `restart`, stays at `min` and never pauses", () => {
+    const t = new TrustRegion({ patience: 1, min: 0.5 });
+    for (const loss of [5, 6, 7, 8, 9]) t.observe(loss);
+    expect([t.factor, t.paused]).toEqual([0.5, false]);
   });
 });
 
@@ -62,13 +82,33 @@ describe("TPE trustRegion and bandwidthDecay options", () => {
       { trustRegion: { patience: 0 } },
       { trustRegion: { patience: 2.5 } },
       { trustRegion: { patience: 4, min: 0 } },
+      { trustRegion: { patience: 4, restart: -1 } },
+      { trustRegion: { patience: 4, restart: 1.5 } },
       { bandwidthDecay: 0 },
       { bandwidthDecay: Number.NaN },
+      { wideCandidates: { perDim: -1, scale: 3 } },
+      { wideCandidates: { perDim: 1, scale: 0 } },
+      { wideCandidates: { perDim: 1, scale: Number.POSITIVE_INFINITY } },
     ]) {
       const make = () => new TPE({ space: s, metrics, ...bad });
       expect(make).toThrow(OptionError);
       expect(make).toThrow(Object.keys(bad)[0]);
     }
+  });
+
+  it("a sample with a scale > 1 spreads wider around the same kernels", () => {
+    const rows = new Float64Array([0.5, 0.5, 0.52, 0.48, 0.47, 0.51]);
+    const l = new Parzen([{ kind: "float" }, { kind: "float" }], rows, 3, [1, 1, 1], {
+      ...parzenOf({ space: s, metrics }, 1),
+      priorWeight: 1e-9,
+    });
+    const spread = (scale: number) => {
+      const points = l.sample(new Rng(7), 400, 0, scale);
+      let sum = 0;
+      for (let p = 0; p < points.length; p += 2) sum += Math.abs(points[p] - 0.5);
+      return sum / 400;
+    };
+    expect(spread(4)).toBeGreaterThan(2 * spread(1));
   });
 
   it("with a faster bandwidthDecay, kernels of many points are narrower", () => {
@@ -81,9 +121,13 @@ describe("TPE trustRegion and bandwidthDecay options", () => {
     expect(widthWith(2)).toBeLessThan(widthWith(1));
   });
 
-  it("a trust region keeps a TPE run valid and seeded runs reproducible", () => {
+  it.each([
+    ["a trust region", { trustRegion: { patience: 2 } }],
+    ["a restarting trust region", { trustRegion: { patience: 1, min: 0.5, restart: 3 } }],
+    ["wide candidates", { wideCandidates: { perDim: 2, scale: 3 } }],
+  ])("%s keeps a TPE run valid and seeded runs reproducible", (_, options) => {
     const run = () => {
-      const tpe = new TPE({ space: s, metrics, seed: 3, trustRegion: { patience: 2 } });
+      const tpe = new TPE({ space: s, metrics, seed: 3, ...options });
       const xs: number[] = [];
       for (let i = 0; i < 40; i++) {
         const t = tpe.ask();

@@ -3,7 +3,10 @@
  * al. 2019): the incumbent candidates are drawn from the best good trial's kernel, then pulled
  * toward that trial by a factor that halves after `patience` trials in a row without an
  * improvement and doubles (up to 1) on one. Late in a run with no progress, those candidates
- * search an ever smaller neighbourhood of the best point, still scored by l(x)/g(x).
+ * search an ever smaller neighbourhood of the best point, still scored by l(x)/g(x). With
+ * `restart`, a region that has sat at its floor for `patience` more trials without an
+ * improvement restarts (as TuRBO's do): back to full width, and no incumbent candidates at all
+ * for `restart` trials, so that the run may leave a basin it has exhausted.
  *
  * @module
  */
@@ -17,12 +20,21 @@ export interface TrustRegionOptions {
    * @defaultValue 1/64
    */
   readonly min?: number;
+  /**
+   * Trials without incumbent candidates after the region restarts (it restarts once it has sat
+   * at `min` for `patience` trials without an improvement); 0: it never restarts.
+   * @defaultValue 0
+   */
+  readonly restart?: number;
 }
 
 /** The trust factor over the trials told, one metric (lower is better). */
 export class TrustRegion {
   readonly #patience: number;
   readonly #min: number;
+  readonly #restart: number;
+  /** Trials left without incumbent candidates after a restart. */
+  #paused = 0;
   #best = Number.POSITIVE_INFINITY;
   #stale = 0;
   /** The current factor, in [min, 1]. */
@@ -31,10 +43,17 @@ export class TrustRegion {
   constructor(options: TrustRegionOptions) {
     this.#patience = options.patience;
     this.#min = options.min ?? 1 / 64;
+    this.#restart = options.restart ?? 0;
+  }
+
+  /** True for the `restart` trials after a restart: no incumbent candidates then. */
+  get paused(): boolean {
+    return this.#paused > 0;
   }
 
   /** Learns one told trial: its loss, or undefined for a failed (non-improving) one. */
   observe(loss: number | undefined): void {
+    if (this.#paused > 0) this.#paused--;
     if (loss !== undefined && loss < this.#best) {
       if (Number.isFinite(this.#best)) this.factor = Math.min(1, 2 * this.factor);
       this.#best = loss;
@@ -42,8 +61,12 @@ export class TrustRegion {
       return;
     }
     if (++this.#stale < this.#patience) return;
-    this.factor = Math.max(this.#min, this.factor / 2);
     this.#stale = 0;
+    if (this.factor > this.#min) this.factor = Math.max(this.#min, this.factor / 2);
+    else if (this.#restart > 0) {
+      this.factor = 1;
+      this.#paused = this.#restart;
+    }
   }
 }
 
