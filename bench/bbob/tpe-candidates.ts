@@ -211,6 +211,19 @@ function round6(): Record<string, Partial<TPEOptions>> {
     "r6-wide2x3": { ...ROUND5, wideCandidates: { perDim: 2, scale: 3 } },
     "r6-wide4x3": { ...ROUND5, wideCandidates: { perDim: 4, scale: 3 } },
     "r6-wide2x6": { ...ROUND5, wideCandidates: { perDim: 2, scale: 6 } },
+    // Screen 2: around the screen-1 leader (bandwidthScale 0.06, no loss at 10 seeds).
+    "r6-scale0.05": { ...ROUND5, bandwidthScale: 0.05 },
+    "r6-scale0.08": { ...ROUND5, bandwidthScale: 0.08 },
+    "r6-scale0.06-wide2x6": {
+      ...ROUND5,
+      bandwidthScale: 0.06,
+      wideCandidates: { perDim: 2, scale: 6 },
+    },
+    "r6-scale0.06-restart16-min16": {
+      ...ROUND5,
+      bandwidthScale: 0.06,
+      trustRegion: { patience: 8, min: 1 / 16, restart: 16 },
+    },
   };
 }
 
