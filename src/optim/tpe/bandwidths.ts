@@ -8,6 +8,14 @@
 import type { ParzenOptions } from "./parzen.js";
 
 /**
+ * `bandwidthScale` for a group of `d` dimensions: widened by `bandwidthGrowth` of itself for
+ * each dimension past 2 (a multimodal landscape in more dimensions needs longer steps).
+ */
+export function scaleFor(options: ParzenOptions, d: number): number {
+  return options.bandwidthScale * (1 + (options.bandwidthGrowth ?? 0) * Math.max(0, d - 2));
+}
+
+/**
  * A joint kernel's width in one dimension: the `bandwidthScale` width, or (with `spread`) one
  * from the observations' weighted standard deviation, so kernels narrow as the points gather.
  */

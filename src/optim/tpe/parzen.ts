@@ -12,7 +12,7 @@
  */
 
 import type { Rng } from "../rng.js";
-import { jointWidth, neighbourBandwidths } from "./bandwidths.js";
+import { jointWidth, neighbourBandwidths, scaleFor } from "./bandwidths.js";
 import {
   type CovarianceOptions,
   type SharedKernel,
@@ -48,6 +48,8 @@ export interface ParzenOptions {
   readonly minBandwidth: number | "magic";
   /** Scott's-rule bandwidth for `n` points in `d` dims: `bandwidthScale · n^(-decay/(d+4))`. */
   readonly bandwidthScale: number;
+  /** Per dimension past 2, `bandwidthScale` grows by this fraction of itself (default 0). */
+  readonly bandwidthGrowth?: number;
   /** Exponent of Scott's shrink (1: Scott's rule; above 1: narrower as points accumulate). */
   readonly bandwidthDecay?: number;
   /**
@@ -146,7 +148,7 @@ export class Parzen {
     const minSigma =
       options.minBandwidth === "magic" ? 1 / Math.min(100, k + 1) : options.minBandwidth;
     const shrink = Math.max(nObs, 1) ** (-(options.bandwidthDecay ?? 1) / (d + 4));
-    const scott = options.bandwidthScale * shrink;
+    const scott = scaleFor(options, d) * shrink;
     const mus = new Float64Array(k);
     const muA = this.#mu;
     const sigmaA = this.#sigma;
@@ -223,7 +225,7 @@ export class Parzen {
     const rows = new Float64Array(nObs * c);
     for (let i = 0; i < nObs; i++)
       for (let a = 0; a < c; a++) rows[i * c + a] = observations[i * d + this.#floats[a]];
-    const width = Math.min(1, Math.max(minSigma, options.bandwidthScale * shrink));
+    const width = Math.min(1, Math.max(minSigma, scaleFor(options, d) * shrink));
     const kernel = sharedKernel(rows, c, nObs, weights, width, shrink, options.covariance);
     const ident = Array.from({ length: c }, (_, a) => a);
     this.#sharedMu = rows;

@@ -100,6 +100,12 @@ export interface TPEOptions extends OptimizerOptions {
    */
   readonly bandwidthScale?: number;
   /**
+   * Joint kernels in `d` > 2 dimensions are wider: `bandwidthScale · (1 + bandwidthGrowth ·
+   * (d − 2))`, longer steps between the basins of a multimodal landscape in more dimensions.
+   * @defaultValue 0
+   */
+  readonly bandwidthGrowth?: number;
+  /**
    * With several metrics, weigh each good trial's kernel in l(x) by its hypervolume
    * contribution (relative to the largest, floored at 1e-12) as MOTPE (Ozaki et al. 2022) and
    * Optuna do, instead of 1 each. Off by default: with this TPE's kernels it found slightly
@@ -224,6 +230,7 @@ export const TPE_DEFAULTS = Object.freeze({
   covarianceKernels: Object.freeze<CovarianceOptions>({ scale: "shape", factor: 1, shrinkage: 3 }),
   trustRegion: Object.freeze<TrustRegionOptions | false>({ patience: 8 }),
   bandwidthDecay: 1,
+  bandwidthGrowth: 0,
   wideCandidates: false as { readonly perDim: number; readonly scale: number } | false,
 });
 
@@ -249,6 +256,7 @@ export const TPE_KEYS = optionKeys<TPEOptions>({
   covarianceKernels: true,
   trustRegion: true,
   bandwidthDecay: true,
+  bandwidthGrowth: true,
   wideCandidates: true,
 });
 
@@ -285,10 +293,14 @@ export function parzenOf(options: TPEOptions, metrics: number): ParzenOptions {
     );
   const bandwidthDecay = options.bandwidthDecay ?? d.bandwidthDecay;
   if (!(bandwidthDecay > 0)) throw invalid("bandwidthDecay", "> 0", bandwidthDecay);
+  const bandwidthGrowth = options.bandwidthGrowth ?? d.bandwidthGrowth;
+  if (!(bandwidthGrowth >= 0 && Number.isFinite(bandwidthGrowth)))
+    throw invalid("bandwidthGrowth", "a finite number >= 0", bandwidthGrowth);
   return {
     priorWeight,
     multivariate,
     bandwidthDecay,
+    bandwidthGrowth,
     considerEndpoints: options.considerEndpoints ?? d.considerEndpoints,
     minBandwidth,
     bandwidthScale,

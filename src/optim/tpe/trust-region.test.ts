@@ -86,6 +86,8 @@ describe("TPE trustRegion and bandwidthDecay options", () => {
       { trustRegion: { patience: 4, restart: 1.5 } },
       { bandwidthDecay: 0 },
       { bandwidthDecay: Number.NaN },
+      { bandwidthGrowth: -0.1 },
+      { bandwidthGrowth: Number.NaN },
       { wideCandidates: { perDim: -1, scale: 3 } },
       { wideCandidates: { perDim: 1, scale: 0 } },
       { wideCandidates: { perDim: 1, scale: Number.POSITIVE_INFINITY } },
@@ -109,6 +111,20 @@ describe("TPE trustRegion and bandwidthDecay options", () => {
       return sum / 400;
     };
     expect(spread(4)).toBeGreaterThan(2 * spread(1));
+  });
+
+  it("with bandwidthGrowth, joint kernels past 2 dimensions are wider, in 2 the same", () => {
+    const widthIn = (d: number, growth: number) => {
+      const dims = Array.from({ length: d }, () => ({ kind: "float" as const }));
+      const rows = new Float64Array(Array.from({ length: 8 * d }, (_, i) => ((i * 7) % 10) / 10));
+      const options = parzenOf({ space: s, metrics, bandwidthGrowth: growth }, 1);
+      return new Parzen(dims, rows, 8, new Array<number>(8).fill(1), {
+        ...options,
+        covariance: undefined,
+      }).widths()[0];
+    };
+    expect(widthIn(5, 1 / 6)).toBeCloseTo(1.5 * widthIn(5, 0), 12);
+    expect(widthIn(2, 1 / 6)).toBe(widthIn(2, 0));
   });
 
   it("with a faster bandwidthDecay, kernels of many points are narrower", () => {
