@@ -75,6 +75,9 @@ describe("TPE trustRegion and bandwidthDecay options", () => {
       TrustRegion,
     );
     expect(parzenOf({ space: s, metrics }, 1).bandwidthDecay).toBe(1);
+    // Round 6: kernels widen with the dimension with one metric only (MOTPE unchanged).
+    expect(parzenOf({ space: s, metrics }, 1).bandwidthGrowth).toBe(1 / 6);
+    expect(parzenOf({ space: s, metrics }, 2).bandwidthGrowth).toBe(0);
   });
 
   it("refuse bad values with an OptionError naming the option and the value", () => {
