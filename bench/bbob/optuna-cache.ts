@@ -85,13 +85,18 @@ export class OptunaCache {
   }
 }
 
+/** A cache file of the benches, under `node_modules/.cache/amltk-bench/` (ignored by git). */
+export function benchCacheFile(name: string): string {
+  return join(
+    dirname(fileURLToPath(import.meta.url)),
+    "..",
+    "..",
+    "node_modules",
+    ".cache",
+    "amltk-bench",
+    name,
+  );
+}
+
 /** Where bench/optim.ts keeps the cache unless told otherwise (ignored by git). */
-export const DEFAULT_OPTUNA_CACHE = join(
-  dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "node_modules",
-  ".cache",
-  "amltk-bench",
-  "optuna-heldout.json",
-);
+export const DEFAULT_OPTUNA_CACHE = benchCacheFile("optuna-heldout.json");

@@ -11,21 +11,12 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { type BoxProblem, OptunaServer, trainingSuite } from "./harness.js";
-import { OptunaCache } from "./optuna-cache.js";
+import { benchCacheFile, OptunaCache } from "./optuna-cache.js";
 
 /** Where Optuna's training-suite runs are kept (ignored by git; apart from the held-out cache). */
-export const OPTUNA_TRAINING_CACHE = join(
-  dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "node_modules",
-  ".cache",
-  "amltk-bench",
-  "optuna-training.json",
-);
+export const OPTUNA_TRAINING_CACHE = benchCacheFile("optuna-training.json");
 
 /**
  * Optuna's best regret per problem index per seed (`seeds` order), from the cache where kept,

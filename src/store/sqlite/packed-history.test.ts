@@ -4,27 +4,11 @@ import type { HistoryRow, SeriesQuery } from "../types.js";
 import { writeBatch } from "./chunks.js";
 import { PACK_MAX_BYTES } from "./history-pack.js";
 import { MIGRATIONS, SqliteStore } from "./index.js";
-import { oldDatabase, tempDirs } from "./sqlite.test-helpers.js";
+import { oldDatabase, tempDirs, trialRows } from "./sqlite.test-helpers.js";
 
 const tmp = tempDirs("amltk-packed-");
 
 const CLOSE = { state: "finished", exitCode: 0 } as const;
-
-/** A trial-sized history with every kind of value, gapped steps and keys in two alphabets. */
-function trialRows(): HistoryRow[] {
-  const steps = [0, 1, 2, 3, 7, 8, 20];
-  return steps.map((step, i) => ({
-    step,
-    runtime: i / 10,
-    timestamp: 1_700_000_000 + i / 7,
-    values: {
-      loss: [1.5, -0, Number.NaN, Number.POSITIVE_INFINITY, 0.25, Number.NEGATIVE_INFINITY, 3][i],
-      ...(i % 2 === 0 ? { "acc/top1": i * 0.1, "ü/ключ": -i } : {}),
-      ...(i === 6 ? { status: "success", note: { a: [1, null, Number.NaN] }, z: true } : {}),
-      ...(i === 3 ? { mixed: "three" } : i === 4 ? { mixed: 4 } : {}),
-    } as HistoryRow["values"],
-  }));
-}
 
 /** Two runs with the same history: `packed` closed by the write that holds it, `chunked` not. */
 function twoRuns(store: SqliteStore, rows: HistoryRow[]): void {

@@ -1,9 +1,10 @@
-/** Shared by the SQLite store's tests: temp folders and databases left by older schema versions. */
+/** Shared by the SQLite store's tests: temp folders, databases left by older schema versions, a trial-sized history. */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll } from "vitest";
+import type { HistoryRow } from "../types.js";
 import { MIGRATIONS } from "./index.js";
 
 /** A maker of temp folders (named `<prefix>XXXXXX`), all removed after the file's tests. */
@@ -33,4 +34,20 @@ export function oldDatabase(dir: string, version: number, runId: string): Databa
     )
     .run(runId, "p", "n", "finished", 5, 5);
   return old;
+}
+
+/** A trial-sized history with every kind of value, gapped steps and keys in two alphabets. */
+export function trialRows(): HistoryRow[] {
+  const steps = [0, 1, 2, 3, 7, 8, 20];
+  return steps.map((step, i) => ({
+    step,
+    runtime: i / 10,
+    timestamp: 1_700_000_000 + i / 7,
+    values: {
+      loss: [1.5, -0, Number.NaN, Number.POSITIVE_INFINITY, 0.25, Number.NEGATIVE_INFINITY, 3][i],
+      ...(i % 2 === 0 ? { "acc/top1": i * 0.1, "ü/ключ": -i } : {}),
+      ...(i === 6 ? { status: "success", note: { a: [1, null, Number.NaN] }, z: true } : {}),
+      ...(i === 3 ? { mixed: "three" } : i === 4 ? { mixed: 4 } : {}),
+    } as HistoryRow["values"],
+  }));
 }
