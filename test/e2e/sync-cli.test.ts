@@ -280,4 +280,27 @@ describe("amltk sync and online mode across process deaths", () => {
     const rec = await expectAllOnce(serverDir, "term", 1_500);
     expect(rec).toMatchObject({ state: "failed", exitCode: 143 });
   });
+
+  // The online client holds a flush's ops up to its send interval (500 ms) after a request:
+  // killed inside that window, with the server up, what it held is in the spool and arrives once.
+  for (const [signal, closed] of [
+    ["SIGKILL", undefined],
+    ["SIGINT", { state: "failed", exitCode: 130 }],
+    ["SIGTERM", { state: "failed", exitCode: 143 }],
+  ] as const) {
+    it(`${signal} while ops wait for the send interval, server up: every point once`, async () => {
+      const [serverDir, clientDir, port] = [folder("srv-"), folder("cli-"), await freePort()];
+      await startServer(serverDir, port);
+      const id = `held-${signal.toLowerCase()}`;
+      const w = await startWriter(clientDir, port, id);
+      await w.command("log 3000", "logged"); // sent at once: starts the interval
+      await w.command("log 4000", "logged"); // 7000: held for the interval's rest
+      w.kill(signal);
+      await w.ended;
+      const r = await sync(clientDir);
+      expect(r.code, `${r.out}\nwriter:\n${w.out}`).toBe(0);
+      const rec = await expectAllOnce(serverDir, id, 7_000);
+      if (closed) expect(rec).toMatchObject(closed);
+    });
+  }
 });
