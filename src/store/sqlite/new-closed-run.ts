@@ -70,7 +70,10 @@ export function prepareClosedRun(
   // A new run's summary, state, exit code and finish time, as the plain INSERT writes them.
   row.push("{}", "running", null, null, pack?.pack ?? null, pack?.lastStep ?? null);
   for (const [column, value] of runPatchColumns(patch, encodeJson)) {
-    row[CLOSED_RUN_AT.get(column)!] = value;
+    const at = CLOSED_RUN_AT.get(column);
+    // A column a patch can set but this row lacks would be dropped without a word: refuse it.
+    if (at === undefined) throw new Error(`a closed run's row has no column ${column}`);
+    row[at] = value;
   }
   return { row, packed: pack !== undefined };
 }
