@@ -63,6 +63,9 @@ export const ROUND5: Partial<TPEOptions> = {
   incumbentCandidates: 24,
 };
 
+/** The round-6 defaults over {@link BASELINE}: the TPE defaults since round 6. */
+export const ROUND6: Partial<TPEOptions> = { ...ROUND5, bandwidthGrowth: 1 / 6 };
+
 export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   default: {},
   "scale0.1-min0.01": { bandwidthScale: 0.1 },
@@ -199,7 +202,23 @@ export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   // mechanisms aimed at the multimodal 5-d training losses: wider kernels, more candidates
   // from l(x) against the incumbent's 24, a restart of the trust region.
   ...round6(),
+  ...round7(),
 };
+
+/** Round 7: turning training ties into wins, on top of the round-6 defaults. */
+function round7(): Record<string, Partial<TPEOptions>> {
+  return {
+    "r7-lhs": { ...ROUND6, startupDesign: "lhs" },
+    "r7-maximin": { ...ROUND6, startupDesign: "maximin" },
+    "r7-startup5": { ...ROUND6, nStartupTrials: 5 },
+    "r7-maximin-startup5": { ...ROUND6, startupDesign: "maximin", nStartupTrials: 5 },
+    "r7-local1": { ...ROUND6, localSearchRounds: 1 },
+    "r7-gamma0.15": { ...ROUND6, gamma: gammaOf(0.15, 25) },
+    // Incumbent candidates scaled by how tight the good trials sit around the best one.
+    "r7-share0.3-0.5-1.5": { ...ROUND6, incumbentShare: { radius: 0.3, low: 0.5, high: 1.5 } },
+    "r7-share0.5-0.25-2": { ...ROUND6, incumbentShare: { radius: 0.5, low: 0.25, high: 2 } },
+  };
+}
 
 function round6(): Record<string, Partial<TPEOptions>> {
   return {

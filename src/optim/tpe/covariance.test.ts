@@ -8,7 +8,8 @@ import { groupEstimators } from "./group-estimators.js";
 import { groupsOf } from "./groups.js";
 import { type Dim, Parzen, type ParzenOptions } from "./parzen.js";
 import { TPE } from "./tpe.js";
-import { parzenOf, TPE_DEFAULTS } from "./tpe-options.js";
+import { parzenOf } from "./tpe-option-checks.js";
+import { TPE_DEFAULTS } from "./tpe-options.js";
 
 const opts = (covariance?: ParzenOptions["covariance"]): ParzenOptions => ({
   priorWeight: 1,

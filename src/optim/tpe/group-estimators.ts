@@ -42,7 +42,14 @@ export function groupEstimators(
   split: GoodAndBad,
   parzen: ParzenOptions,
   maxKernels: number,
-): { l: Parzen; g: Parzen; incumbent: number | undefined; incumbentPoint?: Float64Array } {
+): {
+  l: Parzen;
+  g: Parzen;
+  incumbent: number | undefined;
+  incumbentPoint?: Float64Array;
+  /** The good trials' rows (the group's columns) and kernel weights, as in l(x). */
+  good: { rows: Float64Array; weights: readonly number[] };
+} {
   const good = activeIn(group, split.below, split.belowWeights);
   const goodRows = rowsOf(group, good.trials);
   const active = activeIn(group, split.above, split.aboveWeights);
@@ -59,7 +66,7 @@ export function groupEstimators(
   const d = group.slots.length;
   const incumbentPoint =
     incumbent === undefined ? undefined : goodRows.subarray(incumbent * d, incumbent * d + d);
-  return { l, g, incumbent, incumbentPoint };
+  return { l, g, incumbent, incumbentPoint, good: { rows: goodRows, weights: good.weights } };
 }
 
 /** The trials (and their weights) where the group was active. */

@@ -1,16 +1,16 @@
 /**
- * {@link TPE}'s options: their types, defaults and checks.
+ * {@link TPE}'s options: their types and defaults (the checks: tpe-option-checks.ts).
  *
  * @module
  */
 
-import { OptionError, optionKeys } from "../../shared/options.js";
+import { optionKeys } from "../../shared/options.js";
 import { OPTIMIZER_OPTION_FLAGS, type OptimizerOptions } from "../base-optimizer.js";
-import type { AcquisitionOptions } from "./acquisition.js";
 import type { CovarianceOptions } from "./covariance.js";
 import { defaultGamma, defaultWeights } from "./good-bad-split.js";
-import type { ParzenOptions } from "./parzen.js";
-import { TrustRegion, type TrustRegionOptions } from "./trust-region.js";
+import type { IncumbentShareOptions } from "./incumbent-share.js";
+import type { StartupDesignKind } from "./startup-design.js";
+import type { TrustRegionOptions } from "./trust-region.js";
 
 /**
  * Options of {@link TPE} (besides the space, metrics, seed and naming every optimizer takes).
@@ -35,6 +35,13 @@ export interface TPEOptions extends OptimizerOptions {
    * @defaultValue 10
    */
   readonly nStartupTrials?: number;
+  /**
+   * How the start-up trials are drawn: `"random"` (independent uniform draws, as Optuna's),
+   * `"lhs"` (a Latin hypercube over every parameter's unit scale) or `"maximin"` (the most
+   * spread of 32 Latin hypercubes): startup-design.ts.
+   * @defaultValue "random"
+   */
+  readonly startupDesign?: StartupDesignKind;
   /**
    * Candidates drawn from l(x) per group and scored by l(x)/g(x). 24 ranked first on the BBOB
    * training suite (bench/tune-tpe.ts, round 2, 10 seeds) against 64 and 96 (which also cost up
@@ -187,6 +194,13 @@ export interface TPEOptions extends OptimizerOptions {
    */
   readonly trustRegion?: TrustRegionOptions | false;
   /**
+   * With one metric, scale the `incumbentCandidates` by how tight the good trials sit around
+   * the best one (incumbent-share.ts): × (low + (high − low) · f), f the weighted share of the
+   * other good trials within `radius` kernel widths of it. `false`: a fixed count.
+   * @defaultValue false
+   */
+  readonly incumbentShare?: IncumbentShareOptions | false;
+  /**
    * Exponent of Scott's shrink of joint kernel widths: `bandwidthScale · n^(-decay/(d+4))`
    * for `n` points in `d` dimensions; above 1 the widths narrow faster as trials accumulate.
    * 1.5, 2 and 3 won fewer times against Optuna's TPE on the BBOB training suite (round 5).
@@ -221,6 +235,7 @@ export interface TPEOptions extends OptimizerOptions {
  */
 export const TPE_DEFAULTS = Object.freeze({
   nStartupTrials: 10,
+  startupDesign: "random" as StartupDesignKind,
   nEiCandidates: 24,
   multivariate: true,
   constantLiar: true,
@@ -236,6 +251,7 @@ export const TPE_DEFAULTS = Object.freeze({
   goodWeights: "rank",
   covarianceKernels: Object.freeze<CovarianceOptions>({ scale: "shape", factor: 1, shrinkage: 3 }),
   trustRegion: Object.freeze<TrustRegionOptions | false>({ patience: 8 }),
+  incumbentShare: false as IncumbentShareOptions | false,
   bandwidthDecay: 1,
   wideCandidates: false as { readonly perDim: number; readonly scale: number } | false,
 });
@@ -243,6 +259,7 @@ export const TPE_DEFAULTS = Object.freeze({
 export const TPE_KEYS = optionKeys<TPEOptions>({
   ...OPTIMIZER_OPTION_FLAGS,
   nStartupTrials: true,
+  startupDesign: true,
   nEiCandidates: true,
   multivariate: true,
   constantLiar: true,
@@ -261,130 +278,8 @@ export const TPE_KEYS = optionKeys<TPEOptions>({
   goodWeights: true,
   covarianceKernels: true,
   trustRegion: true,
+  incumbentShare: true,
   bandwidthDecay: true,
   bandwidthGrowth: true,
   wideCandidates: true,
 });
-
-/** The kernels' options, checked, with defaults (some depend on the number of metrics). */
-export function parzenOf(options: TPEOptions, metrics: number): ParzenOptions {
-  const d = TPE_DEFAULTS;
-  const multivariate = options.multivariate ?? d.multivariate;
-  const priorWeight = options.priorWeight ?? d.priorWeight;
-  if (!(priorWeight > 0)) throw invalid("priorWeight", "> 0", priorWeight);
-  const bandwidthScale = options.bandwidthScale ?? (metrics > 1 ? 0.1 : 0.04);
-  if (!(bandwidthScale > 0)) throw invalid("bandwidthScale", "> 0", bandwidthScale);
-  const minBandwidth = options.minBandwidth ?? (multivariate ? 0.01 : "magic");
-  if (minBandwidth !== "magic" && !(minBandwidth > 0 && minBandwidth <= 1))
-    throw invalid("minBandwidth", 'in (0, 1] or "magic"', minBandwidth);
-  const spread = options.spreadBandwidth;
-  if (spread !== undefined && !(spread.factor > 0 && SPREAD_COMBINE.includes(spread.combine)))
-    throw invalid("spreadBandwidth", 'a factor > 0 and combine "min", "max" or "only"', spread);
-  const asked: CovarianceOptions | false =
-    options.covarianceKernels ?? (metrics > 1 ? false : d.covarianceKernels);
-  const covariance = asked === false ? undefined : asked;
-  if (
-    covariance !== undefined &&
-    !(
-      covariance.factor > 0 &&
-      (covariance.scale === "shape" || covariance.scale === "scott") &&
-      (covariance.shrinkage === undefined || covariance.shrinkage >= 0) &&
-      (covariance.target === undefined || COVARIANCE_TARGETS.includes(covariance.target))
-    )
-  )
-    throw invalid(
-      "covarianceKernels",
-      'a factor > 0, scale "shape" or "scott", shrinkage >= 0, target "isotropic" or "diagonal"',
-      covariance,
-    );
-  const bandwidthDecay = options.bandwidthDecay ?? d.bandwidthDecay;
-  if (!(bandwidthDecay > 0)) throw invalid("bandwidthDecay", "> 0", bandwidthDecay);
-  const bandwidthGrowth = options.bandwidthGrowth ?? (metrics > 1 ? 0 : 1 / 6);
-  if (!(bandwidthGrowth >= 0 && Number.isFinite(bandwidthGrowth)))
-    throw invalid("bandwidthGrowth", "a finite number >= 0", bandwidthGrowth);
-  return {
-    priorWeight,
-    multivariate,
-    bandwidthDecay,
-    bandwidthGrowth,
-    considerEndpoints: options.considerEndpoints ?? d.considerEndpoints,
-    minBandwidth,
-    bandwidthScale,
-    spread,
-    covariance,
-  };
-}
-
-const SPREAD_COMBINE: readonly string[] = ["min", "max", "only"];
-const COVARIANCE_TARGETS: readonly string[] = ["isotropic", "diagonal"];
-
-/** The trust region of the incumbent candidates, checked; undefined when off or with several metrics. */
-export function trustRegionOf(options: TPEOptions, metrics: number): TrustRegion | undefined {
-  const asked = options.trustRegion ?? TPE_DEFAULTS.trustRegion;
-  if (asked === false || metrics > 1) return undefined;
-  const min = asked.min ?? 1 / 64;
-  const restart = asked.restart ?? 0;
-  if (
-    !(
-      Number.isInteger(asked.patience) &&
-      asked.patience >= 1 &&
-      min > 0 &&
-      min <= 1 &&
-      Number.isInteger(restart) &&
-      restart >= 0
-    )
-  )
-    throw invalid(
-      "trustRegion",
-      "a patience integer >= 1, min in (0, 1] and a restart integer >= 0",
-      asked,
-    );
-  return new TrustRegion(asked);
-}
-
-/** The acquisition's options, checked, with defaults. */
-export function acquisitionOf(options: TPEOptions): AcquisitionOptions {
-  const d = TPE_DEFAULTS;
-  return {
-    candidates: intAtLeast("nEiCandidates", options.nEiCandidates ?? d.nEiCandidates, 1),
-    incumbentCandidates: intAtLeast(
-      "incumbentCandidates",
-      options.incumbentCandidates ?? d.incumbentCandidates,
-      0,
-    ),
-    localRounds: intAtLeast(
-      "localSearchRounds",
-      options.localSearchRounds ?? d.localSearchRounds,
-      0,
-    ),
-    localPoints: intAtLeast(
-      "localSearchPoints",
-      options.localSearchPoints ?? d.localSearchPoints,
-      1,
-    ),
-    wide: wideOf(options.wideCandidates ?? d.wideCandidates),
-  };
-}
-
-/** `wideCandidates`, checked; `false` as no wide candidates. */
-function wideOf(asked: TPEOptions["wideCandidates"]): AcquisitionOptions["wide"] {
-  if (asked === false || asked === undefined) return { perDim: 0, scale: 1 };
-  if (!(asked.perDim >= 0 && asked.scale > 0 && Number.isFinite(asked.perDim * asked.scale)))
-    throw invalid("wideCandidates", "a perDim >= 0 and a finite scale > 0", asked);
-  return asked;
-}
-
-/** `n` when it is an integer of at least `min`; else an {@link OptionError} naming `what`. */
-export function intAtLeast(what: string, n: number, min: number): number {
-  if (!Number.isInteger(n) || n < min) throw invalid(what, `an integer >= ${min}`, n);
-  return n;
-}
-
-/** An `invalid_option` error naming the option, what it must be, and the value given. */
-function invalid(option: string, must: string, got: unknown): OptionError {
-  return new OptionError(
-    "invalid_option",
-    `TPE: ${option} must be ${must}, got ${JSON.stringify(got) ?? String(got)}`,
-    option,
-  );
-}

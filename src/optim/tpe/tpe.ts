@@ -9,7 +9,7 @@
  * the best trial closer while a run stalls (trust-region.ts, round 5), and joint kernels that
  * widen with the dimension (`bandwidthGrowth`, round 6). The steps: split
  * (good-bad-split.ts), per-group estimators (group-estimators.ts), acquisition
- * (acquisition.ts); options in tpe-options.ts.
+ * (acquisition.ts); options in tpe-options.ts, checked in tpe-option-checks.ts.
  *
  * @module
  */
@@ -25,16 +25,18 @@ import { type AcquisitionOptions, acquire } from "./acquisition.js";
 import { split } from "./good-bad-split.js";
 import { type GoodAndBad, groupEstimators, type Observation } from "./group-estimators.js";
 import { encode, type Group, groupActive, groupsOf } from "./groups.js";
+import { type IncumbentShareOptions, incumbentCount, tightness } from "./incumbent-share.js";
 import type { ParzenOptions } from "./parzen.js";
+import type { StartupDesign } from "./startup-design.js";
 import {
   acquisitionOf,
+  incumbentShareOf,
   intAtLeast,
   parzenOf,
-  TPE_DEFAULTS,
-  TPE_KEYS,
-  type TPEOptions,
+  startupDesignOf,
   trustRegionOf,
-} from "./tpe-options.js";
+} from "./tpe-option-checks.js";
+import { TPE_DEFAULTS, TPE_KEYS, type TPEOptions } from "./tpe-options.js";
 import type { TrustRegion } from "./trust-region.js";
 
 export { TPE_DEFAULTS, type TPEOptions } from "./tpe-options.js";
@@ -97,6 +99,8 @@ export class TPE extends BaseOptimizer {
   readonly #successes: TrialReport[] = [];
   readonly #seen = new Set<string>();
   readonly #nStartup: number;
+  /** The start-up trials' design; undefined: independent uniform draws. */
+  readonly #design: StartupDesign | undefined;
   readonly #acquisition: AcquisitionOptions;
   readonly #constantLiar: boolean;
   readonly #gamma: (n: number) => number;
@@ -107,12 +111,15 @@ export class TPE extends BaseOptimizer {
   readonly #goodWeights: "equal" | "rank";
   /** With one metric and `trustRegion`: how far incumbent candidates may stray. */
   readonly #trust: TrustRegion | undefined;
+  /** With one metric and `incumbentShare`: incumbent candidates scaled by the good set's tightness. */
+  readonly #share: IncumbentShareOptions | undefined;
 
   constructor(options: TPEOptions) {
     checkOptionKeys(options, TPE_KEYS, "TPE");
     super(options);
     const d = TPE_DEFAULTS;
     this.#nStartup = intAtLeast("nStartupTrials", options.nStartupTrials ?? d.nStartupTrials, 0);
+    this.#design = startupDesignOf(options, this.space, this.#nStartup);
     this.#acquisition = acquisitionOf(options);
     this.#maxKernels = intAtLeast("maxKernels", options.maxKernels ?? d.maxKernels, 2);
     this.#constantLiar = options.constantLiar ?? d.constantLiar;
@@ -129,6 +136,7 @@ export class TPE extends BaseOptimizer {
       );
     this.#groups = groupsOf(this.space, this.#parzen.multivariate);
     this.#trust = trustRegionOf(options, this.metrics.length);
+    this.#share = incumbentShareOf(options, this.metrics.length);
   }
 
   /** How many reports were told so far. */
@@ -181,7 +189,8 @@ export class TPE extends BaseOptimizer {
 
   /** One configuration, given the configurations of the batch being proposed. */
   #sample(batch: readonly Config[]): Config {
-    if (this.#told.length < this.#nStartup) return this.space.sample(this.rng);
+    if (this.#told.length < this.#nStartup)
+      return this.#design ? this.#design.next(this.rng) : this.space.sample(this.rng);
     let observations = this.#told;
     const running = [...[...this.pending.values()].map((t) => t.config as Config), ...batch];
     if (this.#constantLiar && running.length > 0) {
@@ -225,7 +234,7 @@ export class TPE extends BaseOptimizer {
 
   /** The values of one group: the acquisition's best under l(x)/g(x). */
   #sampleGroup(group: Group, goodAndBad: GoodAndBad): Choice[] {
-    const { l, g, incumbent, incumbentPoint } = groupEstimators(
+    const { l, g, incumbent, incumbentPoint, good } = groupEstimators(
       group,
       goodAndBad,
       this.#parzen,
@@ -237,7 +246,19 @@ export class TPE extends BaseOptimizer {
         : undefined;
     // A trust region just restarted: candidates from l(x) only, to leave an exhausted basin.
     const near = this.#trust?.paused ? undefined : incumbent;
-    return acquire(this.space, group, l, g, this.rng, this.#acquisition, near, trust);
+    const share = this.#share;
+    const acquisition =
+      share && incumbent !== undefined
+        ? {
+            ...this.#acquisition,
+            incumbentCandidates: incumbentCount(
+              this.#acquisition.incumbentCandidates,
+              share,
+              tightness(good.rows, good.weights, incumbent, l.widths(), share.radius),
+            ),
+          }
+        : this.#acquisition;
+    return acquire(this.space, group, l, g, this.rng, acquisition, near, trust);
   }
 }
 

@@ -6,7 +6,8 @@ import { float } from "../space/builders.js";
 import { space } from "../space/search-space.js";
 import { Parzen } from "./parzen.js";
 import { TPE } from "./tpe.js";
-import { parzenOf, TPE_DEFAULTS, trustRegionOf } from "./tpe-options.js";
+import { parzenOf, trustRegionOf } from "./tpe-option-checks.js";
+import { TPE_DEFAULTS } from "./tpe-options.js";
 import { contractToward, TrustRegion } from "./trust-region.js";
 
 describe("TrustRegion", () => {
