@@ -18,7 +18,10 @@
  * `cov-shape1-shrink3` became the default. Round 5 (2026-12-05) scored candidates by their wins
  * against Optuna's TPE on the training suite (`--vs-optuna`, `--against cov-shape1-shrink3`):
  * two 10-seed screens, then 20 seeds; `r5-trust8-inc24` (24 incumbent candidates in a trust
- * region, patience 8) became the default.
+ * region, patience 8) became the default. Round 6 (`--fewer-losses`) made `r6-grow1/6`
+ * (kernels wider past 2 dimensions) the default; round 7 (`--margin 3`, against `r6-grow1/6`)
+ * tried space-filling start-up designs, fewer start-up trials, a local search, a larger good
+ * group and incumbent candidates scaled by the good set's tightness.
  *
  * Run: `node --import tsx bench/tune-tpe.ts [--seeds 5] [--trials 100] [--dims 2,5]
  * [--fids 1,2,...] [--instances 1,2] [--jobs 2] [--only name,name,...] [--against name]
@@ -28,7 +31,8 @@
  * that: the most wins with no more losses than the reference, then the mean rank;
  * `--per-problem` prints each training problem's medians and verdicts; `--fewer-losses`
  * (round 6) picks only a candidate with fewer losses against Optuna than the reference and at
- * least its wins.
+ * least its wins; `--margin N` (round 7) picks only a candidate with at most 1 loss, no more
+ * than the reference, and at least N more wins than the reference.
  * `--only` runs a subset of {@link CANDIDATES}; the reference (`default`, or `--against`'s
  * candidate) always runs, first, and the Mann-Whitney verdicts are against it; `--jobs` splits
  * the problems across worker processes.
@@ -188,13 +192,15 @@ async function main(): Promise<void> {
   const bests = jobs > 1 ? await runParallel(job, jobs) : runJob(job);
   const vs = optuna && versusOptuna(names, bests, optuna, problems.length);
   const fewerLosses = vs !== undefined && process.argv.includes("--fewer-losses");
+  const margin =
+    vs !== undefined && process.argv.includes("--margin") ? list("margin", [3])[0] : undefined;
   const tried = summarize(names, bests, problems.length).map((t) => ({
     ...t,
     ...(vs ? { againstOptuna: vs[t.candidate] } : {}),
     options: describe(CANDIDATES[t.candidate]),
   }));
   const picked = vs
-    ? { candidate: pickByOptuna(tried, vs, fewerLosses) }
+    ? { candidate: pickByOptuna(tried, vs, fewerLosses, margin) }
     : [...tried].sort((a, b) => a.meanRank - b.meanRank)[0];
   console.log(
     JSON.stringify(
@@ -203,11 +209,14 @@ async function main(): Promise<void> {
         problems: problems.length,
         seeds,
         trials,
-        rule: fewerLosses
-          ? "fewer Mann-Whitney losses against Optuna's TPE on the training problems than the reference and at least its wins; then the most wins, the fewest losses, the lowest mean rank; else keep the reference"
-          : vs
-            ? "most Mann-Whitney wins against Optuna's TPE on the training problems with no more losses against it than the reference; then the lowest mean rank"
-            : "lowest mean rank of the median best regret over the training problems",
+        rule:
+          margin !== undefined
+            ? `at most 1 Mann-Whitney loss against Optuna's TPE on the training problems, no more than the reference, and at least ${margin} more wins than the reference; then the most wins, the lowest mean rank; else keep the reference`
+            : fewerLosses
+              ? "fewer Mann-Whitney losses against Optuna's TPE on the training problems than the reference and at least its wins; then the most wins, the fewest losses, the lowest mean rank; else keep the reference"
+              : vs
+                ? "most Mann-Whitney wins against Optuna's TPE on the training problems with no more losses against it than the reference; then the lowest mean rank"
+                : "lowest mean rank of the median best regret over the training problems",
         tried,
         picked: picked.candidate,
         baseline: BASELINE,

@@ -48,7 +48,9 @@ export function pickByOptuna(
   tried: readonly { candidate: string; meanRank: number }[],
   vs: Record<string, VersusOptuna>,
   fewerLosses = false,
+  margin?: number,
 ): string {
+  if (margin !== undefined) return pickByMargin(tried, vs, margin);
   if (fewerLosses) return pickFewerLosses(tried, vs);
   const allowed = vs[tried[0].candidate].loss;
   return [...tried]
@@ -99,5 +101,26 @@ function pickFewerLosses(
       const y = vs[b.candidate];
       return y.win - x.win || x.loss - y.loss || a.meanRank - b.meanRank;
     });
+  return better[0]?.candidate ?? tried[0].candidate;
+}
+
+/**
+ * Round 7's rule (`--margin N`): a candidate qualifies with at most 1 loss against Optuna, no
+ * more losses than the reference, and at least N more wins than the reference (all in the
+ * same run); among those, the most wins, then the lower mean rank; the reference (kept) when
+ * none qualifies.
+ */
+function pickByMargin(
+  tried: readonly { candidate: string; meanRank: number }[],
+  vs: Record<string, VersusOptuna>,
+  margin: number,
+): string {
+  const ref = vs[tried[0].candidate];
+  const better = tried
+    .filter((t) => {
+      const v = vs[t.candidate];
+      return v.loss <= 1 && v.loss <= ref.loss && v.win >= ref.win + margin;
+    })
+    .sort((a, b) => vs[b.candidate].win - vs[a.candidate].win || a.meanRank - b.meanRank);
   return better[0]?.candidate ?? tried[0].candidate;
 }
