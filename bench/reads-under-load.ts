@@ -9,7 +9,8 @@
  * side by side. Goal: p99 <= 50 ms for both reads.
  *
  * Run: `npx tsx bench/reads-under-load.ts [--seconds 15] [--writers 20] [--rate 6000] [--keys 10]
- * [--store all|sqlite|postgres] [--threads 0,2] [--pg-stats] [--pg-max-connections N]`. Prints one JSON object. `--threads`: the
+ * [--store all|sqlite|postgres] [--threads 0,2] [--pg-stats] [--pg-max-connections N]
+ * [--read-server]`. Prints one JSON object. `--threads`: the
  * SQLite server's `readThreads` settings to compare; PostgreSQL (a private cluster started in a
  * temp folder, as the tests do; skipped with the reason when not installed) reads through its
  * connection pool. The server takes no API keys (loopback), so both stores see the same requests.
@@ -22,6 +23,12 @@
  * `--writers-nice N` runs the two writer processes at nice N, as a variant (the default, 0, is
  * the measurement the issue defines): on this 2-core machine the writers' own CPU competes with
  * the server, where in a deployment they run on other machines; the JSON says which was used.
+ *
+ * `--read-server` (PostgreSQL only), a variant: a second server process on the same database
+ * (`amltk ui --store postgres://...` twice, as docs/guides/postgres.md describes) answers the
+ * reader while the first takes the writers' requests, so no read waits for the event loop that
+ * decodes and writes ingest batches. The JSON reports it as `readServer: true`, with both
+ * processes' peak memory and cores.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -127,6 +134,7 @@ async function preload(store: Store): Promise<void> {
 async function serverRole(): Promise<void> {
   const { createServer } = await import("../src/server/index.js");
   const target = arg("target")!;
+  const readOnly = argv.includes("--no-preload");
   const store = target.startsWith("postgres://")
     ? await (await import("../src/store/postgres/index.js")).PostgresStore.open(
         target,
@@ -134,7 +142,8 @@ async function serverRole(): Promise<void> {
         arg("pg-max-connections") ? { maxConnections: Number(arg("pg-max-connections")) } : {},
       )
     : await (await import("../src/store/sqlite/index.js")).SqliteStore.open(target);
-  await preload(store);
+  // A second server on the same database (`--read-server`) serves what the first preloaded.
+  if (!readOnly) await preload(store);
   const threads = arg("read-threads");
   const readThreads =
     threads === undefined || threads === "default" ? {} : { readThreads: +threads };
@@ -223,7 +232,11 @@ async function writersRunning(url: string, n: number): Promise<void> {
 }
 
 /** One server configuration under load: the reads' latencies, the server's peak memory. */
-async function measure(store: string, threads: string): Promise<Record<string, unknown>> {
+async function measure(
+  store: string,
+  threads: string,
+  readServer = false,
+): Promise<Record<string, unknown>> {
   const seconds = num("seconds", 15);
   const writers = num("writers", 20);
   const base = mkdtempSync(join(tmpdir(), "amltk-reads-"));
@@ -237,13 +250,26 @@ async function measure(store: string, threads: string): Promise<Record<string, u
     ...["--role", "server", "--target", target, "--read-threads", threads],
     ...(arg("pg-max-connections") ? ["--pg-max-connections", arg("pg-max-connections")!] : []),
   ]);
+  let reads: ReturnType<typeof start> | undefined;
   try {
-    const { url } = JSON.parse(await line(server.lines, "server")) as { url: string };
+    const { url: writeUrl } = JSON.parse(await line(server.lines, "server")) as { url: string };
+    // --read-server: the reader asks a second server process on the same database (started
+    // after the first has migrated and preloaded it); the writers still log to the first.
+    if (readServer) {
+      reads = start([
+        ...profile,
+        self,
+        ...["--role", "server", "--target", target, "--read-threads", threads, "--no-preload"],
+      ]);
+    }
+    const url = reads
+      ? (JSON.parse(await line(reads.lines, "read server")) as { url: string }).url
+      : writeUrl;
     const key = "unused"; // the bench server takes no keys
     const clients = [0, 1].map((c) =>
       start([
         ingest,
-        ...["--role", "client", "--url", url, "--key", key, "--dir", join(base, `client${c}`)],
+        ...["--role", "client", "--url", writeUrl, "--key", key, "--dir", join(base, `client${c}`)],
         ...["--prefix", `w${c}`, "--runs", String(Math.ceil(writers / 2) - c * (writers % 2))],
         // The writers log on past the reader's window (start-up and the reads' own time).
         ...["--seconds", String(seconds + 10), "--rate", String(num("rate", 6000))],
@@ -254,6 +280,7 @@ async function measure(store: string, threads: string): Promise<Record<string, u
     if (writersNice !== 0) for (const c of clients) setPriority(c.proc.pid!, writersNice);
     await writersRunning(url, writers);
     server.proc.kill("SIGUSR2");
+    reads?.proc.kill("SIGUSR2");
     const pgCpuAtReads = postgresCpuSeconds();
     const runs: number[] = [];
     const series: number[] = [];
@@ -294,8 +321,22 @@ async function measure(store: string, threads: string): Promise<Record<string, u
       await line(server.lines, "server"),
     );
     await line(server.lines, "server").catch(() => {}); // its end (a profile is written by then)
+    let readServerReport:
+      | { peakRssMiB: number; eventLoopDelayMs: unknown; cpu: number }
+      | undefined;
+    if (reads) {
+      reads.proc.kill("SIGTERM");
+      const r = JSON.parse(await line(reads.lines, "read server"));
+      await line(reads.lines, "read server").catch(() => {});
+      readServerReport = {
+        peakRssMiB: r.peakRssMiB,
+        eventLoopDelayMs: r.eventLoopDelayMs,
+        cpu: r.cpuSecondsSinceReads,
+      };
+    }
     return {
       readThreads: threads,
+      ...(readServer ? { readServer: true } : {}),
       runsPage: stats(runs),
       liveChart: stats(series),
       // The handler's own time (query, encoding): the rest is waiting for the event loop.
@@ -304,10 +345,19 @@ async function measure(store: string, threads: string): Promise<Record<string, u
       serverEventLoopDelayMs: eventLoopDelayMs,
       writerPointsPerSec: Math.round(logged / (wall / 1000)),
       serverPeakRssMiB: peakRssMiB,
+      ...(readServerReport
+        ? {
+            readServerPeakRssMiB: readServerReport.peakRssMiB,
+            readServerEventLoopDelayMs: readServerReport.eventLoopDelayMs,
+          }
+        : {}),
       // Cores each process kind used while the reader read (the writers' whole run, theirs):
       // where the two cores went. The server's runs to its end, a little past the reads.
       coresUsed: {
         server: +(cpuSecondsSinceReads / readSeconds).toFixed(2),
+        ...(readServerReport
+          ? { readServer: +(readServerReport.cpu / readSeconds).toFixed(2) }
+          : {}),
         writers: +(
           (reports.reduce((s, r) => s + r.cpuMs, 0) /
             1000 /
@@ -321,6 +371,7 @@ async function measure(store: string, threads: string): Promise<Record<string, u
     };
   } finally {
     if (server.proc.exitCode === null) server.proc.kill("SIGKILL");
+    if (reads && reads.proc.exitCode === null) reads.proc.kill("SIGKILL");
     rmSync(base, { recursive: true, force: true });
   }
 }
@@ -370,7 +421,8 @@ async function main(): Promise<void> {
         const url = await cluster.createDatabase();
         if (pgStats)
           await cluster.sql("CREATE EXTENSION pg_stat_statements", new URL(url).pathname.slice(1));
-        results.push({ store: "postgres", ...(await measure(url, "0")) });
+        const readServer = argv.includes("--read-server");
+        results.push({ store: "postgres", ...(await measure(url, "0", readServer)) });
         if (pgStats) out.pgTopStatements = await topStatements(cluster, url);
       } finally {
         await cluster.stop();

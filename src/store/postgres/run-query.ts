@@ -203,14 +203,51 @@ function whereSql(q: RunQuery, args: Args): string {
   return where.length ? ` WHERE ${where.join(" AND ")}` : "";
 }
 
-function orderSql(q: RunQuery, args: Args): string {
+/** One ORDER BY term: an expression (with its collation) and its direction. */
+interface SortTerm {
+  expr: string;
+  dir: "ASC" | "DESC";
+}
+
+function orderTerms(q: RunQuery, args: Args): SortTerm[] {
   const sort = querySort(q.sort);
-  if (!sort) return 'r.created_at DESC, r.id COLLATE "C"';
+  if (!sort) {
+    return [
+      { expr: "r.created_at", dir: "DESC" },
+      { expr: 'r.id COLLATE "C"', dir: "ASC" },
+    ];
+  }
   const t = typedPath(sort.path, args);
   const dir = sort.desc ? "DESC" : "ASC";
   // Missing last; then numbers before texts (reversed when descending), as SQLite orders them.
-  return `(${t.num} IS NULL AND ${t.txt} IS NULL), (${t.num} IS NULL) ${dir}, ${t.num} ${dir},
-    ${t.txt} COLLATE "C" ${dir}, r.id COLLATE "C"`;
+  return [
+    { expr: `(${t.num} IS NULL AND ${t.txt} IS NULL)`, dir: "ASC" },
+    { expr: `(${t.num} IS NULL)`, dir },
+    { expr: t.num, dir },
+    { expr: `${t.txt} COLLATE "C"`, dir },
+    { expr: 'r.id COLLATE "C"', dir: "ASC" },
+  ];
+}
+
+/**
+ * The page's statement. The filter, the sort and the total run over narrow rows (the id and the
+ * sort keys), and only the page's rows are read whole: a window count over the whole rows made
+ * PostgreSQL carry every filtered run's config and summary through the sort (measured on a
+ * 1,000-run page sorted by a summary value: ~1 ms of its ~4 ms).
+ */
+function pageSql(q: RunQuery, args: Args, where: string): string {
+  const terms = orderTerms(q, args);
+  const joins = args.joins.join("");
+  checkPaging(q);
+  const limit = q.limit === undefined ? "" : ` LIMIT ${args.add(q.limit)}`;
+  const offset = ` OFFSET ${args.add(q.offset ?? 0)}`;
+  const keys = terms.map((t, i) => `${t.expr} AS o${i}`).join(", ");
+  const inner = terms.map((t) => `${t.expr} ${t.dir}`).join(", ");
+  const outer = terms.map((t, i) => `page.o${i} ${t.dir}`).join(", ");
+  return `WITH page AS MATERIALIZED (
+      SELECT r.id, ${keys}, count(*) OVER () AS total FROM runs r${joins}${where}
+      ORDER BY ${inner}${limit}${offset})
+    SELECT ${RUN_COLUMNS}, page.total FROM page JOIN runs r ON r.id = page.id ORDER BY ${outer}`;
 }
 
 export async function queryRunRows(
@@ -221,17 +258,8 @@ export async function queryRunRows(
   const where = whereSql(q, args);
   const whereArgs = args.values.length;
   const whereJoins = args.joins.join("");
-  const order = orderSql(q, args);
-  const joins = args.joins.join("");
-  checkPaging(q);
-  const limit = q.limit === undefined ? "" : ` LIMIT ${args.add(q.limit)}`;
-  const offset = ` OFFSET ${args.add(q.offset ?? 0)}`;
   // One statement: the page and the total (a window count over the filtered rows).
-  const r = await db.query<RunRow & { total: string }>(
-    `SELECT ${RUN_COLUMNS}, count(*) OVER () AS total FROM runs r${joins}${where}
-     ORDER BY ${order}${limit}${offset}`,
-    args.values,
-  );
+  const r = await db.query<RunRow & { total: string }>(pageSql(q, args, where), args.values);
   let total = r.rows.length > 0 ? Number(r.rows[0]!.total) : 0;
   if (r.rows.length === 0 && (q.offset ?? 0) > 0) {
     // Past the last page: the window saw no row, so count apart.
