@@ -209,13 +209,26 @@ const stats = (xs: number[]) => ({
 });
 
 /** A read's time, and the handler's own share of it (the server's `Server-Timing: app`). */
-async function timed(url: string, handler: number[], init?: RequestInit): Promise<number> {
+async function timed(
+  url: string,
+  handler: number[],
+  init?: RequestInit,
+  phases?: Map<string, number[]>,
+): Promise<number> {
   const t = performance.now();
   const res = await fetch(url, init);
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`${url}: ${res.status}`);
-  const app = /app;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "");
+  const timing = res.headers.get("server-timing") ?? "";
+  const app = /app;dur=([\d.]+)/.exec(timing);
   if (app) handler.push(Number(app[1]));
+  // The handler's phases where it names them (the live chart: runs, store, json).
+  for (const [, name, ms] of timing.matchAll(/(\w+);dur=([\d.]+)/g)) {
+    if (name === "app" || !phases) continue;
+    const xs = phases.get(name!) ?? [];
+    xs.push(Number(ms));
+    phases.set(name!, xs);
+  }
   return performance.now() - t;
 }
 
@@ -286,6 +299,7 @@ async function measure(
     const series: number[] = [];
     const runsHandler: number[] = [];
     const seriesHandler: number[] = [];
+    const seriesPhases = new Map<string, number[]>();
     const chart = JSON.stringify({
       runsQuery: `project=${LIVE_PROJECT}&state=running&limit=${writers}`,
       keys: ["m0"],
@@ -299,11 +313,12 @@ async function measure(
         await timed(`${url}/api/runs?project=table&limit=100&sort=-summary.cost`, runsHandler),
       );
       series.push(
-        await timed(`${url}/api/series`, seriesHandler, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: chart,
-        }),
+        await timed(
+          `${url}/api/series`,
+          seriesHandler,
+          { method: "POST", headers: { "content-type": "application/json" }, body: chart },
+          seriesPhases,
+        ),
       );
     }
     const readSeconds = (performance.now() - t0) / 1000;
@@ -342,6 +357,7 @@ async function measure(
       // The handler's own time (query, encoding): the rest is waiting for the event loop.
       runsPageHandler: stats(runsHandler),
       liveChartHandler: stats(seriesHandler),
+      liveChartPhases: Object.fromEntries([...seriesPhases].map(([k, xs]) => [k, stats(xs)])),
       serverEventLoopDelayMs: eventLoopDelayMs,
       writerPointsPerSec: Math.round(logged / (wall / 1000)),
       serverPeakRssMiB: peakRssMiB,

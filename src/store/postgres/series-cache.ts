@@ -75,6 +75,8 @@ const CACHE_POINTS = 2_000_000;
 export class ChunkCache {
   readonly #entries = new Map<string, DecodedChunk>();
   #points = 0;
+  /** Per axis, the newest chunk id ever kept: chunks written after it are not here. */
+  readonly #newest = new Map<"step" | "time", number>();
 
   constructor(private readonly maxPoints = CACHE_POINTS) {}
 
@@ -92,7 +94,16 @@ export class ChunkCache {
     return e;
   }
 
+  /**
+   * The newest chunk id kept for axis `x` (evicted or not), -1 before any: every chunk with a
+   * larger id is missing here, so a read can fetch those with its chunk list (`series.ts`).
+   */
+  newest(x: "step" | "time"): number {
+    return this.#newest.get(x) ?? -1;
+  }
+
   set(x: "step" | "time", id: number, chunk: DecodedChunk): void {
+    if (id > this.newest(x)) this.#newest.set(x, id);
     const key = ChunkCache.#id(x, id);
     const old = this.#entries.get(key);
     if (old) this.#points -= old.v.length;
@@ -108,6 +119,7 @@ export class ChunkCache {
 
   clear(): void {
     this.#entries.clear();
+    this.#newest.clear();
     this.#points = 0;
   }
 }

@@ -4,6 +4,7 @@
  * non-consecutive steps, NaN and Infinity, a window that cuts chunks). And the series cache is
  * dropped when another server process writes.
  */
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { postgresAvailability } from "../../../test/services/postgres.js";
 import { skipBecause } from "../../../test/skip.js";
@@ -12,6 +13,8 @@ import { tempDirs } from "../sqlite/sqlite.test-helpers.js";
 import type { HistoryRow, SeriesQuery } from "../types.js";
 import { freshPostgresStore, freshPostgresUrl } from "./postgres.test-helpers.js";
 import { PostgresStore } from "./postgres-store.js";
+import { readSeriesRows } from "./series.js";
+import { ChunkCache } from "./series-cache.js";
 
 const PG = postgresAvailability("PostgreSQL series");
 const noPg = skipBecause(!PG.found, "PostgreSQL series", PG.reason);
@@ -96,6 +99,49 @@ describe.skipIf(noPg)("PostgreSQL series", () => {
       }
     } finally {
       await pg.close();
+      await lite.close();
+    }
+  });
+
+  it("reads a live chart's new chunks with its chunk list: one statement a read", async () => {
+    const url = await freshPostgresUrl();
+    const store = await PostgresStore.open(url);
+    const lite = SqliteStore.openSync(dirs());
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    // Every statement the reads send, counted.
+    let statements = 0;
+    const db = {
+      query: (text: string, values: unknown[]) => {
+        statements++;
+        return client.query(text, values);
+      },
+    } as unknown as pg.ClientBase;
+    try {
+      for (const s of [store, lite]) {
+        for (const id of ["w0", "w1"])
+          await s.createRun({ id, project: "p", name: id, createdAt: 1 });
+      }
+      const rows = rowsOf(1).slice(0, 3000);
+      const cache = new ChunkCache();
+      const q: SeriesQuery = { runIds: ["w0", "w1"], keys: ["a", "b"], x: "step", buckets: 200 };
+      // Requests of 300 rows, as an online writer at 6,000 points/s sends every 500 ms: each
+      // write makes new chunks (too big to join the last), which the next read takes inline.
+      for (let a = 0; a < rows.length; a += 300) {
+        for (const s of [store, lite]) {
+          for (const id of ["w0", "w1"]) await s.appendHistory(id, rows.slice(a, a + 300));
+        }
+        statements = 0;
+        const got = await readSeriesRows(db, q, cache);
+        expect(got, `after ${a + 300} rows`).toEqual(await lite.readSeries(q));
+        // The first read lists the chunks, then fetches their points; later ones list the
+        // new chunks with their points, the older ones come from the cache.
+        expect(statements, `after ${a + 300} rows`).toBe(a === 0 ? 2 : 1);
+      }
+      expect(cache.newest("step")).toBeGreaterThan(0);
+    } finally {
+      await client.end();
+      await store.close();
       await lite.close();
     }
   });
