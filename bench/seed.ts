@@ -55,39 +55,59 @@ const WORKERS = 2;
 /** The goal for the overhead per trial, in ms of worker time. */
 const GOAL_MS = 0.5;
 
-/**
- * CPU seconds used so far by this process's child processes (the workers), from Linux's
- * /proc/<pid>/stat (utime + stime, in clock ticks of 1/100 s); null where there is no /proc.
- */
-function childrenCpu(): number | null {
-  if (process.platform !== "linux") return null;
-  let ticks = 0;
-  for (const e of readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${e}/stat`, "utf8");
-    } catch {
-      continue; // exited meanwhile
-    }
-    // After "pid (comm) ": state, ppid, ... utime is field 14 and stime 15 of the whole line.
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(f[1]) === process.pid) ticks += Number(f[11]) + Number(f[12]);
-  }
-  return ticks / 100;
+/** Clock ticks (1/100 s) of user + system time in a Linux `/proc/.../stat` line. */
+function statTicks(stat: string): number {
+  // After "pid (comm) ": state, ppid, ... utime is field 14 and stime 15 of the whole line.
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(f[11]) + Number(f[12]);
 }
 
-/** CPU seconds of this process (the host, its threads included) and of its workers. */
+/** The parent pid in a Linux `/proc/<pid>/stat` line. */
+function statParent(stat: string): number {
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
+/**
+ * CPU seconds used so far by this process's child processes (the workers), from Linux's
+ * /proc/<pid>/stat (utime + stime, in clock ticks of 1/100 s), and the share of their main
+ * threads (/proc/<pid>/task/<pid>/stat: the JavaScript thread where trials and the tracker
+ * run); null where there is no /proc. The rest is their other threads: V8's optimizing
+ * compiler and GC helpers, the parent watchdog, a TypeScript loader's thread under tsx.
+ */
+function childrenCpu(): { all: number; main: number } | null {
+  if (process.platform !== "linux") return null;
+  let all = 0;
+  let main = 0;
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      if (statParent(stat) !== process.pid) continue;
+      const mainStat = readFileSync(`/proc/${e}/task/${e}/stat`, "utf8");
+      all += statTicks(stat);
+      main += statTicks(mainStat);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return { all: all / 100, main: main / 100 };
+}
+
+/**
+ * CPU seconds of this process (the host, its threads included) and of its workers, with the
+ * workers' main threads apart.
+ */
 interface CpuSplit {
   host: number;
   workers: number;
+  workersMain: number;
 }
 
 function cpuNow(): CpuSplit | null {
   const workers = childrenCpu();
   if (workers === null) return null;
   const own = process.cpuUsage();
-  return { host: (own.user + own.system) / 1e6, workers };
+  return { host: (own.user + own.system) / 1e6, workers: workers.all, workersMain: workers.main };
 }
 
 /**
@@ -147,6 +167,7 @@ export async function sweep(
       ? {
           host: (all1.host - all0.host) / steadyTrials,
           workers: (all1.workers - all0.workers) / steadyTrials,
+          workersMain: (all1.workersMain - all0.workersMain) / steadyTrials,
         }
       : null;
   const steadyWall = (end - warmAt) / 1000;
@@ -222,6 +243,13 @@ async function compare(n: number, repeats: number, inProcess: boolean) {
     out.cpuOverheadMsPerTrialWorkers = ms(
       cpu(withPlugin, (c) => c.workers) - cpu(without, (c) => c.workers),
     );
+    // The workers' JavaScript threads (trials, tracker, SQLite commits) and the rest of their
+    // threads: mostly V8's optimizing compiler compiling the tracker's code in each new worker.
+    out.cpuOverheadMsPerTrialWorkersMainThread = ms(
+      cpu(withPlugin, (c) => c.workersMain) - cpu(without, (c) => c.workersMain),
+    );
+    const other = (c: CpuSplit) => c.workers - c.workersMain;
+    out.cpuOverheadMsPerTrialWorkersOtherThreads = ms(cpu(withPlugin, other) - cpu(without, other));
   }
   return out;
 }
