@@ -253,7 +253,9 @@ export class PostgresStore implements Store, BatchWriter {
   }
 
   async listRuns(query?: RunQuery): Promise<{ runs: RunRecord[]; total: number }> {
-    return this.#readAfterReap(() => this.#read((db) => queryRunRows(db, query)));
+    // Only the query's project can change this page (a dead run of another project is marked
+    // when its own pages, the project list or the periodic reaper read it).
+    return this.#readAfterReap(() => this.#read((db) => queryRunRows(db, query)), query?.project);
   }
 
   async listProjects(): Promise<ProjectInfo[]> {
@@ -265,8 +267,8 @@ export class PostgresStore implements Store, BatchWriter {
    * and the read go out together (one round trip's wait, not two); only when a run was marked
    * is the read made again, to show it crashed.
    */
-  async #readAfterReap<T>(read: () => Promise<T>): Promise<T> {
-    const [marked, first] = await Promise.all([this.#reapDeadPids(), read()]);
+  async #readAfterReap<T>(read: () => Promise<T>, project?: string): Promise<T> {
+    const [marked, first] = await Promise.all([this.#reapDeadPids(project), read()]);
     return marked.length > 0 ? read() : first;
   }
 
@@ -386,12 +388,16 @@ export class PostgresStore implements Store, BatchWriter {
     await Promise.all([this.#pool.end(), this.#readPool.end()]);
   }
 
-  /** Runs of this host whose owner process is gone (what `getRun` checks one at a time). */
-  async #reapDeadPids(): Promise<string[]> {
+  /**
+   * Runs of this host (of `project` when given) whose owner process is gone (what `getRun`
+   * checks one at a time).
+   */
+  async #reapDeadPids(project?: string): Promise<string[]> {
     const running = await this.#read((db) =>
       db.query<{ id: string; pid: number | null; host: string | null; owner_start: string | null }>(
-        "SELECT id, pid::float8 AS pid, host, owner_start FROM runs WHERE state = 'running' AND host = $1",
-        [hostname()],
+        `SELECT id, pid::float8 AS pid, host, owner_start FROM runs
+         WHERE state = 'running' AND host = $1${project === undefined ? "" : " AND project = $2"}`,
+        project === undefined ? [hostname()] : [hostname(), project],
       ),
     );
     const dead = running.rows.filter((r) =>
