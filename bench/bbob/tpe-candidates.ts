@@ -217,6 +217,22 @@ function round7(): Record<string, Partial<TPEOptions>> {
     // Incumbent candidates scaled by how tight the good trials sit around the best one.
     "r7-share0.3-0.5-1.5": { ...ROUND6, incumbentShare: { radius: 0.3, low: 0.5, high: 1.5 } },
     "r7-share0.5-0.25-2": { ...ROUND6, incumbentShare: { radius: 0.5, low: 0.25, high: 2 } },
+    // Screen 2: combinations of the screen-1 leaders (5 start-up trials, a Latin hypercube,
+    // gamma 0.15), and 7 start-up trials.
+    "r7-startup7": { ...ROUND6, nStartupTrials: 7 },
+    "r7-lhs-startup5": { ...ROUND6, startupDesign: "lhs", nStartupTrials: 5 },
+    "r7-lhs-gamma0.15": { ...ROUND6, startupDesign: "lhs", gamma: gammaOf(0.15, 25) },
+    "r7-startup5-gamma0.15": { ...ROUND6, nStartupTrials: 5, gamma: gammaOf(0.15, 25) },
+    // Around the screen-2 leader (5 start-up trials, gamma 0.15).
+    "r7-startup5-gamma0.2": { ...ROUND6, nStartupTrials: 5, gamma: gammaOf(0.2, 25) },
+    "r7-startup3-gamma0.15": { ...ROUND6, nStartupTrials: 3, gamma: gammaOf(0.15, 25) },
+    "r7-startup7-gamma0.15": { ...ROUND6, nStartupTrials: 7, gamma: gammaOf(0.15, 25) },
+    "r7-lhs-startup5-gamma0.15": {
+      ...ROUND6,
+      startupDesign: "lhs",
+      nStartupTrials: 5,
+      gamma: gammaOf(0.15, 25),
+    },
   };
 }
 
