@@ -46,16 +46,34 @@ export function encodePack(batches: readonly HistoryBatch[]): Buffer | undefined
   view.setUint32(4, rows, true);
   view.setUint32(8, keys.size, true);
   view.setUint32(12, json?.length ?? 0, true);
-  let at = HEADER;
-  for (const field of ["steps", "runtimes", "timestamps"] as const) {
-    for (const b of batches) {
-      const values = b[field];
-      for (let i = 0; i < b.rows; i++, at += 8) view.setFloat64(at, values[i], true);
-    }
-  }
-  for (const [key, k] of keys) at = writeKey(view, out, at, key, k, batches);
+  let at = writeFloats(view, HEADER, batches, "steps");
+  at = writeFloats(view, at, batches, "runtimes");
+  at = writeFloats(view, at, batches, "timestamps");
+  for (const entry of keys) at = writeKey(view, out, at, entry[0], entry[1], batches);
   json?.copy(out, at);
   return out;
+}
+
+/*
+ * Loops here index arrays and read Map entries as `entry[0]`, `entry[1]`: a destructured
+ * for-of (`for (const [key, k] of keys)`) compiles to the iterator protocol with an
+ * iterator-closing try/finally per pair, several times the bytecode, which every worker process
+ * interprets and then optimizes anew for its trial-sized runs.
+ */
+
+/** Writes one per-row field of every batch as f64s at `at`; returns where they end. */
+function writeFloats(
+  view: DataView,
+  at: number,
+  batches: readonly HistoryBatch[],
+  field: "steps" | "runtimes" | "timestamps",
+): number {
+  for (let j = 0; j < batches.length; j++) {
+    const b = batches[j];
+    const values = b[field];
+    for (let i = 0; i < b.rows; i++, at += 8) view.setFloat64(at, values[i], true);
+  }
+  return at;
 }
 
 /** The numeric keys in first-written order, the row count and the other values' JSON. */
@@ -63,13 +81,17 @@ function packContents(batches: readonly HistoryBatch[]) {
   const keys = new Map<string, PackKey>();
   const others: [number, string, unknown][] = [];
   let rows = 0;
-  for (const b of batches) {
-    for (const [key, col] of b.columns) {
-      const k = keys.get(key);
-      if (k) k.n += col.n;
-      else keys.set(key, { name: Buffer.from(key, "utf8"), n: col.n });
+  for (let j = 0; j < batches.length; j++) {
+    const b = batches[j];
+    for (const entry of b.columns) {
+      const k = keys.get(entry[0]);
+      if (k) k.n += entry[1].n;
+      else keys.set(entry[0], { name: Buffer.from(entry[0], "utf8"), n: entry[1].n });
     }
-    for (const o of b.others) others.push([rows + o.row, o.key, o.value]);
+    for (let i = 0; i < b.others.length; i++) {
+      const o = b.others[i];
+      others.push([rows + o.row, o.key, o.value]);
+    }
     rows += b.rows;
   }
   const json = others.length > 0 ? Buffer.from(encodeJson(others), "utf8") : undefined;
@@ -92,7 +114,8 @@ function writeKey(
   at += 2;
   let valuesAt = at + 2 * k.n;
   let offset = 0;
-  for (const b of batches) {
+  for (let j = 0; j < batches.length; j++) {
+    const b = batches[j];
     const col = b.columns.get(key);
     if (col) {
       for (let i = 0; i < col.n; i++, at += 2, valuesAt += 8) {
@@ -113,7 +136,8 @@ function writeKey(
 function packable(batches: readonly HistoryBatch[]): boolean {
   let prev = -1;
   let rows = 0;
-  for (const b of batches) {
+  for (let j = 0; j < batches.length; j++) {
+    const b = batches[j];
     for (let i = 0; i < b.rows; i++) {
       if (!(b.steps[i] > prev)) return false;
       prev = b.steps[i];

@@ -69,11 +69,13 @@ export function prepareClosedRun(
   const pack = freshPack(history);
   // A new run's summary, state, exit code and finish time, as the plain INSERT writes them.
   row.push("{}", "running", null, null, pack?.pack ?? null, pack?.lastStep ?? null);
-  for (const [column, value] of runPatchColumns(patch, encodeJson)) {
-    const at = CLOSED_RUN_AT.get(column);
+  const columns = runPatchColumns(patch, encodeJson);
+  // Indexed, not `for (const [column, value] of ...)`: see history-pack.ts on destructured loops.
+  for (let i = 0; i < columns.length; i++) {
+    const at = CLOSED_RUN_AT.get(columns[i][0]);
     // A column a patch can set but this row lacks would be dropped without a word: refuse it.
-    if (at === undefined) throw new Error(`a closed run's row has no column ${column}`);
-    row[at] = value;
+    if (at === undefined) throw new Error(`a closed run's row has no column ${columns[i][0]}`);
+    row[at] = columns[i][1];
   }
   return { row, packed: pack !== undefined };
 }
