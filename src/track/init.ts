@@ -6,6 +6,7 @@ import { checkOptionKeys } from "../shared/options.js";
 import { checkRunInit } from "../store/run-checks.js";
 import { newRunRecord, processStartToken } from "../store/run-record.js";
 import type { RunInit, RunRecord, Store } from "../store/types.js";
+import type { ConsoleCapture } from "./console-capture.js";
 import { TrackError } from "./errors.js";
 import { atExitAfterRuns } from "./exit-hooks.js";
 import {
@@ -228,18 +229,16 @@ export async function initTrialRun(opts: InitOptions = {}): Promise<Run> {
   return startRun(opts, true);
 }
 
+/*
+ * `startRun` runs once per trial in every worker of a sweep, so it keeps to the common path
+ * (a new offline run): option checks, resume, the row's creation and their error paths are
+ * named steps of their own. A function's size sets how soon V8 optimizes it and how much it
+ * compiles then, and the rare branches are then neither interpreted nor compiled per worker.
+ */
 async function startRun(opts: InitOptions, rowAtFirstWrite: boolean): Promise<Run> {
-  checkOptionKeys(opts, INIT_OPTION_KEYS, "init");
-  const mode = opts.mode ?? INIT_DEFAULTS.mode;
-  if (mode !== "offline" && mode !== "disabled" && mode !== "online")
-    throw new TrackError(`init: unknown mode "${mode}"`);
-  if (opts.console !== undefined && opts.console !== "capture" && opts.console !== "off") {
-    throw new TrackError(
-      `init: console must be "capture" or "off", got ${JSON.stringify(opts.console)}`,
-    );
-  }
-  const reinit = opts.reinit ?? INIT_DEFAULTS.reinit;
+  const mode = checkStartOptions(opts);
   if (current && !current.finished) {
+    const reinit = opts.reinit ?? INIT_DEFAULTS.reinit;
     if (reinit === "default" || reinit === "return_previous" || reinit === false) return current;
     if (reinit === "finish_previous" || reinit === true) await current.finish();
   }
@@ -247,21 +246,8 @@ async function startRun(opts: InitOptions, rowAtFirstWrite: boolean): Promise<Ru
   checkRunId(id);
   const dir = opts.dir ?? defaultStoreDir();
   const project = opts.project ?? process.env.AMLTK_PROJECT ?? INIT_DEFAULTS.project;
-  const now = Date.now();
   // What the run starts as, in every mode; the store adds the host (disabled runs have none).
-  const init: RunInit = {
-    id,
-    project,
-    entity: opts.entity ?? null,
-    group: opts.group ?? null,
-    jobType: opts.jobType ?? null,
-    name: opts.name ?? `run-${id}`,
-    notes: opts.notes ?? null,
-    tags: opts.tags ?? [],
-    config: opts.config ?? {},
-    createdAt: now,
-    pid: process.pid,
-  };
+  const init = runInit(opts, id, project);
   if (mode === "disabled") {
     const record = newRunRecord(init);
     current = new Run({ record, store: null, dir, ownsStore: false, systemInterval: 0 });
@@ -273,37 +259,8 @@ async function startRun(opts: InitOptions, rowAtFirstWrite: boolean): Promise<Ru
     opts.store ??
     (mode === "online" ? await openOnline(opts, dir, project) : await openDefaultStore(dir));
   const resume = opts.resume === true ? "allow" : opts.resume === false ? undefined : opts.resume;
-  let record: RunRecord | undefined;
-  if (resume !== undefined) {
-    if (opts.id === undefined && resume === "must") {
-      throw new TrackError('init: resume "must" needs an id');
-    }
-    const prev = await store.getRun(id);
-    if (prev && resume === "never") {
-      throw new TrackError(`init: run "${id}" already exists and resume is "never"`);
-    }
-    if (!prev && resume === "must") {
-      throw new TrackError(`init: run "${id}" does not exist and resume is "must"`);
-    }
-    if (prev) {
-      const config = { ...prev.config, ...(opts.config ?? {}) };
-      const patch = {
-        state: "running" as const,
-        exitCode: null,
-        finishedAt: null,
-        heartbeatAt: now,
-        pid: process.pid,
-        host: hostName(),
-        ...ownerToken(mode),
-        config,
-        ...(opts.name !== undefined ? { name: opts.name } : {}),
-        ...(opts.notes !== undefined ? { notes: opts.notes } : {}),
-        ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
-      };
-      await store.updateRun(id, patch);
-      record = { ...prev, ...patch, tags: [...(opts.tags ?? prev.tags)] };
-    }
-  }
+  let record =
+    resume === undefined ? undefined : await resumedRecord(store, opts, id, resume, mode, init);
   if (mode === "offline") {
     const reaping = reapDeadOwners(store);
     if (reaping) await reaping;
@@ -319,19 +276,11 @@ async function startRun(opts: InitOptions, rowAtFirstWrite: boolean): Promise<Ru
       (store as SyncStore).writeRunSync !== undefined;
     try {
       if (atFirstWrite) {
-        // Checked now as the store would, so bad options still fail here, not at a later flush.
-        checkRunInit(row);
-        record = newRunRecord(row, { config: decodeJson(encodeJson(row.config ?? {})) });
-        // The row is this function's own object: it becomes the pending row, with the config
-        // as the store would give it back (the copy the run's config starts from).
-        row.config = record.config;
+        record = pendingRecord(row);
         create = row;
       } else record = await store.createRun(row);
     } catch (e) {
-      if (ownsStore) await store.close();
-      throw new TrackError(`init: could not create run "${id}": ${(e as Error).message}`, {
-        cause: e,
-      });
+      throw await notCreated(e, id, ownsStore ? store : null);
     }
   }
   current = new Run({
@@ -345,10 +294,105 @@ async function startRun(opts: InitOptions, rowAtFirstWrite: boolean): Promise<Ru
     maxBufferedRows: opts.maxBufferedRows,
     maxBufferedBytes: opts.maxBufferedBytes,
     // Loaded only when asked for, like everything a plain offline run does not need.
-    capture:
-      opts.console === "capture"
-        ? new (await import("./console-capture.js")).ConsoleCapture()
-        : undefined,
+    capture: opts.console === "capture" ? await consoleCapture() : undefined,
   });
   return current;
+}
+
+/** Checks the option keys, the mode and the console option; returns the mode. */
+function checkStartOptions(opts: InitOptions): Mode {
+  checkOptionKeys(opts, INIT_OPTION_KEYS, "init");
+  const mode = opts.mode ?? INIT_DEFAULTS.mode;
+  if (mode !== "offline" && mode !== "disabled" && mode !== "online")
+    throw new TrackError(`init: unknown mode "${mode}"`);
+  if (opts.console !== undefined && opts.console !== "capture" && opts.console !== "off") {
+    throw new TrackError(
+      `init: console must be "capture" or "off", got ${JSON.stringify(opts.console)}`,
+    );
+  }
+  return mode;
+}
+
+/** The run's starting fields, before the store adds its host. */
+function runInit(opts: InitOptions, id: string, project: string): RunInit {
+  return {
+    id,
+    project,
+    entity: opts.entity ?? null,
+    group: opts.group ?? null,
+    jobType: opts.jobType ?? null,
+    name: opts.name ?? `run-${id}`,
+    notes: opts.notes ?? null,
+    tags: opts.tags ?? [],
+    config: opts.config ?? {},
+    createdAt: Date.now(),
+    pid: process.pid,
+  };
+}
+
+/**
+ * The record of a run whose row waits for its first write, checked now as the store would, so
+ * bad options still fail at init, not at a later flush. The row is the caller's own object: it
+ * becomes the pending row, with the config as the store would give it back (the copy the run's
+ * config starts from).
+ */
+function pendingRecord(row: RunInit): RunRecord {
+  checkRunInit(row);
+  const record = newRunRecord(row, { config: decodeJson(encodeJson(row.config ?? {})) });
+  row.config = record.config;
+  return record;
+}
+
+/** The TrackError for a run whose row could not be made; closes the run's own store first. */
+async function notCreated(e: unknown, id: string, ownStore: Store | null): Promise<TrackError> {
+  if (ownStore) await ownStore.close();
+  return new TrackError(`init: could not create run "${id}": ${(e as Error).message}`, {
+    cause: e,
+  });
+}
+
+async function consoleCapture(): Promise<ConsoleCapture> {
+  return new (await import("./console-capture.js")).ConsoleCapture();
+}
+
+/**
+ * A resumed run's record (its row reopened: running again, owned by this process, the given
+ * config merged over the stored one), or undefined when `resume` allows a new run and there is
+ * none; throws the resume rules' TrackErrors.
+ */
+async function resumedRecord(
+  store: Store,
+  opts: InitOptions,
+  id: string,
+  resume: "allow" | "must" | "never",
+  mode: Mode,
+  init: RunInit,
+): Promise<RunRecord | undefined> {
+  if (opts.id === undefined && resume === "must") {
+    throw new TrackError('init: resume "must" needs an id');
+  }
+  const prev = await store.getRun(id);
+  if (prev && resume === "never") {
+    throw new TrackError(`init: run "${id}" already exists and resume is "never"`);
+  }
+  if (!prev && resume === "must") {
+    throw new TrackError(`init: run "${id}" does not exist and resume is "must"`);
+  }
+  if (!prev) return undefined;
+  const config = { ...prev.config, ...(opts.config ?? {}) };
+  const patch = {
+    state: "running" as const,
+    exitCode: null,
+    finishedAt: null,
+    heartbeatAt: init.createdAt,
+    pid: process.pid,
+    host: hostName(),
+    ...ownerToken(mode),
+    config,
+    ...(opts.name !== undefined ? { name: opts.name } : {}),
+    ...(opts.notes !== undefined ? { notes: opts.notes } : {}),
+    ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
+  };
+  await store.updateRun(id, patch);
+  return { ...prev, ...patch, tags: [...(opts.tags ?? prev.tags)] };
 }

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import type { ModuleRef } from "../scheduling/executors/executor.js";
 import { markHostCheckpointed } from "../store/sqlite/checkpointer.js";
 import type { SqliteStore } from "../store/sqlite/index.js";
-import { init, initTrialRun, type Run } from "../track/index.js";
+import { type InitOptions, init, initTrialRun, type Run } from "../track/index.js";
 import { defaultStoreDir } from "../track/init-options.js";
 import { isPruned } from "../trial/pruning.js";
 import type { TrialReport } from "../trial/report.js";
@@ -59,8 +59,7 @@ async function crashStore(dir: string): Promise<SqliteStore> {
   return store;
 }
 
-async function resolveModify(ref: ModuleRef | undefined): Promise<ModifyFn | undefined> {
-  if (!ref) return undefined;
+async function resolveModify(ref: ModuleRef): Promise<ModifyFn | undefined> {
   if (ref.moduleUrl === "local:") return localModifier(ref.exportName);
   const mod = (await import(ref.moduleUrl)) as Record<string, unknown>;
   const fn = mod[ref.exportName];
@@ -154,6 +153,50 @@ async function closeRun(
   }
 }
 
+/** `init`'s options for the trial's run. */
+function runOptions(
+  params: WandbParams,
+  trial: Trial,
+  dir: string,
+  runId: string | undefined,
+): InitOptions {
+  return {
+    id: runId,
+    project: params.project,
+    group: params.group,
+    entity: params.entity,
+    mode: params.mode,
+    baseUrl: params.baseUrl,
+    apiKey: params.apiKey,
+    protocol: params.protocol,
+    dir,
+    jobType: params.jobType,
+    tags: params.tags ? [...params.tags] : undefined,
+    notes: params.notes,
+    resume: params.resume,
+    name: params.name ?? trial.name,
+    config: params.config(trial.config),
+    // Several runs may be open at once in one process (threads, async trials).
+    reinit: "create_new",
+  };
+}
+
+/**
+ * Logs the report as the run's last row and copies the numeric summary values, unless the
+ * function finished the run itself (the "without plugin" habit). Never throws: tracking must
+ * not turn the trial's outcome into something else, so it says what was lost instead.
+ */
+function recordReport(run: Run, report: TrialReport, trial: Trial): void {
+  try {
+    if (run.finished) return;
+    run.log(reportRow(report));
+    copyNumbers(report.summary, run.summary);
+    copyNumbers(trial.summary, run.summary);
+  } catch (error) {
+    console.warn(`amltk/wandb: trial "${trial.name}": report not logged: ${String(error)}`);
+  }
+}
+
 /**
  * The worker-side wrapper the trial tracker names (see `WandbTrialTracker.trialWrapper`):
  * applies `modify`, opens a run named after the trial with its config, attaches it as
@@ -175,33 +218,18 @@ export async function wandbTrialWrapper(
 ): Promise<TrialReport> {
   const options = rawOptions as WrapperOptions;
   let params = new WandbParams(options.params);
-  const modify = await resolveModify(options.modify);
-  if (modify) params = applyModify(modify, trial, params);
+  // No await without a modify function: a promise per trial for nothing.
+  if (options.modify) {
+    const modify = await resolveModify(options.modify);
+    if (modify) params = applyModify(modify, trial, params);
+  }
   const dir = params.dir ?? defaultStoreDir();
   if (options.hostCheckpoints !== undefined) markHostCheckpointed(options.hostCheckpoints);
   // With a host-given id (a local worker pool), the host records the run if the worker dies
   // before the run's first write, so the row can wait for that write (one commit per short
   // trial). Elsewhere (in-process, a queue) the row is committed at init as with `init`.
   const start = options.runId === undefined ? init : initTrialRun;
-  const run = await start({
-    id: options.runId,
-    project: params.project,
-    group: params.group,
-    entity: params.entity,
-    mode: params.mode,
-    baseUrl: params.baseUrl,
-    apiKey: params.apiKey,
-    protocol: params.protocol,
-    dir,
-    jobType: params.jobType,
-    tags: params.tags ? [...params.tags] : undefined,
-    notes: params.notes,
-    resume: params.resume,
-    name: params.name ?? trial.name,
-    config: params.config(trial.config),
-    // Several runs may be open at once in one process (threads, async trials).
-    reinit: "create_new",
-  });
+  const run = await start(runOptions(params, trial, dir, options.runId));
   trial.plugins.wandb = run;
   let report: TrialReport;
   try {
@@ -211,15 +239,7 @@ export async function wandbTrialWrapper(
     throw error;
   }
   try {
-    // The function may have finished the run itself (the "without plugin" habit).
-    if (!run.finished) {
-      run.log(reportRow(report));
-      copyNumbers(report.summary, run.summary);
-      copyNumbers(trial.summary, run.summary);
-    }
-  } catch (error) {
-    // Tracking must not turn the trial's outcome into something else; say what was lost.
-    console.warn(`amltk/wandb: trial "${trial.name}": report not logged: ${String(error)}`);
+    recordReport(run, report, trial);
   } finally {
     await closeRun(run, params, dir, report);
   }
