@@ -227,6 +227,9 @@ function round7(): Record<string, Partial<TPEOptions>> {
     "r7-startup5-gamma0.2": { ...ROUND6, nStartupTrials: 5, gamma: gammaOf(0.2, 25) },
     "r7-startup3-gamma0.15": { ...ROUND6, nStartupTrials: 3, gamma: gammaOf(0.15, 25) },
     "r7-startup7-gamma0.15": { ...ROUND6, nStartupTrials: 7, gamma: gammaOf(0.15, 25) },
+    // Screen 4: the prior kernel's weight (Optuna's default is 1, as ours).
+    "r7-prior0.5": { ...ROUND6, priorWeight: 0.5 },
+    "r7-prior2": { ...ROUND6, priorWeight: 2 },
     "r7-lhs-startup5-gamma0.15": {
       ...ROUND6,
       startupDesign: "lhs",
