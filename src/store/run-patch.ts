@@ -39,7 +39,6 @@ export function runPatchColumns(
   encodeTags: (tags: readonly string[]) => unknown,
 ): RunPatchColumn[] {
   const columns: RunPatchColumn[] = [];
-  const set = (col: string, v: unknown) => columns.push([col, v]);
   // Indexed loops, not `for (const [f, col] of ...)`: a destructured for-of is several times
   // the bytecode (the iterator protocol per pair), interpreted and then optimized anew by every
   // worker process that closes trial-sized runs.
@@ -47,32 +46,32 @@ export function runPatchColumns(
     const f = STRING_FIELDS[i][0];
     if (patch[f] === undefined) continue;
     checkString(patch[f], f, f !== "name");
-    set(STRING_FIELDS[i][1], patch[f]);
+    columns.push([STRING_FIELDS[i][1], patch[f]]);
   }
   if (patch.ownerStart !== undefined) {
     checkOwnerStart(patch.ownerStart);
-    set("owner_start", patch.ownerStart);
+    columns.push(["owner_start", patch.ownerStart]);
   } else if (patch.pid !== undefined) {
     // The token names the old pid's process: kept with a new pid it would read as PID reuse.
-    set("owner_start", null);
+    columns.push(["owner_start", null]);
   }
   if (patch.tags !== undefined) {
     checkTags(patch.tags, "tags");
-    set("tags", encodeTags(patch.tags));
+    columns.push(["tags", encodeTags(patch.tags)]);
   }
   if (patch.config !== undefined) {
     checkRecord(patch.config, "config");
-    set("config", encodeJson(patch.config));
+    columns.push(["config", encodeJson(patch.config)]);
   }
   if (patch.summary !== undefined) {
     checkRecord(patch.summary, "summary");
-    set("summary", encodeJson(patch.summary));
+    columns.push(["summary", encodeJson(patch.summary)]);
   }
   if (patch.state !== undefined) {
     if (!RUN_STATES.includes(patch.state)) {
       throw new StoreError(`invalid state ${JSON.stringify(patch.state)}`, "invalid");
     }
-    set("state", patch.state);
+    columns.push(["state", patch.state]);
   }
   for (let i = 0; i < NUMBER_FIELDS.length; i++) {
     const f = NUMBER_FIELDS[i][0];
@@ -81,7 +80,7 @@ export function runPatchColumns(
     if ((v !== null || f === "heartbeatAt") && !Number.isFinite(v)) {
       throw new StoreError(`${f}: invalid number ${JSON.stringify(v)}`, "invalid");
     }
-    set(NUMBER_FIELDS[i][1], v);
+    columns.push([NUMBER_FIELDS[i][1], v]);
   }
   return columns;
 }

@@ -111,6 +111,11 @@ export class HistoryWriter {
     return true;
   }
 
+  /** The store reported full at some point (then `fullFailure` says whether points were lost). */
+  get sawFull(): boolean {
+    return this.fullError !== null;
+  }
+
   fullFailure(): StoreFullError | undefined {
     if (this.fullError === null) return undefined;
     let waiting = this.buffer.rows > 0 ? pointsOf(this.buffer.take()) : 0;

@@ -170,25 +170,32 @@ export class RunSink {
   async finish(how: RunClose, ownsStore: boolean): Promise<void> {
     const s = this.store;
     if (this.flushing) await this.flushing;
-    const final = (): RunPatch => {
-      this.src.summary.dirty = false;
-      this.configDirty = false;
-      return this.statePatch(how);
-    };
     const lines = this.src.capture?.take() ?? [];
     this.history.retryNow(); // the last chance for held batches, even right after a full disk
     try {
-      const written = this.writeOnce(final(), lines);
-      if (!written) {
-        await this.createSeparately().catch((e) => this.warn(e));
-        if (lines.length > 0) await s.appendConsole(this.src.id, lines).catch((e) => this.warn(e));
-        await this.flush();
-      }
-      await finishWrite(s, this.src.id, this.history, written ? null : final);
+      if (!this.writeOnce(this.finalPatch(how), lines)) await this.finishSeparately(how, lines);
+      // The store was full earlier: lost history closes the run as failed (finish-write.ts).
+      else if (this.history.sawFull) await finishWrite(s, this.src.id, this.history, null);
       this.finalWritten = true;
     } finally {
       if (ownsStore) await s.close();
     }
+  }
+
+  /** `finish`'s writes one at a time, when its one-transaction write did not go through. */
+  private async finishSeparately(how: RunClose, lines: ConsoleLine[]): Promise<void> {
+    const s = this.store;
+    await this.createSeparately().catch((e) => this.warn(e));
+    if (lines.length > 0) await s.appendConsole(this.src.id, lines).catch((e) => this.warn(e));
+    await this.flush();
+    await finishWrite(s, this.src.id, this.history, () => this.finalPatch(how));
+  }
+
+  /** The closing patch; the summary and config it carries are no longer pending. */
+  private finalPatch(how: RunClose): RunPatch {
+    this.src.summary.dirty = false;
+    this.configDirty = false;
+    return this.statePatch(how);
   }
 
   /**
