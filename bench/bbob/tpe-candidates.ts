@@ -1,5 +1,5 @@
 /**
- * The candidates bench/tune-tpe.ts tries, by name, as changes to {@link BASELINE}: rounds 1-5
+ * The candidates bench/tune-tpe.ts tries, by name, as changes to {@link BASELINE}: rounds 1-7
  * of choosing TPE's single-objective defaults on the BBOB training suite
  * (docs/guides/optimizers.md has the rankings).
  *
