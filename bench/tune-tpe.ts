@@ -23,7 +23,7 @@
  * tried space-filling start-up designs, fewer start-up trials, a local search, a larger good
  * group and incumbent candidates scaled by the good set's tightness.
  *
- * Run: `node --import tsx bench/tune-tpe.ts [--seeds 5] [--trials 100] [--dims 2,5]
+ * Run: `node --import tsx bench/tune-tpe.ts [--seeds 5] [--first-seed 1000] [--trials 100] [--dims 2,5]
  * [--fids 1,2,...] [--instances 1,2] [--jobs 2] [--only name,name,...] [--against name]
  * [--vs-optuna [--per-problem]]`. `--vs-optuna` (round 5) also scores every candidate by its
  * Mann-Whitney wins / ties / losses against Optuna's TPESampler on the same training problems
@@ -173,7 +173,8 @@ async function main(): Promise<void> {
   const instances = list("instances", [1, 2]);
   const problems = trainingSuite(fids, dims, instances);
   const names = candidateNames();
-  const seeds = Array.from({ length: seedCount }, (_, i) => 1000 + i);
+  const [firstSeed] = list("first-seed", [1000]);
+  const seeds = Array.from({ length: seedCount }, (_, i) => firstSeed + i);
   const job: Job = {
     names,
     fids,

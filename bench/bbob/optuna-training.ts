@@ -6,7 +6,8 @@
  * cache) under the same (Optuna version, sources, problem, trials, seed) keys.
  *
  * Fill the cache once, in the background: `PATH=/tmp/optuna-venv/bin:$PATH nice -n 15 node
- * --import tsx bench/bbob/optuna-training.ts --seeds 10 --jobs 2` (prints one JSON object).
+ * --import tsx bench/bbob/optuna-training.ts --seeds 10 --jobs 2` (prints one JSON object);
+ * `--first-seed N` (default 1000) for seeds N.. instead.
  *
  * @module
  */
@@ -87,7 +88,8 @@ async function main(): Promise<void> {
     Array.from({ length: 24 }, (_, i) => i + 1),
   );
   const problems = trainingSuite(fids, list("dims", [2, 5]), list("instances", [1, 2]));
-  const seeds = Array.from({ length: seedCount }, (_, i) => 1000 + i);
+  const [firstSeed] = list("first-seed", [1000]);
+  const seeds = Array.from({ length: seedCount }, (_, i) => firstSeed + i);
   const t0 = performance.now();
   const bests = await optunaTrainingBests(problems, seeds, trials, jobs, (n) =>
     console.error(`optuna training ${n}`),
