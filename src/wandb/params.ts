@@ -135,12 +135,22 @@ export class WandbParams implements WandbParamsInit {
     if (init.tags !== undefined && !isStringArray(init.tags)) {
       throw new TypeError(`WandbParams: tags must be an array of strings, got ${show(init.tags)}`);
     }
-    Object.assign(this, stripUndefined(init));
+    // The defined fields (every key is a known one, checked above). A worker builds params for
+    // every trial, so this is a plain loop rather than entries, a filter and fromEntries.
+    const fields = init as Record<string, unknown>;
+    const keys = Object.keys(fields);
+    for (let i = 0; i < keys.length; i++) {
+      const v = fields[keys[i]];
+      if (v !== undefined) (this as Record<string, unknown>)[keys[i]] = v;
+    }
     // Own frozen copies of the lists: a `modify` that pushes onto `params.tags` must not change
     // the plugin's defaults, which every later trial in this worker starts from.
-    for (const key of ["tags", "configInclude", "configExclude"] as const) {
-      const list = init[key];
-      if (list !== undefined) (this as Record<string, unknown>)[key] = Object.freeze([...list]);
+    if (init.tags !== undefined) this.tags = Object.freeze([...init.tags]) as string[];
+    if (init.configInclude !== undefined) {
+      this.configInclude = Object.freeze([...init.configInclude]) as string[];
+    }
+    if (init.configExclude !== undefined) {
+      this.configExclude = Object.freeze([...init.configExclude]) as string[];
     }
     Object.freeze(this);
   }
@@ -158,10 +168,12 @@ export class WandbParams implements WandbParamsInit {
   /** The trial's config filtered by `configInclude` / `configExclude`. */
   config(config: Record<string, unknown>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(config)) {
+    const keys = Object.keys(config);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
       if (this.configInclude && !this.configInclude.includes(k)) continue;
       if (this.configExclude?.includes(k)) continue;
-      out[k] = v;
+      out[k] = config[k];
     }
     return out;
   }
