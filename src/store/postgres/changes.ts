@@ -5,7 +5,9 @@
  * transaction would take PostgreSQL's global notify lock at every commit: the commits of all
  * connections would queue on it). One dedicated connection per store LISTENs and counts the
  * notices; its own commits count at once. A lost listening connection (the database restarted)
- * counts as a change (notices may have been missed) and is opened again on the next call.
+ * counts as a change (notices may have been missed) and is opened again on the next call. Each
+ * store's NOTIFY carries a token of its own, so a store tells its own notices from other
+ * processes' (`foreign`).
  */
 import pg from "pg";
 
@@ -57,12 +59,30 @@ export class ChangeNotifier {
 
 export class ChangeCounter {
   #version = 0;
+  /** Changes this process did not make (or may have missed): see {@link ChangeCounter.foreign}. */
+  #foreign = 0;
   #epoch = 0;
   #client: pg.Client | undefined;
   #connecting: Promise<void> | undefined;
   #closed = false;
 
-  constructor(private readonly url: string) {}
+  /**
+   * `token`: the payload this store's own NOTIFYs carry, so that they are told apart from other
+   * processes' (which count in {@link ChangeCounter.foreign}).
+   */
+  constructor(
+    private readonly url: string,
+    private readonly token?: string,
+  ) {}
+
+  /**
+   * Changes made by other processes (a NOTIFY without this store's token), or possibly missed
+   * (a lost or new listening connection); read after {@link ChangeCounter.version}. What this
+   * process writes it knows itself, run by run (the series cache keeps other runs' series).
+   */
+  get foreign(): number {
+    return this.#foreign;
+  }
 
   /** How many times a listening connection was opened: a new one may see another database. */
   get epoch(): number {
@@ -74,6 +94,12 @@ export class ChangeCounter {
     this.#version++;
   }
 
+  /** A change this process did not make, or may not know of. */
+  #bumpForeign(): void {
+    this.#foreign++;
+    this.#version++;
+  }
+
   /** The counter, listening from the first call on. */
   async version(): Promise<number> {
     if (!this.#client && !this.#closed) {
@@ -81,7 +107,7 @@ export class ChangeCounter {
         this.#connecting = undefined;
       });
       // A database that cannot be reached now: the caller still gets a number, one that changes.
-      await this.#connecting.catch(() => this.bump());
+      await this.#connecting.catch(() => this.#bumpForeign());
     }
     return this.#version;
   }
@@ -90,12 +116,15 @@ export class ChangeCounter {
     const client = new pg.Client({ connectionString: this.url, application_name: "amltk-listen" });
     const lost = () => {
       if (this.#client === client) this.#client = undefined;
-      this.bump();
+      this.#bumpForeign();
       client.end().catch(() => {});
     };
     client.on("error", lost);
     client.on("end", lost);
-    client.on("notification", () => this.bump());
+    client.on("notification", (n) => {
+      if (this.token !== undefined && n.payload === this.token) this.bump();
+      else this.#bumpForeign();
+    });
     await client.connect();
     await client.query(`LISTEN ${CHANGES_CHANNEL}`);
     if (this.#closed) {
@@ -105,7 +134,7 @@ export class ChangeCounter {
     this.#client = client;
     this.#epoch++;
     // Writes made before LISTEN took effect were not notified to us.
-    this.bump();
+    this.#bumpForeign();
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 /** `PostgresStore`: the team server's backend (many server processes, many writers, one database). */
+import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type pg from "pg";
 import { checkOptionKeys, optionKeys } from "../../shared/options.js";
@@ -40,6 +41,9 @@ import { getRunRow, type Queryable } from "./runs.js";
 import { readSeriesRows } from "./series.js";
 import { ChunkCache, SeriesCache } from "./series-cache.js";
 import { PgTransaction } from "./transaction.js";
+
+/** Runs whose series stamps a store keeps; past it, it forgets them and its cached series. */
+const MAX_STAMPED_RUNS = 100_000;
 
 /**
  * Options of {@link PostgresStore.open}.
@@ -145,6 +149,14 @@ export class PostgresStore implements Store, BatchWriter {
   readonly #notifier: ChangeNotifier;
   readonly #opts: Required<PostgresStoreOptions>;
   readonly #seriesCache = new SeriesCache();
+  /**
+   * Per run, a stamp that moves when a commit of this process wrote its history or system
+   * samples (`PgTransaction.seriesWritten`): a cached series holds while its run's stamp does.
+   */
+  readonly #seriesStamps = new Map<string, number>();
+  #lastStamp = 0;
+  /** Moves when the stamps are forgotten (past {@link MAX_STAMPED_RUNS}): every entry goes. */
+  #stampEpoch = 0;
   readonly #chunkCache = new ChunkCache();
   /** The listening connection the chunk cache was filled under (`ChangeCounter.epoch`). */
   #chunkEpoch = -1;
@@ -159,8 +171,12 @@ export class PostgresStore implements Store, BatchWriter {
     this.#pool = pool;
     this.#readPool = readPool;
     this.#opts = opts;
-    this.#changes = new ChangeCounter(url);
-    this.#notifier = new ChangeNotifier(() => pool.query(`NOTIFY ${CHANGES_CHANNEL}`));
+    // This store's NOTIFYs carry a token, so that it tells other processes' writes from its own.
+    const token = randomUUID();
+    this.#changes = new ChangeCounter(url, token);
+    this.#notifier = new ChangeNotifier(() =>
+      pool.query("SELECT pg_notify($1, $2)", [CHANGES_CHANNEL, token]),
+    );
   }
 
   /**
@@ -206,6 +222,7 @@ export class PostgresStore implements Store, BatchWriter {
   async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     this.#check();
     let committed = false;
+    let seriesWritten: ReadonlySet<string> = new Set();
     try {
       const out = await withRetries(this.#opts, () =>
         inTransaction(this.#pool, async (client) => {
@@ -213,6 +230,7 @@ export class PostgresStore implements Store, BatchWriter {
           try {
             const result = await fn(tx);
             committed = tx.wrote;
+            seriesWritten = tx.seriesWritten;
             return result;
           } finally {
             tx.ended = true;
@@ -225,6 +243,7 @@ export class PostgresStore implements Store, BatchWriter {
       throw storeErrorOf(err, this.url);
     } finally {
       if (committed) {
+        this.#stampSeries(seriesWritten);
         this.#changes.bump();
         this.#notifier.committed();
       }
@@ -295,14 +314,31 @@ export class PostgresStore implements Store, BatchWriter {
     return this.#read((db) => historyKeyRows(db, runId));
   }
 
-  /** Series, computed for the (run, key) pairs not in the cache of this `changeVersion`. */
+  /** The runs' series changed: their cached series are recomputed at the next read. */
+  #stampSeries(runs: ReadonlySet<string>): void {
+    if (runs.size === 0) return;
+    if (this.#seriesStamps.size + runs.size > MAX_STAMPED_RUNS) {
+      this.#seriesStamps.clear();
+      this.#stampEpoch++;
+    }
+    for (const id of runs) this.#seriesStamps.set(id, ++this.#lastStamp);
+  }
+
+  /**
+   * Series, computed for the (run, key) pairs not in the cache: those of runs whose history this
+   * process wrote since they were cached, and all after another process wrote.
+   */
   async readSeries(query: SeriesQuery): Promise<Series[]> {
     checkSeriesQuery(query);
-    const version = await this.changeVersion();
+    await this.changeVersion(); // listening from now on: other processes' writes are counted
+    const version = `${this.#changes.foreign}:${this.#stampEpoch}`;
     const cache = this.#seriesCache.at(version);
+    // Taken before the read: a commit during it moves the run's stamp, so what it read is redone.
+    const stamps = new Map(query.runIds.map((r) => [r, this.#seriesStamps.get(r) ?? 0]));
     const idOf = (runId: string, key: string) => SeriesCache.idOf(query, runId, key);
+    const cached = (id: string, runId: string) => cache.get(id, stamps.get(runId)!);
     const missing = [
-      ...new Set(query.runIds.filter((r) => query.keys.some((k) => !cache.get(idOf(r, k))))),
+      ...new Set(query.runIds.filter((r) => query.keys.some((k) => !cached(idOf(r, k), r)))),
     ];
     if (missing.length > 0) {
       // A new listening connection: the database may have been replaced (restored, recreated).
@@ -312,20 +348,25 @@ export class PostgresStore implements Store, BatchWriter {
         readSeriesRows(db, { ...query, runIds: missing }, this.#chunkCache),
       );
       // Kept only under the version read before: a later version drops them unread.
-      if (cache.stillAt(version)) for (const s of fresh) cache.set(idOf(s.runId, s.key), s.buckets);
+      if (cache.stillAt(version)) {
+        for (const s of fresh) cache.set(idOf(s.runId, s.key), s.buckets, stamps.get(s.runId)!);
+      }
       const byId = new Map(fresh.map((s) => [idOf(s.runId, s.key), s.buckets]));
-      return this.#seriesOf(query, (id) => byId.get(id) ?? cache.get(id));
+      return this.#seriesOf(query, (id, runId) => byId.get(id) ?? cached(id, runId));
     }
-    return this.#seriesOf(query, (id) => cache.get(id));
+    return this.#seriesOf(query, cached);
   }
 
   /** One series per asked (run, key), in the order asked; copies, so a caller may edit them. */
-  #seriesOf(q: SeriesQuery, bucketsOf: (id: string) => Series["buckets"] | undefined): Series[] {
+  #seriesOf(
+    q: SeriesQuery,
+    bucketsOf: (id: string, runId: string) => Series["buckets"] | undefined,
+  ): Series[] {
     return q.runIds.flatMap((runId) =>
       q.keys.map((key) => ({
         runId,
         key,
-        buckets: (bucketsOf(SeriesCache.idOf(q, runId, key)) ?? []).map(copyBucket),
+        buckets: (bucketsOf(SeriesCache.idOf(q, runId, key), runId) ?? []).map(copyBucket),
       })),
     );
   }

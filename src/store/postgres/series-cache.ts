@@ -1,19 +1,22 @@
-/**
- * Computed series buckets by (run, key, query shape), valid while the store's `changeVersion`
- * stays the same: a dashboard reloading a finished sweep asks for the same charts again, and
- * they are served from memory. A write by this process changes the version at commit; one by
- * another server process when its NOTIFY arrives (within ~50 ms), after which every entry is
- * dropped. Least recently used entries go past a bucket budget.
- */
+/** The caches of `PostgresStore`'s series reads: computed series, and decoded chunks. */
 import type { DecodedChunk } from "../chunk-buckets.js";
 import type { SeriesBucket, SeriesQuery } from "../types.js";
 
 /** ~500,000 buckets: a few dozen MB, a hundred 100-run charts (the SQLite store's budget). */
 const CACHE_BUCKETS = 500_000;
 
+/**
+ * Computed series buckets by (run, key, query shape). An entry holds while its run's series are
+ * unchanged: it carries the run's stamp (`PostgresStore`'s count of this process's commits that
+ * wrote that run's history) from before it was read, and a read with another stamp recomputes it.
+ * Another process's write drops every entry when its NOTIFY arrives (within ~50 ms: `at`). So a
+ * live chart of 20 runs recomputes only the runs written since it last asked, and a dashboard
+ * reloading a finished sweep is served from memory. Least recently used entries go past a bucket
+ * budget.
+ */
 export class SeriesCache {
-  #version: number | undefined;
-  readonly #entries = new Map<string, SeriesBucket[]>();
+  #version: string | undefined;
+  readonly #entries = new Map<string, { buckets: SeriesBucket[]; stamp: number }>();
   #size = 0;
 
   constructor(private readonly maxBuckets = CACHE_BUCKETS) {}
@@ -23,40 +26,46 @@ export class SeriesCache {
     return [q.source ?? "history", q.x, q.buckets, q.minX, q.maxX, runId, key].join("\u0000");
   }
 
-  /** Drops everything when the store changed since the entries were computed. */
-  at(version: number): this {
-    if (version !== this.#version) {
-      this.#entries.clear();
-      this.#size = 0;
-      this.#version = version;
-    }
+  /**
+   * Drops everything when `version` moved: another process changed the store since
+   * (`ChangeCounter.foreign`), or the store forgot its run stamps.
+   */
+  at(version: string): this {
+    if (version !== this.#version) this.clear(version);
     return this;
   }
 
-  /** Whether entries computed now may be kept (the version did not move during the read). */
-  stillAt(version: number): boolean {
+  /** Drops every entry. */
+  clear(version = this.#version): void {
+    this.#entries.clear();
+    this.#size = 0;
+    this.#version = version;
+  }
+
+  /** Whether entries computed now may be kept (no other process wrote during the read). */
+  stillAt(version: string): boolean {
     return version === this.#version;
   }
 
-  get(id: string): SeriesBucket[] | undefined {
+  /** The entry, when it was computed at the run's current `stamp`. */
+  get(id: string, stamp: number): SeriesBucket[] | undefined {
     const e = this.#entries.get(id);
-    if (e) {
-      this.#entries.delete(id);
-      this.#entries.set(id, e);
-    }
-    return e;
+    if (!e || e.stamp !== stamp) return undefined;
+    this.#entries.delete(id);
+    this.#entries.set(id, e);
+    return e.buckets;
   }
 
-  set(id: string, buckets: SeriesBucket[]): void {
+  set(id: string, buckets: SeriesBucket[], stamp: number): void {
     const old = this.#entries.get(id);
-    if (old) this.#size -= old.length + 1;
+    if (old) this.#size -= old.buckets.length + 1;
     this.#entries.delete(id);
-    this.#entries.set(id, buckets);
+    this.#entries.set(id, { buckets, stamp });
     this.#size += buckets.length + 1;
     for (const [k, e] of this.#entries) {
       if (this.#size <= this.maxBuckets) break;
       this.#entries.delete(k);
-      this.#size -= e.length + 1;
+      this.#size -= e.buckets.length + 1;
     }
   }
 }

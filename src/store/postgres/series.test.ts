@@ -146,6 +146,33 @@ describe.skipIf(noPg)("PostgreSQL series", () => {
     }
   });
 
+  it("recomputes the cached series of the runs this process wrote since, and only those", async () => {
+    const pg = await freshPostgresStore();
+    const lite = SqliteStore.openSync(dirs());
+    try {
+      for (const store of [pg, lite]) {
+        for (const id of ["a", "b"])
+          await store.createRun({ id, project: "p", name: id, createdAt: 1 });
+      }
+      const rows = rowsOf(2).slice(0, 2000);
+      const q: SeriesQuery = { runIds: ["a", "b"], keys: ["a", "b"], x: "step", buckets: 40 };
+      // Writes to one run at a time, then to the other: each read must see every write.
+      for (let a = 0; a < rows.length; a += 250) {
+        const run = (a / 250) % 2 === 0 ? "a" : "b";
+        for (const store of [pg, lite]) await store.appendHistory(run, rows.slice(a, a + 250));
+        const want = await lite.readSeries(q);
+        expect(await pg.readSeries(q), `after ${a + 250} rows into ${run}`).toEqual(want);
+        expect(await pg.readSeries(q), "from the cache").toEqual(want);
+      }
+      await pg.deleteRun("a");
+      await lite.deleteRun("a");
+      expect(await pg.readSeries(q), "after a delete").toEqual(await lite.readSeries(q));
+    } finally {
+      await pg.close();
+      await lite.close();
+    }
+  });
+
   it("drops its cached series when another process's store writes", async () => {
     const url = await freshPostgresUrl();
     const a = await PostgresStore.open(url);

@@ -34,11 +34,14 @@ export class PgTransaction implements StoreTransaction {
   ended = false;
   /** Whether anything was written (only then is a NOTIFY sent). */
   wrote = false;
+  /** Runs whose series (history, system samples) this transaction wrote or deleted. */
+  readonly seriesWritten = new Set<string>();
   constructor(private readonly client: pg.PoolClient) {}
 
-  #open(write: boolean): pg.PoolClient {
+  #open(write: boolean, seriesOf?: string): pg.PoolClient {
     checkTransactionOpen(this.ended);
     if (write) this.wrote = true;
+    if (seriesOf !== undefined) this.seriesWritten.add(seriesOf);
     return this.client;
   }
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -56,7 +59,7 @@ export class PgTransaction implements StoreTransaction {
   }
   /** The run and everything stored for it (the store's `deleteRun`). */
   deleteRun(id: string): Promise<void> {
-    return deleteRunRows(this.#open(true), id);
+    return deleteRunRows(this.#open(true, id), id);
   }
   /** Marks these runs crashed if still running; answers those changed (the reapers). */
   markCrashed(ids: readonly string[]): Promise<string[]> {
@@ -64,13 +67,13 @@ export class PgTransaction implements StoreTransaction {
   }
   async appendHistory(runId: string, rows: readonly HistoryRow[]): Promise<void> {
     checkHistoryRows(rows);
-    await writeHistoryBatch(this.#open(true), runId, rowsToBatch(rows));
+    await writeHistoryBatch(this.#open(true, runId), runId, rowsToBatch(rows));
   }
   async appendHistoryBatch(runId: string, batch: HistoryBatch): Promise<void> {
-    await writeHistoryBatch(this.#open(true), runId, batch);
+    await writeHistoryBatch(this.#open(true, runId), runId, batch);
   }
   async appendSystem(runId: string, samples: readonly SystemSample[]): Promise<void> {
-    await writeSystem(this.#open(true), runId, samples);
+    await writeSystem(this.#open(true, runId), runId, samples);
   }
   async appendConsole(runId: string, lines: readonly ConsoleLine[]): Promise<void> {
     await writeConsole(this.#open(true), runId, lines);
