@@ -10,6 +10,7 @@ import type { ConsoleCapture } from "./console-capture.js";
 import { TrackError } from "./errors.js";
 import { addLive, type ExitClose, removeLive } from "./exit-hooks.js";
 import { INIT_DEFAULTS } from "./init-options.js";
+import { startRunClock } from "./run-clock.js";
 import { type FinishOptions, type RunClose, runClose } from "./run-close.js";
 import { RunSink } from "./run-sink.js";
 import { RunSteps } from "./run-steps.js";
@@ -73,7 +74,8 @@ export class Run {
   /** Summary values and their per-key aggregates, behind `run.summary`. */
   private readonly summaryState = new SummaryState();
   private readonly startMs: number;
-  private readonly timers: NodeJS.Timeout[] = [];
+  /** The run's background timer (run-clock.ts); null for a disabled run. */
+  private timer: NodeJS.Timeout | null = null;
   private readonly ownsStore: boolean;
   private finishing: Promise<void> | null = null;
   /** How `finish` closes the run: an exit while it is under way closes the run that way. */
@@ -131,24 +133,21 @@ export class Run {
   }
 
   /**
-   * Background work: flushes every ~100 ms, heartbeats, system metric samples. The ticks are
-   * module functions given their arguments by `setInterval`: a run per trial then makes no
-   * closures for its timers.
+   * Background work: flushes every ~100 ms, heartbeats, system metric samples, on one timer
+   * (run-clock.ts: a run per trial then makes one timer and no closures for its flushes).
    */
   private startTimers(sink: RunSink, o: RunInternals): void {
-    this.keepTimer(setInterval(flushTick, o.flushInterval ?? 100, sink));
-    const heartbeat = o.heartbeatInterval ?? INIT_DEFAULTS.heartbeatInterval;
-    this.keepTimer(setInterval(heartbeatTick, heartbeat, sink, this.id));
+    let sample: (() => void) | null = null;
     if (o.systemInterval > 0) {
       this.sampler = new SystemSampler(o.gpuCommand === undefined ? "nvidia-smi" : o.gpuCommand);
-      this.keepTimer(setInterval(() => this.sampleSystem(sink), o.systemInterval));
+      sample = () => this.sampleSystem(sink);
     }
-  }
-
-  /** Keeps a started timer to clear at finish; it does not keep the process alive. */
-  private keepTimer(timer: NodeJS.Timeout): void {
-    timer.unref();
-    this.timers.push(timer);
+    const intervals = {
+      flush: o.flushInterval ?? 100,
+      heartbeat: o.heartbeatInterval ?? INIT_DEFAULTS.heartbeatInterval,
+      system: o.systemInterval,
+    };
+    this.timer = startRunClock(sink, this.id, intervals, sample);
   }
 
   /**
@@ -258,7 +257,7 @@ export class Run {
     if (this.finishing) return this.finishing;
     const close = runClose(how);
     if (this.steps.hasPending) this.steps.commitPending();
-    for (const h of this.timers) clearInterval(h);
+    if (this.timer !== null) clearInterval(this.timer);
     this.capture?.restore();
     this.finishClose = close;
     const sink = this.sink;
@@ -291,7 +290,7 @@ export class Run {
     );
     if (!close) return;
     this.exitClosed = true;
-    for (const h of this.timers) clearInterval(h);
+    if (this.timer !== null) clearInterval(this.timer);
     removeLive(this);
   }
 
@@ -321,17 +320,6 @@ export class Run {
   get startedAt(): number {
     return this.startMs;
   }
-}
-
-/** The flush timer's tick: write what is pending (nothing when nothing is). */
-function flushTick(sink: RunSink): void {
-  if (sink.pending) void sink.flush();
-}
-
-/** The heartbeat timer's tick: the run's row says its process is alive. */
-function heartbeatTick(sink: RunSink, id: string): void {
-  if (sink.pendingCreate) return; // no row yet: the next flush writes it, with its heartbeat
-  void sink.store.updateRun(id, { heartbeatAt: Date.now() }).catch((e) => sink.warn(e));
 }
 
 let finishHook: (r: Run) => void = () => {};
