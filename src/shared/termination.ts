@@ -67,7 +67,7 @@ export function onTermination(
   options: TerminationOptions = {},
 ): () => void {
   cleanups.add(cleanup);
-  stopLingering();
+  // A linger timer still armed stays: when it fires it finds this cleanup and leaves the handlers.
   installHandlers();
   return () => {
     cleanups.delete(cleanup);
@@ -98,19 +98,31 @@ export interface TerminationOptions {
 }
 
 let lingering: NodeJS.Timeout | null = null;
+/** When the handlers stop lingering (Date.now() ms), if no cleanup is registered by then. */
+let lingerUntil = 0;
 
+/*
+ * One linger timer at most, re-armed only when it fires before `lingerUntil`: a process that
+ * registers and unregisters a cleanup per short task (a tracked run per trial) would otherwise
+ * set and clear a timer for each.
+ */
 function linger(ms: number): void {
-  stopLingering();
-  lingering = setTimeout(() => {
-    lingering = null;
-    if (cleanups.size === 0) removeHandlers();
-  }, ms);
+  lingerUntil = Date.now() + ms;
+  if (lingering === null) armLinger(ms);
+}
+
+function armLinger(ms: number): void {
+  lingering = setTimeout(endLinger, ms);
   lingering.unref();
 }
 
-function stopLingering(): void {
-  if (lingering) clearTimeout(lingering);
+/** The linger timer fired: removes the handlers when it is time and no cleanup came back. */
+function endLinger(): void {
   lingering = null;
+  if (cleanups.size > 0) return;
+  const left = lingerUntil - Date.now();
+  if (left > 0) armLinger(left);
+  else removeHandlers();
 }
 
 function installHandlers(): void {

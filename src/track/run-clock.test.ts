@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { MemoryStore } from "./memory-store.js";
-import { RunClock } from "./run-clock.js";
+import { RunClock, startRunClock, stopRunClock } from "./run-clock.js";
 import { RunSink } from "./run-sink.js";
 import { SummaryState } from "./summary.js";
 
@@ -69,5 +69,28 @@ describe("RunClock", () => {
     expect(clock.period).toBe(1);
     const huge = new RunClock(sink, "r1", { flush: 2 ** 40, heartbeat: 5000, system: 0 }, null);
     expect(huge.period).toBe(1);
+  });
+
+  it("ticks every live clock from one process-wide timer until each is stopped", async () => {
+    const { sink } = await sinkOnStore();
+    const samples = { a: 0, b: 0 };
+    const every = { flush: 1000, heartbeat: 60_000, system: 10 };
+    const a = startRunClock(sink, "r1", every, () => {
+      samples.a++;
+    });
+    const wait = { timeout: 20_000, interval: 5 };
+    await vi.waitFor(() => expect(samples.a).toBeGreaterThanOrEqual(2), wait);
+    const b = startRunClock(sink, "r1", every, () => {
+      samples.b++;
+    });
+    await vi.waitFor(() => expect(samples.b).toBeGreaterThanOrEqual(2), wait);
+    expect(samples.a).toBeGreaterThanOrEqual(3); // both tick while both are live
+    stopRunClock(a);
+    const stoppedAt = samples.a;
+    const bAtStop = samples.b;
+    // Three more ticks of the other clock: time enough for the stopped one to have ticked.
+    await vi.waitFor(() => expect(samples.b).toBeGreaterThanOrEqual(bAtStop + 3), wait);
+    stopRunClock(b);
+    expect(samples.a).toBe(stoppedAt);
   });
 });

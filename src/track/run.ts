@@ -10,7 +10,7 @@ import type { ConsoleCapture } from "./console-capture.js";
 import { TrackError } from "./errors.js";
 import { addLive, type ExitClose, removeLive } from "./exit-hooks.js";
 import { INIT_DEFAULTS } from "./init-options.js";
-import { startRunClock } from "./run-clock.js";
+import { type RunClock, startRunClock, stopRunClock } from "./run-clock.js";
 import { type FinishOptions, type RunClose, runClose } from "./run-close.js";
 import { RunSink } from "./run-sink.js";
 import { RunSteps } from "./run-steps.js";
@@ -74,8 +74,8 @@ export class Run {
   /** Summary values and their per-key aggregates, behind `run.summary`. */
   private readonly summaryState = new SummaryState();
   private readonly startMs: number;
-  /** The run's background timer (run-clock.ts); null for a disabled run. */
-  private timer: NodeJS.Timeout | null = null;
+  /** The run's background jobs (run-clock.ts); null for a disabled run. */
+  private clock: RunClock | null = null;
   private readonly ownsStore: boolean;
   private finishing: Promise<void> | null = null;
   /** How `finish` closes the run: an exit while it is under way closes the run that way. */
@@ -133,8 +133,9 @@ export class Run {
   }
 
   /**
-   * Background work: flushes every ~100 ms, heartbeats, system metric samples, on one timer
-   * (run-clock.ts: a run per trial then makes one timer and no closures for its flushes).
+   * Background work: flushes every ~100 ms, heartbeats, system metric samples, on one clock
+   * (run-clock.ts: every run's clock shares one process-wide timer, so a run per trial sets
+   * and clears no timer).
    */
   private startTimers(sink: RunSink, o: RunInternals): void {
     let sample: (() => void) | null = null;
@@ -147,7 +148,7 @@ export class Run {
       heartbeat: o.heartbeatInterval ?? INIT_DEFAULTS.heartbeatInterval,
       system: o.systemInterval,
     };
-    this.timer = startRunClock(sink, this.id, intervals, sample);
+    this.clock = startRunClock(sink, this.id, intervals, sample);
   }
 
   /**
@@ -257,7 +258,7 @@ export class Run {
     if (this.finishing) return this.finishing;
     const close = runClose(how);
     if (this.steps.hasPending) this.steps.commitPending();
-    if (this.timer !== null) clearInterval(this.timer);
+    if (this.clock !== null) stopRunClock(this.clock);
     this.capture?.restore();
     this.finishClose = close;
     const sink = this.sink;
@@ -290,7 +291,7 @@ export class Run {
     );
     if (!close) return;
     this.exitClosed = true;
-    if (this.timer !== null) clearInterval(this.timer);
+    if (this.clock !== null) stopRunClock(this.clock);
     removeLive(this);
   }
 

@@ -62,6 +62,18 @@ export interface TrialOptions<C extends Record<string, unknown> = Record<string,
   storageDir?: string;
 }
 
+let defaultStorageDir: string | undefined;
+
+/**
+ * `<tmpdir>/amltk-trials`, read once per process: `os.tmpdir()` reads the environment on every
+ * call, and a worker creates a trial per task. A TMPDIR changed while the process runs does not
+ * move the trials' folders (as the temporary folder of a running program seldom moves).
+ */
+function storageBase(): string {
+  defaultStorageDir ??= join(tmpdir(), "amltk-trials");
+  return defaultStorageDir;
+}
+
 function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, "_") || "_";
 }
@@ -131,7 +143,7 @@ export class Trial<C extends Record<string, unknown> = Record<string, unknown>> 
       metrics[m.name] = m;
     }
     this.metrics = metrics;
-    this.storage = join(options.storageDir ?? join(tmpdir(), "amltk-trials"), safeName(this.name));
+    this.storage = join(options.storageDir ?? storageBase(), safeName(this.name));
   }
 
   /** Plain data for crossing process boundaries; see {@link Trial.fromJSON}. */
