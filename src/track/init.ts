@@ -74,7 +74,7 @@ function openDefaultStore(dir: string): Promise<Store> {
     if (ino !== undefined && (cached.ino === undefined || cached.ino === ino)) return cached.store;
   }
   const entry: OpenStore = {
-    store: loadSqlite().then((mod) => mod.SqliteStore.open(key)),
+    store: loadSqlite().then((mod) => mod.openTrackerStore(key)),
     file: join(key, "amltk.db"),
     ino: undefined,
   };
@@ -92,7 +92,7 @@ function openDefaultStore(dir: string): Promise<Store> {
   return entry.store;
 }
 
-type SqliteModule = { SqliteStore: { open(dir: string): Store | Promise<Store> } };
+type SqliteModule = { openTrackerStore(dir: string): Promise<Store> };
 
 async function loadSqlite(): Promise<SqliteModule> {
   // Imported on first use only: `amltk/track` in "disabled" mode or with an injected store
@@ -107,8 +107,8 @@ async function loadSqlite(): Promise<SqliteModule> {
       { cause: e },
     );
   }
-  if (!mod.SqliteStore?.open) {
-    throw new TrackError("init: src/store/sqlite does not export SqliteStore.open");
+  if (typeof mod.openTrackerStore !== "function") {
+    throw new TrackError("init: src/store/sqlite does not export openTrackerStore");
   }
   return mod as SqliteModule;
 }

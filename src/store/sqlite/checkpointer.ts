@@ -9,7 +9,7 @@
  * been checkpointed; checkpoints only move it into the database file.
  */
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { CheckpointThreadBye, CheckpointThreadData } from "./checkpointer-worker.js";
@@ -40,8 +40,15 @@ const hostCheckpointed = new Set<string>();
  * ```
  */
 export function markHostCheckpointed(file: string): void {
+  // A worker marks the same (absolute) file before every trial: resolved once per process.
+  if (file === lastMarked) return;
   hostCheckpointed.add(resolve(file));
+  // A relative path depends on the working directory, which may change: resolved every time.
+  if (isAbsolute(file)) lastMarked = file;
 }
+
+/** The absolute file the last call marked. */
+let lastMarked: string | undefined;
 
 /** The `wal_autocheckpoint` a new connection to `file` should use; undefined: SQLite's default. */
 export function walAutocheckpointOf(file: string): number | undefined {

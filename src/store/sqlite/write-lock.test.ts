@@ -6,7 +6,7 @@ import { createInterface } from "node:readline";
 import { expect, it } from "vitest";
 import { processHarness } from "../../track/process.test-helpers.js";
 import { BUSY_TIMEOUT_MS } from "./connection.js";
-import { SqliteStore } from "./index.js";
+import { openTrackerStore, SqliteStore } from "./index.js";
 
 const { kids, tmp } = processHarness("amltk-write-lock-");
 
@@ -47,5 +47,22 @@ it("waits out another process's write lock, then writes", async () => {
   const { runs } = await store.listRuns({ project: "p" });
   expect(runs.map((r) => r.id).sort()).toEqual(["child", "parent"]);
   expect(store.db.pragma("busy_timeout", { simple: true })).toBe(BUSY_TIMEOUT_MS);
+  store.closeSync();
+});
+
+it("a tracker's store waits out the lock with the busy handler left off, then writes", async () => {
+  const dir = tmp();
+  const store = await openTrackerStore(dir);
+  // Off from the start: its writes wait for the lock by themselves (writeTx), no PRAGMA per write.
+  expect(store.db.pragma("busy_timeout", { simple: true })).toBe(0);
+  const { child, locked } = lockHolder(join(dir, "amltk.db"), 300);
+  const exited = once(child, "exit");
+  await locked;
+  store.createRunSync({ id: "parent", project: "p", name: "parent", createdAt: 2 });
+  const [code] = await exited;
+  expect(code).toBe(0);
+  const { runs } = await store.listRuns({ project: "p" });
+  expect(runs.map((r) => r.id).sort()).toEqual(["child", "parent"]);
+  expect(store.db.pragma("busy_timeout", { simple: true })).toBe(0);
   store.closeSync();
 });
