@@ -182,6 +182,27 @@ export class RunSink {
     }
   }
 
+  /**
+   * `finish`'s write, done at once in the common case: nothing in flight, no store of its own to
+   * close, the store never full, and the one-transaction write goes through. Returns undefined
+   * then (the run is closed, nothing to await: a run per trial makes no promise for it), and
+   * otherwise a promise of the rest, as {@link RunSink.finish} does it.
+   */
+  finishNow(how: RunClose, ownsStore: boolean): Promise<void> | undefined {
+    if (ownsStore || this.flushing !== null || this.history.sawFull) {
+      return this.finish(how, ownsStore);
+    }
+    const lines = this.src.capture?.take() ?? [];
+    this.history.retryNow(); // the last chance for held batches, as in `finish`
+    if (this.writeOnce(this.finalPatch(how), lines)) {
+      this.finalWritten = true;
+      return undefined;
+    }
+    return this.finishSeparately(how, lines).then(() => {
+      this.finalWritten = true;
+    });
+  }
+
   /** `finish`'s writes one at a time, when its one-transaction write did not go through. */
   private async finishSeparately(how: RunClose, lines: ConsoleLine[]): Promise<void> {
     const s = this.store;

@@ -261,15 +261,27 @@ export class Run {
     if (this.clock !== null) stopRunClock(this.clock);
     this.capture?.restore();
     this.finishClose = close;
-    const sink = this.sink;
-    // The common case: remaining history, summary, config and state in one transaction.
-    this.finishing = (async () => {
-      if (sink) await sink.finish(close, this.ownsStore);
-    })().finally(() => removeLive(this));
+    // The common case: remaining history, summary, config and state in one transaction, done
+    // now; otherwise the rest is awaited (a flush in flight, a store to close, a failed write).
+    const rest = this.finishWrite(close);
+    if (rest === undefined) {
+      removeLive(this);
+      this.finishing = Promise.resolve();
+    } else this.finishing = rest.finally(removeLive.bind(null, this));
     // Live until written: a signal or an exit while finish waits (an online store delivering)
     // still writes the run out through `_flushSyncOnExit`.
     onFinish(this);
     return this.finishing;
+  }
+
+  /** The closing write (see `finish`): undefined when it is done, else a promise of the rest. */
+  private finishWrite(close: RunClose): Promise<void> | undefined {
+    if (this.sink === null) return undefined;
+    try {
+      return this.sink.finishNow(close, this.ownsStore);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**

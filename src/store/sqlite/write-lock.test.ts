@@ -66,3 +66,23 @@ it("a tracker's store waits out the lock with the busy handler left off, then wr
   expect(store.db.pragma("busy_timeout", { simple: true })).toBe(0);
   store.closeSync();
 });
+
+it("a write refused for another reason after waiting out the lock throws with its stack", async () => {
+  const dir = tmp();
+  const store = await openTrackerStore(dir);
+  const { child, locked } = lockHolder(join(dir, "amltk.db"), 300);
+  const exited = once(child, "exit");
+  await locked;
+  // The child stores "child": once its lock is gone, this retry finds the id taken.
+  let caught: unknown;
+  try {
+    store.createRunSync({ id: "child", project: "p", name: "parent", createdAt: 2 });
+  } catch (e) {
+    caught = e;
+  }
+  await exited;
+  expect((caught as { code?: string }).code).toBe("duplicate");
+  // Retries run without stack traces (cheaper refusals); the error that stands has one.
+  expect((caught as Error).stack).toMatch(/\n\s+at /);
+  store.closeSync();
+});
