@@ -116,23 +116,21 @@ function spinForWriteLock<T>(db: Db, cache: DbCache, attempt: () => T): T {
   }
 }
 
-/** Tries `attempt` until it is not refused busy, backing off as {@link spinForWriteLock} says. */
+/**
+ * Tries `attempt` until it is not refused busy, backing off as {@link spinForWriteLock} says.
+ * Each try runs with stack traces off (see {@link attemptWithoutStack}); a failure other than
+ * busy is tried once more with its stack trace, and that one stands.
+ */
 function spin<T>(attempt: () => T): T {
   const deadline = Date.now() + BUSY_TIMEOUT_MS;
-  try {
-    return attempt();
-  } catch (err) {
-    if (!isBusy(err) || Date.now() > deadline) throw err;
-  }
   let wait = SPIN_FIRST_MS;
   for (;;) {
-    Atomics.wait(sleepCell, 0, 0, wait);
-    wait = Math.min(wait * 2, SPIN_MAX_MS);
     const err = attemptWithoutStack(attempt);
     if (err === NONE) return takeResult() as T;
-    // A failure other than busy is tried once more with its stack trace, and that one stands.
     if (!isBusy(err)) return attempt();
     if (Date.now() > deadline) throw err;
+    Atomics.wait(sleepCell, 0, 0, wait);
+    wait = Math.min(wait * 2, SPIN_MAX_MS);
   }
 }
 
@@ -147,11 +145,10 @@ function takeResult(): unknown {
 }
 
 /**
- * One retry of `attempt` with stack traces off: the refusal of a busy write lock is an error
+ * One try of `attempt` with stack traces off: the refusal of a busy write lock is an error
  * object (better-sqlite3's SqliteError), and capturing its stack costs ~15 µs of the ~19 µs
- * each refusal takes; two workers sharing a store collide on most commits, and retry a few
- * times while the other commits. Returns the error, or {@link NONE} with the result kept in
- * `lastResult`.
+ * each refusal takes; two workers sharing a store collide often, and retry a few times while
+ * the other commits. Returns the error, or {@link NONE} with the result kept in `lastResult`.
  */
 function attemptWithoutStack(attempt: () => unknown): unknown {
   const limit = Error.stackTraceLimit;
