@@ -119,7 +119,8 @@ function spinForWriteLock<T>(db: Db, cache: DbCache, attempt: () => T): T {
 /**
  * Tries `attempt` until it is not refused busy, backing off as {@link spinForWriteLock} says.
  * Each try runs with stack traces off (see {@link attemptWithoutStack}); a failure other than
- * busy is tried once more with its stack trace, and that one stands.
+ * busy is thrown with a stack taken here (the attempt is not run again: its transaction was
+ * rolled back, but what its callback did in memory before failing was not).
  */
 function spin<T>(attempt: () => T): T {
   const deadline = Date.now() + BUSY_TIMEOUT_MS;
@@ -127,11 +128,17 @@ function spin<T>(attempt: () => T): T {
   for (;;) {
     const err = attemptWithoutStack(attempt);
     if (err === NONE) return takeResult() as T;
-    if (!isBusy(err)) return attempt();
+    if (!isBusy(err)) throw withStack(err);
     if (Date.now() > deadline) throw err;
     Atomics.wait(sleepCell, 0, 0, wait);
     wait = Math.min(wait * 2, SPIN_MAX_MS);
   }
+}
+
+/** `err` with a stack trace of the current call chain when it was made without one. */
+function withStack(err: unknown): unknown {
+  if (err instanceof Error && !/\n\s+at /.test(err.stack ?? "")) Error.captureStackTrace(err, spin);
+  return err;
 }
 
 const NONE = Symbol("none");
