@@ -34,9 +34,8 @@ function lockHolder(file: string, holdMs: number) {
   return { child, locked };
 }
 
-it("waits out another process's write lock, then writes", async () => {
-  const dir = tmp();
-  const store = SqliteStore.openSync(dir);
+/** Writes run "parent" while another process holds the write lock; the ids stored after. */
+async function writeWhileLocked(dir: string, store: SqliteStore): Promise<string[]> {
   const { child, locked } = lockHolder(join(dir, "amltk.db"), 300);
   const exited = once(child, "exit");
   await locked;
@@ -45,7 +44,13 @@ it("waits out another process's write lock, then writes", async () => {
   const [code] = await exited;
   expect(code).toBe(0);
   const { runs } = await store.listRuns({ project: "p" });
-  expect(runs.map((r) => r.id).sort()).toEqual(["child", "parent"]);
+  return runs.map((r) => r.id).sort();
+}
+
+it("waits out another process's write lock, then writes", async () => {
+  const dir = tmp();
+  const store = SqliteStore.openSync(dir);
+  expect(await writeWhileLocked(dir, store)).toEqual(["child", "parent"]);
   expect(store.db.pragma("busy_timeout", { simple: true })).toBe(BUSY_TIMEOUT_MS);
   store.closeSync();
 });
@@ -55,14 +60,7 @@ it("a tracker's store waits out the lock with the busy handler left off, then wr
   const store = await openTrackerStore(dir);
   // Off from the start: its writes wait for the lock by themselves (writeTx), no PRAGMA per write.
   expect(store.db.pragma("busy_timeout", { simple: true })).toBe(0);
-  const { child, locked } = lockHolder(join(dir, "amltk.db"), 300);
-  const exited = once(child, "exit");
-  await locked;
-  store.createRunSync({ id: "parent", project: "p", name: "parent", createdAt: 2 });
-  const [code] = await exited;
-  expect(code).toBe(0);
-  const { runs } = await store.listRuns({ project: "p" });
-  expect(runs.map((r) => r.id).sort()).toEqual(["child", "parent"]);
+  expect(await writeWhileLocked(dir, store)).toEqual(["child", "parent"]);
   expect(store.db.pragma("busy_timeout", { simple: true })).toBe(0);
   store.closeSync();
 });
@@ -82,7 +80,7 @@ it("a write refused for another reason after waiting out the lock throws with it
   }
   await exited;
   expect((caught as { code?: string }).code).toBe("duplicate");
-  // Retries run without stack traces (cheaper refusals); the error that stands has one.
+  // Retries run without stack traces (cheaper refusals); the error that stands gets one.
   expect((caught as Error).stack).toMatch(/\n\s+at /);
   store.closeSync();
 });
