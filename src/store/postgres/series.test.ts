@@ -39,6 +39,22 @@ function rowsOf(run: number): HistoryRow[] {
   return rows;
 }
 
+/** A fresh PostgreSQL store and a SQLite store, each holding runs `ids` without history. */
+async function storesWithRuns(ids: string[]): Promise<{ pg: PostgresStore; lite: SqliteStore }> {
+  const pg = await freshPostgresStore();
+  const lite = SqliteStore.openSync(dirs());
+  try {
+    for (const store of [pg, lite]) {
+      for (const id of ids) await store.createRun({ id, project: "p", name: id, createdAt: 1 });
+    }
+  } catch (e) {
+    await pg.close();
+    await lite.close();
+    throw e;
+  }
+  return { pg, lite };
+}
+
 describe.skipIf(noPg)("PostgreSQL series", () => {
   it("equals the SQLite store's buckets for step, time and windows", async () => {
     const pg = await freshPostgresStore();
@@ -79,12 +95,8 @@ describe.skipIf(noPg)("PostgreSQL series", () => {
   });
 
   it("stays exact while the chunks it keeps decoded grow between reads (a live chart)", async () => {
-    const pg = await freshPostgresStore();
-    const lite = SqliteStore.openSync(dirs());
+    const { pg, lite } = await storesWithRuns(["live"]);
     try {
-      for (const store of [pg, lite]) {
-        await store.createRun({ id: "live", project: "p", name: "live", createdAt: 1 });
-      }
       const rows = rowsOf(0).slice(0, 1200);
       const step: SeriesQuery = { runIds: ["live"], keys: ["a"], x: "step", buckets: 50 };
       const time: SeriesQuery = { ...step, x: "time", buckets: 30 };
@@ -147,13 +159,8 @@ describe.skipIf(noPg)("PostgreSQL series", () => {
   });
 
   it("recomputes the cached series of the runs this process wrote since, and only those", async () => {
-    const pg = await freshPostgresStore();
-    const lite = SqliteStore.openSync(dirs());
+    const { pg, lite } = await storesWithRuns(["a", "b"]);
     try {
-      for (const store of [pg, lite]) {
-        for (const id of ["a", "b"])
-          await store.createRun({ id, project: "p", name: id, createdAt: 1 });
-      }
       const rows = rowsOf(2).slice(0, 2000);
       const q: SeriesQuery = { runIds: ["a", "b"], keys: ["a", "b"], x: "step", buckets: 40 };
       // Writes to one run at a time, then to the other: each read must see every write.
