@@ -203,7 +203,37 @@ export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   // from l(x) against the incumbent's 24, a restart of the trust region.
   ...round6(),
   ...round7(),
+  ...round8(),
 };
+
+/**
+ * Round 8: screened on training seeds 1020-1039, confirmed on 1000-1019 (the pick rule is in
+ * docs/guides/optimizers.md). First, combinations of round-7 options tested alone.
+ */
+function round8(): Record<string, Partial<TPEOptions>> {
+  return {
+    "r8-prior0.5-gamma0.15": { ...ROUND6, priorWeight: 0.5, gamma: gammaOf(0.15, 25) },
+    "r8-prior0.5-startup5-gamma0.15": {
+      ...ROUND6,
+      priorWeight: 0.5,
+      nStartupTrials: 5,
+      gamma: gammaOf(0.15, 25),
+    },
+    "r8-prior0.5-nEi48": { ...ROUND6, priorWeight: 0.5, nEiCandidates: 48 },
+    "r8-prior0.75": { ...ROUND6, priorWeight: 0.75 },
+    "r8-prior0.5-lhs": { ...ROUND6, priorWeight: 0.5, startupDesign: "lhs" },
+    // Candidates from a Gaussian fitted to the weighted good trials (CMA-ES-like).
+    "r8-gauss8": { ...ROUND6, gaussianCandidates: { count: 8, scale: 1 } },
+    "r8-gauss16": { ...ROUND6, gaussianCandidates: { count: 16, scale: 1 } },
+    "r8-gauss8-s0.5": { ...ROUND6, gaussianCandidates: { count: 8, scale: 0.5 } },
+    "r8-gauss8-s2": { ...ROUND6, gaussianCandidates: { count: 8, scale: 2 } },
+    "r8-prior0.5-gauss8": {
+      ...ROUND6,
+      priorWeight: 0.5,
+      gaussianCandidates: { count: 8, scale: 1 },
+    },
+  };
+}
 
 /** Round 7: turning training ties into wins, on top of the round-6 defaults. */
 function round7(): Record<string, Partial<TPEOptions>> {

@@ -8,6 +8,7 @@
 import type { Rng } from "../rng.js";
 import type { SearchSpace } from "../space/index.js";
 import type { Choice } from "../types.js";
+import { drawFromGoodGaussian } from "./gaussian-candidates.js";
 import { type Group, snap } from "./groups.js";
 import type { Parzen } from "./parzen.js";
 import { contractToward } from "./trust-region.js";
@@ -33,6 +34,11 @@ export interface AcquisitionOptions {
    * the group (rounded up; 0: none): wider steps from the good trials toward other basins.
    */
   readonly wide: { readonly perDim: number; readonly scale: number };
+  /**
+   * Extra candidates from a Gaussian fitted to the weighted good trials (gaussian-candidates.ts;
+   * count 0: none), their standard deviations `scale` times the good set's.
+   */
+  readonly gaussian: { readonly count: number; readonly scale: number };
 }
 
 /** A scored batch of candidates: snapped unit points, their values and l(x)/g(x) in log. */
@@ -46,7 +52,8 @@ interface Scored {
  * The group's values with the highest l(x)/g(x) found: the best of the drawn candidates,
  * refined by local search when `options.localRounds` > 0. `incumbent` is the index of the best
  * good trial's kernel in `l` (undefined when there is none or it is not known); with `trust`
- * (its unit point and a factor < 1) the incumbent candidates are pulled toward that point.
+ * (its unit point and a factor < 1) the incumbent candidates are pulled toward that point;
+ * `good` (the good trials' rows and weights, as in l(x)) feeds `options.gaussian`.
  */
 export function acquire(
   space: SearchSpace,
@@ -57,6 +64,7 @@ export function acquire(
   options: AcquisitionOptions,
   incumbent?: number,
   trust?: { readonly center: ArrayLike<number>; readonly factor: number },
+  good?: { readonly rows: Float64Array; readonly weights: readonly number[] },
 ): Choice[] {
   const d = group.slots.length;
   let best = bestOf(score(space, group, l, g, l.sample(rng, options.candidates)));
@@ -66,6 +74,13 @@ export function acquire(
       score(space, group, l, g, l.sample(rng, wide, undefined, options.wide.scale)),
     );
     if (far.score > best.score) best = far;
+  }
+  if (good && options.gaussian.count > 0) {
+    const drawn = l.sample(rng, options.gaussian.count);
+    const numeric = group.dims.map((dim) => dim.kind !== "categorical");
+    drawFromGoodGaussian(drawn, good.rows, good.weights, numeric, options.gaussian.scale, rng);
+    const centre = bestOf(score(space, group, l, g, drawn));
+    if (centre.score > best.score) best = centre;
   }
   if (incumbent !== undefined && options.incumbentCandidates > 0) {
     const drawn = l.sample(rng, options.incumbentCandidates, incumbent);

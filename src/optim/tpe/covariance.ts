@@ -111,7 +111,7 @@ function shrinkToward(
 }
 
 /** Weighted covariance (c × c, row-major) of the rows. */
-function weightedCovariance(
+export function weightedCovariance(
   rows: Float64Array,
   c: number,
   n: number,
@@ -137,7 +137,7 @@ function weightedCovariance(
 }
 
 /** Lower Cholesky factor of a symmetric positive definite matrix (tiny pivots floored). */
-function cholesky(m: Float64Array, c: number): Float64Array {
+export function cholesky(m: Float64Array, c: number): Float64Array {
   const l = new Float64Array(c * c);
   for (let a = 0; a < c; a++)
     for (let b = 0; b <= a; b++) {

@@ -113,7 +113,23 @@ export function acquisitionOf(options: TPEOptions): AcquisitionOptions {
       1,
     ),
     wide: wideOf(options.wideCandidates ?? d.wideCandidates),
+    gaussian: gaussianOf(options.gaussianCandidates ?? d.gaussianCandidates),
   };
+}
+
+/** `gaussianCandidates`, checked; `false` as none. */
+function gaussianOf(asked: TPEOptions["gaussianCandidates"]): AcquisitionOptions["gaussian"] {
+  if (asked === false || asked === undefined) return { count: 0, scale: 1 };
+  if (
+    !(
+      Number.isInteger(asked.count) &&
+      asked.count >= 1 &&
+      asked.scale > 0 &&
+      Number.isFinite(asked.scale)
+    )
+  )
+    throw invalid("gaussianCandidates", "an integer count >= 1 and a finite scale > 0", asked);
+  return { count: asked.count, scale: asked.scale };
 }
 
 /** `wideCandidates`, checked; `false` as no wide candidates. */

@@ -7,6 +7,7 @@
 import { optionKeys } from "../../shared/options.js";
 import { OPTIMIZER_OPTION_FLAGS, type OptimizerOptions } from "../base-optimizer.js";
 import type { CovarianceOptions } from "./covariance.js";
+import type { GaussianCandidatesOptions } from "./gaussian-candidates.js";
 import { defaultGamma, defaultWeights } from "./good-bad-split.js";
 import type { IncumbentShareOptions } from "./incumbent-share.js";
 import type { StartupDesignKind } from "./startup-design.js";
@@ -227,6 +228,14 @@ export interface TPEOptions extends OptimizerOptions {
    * @defaultValue false
    */
   readonly wideCandidates?: { readonly perDim: number; readonly scale: number } | false;
+  /**
+   * With one metric: `count` extra candidates from one Gaussian fitted to the weighted good
+   * trials (their weighted mean; their weighted covariance, standard deviations times `scale`)
+   * over the numeric parameters, scored by l(x)/g(x) with the others (round 8, a CMA-ES-like
+   * proposal between the good trials). Ignored with several metrics. `false`: none.
+   * @defaultValue false
+   */
+  readonly gaussianCandidates?: GaussianCandidatesOptions | false;
 }
 
 /**
@@ -262,6 +271,7 @@ export const TPE_DEFAULTS = Object.freeze({
   incumbentShare: false as IncumbentShareOptions | false,
   bandwidthDecay: 1,
   wideCandidates: false as { readonly perDim: number; readonly scale: number } | false,
+  gaussianCandidates: false as GaussianCandidatesOptions | false,
 });
 
 export const TPE_KEYS = optionKeys<TPEOptions>({
@@ -290,4 +300,5 @@ export const TPE_KEYS = optionKeys<TPEOptions>({
   bandwidthDecay: true,
   bandwidthGrowth: true,
   wideCandidates: true,
+  gaussianCandidates: true,
 });

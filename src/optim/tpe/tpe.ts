@@ -258,7 +258,9 @@ export class TPE extends BaseOptimizer {
             ),
           }
         : this.#acquisition;
-    return acquire(this.space, group, l, g, this.rng, acquisition, near, trust);
+    // The good set's Gaussian is a single-metric proposal (MOTPE's good set is a front).
+    const goodSet = this.metrics.length === 1 ? good : undefined;
+    return acquire(this.space, group, l, g, this.rng, acquisition, near, trust, goodSet);
   }
 }
 
