@@ -227,6 +227,12 @@ function round8(): Record<string, Partial<TPEOptions>> {
     "r8-gauss16": { ...ROUND6, gaussianCandidates: { count: 16, scale: 1 } },
     "r8-gauss8-s0.5": { ...ROUND6, gaussianCandidates: { count: 8, scale: 0.5 } },
     "r8-gauss8-s2": { ...ROUND6, gaussianCandidates: { count: 8, scale: 2 } },
+    "r8-gaussBest8": { ...ROUND6, gaussianCandidates: { count: 8, scale: 1, center: "best" } },
+    "r8-gaussBest8-s0.5": {
+      ...ROUND6,
+      gaussianCandidates: { count: 8, scale: 0.5, center: "best" },
+    },
+    "r8-gaussBest16": { ...ROUND6, gaussianCandidates: { count: 16, scale: 1, center: "best" } },
     "r8-prior0.5-gauss8": {
       ...ROUND6,
       priorWeight: 0.5,

@@ -38,7 +38,11 @@ export interface AcquisitionOptions {
    * Extra candidates from a Gaussian fitted to the weighted good trials (gaussian-candidates.ts;
    * count 0: none), their standard deviations `scale` times the good set's.
    */
-  readonly gaussian: { readonly count: number; readonly scale: number };
+  readonly gaussian: {
+    readonly count: number;
+    readonly scale: number;
+    readonly center: "mean" | "best";
+  };
 }
 
 /** A scored batch of candidates: snapped unit points, their values and l(x)/g(x) in log. */
@@ -78,7 +82,9 @@ export function acquire(
   if (good && options.gaussian.count > 0) {
     const drawn = l.sample(rng, options.gaussian.count);
     const numeric = group.dims.map((dim) => dim.kind !== "categorical");
-    drawFromGoodGaussian(drawn, good.rows, good.weights, numeric, options.gaussian.scale, rng);
+    const { scale, center } = options.gaussian;
+    const at = center === "best" ? incumbent : undefined;
+    drawFromGoodGaussian(drawn, good.rows, good.weights, numeric, scale, rng, at);
     const centre = bestOf(score(space, group, l, g, drawn));
     if (centre.score > best.score) best = centre;
   }

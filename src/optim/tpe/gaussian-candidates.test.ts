@@ -36,50 +36,66 @@ describe("TPE candidates from the good set's Gaussian", () => {
     expect(offAxis).toBeLessThan(0.05);
   });
 
+  it('with center "best", draws around the given good trial instead of the mean', () => {
+    const rows = new Float64Array([0.2, 0.2, 0.5, 0.5, 0.8, 0.8]);
+    const points = new Float64Array(2000 * 2);
+    drawFromGoodGaussian(points, rows, [1, 1, 1], [true, true], 0.1, new Rng(3), 0);
+    let mean = 0;
+    for (let p = 0; p < 2000; p++) mean += points[p * 2] / 2000;
+    expect(mean).toBeCloseTo(0.2, 1);
+  });
+
   it("leaves the points alone with fewer than 2 good trials", () => {
     const points = new Float64Array([0.1, 0.9]);
     drawFromGoodGaussian(points, new Float64Array([0.5, 0.5]), [1], [true, true], 1, new Rng(1));
     expect([...points]).toEqual([0.1, 0.9]);
   });
 
-  it("is off by default, keeps a run valid and reproducible when set, and refuses bad values", () => {
-    expect(TPE_DEFAULTS.gaussianCandidates).toBe(false);
-    const s = space({ x: float(-5, 5), y: float(-5, 5), k: categorical(["a", "b"]) });
-    const run = () => {
-      const tpe = new TPE({
-        space: s,
-        metrics,
-        seed: 3,
-        gaussianCandidates: { count: 8, scale: 1 },
-      });
-      let best = Number.POSITIVE_INFINITY;
-      const xs: number[] = [];
-      for (let i = 0; i < 50; i++) {
-        const t = tpe.ask();
-        const x = t.config.x as number;
-        const y = t.config.y as number;
-        expect(Math.abs(x)).toBeLessThanOrEqual(5);
-        const loss = (x - 1) ** 2 + (y + 2) ** 2 + (t.config.k === "a" ? 0 : 1);
-        best = Math.min(best, loss);
-        xs.push(x);
-        tpe.tell(t.success({ loss }));
+  it.each([
+    ["mean", "mean" as const],
+    ["best", "best" as const],
+  ])(
+    "is off by default, keeps a run valid and reproducible (center %s), and refuses bad values",
+    (_, center) => {
+      expect(TPE_DEFAULTS.gaussianCandidates).toBe(false);
+      const s = space({ x: float(-5, 5), y: float(-5, 5), k: categorical(["a", "b"]) });
+      const run = () => {
+        const tpe = new TPE({
+          space: s,
+          metrics,
+          seed: 3,
+          gaussianCandidates: { count: 8, scale: 1, center },
+        });
+        let best = Number.POSITIVE_INFINITY;
+        const xs: number[] = [];
+        for (let i = 0; i < 50; i++) {
+          const t = tpe.ask();
+          const x = t.config.x as number;
+          const y = t.config.y as number;
+          expect(Math.abs(x)).toBeLessThanOrEqual(5);
+          const loss = (x - 1) ** 2 + (y + 2) ** 2 + (t.config.k === "a" ? 0 : 1);
+          best = Math.min(best, loss);
+          xs.push(x);
+          tpe.tell(t.success({ loss }));
+        }
+        return { best, xs };
+      };
+      const first = run();
+      expect(run().xs).toEqual(first.xs);
+      expect(first.best).toBeLessThan(0.5);
+      for (const bad of [
+        { count: 0, scale: 1 },
+        { count: 1.5, scale: 1 },
+        { count: 4, scale: 0 },
+        { count: 4, scale: Number.POSITIVE_INFINITY },
+        { count: 4, scale: 1, center: "median" as "mean" },
+      ]) {
+        const make = () => new TPE({ space: s, metrics, gaussianCandidates: bad });
+        expect(make).toThrow(OptionError);
+        expect(make).toThrow(/gaussianCandidates/);
       }
-      return { best, xs };
-    };
-    const first = run();
-    expect(run().xs).toEqual(first.xs);
-    expect(first.best).toBeLessThan(0.5);
-    for (const bad of [
-      { count: 0, scale: 1 },
-      { count: 1.5, scale: 1 },
-      { count: 4, scale: 0 },
-      { count: 4, scale: Number.POSITIVE_INFINITY },
-    ]) {
-      const make = () => new TPE({ space: s, metrics, gaussianCandidates: bad });
-      expect(make).toThrow(OptionError);
-      expect(make).toThrow(/gaussianCandidates/);
-    }
-  });
+    },
+  );
 });
 
 /** Rows of (x, y) as rows of (x, y, category 0). */

@@ -19,13 +19,19 @@ export interface GaussianCandidatesOptions {
   readonly count: number;
   /** Multiplier of the good set's standard deviations (> 0). */
   readonly scale: number;
+  /**
+   * Where the Gaussian is centred: the good trials' weighted mean (`"mean"`, as CMA-ES's
+   * recombination) or the best good trial (`"best"`, an elitist step along the good set's axes).
+   * @defaultValue "mean"
+   */
+  readonly center?: "mean" | "best";
 }
 
 /**
  * Overwrites the numeric coordinates (`numeric[j]`) of `points` (rows of d unit coordinates)
  * with draws from the Gaussian of the good trials `rows` (n rows of d, weighted by `weights`),
- * folded back into [0, 1]; leaves `points` as they are with fewer than 2 good trials or no
- * numeric dimension.
+ * folded back into [0, 1], centred on the weighted mean or, given, on the row `center` of
+ * `rows`; leaves `points` as they are with fewer than 2 good trials or no numeric dimension.
  */
 export function drawFromGoodGaussian(
   points: Float64Array,
@@ -34,6 +40,7 @@ export function drawFromGoodGaussian(
   numeric: readonly boolean[],
   scale: number,
   rng: Rng,
+  center?: number,
 ): void {
   const d = numeric.length;
   const n = weights.length;
@@ -42,8 +49,9 @@ export function drawFromGoodGaussian(
   if (n < 2 || c === 0) return;
   const sub = new Float64Array(n * c);
   for (let i = 0; i < n; i++) for (let a = 0; a < c; a++) sub[i * c + a] = rows[i * d + dims[a]];
-  const mean = weightedMean(sub, c, n, weights);
   const factor = cholesky(weightedCovariance(sub, c, n, weights), c);
+  const mean =
+    center === undefined ? weightedMean(sub, c, n, weights) : sub.slice(center * c, center * c + c);
   const z = new Float64Array(c);
   for (let p = 0; p < points.length / d; p++) {
     for (let a = 0; a < c; a++) z[a] = rng.normal();

@@ -119,7 +119,7 @@ export function acquisitionOf(options: TPEOptions): AcquisitionOptions {
 
 /** `gaussianCandidates`, checked; `false` as none. */
 function gaussianOf(asked: TPEOptions["gaussianCandidates"]): AcquisitionOptions["gaussian"] {
-  if (asked === false || asked === undefined) return { count: 0, scale: 1 };
+  if (asked === false || asked === undefined) return { count: 0, scale: 1, center: "mean" };
   if (
     !(
       Number.isInteger(asked.count) &&
@@ -129,7 +129,10 @@ function gaussianOf(asked: TPEOptions["gaussianCandidates"]): AcquisitionOptions
     )
   )
     throw invalid("gaussianCandidates", "an integer count >= 1 and a finite scale > 0", asked);
-  return { count: asked.count, scale: asked.scale };
+  const center = asked.center ?? "mean";
+  if (center !== "mean" && center !== "best")
+    throw invalid("gaussianCandidates", 'a center of "mean" or "best"', asked);
+  return { count: asked.count, scale: asked.scale, center };
 }
 
 /** `wideCandidates`, checked; `false` as no wide candidates. */
