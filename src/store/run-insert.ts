@@ -32,6 +32,29 @@ export const NEW_RUN_VALUE_COLUMNS = [
 ] as const;
 
 /**
+ * Runs already checked as {@link newRunValues} checks them, with their config's stored text:
+ * the tracker checks a run whose row waits for its first write at `init` (so bad options fail
+ * there) and hands the same object to the store at `finish`, which then neither checks it nor
+ * encodes its config a second time. Keyed by the object: the tracker keeps that row unchanged
+ * (a later config change comes as the closing patch's config).
+ */
+const checkedRuns = new WeakMap<RunInit, string>();
+
+/**
+ * Records that `run` passed {@link checkRunInit} and that its config is stored as `configText`
+ * (`encodeJson(run.config)`); the caller must not change the object afterwards.
+ *
+ * @example
+ * ```ts
+ * checkRunInit(row);
+ * rememberCheckedRun(row, encodeJson(row.config ?? {}));
+ * ```
+ */
+export function rememberCheckedRun(run: RunInit, configText: string): void {
+  checkedRuns.set(run, configText);
+}
+
+/**
  * A new run's checked values, one per {@link NEW_RUN_VALUE_COLUMNS} column, with the stored
  * tags, config text and host they came from (for the record; a caller that needs no record,
  * the SQLite store's new closed run, stops here).
@@ -40,9 +63,12 @@ export function newRunValues(
   run: RunInit,
   encodeTags: (tags: readonly string[]) => unknown,
 ): { values: unknown[]; tags: string[]; config: string; host: string | null } {
-  checkRunInit(run);
+  let config = checkedRuns.get(run);
+  if (config === undefined) {
+    checkRunInit(run);
+    config = encodeJson(run.config ?? {});
+  }
   const tags = [...(run.tags ?? [])];
-  const config = encodeJson(run.config ?? {});
   const host = run.host ?? (run.pid !== undefined ? hostname() : null);
   const values = [
     run.id,

@@ -44,3 +44,35 @@ it("reuses a recycled batch's arrays for the next fill", () => {
     { step: 5000, runtime: 0, timestamp: 0, values: { loss: 1 } },
   ]);
 });
+
+it("gives a finished run's small arrays to the next run's buffer, without its keys", () => {
+  const done = new HistoryBuffer();
+  for (let s = 0; s < 11; s++) done.addValues(done.addRow(s, s, 100 + s), { loss: s, cost: 1 });
+  const last = done.take();
+  done.recycle(last);
+  done.release();
+  const next = new HistoryBuffer();
+  next.addValues(next.addRow(0, 0.5, 200), { acc: 0.75 });
+  const batch = next.take();
+  // Same arrays, new contents: only the new run's row and key.
+  expect(batch.steps).toBe(last.steps);
+  const reused = [last.columns.get("loss")!.values, last.columns.get("cost")!.values];
+  expect(reused).toContain(batch.columns.get("acc")!.values);
+  expect([...batch.columns.keys()]).toEqual(["acc"]);
+  expect(batchToRows(batch)).toEqual([
+    { step: 0, runtime: 0.5, timestamp: 200, values: { acc: 0.75 } },
+  ]);
+});
+
+it("keeps no arrays of a long run after it is released", () => {
+  const long = new HistoryBuffer();
+  for (let s = 0; s < 5000; s++) long.addNumber(long.addRow(s, 0, 0), "loss", s);
+  const last = long.take();
+  long.recycle(last);
+  long.release();
+  const next = new HistoryBuffer();
+  next.addNumber(next.addRow(0, 0, 0), "loss", 1);
+  const batch = next.take();
+  expect(batch.steps).not.toBe(last.steps);
+  expect(batch.columns.get("loss")!.values).not.toBe(last.columns.get("loss")!.values);
+});

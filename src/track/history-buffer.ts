@@ -26,6 +26,27 @@ const OTHER_BYTES = 96;
  */
 const NO_ROWS = new Float64Array(0);
 
+/**
+ * Arrays of finished runs' buffers, for the next runs' buffers (see {@link HistoryBuffer.release}):
+ * a process that runs a trial per run then allocates no row arrays (off V8's heap at
+ * {@link ROWS_START} rows: a malloc and a free each) and no key columns per trial. Bounded, and
+ * only small arrays are kept, so a long run's big arrays are not held after it.
+ */
+let freeRows: Pick<HistoryBatch, "steps" | "runtimes" | "timestamps"> | null = null;
+const freeColumns: NumberColumn[] = [];
+const MAX_FREE_COLUMNS = 64;
+const MAX_KEPT_LENGTH = 256;
+
+/** A new key's column: a finished run's when one is free, else a new one. */
+function newColumn(): NumberColumn {
+  const col = freeColumns.pop();
+  if (col === undefined) {
+    return { n: 0, rows: new Int32Array(POINTS_START), values: new Float64Array(POINTS_START) };
+  }
+  col.n = 0;
+  return col;
+}
+
 function grow<T extends Float64Array | Int32Array>(a: T, need: number, start: number): T {
   let cap = Math.max(a.length, start);
   while (cap < need) cap *= 2;
@@ -51,9 +72,12 @@ export class HistoryBuffer {
   addRow(step: number, runtime: number, timestamp: number): number {
     const i = this.rows;
     if (i === this.steps.length) {
-      this.steps = grow(this.steps, i + 1, ROWS_START);
-      this.runtimes = grow(this.runtimes, i + 1, ROWS_START);
-      this.timestamps = grow(this.timestamps, i + 1, ROWS_START);
+      if (i === 0 && freeRows !== null) {
+        this.steps = freeRows.steps;
+        this.runtimes = freeRows.runtimes;
+        this.timestamps = freeRows.timestamps;
+        freeRows = null;
+      } else this.growRows(i + 1);
     }
     this.steps[i] = step;
     this.runtimes[i] = runtime;
@@ -63,10 +87,16 @@ export class HistoryBuffer {
     return i;
   }
 
+  private growRows(need: number): void {
+    this.steps = grow(this.steps, need, ROWS_START);
+    this.runtimes = grow(this.runtimes, need, ROWS_START);
+    this.timestamps = grow(this.timestamps, need, ROWS_START);
+  }
+
   addNumber(row: number, key: string, value: number): void {
     let col = key === this.lastKey ? this.lastCol : this.columns.get(key);
     if (col === undefined || col === null) {
-      col = { n: 0, rows: new Int32Array(POINTS_START), values: new Float64Array(POINTS_START) };
+      col = newColumn();
       this.columns.set(key, col);
     }
     this.lastKey = key;
@@ -138,6 +168,24 @@ export class HistoryBuffer {
   /** Gives back a batch the store is done with; its arrays become the next buffer's. */
   recycle(b: HistoryBatch): void {
     if (this.spare === null && b.steps !== this.steps) this.spare = b;
+  }
+
+  /**
+   * The run is done with this buffer (its last batch written and recycled): the recycled
+   * batch's small arrays go to the next new buffers of this process. Nothing of the buffer may
+   * be used after, and the store kept none of the batch (see `BatchWriter`).
+   */
+  release(): void {
+    const spare = this.spare;
+    this.spare = null;
+    if (spare === null) return;
+    if (freeRows === null && spare.steps.length > 0 && spare.steps.length <= MAX_KEPT_LENGTH) {
+      freeRows = { steps: spare.steps, runtimes: spare.runtimes, timestamps: spare.timestamps };
+    }
+    for (const col of spare.columns.values()) {
+      if (freeColumns.length >= MAX_FREE_COLUMNS) break;
+      if (col.values.length <= MAX_KEPT_LENGTH) freeColumns.push(col);
+    }
   }
 
   /** The step of the last row held, or -1. */

@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { decodeJson, encodeJson } from "../shared/json-numbers.js";
 import { checkOptionKeys } from "../shared/options.js";
 import { checkRunInit } from "../store/run-checks.js";
+import { rememberCheckedRun } from "../store/run-insert.js";
 import { newRunRecord, processStartToken } from "../store/run-record.js";
 import type { RunInit, RunRecord, Store } from "../store/types.js";
 import type { ConsoleCapture } from "./console-capture.js";
@@ -147,6 +148,19 @@ function ownerToken(mode: Mode): { ownerStart?: string | null } {
   return { ownerStart: ownStart };
 }
 
+/**
+ * The new row's fields: the run's starting fields (a new object per run, so they are set on it
+ * rather than spread into a copy), its host, and in offline mode its owner token.
+ */
+function withOwner(init: RunInit, mode: Mode): RunInit {
+  init.host = hostName();
+  if (mode === "offline") {
+    ownStart ??= processStartToken(process.pid);
+    init.ownerStart = ownStart;
+  }
+  return init;
+}
+
 let ownHost: string | undefined;
 
 /**
@@ -267,7 +281,7 @@ async function startRun(opts: InitOptions, rowAtFirstWrite: boolean): Promise<Ru
   }
   let create: RunInit | undefined;
   if (!record) {
-    const row: RunInit = { ...init, host: hostName(), ...ownerToken(mode) };
+    const row = withOwner(init, mode);
     const atFirstWrite =
       rowAtFirstWrite &&
       mode === "offline" &&
@@ -338,8 +352,11 @@ function runInit(opts: InitOptions, id: string, project: string): RunInit {
  */
 function pendingRecord(row: RunInit): RunRecord {
   checkRunInit(row);
-  const record = newRunRecord(row, { config: decodeJson(encodeJson(row.config ?? {})) });
+  const configText = encodeJson(row.config ?? {});
+  const record = newRunRecord(row, { config: decodeJson(configText) });
   row.config = record.config;
+  // The closing write stores this row as it is now: checked, with this config text.
+  rememberCheckedRun(row, configText);
   return record;
 }
 

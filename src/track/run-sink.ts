@@ -196,6 +196,8 @@ export class RunSink {
     this.history.retryNow(); // the last chance for held batches, as in `finish`
     if (this.writeOnce(this.finalPatch(how), lines)) {
       this.finalWritten = true;
+      // Its arrays go to the next run's buffer (history-buffer.ts): nothing more is written.
+      this.history.buffer.release();
       return undefined;
     }
     return this.finishSeparately(how, lines).then(() => {

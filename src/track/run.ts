@@ -83,6 +83,8 @@ export class Run {
   /** Closed by the exit path (process exit or a signal): nothing more to write. */
   private exitClosed = false;
   private sampler: SystemSampler | null = null;
+  /** What the sampler asks for GPU metrics (`RunInternals.gpuCommand`). */
+  private gpuCommand: string | null = null;
   private sampling = false;
   private readonly capture: ConsoleCapture | null = null;
 
@@ -138,10 +140,13 @@ export class Run {
    * and clears no timer).
    */
   private startTimers(sink: RunSink, o: RunInternals): void {
+    // The sampler is made at the first sample (most trial-sized runs never take one), and the
+    // clock calls a bound method: no closure made per run (a named one costs a `__name` call
+    // under tsx's transform too).
     let sample: (() => void) | null = null;
     if (o.systemInterval > 0) {
-      this.sampler = new SystemSampler(o.gpuCommand === undefined ? "nvidia-smi" : o.gpuCommand);
-      sample = () => this.sampleSystem(sink);
+      this.gpuCommand = o.gpuCommand === undefined ? "nvidia-smi" : o.gpuCommand;
+      sample = this.sampleSystem.bind(this, sink);
     }
     const intervals = {
       flush: o.flushInterval ?? 100,
@@ -312,7 +317,9 @@ export class Run {
     if (this.sampling || this.finishing) return;
     this.sampling = true;
     const timestamp = Date.now() / 1000;
-    void this.sampler!.sample()
+    this.sampler ??= new SystemSampler(this.gpuCommand);
+    void this.sampler
+      .sample()
       .then((values) => {
         if (!this.finishing) return sink.store.appendSystem(this.id, [{ timestamp, values }]);
       })

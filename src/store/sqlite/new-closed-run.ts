@@ -94,7 +94,9 @@ export function writeNewClosedRun(
   history: readonly HistoryBatch[],
   console: readonly ConsoleLine[] | undefined,
 ): void {
-  const { row, packed } = prepareClosedRun({ ...create, id: runId }, patch, history);
+  // The tracker's own row (its id is the run's) as it is: a row checked at init is not again.
+  const run = create.id === runId ? create : { ...create, id: runId };
+  const { row, packed } = prepareClosedRun(run, patch, history);
   writeTx(db, () => {
     // An existing id is the conflict the insert itself finds (no SELECT first).
     if (!runClosedRunInsert(db, row)) throw duplicateRunError(runId);
