@@ -39,6 +39,7 @@ import { fileURLToPath } from "node:url";
 import type { HistoryBatch, NumberColumn } from "../src/store/history-batch.js";
 import type { Store } from "../src/store/types.js";
 import { postgresCpuSeconds } from "./proc-cpu.js";
+import { gcSummary, logPauses, type PauseLog, type ReadLog, tailReport } from "./read-tail.js";
 
 const argv = process.argv.slice(2);
 function arg(name: string): string | undefined {
@@ -65,7 +66,9 @@ function start(args: string[]): { proc: ChildProcess; lines: AsyncIterator<strin
   proc.stdout!.on("data", (d: Buffer) => {
     buf += d.toString();
     for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
-      queue.push(buf.slice(0, i));
+      // A child's reports are JSON lines; anything else (`--trace-gc`) goes to stderr.
+      if (buf.startsWith("{")) queue.push(buf.slice(0, i));
+      else process.stderr.write(buf.slice(0, i + 1));
       buf = buf.slice(i + 1);
     }
     wake?.();
@@ -160,11 +163,15 @@ async function serverRole(): Promise<void> {
   console.log(JSON.stringify({ url: server.url }));
   // SIGUSR2: the reader starts now; the CPU from here to the end is the load's, not the preload's.
   let cpuAtReads = process.cpuUsage();
+  // --why-slow: the server's GC pauses and blocked stretches from the reads' start (read-tail.ts).
+  let pauseLog: ReturnType<typeof logPauses> | undefined;
   process.once("SIGUSR2", () => {
     cpuAtReads = process.cpuUsage();
+    if (argv.includes("--why-slow")) pauseLog = logPauses();
   });
   await new Promise<void>((r) => process.once("SIGTERM", () => r()));
   const cpu = process.cpuUsage(cpuAtReads);
+  const pauses = pauseLog?.stop();
   loopDelay.disable();
   clearInterval(sampler);
   await server.close();
@@ -179,6 +186,7 @@ async function serverRole(): Promise<void> {
         p99: ms(loopDelay.percentile(99)),
         max: ms(loopDelay.max),
       },
+      ...(pauses ? { pauses } : {}),
     }),
   );
   process.exit(0);
@@ -214,12 +222,21 @@ async function timed(
   handler: number[],
   init?: RequestInit,
   phases?: Map<string, number[]>,
+  log?: ReadLog[],
 ): Promise<number> {
   const t = performance.now();
+  const start = Date.now();
   const res = await fetch(url, init);
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`${url}: ${res.status}`);
   const timing = res.headers.get("server-timing") ?? "";
+  log?.push({
+    start,
+    end: start + (performance.now() - t),
+    timing: Object.fromEntries(
+      [...timing.matchAll(/(\w+);dur=([\d.]+)/g)].map(([, k, v]) => [k!, Number(v)]),
+    ),
+  });
   const app = /app;dur=([\d.]+)/.exec(timing);
   if (app) handler.push(Number(app[1]));
   // The handler's phases where it names them (the live chart: runs, store, json).
@@ -256,12 +273,18 @@ async function measure(
   const target = store === "sqlite" ? join(base, "server") : store;
   // AMLTK_BENCH_PROF=<dir>: a V8 CPU profile of the server process, written there at its end.
   const prof = process.env.AMLTK_BENCH_PROF;
-  const profile = prof ? ["--cpu-prof", "--cpu-prof-dir", prof] : [];
+  const whySlow = argv.includes("--why-slow");
+  // AMLTK_BENCH_SERVER_FLAGS="--trace-gc ...": more node flags for the server processes.
+  const profile = [
+    ...(prof ? ["--cpu-prof", "--cpu-prof-dir", prof] : []),
+    ...(process.env.AMLTK_BENCH_SERVER_FLAGS?.split(" ").filter(Boolean) ?? []),
+  ];
   const server = start([
     ...profile,
     self,
     ...["--role", "server", "--target", target, "--read-threads", threads],
     ...(arg("pg-max-connections") ? ["--pg-max-connections", arg("pg-max-connections")!] : []),
+    ...(whySlow ? ["--why-slow"] : []),
   ]);
   let reads: ReturnType<typeof start> | undefined;
   try {
@@ -300,6 +323,8 @@ async function measure(
     const runsHandler: number[] = [];
     const seriesHandler: number[] = [];
     const seriesPhases = new Map<string, number[]>();
+    const runsLog: ReadLog[] | undefined = whySlow ? [] : undefined;
+    const seriesLog: ReadLog[] | undefined = whySlow ? [] : undefined;
     const chart = JSON.stringify({
       runsQuery: `project=${LIVE_PROJECT}&state=running&limit=${writers}`,
       keys: ["m0"],
@@ -310,7 +335,13 @@ async function measure(
     const t0 = performance.now();
     while (performance.now() - t0 < seconds * 1000) {
       runs.push(
-        await timed(`${url}/api/runs?project=table&limit=100&sort=-summary.cost`, runsHandler),
+        await timed(
+          `${url}/api/runs?project=table&limit=100&sort=-summary.cost`,
+          runsHandler,
+          undefined,
+          undefined,
+          runsLog,
+        ),
       );
       series.push(
         await timed(
@@ -318,6 +349,7 @@ async function measure(
           seriesHandler,
           { method: "POST", headers: { "content-type": "application/json" }, body: chart },
           seriesPhases,
+          seriesLog,
         ),
       );
     }
@@ -332,9 +364,14 @@ async function measure(
     const wall =
       Math.max(...reports.map((r) => r.deliveredAt)) - Math.min(...reports.map((r) => r.start));
     server.proc.kill("SIGTERM");
-    const { peakRssMiB, eventLoopDelayMs, cpuSecondsSinceReads } = JSON.parse(
+    const { peakRssMiB, eventLoopDelayMs, cpuSecondsSinceReads, pauses } = JSON.parse(
       await line(server.lines, "server"),
-    );
+    ) as {
+      peakRssMiB: number;
+      eventLoopDelayMs: unknown;
+      cpuSecondsSinceReads: number;
+      pauses?: PauseLog;
+    };
     await line(server.lines, "server").catch(() => {}); // its end (a profile is written by then)
     let readServerReport:
       | { peakRssMiB: number; eventLoopDelayMs: unknown; cpu: number }
@@ -384,6 +421,16 @@ async function measure(
         ...(store === "sqlite" ? {} : { postgres: +(pgCpu / readSeconds).toFixed(2) }),
       },
       goalP99Le50ms: quantile(runs, 0.99) <= 50 && quantile(series, 0.99) <= 50,
+      // --why-slow: the slowest 2% of each read split into handler phases, GC and blocked time.
+      ...(pauses && runsLog && seriesLog && !readServer
+        ? {
+            whySlow: {
+              server: gcSummary(pauses, readSeconds),
+              runsPage: tailReport(runsLog, pauses),
+              liveChart: tailReport(seriesLog, pauses),
+            },
+          }
+        : {}),
     };
   } finally {
     if (server.proc.exitCode === null) server.proc.kill("SIGKILL");

@@ -24,16 +24,17 @@ export interface TailChunk {
 /**
  * The start of a history write, in one round trip (`amltk_history_tails`, migration 2): locks
  * the run's row, raises its `next_step` to `nextStep`, and, when `keys` is given and the run has
- * history, answers the run's last step chunk (key null) and the last chunk of each key.
- * Undefined when the run does not exist.
+ * history, answers the run's last step chunk (key null) and the last chunk of each key, and the
+ * run's `next_step` as the write leaves it. Undefined when the run does not exist.
  */
 export async function beginHistoryWrite(
   db: Queryable,
   runId: string,
   nextStep: number,
   keys: readonly string[] | null,
-): Promise<Map<string | null, TailChunk> | undefined> {
+): Promise<{ tails: Map<string | null, TailChunk>; nextStep: number } | undefined> {
   const r = await db.query<{
+    t_before: number;
     t_id: number | null;
     t_key: string | null;
     t_n: number;
@@ -52,7 +53,7 @@ export async function beginHistoryWrite(
       consecutive: t.t_cons,
     });
   }
-  return tails;
+  return { tails, nextStep: Math.max(r.rows[0]!.t_before, nextStep) };
 }
 
 /** Whether `steps` (this write's, in order) can join `tail`: few, strictly after it, increasing. */

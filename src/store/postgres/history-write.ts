@@ -136,26 +136,33 @@ function chunkRow(
   ];
 }
 
-/** Writes a batch in the caller's transaction. Validates everything before writing. */
+/**
+ * Writes a batch in the caller's transaction. Validates everything before writing. Answers the
+ * run's `next_step` after the write (undefined for an empty batch, which changes nothing).
+ */
 export async function writeHistoryBatch(
   db: Queryable,
   runId: string,
   b: HistoryBatch,
-): Promise<void> {
+): Promise<number | undefined> {
   checkHistoryBatch(b);
-  if (b.rows === 0) return requireRun(db, runId, true);
+  if (b.rows === 0) {
+    await requireRun(db, runId, true);
+    return undefined;
+  }
   let maxStep = 0;
   for (let i = 0; i < b.rows; i++) if (b.steps[i]! > maxStep) maxStep = b.steps[i]!;
   // The run's row lock, its `nextStep`, the not-found check and, for a small write, the
   // chunks it may join, in one round trip.
   const small = b.rows < MERGE_MAX;
-  const tails = await beginHistoryWrite(
+  const begun = await beginHistoryWrite(
     db,
     runId,
     maxStep + 1,
     small ? [...b.columns.keys()] : null,
   );
-  if (!tails) throw new StoreError(`unknown run id ${JSON.stringify(runId)}`, "not_found");
+  if (!begun) throw new StoreError(`unknown run id ${JSON.stringify(runId)}`, "not_found");
+  const { tails } = begun;
   const stepRows: unknown[][] = [];
   const stepJoins: unknown[][] = [];
   for (let a = 0; a < b.rows; a += CHUNK) {
@@ -239,6 +246,7 @@ export async function writeHistoryBatch(
       " ON CONFLICT (run, key, step) DO UPDATE SET json = excluded.json, ts = excluded.ts",
     );
   }
+  return begun.nextStep;
 }
 
 export async function writeSystem(

@@ -36,8 +36,9 @@ import {
   systemKeyRows,
 } from "./history-read.js";
 import { migrate } from "./migrations.js";
-import { projectRows, queryRunRows } from "./run-query.js";
-import { getRunRow, type Queryable } from "./runs.js";
+import { RunPageCache } from "./run-page-cache.js";
+import { projectRows, queryRunPage } from "./run-query.js";
+import { getRunRow, type Queryable, recordOfKept } from "./runs.js";
 import { readSeriesRows } from "./series.js";
 import { ChunkCache, SeriesCache } from "./series-cache.js";
 import { PgTransaction } from "./transaction.js";
@@ -158,6 +159,8 @@ export class PostgresStore implements Store, BatchWriter {
   /** Moves when the stamps are forgotten (past {@link MAX_STAMPED_RUNS}): every entry goes. */
   #stampEpoch = 0;
   readonly #chunkCache = new ChunkCache();
+  /** Runs pages kept while their project is unchanged (`run-page-cache.ts`). */
+  readonly #runPages = new RunPageCache();
   /** The listening connection the chunk cache was filled under (`ChangeCounter.epoch`). */
   #chunkEpoch = -1;
   #closed = false;
@@ -223,6 +226,8 @@ export class PostgresStore implements Store, BatchWriter {
     this.#check();
     let committed = false;
     let seriesWritten: ReadonlySet<string> = new Set();
+    // Every try's runs, committed or not (a commit whose answer was lost may have landed).
+    const runsWritten = new Set<string>();
     try {
       const out = await withRetries(this.#opts, () =>
         inTransaction(this.#pool, async (client) => {
@@ -234,6 +239,8 @@ export class PostgresStore implements Store, BatchWriter {
             return result;
           } finally {
             tx.ended = true;
+            this.#runPages.learn(tx.created);
+            for (const id of tx.runsWritten) runsWritten.add(id);
           }
         }),
       );
@@ -242,6 +249,7 @@ export class PostgresStore implements Store, BatchWriter {
       committed = false;
       throw storeErrorOf(err, this.url);
     } finally {
+      this.#runPages.written(runsWritten);
       if (committed) {
         this.#stampSeries(seriesWritten);
         this.#changes.bump();
@@ -274,7 +282,19 @@ export class PostgresStore implements Store, BatchWriter {
   async listRuns(query?: RunQuery): Promise<{ runs: RunRecord[]; total: number }> {
     // Only the query's project can change this page (a dead run of another project is marked
     // when its own pages, the project list or the periodic reaper read it).
-    return this.#readAfterReap(() => this.#read((db) => queryRunRows(db, query)), query?.project);
+    return this.#readAfterReap(() => this.#runsPage(query), query?.project);
+  }
+
+  /** A runs page, from the cache while its project is unchanged (`run-page-cache.ts`). */
+  async #runsPage(query?: RunQuery): Promise<{ runs: RunRecord[]; total: number }> {
+    await this.changeVersion(); // listening from now on: other processes' writes are counted
+    const pages = this.#runPages.at(String(this.#changes.foreign));
+    const kept = pages.get(query);
+    if (kept) return kept;
+    const token = pages.token(query);
+    const page = await this.#read((db) => queryRunPage(db, query));
+    pages.set(query, page, token);
+    return { runs: page.rows.map(recordOfKept), total: page.total };
   }
 
   async listProjects(): Promise<ProjectInfo[]> {

@@ -254,6 +254,15 @@ export async function queryRunRows(
   db: Queryable,
   q: RunQuery = {},
 ): Promise<{ runs: RunRecord[]; total: number }> {
+  const page = await queryRunPage(db, q);
+  return { runs: page.rows.map(toRecord), total: page.total };
+}
+
+/** {@link queryRunRows} as the database answers it: the page's rows and the total. */
+export async function queryRunPage(
+  db: Queryable,
+  q: RunQuery = {},
+): Promise<{ rows: RunRow[]; total: number }> {
   const args = new Args();
   const where = whereSql(q, args);
   const whereArgs = args.values.length;
@@ -269,7 +278,7 @@ export async function queryRunRows(
     );
     total = c.rows[0]!.n;
   }
-  return { runs: r.rows.map(toRecord), total };
+  return { rows: r.rows, total };
 }
 
 export async function projectRows(db: Queryable): Promise<ProjectInfo[]> {

@@ -20,6 +20,11 @@ export function toRecord(row: RunRow): RunRecord {
   return runRowRecord(row, row.tags);
 }
 
+/** A record of a row that is kept (a cache): its tags copied, so no caller can edit the row. */
+export function recordOfKept(row: RunRow): RunRecord {
+  return runRowRecord(row, [...row.tags]);
+}
+
 /**
  * The run, or undefined. `lock`: inside a transaction, hold the run's row lock until it ends,
  * so writers of one run (two server processes, two requests) take turns.
@@ -29,12 +34,8 @@ export async function getRunRow(
   id: string,
   lock = false,
 ): Promise<RunRecord | undefined> {
-  if (typeof id !== "string") return undefined;
-  const r = await db.query<RunRow>(
-    `SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id = $1${lock ? " FOR UPDATE" : ""}`,
-    [id],
-  );
-  return r.rows[0] && toRecord(r.rows[0]);
+  const row = await getRawRunRow(db, id, lock);
+  return row && toRecord(row);
 }
 
 /**
@@ -69,11 +70,41 @@ function patchSets(patch: RunPatch): { sets: string[]; args: unknown[] } {
   };
 }
 
-export async function patchRun(db: Queryable, id: string, patch: RunPatch): Promise<void> {
+/**
+ * Applies the patch; answers the run's row as the update left it (`RETURNING`: the transaction
+ * keeps it, so the ingest's next look at the run costs no round trip), or undefined when the
+ * patch set nothing.
+ */
+export async function patchRun(
+  db: Queryable,
+  id: string,
+  patch: RunPatch,
+): Promise<RunRow | undefined> {
   const { sets, args } = patchSets(patch ?? {});
-  if (sets.length === 0 || typeof id !== "string") return requireRun(db, id, true);
-  const r = await db.query(`UPDATE runs SET ${sets.join(", ")} WHERE id = $1`, [id, ...args]);
+  if (sets.length === 0 || typeof id !== "string") {
+    await requireRun(db, id, true);
+    return undefined;
+  }
+  const r = await db.query<RunRow>(
+    `UPDATE runs r SET ${sets.join(", ")} WHERE r.id = $1 RETURNING ${RUN_COLUMNS}`,
+    [id, ...args],
+  );
   if (r.rowCount === 0) throw new StoreError(`unknown run id ${JSON.stringify(id)}`, "not_found");
+  return r.rows[0];
+}
+
+/** The run's row, or undefined; `getRunRow` without making the record. */
+export async function getRawRunRow(
+  db: Queryable,
+  id: string,
+  lock = false,
+): Promise<RunRow | undefined> {
+  if (typeof id !== "string") return undefined;
+  const r = await db.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id = $1${lock ? " FOR UPDATE" : ""}`,
+    [id],
+  );
+  return r.rows[0];
 }
 
 const RUN_TABLES = [

@@ -28,7 +28,15 @@ import type {
   SystemSample,
 } from "../types.js";
 import { writeConsole, writeHistoryBatch, writeSystem } from "./history-write.js";
-import { deleteRunRows, getRunRow, insertRun, markCrashed, patchRun } from "./runs.js";
+import {
+  deleteRunRows,
+  getRawRunRow,
+  insertRun,
+  markCrashed,
+  patchRun,
+  type RunRow,
+  recordOfKept,
+} from "./runs.js";
 
 export class PgTransaction implements StoreTransaction {
   ended = false;
@@ -36,6 +44,18 @@ export class PgTransaction implements StoreTransaction {
   wrote = false;
   /** Runs whose series (history, system samples) this transaction wrote or deleted. */
   readonly seriesWritten = new Set<string>();
+  /** Runs whose row this transaction wrote or deleted (the runs pages they are on go stale). */
+  readonly runsWritten = new Set<string>();
+  /** Runs this transaction created, with their projects. */
+  readonly created: { id: string; project: string }[] = [];
+  /**
+   * Runs' rows as this transaction last read or wrote them (it holds their row locks, so no one
+   * else changes them before it ends): the ingest looks at its run three times a request (the
+   * guard, a heartbeat's revival, the answer's `nextStep`), and two of those looks now cost no
+   * round trip. An update answers the row it leaves (`RETURNING`), a history write its
+   * `next_step`; any other write to a run forgets it.
+   */
+  readonly #rows = new Map<string, RunRow>();
   constructor(private readonly client: pg.PoolClient) {}
 
   #open(write: boolean, seriesOf?: string): pg.PoolClient {
@@ -45,32 +65,64 @@ export class PgTransaction implements StoreTransaction {
     return this.client;
   }
   async getRun(id: string): Promise<RunRecord | undefined> {
-    return getRunRow(this.#open(false), id, true);
+    const client = this.#open(false);
+    let row = this.#rows.get(id);
+    if (!row) {
+      row = await getRawRunRow(client, id, true);
+      if (row) this.#rows.set(id, row);
+    }
+    return row && recordOfKept(row);
   }
   async createRun(run: RunInit): Promise<void> {
-    await insertRun(this.#open(true), run);
+    await this.createRunRecord(run);
   }
   /** `createRun` answering the record (the store's own `createRun` uses it). */
   createRunRecord(run: RunInit): Promise<RunRecord> {
-    return insertRun(this.#open(true), run);
+    const client = this.#open(true);
+    this.#forget([run.id]);
+    this.runsWritten.add(run.id);
+    this.created.push({ id: run.id, project: run.project });
+    return insertRun(client, run);
   }
   async updateRun(id: string, patch: RunPatch): Promise<void> {
-    await patchRun(this.#open(true), id, patch);
+    const client = this.#open(true);
+    this.#forget([id]);
+    this.runsWritten.add(id);
+    const row = await patchRun(client, id, patch);
+    if (row) this.#rows.set(id, row);
   }
   /** The run and everything stored for it (the store's `deleteRun`). */
   deleteRun(id: string): Promise<void> {
-    return deleteRunRows(this.#open(true, id), id);
+    const client = this.#open(true, id);
+    this.#forget([id]);
+    this.runsWritten.add(id);
+    return deleteRunRows(client, id);
   }
   /** Marks these runs crashed if still running; answers those changed (the reapers). */
   markCrashed(ids: readonly string[]): Promise<string[]> {
-    return markCrashed(this.#open(true), ids);
+    const client = this.#open(true);
+    this.#forget(ids);
+    for (const id of ids) this.runsWritten.add(id);
+    return markCrashed(client, ids);
   }
   async appendHistory(runId: string, rows: readonly HistoryRow[]): Promise<void> {
     checkHistoryRows(rows);
-    await writeHistoryBatch(this.#open(true, runId), runId, rowsToBatch(rows));
+    await this.appendHistoryBatch(runId, rowsToBatch(rows));
   }
   async appendHistoryBatch(runId: string, batch: HistoryBatch): Promise<void> {
-    await writeHistoryBatch(this.#open(true, runId), runId, batch);
+    const client = this.#open(true, runId);
+    const kept = this.#rows.get(runId);
+    this.#forget([runId]);
+    this.runsWritten.add(runId); // its nextStep
+    const nextStep = await writeHistoryBatch(client, runId, batch);
+    // A history write changes only the run's `next_step` (to what it answers).
+    if (kept)
+      this.#rows.set(runId, nextStep === undefined ? kept : { ...kept, next_step: nextStep });
+  }
+
+  /** Forgotten before a write is sent: a failed write leaves nothing kept that it may have changed. */
+  #forget(ids: readonly (string | undefined)[]): void {
+    for (const id of ids) if (id !== undefined) this.#rows.delete(id);
   }
   async appendSystem(runId: string, samples: readonly SystemSample[]): Promise<void> {
     await writeSystem(this.#open(true, runId), runId, samples);
