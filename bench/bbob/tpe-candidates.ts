@@ -221,7 +221,16 @@ function round8(): Record<string, Partial<TPEOptions>> {
     },
     "r8-prior0.5-nEi48": { ...ROUND6, priorWeight: 0.5, nEiCandidates: 48 },
     "r8-prior0.75": { ...ROUND6, priorWeight: 0.75 },
+    "r8-prior0.25": { ...ROUND6, priorWeight: 0.25 },
+    // The prior's weight in l(x) only (g(x) keeps 1).
+    "r8-lprior0.5": { ...ROUND6, goodPriorWeight: 0.5 },
+    "r8-lprior0.25": { ...ROUND6, goodPriorWeight: 0.25 },
+    "r8-gprior0.5": { ...ROUND6, priorWeight: 0.5, goodPriorWeight: 1 },
+    "r8-prior0.5-startup5": { ...ROUND6, priorWeight: 0.5, nStartupTrials: 5 },
     "r8-prior0.5-lhs": { ...ROUND6, priorWeight: 0.5, startupDesign: "lhs" },
+    // Round-6 options tried on the round-5 defaults only, now on the round-6 ones.
+    "r8-restart16-min16": { ...ROUND6, trustRegion: { patience: 8, min: 1 / 16, restart: 16 } },
+    "r8-wide2x6": { ...ROUND6, wideCandidates: { perDim: 2, scale: 6 } },
     // Candidates from a Gaussian fitted to the weighted good trials (CMA-ES-like).
     "r8-gauss8": { ...ROUND6, gaussianCandidates: { count: 8, scale: 1 } },
     "r8-gauss16": { ...ROUND6, gaussianCandidates: { count: 16, scale: 1 } },

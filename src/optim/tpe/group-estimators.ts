@@ -35,13 +35,15 @@ export interface GoodAndBad {
 /**
  * l(x) and g(x) for `group`; g(x) keeps at most `maxKernels` kernels (older bad trials
  * thinned). `incumbent` is the kernel of the good trial with the lowest first loss (with one
- * metric; undefined with several, or with no good trial).
+ * metric; undefined with several, or with no good trial). `goodPriorWeight`, given, replaces
+ * the prior kernel's weight in l(x) only.
  */
 export function groupEstimators(
   group: Group,
   split: GoodAndBad,
   parzen: ParzenOptions,
   maxKernels: number,
+  goodPriorWeight?: number,
 ): {
   l: Parzen;
   g: Parzen;
@@ -56,7 +58,9 @@ export function groupEstimators(
   const { picks, weights } = thin(active.weights, maxKernels);
   const bad = Array.from(picks, (pick) => active.trials[pick]);
   const widen = Float64Array.from(bad, (o) => (o.failed ? FAILED_WIDEN : 1));
-  const l = new Parzen(group.dims, goodRows, good.trials.length, good.weights, parzen);
+  const lOptions =
+    goodPriorWeight === undefined ? parzen : { ...parzen, priorWeight: goodPriorWeight };
+  const l = new Parzen(group.dims, goodRows, good.trials.length, good.weights, lOptions);
   // Rotated kernels are for l(x) only unless asked (the bad trials mostly fill the space), and
   // never with failed trials, whose kernels are wider than a shared matrix allows.
   const rotateBad = parzen.covariance?.bad === true && widen.every((w) => w === 1);

@@ -65,6 +65,14 @@ export function parzenOf(options: TPEOptions, metrics: number): ParzenOptions {
   };
 }
 
+/** `goodPriorWeight`, checked; undefined when unset (l(x) then uses `priorWeight`). */
+export function goodPriorWeightOf(options: TPEOptions): number | undefined {
+  const w = options.goodPriorWeight;
+  if (w !== undefined && !(w > 0 && Number.isFinite(w)))
+    throw invalid("goodPriorWeight", "a finite number > 0", w);
+  return w;
+}
+
 const SPREAD_COMBINE: readonly string[] = ["min", "max", "only"];
 const COVARIANCE_TARGETS: readonly string[] = ["isotropic", "diagonal"];
 

@@ -86,6 +86,14 @@ export interface TPEOptions extends OptimizerOptions {
    */
   readonly priorWeight?: number;
   /**
+   * Weight of the prior kernel in l(x) only (g(x) keeps `priorWeight`): below 1, fewer
+   * candidates are drawn from the prior and l(x) is sharper around the good trials, while g(x)
+   * still covers the whole domain (round 8). Not in {@link TPE_DEFAULTS}: unset, l(x) uses
+   * `priorWeight`.
+   * @defaultValue `priorWeight`
+   */
+  readonly goodPriorWeight?: number;
+  /**
    * Univariate bandwidths also consider the domain's ends.
    * @defaultValue false
    */
@@ -243,7 +251,7 @@ export interface TPEOptions extends OptimizerOptions {
  * only (bench/tune-tpe.ts; docs/guides/optimizers.md has the rankings). Three depend on the
  * problem and are not here: `minBandwidth` (0.01 for joint kernels, `"magic"` for univariate
  * ones), `bandwidthScale` (0.04 with one metric, 0.1 with several) and `bandwidthGrowth` (1/6
- * with one metric, 0 with several).
+ * with one metric, 0 with several); nor is `goodPriorWeight`, which follows `priorWeight`.
  *
  * @example
  * ```ts
@@ -284,6 +292,7 @@ export const TPE_KEYS = optionKeys<TPEOptions>({
   gamma: true,
   weights: true,
   priorWeight: true,
+  goodPriorWeight: true,
   considerEndpoints: true,
   minBandwidth: true,
   bandwidthScale: true,

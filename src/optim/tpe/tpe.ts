@@ -30,6 +30,7 @@ import type { ParzenOptions } from "./parzen.js";
 import type { StartupDesign } from "./startup-design.js";
 import {
   acquisitionOf,
+  goodPriorWeightOf,
   incumbentShareOf,
   intAtLeast,
   parzenOf,
@@ -108,6 +109,8 @@ export class TPE extends BaseOptimizer {
   readonly #maxKernels: number;
   readonly #hypervolumeWeights: boolean;
   readonly #parzen: ParzenOptions;
+  /** The prior's weight in l(x), when it differs from g(x)'s. */
+  readonly #goodPriorWeight: number | undefined;
   readonly #goodWeights: "equal" | "rank";
   /** With one metric and `trustRegion`: how far incumbent candidates may stray. */
   readonly #trust: TrustRegion | undefined;
@@ -127,6 +130,7 @@ export class TPE extends BaseOptimizer {
     this.#gamma = options.gamma ?? d.gamma;
     this.#weights = options.weights ?? d.weights;
     this.#parzen = parzenOf(options, this.metrics.length);
+    this.#goodPriorWeight = goodPriorWeightOf(options);
     this.#goodWeights = options.goodWeights ?? TPE_DEFAULTS.goodWeights;
     if (this.#goodWeights !== "equal" && this.#goodWeights !== "rank")
       throw new OptionError(
@@ -239,6 +243,7 @@ export class TPE extends BaseOptimizer {
       goodAndBad,
       this.#parzen,
       this.#maxKernels,
+      this.#goodPriorWeight,
     );
     const trust =
       this.#trust && incumbentPoint

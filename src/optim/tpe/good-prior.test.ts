@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { OptionError } from "../../shared/options.js";
+import { Metric } from "../../trial/metric.js";
+import { float } from "../space/builders.js";
+import { space } from "../space/search-space.js";
+import { TPE, type TPEOptions } from "./tpe.js";
+
+const metrics = new Metric("loss");
+const box = () => space({ x: float(-5, 5), y: float(-5, 5) });
+
+/** The x of 40 asks on a shifted sphere. */
+function run(options: Partial<TPEOptions>): number[] {
+  const tpe = new TPE({ space: box(), metrics, seed: 4, ...options });
+  const xs: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const t = tpe.ask();
+    const x = t.config.x as number;
+    const y = t.config.y as number;
+    xs.push(x);
+    tpe.tell(t.success({ loss: (x - 1) ** 2 + (y + 2) ** 2 }));
+  }
+  return xs;
+}
+
+describe("TPE goodPriorWeight (the prior's weight in l(x) only)", () => {
+  it("unset or equal to priorWeight changes nothing; another weight changes the model's asks", () => {
+    const plain = run({});
+    expect(run({ goodPriorWeight: 1 })).toEqual(plain);
+    expect(run({ priorWeight: 0.5, goodPriorWeight: 0.5 })).toEqual(run({ priorWeight: 0.5 }));
+    const sharper = run({ goodPriorWeight: 0.25 });
+    expect(sharper.slice(0, 10)).toEqual(plain.slice(0, 10)); // start-up trials: no model
+    expect(sharper.slice(10)).not.toEqual(plain.slice(10));
+    expect(Math.min(...sharper.slice(20).map((x) => Math.abs(x - 1)))).toBeLessThan(0.5);
+  });
+
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])(
+    "refuses goodPriorWeight %s with an OptionError naming it",
+    (bad) => {
+      const make = () => new TPE({ space: box(), metrics, goodPriorWeight: bad });
+      expect(make).toThrow(OptionError);
+      expect(make).toThrow(/goodPriorWeight/);
+    },
+  );
+});
