@@ -2,8 +2,8 @@
  * The checks history rows, batches, system samples and console lines pass before any backend
  * writes them: one place, so every store refuses the same input with the same message.
  */
-import type { HistoryBatch } from "./history-batch.js";
-import { checkKey, checkValue } from "./sqlite/stored-values.js";
+import type { HistoryBatch, NumberColumn } from "./history-batch.js";
+import { checkKey, checkValue, isKey, isStorable } from "./sqlite/stored-values.js";
 import { type ConsoleLine, type HistoryRow, StoreError, type SystemSample } from "./types.js";
 
 export function checkStep(step: unknown, where: string): void {
@@ -46,11 +46,20 @@ export function checkHistoryBatch(b: HistoryBatch): void {
       throw new StoreError(`history row ${i}: invalid runtime or timestamp`, "invalid");
     }
   }
-  for (const key of b.columns.keys()) checkKey(key, "history");
-  for (const o of b.others) {
-    checkKey(o.key, `history row ${o.row}`);
-    checkValue(o.value, `history row ${o.row} key ${JSON.stringify(o.key)}`);
+  // Map#forEach and an indexed loop, not for-of: no iterator protocol in the bytecode of a
+  // check every tracked trial's closing write runs; the messages are built for a bad one only.
+  b.columns.forEach(checkColumnKey);
+  const others = b.others;
+  for (let i = 0; i < others.length; i++) {
+    const o = others[i];
+    if (!isKey(o.key)) checkKey(o.key, `history row ${o.row}`);
+    if (!isStorable(o.value))
+      checkValue(o.value, `history row ${o.row} key ${JSON.stringify(o.key)}`);
   }
+}
+
+function checkColumnKey(_column: NumberColumn, key: string): void {
+  checkKey(key, "history");
 }
 
 /** Throws StoreError("invalid") naming the first bad sample time, key or non-number value. */

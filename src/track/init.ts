@@ -36,6 +36,8 @@ interface OpenStore {
   file: string;
   /** Its inode once open: a deleted or replaced file means the connection is stale. */
   ino: number | undefined;
+  /** The store once open: a run then takes it without an await (a run per trial). */
+  ready: Store | null;
 }
 
 /**
@@ -64,25 +66,29 @@ function absoluteDir(dir: string): string {
   return lastDir.abs;
 }
 
-/** The folder's default store (a promise that is already settled after the first run). */
-function openDefaultStore(dir: string): Promise<Store> {
+/** The folder's default store: the store itself once it is open, else the promise of it. */
+function openDefaultStore(dir: string): Store | Promise<Store> {
   const key = absoluteDir(dir);
   const cached = openStores.get(key);
   // One stat per run, kept on purpose: a database deleted or replaced since the last run must
   // not take this run's writes into a file no reader will ever see.
   if (cached) {
     const ino = inodeOf(cached.file);
-    if (ino !== undefined && (cached.ino === undefined || cached.ino === ino)) return cached.store;
+    if (ino !== undefined && (cached.ino === undefined || cached.ino === ino)) {
+      return cached.ready ?? cached.store;
+    }
   }
   const entry: OpenStore = {
     store: loadSqlite().then((mod) => mod.openTrackerStore(key)),
     file: join(key, "amltk.db"),
     ino: undefined,
+    ready: null,
   };
   openStores.set(key, entry);
   entry.store.then(
     (store) => {
       entry.ino = inodeOf(entry.file);
+      entry.ready = store;
       atExitAfterRuns(() => {
         if (openStores.get(key) === entry) openStores.delete(key);
         (store as Store & { closeSync?(): void }).closeSync?.();
@@ -269,9 +275,10 @@ async function startRun(opts: InitOptions, rowAtFirstWrite: boolean): Promise<Ru
   }
   // Default stores are shared per folder and closed at exit; an online run closes its own.
   const ownsStore = mode === "online" && opts.store === undefined;
-  const store =
-    opts.store ??
-    (mode === "online" ? await openOnline(opts, dir, project) : await openDefaultStore(dir));
+  const opened =
+    opts.store ?? (mode === "online" ? openOnline(opts, dir, project) : openDefaultStore(dir));
+  // No await for a store that is open already: a run per trial would wait a turn for nothing.
+  const store = opened instanceof Promise ? await opened : opened;
   const resume = opts.resume === true ? "allow" : opts.resume === false ? undefined : opts.resume;
   let record =
     resume === undefined ? undefined : await resumedRecord(store, opts, id, resume, mode, init);

@@ -25,10 +25,17 @@ export const PACK_MAX_BYTES = 2048;
 const VERSION = 1;
 const HEADER = 16;
 
-/** One numeric key of a pack being written: its UTF-8 name and how many points it has. */
+/** One numeric key of a pack being written: the key, its UTF-8 name and how many points it has. */
 interface PackKey {
+  key: string;
   name: Buffer;
   n: number;
+}
+
+/** The numeric keys of a pack being written: in first-written order, and by key. */
+interface PackKeys {
+  list: PackKey[];
+  byKey: Map<string, PackKey>;
 }
 
 /**
@@ -66,19 +73,19 @@ export function encodePack(batches: readonly HistoryBatch[]): Buffer | undefined
   if (!packable(batches)) return undefined;
   const { keys, rows, json } = packContents(batches);
   let size = HEADER + 24 * rows + (json?.length ?? 0);
-  for (const k of keys.values()) size += 4 + k.name.length + 10 * k.n;
+  for (let i = 0; i < keys.length; i++) size += 4 + keys[i].name.length + 10 * keys[i].n;
   // Within the byte cap every count fits its u16.
   if (size > PACK_MAX_BYTES) return undefined;
   // Every byte is written below (the header's padding included), so no zeroing first.
   const out = Buffer.allocUnsafe(size);
   putU32(out, 0, VERSION); // the version byte and 3 bytes of zero padding
   putU32(out, 4, rows);
-  putU32(out, 8, keys.size);
+  putU32(out, 8, keys.length);
   putU32(out, 12, json?.length ?? 0);
   let at = putRowField(out, HEADER, batches, "steps");
   at = putRowField(out, at, batches, "runtimes");
   at = putRowField(out, at, batches, "timestamps");
-  for (const entry of keys) at = writeKey(out, at, entry[0], entry[1], batches);
+  for (let i = 0; i < keys.length; i++) at = writeKey(out, at, keys[i], batches);
   json?.copy(out, at);
   return out;
 }
@@ -120,16 +127,13 @@ function putFloats(out: Buffer, at: number, values: Float64Array, n: number): nu
 
 /** The numeric keys in first-written order, the row count and the other values' JSON. */
 function packContents(batches: readonly HistoryBatch[]) {
-  const keys = new Map<string, PackKey>();
+  const keys: PackKeys = { list: [], byKey: new Map() };
   const others: [number, string, unknown][] = [];
   let rows = 0;
   for (let j = 0; j < batches.length; j++) {
     const b = batches[j];
-    for (const entry of b.columns) {
-      const k = keys.get(entry[0]);
-      if (k) k.n += entry[1].n;
-      else keys.set(entry[0], { name: keyName(entry[0]), n: entry[1].n });
-    }
+    // Map#forEach, not a for-of over the Map: no iterator protocol in the bytecode.
+    b.columns.forEach(addPackKey, keys);
     for (let i = 0; i < b.others.length; i++) {
       const o = b.others[i];
       others.push([rows + o.row, o.key, o.value]);
@@ -137,17 +141,23 @@ function packContents(batches: readonly HistoryBatch[]) {
     rows += b.rows;
   }
   const json = others.length > 0 ? Buffer.from(encodeJson(others), "utf8") : undefined;
-  return { keys, rows, json };
+  return { keys: keys.list, rows, json };
+}
+
+/** Counts one batch column's points under its key (a `Map#forEach` callback over `keys`). */
+function addPackKey(this: PackKeys, col: NumberColumn, key: string): void {
+  const k = this.byKey.get(key);
+  if (k !== undefined) k.n += col.n;
+  else {
+    const added = { key, name: keyName(key), n: col.n };
+    this.byKey.set(key, added);
+    this.list.push(added);
+  }
 }
 
 /** Writes one key's part at `at` (its name, point count, rows, values); returns where it ends. */
-function writeKey(
-  out: Buffer,
-  at: number,
-  key: string,
-  k: PackKey,
-  batches: readonly HistoryBatch[],
-): number {
+function writeKey(out: Buffer, at: number, k: PackKey, batches: readonly HistoryBatch[]): number {
+  const key = k.key;
   putU16(out, at, k.name.length);
   k.name.copy(out, at + 2);
   at += 2 + k.name.length;

@@ -17,6 +17,19 @@ export function checkValue(v: unknown, where: string): void {
 }
 
 /**
+ * True when `v` is certainly a StoredValue; false: {@link checkValue} decides (and names it).
+ * For callers whose `where` costs something to build: they build it only on false.
+ *
+ * @example
+ * ```ts
+ * if (!isStorable(v)) checkValue(v, `row ${i} key ${JSON.stringify(k)}`);
+ * ```
+ */
+export function isStorable(v: unknown): boolean {
+  return plainlyStorable(v);
+}
+
+/**
  * True when `v` is certainly a StoredValue. False means "look closer": also for array holes and
  * `undefined` elements, which {@link checkNamingValue} decides as it always did.
  */
@@ -73,8 +86,13 @@ function checkNamingValue(v: unknown, where: string): void {
   }
 }
 
+/** Whether {@link checkKey} takes `key` (for callers that build its `where` only when not). */
+export function isKey(key: unknown): boolean {
+  return typeof key === "string" && key.length > 0 && key.length <= 512;
+}
+
 export function checkKey(key: unknown, where: string): void {
-  if (typeof key !== "string" || key.length === 0 || key.length > 512) {
+  if (!isKey(key)) {
     throw new StoreError(`${where}: invalid key ${JSON.stringify(key)}`, "invalid");
   }
 }
