@@ -222,6 +222,8 @@ function round8(): Record<string, Partial<TPEOptions>> {
     "r8-prior0.5-nEi48": { ...ROUND6, priorWeight: 0.5, nEiCandidates: 48 },
     "r8-prior0.75": { ...ROUND6, priorWeight: 0.75 },
     "r8-prior0.25": { ...ROUND6, priorWeight: 0.25 },
+    "r8-prior0.125": { ...ROUND6, priorWeight: 0.125 },
+    "r8-prior0.25-startup5": { ...ROUND6, priorWeight: 0.25, nStartupTrials: 5 },
     // The prior's weight in l(x) only (g(x) keeps 1).
     "r8-lprior0.5": { ...ROUND6, goodPriorWeight: 0.5 },
     "r8-lprior0.25": { ...ROUND6, goodPriorWeight: 0.25 },
