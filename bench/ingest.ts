@@ -4,7 +4,7 @@
  * run's points are counted in the server's store (none lost, none doubled).
  *
  * Run: `npx tsx bench/ingest.ts [--seconds 30] [--runs 50] [--clients 2] [--rate 6000] [--keys 10]
- * [--store sqlite|postgres] [--server-cpu-prof DIR] [--client-cpu-prof DIR]`. Prints one JSON object. Processes: one server (`createServer` over a
+ * [--store sqlite|postgres] [--skip-sqlite] [--server-cpu-prof DIR] [--client-cpu-prof DIR]`. Prints one JSON object. Processes: one server (`createServer` over a
  * SqliteStore, or a PostgresStore), `clients` client processes sharing the runs. `--store
  * postgres` starts a private PostgreSQL cluster (`test/services/postgres.ts`) and runs the same
  * load against SQLite first and PostgreSQL second, side by side in one JSON object. The server
@@ -306,7 +306,8 @@ async function main(): Promise<void> {
   const { startPostgres } = await import("../test/services/postgres.js");
   const pg = await startPostgres();
   try {
-    const sqlite = await round(undefined);
+    // --skip-sqlite: PostgreSQL alone (a variant, for comparing PostgreSQL paths quickly).
+    const sqlite = argv.includes("--skip-sqlite") ? "skipped" : await round(undefined);
     const postgres = await round(await pg.createDatabase({ name: "ingest" }));
     console.log(JSON.stringify({ bench: "ingest", stores: { sqlite, postgres } }, null, 2));
   } finally {

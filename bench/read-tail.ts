@@ -127,3 +127,27 @@ export function gcSummary(pauses: PauseLog, seconds: number) {
     blockedMaxMs: Math.max(0, ...blocked),
   };
 }
+
+/**
+ * `AMLTK_BENCH_HEAP_PROF=<file>`: a sampling heap profile of what the server allocates while the
+ * reader reads, collected objects included (what the young generation churns through), written
+ * to `<file>` (`.heapprofile`, Chrome DevTools' format) by `stop()`.
+ */
+export async function sampleAllocations(file: string): Promise<{ stop(): Promise<void> }> {
+  const { Session } = await import("node:inspector/promises");
+  const { writeFileSync } = await import("node:fs");
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.startSampling", {
+    samplingInterval: 32_768,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return {
+    async stop() {
+      const { profile } = await session.post("HeapProfiler.stopSampling");
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}

@@ -39,7 +39,14 @@ import { fileURLToPath } from "node:url";
 import type { HistoryBatch, NumberColumn } from "../src/store/history-batch.js";
 import type { Store } from "../src/store/types.js";
 import { postgresCpuSeconds } from "./proc-cpu.js";
-import { gcSummary, logPauses, type PauseLog, type ReadLog, tailReport } from "./read-tail.js";
+import {
+  gcSummary,
+  logPauses,
+  type PauseLog,
+  type ReadLog,
+  sampleAllocations,
+  tailReport,
+} from "./read-tail.js";
 
 const argv = process.argv.slice(2);
 function arg(name: string): string | undefined {
@@ -165,13 +172,17 @@ async function serverRole(): Promise<void> {
   let cpuAtReads = process.cpuUsage();
   // --why-slow: the server's GC pauses and blocked stretches from the reads' start (read-tail.ts).
   let pauseLog: ReturnType<typeof logPauses> | undefined;
+  let allocations: ReturnType<typeof sampleAllocations> | undefined;
   process.once("SIGUSR2", () => {
     cpuAtReads = process.cpuUsage();
     if (argv.includes("--why-slow")) pauseLog = logPauses();
+    const heapProf = process.env.AMLTK_BENCH_HEAP_PROF;
+    if (heapProf) allocations = sampleAllocations(heapProf);
   });
   await new Promise<void>((r) => process.once("SIGTERM", () => r()));
   const cpu = process.cpuUsage(cpuAtReads);
   const pauses = pauseLog?.stop();
+  await (await allocations)?.stop();
   loopDelay.disable();
   clearInterval(sampler);
   await server.close();

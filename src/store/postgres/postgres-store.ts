@@ -43,6 +43,11 @@ import { readSeriesRows } from "./series.js";
 import { ChunkCache, SeriesCache } from "./series-cache.js";
 import { PgTransaction } from "./transaction.js";
 
+/** Copies of cached buckets, so a caller may edit what it gets. */
+function copiesOf(buckets: Series["buckets"] | undefined): Series["buckets"] | undefined {
+  return buckets?.map(copyBucket);
+}
+
 /** Runs whose series stamps a store keeps; past it, it forgets them and its cached series. */
 const MAX_STAMPED_RUNS = 100_000;
 
@@ -367,17 +372,28 @@ export class PostgresStore implements Store, BatchWriter {
       const fresh = await this.#read((db) =>
         readSeriesRows(db, { ...query, runIds: missing }, this.#chunkCache),
       );
-      // Kept only under the version read before: a later version drops them unread.
-      if (cache.stillAt(version)) {
-        for (const s of fresh) cache.set(idOf(s.runId, s.key), s.buckets, stamps.get(s.runId)!);
+      // Kept only under the version read before: a later version drops them unread. What is
+      // not kept (a live run's) is handed out as it is, what is kept as copies.
+      const handOut = new Map<string, Series["buckets"]>();
+      const keep = cache.stillAt(version);
+      for (const s of fresh) {
+        const id = idOf(s.runId, s.key);
+        const kept = keep && cache.set(id, s.buckets, stamps.get(s.runId)!);
+        handOut.set(id, kept ? s.buckets.map(copyBucket) : s.buckets);
       }
-      const byId = new Map(fresh.map((s) => [idOf(s.runId, s.key), s.buckets]));
-      return this.#seriesOf(query, (id, runId) => byId.get(id) ?? cached(id, runId));
+      // A (run, key) asked twice gets its own copy the second time.
+      const given = new Set<string>();
+      return this.#seriesOf(query, (id, runId) => {
+        const b = handOut.get(id);
+        if (b === undefined) return copiesOf(cached(id, runId));
+        if (!given.has(id)) return given.add(id) && b;
+        return copiesOf(b);
+      });
     }
-    return this.#seriesOf(query, cached);
+    return this.#seriesOf(query, (id, runId) => copiesOf(cached(id, runId)));
   }
 
-  /** One series per asked (run, key), in the order asked; copies, so a caller may edit them. */
+  /** One series per asked (run, key), in the order asked. */
   #seriesOf(
     q: SeriesQuery,
     bucketsOf: (id: string, runId: string) => Series["buckets"] | undefined,
@@ -386,7 +402,7 @@ export class PostgresStore implements Store, BatchWriter {
       q.keys.map((key) => ({
         runId,
         key,
-        buckets: (bucketsOf(SeriesCache.idOf(q, runId, key), runId) ?? []).map(copyBucket),
+        buckets: bucketsOf(SeriesCache.idOf(q, runId, key), runId) ?? [],
       })),
     );
   }

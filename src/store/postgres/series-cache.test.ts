@@ -1,7 +1,8 @@
 /** The decoded-chunk cache: a copy serves reads of up to as many points as it holds. */
 import { describe, expect, it } from "vitest";
 import type { DecodedChunk } from "../chunk-buckets.js";
-import { ChunkCache } from "./series-cache.js";
+import type { SeriesBucket } from "../types.js";
+import { ChunkCache, SeriesCache } from "./series-cache.js";
 
 const chunk = (n: number): DecodedChunk => ({
   consecutive: true,
@@ -34,5 +35,21 @@ describe("ChunkCache", () => {
     expect(c.get("step", 3, 200)).toBeDefined();
     c.clear();
     expect(c.get("step", 3, 1)).toBeUndefined();
+  });
+});
+
+describe("SeriesCache", () => {
+  const b = (x: number): SeriesBucket[] => [{ x, min: x, max: x, last: x, count: 1 }];
+
+  it("keeps no buckets of a run written between two computations, until it goes quiet", () => {
+    const c = new SeriesCache().at("v");
+    expect(c.set("r", b(1), 1)).toBe(true); // first computation: kept
+    expect(c.get("r", 1)).toEqual(b(1));
+    expect(c.set("r", b(2), 2)).toBe(false); // written since: live, not kept
+    expect(c.get("r", 2)).toBeUndefined();
+    expect(c.set("r", b(3), 3)).toBe(false);
+    expect(c.set("r", b(3), 3)).toBe(true); // not written since the last computation: kept
+    expect(c.get("r", 3)).toEqual(b(3));
+    expect(c.get("r", 4)).toBeUndefined(); // a later stamp: recomputed
   });
 });

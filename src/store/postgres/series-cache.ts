@@ -16,7 +16,8 @@ const CACHE_BUCKETS = 500_000;
  */
 export class SeriesCache {
   #version: string | undefined;
-  readonly #entries = new Map<string, { buckets: SeriesBucket[]; stamp: number }>();
+  /** `buckets` undefined: a live run's mark (see {@link SeriesCache.set}). */
+  readonly #entries = new Map<string, { buckets: SeriesBucket[] | undefined; stamp: number }>();
   #size = 0;
 
   constructor(private readonly maxBuckets = CACHE_BUCKETS) {}
@@ -50,23 +51,32 @@ export class SeriesCache {
   /** The entry, when it was computed at the run's current `stamp`. */
   get(id: string, stamp: number): SeriesBucket[] | undefined {
     const e = this.#entries.get(id);
-    if (!e || e.stamp !== stamp) return undefined;
+    if (!e?.buckets || e.stamp !== stamp) return undefined;
     this.#entries.delete(id);
     this.#entries.set(id, e);
     return e.buckets;
   }
 
-  set(id: string, buckets: SeriesBucket[], stamp: number): void {
+  /**
+   * Keeps the buckets computed at `stamp`, unless the run is live: it was written since its
+   * series were last computed (an entry with another stamp). A live chart's runs change between
+   * any two reads, so keeping their buckets only cost a copy per read and old objects for the
+   * GC to move; a live run is marked instead, and kept once it was not written between two
+   * computations. Answers whether the buckets were kept (the caller must not hand them out then).
+   */
+  set(id: string, buckets: SeriesBucket[], stamp: number): boolean {
     const old = this.#entries.get(id);
-    if (old) this.#size -= old.buckets.length + 1;
+    if (old) this.#size -= (old.buckets?.length ?? 0) + 1;
+    const live = old !== undefined && old.stamp !== stamp;
     this.#entries.delete(id);
-    this.#entries.set(id, { buckets, stamp });
-    this.#size += buckets.length + 1;
+    this.#entries.set(id, { buckets: live ? undefined : buckets, stamp });
+    this.#size += (live ? 0 : buckets.length) + 1;
     for (const [k, e] of this.#entries) {
       if (this.#size <= this.maxBuckets) break;
       this.#entries.delete(k);
-      this.#size -= e.buckets.length + 1;
+      this.#size -= (e.buckets?.length ?? 0) + 1;
     }
+    return !live;
   }
 }
 
