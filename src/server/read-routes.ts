@@ -16,7 +16,7 @@ import {
   systemQuerySchema,
 } from "./request-schemas.js";
 import { runQueryFromParams } from "./run-query.js";
-import { type ColumnarSeries, numbersJson, seriesJson } from "./series-json.js";
+import { type ColumnarSeries, numbersJson, SeriesJsonMemo, seriesJson } from "./series-json.js";
 import { jsonBody, parseOr400, query } from "./validator.js";
 
 /** A JSON response that keeps NaN/±Infinity (tagged, see docs/api.md). */
@@ -184,6 +184,8 @@ async function runStarts(store: Store, ids: readonly string[]): Promise<Map<stri
 }
 
 export function registerReadRoutes(app: Hono, store: Store, version: string): void {
+  // Live charts re-read mostly unchanged series: their JSON is kept while their numbers are.
+  const seriesMemo = new SeriesJsonMemo();
   app.get("/api/health", (c) => json(c, { ok: true, version, store: store.kind }));
 
   app.get("/api/projects", async (c) => {
@@ -259,7 +261,7 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
     const t1 = performance.now();
     const series = await readSeries(store, q);
     const t2 = performance.now();
-    const body = seriesJson(series, q.fields ?? SERIES_FIELDS);
+    const body = seriesJson(series, q.fields ?? SERIES_FIELDS, seriesMemo);
     // Besides the handler's time, its phases: the runs (a `runsQuery`, access checks), the
     // store's series read, the JSON (where a slow chart spends its time, for the benches).
     const phases = `runs;dur=${(t1 - t0).toFixed(1)}, store;dur=${(t2 - t1).toFixed(1)}, json;dur=${(performance.now() - t2).toFixed(1)}`;

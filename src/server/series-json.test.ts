@@ -1,7 +1,7 @@
 /** The hand-written series body is the same JSON the generic encoder gives. */
 import { expect, it } from "vitest";
 import { encodeJson } from "../shared/json-numbers.js";
-import { numbersJson, seriesJson } from "./series-json.js";
+import { numbersJson, SeriesJsonMemo, seriesJson } from "./series-json.js";
 
 it("writes what encodeJson writes, tagging non-finite numbers and keeping field order", () => {
   const series = [
@@ -50,4 +50,31 @@ it("writes any value array (strings, booleans, tags) as encodeJson does", () => 
     [],
   ])
     expect(numbersJson(a)).toBe(encodeJson(a));
+});
+
+it("writes the same JSON with a memo, reusing a series' text only while its numbers are equal", () => {
+  const memo = new SeriesJsonMemo(2);
+  const a = { run: "a", key: "k", x: [0, 1], last: [1, 2] };
+  const fields = ["last"] as const;
+  const first = seriesJson([a], fields, memo);
+  expect(first).toBe(seriesJson([a], fields));
+  // Equal numbers in new arrays: the same text; one number changed: written again.
+  expect(seriesJson([{ ...a, x: [0, 1], last: [1, 2] }], fields, memo)).toBe(first);
+  const moved = { ...a, last: [1, 3] };
+  expect(seriesJson([moved], fields, memo)).toBe(seriesJson([moved], fields));
+  // Other columns asked for, NaN (never equal), -0 and non-finite counts: as without a memo.
+  const odd = { run: "a", key: "k", x: [0, 1], min: [Number.NaN, -0], last: [1, 3] };
+  for (let i = 0; i < 2; i++) {
+    expect(seriesJson([odd], ["min", "last"], memo)).toBe(seriesJson([odd], ["min", "last"]));
+  }
+  const nonFinite = { x: [1], nan: [1], posInf: [0], negInf: [0] };
+  const withCounts = { ...moved, nonFinite };
+  expect(seriesJson([withCounts], ["last", "nonFinite"], memo)).toBe(
+    encodeJson({ series: [withCounts] }),
+  );
+  // Past its size the least recently written go; what is written stays right.
+  for (const run of ["b", "c", "d", "a"]) {
+    const s = { run, key: "k", x: [0], last: [run.charCodeAt(0)] };
+    expect(seriesJson([s], fields, memo)).toBe(seriesJson([s], fields));
+  }
 });

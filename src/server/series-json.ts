@@ -40,19 +40,65 @@ export function numbersJson(a: readonly unknown[]): string {
   return `[${a.join(",")}]`;
 }
 
+/** One series' JSON object. */
+function oneSeriesJson(s: ColumnarSeries, fields: readonly SeriesColumn[]): string {
+  let one = `{"run":${JSON.stringify(s.run)},"key":${JSON.stringify(s.key)},"x":${numbersJson(s.x)}`;
+  for (const f of fields) {
+    if (f !== "nonFinite") one += `,"${f}":${numbersJson(s[f] ?? [])}`;
+    else if (s.nonFinite) one += `,"nonFinite":${nonFiniteJson(s.nonFinite)}`;
+  }
+  return `${one}}`;
+}
+
 /** `{"series": [...]}` with `x` and the requested columns of each series, in order. */
 export function seriesJson(
   series: readonly ColumnarSeries[],
   fields: readonly SeriesColumn[],
+  memo?: SeriesJsonMemo,
 ): string {
   const parts: string[] = [];
-  for (const s of series) {
-    let one = `{"run":${JSON.stringify(s.run)},"key":${JSON.stringify(s.key)},"x":${numbersJson(s.x)}`;
-    for (const f of fields) {
-      if (f !== "nonFinite") one += `,"${f}":${numbersJson(s[f] ?? [])}`;
-      else if (s.nonFinite) one += `,"nonFinite":${nonFiniteJson(s.nonFinite)}`;
-    }
-    parts.push(`${one}}`);
-  }
+  for (const s of series) parts.push(memo ? memo.json(s, fields) : oneSeriesJson(s, fields));
   return `{"series":[${parts.join(",")}]}`;
+}
+
+/** Series a server keeps the JSON of (a few 100-run charts of a few keys). */
+const MEMO_SERIES = 2_000;
+
+/**
+ * The JSON of each (run, key, columns) series as last written, reused while its numbers are
+ * the same: a live chart asks again every few hundred milliseconds, and between two asks most of
+ * its runs did not log (measured under 20 online writers: writing the numbers was the largest
+ * share of the read, and most of its garbage). Equal is element by element (`===`: a NaN is
+ * never equal, so non-finite values are always written again); a series with non-finite
+ * counts is not kept. Least recently written series go past {@link MEMO_SERIES}.
+ */
+export class SeriesJsonMemo {
+  readonly #entries = new Map<string, { columns: readonly number[][]; json: string }>();
+
+  constructor(private readonly maxSeries = MEMO_SERIES) {}
+
+  json(s: ColumnarSeries, fields: readonly SeriesColumn[]): string {
+    if (s.nonFinite) return oneSeriesJson(s, fields);
+    const id = `${s.run}\u0000${s.key}\u0000${fields.join(",")}`;
+    const columns = [s.x, ...fields.map((f) => (f === "nonFinite" ? [] : (s[f] ?? [])))];
+    const kept = this.#entries.get(id);
+    this.#entries.delete(id);
+    const json = kept && sameColumns(kept.columns, columns) ? kept.json : oneSeriesJson(s, fields);
+    this.#entries.set(id, { columns, json });
+    if (this.#entries.size > this.maxSeries) {
+      this.#entries.delete(this.#entries.keys().next().value!);
+    }
+    return json;
+  }
+}
+
+function sameColumns(a: readonly number[][], b: readonly number[][]): boolean {
+  if (a.length !== b.length) return false;
+  for (let c = 0; c < a.length; c++) {
+    const x = a[c]!;
+    const y = b[c]!;
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  }
+  return true;
 }
