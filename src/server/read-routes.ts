@@ -131,7 +131,8 @@ function columnar(s: Series, scale: number, offset: number, fields: readonly Ser
 
 /** Runs a series request against the store; time in the API is epoch ms, in the store seconds. */
 export async function readSeries(store: Store, q: SeriesRequest): Promise<Columnar[]> {
-  const base = { keys: q.keys, buckets: q.buckets, source: q.source } as const;
+  // Read-only: the buckets are only turned into columns, so a store may skip its copies.
+  const base = { keys: q.keys, buckets: q.buckets, source: q.source, readOnly: true } as const;
   const fields = q.fields ?? SERIES_FIELDS;
   if (q.x === "step") {
     const got = await store.readSeries({

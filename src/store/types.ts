@@ -225,6 +225,12 @@ export interface SeriesQuery {
   source?: "history" | "system";
   minX?: number;
   maxX?: number;
+  /**
+   * The caller only reads the answer (the server writing it as JSON): a store that caches
+   * buckets may hand out its own objects instead of copies (PostgreSQL does: a live chart of 20
+   * runs copied 4,000 buckets a read).
+   */
+  readOnly?: boolean;
 }
 
 /**

@@ -43,11 +43,6 @@ import { readSeriesRows } from "./series.js";
 import { ChunkCache, SeriesCache } from "./series-cache.js";
 import { PgTransaction } from "./transaction.js";
 
-/** Copies of cached buckets, so a caller may edit what it gets. */
-function copiesOf(buckets: Series["buckets"] | undefined): Series["buckets"] | undefined {
-  return buckets?.map(copyBucket);
-}
-
 /** Runs whose series stamps a store keeps; past it, it forgets them and its cached series. */
 const MAX_STAMPED_RUNS = 100_000;
 
@@ -362,6 +357,10 @@ export class PostgresStore implements Store, BatchWriter {
     const stamps = new Map(query.runIds.map((r) => [r, this.#seriesStamps.get(r) ?? 0]));
     const idOf = (runId: string, key: string) => SeriesCache.idOf(query, runId, key);
     const cached = (id: string, runId: string) => cache.get(id, stamps.get(runId)!);
+    // Copies for a caller that may edit them; a read-only caller gets the cached objects.
+    const copiesOf = query.readOnly
+      ? (b: Series["buckets"] | undefined) => b
+      : (b: Series["buckets"] | undefined) => b?.map(copyBucket);
     const missing = [
       ...new Set(query.runIds.filter((r) => query.keys.some((k) => !cached(idOf(r, k), r)))),
     ];
@@ -379,7 +378,7 @@ export class PostgresStore implements Store, BatchWriter {
       for (const s of fresh) {
         const id = idOf(s.runId, s.key);
         const kept = keep && cache.set(id, s.buckets, stamps.get(s.runId)!);
-        handOut.set(id, kept ? s.buckets.map(copyBucket) : s.buckets);
+        handOut.set(id, kept ? copiesOf(s.buckets)! : s.buckets);
       }
       // A (run, key) asked twice gets its own copy the second time.
       const given = new Set<string>();
@@ -387,7 +386,7 @@ export class PostgresStore implements Store, BatchWriter {
         const b = handOut.get(id);
         if (b === undefined) return copiesOf(cached(id, runId));
         if (!given.has(id)) return given.add(id) && b;
-        return copiesOf(b);
+        return b.map(copyBucket);
       });
     }
     return this.#seriesOf(query, (id, runId) => copiesOf(cached(id, runId)));

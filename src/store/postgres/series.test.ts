@@ -180,6 +180,28 @@ describe.skipIf(noPg)("PostgreSQL series", () => {
     }
   });
 
+  it("hands a read-only caller its cached buckets, any other caller copies", async () => {
+    const { pg, lite } = await storesWithRuns(["q"]);
+    try {
+      await pg.appendHistory("q", rowsOf(3).slice(0, 500));
+      const q: SeriesQuery = { runIds: ["q"], keys: ["a"], x: "step", buckets: 20 };
+      const shared = { ...q, readOnly: true };
+      const first = (await pg.readSeries(shared))[0]!.buckets;
+      expect((await pg.readSeries(shared))[0]!.buckets[0]).toBe(first[0]);
+      const copy = (await pg.readSeries(q))[0]!.buckets;
+      expect(copy).toEqual(first);
+      expect(copy[0]).not.toBe(first[0]);
+      // A run written between two reads: its fresh buckets are not kept, so not shared.
+      await pg.appendHistory("q", rowsOf(3).slice(500, 600));
+      const fresh = (await pg.readSeries(shared))[0]!.buckets;
+      fresh[0]!.count = -1;
+      expect((await pg.readSeries(q))[0]!.buckets[0]!.count).not.toBe(-1);
+    } finally {
+      await pg.close();
+      await lite.close();
+    }
+  });
+
   it("drops its cached series when another process's store writes", async () => {
     const url = await freshPostgresUrl();
     const a = await PostgresStore.open(url);
