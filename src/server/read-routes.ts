@@ -252,7 +252,10 @@ export function registerReadRoutes(app: Hono, store: Store, version: string): vo
     const t0 = performance.now();
     if (q.runsQuery) {
       needQueryProject(c, q.runsQuery, "runsQuery.project");
-      q.runs = (await store.listRuns(q.runsQuery)).runs.map((r) => r.id);
+      // Only the ids: a store may keep them while its writes cannot move them.
+      q.runs = store.listRunIds
+        ? await store.listRunIds(q.runsQuery)
+        : (await store.listRuns(q.runsQuery)).runs.map((r) => r.id);
     } else if (grantOf(c)?.projects) {
       for (let i = 0; i < q.runs.length; i++) {
         const r = await store.getRun(q.runs[i]!);

@@ -313,6 +313,12 @@ export interface Store {
   updateRun(id: string, patch: RunPatch): Promise<void>;
   deleteRun(id: string): Promise<void>;
   listRuns(query?: RunQuery): Promise<{ runs: RunRecord[]; total: number }>;
+  /**
+   * Optional: the ids of `listRuns(query)`'s page, in order (a live chart's runs). A store may
+   * answer it from memory while no write could have changed which runs the page holds; it need
+   * not look for dead writers first (`listRuns` and the reapers do).
+   */
+  listRunIds?(query?: RunQuery): Promise<string[]>;
   listProjects(): Promise<ProjectInfo[]>;
   appendHistory(runId: string, rows: readonly HistoryRow[]): Promise<void>;
   readHistory(

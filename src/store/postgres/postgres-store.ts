@@ -41,7 +41,7 @@ import { projectRows, queryRunPage } from "./run-query.js";
 import { getRunRow, type Queryable, recordOfKept } from "./runs.js";
 import { readSeriesRows } from "./series.js";
 import { ChunkCache, SeriesCache } from "./series-cache.js";
-import { PgTransaction } from "./transaction.js";
+import { noteRowWrite, PgTransaction, type RowWrite } from "./transaction.js";
 
 /** Runs whose series stamps a store keeps; past it, it forgets them and its cached series. */
 const MAX_STAMPED_RUNS = 100_000;
@@ -227,7 +227,7 @@ export class PostgresStore implements Store, BatchWriter {
     let committed = false;
     let seriesWritten: ReadonlySet<string> = new Set();
     // Every try's runs, committed or not (a commit whose answer was lost may have landed).
-    const runsWritten = new Set<string>();
+    const runsWritten = new Map<string, RowWrite>();
     try {
       const out = await withRetries(this.#opts, () =>
         inTransaction(this.#pool, async (client) => {
@@ -240,7 +240,7 @@ export class PostgresStore implements Store, BatchWriter {
           } finally {
             tx.ended = true;
             this.#runPages.learn(tx.created);
-            for (const id of tx.runsWritten) runsWritten.add(id);
+            for (const [id, how] of tx.runsWritten) noteRowWrite(runsWritten, id, how);
           }
         }),
       );
@@ -283,6 +283,22 @@ export class PostgresStore implements Store, BatchWriter {
     // Only the query's project can change this page (a dead run of another project is marked
     // when its own pages, the project list or the periodic reaper read it).
     return this.#readAfterReap(() => this.#runsPage(query), query?.project);
+  }
+
+  /**
+   * The ids of a runs page, from memory while no write could have moved them (a live chart's
+   * runs: their flushes and history do not). No look for dead writers: `listRuns` and the
+   * reapers mark them, and a marked run's page is read again.
+   */
+  async listRunIds(query?: RunQuery): Promise<string[]> {
+    await this.changeVersion(); // listening from now on: other processes' writes are counted
+    const pages = this.#runPages.at(String(this.#changes.foreign));
+    const kept = pages.getIds(query);
+    if (kept) return kept;
+    const token = pages.token(query, true);
+    const page = await this.#read((db) => queryRunPage(db, query));
+    pages.setIds(query, page, token);
+    return page.rows.map((r) => r.id);
   }
 
   /** A runs page, from the cache while its project is unchanged (`run-page-cache.ts`). */

@@ -38,14 +38,36 @@ import {
   recordOfKept,
 } from "./runs.js";
 
+/**
+ * What a write changed in a run's row, by what it may change in a runs page: `history` only
+ * `next_step`; `flush` only the summary and heartbeat (a tracker's flush); `other` anything
+ * (state, name, tags, a new or deleted run...). A page's ids stay unless some write could move
+ * them (`run-page-cache.ts`).
+ */
+export type RowWrite = "history" | "flush" | "other";
+
+const ROW_WRITE_RANK: Record<RowWrite, number> = { history: 0, flush: 1, other: 2 };
+
+/** Notes that run `id` was written `how` in `into`, keeping the widest kind of write per run. */
+export function noteRowWrite(into: Map<string, RowWrite>, id: string, how: RowWrite): void {
+  const was = into.get(id);
+  if (was === undefined || ROW_WRITE_RANK[how] > ROW_WRITE_RANK[was]) into.set(id, how);
+}
+
+/** The patch fields of a flush (see {@link RowWrite}). */
+const FLUSH_FIELDS = new Set(["summary", "heartbeatAt"]);
+
 export class PgTransaction implements StoreTransaction {
   ended = false;
   /** Whether anything was written (only then is a NOTIFY sent). */
   wrote = false;
   /** Runs whose series (history, system samples) this transaction wrote or deleted. */
   readonly seriesWritten = new Set<string>();
-  /** Runs whose row this transaction wrote or deleted (the runs pages they are on go stale). */
-  readonly runsWritten = new Set<string>();
+  /**
+   * Runs whose row this transaction wrote or deleted (the runs pages they are on go stale), and
+   * how: see {@link RowWrite}.
+   */
+  readonly runsWritten = new Map<string, RowWrite>();
   /** Runs this transaction created, with their projects. */
   readonly created: { id: string; project: string }[] = [];
   /**
@@ -80,14 +102,16 @@ export class PgTransaction implements StoreTransaction {
   createRunRecord(run: RunInit): Promise<RunRecord> {
     const client = this.#open(true);
     this.#forget([run.id]);
-    this.runsWritten.add(run.id);
+    this.#wroteRow(run.id, "other");
     this.created.push({ id: run.id, project: run.project });
     return insertRun(client, run);
   }
   async updateRun(id: string, patch: RunPatch): Promise<void> {
     const client = this.#open(true);
     this.#forget([id]);
-    this.runsWritten.add(id);
+    let flush = true;
+    for (const k in patch) if (!FLUSH_FIELDS.has(k)) flush = false;
+    this.#wroteRow(id, flush ? "flush" : "other");
     const row = await patchRun(client, id, patch);
     if (row) this.#rows.set(id, row);
   }
@@ -95,14 +119,14 @@ export class PgTransaction implements StoreTransaction {
   deleteRun(id: string): Promise<void> {
     const client = this.#open(true, id);
     this.#forget([id]);
-    this.runsWritten.add(id);
+    this.#wroteRow(id, "other");
     return deleteRunRows(client, id);
   }
   /** Marks these runs crashed if still running; answers those changed (the reapers). */
   markCrashed(ids: readonly string[]): Promise<string[]> {
     const client = this.#open(true);
     this.#forget(ids);
-    for (const id of ids) this.runsWritten.add(id);
+    for (const id of ids) this.#wroteRow(id, "other");
     return markCrashed(client, ids);
   }
   async appendHistory(runId: string, rows: readonly HistoryRow[]): Promise<void> {
@@ -113,11 +137,15 @@ export class PgTransaction implements StoreTransaction {
     const client = this.#open(true, runId);
     const kept = this.#rows.get(runId);
     this.#forget([runId]);
-    this.runsWritten.add(runId); // its nextStep
+    this.#wroteRow(runId, "history");
     const nextStep = await writeHistoryBatch(client, runId, batch);
     // A history write changes only the run's `next_step` (to what it answers).
     if (kept)
       this.#rows.set(runId, nextStep === undefined ? kept : { ...kept, next_step: nextStep });
+  }
+
+  #wroteRow(id: string, how: RowWrite): void {
+    noteRowWrite(this.runsWritten, id, how);
   }
 
   /** Forgotten before a write is sent: a failed write leaves nothing kept that it may have changed. */
