@@ -21,7 +21,9 @@
  * region, patience 8) became the default. Round 6 (`--fewer-losses`) made `r6-grow1/6`
  * (kernels wider past 2 dimensions) the default; round 7 (`--margin 3`, against `r6-grow1/6`)
  * tried space-filling start-up designs, fewer start-up trials, a local search, a larger good
- * group and incumbent candidates scaled by the good set's tightness.
+ * group and incumbent candidates scaled by the good set's tightness. Round 8 screened on seeds
+ * 1020-1039 (`--first-seed 1020`) and confirmed on 1000-1019: `r8-prior0.25` (the prior
+ * kernel's weight 0.25 with one metric) became the default.
  *
  * Run: `node --import tsx bench/tune-tpe.ts [--seeds 5] [--first-seed 1000] [--trials 100] [--dims 2,5]
  * [--fids 1,2,...] [--instances 1,2] [--jobs 2] [--only name,name,...] [--against name]

@@ -28,16 +28,17 @@ const uniformWeights = (n: number) => new Array<number>(n).fill(1);
  */
 /**
  * What every candidate below changes: the round-2 defaults (equal good-trial weights, no
- * incumbent candidates, diagonal kernels, no trust region, no widening with the dimension), so
- * the candidates and the baseline `default` mean the same runs after round 3 changed the
- * defaults (to `rankGood-incumbent8`), round 4 (to `cov-shape1-shrink3`), round 5 (to
- * `r5-trust8-inc24`) and round 6 (to `r6-grow1/6`).
+ * incumbent candidates, diagonal kernels, no trust region, no widening with the dimension, the
+ * prior's weight 1), so the candidates and the baseline `default` mean the same runs after
+ * round 3 changed the defaults (to `rankGood-incumbent8`), round 4 (to `cov-shape1-shrink3`),
+ * round 5 (to `r5-trust8-inc24`), round 6 (to `r6-grow1/6`) and round 8 (to `r8-prior0.25`).
  */
 export const BASELINE: Partial<TPEOptions> = {
   goodWeights: "equal",
   incumbentCandidates: 0,
   covarianceKernels: false,
   trustRegion: false,
+  priorWeight: 1,
   bandwidthGrowth: 0,
 };
 

@@ -34,6 +34,11 @@ export interface ParzenOptions {
   /** Weight of the prior kernel relative to an observation of weight 1. */
   readonly priorWeight: number;
   /**
+   * The weight spread over all choices of a categorical dimension in each observation's kernel
+   * (Optuna's: the prior weight); unset, `priorWeight`.
+   */
+  readonly choiceSmoothing?: number;
+  /**
    * `true`: one bandwidth per dimension from Scott's rule (joint kernels, multivariate TPE).
    * `false`: per-kernel bandwidths from the distances to the neighbouring observations (the
    * original, one-dimensional heuristic); only meaningful for one numeric dimension.
@@ -204,7 +209,8 @@ export class Parzen {
       this.#distinct.push(this.#continuous[j] ? undefined : distinctPairs(muA, sigmaA, k, nNum, j));
     for (const dim of this.#categorical) {
       const n = (dims[dim] as { n: number }).n;
-      const tables = choiceTables(observations, d, dim, n, nObs, options.priorWeight);
+      const smoothing = options.choiceSmoothing ?? options.priorWeight;
+      const tables = choiceTables(observations, d, dim, n, nObs, smoothing);
       this.#catLogP.push(tables.logP);
       this.#catCum.push(tables.cum);
     }

@@ -20,7 +20,11 @@ import { TrustRegion } from "./trust-region.js";
 export function parzenOf(options: TPEOptions, metrics: number): ParzenOptions {
   const d = TPE_DEFAULTS;
   const multivariate = options.multivariate ?? d.multivariate;
-  const priorWeight = options.priorWeight ?? d.priorWeight;
+  // Round 8: a lighter prior kernel in one-metric TPE (sharper l(x)); MOTPE keeps Optuna's 1.
+  // BBOB, where 0.25 was chosen, has no categorical parameter, so by default categorical
+  // choices keep Optuna's smoothing of 1 (a lighter one explored choices less on a mixed space).
+  const priorWeight = options.priorWeight ?? (metrics > 1 ? 1 : 0.25);
+  const choiceSmoothing = options.priorWeight === undefined ? 1 : undefined;
   if (!(priorWeight > 0)) throw invalid("priorWeight", "> 0", priorWeight);
   const bandwidthScale = options.bandwidthScale ?? (metrics > 1 ? 0.1 : 0.04);
   if (!(bandwidthScale > 0)) throw invalid("bandwidthScale", "> 0", bandwidthScale);
@@ -54,6 +58,7 @@ export function parzenOf(options: TPEOptions, metrics: number): ParzenOptions {
     throw invalid("bandwidthGrowth", "a finite number >= 0", bandwidthGrowth);
   return {
     priorWeight,
+    choiceSmoothing,
     multivariate,
     bandwidthDecay,
     bandwidthGrowth,

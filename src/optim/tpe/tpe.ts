@@ -7,7 +7,8 @@
  * bench/tune-tpe.ts round 3), and rotated (full-covariance) good kernels that follow a valley
  * the axes do not (covariance.ts, round 4), and a trust region that pulls the candidates around
  * the best trial closer while a run stalls (trust-region.ts, round 5), and joint kernels that
- * widen with the dimension (`bandwidthGrowth`, round 6). The steps: split
+ * widen with the dimension (`bandwidthGrowth`, round 6), and a lighter prior kernel
+ * (`priorWeight` 0.25, round 8). The steps: split
  * (good-bad-split.ts), per-group estimators (group-estimators.ts), acquisition
  * (acquisition.ts); options in tpe-options.ts, checked in tpe-option-checks.ts.
  *
