@@ -30,7 +30,7 @@ describe("PostgresStore options", () => {
 
   it("documents the defaults it uses", () => {
     expect(
-      defaultsDisagreeing(new URL("./postgres-store.ts", import.meta.url), POSTGRES_STORE_DEFAULTS),
+      defaultsDisagreeing(new URL("./store-options.ts", import.meta.url), POSTGRES_STORE_DEFAULTS),
     ).toEqual([]);
   });
 });
