@@ -1,8 +1,8 @@
 /**
  * TPE's sampler time per trial with diagonal kernels (the round-3 defaults), with rotated
  * (full-covariance) good kernels (round 4), and with those plus the incumbent candidates'
- * trust region (round 5), and with kernels that widen with the dimension (round 6, the
- * defaults), side by side in one process: 1,000 trials on a 6-d float space (a
+ * trust region (round 5), and with kernels that widen with the dimension (round 6), and with a
+ * lighter prior kernel (round 8, the defaults), side by side in one process: 1,000 trials on a 6-d float space (a
  * cheap quadratic), `--repeats` times alternating, so all see the same machine load. Prints
  * one JSON object: per variant, wall and CPU ms per trial of each repeat and the fastest.
  *
@@ -16,12 +16,20 @@ import { TPE, type TPEOptions } from "../src/optim/tpe/index.js";
 import { Metric } from "../src/trial/metric.js";
 
 const VARIANTS: Record<string, Partial<TPEOptions>> = {
-  diagonal: { covarianceKernels: false, trustRegion: false, incumbentCandidates: 8 },
-  rotated: { trustRegion: false, incumbentCandidates: 8 },
+  diagonal: {
+    covarianceKernels: false,
+    trustRegion: false,
+    incumbentCandidates: 8,
+    priorWeight: 1,
+    bandwidthGrowth: 0,
+  },
+  rotated: { trustRegion: false, incumbentCandidates: 8, priorWeight: 1, bandwidthGrowth: 0 },
   // Round 5: 24 incumbent candidates in a trust region, on rotated kernels.
-  "rotated+trust": { bandwidthGrowth: 0 },
-  // Round 6 (the defaults): the same, with kernels that widen with the dimension.
-  "rotated+trust+growth": {},
+  "rotated+trust": { bandwidthGrowth: 0, priorWeight: 1 },
+  // Round 6: the same, with kernels that widen with the dimension.
+  "rotated+trust+growth": { priorWeight: 1 },
+  // Round 8 (the defaults): the same, with the prior kernel weighing 0.25.
+  "rotated+trust+growth+prior0.25": {},
 };
 
 function flag(name: string, fallback: number): number {
