@@ -92,8 +92,9 @@ export interface TPEOptions extends OptimizerOptions {
   /**
    * Weight of the prior kernel in l(x) only (g(x) keeps `priorWeight`): below 1, fewer
    * candidates are drawn from the prior and l(x) is sharper around the good trials, while g(x)
-   * still covers the whole domain (round 8). Not in {@link TPE_DEFAULTS}: unset, l(x) uses
-   * `priorWeight`.
+   * still covers the whole domain (round 8: 0.5 won 50 of 96 training problems against
+   * Optuna's TPE on seeds 1020-1039, as many as `priorWeight` 0.5 on both sides; the default
+   * 0.25 on both won 52). Not in {@link TPE_DEFAULTS}: unset, l(x) uses `priorWeight`.
    * @defaultValue `priorWeight`
    */
   readonly goodPriorWeight?: number;
@@ -244,7 +245,9 @@ export interface TPEOptions extends OptimizerOptions {
    * With one metric: `count` extra candidates from one Gaussian fitted to the weighted good
    * trials (their weighted mean; their weighted covariance, standard deviations times `scale`)
    * over the numeric parameters, scored by l(x)/g(x) with the others (round 8, a CMA-ES-like
-   * proposal between the good trials). Ignored with several metrics. `false`: none.
+   * proposal between the good trials: 37-43 wins of 96 training problems against Optuna's TPE
+   * on seeds 1020-1039, against 44 without, so off). Ignored with several metrics. `false`:
+   * none.
    * @defaultValue false
    */
   readonly gaussianCandidates?: GaussianCandidatesOptions | false;
