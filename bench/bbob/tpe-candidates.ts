@@ -67,6 +67,9 @@ export const ROUND5: Partial<TPEOptions> = {
 /** The round-6 defaults over {@link BASELINE}: the TPE defaults since round 6. */
 export const ROUND6: Partial<TPEOptions> = { ...ROUND5, bandwidthGrowth: 1 / 6 };
 
+/** The round-8 defaults over {@link BASELINE}: the TPE defaults since round 8. */
+export const ROUND8: Partial<TPEOptions> = { ...ROUND6, priorWeight: 0.25 };
+
 export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   default: {},
   "scale0.1-min0.01": { bandwidthScale: 0.1 },
@@ -205,7 +208,25 @@ export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   ...round6(),
   ...round7(),
   ...round8(),
+  ...round9(),
 };
+
+/**
+ * Round 9: on top of the round-8 defaults (`--against r8-prior0.25`), screened on training
+ * seeds 1020-1039 and confirmed on fresh seeds 1040-1059 (the pick rule is in
+ * docs/guides/optimizers.md): knobs around the sharper l(x) of round 8.
+ */
+function round9(): Record<string, Partial<TPEOptions>> {
+  return {
+    "r9-nEi48": { ...ROUND8, nEiCandidates: 48 },
+    "r9-inc32": { ...ROUND8, incumbentCandidates: 32 },
+    "r9-grow1/4": { ...ROUND8, bandwidthGrowth: 1 / 4 },
+    "r9-grow1/12": { ...ROUND8, bandwidthGrowth: 1 / 12 },
+    "r9-trust6": { ...ROUND8, trustRegion: { patience: 6 } },
+    "r9-lprior0.125": { ...ROUND8, goodPriorWeight: 0.125 },
+    "r9-scale0.05": { ...ROUND8, bandwidthScale: 0.05 },
+  };
+}
 
 /**
  * Round 8: screened on training seeds 1020-1039, confirmed on 1000-1019 (the pick rule is in
