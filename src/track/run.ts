@@ -103,30 +103,47 @@ export class Run {
     this.config = cfg.config;
     if (o.capture && o.store !== null) this.capture = o.capture;
     const maxBytes = o.maxBufferedBytes ?? INIT_DEFAULTS.maxBufferedBytes;
-    this.sink =
-      o.store === null
-        ? null
-        : new RunSink(o.store as SyncStore, {
-            id: this.id,
-            summary: this.summaryState,
-            configData: cfg.data,
-            onFlush: this.reanchorClock.bind(this),
-            capture: this.capture,
-            freshRun: rec.nextStep === 0,
-            maxBytes,
-            create: o.create ?? null,
-          });
-    this.steps = new RunSteps(
-      rec.nextStep,
-      rec.createdAt,
+    // The sink and the steps are made by methods of their own: see `newSink`.
+    this.sink = o.store === null ? null : this.newSink(o, cfg.data, maxBytes);
+    this.steps = this.newSteps(o, maxBytes);
+    if (this.sink === null) return;
+    this.startTimers(this.sink, o);
+    addLive(this);
+  }
+
+  /*
+   * The constructor runs once per run: a pool worker that runs a trial per run calls it ~1,000
+   * times in its life. V8 optimizes a function once it has run about 3 + (bytecode bytes / 150)
+   * times 66 KB of its bytecode (`--interrupt-budget`, `--bytecode-size-allowance-per-tick`):
+   * one ~520-byte constructor got there near the 800th run and was compiled with ten callees
+   * inlined, for the last ~200 runs of the worker. In parts of ~100-250 bytes each, none of them
+   * gets there within ~1,100 runs, and the worker's compiler threads skip that work.
+   */
+
+  /** The run's writer (an enabled run's). */
+  private newSink(o: RunInternals, configData: Record<string, unknown>, maxBytes: number): RunSink {
+    return new RunSink(o.store as SyncStore, {
+      id: this.id,
+      summary: this.summaryState,
+      configData,
+      onFlush: this.reanchorClock.bind(this),
+      capture: this.capture,
+      freshRun: o.record.nextStep === 0,
+      maxBytes,
+      create: o.create ?? null,
+    });
+  }
+
+  /** The run's step and commit rules, over the sink's buffer (none for a disabled run). */
+  private newSteps(o: RunInternals, maxBytes: number): RunSteps {
+    return new RunSteps(
+      o.record.nextStep,
+      o.record.createdAt,
       this.sink?.history.buffer ?? null,
       this.summaryState,
       { maxRows: o.maxBufferedRows ?? Number.POSITIVE_INFINITY, maxBytes },
       () => this.sink!.backpressure(),
     );
-    if (this.sink === null) return;
-    this.startTimers(this.sink, o);
-    addLive(this);
   }
 
   /** Each flush re-reads the wall clock for the next rows' timestamps. */
