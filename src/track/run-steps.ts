@@ -99,9 +99,12 @@ export class RunSteps {
   }
 
   /**
-   * The common case, a plain `log({ a: 1, b: 2 })` of top-level numbers with nothing pending:
-   * straight into the column buffer without building a flattened object. Returns false (nothing
-   * done) for anything else, which then takes the general path.
+   * The common case, a plain `log({ a: 1, b: "x" })` of top-level numbers, strings and booleans
+   * with nothing pending: straight into the buffer without building a flattened object (the
+   * general path would flatten such a row to itself). Returns false (nothing done) for anything
+   * else, which then takes the general path. The W&B plugin's report row (a status string and
+   * numbers) takes it too, so a worker that logs only flat rows never runs, nor compiles, the
+   * flattening and pending-row code.
    */
   private logFast(data: Record<string, unknown>): boolean {
     if (
@@ -113,7 +116,8 @@ export class RunSteps {
     }
     for (const k in data) {
       const bad = k.length === 0 || k.length > MAX_KEY || k.charCodeAt(0) === 95;
-      if (bad || typeof data[k] !== "number") return false;
+      const t = typeof data[k];
+      if (bad || (t !== "number" && t !== "string" && t !== "boolean")) return false;
     }
     const buf = this.buffer!;
     const now = performance.now();
@@ -123,8 +127,9 @@ export class RunSteps {
       (this.wallOffset + now) / 1000,
     );
     for (const k in data) {
-      const v = data[k] as number;
-      buf.addNumber(row, k, v);
+      const v = data[k] as number | string | boolean;
+      if (typeof v === "number") buf.addNumber(row, k, v);
+      else buf.addOther(row, k, v);
       this.summary.observeOne(k, v);
     }
     this.summary.dirty = true;
