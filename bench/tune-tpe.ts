@@ -23,7 +23,8 @@
  * tried space-filling start-up designs, fewer start-up trials, a local search, a larger good
  * group and incumbent candidates scaled by the good set's tightness. Round 8 screened on seeds
  * 1020-1039 (`--first-seed 1020`) and confirmed on 1000-1019: `r8-prior0.25` (the prior
- * kernel's weight 0.25 with one metric) became the default.
+ * kernel's weight 0.25 with one metric) became the default. Round 9 (`--against r8-prior0.25`,
+ * screened on 1020-1039) found no candidate with 3 more wins, so the round-8 defaults stayed.
  *
  * Run: `node --import tsx bench/tune-tpe.ts [--seeds 5] [--first-seed 1000] [--trials 100] [--dims 2,5]
  * [--fids 1,2,...] [--instances 1,2] [--jobs 2] [--only name,name,...] [--against name]
