@@ -83,7 +83,8 @@ export interface TPEOptions extends OptimizerOptions {
    * BBOB training suite (bench/tune-tpe.ts, round 2); in round 8 (one metric) 0.25 won more
    * times against Optuna's TPE than 1 on fresh training seeds (52 of 96 against 44, seeds
    * 1020-1039) and as often on the seeds the round-6 defaults were chosen on (52 against 52,
-   * seeds 1000-1019), with no loss on either (docs/guides/optimizers.md). MOTPE keeps 1. Unset,
+   * seeds 1000-1019), with no loss on either, and on seeds neither was chosen on (round 9:
+   * 58 against 52, seeds 1040-1059; docs/guides/optimizers.md). MOTPE keeps 1. Unset,
    * categorical parameters keep a smoothing of 1 in each good or bad trial's kernel (BBOB has
    * none, so 0.25 was never chosen for them); set, the smoothing is this weight, as in Optuna.
    * @defaultValue 0.25 with one metric, 1 with several
