@@ -125,10 +125,15 @@ function endLinger(): void {
   else removeHandlers();
 }
 
+/** The signals handled, listed once (`installHandlers` runs once per tracked trial). */
+const SIGNALS = Object.keys(TERMINATION_SIGNALS) as TerminationSignal[];
+
 function installHandlers(): void {
   // A worker thread never receives signals: its cleanups run when its host tells it to.
-  if (!isMainThread) return;
-  for (const signal of Object.keys(TERMINATION_SIGNALS) as TerminationSignal[]) {
+  // All installed (lingering from the last run): the common case of a run per trial returns
+  // here, before a loop that would make V8 optimize this function in every worker.
+  if (!isMainThread || handlers.size === SIGNALS.length) return;
+  for (const signal of SIGNALS) {
     if (handlers.has(signal)) continue;
     const handler = () => handleSignal(signal);
     handlers.set(signal, handler);
