@@ -15,7 +15,8 @@
  * temp folder, as the tests do; skipped with the reason when not installed) reads through its
  * connection pool. The server takes no API keys (loopback), so both stores see the same requests.
  *
- * Processes: the server (`createServer` over the store, as `amltk ui`), two writer processes
+ * Processes: the server (`createServer` over the store, as `amltk ui`;
+ * bench/reads-under-load-server.ts), two writer processes
  * (bench/ingest.ts's client role, each with half the runs), and this one as the reader. The
  * reader starts once every writer's run is running on the server, and stops after `seconds`,
  * while the writers still log.
@@ -31,22 +32,12 @@
  * processes' peak memory and cores.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import type { HistoryBatch, NumberColumn } from "../src/store/history-batch.js";
-import type { Store } from "../src/store/types.js";
 import { postgresCpuSeconds } from "./proc-cpu.js";
-import {
-  gcSummary,
-  logPauses,
-  type PauseLog,
-  type ReadLog,
-  sampleAllocations,
-  tailReport,
-} from "./read-tail.js";
+import { gcSummary, type PauseLog, type ReadLog, tailReport } from "./read-tail.js";
 
 const argv = process.argv.slice(2);
 function arg(name: string): string | undefined {
@@ -55,10 +46,10 @@ function arg(name: string): string | undefined {
 }
 const num = (name: string, def: number) => Number(arg(name) ?? def);
 
-const self = fileURLToPath(import.meta.url);
+/** The server process: bench/reads-under-load-server.ts. */
+const serverScript = fileURLToPath(new URL("./reads-under-load-server.ts", import.meta.url));
 const ingest = fileURLToPath(new URL("./ingest.ts", import.meta.url));
 const TABLE_RUNS = 1_000;
-const TABLE_STEPS = 200;
 const LIVE_PROJECT = "ingest"; // bench/ingest.ts's writers log there
 
 /** Lines of a child's stdout as they come, and its end. */
@@ -99,119 +90,6 @@ async function line(it: AsyncIterator<string>, what: string): Promise<string> {
   const r = await it.next();
   if (r.done) throw new Error(`${what} ended without a line`);
   return r.value;
-}
-
-/** 1,000 finished runs with a config, a summary and a short history: the runs table's rows. */
-async function preload(store: Store): Promise<void> {
-  const rows = new Int32Array(TABLE_STEPS).map((_, i) => i);
-  const steps = new Float64Array(TABLE_STEPS).map((_, i) => i);
-  for (let r = 0; r < TABLE_RUNS; r++) {
-    const id = `table${String(r).padStart(5, "0")}`;
-    const createdAt = Date.now() - (TABLE_RUNS - r) * 60_000;
-    const columns = new Map<string, NumberColumn>();
-    for (let k = 0; k < 5; k++) {
-      const values = new Float64Array(TABLE_STEPS).map((_, i) => Math.exp(-i / 50) + k + r / 1e4);
-      columns.set(`m${k}`, { n: TABLE_STEPS, rows, values });
-    }
-    const batch: HistoryBatch = {
-      rows: TABLE_STEPS,
-      steps,
-      runtimes: steps.map((s) => s * 0.1),
-      timestamps: steps.map((s) => createdAt / 1000 + s * 0.1),
-      columns,
-      others: [],
-    };
-    await store.transaction!(async (tx) => {
-      await tx.createRun({
-        id,
-        project: "table",
-        name: `trial-${r}`,
-        createdAt,
-        config: { lr: 10 ** (-4 + (3 * ((r * 7919) % 1000)) / 1000), layers: 1 + (r % 6) },
-      });
-      await tx.appendHistoryBatch(id, batch);
-      await tx.updateRun(id, {
-        summary: { cost: (r * 7919) % 1000, m0: r },
-        state: "finished",
-        exitCode: 0,
-        finishedAt: createdAt + 30_000,
-      });
-    });
-  }
-}
-
-/** The server role: opens the store, preloads it, serves it, reports its peak memory at the end. */
-async function serverRole(): Promise<void> {
-  const { createServer } = await import("../src/server/index.js");
-  const target = arg("target")!;
-  const readOnly = argv.includes("--no-preload");
-  const store = target.startsWith("postgres://")
-    ? await (await import("../src/store/postgres/index.js")).PostgresStore.open(
-        target,
-        // --pg-max-connections N: the ingest pool's size (the store's default otherwise).
-        arg("pg-max-connections") ? { maxConnections: Number(arg("pg-max-connections")) } : {},
-      )
-    : await (await import("../src/store/sqlite/index.js")).SqliteStore.open(target);
-  // A second server on the same database (`--read-server`) serves what the first preloaded.
-  if (!readOnly) await preload(store);
-  const threads = arg("read-threads");
-  const readThreads =
-    threads === undefined || threads === "default" ? {} : { readThreads: +threads };
-  // No keys: the same request path on both stores (loopback only).
-  const server = await createServer({ store, port: 0, auth: false, ...readThreads });
-  let peakSampled = 0;
-  // memoryUsage.rss() alone: process.memoryUsage() walks the heap, a visible cost at this rate.
-  const sampler = setInterval(() => {
-    peakSampled = Math.max(peakSampled, process.memoryUsage.rss());
-  }, 100);
-  // How long callbacks waited for the event loop: what every request on it waits at least.
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
-  console.log(JSON.stringify({ url: server.url }));
-  // SIGUSR2: the reader starts now; the CPU from here to the end is the load's, not the preload's.
-  let cpuAtReads = process.cpuUsage();
-  // --why-slow: the server's GC pauses and blocked stretches from the reads' start (read-tail.ts).
-  let pauseLog: ReturnType<typeof logPauses> | undefined;
-  let allocations: ReturnType<typeof sampleAllocations> | undefined;
-  process.once("SIGUSR2", () => {
-    cpuAtReads = process.cpuUsage();
-    if (argv.includes("--why-slow")) pauseLog = logPauses();
-    const heapProf = process.env.AMLTK_BENCH_HEAP_PROF;
-    if (heapProf) allocations = sampleAllocations(heapProf);
-  });
-  await new Promise<void>((r) => process.once("SIGTERM", () => r()));
-  const cpu = process.cpuUsage(cpuAtReads);
-  const pauses = pauseLog?.stop();
-  await (await allocations)?.stop();
-  loopDelay.disable();
-  clearInterval(sampler);
-  await server.close();
-  await store.close();
-  const ms = (ns: number) => +(ns / 1e6).toFixed(1);
-  console.log(
-    JSON.stringify({
-      peakRssMiB: Math.round(peakRss(peakSampled) / 2 ** 20),
-      cpuSecondsSinceReads: +((cpu.user + cpu.system) / 1e6).toFixed(2),
-      eventLoopDelayMs: {
-        p50: ms(loopDelay.percentile(50)),
-        p99: ms(loopDelay.percentile(99)),
-        max: ms(loopDelay.max),
-      },
-      ...(pauses ? { pauses } : {}),
-    }),
-  );
-  process.exit(0);
-}
-
-/** The process's peak resident memory: the kernel's high-water mark where there is one. */
-function peakRss(sampled: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
-    if (m) return Number(m[1]) * 1024;
-  } catch {
-    // not Linux: the sampled peak
-  }
-  return sampled;
 }
 
 function quantile(xs: number[], q: number): number {
@@ -292,8 +170,8 @@ async function measure(
   ];
   const server = start([
     ...profile,
-    self,
-    ...["--role", "server", "--target", target, "--read-threads", threads],
+    serverScript,
+    ...["--table-runs", String(TABLE_RUNS), "--target", target, "--read-threads", threads],
     ...(arg("pg-max-connections") ? ["--pg-max-connections", arg("pg-max-connections")!] : []),
     ...(whySlow ? ["--why-slow"] : []),
   ]);
@@ -305,8 +183,8 @@ async function measure(
     if (readServer) {
       reads = start([
         ...profile,
-        self,
-        ...["--role", "server", "--target", target, "--read-threads", threads, "--no-preload"],
+        serverScript,
+        ...["--target", target, "--read-threads", threads, "--no-preload"],
       ]);
     }
     const url = reads
@@ -507,5 +385,4 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(out, null, 2));
 }
 
-if (arg("role") === "server") await serverRole();
-else await main();
+await main();
