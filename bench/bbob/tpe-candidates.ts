@@ -7,6 +7,7 @@
  */
 
 import type { TPEOptions } from "../../src/optim/tpe/index.js";
+import { round10 } from "./tpe-candidates-r10.js";
 
 /** Good-group size: `fraction` of the successes, at least 1, at most `cap`. */
 const gammaOf = (fraction: number, cap: number) =>
@@ -209,6 +210,7 @@ export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   ...round7(),
   ...round8(),
   ...round9(),
+  ...round10(ROUND8),
 };
 
 /**

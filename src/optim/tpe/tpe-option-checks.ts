@@ -78,6 +78,14 @@ export function goodPriorWeightOf(options: TPEOptions): number | undefined {
   return w;
 }
 
+/** `priorShrink`, checked; undefined when unset (the prior keeps its weight). */
+export function priorShrinkOf(options: TPEOptions): number | undefined {
+  const after = options.priorShrink;
+  if (after !== undefined && !(Number.isInteger(after) && after >= 1))
+    throw invalid("priorShrink", "an integer >= 1", after);
+  return after;
+}
+
 const SPREAD_COMBINE: readonly string[] = ["min", "max", "only"];
 const COVARIANCE_TARGETS: readonly string[] = ["isotropic", "diagonal"];
 

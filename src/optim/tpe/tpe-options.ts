@@ -100,6 +100,14 @@ export interface TPEOptions extends OptimizerOptions {
    */
   readonly goodPriorWeight?: number;
   /**
+   * Past this many told trials, the prior kernel's weight (in l(x) and g(x), and
+   * `goodPriorWeight`) is scaled by priorShrink / n: a late-run exploitation schedule, since
+   * TPE has no budget (round 10). Categorical smoothing keeps its weight. Not in
+   * {@link TPE_DEFAULTS}: unset, the prior keeps its weight.
+   * @defaultValue unset
+   */
+  readonly priorShrink?: number;
+  /**
    * Univariate bandwidths also consider the domain's ends.
    * @defaultValue false
    */
@@ -301,6 +309,7 @@ export const TPE_KEYS = optionKeys<TPEOptions>({
   weights: true,
   priorWeight: true,
   goodPriorWeight: true,
+  priorShrink: true,
   considerEndpoints: true,
   minBandwidth: true,
   bandwidthScale: true,

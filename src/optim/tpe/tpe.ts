@@ -28,6 +28,7 @@ import { type GoodAndBad, groupEstimators, type Observation } from "./group-esti
 import { encode, type Group, groupActive, groupsOf } from "./groups.js";
 import { type IncumbentShareOptions, incumbentCount, tightness } from "./incumbent-share.js";
 import type { ParzenOptions } from "./parzen.js";
+import { type ShrunkPrior, shrinkPrior } from "./prior-shrink.js";
 import type { StartupDesign } from "./startup-design.js";
 import {
   acquisitionOf,
@@ -35,6 +36,7 @@ import {
   incumbentShareOf,
   intAtLeast,
   parzenOf,
+  priorShrinkOf,
   startupDesignOf,
   trustRegionOf,
 } from "./tpe-option-checks.js";
@@ -112,6 +114,8 @@ export class TPE extends BaseOptimizer {
   readonly #parzen: ParzenOptions;
   /** The prior's weight in l(x), when it differs from g(x)'s. */
   readonly #goodPriorWeight: number | undefined;
+  /** With `priorShrink`: the told count past which the prior's weight shrinks. */
+  readonly #priorShrink: number | undefined;
   readonly #goodWeights: "equal" | "rank";
   /** With one metric and `trustRegion`: how far incumbent candidates may stray. */
   readonly #trust: TrustRegion | undefined;
@@ -132,6 +136,7 @@ export class TPE extends BaseOptimizer {
     this.#weights = options.weights ?? d.weights;
     this.#parzen = parzenOf(options, this.metrics.length);
     this.#goodPriorWeight = goodPriorWeightOf(options);
+    this.#priorShrink = priorShrinkOf(options);
     this.#goodWeights = options.goodWeights ?? TPE_DEFAULTS.goodWeights;
     if (this.#goodWeights !== "equal" && this.#goodWeights !== "rank")
       throw new OptionError(
@@ -214,6 +219,12 @@ export class TPE extends BaseOptimizer {
       split(observations, this.#gamma, this.#weights, this.#hypervolumeWeights),
       this.#goodWeights,
     );
+    const prior = shrinkPrior(
+      this.#parzen,
+      this.#goodPriorWeight,
+      this.#priorShrink,
+      this.#told.length,
+    );
     const config: Config = {};
     let next = 0;
     for (const p of this.space.params) {
@@ -225,7 +236,7 @@ export class TPE extends BaseOptimizer {
       if (group?.params[0] !== p) continue; // sampled with its group's first member
       next++;
       if (!groupActive(group, config)) continue;
-      const values = this.#sampleGroup(group, goodAndBad);
+      const values = this.#sampleGroup(group, goodAndBad, prior);
       group.params.forEach((q, j) => {
         config[q.name] = values[j];
       });
@@ -238,13 +249,13 @@ export class TPE extends BaseOptimizer {
   }
 
   /** The values of one group: the acquisition's best under l(x)/g(x). */
-  #sampleGroup(group: Group, goodAndBad: GoodAndBad): Choice[] {
+  #sampleGroup(group: Group, goodAndBad: GoodAndBad, prior: ShrunkPrior): Choice[] {
     const { l, g, incumbent, incumbentPoint, good } = groupEstimators(
       group,
       goodAndBad,
-      this.#parzen,
+      prior.parzen,
       this.#maxKernels,
-      this.#goodPriorWeight,
+      prior.goodPriorWeight,
     );
     const trust =
       this.#trust && incumbentPoint
