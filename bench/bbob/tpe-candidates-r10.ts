@@ -9,6 +9,12 @@
 
 import type { TPEOptions } from "../../src/optim/tpe/index.js";
 
+/** Good-group size ⌈0.1 n⌉ up to 50 trials, then growing by 1 per 20 trials (cap 25). */
+const gammaLate = Object.assign(
+  (n: number) => Math.min(n <= 50 ? Math.ceil(0.1 * n) : 5 + Math.ceil(0.05 * (n - 50)), 25),
+  { toString: () => "ceil(0.1 n) to 50, then 5 + ceil(0.05 (n - 50)), cap 25" },
+);
+
 /** The round-10 candidates over `round8` (the round-8 defaults over the baseline). */
 export function round10(round8: Partial<TPEOptions>): Record<string, Partial<TPEOptions>> {
   return {
@@ -19,5 +25,11 @@ export function round10(round8: Partial<TPEOptions>): Record<string, Partial<TPE
     // Broad early (a heavier prior), as sharp as the defaults by 50-80 trials.
     "r10-prior0.5-shrink25": { ...round8, priorWeight: 0.5, priorShrink: 25 },
     "r10-prior1-shrink20": { ...round8, priorWeight: 1, priorShrink: 20 },
+    // Screen 2: earlier shrinking (screen 1's best mean rank, 20, had no loss against Optuna),
+    // with a sharper l(x), and a good set that grows at half the rate past 50 trials.
+    "r10-shrink10": { ...round8, priorShrink: 10 },
+    "r10-shrink15": { ...round8, priorShrink: 15 },
+    "r10-shrink20-lprior0.125": { ...round8, priorShrink: 20, goodPriorWeight: 0.125 },
+    "r10-gammaLate50": { ...round8, gamma: gammaLate },
   };
 }
