@@ -30,6 +30,8 @@ const VARIANTS: Record<string, Partial<TPEOptions>> = {
   "rotated+trust+growth": { priorWeight: 1 },
   // Round 8 (the defaults): the same, with the prior kernel weighing 0.25.
   "rotated+trust+growth+prior0.25": {},
+  // Round 10 (an option, off by default): the same, with the prior shrinking past 20 trials.
+  "rotated+trust+growth+prior0.25+shrink20": { priorShrink: 20 },
 };
 
 function flag(name: string, fallback: number): number {

@@ -102,7 +102,9 @@ export interface TPEOptions extends OptimizerOptions {
   /**
    * Past this many told trials, the prior kernel's weight (in l(x) and g(x), and
    * `goodPriorWeight`) is scaled by priorShrink / n: a late-run exploitation schedule, since
-   * TPE has no budget (round 10). Categorical smoothing keeps its weight. Not in
+   * TPE has no budget. Round 10 (training seeds 1040-1059, 96 BBOB problems): 10, 15, 20 won
+   * 58 against Optuna's TPE with no loss, as many as the defaults (58, 1 loss), so it stays
+   * off. Categorical smoothing keeps its weight. Not in
    * {@link TPE_DEFAULTS}: unset, the prior keeps its weight.
    * @defaultValue unset
    */
