@@ -3,24 +3,13 @@ import { OptionError } from "../../shared/options.js";
 import { Metric } from "../../trial/metric.js";
 import { categorical, float } from "../space/builders.js";
 import { space } from "../space/search-space.js";
+import { sphereAsks } from "./sphere-asks.test-helpers.js";
 import { TPE, type TPEOptions } from "./tpe.js";
 
 const metrics = new Metric("loss");
 const box = () => space({ x: float(-5, 5), y: float(-5, 5) });
 
-/** The x of 40 asks on a shifted sphere. */
-function run(options: Partial<TPEOptions>): number[] {
-  const tpe = new TPE({ space: box(), metrics, seed: 4, ...options });
-  const xs: number[] = [];
-  for (let i = 0; i < 40; i++) {
-    const t = tpe.ask();
-    const x = t.config.x as number;
-    const y = t.config.y as number;
-    xs.push(x);
-    tpe.tell(t.success({ loss: (x - 1) ** 2 + (y + 2) ** 2 }));
-  }
-  return xs;
-}
+const run = (options: Partial<TPEOptions>) => sphereAsks(options, 4);
 
 describe("TPE goodPriorWeight (the prior's weight in l(x) only)", () => {
   it("unset or equal to priorWeight changes nothing; another weight changes the model's asks", () => {

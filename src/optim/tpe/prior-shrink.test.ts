@@ -5,24 +5,13 @@ import { float } from "../space/builders.js";
 import { space } from "../space/search-space.js";
 import type { ParzenOptions } from "./parzen.js";
 import { shrinkPrior } from "./prior-shrink.js";
+import { sphereAsks } from "./sphere-asks.test-helpers.js";
 import { TPE, type TPEOptions } from "./tpe.js";
 
 const metrics = new Metric("loss");
 const box = () => space({ x: float(-5, 5), y: float(-5, 5) });
 
-/** The x of 40 asks on a shifted sphere. */
-function run(options: Partial<TPEOptions>): number[] {
-  const tpe = new TPE({ space: box(), metrics, seed: 7, ...options });
-  const xs: number[] = [];
-  for (let i = 0; i < 40; i++) {
-    const t = tpe.ask();
-    const x = t.config.x as number;
-    const y = t.config.y as number;
-    xs.push(x);
-    tpe.tell(t.success({ loss: (x - 1) ** 2 + (y + 2) ** 2 }));
-  }
-  return xs;
-}
+const run = (options: Partial<TPEOptions>) => sphereAsks(options, 7);
 
 const parzen = { priorWeight: 0.5, multivariate: true } as ParzenOptions;
 
