@@ -8,6 +8,7 @@
 
 import type { TPEOptions } from "../../src/optim/tpe/index.js";
 import { round10 } from "./tpe-candidates-r10.js";
+import { round11 } from "./tpe-candidates-r11.js";
 
 /** Good-group size: `fraction` of the successes, at least 1, at most `cap`. */
 const gammaOf = (fraction: number, cap: number) =>
@@ -211,6 +212,7 @@ export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   ...round8(),
   ...round9(),
   ...round10(ROUND8),
+  ...round11(ROUND8),
 };
 
 /**

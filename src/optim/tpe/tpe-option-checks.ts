@@ -12,6 +12,7 @@ import type { AcquisitionOptions } from "./acquisition.js";
 import type { CovarianceOptions } from "./covariance.js";
 import type { IncumbentShareOptions } from "./incumbent-share.js";
 import type { ParzenOptions } from "./parzen.js";
+import { ResponseSurface } from "./response-surface.js";
 import { StartupDesign } from "./startup-design.js";
 import { TPE_DEFAULTS, type TPEOptions } from "./tpe-options.js";
 import { TrustRegion } from "./trust-region.js";
@@ -211,3 +212,40 @@ export function incumbentShareOf(
     throw invalid("incumbentShare", "a radius > 0 and finite low, high >= 0", asked);
   return metrics > 1 ? undefined : asked;
 }
+
+/** `responseSurface`, checked; undefined when off or with several metrics. */
+export function responseSurfaceOf(
+  options: TPEOptions,
+  metrics: number,
+  space: SearchSpace,
+): ResponseSurface | undefined {
+  const asked = options.responseSurface ?? TPE_DEFAULTS.responseSurface;
+  if (asked === false) return undefined;
+  const resolved = {
+    every: asked.every,
+    fraction: asked.fraction ?? 1,
+    model: asked.model ?? "auto",
+    margin: asked.margin ?? 5,
+    values: asked.values ?? "raw",
+  };
+  if (
+    !(
+      Number.isInteger(resolved.every) &&
+      resolved.every >= 1 &&
+      resolved.fraction > 0 &&
+      resolved.fraction <= 1 &&
+      SURFACE_MODELS.includes(resolved.model) &&
+      Number.isInteger(resolved.margin) &&
+      resolved.margin >= 0 &&
+      (resolved.values === "raw" || resolved.values === "rank")
+    )
+  )
+    throw invalid(
+      "responseSurface",
+      'an every integer >= 1, fraction in (0, 1], model "full", "separable" or "auto", a margin integer >= 0, values "raw" or "rank"',
+      asked,
+    );
+  return metrics > 1 ? undefined : new ResponseSurface(resolved, space);
+}
+
+const SURFACE_MODELS: readonly string[] = ["full", "separable", "auto"];

@@ -29,6 +29,7 @@ import { encode, type Group, groupActive, groupsOf } from "./groups.js";
 import { type IncumbentShareOptions, incumbentCount, tightness } from "./incumbent-share.js";
 import type { ParzenOptions } from "./parzen.js";
 import { type ShrunkPrior, shrinkPrior } from "./prior-shrink.js";
+import type { ResponseSurface } from "./response-surface.js";
 import type { StartupDesign } from "./startup-design.js";
 import {
   acquisitionOf,
@@ -37,6 +38,7 @@ import {
   intAtLeast,
   parzenOf,
   priorShrinkOf,
+  responseSurfaceOf,
   startupDesignOf,
   trustRegionOf,
 } from "./tpe-option-checks.js";
@@ -121,6 +123,8 @@ export class TPE extends BaseOptimizer {
   readonly #trust: TrustRegion | undefined;
   /** With one metric and `incumbentShare`: incumbent candidates scaled by the good set's tightness. */
   readonly #share: IncumbentShareOptions | undefined;
+  /** With one metric and `responseSurface`: the quadratic model's steps. */
+  readonly #surface: ResponseSurface | undefined;
 
   constructor(options: TPEOptions) {
     checkOptionKeys(options, TPE_KEYS, "TPE");
@@ -147,6 +151,7 @@ export class TPE extends BaseOptimizer {
     this.#groups = groupsOf(this.space, this.#parzen.multivariate);
     this.#trust = trustRegionOf(options, this.metrics.length);
     this.#share = incumbentShareOf(options, this.metrics.length);
+    this.#surface = responseSurfaceOf(options, this.metrics.length, this.space);
   }
 
   /** How many reports were told so far. */
@@ -166,7 +171,7 @@ export class TPE extends BaseOptimizer {
         const key = configKey(c);
         return taken.has(key) || this.#seen.has(key);
       };
-      let config = this.#sample(batch);
+      let config = this.#surfaceStep(batch) ?? this.#sample(batch);
       for (let a = 0; repeated(config) && a < MODEL_REDRAWS + RANDOM_REDRAWS; a++)
         config = a < MODEL_REDRAWS ? this.#sample(batch) : this.space.sample(this.rng);
       batch.push(config);
@@ -195,6 +200,18 @@ export class TPE extends BaseOptimizer {
    */
   front(): TrialReport[] {
     return paretoFront(this.#successes, this.metrics);
+  }
+
+  /**
+   * On a response-surface step, TPE's proposal with the modelled parameters set to the
+   * quadratic model's minimizer (TPE's proposal as it is when the model gives no step);
+   * undefined on other asks.
+   */
+  #surfaceStep(batch: readonly Config[]): Config | undefined {
+    if (this.#surface === undefined || this.#told.length < this.#nStartup) return undefined;
+    if (!this.#surface.due()) return undefined;
+    const proposal = this.#sample(batch);
+    return { ...proposal, ...this.#surface.propose(this.#told, proposal) };
   }
 
   /** One configuration, given the configurations of the batch being proposed. */

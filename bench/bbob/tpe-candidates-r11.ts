@@ -1,0 +1,32 @@
+/**
+ * Round 11 of choosing TPE's single-objective defaults (docs/guides/optimizers.md): a
+ * response-surface step (`responseSurface`: every k-th ask proposes the minimizer of a
+ * quadratic fitted to the best fraction of the trials), on top of the round-8 defaults, aimed
+ * at the 5-d ties where TPE's kernels see the ripples and not the funnel under them. Screened
+ * on training seeds 1040-1059, confirmed (at most one) on fresh seeds 1060-1079.
+ *
+ * @module
+ */
+
+import type { TPEOptions } from "../../src/optim/tpe/index.js";
+
+/** The round-11 candidates over `round8` (the round-8 defaults over the baseline). */
+export function round11(round8: Partial<TPEOptions>): Record<string, Partial<TPEOptions>> {
+  return {
+    // Screen 1: how many trials the fit sees (all, best half, best quarter), every 5th ask.
+    "r11-rs-all-k5": { ...round8, responseSurface: { every: 5, fraction: 1 } },
+    "r11-rs-half-k5": { ...round8, responseSurface: { every: 5, fraction: 0.5 } },
+    "r11-rs-quarter-k5": { ...round8, responseSurface: { every: 5, fraction: 0.25 } },
+    "r11-rs-all-sep-k5": {
+      ...round8,
+      responseSurface: { every: 5, fraction: 1, model: "separable" },
+    },
+    // Screen 2: how often (every 3rd, every 10th ask), and ranks for values.
+    "r11-rs-all-k3": { ...round8, responseSurface: { every: 3, fraction: 1 } },
+    "r11-rs-all-k10": { ...round8, responseSurface: { every: 10, fraction: 1 } },
+    "r11-rs-half-rank-k5": {
+      ...round8,
+      responseSurface: { every: 5, fraction: 0.5, values: "rank" },
+    },
+  };
+}
