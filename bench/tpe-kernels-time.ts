@@ -2,7 +2,8 @@
  * TPE's sampler time per trial with diagonal kernels (the round-3 defaults), with rotated
  * (full-covariance) good kernels (round 4), and with those plus the incumbent candidates'
  * trust region (round 5), and with kernels that widen with the dimension (round 6), and with a
- * lighter prior kernel (round 8, the defaults), side by side in one process: 1,000 trials on a 6-d float space (a
+ * lighter prior kernel (round 8, the defaults), and with the options of rounds 10 and 11
+ * (`priorShrink`, `responseSurface`), side by side in one process: 1,000 trials on a 6-d float space (a
  * cheap quadratic), `--repeats` times alternating, so all see the same machine load. Prints
  * one JSON object: per variant, wall and CPU ms per trial of each repeat and the fastest.
  *
@@ -32,6 +33,14 @@ const VARIANTS: Record<string, Partial<TPEOptions>> = {
   "rotated+trust+growth+prior0.25": {},
   // Round 10 (an option, off by default): the same, with the prior shrinking past 20 trials.
   "rotated+trust+growth+prior0.25+shrink20": { priorShrink: 20 },
+  // Round 11 (an option): the same, with a response-surface step (a least-squares quadratic
+  // over the best half of the trials) every 5th ask, and over all of them every 3rd ask.
+  "rotated+trust+growth+prior0.25+surface-half-k5": {
+    responseSurface: { every: 5, fraction: 0.5 },
+  },
+  "rotated+trust+growth+prior0.25+surface-all-k3": {
+    responseSurface: { every: 3, fraction: 1 },
+  },
 };
 
 function flag(name: string, fallback: number): number {

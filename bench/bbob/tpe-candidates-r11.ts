@@ -12,21 +12,21 @@ import type { TPEOptions } from "../../src/optim/tpe/index.js";
 
 /** The round-11 candidates over `round8` (the round-8 defaults over the baseline). */
 export function round11(round8: Partial<TPEOptions>): Record<string, Partial<TPEOptions>> {
+  const rs = (responseSurface: TPEOptions["responseSurface"]) => ({ ...round8, responseSurface });
   return {
-    // Screen 1: how many trials the fit sees (all, best half, best quarter), every 5th ask.
-    "r11-rs-all-k5": { ...round8, responseSurface: { every: 5, fraction: 1 } },
-    "r11-rs-half-k5": { ...round8, responseSurface: { every: 5, fraction: 0.5 } },
-    "r11-rs-quarter-k5": { ...round8, responseSurface: { every: 5, fraction: 0.25 } },
-    "r11-rs-all-sep-k5": {
-      ...round8,
-      responseSurface: { every: 5, fraction: 1, model: "separable" },
-    },
-    // Screen 2: how often (every 3rd, every 10th ask), and ranks for values.
-    "r11-rs-all-k3": { ...round8, responseSurface: { every: 3, fraction: 1 } },
-    "r11-rs-all-k10": { ...round8, responseSurface: { every: 10, fraction: 1 } },
-    "r11-rs-half-rank-k5": {
-      ...round8,
-      responseSurface: { every: 5, fraction: 0.5, values: "rank" },
-    },
+    // How many trials the fit sees (all, best half, third, quarter), every 5th ask; the model
+    // full once the fitted trials allow it (separable before), or full only.
+    "r11-rs-all-k5": rs({ every: 5, fraction: 1 }),
+    "r11-rs-half-k5": rs({ every: 5, fraction: 0.5 }),
+    "r11-rs-third-k5": rs({ every: 5, fraction: 1 / 3 }),
+    "r11-rs-quarter-k5": rs({ every: 5, fraction: 0.25 }),
+    "r11-rs-all-sep-k5": rs({ every: 5, fraction: 1, model: "separable" }),
+    "r11-rs-half-full-k5": rs({ every: 5, fraction: 0.5, model: "full" }),
+    // How often (every 3rd, 10th ask), and ranks for values.
+    "r11-rs-all-k3": rs({ every: 3, fraction: 1 }),
+    "r11-rs-all-k10": rs({ every: 10, fraction: 1 }),
+    "r11-rs-half-k3": rs({ every: 3, fraction: 0.5 }),
+    "r11-rs-half-k10": rs({ every: 10, fraction: 0.5 }),
+    "r11-rs-half-rank-k5": rs({ every: 5, fraction: 0.5, values: "rank" }),
   };
 }
