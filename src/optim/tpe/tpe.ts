@@ -8,7 +8,9 @@
  * the axes do not (covariance.ts, round 4), and a trust region that pulls the candidates around
  * the best trial closer while a run stalls (trust-region.ts, round 5), and joint kernels that
  * widen with the dimension (`bandwidthGrowth`, round 6), and a lighter prior kernel
- * (`priorWeight` 0.25, round 8). The steps: split
+ * (`priorWeight` 0.25, round 8); as options, off by default, a prior that fades late
+ * (`priorShrink`, round 10) and a response-surface step that proposes a fitted quadratic's
+ * minimizer every few asks (`responseSurface`, response-surface.ts, round 11). The steps: split
  * (good-bad-split.ts), per-group estimators (group-estimators.ts), acquisition
  * (acquisition.ts); options in tpe-options.ts, checked in tpe-option-checks.ts.
  *
