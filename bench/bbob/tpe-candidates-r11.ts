@@ -28,5 +28,6 @@ export function round11(round8: Partial<TPEOptions>): Record<string, Partial<TPE
     "r11-rs-half-k3": rs({ every: 3, fraction: 0.5 }),
     "r11-rs-half-k10": rs({ every: 10, fraction: 0.5 }),
     "r11-rs-half-rank-k5": rs({ every: 5, fraction: 0.5, values: "rank" }),
+    "r11-rs-all-rank-k5": rs({ every: 5, fraction: 1, values: "rank" }),
   };
 }
