@@ -126,6 +126,13 @@ export const MIGRATIONS: readonly string[] = [
    DROP VIEW history_rows;
    CREATE VIEW history_rows AS SELECT run, max_step AS step FROM history_steps
      UNION ALL SELECT id AS run, pack_last_step AS step FROM runs WHERE pack_last_step IS NOT NULL;`,
+  // 8: the state index holds running runs only, the ones the dead-writer scans look up
+  // (`WHERE state = 'running'`). A short trial's run is inserted closed, so its commit no longer
+  // dirties a page of this index: one WAL frame fewer of four, ~20 us of each tracked trial's
+  // commit under the write lock that a pool's workers share (bench/seed.ts). Filters on other
+  // states go through runs_project, as the runs page reads them by project anyway.
+  `DROP INDEX runs_state;
+   CREATE INDEX runs_running ON runs(state) WHERE state = 'running';`,
 ];
 
 /** Data moves that SQL alone cannot do, run right after the migration at the same index. */
