@@ -29,5 +29,10 @@ export function round11(round8: Partial<TPEOptions>): Record<string, Partial<TPE
     "r11-rs-half-k10": rs({ every: 10, fraction: 0.5 }),
     "r11-rs-half-rank-k5": rs({ every: 5, fraction: 0.5, values: "rank" }),
     "r11-rs-all-rank-k5": rs({ every: 5, fraction: 1, values: "rank" }),
+    // Screen 2, around screen 1's best (the best half, every 5th ask): the fraction (0.4, 0.6)
+    // and a later start (10 fitted trials beyond the unknowns).
+    "r11-rs-0.4-k5": rs({ every: 5, fraction: 0.4 }),
+    "r11-rs-0.6-k5": rs({ every: 5, fraction: 0.6 }),
+    "r11-rs-half-m10-k5": rs({ every: 5, fraction: 0.5, margin: 10 }),
   };
 }
