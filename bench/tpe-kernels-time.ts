@@ -18,26 +18,31 @@ import { Metric } from "../src/trial/metric.js";
 
 const VARIANTS: Record<string, Partial<TPEOptions>> = {
   diagonal: {
+    responseSurface: false,
     covarianceKernels: false,
     trustRegion: false,
     incumbentCandidates: 8,
     priorWeight: 1,
     bandwidthGrowth: 0,
   },
-  rotated: { trustRegion: false, incumbentCandidates: 8, priorWeight: 1, bandwidthGrowth: 0 },
-  // Round 5: 24 incumbent candidates in a trust region, on rotated kernels.
-  "rotated+trust": { bandwidthGrowth: 0, priorWeight: 1 },
-  // Round 6: the same, with kernels that widen with the dimension.
-  "rotated+trust+growth": { priorWeight: 1 },
-  // Round 8 (the defaults): the same, with the prior kernel weighing 0.25.
-  "rotated+trust+growth+prior0.25": {},
-  // Round 10 (an option, off by default): the same, with the prior shrinking past 20 trials.
-  "rotated+trust+growth+prior0.25+shrink20": { priorShrink: 20 },
-  // Round 11 (an option): the same, with a response-surface step (a least-squares quadratic
-  // over the best half of the trials) every 5th ask, and over all of them every 3rd ask.
-  "rotated+trust+growth+prior0.25+surface-half-k5": {
-    responseSurface: { every: 5, fraction: 0.5 },
+  rotated: {
+    trustRegion: false,
+    incumbentCandidates: 8,
+    priorWeight: 1,
+    bandwidthGrowth: 0,
+    responseSurface: false,
   },
+  // Round 5: 24 incumbent candidates in a trust region, on rotated kernels.
+  "rotated+trust": { bandwidthGrowth: 0, priorWeight: 1, responseSurface: false },
+  // Round 6: the same, with kernels that widen with the dimension.
+  "rotated+trust+growth": { priorWeight: 1, responseSurface: false },
+  // Round 8: the same, with the prior kernel weighing 0.25.
+  "rotated+trust+growth+prior0.25": { responseSurface: false },
+  // Round 10 (an option, off by default): the same, with the prior shrinking past 20 trials.
+  "rotated+trust+growth+prior0.25+shrink20": { priorShrink: 20, responseSurface: false },
+  // Round 11 (the defaults): the same, with a response-surface step (a least-squares
+  // quadratic over the best half of the trials) every 5th ask; and over all of them every 3rd.
+  "rotated+trust+growth+prior0.25+surface-half-k5": {},
   "rotated+trust+growth+prior0.25+surface-all-k3": {
     responseSurface: { every: 3, fraction: 1 },
   },

@@ -24,7 +24,9 @@
  * group and incumbent candidates scaled by the good set's tightness. Round 8 screened on seeds
  * 1020-1039 (`--first-seed 1020`) and confirmed on 1000-1019: `r8-prior0.25` (the prior
  * kernel's weight 0.25 with one metric) became the default. Round 9 (`--against r8-prior0.25`,
- * screened on 1020-1039) found no candidate with 3 more wins, so the round-8 defaults stayed.
+ * screened on 1020-1039) found no candidate with 3 more wins, so the round-8 defaults stayed;
+ * so did round 10 (screened on 1040-1059). Round 11 (screened on 1040-1059, confirmed on
+ * 1060-1079) made `r11-rs-half-k5` (a response-surface step every 5th ask) the default.
  *
  * Run: `node --import tsx bench/tune-tpe.ts [--seeds 5] [--first-seed 1000] [--trials 100] [--dims 2,5]
  * [--fids 1,2,...] [--instances 1,2] [--jobs 2] [--only name,name,...] [--against name]

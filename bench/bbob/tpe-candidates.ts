@@ -33,7 +33,8 @@ const uniformWeights = (n: number) => new Array<number>(n).fill(1);
  * incumbent candidates, diagonal kernels, no trust region, no widening with the dimension, the
  * prior's weight 1), so the candidates and the baseline `default` mean the same runs after
  * round 3 changed the defaults (to `rankGood-incumbent8`), round 4 (to `cov-shape1-shrink3`),
- * round 5 (to `r5-trust8-inc24`), round 6 (to `r6-grow1/6`) and round 8 (to `r8-prior0.25`).
+ * round 5 (to `r5-trust8-inc24`), round 6 (to `r6-grow1/6`), round 8 (to `r8-prior0.25`) and
+ * round 11 (to `r11-rs-half-k5`).
  */
 export const BASELINE: Partial<TPEOptions> = {
   goodWeights: "equal",
@@ -42,6 +43,7 @@ export const BASELINE: Partial<TPEOptions> = {
   trustRegion: false,
   priorWeight: 1,
   bandwidthGrowth: 0,
+  responseSurface: false,
 };
 
 /** The round-3 defaults (rank-weighted good kernels, 8 incumbent candidates) over {@link BASELINE}. */
@@ -71,6 +73,12 @@ export const ROUND6: Partial<TPEOptions> = { ...ROUND5, bandwidthGrowth: 1 / 6 }
 
 /** The round-8 defaults over {@link BASELINE}: the TPE defaults since round 8. */
 export const ROUND8: Partial<TPEOptions> = { ...ROUND6, priorWeight: 0.25 };
+
+/** The round-11 defaults over {@link BASELINE}: the TPE defaults since round 11. */
+export const ROUND11: Partial<TPEOptions> = {
+  ...ROUND8,
+  responseSurface: { every: 5, fraction: 0.5 },
+};
 
 export const CANDIDATES: Record<string, Partial<TPEOptions>> = {
   default: {},

@@ -5,7 +5,7 @@ import { categorical, float, int } from "../space/builders.js";
 import { type SearchSpace, space } from "../space/search-space.js";
 import type { Config } from "../types.js";
 import { fitQuadratic, isConvex, minimizeInBox, modelValue } from "./quadratic-fit.js";
-import { TPE, type TPEOptions } from "./tpe.js";
+import { TPE, TPE_DEFAULTS, type TPEOptions } from "./tpe.js";
 
 const metrics = new Metric("loss");
 
@@ -85,12 +85,18 @@ describe("quadratic fit (least squares, Cholesky)", () => {
 });
 
 describe("TPE responseSurface", () => {
+  it("is on by default with one metric (every 5th ask, the best half)", () => {
+    expect(TPE_DEFAULTS.responseSurface).toEqual({ every: 5, fraction: 0.5 });
+    const off = run(box3(), sphere, { responseSurface: false }, 40).configs;
+    expect(run(box3(), sphere, {}, 40).configs).not.toEqual(off);
+  });
+
   it("finds a sphere's and a rotated ellipsoid's minimum in a few dozen trials", () => {
     const surface = { responseSurface: { every: 2 } };
     for (const f of [sphere, ellipsoid]) {
       const withStep = run(box3(), f, surface, 40).best;
       expect(withStep).toBeLessThan(1e-6);
-      expect(run(box3(), f, {}, 40).best).toBeGreaterThan(1e3 * withStep);
+      expect(run(box3(), f, { responseSurface: false }, 40).best).toBeGreaterThan(1e3 * withStep);
     }
   });
 
@@ -121,7 +127,7 @@ describe("TPE responseSurface", () => {
     // A space with no numeric parameter: no step, TPE as without the option.
     const choices = space({ k: categorical(["p", "q", "r"]), m: categorical([1, 2, 3]) });
     const pick = (c: Config) => (c.k === "q" ? 0 : 1) + (c.m === 2 ? 0 : 1);
-    const plain = run(choices, pick, {}, 25).configs;
+    const plain = run(choices, pick, { responseSurface: false }, 25).configs;
     expect(run(choices, pick, { responseSurface: { every: 1 } }, 25).configs).toEqual(plain);
   });
 
@@ -135,7 +141,8 @@ describe("TPE responseSurface", () => {
 
   it("changes nothing before enough trials, and nothing with several metrics (MOTPE)", () => {
     const early = { responseSurface: { every: 1, margin: 100 } }; // never enough trials
-    expect(run(box3(), sphere, early, 30).configs).toEqual(run(box3(), sphere, {}, 30).configs);
+    const off = { responseSurface: false } as const;
+    expect(run(box3(), sphere, early, 30).configs).toEqual(run(box3(), sphere, off, 30).configs);
     const two = [new Metric("f"), new Metric("g")];
     const motpe = (options: Partial<TPEOptions>) => {
       const tpe = new TPE({ space: box3(), metrics: two, seed: 5, ...options });
@@ -147,7 +154,7 @@ describe("TPE responseSurface", () => {
       }
       return out;
     };
-    expect(motpe({ responseSurface: { every: 1 } })).toEqual(motpe({}));
+    expect(motpe({ responseSurface: { every: 1 } })).toEqual(motpe({ responseSurface: false }));
   });
 
   it.each([
