@@ -20,7 +20,8 @@ import {
   sharedKernel,
   whitenInto,
 } from "./covariance.js";
-import { logMass, normCdfFast, sampleTruncated } from "./normal.js";
+import { normCdfFast, sampleTruncated } from "./normal.js";
+import { type DistinctKernels, type KernelTables, logPdfOf } from "./parzen-score.js";
 import { choiceTables, distinctPairs } from "./parzen-tables.js";
 
 /** One dimension of the estimator's domain. */
@@ -99,7 +100,7 @@ export class Parzen {
   readonly #catCum: Float64Array[] = [];
   readonly #cumW: Float64Array;
   /** Per numeric dim (discrete ones only): its distinct kernels (parzen-tables.ts). */
-  readonly #distinct: ({ of: Int32Array; mu: number[]; sigma: number[] } | undefined)[] = [];
+  readonly #distinct: (DistinctKernels | undefined)[] = [];
   /** The rotated kernels' shared matrix over the continuous dims, when `covariance` applies. */
   readonly #shared: SharedKernel | undefined;
   /** Dimension indices of the continuous (float) dims, in order. */
@@ -107,6 +108,8 @@ export class Parzen {
   /** Per observation: its continuous coordinates, raw and whitened by the shared matrix. */
   #sharedMu = new Float64Array(0);
   #sharedWhite = new Float64Array(0);
+  /** The kernels as the scoring loop reads them (parzen-score.ts), once the first points are scored. */
+  #tables: KernelTables | undefined;
 
   /**
    * @param observations `nObs` rows of `dims.length` values, flat.
@@ -292,105 +295,24 @@ export class Parzen {
     cellLo?: Float64Array,
     cellHi?: Float64Array,
   ): Float64Array {
-    const d = this.dims.length;
-    const k = this.kernels;
-    const nNum = this.#numeric.length;
-    const numeric = this.#numeric;
-    const continuous = this.#continuous;
-    const mu = this.#mu;
-    const inv = this.#invSigma;
-    const constant = this.#constant;
-    // terms[p·k + i]: log of kernel i's weighted density at point p. Kernel-major loops keep a
-    // kernel's parameters in registers while all candidates go by.
-    const terms = scratch(n * k);
-    for (let i = 0; i < k; i++) for (let p = 0; p < n; p++) terms[p * k + i] = constant[i];
-    for (let j = 0; j < nNum; j++) {
-      const dim = numeric[j];
-      if (continuous[j]) {
-        // Rotated observation kernels are scored together below; only the prior stays here.
-        for (let i = this.#shared ? k - 1 : 0; i < k; i++) {
-          const m = mu[i * nNum + j];
-          const s = inv[i * nNum + j];
-          for (let p = 0; p < n; p++) {
-            const z = (points[p * d + dim] - m) * s;
-            terms[p * k + i] -= 0.5 * z * z;
-          }
-        }
-      } else {
-        const lo = cellLo as Float64Array;
-        const hi = cellHi as Float64Array;
-        const distinct = this.#distinct[j] as { of: Int32Array; mu: number[]; sigma: number[] };
-        const u = distinct.mu.length;
-        const mass = new Float64Array(u * n);
-        for (let v = 0; v < u; v++)
-          for (let p = 0; p < n; p++)
-            mass[v * n + p] = logMass(
-              lo[p * d + dim],
-              hi[p * d + dim],
-              distinct.mu[v],
-              distinct.sigma[v],
-            );
-        for (let i = 0; i < k; i++) {
-          const v = distinct.of[i];
-          for (let p = 0; p < n; p++) terms[p * k + i] += mass[v * n + p];
-        }
-      }
-    }
-    if (this.#shared) this.#scoreShared(points, n, terms);
-    this.#categorical.forEach((dim, c) => {
-      const nc = (this.dims[dim] as { n: number }).n;
-      const logP = this.#catLogP[c];
-      for (let p = 0; p < n; p++) {
-        const choice = points[p * d + dim];
-        for (let i = 0; i < k; i++) terms[p * k + i] += logP[i * nc + choice];
-      }
-    });
-    const out = new Float64Array(n);
-    for (let p = 0; p < n; p++) {
-      let max = Number.NEGATIVE_INFINITY;
-      for (let i = 0; i < k; i++) if (terms[p * k + i] > max) max = terms[p * k + i];
-      let sum = 0;
-      for (let i = 0; i < k; i++) {
-        // Far kernels add < e^-40 of the nearest one's share: skip their exp (most of them).
-        const t = terms[p * k + i] - max;
-        if (t > -40) sum += Math.exp(t);
-      }
-      out[p] = max + Math.log(sum);
-    }
-    return out;
+    this.#tables ??= {
+      d: this.dims.length,
+      k: this.kernels,
+      numeric: this.#numeric,
+      continuous: this.#continuous,
+      mu: this.#mu,
+      invSigma: this.#invSigma,
+      constant: this.#constant,
+      distinct: this.#distinct,
+      categorical: this.#categorical,
+      choices: this.#categorical.map((dim) => (this.dims[dim] as { n: number }).n),
+      catLogP: this.#catLogP,
+      shared: this.#shared,
+      floats: this.#floats,
+      sharedWhite: this.#sharedWhite,
+    };
+    return logPdfOf(this.#tables, points, n, cellLo, cellHi);
   }
-
-  /** Adds each rotated observation kernel's −½‖L⁻¹(x − μ)‖² to `terms` (kernel-major rows). */
-  #scoreShared(points: Float64Array, n: number, terms: Float64Array): void {
-    const shared = this.#shared as SharedKernel;
-    const c = shared.c;
-    const k = this.kernels;
-    const white = new Float64Array(n * c);
-    for (let p = 0; p < n; p++)
-      whitenInto(shared, points, p * this.dims.length, this.#floats, white, p * c);
-    const mus = this.#sharedWhite;
-    for (let i = 0; i < k - 1; i++)
-      for (let p = 0; p < n; p++) {
-        let q = 0;
-        for (let a = 0; a < c; a++) {
-          const z = white[p * c + a] - mus[i * c + a];
-          q += z * z;
-        }
-        terms[p * k + i] -= 0.5 * q;
-      }
-  }
-}
-
-let scratchBuffer = new Float64Array(4096);
-
-/**
- * A reusable work array of at least `size` (log densities are computed synchronously, one call
- * at a time, so one buffer serves all estimators and spares the garbage collector).
- */
-function scratch(size: number): Float64Array {
-  if (scratchBuffer.length < size)
-    scratchBuffer = new Float64Array(Math.max(size, 2 * scratchBuffer.length));
-  return scratchBuffer;
 }
 
 /** The first index in `cum[from .. from+len)` whose cumulative weight exceeds `u` · total. */
