@@ -25,6 +25,7 @@ import {
   type QuadraticKind,
   type QuadraticModel,
 } from "./quadratic-fit.js";
+import { RankedTrials } from "./ranked-trials.js";
 
 /** How the response-surface step fits and when it runs. */
 export interface ResponseSurfaceOptions {
@@ -80,6 +81,8 @@ export class ResponseSurface {
   readonly #slots: readonly number[];
   /** Positions of the always-active categorical parameters the fitted trials must match. */
   readonly #matched: readonly number[];
+  /** The told trials it can fit on, best first, kept as trials are told. */
+  readonly #ranked: RankedTrials;
   #asks = 0;
 
   constructor(options: ResolvedResponseSurface, space: SearchSpace) {
@@ -87,6 +90,13 @@ export class ResponseSurface {
     this.#space = space;
     this.#slots = modelledSlots(space);
     this.#matched = matchedSlots(space);
+    const slots = this.#slots;
+    this.#ranked = new RankedTrials(
+      (o) =>
+        o.losses !== undefined &&
+        Number.isFinite(o.losses[0]) &&
+        slots.every((s) => Number.isFinite(o.row[s])),
+    );
   }
 
   /** Counts one ask after start-up; true when it is a response-surface step. */
@@ -122,15 +132,9 @@ export class ResponseSurface {
       const p = this.#space.params[s] as Param;
       return p.dist.type === "categorical" ? p.dist.choices.indexOf(proposal[p.name] ?? null) : -1;
     });
-    const usable = told
-      .filter(
-        (o) =>
-          o.losses !== undefined &&
-          Number.isFinite(o.losses[0]) &&
-          this.#slots.every((s) => Number.isFinite(o.row[s])) &&
-          this.#matched.every((s, k) => o.row[s] === choices[k]),
-      )
-      .sort((a, b) => (a.losses as number[])[0] - (b.losses as number[])[0] || a.index - b.index);
+    const usable = this.#ranked
+      .update(told)
+      .filter((o) => this.#matched.every((s, k) => o.row[s] === choices[k]));
     const m = Math.min(usable.length, Math.ceil(this.#options.fraction * usable.length));
     if (m === 0) return undefined;
     const d = this.#slots.length;
