@@ -56,14 +56,21 @@ export function groupEstimators(
   const goodRows = rowsOf(group, good.trials);
   const active = activeIn(group, split.above, split.aboveWeights);
   const { picks, weights } = thin(active.weights, maxKernels);
-  const bad = Array.from(picks, (pick) => active.trials[pick]);
-  const widen = Float64Array.from(bad, (o) => (o.failed ? FAILED_WIDEN : 1));
+  const bad: Observation[] = [];
+  const widen = new Float64Array(picks.length);
+  let anyFailed = false;
+  for (let i = 0; i < picks.length; i++) {
+    const o = active.trials[picks[i] as number] as Observation;
+    bad.push(o);
+    widen[i] = o.failed ? FAILED_WIDEN : 1;
+    if (o.failed) anyFailed = true;
+  }
   const lOptions =
     goodPriorWeight === undefined ? parzen : { ...parzen, priorWeight: goodPriorWeight };
   const l = new Parzen(group.dims, goodRows, good.trials.length, good.weights, lOptions);
   // Rotated kernels are for l(x) only unless asked (the bad trials mostly fill the space), and
   // never with failed trials, whose kernels are wider than a shared matrix allows.
-  const rotateBad = parzen.covariance?.bad === true && widen.every((w) => w === 1);
+  const rotateBad = parzen.covariance?.bad === true && !anyFailed;
   const gOptions = parzen.covariance && !rotateBad ? { ...parzen, covariance: undefined } : parzen;
   const g = new Parzen(group.dims, rowsOf(group, bad), bad.length, weights, gOptions, widen);
   const incumbent = bestOne(good.trials);
@@ -78,11 +85,12 @@ function activeIn(group: Group, trials: readonly Observation[], weights: readonl
   const first = group.slots[0];
   const kept: Observation[] = [];
   const keptWeights: number[] = [];
-  trials.forEach((o, i) => {
-    if (Number.isNaN(o.row[first])) return;
+  for (let i = 0; i < trials.length; i++) {
+    const o = trials[i] as Observation;
+    if (Number.isNaN(o.row[first])) continue;
     kept.push(o);
-    keptWeights.push(weights[i]);
-  });
+    keptWeights.push(weights[i] as number);
+  }
   return { trials: kept, weights: keptWeights };
 }
 
@@ -90,9 +98,11 @@ function activeIn(group: Group, trials: readonly Observation[], weights: readonl
 function rowsOf(group: Group, trials: readonly Observation[]): Float64Array {
   const d = group.slots.length;
   const rows = new Float64Array(trials.length * d);
-  trials.forEach((o, i) => {
-    for (let j = 0; j < d; j++) rows[i * d + j] = o.row[group.slots[j]];
-  });
+  const slots = group.slots;
+  for (let i = 0; i < trials.length; i++) {
+    const row = (trials[i] as Observation).row;
+    for (let j = 0; j < d; j++) rows[i * d + j] = row[slots[j] as number] as number;
+  }
   return rows;
 }
 

@@ -103,22 +103,46 @@ export function snap(
     const value = space.fromUnit(p, point[at] as number) as number;
     point[at] = space.toUnit(p, value);
     if (isDiscrete(d)) {
-      const [a, b] = cell(d as { low: number; high: number; log: boolean; step?: number }, value);
-      lo[at] = a;
-      hi[at] = b;
+      const scale = cellScaleOf(d as DiscreteDist);
+      lo[at] = cellEdge(scale, value - scale.pad);
+      hi[at] = cellEdge(scale, value + scale.pad);
     }
     return value;
   });
 }
 
-/** The [0, 1] interval a discrete value owns (half a step each side, log-aware like toUnit). */
-function cell(
-  d: { low: number; high: number; log: boolean; step?: number },
-  value: number,
-): [number, number] {
-  const pad = (d.step ?? 1) / 2;
-  const f = d.log ? Math.log : (x: number) => x;
-  const lo = f(d.low - pad);
-  const span = f(d.high + pad) - lo;
-  return [(f(value - pad) - lo) / span, (f(value + pad) - lo) / span];
+type DiscreteDist = { low: number; high: number; log: boolean; step?: number };
+
+/** A discrete distribution's cell geometry: half a step, and its padded range's start and span. */
+interface CellScale {
+  readonly pad: number;
+  readonly log: boolean;
+  readonly lo: number;
+  readonly span: number;
+}
+
+/**
+ * Cell geometry by distribution, computed once: every candidate's snap needed it, two logs
+ * each on a log scale (bench/optim.ts's mixed-space `timing`).
+ */
+const cellScales = new WeakMap<object, CellScale>();
+
+function cellScaleOf(d: DiscreteDist): CellScale {
+  let scale = cellScales.get(d);
+  if (scale === undefined) {
+    const pad = (d.step ?? 1) / 2;
+    const lo = d.log ? Math.log(d.low - pad) : d.low - pad;
+    const span = (d.log ? Math.log(d.high + pad) : d.high + pad) - lo;
+    scale = { pad, log: d.log, lo, span };
+    cellScales.set(d, scale);
+  }
+  return scale;
+}
+
+/**
+ * An edge of the [0, 1] interval a discrete value owns (half a step each side, log-aware like
+ * toUnit): `x` is the value ± half a step.
+ */
+function cellEdge(scale: CellScale, x: number): number {
+  return ((scale.log ? Math.log(x) : x) - scale.lo) / scale.span;
 }

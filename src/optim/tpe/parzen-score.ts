@@ -67,7 +67,7 @@ export function logPdfOf(
   const { d, k, numeric, continuous, mu, invSigma: inv, constant, categorical, catLogP } = t;
   const nNum = numeric.length;
   const nCat = categorical.length;
-  const masses = discreteMasses(t, n, cellLo, cellHi);
+  const { table, rowOf, cellOf } = discreteMasses(t, n, cellLo, cellHi);
   const white = whitened(t, points, n);
   const shared = t.shared !== undefined;
   const allFloat = continuous.every((f) => f);
@@ -82,7 +82,7 @@ export function logPdfOf(
   for (let p = 0; p < n; p++) {
     for (let j = 0; j < nNum; j++)
       if (continuous[j]) x[j] = points[p * d + numeric[j]];
-      else cell[j] = masses.cellOf[j * n + p];
+      else cell[j] = cellOf[j * n + p];
     for (let q = 0; q < nCat; q++) choice[q] = points[p * d + categorical[q]];
     let max = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < k; i++) {
@@ -103,7 +103,7 @@ export function logPdfOf(
             if (rotated) continue;
             const z = (x[j] - mu[row + j]) * inv[row + j];
             term -= 0.5 * z * z;
-          } else term += masses.table[masses.rowOf[row + j] + cell[j]];
+          } else term += table[rowOf[row + j] + cell[j]];
         }
       if (rotated) {
         let sq = 0;
