@@ -64,7 +64,18 @@ export function logPdfOf(
   cellLo?: Float64Array,
   cellHi?: Float64Array,
 ): Float64Array {
-  const { d, k, numeric, continuous, mu, invSigma: inv, constant, categorical, catLogP } = t;
+  const {
+    d,
+    k,
+    numeric,
+    continuous,
+    mu,
+    invSigma: inv,
+    constant,
+    categorical,
+    choices,
+    catLogP,
+  } = t;
   const nNum = numeric.length;
   const nCat = categorical.length;
   const { table, rowOf, cellOf } = discreteMasses(t, n, cellLo, cellHi);
@@ -113,7 +124,7 @@ export function logPdfOf(
         }
         term -= 0.5 * sq;
       }
-      for (let q = 0; q < nCat; q++) term += catLogP[q][i * t.choices[q] + choice[q]];
+      for (let q = 0; q < nCat; q++) term += catLogP[q][i * choices[q] + choice[q]];
       terms[i] = term;
       if (term > max) max = term;
     }
