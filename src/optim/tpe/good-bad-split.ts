@@ -63,10 +63,17 @@ export function split<T extends Ranked>(
 ): Split<T> {
   const ok = trials.filter((t) => t.losses !== undefined);
   const nBelow = Math.max(0, Math.min(ok.length, Math.floor(gamma(ok.length))));
-  const best = new Set<T>(best_(ok, nBelow));
+  // Marks by position among the successes, not a Set of trials: one split per ask, over the
+  // whole history (bench/optim.ts's `timing`).
+  const isBest = new Uint8Array(ok.length);
+  for (const at of best_(ok, nBelow)) isBest[at] = 1;
   const below: T[] = [];
   const above: T[] = [];
-  for (const t of trials) (best.has(t) ? below : above).push(t);
+  let okAt = 0;
+  for (const t of trials) {
+    if (t.losses !== undefined && isBest[okAt++] === 1) below.push(t);
+    else above.push(t);
+  }
   const multi = hypervolumeWeighted && below.length > 1 && below[0].losses!.length > 1;
   const belowWeights = multi
     ? hypervolumeWeights(below.map((t) => t.losses!))
@@ -74,41 +81,45 @@ export function split<T extends Ranked>(
   return { below, belowWeights, above, aboveWeights: weights(above.length) };
 }
 
-/** The `k` best successes (ties: older first). */
-function best_<T extends Ranked>(ok: readonly T[], k: number): T[] {
+/** Positions in `ok` of the `k` best successes (ties: older first). */
+function best_<T extends Ranked>(ok: readonly T[], k: number): number[] {
   if (k === 0) return [];
   const m = ok[0].losses!.length;
   if (m > 1) return bestMulti(ok, k);
   // One metric: keep a sorted top-k while scanning (k <= 25 by default, n may be thousands).
-  const top: T[] = [];
-  for (const t of ok) {
-    const loss = t.losses![0];
-    if (top.length === k && !(loss < top[k - 1].losses![0])) continue;
+  const top: number[] = [];
+  const topLoss: number[] = [];
+  for (let at = 0; at < ok.length; at++) {
+    const loss = ok[at].losses![0];
+    if (top.length === k && !(loss < topLoss[k - 1])) continue;
     let i = top.length;
-    while (i > 0 && top[i - 1].losses![0] > loss) i--;
-    top.splice(i, 0, t);
-    if (top.length > k) top.pop();
+    while (i > 0 && topLoss[i - 1] > loss) i--;
+    top.splice(i, 0, at);
+    topLoss.splice(i, 0, loss);
+    if (top.length > k) {
+      top.pop();
+      topLoss.pop();
+    }
   }
   return top;
 }
 
 /**
- * The `k` best successes with several losses: whole non-dominated fronts while they fit, then
- * the hypervolume-greedy subset of the next front.
+ * Positions in `ok` of the `k` best successes with several losses: whole non-dominated fronts
+ * while they fit, then the hypervolume-greedy subset of the next front.
  */
-function bestMulti<T extends Ranked>(ok: readonly T[], k: number): T[] {
-  const out: T[] = [];
+function bestMulti<T extends Ranked>(ok: readonly T[], k: number): number[] {
+  const out: number[] = [];
   const losses = ok.map((t) => t.losses!);
   const fronts = losses[0].length === 2 ? fronts2D(losses) : nonDominatedSort(losses);
   for (const front of fronts) {
-    const members = front.map((i) => ok[i]);
-    if (out.length + members.length <= k) out.push(...members);
+    if (out.length + front.length <= k) out.push(...front);
     else {
       const picks = selectByHypervolume(
-        members.map((t) => t.losses!),
+        front.map((i) => losses[i]),
         k - out.length,
       );
-      for (const i of picks) out.push(members[i]);
+      for (const i of picks) out.push(front[i]);
     }
     if (out.length >= k) break;
   }

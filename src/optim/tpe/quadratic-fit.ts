@@ -57,9 +57,9 @@ export function fitQuadratic(
 }
 
 /**
- * XᵀWX (lower triangle) and XᵀWy of the points' feature rows X. Two points per pass over the
- * matrix (half the loads and stores; bench/tpe-kernels-time.ts), each sum still taken point
- * by point in order, so it rounds as one point per pass did.
+ * XᵀWX (lower triangle) and XᵀWy of the points' feature rows X. Four points per pass over the
+ * matrix (a quarter of the loads and stores; bench/tpe-kernels-time.ts's surface variants),
+ * each sum still taken point by point in order, so it rounds as one point per pass did.
  */
 function normalEquations(
   points: Float64Array,
@@ -73,34 +73,47 @@ function normalEquations(
   const m = values.length;
   const normal = new Float64Array(p * p);
   const rhs = new Float64Array(p);
-  const row = new Float64Array(p);
-  const next = new Float64Array(p);
+  const r0 = new Float64Array(p);
+  const r1 = new Float64Array(p);
+  const r2 = new Float64Array(p);
+  const r3 = new Float64Array(p);
   let i = 0;
-  for (; i + 1 < m; i += 2) {
-    features(points, i * d, center, kind, row);
-    features(points, (i + 1) * d, center, kind, next);
-    const w = weights[i] as number;
-    const v = values[i] as number;
-    const w2 = weights[i + 1] as number;
-    const v2 = values[i + 1] as number;
+  for (; i + 3 < m; i += 4) {
+    features(points, i * d, center, kind, r0);
+    features(points, (i + 1) * d, center, kind, r1);
+    features(points, (i + 2) * d, center, kind, r2);
+    features(points, (i + 3) * d, center, kind, r3);
+    const [w0, w1, w2, w3] = [weights[i], weights[i + 1], weights[i + 2], weights[i + 3]];
+    const [v0, v1, v2, v3] = [values[i], values[i + 1], values[i + 2], values[i + 3]];
     for (let a = 0; a < p; a++) {
-      const wa = w * (row[a] as number);
-      const wa2 = w2 * (next[a] as number);
-      rhs[a] = (rhs[a] as number) + wa * v + wa2 * v2;
+      const a0 = (w0 as number) * (r0[a] as number);
+      const a1 = (w1 as number) * (r1[a] as number);
+      const a2 = (w2 as number) * (r2[a] as number);
+      const a3 = (w3 as number) * (r3[a] as number);
+      rhs[a] =
+        (rhs[a] as number) +
+        a0 * (v0 as number) +
+        a1 * (v1 as number) +
+        a2 * (v2 as number) +
+        a3 * (v3 as number);
       const at = a * p;
       for (let b = 0; b <= a; b++)
         normal[at + b] =
-          (normal[at + b] as number) + wa * (row[b] as number) + wa2 * (next[b] as number);
+          (normal[at + b] as number) +
+          a0 * (r0[b] as number) +
+          a1 * (r1[b] as number) +
+          a2 * (r2[b] as number) +
+          a3 * (r3[b] as number);
     }
   }
-  if (i < m) {
-    features(points, i * d, center, kind, row);
+  for (; i < m; i++) {
+    features(points, i * d, center, kind, r0);
     const w = weights[i] as number;
     for (let a = 0; a < p; a++) {
-      const wa = w * (row[a] as number);
+      const wa = w * (r0[a] as number);
       rhs[a] = (rhs[a] as number) + wa * (values[i] as number);
       for (let b = 0; b <= a; b++)
-        normal[a * p + b] = (normal[a * p + b] as number) + wa * (row[b] as number);
+        normal[a * p + b] = (normal[a * p + b] as number) + wa * (r0[b] as number);
     }
   }
   return { normal, rhs };
