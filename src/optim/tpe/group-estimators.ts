@@ -81,8 +81,14 @@ export function groupEstimators(
 }
 
 /** The trials (and their weights) where the group was active. */
-function activeIn(group: Group, trials: readonly Observation[], weights: readonly number[]) {
-  const first = group.slots[0];
+function activeIn(
+  group: Group,
+  trials: readonly Observation[],
+  weights: readonly number[],
+): { trials: readonly Observation[]; weights: readonly number[] } {
+  const first = group.slots[0] as number;
+  // Most groups are active in every trial: those take the lists as they are, uncopied.
+  if (trials.every((o) => !Number.isNaN(o.row[first]))) return { trials, weights };
   const kept: Observation[] = [];
   const keptWeights: number[] = [];
   for (let i = 0; i < trials.length; i++) {

@@ -25,7 +25,7 @@ import { paretoFront } from "../pareto.js";
 import { configKey } from "../space/key.js";
 import type { Choice, Config } from "../types.js";
 import { type AcquisitionOptions, acquire } from "./acquisition.js";
-import { split } from "./good-bad-split.js";
+import { defaultWeights, split } from "./good-bad-split.js";
 import { type GoodAndBad, groupEstimators, type Observation } from "./group-estimators.js";
 import { encode, type Group, groupActive, groupsOf } from "./groups.js";
 import { type IncumbentShareOptions, incumbentCount, tightness } from "./incumbent-share.js";
@@ -139,7 +139,7 @@ export class TPE extends BaseOptimizer {
     this.#constantLiar = options.constantLiar ?? d.constantLiar;
     this.#hypervolumeWeights = options.hypervolumeWeights ?? d.hypervolumeWeights;
     this.#gamma = options.gamma ?? d.gamma;
-    this.#weights = options.weights ?? d.weights;
+    this.#weights = lastOf(options.weights ?? d.weights);
     this.#parzen = parzenOf(options, this.metrics.length);
     this.#goodPriorWeight = goodPriorWeightOf(options);
     this.#priorShrink = priorShrinkOf(options);
@@ -298,6 +298,20 @@ export class TPE extends BaseOptimizer {
     const goodSet = this.metrics.length === 1 ? good : undefined;
     return acquire(this.space, group, l, g, this.rng, acquisition, near, trust, goodSet);
   }
+}
+
+/**
+ * The built-in bad-trial weights, remembering the last count's (one array per ask over the
+ * whole history otherwise; bench/optim.ts's `timing`); a caller's own function as it is (it
+ * may not be pure). The arrays are only read.
+ */
+function lastOf(weights: (n: number) => number[]): (n: number) => number[] {
+  if (weights !== defaultWeights) return weights;
+  let last: { n: number; weights: number[] } | undefined;
+  return (n) => {
+    if (last?.n !== n) last = { n, weights: defaultWeights(n) };
+    return last.weights;
+  };
 }
 
 /**
