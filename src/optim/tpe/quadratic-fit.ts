@@ -49,7 +49,10 @@ export function fitQuadratic(
   const d = center.length;
   const m = values.length;
   const p = parameterCount(kind, d);
-  if (m < p) return undefined;
+  // A coordinate every point shares with the centre gives an all-zero column, whose diagonal
+  // solveScaled rejects: known before the m·p² sums (an int every fitted trial agrees on, as
+  // in bench/optim.ts's mixed space, made every step such a fit).
+  if (m < p || sharedCoordinate(points, center, m)) return undefined;
   const { normal, rhs } = normalEquations(points, values, weights, center, kind, p);
   const coefficients = solveScaled(normal, rhs, p);
   if (coefficients === undefined) return undefined;
@@ -117,6 +120,17 @@ function normalEquations(
     }
   }
   return { normal, rhs };
+}
+
+/** Whether some coordinate of all `m` points equals the centre's (d = center.length). */
+function sharedCoordinate(points: Float64Array, center: Float64Array, m: number): boolean {
+  const d = center.length;
+  for (let j = 0; j < d; j++) {
+    let i = 0;
+    while (i < m && points[i * d + j] === center[j]) i++;
+    if (i === m) return true;
+  }
+  return false;
 }
 
 /** The feature row of one point: 1, z, then z_j² (separable) or z_a z_b for b ≤ a (full). */
