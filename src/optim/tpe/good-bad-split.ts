@@ -88,18 +88,14 @@ function best_<T extends Ranked>(ok: readonly T[], k: number): number[] {
   if (m > 1) return bestMulti(ok, k);
   // One metric: keep a sorted top-k while scanning (k <= 25 by default, n may be thousands).
   const top: number[] = [];
-  const topLoss: number[] = [];
+  const lossAt = (i: number) => ok[top[i]].losses![0];
   for (let at = 0; at < ok.length; at++) {
     const loss = ok[at].losses![0];
-    if (top.length === k && !(loss < topLoss[k - 1])) continue;
+    if (top.length === k && !(loss < lossAt(k - 1))) continue;
     let i = top.length;
-    while (i > 0 && topLoss[i - 1] > loss) i--;
+    while (i > 0 && lossAt(i - 1) > loss) i--;
     top.splice(i, 0, at);
-    topLoss.splice(i, 0, loss);
-    if (top.length > k) {
-      top.pop();
-      topLoss.pop();
-    }
+    if (top.length > k) top.pop();
   }
   return top;
 }
