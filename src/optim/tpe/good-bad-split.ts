@@ -53,32 +53,69 @@ export interface Split<T extends Ranked> {
  * With several metrics (MOTPE) the best are taken front by front (non-dominated sorting);
  * from the front that doesn't fit whole, the subset with the largest hypervolume is chosen
  * greedily; with `hypervolumeWeighted` the good trials' kernels weigh their hypervolume
- * contributions (see motpe.ts), else 1 each.
+ * contributions (see motpe.ts), else 1 each. `ranked` (one metric), given, is the successes
+ * of `trials` sorted best first (by loss, then ask order; ranked-trials.ts), each with its
+ * position in `trials` as `index`: it spares the scan for the best.
  */
 export function split<T extends Ranked>(
   trials: readonly T[],
   gamma: (n: number) => number,
   weights: (n: number) => number[],
   hypervolumeWeighted = false,
+  ranked?: readonly T[],
 ): Split<T> {
-  const ok = trials.filter((t) => t.losses !== undefined);
-  const nBelow = Math.max(0, Math.min(ok.length, Math.floor(gamma(ok.length))));
-  // Marks by position among the successes, not a Set of trials: one split per ask, over the
-  // whole history (bench/optim.ts's `timing`).
-  const isBest = new Uint8Array(ok.length);
-  for (const at of best_(ok, nBelow)) isBest[at] = 1;
+  // Marks by position, not a Set of trials: one split per ask, over the whole history
+  // (bench/optim.ts's `timing`).
+  const isBest = ranked ? bestFromRanked(trials, ranked, gamma) : bestByScan(trials, gamma);
   const below: T[] = [];
   const above: T[] = [];
-  let okAt = 0;
-  for (const t of trials) {
-    if (t.losses !== undefined && isBest[okAt++] === 1) below.push(t);
-    else above.push(t);
-  }
+  for (let i = 0; i < trials.length; i++) (isBest[i] === 1 ? below : above).push(trials[i] as T);
   const multi = hypervolumeWeighted && below.length > 1 && below[0].losses!.length > 1;
   const belowWeights = multi
     ? hypervolumeWeights(below.map((t) => t.losses!))
     : new Array<number>(below.length).fill(1);
   return { below, belowWeights, above, aboveWeights: weights(above.length) };
+}
+
+/** 1 at the positions in `trials` of the `gamma(successes)` best successes, found by a scan. */
+function bestByScan<T extends Ranked>(
+  trials: readonly T[],
+  gamma: (n: number) => number,
+): Uint8Array {
+  const okAt: number[] = [];
+  const ok: T[] = [];
+  trials.forEach((t, i) => {
+    if (t.losses === undefined) return;
+    okAt.push(i);
+    ok.push(t);
+  });
+  const isBest = new Uint8Array(trials.length);
+  for (const at of best_(ok, countBelow(ok.length, gamma))) isBest[okAt[at] as number] = 1;
+  return isBest;
+}
+
+/**
+ * {@link bestByScan} from `ranked`, the successes already sorted (one metric); by scan when a
+ * best trial's `index` is not its position in `trials`.
+ */
+function bestFromRanked<T extends Ranked>(
+  trials: readonly T[],
+  ranked: readonly T[],
+  gamma: (n: number) => number,
+): Uint8Array {
+  const isBest = new Uint8Array(trials.length);
+  const n = countBelow(ranked.length, gamma);
+  for (let r = 0; r < n; r++) {
+    const t = ranked[r] as T;
+    if (trials[t.index] !== t) return bestByScan(trials, gamma);
+    isBest[t.index] = 1;
+  }
+  return isBest;
+}
+
+/** How many successes are good: `gamma(n)`, floored, within [0, n]. */
+function countBelow(n: number, gamma: (n: number) => number): number {
+  return Math.max(0, Math.min(n, Math.floor(gamma(n))));
 }
 
 /** Positions in `ok` of the `k` best successes (ties: older first). */

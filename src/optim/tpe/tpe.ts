@@ -25,12 +25,13 @@ import { paretoFront } from "../pareto.js";
 import { configKey } from "../space/key.js";
 import type { Choice, Config } from "../types.js";
 import { type AcquisitionOptions, acquire } from "./acquisition.js";
-import { defaultWeights, split } from "./good-bad-split.js";
+import { split } from "./good-bad-split.js";
 import { type GoodAndBad, groupEstimators, type Observation } from "./group-estimators.js";
 import { encode, type Group, groupActive, groupsOf } from "./groups.js";
 import { type IncumbentShareOptions, incumbentCount, tightness } from "./incumbent-share.js";
 import type { ParzenOptions } from "./parzen.js";
 import { type ShrunkPrior, shrinkPrior } from "./prior-shrink.js";
+import { RankedTrials } from "./ranked-trials.js";
 import type { ResponseSurface } from "./response-surface.js";
 import type { StartupDesign } from "./startup-design.js";
 import {
@@ -127,6 +128,8 @@ export class TPE extends BaseOptimizer {
   readonly #share: IncumbentShareOptions | undefined;
   /** With one metric and `responseSurface`: the quadratic model's steps. */
   readonly #surface: ResponseSurface | undefined;
+  /** With one metric: the successful told trials, best first, kept as they are told. */
+  readonly #ranked: RankedTrials | undefined;
 
   constructor(options: TPEOptions) {
     checkOptionKeys(options, TPE_KEYS, "TPE");
@@ -139,7 +142,7 @@ export class TPE extends BaseOptimizer {
     this.#constantLiar = options.constantLiar ?? d.constantLiar;
     this.#hypervolumeWeights = options.hypervolumeWeights ?? d.hypervolumeWeights;
     this.#gamma = options.gamma ?? d.gamma;
-    this.#weights = lastOf(options.weights ?? d.weights);
+    this.#weights = options.weights ?? d.weights;
     this.#parzen = parzenOf(options, this.metrics.length);
     this.#goodPriorWeight = goodPriorWeightOf(options);
     this.#priorShrink = priorShrinkOf(options);
@@ -154,6 +157,8 @@ export class TPE extends BaseOptimizer {
     this.#trust = trustRegionOf(options, this.metrics.length);
     this.#share = incumbentShareOf(options, this.metrics.length);
     this.#surface = responseSurfaceOf(options, this.metrics.length, this.space);
+    this.#ranked =
+      this.metrics.length === 1 ? new RankedTrials((o) => o.losses !== undefined) : undefined;
   }
 
   /** How many reports were told so far. */
@@ -234,8 +239,9 @@ export class TPE extends BaseOptimizer {
         })),
       ];
     }
+    const ranked = this.#ranked?.update(this.#told);
     const goodAndBad = weighGood(
-      split(observations, this.#gamma, this.#weights, this.#hypervolumeWeights),
+      split(observations, this.#gamma, this.#weights, this.#hypervolumeWeights, ranked),
       this.#goodWeights,
     );
     const prior = shrinkPrior(
@@ -298,20 +304,6 @@ export class TPE extends BaseOptimizer {
     const goodSet = this.metrics.length === 1 ? good : undefined;
     return acquire(this.space, group, l, g, this.rng, acquisition, near, trust, goodSet);
   }
-}
-
-/**
- * The built-in bad-trial weights, remembering the last count's (one array per ask over the
- * whole history otherwise; bench/optim.ts's `timing`); a caller's own function as it is (it
- * may not be pure). The arrays are only read.
- */
-function lastOf(weights: (n: number) => number[]): (n: number) => number[] {
-  if (weights !== defaultWeights) return weights;
-  let last: { n: number; weights: number[] } | undefined;
-  return (n) => {
-    if (last?.n !== n) last = { n, weights: defaultWeights(n) };
-    return last.weights;
-  };
 }
 
 /**
