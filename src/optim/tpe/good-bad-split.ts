@@ -32,10 +32,12 @@ export function defaultGamma(n: number): number {
 export function defaultWeights(n: number): number[] {
   if (n < 25) return new Array<number>(n).fill(1);
   const ramp = n - 25;
-  const out: number[] = [];
-  for (let i = 0; i < ramp; i++)
-    out.push(ramp === 1 ? 1 / n : 1 / n + ((1 - 1 / n) * i) / (ramp - 1));
-  for (let i = 0; i < 25; i++) out.push(1);
+  // Once per ask over the whole history: the array filled in place, the ramp's constants
+  // hoisted (the same values, so the same sums).
+  const out = new Array<number>(n).fill(1);
+  const low = 1 / n;
+  const rise = 1 - low;
+  for (let i = 0; i < ramp; i++) out[i] = ramp === 1 ? low : low + (rise * i) / (ramp - 1);
   return out;
 }
 
