@@ -8,11 +8,14 @@
  * Durability is unchanged: a committed WAL frame survives process death whether or not it has
  * been checkpointed; checkpoints only move it into the database file.
  */
-import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { isAbsolute, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { CheckpointThreadBye, CheckpointThreadData } from "./checkpointer-worker.js";
+import {
+  type CheckpointThreadBye,
+  type CheckpointThreadData,
+  checkpointThreadSource,
+} from "./checkpointer-thread.js";
 
 /** How often the host's thread checkpoints: short enough to keep the WAL a few MB at most. */
 export const CHECKPOINT_INTERVAL_MS = 150;
@@ -63,15 +66,17 @@ export function runningCheckpointers(): number {
   return liveThreads;
 }
 
-/** Starts the thread: the built module, or the TypeScript source through tsx (tests, benches). */
-function spawnThread(data: CheckpointThreadData): Worker {
-  const js = new URL("./checkpointer-worker.js", import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: data });
-  // Worker threads ignore `--import`, so tsx is registered in the thread before the source loads.
-  const api = JSON.stringify(import.meta.resolve("tsx/esm/api"));
-  const entry = JSON.stringify(new URL("./checkpointer-worker.ts", import.meta.url).href);
-  const code = `import(${api}).then((m) => { m.register(); return import(${entry}); });`;
-  return new Worker(code, { eval: true, workerData: data });
+/** better-sqlite3's entry file as this module resolves it, for the thread to require. */
+let driver: string | undefined;
+
+/**
+ * Starts the thread from its function's source (checkpointer-thread.ts says why not from a
+ * module file): the same code from the built package and from TypeScript sources.
+ */
+function spawnThread(file: string, intervalMs: number): Worker {
+  driver ??= createRequire(import.meta.url).resolve("better-sqlite3");
+  const data: CheckpointThreadData = { file, intervalMs, driver };
+  return new Worker(checkpointThreadSource(), { eval: true, workerData: data });
 }
 
 /**
@@ -111,7 +116,7 @@ export class WalCheckpointer {
     readonly file: string,
     readonly intervalMs = CHECKPOINT_INTERVAL_MS,
   ) {
-    this.#worker = spawnThread({ amltkCheckpointer: true, file, intervalMs });
+    this.#worker = spawnThread(file, intervalMs);
     this.#worker.unref();
     liveThreads++;
     this.#exited = new Promise((resolve) => {
@@ -121,8 +126,8 @@ export class WalCheckpointer {
         resolve();
       });
     });
-    // A thread that fails (say, tsx missing) must not crash the host: its writers checkpoint
-    // themselves at the safety net's size.
+    // A thread that fails (say, better-sqlite3 will not load) must not crash the host: its
+    // writers checkpoint themselves at the safety net's size.
     this.#worker.on("error", () => {});
     this.#worker.on("message", (m: CheckpointThreadBye) => {
       this.#checkpoints = m.checkpoints;
