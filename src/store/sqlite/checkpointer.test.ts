@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runTsx } from "../child-process.test-helpers.js";
 import {
   HOST_CHECKPOINTED_WAL_PAGES,
   markHostCheckpointed,
@@ -8,6 +10,7 @@ import {
   WalCheckpointer,
   walAutocheckpointOf,
 } from "./checkpointer.js";
+import type { CheckpointThreadBye } from "./checkpointer-thread.js";
 import { openDb } from "./db.js";
 import { tempDirs } from "./sqlite.test-helpers.js";
 
@@ -93,5 +96,22 @@ describe("WalCheckpointer", () => {
     } finally {
       db.close();
     }
+  });
+
+  it("starts its thread from TypeScript sources through tsx, whose transform renames nothing it needs", async () => {
+    // tsx's esbuild transform (keep-names) inserts helper calls into the thread function's text;
+    // the thread must still run there, with no TypeScript loader of its own.
+    const dir = tmp();
+    const script = join(
+      dirname(fileURLToPath(import.meta.url)),
+      "test-fixtures",
+      "checkpointer-host.ts",
+    );
+    const { code, out } = await runTsx(script, [dir]);
+    expect(code, out).toBe(0);
+    const bye = JSON.parse(out.trim().split("\n").at(-1)!) as CheckpointThreadBye;
+    expect(bye.error).toBeUndefined();
+    expect(bye.done).toBe(true);
+    expect(bye.checkpoints).toBeGreaterThanOrEqual(1);
   });
 });
