@@ -11,21 +11,21 @@
  * what else runs; CPU time (host + workers, from /proc on Linux) is printed beside it, and the
  * same trials in this process (`sequential`) give the tracking's own cost without IPC.
  *
- * Run: `node --import tsx bench/seed.ts [N=200] [repeats=5] [peerTrials=20]`.
+ * Run: `node --import tsx bench/seed.ts [N=200] [repeats=5] [peerTrials=20]`; with `--built`,
+ * amltk comes from the built package (`npm run build` first), as a user who installed it runs
+ * it (the default loads the TypeScript sources, as the tests do).
  * `--profile DIR` instead profiles one plain and one tracked sweep of N trials (host and
  * workers, bench/seed-profile.ts) and prints where the time went.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { importable } from "../src/scheduling/executors/executor.js";
-import { Scheduler } from "../src/scheduling/scheduler.js";
 import type { Run } from "../src/track/index.js";
 import type { TrialReport } from "../src/trial/report.js";
-import { Trial } from "../src/trial/trial.js";
-import { TrialTask } from "../src/trial/trial-task.js";
-import { WandbPlugin } from "../src/wandb/index.js";
+import type { Trial as TrialOf } from "../src/trial/trial.js";
+import { BUILT, importable, Scheduler, Trial, WandbPlugin } from "./seed-lib.js";
 import { runPeer } from "./seed-peer.js";
 import { profileHost, profileReport, profileWorkers, type SelfTimes } from "./seed-profile.js";
 
@@ -33,7 +33,7 @@ type XYZ = { x: number; y: number; z: number };
 
 /** The seed's target; logs only when the plugin attached a run. */
 export const target = importable(
-  async (trial: Trial<XYZ>): Promise<TrialReport> => {
+  async (trial: TrialOf<XYZ>): Promise<TrialReport> => {
     const { x, y, z } = trial.config;
     const run = trial.plugins.wandb as Run | undefined;
     let last = 0;
@@ -125,7 +125,7 @@ export async function sweep(
     ? Scheduler.withSequential()
     : Scheduler.withProcesses({ maxWorkers: WORKERS });
   const plugins = dir ? [new WandbPlugin({ project: "bench-seed", dir }).trialTracker()] : [];
-  const task = new TrialTask<XYZ>(target, scheduler, { plugins });
+  const task = new Trial.Task<XYZ>(target, scheduler, { plugins });
   let submitted = 0;
   let failed = 0;
   const submit = () => {
@@ -282,12 +282,30 @@ async function profile(n: number, dir: string): Promise<void> {
   );
 }
 
+/**
+ * `--built`: runs this bench again in a child process that loads the built package (the
+ * variable must be set before `seed-lib.ts` loads, and the workers inherit it).
+ */
+function rerunOnBuiltPackage(): never {
+  const args = [...process.execArgv, ...process.argv.slice(1).filter((a) => a !== "--built")];
+  const child = spawnSync(process.execPath, args, {
+    stdio: "inherit",
+    env: { ...process.env, AMLTK_BENCH_BUILT: "1" },
+  });
+  process.exit(child.status ?? 1);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes("--built") && !BUILT) rerunOnBuiltPackage();
+  if (BUILT && !existsSync(fileURLToPath(new URL("../dist/public/index.js", import.meta.url)))) {
+    throw new Error("bench: --built needs the built package: run `npm run build` first");
+  }
   const flag = process.argv.indexOf("--profile");
   const profileDir = flag >= 0 ? process.argv.splice(flag, 2)[1] : undefined;
-  const n = Number(process.argv[2] ?? 200);
-  const repeats = Number(process.argv[3] ?? 5);
-  const peerTrials = Number(process.argv[4] ?? 20);
+  const [nArg, repeatsArg, peerArg] = process.argv.slice(2).filter((a) => a !== "--built");
+  const n = Number(nArg ?? 200);
+  const repeats = Number(repeatsArg ?? 5);
+  const peerTrials = Number(peerArg ?? 20);
   if (profileDir !== undefined) return profile(n, profileDir);
   const processes = await compare(n, repeats, false);
   // The same trials in this process, one after another: the tracking's own cost per trial,
@@ -297,6 +315,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       bench: "seed",
+      amltk: BUILT ? "built package (dist/)" : "TypeScript sources (src/, through tsx)",
       trials: n,
       logsPerTrial: 10,
       repeats,
