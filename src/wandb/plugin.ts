@@ -11,7 +11,7 @@ import { type Future, moduleOf } from "../scheduling/executors/executor.js";
 import { WorkerPool } from "../scheduling/executors/pool.js";
 import { type AnyFn, Plugin, type Task } from "../scheduling/task.js";
 import { checkOptionKeys, optionKeys } from "../shared/options.js";
-import { WalCheckpointer } from "../store/sqlite/checkpointer.js";
+import { LazyWalCheckpointer } from "../store/sqlite/lazy-checkpointer.js";
 import { defaultStoreDir } from "../track/init-options.js";
 import { randomId } from "../track/run-id.js";
 import type { Trial, TrialJSON } from "../trial/trial.js";
@@ -202,17 +202,21 @@ export class WandbTrialTracker extends Plugin {
     return [fn, [ref, trial, wrappers!.map((w, i) => (i === at ? mine : w))]];
   }
 
-  /** The thread checkpointing the store's WAL while the scheduler runs trials on a pool. */
-  #checkpointer: WalCheckpointer | null = null;
+  /**
+   * The store's WAL checkpointer while the scheduler runs trials on a pool: a thread, started
+   * once the WAL has grown past SQLite's own checkpoint size (store/sqlite/lazy-checkpointer.ts).
+   */
+  #checkpointer: LazyWalCheckpointer | null = null;
 
   /**
-   * Starts the store's WAL checkpointer (if not running) and returns its file: the pool's
-   * workers then leave checkpoints to it, off their trials' commits (store/sqlite/checkpointer.ts).
+   * Starts watching the store's WAL (if not yet) and returns its file: the pool's workers then
+   * leave checkpoints to the host's thread, off their trials' commits
+   * (store/sqlite/checkpointer.ts).
    */
   #checkpointing(): string {
     if (!this.#checkpointer) {
       const file = join(resolve(this.params.dir ?? defaultStoreDir()), "amltk.db");
-      this.#checkpointer = new WalCheckpointer(file);
+      this.#checkpointer = new LazyWalCheckpointer(file);
     }
     return this.#checkpointer.file;
   }

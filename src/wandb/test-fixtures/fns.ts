@@ -26,6 +26,17 @@ export const targetFunction = importable(
   "targetFunction",
 );
 
+/** Logs `points` losses (the config's), so that a few trials grow the store's WAL by MBs. */
+export const logsPoints = importable(
+  async (trial: Trial<{ points: number }>) => {
+    const run = trial.plugins.wandb as Run;
+    for (let i = 0; i < trial.config.points; i++) run.log({ loss: i / 7 });
+    return trial.success({ cost: 0 });
+  },
+  import.meta.url,
+  "logsPoints",
+);
+
 export const throws = importable(
   (_trial: Trial<XYZ>) => {
     throw new Error("boom");
