@@ -11,7 +11,7 @@
  * what else runs; CPU time (host + workers, from /proc on Linux) is printed beside it, and the
  * same trials in this process (`sequential`) give the tracking's own cost without IPC.
  *
- * Run: `node --import tsx bench/seed.ts [N=200] [repeats=5] [peerTrials=20]`; with `--built`,
+ * Run: `node --import tsx bench/seed.ts [N=2000] [repeats=5] [peerTrials=20]`; with `--built`,
  * amltk comes from the built package (`npm run build` first), as a user who installed it runs
  * it (the default loads the TypeScript sources, as the tests do).
  * `--profile DIR` instead profiles one plain and one tracked sweep of N trials (host and
@@ -208,6 +208,9 @@ async function compare(n: number, repeats: number, inProcess: boolean) {
   const steadyPerRepeat = without.map(
     (x, i) => ((withPlugin[i]!.steadyWall - x.steadyWall) * workers) / warmTrials,
   );
+  const startPerRepeat = without.map(
+    (x, i) => withPlugin[i]!.wall - withPlugin[i]!.steadyWall - (x.wall - x.steadyWall),
+  );
   const out: Record<string, unknown> = {
     withoutPluginSeconds: without.map((x) => round(x.wall)),
     withPluginSeconds: withPlugin.map((x) => round(x.wall)),
@@ -217,6 +220,11 @@ async function compare(n: number, repeats: number, inProcess: boolean) {
     overheadMsPerTrial: ms(median(perRepeat)),
     steadyOverheadMsPerTrialPerRepeat: steadyPerRepeat.map(ms),
     steadyOverheadMsPerTrial: ms(median(steadyPerRepeat)),
+    // The extra wall time to the first report of every worker (its first trial opens the store
+    // and runs the tracker's code for the first time): paid once per sweep, so on N trials it
+    // adds startMs x workers / N to the steady overhead.
+    startMsPerRepeat: startPerRepeat.map(ms),
+    startMs: ms(median(startPerRepeat)),
   };
   if (inProcess) {
     // CPU time is what the tracking costs whatever else the machine is doing (wall time on a
@@ -303,7 +311,10 @@ async function main(): Promise<void> {
   const flag = process.argv.indexOf("--profile");
   const profileDir = flag >= 0 ? process.argv.splice(flag, 2)[1] : undefined;
   const [nArg, repeatsArg, peerArg] = process.argv.slice(2).filter((a) => a !== "--built");
-  const n = Number(nArg ?? 200);
+  // 2,000 trials by default: a worker's start-up varies by ±60 ms from sweep to sweep on a
+  // 2-core machine, which is ±0.6 ms a trial on 200 trials and ±0.06 on 2,000. The one-time
+  // part of the overhead is printed apart (`startMs`), so any sweep length's share follows.
+  const n = Number(nArg ?? 2000);
   const repeats = Number(repeatsArg ?? 5);
   const peerTrials = Number(peerArg ?? 20);
   if (profileDir !== undefined) return profile(n, profileDir);
@@ -326,6 +337,8 @@ async function main(): Promise<void> {
         goalMs: GOAL_MS,
         // The same after each worker's first trial (its module loading and store opening).
         steadyMsPerTrial: processes.steadyOverheadMsPerTrial,
+        // What those first trials cost once per sweep, in ms of wall time.
+        startMs: processes.startMs,
       },
       // The seed scenario: chained trials on 2 worker processes.
       processes: { workers: WORKERS, ...processes },
