@@ -1,6 +1,6 @@
 /**
  * A host's WAL checkpointer that starts its thread only once the WAL has grown: a short sweep
- * never needs one, and a thread costs ~55-70 ms of CPU to start, which a pool pays while its
+ * never needs one, and a thread costs ~55-80 ms of CPU to start, which a pool pays while its
  * workers are starting on the same cores (measured on a 200-trial seed sweep: 35-50 ms later to
  * the first reports, ~0.4 ms a trial). Until then the WAL is left to grow as far as SQLite's own
  * default checkpoint size ({@link LAZY_CHECKPOINT_START_BYTES}); the workers' connections keep
