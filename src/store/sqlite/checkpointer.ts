@@ -3,8 +3,9 @@
  * `wal_autocheckpoint` pages runs the checkpoint itself (copying every frame back and syncing
  * the database file) before it returns, so now and then a short tracked trial pays for a
  * checkpoint of everyone's writes. The host of a local worker pool starts a
- * {@link WalCheckpointer} for the pool's store, and the workers' connections to that file wait
- * for a much larger WAL before they checkpoint themselves ({@link HOST_CHECKPOINTED_WAL_PAGES}).
+ * {@link WalCheckpointer} for the pool's store once its WAL has grown (`lazy-checkpointer.ts`),
+ * and the workers' connections to that file wait for a much larger WAL before they checkpoint
+ * themselves ({@link HOST_CHECKPOINTED_WAL_PAGES}).
  * Durability is unchanged: a committed WAL frame survives process death whether or not it has
  * been checkpointed; checkpoints only move it into the database file.
  */

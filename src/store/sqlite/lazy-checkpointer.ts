@@ -34,6 +34,7 @@ function walBytes(file: string): number {
  */
 export class LazyWalCheckpointer {
   #thread: WalCheckpointer | null = null;
+  #stopped = false;
   readonly #watch: NodeJS.Timeout;
 
   constructor(
@@ -50,8 +51,6 @@ export class LazyWalCheckpointer {
   get thread(): WalCheckpointer | null {
     return this.#thread;
   }
-
-  #stopped = false;
 
   /**
    * Looks at the WAL now (what the timer does every `intervalMs`) and starts the thread if the
